@@ -1,0 +1,63 @@
+# MHIS — `make demo` runs the app on SQLite with the demo world; `make test` checks everything.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SIZE   ?= small
+export MHIS_VAR_DIR ?= $(CURDIR)/var
+
+.PHONY: demo test lint format test-sqlite test-postgres messages system clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@ $(VENV)/.installed
+
+## demo: install, migrate var/mhis.sqlite3, build the demo world if absent, serve on :8000
+demo: $(VENV)/.installed
+	MHIS_DEBUG=1 $(BIN)/mhis migrate --no-input -v0
+	MHIS_DEBUG=1 $(BIN)/mhis demo --if-absent --size $(SIZE)
+	@echo "Serving on http://127.0.0.1:8000  (API docs: http://127.0.0.1:8000/api/docs)"
+	MHIS_DEBUG=1 $(BIN)/mhis runserver 127.0.0.1:8000
+
+## test: lint, then the whole suite on SQLite and on a throwaway PostgreSQL cluster
+test: lint test-sqlite test-postgres
+
+## system: Debian packages the checks need (gettext for catalogues, PostgreSQL server binaries)
+system:
+	@command -v msgfmt >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext postgresql >/dev/null; \
+	  else echo "Install gettext and the PostgreSQL server (apt-get install gettext postgresql)"; exit 1; fi; }
+
+lint: $(VENV)/.installed-dev system
+	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests
+	MHIS_DEBUG=1 MHIS_VAR_DIR=$$(mktemp -d) $(BIN)/mhis makemigrations --check --dry-run
+	$(BIN)/python scripts/check_messages.py
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
+
+test-sqlite: $(VENV)/.installed-dev
+	@echo "=== test suite on SQLite ==="
+	DATABASE_URL= $(BIN)/pytest
+
+test-postgres: $(VENV)/.installed-dev system
+	@echo "=== test suite on PostgreSQL (throwaway cluster) ==="
+	scripts/with-postgres.sh $(BIN)/pytest
+
+## messages: refresh and compile the translation catalogues
+messages: $(VENV)/.installed-dev
+	cd src/mhis && MHIS_DEBUG=1 ../../$(BIN)/mhis makemessages --all --no-obsolete --no-location
+	cd src/mhis && MHIS_DEBUG=1 ../../$(BIN)/mhis compilemessages
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,97 @@
+"""Users with a role and place scopes, API tokens, and the log of who read whose record."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ADMINISTRATOR = "administrator", _("Administrator")
+    CLINICIAN = "clinician", _("Clinician")
+    CHW = "chw", _("Community health worker")
+    SURVEILLANCE_OFFICER = "surveillance_officer", _("Surveillance officer")
+    ANALYST = "analyst", _("Analyst")
+    PROGRAMME_MANAGER = "programme_manager", _("Programme manager")
+    VIEWER = "viewer", _("Viewer")
+
+
+# Roles that care for people: the only ones shown a person's migration status.
+HEALTH_ROLES = frozenset({Role.CLINICIAN, Role.CHW})
+# Roles that read individual records (within their scopes).
+PERSON_READ_ROLES = frozenset(
+    {Role.ADMINISTRATOR, Role.CLINICIAN, Role.CHW, Role.SURVEILLANCE_OFFICER, Role.VIEWER}
+)
+# Roles that register people and change their records.
+PERSON_WRITE_ROLES = frozenset({Role.ADMINISTRATOR, Role.CLINICIAN, Role.CHW})
+
+
+class User(AbstractUser):
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices, default=Role.VIEWER)
+    scopes = models.ManyToManyField(
+        "places.Place",
+        verbose_name=_("place scopes"),
+        through="Scope",
+        related_name="+",
+        blank=True,
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+
+class Scope(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="scope_rows")
+    place = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("place scope")
+        verbose_name_plural = _("place scopes")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "place"], name="scope_unique_user_place")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.place}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API. Only a SHA-256 digest is stored; the token is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    prefix = models.CharField(max_length=12, editable=False)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+
+class AccessLog(models.Model):
+    """One row each time a user is shown a person's record, in a page, a list or the API."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="+")
+    view = models.CharField(_("view"), max_length=64)
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["person", "at"], name="accesslog_person_at")]
+
+    def __str__(self) -> str:
+        return f"{self.user} read {self.person_id} ({self.view})"

@@ -1,0 +1,125 @@
+"""Who may see what: scopes, roles, tokens, and the access log."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from .models import (
+    HEALTH_ROLES,
+    PERSON_READ_ROLES,
+    PERSON_WRITE_ROLES,
+    AccessLog,
+    ApiToken,
+    Role,
+    Scope,
+    User,
+)
+
+TOKEN_PREFIX = "mhis_"  # noqa: S105 - a marker, not a secret
+
+
+def scope_paths(user) -> list[str]:
+    """Materialised paths of the places the user is scoped to (cached on the user object)."""
+    cached = getattr(user, "_mhis_scope_paths", None)
+    if cached is None:
+        cached = list(Scope.objects.filter(user=user).values_list("place__path", flat=True))
+        user._mhis_scope_paths = cached
+    return cached
+
+
+def place_scope_q(user, field: str) -> Q:
+    """A condition selecting rows whose `field` (a Place foreign key) lies in the user's scopes.
+
+    `field` ``"self"`` selects places themselves.
+    A user with no scope sees nothing, administrators included: scope is always explicit.
+    """
+    paths = scope_paths(user)
+    if not user.is_authenticated or not user.is_active or not paths:
+        return Q(pk__in=[])
+    lookup = "path__startswith" if field == "self" else f"{field}__path__startswith"
+    condition = Q()
+    for path in paths:
+        condition |= Q(**{lookup: path})
+    return condition
+
+
+def in_scope(user, place) -> bool:
+    return user.is_authenticated and any(place.path.startswith(p) for p in scope_paths(user))
+
+
+def can_read_people(user) -> bool:
+    return user.is_authenticated and user.is_active and user.role in PERSON_READ_ROLES
+
+
+def can_write_people(user) -> bool:
+    return user.is_authenticated and user.is_active and user.role in PERSON_WRITE_ROLES
+
+
+def sees_migration_status(user) -> bool:
+    return user.is_authenticated and user.is_active and user.role in HEALTH_ROLES
+
+
+def log_access(user, people: Iterable, view: str) -> None:
+    """Write one access-log row per person shown to `user` in `view`."""
+    rows = [AccessLog(user=user, person_id=getattr(p, "pk", p), view=view[:64]) for p in people]
+    if rows:
+        AccessLog.objects.bulk_create(rows)
+
+
+def access_history(person) -> QuerySet[AccessLog]:
+    return AccessLog.objects.filter(person=person).select_related("user")
+
+
+@transaction.atomic
+def create_user(
+    *, username: str, password: str | None, role: str, places: Iterable = (), **fields
+) -> User:
+    if role not in Role.values:
+        raise ValueError(f"Unknown role {role!r}; choose one of {', '.join(Role.values)}.")
+    user = User(username=username, role=role, **fields)
+    if password:
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.is_staff = role == Role.ADMINISTRATOR
+    user.save()
+    Scope.objects.bulk_create([Scope(user=user, place=place) for place in places])
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(user, name: str = "") -> tuple[ApiToken, str]:
+    """Create an API token; returns the row and the token text, which is never stored."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken.objects.create(user=user, name=name, prefix=token[:12], digest=_digest(token))
+    return row, token
+
+
+def user_for_token(token: str):
+    """The active user a token belongs to, or None."""
+    if not token or not token.startswith(TOKEN_PREFIX):
+        return None
+    row = (
+        ApiToken.objects.select_related("user")
+        .filter(digest=_digest(token), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if row is None:
+        return None
+    now = timezone.now()
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+    return row.user
+
+
+def revoke_token(row: ApiToken) -> None:
+    ApiToken.objects.filter(pk=row.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -1,0 +1,41 @@
+"""The HTTP API: OpenAPI at /api/openapi.json, interactive docs at /api/docs."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+
+from mhis import __version__
+from mhis.registry.api import router as persons_router
+
+api = NinjaAPI(
+    title="MHIS API",
+    version=__version__,
+    description=(
+        "Migration Health Information System. Authenticate with `Authorization: Bearer <token>` "
+        "(create one with `mhis token create USERNAME`). Records outside your places do not exist "
+        "for you (404). Invalid input gets 422 with one entry per field in `detail`."
+    ),
+    urls_namespace="api",
+)
+api.add_router("/", persons_router)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request, exc: ValidationError):
+    detail = [
+        {
+            "loc": ["body", *(int(p) if p.isdigit() else p for p in field.split("."))],
+            "msg": message,
+            "type": "value_error",
+        }
+        for field, messages in exc.message_dict.items()
+        for message in messages
+    ]
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(PermissionError)
+def permission_error(request, exc: PermissionError):
+    return api.create_response(request, {"detail": str(exc) or _("Not allowed.")}, status=403)

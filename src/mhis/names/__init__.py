@@ -1,0 +1,247 @@
+"""Names across scripts: cleaning, script detection, romanisation and search keys.
+
+A small library with no Django inside, shared by the registry, the demo world and record
+linkage. Public API::
+
+    clean_name(text) -> str                 # validated, normalised display form
+    detect_script(text) -> str              # ISO 15924 code of the dominant script
+    fold(text) -> str                       # case- and accent-insensitive form
+    romanise(text) -> str                   # conventional Latin spelling
+    index_keys(text, latin=None) -> set     # keys stored for search
+    query_plan(text) -> QueryPlan           # what a search for `text` must match
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from anyascii import anyascii
+
+from ._lexicon import ABBREVIATIONS, HONORIFICS_LATIN, HONORIFICS_SCRIPT, LEXICON
+
+__all__ = [
+    "MAX_NAME_LENGTH",
+    "InvalidName",
+    "QueryPlan",
+    "clean_name",
+    "detect_script",
+    "fold",
+    "index_keys",
+    "query_plan",
+    "romanise",
+]
+
+MAX_NAME_LENGTH = 200
+
+_SCRIPT_PREFIXES = {
+    "LATIN": "Latn",
+    "MYANMAR": "Mymr",
+    "KHMER": "Khmr",
+    "LAO": "Laoo",
+    "THAI": "Thai",
+    "SINHALA": "Sinh",
+    "DEVANAGARI": "Deva",
+    "ARABIC": "Arab",
+    "CYRILLIC": "Cyrl",
+    "GREEK": "Grek",
+    "BENGALI": "Beng",
+    "TAMIL": "Taml",
+    "HANGUL": "Hang",
+    "CJK": "Hani",
+    "HIRAGANA": "Hira",
+    "KATAKANA": "Kana",
+    "ETHIOPIC": "Ethi",
+    "HEBREW": "Hebr",
+    "GEORGIAN": "Geor",
+    "ARMENIAN": "Armn",
+}
+# Scripts whose combining marks are accents (dropped when folding); in the others the marks
+# are vowels and tones that make the name and must be kept.
+_ACCENTED_SCRIPTS = frozenset({"Latn", "Grek", "Cyrl"})
+# Letters that do not decompose into base + accent but are folded all the same.
+_EXTRA_FOLDS = str.maketrans({"đ": "d", "Đ": "d", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "ı": "i"})
+# Separators between name parts. Not \W: in Brahmic scripts vowel signs are not word characters.
+_SEPARATORS = re.compile(r"[\s.,;:/\\\-‐‑–—'’‘`\"()\[\]{}|_+&*#@!?=~^<>]+")
+
+_TO_LATIN: dict[str, str] = {}
+_CANONICAL: dict[str, str] = dict(ABBREVIATIONS)
+for _script, _native, _latin, _variants in LEXICON:
+    _TO_LATIN.setdefault(unicodedata.normalize("NFC", _native), _latin)
+    for _spelling in (_latin, *_variants):
+        for _token in _spelling.lower().split():
+            _CANONICAL.setdefault(_token, _latin.lower())
+_LONGEST_NATIVE = max(len(k) for k in _TO_LATIN)
+
+
+class InvalidName(ValueError):
+    """A name that cannot be stored; `code` says why (not_text, control, no_letter, too_long)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def _char_script(ch: str) -> str | None:
+    name = unicodedata.name(ch, "")
+    first = name.split(" ", 1)[0]
+    return _SCRIPT_PREFIXES.get(first)
+
+
+def clean_name(text: str) -> str:
+    """Return the display form of a name, or raise InvalidName saying what is wrong.
+
+    Normalises to NFC, collapses runs of whitespace, strips invisible format characters at
+    the ends (right-to-left marks pasted from other systems) while keeping the zero-width
+    joiners that Sinhala, Burmese and Devanagari spellings need inside the name.
+    """
+    if not isinstance(text, str):
+        raise InvalidName("not_text", "A name must be text.")
+    text = unicodedata.normalize("NFC", text)
+    if any(unicodedata.category(ch) == "Cc" and not ch.isspace() for ch in text):
+        raise InvalidName("control", "A name cannot contain control characters.")
+    text = " ".join(text.split())
+    while text and unicodedata.category(text[0]) == "Cf":
+        text = text[1:].lstrip()
+    while text and unicodedata.category(text[-1]) == "Cf":
+        text = text[:-1].rstrip()
+    if not any(unicodedata.category(ch)[0] == "L" for ch in text):
+        raise InvalidName("no_letter", "A name must contain at least one letter.")
+    if len(text) > MAX_NAME_LENGTH:
+        raise InvalidName("too_long", f"A name can have at most {MAX_NAME_LENGTH} characters.")
+    return text
+
+
+def detect_script(text: str) -> str:
+    """ISO 15924 code of the script most letters of `text` are written in (``Zyyy`` if none)."""
+    counts: dict[str, int] = {}
+    for ch in text:
+        if unicodedata.category(ch)[0] == "L":
+            script = _char_script(ch) or "Zzzz"
+            counts[script] = counts.get(script, 0) + 1
+    if not counts:
+        return "Zyyy"
+    return max(sorted(counts), key=counts.__getitem__)
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form for comparison and search.
+
+    Accents are dropped from Latin, Greek and Cyrillic letters only (``Nguyễn`` → ``nguyen``);
+    vowel signs and tone marks of Brahmic and South-East Asian scripts are kept, since
+    dropping them changes the name.
+    """
+    out: list[str] = []
+    base_script: str | None = None
+    for ch in unicodedata.normalize("NFD", text.casefold().translate(_EXTRA_FOLDS)):
+        if unicodedata.category(ch) == "Mn":
+            if base_script in _ACCENTED_SCRIPTS:
+                continue
+        else:
+            base_script = _char_script(ch)
+        out.append(ch)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+def _split(text: str) -> list[str]:
+    return [
+        t
+        for t in _SEPARATORS.split(text)
+        if t and not all(unicodedata.category(c) == "Cf" for c in t)
+    ]
+
+
+def romanise(text: str) -> str:
+    """Conventional Latin spelling of a name written in any script.
+
+    Known name elements take the spelling used on passports and permits (``မောင်`` → Maung);
+    anything else falls back to a generic transliteration. Latin text is returned folded of
+    nothing but returned as written.
+    """
+    text = unicodedata.normalize("NFC", text)
+    words: list[str] = []
+    for part in text.split():
+        if detect_script(part) in ("Latn", "Zyyy"):
+            words.append(part)
+            continue
+        i = 0
+        pending = ""
+        while i < len(part):
+            for size in range(min(_LONGEST_NATIVE, len(part) - i), 0, -1):
+                latin = _TO_LATIN.get(part[i : i + size])
+                if latin is not None:
+                    if pending:
+                        words.append(anyascii(pending).capitalize())
+                        pending = ""
+                    words.append(latin)
+                    i += size
+                    break
+            else:
+                pending += part[i]
+                i += 1
+        if pending:
+            words.append(anyascii(pending).capitalize())
+    return " ".join(w for w in words if w.strip())
+
+
+def _canonical(token: str) -> str:
+    return _CANONICAL.get(token, token)
+
+
+def _latin_keys(latin: str) -> set[str]:
+    tokens = _split(fold(latin))
+    canon = [_canonical(t) for t in tokens]
+    keys = set(tokens) | set(canon)
+    # Joined runs let "Thida" find "Thi Da" and "Mathida" find "Ma Thi Da".
+    for seq in (tokens, canon):
+        for i in range(len(seq) - 1):
+            keys.add("".join(seq[i:]))
+    return keys
+
+
+def index_keys(text: str, latin: str | None = None) -> set[str]:
+    """Search keys stored for a name written as `text`, with an optional Latin spelling."""
+    keys = set(_split(fold(text)))
+    keys |= _latin_keys(latin or "")
+    if detect_script(text) not in ("Latn", "Zyyy"):
+        keys |= _latin_keys(romanise(text))
+    else:
+        keys |= _latin_keys(text)
+    return {k[:64] for k in keys if k}
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """What a name search must match: every group (one alternative of each), or `joined`."""
+
+    groups: tuple[frozenset[str], ...]
+    joined: str
+
+    def __bool__(self) -> bool:
+        return bool(self.groups)
+
+
+def query_plan(text: str) -> QueryPlan:
+    """Turn a typed search into prefix alternatives over :func:`index_keys`.
+
+    Honorifics (U, Daw, Ko, Ma …) are optional when other words are given.
+    """
+    tokens = _split(fold(unicodedata.normalize("NFC", text)))
+    named = [t for t in tokens if t not in HONORIFICS_LATIN and t not in HONORIFICS_SCRIPT]
+    if named:
+        tokens = named
+    groups: list[frozenset[str]] = []
+    joined_parts: list[str] = []
+    for token in tokens:
+        alternatives = {token, _canonical(token)}
+        if detect_script(token) not in ("Latn", "Zyyy"):
+            romanised = "".join(_canonical(t) for t in _split(fold(romanise(token))))
+            alternatives.add(romanised)
+            joined_parts.append(romanised)
+        else:
+            joined_parts.append(_canonical(token))
+        group = frozenset(a[:64] for a in alternatives if a)
+        if group not in groups:
+            groups.append(group)
+    return QueryPlan(groups=tuple(groups), joined="".join(joined_parts)[:64])

@@ -1,0 +1,78 @@
+"""Persons API: list and search, register, read, update. Handlers only translate HTTP."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.conf import settings
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema
+from ninja.errors import HttpError
+from ninja.responses import Status
+from pydantic import Field
+
+from mhis.access.auth import api_auth
+from mhis.access.services import can_read_people, can_write_people
+
+from . import services
+from .models import Person
+from .schemas import PersonIn, PersonOut, PersonPage, PersonPatch
+
+router = Router(tags=["persons"], auth=api_auth)
+
+
+class ListParams(Schema):
+    q: str = Field(
+        "", max_length=200, description="Name in any script or spelling, or an identifier"
+    )
+    page: int = Field(1, ge=1, le=100_000)
+    page_size: int = Field(settings.MHIS_PAGE_SIZE, ge=1, le=settings.MHIS_MAX_PAGE_SIZE)
+
+
+def _load(request, person_id: UUID, view: str) -> Person:
+    try:
+        return services.get_person(request.user, person_id, view=view)
+    except Person.DoesNotExist:
+        raise Http404(_("No such person.")) from None
+
+
+@router.get("/persons", response=PersonPage, summary="Search and list people in your places")
+def list_persons(request, params: Query[ListParams]):
+    if not can_read_people(request.user):
+        raise HttpError(403, _("Your role cannot see individual records."))
+    people = services.search_people(request.user, params.q).select_related("registration_site")
+    start = (params.page - 1) * params.page_size
+    rows = list(people[start : start + params.page_size])
+    services.log_listed(request.user, rows, "api:persons_list")
+    return {
+        "count": people.count(),
+        "page": params.page,
+        "page_size": params.page_size,
+        "results": [services.person_summary(p) for p in rows],
+    }
+
+
+@router.post("/persons", response={201: PersonOut}, summary="Register a person")
+def create_person(request, payload: PersonIn):
+    if not can_write_people(request.user):
+        raise HttpError(403, _("Your role cannot register people."))
+    person = services.register_person(request.user, payload.model_dump())
+    person = services.get_person(request.user, person.uuid, view="api:person_create")
+    return Status(201, services.person_detail(person, request.user))
+
+
+@router.get("/persons/{person_id}", response=PersonOut, summary="Read a person's record")
+def read_person(request, person_id: UUID):
+    person = _load(request, person_id, "api:person_read")
+    return services.person_detail(person, request.user)
+
+
+@router.patch("/persons/{person_id}", response=PersonOut, summary="Change a person's record")
+def update_person(request, person_id: UUID, payload: PersonPatch):
+    person = _load(request, person_id, "api:person_update")
+    if not can_write_people(request.user):
+        raise HttpError(403, _("Your role cannot change people."))
+    services.update_person(request.user, person, payload.model_dump(exclude_unset=True))
+    person = services.get_person(request.user, person_id, view="api:person_update")
+    return services.person_detail(person, request.user)

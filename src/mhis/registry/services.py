@@ -1,0 +1,605 @@
+"""The registry's write layer and its queries. Views, the API, importers and the demo call these.
+
+Input is a plain dict (from a form, a JSON body or an import row). Problems are raised as one
+``ValidationError`` whose keys name the fields: ``birth_date``, ``names.0.text``,
+``identifiers.1.value``. Every write is one transaction: a refused input writes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid as uuid_module
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mhis import names as namelib
+from mhis.access.services import (
+    can_read_people,
+    can_write_people,
+    in_scope,
+    log_access,
+    place_scope_q,
+    sees_migration_status,
+)
+from mhis.codelists import normalise_country, normalise_language
+from mhis.crypto import keyed_hash
+from mhis.places.models import Place, PlaceKind
+
+from .codes import (
+    ConsentScope,
+    DatePrecision,
+    IdentifierType,
+    MigrationStatus,
+    NameUse,
+    OccupationSector,
+    Sex,
+)
+from .models import Consent, Identifier, MigrationEpisode, NameKey, Person, PersonName
+from .validation import (
+    clean_identifier,
+    earliest_birth,
+    format_birth_date,
+    normalise_identifier,
+    parse_birth_date,
+    parse_date,
+)
+
+MAX_NAMES = 10
+MAX_IDENTIFIERS = 10
+MAX_EPISODES = 20
+MAX_LANGUAGES = 10
+MAX_CONTACT_LENGTH = 500
+PERSON_FIELDS = (
+    "registration_site",
+    "names",
+    "sex",
+    "birth_date",
+    "birth_date_precision",
+    "nationality",
+    "languages",
+    "contact",
+    "identifiers",
+    "episodes",
+    "consents",
+)
+
+
+class _Errors(dict):
+    def add(self, field: str, message: str) -> None:
+        self.setdefault(field, []).append(str(message))
+
+    def check(self) -> None:
+        if self:
+            raise ValidationError(dict(self))
+
+
+def identifier_hash(value: str) -> str:
+    return keyed_hash(normalise_identifier(value), purpose="identifier")
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise TypeError
+    return value.strip()
+
+
+def _list(value: Any, field: str, errors: _Errors, limit: int) -> list:
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list | tuple):
+        errors.add(field, _("Expected a list."))
+        return []
+    if len(value) > limit:
+        errors.add(field, _("At most %(n)s items.") % {"n": limit})
+        return []
+    return list(value)
+
+
+def _country(value: Any, field: str, errors: _Errors, *, required: bool = False) -> str:
+    try:
+        text = _text(value)
+    except TypeError:
+        errors.add(field, _("Expected text."))
+        return ""
+    if not text:
+        if required:
+            errors.add(field, _("This field is required."))
+        return ""
+    try:
+        return normalise_country(text)
+    except ValueError as exc:
+        errors.add(field, str(exc))
+        return ""
+
+
+def _choice(value: Any, field: str, errors: _Errors, choices, default: str | None = None) -> str:
+    if value in (None, "") and default is not None:
+        return default
+    if value not in choices.values:
+        errors.add(
+            field,
+            _("“%(value)s” is not one of the allowed values: %(allowed)s.")
+            % {"value": value, "allowed": ", ".join(choices.values)},
+        )
+        return default or ""
+    return value
+
+
+def _name_message(exc: namelib.InvalidName) -> str:
+    messages = {
+        "not_text": _("A name must be text."),
+        "control": _("A name cannot contain control characters."),
+        "no_letter": _("A name must contain at least one letter."),
+        "too_long": _("A name can have at most %(n)s characters.") % {"n": namelib.MAX_NAME_LENGTH},
+    }
+    return messages.get(exc.code, str(exc))
+
+
+def _clean_names(raw: Any, errors: _Errors) -> list[dict]:
+    items = _list(raw, "names", errors, MAX_NAMES)
+    cleaned = []
+    for i, item in enumerate(items):
+        if not isinstance(item, Mapping):
+            errors.add(f"names.{i}", _("Expected an object with text, latin and use."))
+            continue
+        try:
+            text = namelib.clean_name(item.get("text") or "")
+        except namelib.InvalidName as exc:
+            errors.add(f"names.{i}.text", _name_message(exc))
+            continue
+        latin = item.get("latin") or ""
+        if latin:
+            try:
+                latin = namelib.clean_name(latin)
+            except namelib.InvalidName as exc:
+                errors.add(f"names.{i}.latin", _name_message(exc))
+                continue
+            if namelib.detect_script(latin) != "Latn":
+                errors.add(f"names.{i}.latin", _("Write this name in Latin letters."))
+                continue
+        use = _choice(item.get("use"), f"names.{i}.use", errors, NameUse, NameUse.OFFICIAL)
+        script = namelib.detect_script(text)
+        if not latin and script != "Latn":
+            latin = namelib.romanise(text)
+        cleaned.append(
+            {"text": text, "latin": latin if latin != text else "", "use": use, "script": script}
+        )
+    if not cleaned and "names" not in errors and not any(k.startswith("names.") for k in errors):
+        errors.add("names", _("Give at least one name."))
+    return cleaned
+
+
+def _clean_identifiers(raw: Any, errors: _Errors) -> list[dict]:
+    cleaned = []
+    for i, item in enumerate(_list(raw, "identifiers", errors, MAX_IDENTIFIERS)):
+        if not isinstance(item, Mapping):
+            errors.add(
+                f"identifiers.{i}", _("Expected an object with type, issuing_country and value.")
+            )
+            continue
+        kind = _choice(item.get("type"), f"identifiers.{i}.type", errors, IdentifierType)
+        country = _country(item.get("issuing_country"), f"identifiers.{i}.issuing_country", errors)
+        try:
+            shown, normal = clean_identifier(
+                kind, item.get("value") if isinstance(item.get("value"), str) else ""
+            )
+        except ValueError as exc:
+            if kind:
+                errors.add(f"identifiers.{i}.value", str(exc))
+            continue
+        cleaned.append({"type": kind, "issuing_country": country, "value": shown, "normal": normal})
+    return cleaned
+
+
+def _optional_date(value: Any, field: str, errors: _Errors) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        errors.add(field, _("Enter a date as YYYY-MM-DD."))
+        return None
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        errors.add(field, str(exc))
+        return None
+
+
+def _clean_episodes(raw: Any, errors: _Errors, birth: tuple[date, str] | None) -> list[dict]:
+    cleaned = []
+    for i, item in enumerate(_list(raw, "episodes", errors, MAX_EPISODES)):
+        if not isinstance(item, Mapping):
+            errors.add(f"episodes.{i}", _("Expected an object describing a migration episode."))
+            continue
+        field = f"episodes.{i}"
+        status = _choice(
+            item.get("status"), f"{field}.status", errors, MigrationStatus, MigrationStatus.UNK
+        )
+        transit = []
+        for j, code in enumerate(
+            _list(item.get("transit_countries"), f"{field}.transit_countries", errors, 10)
+        ):
+            country = _country(code, f"{field}.transit_countries.{j}", errors)
+            if country:
+                transit.append(country)
+        start = _optional_date(item.get("start_date"), f"{field}.start_date", errors)
+        end = _optional_date(item.get("end_date"), f"{field}.end_date", errors)
+        if start and end and end < start:
+            errors.add(f"{field}.end_date", _("The end date is before the start date."))
+        if start and birth and start < earliest_birth(*birth):
+            errors.add(f"{field}.start_date", _("The episode starts before the date of birth."))
+        cleaned.append(
+            {
+                "status": status,
+                "origin_country": _country(
+                    item.get("origin_country"), f"{field}.origin_country", errors
+                ),
+                "transit_countries": transit,
+                "destination_country": _country(
+                    item.get("destination_country"), f"{field}.destination_country", errors
+                ),
+                "occupation_sector": _choice(
+                    item.get("occupation_sector"),
+                    f"{field}.occupation_sector",
+                    errors,
+                    OccupationSector,
+                    OccupationSector.UNKNOWN,
+                ),
+                "start_date": start,
+                "end_date": end,
+            }
+        )
+    return cleaned
+
+
+def _clean_consents(raw: Any, errors: _Errors) -> list[dict]:
+    cleaned = []
+    for i, item in enumerate(_list(raw, "consents", errors, 10)):
+        if not isinstance(item, Mapping):
+            errors.add(f"consents.{i}", _("Expected an object with scope and given_on."))
+            continue
+        scope = _choice(item.get("scope"), f"consents.{i}.scope", errors, ConsentScope)
+        given = _optional_date(item.get("given_on"), f"consents.{i}.given_on", errors)
+        if given is None and f"consents.{i}.given_on" not in errors:
+            errors.add(f"consents.{i}.given_on", _("This field is required."))
+        elif given and given > timezone.localdate():
+            errors.add(f"consents.{i}.given_on", _("Consent cannot be given in the future."))
+        withdrawn = _optional_date(item.get("withdrawn_on"), f"consents.{i}.withdrawn_on", errors)
+        if given and withdrawn and withdrawn < given:
+            errors.add(
+                f"consents.{i}.withdrawn_on", _("Consent cannot be withdrawn before it was given.")
+            )
+        cleaned.append({"scope": scope, "given_on": given, "withdrawn_on": withdrawn})
+    return cleaned
+
+
+def clean_person_input(data: Mapping[str, Any], *, user, person: Person | None = None) -> dict:
+    """Validate registration or update input. With `person`, absent fields keep their values."""
+    if not isinstance(data, Mapping):
+        raise ValidationError({"__all__": [_("Expected an object.")]})
+    errors = _Errors()
+    unknown = sorted(set(data) - set(PERSON_FIELDS))
+    for field in unknown:
+        errors.add(field, _("Unknown field."))
+    partial = person is not None
+    out: dict[str, Any] = {}
+
+    if "registration_site" in data or not partial:
+        code = data.get("registration_site")
+        site = (
+            Place.objects.filter(code=code, kind=PlaceKind.SITE).first()
+            if isinstance(code, str) and code
+            else None
+        )
+        if not code:
+            errors.add("registration_site", _("This field is required."))
+        elif site is None or not in_scope(user, site):
+            errors.add("registration_site", _("No site with this code in your places."))
+        else:
+            out["registration_site"] = site
+
+    if "names" in data or not partial:
+        out["names"] = _clean_names(data.get("names"), errors)
+
+    if "sex" in data or not partial:
+        out["sex"] = _choice(data.get("sex"), "sex", errors, Sex, Sex.UNKNOWN)
+
+    birth: tuple[date, str] | None = None
+    if "birth_date" in data or "birth_date_precision" in data or not partial:
+        value = data.get("birth_date")
+        precision = data.get("birth_date_precision") or None
+        if value in (None, ""):
+            if precision:
+                errors.add("birth_date", _("Give the date that goes with the precision."))
+            out["birth_date"], out["birth_date_precision"] = None, ""
+        elif not isinstance(value, str):
+            errors.add("birth_date", _("Enter a date as YYYY-MM-DD, YYYY-MM or YYYY."))
+        else:
+            try:
+                birth = parse_birth_date(value, precision)
+                out["birth_date"], out["birth_date_precision"] = birth
+            except ValueError as exc:
+                field = (
+                    "birth_date_precision"
+                    if precision and precision not in DatePrecision.values
+                    else "birth_date"
+                )
+                errors.add(field, str(exc))
+    elif person is not None and person.birth_date:
+        birth = (person.birth_date, person.birth_date_precision)
+
+    if "nationality" in data or not partial:
+        out["nationality"] = _country(data.get("nationality"), "nationality", errors)
+
+    if "languages" in data or not partial:
+        languages = []
+        for i, code in enumerate(_list(data.get("languages"), "languages", errors, MAX_LANGUAGES)):
+            try:
+                language = normalise_language(code if isinstance(code, str) else "")
+            except ValueError as exc:
+                errors.add(f"languages.{i}", str(exc))
+                continue
+            if language not in languages:
+                languages.append(language)
+        out["languages"] = languages
+
+    if "contact" in data or not partial:
+        try:
+            contact = _text(data.get("contact"))
+        except TypeError:
+            errors.add("contact", _("Expected text."))
+            contact = ""
+        if len(contact) > MAX_CONTACT_LENGTH:
+            errors.add("contact", _("At most %(n)s characters.") % {"n": MAX_CONTACT_LENGTH})
+        out["contact"] = contact
+
+    if "identifiers" in data or not partial:
+        out["identifiers"] = _clean_identifiers(data.get("identifiers"), errors)
+    if "episodes" in data or not partial:
+        out["episodes"] = _clean_episodes(data.get("episodes"), errors, birth)
+    elif partial and birth and "birth_date" in out:
+        for episode in person.episodes.all():
+            if episode.start_date and episode.start_date < earliest_birth(*birth):
+                errors.add("birth_date", _("A migration episode starts before this date of birth."))
+                break
+    if "consents" in data or not partial:
+        out["consents"] = _clean_consents(data.get("consents"), errors)
+    errors.check()
+    return out
+
+
+def _write_names(person: Person, names: list[dict]) -> None:
+    PersonName.objects.filter(person=person).delete()
+    NameKey.objects.filter(person=person).delete()
+    PersonName.objects.bulk_create(
+        [
+            PersonName(
+                person=person, text=n["text"], latin=n["latin"], use=n["use"], script=n["script"]
+            )
+            for n in names
+        ]
+    )
+    keys: set[str] = set()
+    for n in names:
+        keys |= namelib.index_keys(n["text"], n["latin"])
+    NameKey.objects.bulk_create([NameKey(person=person, key=k) for k in sorted(keys)])
+    person.display_name = names[0]["text"]
+    person.display_latin = names[0]["latin"] or (
+        names[0]["text"] if names[0]["script"] == "Latn" else ""
+    )
+
+
+def _write_children(person: Person, cleaned: dict, user) -> None:
+    if "identifiers" in cleaned:
+        Identifier.objects.filter(person=person).delete()
+        Identifier.objects.bulk_create(
+            [
+                Identifier(
+                    person=person,
+                    type=i["type"],
+                    issuing_country=i["issuing_country"],
+                    value=i["value"],
+                    value_hash=keyed_hash(i["normal"], purpose="identifier"),
+                )
+                for i in cleaned["identifiers"]
+            ]
+        )
+    if "episodes" in cleaned:
+        MigrationEpisode.objects.filter(person=person).delete()
+        MigrationEpisode.objects.bulk_create(
+            [MigrationEpisode(person=person, **e) for e in cleaned["episodes"]]
+        )
+    if "consents" in cleaned:
+        Consent.objects.filter(person=person).delete()
+        Consent.objects.bulk_create(
+            [Consent(person=person, recorded_by=user, **c) for c in cleaned["consents"]]
+        )
+
+
+def _require_writer(user) -> None:
+    if not can_write_people(user):
+        raise PermissionError(_("Your role cannot register or change people."))
+
+
+@transaction.atomic
+def register_person(user, data: Mapping[str, Any]) -> Person:
+    """Register a person from `data`; all rows are written, or none."""
+    _require_writer(user)
+    cleaned = clean_person_input(data, user=user)
+    person = Person(
+        registration_site=cleaned["registration_site"],
+        sex=cleaned["sex"],
+        birth_date=cleaned["birth_date"],
+        birth_date_precision=cleaned["birth_date_precision"],
+        nationality=cleaned["nationality"],
+        languages=cleaned["languages"],
+        contact=cleaned["contact"],
+        created_by=user if user.is_authenticated else None,
+    )
+    person.save()
+    _write_names(person, cleaned["names"])
+    person.save(update_fields=["display_name", "display_latin"])
+    _write_children(person, cleaned, user)
+    return person
+
+
+@transaction.atomic
+def update_person(user, person: Person, data: Mapping[str, Any]) -> Person:
+    """Change the fields present in `data`; lists given replace the person's lists."""
+    _require_writer(user)
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    if not in_scope(user, person.registration_site):
+        raise Person.DoesNotExist
+    cleaned = clean_person_input(data, user=user, person=person)
+    for field in (
+        "registration_site",
+        "sex",
+        "birth_date",
+        "birth_date_precision",
+        "nationality",
+        "languages",
+        "contact",
+    ):
+        if field in cleaned:
+            setattr(person, field, cleaned[field])
+    if "names" in cleaned:
+        _write_names(person, cleaned["names"])
+    person.save()
+    _write_children(person, cleaned, user)
+    return person
+
+
+def visible_people(user) -> QuerySet[Person]:
+    """People the user may see: registered at a site inside one of their scopes."""
+    if not can_read_people(user):
+        return Person.objects.none()
+    return Person.objects.filter(place_scope_q(user, "registration_site"))
+
+
+def _prefix(key: str) -> Q:
+    # PostgreSQL uses the varchar_pattern_ops index Django adds for LIKE 'x%'; SQLite's LIKE is
+    # case-insensitive and cannot use the index, so a range on the (already folded) key does.
+    if connection.vendor == "sqlite":
+        return Q(key__gte=key, key__lt=key + "\U0010ffff")
+    return Q(key__startswith=key)
+
+
+def search_people(user, query: str = "") -> QuerySet[Person]:
+    """People in the user's scopes whose names or identifiers match `query`, newest first.
+
+    A name matches when every word of the query starts one of the name's keys (in any of its
+    scripts or spellings), or when the query written without spaces starts one. A query that
+    looks like an identifier also matches the identifier's keyed hash exactly.
+    """
+    people = visible_people(user)
+    query = (query or "").strip()[:200]
+    if not query:
+        return people.order_by("-created_at", "-pk")
+    plan = namelib.query_plan(query)
+    conditions = Q(pk__in=[])
+    if plan:
+        by_words = Q()
+        for group in plan.groups:
+            alternatives = Q()
+            for key in group:
+                alternatives |= _prefix(key)
+            by_words &= Q(pk__in=NameKey.objects.filter(alternatives).values("person_id"))
+        conditions |= by_words
+        if plan.joined and len(plan.groups) > 1:
+            conditions |= Q(pk__in=NameKey.objects.filter(_prefix(plan.joined)).values("person_id"))
+    normal = normalise_identifier(query)
+    if normal and any(ch.isdigit() for ch in normal):
+        conditions |= Q(
+            pk__in=Identifier.objects.filter(value_hash=identifier_hash(query)).values("person_id")
+        )
+    return people.filter(conditions).order_by("-created_at", "-pk")
+
+
+def get_person(user, person_uuid, *, view: str) -> Person:
+    """The person with this id if the user may see them, logging the read; else DoesNotExist.
+
+    Out of scope and nonexistent are the same answer, so a record's existence never leaks.
+    """
+    try:
+        key = (
+            person_uuid
+            if isinstance(person_uuid, uuid_module.UUID)
+            else uuid_module.UUID(str(person_uuid))
+        )
+    except ValueError:
+        raise Person.DoesNotExist from None
+    person = visible_people(user).select_related("registration_site").get(uuid=key)
+    log_access(user, [person], view)
+    return person
+
+
+def log_listed(user, people: Iterable[Person], view: str) -> None:
+    log_access(user, people, view)
+
+
+def person_summary(person: Person) -> dict:
+    """What a list shows of a person: no identifiers, no migration status."""
+    site = person.registration_site
+    return {
+        "id": person.uuid,
+        "name": person.display_name,
+        "name_latin": person.display_latin,
+        "sex": person.sex,
+        "birth_date": format_birth_date(person.birth_date, person.birth_date_precision)
+        if person.birth_date
+        else None,
+        "birth_date_precision": person.birth_date_precision,
+        "nationality": person.nationality,
+        "registration_site": {"code": site.code, "name": site.name},
+    }
+
+
+def person_detail(person: Person, user) -> dict:
+    """The whole record as the user may see it; migration status only for health roles."""
+    data = person_summary(person)
+    data.update(
+        names=[
+            {"text": n.text, "latin": n.latin, "script": n.script, "use": n.use}
+            for n in person.names.all()
+        ],
+        languages=list(person.languages),
+        contact=person.contact,
+        identifiers=[
+            {"type": i.type, "issuing_country": i.issuing_country, "value": i.value}
+            for i in person.identifiers.all()
+        ],
+        episodes=[
+            {
+                "status": e.status,
+                "origin_country": e.origin_country,
+                "transit_countries": list(e.transit_countries),
+                "destination_country": e.destination_country,
+                "occupation_sector": e.occupation_sector,
+                "start_date": e.start_date.isoformat() if e.start_date else None,
+                "end_date": e.end_date.isoformat() if e.end_date else None,
+            }
+            for e in person.episodes.all()
+        ]
+        if sees_migration_status(user)
+        else None,
+        consents=[
+            {
+                "scope": c.scope,
+                "given_on": c.given_on.isoformat(),
+                "withdrawn_on": c.withdrawn_on.isoformat() if c.withdrawn_on else None,
+            }
+            for c in person.consents.all()
+        ],
+        created_at=person.created_at,
+        updated_at=person.updated_at,
+    )
+    return data

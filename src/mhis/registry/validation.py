@@ -1,0 +1,113 @@
+"""Parsers and checks for registry input, shared by forms, the API and importers.
+
+Each raises ``ValueError`` with a translated message; the services attach it to the field.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .codes import DatePrecision, IdentifierType
+
+OLDEST_YEAR_OFFSET = 120
+_PARTIAL_DATE = re.compile(r"^\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?\s*$")
+_IDENTIFIER_STRIP = re.compile(r"[\s\-./]+")
+_IDENTIFIER_OK = re.compile(r"^[A-Z0-9]+$")
+IDENTIFIER_LENGTHS = {
+    IdentifierType.PASSPORT: (5, 20),
+    IdentifierType.NATIONAL_ID: (4, 30),
+    IdentifierType.WORK_PERMIT: (4, 30),
+    IdentifierType.REFUGEE_NUMBER: (4, 30),
+    IdentifierType.CASE_NUMBER: (3, 30),
+    IdentifierType.CLINIC_NUMBER: (1, 30),
+}
+
+
+def parse_date(value: str) -> date:
+    """A full ISO date (YYYY-MM-DD)."""
+    match = _PARTIAL_DATE.match(value or "")
+    if not match or match.group(3) is None:
+        raise ValueError(_("Enter a date as YYYY-MM-DD."))
+    try:
+        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        raise ValueError(_("This date does not exist.")) from None
+
+
+def parse_birth_date(
+    value: str, precision: str | None = None, *, today: date | None = None
+) -> tuple[date, str]:
+    """Read a date of birth written as YYYY-MM-DD, YYYY-MM or YYYY, with its precision.
+
+    A partial date is stored as its first day; the precision says how much of it is known.
+    ``estimated`` may go with any form. An explicit precision finer than what was written
+    is refused (``exact`` with only a year).
+    """
+    today = today or timezone.localdate()
+    match = _PARTIAL_DATE.match(value or "")
+    if not match:
+        raise ValueError(_("Enter a date as YYYY-MM-DD, YYYY-MM or YYYY."))
+    year, month, day = (int(g) if g else None for g in match.groups())
+    written = DatePrecision.EXACT if day else DatePrecision.MONTH if month else DatePrecision.YEAR
+    if precision in (None, ""):
+        precision = written
+    if precision not in DatePrecision.values:
+        raise ValueError(_("Unknown precision; choose exact, month, year or estimated."))
+    finer = {DatePrecision.EXACT: 3, DatePrecision.MONTH: 2, DatePrecision.YEAR: 1}
+    if precision != DatePrecision.ESTIMATED and finer[precision] > finer[written]:
+        raise ValueError(_("The date written is less precise than the precision chosen."))
+    try:
+        parsed = date(year, month or 1, day or 1)
+    except ValueError:
+        raise ValueError(_("This date does not exist.")) from None
+    if parsed > today:
+        raise ValueError(_("A date of birth cannot be in the future."))
+    if year < today.year - OLDEST_YEAR_OFFSET:
+        raise ValueError(
+            _("A date of birth more than %(n)s years ago is not plausible.")
+            % {"n": OLDEST_YEAR_OFFSET}
+        )
+    return parsed, precision
+
+
+def format_birth_date(value: date, precision: str) -> str:
+    if precision == DatePrecision.YEAR:
+        return f"{value.year:04d}"
+    if precision == DatePrecision.MONTH:
+        return f"{value.year:04d}-{value.month:02d}"
+    return value.isoformat()
+
+
+def earliest_birth(value: date, precision: str) -> date:
+    """The earliest day the person can have been born, given the date's precision."""
+    if precision == DatePrecision.ESTIMATED:
+        return value - timedelta(days=5 * 366)
+    return value
+
+
+def normalise_identifier(value: str) -> str:
+    """Uppercase, without spaces, hyphens, dots or slashes: the form that is hashed."""
+    return _IDENTIFIER_STRIP.sub("", value or "").upper()
+
+
+def clean_identifier(kind: str, value: str) -> tuple[str, str]:
+    """Return (value as written, normalised value) or raise ValueError."""
+    if kind not in IdentifierType.values:
+        raise ValueError(_("Unknown identifier type."))
+    shown = " ".join((value or "").split())
+    normal = normalise_identifier(shown)
+    if not normal:
+        raise ValueError(_("This field is required."))
+    if not _IDENTIFIER_OK.match(normal):
+        raise ValueError(_("Use only letters A–Z, digits, spaces, hyphens, dots and slashes."))
+    low, high = IDENTIFIER_LENGTHS[IdentifierType(kind)]
+    if not low <= len(normal) <= high:
+        raise ValueError(
+            _("Must have between %(low)s and %(high)s letters and digits.")
+            % {"low": low, "high": high}
+        )
+    return shown, normal

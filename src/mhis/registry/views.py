@@ -1,0 +1,123 @@
+"""Pages of the registry: search, a person's record, registration and editing."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from mhis.access.models import Role
+from mhis.access.services import (
+    access_history,
+    can_read_people,
+    can_write_people,
+    place_scope_q,
+    sees_migration_status,
+)
+from mhis.places.models import Place, PlaceKind
+
+from . import services
+from .forms import PersonForm, RegistrationForm
+from .models import Person
+from .validation import format_birth_date
+
+
+def _sites(user):
+    return Place.objects.filter(place_scope_q(user, "self"), kind=PlaceKind.SITE).order_by("name")
+
+
+@login_required
+def search(request):
+    if not can_read_people(request.user):
+        raise PermissionDenied(_("Your role cannot see individual records."))
+    query = request.GET.get("q", "").strip()[:200]
+    people = services.search_people(request.user, query).select_related("registration_site")
+    page = Paginator(people, settings.MHIS_PAGE_SIZE).get_page(request.GET.get("page"))
+    services.log_listed(request.user, page.object_list, "page:search")
+    context = {"query": query, "page": page, "can_register": can_write_people(request.user)}
+    template = "registry/_results.html" if request.htmx else "registry/search.html"
+    return render(request, template, context)
+
+
+def _person_or_404(request, person_id, view):
+    try:
+        return services.get_person(request.user, person_id, view=view)
+    except Person.DoesNotExist:
+        raise Http404(_("No such person.")) from None
+
+
+@login_required
+def detail(request, person_id):
+    person = _person_or_404(request, person_id, "page:person")
+    context = {
+        "person": person,
+        "birth": format_birth_date(person.birth_date, person.birth_date_precision)
+        if person.birth_date
+        else "",
+        "names": person.names.all(),
+        "identifiers": person.identifiers.all(),
+        "episodes": person.episodes.all() if sees_migration_status(request.user) else None,
+        "consents": person.consents.all(),
+        "can_edit": can_write_people(request.user),
+        "reads": access_history(person)[:20] if request.user.role == Role.ADMINISTRATOR else None,
+    }
+    return render(request, "registry/detail.html", context)
+
+
+@login_required
+def register(request):
+    if not can_write_people(request.user):
+        raise PermissionDenied(_("Your role cannot register people."))
+    kwargs = {"sites": _sites(request.user), "show_status": sees_migration_status(request.user)}
+    form = RegistrationForm(request.POST or None, **kwargs)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = services.register_person(request.user, form.person_data())
+        except ValidationError as exc:
+            form.service_errors(exc)
+        else:
+            messages.success(request, _("Registered."))
+            return redirect("registry:detail", person_id=person.uuid)
+    return render(request, "registry/form.html", {"form": form, "title": _("Register a person")})
+
+
+@login_required
+def edit(request, person_id):
+    person = _person_or_404(request, person_id, "page:person_edit")
+    if not can_write_people(request.user):
+        raise PermissionDenied(_("Your role cannot change people."))
+    names = list(person.names.all())
+    initial = {
+        "registration_site": person.registration_site.code,
+        "name": names[0].text if names else "",
+        "name_latin": names[0].latin if names else "",
+        "sex": person.sex,
+        "birth_date": format_birth_date(person.birth_date, person.birth_date_precision)
+        if person.birth_date
+        else "",
+        "birth_date_precision": person.birth_date_precision,
+        "nationality": person.nationality,
+        "languages": ", ".join(person.languages),
+        "contact": person.contact,
+    }
+    form = PersonForm(request.POST or None, initial=initial, sites=_sites(request.user))
+    if request.method == "POST" and form.is_valid():
+        data = form.person_data()
+        data["names"] += [{"text": n.text, "latin": n.latin, "use": n.use} for n in names[1:]]
+        try:
+            services.update_person(request.user, person, data)
+        except ValidationError as exc:
+            form.service_errors(exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("registry:detail", person_id=person.uuid)
+    return render(
+        request,
+        "registry/form.html",
+        {"form": form, "title": _("Edit %(name)s") % {"name": person}, "person": person},
+    )

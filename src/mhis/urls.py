@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect
+from django.urls import include, path
+
+from mhis.api import api
+
+urlpatterns = [
+    path("", lambda request: redirect("registry:search"), name="home"),
+    path("login/", auth_views.LoginView.as_view(template_name="access/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("people/", include("mhis.registry.urls")),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,157 @@
+"""Personas and a small place tree, built through the real service functions.
+
+Mae Sot clinician (Tak › Mae Sot), Tak surveillance officer (Tak), Honduras analyst and
+Honduras clinician (Honduras), a Thailand administrator, a Ranong CHW, a Cambodia viewer,
+and an anonymous visitor.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from mhis.access.services import create_token, create_user
+from mhis.places.services import create_place
+
+from .factories import PersonDataFactory
+
+
+def pytest_report_header(config):
+    import django
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    return f"MHIS test database: {engine} (Django {django.get_version()})"
+
+
+@pytest.fixture
+def world(db):
+    """Thailand › Tak › Mae Sot › two sites; Thailand › Ranong › one site; Honduras › Cortés › one site;
+    Cambodia › Svay Rieng › one site."""
+    th = create_place(code="TH", name="Thailand", kind="country")
+    tak = create_place(code="TH-63", name="Tak", kind="area", parent=th)
+    maesot = create_place(code="TH-63-MSOT", name="Mae Sot", kind="area", parent=tak)
+    clinic = create_place(
+        code="MSOT-CLIN",
+        name="Mae Sot Migrant Clinic",
+        kind="site",
+        parent=maesot,
+        site_type="clinic",
+    )
+    bridge = create_place(
+        code="MSOT-BRDG",
+        name="Friendship Bridge",
+        kind="site",
+        parent=maesot,
+        site_type="border_post",
+        latitude="16.7006",
+        longitude="98.5164",
+    )
+    ranong_area = create_place(code="TH-85", name="Ranong", kind="area", parent=th)
+    ranong = create_place(
+        code="RNG-PORT",
+        name="Ranong port health corner",
+        kind="site",
+        parent=ranong_area,
+        site_type="health_corner",
+    )
+    hn = create_place(code="HN", name="Honduras", kind="country")
+    cortes = create_place(code="HN-CR", name="Cortés", kind="area", parent=hn)
+    sps = create_place(
+        code="SPS-CAMR",
+        name="San Pedro Sula returnee centre",
+        kind="site",
+        parent=cortes,
+        site_type="assessment_centre",
+    )
+    kh = create_place(code="KH", name="Cambodia", kind="country")
+    svay = create_place(code="KH-20", name="Svay Rieng", kind="area", parent=kh)
+    bavet = create_place(
+        code="BAV-BRDR", name="Bavet border post", kind="site", parent=svay, site_type="border_post"
+    )
+    return {
+        "TH": th,
+        "TAK": tak,
+        "MAESOT": maesot,
+        "CLINIC": clinic,
+        "BRIDGE": bridge,
+        "RANONG": ranong,
+        "HN": hn,
+        "SPS": sps,
+        "KH": kh,
+        "BAVET": bavet,
+    }
+
+
+@pytest.fixture
+def people(world):
+    """Users by persona."""
+    return {
+        "clinician": create_user(
+            username="mae_sot_clinician", password=None, role="clinician", places=[world["MAESOT"]]
+        ),
+        "tak_officer": create_user(
+            username="tak_officer",
+            password=None,
+            role="surveillance_officer",
+            places=[world["TAK"]],
+        ),
+        "hn_analyst": create_user(
+            username="honduras_analyst", password=None, role="analyst", places=[world["HN"]]
+        ),
+        "hn_clinician": create_user(
+            username="honduras_clinician", password=None, role="clinician", places=[world["HN"]]
+        ),
+        "admin": create_user(
+            username="th_admin", password=None, role="administrator", places=[world["TH"]]
+        ),
+        "chw": create_user(
+            username="ranong_chw", password=None, role="chw", places=[world["RANONG"]]
+        ),
+        "viewer": create_user(
+            username="cambodia_viewer", password=None, role="viewer", places=[world["KH"]]
+        ),
+        "unscoped": create_user(
+            username="nobody_clinician", password=None, role="clinician", places=[]
+        ),
+    }
+
+
+@pytest.fixture
+def register(people):
+    """register(site_code=…, **overrides) → Person, registered by the Mae Sot clinician unless `by`."""
+    from mhis.registry.services import register_person
+
+    def _register(by=None, **overrides):
+        data = PersonDataFactory(**overrides)
+        return register_person(by or people["clinician"], data)
+
+    return _register
+
+
+@pytest.fixture
+def api(client):
+    """api(user).get(path) … with a bearer token for `user` (None: anonymous)."""
+
+    class _Api:
+        def __init__(self, user):
+            self.headers = {}
+            if user is not None:
+                _, token = create_token(user)
+                self.headers["Authorization"] = f"Bearer {token}"
+
+        def get(self, path, **params):
+            return client.get(path, params, headers=self.headers)
+
+        def post(self, path, body):
+            return client.post(path, body, content_type="application/json", headers=self.headers)
+
+        def patch(self, path, body):
+            return client.patch(path, body, content_type="application/json", headers=self.headers)
+
+    return _Api
+
+
+@pytest.fixture
+def vendor():
+    return connection.vendor

@@ -1,0 +1,86 @@
+"""The demo world: deterministic, with every role, known duplicates and searchable names."""
+
+import csv
+import random
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from mhis.access.models import Role, User
+from mhis.demo import people as gen
+from mhis.demo.services import SIZES
+from mhis.names import index_keys, query_plan
+from mhis.registry.models import Identifier, Person
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def built(tmp_path):
+    call_command("demo", "--size", "tiny", "--seed", "7", "--out", str(tmp_path), verbosity=0)
+    return tmp_path
+
+
+def test_demo_builds_people_users_and_ground_truth(built):
+    assert Person.objects.count() == SIZES["tiny"]
+    assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
+    rows = list(csv.DictReader((built / "ground_truth.csv").open(encoding="utf-8")))
+    assert len(rows) == SIZES["tiny"]
+    duplicates = [r for r in rows if r["is_duplicate"] == "1"]
+    assert 0 < len(duplicates) < len(rows) * 0.2
+    originals = {r["person_id"] for r in rows if r["is_duplicate"] == "0"}
+    assert all(r["identity"] in originals for r in duplicates)
+    logins = (built / "logins.txt").read_text().splitlines()
+    assert len(logins) == User.objects.count()
+    assert (built / "logins.txt").stat().st_mode & 0o077 == 0
+
+
+def test_demo_logins_work(built, client):
+    username, password = (built / "logins.txt").read_text().splitlines()[1].split("\t")
+    response = client.post("/login/", {"username": username, "password": password})
+    assert response.status_code == 302
+
+
+def test_demo_covers_the_scripts_of_the_corridors(built):
+    scripts = set(Person.objects.values_list("names__script", flat=True))
+    assert {"Mymr", "Khmr", "Laoo", "Thai", "Sinh", "Deva", "Latn"} <= scripts
+    assert Identifier.objects.exists()
+    precisions = set(Person.objects.values_list("birth_date_precision", flat=True))
+    assert {"exact", "month", "year"} <= precisions
+
+
+def test_demo_refuses_to_build_over_existing_data_unless_asked(built, tmp_path):
+    with pytest.raises(CommandError, match="already holds places"):
+        call_command("demo", "--size", "tiny", "--out", str(tmp_path), verbosity=0)
+    call_command("demo", "--if-absent", "--out", str(tmp_path), verbosity=0)
+    assert Person.objects.count() == SIZES["tiny"]
+
+
+def test_same_seed_gives_the_same_people(tmp_path):
+    def names(seed):
+        rng = random.Random(seed)
+        return [
+            gen.make_name(rng, culture, "female").text
+            for culture in ("burmese", "khmer", "spanish", "nepali") * 5
+        ]
+
+    assert names(3) == names(3)
+    assert names(3) != names(4)
+
+
+@pytest.mark.parametrize(
+    "culture",
+    ["burmese", "karen", "khmer", "lao", "thai", "sinhala", "nepali", "vietnamese", "spanish"],
+)
+def test_demo_names_are_found_by_their_latin_spelling(culture):
+    rng = random.Random(11)
+    for _ in range(30):
+        name = gen.make_name(rng, culture, rng.choice(["female", "male"]))
+        typed = name.latin or name.text
+        plan = query_plan(typed)
+        keys = index_keys(name.text, name.latin)
+        assert all(any(k.startswith(a) for a in group for k in keys) for group in plan.groups), (
+            name,
+            typed,
+        )
