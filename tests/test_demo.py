@@ -84,3 +84,20 @@ def test_demo_names_are_found_by_their_latin_spelling(culture):
             name,
             typed,
         )
+
+
+def test_demo_clinician_finds_a_person_by_burmese_script_and_by_latin_spelling(built, api):
+    clinician = User.objects.get(username="clinician")
+    person = (
+        Person.objects.filter(
+            registration_site__path__startswith=clinician.scopes.get().path, names__script="Mymr"
+        )
+        .order_by("pk")
+        .first()
+    )
+    caller = api(clinician)
+    for query in (person.display_name, person.display_latin, person.display_latin.upper()):
+        ids = {
+            r["id"] for r in caller.get("/api/persons", q=query, page_size=100).json()["results"]
+        }
+        assert str(person.uuid) in ids, query

@@ -17,7 +17,7 @@ from mhis.access.services import can_read_people, can_write_people
 
 from . import services
 from .models import Person
-from .schemas import PersonIn, PersonOut, PersonPage, PersonPatch
+from .schemas import HouseholdMemberIn, HouseholdOut, PersonIn, PersonOut, PersonPage, PersonPatch
 
 router = Router(tags=["persons"], auth=api_auth)
 
@@ -76,3 +76,20 @@ def update_person(request, person_id: UUID, payload: PersonPatch):
     services.update_person(request.user, person, payload.model_dump(exclude_unset=True))
     person = services.get_person(request.user, person_id, view="api:person_update")
     return services.person_detail(person, request.user)
+
+
+@router.get("/persons/{person_id}/household", response=HouseholdOut, summary="A person's household")
+def read_household(request, person_id: UUID):
+    person = _load(request, person_id, "api:household_read")
+    return services.household_of(request.user, person)
+
+
+@router.post(
+    "/persons/{person_id}/household", response=HouseholdOut, summary="Add a household member"
+)
+def add_household_member(request, person_id: UUID, payload: HouseholdMemberIn):
+    person = _load(request, person_id, "api:household_update")
+    if not can_write_people(request.user):
+        raise HttpError(403, _("Your role cannot change people."))
+    services.add_household_member(request.user, person, payload.model_dump())
+    return services.household_of(request.user, person)

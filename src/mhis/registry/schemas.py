@@ -109,6 +109,28 @@ class ConsentOut(Schema):
     withdrawn_on: str | None
 
 
+class HouseholdMemberIn(_In):
+    member: UUID = Field(description="Id of a person in your places")
+    relationship: str = Field(description="spouse | child | parent | sibling | other")
+    left_behind: bool = Field(False, description="Lives in the country of origin")
+    country_of_residence: str | None = None
+
+
+class HouseholdMemberOut(Schema):
+    id: UUID
+    name: str
+    name_latin: str
+    relationship: str
+    left_behind: bool
+    country_of_residence: str
+
+
+class HouseholdOut(Schema):
+    label: str
+    members: list[HouseholdMemberOut]
+    hidden: int = Field(description="Members registered outside your places, not shown")
+
+
 class PersonSummary(Schema):
     id: UUID
     name: str

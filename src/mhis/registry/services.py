@@ -38,9 +38,19 @@ from .codes import (
     MigrationStatus,
     NameUse,
     OccupationSector,
+    Relationship,
     Sex,
 )
-from .models import Consent, Identifier, MigrationEpisode, NameKey, Person, PersonName
+from .models import (
+    Consent,
+    Household,
+    HouseholdMember,
+    Identifier,
+    MigrationEpisode,
+    NameKey,
+    Person,
+    PersonName,
+)
 from .validation import (
     clean_identifier,
     earliest_birth,
@@ -603,3 +613,81 @@ def person_detail(person: Person, user) -> dict:
         updated_at=person.updated_at,
     )
     return data
+
+
+def household_of(user, person: Person) -> dict:
+    """The person's household as the user may see it: visible members, and how many are not."""
+    membership = person.memberships.select_related("household").first()
+    if membership is None:
+        return {"label": "", "members": [], "hidden": 0}
+    rows = list(membership.household.members.select_related("person"))
+    visible = set(
+        visible_people(user).filter(pk__in=[r.person_id for r in rows]).values_list("pk", flat=True)
+    )
+    members = [
+        {
+            "id": r.person.uuid,
+            "name": r.person.display_name,
+            "name_latin": r.person.display_latin,
+            "relationship": r.relationship,
+            "relationship_label": Relationship(r.relationship).label,
+            "left_behind": r.left_behind,
+            "country_of_residence": r.country_of_residence,
+        }
+        for r in rows
+        if r.person_id in visible
+    ]
+    return {
+        "label": membership.household.label,
+        "members": members,
+        "hidden": len(rows) - len(members),
+    }
+
+
+@transaction.atomic
+def add_household_member(user, person: Person, data: Mapping[str, Any]) -> HouseholdMember:
+    """Put `data["member"]` (a person id) in `person`'s household, creating it with `person` as head.
+
+    Family left behind in the country of origin are registered people too (often with status
+    FAM_LB): `left_behind` and `country_of_residence` say where they live.
+    """
+    _require_writer(user)
+    errors = _Errors()
+    member = None
+    try:
+        member = visible_people(user).get(uuid=uuid_module.UUID(str(data.get("member"))))
+    except (ValueError, Person.DoesNotExist):
+        errors.add("member", _("No such person in your places."))
+    if member is not None and member.pk == person.pk:
+        errors.add("member", _("A person cannot be their own household member."))
+    relationship = _choice(data.get("relationship"), "relationship", errors, Relationship)
+    if relationship == Relationship.HEAD:
+        errors.add("relationship", _("The household head is the person the household belongs to."))
+    left_behind = data.get("left_behind", False)
+    if not isinstance(left_behind, bool):
+        errors.add("left_behind", _("Expected true or false."))
+    country = _country(data.get("country_of_residence"), "country_of_residence", errors)
+    if (
+        member is not None
+        and member.memberships.exclude(household__members__person=person).exists()
+    ):
+        errors.add("member", _("This person already belongs to another household."))
+    errors.check()
+    membership = person.memberships.select_related("household").first()
+    if membership is None:
+        household = Household.objects.create()
+        HouseholdMember.objects.create(
+            household=household, person=person, relationship=Relationship.HEAD
+        )
+    else:
+        household = membership.household
+    row, _created = HouseholdMember.objects.update_or_create(
+        household=household,
+        person=member,
+        defaults={
+            "relationship": relationship,
+            "left_behind": left_behind,
+            "country_of_residence": country,
+        },
+    )
+    return row

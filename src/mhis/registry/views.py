@@ -63,6 +63,7 @@ def detail(request, person_id):
         "identifiers": person.identifiers.all(),
         "episodes": person.episodes.all() if sees_migration_status(request.user) else None,
         "consents": person.consents.all(),
+        "household": services.household_of(request.user, person),
         "can_edit": can_write_people(request.user),
         "reads": access_history(person)[:20] if request.user.role == Role.ADMINISTRATOR else None,
     }
