@@ -149,6 +149,7 @@ TIME_ZONE = envstr("MHIS_TIME_ZONE", "UTC")
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 # Served by the app itself (whitenoise), from installed packages: nothing comes from a CDN.
 WHITENOISE_USE_FINDERS = True
