@@ -197,3 +197,14 @@ def test_login_with_the_right_password_succeeds(client, people):
     )
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_person_page_shows_labels_in_the_readers_language(client, people, register):
+    person = register(birth_date="1994", nationality="MM", languages=["my"])
+    client.force_login(people["clinician"])
+    english = client.get(f"/people/{person.uuid}/").content.decode()
+    assert "Myanmar" in english and "Burmese" in english and "Regular labour migrant" in english
+    assert "1994-01-01" not in english
+    client.post("/i18n/setlang/", {"language": "es"})
+    spanish = client.get(f"/people/{person.uuid}/").content.decode()
+    assert "Migrante laboral regular" in spanish and "Birmano" in spanish

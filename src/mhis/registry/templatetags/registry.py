@@ -1,0 +1,52 @@
+"""Labels for codes in pages: countries and languages in the reader's language, statuses, dates."""
+
+from __future__ import annotations
+
+import gettext
+from functools import lru_cache
+
+import pycountry
+from django import template
+from django.utils.translation import get_language
+
+from mhis.codelists import country_name, language_name
+from mhis.registry.codes import MigrationStatus
+from mhis.registry.validation import format_birth_date
+
+register = template.Library()
+
+
+@lru_cache(maxsize=32)
+def _catalogue(domain: str, language: str):
+    return gettext.translation(domain, pycountry.LOCALES_DIR, languages=[language], fallback=True)
+
+
+@register.filter
+def country(code: str) -> str:
+    """ISO 3166-1 code → the country's name in the current language (the code when unknown)."""
+    if not code:
+        return ""
+    return _catalogue("iso3166-1", get_language() or "en").gettext(country_name(code))
+
+
+@register.filter
+def language(code: str) -> str:
+    if not code:
+        return ""
+    return _catalogue("iso639-3", get_language() or "en").gettext(language_name(code))
+
+
+@register.filter
+def migration_status(code: str) -> str:
+    try:
+        return MigrationStatus(code).label
+    except ValueError:
+        return code
+
+
+@register.filter
+def birth(person) -> str:
+    """A person's date of birth written with only the precision it has (1994, 1994-05, …)."""
+    if not person.birth_date:
+        return ""
+    return format_birth_date(person.birth_date, person.birth_date_precision)
