@@ -24,6 +24,16 @@ def pytest_report_header(config):
     return f"MHIS test database: {engine} (Django {django.get_version()})"
 
 
+@pytest.fixture(autouse=True)
+def _default_language(settings):
+    """Requests activate their language in the test's thread; start every test in the default."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def world(db):
     """Thailand › Tak › Mae Sot › two sites; Thailand › Ranong › one site; Honduras › Cortés › one site;
