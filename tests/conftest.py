@@ -79,7 +79,14 @@ def world(db):
     bavet = create_place(
         code="BAV-BRDR", name="Bavet border post", kind="site", parent=svay, site_type="border_post"
     )
+    mm = create_place(code="MM", name="Myanmar", kind="country")
+    kayin = create_place(code="MM-13", name="Kayin State", kind="area", parent=mm)
+    myawaddy = create_place(
+        code="MWD-HOSP", name="Myawaddy Hospital", kind="site", parent=kayin, site_type="hospital"
+    )
     return {
+        "MM": mm,
+        "MYAWADDY": myawaddy,
         "TH": th,
         "TAK": tak,
         "MAESOT": maesot,
@@ -120,6 +127,12 @@ def people(world):
         ),
         "viewer": create_user(
             username="cambodia_viewer", password=None, role="viewer", places=[world["KH"]]
+        ),
+        "mm_clinician": create_user(
+            username="myawaddy_clinician",
+            password=None,
+            role="clinician",
+            places=[world["MYAWADDY"]],
         ),
         "unscoped": create_user(
             username="nobody_clinician", password=None, role="clinician", places=[]

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 
 from mhis import __version__
+from mhis.care.api import router as care_router
 from mhis.registry.api import router as persons_router
 
 api = NinjaAPI(
@@ -20,6 +21,7 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/", persons_router)
+api.add_router("/", care_router)
 
 
 @api.exception_handler(ValidationError)

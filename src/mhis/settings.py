@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "mhis.places",
     "mhis.access",
     "mhis.registry",
+    "mhis.care",
     "mhis.demo",
 ]
 

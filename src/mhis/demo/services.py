@@ -23,7 +23,15 @@ from mhis.access.services import create_user
 from mhis.crypto import keyed_hash
 from mhis.places.models import Place, PlaceKind
 from mhis.places.services import create_place
-from mhis.registry.models import Consent, Identifier, MigrationEpisode, NameKey, Person, PersonName
+from mhis.registry.models import (
+    Consent,
+    Identifier,
+    MigrationEpisode,
+    NameKey,
+    Person,
+    PersonName,
+    PersonSite,
+)
 from mhis.registry.validation import normalise_identifier
 
 from . import people as gen
@@ -99,6 +107,7 @@ class _Batch:
         self.identifiers: list[Identifier] = []
         self.episodes: list[MigrationEpisode] = []
         self.consents: list[Consent] = []
+        self.sites: list[PersonSite] = []
 
     def __len__(self) -> int:
         return len(self.people)
@@ -112,6 +121,7 @@ class _Batch:
             (Identifier, self.identifiers),
             (MigrationEpisode, self.episodes),
             (Consent, self.consents),
+            (PersonSite, self.sites),
         ):
             for row in rows:
                 row.person_id = row.person.pk
@@ -168,6 +178,7 @@ def _add_person(
         )
     batch.episodes.append(MigrationEpisode(person=person, **episode))
     batch.consents.append(Consent(person=person, scope="care", given_on=registered_on))
+    batch.sites.append(PersonSite(person=person, site=site, reason=PersonSite.Reason.REGISTERED))
     return person
 
 

@@ -61,6 +61,30 @@ class Person(models.Model):
         return self.display_latin or self.display_name
 
 
+class PersonSite(models.Model):
+    """A site where the person is known: registered, seen, or referred to.
+
+    Scope checks go through these rows (registry.services.visible_people), so a clinic that
+    receives a referral can open the person's record, and the read is logged like any other.
+    """
+
+    class Reason(models.TextChoices):
+        REGISTERED = "registered", _("Registered here")
+        SEEN = "seen", _("Seen here")
+        REFERRED = "referred", _("Referred here")
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="site_links")
+    site = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    since = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["person", "site"], name="personsite_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} @ {self.site_id} ({self.reason})"
+
+
 class PersonName(models.Model):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="names")
     use = models.CharField(

