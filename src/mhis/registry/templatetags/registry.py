@@ -50,3 +50,11 @@ def birth(person) -> str:
     if not person.birth_date:
         return ""
     return format_birth_date(person.birth_date, person.birth_date_precision)
+
+
+@register.filter
+def icd10(code: str) -> str:
+    """The WHO ICD-10 title of a code."""
+    from mhis.care.services import icd10_description
+
+    return icd10_description(code)

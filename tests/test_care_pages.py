@@ -1,0 +1,178 @@
+"""Care pages: the timeline with its forms (full page and htmx), editing, steps, overdue list."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from mhis.access.models import AccessLog
+from mhis.care.models import Encounter, RecordChange, Referral
+from mhis.care.services import record_encounter, refer
+
+pytestmark = pytest.mark.django_db
+TODAY = timezone.localdate()
+
+
+@pytest.fixture
+def person(register):
+    return register(names=[{"text": "ကျော်ဝင်း"}], birth_date="1988")
+
+
+def encounter_form(**overrides):
+    return {
+        "encounter-site": "MSOT-CLIN",
+        "encounter-kind": "consultation",
+        "encounter-date": (TODAY - timedelta(days=1)).isoformat(),
+        "encounter-reason": "Fever",
+        "encounter-diagnoses": "B54",
+        "encounter-treatments": "",
+        "encounter-cost": "",
+        "encounter-currency": "",
+        "encounter-paid_by": "waived",
+        **overrides,
+    }
+
+
+def test_timeline_page_is_logged_once_and_404_out_of_scope(client, people, person):
+    client.force_login(people["clinician"])
+    assert client.get(f"/care/people/{person.uuid}/timeline/").status_code == 200
+    assert AccessLog.objects.filter(person=person, view="page:timeline").count() == 1
+    client.force_login(people["hn_clinician"])
+    assert client.get(f"/care/people/{person.uuid}/timeline/").status_code == 404
+
+
+def test_encounter_form_with_htmx_returns_the_updated_timeline(client, people, person):
+    client.force_login(people["clinician"])
+    response = client.post(
+        f"/care/people/{person.uuid}/encounters/new/",
+        encounter_form(),
+        headers={"HX-Request": "true"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and '<div id="timeline">' in page and "<html" not in page
+    assert "Unspecified malaria" in page
+    assert Encounter.objects.get().diagnoses.get().code == "B54"
+
+
+def test_encounter_form_errors_are_shown_by_field_and_nothing_is_written(client, people, person):
+    client.force_login(people["clinician"])
+    response = client.post(
+        f"/care/people/{person.uuid}/encounters/new/",
+        encounter_form(
+            **{"encounter-diagnoses": "ZZ9", "encounter-cost": "-3", "encounter-date": "1970-01-01"}
+        ),
+    )
+    form = response.context["encounter_form"]
+    assert {"diagnoses", "cost", "date"} <= set(form.errors)
+    assert not Encounter.objects.exists()
+
+
+def test_read_only_roles_cannot_post_records(client, people, person):
+    client.force_login(people["tak_officer"])
+    assert (
+        client.post(f"/care/people/{person.uuid}/encounters/new/", encounter_form()).status_code
+        == 403
+    )
+    assert not Encounter.objects.exists()
+
+
+def test_edit_encounter_page_keeps_history(client, people, person):
+    encounter = record_encounter(
+        people["clinician"],
+        person,
+        {
+            "site": "MSOT-CLIN",
+            "kind": "consultation",
+            "date": TODAY.isoformat(),
+            "diagnoses": [{"code": "J06.9"}],
+        },
+    )
+    client.force_login(people["clinician"])
+    response = client.post(
+        f"/care/encounters/{encounter.pk}/edit/",
+        {
+            "site": "MSOT-CLIN",
+            "kind": "consultation",
+            "date": TODAY.isoformat(),
+            "reason": "Sore throat",
+            "diagnoses": "J02.9",
+            "treatments": "",
+            "cost": "",
+            "currency": "",
+            "paid_by": "unknown",
+        },
+    )
+    assert response.status_code == 302
+    change = RecordChange.objects.filter(record_id=encounter.pk, action="updated").get()
+    assert change.changes["diagnoses"] == [["J06.9"], ["J02.9"]]
+    timeline = client.get(f"/care/people/{person.uuid}/timeline/").content.decode()
+    assert "J06.9" in timeline and "Sore throat" in timeline
+    client.force_login(people["hn_clinician"])
+    assert client.get(f"/care/encounters/{encounter.pk}/edit/").status_code == 404
+
+
+def test_referral_form_and_steps_from_the_timeline(client, people, person):
+    client.force_login(people["clinician"])
+    response = client.post(
+        f"/care/people/{person.uuid}/referrals/new/",
+        {
+            "referral-site": "MSOT-CLIN",
+            "referral-kind": "medical",
+            "referral-urgency": "emergency",
+            "referral-reason": "Suspected appendicitis",
+            "referral-to_site": "MWD-HOSP",
+        },
+    )
+    assert response.status_code == 302
+    referral = Referral.objects.get()
+    assert referral.to_site.code == "MWD-HOSP" and referral.due_on == TODAY + timedelta(days=1)
+    client.force_login(people["mm_clinician"])
+    page = client.post(
+        f"/care/referrals/{referral.pk}/steps/",
+        {f"step{referral.pk}-status": "received"},
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    referral.refresh_from_db()
+    assert referral.status == "received" and "Received" in page
+
+
+def test_invalid_step_is_reported_and_changes_nothing(client, people, person):
+    referral = refer(
+        people["clinician"],
+        person,
+        {
+            "site": "MSOT-CLIN",
+            "kind": "medical",
+            "reason": "x",
+            "to_site": "MWD-HOSP",
+        },
+    )
+    client.force_login(people["clinician"])
+    response = client.post(
+        f"/care/referrals/{referral.pk}/steps/",
+        {f"step{referral.pk}-status": "closed"},
+        follow=True,
+    )
+    referral.refresh_from_db()
+    assert referral.status == "sent"
+    assert "cannot become" in response.content.decode()
+
+
+def test_overdue_page_lists_overdue_referrals_in_scope(client, people, person):
+    refer(
+        people["clinician"],
+        person,
+        {
+            "site": "MSOT-CLIN",
+            "kind": "medical",
+            "reason": "x",
+            "to_site": "MWD-HOSP",
+            "sent_on": (TODAY - timedelta(days=40)).isoformat(),
+        },
+    )
+    client.force_login(people["clinician"])
+    assert str(person) in client.get("/care/referrals/overdue/").content.decode()
+    client.force_login(people["hn_clinician"])
+    assert "No overdue referrals." in client.get("/care/referrals/overdue/").content.decode()
+    client.force_login(people["hn_analyst"])
+    assert client.get("/care/referrals/overdue/").status_code == 403
