@@ -176,3 +176,106 @@ def test_overdue_page_lists_overdue_referrals_in_scope(client, people, person):
     assert "No overdue referrals." in client.get("/care/referrals/overdue/").content.decode()
     client.force_login(people["hn_analyst"])
     assert client.get("/care/referrals/overdue/").status_code == 403
+
+
+def assessment_form(**overrides):
+    fields = {
+        "site": "MSOT-CLIN",
+        "type": "on_arrival",
+        "date": (TODAY - timedelta(days=20)).isoformat(),
+        "programme": "GEN",
+        "destination_country": "",
+        "history": "",
+        "examination": "",
+        "tb_symptoms": "unknown",
+        "xray_result": "suggestive",
+        "xray_date": "",
+        "xpert_result": "",
+        "xpert_date": "",
+        "dst_result": "",
+        "dst_date": "",
+        "igra_result": "",
+        "tst_mm": "",
+        "hiv_result": "negative",
+        "syphilis_result": "",
+        "hepatitis_b_result": "",
+        "malaria_result": "",
+        "pregnancy_result": "",
+        "rhs15_items": "",
+        "rhs15_thermometer": "",
+        "counselling": "",
+        "tb_classification": "",
+        "fit_to_travel": "",
+        "fit_reason": "",
+    }
+    fields.update(overrides)
+    return fields
+
+
+def test_assessment_from_the_timeline_to_completion_in_pages(client, people, person):
+    from mhis.care.models import Assessment
+
+    client.force_login(people["clinician"])
+    form = {f"assessment-{k}": v for k, v in assessment_form().items()}
+    page = client.post(
+        f"/care/people/{person.uuid}/assessments/new/", form, headers={"HX-Request": "true"}
+    ).content.decode()
+    assessment = Assessment.objects.get()
+    assert "Sputum specimen 1 not collected" in page
+    assert (
+        "Sputum specimen 1 not collected"
+        in client.get("/care/assessments/pending/").content.decode()
+    )
+    collected = (TODAY - timedelta(days=19)).isoformat()
+    results = {}
+    for n in (1, 2, 3):
+        results.update(
+            {
+                f"sputum{n}_collected_on": collected,
+                f"sputum{n}_smear_result": "negative",
+                f"sputum{n}_culture_result": "negative",
+                f"sputum{n}_culture_reported_on": TODAY.isoformat(),
+            }
+        )
+    response = client.post(
+        f"/care/assessments/{assessment.pk}/",
+        assessment_form(**results, tb_classification="NO_TB", fit_to_travel="fit"),
+    )
+    assert response.status_code == 302, (
+        response.context["form"].errors if response.context else response
+    )
+    assessment.refresh_from_db()
+    assert assessment.completed_on == TODAY and assessment.specimens.count() == 3
+    assert "No pending assessments." in client.get("/care/assessments/pending/").content.decode()
+
+
+def test_assessment_page_errors_land_on_the_specimen_fields(client, people, person):
+    from mhis.care.assessments import assess
+
+    assessment = assess(
+        people["clinician"],
+        person,
+        {"site": "MSOT-CLIN", "type": "on_arrival", "xray_result": "suggestive"},
+    )
+    client.force_login(people["clinician"])
+    response = client.post(
+        f"/care/assessments/{assessment.pk}/",
+        assessment_form(
+            sputum2_collected_on=TODAY.isoformat(),
+            sputum2_culture_result="negative",
+            sputum2_culture_reported_on=(TODAY - timedelta(days=3)).isoformat(),
+            tb_classification="B3",
+        ),
+    )
+    errors = response.context["form"].errors
+    assert "sputum2_culture_reported_on" in errors and "tb_classification" in errors
+    assert not assessment.specimens.exists()
+
+
+def test_assessment_pages_are_404_out_of_scope(client, people, person):
+    from mhis.care.assessments import assess
+
+    assessment = assess(people["clinician"], person, {"site": "MSOT-CLIN", "type": "on_arrival"})
+    client.force_login(people["hn_clinician"])
+    assert client.get(f"/care/assessments/{assessment.pk}/").status_code == 404
+    assert "No pending assessments." in client.get("/care/assessments/pending/").content.decode()

@@ -15,9 +15,12 @@ from mhis.access.services import can_read_people, can_write_people
 from mhis.registry.models import Person
 from mhis.registry.services import get_person
 
-from . import services
-from .models import Encounter, Referral
+from . import assessments, services
+from .models import Assessment, Encounter, Referral
 from .schemas import (
+    AssessmentIn,
+    AssessmentOut,
+    AssessmentPatch,
     ChangeOut,
     EncounterIn,
     EncounterOut,
@@ -81,6 +84,41 @@ def referral_out(r: Referral) -> dict:
         "outcome": r.outcome,
         "steps": [{"status": s.status, "on": s.on, "note": s.note} for s in r.steps.all()],
     }
+
+
+def assessment_out(a: Assessment) -> dict:
+    data = {
+        field: getattr(a, field)
+        for field in AssessmentOut.model_fields
+        if hasattr(a, field) and field not in ("site", "person", "specimens", "rhs15")
+    }
+    data.update(
+        id=a.pk,
+        person=str(a.person.uuid),
+        site=_place(a.site),
+        specimens=[
+            {
+                k: getattr(s, k)
+                for k in (
+                    "number",
+                    "collected_on",
+                    "smear_result",
+                    "smear_reported_on",
+                    "culture_result",
+                    "culture_reported_on",
+                )
+            }
+            for s in a.specimens.all()
+        ],
+        rhs15=assessments.rhs15(a),
+        presumptive_tb=assessments.presumptive_tb(a),
+        missing=assessments.missing_steps(a),
+        quality_flags=assessments.quality_flags(a),
+    )
+    return data
+
+
+_OUT = {"encounter": encounter_out, "referral": referral_out, "assessment": assessment_out}
 
 
 def _person(request, person_id: UUID, view: str) -> Person:
@@ -232,6 +270,74 @@ def add_referral_step(request, referral_id: int, payload: ReferralStepIn):
 def referral_history(request, referral_id: int):
     referral = _record(request, Referral, referral_id, "api:referral_history")
     return [_change(c) for c in services.history(referral)]
+
+
+@router.get(
+    "/persons/{person_id}/assessments",
+    response=list[AssessmentOut],
+    summary="A person's health assessments",
+)
+def list_assessments(request, person_id: UUID):
+    person = _person(request, person_id, "api:assessments_list")
+    return [assessment_out(a) for a in assessments.assessments_of(person)]
+
+
+@router.post(
+    "/persons/{person_id}/assessments",
+    response={201: AssessmentOut},
+    summary="Start a health assessment",
+)
+def create_assessment(request, person_id: UUID, payload: AssessmentIn):
+    person = _person(request, person_id, "api:assessment_create")
+    _writer(request)
+    return Status(
+        201,
+        assessment_out(
+            assessments.assess(request.user, person, payload.model_dump(exclude_unset=True))
+        ),
+    )
+
+
+@router.get(
+    "/assessments/pending",
+    response=list[AssessmentOut],
+    summary="Assessments at your sites that are not complete",
+)
+def list_pending(request):
+    if not can_read_people(request.user):
+        raise HttpError(403, _("Your role cannot see individual records."))
+    rows = list(assessments.pending_assessments(request.user)[:500])
+    services.log_access(request.user, {a.person for a in rows}, "api:assessments_pending")
+    return [assessment_out(a) for a in rows]
+
+
+@router.get("/assessments/{assessment_id}", response=AssessmentOut, summary="A health assessment")
+def read_assessment(request, assessment_id: int):
+    return assessment_out(_record(request, Assessment, assessment_id, "api:assessment_read"))
+
+
+@router.patch(
+    "/assessments/{assessment_id}",
+    response=AssessmentOut,
+    summary="Add results or the outcome of an assessment",
+)
+def change_assessment(request, assessment_id: int, payload: AssessmentPatch):
+    assessment = _record(request, Assessment, assessment_id, "api:assessment_update")
+    _writer(request)
+    changed = assessments.update_assessment(
+        request.user, assessment, payload.model_dump(exclude_unset=True)
+    )
+    return assessment_out(changed)
+
+
+@router.get(
+    "/assessments/{assessment_id}/history",
+    response=list[ChangeOut],
+    summary="Changes to an assessment",
+)
+def assessment_history(request, assessment_id: int):
+    assessment = _record(request, Assessment, assessment_id, "api:assessment_history")
+    return [_change(c) for c in services.history(assessment)]
 
 
 def _change(c) -> dict:

@@ -52,3 +52,98 @@ REFERRAL_TRANSITIONS = {
 OPEN_REFERRAL_STATUSES = (ReferralStatus.SENT, ReferralStatus.RECEIVED)
 # Days within which a referral is expected to be attended, when the sender gives no date.
 DEFAULT_DUE_DAYS = {Urgency.ROUTINE: 30, Urgency.URGENT: 7, Urgency.EMERGENCY: 1}
+
+
+class AssessmentType(models.TextChoices):
+    PRE_DEPARTURE = "pre_departure", _("Pre-departure")
+    ON_ARRIVAL = "on_arrival", _("On arrival")
+    PRE_EMPLOYMENT = "pre_employment", _("Pre-employment")
+    POST_ARRIVAL = "post_arrival", _("Post-arrival")
+
+
+class XrayResult(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    SUGGESTIVE = "suggestive", _("Abnormal, suggestive of TB")
+    OTHER_ABNORMAL = "other_abnormal", _("Abnormal, not suggestive of TB")
+    NOT_DONE = "not_done", _("Not done")
+
+
+class SmearResult(models.TextChoices):
+    NEGATIVE = "negative", _("Negative")
+    SCANTY = "scanty", _("Scanty")
+    POS_1 = "1+", _("1+")
+    POS_2 = "2+", _("2+")
+    POS_3 = "3+", _("3+")
+
+
+class CultureResult(models.TextChoices):
+    NEGATIVE = "negative", _("Negative")
+    MTB = "mtb", _("M. tuberculosis complex")
+    NTM = "ntm", _("Non-tuberculous mycobacteria")
+    CONTAMINATED = "contaminated", _("Contaminated")
+
+
+class XpertResult(models.TextChoices):
+    NOT_DETECTED = "not_detected", _("MTB not detected")
+    RIF_NOT_DETECTED = "rif_not_detected", _("MTB detected, rifampicin resistance not detected")
+    RIF_DETECTED = "rif_detected", _("MTB detected, rifampicin resistance detected")
+    RIF_INDETERMINATE = "rif_indeterminate", _("MTB detected, rifampicin resistance indeterminate")
+    INVALID = "invalid", _("Invalid, error or no result")
+
+
+class DstResult(models.TextChoices):
+    SUSCEPTIBLE = "susceptible", _("Susceptible to first-line drugs")
+    MONO_H = "hr", _("Isoniazid-resistant")
+    RR = "rr", _("Rifampicin-resistant")
+    MDR = "mdr", _("Multidrug-resistant")
+    PRE_XDR = "pre_xdr", _("Pre-extensively drug-resistant")
+    XDR = "xdr", _("Extensively drug-resistant")
+
+
+class TestResult(models.TextChoices):
+    NEGATIVE = "negative", _("Negative")
+    POSITIVE = "positive", _("Positive")
+    INDETERMINATE = "indeterminate", _("Indeterminate")
+    NOT_DONE = "not_done", _("Not done")
+    DECLINED = "declined", _("Declined")
+
+
+class FitToTravel(models.TextChoices):
+    FIT = "fit", _("Fit to travel")
+    FIT_WITH_CONDITIONS = "fit_with_conditions", _("Fit to travel with conditions")
+    TEMPORARILY_UNFIT = "temporarily_unfit", _("Temporarily unfit")
+    UNFIT = "unfit", _("Unfit to travel")
+
+
+# TB classifications per destination programme. US: the CDC technical instructions' classes.
+# GEN: for assessments without a destination programme's own set.
+TB_CLASSIFICATIONS: dict[str, dict[str, object]] = {
+    "US": {
+        "NONE": _("No TB classification"),
+        "A": _("Class A: TB disease, infectious"),
+        "A_WAIVER": _("Class A with waiver"),
+        "B1_PULM": _("Class B1: TB, pulmonary"),
+        "B1_EXTRA": _("Class B1: TB, extrapulmonary"),
+        "B2": _("Class B2: latent TB infection evaluation"),
+        "B3": _("Class B3: TB contact evaluation"),
+    },
+    "GEN": {
+        "NO_TB": _("No TB"),
+        "ACTIVE_BC": _("Active TB, bacteriologically confirmed"),
+        "ACTIVE_CD": _("Active TB, clinically diagnosed"),
+        "LTBI": _("Latent TB infection"),
+        "CONTACT": _("Contact of a TB case, no disease"),
+    },
+}
+DESTINATION_PROGRAMMES = {
+    "US": _("United States (CDC technical instructions)"),
+    "GEN": _("General (no destination programme)"),
+}
+# Classes that assert TB disease: sputum microbiology must be complete before they are given.
+TB_DISEASE_CLASSES = frozenset({"A", "A_WAIVER", "B1_PULM", "ACTIVE_BC", "ACTIVE_CD"})
+SPUTUM_SPECIMENS = 3
+# Refugee Health Screener-15: items 1-14 scored 0-4, item 15 a distress thermometer 0-10.
+# Positive when items 1-14 sum to 12 or more, or the thermometer reads 5 or more.
+RHS15_ITEMS = 14
+RHS15_ITEM_CUTOFF = 12
+RHS15_THERMOMETER_CUTOFF = 5

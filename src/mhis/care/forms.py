@@ -9,7 +9,23 @@ from django.utils.translation import gettext_lazy as _
 from mhis.codelists import country_choices
 from mhis.places.models import Place, PlaceKind
 
-from .codes import EncounterKind, Payer, ReferralKind, ReferralStatus, Urgency
+from .codes import (
+    DESTINATION_PROGRAMMES,
+    TB_CLASSIFICATIONS,
+    AssessmentType,
+    CultureResult,
+    DstResult,
+    EncounterKind,
+    FitToTravel,
+    Payer,
+    ReferralKind,
+    ReferralStatus,
+    SmearResult,
+    TestResult,
+    Urgency,
+    XpertResult,
+    XrayResult,
+)
 
 
 class ServiceForm(forms.Form):
@@ -106,3 +122,203 @@ class ReferralStepForm(ServiceForm):
         label=_("On"), required=False, max_length=10, help_text=_("YYYY-MM-DD; today when empty")
     )
     note = forms.CharField(label=_("Note"), required=False, max_length=4000)
+
+
+def _blank(choices):
+    return [("", "—"), *choices]
+
+
+class AssessmentForm(ServiceForm):
+    """One page for the whole assessment; empty fields are left as they are."""
+
+    site = forms.ChoiceField(label=_("Site"))
+    type = forms.ChoiceField(label=_("Type"), choices=AssessmentType.choices)
+    date = forms.CharField(
+        label=_("Examination date"),
+        required=False,
+        max_length=10,
+        help_text=_("YYYY-MM-DD; today when empty"),
+    )
+    programme = forms.ChoiceField(
+        label=_("Destination programme"),
+        choices=list(DESTINATION_PROGRAMMES.items()),
+        initial="GEN",
+    )
+    destination_country = forms.ChoiceField(label=_("Destination country"), required=False)
+    history = forms.CharField(
+        label=_("History"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    examination = forms.CharField(
+        label=_("Examination"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    tb_symptoms = forms.NullBooleanField(label=_("TB symptoms"), required=False)
+    xray_result = forms.ChoiceField(
+        label=_("Chest X-ray"), required=False, choices=_blank(XrayResult.choices)
+    )
+    xray_date = forms.CharField(label=_("Chest X-ray date"), required=False, max_length=10)
+    xpert_result = forms.ChoiceField(
+        label=_("Xpert MTB/RIF"), required=False, choices=_blank(XpertResult.choices)
+    )
+    xpert_date = forms.CharField(label=_("Xpert date"), required=False, max_length=10)
+    dst_result = forms.ChoiceField(
+        label=_("Drug-susceptibility testing"), required=False, choices=_blank(DstResult.choices)
+    )
+    dst_date = forms.CharField(label=_("DST date"), required=False, max_length=10)
+    igra_result = forms.ChoiceField(
+        label=_("IGRA"), required=False, choices=_blank(TestResult.choices)
+    )
+    tst_mm = forms.IntegerField(label=_("TST induration (mm)"), required=False)
+    hiv_result = forms.ChoiceField(
+        label=_("HIV"), required=False, choices=_blank(TestResult.choices)
+    )
+    syphilis_result = forms.ChoiceField(
+        label=_("Syphilis"), required=False, choices=_blank(TestResult.choices)
+    )
+    hepatitis_b_result = forms.ChoiceField(
+        label=_("Hepatitis B (HBsAg)"), required=False, choices=_blank(TestResult.choices)
+    )
+    malaria_result = forms.ChoiceField(
+        label=_("Malaria rapid test"), required=False, choices=_blank(TestResult.choices)
+    )
+    pregnancy_result = forms.ChoiceField(
+        label=_("Pregnancy test"), required=False, choices=_blank(TestResult.choices)
+    )
+    rhs15_items = forms.CharField(
+        label=_("RHS-15 items 1–14"),
+        required=False,
+        max_length=60,
+        help_text=_("14 scores from 0 to 4, separated by spaces"),
+    )
+    rhs15_thermometer = forms.IntegerField(label=_("RHS-15 distress thermometer"), required=False)
+    counselling = forms.CharField(
+        label=_("Counselling"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    tb_classification = forms.ChoiceField(label=_("TB classification"), required=False)
+    fit_to_travel = forms.ChoiceField(
+        label=_("Fit to travel"), required=False, choices=_blank(FitToTravel.choices)
+    )
+    fit_reason = forms.CharField(label=_("Reason"), required=False, max_length=4000)
+
+    def __init__(self, *args, sites=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].choices = [(s.code, s.name) for s in sites]
+        self.fields["destination_country"].choices = [("", "—"), *country_choices()]
+        self.fields["tb_classification"].choices = [("", "—")] + [
+            (code, f"{programme}: {label}")
+            for programme, classes in TB_CLASSIFICATIONS.items()
+            for code, label in classes.items()
+        ]
+        for n in (1, 2, 3):
+            self.fields[f"sputum{n}_collected_on"] = forms.CharField(
+                label=_("Sputum %(n)s collected on") % {"n": n}, required=False, max_length=10
+            )
+            self.fields[f"sputum{n}_smear_result"] = forms.ChoiceField(
+                label=_("Smear %(n)s") % {"n": n},
+                required=False,
+                choices=_blank(SmearResult.choices),
+            )
+            self.fields[f"sputum{n}_smear_reported_on"] = forms.CharField(
+                label=_("Smear %(n)s reported on") % {"n": n}, required=False, max_length=10
+            )
+            self.fields[f"sputum{n}_culture_result"] = forms.ChoiceField(
+                label=_("Culture %(n)s") % {"n": n},
+                required=False,
+                choices=_blank(CultureResult.choices),
+            )
+            self.fields[f"sputum{n}_culture_reported_on"] = forms.CharField(
+                label=_("Culture %(n)s reported on") % {"n": n}, required=False, max_length=10
+            )
+
+    @staticmethod
+    def initial_from(assessment) -> dict:
+        initial = {
+            field: getattr(assessment, field)
+            for field in (
+                "type",
+                "programme",
+                "destination_country",
+                "history",
+                "examination",
+                "tb_symptoms",
+                "xray_result",
+                "xpert_result",
+                "dst_result",
+                "igra_result",
+                "tst_mm",
+                "hiv_result",
+                "syphilis_result",
+                "hepatitis_b_result",
+                "malaria_result",
+                "pregnancy_result",
+                "rhs15_thermometer",
+                "counselling",
+                "tb_classification",
+                "fit_to_travel",
+                "fit_reason",
+            )
+        }
+        initial["site"] = assessment.site.code
+        for field in ("date", "xray_date", "xpert_date", "dst_date"):
+            value = getattr(assessment, field)
+            initial[field] = value.isoformat() if value else ""
+        initial["rhs15_items"] = " ".join(str(v) for v in assessment.rhs15_items or [])
+        for sp in assessment.specimens.all():
+            for key in (
+                "collected_on",
+                "smear_result",
+                "smear_reported_on",
+                "culture_result",
+                "culture_reported_on",
+            ):
+                value = getattr(sp, key)
+                initial[f"sputum{sp.number}_{key}"] = (
+                    value.isoformat() if hasattr(value, "isoformat") else value
+                )
+        return initial
+
+    def service_errors(self, exc: ValidationError) -> None:
+        remapped = {}
+        for field, messages in exc.message_dict.items():
+            parts = field.split(".")
+            if parts[0] == "specimens" and len(parts) == 3:
+                number = self._specimen_numbers[int(parts[1])]
+                field = f"sputum{number}_{parts[2]}"
+            remapped.setdefault(field, []).extend(messages)
+        for field, messages in remapped.items():
+            target = field if field in self.fields else None
+            for message in messages:
+                self.add_error(target, message if target else f"{field}: {message}")
+
+    def assessment_data(self) -> dict:
+        data = {k: v for k, v in self.cleaned_data.items() if not k.startswith("sputum")}
+        text = data.pop("rhs15_items").replace(",", " ").split()
+        try:
+            data["rhs15_items"] = [int(v) for v in text] if text else None
+        except ValueError:
+            data["rhs15_items"] = text
+        specimens, self._specimen_numbers = [], []
+        for n in (1, 2, 3):
+            values = {
+                k: self.cleaned_data[f"sputum{n}_{k}"]
+                for k in (
+                    "collected_on",
+                    "smear_result",
+                    "smear_reported_on",
+                    "culture_result",
+                    "culture_reported_on",
+                )
+            }
+            if any(values.values()):
+                specimens.append({"number": n, **values})
+                self._specimen_numbers.append(n)
+        data["specimens"] = specimens
+        return data

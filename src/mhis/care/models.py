@@ -6,7 +6,21 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .codes import EncounterKind, Payer, ReferralKind, ReferralStatus, Urgency
+from .codes import (
+    AssessmentType,
+    CultureResult,
+    DstResult,
+    EncounterKind,
+    FitToTravel,
+    Payer,
+    ReferralKind,
+    ReferralStatus,
+    SmearResult,
+    TestResult,
+    Urgency,
+    XpertResult,
+    XrayResult,
+)
 
 
 class CareRecord(models.Model):
@@ -157,3 +171,79 @@ class RecordChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record_type}#{self.record_id} {self.action}"
+
+
+def _result(label, choices=TestResult.choices):
+    return models.CharField(label, max_length=20, choices=choices, blank=True)
+
+
+class Assessment(CareRecord):
+    """A migration health assessment and its TB screening workflow."""
+
+    type = models.CharField(_("type"), max_length=16, choices=AssessmentType.choices)
+    date = models.DateField(_("examination date"))
+    programme = models.CharField(_("destination programme"), max_length=8, default="GEN")
+    destination_country = models.CharField(_("destination country"), max_length=2, blank=True)
+    history = models.TextField(_("history"), blank=True)
+    examination = models.TextField(_("examination"), blank=True)
+    tb_symptoms = models.BooleanField(_("TB symptoms"), null=True, blank=True)
+    xray_result = _result(_("chest X-ray"), XrayResult.choices)
+    xray_date = models.DateField(_("chest X-ray date"), null=True, blank=True)
+    xpert_result = _result(_("Xpert MTB/RIF"), XpertResult.choices)
+    xpert_date = models.DateField(_("Xpert date"), null=True, blank=True)
+    dst_result = _result(_("drug-susceptibility testing"), DstResult.choices)
+    dst_date = models.DateField(_("DST date"), null=True, blank=True)
+    igra_result = _result(_("IGRA"))
+    tst_mm = models.PositiveSmallIntegerField(_("TST induration (mm)"), null=True, blank=True)
+    hiv_result = _result(_("HIV"))
+    syphilis_result = _result(_("syphilis"))
+    hepatitis_b_result = _result(_("hepatitis B (HBsAg)"))
+    malaria_result = _result(_("malaria rapid test"))
+    pregnancy_result = _result(_("pregnancy test"))
+    rhs15_items = models.JSONField(_("RHS-15 items 1-14"), null=True, blank=True)
+    rhs15_thermometer = models.PositiveSmallIntegerField(
+        _("RHS-15 distress thermometer"), null=True, blank=True
+    )
+    counselling = models.TextField(_("counselling"), blank=True)
+    tb_classification = models.CharField(_("TB classification"), max_length=12, blank=True)
+    fit_to_travel = models.CharField(
+        _("fit to travel"), max_length=20, choices=FitToTravel.choices, blank=True
+    )
+    fit_reason = models.TextField(_("reason"), blank=True)
+    completed_on = models.DateField(_("completed on"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("health assessment")
+        verbose_name_plural = _("health assessments")
+        ordering = ["-date", "-pk"]
+        indexes = [
+            # care.services.pending_assessments: open assessments by site.
+            models.Index(fields=["site", "completed_on"], name="assessment_site_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} {self.date}"
+
+
+class SputumSpecimen(models.Model):
+    """Sputum specimen 1, 2 or 3 of an assessment: smear and culture, each with its dates."""
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="specimens")
+    number = models.PositiveSmallIntegerField(_("specimen"))
+    collected_on = models.DateField(_("collected on"), null=True, blank=True)
+    smear_result = _result(_("smear"), SmearResult.choices)
+    smear_reported_on = models.DateField(_("smear reported on"), null=True, blank=True)
+    culture_result = _result(_("culture"), CultureResult.choices)
+    culture_reported_on = models.DateField(_("culture reported on"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["number"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "number"], name="specimen_unique_number"),
+            models.CheckConstraint(
+                condition=models.Q(number__gte=1, number__lte=3), name="specimen_number_1_3"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number}"

@@ -131,8 +131,129 @@ class ChangeOut(Schema):
     at: datetime
 
 
+class SpecimenIn(_In):
+    number: int = Field(description="1, 2 or 3")
+    collected_on: str | None = None
+    smear_result: str | None = Field(None, description="negative | scanty | 1+ | 2+ | 3+")
+    smear_reported_on: str | None = None
+    culture_result: str | None = Field(None, description="negative | mtb | ntm | contaminated")
+    culture_reported_on: str | None = None
+
+
+class _AssessmentFields(_In):
+    programme: str | None = Field(
+        None, description="Destination programme of the TB classification: US | GEN"
+    )
+    destination_country: str | None = None
+    history: str | None = Field(None, max_length=4000)
+    examination: str | None = Field(None, max_length=4000)
+    tb_symptoms: bool | None = None
+    xray_result: str | None = Field(
+        None, description="normal | suggestive | other_abnormal | not_done"
+    )
+    xray_date: str | None = None
+    xpert_result: str | None = Field(
+        None,
+        description="not_detected | rif_not_detected | rif_detected | rif_indeterminate | invalid",
+    )
+    xpert_date: str | None = None
+    dst_result: str | None = Field(None, description="susceptible | hr | rr | mdr | pre_xdr | xdr")
+    dst_date: str | None = None
+    igra_result: str | None = None
+    tst_mm: int | None = None
+    hiv_result: str | None = Field(
+        None, description="negative | positive | indeterminate | not_done | declined"
+    )
+    syphilis_result: str | None = None
+    hepatitis_b_result: str | None = None
+    malaria_result: str | None = None
+    pregnancy_result: str | None = None
+    rhs15_items: list[int] | None = Field(
+        None, description="Refugee Health Screener-15 items 1-14, each 0-4"
+    )
+    rhs15_thermometer: int | None = Field(None, description="RHS-15 item 15, 0-10")
+    counselling: str | None = Field(None, max_length=4000)
+    specimens: list[SpecimenIn] | None = Field(None, max_length=3)
+    tb_classification: str | None = Field(
+        None, description="A code of the programme's TB classifications"
+    )
+    fit_to_travel: str | None = Field(
+        None, description="fit | fit_with_conditions | temporarily_unfit | unfit"
+    )
+    fit_reason: str | None = Field(None, max_length=4000)
+
+
+class AssessmentIn(_AssessmentFields):
+    site: str = Field(description="Code of a site in your places")
+    type: str = Field(description="pre_departure | on_arrival | pre_employment | post_arrival")
+    date: str | None = Field(None, description="Examination date, YYYY-MM-DD; today when absent")
+
+
+class AssessmentPatch(_AssessmentFields):
+    site: str | None = None
+    type: str | None = None
+    date: str | None = None
+
+
+class SpecimenOut(Schema):
+    number: int
+    collected_on: date | None
+    smear_result: str
+    smear_reported_on: date | None
+    culture_result: str
+    culture_reported_on: date | None
+
+
+class StepOut(Schema):
+    code: str
+    message: str
+
+
+class Rhs15Out(Schema):
+    score: int
+    thermometer: int | None
+    positive: bool
+
+
+class AssessmentOut(Schema):
+    id: int
+    person: str
+    site: PlaceRef
+    type: str
+    date: date
+    programme: str
+    destination_country: str
+    history: str
+    examination: str
+    tb_symptoms: bool | None
+    xray_result: str
+    xray_date: date | None
+    xpert_result: str
+    xpert_date: date | None
+    dst_result: str
+    dst_date: date | None
+    igra_result: str
+    tst_mm: int | None
+    hiv_result: str
+    syphilis_result: str
+    hepatitis_b_result: str
+    malaria_result: str
+    pregnancy_result: str
+    rhs15: Rhs15Out | None
+    counselling: str
+    specimens: list[SpecimenOut]
+    tb_classification: str
+    fit_to_travel: str
+    fit_reason: str
+    completed_on: date | None
+    presumptive_tb: bool
+    missing: list[StepOut]
+    quality_flags: list[StepOut]
+
+
 class TimelineItem(Schema):
     type: str
     date: date
     encounter: EncounterOut | None = None
     referral: ReferralOut | None = None
+    assessment: AssessmentOut | None = None

@@ -43,7 +43,7 @@ from .codes import (
     ReferralStatus,
     Urgency,
 )
-from .models import Diagnosis, Encounter, RecordChange, Referral, ReferralStep
+from .models import Assessment, Diagnosis, Encounter, RecordChange, Referral, ReferralStep
 
 MAX_TEXT = 4000
 MAX_DIAGNOSES = 20
@@ -557,5 +557,11 @@ def timeline(person: Person) -> list[dict]:
         items.append({"type": "encounter", "date": e.date, "record": e})
     for r in referrals_of(person):
         items.append({"type": "referral", "date": r.sent_on, "record": r})
+    for a in (
+        Assessment.objects.filter(person=person)
+        .select_related("site")
+        .prefetch_related("specimens")
+    ):
+        items.append({"type": "assessment", "date": a.date, "record": a})
     items.sort(key=lambda item: (item["date"], item["record"].created_at), reverse=True)
     return items

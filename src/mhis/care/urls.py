@@ -10,4 +10,7 @@ urlpatterns = [
     path("encounters/<int:encounter_id>/edit/", views.edit_encounter, name="edit_encounter"),
     path("referrals/<int:referral_id>/steps/", views.referral_step, name="referral_step"),
     path("referrals/overdue/", views.overdue, name="overdue"),
+    path("people/<uuid:person_id>/assessments/new/", views.add_assessment, name="add_assessment"),
+    path("assessments/<int:assessment_id>/", views.edit_assessment, name="edit_assessment"),
+    path("assessments/pending/", views.pending, name="pending"),
 ]

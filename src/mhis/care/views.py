@@ -14,10 +14,10 @@ from mhis.places.models import Place, PlaceKind
 from mhis.registry.models import Person
 from mhis.registry.services import get_person
 
-from . import services
+from . import assessments, services
 from .codes import REFERRAL_TRANSITIONS, ReferralStatus
-from .forms import EncounterForm, ReferralForm, ReferralStepForm
-from .models import Encounter, Referral
+from .forms import AssessmentForm, EncounterForm, ReferralForm, ReferralStepForm
+from .models import Assessment, Encounter, Referral
 
 
 def _sites(user):
@@ -31,12 +31,18 @@ def _person(request, person_id, view):
         raise Http404(_("No such person.")) from None
 
 
-def _timeline_context(request, person, encounter_form=None, referral_form=None):
+def _timeline_context(
+    request, person, encounter_form=None, referral_form=None, assessment_form=None
+):
     sites = _sites(request.user)
     items = services.timeline(person)
     for item in items:
         record = item["record"]
         item["history"] = list(services.history(record))
+        if item["type"] == "assessment":
+            item["missing"] = assessments.missing_steps(record)
+            item["flags"] = assessments.quality_flags(record)
+            item["rhs15"] = assessments.rhs15(record)
         if item["type"] == "referral" and REFERRAL_TRANSITIONS[ReferralStatus(record.status)]:
             form = ReferralStepForm(prefix=f"step{record.pk}")
             allowed = set(REFERRAL_TRANSITIONS[ReferralStatus(record.status)])
@@ -50,6 +56,7 @@ def _timeline_context(request, person, encounter_form=None, referral_form=None):
         "can_write": can_write_people(request.user),
         "encounter_form": encounter_form or EncounterForm(prefix="encounter", sites=sites),
         "referral_form": referral_form or ReferralForm(prefix="referral", sites=sites),
+        "assessment_form": assessment_form or AssessmentForm(prefix="assessment", sites=sites),
     }
 
 
@@ -167,3 +174,60 @@ def overdue(request):
     rows = list(services.overdue_referrals(request.user).select_related("person")[:500])
     log_access(request.user, {r.person for r in rows}, "page:referrals_overdue")
     return render(request, "care/overdue.html", {"referrals": rows})
+
+
+@login_required
+def add_assessment(request, person_id):
+    person = _person(request, person_id, "page:assessment_create")
+    if request.method != "POST":
+        return redirect("care:timeline", person_id=person.uuid)
+    if not can_write_people(request.user):
+        raise PermissionDenied(_("Your role cannot record care."))
+    form = AssessmentForm(request.POST, prefix="assessment", sites=_sites(request.user))
+    if form.is_valid():
+        try:
+            assessments.assess(request.user, person, form.assessment_data())
+        except ValidationError as exc:
+            form.service_errors(exc)
+        else:
+            if not request.htmx:
+                messages.success(request, _("Assessment started."))
+                return redirect("care:timeline", person_id=person.uuid)
+            form = None
+    return _render(request, _timeline_context(request, person, assessment_form=form))
+
+
+@login_required
+def edit_assessment(request, assessment_id):
+    assessment = _record(request, Assessment, assessment_id, "page:assessment_edit")
+    if not can_write_people(request.user):
+        raise PermissionDenied(_("Your role cannot record care."))
+    form = AssessmentForm(
+        request.POST or None,
+        initial=AssessmentForm.initial_from(assessment),
+        sites=_sites(request.user),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            assessments.update_assessment(request.user, assessment, form.assessment_data())
+        except ValidationError as exc:
+            form.service_errors(exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("care:timeline", person_id=assessment.person.uuid)
+    context = {
+        "form": form,
+        "assessment": assessment,
+        "missing": assessments.missing_steps(assessment),
+    }
+    return render(request, "care/assessment_form.html", context)
+
+
+@login_required
+def pending(request):
+    if not can_read_people(request.user):
+        raise PermissionDenied(_("Your role cannot see individual records."))
+    rows = list(assessments.pending_assessments(request.user)[:500])
+    log_access(request.user, {a.person for a in rows}, "page:assessments_pending")
+    items = [{"assessment": a, "missing": assessments.missing_steps(a)} for a in rows]
+    return render(request, "care/pending.html", {"items": items})
