@@ -281,9 +281,30 @@ def test_timeline_lists_records_newest_first_and_logs_one_read(api, people, pers
     caller = api(people["clinician"])
     caller.post(f"/api/persons/{person.uuid}/encounters", encounter_payload(date=days_ago(20)))
     caller.post(f"/api/persons/{person.uuid}/referrals", referral_payload(sent_on=days_ago(2)))
+    caller.post(
+        f"/api/persons/{person.uuid}/assessments",
+        {"site": "MSOT-CLIN", "type": "on_arrival", "date": days_ago(5)},
+    )
+    caller.post(
+        f"/api/persons/{person.uuid}/immunisations",
+        {"site": "MSOT-CLIN", "vaccine": "MR", "dose_number": 1, "date": days_ago(8)},
+    )
+    caller.post(
+        f"/api/persons/{person.uuid}/lab-results",
+        {"site": "MSOT-CLIN", "test": "Glucose", "value": "5.0", "collected_on": days_ago(12)},
+    )
     before = AccessLog.objects.filter(person=person, view="api:timeline").count()
     items = caller.get(f"/api/persons/{person.uuid}/timeline").json()
-    assert [i["type"] for i in items] == ["referral", "encounter"]
+    assert [i["type"] for i in items] == [
+        "referral",
+        "assessment",
+        "immunisation",
+        "lab_result",
+        "encounter",
+    ]
+    assert (
+        items[2]["immunisation"]["vaccine"] == "MR" and items[3]["lab_result"]["test"] == "Glucose"
+    )
     assert AccessLog.objects.filter(person=person, view="api:timeline").count() == before + 1
     assert (
         api(people["hn_clinician"]).get(f"/api/persons/{person.uuid}/timeline").status_code == 404

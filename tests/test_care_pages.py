@@ -44,7 +44,7 @@ def test_timeline_page_is_logged_once_and_404_out_of_scope(client, people, perso
 def test_encounter_form_with_htmx_returns_the_updated_timeline(client, people, person):
     client.force_login(people["clinician"])
     response = client.post(
-        f"/care/people/{person.uuid}/encounters/new/",
+        f"/care/people/{person.uuid}/encounter/new/",
         encounter_form(),
         headers={"HX-Request": "true"},
     )
@@ -57,12 +57,12 @@ def test_encounter_form_with_htmx_returns_the_updated_timeline(client, people, p
 def test_encounter_form_errors_are_shown_by_field_and_nothing_is_written(client, people, person):
     client.force_login(people["clinician"])
     response = client.post(
-        f"/care/people/{person.uuid}/encounters/new/",
+        f"/care/people/{person.uuid}/encounter/new/",
         encounter_form(
             **{"encounter-diagnoses": "ZZ9", "encounter-cost": "-3", "encounter-date": "1970-01-01"}
         ),
     )
-    form = response.context["encounter_form"]
+    form = next(a["form"] for a in response.context["adders"] if a["kind"] == "encounter")
     assert {"diagnoses", "cost", "date"} <= set(form.errors)
     assert not Encounter.objects.exists()
 
@@ -70,7 +70,7 @@ def test_encounter_form_errors_are_shown_by_field_and_nothing_is_written(client,
 def test_read_only_roles_cannot_post_records(client, people, person):
     client.force_login(people["tak_officer"])
     assert (
-        client.post(f"/care/people/{person.uuid}/encounters/new/", encounter_form()).status_code
+        client.post(f"/care/people/{person.uuid}/encounter/new/", encounter_form()).status_code
         == 403
     )
     assert not Encounter.objects.exists()
@@ -114,7 +114,7 @@ def test_edit_encounter_page_keeps_history(client, people, person):
 def test_referral_form_and_steps_from_the_timeline(client, people, person):
     client.force_login(people["clinician"])
     response = client.post(
-        f"/care/people/{person.uuid}/referrals/new/",
+        f"/care/people/{person.uuid}/referral/new/",
         {
             "referral-site": "MSOT-CLIN",
             "referral-kind": "medical",
@@ -218,7 +218,7 @@ def test_assessment_from_the_timeline_to_completion_in_pages(client, people, per
     client.force_login(people["clinician"])
     form = {f"assessment-{k}": v for k, v in assessment_form().items()}
     page = client.post(
-        f"/care/people/{person.uuid}/assessments/new/", form, headers={"HX-Request": "true"}
+        f"/care/people/{person.uuid}/assessment/new/", form, headers={"HX-Request": "true"}
     ).content.decode()
     assessment = Assessment.objects.get()
     assert "Sputum specimen 1 not collected" in page
@@ -279,3 +279,42 @@ def test_assessment_pages_are_404_out_of_scope(client, people, person):
     client.force_login(people["hn_clinician"])
     assert client.get(f"/care/assessments/{assessment.pk}/").status_code == 404
     assert "No pending assessments." in client.get("/care/assessments/pending/").content.decode()
+
+
+def test_immunisation_and_lab_result_from_the_timeline(client, people, person):
+    from mhis.care.models import Immunisation, LabResult
+
+    client.force_login(people["clinician"])
+    day = (TODAY - timedelta(days=2)).isoformat()
+    page = client.post(
+        f"/care/people/{person.uuid}/immunisation/new/",
+        {
+            "immunisation-site": "MSOT-CLIN",
+            "immunisation-vaccine": "MR",
+            "immunisation-dose_number": "2",
+            "immunisation-date": day,
+            "immunisation-lot": "MR-2291",
+        },
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert "Measles and rubella" in page and Immunisation.objects.get().lot == "MR-2291"
+    page = client.post(
+        f"/care/people/{person.uuid}/lab_result/new/",
+        {
+            "lab_result-site": "MSOT-CLIN",
+            "lab_result-test": "Haemoglobin",
+            "lab_result-loinc": "718-7",
+            "lab_result-value": "9.8",
+            "lab_result-unit": "g/dL",
+            "lab_result-reference_range": "12-16",
+            "lab_result-collected_on": day,
+            "lab_result-reported_on": "",
+        },
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert "Haemoglobin" in page and LabResult.objects.get().value == "9.8"
+
+
+def test_unknown_record_kind_is_404(client, people, person):
+    client.force_login(people["clinician"])
+    assert client.post(f"/care/people/{person.uuid}/surgery/new/", {}).status_code == 404

@@ -1,7 +1,5 @@
 """Care API: encounters, referrals and their steps, history, and the person's timeline."""
 
-from __future__ import annotations
-
 from uuid import UUID
 
 from django.http import Http404
@@ -15,8 +13,8 @@ from mhis.access.services import can_read_people, can_write_people
 from mhis.registry.models import Person
 from mhis.registry.services import get_person
 
-from . import assessments, services
-from .models import Assessment, Encounter, Referral
+from . import assessments, records, services
+from .models import Assessment, Encounter, Immunisation, LabResult, Referral
 from .schemas import (
     AssessmentIn,
     AssessmentOut,
@@ -25,12 +23,19 @@ from .schemas import (
     EncounterIn,
     EncounterOut,
     EncounterPatch,
+    ImmunisationIn,
+    ImmunisationOut,
+    ImmunisationPatch,
+    LabResultIn,
+    LabResultOut,
+    LabResultPatch,
     ReferralIn,
     ReferralOut,
     ReferralPatch,
     ReferralStepIn,
     TimelineItem,
 )
+from .vaccines import VACCINES
 
 router = Router(tags=["care"], auth=api_auth)
 
@@ -118,7 +123,38 @@ def assessment_out(a: Assessment) -> dict:
     return data
 
 
-_OUT = {"encounter": encounter_out, "referral": referral_out, "assessment": assessment_out}
+def immunisation_out(i: Immunisation) -> dict:
+    return {
+        "id": i.pk,
+        "person": str(i.person.uuid),
+        "site": _place(i.site),
+        "vaccine": i.vaccine,
+        "vaccine_name": str(VACCINES[i.vaccine][0]) if i.vaccine in VACCINES else i.vaccine,
+        "dose_number": i.dose_number,
+        "date": i.date,
+        "lot": i.lot,
+        "assessment": i.assessment_id,
+    }
+
+
+def lab_result_out(lab: LabResult) -> dict:
+    fields = ("test", "loinc", "value", "unit", "reference_range", "collected_on", "reported_on")
+    return {
+        "id": lab.pk,
+        "person": str(lab.person.uuid),
+        "site": _place(lab.site),
+        "assessment": lab.assessment_id,
+        **{f: getattr(lab, f) for f in fields},
+    }
+
+
+_OUT = {
+    "encounter": encounter_out,
+    "referral": referral_out,
+    "assessment": assessment_out,
+    "immunisation": immunisation_out,
+    "lab_result": lab_result_out,
+}
 
 
 def _person(request, person_id: UUID, view: str) -> Person:
@@ -151,9 +187,7 @@ def person_timeline(request, person_id: UUID):
         {
             "type": item["type"],
             "date": item["date"],
-            item["type"]: encounter_out(item["record"])
-            if item["type"] == "encounter"
-            else referral_out(item["record"]),
+            item["type"]: _OUT[item["type"]](item["record"]),
         }
         for item in services.timeline(person)
     ]
@@ -347,3 +381,85 @@ def _change(c) -> dict:
         "by": c.by.username if c.by else None,
         "at": c.at,
     }
+
+
+def _simple_record_endpoints(
+    model, plural: str, schema_in, schema_patch, schema_out, to_out
+) -> None:
+    """List per person, create, read, update and history for a record kind written by care.records."""
+    name = model._meta.model_name
+
+    @router.get(
+        f"/persons/{{person_id}}/{plural}",
+        response=list[schema_out],
+        summary=f"A person's {plural.replace('-', ' ')}",
+        operation_id=f"list_{name}",
+    )
+    def list_records(request, person_id: UUID):
+        person = _person(request, person_id, f"api:{name}_list")
+        return [
+            to_out(r) for r in model.objects.filter(person=person).select_related("site", "person")
+        ]
+
+    @router.post(
+        f"/persons/{{person_id}}/{plural}",
+        response={201: schema_out},
+        summary=f"Record a {name.replace('result', ' result')}",
+        operation_id=f"create_{name}",
+    )
+    def create(request, person_id: UUID, payload: schema_in):
+        person = _person(request, person_id, f"api:{name}_create")
+        _writer(request)
+        return Status(
+            201,
+            to_out(
+                records.create_record(
+                    request.user, model, person, payload.model_dump(exclude_unset=True)
+                )
+            ),
+        )
+
+    @router.get(
+        f"/{plural}/{{record_id}}",
+        response=schema_out,
+        summary=f"A {name.replace('result', ' result')}",
+        operation_id=f"read_{name}",
+    )
+    def read(request, record_id: int):
+        return to_out(_record(request, model, record_id, f"api:{name}_read"))
+
+    @router.patch(
+        f"/{plural}/{{record_id}}",
+        response=schema_out,
+        summary=f"Change a {name.replace('result', ' result')}",
+        operation_id=f"update_{name}",
+    )
+    def update(request, record_id: int, payload: schema_patch):
+        record = _record(request, model, record_id, f"api:{name}_update")
+        _writer(request)
+        return to_out(
+            records.update_record(request.user, record, payload.model_dump(exclude_unset=True))
+        )
+
+    @router.get(
+        f"/{plural}/{{record_id}}/history",
+        response=list[ChangeOut],
+        summary=f"Changes to a {name.replace('result', ' result')}",
+        operation_id=f"history_{name}",
+    )
+    def record_history(request, record_id: int):
+        record = _record(request, model, record_id, f"api:{name}_history")
+        return [_change(c) for c in services.history(record)]
+
+
+_simple_record_endpoints(
+    Immunisation,
+    "immunisations",
+    ImmunisationIn,
+    ImmunisationPatch,
+    ImmunisationOut,
+    immunisation_out,
+)
+_simple_record_endpoints(
+    LabResult, "lab-results", LabResultIn, LabResultPatch, LabResultOut, lab_result_out
+)

@@ -322,3 +322,39 @@ class AssessmentForm(ServiceForm):
                 self._specimen_numbers.append(n)
         data["specimens"] = specimens
         return data
+
+
+class ImmunisationForm(ServiceForm):
+    site = forms.ChoiceField(label=_("Site"))
+    vaccine = forms.ChoiceField(label=_("Vaccine"))
+    dose_number = forms.IntegerField(label=_("Dose number"), min_value=1, initial=1)
+    date = forms.CharField(label=_("Date"), max_length=10, help_text="YYYY-MM-DD", required=False)
+    lot = forms.CharField(label=_("Lot"), max_length=40, required=False)
+
+    def __init__(self, *args, sites=(), **kwargs):
+        from .vaccines import vaccine_choices
+
+        super().__init__(*args, **kwargs)
+        self.fields["site"].choices = [(s.code, s.name) for s in sites]
+        self.fields["vaccine"].choices = vaccine_choices()
+
+
+class LabResultForm(ServiceForm):
+    site = forms.ChoiceField(label=_("Site"))
+    test = forms.CharField(label=_("Test"), max_length=120, required=False)
+    loinc = forms.CharField(
+        label=_("LOINC code"), max_length=10, required=False, help_text=_("Optional, e.g. 718-7")
+    )
+    value = forms.CharField(label=_("Value"), max_length=120, required=False)
+    unit = forms.CharField(label=_("Unit"), max_length=30, required=False)
+    reference_range = forms.CharField(label=_("Reference range"), max_length=60, required=False)
+    collected_on = forms.CharField(
+        label=_("Collected on"), max_length=10, help_text="YYYY-MM-DD", required=False
+    )
+    reported_on = forms.CharField(
+        label=_("Reported on"), max_length=10, help_text="YYYY-MM-DD", required=False
+    )
+
+    def __init__(self, *args, sites=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].choices = [(s.code, s.name) for s in sites]

@@ -247,3 +247,60 @@ class SputumSpecimen(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.number}"
+
+
+class Immunisation(CareRecord):
+    vaccine = models.CharField(_("vaccine"), max_length=12)
+    dose_number = models.PositiveSmallIntegerField(_("dose number"))
+    date = models.DateField(_("date"))
+    lot = models.CharField(_("lot"), max_length=40, blank=True)
+    assessment = models.ForeignKey(
+        Assessment,
+        verbose_name=_("given at assessment"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="immunisations",
+    )
+
+    class Meta:
+        verbose_name = _("immunisation")
+        verbose_name_plural = _("immunisations")
+        ordering = ["-date", "-pk"]
+        indexes = [models.Index(fields=["person", "vaccine"], name="immunisation_person_vaccine")]
+
+    def __str__(self) -> str:
+        return f"{self.vaccine} #{self.dose_number} {self.date}"
+
+
+class LabResult(CareRecord):
+    test = models.CharField(_("test"), max_length=120)
+    loinc = models.CharField(_("LOINC code"), max_length=10, blank=True)
+    value = models.CharField(_("value"), max_length=120)
+    unit = models.CharField(_("unit"), max_length=30, blank=True)
+    reference_range = models.CharField(_("reference range"), max_length=60, blank=True)
+    collected_on = models.DateField(_("collected on"))
+    reported_on = models.DateField(_("reported on"), null=True, blank=True)
+    assessment = models.ForeignKey(
+        Assessment,
+        verbose_name=_("part of assessment"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lab_results",
+    )
+
+    class Meta:
+        verbose_name = _("lab result")
+        verbose_name_plural = _("lab results")
+        ordering = ["-collected_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(reported_on__isnull=True)
+                | models.Q(reported_on__gte=models.F("collected_on")),
+                name="labresult_reported_after_collected",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.test} {self.value} {self.unit}"

@@ -251,9 +251,79 @@ class AssessmentOut(Schema):
     quality_flags: list[StepOut]
 
 
+class ImmunisationIn(_In):
+    site: str = Field(description="Code of a site in your places")
+    vaccine: str = Field(description="Vaccine code, e.g. MR, BCG, TD, HEPB, OCV")
+    dose_number: int = Field(description="1 for the first dose")
+    date: str = Field(description="YYYY-MM-DD")
+    lot: str | None = Field(None, max_length=40)
+    assessment: int | None = Field(None, description="Id of the assessment it was given at")
+
+
+class ImmunisationPatch(_In):
+    site: str | None = None
+    vaccine: str | None = None
+    dose_number: int | None = None
+    date: str | None = None
+    lot: str | None = Field(None, max_length=40)
+    assessment: int | None = None
+
+
+class ImmunisationOut(Schema):
+    id: int
+    person: str
+    site: PlaceRef
+    vaccine: str
+    vaccine_name: str
+    dose_number: int
+    date: date
+    lot: str
+    assessment: int | None
+
+
+class LabResultIn(_In):
+    site: str = Field(description="Code of a site in your places")
+    test: str = Field(max_length=120, description="Name of the test")
+    loinc: str | None = Field(None, description="LOINC code, e.g. 718-7")
+    value: str = Field(max_length=120)
+    unit: str | None = Field(None, max_length=30)
+    reference_range: str | None = Field(None, max_length=60)
+    collected_on: str = Field(description="YYYY-MM-DD")
+    reported_on: str | None = None
+    assessment: int | None = None
+
+
+class LabResultPatch(_In):
+    site: str | None = None
+    test: str | None = Field(None, max_length=120)
+    loinc: str | None = None
+    value: str | None = Field(None, max_length=120)
+    unit: str | None = Field(None, max_length=30)
+    reference_range: str | None = Field(None, max_length=60)
+    collected_on: str | None = None
+    reported_on: str | None = None
+    assessment: int | None = None
+
+
+class LabResultOut(Schema):
+    id: int
+    person: str
+    site: PlaceRef
+    test: str
+    loinc: str
+    value: str
+    unit: str
+    reference_range: str
+    collected_on: date
+    reported_on: date | None
+    assessment: int | None
+
+
 class TimelineItem(Schema):
     type: str
     date: date
     encounter: EncounterOut | None = None
     referral: ReferralOut | None = None
     assessment: AssessmentOut | None = None
+    immunisation: ImmunisationOut | None = None
+    lab_result: LabResultOut | None = None

@@ -43,7 +43,16 @@ from .codes import (
     ReferralStatus,
     Urgency,
 )
-from .models import Assessment, Diagnosis, Encounter, RecordChange, Referral, ReferralStep
+from .models import (
+    Assessment,
+    Diagnosis,
+    Encounter,
+    Immunisation,
+    LabResult,
+    RecordChange,
+    Referral,
+    ReferralStep,
+)
 
 MAX_TEXT = 4000
 MAX_DIAGNOSES = 20
@@ -563,5 +572,9 @@ def timeline(person: Person) -> list[dict]:
         .prefetch_related("specimens")
     ):
         items.append({"type": "assessment", "date": a.date, "record": a})
+    for i in Immunisation.objects.filter(person=person).select_related("site"):
+        items.append({"type": "immunisation", "date": i.date, "record": i})
+    for lab in LabResult.objects.filter(person=person).select_related("site"):
+        items.append({"type": "lab_result", "date": lab.collected_on, "record": lab})
     items.sort(key=lambda item: (item["date"], item["record"].created_at), reverse=True)
     return items

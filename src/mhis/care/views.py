@@ -8,16 +8,24 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from mhis.access.services import can_read_people, can_write_people, log_access, place_scope_q
 from mhis.places.models import Place, PlaceKind
 from mhis.registry.models import Person
 from mhis.registry.services import get_person
 
-from . import assessments, services
+from . import assessments, records, services
 from .codes import REFERRAL_TRANSITIONS, ReferralStatus
-from .forms import AssessmentForm, EncounterForm, ReferralForm, ReferralStepForm
-from .models import Assessment, Encounter, Referral
+from .forms import (
+    AssessmentForm,
+    EncounterForm,
+    ImmunisationForm,
+    LabResultForm,
+    ReferralForm,
+    ReferralStepForm,
+)
+from .models import Assessment, Encounter, Immunisation, LabResult, Referral
 
 
 def _sites(user):
@@ -31,9 +39,7 @@ def _person(request, person_id, view):
         raise Http404(_("No such person.")) from None
 
 
-def _timeline_context(
-    request, person, encounter_form=None, referral_form=None, assessment_form=None
-):
+def _timeline_context(request, person, forms=None):
     sites = _sites(request.user)
     items = services.timeline(person)
     for item in items:
@@ -50,13 +56,19 @@ def _timeline_context(
                 c for c in form.fields["status"].choices if c[0] in allowed
             ]
             item["step_form"] = form
+    forms = forms or {}
     return {
         "person": person,
         "items": items,
         "can_write": can_write_people(request.user),
-        "encounter_form": encounter_form or EncounterForm(prefix="encounter", sites=sites),
-        "referral_form": referral_form or ReferralForm(prefix="referral", sites=sites),
-        "assessment_form": assessment_form or AssessmentForm(prefix="assessment", sites=sites),
+        "adders": [
+            {
+                "kind": kind,
+                "title": adder[4],
+                "form": forms.get(kind) or adder[0](prefix=kind, sites=sites),
+            }
+            for kind, adder in ADDERS.items()
+        ],
     }
 
 
@@ -71,46 +83,71 @@ def timeline(request, person_id):
     return _render(request, _timeline_context(request, person))
 
 
+# kind → (form class, how the form's data is read, the service that writes it, message, form title)
+ADDERS = {
+    "encounter": (
+        EncounterForm,
+        lambda f: f.encounter_data(),
+        services.record_encounter,
+        _lazy("Encounter recorded."),
+        _lazy("Record an encounter"),
+    ),
+    "assessment": (
+        AssessmentForm,
+        lambda f: f.assessment_data(),
+        assessments.assess,
+        _lazy("Assessment started."),
+        _lazy("Start a health assessment"),
+    ),
+    "immunisation": (
+        ImmunisationForm,
+        lambda f: f.cleaned_data,
+        lambda user, person, data: records.create_record(user, Immunisation, person, data),
+        _lazy("Immunisation recorded."),
+        _lazy("Record an immunisation"),
+    ),
+    "lab_result": (
+        LabResultForm,
+        lambda f: f.cleaned_data,
+        lambda user, person, data: records.create_record(user, LabResult, person, data),
+        _lazy("Lab result recorded."),
+        _lazy("Record a lab result"),
+    ),
+    "referral": (
+        ReferralForm,
+        lambda f: f.cleaned_data,
+        services.refer,
+        _lazy("Referral sent."),
+        _lazy("Refer"),
+    ),
+}
+
+
 @login_required
-def add_encounter(request, person_id):
-    person = _person(request, person_id, "page:encounter_create")
+def add_record(request, person_id, kind):
+    """Add a record of `kind` from the timeline's form; htmx gets the timeline back."""
+    if kind not in ADDERS:
+        raise Http404
+    person = _person(request, person_id, f"page:{kind}_create")
     if request.method != "POST":
         return redirect("care:timeline", person_id=person.uuid)
     if not can_write_people(request.user):
         raise PermissionDenied(_("Your role cannot record care."))
-    form = EncounterForm(request.POST, prefix="encounter", sites=_sites(request.user))
+    form_class, read, write, message, _title = ADDERS[kind]
+    form = form_class(request.POST, prefix=kind, sites=_sites(request.user))
     if form.is_valid():
         try:
-            services.record_encounter(request.user, person, form.encounter_data())
+            write(request.user, person, read(form))
         except ValidationError as exc:
             form.service_errors(exc)
         else:
             if not request.htmx:
-                messages.success(request, _("Encounter recorded."))
+                messages.success(request, message)
                 return redirect("care:timeline", person_id=person.uuid)
             form = None
-    return _render(request, _timeline_context(request, person, encounter_form=form))
-
-
-@login_required
-def add_referral(request, person_id):
-    person = _person(request, person_id, "page:referral_create")
-    if request.method != "POST":
-        return redirect("care:timeline", person_id=person.uuid)
-    if not can_write_people(request.user):
-        raise PermissionDenied(_("Your role cannot record care."))
-    form = ReferralForm(request.POST, prefix="referral", sites=_sites(request.user))
-    if form.is_valid():
-        try:
-            services.refer(request.user, person, form.cleaned_data)
-        except ValidationError as exc:
-            form.service_errors(exc)
-        else:
-            if not request.htmx:
-                messages.success(request, _("Referral sent."))
-                return redirect("care:timeline", person_id=person.uuid)
-            form = None
-    return _render(request, _timeline_context(request, person, referral_form=form))
+    return _render(
+        request, _timeline_context(request, person, forms={kind: form} if form else None)
+    )
 
 
 def _record(request, model, record_id, view):
@@ -174,27 +211,6 @@ def overdue(request):
     rows = list(services.overdue_referrals(request.user).select_related("person")[:500])
     log_access(request.user, {r.person for r in rows}, "page:referrals_overdue")
     return render(request, "care/overdue.html", {"referrals": rows})
-
-
-@login_required
-def add_assessment(request, person_id):
-    person = _person(request, person_id, "page:assessment_create")
-    if request.method != "POST":
-        return redirect("care:timeline", person_id=person.uuid)
-    if not can_write_people(request.user):
-        raise PermissionDenied(_("Your role cannot record care."))
-    form = AssessmentForm(request.POST, prefix="assessment", sites=_sites(request.user))
-    if form.is_valid():
-        try:
-            assessments.assess(request.user, person, form.assessment_data())
-        except ValidationError as exc:
-            form.service_errors(exc)
-        else:
-            if not request.htmx:
-                messages.success(request, _("Assessment started."))
-                return redirect("care:timeline", person_id=person.uuid)
-            form = None
-    return _render(request, _timeline_context(request, person, assessment_form=form))
 
 
 @login_required

@@ -58,3 +58,10 @@ def icd10(code: str) -> str:
     from mhis.care.services import icd10_description
 
     return icd10_description(code)
+
+
+@register.filter
+def vaccine(code: str) -> str:
+    from mhis.care.vaccines import VACCINES
+
+    return str(VACCINES[code][0]) if code in VACCINES else code
