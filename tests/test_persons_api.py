@@ -337,3 +337,12 @@ def test_openapi_lists_the_persons_endpoints(client):
 def test_api_docs_are_served_without_a_cdn(client):
     page = client.get("/api/docs").content.decode()
     assert "cdn" not in page.lower() and "unpkg" not in page and "jsdelivr" not in page
+
+
+def test_schema_errors_and_service_errors_share_one_shape(api, people, world):
+    caller = api(people["clinician"])
+    schema = caller.post("/api/persons", {**PersonDataFactory(), "names": "not a list"})
+    service = caller.post("/api/persons", PersonDataFactory(nationality="XQ"))
+    assert schema.status_code == service.status_code == 422
+    assert schema.json()["detail"][0]["loc"][:2] == ["body", "names"]
+    assert service.json()["detail"][0]["loc"] == ["body", "nationality"]

@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
+from ninja.errors import ValidationError as NinjaValidationError
 
 from mhis import __version__
 from mhis.care.api import router as care_router
+from mhis.protection.api import router as protection_router
 from mhis.registry.api import router as persons_router
 
 api = NinjaAPI(
@@ -22,6 +24,7 @@ api = NinjaAPI(
 )
 api.add_router("/", persons_router)
 api.add_router("/", care_router)
+api.add_router("/", protection_router)
 
 
 @api.exception_handler(ValidationError)
@@ -35,6 +38,19 @@ def validation_error(request, exc: ValidationError):
         for field, messages in exc.message_dict.items()
         for message in messages
     ]
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(NinjaValidationError)
+def schema_error(request, exc: NinjaValidationError):
+    """Schema errors in the same shape as service errors: ["body", field, …], without the
+    handler's parameter name."""
+    detail = []
+    for error in exc.errors:
+        loc = list(error.get("loc", ()))
+        if loc[:1] == ["body"] and len(loc) > 1 and loc[1] == "payload":
+            loc = ["body", *loc[2:]]
+        detail.append({"loc": loc, "msg": error.get("msg", ""), "type": error.get("type", "value_error")})
     return api.create_response(request, {"detail": detail}, status=422)
 
 

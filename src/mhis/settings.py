@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "mhis.access",
     "mhis.registry",
     "mhis.care",
+    "mhis.protection",
     "mhis.demo",
 ]
 

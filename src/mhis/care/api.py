@@ -14,6 +14,7 @@ from mhis.registry.models import Person
 from mhis.registry.services import get_person
 
 from . import assessments, records, services
+from .history import history as record_history
 from .models import Assessment, Encounter, Immunisation, LabResult, Referral
 from .schemas import (
     AssessmentIn,
@@ -157,14 +158,14 @@ _OUT = {
 }
 
 
-def _person(request, person_id: UUID, view: str) -> Person:
+def person_or_404(request, person_id: UUID, view: str) -> Person:
     try:
         return get_person(request.user, person_id, view=view)
     except Person.DoesNotExist:
         raise Http404(_("No such person.")) from None
 
 
-def _record(request, model, record_id: int, view: str):
+def record_or_404(request, model, record_id: int, view: str):
     try:
         return services.get_record(request.user, model, record_id, view=view)
     except model.DoesNotExist:
@@ -182,7 +183,7 @@ def _writer(request) -> None:
     summary="Everything recorded about a person",
 )
 def person_timeline(request, person_id: UUID):
-    person = _person(request, person_id, "api:timeline")
+    person = person_or_404(request, person_id, "api:timeline")
     return [
         {
             "type": item["type"],
@@ -197,7 +198,7 @@ def person_timeline(request, person_id: UUID):
     "/persons/{person_id}/encounters", response=list[EncounterOut], summary="A person's encounters"
 )
 def list_encounters(request, person_id: UUID):
-    person = _person(request, person_id, "api:encounters_list")
+    person = person_or_404(request, person_id, "api:encounters_list")
     return [encounter_out(e) for e in services.encounters_of(person)]
 
 
@@ -205,7 +206,7 @@ def list_encounters(request, person_id: UUID):
     "/persons/{person_id}/encounters", response={201: EncounterOut}, summary="Record an encounter"
 )
 def create_encounter(request, person_id: UUID, payload: EncounterIn):
-    person = _person(request, person_id, "api:encounter_create")
+    person = person_or_404(request, person_id, "api:encounter_create")
     _writer(request)
     encounter = services.record_encounter(request.user, person, payload.model_dump())
     return Status(201, encounter_out(encounter))
@@ -213,12 +214,12 @@ def create_encounter(request, person_id: UUID, payload: EncounterIn):
 
 @router.get("/encounters/{encounter_id}", response=EncounterOut, summary="An encounter")
 def read_encounter(request, encounter_id: int):
-    return encounter_out(_record(request, Encounter, encounter_id, "api:encounter_read"))
+    return encounter_out(record_or_404(request, Encounter, encounter_id, "api:encounter_read"))
 
 
 @router.patch("/encounters/{encounter_id}", response=EncounterOut, summary="Change an encounter")
 def change_encounter(request, encounter_id: int, payload: EncounterPatch):
-    encounter = _record(request, Encounter, encounter_id, "api:encounter_update")
+    encounter = record_or_404(request, Encounter, encounter_id, "api:encounter_update")
     _writer(request)
     return encounter_out(
         services.update_encounter(request.user, encounter, payload.model_dump(exclude_unset=True))
@@ -231,15 +232,15 @@ def change_encounter(request, encounter_id: int, payload: EncounterPatch):
     summary="Changes to an encounter",
 )
 def encounter_history(request, encounter_id: int):
-    encounter = _record(request, Encounter, encounter_id, "api:encounter_history")
-    return [_change(c) for c in services.history(encounter)]
+    encounter = record_or_404(request, Encounter, encounter_id, "api:encounter_history")
+    return [change_out(c) for c in record_history(encounter)]
 
 
 @router.get(
     "/persons/{person_id}/referrals", response=list[ReferralOut], summary="A person's referrals"
 )
 def list_referrals(request, person_id: UUID):
-    person = _person(request, person_id, "api:referrals_list")
+    person = person_or_404(request, person_id, "api:referrals_list")
     return [referral_out(r) for r in services.referrals_of(person)]
 
 
@@ -247,7 +248,7 @@ def list_referrals(request, person_id: UUID):
     "/persons/{person_id}/referrals", response={201: ReferralOut}, summary="Refer a person"
 )
 def create_referral(request, person_id: UUID, payload: ReferralIn):
-    person = _person(request, person_id, "api:referral_create")
+    person = person_or_404(request, person_id, "api:referral_create")
     _writer(request)
     return Status(201, referral_out(services.refer(request.user, person, payload.model_dump())))
 
@@ -271,7 +272,7 @@ def list_overdue(request):
 
 @router.get("/referrals/{referral_id}", response=ReferralOut, summary="A referral")
 def read_referral(request, referral_id: int):
-    return referral_out(_record(request, Referral, referral_id, "api:referral_read"))
+    return referral_out(record_or_404(request, Referral, referral_id, "api:referral_read"))
 
 
 @router.patch(
@@ -280,7 +281,7 @@ def read_referral(request, referral_id: int):
     summary="Change a referral's reason, urgency, date or outcome",
 )
 def change_referral(request, referral_id: int, payload: ReferralPatch):
-    referral = _record(request, Referral, referral_id, "api:referral_update")
+    referral = record_or_404(request, Referral, referral_id, "api:referral_update")
     _writer(request)
     return referral_out(
         services.update_referral(request.user, referral, payload.model_dump(exclude_unset=True))
@@ -293,7 +294,7 @@ def change_referral(request, referral_id: int, payload: ReferralPatch):
     summary="Move a referral to its next status",
 )
 def add_referral_step(request, referral_id: int, payload: ReferralStepIn):
-    referral = _record(request, Referral, referral_id, "api:referral_step")
+    referral = record_or_404(request, Referral, referral_id, "api:referral_step")
     _writer(request)
     return referral_out(services.advance_referral(request.user, referral, payload.model_dump()))
 
@@ -302,8 +303,8 @@ def add_referral_step(request, referral_id: int, payload: ReferralStepIn):
     "/referrals/{referral_id}/history", response=list[ChangeOut], summary="Changes to a referral"
 )
 def referral_history(request, referral_id: int):
-    referral = _record(request, Referral, referral_id, "api:referral_history")
-    return [_change(c) for c in services.history(referral)]
+    referral = record_or_404(request, Referral, referral_id, "api:referral_history")
+    return [change_out(c) for c in record_history(referral)]
 
 
 @router.get(
@@ -312,7 +313,7 @@ def referral_history(request, referral_id: int):
     summary="A person's health assessments",
 )
 def list_assessments(request, person_id: UUID):
-    person = _person(request, person_id, "api:assessments_list")
+    person = person_or_404(request, person_id, "api:assessments_list")
     return [assessment_out(a) for a in assessments.assessments_of(person)]
 
 
@@ -322,7 +323,7 @@ def list_assessments(request, person_id: UUID):
     summary="Start a health assessment",
 )
 def create_assessment(request, person_id: UUID, payload: AssessmentIn):
-    person = _person(request, person_id, "api:assessment_create")
+    person = person_or_404(request, person_id, "api:assessment_create")
     _writer(request)
     return Status(
         201,
@@ -347,7 +348,7 @@ def list_pending(request):
 
 @router.get("/assessments/{assessment_id}", response=AssessmentOut, summary="A health assessment")
 def read_assessment(request, assessment_id: int):
-    return assessment_out(_record(request, Assessment, assessment_id, "api:assessment_read"))
+    return assessment_out(record_or_404(request, Assessment, assessment_id, "api:assessment_read"))
 
 
 @router.patch(
@@ -356,7 +357,7 @@ def read_assessment(request, assessment_id: int):
     summary="Add results or the outcome of an assessment",
 )
 def change_assessment(request, assessment_id: int, payload: AssessmentPatch):
-    assessment = _record(request, Assessment, assessment_id, "api:assessment_update")
+    assessment = record_or_404(request, Assessment, assessment_id, "api:assessment_update")
     _writer(request)
     changed = assessments.update_assessment(
         request.user, assessment, payload.model_dump(exclude_unset=True)
@@ -370,11 +371,11 @@ def change_assessment(request, assessment_id: int, payload: AssessmentPatch):
     summary="Changes to an assessment",
 )
 def assessment_history(request, assessment_id: int):
-    assessment = _record(request, Assessment, assessment_id, "api:assessment_history")
-    return [_change(c) for c in services.history(assessment)]
+    assessment = record_or_404(request, Assessment, assessment_id, "api:assessment_history")
+    return [change_out(c) for c in record_history(assessment)]
 
 
-def _change(c) -> dict:
+def change_out(c) -> dict:
     return {
         "action": c.action,
         "changes": c.changes,
@@ -396,7 +397,7 @@ def _simple_record_endpoints(
         operation_id=f"list_{name}",
     )
     def list_records(request, person_id: UUID):
-        person = _person(request, person_id, f"api:{name}_list")
+        person = person_or_404(request, person_id, f"api:{name}_list")
         return [
             to_out(r) for r in model.objects.filter(person=person).select_related("site", "person")
         ]
@@ -408,7 +409,7 @@ def _simple_record_endpoints(
         operation_id=f"create_{name}",
     )
     def create(request, person_id: UUID, payload: schema_in):
-        person = _person(request, person_id, f"api:{name}_create")
+        person = person_or_404(request, person_id, f"api:{name}_create")
         _writer(request)
         return Status(
             201,
@@ -426,7 +427,7 @@ def _simple_record_endpoints(
         operation_id=f"read_{name}",
     )
     def read(request, record_id: int):
-        return to_out(_record(request, model, record_id, f"api:{name}_read"))
+        return to_out(record_or_404(request, model, record_id, f"api:{name}_read"))
 
     @router.patch(
         f"/{plural}/{{record_id}}",
@@ -435,7 +436,7 @@ def _simple_record_endpoints(
         operation_id=f"update_{name}",
     )
     def update(request, record_id: int, payload: schema_patch):
-        record = _record(request, model, record_id, f"api:{name}_update")
+        record = record_or_404(request, model, record_id, f"api:{name}_update")
         _writer(request)
         return to_out(
             records.update_record(request.user, record, payload.model_dump(exclude_unset=True))
@@ -447,9 +448,9 @@ def _simple_record_endpoints(
         summary=f"Changes to a {name.replace('result', ' result')}",
         operation_id=f"history_{name}",
     )
-    def record_history(request, record_id: int):
-        record = _record(request, model, record_id, f"api:{name}_history")
-        return [_change(c) for c in services.history(record)]
+    def history_of_record(request, record_id: int):
+        record = record_or_404(request, model, record_id, f"api:{name}_history")
+        return [change_out(c) for c in record_history(record)]
 
 
 _simple_record_endpoints(

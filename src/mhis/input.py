@@ -1,0 +1,143 @@
+"""Checking input for the write layers: one error collection keyed by field, and the checks.
+
+Every service that takes a plain dict (from a form, a JSON body or an import row) uses these,
+so the same problem gets the same message everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import pycountry
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mhis.access.services import in_scope
+from mhis.places.models import Place, PlaceKind
+from mhis.registry.validation import earliest_birth, parse_date
+
+MAX_TEXT = 4000
+
+
+class Errors(dict):
+    def add(self, field: str, message: str) -> None:
+        self.setdefault(field, []).append(str(message))
+
+    def check(self) -> None:
+        if self:
+            raise ValidationError(dict(self))
+
+
+def begin(data: Any, allowed: tuple[str, ...]) -> Errors:
+    """Start checking `data`: it must be an object, and fields outside `allowed` are errors."""
+    if not isinstance(data, Mapping):
+        raise ValidationError({"__all__": [_("Expected an object.")]})
+    errors = Errors()
+    for field in sorted(set(data) - set(allowed)):
+        errors.add(field, _("Unknown field."))
+    return errors
+
+
+def clean_choice(
+    value: Any, field: str, errors: Errors, choices, default: str | None = None
+) -> str:
+    if value in (None, "") and default is not None:
+        return default
+    if value not in choices.values:
+        errors.add(
+            field,
+            _("“%(value)s” is not one of the allowed values: %(allowed)s.")
+            % {"value": value, "allowed": ", ".join(choices.values)},
+        )
+        return default or ""
+    return value
+
+
+def clean_text(value: Any, field: str, errors: Errors, *, required: bool = False) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errors.add(field, _("Expected text."))
+        return ""
+    value = value.strip()
+    if required and not value:
+        errors.add(field, _("This field is required."))
+    if len(value) > MAX_TEXT:
+        errors.add(field, _("At most %(n)s characters.") % {"n": MAX_TEXT})
+    return value
+
+
+def clean_date(value: Any, field: str, errors: Errors, *, required: bool = False) -> date | None:
+    if value in (None, ""):
+        if required:
+            errors.add(field, _("This field is required."))
+        return None
+    if isinstance(value, date):
+        parsed = value
+    elif not isinstance(value, str):
+        errors.add(field, _("Enter a date as YYYY-MM-DD."))
+        return None
+    else:
+        try:
+            parsed = parse_date(value)
+        except ValueError as exc:
+            errors.add(field, str(exc))
+            return None
+    if parsed > timezone.localdate():
+        errors.add(field, _("This date is in the future."))
+        return None
+    return parsed
+
+
+def not_before_birth(person, day: date | None, field: str, errors: Errors) -> None:
+    if (
+        day
+        and person.birth_date
+        and day < earliest_birth(person.birth_date, person.birth_date_precision)
+    ):
+        errors.add(field, _("This date is before the person's date of birth."))
+
+
+def own_site(user, code: Any, field: str, errors: Errors) -> Place | None:
+    site = (
+        Place.objects.filter(code=code, kind=PlaceKind.SITE).first()
+        if isinstance(code, str) and code
+        else None
+    )
+    if not code:
+        errors.add(field, _("This field is required."))
+    elif site is None or not in_scope(user, site):
+        errors.add(field, _("No site with this code in your places."))
+        return None
+    return site
+
+
+def clean_money(value: Any, field: str, errors: Errors) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        errors.add(field, _("Enter an amount."))
+        return None
+    if not amount.is_finite() or amount < 0:
+        errors.add(field, _("An amount cannot be negative."))
+        return None
+    if amount >= Decimal("1e10"):
+        errors.add(field, _("This amount is too large."))
+        return None
+    return amount.quantize(Decimal("0.01"))
+
+
+def clean_currency(value: Any, field: str, errors: Errors) -> str:
+    if value in (None, ""):
+        return ""
+    code = value.strip().upper() if isinstance(value, str) else ""
+    if pycountry.currencies.get(alpha_3=code) is None:
+        errors.add(field, _("“%(code)s” is not an ISO 4217 currency code.") % {"code": value})
+        return ""
+    return code

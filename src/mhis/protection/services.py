@@ -1,0 +1,212 @@
+"""Schemes, enrolments and payments: the write layer and the coverage questions.
+
+Enrolments and payments keep their history in care.RecordChange, like care records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mhis.access.models import Role
+from mhis.care.codes import Payer
+from mhis.care.history import apply_changes, log_change
+from mhis.care.models import Encounter, RecordChange
+from mhis.care.services import require_writer
+from mhis.codelists import normalise_country
+from mhis.input import (
+    begin,
+    clean_choice,
+    clean_currency,
+    clean_date,
+    clean_money,
+    clean_text,
+    not_before_birth,
+    own_site,
+)
+from mhis.registry.models import Person, PersonSite
+from mhis.registry.services import link_site
+
+from .models import Enrolment, Payment, Scheme, SchemeType
+
+
+@transaction.atomic
+def create_scheme(user, data: Mapping[str, Any]) -> Scheme:
+    """Add a scheme (administrators only)."""
+    if not (user.is_authenticated and user.role == Role.ADMINISTRATOR):
+        raise PermissionError(_("Only administrators add schemes."))
+    errors = begin(data, ("code", "name", "country", "type"))
+    code = clean_text(data.get("code"), "code", errors, required=True)
+    if code and Scheme.objects.filter(code=code).exists():
+        errors.add("code", _("A scheme with this code already exists."))
+    name = clean_text(data.get("name"), "name", errors, required=True)
+    try:
+        country = normalise_country(data.get("country") or "")
+    except ValueError as exc:
+        errors.add("country", str(exc))
+        country = ""
+    kind = clean_choice(data.get("type"), "type", errors, SchemeType)
+    errors.check()
+    return Scheme.objects.create(code=code[:40], name=name[:200], country=country, type=kind)
+
+
+ENROLMENT_FIELDS = ("scheme", "site", "member_number", "start_date", "end_date")
+
+
+def _clean_enrolment(
+    user, person: Person, data: Mapping[str, Any], enrolment: Enrolment | None
+) -> dict:
+    errors = begin(data, ENROLMENT_FIELDS)
+    partial = enrolment is not None
+    out: dict[str, Any] = {}
+
+    def given(field):
+        return field in data or not partial
+
+    if given("scheme"):
+        scheme = (
+            Scheme.objects.filter(code=data.get("scheme"), active=True).first()
+            if isinstance(data.get("scheme"), str)
+            else None
+        )
+        if scheme is None:
+            errors.add("scheme", _("No active scheme with this code."))
+        out["scheme"] = scheme
+    if given("site"):
+        out["site"] = own_site(user, data.get("site"), "site", errors)
+    if given("member_number"):
+        number = clean_text(data.get("member_number"), "member_number", errors)
+        if len(number) > 60:
+            errors.add("member_number", _("At most %(n)s characters.") % {"n": 60})
+        out["member_number"] = number
+    if given("start_date"):
+        out["start_date"] = clean_date(data.get("start_date"), "start_date", errors, required=True)
+        not_before_birth(person, out["start_date"], "start_date", errors)
+    if given("end_date"):
+        value = data.get("end_date")
+        out["end_date"] = None
+        if value not in (None, ""):
+            from mhis.registry.validation import parse_date
+
+            try:
+                out["end_date"] = value if isinstance(value, date) else parse_date(value)
+            except (ValueError, TypeError):
+                errors.add("end_date", _("Enter a date as YYYY-MM-DD."))
+    start = out.get("start_date") or (enrolment.start_date if enrolment else None)
+    end = out.get("end_date", enrolment.end_date if enrolment else None)
+    if start and end and end < start:
+        errors.add("end_date", _("Coverage cannot end before it starts."))
+    scheme = out.get("scheme") or (enrolment.scheme if enrolment else None)
+    if scheme and start and not errors:
+        overlapping = Enrolment.objects.filter(person=person, scheme=scheme).exclude(
+            pk=getattr(enrolment, "pk", None)
+        )
+        for other in overlapping:
+            if other.start_date <= (end or date.max) and start <= (other.end_date or date.max):
+                errors.add(
+                    "start_date",
+                    _("The person is already enrolled in this scheme for part of this period."),
+                )
+                break
+    errors.check()
+    return out
+
+
+@transaction.atomic
+def enrol(user, person: Person, data: Mapping[str, Any]) -> Enrolment:
+    """Enrol a person in a scheme for a coverage period."""
+    require_writer(user)
+    fields = _clean_enrolment(user, person, data, None)
+    enrolment = Enrolment(person=person, recorded_by=user)
+    changes = apply_changes(enrolment, fields)
+    enrolment.save()
+    changes.pop("member_number", None)  # an identifier: kept out of the history in clear
+    log_change(user, enrolment, RecordChange.Action.CREATED, changes)
+    link_site(person, enrolment.site, PersonSite.Reason.SEEN)
+    return enrolment
+
+
+@transaction.atomic
+def update_enrolment(user, enrolment: Enrolment, data: Mapping[str, Any]) -> Enrolment:
+    """Change an enrolment (e.g. record when coverage ended), keeping the history."""
+    require_writer(user)
+    enrolment = Enrolment.objects.select_for_update().select_related("person").get(pk=enrolment.pk)
+    fields = _clean_enrolment(user, enrolment.person, data, enrolment)
+    changes = apply_changes(enrolment, fields)
+    if "member_number" in changes:
+        changes["member_number"] = ["…", "…"]
+    enrolment.save()
+    log_change(user, enrolment, RecordChange.Action.UPDATED, changes)
+    return enrolment
+
+
+def enrolments_of(person: Person) -> QuerySet[Enrolment]:
+    return Enrolment.objects.filter(person=person).select_related("scheme", "site")
+
+
+def covered_on(person: Person, day: date | None = None) -> list[Enrolment]:
+    """The person's enrolments whose coverage includes `day` (today by default)."""
+    day = day or timezone.localdate()
+    return [e for e in enrolments_of(person) if e.covers(day)]
+
+
+PAYMENT_FIELDS = ("amount", "currency", "payer", "paid_on")
+
+
+@transaction.atomic
+def record_payment(user, encounter: Encounter, data: Mapping[str, Any]) -> Payment:
+    """Record money paid for an encounter; the patient's payments are out-of-pocket."""
+    require_writer(user)
+    errors = begin(data, PAYMENT_FIELDS)
+    amount = clean_money(data.get("amount"), "amount", errors)
+    if amount is None and "amount" not in errors:
+        errors.add("amount", _("This field is required."))
+    currency = clean_currency(data.get("currency") or encounter.currency, "currency", errors)
+    if not currency and "currency" not in errors:
+        errors.add("currency", _("This field is required."))
+    payer = clean_choice(data.get("payer"), "payer", errors, Payer, Payer.PATIENT)
+    paid_on = clean_date(
+        data.get("paid_on") or timezone.localdate(), "paid_on", errors, required=True
+    )
+    if paid_on and paid_on < encounter.date:
+        errors.add("paid_on", _("A payment for an encounter is not made before the encounter."))
+    errors.check()
+    payment = Payment.objects.create(
+        encounter=encounter,
+        amount=amount,
+        currency=currency,
+        payer=payer,
+        paid_on=paid_on,
+        recorded_by=user,
+    )
+    RecordChange.objects.create(
+        person_id=encounter.person_id,
+        record_type="encounter",
+        record_id=encounter.pk,
+        action=RecordChange.Action.UPDATED,
+        by=user,
+        changes={
+            "payment": [
+                None,
+                f"{payment.amount} {payment.currency} ({payment.payer}, {payment.paid_on})",
+            ]
+        },
+    )
+    return payment
+
+
+def out_of_pocket(encounters) -> dict[str, dict[str, str]]:
+    """Per currency: total paid, and paid by patients themselves, over `encounters`."""
+    totals: dict[str, dict] = {}
+    for payment in Payment.objects.filter(encounter__in=encounters):
+        row = totals.setdefault(payment.currency, {"total": 0, "patient": 0})
+        row["total"] += payment.amount
+        if payment.payer == Payer.PATIENT:
+            row["patient"] += payment.amount
+    return {c: {"total": str(v["total"]), "patient": str(v["patient"])} for c, v in totals.items()}
