@@ -318,3 +318,63 @@ def test_immunisation_and_lab_result_from_the_timeline(client, people, person):
 def test_unknown_record_kind_is_404(client, people, person):
     client.force_login(people["clinician"])
     assert client.post(f"/care/people/{person.uuid}/surgery/new/", {}).status_code == 404
+
+
+def test_enrolment_and_payment_from_the_timeline(client, people, person):
+    from mhis.protection.models import Enrolment, Payment
+    from mhis.protection.services import create_scheme
+
+    create_scheme(
+        people["admin"],
+        {"code": "TH-MHI", "name": "Migrant health insurance", "country": "TH", "type": "migrant"},
+    )
+    encounter = record_encounter(
+        people["clinician"],
+        person,
+        {
+            "site": "MSOT-CLIN",
+            "kind": "consultation",
+            "date": (TODAY - timedelta(days=3)).isoformat(),
+            "cost": "400",
+            "currency": "THB",
+            "paid_by": "patient",
+        },
+    )
+    client.force_login(people["clinician"])
+    page = client.post(
+        f"/care/people/{person.uuid}/enrolment/new/",
+        {
+            "enrolment-scheme": "TH-MHI",
+            "enrolment-site": "MSOT-CLIN",
+            "enrolment-member_number": "",
+            "enrolment-start_date": (TODAY - timedelta(days=30)).isoformat(),
+            "enrolment-end_date": "",
+        },
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert "Migrant health insurance" in page and Enrolment.objects.filter(person=person).exists()
+    page = client.post(
+        f"/care/people/{person.uuid}/payment/new/",
+        {
+            "payment-encounter": str(encounter.pk),
+            "payment-amount": "250",
+            "payment-currency": "",
+            "payment-payer": "patient",
+            "payment-paid_on": "",
+        },
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    payment = Payment.objects.get()
+    assert payment.currency == "THB" and payment.amount == 250 and "250.00 THB" in page
+    bad = client.post(
+        f"/care/people/{person.uuid}/payment/new/",
+        {
+            "payment-encounter": str(encounter.pk),
+            "payment-amount": "-4",
+            "payment-payer": "patient",
+        },
+    )
+    assert (
+        "amount" in next(a["form"] for a in bad.context["adders"] if a["kind"] == "payment").errors
+    )
+    assert Payment.objects.count() == 1

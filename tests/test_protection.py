@@ -24,21 +24,42 @@ def locs(response):
 
 @pytest.fixture
 def scheme(people):
-    return create_scheme(people["admin"], {"code": "HN-IHSS-RET", "name": "Returnee women's coverage",
-                                           "country": "HN", "type": "programme"})
+    return create_scheme(
+        people["admin"],
+        {
+            "code": "HN-IHSS-RET",
+            "name": "Returnee women's coverage",
+            "country": "HN",
+            "type": "programme",
+        },
+    )
 
 
 @pytest.fixture
 def returnee(register, people):
-    return register(by=people["hn_clinician"], registration_site="SPS-CAMR", names=[{"text": "Dilcia Mejía Flores"}],
-                    sex="female", birth_date="1994", nationality="HN", identifiers=[],
-                    episodes=[{"status": "RET_INT", "origin_country": "HN"}])
+    return register(
+        by=people["hn_clinician"],
+        registration_site="SPS-CAMR",
+        names=[{"text": "Dilcia Mejía Flores"}],
+        sex="female",
+        birth_date="1994",
+        nationality="HN",
+        identifiers=[],
+        episodes=[{"status": "RET_INT", "origin_country": "HN"}],
+    )
 
 
 def test_returnee_woman_is_enrolled_and_covered(api, people, scheme, returnee):
     caller = api(people["hn_clinician"])
-    response = caller.post(f"/api/persons/{returnee.uuid}/enrolments", {
-        "scheme": "HN-IHSS-RET", "site": "SPS-CAMR", "member_number": "RET-2026-0042", "start_date": day(90)})
+    response = caller.post(
+        f"/api/persons/{returnee.uuid}/enrolments",
+        {
+            "scheme": "HN-IHSS-RET",
+            "site": "SPS-CAMR",
+            "member_number": "RET-2026-0042",
+            "start_date": day(90),
+        },
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["covers_today"] is True and body["member_number"] == "RET-2026-0042"
@@ -50,8 +71,15 @@ def test_returnee_woman_is_enrolled_and_covered(api, people, scheme, returnee):
 
 
 def test_member_number_is_encrypted_at_rest(api, people, scheme, returnee):
-    api(people["hn_clinician"]).post(f"/api/persons/{returnee.uuid}/enrolments", {
-        "scheme": "HN-IHSS-RET", "site": "SPS-CAMR", "member_number": "RET-2026-0042", "start_date": day(9)})
+    api(people["hn_clinician"]).post(
+        f"/api/persons/{returnee.uuid}/enrolments",
+        {
+            "scheme": "HN-IHSS-RET",
+            "site": "SPS-CAMR",
+            "member_number": "RET-2026-0042",
+            "start_date": day(9),
+        },
+    )
     with connection.cursor() as cursor:
         cursor.execute("SELECT member_number FROM protection_enrolment")
         assert "RET-2026-0042" not in cursor.fetchone()[0]
@@ -69,16 +97,27 @@ def test_member_number_is_encrypted_at_rest(api, people, scheme, returnee):
 )
 def test_bad_enrolments_name_the_field(api, people, scheme, returnee, change, field):
     caller = api(people["hn_clinician"])
-    caller.post(f"/api/persons/{returnee.uuid}/enrolments", {"scheme": "HN-IHSS-RET", "site": "SPS-CAMR", "start_date": day(60)})
-    response = caller.post(f"/api/persons/{returnee.uuid}/enrolments",
-                           {"scheme": "HN-IHSS-RET", "site": "SPS-CAMR", "start_date": day(100), **change})
+    caller.post(
+        f"/api/persons/{returnee.uuid}/enrolments",
+        {"scheme": "HN-IHSS-RET", "site": "SPS-CAMR", "start_date": day(60)},
+    )
+    response = caller.post(
+        f"/api/persons/{returnee.uuid}/enrolments",
+        {"scheme": "HN-IHSS-RET", "site": "SPS-CAMR", "start_date": day(100), **change},
+    )
     assert response.status_code == 422 and field in locs(response), response.content
     assert Enrolment.objects.count() == 1
 
 
 def test_enrolments_are_404_out_of_scope(api, people, scheme, returnee):
-    eid = api(people["hn_clinician"]).post(f"/api/persons/{returnee.uuid}/enrolments", {
-        "scheme": "HN-IHSS-RET", "site": "SPS-CAMR", "start_date": day(9)}).json()["id"]
+    eid = (
+        api(people["hn_clinician"])
+        .post(
+            f"/api/persons/{returnee.uuid}/enrolments",
+            {"scheme": "HN-IHSS-RET", "site": "SPS-CAMR", "start_date": day(9)},
+        )
+        .json()["id"]
+    )
     outsider = api(people["clinician"])
     assert outsider.get(f"/api/enrolments/{eid}").status_code == 404
     assert outsider.patch(f"/api/enrolments/{eid}", {"end_date": day(1)}).status_code == 404
@@ -86,45 +125,97 @@ def test_enrolments_are_404_out_of_scope(api, people, scheme, returnee):
 
 
 def test_only_administrators_add_schemes(api, people, db, world):
-    response = api(people["clinician"]).post("/api/schemes", {"code": "X", "name": "X", "country": "TH", "type": "migrant"})
+    response = api(people["clinician"]).post(
+        "/api/schemes", {"code": "X", "name": "X", "country": "TH", "type": "migrant"}
+    )
     assert response.status_code == 403
-    bad = api(people["admin"]).post("/api/schemes", {"code": "X", "name": "X", "country": "QQ", "type": "migrant"})
+    bad = api(people["admin"]).post(
+        "/api/schemes", {"code": "X", "name": "X", "country": "QQ", "type": "migrant"}
+    )
     assert bad.status_code == 422 and ("country",) in locs(bad)
-    good = api(people["admin"]).post("/api/schemes", {"code": "TH-MHI", "name": "Migrant health insurance",
-                                                       "country": "THA", "type": "migrant"})
+    good = api(people["admin"]).post(
+        "/api/schemes",
+        {"code": "TH-MHI", "name": "Migrant health insurance", "country": "THA", "type": "migrant"},
+    )
     assert good.status_code == 201 and good.json()["country"] == "TH"
     assert [s["code"] for s in api(people["clinician"]).get("/api/schemes").json()] == ["TH-MHI"]
     assert Scheme.objects.count() == 1
 
 
 def test_out_of_pocket_payments_for_encounters(api, people, returnee):
-    encounter = record_encounter(people["hn_clinician"], returnee, {
-        "site": "SPS-CAMR", "kind": "consultation", "date": day(3), "cost": "800", "currency": "HNL", "paid_by": "patient"})
+    encounter = record_encounter(
+        people["hn_clinician"],
+        returnee,
+        {
+            "site": "SPS-CAMR",
+            "kind": "consultation",
+            "date": day(3),
+            "cost": "800",
+            "currency": "HNL",
+            "paid_by": "patient",
+        },
+    )
     caller = api(people["hn_clinician"])
-    assert caller.post(f"/api/encounters/{encounter.pk}/payments", {"amount": "500", "paid_on": day(3)}).status_code == 201
-    assert caller.post(f"/api/encounters/{encounter.pk}/payments",
-                       {"amount": "300", "payer": "programme", "paid_on": day(2)}).status_code == 201
-    assert [p["amount"] for p in caller.get(f"/api/encounters/{encounter.pk}/payments").json()] == ["500.00", "300.00"]
+    assert (
+        caller.post(
+            f"/api/encounters/{encounter.pk}/payments", {"amount": "500", "paid_on": day(3)}
+        ).status_code
+        == 201
+    )
+    assert (
+        caller.post(
+            f"/api/encounters/{encounter.pk}/payments",
+            {"amount": "300", "payer": "programme", "paid_on": day(2)},
+        ).status_code
+        == 201
+    )
+    assert [p["amount"] for p in caller.get(f"/api/encounters/{encounter.pk}/payments").json()] == [
+        "500.00",
+        "300.00",
+    ]
     assert out_of_pocket([encounter]) == {"HNL": {"total": "800.00", "patient": "500.00"}}
 
 
 @pytest.mark.parametrize(
     ("payload", "field"),
-    [({"amount": "-1"}, ("amount",)), ({"amount": "10", "currency": "ZZZ"}, ("currency",)),
-     ({"amount": "10", "paid_on": day(10)}, ("paid_on",)), ({"amount": "10", "payer": "bank"}, ("payer",)),
-     ({}, ("amount",))],
+    [
+        ({"amount": "-1"}, ("amount",)),
+        ({"amount": "10", "currency": "ZZZ"}, ("currency",)),
+        ({"amount": "10", "paid_on": day(10)}, ("paid_on",)),
+        ({"amount": "10", "payer": "bank"}, ("payer",)),
+        ({}, ("amount",)),
+    ],
 )
 def test_bad_payments_name_the_field(api, people, returnee, payload, field):
-    encounter = record_encounter(people["hn_clinician"], returnee, {
-        "site": "SPS-CAMR", "kind": "consultation", "date": day(3), "cost": "100", "currency": "HNL"})
+    encounter = record_encounter(
+        people["hn_clinician"],
+        returnee,
+        {
+            "site": "SPS-CAMR",
+            "kind": "consultation",
+            "date": day(3),
+            "cost": "100",
+            "currency": "HNL",
+        },
+    )
     response = api(people["hn_clinician"]).post(f"/api/encounters/{encounter.pk}/payments", payload)
     assert response.status_code == 422 and field in locs(response), response.content
     assert not Payment.objects.exists()
 
 
 def test_payments_are_404_out_of_scope_and_403_for_read_only_roles(api, people, returnee):
-    encounter = record_encounter(people["hn_clinician"], returnee, {
-        "site": "SPS-CAMR", "kind": "consultation", "date": day(3)})
-    assert api(people["clinician"]).post(f"/api/encounters/{encounter.pk}/payments", {"amount": "1", "currency": "HNL"}).status_code == 404
-    assert api(people["hn_analyst"]).get(f"/api/encounters/{encounter.pk}/payments").status_code == 404
+    encounter = record_encounter(
+        people["hn_clinician"],
+        returnee,
+        {"site": "SPS-CAMR", "kind": "consultation", "date": day(3)},
+    )
+    assert (
+        api(people["clinician"])
+        .post(f"/api/encounters/{encounter.pk}/payments", {"amount": "1", "currency": "HNL"})
+        .status_code
+        == 404
+    )
+    assert (
+        api(people["hn_analyst"]).get(f"/api/encounters/{encounter.pk}/payments").status_code == 404
+    )
     assert not Payment.objects.exists()

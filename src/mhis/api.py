@@ -50,7 +50,9 @@ def schema_error(request, exc: NinjaValidationError):
         loc = list(error.get("loc", ()))
         if loc[:1] == ["body"] and len(loc) > 1 and loc[1] == "payload":
             loc = ["body", *loc[2:]]
-        detail.append({"loc": loc, "msg": error.get("msg", ""), "type": error.get("type", "value_error")})
+        detail.append(
+            {"loc": loc, "msg": error.get("msg", ""), "type": error.get("type", "value_error")}
+        )
     return api.create_response(request, {"detail": detail}, status=422)
 
 

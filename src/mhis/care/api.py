@@ -36,6 +36,7 @@ from .schemas import (
     ReferralStepIn,
     TimelineItem,
 )
+from .timeline import timeline
 from .vaccines import VACCINES
 
 router = Router(tags=["care"], auth=api_auth)
@@ -155,6 +156,12 @@ _OUT = {
     "assessment": assessment_out,
     "immunisation": immunisation_out,
     "lab_result": lab_result_out,
+    "enrolment": lambda e: {
+        "id": e.pk,
+        "scheme": e.scheme.code,
+        "start_date": e.start_date,
+        "end_date": e.end_date,
+    },
 }
 
 
@@ -190,7 +197,7 @@ def person_timeline(request, person_id: UUID):
             "date": item["date"],
             item["type"]: _OUT[item["type"]](item["record"]),
         }
-        for item in services.timeline(person)
+        for item in timeline(person)
     ]
 
 

@@ -26,10 +26,20 @@ from .codes import (
     XpertResult,
     XrayResult,
 )
+from .models import Encounter
 
 
 class ServiceForm(forms.Form):
-    """A form whose values are checked by a service; its errors land on the matching fields."""
+    """A form whose values are checked by a service; its errors land on the matching fields.
+
+    Forms on a person's timeline are built with the user's sites and the person.
+    """
+
+    def __init__(self, *args, sites=(), person=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sites, self.person = list(sites), person
+        if "site" in self.fields:
+            self.fields["site"].choices = [(s.code, s.name) for s in self.sites]
 
     def service_errors(self, exc: ValidationError) -> None:
         for field, messages in exc.message_dict.items():
@@ -65,10 +75,6 @@ class EncounterForm(ServiceForm):
     )
     paid_by = forms.ChoiceField(label=_("Paid by"), choices=Payer.choices, initial=Payer.UNKNOWN)
 
-    def __init__(self, *args, sites=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["site"].choices = [(s.code, s.name) for s in sites]
-
     def encounter_data(self) -> dict:
         data = dict(self.cleaned_data)
         codes = [c.strip() for c in data.pop("diagnoses").replace(";", ",").split(",") if c.strip()]
@@ -103,9 +109,8 @@ class ReferralForm(ServiceForm):
         help_text=_("YYYY-MM-DD; from the urgency when empty"),
     )
 
-    def __init__(self, *args, sites=(), **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["site"].choices = [(s.code, s.name) for s in sites]
         targets = Place.objects.filter(kind=PlaceKind.SITE).order_by("country_code", "name")
         self.fields["to_site"].choices = [
             ("", "—"),
@@ -208,9 +213,8 @@ class AssessmentForm(ServiceForm):
     )
     fit_reason = forms.CharField(label=_("Reason"), required=False, max_length=4000)
 
-    def __init__(self, *args, sites=(), **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["site"].choices = [(s.code, s.name) for s in sites]
         self.fields["destination_country"].choices = [("", "—"), *country_choices()]
         self.fields["tb_classification"].choices = [("", "—")] + [
             (code, f"{programme}: {label}")
@@ -331,11 +335,10 @@ class ImmunisationForm(ServiceForm):
     date = forms.CharField(label=_("Date"), max_length=10, help_text="YYYY-MM-DD", required=False)
     lot = forms.CharField(label=_("Lot"), max_length=40, required=False)
 
-    def __init__(self, *args, sites=(), **kwargs):
+    def __init__(self, *args, **kwargs):
         from .vaccines import vaccine_choices
 
         super().__init__(*args, **kwargs)
-        self.fields["site"].choices = [(s.code, s.name) for s in sites]
         self.fields["vaccine"].choices = vaccine_choices()
 
 
@@ -355,6 +358,51 @@ class LabResultForm(ServiceForm):
         label=_("Reported on"), max_length=10, help_text="YYYY-MM-DD", required=False
     )
 
-    def __init__(self, *args, sites=(), **kwargs):
+
+class EnrolmentForm(ServiceForm):
+    scheme = forms.ChoiceField(label=_("Scheme"))
+    site = forms.ChoiceField(label=_("Enrolled at"))
+    member_number = forms.CharField(label=_("Member number"), max_length=60, required=False)
+    start_date = forms.CharField(
+        label=_("Coverage starts"), max_length=10, help_text="YYYY-MM-DD", required=False
+    )
+    end_date = forms.CharField(
+        label=_("Coverage ends"), max_length=10, help_text="YYYY-MM-DD", required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        from mhis.protection.models import Scheme
+
         super().__init__(*args, **kwargs)
-        self.fields["site"].choices = [(s.code, s.name) for s in sites]
+        self.fields["scheme"].choices = [
+            (s.code, f"{s.name} ({s.country})") for s in Scheme.objects.filter(active=True)
+        ]
+
+
+class PaymentForm(ServiceForm):
+    encounter = forms.ChoiceField(label=_("Encounter"))
+    amount = forms.CharField(label=_("Amount"), max_length=20, required=False)
+    currency = forms.CharField(
+        label=_("Currency"),
+        max_length=3,
+        required=False,
+        help_text=_("ISO 4217; the encounter's when empty"),
+    )
+    payer = forms.ChoiceField(label=_("Paid by"), choices=Payer.choices, initial=Payer.PATIENT)
+    paid_on = forms.CharField(
+        label=_("Paid on"),
+        max_length=10,
+        required=False,
+        help_text=_("YYYY-MM-DD; today when empty"),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        encounters = (
+            Encounter.objects.filter(person=self.person).select_related("site").order_by("-date")
+        )
+        self.fields["encounter"].choices = (
+            [(e.pk, f"{e.date:%Y-%m-%d} · {e.get_kind_display()} · {e.site}") for e in encounters]
+            if self.person
+            else []
+        )

@@ -327,3 +327,4 @@ class TimelineItem(Schema):
     assessment: AssessmentOut | None = None
     immunisation: ImmunisationOut | None = None
     lab_result: LabResultOut | None = None
+    enrolment: dict | None = None

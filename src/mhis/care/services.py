@@ -52,11 +52,8 @@ from .codes import (
 )
 from .history import apply_changes, log_change
 from .models import (
-    Assessment,
     Diagnosis,
     Encounter,
-    Immunisation,
-    LabResult,
     RecordChange,
     Referral,
     ReferralStep,
@@ -414,24 +411,3 @@ def get_record(user, model, record_id, *, view: str):
     )
     log_access(user, [record.person], view)
     return record
-
-
-def timeline(person: Person) -> list[dict]:
-    """Everything recorded about the person, newest first."""
-    items: list[dict] = []
-    for e in encounters_of(person):
-        items.append({"type": "encounter", "date": e.date, "record": e})
-    for r in referrals_of(person):
-        items.append({"type": "referral", "date": r.sent_on, "record": r})
-    for a in (
-        Assessment.objects.filter(person=person)
-        .select_related("site")
-        .prefetch_related("specimens")
-    ):
-        items.append({"type": "assessment", "date": a.date, "record": a})
-    for i in Immunisation.objects.filter(person=person).select_related("site"):
-        items.append({"type": "immunisation", "date": i.date, "record": i})
-    for lab in LabResult.objects.filter(person=person).select_related("site"):
-        items.append({"type": "lab_result", "date": lab.collected_on, "record": lab})
-    items.sort(key=lambda item: (item["date"], item["record"].created_at), reverse=True)
-    return items

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from mhis.access.services import can_read_people, can_write_people, log_access, place_scope_q
 from mhis.places.models import Place, PlaceKind
+from mhis.protection import services as protection
 from mhis.registry.models import Person
 from mhis.registry.services import get_person
 
@@ -20,13 +21,16 @@ from .codes import REFERRAL_TRANSITIONS, ReferralStatus
 from .forms import (
     AssessmentForm,
     EncounterForm,
+    EnrolmentForm,
     ImmunisationForm,
     LabResultForm,
+    PaymentForm,
     ReferralForm,
     ReferralStepForm,
 )
 from .history import history as record_history
 from .models import Assessment, Encounter, Immunisation, LabResult, Referral
+from .timeline import timeline as person_timeline
 
 
 def _sites(user):
@@ -42,7 +46,7 @@ def _person(request, person_id, view):
 
 def _timeline_context(request, person, forms=None):
     sites = _sites(request.user)
-    items = services.timeline(person)
+    items = person_timeline(person)
     for item in items:
         record = item["record"]
         item["history"] = list(record_history(record))
@@ -66,7 +70,7 @@ def _timeline_context(request, person, forms=None):
             {
                 "kind": kind,
                 "title": adder[4],
-                "form": forms.get(kind) or adder[0](prefix=kind, sites=sites),
+                "form": forms.get(kind) or adder[0](prefix=kind, sites=sites, person=person),
             }
             for kind, adder in ADDERS.items()
         ],
@@ -121,6 +125,22 @@ ADDERS = {
         _lazy("Referral sent."),
         _lazy("Refer"),
     ),
+    "enrolment": (
+        EnrolmentForm,
+        lambda f: f.cleaned_data,
+        protection.enrol,
+        _lazy("Enrolment recorded."),
+        _lazy("Enrol in a health protection scheme"),
+    ),
+    "payment": (
+        PaymentForm,
+        lambda f: f.cleaned_data,
+        lambda user, person, data: protection.record_payment(
+            user, Encounter.objects.get(pk=data.pop("encounter"), person=person), data
+        ),
+        _lazy("Payment recorded."),
+        _lazy("Record a payment for an encounter"),
+    ),
 }
 
 
@@ -135,7 +155,7 @@ def add_record(request, person_id, kind):
     if not can_write_people(request.user):
         raise PermissionDenied(_("Your role cannot record care."))
     form_class, read, write, message, _title = ADDERS[kind]
-    form = form_class(request.POST, prefix=kind, sites=_sites(request.user))
+    form = form_class(request.POST, prefix=kind, sites=_sites(request.user), person=person)
     if form.is_valid():
         try:
             write(request.user, person, read(form))

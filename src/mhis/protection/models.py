@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from mhis.care.codes import Payer
 from mhis.crypto import EncryptedTextField
 
 
@@ -76,7 +77,7 @@ class Payment(models.Model):
     )
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3)
-    payer = models.CharField(_("payer"), max_length=12)
+    payer = models.CharField(_("payer"), max_length=12, choices=Payer.choices)
     paid_on = models.DateField(_("paid on"))
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

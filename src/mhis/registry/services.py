@@ -493,7 +493,9 @@ def scope_site_ids(user) -> list[int]:
     cached = getattr(user, "_mhis_scope_site_ids", None)
     if cached is None:
         cached = list(
-            Place.objects.filter(place_scope_q(user, "self"), kind=PlaceKind.SITE).values_list("pk", flat=True)
+            Place.objects.filter(place_scope_q(user, "self"), kind=PlaceKind.SITE).values_list(
+                "pk", flat=True
+            )
         )
         user._mhis_scope_site_ids = cached
     return cached
@@ -503,7 +505,10 @@ def count_visible(user, query: str = "") -> int:
     """How many people `search_people(user, query)` finds, counted the cheap way when it can be."""
     if not (query or "").strip() and can_read_people(user):
         return (
-            PersonSite.objects.filter(site_id__in=scope_site_ids(user)).values("person_id").distinct().count()
+            PersonSite.objects.filter(site_id__in=scope_site_ids(user))
+            .values("person_id")
+            .distinct()
+            .count()
         )
     return search_people(user, query).count()
 
