@@ -101,3 +101,40 @@ def test_demo_clinician_finds_a_person_by_burmese_script_and_by_latin_spelling(b
             r["id"] for r in caller.get("/api/persons", q=query, page_size=100).json()["results"]
         }
         assert str(person.uuid) in ids, query
+
+
+def test_demo_care_data_follows_the_workflow_rules(built):
+    from mhis.care.assessments import missing_steps, quality_flags
+    from mhis.care.models import Assessment, Referral
+
+    assessments = list(Assessment.objects.prefetch_related("specimens"))
+    assert assessments
+    for assessment in assessments:
+        missing = missing_steps(assessment)
+        assert (assessment.completed_on is not None) == (missing == []), (assessment.pk, missing)
+        assert quality_flags(assessment) == []
+    presumptive = sum(1 for a in assessments if a.specimens.all())
+    assert 0 < presumptive < len(assessments) * 0.2
+    for referral in Referral.objects.prefetch_related("steps"):
+        days = [s.on for s in referral.steps.all()]
+        assert days == sorted(days) and referral.steps.last().status == referral.status
+
+
+def test_demo_referrals_cross_borders_and_open_records_there(built):
+    from django.db.models import F
+
+    from mhis.care.models import Referral
+    from mhis.registry.models import PersonSite
+
+    crossing = Referral.objects.exclude(to_country=F("site__country_code"))
+    assert crossing.exists()
+    for referral in crossing[:20]:
+        assert PersonSite.objects.filter(person=referral.person, site=referral.to_site).exists()
+
+
+def test_demo_enrols_honduran_returnee_women(built):
+    from mhis.protection.models import Enrolment
+
+    women = Enrolment.objects.filter(scheme__code="HN-RET-WOMEN")
+    assert women.exists()
+    assert set(women.values_list("person__sex", flat=True)) == {"female"}

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from mhis import names as namelib
@@ -35,6 +35,7 @@ from mhis.registry.models import (
 from mhis.registry.validation import normalise_identifier
 
 from . import people as gen
+from .care import CareBatch, add_care, create_schemes
 from .world import AREAS, COUNTRIES, USERS, Site
 
 SIZES = {"tiny": 300, "small": 5_000, "medium": 100_000, "large": 1_000_000}
@@ -95,6 +96,18 @@ def build_users() -> dict[str, str]:
     return logins
 
 
+def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert plain rows with one executemany (the ORM's per-value work dominates large loads)."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    # Table and column names come from the model, quoted; values are parameters.
+    table, names = quote(model._meta.db_table), ", ".join(quote(c) for c in columns)
+    sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
 def _new_uuid(rng: random.Random) -> uuid.UUID:
     return uuid.UUID(int=rng.getrandbits(128), version=4)
 
@@ -103,11 +116,12 @@ class _Batch:
     def __init__(self):
         self.people: list[Person] = []
         self.names: list[PersonName] = []
-        self.keys: list[NameKey] = []
+        self.keys: list[tuple[Person, str]] = []  # (person, key): written with executemany
         self.identifiers: list[Identifier] = []
         self.episodes: list[MigrationEpisode] = []
         self.consents: list[Consent] = []
         self.sites: list[PersonSite] = []
+        self.care = CareBatch()
 
     def __len__(self) -> int:
         return len(self.people)
@@ -117,7 +131,6 @@ class _Batch:
         Person.objects.bulk_create(self.people, batch_size=500)
         for model, rows in (
             (PersonName, self.names),
-            (NameKey, self.keys),
             (Identifier, self.identifiers),
             (MigrationEpisode, self.episodes),
             (Consent, self.consents),
@@ -126,6 +139,8 @@ class _Batch:
             for row in rows:
                 row.person_id = row.person.pk
             model.objects.bulk_create(rows, batch_size=1000)
+        _insert(NameKey, ("person_id", "key"), [(person.pk, key) for person, key in self.keys])
+        self.care.flush()
         self.__init__()
 
 
@@ -162,9 +177,7 @@ def _add_person(
     batch.names.append(
         PersonName(person=person, text=text, latin=latin if latin != text else "", script=script)
     )
-    batch.keys.extend(
-        NameKey(person=person, key=k) for k in sorted(namelib.index_keys(text, latin))
-    )
+    batch.keys.extend((person, k) for k in sorted(namelib.index_keys(text, latin)))
     if identifier:
         kind, country, value = identifier
         batch.identifiers.append(
@@ -191,7 +204,10 @@ def build_people(
 ) -> dict[str, int]:
     """Register `count` people across `sites`; a known share are duplicates of earlier ones."""
     rng = random.Random(seed)
+    care_rng = random.Random(f"care-{seed}")  # its own stream: care never changes who is generated
     today = timezone.localdate()
+    sites_by_code = {place.code: place for place, _site in sites}
+    schemes = create_schemes()
     by_country: dict[str, list[tuple[Place, Site]]] = {}
     for place, site in sites:
         by_country.setdefault(place.country_code, []).append((place, site))
@@ -275,6 +291,18 @@ def build_people(
                     identifier=identifier,
                     episode=episode,
                     registered_on=registered_on,
+                )
+                add_care(
+                    batch.care,
+                    care_rng,
+                    person=person,
+                    flow=flow,
+                    site=place,
+                    sites=sites_by_code,
+                    schemes=schemes,
+                    status=episode["status"],
+                    registered_on=registered_on,
+                    today=today,
                 )
                 identity = str(person.uuid)
                 originals.append((identity, place, flow, name, sex, birth, identifier, episode))
