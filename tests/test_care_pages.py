@@ -6,7 +6,8 @@ import pytest
 from django.utils import timezone
 
 from mhis.access.models import AccessLog
-from mhis.care.models import Encounter, RecordChange, Referral
+from mhis.care.models import Encounter, Immunisation, LabResult, RecordChange, Referral
+from mhis.care.records import create_record
 from mhis.care.services import record_encounter, refer
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +90,7 @@ def test_edit_encounter_page_keeps_history(client, people, person):
     )
     client.force_login(people["clinician"])
     response = client.post(
-        f"/care/encounters/{encounter.pk}/edit/",
+        f"/care/encounter/{encounter.pk}/edit/",
         {
             "site": "MSOT-CLIN",
             "kind": "consultation",
@@ -108,7 +109,7 @@ def test_edit_encounter_page_keeps_history(client, people, person):
     timeline = client.get(f"/care/people/{person.uuid}/timeline/").content.decode()
     assert "J06.9" in timeline and "Sore throat" in timeline
     client.force_login(people["hn_clinician"])
-    assert client.get(f"/care/encounters/{encounter.pk}/edit/").status_code == 404
+    assert client.get(f"/care/encounter/{encounter.pk}/edit/").status_code == 404
 
 
 def test_referral_form_and_steps_from_the_timeline(client, people, person):
@@ -378,3 +379,80 @@ def test_enrolment_and_payment_from_the_timeline(client, people, person):
         "amount" in next(a["form"] for a in bad.context["adders"] if a["kind"] == "payment").errors
     )
     assert Payment.objects.count() == 1
+
+
+def _immunisation(user, person):
+    return create_record(
+        user,
+        Immunisation,
+        person,
+        {
+            "site": "MSOT-CLIN",
+            "vaccine": "TD",
+            "dose_number": 1,
+            "date": TODAY.isoformat(),
+            "lot": "A1",
+        },
+    )
+
+
+def _lab_result(user, person):
+    return create_record(
+        user,
+        LabResult,
+        person,
+        {"site": "MSOT-CLIN", "test": "Glucose", "value": "5.0", "collected_on": TODAY.isoformat()},
+    )
+
+
+def _referral(user, person):
+    return refer(
+        user, person, {"site": "MSOT-CLIN", "kind": "medical", "reason": "x", "to_site": "MWD-HOSP"}
+    )
+
+
+def _enrolment(user, person):
+    from mhis.access.models import User
+    from mhis.protection.services import create_scheme, enrol
+
+    create_scheme(
+        User.objects.get(username="th_admin"),
+        {"code": "S1", "name": "S", "country": "TH", "type": "migrant"},
+    )
+    return enrol(
+        user, person, {"scheme": "S1", "site": "MSOT-CLIN", "start_date": TODAY.isoformat()}
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "create", "change", "field", "new"),
+    [
+        ("enrolment", _enrolment, {"member_number": "M-77"}, "member_number", "M-77"),
+        ("immunisation", _immunisation, {"lot": "B2"}, "lot", "B2"),
+        ("lab_result", _lab_result, {"value": "6.1"}, "value", "6.1"),
+        ("referral", _referral, {"reason": "Chest pain"}, "reason", "Chest pain"),
+    ],
+)
+def test_edit_pages_change_records_and_keep_history(
+    client, people, person, kind, create, change, field, new
+):
+    record = create(people["clinician"], person)
+    client.force_login(people["clinician"])
+    page = client.get(f"/care/{kind}/{record.pk}/edit/")
+    assert page.status_code == 200
+    data = {k: ("" if v is None else v) for k, v in page.context["form"].initial.items()}
+    data.update(change)
+    response = client.post(f"/care/{kind}/{record.pk}/edit/", data)
+    assert response.status_code == 302, response.context["form"].errors if response.context else ""
+    record.refresh_from_db()
+    assert getattr(record, field) == new
+    assert RecordChange.objects.filter(
+        record_id=record.pk, record_type=record._meta.model_name, action="updated"
+    ).exists()
+    client.force_login(people["hn_clinician"])
+    assert client.get(f"/care/{kind}/{record.pk}/edit/").status_code == 404
+
+
+def test_edit_page_of_an_unknown_kind_is_404(client, people):
+    client.force_login(people["clinician"])
+    assert client.get("/care/surgery/1/edit/").status_code == 404

@@ -41,6 +41,19 @@ class ServiceForm(forms.Form):
         if "site" in self.fields:
             self.fields["site"].choices = [(s.code, s.name) for s in self.sites]
 
+    @classmethod
+    def initial_from(cls, record) -> dict:
+        """The record's values as this form shows them (places and schemes by code)."""
+        initial = {}
+        for name in cls.base_fields:
+            value = getattr(record, name, None)
+            if hasattr(value, "code"):
+                value = value.code
+            elif hasattr(value, "isoformat"):
+                value = value.isoformat()
+            initial[name] = "" if value is None else value
+        return initial
+
     def service_errors(self, exc: ValidationError) -> None:
         for field, messages in exc.message_dict.items():
             target = field.split(".", 1)[0]
@@ -74,6 +87,13 @@ class EncounterForm(ServiceForm):
         label=_("Currency"), required=False, max_length=3, help_text=_("ISO 4217, e.g. THB")
     )
     paid_by = forms.ChoiceField(label=_("Paid by"), choices=Payer.choices, initial=Payer.UNKNOWN)
+
+    @classmethod
+    def initial_from(cls, record) -> dict:
+        initial = super().initial_from(record)
+        initial["diagnoses"] = ", ".join(d.code for d in record.diagnoses.all())
+        initial["cost"] = "" if record.cost is None else str(record.cost)
+        return initial
 
     def encounter_data(self) -> dict:
         data = dict(self.cleaned_data)
@@ -406,3 +426,21 @@ class PaymentForm(ServiceForm):
             if self.person
             else []
         )
+
+
+class ReferralEditForm(ServiceForm):
+    """What may change after a referral is sent; its steps move it on."""
+
+    reason = forms.CharField(
+        label=_("Reason"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices)
+    due_on = forms.CharField(
+        label=_("Expected by"), required=False, max_length=10, help_text="YYYY-MM-DD"
+    )
+    outcome = forms.CharField(
+        label=_("Outcome"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

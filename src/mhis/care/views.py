@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from mhis.access.services import can_read_people, can_write_people, log_access, place_scope_q
 from mhis.places.models import Place, PlaceKind
 from mhis.protection import services as protection
+from mhis.protection.models import Enrolment
 from mhis.registry.models import Person
 from mhis.registry.services import get_person
 
@@ -25,6 +26,7 @@ from .forms import (
     ImmunisationForm,
     LabResultForm,
     PaymentForm,
+    ReferralEditForm,
     ReferralForm,
     ReferralStepForm,
 )
@@ -197,32 +199,51 @@ def referral_step(request, referral_id):
     return _render(request, _timeline_context(request, person))
 
 
+# kind → (model, form class, how the form's data is read, the service that changes the record)
+EDITORS = {
+    "encounter": (
+        Encounter,
+        EncounterForm,
+        lambda f: f.encounter_data(),
+        services.update_encounter,
+    ),
+    "referral": (Referral, ReferralEditForm, lambda f: f.cleaned_data, services.update_referral),
+    "immunisation": (
+        Immunisation,
+        ImmunisationForm,
+        lambda f: f.cleaned_data,
+        records.update_record,
+    ),
+    "lab_result": (LabResult, LabResultForm, lambda f: f.cleaned_data, records.update_record),
+    "enrolment": (Enrolment, EnrolmentForm, lambda f: f.cleaned_data, protection.update_enrolment),
+}
+
+
 @login_required
-def edit_encounter(request, encounter_id):
-    encounter = _record(request, Encounter, encounter_id, "page:encounter_edit")
+def edit_record(request, kind, record_id):
+    """Change a record; every change is kept in its history."""
+    if kind not in EDITORS:
+        raise Http404
+    model, form_class, read, update = EDITORS[kind]
+    record = _record(request, model, record_id, f"page:{kind}_edit")
     if not can_write_people(request.user):
         raise PermissionDenied(_("Your role cannot record care."))
-    initial = {
-        "site": encounter.site.code,
-        "kind": encounter.kind,
-        "date": encounter.date.isoformat(),
-        "reason": encounter.reason,
-        "treatments": encounter.treatments,
-        "diagnoses": ", ".join(d.code for d in encounter.diagnoses.all()),
-        "cost": "" if encounter.cost is None else str(encounter.cost),
-        "currency": encounter.currency,
-        "paid_by": encounter.paid_by,
-    }
-    form = EncounterForm(request.POST or None, initial=initial, sites=_sites(request.user))
+    form = form_class(
+        request.POST or None,
+        initial=form_class.initial_from(record),
+        sites=_sites(request.user),
+        person=record.person,
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_encounter(request.user, encounter, form.encounter_data())
+            update(request.user, record, read(form))
         except ValidationError as exc:
             form.service_errors(exc)
         else:
             messages.success(request, _("Saved."))
-            return redirect("care:timeline", person_id=encounter.person.uuid)
-    return render(request, "care/encounter_form.html", {"form": form, "encounter": encounter})
+            return redirect("care:timeline", person_id=record.person.uuid)
+    context = {"form": form, "record": record, "title": model._meta.verbose_name}
+    return render(request, "care/record_form.html", context)
 
 
 @login_required

@@ -61,6 +61,15 @@ def icd10(code: str) -> str:
 
 
 @register.filter
+def tb_class(assessment) -> str:
+    """The label of an assessment's TB classification in its destination programme."""
+    from mhis.care.codes import TB_CLASSIFICATIONS
+
+    label = TB_CLASSIFICATIONS.get(assessment.programme, {}).get(assessment.tb_classification)
+    return str(label) if label else assessment.tb_classification
+
+
+@register.filter
 def vaccine(code: str) -> str:
     from mhis.care.vaccines import VACCINES
 
