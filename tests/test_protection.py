@@ -219,3 +219,41 @@ def test_payments_are_404_out_of_scope_and_403_for_read_only_roles(api, people, 
         api(people["hn_analyst"]).get(f"/api/encounters/{encounter.pk}/payments").status_code == 404
     )
     assert not Payment.objects.exists()
+
+
+def test_a_payment_is_corrected_and_its_history_keeps_the_old_amount(api, people, returnee, client):
+    encounter = record_encounter(
+        people["hn_clinician"],
+        returnee,
+        {
+            "site": "SPS-CAMR",
+            "kind": "consultation",
+            "date": day(3),
+            "cost": "800",
+            "currency": "HNL",
+            "paid_by": "patient",
+        },
+    )
+    caller = api(people["hn_clinician"])
+    pid = caller.post(
+        f"/api/encounters/{encounter.pk}/payments", {"amount": "500", "paid_on": day(3)}
+    ).json()["id"]
+    changed = caller.patch(f"/api/payments/{pid}", {"amount": "450"})
+    assert changed.status_code == 200 and changed.json()["amount"] == "450.00"
+    assert caller.get(f"/api/payments/{pid}/history").json()[-1]["changes"]["amount"] == [
+        "500.00",
+        "450.00",
+    ]
+    assert caller.patch(f"/api/payments/{pid}", {"amount": "-1"}).status_code == 422
+    assert api(people["clinician"]).get(f"/api/payments/{pid}").status_code == 404
+    assert (
+        api(people["hn_analyst"]).patch(f"/api/payments/{pid}", {"amount": "1"}).status_code == 404
+    )
+    client.force_login(people["hn_clinician"])
+    page = client.get(f"/care/payment/{pid}/edit/")
+    data = {k: ("" if v is None else v) for k, v in page.context["form"].initial.items()}
+    data["amount"] = "400"
+    assert client.post(f"/care/payment/{pid}/edit/", data).status_code == 302
+    assert Payment.objects.get(pk=pid).amount == 400
+    client.force_login(people["clinician"])
+    assert client.get(f"/care/payment/{pid}/edit/").status_code == 404

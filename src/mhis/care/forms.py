@@ -49,6 +49,8 @@ class ServiceForm(forms.Form):
             value = getattr(record, name, None)
             if hasattr(value, "code"):
                 value = value.code
+            elif hasattr(value, "_meta"):
+                value = value.pk
             elif hasattr(value, "isoformat"):
                 value = value.isoformat()
             initial[name] = "" if value is None else value

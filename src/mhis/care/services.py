@@ -401,13 +401,17 @@ def referrals_of(person: Person) -> QuerySet[Referral]:
 
 
 def get_record(user, model, record_id, *, view: str):
-    """A care record of a person the user may see, logging the read; else model.DoesNotExist."""
+    """A record of a person the user may see, logging the read; else model.DoesNotExist.
+
+    Records without a person of their own (payments) are reached through their encounter.
+    """
     try:
         pk = int(record_id)
     except (TypeError, ValueError):
         raise model.DoesNotExist from None
-    record = model.objects.select_related("person", "site").get(
-        pk=pk, person__in=visible_people(user)
+    owner = "person" if any(f.name == "person" for f in model._meta.fields) else "encounter__person"
+    record = model.objects.select_related(owner).get(
+        pk=pk, **{f"{owner}__in": visible_people(user)}
     )
     log_access(user, [record.person], view)
     return record

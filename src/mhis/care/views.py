@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from mhis.access.services import can_read_people, can_write_people, log_access, place_scope_q
 from mhis.places.models import Place, PlaceKind
 from mhis.protection import services as protection
-from mhis.protection.models import Enrolment
+from mhis.protection.models import Enrolment, Payment
 from mhis.registry.models import Person
 from mhis.registry.services import get_person
 
@@ -216,6 +216,12 @@ EDITORS = {
     ),
     "lab_result": (LabResult, LabResultForm, lambda f: f.cleaned_data, records.update_record),
     "enrolment": (Enrolment, EnrolmentForm, lambda f: f.cleaned_data, protection.update_enrolment),
+    "payment": (
+        Payment,
+        PaymentForm,
+        lambda f: {k: v for k, v in f.cleaned_data.items() if k != "encounter"},
+        protection.update_payment,
+    ),
 }
 
 

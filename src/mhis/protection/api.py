@@ -211,3 +211,34 @@ def create_payment(request, encounter_id: int, payload: PaymentIn):
             services.record_payment(request.user, encounter, payload.model_dump(exclude_unset=True))
         ),
     )
+
+
+class PaymentPatch(_In):
+    amount: str | float | None = None
+    currency: str | None = None
+    payer: str | None = None
+    paid_on: str | None = None
+
+
+@router.get("/payments/{payment_id}", response=PaymentOut, summary="A payment")
+def read_payment(request, payment_id: int):
+    return payment_out(record_or_404(request, Payment, payment_id, "api:payment_read"))
+
+
+@router.patch("/payments/{payment_id}", response=PaymentOut, summary="Correct a payment")
+def change_payment(request, payment_id: int, payload: PaymentPatch):
+    payment = record_or_404(request, Payment, payment_id, "api:payment_update")
+    _writer(request)
+    return payment_out(
+        services.update_payment(request.user, payment, payload.model_dump(exclude_unset=True))
+    )
+
+
+@router.get(
+    "/payments/{payment_id}/history", response=list[ChangeOut], summary="Changes to a payment"
+)
+def payment_history(request, payment_id: int):
+    return [
+        change_out(c)
+        for c in history(record_or_404(request, Payment, payment_id, "api:payment_history"))
+    ]

@@ -94,3 +94,11 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency} ({self.payer})"
+
+    @property
+    def person(self):
+        return self.encounter.person
+
+    @property
+    def person_id(self) -> int:
+        return self.encounter.person_id

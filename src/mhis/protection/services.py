@@ -159,45 +159,64 @@ def covered_on(person: Person, day: date | None = None) -> list[Enrolment]:
 PAYMENT_FIELDS = ("amount", "currency", "payer", "paid_on")
 
 
+def _clean_payment(encounter: Encounter, data: Mapping[str, Any], payment: Payment | None) -> dict:
+    errors = begin(data, PAYMENT_FIELDS)
+    partial = payment is not None
+    out: dict[str, Any] = {}
+    if "amount" in data or not partial:
+        out["amount"] = clean_money(data.get("amount"), "amount", errors)
+        if out["amount"] is None and "amount" not in errors:
+            errors.add("amount", _("This field is required."))
+    if "currency" in data or not partial:
+        out["currency"] = clean_currency(
+            data.get("currency") or encounter.currency, "currency", errors
+        )
+        if not out["currency"] and "currency" not in errors:
+            errors.add("currency", _("This field is required."))
+    if "payer" in data or not partial:
+        out["payer"] = clean_choice(data.get("payer"), "payer", errors, Payer, Payer.PATIENT)
+    if "paid_on" in data or not partial:
+        out["paid_on"] = clean_date(
+            data.get("paid_on") or timezone.localdate(), "paid_on", errors, required=True
+        )
+        if out["paid_on"] and out["paid_on"] < encounter.date:
+            errors.add("paid_on", _("A payment for an encounter is not made before the encounter."))
+    errors.check()
+    return out
+
+
+def _summary(payment: Payment) -> str:
+    return f"{payment.amount} {payment.currency} ({payment.payer}, {payment.paid_on})"
+
+
 @transaction.atomic
 def record_payment(user, encounter: Encounter, data: Mapping[str, Any]) -> Payment:
     """Record money paid for an encounter; the patient's payments are out-of-pocket."""
     require_writer(user)
-    errors = begin(data, PAYMENT_FIELDS)
-    amount = clean_money(data.get("amount"), "amount", errors)
-    if amount is None and "amount" not in errors:
-        errors.add("amount", _("This field is required."))
-    currency = clean_currency(data.get("currency") or encounter.currency, "currency", errors)
-    if not currency and "currency" not in errors:
-        errors.add("currency", _("This field is required."))
-    payer = clean_choice(data.get("payer"), "payer", errors, Payer, Payer.PATIENT)
-    paid_on = clean_date(
-        data.get("paid_on") or timezone.localdate(), "paid_on", errors, required=True
-    )
-    if paid_on and paid_on < encounter.date:
-        errors.add("paid_on", _("A payment for an encounter is not made before the encounter."))
-    errors.check()
-    payment = Payment.objects.create(
-        encounter=encounter,
-        amount=amount,
-        currency=currency,
-        payer=payer,
-        paid_on=paid_on,
-        recorded_by=user,
-    )
-    RecordChange.objects.create(
-        person_id=encounter.person_id,
-        record_type="encounter",
-        record_id=encounter.pk,
-        action=RecordChange.Action.UPDATED,
-        by=user,
-        changes={
-            "payment": [
-                None,
-                f"{payment.amount} {payment.currency} ({payment.payer}, {payment.paid_on})",
-            ]
-        },
-    )
+    payment = Payment(encounter=encounter, recorded_by=user)
+    changes = apply_changes(payment, _clean_payment(encounter, data, None))
+    payment.save()
+    log_change(user, payment, RecordChange.Action.CREATED, changes)
+    log_change(user, encounter, RecordChange.Action.UPDATED, {"payment": [None, _summary(payment)]})
+    return payment
+
+
+@transaction.atomic
+def update_payment(user, payment: Payment, data: Mapping[str, Any]) -> Payment:
+    """Correct a payment; the payment's and its encounter's histories keep the old values."""
+    require_writer(user)
+    payment = Payment.objects.select_for_update().select_related("encounter").get(pk=payment.pk)
+    before = _summary(payment)
+    changes = apply_changes(payment, _clean_payment(payment.encounter, data, payment))
+    payment.save()
+    log_change(user, payment, RecordChange.Action.UPDATED, changes)
+    if changes:
+        log_change(
+            user,
+            payment.encounter,
+            RecordChange.Action.UPDATED,
+            {"payment": [before, _summary(payment)]},
+        )
     return payment
 
 
