@@ -10,6 +10,9 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from mhis.places.models import Place, PlaceKind
+from mhis.places.services import under
+
 from .models import (
     HEALTH_ROLES,
     PERSON_READ_ROLES,
@@ -39,14 +42,23 @@ def place_scope_q(user, field: str) -> Q:
     `field` ``"self"`` selects places themselves.
     A user with no scope sees nothing, administrators included: scope is always explicit.
     """
-    paths = scope_paths(user)
-    if not user.is_authenticated or not user.is_active or not paths:
+    if not user.is_authenticated or not user.is_active:
         return Q(pk__in=[])
-    lookup = "path__startswith" if field == "self" else f"{field}__path__startswith"
-    condition = Q()
-    for path in paths:
-        condition |= Q(**{lookup: path})
-    return condition
+    return under(scope_paths(user), None if field == "self" else field)
+
+
+def scope_sites(user) -> QuerySet[Place]:
+    """The sites inside the user's scopes, by name."""
+    return Place.objects.filter(place_scope_q(user, "self"), kind=PlaceKind.SITE).order_by("name")
+
+
+def scope_site_ids(user) -> list[int]:
+    """Ids of the sites inside the user's scopes (cached on the user object)."""
+    cached = getattr(user, "_mhis_scope_site_ids", None)
+    if cached is None:
+        cached = list(scope_sites(user).values_list("pk", flat=True))
+        user._mhis_scope_site_ids = cached
+    return cached
 
 
 def in_scope(user, place) -> bool:

@@ -10,8 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from mhis.access.services import can_read_people, can_write_people, log_access, place_scope_q
-from mhis.places.models import Place, PlaceKind
+from mhis.access.services import can_read_people, can_write_people, log_access, scope_sites
 from mhis.protection import services as protection
 from mhis.protection.models import Enrolment, Payment
 from mhis.registry.models import Person
@@ -35,10 +34,6 @@ from .models import Assessment, Encounter, Immunisation, LabResult, Referral
 from .timeline import timeline as person_timeline
 
 
-def _sites(user):
-    return Place.objects.filter(place_scope_q(user, "self"), kind=PlaceKind.SITE).order_by("name")
-
-
 def _person(request, person_id, view):
     try:
         return get_person(request.user, person_id, view=view)
@@ -47,7 +42,7 @@ def _person(request, person_id, view):
 
 
 def _timeline_context(request, person, forms=None):
-    sites = _sites(request.user)
+    sites = scope_sites(request.user)
     items = person_timeline(person)
     for item in items:
         record = item["record"]
@@ -157,7 +152,7 @@ def add_record(request, person_id, kind):
     if not can_write_people(request.user):
         raise PermissionDenied(_("Your role cannot record care."))
     form_class, read, write, message, _title = ADDERS[kind]
-    form = form_class(request.POST, prefix=kind, sites=_sites(request.user), person=person)
+    form = form_class(request.POST, prefix=kind, sites=scope_sites(request.user), person=person)
     if form.is_valid():
         try:
             write(request.user, person, read(form))
@@ -237,7 +232,7 @@ def edit_record(request, kind, record_id):
     form = form_class(
         request.POST or None,
         initial=form_class.initial_from(record),
-        sites=_sites(request.user),
+        sites=scope_sites(request.user),
         person=record.person,
     )
     if request.method == "POST" and form.is_valid():
@@ -269,7 +264,7 @@ def edit_assessment(request, assessment_id):
     form = AssessmentForm(
         request.POST or None,
         initial=AssessmentForm.initial_from(assessment),
-        sites=_sites(request.user),
+        sites=scope_sites(request.user),
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -6,6 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from mhis.codelists import normalise_country
@@ -97,14 +98,20 @@ def create_place(
     return place
 
 
+def under(paths, field: str | None = None) -> Q:
+    """A condition on places (or on the place in `field`) lying under any of `paths`.
+
+    A place counts as under itself; no paths matches nothing.
+    """
+    lookup = f"{field}__path__startswith" if field else "path__startswith"
+    condition = Q(pk__in=[])
+    for path in paths:
+        condition |= Q(**{lookup: path})
+    return condition
+
+
 def sites_within(places) -> list[Place]:
     """Every site under any of `places` (a place that is a site counts itself)."""
-    from django.db.models import Q
-
-    paths = [p.path for p in places]
-    if not paths:
-        return []
-    condition = Q()
-    for path in paths:
-        condition |= Q(path__startswith=path)
-    return list(Place.objects.filter(condition, kind=PlaceKind.SITE).order_by("name"))
+    return list(
+        Place.objects.filter(under([p.path for p in places]), kind=PlaceKind.SITE).order_by("name")
+    )

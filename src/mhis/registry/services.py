@@ -24,7 +24,7 @@ from mhis.access.services import (
     can_write_people,
     in_scope,
     log_access,
-    place_scope_q,
+    scope_site_ids,
     sees_migration_status,
 )
 from mhis.codelists import normalise_country, normalise_language
@@ -486,19 +486,6 @@ def visible_people(user) -> QuerySet[Person]:
     return Person.objects.filter(
         Exists(PersonSite.objects.filter(person=OuterRef("pk"), site_id__in=scope_site_ids(user)))
     )
-
-
-def scope_site_ids(user) -> list[int]:
-    """Ids of the sites inside the user's scopes (cached on the user object)."""
-    cached = getattr(user, "_mhis_scope_site_ids", None)
-    if cached is None:
-        cached = list(
-            Place.objects.filter(place_scope_q(user, "self"), kind=PlaceKind.SITE).values_list(
-                "pk", flat=True
-            )
-        )
-        user._mhis_scope_site_ids = cached
-    return cached
 
 
 def count_visible(user, query: str = "") -> int:

@@ -16,19 +16,14 @@ from mhis.access.services import (
     access_history,
     can_read_people,
     can_write_people,
-    place_scope_q,
+    scope_sites,
     sees_migration_status,
 )
-from mhis.places.models import Place, PlaceKind
 
 from . import services
 from .forms import PersonForm, RegistrationForm
 from .models import Person
 from .validation import format_birth_date
-
-
-def _sites(user):
-    return Place.objects.filter(place_scope_q(user, "self"), kind=PlaceKind.SITE).order_by("name")
 
 
 @login_required
@@ -74,7 +69,10 @@ def detail(request, person_id):
 def register(request):
     if not can_write_people(request.user):
         raise PermissionDenied(_("Your role cannot register people."))
-    kwargs = {"sites": _sites(request.user), "show_status": sees_migration_status(request.user)}
+    kwargs = {
+        "sites": scope_sites(request.user),
+        "show_status": sees_migration_status(request.user),
+    }
     form = RegistrationForm(request.POST or None, **kwargs)
     if request.method == "POST" and form.is_valid():
         try:
@@ -106,7 +104,7 @@ def edit(request, person_id):
         "languages": ", ".join(person.languages),
         "contact": person.contact,
     }
-    form = PersonForm(request.POST or None, initial=initial, sites=_sites(request.user))
+    form = PersonForm(request.POST or None, initial=initial, sites=scope_sites(request.user))
     if request.method == "POST" and form.is_valid():
         data = form.person_data()
         data["names"] += [{"text": n.text, "latin": n.latin, "use": n.use} for n in names[1:]]
