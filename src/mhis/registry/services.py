@@ -12,7 +12,6 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -29,7 +28,7 @@ from mhis.access.services import (
 )
 from mhis.codelists import normalise_country, normalise_language
 from mhis.crypto import keyed_hash
-from mhis.input import Errors, clean_choice
+from mhis.input import Errors, begin, clean_choice
 from mhis.places.models import Place, PlaceKind
 
 from .codes import (
@@ -274,12 +273,7 @@ def _clean_consents(raw: Any, errors: Errors) -> list[dict]:
 
 def clean_person_input(data: Mapping[str, Any], *, user, person: Person | None = None) -> dict:
     """Validate registration or update input. With `person`, absent fields keep their values."""
-    if not isinstance(data, Mapping):
-        raise ValidationError({"__all__": [_("Expected an object.")]})
-    errors = Errors()
-    unknown = sorted(set(data) - set(PERSON_FIELDS))
-    for field in unknown:
-        errors.add(field, _("Unknown field."))
+    errors = begin(data, PERSON_FIELDS)
     partial = person is not None
     out: dict[str, Any] = {}
 
