@@ -57,7 +57,9 @@ def clean_choice(
     return value
 
 
-def clean_text(value: Any, field: str, errors: Errors, *, required: bool = False) -> str:
+def clean_text(
+    value: Any, field: str, errors: Errors, *, required: bool = False, limit: int = MAX_TEXT
+) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
@@ -66,8 +68,8 @@ def clean_text(value: Any, field: str, errors: Errors, *, required: bool = False
     value = value.strip()
     if required and not value:
         errors.add(field, _("This field is required."))
-    if len(value) > MAX_TEXT:
-        errors.add(field, _("At most %(n)s characters.") % {"n": MAX_TEXT})
+    if len(value) > limit:
+        errors.add(field, _("At most %(n)s characters.") % {"n": limit})
     return value
 
 

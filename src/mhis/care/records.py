@@ -31,13 +31,6 @@ def _assessment(person: Person, value: Any, errors: Errors) -> Assessment | None
     return found
 
 
-def _short(value: Any, field: str, errors: Errors, limit: int, *, required: bool = False) -> str:
-    text = clean_text(value, field, errors, required=required)
-    if len(text) > limit:
-        errors.add(field, _("At most %(n)s characters.") % {"n": limit})
-    return text
-
-
 IMMUNISATION_FIELDS = ("site", "vaccine", "dose_number", "date", "lot", "assessment")
 
 
@@ -77,7 +70,7 @@ def _clean_immunisation(
         out["date"] = clean_date(data.get("date"), "date", errors, required=True)
         not_before_birth(person, out["date"], "date", errors)
     if given("lot"):
-        out["lot"] = _short(data.get("lot"), "lot", errors, 40)
+        out["lot"] = clean_text(data.get("lot"), "lot", errors, limit=40)
     if given("assessment"):
         out["assessment"] = _assessment(person, data.get("assessment"), errors)
     errors.check()
@@ -108,9 +101,9 @@ def _clean_lab(user, person: Person, data: Mapping[str, Any], record: LabResult 
     if given("site"):
         out["site"] = own_site(user, data.get("site"), "site", errors)
     if given("test"):
-        out["test"] = _short(data.get("test"), "test", errors, 120, required=True)
+        out["test"] = clean_text(data.get("test"), "test", errors, required=True, limit=120)
     if given("loinc"):
-        code = _short(data.get("loinc"), "loinc", errors, 10)
+        code = clean_text(data.get("loinc"), "loinc", errors, limit=10)
         if code and not valid_loinc(code):
             errors.add(
                 "loinc",
@@ -119,11 +112,13 @@ def _clean_lab(user, person: Person, data: Mapping[str, Any], record: LabResult 
             )
         out["loinc"] = code
     if given("value"):
-        out["value"] = _short(data.get("value"), "value", errors, 120, required=True)
+        out["value"] = clean_text(data.get("value"), "value", errors, required=True, limit=120)
     if given("unit"):
-        out["unit"] = _short(data.get("unit"), "unit", errors, 30)
+        out["unit"] = clean_text(data.get("unit"), "unit", errors, limit=30)
     if given("reference_range"):
-        out["reference_range"] = _short(data.get("reference_range"), "reference_range", errors, 60)
+        out["reference_range"] = clean_text(
+            data.get("reference_range"), "reference_range", errors, limit=60
+        )
     if given("collected_on"):
         out["collected_on"] = clean_date(
             data.get("collected_on"), "collected_on", errors, required=True

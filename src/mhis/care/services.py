@@ -59,7 +59,6 @@ from .models import (
     ReferralStep,
 )
 
-MAX_TEXT = 4000
 MAX_DIAGNOSES = 20
 
 

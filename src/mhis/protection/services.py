@@ -81,10 +81,9 @@ def _clean_enrolment(
     if given("site"):
         out["site"] = own_site(user, data.get("site"), "site", errors)
     if given("member_number"):
-        number = clean_text(data.get("member_number"), "member_number", errors)
-        if len(number) > 60:
-            errors.add("member_number", _("At most %(n)s characters.") % {"n": 60})
-        out["member_number"] = number
+        out["member_number"] = clean_text(
+            data.get("member_number"), "member_number", errors, limit=60
+        )
     if given("start_date"):
         out["start_date"] = clean_date(data.get("start_date"), "start_date", errors, required=True)
         not_before_birth(person, out["start_date"], "start_date", errors)
