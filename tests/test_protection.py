@@ -257,3 +257,15 @@ def test_a_payment_is_corrected_and_its_history_keeps_the_old_amount(api, people
     assert Payment.objects.get(pk=pid).amount == 400
     client.force_login(people["clinician"])
     assert client.get(f"/care/payment/{pid}/edit/").status_code == 404
+
+
+def test_an_overlong_scheme_name_is_refused_not_cut(people, db, world):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as error:
+        create_scheme(
+            people["admin"],
+            {"code": "X" * 41, "name": "N" * 201, "country": "TH", "type": "migrant"},
+        )
+    assert {"code", "name"} <= set(error.value.message_dict)
+    assert not Scheme.objects.exists()

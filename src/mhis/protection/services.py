@@ -42,10 +42,10 @@ def create_scheme(user, data: Mapping[str, Any]) -> Scheme:
     if not (user.is_authenticated and user.role == Role.ADMINISTRATOR):
         raise PermissionError(_("Only administrators add schemes."))
     errors = begin(data, ("code", "name", "country", "type"))
-    code = clean_text(data.get("code"), "code", errors, required=True)
+    code = clean_text(data.get("code"), "code", errors, required=True, limit=40)
     if code and Scheme.objects.filter(code=code).exists():
         errors.add("code", _("A scheme with this code already exists."))
-    name = clean_text(data.get("name"), "name", errors, required=True)
+    name = clean_text(data.get("name"), "name", errors, required=True, limit=200)
     try:
         country = normalise_country(data.get("country") or "")
     except ValueError as exc:
@@ -53,7 +53,7 @@ def create_scheme(user, data: Mapping[str, Any]) -> Scheme:
         country = ""
     kind = clean_choice(data.get("type"), "type", errors, SchemeType)
     errors.check()
-    return Scheme.objects.create(code=code[:40], name=name[:200], country=country, type=kind)
+    return Scheme.objects.create(code=code, name=name, country=country, type=kind)
 
 
 ENROLMENT_FIELDS = ("scheme", "site", "member_number", "start_date", "end_date")
