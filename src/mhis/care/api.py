@@ -268,13 +268,11 @@ def create_referral(request, person_id: UUID, payload: ReferralIn):
 def list_overdue(request):
     if not can_read_people(request.user):
         raise HttpError(403, _("Your role cannot see individual records."))
-    rows = list(
-        services.overdue_referrals(request.user)
-        .prefetch_related("steps")
-        .select_related("person")[:500]
-    )
-    services.log_access(request.user, {r.person for r in rows}, "api:referrals_overdue")
-    return [referral_out(r) for r in rows]
+    referrals = services.overdue_referrals(request.user).prefetch_related("steps")
+    return [
+        referral_out(r)
+        for r in services.shown_rows(request.user, referrals, view="api:referrals_overdue")
+    ]
 
 
 @router.get("/referrals/{referral_id}", response=ReferralOut, summary="A referral")
@@ -348,9 +346,11 @@ def create_assessment(request, person_id: UUID, payload: AssessmentIn):
 def list_pending(request):
     if not can_read_people(request.user):
         raise HttpError(403, _("Your role cannot see individual records."))
-    rows = list(assessments.pending_assessments(request.user)[:500])
-    services.log_access(request.user, {a.person for a in rows}, "api:assessments_pending")
-    return [assessment_out(a) for a in rows]
+    pending = assessments.pending_assessments(request.user)
+    return [
+        assessment_out(a)
+        for a in services.shown_rows(request.user, pending, view="api:assessments_pending")
+    ]
 
 
 @router.get("/assessments/{assessment_id}", response=AssessmentOut, summary="A health assessment")

@@ -383,9 +383,19 @@ def overdue_referrals(user, today: date | None = None) -> QuerySet[Referral]:
     return (
         visible_referrals(user)
         .filter(status__in=OPEN_REFERRAL_STATUSES, due_on__lt=today)
-        .select_related("site", "to_site")
+        .select_related("person", "site", "to_site")
         .order_by("due_on", "pk")
     )
+
+
+LIST_LIMIT = 500
+
+
+def shown_rows(user, records, *, view: str) -> list:
+    """The first LIST_LIMIT records of a work list, logging one read of each person shown."""
+    rows = list(records[:LIST_LIMIT])
+    log_access(user, {r.person for r in rows}, view)
+    return rows
 
 
 def referrals_of(person: Person) -> QuerySet[Referral]:

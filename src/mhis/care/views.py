@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from mhis.access.services import can_read_people, can_write_people, log_access, scope_sites
+from mhis.access.services import can_read_people, can_write_people, scope_sites
 from mhis.protection import services as protection
 from mhis.protection.models import Enrolment, Payment
 from mhis.registry.models import Person
@@ -251,8 +251,9 @@ def edit_record(request, kind, record_id):
 def overdue(request):
     if not can_read_people(request.user):
         raise PermissionDenied(_("Your role cannot see individual records."))
-    rows = list(services.overdue_referrals(request.user).select_related("person")[:500])
-    log_access(request.user, {r.person for r in rows}, "page:referrals_overdue")
+    rows = services.shown_rows(
+        request.user, services.overdue_referrals(request.user), view="page:referrals_overdue"
+    )
     return render(request, "care/overdue.html", {"referrals": rows})
 
 
@@ -286,7 +287,8 @@ def edit_assessment(request, assessment_id):
 def pending(request):
     if not can_read_people(request.user):
         raise PermissionDenied(_("Your role cannot see individual records."))
-    rows = list(assessments.pending_assessments(request.user)[:500])
-    log_access(request.user, {a.person for a in rows}, "page:assessments_pending")
+    rows = services.shown_rows(
+        request.user, assessments.pending_assessments(request.user), view="page:assessments_pending"
+    )
     items = [{"assessment": a, "missing": assessments.missing_steps(a)} for a in rows]
     return render(request, "care/pending.html", {"items": items})
