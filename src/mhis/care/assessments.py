@@ -332,19 +332,15 @@ def _clean(
     return out, specimens
 
 
-def _check_outcome(assessment: Assessment) -> None:
+def _check_outcome(assessment: Assessment, missing: list[dict[str, str]]) -> None:
     """Refuse an outcome the results do not support yet; say what is missing."""
     errors = Errors()
-    missing = [
-        m
-        for m in missing_steps(assessment)
-        if m["code"] not in ("tb_classification", "fit_to_travel")
-    ]
-    if assessment.tb_classification and missing:
+    results = [m for m in missing if m["code"] not in ("tb_classification", "fit_to_travel")]
+    if assessment.tb_classification and results:
         errors.add(
             "tb_classification",
             _("Results are still missing: %(steps)s.")
-            % {"steps": "; ".join(m["message"] for m in missing)},
+            % {"steps": "; ".join(m["message"] for m in results)},
         )
     if (
         assessment.fit_to_travel in (FitToTravel.FIT, FitToTravel.FIT_WITH_CONDITIONS)
@@ -377,15 +373,15 @@ def _write_specimens(assessment: Assessment, specimens: list[dict]) -> dict[str,
     return changes
 
 
-def _settle(user, assessment: Assessment, changes: dict) -> None:
-    assessment.refresh_from_db()
-    _check_outcome(assessment)
-    complete = not missing_steps(assessment)
-    if complete and assessment.completed_on is None:
-        changes.update(apply_changes(assessment, {"completed_on": timezone.localdate()}))
-    elif not complete and assessment.completed_on is not None:
-        changes.update(apply_changes(assessment, {"completed_on": None}))
-    assessment.save()
+def _settle(assessment: Assessment, changes: dict) -> None:
+    """Check the outcome against the results, then date completion (or undo it)."""
+    missing = missing_steps(assessment)
+    _check_outcome(assessment, missing)
+    completed_on = None if missing else (assessment.completed_on or timezone.localdate())
+    completion = apply_changes(assessment, {"completed_on": completed_on})
+    if completion:
+        changes.update(completion)
+        assessment.save(update_fields=["completed_on", "updated_at"])
 
 
 @transaction.atomic
@@ -397,7 +393,7 @@ def assess(user, person: Person, data: Mapping[str, Any]) -> Assessment:
     changes = apply_changes(assessment, fields)
     assessment.save()
     changes.update(_write_specimens(assessment, specimens))
-    _settle(user, assessment, changes)
+    _settle(assessment, changes)
     log_change(user, assessment, RecordChange.Action.CREATED, changes)
     link_site(person, assessment.site, PersonSite.Reason.SEEN)
     return assessment
@@ -414,7 +410,7 @@ def update_assessment(user, assessment: Assessment, data: Mapping[str, Any]) -> 
     changes = apply_changes(assessment, fields)
     assessment.save()
     changes.update(_write_specimens(assessment, specimens))
-    _settle(user, assessment, changes)
+    _settle(assessment, changes)
     log_change(user, assessment, RecordChange.Action.UPDATED, changes)
     if "site" in fields:
         link_site(assessment.person, assessment.site, PersonSite.Reason.SEEN)
