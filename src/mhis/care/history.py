@@ -47,6 +47,14 @@ def log_change(user, record, action: str, changes: dict) -> None:
         )
 
 
+def history_by_record(person) -> dict[tuple[str, int], list[RecordChange]]:
+    """All of a person's record history in one query, keyed by (record type, record id)."""
+    grouped: dict[tuple[str, int], list[RecordChange]] = {}
+    for change in RecordChange.objects.filter(person=person).select_related("by"):
+        grouped.setdefault((change.record_type, change.record_id), []).append(change)
+    return grouped
+
+
 def history(record) -> QuerySet[RecordChange]:
     return RecordChange.objects.filter(
         record_type=record._meta.model_name, record_id=record.pk

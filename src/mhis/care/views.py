@@ -29,7 +29,7 @@ from .forms import (
     ReferralForm,
     ReferralStepForm,
 )
-from .history import history as record_history
+from .history import history_by_record
 from .models import Assessment, Encounter, Immunisation, LabResult, Referral
 from .timeline import timeline as person_timeline
 
@@ -44,16 +44,21 @@ def _person(request, person_id, view):
 def _timeline_context(request, person, forms=None):
     sites = scope_sites(request.user)
     items = person_timeline(person)
+    changes = history_by_record(person)
     for item in items:
         record = item["record"]
-        item["history"] = list(record_history(record))
+        item["history"] = changes.get((record._meta.model_name, record.pk), [])
         if item["type"] == "assessment":
             item["missing"] = assessments.missing_steps(record)
             item["flags"] = assessments.quality_flags(record)
             item["rhs15"] = assessments.rhs15(record)
-        if item["type"] == "referral" and REFERRAL_TRANSITIONS[ReferralStatus(record.status)]:
+        allowed = (
+            REFERRAL_TRANSITIONS[ReferralStatus(record.status)]
+            if item["type"] == "referral"
+            else ()
+        )
+        if allowed:
             form = ReferralStepForm(prefix=f"step{record.pk}")
-            allowed = set(REFERRAL_TRANSITIONS[ReferralStatus(record.status)])
             form.fields["status"].choices = [
                 c for c in form.fields["status"].choices if c[0] in allowed
             ]
