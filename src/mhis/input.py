@@ -73,7 +73,10 @@ def clean_text(
     return value
 
 
-def clean_date(value: Any, field: str, errors: Errors, *, required: bool = False) -> date | None:
+def clean_date(
+    value: Any, field: str, errors: Errors, *, required: bool = False, future: bool = False
+) -> date | None:
+    """A full date (YYYY-MM-DD); dates after today only with `future` (e.g. a coverage end)."""
     if value in (None, ""):
         if required:
             errors.add(field, _("This field is required."))
@@ -89,7 +92,7 @@ def clean_date(value: Any, field: str, errors: Errors, *, required: bool = False
         except ValueError as exc:
             errors.add(field, str(exc))
             return None
-    if parsed > timezone.localdate():
+    if not future and parsed > timezone.localdate():
         errors.add(field, _("This date is in the future."))
         return None
     return parsed

@@ -38,7 +38,6 @@ from mhis.input import (
 from mhis.places.models import Place, PlaceKind
 from mhis.registry.models import Person, PersonSite
 from mhis.registry.services import link_site, visible_people
-from mhis.registry.validation import parse_date
 
 from .codes import (
     DEFAULT_DUE_DAYS,
@@ -284,14 +283,9 @@ def _clean_referral(
         not_before_birth(person, out["sent_on"], "sent_on", errors)
     sent_on = out.get("sent_on") or (referral.sent_on if referral else None)
     if given("due_on") and data.get("due_on") not in (None, ""):
-        due = data.get("due_on")
-        try:
-            out["due_on"] = due if isinstance(due, date) else parse_date(due)
-        except (ValueError, TypeError):
-            errors.add("due_on", _("Enter a date as YYYY-MM-DD."))
-        else:
-            if sent_on and out["due_on"] < sent_on:
-                errors.add("due_on", _("The expected date is before the referral was sent."))
+        out["due_on"] = clean_date(data.get("due_on"), "due_on", errors, future=True)
+        if sent_on and out["due_on"] and out["due_on"] < sent_on:
+            errors.add("due_on", _("The expected date is before the referral was sent."))
     elif not partial and sent_on:
         out["due_on"] = sent_on + timedelta(
             days=DEFAULT_DUE_DAYS[Urgency(out.get("urgency") or Urgency.ROUTINE)]

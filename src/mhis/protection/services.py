@@ -88,15 +88,7 @@ def _clean_enrolment(
         out["start_date"] = clean_date(data.get("start_date"), "start_date", errors, required=True)
         not_before_birth(person, out["start_date"], "start_date", errors)
     if given("end_date"):
-        value = data.get("end_date")
-        out["end_date"] = None
-        if value not in (None, ""):
-            from mhis.registry.validation import parse_date
-
-            try:
-                out["end_date"] = value if isinstance(value, date) else parse_date(value)
-            except (ValueError, TypeError):
-                errors.add("end_date", _("Enter a date as YYYY-MM-DD."))
+        out["end_date"] = clean_date(data.get("end_date"), "end_date", errors, future=True)
     start = out.get("start_date") or (enrolment.start_date if enrolment else None)
     end = out.get("end_date", enrolment.end_date if enrolment else None)
     if start and end and end < start:

@@ -28,7 +28,7 @@ from mhis.access.services import (
 )
 from mhis.codelists import normalise_country, normalise_language
 from mhis.crypto import keyed_hash
-from mhis.input import Errors, begin, clean_choice
+from mhis.input import Errors, begin, clean_choice, clean_date
 from mhis.places.models import Place, PlaceKind
 
 from .codes import (
@@ -58,7 +58,6 @@ from .validation import (
     format_birth_date,
     normalise_identifier,
     parse_birth_date,
-    parse_date,
 )
 
 MAX_NAMES = 10
@@ -188,21 +187,6 @@ def _clean_identifiers(raw: Any, errors: Errors) -> list[dict]:
     return cleaned
 
 
-def _optional_date(value: Any, field: str, errors: Errors) -> date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str):
-        errors.add(field, _("Enter a date as YYYY-MM-DD."))
-        return None
-    try:
-        return parse_date(value)
-    except ValueError as exc:
-        errors.add(field, str(exc))
-        return None
-
-
 def _clean_episodes(raw: Any, errors: Errors, birth: tuple[date, str] | None) -> list[dict]:
     cleaned = []
     for i, item in enumerate(_list(raw, "episodes", errors, MAX_EPISODES)):
@@ -220,8 +204,8 @@ def _clean_episodes(raw: Any, errors: Errors, birth: tuple[date, str] | None) ->
             country = _country(code, f"{field}.transit_countries.{j}", errors)
             if country:
                 transit.append(country)
-        start = _optional_date(item.get("start_date"), f"{field}.start_date", errors)
-        end = _optional_date(item.get("end_date"), f"{field}.end_date", errors)
+        start = clean_date(item.get("start_date"), f"{field}.start_date", errors, future=True)
+        end = clean_date(item.get("end_date"), f"{field}.end_date", errors, future=True)
         if start and end and end < start:
             errors.add(f"{field}.end_date", _("The end date is before the start date."))
         if start and birth and start < earliest_birth(*birth):
@@ -257,12 +241,14 @@ def _clean_consents(raw: Any, errors: Errors) -> list[dict]:
             errors.add(f"consents.{i}", _("Expected an object with scope and given_on."))
             continue
         scope = clean_choice(item.get("scope"), f"consents.{i}.scope", errors, ConsentScope)
-        given = _optional_date(item.get("given_on"), f"consents.{i}.given_on", errors)
+        given = clean_date(item.get("given_on"), f"consents.{i}.given_on", errors, future=True)
         if given is None and f"consents.{i}.given_on" not in errors:
             errors.add(f"consents.{i}.given_on", _("This field is required."))
         elif given and given > timezone.localdate():
             errors.add(f"consents.{i}.given_on", _("Consent cannot be given in the future."))
-        withdrawn = _optional_date(item.get("withdrawn_on"), f"consents.{i}.withdrawn_on", errors)
+        withdrawn = clean_date(
+            item.get("withdrawn_on"), f"consents.{i}.withdrawn_on", errors, future=True
+        )
         if given and withdrawn and withdrawn < given:
             errors.add(
                 f"consents.{i}.withdrawn_on", _("Consent cannot be withdrawn before it was given.")
