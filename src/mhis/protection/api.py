@@ -3,6 +3,7 @@
 from datetime import date, datetime
 from uuid import UUID
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.errors import HttpError
@@ -105,7 +106,7 @@ def enrolment_out(e: Enrolment) -> dict:
         "member_number": e.member_number,
         "start_date": e.start_date,
         "end_date": e.end_date,
-        "covers_today": e in services.covered_on(e.person),
+        "covers_today": e.covers(timezone.localdate()),
     }
 
 

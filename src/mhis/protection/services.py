@@ -141,12 +141,6 @@ def enrolments_of(person: Person) -> QuerySet[Enrolment]:
     return Enrolment.objects.filter(person=person).select_related("scheme", "site")
 
 
-def covered_on(person: Person, day: date | None = None) -> list[Enrolment]:
-    """The person's enrolments whose coverage includes `day` (today by default)."""
-    day = day or timezone.localdate()
-    return [e for e in enrolments_of(person) if e.covers(day)]
-
-
 PAYMENT_FIELDS = ("amount", "currency", "payer", "paid_on")
 
 
