@@ -2,7 +2,6 @@
 
 from uuid import UUID
 
-from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Router
 from ninja.errors import HttpError
@@ -10,8 +9,7 @@ from ninja.responses import Status
 
 from mhis.access.auth import api_auth
 from mhis.access.services import can_read_people, can_write_people
-from mhis.registry.models import Person
-from mhis.registry.services import get_person
+from mhis.registry.shortcuts import person_or_404
 
 from . import assessments, records, services
 from .history import history as record_history
@@ -36,6 +34,7 @@ from .schemas import (
     ReferralStepIn,
     TimelineItem,
 )
+from .shortcuts import record_or_404
 from .timeline import timeline
 from .vaccines import VACCINES
 
@@ -163,20 +162,6 @@ _OUT = {
         "end_date": e.end_date,
     },
 }
-
-
-def person_or_404(request, person_id: UUID, view: str) -> Person:
-    try:
-        return get_person(request.user, person_id, view=view)
-    except Person.DoesNotExist:
-        raise Http404(_("No such person.")) from None
-
-
-def record_or_404(request, model, record_id: int, view: str):
-    try:
-        return services.get_record(request.user, model, record_id, view=view)
-    except model.DoesNotExist:
-        raise Http404(_("No such record.")) from None
 
 
 def _writer(request) -> None:

@@ -13,8 +13,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from mhis.access.services import can_read_people, can_write_people, scope_sites
 from mhis.protection import services as protection
 from mhis.protection.models import Enrolment, Payment
-from mhis.registry.models import Person
-from mhis.registry.services import get_person
+from mhis.registry.shortcuts import person_or_404
 
 from . import assessments, records, services
 from .codes import REFERRAL_TRANSITIONS, ReferralStatus
@@ -31,14 +30,8 @@ from .forms import (
 )
 from .history import history_by_record
 from .models import Assessment, Encounter, Immunisation, LabResult, Referral
+from .shortcuts import record_or_404
 from .timeline import timeline as person_timeline
-
-
-def _person(request, person_id, view):
-    try:
-        return get_person(request.user, person_id, view=view)
-    except Person.DoesNotExist:
-        raise Http404(_("No such person.")) from None
 
 
 def _timeline_context(request, person, forms=None):
@@ -86,7 +79,7 @@ def _render(request, context):
 
 @login_required
 def timeline(request, person_id):
-    person = _person(request, person_id, "page:timeline")
+    person = person_or_404(request, person_id, "page:timeline")
     return _render(request, _timeline_context(request, person))
 
 
@@ -151,7 +144,7 @@ def add_record(request, person_id, kind):
     """Add a record of `kind` from the timeline's form; htmx gets the timeline back."""
     if kind not in ADDERS:
         raise Http404
-    person = _person(request, person_id, f"page:{kind}_create")
+    person = person_or_404(request, person_id, f"page:{kind}_create")
     if request.method != "POST":
         return redirect("care:timeline", person_id=person.uuid)
     if not can_write_people(request.user):
@@ -173,16 +166,9 @@ def add_record(request, person_id, kind):
     )
 
 
-def _record(request, model, record_id, view):
-    try:
-        return services.get_record(request.user, model, record_id, view=view)
-    except model.DoesNotExist:
-        raise Http404(_("No such record.")) from None
-
-
 @login_required
 def referral_step(request, referral_id):
-    referral = _record(request, Referral, referral_id, "page:referral_step")
+    referral = record_or_404(request, Referral, referral_id, "page:referral_step")
     if request.method != "POST":
         return redirect("care:timeline", person_id=referral.person.uuid)
     if not can_write_people(request.user):
@@ -231,7 +217,7 @@ def edit_record(request, kind, record_id):
     if kind not in EDITORS:
         raise Http404
     model, form_class, read, update = EDITORS[kind]
-    record = _record(request, model, record_id, f"page:{kind}_edit")
+    record = record_or_404(request, model, record_id, f"page:{kind}_edit")
     if not can_write_people(request.user):
         raise PermissionDenied(_("Your role cannot record care."))
     form = form_class(
@@ -264,7 +250,7 @@ def overdue(request):
 
 @login_required
 def edit_assessment(request, assessment_id):
-    assessment = _record(request, Assessment, assessment_id, "page:assessment_edit")
+    assessment = record_or_404(request, Assessment, assessment_id, "page:assessment_edit")
     if not can_write_people(request.user):
         raise PermissionDenied(_("Your role cannot record care."))
     form = AssessmentForm(

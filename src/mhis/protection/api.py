@@ -12,9 +12,11 @@ from pydantic import ConfigDict, Field
 
 from mhis.access.auth import api_auth
 from mhis.access.services import can_write_people
-from mhis.care.api import ChangeOut, change_out, person_or_404, record_or_404
+from mhis.care.api import ChangeOut, change_out
 from mhis.care.history import history
 from mhis.care.models import Encounter
+from mhis.care.shortcuts import record_or_404
+from mhis.registry.shortcuts import person_or_404
 
 from . import services
 from .models import Enrolment, Payment, Scheme

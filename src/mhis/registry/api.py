@@ -5,7 +5,6 @@ from __future__ import annotations
 from uuid import UUID
 
 from django.conf import settings
-from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
@@ -16,8 +15,8 @@ from mhis.access.auth import api_auth
 from mhis.access.services import can_read_people, can_write_people
 
 from . import services
-from .models import Person
 from .schemas import HouseholdMemberIn, HouseholdOut, PersonIn, PersonOut, PersonPage, PersonPatch
+from .shortcuts import person_or_404
 
 router = Router(tags=["persons"], auth=api_auth)
 
@@ -28,13 +27,6 @@ class ListParams(Schema):
     )
     page: int = Field(1, ge=1, le=100_000)
     page_size: int = Field(settings.MHIS_PAGE_SIZE, ge=1, le=settings.MHIS_MAX_PAGE_SIZE)
-
-
-def _load(request, person_id: UUID, view: str) -> Person:
-    try:
-        return services.get_person(request.user, person_id, view=view)
-    except Person.DoesNotExist:
-        raise Http404(_("No such person.")) from None
 
 
 @router.get("/persons", response=PersonPage, summary="Search and list people in your places")
@@ -64,13 +56,13 @@ def create_person(request, payload: PersonIn):
 
 @router.get("/persons/{person_id}", response=PersonOut, summary="Read a person's record")
 def read_person(request, person_id: UUID):
-    person = _load(request, person_id, "api:person_read")
+    person = person_or_404(request, person_id, "api:person_read")
     return services.person_detail(person, request.user)
 
 
 @router.patch("/persons/{person_id}", response=PersonOut, summary="Change a person's record")
 def update_person(request, person_id: UUID, payload: PersonPatch):
-    person = _load(request, person_id, "api:person_update")
+    person = person_or_404(request, person_id, "api:person_update")
     if not can_write_people(request.user):
         raise HttpError(403, _("Your role cannot change people."))
     services.update_person(request.user, person, payload.model_dump(exclude_unset=True))
@@ -80,7 +72,7 @@ def update_person(request, person_id: UUID, payload: PersonPatch):
 
 @router.get("/persons/{person_id}/household", response=HouseholdOut, summary="A person's household")
 def read_household(request, person_id: UUID):
-    person = _load(request, person_id, "api:household_read")
+    person = person_or_404(request, person_id, "api:household_read")
     return services.household_of(request.user, person)
 
 
@@ -88,7 +80,7 @@ def read_household(request, person_id: UUID):
     "/persons/{person_id}/household", response=HouseholdOut, summary="Add a household member"
 )
 def add_household_member(request, person_id: UUID, payload: HouseholdMemberIn):
-    person = _load(request, person_id, "api:household_update")
+    person = person_or_404(request, person_id, "api:household_update")
     if not can_write_people(request.user):
         raise HttpError(403, _("Your role cannot change people."))
     services.add_household_member(request.user, person, payload.model_dump())

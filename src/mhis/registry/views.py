@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -22,7 +21,7 @@ from mhis.access.services import (
 
 from . import services
 from .forms import PersonForm, RegistrationForm
-from .models import Person
+from .shortcuts import person_or_404
 from .validation import format_birth_date
 
 
@@ -39,16 +38,9 @@ def search(request):
     return render(request, template, context)
 
 
-def _person_or_404(request, person_id, view):
-    try:
-        return services.get_person(request.user, person_id, view=view)
-    except Person.DoesNotExist:
-        raise Http404(_("No such person.")) from None
-
-
 @login_required
 def detail(request, person_id):
-    person = _person_or_404(request, person_id, "page:person")
+    person = person_or_404(request, person_id, "page:person")
     context = {
         "person": person,
         "birth": format_birth_date(person.birth_date, person.birth_date_precision)
@@ -87,7 +79,7 @@ def register(request):
 
 @login_required
 def edit(request, person_id):
-    person = _person_or_404(request, person_id, "page:person_edit")
+    person = person_or_404(request, person_id, "page:person_edit")
     if not can_write_people(request.user):
         raise PermissionDenied(_("Your role cannot change people."))
     names = list(person.names.all())
