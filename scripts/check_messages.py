@@ -7,7 +7,9 @@ Runs `makemessages` on a copy of the source (needs GNU gettext), so nothing in t
 
 from __future__ import annotations
 
+import functools
 import gettext
+import operator
 import os
 import shutil
 import subprocess
@@ -35,7 +37,7 @@ def parse_po(path: Path) -> dict[tuple[str | None, str], dict]:
     field = None
 
     def finish():
-        if "msgid" in current and current["msgid"]:
+        if current.get("msgid"):
             key = (current.get("msgctxt"), current["msgid"])
             entries[key] = {
                 "str": current.get("msgstr", []),
@@ -43,7 +45,7 @@ def parse_po(path: Path) -> dict[tuple[str | None, str], dict]:
                 "plural": current.get("msgid_plural"),
             }
 
-    for raw in path.read_text(encoding="utf-8").splitlines() + [""]:
+    for raw in [*path.read_text(encoding="utf-8").splitlines(), ""]:
         line = raw.strip()
         if not line:
             finish()
@@ -81,7 +83,7 @@ def main() -> int:
                 "-m",
                 "mhis.cli",
                 "makemessages",
-                *sum((["-l", lang] for lang in LANGUAGES), []),
+                *functools.reduce(operator.iadd, (["-l", lang] for lang in LANGUAGES), []),
                 "--no-location",
                 "--no-obsolete",
                 "-v0",

@@ -82,3 +82,17 @@ class EncryptedTextField(models.TextField):
         if lookup_name not in ("isnull",):
             return None
         return super().get_lookup(lookup_name)
+
+
+def encrypt_bytes(data: bytes) -> bytes:
+    """Encrypt a whole file's bytes under the field keys (extracts, backups)."""
+    return _fernet(tuple(settings.MHIS_FIELD_KEYS)).encrypt(data)
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    try:
+        return _fernet(tuple(settings.MHIS_FIELD_KEYS)).decrypt(token)
+    except InvalidToken:
+        raise ImproperlyConfigured(
+            "This file cannot be decrypted with MHIS_FIELD_KEYS: was it written with other keys?"
+        ) from None

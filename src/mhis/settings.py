@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "mhis.registry",
     "mhis.care",
     "mhis.protection",
+    "mhis.indicators",
     "mhis.demo",
 ]
 
@@ -162,6 +163,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = envint("MHIS_MAX_REQUEST_BYTES", 1_000_000)
 
 # Aggregates that leave the system hide counts below this number.
 MHIS_SUPPRESSION_THRESHOLD = envint("MHIS_SUPPRESSION_THRESHOLD", 5)
+# Directories of extra indicator definitions (TOML), beside the standard pack.
+MHIS_INDICATOR_DIRS = envlist("MHIS_INDICATOR_DIRS")
+# Mapping of indicators to DHIS2 / ADX codes (a TOML file); the bundled one by default.
+MHIS_EXPORT_MAPPING = envstr("MHIS_EXPORT_MAPPING")
 MHIS_PAGE_SIZE = 20
 MHIS_MAX_PAGE_SIZE = 100
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("people/", include("mhis.registry.urls")),
     path("care/", include("mhis.care.urls")),
+    path("indicators/", include("mhis.indicators.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

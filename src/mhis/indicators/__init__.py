@@ -1,0 +1,1 @@
+"""Indicators: definitions as data, two engines, small-cell suppression, dashboards and exports."""

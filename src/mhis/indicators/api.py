@@ -1,0 +1,84 @@
+"""Indicators API: the catalogue, and one indicator for a place and periods, suppressed."""
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from mhis.access.auth import api_auth
+from mhis.places.models import Place
+
+from . import services
+
+router = Router(tags=["indicators"], auth=api_auth)
+
+
+class IndicatorOut(Schema):
+    code: str
+    name: str
+    description: str
+    unit: str
+    disaggregations: list[str]
+    frameworks: dict[str, list[str]]
+
+
+class CellOut(Schema):
+    period: str
+    dimensions: dict[str, str | None] = Field(description="a dimension at None is its total")
+    numerator: int | None
+    denominator: int | None
+    value: float | None
+    hidden: str = Field(description='"" | "small" | "complementary"')
+
+
+class ResultOut(Schema):
+    indicator: str
+    place: str
+    cells: list[CellOut]
+
+
+class ResultQuery(Schema):
+    place: str = Field(description="place code")
+    period: list[str] = Field(description="2026-W07, 2026-02, 2026-Q1 or 2026; repeatable")
+    by: list[str] = Field(default_factory=list, description="disaggregations")
+
+
+def _out(indicator) -> dict:
+    return {
+        "code": indicator.code,
+        "name": _(indicator.name),
+        "description": _(indicator.description) if indicator.description else "",
+        "unit": indicator.unit,
+        "disaggregations": list(indicator.disaggregations),
+        "frameworks": {k: list(v) for k, v in indicator.frameworks.items()},
+    }
+
+
+@router.get("/indicators", response=list[IndicatorOut])
+def list_indicators(request):
+    return [_out(i) for i in services.catalogue().values()]
+
+
+@router.get("/indicators/{code}", response=ResultOut)
+def indicator_result(request, code: str, query: Query[ResultQuery]):
+    place = get_object_or_404(Place, code=query.place)
+    try:
+        result = services.published(request.user, code, query.period, place, tuple(query.by))
+    except PermissionDenied as exc:
+        raise PermissionError(str(exc)) from None
+    return {
+        "indicator": code,
+        "place": place.code,
+        "cells": [
+            {
+                "period": c.key[0],
+                "dimensions": dict(zip(result.by, c.key[1:], strict=True)),
+                "numerator": c.numerator,
+                "denominator": c.denominator,
+                "value": c.value,
+                "hidden": c.flag,
+            }
+            for c in result.cells
+        ],
+    }

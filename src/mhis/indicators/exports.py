@@ -1,0 +1,262 @@
+"""Exports of suppressed results: DHIS2 dataValueSets JSON, ADX XML, CSV and XLSX.
+
+DHIS2 and ADX cannot carry "<5": a hidden value is left out, and the total it belongs to
+says how many values were withheld (a DHIS2 ``comment``, an ADX ``annotation``).
+Only the full cross-tabulation of a data element's categories and its total are sent; the
+receiving system adds up the rest.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tomllib
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from mhis.places.models import Place
+
+from . import periods as P
+from .definitions import DefinitionError
+from .services import Published, catalogue, get, table
+from .suppression import suppress, text
+
+ADX_NS = "urn:ihe:qrph:adx:2015"
+DEFAULT_MAPPING = Path(__file__).with_name("mapping.toml")
+
+
+@dataclass
+class Mapping:
+    data_set: str
+    categories: dict[str, dict]  # dimension → {"code": …, "options": {value: code}}
+    indicators: dict[str, dict] = field(default_factory=dict)  # code → {"data_element", "by"}
+
+    def option(self, dim: str, value: str) -> str:
+        return self.categories[dim].get("options", {}).get(value, value)
+
+
+def load_mapping(path: Path | None = None) -> Mapping:
+    """Read and check a mapping file; DefinitionError names the file and field at fault."""
+    path = Path(path or getattr(settings, "MHIS_EXPORT_MAPPING", "") or DEFAULT_MAPPING)
+    name = path.name
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise DefinitionError(name, "file", str(exc)) from None
+    data_set = raw.get("data_set")
+    if not isinstance(data_set, str) or not data_set:
+        raise DefinitionError(name, "data_set", "expected the data set code")
+    categories = raw.get("categories", {})
+    for dim, spec in categories.items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("code"), str):
+            raise DefinitionError(name, f"categories.{dim}.code", "expected a category code")
+    known = catalogue()
+    indicators = raw.get("indicators", {})
+    for code, spec in indicators.items():
+        if code not in known:
+            raise DefinitionError(name, f"indicators.{code}", "no indicator has this code")
+        if not isinstance(spec.get("data_element"), str):
+            raise DefinitionError(name, f"indicators.{code}.data_element", "expected a code")
+        for dim in spec.get("by", []):
+            if dim not in known[code].disaggregations or dim in ("place", "period"):
+                raise DefinitionError(
+                    name, f"indicators.{code}.by", f"{dim!r} is not a disaggregation of {code}"
+                )
+            if dim not in categories:
+                raise DefinitionError(name, f"indicators.{code}.by", f"no category for {dim!r}")
+    return Mapping(data_set, categories, indicators)
+
+
+@dataclass
+class Value:
+    data_element: str
+    org_unit: str
+    period: P.Period
+    categories: dict[str, str]  # category code → option code (empty: the total)
+    value: str
+    note: str = ""
+
+
+def _number(value: float, unit: str) -> str:
+    if unit == "count":
+        return str(int(value))
+    return f"{round(value, 2):.2f}".rstrip("0").rstrip(".")
+
+
+def values(
+    mapping: Mapping, place: Place, period_keys: list[str], *, children: bool = False
+) -> tuple[list[Value], int]:
+    """The publishable values of every mapped indicator; also the number withheld."""
+    periods = {p.key: p for p in (P.parse(k) for k in period_keys)}
+    out, withheld = [], 0
+    codes = {p.path: p.code for p in Place.objects.filter(path__startswith=place.path)}
+    for code, spec in mapping.indicators.items():
+        indicator = get(code)
+        dims = tuple(spec.get("by", ()))
+        by = (*dims, "place") if children else dims
+        shown = suppress(table(indicator, list(periods), place.path, by))
+        groups: dict[tuple, dict] = {}
+        for cell in shown:
+            period, rest = cell.key[0], cell.key[1:]
+            where = rest[-1] if children else place.path
+            cats = rest[: len(dims)]
+            if where is None or (any(c is None for c in cats) and any(c is not None for c in cats)):
+                continue  # partial margins: the receiving system sums them itself
+            group = groups.setdefault((period, where), {"total": None, "parts": [], "hidden": 0})
+            if cell.hidden:
+                group["hidden"] += 1
+                withheld += 1
+                continue
+            if cell.value is None:
+                continue
+            categories = {
+                mapping.categories[d]["code"]: mapping.option(d, v)
+                for d, v in zip(dims, cats, strict=True)
+                if v is not None
+            }
+            value = Value(
+                spec["data_element"],
+                codes.get(where, where),
+                periods[period],
+                categories,
+                _number(cell.value, indicator.unit),
+            )
+            if categories:
+                group["parts"].append(value)
+            else:
+                group["total"] = value
+        for group in groups.values():
+            if group["total"] and group["hidden"]:
+                group["total"].note = ngettext(
+                    "%(n)s disaggregated value withheld (small numbers).",
+                    "%(n)s disaggregated values withheld (small numbers).",
+                    group["hidden"],
+                ) % {"n": group["hidden"]}
+            out += ([group["total"]] if group["total"] else []) + group["parts"]
+    return out, withheld
+
+
+def _coc(value: Value) -> str:
+    return "_".join(value.categories.values())
+
+
+def dhis2(mapping: Mapping, rows: list[Value]) -> dict:
+    """A DHIS2 dataValueSet (Web API import format, ID scheme: code)."""
+    org_units = {v.org_unit for v in rows}
+    period_set = {v.period.dhis2 for v in rows}
+    document: dict = {"dataSet": mapping.data_set, "completeDate": timezone.localdate().isoformat()}
+    if len(period_set) == 1:
+        document["period"] = period_set.pop()
+    if len(org_units) == 1:
+        document["orgUnit"] = org_units.pop()
+    data = []
+    for v in rows:
+        item = {"dataElement": v.data_element}
+        if "period" not in document:
+            item["period"] = v.period.dhis2
+        if "orgUnit" not in document:
+            item["orgUnit"] = v.org_unit
+        if v.categories:
+            item["categoryOptionCombo"] = _coc(v)
+        item["value"] = v.value
+        if v.note:
+            item["comment"] = v.note
+        data.append(item)
+    document["dataValues"] = data
+    return document
+
+
+def adx(mapping: Mapping, rows: list[Value]) -> bytes:
+    """An ADX data message (IHE QRPH ADX, namespace urn:ihe:qrph:adx:2015)."""
+    if not rows:
+        raise ValueError(_("Nothing to export: every value is empty or withheld."))
+    ET.register_namespace("", ADX_NS)
+    root = ET.Element(
+        f"{{{ADX_NS}}}adx", {"exported": timezone.now().replace(microsecond=0).isoformat()}
+    )
+    groups: dict[tuple, ET.Element] = {}
+    for v in rows:
+        key = (v.org_unit, v.period.adx)
+        group = groups.get(key)
+        if group is None:
+            group = ET.SubElement(
+                root,
+                f"{{{ADX_NS}}}group",
+                {"orgUnit": v.org_unit, "period": v.period.adx, "dataSet": mapping.data_set},
+            )
+            groups[key] = group
+        element = ET.SubElement(
+            group,
+            f"{{{ADX_NS}}}dataValue",
+            {"dataElement": v.data_element, "value": v.value, **v.categories},
+        )
+        if v.note:
+            ET.SubElement(element, f"{{{ADX_NS}}}annotation").text = v.note
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+# -- what a dashboard shows ----------------------------------------------------------------------
+
+
+def shown_rows(result: Published, labels) -> list[list[str]]:
+    """Header and rows of a published table, as shown (for CSV and XLSX)."""
+    indicator = result.indicator
+    header = [_("Period"), *(labels.dimension(d) for d in result.by)]
+    if indicator.denominator is not None:
+        header += [_("Numerator"), _("Denominator")]
+    header += [_("Value")]
+    rows = [header]
+    for cell in result.cells:
+        row = [
+            cell.key[0],
+            *(labels.value(d, v) for d, v in zip(result.by, cell.key[1:], strict=True)),
+        ]
+        if indicator.denominator is not None:
+            row += [_count(cell.numerator, cell), _count(cell.denominator, cell)]
+        row.append(text(cell, indicator.unit, indicator.suppression))
+        rows.append(row)
+    return rows
+
+
+def _count(n, cell) -> str:
+    return "" if n is None else str(n)
+
+
+def to_csv(rows: list[list[str]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow([_safe(v) for v in row])
+    return buffer.getvalue()
+
+
+def to_xlsx(rows: list[list[str]], title: str) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=title[:31] or "MHIS")
+    for row in rows:
+        sheet.append([_safe(v) for v in row])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _safe(value) -> str:
+    """Text that a spreadsheet will not run as a formula."""
+    value = "" if value is None else str(value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@") and not _numeric(value) else value
+
+
+def _numeric(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True

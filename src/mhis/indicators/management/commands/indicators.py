@@ -1,0 +1,159 @@
+import json
+import time
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from mhis.indicators import batch, exports, services
+from mhis.indicators import periods as P
+from mhis.indicators.definitions import DefinitionError, load, load_file
+from mhis.indicators.engine import Request
+from mhis.indicators.suppression import suppress, text
+from mhis.places.models import Place
+
+
+def _periods(raw: list[str] | None, kind: str | None, start: str | None, end: str | None):
+    if raw:
+        return raw
+    if start and end:
+        try:
+            first, last = P.parse(start), P.parse(end)
+        except ValueError as exc:
+            raise CommandError(f"--from/--to: {exc}") from None
+        return [p.key for p in P.between(first.start, last.end, kind or first.type)]
+    raise CommandError("--period: give one or more periods (or --from and --to)")
+
+
+def _place(code: str | None) -> Place | None:
+    if not code:
+        return None
+    try:
+        return Place.objects.get(code=code)
+    except Place.DoesNotExist:
+        raise CommandError(f"--place: no place has the code {code!r}") from None
+
+
+class Command(BaseCommand):
+    help = "Indicators: list and check definitions, compute, export to DHIS2 or ADX, extract."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("list", help="the indicators in force")
+        check = sub.add_parser("check", help="check definition files (the pack when none given)")
+        check.add_argument("files", nargs="*", type=Path)
+
+        def period_args(p):
+            p.add_argument("--period", action="append", help="2026-W07, 2026-02, 2026-Q1, 2026")
+            p.add_argument("--from", dest="start", help="first period (with --to)")
+            p.add_argument("--to", dest="end", help="last period")
+            p.add_argument("--every", choices=["week", "month", "quarter", "year"])
+            p.add_argument("--place", help="place code (default: everywhere)")
+
+        compute = sub.add_parser("compute", help="one indicator, suppressed, as a table")
+        compute.add_argument("code")
+        compute.add_argument("--by", default="", help="disaggregations, comma-separated")
+        period_args(compute)
+
+        export = sub.add_parser("export", help="every mapped indicator as DHIS2 JSON or ADX XML")
+        export.add_argument("--format", choices=["dhis2", "adx"], required=True)
+        export.add_argument("--mapping", type=Path, help="mapping file (default: the bundled one)")
+        export.add_argument("--children", action="store_true", help="one org unit per child place")
+        export.add_argument("--out", type=Path, help="file to write (default: standard output)")
+        period_args(export)
+
+        extract = sub.add_parser("extract", help="write the encrypted batch extract (Parquet)")
+        extract.add_argument("--out", type=Path, required=True)
+
+        run = sub.add_parser("batch", help="compute the whole pack over an extract with DuckDB")
+        run.add_argument("--extract", type=Path, required=True)
+        run.add_argument("--by", default="sex,age_group,nationality,migration_status,place")
+        run.add_argument("--threads", type=int)
+        period_args(run)
+
+    def handle(self, *args, action, **options):
+        try:
+            getattr(self, f"do_{action}")(**options)
+        except (DefinitionError, ValueError) as exc:
+            raise CommandError(str(exc)) from None
+        except ValidationError as exc:
+            raise CommandError(
+                "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+            ) from None
+
+    def do_list(self, **options):
+        for code, ind in services.catalogue().items():
+            self.stdout.write(f"{code:30} {ind.unit:12} {ind.name}")
+
+    def do_check(self, files, **options):
+        found = [i for f in files for i in load_file(f)] if files else list(load().values())
+        self.stdout.write(f"{len(found)} definitions are valid.")
+
+    def do_compute(self, code, by, period, start, end, every, place, **options):
+        place_obj = _place(place)
+        dims = tuple(d for d in by.split(",") if d)
+        indicator = services.get(code)
+        raw = services.table(
+            indicator,
+            _periods(period, every, start, end),
+            place_obj.path if place_obj else "/",
+            dims,
+        )
+        self.stdout.write(f"{indicator.code}: {indicator.name} ({indicator.unit})")
+        for cell in suppress(raw):
+            key = " ".join("total" if v is None else str(v) for v in cell.key)
+            self.stdout.write(f"  {key:50} {text(cell, indicator.unit, indicator.suppression)}")
+
+    def do_export(
+        self, format, mapping, children, out, period, start, end, every, place, **options
+    ):
+        place_obj = _place(place) or Place.objects.filter(level=0).order_by("code").first()
+        if place_obj is None:
+            raise CommandError("--place: there are no places yet")
+        m = exports.load_mapping(mapping)
+        rows, withheld = exports.values(
+            m, place_obj, _periods(period, every, start, end), children=children
+        )
+        if format == "dhis2":
+            body = json.dumps(exports.dhis2(m, rows), ensure_ascii=False, indent=1).encode()
+        else:
+            body = exports.adx(m, rows)
+        if out:
+            out.write_bytes(body)
+        else:
+            self.stdout.write(body.decode())
+        self.stderr.write(f"{len(rows)} values exported, {withheld} withheld (small numbers).")
+
+    def do_extract(self, out, **options):
+        columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,} rows"),
+                   TimeElapsedColumn())  # fmt: skip
+        with Progress(*columns, disable=options["verbosity"] == 0) as progress:
+            tasks = {}
+
+            def step(source, n):
+                if source not in tasks:
+                    tasks[source] = progress.add_task(source, total=None)
+                progress.advance(tasks[source], n)
+
+            counts = batch.write_extract(out, progress=step)
+        self.stdout.write(", ".join(f"{k}: {v:,}" for k, v in counts.items()))
+
+    def do_batch(self, extract, by, threads, period, start, end, every, place, **options):
+        started = time.perf_counter()
+        engine = batch.open_extract(extract, threads)
+        loaded = time.perf_counter() - started
+        periods = sorted(P.parse(k) for k in _periods(period, every, start, end))
+        place_obj = _place(place)
+        dims = [d for d in by.split(",") if d]
+        cells = 0
+        started = time.perf_counter()
+        for indicator in services.catalogue().values():
+            for dim in [None, *dims]:
+                if dim and dim not in indicator.disaggregations:
+                    continue
+                request = Request(periods[0].start, periods[-1].end, periods[0].type,
+                                  place_obj.path if place_obj else "/", (dim,) if dim else ())  # fmt: skip
+                cells += len(engine.compute(indicator, request).cells)
+        took = time.perf_counter() - started
+        self.stdout.write(f"loaded in {loaded:.2f} s; {cells:,} cells in {took:.2f} s")

@@ -1,0 +1,92 @@
+"""Reporting periods: ISO weeks, months, quarters and years, and how DHIS2 and ADX write them.
+
+Our keys: ``2026-W07``, ``2026-02``, ``2026-Q1``, ``2026``. DHIS2: ``2026W7``, ``202602``,
+``2026Q1``, ``2026``. ADX: a start date and an ISO 8601 duration, ``2026-02-09/P7D``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+_PATTERNS = {
+    "week": re.compile(r"^(\d{4})-W(\d{2})$"),
+    "month": re.compile(r"^(\d{4})-(\d{2})$"),
+    "quarter": re.compile(r"^(\d{4})-Q([1-4])$"),
+    "year": re.compile(r"^(\d{4})$"),
+}
+
+
+@dataclass(frozen=True, order=True)
+class Period:
+    start: dt.date
+    end: dt.date  # exclusive
+    type: str
+    key: str
+
+    @property
+    def dhis2(self) -> str:
+        if self.type == "week":
+            iso = self.start.isocalendar()
+            return f"{iso.year}W{iso.week}"
+        return self.key.replace("-", "")
+
+    @property
+    def adx(self) -> str:
+        duration = {"week": "P7D", "month": "P1M", "quarter": "P3M", "year": "P1Y"}[self.type]
+        return f"{self.start.isoformat()}/{duration}"
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def parse(key: str) -> Period:
+    """The period a key names; ValueError (naming the key) for anything else."""
+    for kind, pattern in _PATTERNS.items():
+        m = pattern.match(key or "")
+        if not m:
+            continue
+        year = int(m.group(1))
+        try:
+            if kind == "week":
+                start = dt.date.fromisocalendar(year, int(m.group(2)), 1)
+                return Period(start, start + dt.timedelta(days=7), kind, key)
+            if kind == "month":
+                start = dt.date(year, int(m.group(2)), 1)
+                return Period(start, _add_months(start, 1), kind, key)
+            if kind == "quarter":
+                start = dt.date(year, 3 * int(m.group(2)) - 2, 1)
+                return Period(start, _add_months(start, 3), kind, key)
+            start = dt.date(year, 1, 1)
+            return Period(start, dt.date(year + 1, 1, 1), kind, key)
+        except ValueError:
+            break
+    raise ValueError(f"{key!r} is not a period (2026-W07, 2026-02, 2026-Q1 or 2026)")
+
+
+def containing(day: dt.date, kind: str) -> Period:
+    if kind == "week":
+        iso = day.isocalendar()
+        return parse(f"{iso.year}-W{iso.week:02d}")
+    if kind == "month":
+        return parse(f"{day.year}-{day.month:02d}")
+    if kind == "quarter":
+        return parse(f"{day.year}-Q{(day.month - 1) // 3 + 1}")
+    return parse(str(day.year))
+
+
+def between(start: dt.date, end: dt.date, kind: str) -> list[Period]:
+    """The periods of `kind` that cover [start, end)."""
+    out, period = [], containing(start, kind)
+    while period.start < end:
+        out.append(period)
+        period = containing(period.end, kind)
+    return out
+
+
+def keys_of(day: dt.date) -> tuple[str, ...]:
+    """Keys of every period containing `day` (what a change on that day makes stale)."""
+    return tuple(containing(day, kind).key for kind in ("week", "month", "quarter", "year"))

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "indicators"
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("<str:code>/", views.indicator_page, name="indicator"),
+]

@@ -1,0 +1,265 @@
+"""Dashboards: an overview per place and period, a page per indicator with its chart, table,
+drill-down by place and downloads. Everything shown has been through suppression."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from mhis.care.codes import AssessmentType, EncounterKind, ReferralKind, ReferralStatus
+from mhis.places.models import Place
+from mhis.registry.codes import MigrationStatus, Sex
+from mhis.registry.templatetags.registry import country, vaccine
+
+from . import charts, exports, services
+from . import periods as P
+from .suppression import legend, text
+
+DIMENSION_LABELS = {
+    "sex": gettext_lazy("Sex"),
+    "age_group": gettext_lazy("Age group"),
+    "nationality": gettext_lazy("Nationality"),
+    "migration_status": gettext_lazy("Migration status"),
+    "place": gettext_lazy("Place"),
+    "antigen": gettext_lazy("Antigen"),
+    "kind": gettext_lazy("Kind"),
+    "type": gettext_lazy("Type"),
+    "status": gettext_lazy("Status"),
+    "programme": gettext_lazy("Destination programme"),
+}
+AGE_LABELS = {
+    "Y0T4": gettext_lazy("0–4 years"),
+    "Y5T14": gettext_lazy("5–14 years"),
+    "Y15T24": gettext_lazy("15–24 years"),
+    "Y25T49": gettext_lazy("25–49 years"),
+    "Y50T64": gettext_lazy("50–64 years"),
+    "Y_GE65": gettext_lazy("65 years and over"),
+    "UNK": gettext_lazy("Unknown"),
+}
+UNIT_LABELS = {
+    "count": gettext_lazy("number"),
+    "percentage": gettext_lazy("%"),
+    "per100k": gettext_lazy("per 100,000"),
+    "median_days": gettext_lazy("days (median)"),
+    "p90_days": gettext_lazy("days (90th percentile)"),
+}
+PERIOD_LABELS = {
+    "week": gettext_lazy("Week"),
+    "month": gettext_lazy("Month"),
+    "quarter": gettext_lazy("Quarter"),
+    "year": gettext_lazy("Year"),
+}
+CODED = {
+    "sex": Sex,
+    "migration_status": MigrationStatus,
+    "type": AssessmentType,
+    "status": ReferralStatus,
+}
+
+
+class Labels:
+    """How dimensions and their values read on a page, in the current language."""
+
+    def __init__(self, place: Place | None):
+        below = Place.objects.filter(path__startswith=place.path) if place else Place.objects
+        self.places = dict(below.values_list("path", "name"))
+
+    def dimension(self, dim: str) -> str:
+        return str(DIMENSION_LABELS.get(dim, dim))
+
+    def value(self, dim: str, value) -> str:
+        if value is None:
+            return _("All")
+        if dim == "place":
+            return self.places.get(value, value)
+        if dim == "age_group":
+            return str(AGE_LABELS.get(value, value))
+        if dim == "nationality":
+            return _("Unknown") if value == "UNK" else country(value)
+        if dim == "antigen":
+            return vaccine(value)
+        if dim == "kind":
+            for choices in (EncounterKind, ReferralKind):
+                if value in choices.values:
+                    return str(choices(value).label)
+        if dim in CODED and value in CODED[dim].values:
+            return str(CODED[dim](value).label)
+        return str(value)
+
+
+def _choices(request):
+    """Place, period kind, period and disaggregation from the query, with defaults."""
+    user = request.user
+    code = request.GET.get("place")
+    if code:
+        place = Place.objects.filter(code=code).first()
+        if place is None:
+            raise Http404(_("No such place."))
+    else:
+        place = services.home_place(user)
+        if place is None:
+            raise PermissionDenied(_("You have no place in your scope yet."))
+    services.check_place(user, place)
+    kind = request.GET.get("every", "quarter")
+    if kind not in PERIOD_LABELS:
+        kind = "quarter"
+    key = request.GET.get("period") or P.containing(timezone.localdate(), kind).key
+    try:
+        period = P.parse(key)
+    except ValueError:
+        period = P.containing(timezone.localdate(), kind)
+    return place, period.type, period
+
+
+def _previous(period: P.Period, n: int) -> list[P.Period]:
+    out = [period]
+    while len(out) < n:
+        out.insert(0, P.containing(out[0].start - dt.timedelta(days=1), period.type))
+    return out
+
+
+def _trail(place: Place) -> list[Place]:
+    ids = [int(i) for i in place.path.strip("/").split("/")]
+    by_id = {p.pk: p for p in Place.objects.filter(pk__in=ids)}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def _link(place: Place, period: P.Period, **extra) -> str:
+    return "?" + urlencode({"place": place.code, "period": period.key, "every": period.type,
+                            **extra})  # fmt: skip
+
+
+@login_required
+def overview(request):
+    place, kind, period = _choices(request)
+    previous = _previous(period, 2)[0]
+    shared: dict = {}
+    rows = []
+    for indicator in services.catalogue().values():
+        result = services.published(
+            request.user, indicator.code, [previous.key, period.key], place, (), shared=shared
+        )
+        by_period = {c.key[0]: c for c in result.cells}
+        rows.append(
+            {
+                "indicator": indicator,
+                "name": _(indicator.name),
+                "unit": UNIT_LABELS[indicator.unit],
+                "now": _shown(by_period.get(period.key), indicator),
+                "before": _shown(by_period.get(previous.key), indicator),
+            }
+        )
+    return render(
+        request,
+        "indicators/overview.html",
+        {
+            "place": place,
+            "trail": _trail(place),
+            "period": period,
+            "previous": previous,
+            "kinds": PERIOD_LABELS,
+            "kind": kind,
+            "rows": rows,
+            "legend": legend("percentage"),
+            "step": {
+                "back": _link(place, _previous(period, 2)[0]),
+                "next": _link(place, P.containing(period.end, kind)),
+            },
+        },
+    )
+
+
+def _shown(cell, indicator) -> str:
+    return text(cell, indicator.unit, indicator.suppression) if cell else "–"
+
+
+@login_required
+def indicator_page(request, code):
+    place, kind, period = _choices(request)
+    try:
+        indicator = services.get(code)
+    except ValidationError:
+        raise Http404(_("No such indicator.")) from None
+    dims = [d for d in indicator.disaggregations if d != "period"]
+    by = request.GET.get("by", "place" if "place" in dims else "")
+    if by and by not in dims:
+        by = ""
+    labels = Labels(place)
+    current = services.published(request.user, code, [period.key], place, (by,) if by else ())
+    trend_periods = _previous(period, 8)
+    trend = services.published(request.user, code, [p.key for p in trend_periods], place, ())
+    fmt = request.GET.get("format")
+    if fmt in ("csv", "xlsx"):
+        rows = exports.shown_rows(current, labels)
+        name = f"{code}_{place.code}_{period.key}"
+        if fmt == "csv":
+            response = HttpResponse(exports.to_csv(rows), content_type="text/csv; charset=utf-8")
+        else:
+            response = HttpResponse(
+                exports.to_xlsx(rows, code),
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+        response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+        return response
+    table = []
+    for cell in current.cells:
+        value = cell.key[1] if by else None
+        child = (
+            Place.objects.filter(path=value).first()
+            if by == "place" and value and value != place.path
+            else None
+        )
+        table.append(
+            {
+                "label": labels.value(by, value) if by else _("All"),
+                "total": by and value is None,
+                "numerator": cell.numerator,
+                "denominator": cell.denominator,
+                "text": text(cell, indicator.unit, indicator.suppression),
+                "hidden": cell.hidden,
+                "drill": _link(child, period, by="place") if child else "",
+            }
+        )
+    bars = [
+        {"label": row["label"], "value": cell.value}
+        for row, cell in zip(table, current.cells, strict=True)
+        if not row["total"] and not cell.hidden and cell.value is not None
+    ]
+    line = [
+        {"period": c.key[0], "value": c.value}
+        for c in trend.cells
+        if not c.hidden and c.value is not None
+    ]
+    unit = str(UNIT_LABELS[indicator.unit])
+    return render(
+        request,
+        "indicators/indicator.html",
+        {
+            "indicator": indicator,
+            "name": _(indicator.name),
+            "description": _(indicator.description) if indicator.description else "",
+            "unit": unit,
+            "place": place,
+            "trail": _trail(place),
+            "period": period,
+            "kind": kind,
+            "kinds": PERIOD_LABELS,
+            "by": by,
+            "dims": [(d, labels.dimension(d)) for d in dims],
+            "by_label": labels.dimension(by) if by else "",
+            "table": table,
+            "rate": indicator.denominator is not None,
+            "chart": charts.bars(bars, labels.dimension(by) if by else "", unit) if bars else "",
+            "trend": charts.line(line, str(PERIOD_LABELS[kind]), unit) if len(line) > 1 else "",
+            "legend": legend(indicator.unit, indicator.suppression),
+            "download": _link(place, period, by=by),
+        },
+    )
