@@ -26,6 +26,9 @@ def _requests(indicator, place):
         if all(d in indicator.disaggregations for d in by):
             for kind in ("month", "quarter"):
                 yield Request(dt.date(2026, 1, 1), dt.date(2026, 4, 1), kind, place, by)
+    margins = tuple(d for d in ("sex", "age_group", "migration_status", "place", "antigen")
+                    if d in indicator.disaggregations)  # fmt: skip
+    yield Request(dt.date(2026, 1, 1), dt.date(2026, 4, 1), "month", place, margins, cross=False)
 
 
 def test_python_and_duckdb_agree_on_every_indicator(known, world):

@@ -38,15 +38,27 @@ def timed(user, query):
 def main():
     people = Person.objects.count()
     identifier = Identifier.objects.filter(type="work_permit").first()
-    queries = ["မောင်မောင်", "Maung Maung", "Mg Mg", "Kyaw Win", "Thi Da", "Sok Dara", "Hernandez",
-               "Nguyen Van Minh", identifier.value if identifier else "WP-00000000", "zz no such name"]
+    queries = [
+        "မောင်မောင်",
+        "Maung Maung",
+        "Mg Mg",
+        "Kyaw Win",
+        "Thi Da",
+        "Sok Dara",
+        "Hernandez",
+        "Nguyen Van Minh",
+        identifier.value if identifier else "WP-00000000",
+        "zz no such name",
+    ]
     print(f"people: {people:,}; repeats: {REPEAT}")
     print(f"| user | query | matches | median ms | p95 ms |\n|---|---|---|---|---|")
     for username in ("clinician", "admin"):
         user = User.objects.get(username=username)
         for q in queries:
             count, _, median, p95 = timed(user, q)
-            shown = q if q != (identifier.value if identifier else None) else "(a work permit number)"
+            shown = (
+                q if q != (identifier.value if identifier else None) else "(a work permit number)"
+            )
             print(f"| {username} | {shown} | {count:,} | {median:.1f} | {p95:.1f} |")
 
 

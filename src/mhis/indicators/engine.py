@@ -34,6 +34,7 @@ class Request:
     period_type: str = "month"
     place: str = "/"  # a place path; "/" is everywhere (the place dimension is then countries)
     by: tuple[str, ...] = ()
+    cross: bool = True  # False: each dimension on its own (margins), not their cross-table
 
     def __post_init__(self):
         if self.period_type not in PERIOD_TYPES:
@@ -42,7 +43,10 @@ class Request:
             raise ValueError("end: must be after start")
 
     def groupings(self) -> list[tuple[str, ...]]:
-        """Every subset of `by` (the cross-tabulation and all its margins)."""
+        """Every subset of `by` (the cross-tabulation and all its margins), or with `cross`
+        off the total and each dimension alone."""
+        if not self.cross:
+            return [(), *((d,) for d in self.by)]
         return [
             combo for r in range(len(self.by) + 1) for combo in itertools.combinations(self.by, r)
         ]
@@ -185,7 +189,9 @@ def _aggregate(indicator: Indicator, part: Part, extract: Extract, request: Requ
             if mode == "person":
                 acc[key].add(row[i_person])
             elif mode == "value":
-                acc[key].append(row[i_value])
+                values_here = acc[key]  # the cell exists even with no values, as in SQL
+                if row[i_value] is not None:  # as SQL aggregates do, a missing value is skipped
+                    values_here.append(row[i_value])
             else:
                 acc[key] += 1
     if mode == "person":
@@ -251,8 +257,8 @@ class DuckEngine:
         present = [d for d in request.by if d == "place" or d in columns]
         sets = [
             "(" + ", ".join(["p", *(f'"d_{d}"' for d in combo)]) + ")"
-            for r in range(len(present) + 1)
-            for combo in itertools.combinations(present, r)
+            for combo in request.groupings()
+            if set(combo) <= set(present)
         ]
         if indicator.unit in VALUE_UNITS:
             q = 0.5 if indicator.unit == "median_days" else 0.9
@@ -261,12 +267,13 @@ class DuckEngine:
             measure = "count(DISTINCT person)"
         else:
             measure = "count(*)"
-        select = ", ".join([f'"{request.period_type}" AS p', *exprs])
+        needed = ["person"] + ([f'"{indicator.value}"'] if indicator.unit in VALUE_UNITS else [])
+        select = ", ".join([f'"{request.period_type}" AS p', *exprs, *needed])
         grouped = "".join(f'"d_{d}", ' for d in present)
         # Names come from checked definitions; every value is a parameter.
         table = self.tables[part.source]
         conditions, grouping = " AND ".join(where), ", ".join(sets)
-        sql = f"SELECT p, {grouped}{measure} FROM (SELECT {select}, * FROM {table} WHERE {conditions}) GROUP BY GROUPING SETS ({grouping})"  # noqa: S608
+        sql = f"SELECT p, {grouped}{measure} FROM (SELECT {select} FROM {table} WHERE {conditions}) GROUP BY GROUPING SETS ({grouping})"  # noqa: S608
         out = {}
         for row in self.con.execute(sql, params).fetchall():
             period, dims, rest = row[0], row[1 : 1 + len(present)], row[1 + len(present) :]
@@ -276,6 +283,8 @@ class DuckEngine:
         return out
 
     def compute(self, indicator: Indicator, request: Request) -> Table:
+        # Numerator and denominator are separate scans: one scan with two filtered distinct
+        # counts measured slower on DuckDB (bench/indicators/RESULTS.md).
         num = self._aggregate(indicator, indicator.numerator, request)
         den = None
         if indicator.denominator is not None:
