@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from .definitions import VALUE_UNITS, Condition, Indicator, Part
+from .periods import KINDS
 from .sources import SOURCES, Extract
 
-PERIOD_TYPES = ("week", "month", "quarter", "year")
 SCALE = {"percentage": 100.0, "per100k": 100_000.0}
 Key = tuple  # (period, *dimension values); None is the total of a dimension
 
@@ -37,8 +37,8 @@ class Request:
     cross: bool = True  # False: each dimension on its own (margins), not their cross-table
 
     def __post_init__(self):
-        if self.period_type not in PERIOD_TYPES:
-            raise ValueError(f"period_type: not one of {', '.join(PERIOD_TYPES)}")
+        if self.period_type not in KINDS:
+            raise ValueError(f"period_type: not one of {', '.join(KINDS)}")
         if self.end <= self.start:
             raise ValueError("end: must be after start")
 

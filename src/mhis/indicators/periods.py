@@ -67,15 +67,22 @@ def parse(key: str) -> Period:
     raise ValueError(f"{key!r} is not a period (2026-W07, 2026-02, 2026-Q1 or 2026)")
 
 
+KINDS = ("week", "month", "quarter", "year")
+
+
+def keys_of(day: dt.date) -> tuple[str, str, str, str]:
+    """Keys of the ISO week, month, quarter and year containing `day` (in `KINDS` order)."""
+    iso = day.isocalendar()
+    return (
+        f"{iso.year}-W{iso.week:02d}",
+        f"{day.year}-{day.month:02d}",
+        f"{day.year}-Q{(day.month - 1) // 3 + 1}",
+        str(day.year),
+    )
+
+
 def containing(day: dt.date, kind: str) -> Period:
-    if kind == "week":
-        iso = day.isocalendar()
-        return parse(f"{iso.year}-W{iso.week:02d}")
-    if kind == "month":
-        return parse(f"{day.year}-{day.month:02d}")
-    if kind == "quarter":
-        return parse(f"{day.year}-Q{(day.month - 1) // 3 + 1}")
-    return parse(str(day.year))
+    return parse(keys_of(day)[KINDS.index(kind)])
 
 
 def between(start: dt.date, end: dt.date, kind: str) -> list[Period]:
@@ -85,8 +92,3 @@ def between(start: dt.date, end: dt.date, kind: str) -> list[Period]:
         out.append(period)
         period = containing(period.end, kind)
     return out
-
-
-def keys_of(day: dt.date) -> tuple[str, ...]:
-    """Keys of every period containing `day` (what a change on that day makes stale)."""
-    return tuple(containing(day, kind).key for kind in ("week", "month", "quarter", "year"))

@@ -39,6 +39,8 @@ from mhis.care.vaccines import VACCINES
 from mhis.places.models import SiteType
 from mhis.registry.codes import MigrationStatus, Sex
 
+from .periods import keys_of
+
 # Column types, as the batch engine stores them.
 BOOL, INT, FLOAT, TEXT, DATE = "bool", "int", "float", "text", "date"
 
@@ -74,7 +76,6 @@ COMMON = (
     Column("nationality", TEXT, dimension=True),
     _dim("migration_status", MigrationStatus.values),
 )
-PERIOD_COLUMNS = ("week", "month", "quarter", "year")
 XRAY_READ = (XrayResult.NORMAL, XrayResult.SUGGESTIVE, XrayResult.OTHER_ABNORMAL)
 RR_DST = (DstResult.RR, DstResult.MDR, DstResult.PRE_XDR, DstResult.XDR)
 SMEAR_POSITIVE = (SmearResult.SCANTY, SmearResult.POS_1, SmearResult.POS_2, SmearResult.POS_3)
@@ -166,17 +167,6 @@ def age_group(birth: dt.date | None, on: dt.date) -> str:
     return AGE_GROUPS[bisect.bisect_right(_AGE_BOUNDS, years)]
 
 
-def period_keys(day: dt.date) -> tuple[str, str, str, str]:
-    """ISO week, month, quarter and year of `day`: ``2026-W07``, ``2026-02``, ``2026-Q1``, ``2026``."""
-    iso = day.isocalendar()
-    return (
-        f"{iso.year}-W{iso.week:02d}",
-        f"{day.year}-{day.month:02d}",
-        f"{day.year}-Q{(day.month - 1) // 3 + 1}",
-        str(day.year),
-    )
-
-
 class StatusBook:
     """Each person's migration status on a given day: the latest episode begun by then.
 
@@ -249,7 +239,7 @@ def _common(person, sex, birth, nationality, day, site_path, statuses: StatusBoo
         person,
         day,
         site_path,
-        *period_keys(day),
+        *keys_of(day),
         sex or Sex.UNKNOWN,
         age_group(birth, day),
         nationality or UNKNOWN,

@@ -48,7 +48,7 @@ class Command(BaseCommand):
             p.add_argument("--period", action="append", help="2026-W07, 2026-02, 2026-Q1, 2026")
             p.add_argument("--from", dest="start", help="first period (with --to)")
             p.add_argument("--to", dest="end", help="last period")
-            p.add_argument("--every", choices=["week", "month", "quarter", "year"])
+            p.add_argument("--every", choices=P.KINDS)
             p.add_argument("--place", help="place code (default: everywhere)")
 
         compute = sub.add_parser("compute", help="one indicator, suppressed, as a table")
