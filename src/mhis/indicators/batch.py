@@ -41,13 +41,6 @@ def _batch(source: Source, rows: list[tuple]) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays(arrays, schema=s)
 
 
-def write_table(path: Path, table: pa.Table) -> None:
-    """Write `table` as an encrypted Parquet file, atomically."""
-    buffer = io.BytesIO()
-    pq.write_table(table, buffer, compression="zstd")
-    _write_encrypted(path, buffer.getvalue())
-
-
 def _write_encrypted(path: Path, data: bytes) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(encrypt_bytes(data))

@@ -5,8 +5,6 @@ Only published values reach a chart: hidden cells are left out, never drawn as z
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import vl_convert
 from django.utils.safestring import mark_safe
 
@@ -55,9 +53,3 @@ def line(rows: list[dict], axis: str, unit: str) -> str:
             },
         }
     )
-
-
-@lru_cache(maxsize=1)
-def warm() -> None:
-    """Start the renderer once (its first chart takes about half a second)."""
-    line([{"period": "a", "value": 1}, {"period": "b", "value": 2}], "", "")

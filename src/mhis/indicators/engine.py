@@ -65,10 +65,6 @@ class Table:
     request: Request
     cells: dict[Key, Cell] = field(default_factory=dict)
 
-    def value(self, key: Key) -> float | None:
-        cell = self.cells.get(key)
-        return cell.value if cell else None
-
 
 def _finish(indicator: Indicator, num: dict, den: dict | None, request: Request) -> Table:
     table = Table(indicator, request)
@@ -84,7 +80,7 @@ def _finish(indicator: Indicator, num: dict, den: dict | None, request: Request)
         return table
     missing = missing_dimensions(indicator, request)
     for key in set(num) | set(den):
-        d = den.get(_broadcast(key, missing, request), 0)
+        d = den.get(_broadcast(key, missing), 0)
         n = num.get(key, 0)
         value = n * SCALE[unit] / d if d else None
         table.cells[key] = Cell(n, d, value)
@@ -109,7 +105,7 @@ def missing_dimensions(indicator: Indicator, request: Request) -> tuple[int, ...
     )
 
 
-def _broadcast(key: Key, missing: tuple[int, ...], request: Request) -> Key:
+def _broadcast(key: Key, missing: tuple[int, ...]) -> Key:
     if not missing:
         return key
     return tuple(None if i in missing else v for i, v in enumerate(key))

@@ -218,13 +218,13 @@ def shown_rows(result: Published, labels) -> list[list[str]]:
             *(labels.value(d, v) for d, v in zip(result.by, cell.key[1:], strict=True)),
         ]
         if indicator.denominator is not None:
-            row += [_count(cell.numerator, cell), _count(cell.denominator, cell)]
+            row += [_count(cell.numerator), _count(cell.denominator)]
         row.append(text(cell, indicator.unit, indicator.suppression))
         rows.append(row)
     return rows
 
 
-def _count(n, cell) -> str:
+def _count(n) -> str:
     return "" if n is None else str(n)
 
 

@@ -26,8 +26,6 @@ from .models import CachedResult
 from .sources import Scope, extract
 from .suppression import Shown, suppress
 
-DIMENSIONS = ("sex", "age_group", "nationality", "migration_status", "place")
-
 
 @lru_cache(maxsize=1)
 def catalogue() -> dict[str, Indicator]:
@@ -150,7 +148,6 @@ def table(
 @dataclass
 class Published:
     indicator: Indicator
-    periods: list[P.Period]
     place: Place | None
     by: tuple[str, ...]
     cells: list[Shown]
@@ -180,13 +177,7 @@ def published(
     check_place(user, place)
     indicator = get(code)
     raw = table(indicator, period_keys, place.path if place else "/", tuple(by), shared=shared)
-    return Published(
-        indicator,
-        sorted({P.parse(k) for k in period_keys}),
-        place,
-        tuple(by),
-        suppress(raw),
-    )
+    return Published(indicator, place, tuple(by), suppress(raw))
 
 
 def home_place(user) -> Place | None:

@@ -17,7 +17,7 @@ import bisect
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 from mhis.care.assessments import XPERT_DETECTED, presumptive_tb, rhs15
@@ -86,7 +86,6 @@ OUTREACH_SITES = (SiteType.MOBILE_CLINIC, SiteType.HEALTH_CORNER, SiteType.COMMU
 class Source:
     name: str
     columns: tuple[Column, ...]
-    models: tuple[str, ...] = field(default=())  # records whose change alters this source
 
     @property
     def by_name(self) -> dict[str, Column]:
@@ -122,7 +121,6 @@ SOURCES: dict[str, Source] = {
                 Column("rhs15_done", BOOL),
                 Column("rhs15_positive", BOOL),
             ),
-            ("care.Assessment", "care.SputumSpecimen"),
         ),
         Source(
             "encounter",
@@ -133,7 +131,6 @@ SOURCES: dict[str, Source] = {
                 Column("paid", BOOL),
                 Column("out_of_pocket", BOOL),
             ),
-            ("care.Encounter", "protection.Payment", "protection.Enrolment"),
         ),
         Source(
             "referral",
@@ -145,14 +142,12 @@ SOURCES: dict[str, Source] = {
                 Column("closed", BOOL),
                 Column("days_to_closure", INT),
             ),
-            ("care.Referral", "care.ReferralStep"),
         ),
         Source(
             "immunisation",
             (_dim("antigen", VACCINES), Column("dose_number", INT), Column("at_assessment", BOOL)),
-            ("care.Immunisation",),
         ),
-        Source("registration", (), ()),
+        Source("registration", ()),
     )
 }
 
@@ -229,9 +224,6 @@ class Extract:
 
     def __len__(self) -> int:
         return len(self.rows)
-
-    def columns(self) -> dict[str, list]:
-        return {name: [r[i] for r in self.rows] for i, name in enumerate(self.names)}
 
 
 def _common(person, sex, birth, nationality, day, site_path, statuses: StatusBook) -> tuple:
