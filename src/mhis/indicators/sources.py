@@ -209,12 +209,16 @@ PERSON_FIELDS = ("person_id", "person__sex", "person__birth_date", "person__nati
 class Extract:
     """Columns of one source as lists, in the order of `Source.all_columns`."""
 
-    def __init__(self, source: Source, sink=None):
+    def __init__(self, source: Source, sink=None, statuses: StatusBook | None = None):
         self.source = source
         self.names = [c.name for c in source.all_columns]
         self.rows: list[tuple] = []
         self.sink = sink  # called with each chunk of rows instead of keeping them
+        self.statuses = statuses  # the whole registry's, or None: read per chunk
         self.count = 0
+
+    def statuses_for(self, person_ids: Iterable[int]) -> StatusBook:
+        return self.statuses if self.statuses is not None else _statuses(person_ids)
 
     def flush(self) -> None:
         self.count += len(self.rows)
@@ -269,7 +273,7 @@ def _chunks(qs, out: Extract, size: int = 20000) -> Iterator[list]:
 # -- readers -------------------------------------------------------------------------------------
 
 
-def _read_assessments(scope: Scope, out: Extract, whole: bool) -> None:
+def _read_assessments(scope: Scope, out: Extract) -> None:
     from mhis.care.models import Assessment, SputumSpecimen
 
     base = scope.filter(Assessment.objects.all(), "date")
@@ -298,7 +302,7 @@ def _read_assessments(scope: Scope, out: Extract, whole: bool) -> None:
             "culture_reported_on",
         ):  # fmt: skip
             specimens[row[0]].append(row[1:])
-        statuses = out._statuses if whole else _statuses(r[1] for r in chunk)
+        statuses = out.statuses_for(r[1] for r in chunk)
         for r in chunk:
             (pk, person, sex, birth, nat, day, path, type_, programme, symptoms, xray, hiv,
              xpert, dst, tb_class, completed_on, items, thermometer) = r  # fmt: skip
@@ -344,7 +348,7 @@ def _read_assessments(scope: Scope, out: Extract, whole: bool) -> None:
             )
 
 
-def _read_encounters(scope: Scope, out: Extract, whole: bool) -> None:
+def _read_encounters(scope: Scope, out: Extract) -> None:
     from mhis.care.models import Encounter
     from mhis.protection.models import Enrolment, Payment
 
@@ -363,7 +367,7 @@ def _read_encounters(scope: Scope, out: Extract, whole: bool) -> None:
             "person_id", "start_date", "end_date"
         ):
             cover[person].append((start, end))
-        statuses = out._statuses if whole else _statuses(persons)
+        statuses = out.statuses_for(persons)
         for pk, person, sex, birth, nat, day, path, kind, site_type in chunk:
             paid = payers.get(pk, ())
             out.rows.append(
@@ -378,7 +382,7 @@ def _read_encounters(scope: Scope, out: Extract, whole: bool) -> None:
             )
 
 
-def _read_referrals(scope: Scope, out: Extract, whole: bool) -> None:
+def _read_referrals(scope: Scope, out: Extract) -> None:
     from mhis.care.models import Referral
 
     base = scope.filter(Referral.objects.all(), "sent_on")
@@ -395,7 +399,7 @@ def _read_referrals(scope: Scope, out: Extract, whole: bool) -> None:
         "closed_on",
     )
     for chunk in _chunks(base.values_list(*fields), out):
-        statuses = out._statuses if whole else _statuses(r[1] for r in chunk)
+        statuses = out.statuses_for(r[1] for r in chunk)
         for r in chunk:
             _, person, sex, birth, nat, day, path, kind, status, to, here, attended, closed = r
             out.rows.append(
@@ -411,19 +415,19 @@ def _read_referrals(scope: Scope, out: Extract, whole: bool) -> None:
             )
 
 
-def _read_immunisations(scope: Scope, out: Extract, whole: bool) -> None:
+def _read_immunisations(scope: Scope, out: Extract) -> None:
     from mhis.care.models import Immunisation
 
     base = scope.filter(Immunisation.objects.all(), "date")
     fields = ("pk", *PERSON_FIELDS, "date", "site__path", "vaccine", "dose_number", "assessment_id")
     for chunk in _chunks(base.values_list(*fields), out):
-        statuses = out._statuses if whole else _statuses(r[1] for r in chunk)
+        statuses = out.statuses_for(r[1] for r in chunk)
         for _, person, sex, birth, nat, day, path, vaccine, dose, assessment in chunk:
             common = _common(person, sex, birth, nat, day, path, statuses)
             out.rows.append((*common, vaccine, dose, assessment is not None))
 
 
-def _read_registrations(scope: Scope, out: Extract, whole: bool) -> None:
+def _read_registrations(scope: Scope, out: Extract) -> None:
     from django.db.models.functions import TruncDate
 
     from mhis.registry.models import Person
@@ -432,7 +436,7 @@ def _read_registrations(scope: Scope, out: Extract, whole: bool) -> None:
     base = scope.filter(base, "day", "registration_site")
     fields = ("pk", "sex", "birth_date", "nationality", "day", "registration_site__path")
     for chunk in _chunks(base.values_list(*fields), out):
-        statuses = out._statuses if whole else _statuses(r[0] for r in chunk)
+        statuses = out.statuses_for(r[0] for r in chunk)
         for person, sex, birth, nat, day, path in chunk:
             out.rows.append(_common(person, sex, birth, nat, day, path, statuses))
 
@@ -454,9 +458,8 @@ def extract(
     With `statuses` given (a whole-registry extract), episodes are not read again per chunk;
     with `sink`, rows go to it a chunk at a time instead of staying in memory.
     """
-    out = Extract(SOURCES[source], sink)
-    out._statuses = statuses  # type: ignore[attr-defined]
-    READERS[source](scope or Scope(), out, statuses is not None)
+    out = Extract(SOURCES[source], sink, statuses)
+    READERS[source](scope or Scope(), out)
     return out
 
 
