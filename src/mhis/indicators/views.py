@@ -69,8 +69,8 @@ class Labels:
     """How dimensions and their values read on a page, in the current language."""
 
     def __init__(self, place: Place | None):
-        below = Place.objects.filter(path__startswith=place.path) if place else Place.objects
-        self.places = dict(below.values_list("path", "name"))
+        below = Place.objects.filter(path__startswith=place.path) if place else Place.objects.all()
+        self.places = {p.path: p for p in below.only("path", "name", "code")}
 
     def dimension(self, dim: str) -> str:
         return str(DIMENSION_LABELS.get(dim, dim))
@@ -79,7 +79,7 @@ class Labels:
         if value is None:
             return _("All")
         if dim == "place":
-            return self.places.get(value, value)
+            return self.places[value].name if value in self.places else value
         if dim == "age_group":
             return str(AGE_LABELS.get(value, value))
         if dim == "nationality":
@@ -212,11 +212,7 @@ def indicator_page(request, code):
     table = []
     for cell in current.cells:
         value = cell.key[1] if by else None
-        child = (
-            Place.objects.filter(path=value).first()
-            if by == "place" and value and value != place.path
-            else None
-        )
+        child = labels.places.get(value) if by == "place" and value != place.path else None
         table.append(
             {
                 "label": labels.value(by, value) if by else _("All"),
