@@ -1,6 +1,7 @@
 """DHIS2 and ADX exports: valid against the ADX schema, shaped as DHIS2 reads them, and never
 carrying a small number."""
 
+import datetime as dt
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -214,3 +215,21 @@ def test_api_returns_suppressed_cells(known, world, people, api):
         "/api/indicators/ENCOUNTERS", place="TH", period="2026-Q1"
     )
     assert outside.status_code == 403
+
+
+def test_batch_command_computes_the_pack_from_the_extract(known, world, tmp_path, capsys):
+    from mhis.indicators import sources as S
+    from mhis.indicators.engine import Request, compute_rows
+
+    call_command("indicators", "extract", "--out", str(tmp_path))
+    capsys.readouterr()
+    call_command("indicators", "batch", "--extract", str(tmp_path), "--period", "2026-Q1",
+                 "--every", "month", "--by", "sex,place")  # fmt: skip
+    printed = int(re.search(r"([\d,]+) cells", capsys.readouterr().out).group(1).replace(",", ""))
+    extracts = {name: S.extract(name) for name in S.SOURCES}
+    expected = 0
+    for indicator in services.catalogue().values():
+        own = tuple(d for d in ("sex", "place") if d in indicator.disaggregations)
+        request = Request(dt.date(2026, 1, 1), dt.date(2026, 4, 1), "month", "/", own, cross=False)
+        expected += len(compute_rows(indicator, extracts, request).cells)
+    assert printed == expected > 100

@@ -14,7 +14,6 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 from django.utils import timezone
@@ -80,22 +79,18 @@ def open_extract(directory: Path, threads: int | None = None) -> DuckEngine:
     """A DuckDB engine over the extract in `directory` (decrypted in memory)."""
     if not (directory / MANIFEST).exists():
         raise FileNotFoundError(f"{directory}: no extract here (run `mhis indicators extract`)")
-    con = duckdb.connect()
-    if threads:
-        con.execute(f"SET threads = {int(threads)}")
+    tables = {}
     for name, source in SOURCES.items():
         path = directory / f"{name}.parquet.enc"
-        table = read_table(path) if path.exists() else schema(source).empty_table()
-        con.register(name, table)
-    return DuckEngine(con)
+        tables[name] = read_table(path) if path.exists() else schema(source).empty_table()
+    return DuckEngine.over(tables, threads)
 
 
 def engine_for(tables: dict[str, pa.Table]) -> DuckEngine:
     """A DuckDB engine over Arrow tables already in memory (tests, benchmarks)."""
-    con = duckdb.connect()
-    for name, source in SOURCES.items():
-        con.register(name, tables.get(name, schema(source).empty_table()))
-    return DuckEngine(con)
+    return DuckEngine.over(
+        {name: tables.get(name, schema(source).empty_table()) for name, source in SOURCES.items()}
+    )
 
 
 def arrow(extract_) -> pa.Table:

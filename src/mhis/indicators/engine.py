@@ -95,6 +95,27 @@ def quantile(values: list[float], q: float) -> float:
     return float(values[lo] + (values[hi] - values[lo]) * (pos - lo))
 
 
+def _from_counts(counts: list[tuple], q: float) -> tuple[int, float | None]:
+    """(number of values, q-quantile) from (value, count) pairs, None values included."""
+    counts = sorted((v, n) for v, n in counts if v is not None)
+    total = sum(n for _, n in counts)
+    if not total:
+        return 0, None
+    pos = (total - 1) * q
+    lo = math.floor(pos)
+
+    def nth(i):
+        seen = 0
+        for v, n in counts:
+            seen += n
+            if i < seen:
+                return v
+        return counts[-1][0]
+
+    low, high = nth(lo), nth(min(lo + 1, total - 1))
+    return total, float(low + (high - low) * (pos - lo))
+
+
 def missing_dimensions(indicator: Indicator, request: Request) -> tuple[int, ...]:
     """Positions in the key of dimensions the denominator's source lacks (its total is used)."""
     if indicator.denominator is None:
@@ -181,6 +202,8 @@ def _aggregate(indicator: Indicator, part: Part, extract: Extract, request: Requ
             for j, d in enumerate(request.by)
         ]  # fmt: skip
         for g in groupings:
+            if any(values[j] is None for j in g):
+                continue  # a missing value is not a category; the total still counts the row
             key = (row[i_period], *(values[j] if j in g else None for j in range(len(values))))
             if mode == "person":
                 acc[key].add(row[i_person])
@@ -209,88 +232,365 @@ def compute_rows(indicator: Indicator, extracts: dict[str, Extract], request: Re
 # -- the batch engine: SQL on DuckDB over Arrow / Parquet ----------------------------------------
 
 
-def _sql_condition(c: Condition, params: list) -> str:
+CODED = frozenset(("site", *KINDS))  # coded besides the dimensions
+CODE = "#code"  # suffix of a dimension's code column (1, 2, … in the order of its values)
+_MEASURE_BITS = 62  # person measures counted together (bits of one BIGINT)
+
+
+class _Params:
+    """Named query parameters: every value of a definition is bound, never spliced."""
+
+    def __init__(self):
+        self.values: dict[str, object] = {}
+
+    def __call__(self, value) -> str:
+        name = f"v{len(self.values)}"
+        self.values[name] = value
+        return f"${name}"
+
+
+def _sql_condition(c: Condition, bind: _Params) -> str:
     col = f'"{c.column}"'
     match c.op:
         case "eq":
-            params.append(c.value)
-            return f"{col} = ?"
+            return f"{col} = {bind(c.value)}"
         case "in":
-            params.extend(c.value)
-            return f"{col} IN ({', '.join('?' * len(c.value))})"
+            return f"{col} IN ({', '.join(bind(v) for v in c.value)})"
         case "not":
-            params.append(c.value)
-            return f"{col} IS DISTINCT FROM ?"
+            return f"{col} IS DISTINCT FROM {bind(c.value)}"
         case "not_in":
-            params.extend(c.value)
-            return f"({col} IS NULL OR {col} NOT IN ({', '.join('?' * len(c.value))}))"
+            return f"({col} IS NULL OR {col} NOT IN ({', '.join(bind(v) for v in c.value)}))"
         case "null":
             return f"{col} IS {'' if c.value else 'NOT '}NULL"
     op = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[c.op]
-    params.append(c.value)
-    return f"{col} {op} ?"
+    return f"{col} {op} {bind(c.value)}"
+
+
+def _sql_where(conditions: Iterable[Condition], bind: _Params) -> str:
+    return " AND ".join(f"({_sql_condition(c, bind)})" for c in conditions) or "TRUE"
+
+
+@dataclass
+class _Use:
+    """One numerator or denominator of one job, as a measure of a shared scan."""
+
+    job: int
+    role: str  # "num" | "den"
+    mode: str  # "person" | "row" | "value"
+    part: Part
+    request: Request
+    sets: list[tuple[str, ...]]  # grouping sets this use needs (dimensions its source has)
+    value: str | None = None
+    q: float = 0.5
+    measure: int = 0  # index of the shared measure (identical uses share one)
 
 
 class DuckEngine:
-    """Compute indicators with DuckDB over one table per source (registered Arrow tables)."""
+    """Compute indicators with DuckDB over one table per source (registered Arrow tables).
 
-    def __init__(self, connection, tables: dict[str, str] | None = None):
+    `compute_many` plans a batch: the jobs are grouped by source and scope (dates, place,
+    period type), identical numerators and denominators become one measure, and each group
+    is answered by a few scans whatever the number of indicators on it. Distinct people are
+    counted the way their data allows (see `_people`).
+    """
+
+    def __init__(self, connection, codes: dict[str, dict[str, list]]):
         self.con = connection
-        self.tables = tables or {name: name for name in SOURCES}
+        self.tables = {name: name for name in SOURCES}
+        self.codes = codes  # source → column → its values (code 1 is the first)
+        self._child_lists: dict[tuple[str, str], str] = {}
 
-    def _aggregate(self, indicator: Indicator, part: Part, request: Request) -> dict:
-        columns = SOURCES[part.source].by_name
-        params: list = [request.start, request.end, request.place]
-        where = ['"date" >= ?', '"date" < ?', "starts_with(site, ?)"]
-        where += [_sql_condition(c, params) for c in part.where]
-        depth = place_depth(request.place)
-        exprs = []
-        for dim in request.by:
-            if dim == "place":
-                exprs.append(f"regexp_extract(site, '^/(?:[0-9]+/){{1,{depth + 1}}}') AS d_place")
-            elif dim in columns:
-                exprs.append(f'"{dim}" AS "d_{dim}"')
-        present = [d for d in request.by if d == "place" or d in columns]
-        sets = [
-            "(" + ", ".join(["p", *(f'"d_{d}"' for d in combo)]) + ")"
-            for combo in request.groupings()
-            if set(combo) <= set(present)
-        ]
-        if indicator.unit in VALUE_UNITS:
-            q = 0.5 if indicator.unit == "median_days" else 0.9
-            measure = f'count("{indicator.value}"), quantile_cont("{indicator.value}", {q})'
-        elif indicator.count == "person":
-            measure = "count(DISTINCT person)"
-        else:
-            measure = "count(*)"
-        needed = ["person"] + ([f'"{indicator.value}"'] if indicator.unit in VALUE_UNITS else [])
-        select = ", ".join([f'"{request.period_type}" AS p', *exprs, *needed])
-        grouped = "".join(f'"d_{d}", ' for d in present)
-        # Names come from checked definitions; every value is a parameter.
-        table = self.tables[part.source]
-        conditions, grouping = " AND ".join(where), ", ".join(sets)
-        sql = f"SELECT p, {grouped}{measure} FROM (SELECT {select} FROM {table} WHERE {conditions}) GROUP BY GROUPING SETS ({grouping})"  # noqa: S608
-        out = {}
-        for row in self.con.execute(sql, params).fetchall():
-            period, dims, rest = row[0], row[1 : 1 + len(present)], row[1 + len(present) :]
-            given = dict(zip(present, dims, strict=True))
-            key = (period, *(given.get(d) for d in request.by))
-            out[key] = rest if len(rest) > 1 else rest[0]
-        return out
+    @classmethod
+    def over(cls, tables: dict, threads: int | None = None) -> DuckEngine:
+        """An engine over Arrow tables, one per source (missing ones are empty). Each text
+        dimension gains a code column: its values numbered, 0 for a missing value."""
+        import duckdb
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        con = duckdb.connect()
+        if threads:
+            con.execute(f"SET threads = {int(threads)}")
+        codes: dict[str, dict[str, list]] = {}
+        for name, source in SOURCES.items():
+            table = tables[name]
+            codes[name] = {}
+            for column in source.all_columns:
+                if column.name not in CODED and not column.dimension:
+                    continue
+                data = table.column(column.name)
+                values = pc.unique(data).drop_null()
+                values = values.take(pc.sort_indices(values))
+                code = pc.fill_null(pc.add(pc.index_in(data, value_set=values), 1), 0)
+                table = table.append_column(column.name + CODE, code.cast(pa.int32()))
+                codes[name][column.name] = values.to_pylist()
+            con.register(name, table)
+        return cls(con, codes)
 
     def compute(self, indicator: Indicator, request: Request) -> Table:
-        # Numerator and denominator are separate scans: one scan with two filtered distinct
-        # counts measured slower on DuckDB (bench/indicators/RESULTS.md).
-        num = self._aggregate(indicator, indicator.numerator, request)
-        den = None
-        if indicator.denominator is not None:
-            den = self._aggregate(indicator, indicator.denominator, request)
-        if indicator.unit in VALUE_UNITS:
-            table = Table(indicator, request)
-            for key, (n, value) in num.items():
-                table.cells[key] = Cell(n, None, float(value) if value is not None else None)
-            return table
-        return _finish(indicator, num, den, request)
+        return self.compute_many([(indicator, request)])[0]
+
+    def compute_many(self, jobs: Iterable[tuple[Indicator, Request]]) -> list[Table]:
+        jobs = list(jobs)
+        groups: dict[tuple, list[_Use]] = defaultdict(list)
+        for i, (indicator, request) in enumerate(jobs):
+            roles = [("num", indicator.numerator)]
+            if indicator.denominator is not None:
+                roles.append(("den", indicator.denominator))
+            for role, part in roles:
+                columns = SOURCES[part.source].by_name
+                present = {d for d in request.by if d == "place" or d in columns}
+                use = _Use(i, role, indicator.count, part, request,
+                           [s for s in request.groupings() if set(s) <= present])  # fmt: skip
+                if indicator.unit in VALUE_UNITS:
+                    use.mode, use.value = "value", indicator.value
+                    use.q = 0.5 if indicator.unit == "median_days" else 0.9
+                scope = (part.source, request.start, request.end, request.period_type,
+                         request.place)  # fmt: skip
+                groups[scope].append(use)
+        found: list[dict[str, dict]] = [{"num": {}, "den": {}} for _ in jobs]
+        for scope, uses in groups.items():
+            for mode, runner in (("person", self._people), ("row", self._rows)):
+                chosen = [u for u in uses if (u.mode == "person") == (mode == "person")]
+                if chosen:
+                    for use, cells in runner(scope, chosen):
+                        found[use.job][use.role] = cells
+        tables = []
+        for (indicator, request), got in zip(jobs, found, strict=True):
+            if indicator.unit in VALUE_UNITS:
+                table = Table(indicator, request)
+                for key, (n, value) in got["num"].items():
+                    table.cells[key] = Cell(n, None, float(value) if value is not None else None)
+                tables.append(table)
+            else:
+                den = got["den"] if indicator.denominator is not None else None
+                tables.append(_finish(indicator, got["num"], den, request))
+        return tables
+
+    # -- planning helpers
+
+    @staticmethod
+    def _measures(uses: list[_Use]) -> list[_Use]:
+        """Give identical uses one shared measure; return the distinct ones."""
+        seen: dict[tuple, int] = {}
+        distinct = []
+        for use in uses:
+            key = (use.mode, repr(use.part.where), use.value, use.q)
+            if key not in seen:
+                seen[key] = len(distinct)
+                distinct.append(use)
+            use.measure = seen[key]
+        return distinct
+
+    def _scan(self, scope: tuple, dims: list[str], columns: set[str], bind: _Params) -> str:
+        """The rows of a source in scope: period `p`, dimensions `d0…`, person, `columns`."""
+        source, start, end, period_type, place = scope
+        exprs = [self._code(scope, d) for d in dims]
+        select = ", ".join([f'"{period_type}{CODE}" AS p',
+                            *(f"{e} AS d{i}" for i, e in enumerate(exprs)),
+                            "person", *(f'"{c}"' for c in sorted(columns - {"person"}))])  # fmt: skip
+        where = f'"date" >= {bind(start)} AND "date" < {bind(end)}'
+        if place != "/":
+            where += f' AND {self._children(source, place)}["site{CODE}"] IS NOT NULL'
+        return f"SELECT {select} FROM {self.tables[source]} WHERE {where}"  # noqa: S608
+
+    def _code(self, scope: tuple, dim: str) -> str:
+        """A dimension as an integer: its code, or for the place the id of the child place
+        the row falls under (0 for a row at the place itself)."""
+        if dim != "place":
+            return f'"{dim}{CODE}"'
+        return f'{self._children(scope[0], scope[4])}["site{CODE}"]'
+
+    def _children(self, source: str, place: str) -> str:
+        """A list literal: for each site code, the id of the child of `place` the site is
+        under (0: the place itself; NULL: not under it)."""
+        if (source, place) not in self._child_lists:
+            depth = place_depth(place)
+            ids = []
+            for site in self.codes[source].get("site", []):
+                if not site.startswith(place):
+                    ids.append("NULL")
+                else:
+                    parts = site.strip("/").split("/")
+                    ids.append(parts[depth] if len(parts) > depth else "0")
+            self._child_lists[(source, place)] = f"([{', '.join(ids)}]::BIGINT[])"
+        return self._child_lists[(source, place)]
+
+    def _value(self, scope: tuple, dim: str, code: int):
+        """The value a code stands for (None for a missing value)."""
+        if dim == "place":
+            return f"{scope[4]}{code}/" if code else scope[4]
+        return self.codes[scope[0]][dim][code - 1] if code else None
+
+    @staticmethod
+    def _layout(uses: list[_Use]) -> tuple[list[str], list[tuple[str, ...]]]:
+        dims: list[str] = []
+        sets: list[tuple[str, ...]] = []
+        for use in uses:
+            for s in use.sets:
+                dims += [d for d in s if d not in dims]
+                if set(s) not in [set(t) for t in sets]:
+                    sets.append(s)
+        return dims, sets
+
+    @staticmethod
+    def _grouping_id(dims: list[str], s: tuple[str, ...]) -> int:
+        """DuckDB's GROUPING(d0, d1, …) for the set `s`: a bit set for each dimension left out."""
+        n = len(dims)
+        return sum(1 << (n - 1 - i) for i, d in enumerate(dims) if d not in s)
+
+    @staticmethod
+    def _key(use: _Use, period, given: dict) -> Key | None:
+        if any(v is None for v in given.values()):
+            return None  # a missing value is not a category; the total still counts the row
+        return (period, *(given.get(d) for d in use.request.by))
+
+    # -- counting rows and values: one scan per source and scope
+
+    def _rows(self, scope: tuple, uses: list[_Use]):
+        """Rows, and values' quantiles, per cell: one grouping-sets scan for the counts and
+        one per value column for the values. Values are counted per distinct value (a
+        histogram: days take few values) and the quantiles read from the counts, as the
+        Python engine reads them from the sorted values."""
+        counted = [u for u in uses if u.mode != "value"]
+        if counted:
+            yield from self._grouped(scope, counted, None)
+        for column in sorted({u.value for u in uses if u.mode == "value"}):
+            yield from self._grouped(scope, [u for u in uses if u.value == column], column)
+
+    def _grouped(self, scope: tuple, uses: list[_Use], value: str | None):
+        distinct = self._measures(uses)
+        dims, sets = self._layout(uses)
+        bind = _Params()
+        columns = {c.column for u in distinct for c in u.part.where} | ({value} if value else set())
+        measures = [f"count(*) FILTER (WHERE {_sql_where(u.part.where, bind)}) AS n{m}"
+                    for m, u in enumerate(distinct)]  # fmt: skip
+        scan = self._scan(scope, dims, columns, bind)
+        ds = [f"d{i}" for i in range(len(dims))]
+        extra = f', "{value}"' if value else ""
+        grouping = ", ".join("(" + ", ".join(["p", *(f"d{dims.index(d)}" for d in s)]) + extra + ")"
+                             for s in sets)  # fmt: skip
+        gid = f"GROUPING({', '.join(ds)})" if ds else "0"
+        sql = (f"SELECT p, {''.join(d + ', ' for d in ds)}{gid} AS g{extra}, {', '.join(measures)} "  # noqa: S608
+               f"FROM ({scan}) GROUP BY GROUPING SETS ({grouping})")  # fmt: skip
+        rows = self.con.execute(sql, bind.values).fetchall()
+        first = 2 + len(dims) + bool(value)  # the first count
+        for use in uses:
+            cells: dict = {}
+            wanted = {self._grouping_id(dims, s): s for s in use.sets}
+            n_at = first + use.measure
+            for row in rows:
+                s = wanted.get(row[1 + len(dims)])
+                if s is None or not row[n_at]:
+                    continue
+                given = {d: self._value(scope, d, row[1 + dims.index(d)]) for d in s}
+                key = self._key(use, self._value(scope, scope[3], row[0]), given)
+                if key is None:
+                    continue
+                if value is None:
+                    cells[key] = row[n_at]
+                else:
+                    cells.setdefault(key, []).append((row[first - 1], row[n_at]))
+            if value is not None:
+                cells = {key: _from_counts(counts, use.q) for key, counts in cells.items()}
+            yield use, cells
+
+    # -- counting people
+
+    def _people(self, scope: tuple, uses: list[_Use]):
+        """Distinct people per cell, for every person measure of a source in one query.
+
+        Each row carries its measures as bits and its dimensions packed into one integer
+        (their codes, `DuckEngine.over`). One pass reduces the rows to one per period and
+        person: the bits any of the person's rows had, and the least and greatest packed
+        value. Where the two are equal (nearly everyone: sex, nationality and age group
+        rarely change within a month, and most people keep to one site) the person is that
+        one row and every cell is a plain count over these rows. The others (two sites in a
+        month, a status that changed) are counted exactly from their own rows, person by
+        person; the two parts are different people, so they add.
+        """
+        distinct = self._measures(uses)
+        if len(distinct) > _MEASURE_BITS:
+            # Split into batches that fit the bits of one integer; identical uses stay together.
+            keep = {id(u) for u in distinct[:_MEASURE_BITS]}
+            first = [u for u in uses if id(distinct[u.measure]) in keep]
+            rest = [u for u in uses if id(distinct[u.measure]) not in keep]
+            yield from self._people(scope, first)
+            yield from self._people(scope, rest)
+            return
+        source = scope[0]
+        dims, _ = self._layout(uses)
+        k = len(dims)
+        needed: dict[tuple[str, ...], int] = {}  # grouping set → bits of the measures asked
+        for use in uses:
+            for s in use.sets:
+                t = tuple(d for d in dims if d in s)
+                needed[t] = needed.get(t, 0) | (1 << use.measure)
+        sets = list(needed)
+        bind = _Params()
+        columns = {c.column for u in distinct for c in u.part.where}
+        bits = " + ".join(f"(CASE WHEN {_sql_where(u.part.where, bind)} THEN {1 << m} ELSE 0 END)"
+                          for m, u in enumerate(distinct))  # fmt: skip
+        # Packed dimensions: code_i × stride_i, the place (child id, unbounded) on top.
+        parts, strides, stride = [], [], 1
+        for i, d in enumerate(dims):
+            if d != "place":
+                size = len(self.codes[source][d]) + 1
+                parts.append(f"{self._code(scope, d)}::BIGINT * {stride}")
+                strides.append((i, stride, size))
+                stride *= size
+        if "place" in dims:  # unbounded ids: on top
+            parts.append(f"{self._code(scope, 'place')} * {stride}")
+            strides.append((dims.index("place"), stride, None))
+        packed = " + ".join(parts) or "0"
+        unpack = {i: f"k // {st}" + (f" % {n}" if n else "") for i, st, n in strides}
+        dcols = "".join(f"d{i}, " for i in range(k))
+        decoded = "".join(f"({unpack[i].replace('k', 'lo', 1)}) AS d{i}, " for i in range(k))
+        decoded_r = "".join(f"({unpack[i]}) AS d{i}, " for i in range(k))
+        ms = range(len(distinct))
+        sums = ", ".join(f"sum((fm >> {m}) & 1) AS m{m}" for m in ms)
+        gid = f"GROUPING({', '.join(f'd{i}' for i in range(k))})" if k else "0"
+        which = " ".join(f"WHEN {self._grouping_id(dims, t)} THEN {i}" for i, t in enumerate(sets))
+
+        def grouping(extra=""):
+            return ", ".join("(" + ", ".join(["p", *(f"d{dims.index(d)}" for d in t)]) + extra + ")"
+                             for t in sets)  # fmt: skip
+
+        coded = {d + CODE for d in dims if d != "place"}
+        scan = self._scan(scope, [], columns | coded | {"site" + CODE}, bind)
+        sql = (
+            f"WITH r AS NOT MATERIALIZED (SELECT p, person, k, bits FROM (SELECT p, person, ({packed}) AS k, "  # noqa: S608
+            f"({bits})::BIGINT AS bits FROM ({scan})) WHERE bits <> 0), "
+            f"pre AS MATERIALIZED (SELECT p, person, min(k) AS lo, max(k) AS hi, bit_or(bits) AS fm "
+            f"FROM r GROUP BY p, person), "
+            f"parts AS ("
+            f"SELECT CASE {gid} {which} END AS sid, p, {dcols}{sums} "
+            f"FROM (SELECT p, {decoded}fm FROM pre WHERE lo = hi) GROUP BY GROUPING SETS ({grouping()}) "
+            f"UNION ALL SELECT sid, p, {dcols}{sums} FROM ("
+            f"SELECT CASE {gid} {which} END AS sid, p, {dcols}bit_or(bits) AS fm FROM ("
+            f"SELECT p, person, {decoded_r}bits FROM r JOIN (SELECT p, person FROM pre WHERE lo <> hi) "
+            f"USING (p, person)) GROUP BY GROUPING SETS ({grouping(', person')})"
+            f") GROUP BY sid, p, {dcols}fm) "
+            f"SELECT sid, p, {dcols}{', '.join(f'sum(m{m})' for m in ms)} FROM parts "
+            f"GROUP BY sid, p, {dcols.rstrip(', ') or 'p'}"
+        )  # fmt: skip
+        counts: dict[tuple, int] = {}  # (measure, set, period, values) → people
+        for row in self.con.execute(sql, bind.values).fetchall():
+            t = sets[row[0]]
+            values = [self._value(scope, x, row[2 + dims.index(x)]) for x in t]
+            for m in ms:
+                if row[2 + k + m] and needed[t] >> m & 1:
+                    period = self._value(scope, scope[3], row[1])
+                    counts[(m, t, period, tuple(values))] = row[2 + k + m]
+        for use in uses:
+            cells = {}
+            wanted = {tuple(d for d in dims if d in s) for s in use.sets}
+            for (m, t, period, values), people in counts.items():
+                if m == use.measure and t in wanted:
+                    key = self._key(use, period, dict(zip(t, values, strict=True)))
+                    if key is not None:
+                        cells[key] = people
+            yield use, cells
 
 
 def same(a: Table, b: Table, places: int = 9) -> list[str]:
