@@ -83,12 +83,12 @@ def open_extract(directory: Path, threads: int | None = None) -> DuckEngine:
     for name, source in SOURCES.items():
         path = directory / f"{name}.parquet.enc"
         tables[name] = read_table(path) if path.exists() else schema(source).empty_table()
-    return DuckEngine.over(tables, threads)
+    return DuckEngine(tables, threads)
 
 
 def engine_for(tables: dict[str, pa.Table]) -> DuckEngine:
     """A DuckDB engine over Arrow tables already in memory (tests, benchmarks)."""
-    return DuckEngine.over(
+    return DuckEngine(
         {name: tables.get(name, schema(source).empty_table()) for name, source in SOURCES.items()}
     )
 

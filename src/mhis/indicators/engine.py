@@ -232,7 +232,6 @@ def compute_rows(indicator: Indicator, extracts: dict[str, Extract], request: Re
 # -- the batch engine: SQL on DuckDB over Arrow / Parquet ----------------------------------------
 
 
-CODED = frozenset(("site", *KINDS))  # coded besides the dimensions
 CODE = "#code"  # suffix of a dimension's code column (1, 2, … in the order of its values)
 _MEASURE_BITS = 62  # person measures counted together (bits of one BIGINT)
 
@@ -294,38 +293,38 @@ class DuckEngine:
     counted the way their data allows (see `_people`).
     """
 
-    def __init__(self, connection, codes: dict[str, dict[str, list]]):
-        self.con = connection
-        self.tables = {name: name for name in SOURCES}
-        self.codes = codes  # source → column → its values (code 1 is the first)
-        self._child_lists: dict[tuple[str, str], str] = {}
-
-    @classmethod
-    def over(cls, tables: dict, threads: int | None = None) -> DuckEngine:
-        """An engine over Arrow tables, one per source (missing ones are empty). Each text
-        dimension gains a code column: its values numbered, 0 for a missing value."""
+    def __init__(self, tables: dict, threads: int | None = None):
+        """An engine over Arrow tables, one per source (a missing source is empty)."""
         import duckdb
+
+        self.con = duckdb.connect(config={"preserve_insertion_order": False})
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        self.arrow = dict(tables)
+        self.codes: dict[str, dict[str, list]] = {name: {} for name in SOURCES}
+        self._child_lists: dict[tuple[str, str], str] = {}
+        for name, table in self.arrow.items():
+            self.con.register(name, table)
+
+    def _coded(self, source: str, columns: Iterable[str]) -> None:
+        """Give text columns of a source a code column (their values numbered in order of
+        appearance, 0 for a missing value) the first time a query needs them, so that
+        grouping never hashes strings."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        con = duckdb.connect()
-        if threads:
-            con.execute(f"SET threads = {int(threads)}")
-        codes: dict[str, dict[str, list]] = {}
-        for name, source in SOURCES.items():
-            table = tables[name]
-            codes[name] = {}
-            for column in source.all_columns:
-                if column.name not in CODED and not column.dimension:
-                    continue
-                data = table.column(column.name)
-                values = pc.unique(data).drop_null()
-                values = values.take(pc.sort_indices(values))
-                code = pc.fill_null(pc.add(pc.index_in(data, value_set=values), 1), 0)
-                table = table.append_column(column.name + CODE, code.cast(pa.int32()))
-                codes[name][column.name] = values.to_pylist()
-            con.register(name, table)
-        return cls(con, codes)
+        todo = [c for c in columns if c not in self.codes[source]]
+        if not todo:
+            return
+        table = self.arrow[source]
+        for column in todo:
+            encoded = pc.dictionary_encode(table.column(column).combine_chunks())
+            code = pc.fill_null(pc.add(encoded.indices.cast(pa.int32()), 1), 0)
+            table = table.append_column(column + CODE, code)
+            self.codes[source][column] = encoded.dictionary.to_pylist()
+        self.arrow[source] = table
+        self.con.unregister(source)
+        self.con.register(source, table)
 
     def compute(self, indicator: Indicator, request: Request) -> Table:
         return self.compute_many([(indicator, request)])[0]
@@ -385,6 +384,8 @@ class DuckEngine:
     def _scan(self, scope: tuple, dims: list[str], columns: set[str], bind: _Params) -> str:
         """The rows of a source in scope: period `p`, dimensions `d0…`, person, `columns`."""
         source, start, end, period_type, place = scope
+        wanted = [c.removesuffix(CODE) for c in columns if c.endswith(CODE)]
+        self._coded(source, [period_type, "site", *(d for d in dims if d != "place"), *wanted])
         exprs = [self._code(scope, d) for d in dims]
         select = ", ".join([f'"{period_type}{CODE}" AS p',
                             *(f"{e} AS d{i}" for i, e in enumerate(exprs)),
@@ -392,7 +393,7 @@ class DuckEngine:
         where = f'"date" >= {bind(start)} AND "date" < {bind(end)}'
         if place != "/":
             where += f' AND {self._children(source, place)}["site{CODE}"] IS NOT NULL'
-        return f"SELECT {select} FROM {self.tables[source]} WHERE {where}"  # noqa: S608
+        return f"SELECT {select} FROM {source} WHERE {where}"  # noqa: S608
 
     def _code(self, scope: tuple, dim: str) -> str:
         """A dimension as an integer: its code, or for the place the id of the child place
@@ -520,6 +521,7 @@ class DuckEngine:
             return
         source = scope[0]
         dims, _ = self._layout(uses)
+        self._coded(source, ["site", *(d for d in dims if d != "place")])
         k = len(dims)
         needed: dict[tuple[str, ...], int] = {}  # grouping set → bits of the measures asked
         for use in uses:
