@@ -9,6 +9,7 @@ linkage. Public API::
     romanise(text) -> str                   # conventional Latin spelling
     index_keys(text, latin=None) -> set     # keys stored for search
     query_plan(text) -> QueryPlan           # what a search for `text` must match
+    name_tokens(text) -> list               # canonical Latin words, honorifics dropped
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ __all__ = [
     "detect_script",
     "fold",
     "index_keys",
+    "name_tokens",
     "query_plan",
     "romanise",
 ]
@@ -245,3 +247,18 @@ def query_plan(text: str) -> QueryPlan:
         if group not in groups:
             groups.append(group)
     return QueryPlan(groups=tuple(groups), joined="".join(joined_parts)[:64])
+
+
+def name_tokens(text: str) -> list[str]:
+    """The words of a name in canonical Latin spelling, in order, for matching.
+
+    Written in any script (romanised first), folded, abbreviations expanded (Mg → maung) and
+    leading honorifics dropped (Ma, Daw, U, Ko …) when a name remains after them:
+    ``မသီတာ``, ``Ma Thida`` and ``MA THI DA`` all give words that join to ``thida``.
+    """
+    text = unicodedata.normalize("NFC", text)
+    latin = text if detect_script(text) in ("Latn", "Zyyy") else romanise(text)
+    tokens = [_canonical(t) for t in _split(fold(latin))]
+    while len(tokens) > 1 and tokens[0] in HONORIFICS_LATIN:
+        tokens = tokens[1:]
+    return tokens

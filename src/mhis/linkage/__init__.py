@@ -1,0 +1,116 @@
+"""Record linkage: the same migrant across sites and borders, without a shared identifier.
+
+A small library with no Django inside its core (only :mod:`mhis.linkage.records` reads the
+registry). Public API::
+
+    features(record) -> dict                      # the keys the comparisons read
+    link(records, threshold=…) -> Result          # train on the records, score, cluster
+    Result.pairs                                  # scored candidate pairs with their evidence
+    Result.clusters                               # unique_id -> cluster id
+
+Matching runs on Splink (DuckDB by default; ``backend="spark"`` with a SparkSession for
+regional scale) with our own comparisons of names across scripts and naming customs, dates
+of birth with their precision, and identifiers of the same type and issuer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from .features import COLUMNS, features
+
+__all__ = ["COLUMNS", "Pair", "Result", "features", "link"]
+
+
+@dataclass(frozen=True)
+class Pair:
+    left: str
+    right: str
+    probability: float
+    weight: float
+    evidence: dict[str, float]  # comparison -> match weight (bits; above 0: it agreed)
+
+
+@dataclass
+class Result:
+    pairs: list[Pair] = field(default_factory=list)
+    clusters: dict[str, str] = field(default_factory=dict)
+    model: dict = field(default_factory=dict)  # the trained parameters (Splink's JSON)
+
+
+def link(
+    records: Iterable[dict],
+    *,
+    threshold: float = 0.5,
+    cluster_threshold: float = 0.95,
+    identifier_recall: float = 0.5,
+    backend: str = "duckdb",
+    spark=None,
+    progress: Callable[[str], None] = lambda step: None,
+) -> Result:
+    """Deduplicate `records`: train the model on them, keep pairs scored at `threshold` or
+    above, and cluster the pairs at `cluster_threshold`."""
+    import pyarrow as pa
+    from splink import DuckDBAPI, Linker
+
+    from . import model
+
+    progress("features")
+    rows = [features(r) for r in records]
+    if len(rows) < 2:
+        return Result(clusters={r["unique_id"]: r["unique_id"] for r in rows})
+    table = pa.Table.from_pylist(rows, schema=_schema())
+    if backend == "spark":
+        from splink import SparkAPI  # needs pyspark, installed apart for regional scale
+
+        db = SparkAPI(spark_session=spark)
+        data = db.register(spark.createDataFrame(table.to_pandas()))
+    else:
+        db = DuckDBAPI()
+        data = db.register(table)
+    linker = Linker(data, model.settings(backend), log_level="WARNING")
+    progress("training")
+    model.train(linker, rows, identifier_recall=identifier_recall)
+    progress("scoring")
+    predictions = linker.inference.predict(threshold_match_probability=threshold)
+    progress("clustering")
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        predictions, cluster_threshold
+    )
+    result = Result(model=linker.misc.save_model_to_json())
+    for row in predictions.as_record_list():
+        result.pairs.append(
+            Pair(
+                left=str(row["unique_id_l"]),
+                right=str(row["unique_id_r"]),
+                probability=float(row["match_probability"]),
+                weight=float(row["match_weight"]),
+                evidence=_evidence(row),
+            )
+        )
+    for row in clusters.as_record_list():
+        result.clusters[str(row["unique_id"])] = str(row["cluster_id"])
+    return result
+
+
+def _evidence(row: dict) -> dict[str, float]:
+    """Each comparison's match weight, its term-frequency adjustment included."""
+    weights: dict[str, float] = {}
+    for key, value in row.items():
+        if key.startswith("mw_"):
+            name = key.removeprefix("mw_").removeprefix("tf_adj_")
+            weights[name] = weights.get(name, 0.0) + float(value or 0.0)
+    return weights
+
+
+def _schema():
+    import pyarrow as pa
+
+    text, texts = pa.string(), pa.list_(pa.string())
+    types = {"unique_id": text, "name_main": text, "name_forms": texts, "name_tokens": texts,
+             "name_initials": texts, "name_sounds": texts, "name_block": texts, "sex": text,
+             "birth_date": pa.date32(), "birth_year": pa.int32(), "birth_month": pa.int32(),
+             "birth_fuzzy": pa.bool_(), "nationality": text, "origin": text, "id_keys": texts,
+             "id_kinds": texts, "id_first": text}  # fmt: skip
+    return pa.schema([(c, types[c]) for c in COLUMNS])

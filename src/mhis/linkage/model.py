@@ -1,0 +1,240 @@
+"""The matching model on Splink: migration-aware comparisons, blocking, training, scoring.
+
+Comparisons read the columns of :mod:`mhis.linkage.features`. Their SQL is written for each
+backend (DuckDB by default, Spark for regional scale) rather than translated, since list
+functions differ. Training is unsupervised: the chance that two records match from a
+deterministic rule, u-probabilities from random pairs, m-probabilities by expectation
+maximisation in two sessions blocked on different columns, so each comparison is
+estimated where it is not the block.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import SettingsCreator, block_on
+
+logging.getLogger("splink").setLevel(logging.WARNING)
+
+# Words shared by more than this share of the records are too common to block on.
+COMMON_WORD_SHARE = 0.002
+
+
+@dataclass(frozen=True)
+class Sql:
+    """List operations in one SQL dialect."""
+
+    any: str  # do two lists share an element
+    all: str  # does the first list hold every element of the second
+    concat: str
+    edits: str  # edit distance between two strings
+
+    def has_any(self, a: str, b: str) -> str:
+        return self.any.format(a=a, b=b)
+
+    def has_all(self, a: str, b: str) -> str:
+        return self.all.format(a=a, b=b)
+
+    def both(self, a: str, b: str) -> str:
+        return self.concat.format(a=a, b=b)
+
+
+DIALECTS = {
+    "duckdb": Sql(any="list_has_any({a}, {b})", all="list_has_all({a}, {b})",
+                  concat="list_concat({a}, {b})", edits="damerau_levenshtein"),
+    "spark": Sql(any="arrays_overlap({a}, {b})", all="size(array_except({b}, {a})) = 0",
+                 concat="concat({a}, {b})", edits="levenshtein"),
+}  # fmt: skip
+
+
+def _name(sql: Sql):
+    within = " AND ".join([
+        sql.has_all(sql.both("name_tokens_r", "name_initials_r"), "name_tokens_l"),
+        sql.has_all("name_initials_r", "name_initials_l"),
+    ])  # fmt: skip
+    within_r = within.replace("_r", "_x").replace("_l", "_r").replace("_x", "_l")
+    return cl.CustomComparison(
+        output_column_name="name",
+        comparison_levels=[
+            cll.CustomLevel("name_main_l IS NULL OR name_main_r IS NULL").configure(
+                is_null_level=True
+            ),
+            cll.CustomLevel("name_main_l = name_main_r", "same name").configure(
+                tf_adjustment_column="name_main", m_probability=0.5
+            ),
+            cll.CustomLevel(sql.has_any("name_forms_l", "name_forms_r"), "same words").configure(
+                m_probability=0.2
+            ),
+            cll.CustomLevel(
+                f"({within}) OR ({within_r})", "all words of one in the other"
+            ).configure(m_probability=0.1),
+            cll.CustomLevel(
+                f"{sql.edits}(name_main_l, name_main_r) <= 1 OR ({sql.edits}(name_main_l, name_main_r) <= 2 AND least(length(name_main_l), length(name_main_r)) >= 8)",
+                "close spelling",
+            ).configure(m_probability=0.08),
+            cll.CustomLevel(sql.has_any("name_sounds_l", "name_sounds_r"), "same sound").configure(
+                m_probability=0.05
+            ),
+            cll.CustomLevel(
+                sql.has_any("name_tokens_l", "name_tokens_r"), "a word in common"
+            ).configure(m_probability=0.04),
+            cll.ElseLevel().configure(m_probability=0.03),
+        ],
+        comparison_description="names across scripts and naming customs",
+    )
+
+
+def _birth():
+    fuzzy = "(birth_fuzzy_l OR birth_fuzzy_r)"
+    return cl.CustomComparison(
+        output_column_name="birth",
+        comparison_levels=[
+            cll.CustomLevel("birth_year_l IS NULL OR birth_year_r IS NULL").configure(
+                is_null_level=True
+            ),
+            cll.CustomLevel("birth_date_l = birth_date_r", "same date").configure(
+                m_probability=0.5
+            ),
+            cll.CustomLevel(
+                "birth_year_l = birth_year_r AND birth_month_l = birth_month_r", "same month"
+            ).configure(m_probability=0.1),
+            cll.CustomLevel(
+                f"birth_year_l = birth_year_r AND {fuzzy}", "same year, one vague"
+            ).configure(m_probability=0.3),
+            cll.CustomLevel(
+                f"abs(birth_year_l - birth_year_r) <= 1 AND {fuzzy}", "a year apart, one vague"
+            ).configure(m_probability=0.04),
+            cll.CustomLevel("birth_year_l = birth_year_r", "same year, other dates").configure(
+                m_probability=0.03
+            ),
+            cll.ElseLevel().configure(m_probability=0.03),
+        ],
+        comparison_description="dates of birth with their precision",
+    )
+
+
+def _identifiers(sql: Sql):
+    return cl.CustomComparison(
+        output_column_name="identifiers",
+        comparison_levels=[
+            cll.CustomLevel(f"NOT {sql.has_any('id_kinds_l', 'id_kinds_r')}").configure(
+                is_null_level=True
+            ),
+            # Two people share a number of the same type and issuer only by a typing error:
+            # too rare for random pairs to show, so fixed.
+            cll.CustomLevel(
+                sql.has_any("id_keys_l", "id_keys_r"), "an identifier in common"
+            ).configure(
+                m_probability=0.999,
+                fix_m_probability=True,
+                u_probability=1e-6,
+                fix_u_probability=True,
+            ),
+            # Same type and issuer, different numbers. Among true matches this is a typing
+            # error or a renewed document, too rare for the records to estimate: fixed at 1 in
+            # 1,000, strong counter-evidence.
+            cll.ElseLevel().configure(m_probability=0.001, fix_m_probability=True),
+        ],
+        comparison_description="identifiers of the same type and issuer",
+    )
+
+
+def _exact(column: str, recorded_wrong: float, description: str):
+    """Same value or not. How often a true match disagrees is a recording error rate, fixed
+    rather than estimated: registries with clean data would train it to zero, and a
+    comparison that can never disagree for a match would veto every match it misses."""
+    return cl.CustomComparison(
+        output_column_name=column,
+        comparison_levels=[
+            cll.NullLevel(column),
+            cll.ExactMatchLevel(column),
+            cll.ElseLevel().configure(m_probability=recorded_wrong, fix_m_probability=True),
+        ],
+        comparison_description=description,
+    )
+
+
+def blocking_rules():
+    """Candidate pairs: any shared identifier; or a shared name word or form and birth year;
+    or the same joined name and sex; or the same sound and nationality."""
+    return [
+        block_on("id_keys", arrays_to_explode=["id_keys"]),
+        block_on("name_block", "birth_year", arrays_to_explode=["name_block"]),
+        block_on("name_main", "sex"),
+        block_on("name_sounds", "nationality", arrays_to_explode=["name_sounds"]),
+    ]
+
+
+def settings(dialect: str = "duckdb", link_type: str = "dedupe_only") -> SettingsCreator:
+    sql = DIALECTS[dialect]
+    return SettingsCreator(
+        link_type=link_type,
+        unique_id_column_name="unique_id",
+        comparisons=[
+            _name(sql),
+            _birth(),
+            _identifiers(sql),
+            _exact("sex", 0.01, "sex"),
+            _exact("nationality", 0.02, "nationality"),
+            _exact("origin", 0.05, "country of origin"),
+        ],
+        blocking_rules_to_generate_predictions=blocking_rules(),
+        retain_intermediate_calculation_columns=True,
+        retain_matching_columns=False,
+    )
+
+
+def silver_pairs(rows: list[dict], largest: int = 5) -> list[tuple[str, str]]:
+    """Pairs of records that share an identifier of the same type and issuer: nearly all
+    the same person, so they teach the model how a true match looks. An identifier shared
+    by more than `largest` records (a placeholder, a clinic's own number) teaches nothing."""
+    holders: dict[str, list[str]] = {}
+    for row in rows:
+        for key in row["id_keys"]:
+            holders.setdefault(key, []).append(row["unique_id"])
+    pairs = set()
+    for ids in holders.values():
+        if 1 < len(ids) <= largest:
+            pairs |= {tuple(sorted((a, b))) for i, a in enumerate(ids) for b in ids[i + 1 :]}
+    return sorted(pairs)
+
+
+def train(
+    linker,
+    rows: list[dict],
+    identifier_recall: float = 0.5,
+    max_pairs: float = 2e6,
+    seed: int = 2026,
+) -> None:
+    """Estimate the model's parameters from the records themselves, without labels.
+
+    - the chance that two records match: pairs sharing an identifier, scaled up by the
+      share of people registered twice who carry the same number both times
+      (`identifier_recall`);
+    - u (how often two different people agree): random pairs;
+    - m (how often the same person agrees with themself): the pairs sharing an identifier,
+      a silver standard, when there are enough of them; otherwise expectation maximisation
+      blocked on the joined name and birth year. The identifier comparison's own m is
+      fixed (a shared number is decisive; 1 true match in 1,000 conflicts).
+    """
+    import pyarrow as pa
+
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("id_keys", arrays_to_explode=["id_keys"])], recall=identifier_recall
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
+    silver = silver_pairs(rows)
+    if len(silver) >= 50:
+        labels = pa.table({"unique_id_l": [a for a, _ in silver],
+                           "unique_id_r": [b for _, b in silver]})  # fmt: skip
+        table = linker.table_management.register_table(labels, "__mhis_silver", overwrite=True)
+        linker.training.estimate_m_from_pairwise_labels(table)
+    else:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            block_on("name_main", "birth_year"),
+            estimate_without_term_frequencies=True,
+            record_sample_proportion=min(1.0, 200_000 / max(len(rows), 1)),
+        )

@@ -1,0 +1,61 @@
+"""The registry as records for matching (the only part of the linkage core that reads Django).
+
+Identifiers are matched by their keyed hash (`Identifier.value_hash`), never decrypted.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+CHUNK = 20_000
+
+
+def registry_records(person_ids: list[int] | None = None) -> Iterator[dict]:
+    """Each person of the registry (or of `person_ids`) as a record for
+    :func:`mhis.linkage.features.features`, read in primary-key chunks."""
+    from mhis.registry.models import Identifier, MigrationEpisode, Person, PersonName
+
+    people = Person.objects.order_by("pk")
+    if person_ids is not None:
+        people = people.filter(pk__in=person_ids)
+    last = 0
+    fields = ("pk", "uuid", "display_name", "display_latin", "sex", "birth_date",
+              "birth_date_precision", "nationality")  # fmt: skip
+    while True:
+        chunk = list(people.filter(pk__gt=last).values_list(*fields)[:CHUNK])
+        if not chunk:
+            return
+        ids = [row[0] for row in chunk]
+        last = ids[-1]
+        names = defaultdict(list)
+        for person, text, latin in PersonName.objects.filter(person_id__in=ids).values_list(
+            "person_id", "text", "latin"
+        ):
+            names[person] += [text, latin]
+        identifiers = defaultdict(list)
+        for person, kind, issuer, value in Identifier.objects.filter(person_id__in=ids).values_list(
+            "person_id", "type", "issuing_country", "value_hash"
+        ):
+            identifiers[person].append((kind, issuer, value))
+        origins = {}
+        for person, origin in (
+            MigrationEpisode.objects.filter(person_id__in=ids)
+            .exclude(origin_country="")
+            .order_by("start_date")
+            .values_list("person_id", "origin_country")
+        ):
+            origins.setdefault(person, origin)
+        for pk, uuid, display, latin, sex, birth, precision, nationality in chunk:
+            written = [n for n in (display, latin, *names[pk]) if n]
+            yield {
+                "unique_id": str(uuid),
+                "person": pk,
+                "names": list(dict.fromkeys(written)),
+                "sex": sex,
+                "birth_date": birth,
+                "birth_precision": precision,
+                "nationality": nationality,
+                "origin": origins.get(pk),
+                "identifiers": identifiers[pk],
+            }
