@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "mhis.care",
     "mhis.protection",
     "mhis.indicators",
+    "mhis.linkage",
     "mhis.demo",
 ]
 

@@ -227,7 +227,7 @@ def train(
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
     silver = silver_pairs(rows)
-    if len(silver) >= 50:
+    if len(silver) >= 20:
         labels = pa.table({"unique_id_l": [a for a, _ in silver],
                            "unique_id_r": [b for _, b in silver]})  # fmt: skip
         table = linker.table_management.register_table(labels, "__mhis_silver", overwrite=True)

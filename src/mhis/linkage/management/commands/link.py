@@ -1,0 +1,37 @@
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from mhis.linkage.models import LinkRun
+from mhis.linkage.services import run_linkage
+
+
+class Command(BaseCommand):
+    help = "Find people registered more than once: score candidate pairs and cluster them."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--new", action="store_true",
+                            help="keep only pairs with a record registered since the last run")  # fmt: skip
+        parser.add_argument("--threshold", type=float, default=0.5,
+                            help="keep pairs scored at least this (0–1, default 0.5)")  # fmt: skip
+        parser.add_argument("--cluster-threshold", type=float, default=0.95,
+                            help="link pairs scored at least this into clusters (default 0.95)")  # fmt: skip
+
+    def handle(self, *args, new, threshold, cluster_threshold, verbosity, **options):
+        columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+        with Progress(*columns, disable=verbosity == 0) as bar:
+            task = bar.add_task("starting", total=None)
+            try:
+                run = run_linkage(
+                    scope=LinkRun.Scope.NEW if new else LinkRun.Scope.ALL,
+                    threshold=threshold,
+                    cluster_threshold=cluster_threshold,
+                    progress=lambda step: bar.update(task, description=step),
+                )
+            except ValidationError as exc:
+                raise CommandError("; ".join(f"--{k.replace('_', '-')}: {' '.join(v)}"
+                                             for k, v in exc.message_dict.items())) from None  # fmt: skip
+        self.stdout.write(
+            f"run {run.pk}: {run.records:,} records, {run.pairs:,} candidate pairs, "
+            f"{run.clusters:,} clusters of more than one record"
+        )

@@ -1,0 +1,62 @@
+"""Linkage runs and what they found: scored candidate pairs and clusters of records."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class LinkRun(models.Model):
+    """One run of the matcher over the registry (or its new records against the rest)."""
+
+    class Scope(models.TextChoices):
+        ALL = "all", _("whole registry")
+        NEW = "new", _("new records against the registry")
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    scope = models.CharField(max_length=8, choices=Scope.choices, default=Scope.ALL)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    threshold = models.FloatField()
+    cluster_threshold = models.FloatField()
+    records = models.PositiveIntegerField(default=0)
+    pairs = models.PositiveIntegerField(default=0)
+    clusters = models.PositiveIntegerField(default=0)  # clusters of more than one record
+    model = models.JSONField(default=dict, blank=True)  # the trained parameters
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"link run {self.pk} ({self.status})"
+
+
+class CandidatePair(models.Model):
+    """Two records the matcher scored, with the weight of each comparison."""
+
+    run = models.ForeignKey(LinkRun, on_delete=models.CASCADE, related_name="candidate_pairs")
+    left = models.ForeignKey("registry.Person", on_delete=models.CASCADE, related_name="+")
+    right = models.ForeignKey("registry.Person", on_delete=models.CASCADE, related_name="+")
+    probability = models.FloatField()
+    weight = models.FloatField()
+    evidence = models.JSONField(default=dict)  # comparison -> match weight in bits
+    cluster = models.CharField(max_length=64, blank=True)  # both records' cluster, if the same
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "left", "right"], name="candidatepair_unique")
+        ]
+        indexes = [models.Index(fields=["run", "-probability"], name="candidatepair_score")]
+
+    def __str__(self) -> str:
+        return f"{self.left_id}~{self.right_id} {self.probability:.3f}"

@@ -1,0 +1,84 @@
+"""Linkage runs over the registry: pairs and clusters kept per run, new records only, errors."""
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+
+from mhis.linkage.models import CandidatePair, LinkRun
+from mhis.linkage.services import run_linkage
+from mhis.registry.models import Identifier, Person, PersonName
+from mhis.registry.services import identifier_hash
+
+from .test_linkage import _known_set
+
+
+def _registry(world, seed=5, people=300, duplicates=100):
+    """The known set as registry rows; returns {unique_id: Person} and the true pairs."""
+    records, truth = _known_set(seed=seed, people=people, duplicates=duplicates)
+    persons = {}
+    for r in records:
+        written = [n for n in r["names"] if n]
+        person = Person.objects.create(
+            registration_site=world["MAESOT"], display_name=written[0],
+            display_latin=written[1] if len(written) > 1 else "", sex=r["sex"],
+            birth_date=r["birth_date"], birth_date_precision=r["birth_precision"],
+            nationality=r["nationality"],
+        )  # fmt: skip
+        PersonName.objects.bulk_create(
+            [PersonName(person=person, text=n, script="Zyyy") for n in written]
+        )
+        for kind, issuer, value in r["identifiers"]:
+            Identifier.objects.create(person=person, type=kind, issuing_country=issuer,
+                                      value=value, value_hash=identifier_hash(value))  # fmt: skip
+        persons[r["unique_id"]] = person
+    return persons, truth
+
+
+def test_a_run_keeps_scored_pairs_and_clusters(world):
+    persons, truth = _registry(world)
+    run = run_linkage()
+    assert run.status == LinkRun.Status.DONE and run.records == len(persons)
+    pairs = CandidatePair.objects.filter(run=run)
+    assert run.pairs == pairs.count() > 0
+    by_pk = {p.pk: uid for uid, p in persons.items()}
+    clustered = {tuple(sorted((by_pk[p.left_id], by_pk[p.right_id])))
+                 for p in pairs.exclude(cluster="")}  # fmt: skip
+    true_found = len(clustered & truth)
+    assert true_found / len(clustered) >= 0.85 and true_found / len(truth) >= 0.5
+    first = pairs.order_by("-probability").first()
+    assert first.left_id < first.right_id and "name" in first.evidence
+
+
+def test_new_records_only_against_the_registry(world):
+    persons, _ = _registry(world)
+    run_linkage()
+    newcomer = persons["p0"]
+    twin = Person.objects.create(
+        registration_site=world["MAESOT"], display_name=newcomer.display_name,
+        display_latin=newcomer.display_latin, sex=newcomer.sex, birth_date=newcomer.birth_date,
+        birth_date_precision=newcomer.birth_date_precision, nationality=newcomer.nationality,
+    )  # fmt: skip
+    PersonName.objects.create(person=twin, text=newcomer.display_name, script="Zyyy")
+    run = run_linkage(scope=LinkRun.Scope.NEW)
+    kept = CandidatePair.objects.filter(run=run)
+    assert kept.exists()
+    assert all(twin.pk in (p.left_id, p.right_id) for p in kept)
+
+
+@pytest.mark.parametrize(
+    ("threshold", "cluster_threshold", "field"),
+    [(1.5, 0.95, "threshold"), (0.5, 0, "cluster_threshold"), (0.9, 0.8, "cluster_threshold")],
+)
+def test_bad_thresholds_are_refused_naming_the_field(db, threshold, cluster_threshold, field):
+    with pytest.raises(ValidationError) as caught:
+        run_linkage(threshold=threshold, cluster_threshold=cluster_threshold)
+    assert field in caught.value.message_dict
+    assert not LinkRun.objects.exists()
+
+
+def test_link_command(world, capsys):
+    _registry(world, people=120, duplicates=40)
+    call_command("link", "--verbosity", "0")
+    assert "candidate pairs" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="--threshold"):
+        call_command("link", "--threshold", "2", "--verbosity", "0")
