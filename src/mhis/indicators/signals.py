@@ -43,7 +43,8 @@ def _person_days(person_id: int) -> dict[str, list]:
     return days
 
 
-def _forget_person(person_id: int) -> None:
+def forget_person(person_id: int) -> None:
+    """Forget the cached periods of every event of a person (their attributes changed)."""
     for source, days in _person_days(person_id).items():
         forget(source, days)
 
@@ -74,9 +75,9 @@ def _record_changed(sender, instance, **kwargs):
     elif sender is Person:
         forget("registration", [timezone.localdate(instance.created_at)])
         if not kwargs.get("created"):
-            _forget_person(instance.pk)
+            forget_person(instance.pk)
     elif sender is MigrationEpisode:
-        _forget_person(instance.person_id)
+        forget_person(instance.person_id)
 
 
 def _date_of(model, field, pk):

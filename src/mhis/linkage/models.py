@@ -60,3 +60,27 @@ class CandidatePair(models.Model):
 
     def __str__(self) -> str:
         return f"{self.left_id}~{self.right_id} {self.probability:.3f}"
+
+
+class Merge(models.Model):
+    """One record merged into another, with exactly what moved, so it can be undone."""
+
+    survivor = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="+")
+    merged = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="+")
+    pair = models.ForeignKey(CandidatePair, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")  # fmt: skip
+    moved = models.JSONField(default=dict)  # "app.Model" -> primary keys moved to the survivor
+    added_sites = models.JSONField(default=list)  # PersonSite rows created for the survivor
+    note = models.TextField(blank=True)
+    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
+                                  related_name="+")  # fmt: skip
+    merged_at = models.DateTimeField(auto_now_add=True)
+    undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")  # fmt: skip
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-merged_at"]
+
+    def __str__(self) -> str:
+        return f"{self.merged_id} -> {self.survivor_id}"

@@ -16,7 +16,7 @@ def registry_records(person_ids: list[int] | None = None) -> Iterator[dict]:
     :func:`mhis.linkage.features.features`, read in primary-key chunks."""
     from mhis.registry.models import Identifier, MigrationEpisode, Person, PersonName
 
-    people = Person.objects.order_by("pk")
+    people = Person.objects.filter(merged_into__isnull=True).order_by("pk")  # merged: settled
     if person_ids is not None:
         people = people.filter(pk__in=person_ids)
     last = 0

@@ -92,3 +92,104 @@ def run_linkage(
         run.save(update_fields=["status", "error", "finished_at"])
         raise
     return run
+
+
+# -- merge and un-merge --------------------------------------------------------------------
+
+# Records that follow the person they are about. Names, name keys and identifiers stay with
+# the record they were registered on (it is kept, marked merged); reads stay in the access log.
+FOLLOW = (
+    "care.Encounter", "care.Assessment", "care.Immunisation", "care.LabResult",
+    "care.Referral", "care.RecordChange", "protection.Enrolment", "registry.MigrationEpisode",
+    "registry.Consent", "registry.HouseholdMember",
+)  # fmt: skip
+
+
+def _require_admin(user) -> None:
+    from django.core.exceptions import PermissionDenied
+
+    from mhis.access.models import Role
+
+    if getattr(user, "role", None) != Role.ADMINISTRATOR:
+        raise PermissionDenied(_("Only an administrator can merge or un-merge records."))
+
+
+def _forget_indicators(*person_ids: int) -> None:
+    """Records moved in bulk send no signals: forget the cached indicator periods of both
+    people's events (their counts by person, sex or status may change)."""
+    from mhis.indicators.signals import forget_person
+
+    for pk in person_ids:
+        forget_person(pk)
+
+
+@transaction.atomic
+def merge_people(user, survivor, merged, *, pair=None, note: str = ""):
+    """Merge `merged` into `survivor`: every care, protection, migration, consent and
+    household record of `merged` moves to `survivor`, which also gains its site links; the
+    merged record and its names and identifiers stay, pointing at the survivor. Everything
+    moved is recorded, so `unmerge` restores the exact state before. One transaction."""
+    from django.apps import apps
+
+    from mhis.registry.models import HouseholdMember, Person, PersonSite
+
+    from .models import Merge
+
+    _require_admin(user)
+    survivor = Person.objects.select_for_update().get(pk=survivor.pk)
+    merged = Person.objects.select_for_update().get(pk=merged.pk)
+    errors = {}
+    if survivor.pk == merged.pk:
+        errors["merged"] = _("A record cannot be merged into itself.")
+    elif merged.merged_into_id:
+        errors["merged"] = _("This record is already merged into another.")
+    elif survivor.merged_into_id:
+        errors["survivor"] = _("This record is merged into another; merge into that one.")
+    if errors:
+        raise ValidationError(errors)
+    moved = {}
+    for label in FOLLOW:
+        model = apps.get_model(label)
+        rows = model.objects.filter(person=merged)
+        if model is HouseholdMember:  # one membership per household and person
+            shared = HouseholdMember.objects.filter(person=survivor).values("household")
+            rows = rows.exclude(household__in=shared)
+        pks = sorted(rows.values_list("pk", flat=True))
+        if pks:
+            model.objects.filter(pk__in=pks).update(person=survivor)
+            moved[label] = pks
+    have = set(PersonSite.objects.filter(person=survivor).values_list("site_id", flat=True))
+    added = []
+    for site_link in PersonSite.objects.filter(person=merged).exclude(site_id__in=have):
+        added.append(PersonSite.objects.create(person=survivor, site_id=site_link.site_id,
+                                               reason=site_link.reason).pk)  # fmt: skip
+    Person.objects.filter(pk=merged.pk).update(merged_into=survivor)
+    _forget_indicators(survivor.pk, merged.pk)
+    return Merge.objects.create(survivor=survivor, merged=merged, pair=pair, moved=moved,
+                                added_sites=added, note=note, merged_by=user)  # fmt: skip
+
+
+@transaction.atomic
+def unmerge(user, merge):
+    """Undo a merge: the moved records go back, the added site links go, the merged record
+    stands on its own again. Records added to the survivor since stay with the survivor."""
+    from django.apps import apps
+
+    from mhis.registry.models import Person, PersonSite
+
+    from .models import Merge
+
+    _require_admin(user)
+    merge = Merge.objects.select_for_update().get(pk=merge.pk)
+    if merge.undone_at:
+        raise ValidationError({"merge": _("This merge has already been undone.")})
+    for label, pks in merge.moved.items():
+        apps.get_model(label).objects.filter(pk__in=pks, person=merge.survivor).update(
+            person=merge.merged
+        )
+    PersonSite.objects.filter(pk__in=merge.added_sites).delete()
+    Person.objects.filter(pk=merge.merged_id).update(merged_into=None)
+    _forget_indicators(merge.survivor_id, merge.merged_id)
+    merge.undone_by, merge.undone_at = user, timezone.now()
+    merge.save(update_fields=["undone_by", "undone_at"])
+    return merge

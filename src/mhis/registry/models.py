@@ -44,6 +44,16 @@ class Person(models.Model):
     nationality = models.CharField(_("nationality"), max_length=2, blank=True)
     languages = models.JSONField(_("languages"), default=list, blank=True)
     contact = EncryptedTextField(_("contact"), blank=True)
+    # Set when this record was found to be another person's and merged into theirs; the
+    # record and its names stay, its care follows the survivor (mhis.linkage.services).
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("merged into"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(

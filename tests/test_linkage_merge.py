@@ -1,0 +1,92 @@
+"""Merge and un-merge: clinical records follow the survivor, nothing is lost, and un-merge
+restores every affected row exactly."""
+
+import pytest
+from django.apps import apps
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from mhis.indicators import services as indicators
+from mhis.indicators.models import CachedResult
+from mhis.linkage.services import FOLLOW, merge_people, unmerge
+from mhis.registry.models import Person, PersonSite
+
+from .indicator_world import build
+
+WATCHED = (*FOLLOW, "registry.PersonSite", "registry.PersonName", "registry.Identifier",
+           "registry.Person")  # fmt: skip
+
+
+def _snapshot() -> dict:
+    """Every row of every model a merge may touch, as plain values."""
+    return {label: sorted(map(repr, apps.get_model(label).objects.values_list()))
+            for label in WATCHED}  # fmt: skip
+
+
+def _counts(person) -> dict:
+    return {label: apps.get_model(label).objects.filter(person=person).count() for label in FOLLOW}
+
+
+@pytest.fixture
+def pair(world, people):
+    known = build(world)
+    survivor, merged = known["women"][0], known["women"][1]
+    assert sum(_counts(merged).values()) > 3, "the merged record has care to move"
+    return survivor, merged
+
+
+def test_merge_moves_every_clinical_record_and_loses_none(pair, people):
+    survivor, merged = pair
+    before = {label: apps.get_model(label).objects.count() for label in WATCHED}
+    theirs, mine = _counts(merged), _counts(survivor)
+    merge = merge_people(people["admin"], survivor, merged)
+    assert {label: apps.get_model(label).objects.count() for label in WATCHED if label !=
+            "registry.PersonSite"} == {k: v for k, v in before.items() if k != "registry.PersonSite"}  # fmt: skip
+    assert sum(_counts(merged).values()) == 0
+    assert _counts(survivor) == {k: theirs[k] + mine[k] for k in FOLLOW}
+    merged.refresh_from_db()
+    assert merged.merged_into_id == survivor.pk
+    assert merged.display_name == "W2"  # the source record is kept, only marked
+    assert set(PersonSite.objects.filter(person=merged).values_list("site", flat=True)) <= set(
+        PersonSite.objects.filter(person=survivor).values_list("site", flat=True)
+    )
+    assert merge.merged_by == people["admin"] and sum(map(len, merge.moved.values())) == sum(
+        theirs.values()
+    )
+
+
+def test_unmerge_restores_every_affected_row_exactly(pair, people):
+    survivor, merged = pair
+    before = _snapshot()
+    merge = merge_people(people["admin"], survivor, merged)
+    assert _snapshot() != before
+    unmerge(people["admin"], merge)
+    assert _snapshot() == before
+    merge.refresh_from_db()
+    assert merge.undone_by == people["admin"] and merge.undone_at is not None
+
+
+def test_merge_forgets_cached_indicator_periods(pair, people, world):
+    survivor, merged = pair
+    indicators.table(indicators.get("PEOPLE_SEEN"), ["2026-01", "2026-02", "2026-03"],
+                     world["TH"].path)  # fmt: skip
+    assert CachedResult.objects.exists()
+    merge_people(people["admin"], survivor, merged)
+    assert CachedResult.objects.filter(indicator="PEOPLE_SEEN").count() < 3
+
+
+def test_only_an_administrator_merges_and_mistakes_are_named(pair, people):
+    survivor, merged = pair
+    with pytest.raises(PermissionDenied):
+        merge_people(people["clinician"], survivor, merged)
+    with pytest.raises(ValidationError) as caught:
+        merge_people(people["admin"], survivor, survivor)
+    assert "merged" in caught.value.message_dict
+    merge = merge_people(people["admin"], survivor, merged)
+    with pytest.raises(ValidationError) as caught:
+        merge_people(people["admin"], Person.objects.exclude(pk__in=[survivor.pk, merged.pk])
+                     .first(), merged)  # fmt: skip
+    assert "merged" in caught.value.message_dict
+    unmerge(people["admin"], merge)
+    with pytest.raises(ValidationError) as caught:
+        unmerge(people["admin"], merge)
+    assert "merge" in caught.value.message_dict
