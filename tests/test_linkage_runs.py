@@ -3,8 +3,10 @@
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django.db.models import Q
 
-from mhis.linkage.models import CandidatePair, LinkRun
+from mhis.access.models import AccessLog
+from mhis.linkage.models import CandidatePair, LinkRun, Merge
 from mhis.linkage.services import run_linkage
 from mhis.registry.models import Identifier, Person, PersonName
 from mhis.registry.services import identifier_hash
@@ -82,3 +84,40 @@ def test_link_command(world, capsys):
     assert "candidate pairs" in capsys.readouterr().out
     with pytest.raises(CommandError, match="--threshold"):
         call_command("link", "--threshold", "2", "--verbosity", "0")
+
+
+def test_review_queue_margin_and_decisions(world, people, api):
+    persons, _ = _registry(world)
+    run = run_linkage()
+    pairs = CandidatePair.objects.filter(run=run)
+    auto = pairs.filter(status=CandidatePair.Status.AUTO)
+    assert auto.exists() and pairs.filter(status=CandidatePair.Status.REVIEW).exists()
+    for pair in auto:  # the best of both records, by the margin
+        rivals = pairs.filter(
+            Q(left__in=[pair.left, pair.right]) | Q(right__in=[pair.left, pair.right])
+        ).exclude(pk=pair.pk)
+        assert pair.probability >= 0.99
+        assert all(pair.weight - r.weight >= 5 for r in rivals)
+
+    assert api(people["clinician"]).get("/api/linkage/pairs").status_code == 403
+    queue = api(people["admin"]).get("/api/linkage/pairs", limit=5).json()
+    assert queue and all(item["status"] == "review" for item in queue)
+    assert queue[0]["probability"] >= queue[-1]["probability"]
+    assert {"name", "birth"} <= set(queue[0]["evidence"])
+    assert AccessLog.objects.filter(user=people["admin"], view="linkage").exists()
+
+    first, second = queue[0], queue[1]
+    bad = api(people["admin"]).post(f"/api/linkage/pairs/{first['id']}/decision",
+                                    {"decision": "maybe"})  # fmt: skip
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "decision"]
+    same = api(people["admin"]).post(f"/api/linkage/pairs/{first['id']}/decision",
+                                     {"decision": "same", "note": "same passport photo"})  # fmt: skip
+    assert same.status_code == 200 and same.json()["status"] == "same"
+    pair = CandidatePair.objects.get(pk=first["id"])
+    assert Merge.objects.filter(pair=pair, survivor=pair.left, merged=pair.right).exists()
+    different = api(people["admin"]).post(f"/api/linkage/pairs/{second['id']}/decision",
+                                          {"decision": "different"})  # fmt: skip
+    assert different.json()["status"] == "different"
+    again = api(people["admin"]).post(f"/api/linkage/pairs/{second['id']}/decision",
+                                      {"decision": "same"})  # fmt: skip
+    assert again.status_code == 422

@@ -10,6 +10,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from mhis import __version__
 from mhis.care.api import router as care_router
 from mhis.indicators.api import router as indicators_router
+from mhis.linkage.api import router as linkage_router
 from mhis.protection.api import router as protection_router
 from mhis.registry.api import router as persons_router
 
@@ -27,6 +28,7 @@ api.add_router("/", persons_router)
 api.add_router("/", care_router)
 api.add_router("/", protection_router)
 api.add_router("/", indicators_router)
+api.add_router("/", linkage_router)
 
 
 @api.exception_handler(ValidationError)

@@ -52,6 +52,18 @@ class CandidatePair(models.Model):
     evidence = models.JSONField(default=dict)  # comparison -> match weight in bits
     cluster = models.CharField(max_length=64, blank=True)  # both records' cluster, if the same
 
+    class Status(models.TextChoices):
+        REVIEW = "review", _("to review")
+        AUTO = "auto", _("linked automatically")
+        SAME = "same", _("same person")
+        DIFFERENT = "different", _("different people")
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REVIEW)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")  # fmt: skip
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["run", "left", "right"], name="candidatepair_unique")

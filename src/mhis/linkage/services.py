@@ -87,6 +87,7 @@ def run_linkage(
                 timezone.now(),
             )
             run.save()
+            triage(run)
     except Exception as exc:
         run.status, run.error, run.finished_at = LinkRun.Status.FAILED, str(exc), timezone.now()
         run.save(update_fields=["status", "error", "finished_at"])
@@ -193,3 +194,62 @@ def unmerge(user, merge):
     merge.undone_by, merge.undone_at = user, timezone.now()
     merge.save(update_fields=["undone_by", "undone_at"])
     return merge
+
+
+# -- the review queue ------------------------------------------------------------------------
+
+AUTO_LINK = 0.99  # probability at or above which a pair may be linked without review
+MARGIN_BITS = 5.0  # ... if it beats every other candidate of both records by this weight
+NOTE_LIMIT = 2000
+
+
+def triage(run, *, auto: float = AUTO_LINK, margin: float = MARGIN_BITS) -> dict[str, int]:
+    """Mark the pairs of a run that need no human: at `auto` or above, and the best
+    candidate of both its records by at least `margin` bits over the runner-up. Every other
+    pair stays in the review queue."""
+    pairs = list(CandidatePair.objects.filter(run=run).order_by("-weight"))
+    by_record: dict[int, list[CandidatePair]] = {}
+    for pair in pairs:
+        by_record.setdefault(pair.left_id, []).append(pair)
+        by_record.setdefault(pair.right_id, []).append(pair)
+    auto_ids = []
+    for pair in pairs:
+        if pair.probability < auto:
+            continue
+        rivals = [p.weight for r in (pair.left_id, pair.right_id) for p in by_record[r]
+                  if p.pk != pair.pk]  # fmt: skip
+        if all(pair.weight - w >= margin for w in rivals):
+            auto_ids.append(pair.pk)
+    CandidatePair.objects.filter(pk__in=auto_ids).update(status=CandidatePair.Status.AUTO)
+    return {"auto": len(auto_ids), "review": len(pairs) - len(auto_ids)}
+
+
+def review_queue(user, run=None):
+    """Pairs waiting for a person's decision, strongest first (the latest run by default)."""
+    _require_admin(user)
+    run = run or LinkRun.objects.filter(status=LinkRun.Status.DONE).first()
+    if run is None:
+        return CandidatePair.objects.none()
+    return (CandidatePair.objects.filter(run=run, status=CandidatePair.Status.REVIEW)
+            .select_related("left__registration_site", "right__registration_site")
+            .order_by("-probability", "pk"))  # fmt: skip
+
+
+@transaction.atomic
+def decide(user, pair, decision: str, note: str = ""):
+    """Record a reviewer's decision on a pair. "same" merges the later record into the
+    earlier one (see `merge_people`); "different" keeps them apart."""
+    _require_admin(user)
+    pair = CandidatePair.objects.select_for_update().get(pk=pair.pk)
+    if decision not in (CandidatePair.Status.SAME, CandidatePair.Status.DIFFERENT):
+        raise ValidationError({"decision": _("Choose “same person” or “different people”.")})
+    if pair.status in (CandidatePair.Status.SAME, CandidatePair.Status.DIFFERENT):
+        raise ValidationError({"decision": _("This pair has already been decided.")})
+    if len(note) > NOTE_LIMIT:
+        raise ValidationError({"note": _("At most %(n)s characters.") % {"n": NOTE_LIMIT}})
+    pair.status, pair.note = decision, note
+    pair.decided_by, pair.decided_at = user, timezone.now()
+    pair.save(update_fields=["status", "note", "decided_by", "decided_at"])
+    if decision == CandidatePair.Status.SAME:
+        merge_people(user, pair.left, pair.right, pair=pair, note=note)
+    return pair

@@ -1,0 +1,93 @@
+"""Linkage API: the review queue and decisions. Handlers only translate HTTP."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Schema
+from ninja.errors import HttpError
+from pydantic import Field
+
+from mhis.access.auth import api_auth
+from mhis.registry.services import log_listed, person_summary
+
+from . import services
+from .models import CandidatePair
+
+router = Router(tags=["linkage"], auth=api_auth)
+
+
+class PersonBrief(Schema):
+    id: str
+    name: str
+    name_latin: str
+    sex: str
+    birth_date: str | None
+    nationality: str
+    registration_site: dict[str, str]
+
+
+class PairOut(Schema):
+    id: int
+    run: int
+    probability: float
+    weight: float
+    evidence: dict[str, float] = Field(description="comparison -> match weight; above 0 agreed")
+    status: str
+    left: PersonBrief
+    right: PersonBrief
+
+
+class QueueParams(Schema):
+    limit: int = Field(50, ge=1, le=500)
+
+
+class DecisionIn(Schema):
+    decision: str = Field(description='"same" (merges the later record) or "different"')
+    note: str = ""
+
+
+class DecisionOut(Schema):
+    id: int
+    status: str
+    decided_at: datetime | None
+
+
+def _brief(person) -> dict:
+    data = person_summary(person)
+    data["id"] = str(data["id"])
+    return data
+
+
+@router.get("/linkage/pairs", response=list[PairOut], summary="Pairs waiting for review")
+def queue(request, params: Query[QueueParams]):
+    try:
+        pairs = list(services.review_queue(request.auth)[: params.limit])
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc)) from None
+    log_listed(request.auth, [p.left for p in pairs] + [p.right for p in pairs], "linkage")
+    return [
+        {
+            "id": p.pk,
+            "run": p.run_id,
+            "probability": p.probability,
+            "weight": p.weight,
+            "evidence": p.evidence,
+            "status": p.status,
+            "left": _brief(p.left),
+            "right": _brief(p.right),
+        }
+        for p in pairs
+    ]
+
+
+@router.post("/linkage/pairs/{pair_id}/decision", response=DecisionOut, summary="Decide a pair")
+def decision(request, pair_id: int, payload: DecisionIn):
+    pair = get_object_or_404(CandidatePair, pk=pair_id)
+    try:
+        pair = services.decide(request.auth, pair, payload.decision, payload.note)
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc)) from None
+    return {"id": pair.pk, "status": pair.status, "decided_at": pair.decided_at}
