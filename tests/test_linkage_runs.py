@@ -87,7 +87,7 @@ def test_link_command(world, capsys):
 
 
 def test_review_queue_margin_and_decisions(world, people, api):
-    persons, _ = _registry(world)
+    _registry(world)
     run = run_linkage()
     pairs = CandidatePair.objects.filter(run=run)
     auto = pairs.filter(status=CandidatePair.Status.AUTO)
