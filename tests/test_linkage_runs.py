@@ -6,6 +6,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Q
 
 from mhis.access.models import AccessLog
+from mhis.linkage import services
 from mhis.linkage.models import CandidatePair, LinkRun, Merge
 from mhis.linkage.services import run_linkage
 from mhis.registry.models import Identifier, Person, PersonName
@@ -121,3 +122,23 @@ def test_review_queue_margin_and_decisions(world, people, api):
     again = api(people["admin"]).post(f"/api/linkage/pairs/{second['id']}/decision",
                                       {"decision": "same"})  # fmt: skip
     assert again.status_code == 422
+
+
+def test_review_pages(world, people, client):
+    _registry(world, people=200, duplicates=60)
+    run_linkage()
+    client.force_login(people["clinician"])
+    assert client.get("/linkage/").status_code == 403
+    client.force_login(people["admin"])
+    page = client.get("/linkage/")
+    assert page.status_code == 200
+    pair = services.review_queue(people["admin"]).first()
+    assert pair.left.display_name in page.content.decode()
+    shown = client.get(f"/linkage/pairs/{pair.pk}/")
+    assert shown.status_code == 200 and "Evidence" in shown.content.decode()
+    bad = client.post(f"/linkage/pairs/{pair.pk}/", {"decision": ""})
+    assert bad.status_code == 422 and "decision-error" in bad.content.decode()
+    done = client.post(f"/linkage/pairs/{pair.pk}/", {"decision": "different", "note": "two"})
+    assert done.status_code == 302
+    pair.refresh_from_db()
+    assert pair.status == "different" and pair.decided_by == people["admin"]

@@ -13,6 +13,7 @@ urlpatterns = [
     path("people/", include("mhis.registry.urls")),
     path("care/", include("mhis.care.urls")),
     path("indicators/", include("mhis.indicators.urls")),
+    path("linkage/", include("mhis.linkage.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "linkage"
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("pairs/<int:pair_id>/", views.pair, name="pair"),
+]
