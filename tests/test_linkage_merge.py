@@ -31,10 +31,13 @@ def pair(world, people):
     known = build(world)
     survivor, merged = known["women"][0], known["women"][1]
     assert sum(_counts(merged).values()) > 3, "the merged record has care to move"
+    reason = PersonSite.Reason.REGISTERED
+    PersonSite.objects.create(person=survivor, site=world["CLINIC"], reason=reason)
+    PersonSite.objects.create(person=merged, site=world["BRIDGE"], reason=reason)
     return survivor, merged
 
 
-def test_merge_moves_every_clinical_record_and_loses_none(pair, people):
+def test_merge_moves_every_clinical_record_and_loses_none(pair, people, world):
     survivor, merged = pair
     before = {label: apps.get_model(label).objects.count() for label in WATCHED}
     theirs, mine = _counts(merged), _counts(survivor)
@@ -46,9 +49,10 @@ def test_merge_moves_every_clinical_record_and_loses_none(pair, people):
     merged.refresh_from_db()
     assert merged.merged_into_id == survivor.pk
     assert merged.display_name == "W2"  # the source record is kept, only marked
-    assert set(PersonSite.objects.filter(person=merged).values_list("site", flat=True)) <= set(
-        PersonSite.objects.filter(person=survivor).values_list("site", flat=True)
-    )
+    assert set(PersonSite.objects.filter(person=survivor).values_list("site", flat=True)) == {
+        world["CLINIC"].pk,
+        world["BRIDGE"].pk,
+    }
     assert merge.merged_by == people["admin"] and sum(map(len, merge.moved.values())) == sum(
         theirs.values()
     )
@@ -90,3 +94,30 @@ def test_only_an_administrator_merges_and_mistakes_are_named(pair, people):
     with pytest.raises(ValidationError) as caught:
         unmerge(people["admin"], merge)
     assert "merge" in caught.value.message_dict
+
+
+def test_a_merged_record_leads_to_the_survivor_and_counts_once(pair, people, world, client):
+    from django.utils import timezone
+
+    from mhis.indicators.periods import keys_of
+    from mhis.registry.services import search_people
+
+    survivor, merged = pair
+    merged.refresh_from_db()  # its registration date was set in the database
+    for person in (survivor, merged):  # known at the clinic, so in the admin's scope
+        PersonSite.objects.get_or_create(person=person, site=world["CLINIC"],
+                                         defaults={"reason": PersonSite.Reason.REGISTERED})  # fmt: skip
+    month = keys_of(timezone.localdate(merged.created_at))[1]
+    indicator = indicators.get("PEOPLE_REGISTERED")
+
+    def registered():
+        table = indicators.table(indicator, [month], "/", use_cache=False)
+        return sum(c.numerator for c in table.cells.values())
+
+    before = registered()
+    merge_people(people["admin"], survivor, merged)
+    assert registered() == before - 1
+    assert merged not in search_people(people["admin"], "")
+    client.force_login(people["admin"])
+    page = client.get(f"/people/{merged.uuid}/")
+    assert page.status_code == 302 and page.url == f"/people/{survivor.uuid}/"

@@ -432,7 +432,8 @@ def _read_registrations(scope: Scope, out: Extract) -> None:
 
     from mhis.registry.models import Person
 
-    base = Person.objects.annotate(day=TruncDate("created_at"))
+    # A record merged into another is the same person registered again: counted once.
+    base = Person.objects.filter(merged_into__isnull=True).annotate(day=TruncDate("created_at"))
     base = scope.filter(base, "day", "registration_site")
     fields = ("pk", "sex", "birth_date", "nationality", "day", "registration_site__path")
     for chunk in _chunks(base.values_list(*fields), out):

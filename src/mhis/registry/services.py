@@ -495,7 +495,7 @@ def search_people(user, query: str = "") -> QuerySet[Person]:
     scripts or spellings), or when the query written without spaces starts one. A query that
     looks like an identifier also matches the identifier's keyed hash exactly.
     """
-    people = visible_people(user)
+    people = visible_people(user).filter(merged_into__isnull=True)  # merged: the survivor shows
     query = (query or "").strip()[:200]
     if not query:
         return people.order_by("-created_at", "-pk")

@@ -41,6 +41,9 @@ def search(request):
 @login_required
 def detail(request, person_id):
     person = person_or_404(request, person_id, "page:person")
+    if person.merged_into_id:  # found to be another record's person: show theirs
+        messages.info(request, _("The record you opened was merged into this one."))
+        return redirect("registry:detail", person_id=person.merged_into.uuid)
     context = {
         "person": person,
         "birth": format_birth_date(person.birth_date, person.birth_date_precision)
