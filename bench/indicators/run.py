@@ -144,7 +144,9 @@ def synthetic(args):
     best = best_of(args.repeat, pack_duck, engine)
     best_floor = best_of(args.repeat, floor, con)
     best_distinct = best_of(args.repeat, distinct_floor, con)
-    print(f"| DuckDB pack, first run (codes the text columns) | {args.events:,} | {first:.2f} s | |")
+    print(
+        f"| DuckDB pack, first run (codes the text columns) | {args.events:,} | {first:.2f} s | |"
+    )
     print(f"| DuckDB pack (engine) | {args.events:,} | {best:.2f} s | {cells:,} cells |")
     print(f"| floor: one GROUP BY scan per source | {args.events:,} | {best_floor:.2f} s | |")
     print(f"| distinct floor: people per month, per source | {args.events:,} | "
@@ -198,7 +200,9 @@ def world(args):
     differ = sum(bool(same(a, b)) for a, b in zip(live_tables, duck_tables, strict=True))
     cells = sum(len(t.cells) for t in duck_tables)
     print(f"| {vendor} | read {args.year}'s rows from the database | {events:,} | {read:.2f} s | |")
-    print(f"| {vendor} | Python engine over those rows (baseline) | {events:,} | {python:.2f} s | |")
+    print(
+        f"| {vendor} | Python engine over those rows (baseline) | {events:,} | {python:.2f} s | |"
+    )
     print(f"| {vendor} | write the encrypted extract (all years) | | {written:.2f} s | |")
     print(f"| DuckDB | open the extract (decrypt, load) | | {opened:.2f} s | |")
     print(f"| DuckDB | pack (engine) | {events:,} | {duck:.2f} s | {cells:,} cells; "

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from .features import COLUMNS, features
 
-__all__ = ["COLUMNS", "Pair", "Result", "features", "link"]
+__all__ = ["COLUMNS", "Pair", "Result", "feature_table", "features", "link"]
 
 
 @dataclass(frozen=True)
@@ -51,16 +51,16 @@ def link(
 ) -> Result:
     """Deduplicate `records`: train the model on them, keep pairs scored at `threshold` or
     above, and cluster the pairs at `cluster_threshold`."""
-    import pyarrow as pa
     from splink import DuckDBAPI, Linker
 
     from . import model
 
     progress("features")
-    rows = [features(r) for r in records]
-    if len(rows) < 2:
-        return Result(clusters={r["unique_id"]: r["unique_id"] for r in rows})
-    table = pa.Table.from_pylist(rows, schema=_schema())
+    table = feature_table(records)
+    if table.num_rows < 2:
+        return Result(clusters={u: u for u in table.column("unique_id").to_pylist()})
+    progress("blocking")
+    table = model.block_keys(table)
     if backend == "spark":
         from splink import SparkAPI  # needs pyspark, installed apart for regional scale
 
@@ -71,13 +71,14 @@ def link(
         data = db.register(table)
     linker = Linker(data, model.settings(backend), log_level="WARNING")
     progress("training")
-    model.train(linker, rows, identifier_recall=identifier_recall)
+    model.train(linker, table, identifier_recall=identifier_recall)
     progress("scoring")
     predictions = linker.inference.predict(threshold_match_probability=threshold)
     progress("clustering")
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
         predictions, cluster_threshold
     )
+    progress("collecting")
     result = Result(model=linker.misc.save_model_to_json())
     for row in predictions.as_record_list():
         result.pairs.append(
@@ -89,9 +90,29 @@ def link(
                 evidence=_evidence(row),
             )
         )
-    for row in clusters.as_record_list():
-        result.clusters[str(row["unique_id"])] = str(row["cluster_id"])
+    ids = clusters.query_sql(
+        "SELECT CAST(unique_id AS VARCHAR) AS u, CAST(cluster_id AS VARCHAR) AS c FROM {this}"
+    ).as_pyarrow_table()
+    result.clusters = dict(
+        zip(ids.column("u").to_pylist(), ids.column("c").to_pylist(), strict=True)
+    )
     return result
+
+
+def feature_table(records: Iterable[dict], chunk: int = 20_000):
+    """The records' feature rows as one Arrow table, built a chunk at a time so that a
+    large registry is never held as Python rows."""
+    import pyarrow as pa
+
+    schema, batches, rows = _schema(), [], []
+    for record in records:
+        rows.append(features(record))
+        if len(rows) == chunk:
+            batches.append(pa.RecordBatch.from_pylist(rows, schema=schema))
+            rows = []
+    if rows:
+        batches.append(pa.RecordBatch.from_pylist(rows, schema=schema))
+    return pa.Table.from_batches(batches, schema=schema)
 
 
 def _evidence(row: dict) -> dict[str, float]:
@@ -112,5 +133,5 @@ def _schema():
              "name_initials": texts, "name_sounds": texts, "name_block": texts, "sex": text,
              "birth_date": pa.date32(), "birth_year": pa.int32(), "birth_month": pa.int32(),
              "birth_fuzzy": pa.bool_(), "nationality": text, "origin": text, "id_keys": texts,
-             "id_kinds": texts, "id_first": text}  # fmt: skip
+             "id_kinds": texts, "id_first": text, "id_near": texts}  # fmt: skip
     return pa.schema([(c, types[c]) for c in COLUMNS])

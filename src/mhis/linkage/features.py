@@ -2,8 +2,8 @@
 
 A record is a mapping with ``unique_id``, ``names`` (every name as written or spelt, any
 script), ``sex``, ``birth_date`` with ``birth_precision`` (exact, month, year, estimated),
-``nationality``, ``origin`` and ``identifiers`` (``(type, issuer, value)`` triples; the value
-may be a hash). :func:`features` turns it into one flat row of the columns in
+``nationality``, ``origin`` and ``identifiers`` (``(type, issuer, value)`` triples; when the
+values are keyed hashes the record says ``identifiers_hashed``). :func:`features` turns it into one flat row of the columns in
 :data:`COLUMNS`; nothing here knows about Django or Splink.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 import jellyfish
 
@@ -36,47 +37,48 @@ COLUMNS = (
     "id_keys",  # "type|issuer|value"
     "id_kinds",  # "type|issuer": a conflict needs the same kind on both sides
     "id_first",  # the first key, for training on pairs that share an identifier
+    "id_near",  # the keys with one character left out: a number mistyped once
 )
 
+# Numbers shorter than this are too easily near one another by chance.
+NEAR_MIN_LENGTH = 6
 
-def _joined(tokens: list[str]) -> str:
-    return "".join(tokens)
 
-
-def _sound(tokens: list[str]) -> str:
+def _sound(tokens) -> str:
     return "".join(jellyfish.metaphone(t) for t in tokens if t)
+
+
+@lru_cache(maxsize=200_000)
+def _one_name(name: str) -> tuple:
+    """What one name gives (cached: names repeat across a registry): its words without
+    initials, its joined forms, their sounds, and the initials written as such."""
+    words = [t for t in name_tokens(name) if t]
+    if not words:
+        return (), (), (), ()
+    # An initial ("k" from "K.") is kept only as an initial.
+    full = [w for w in words if len(w) > 1] or words
+    forms = tuple(dict.fromkeys(("".join(full), "".join(sorted(full)))))
+    sounds = tuple(k for k in dict.fromkeys((_sound(full), _sound(sorted(full)))) if k)
+    initials = tuple("~" + w for w in words if len(w) == 1)
+    return tuple(full), forms, sounds, initials
 
 
 def name_features(names: Iterable[str]) -> dict:
     forms: list[str] = []
     tokens: list[str] = []
     sounds: list[str] = []
-    main = None
+    written_initials: list[str] = []
     for name in names:
-        words = [t for t in name_tokens(name) if t]
-        if not words:
-            continue
-        # An initial ("k" from "K.") is kept only as an initial.
-        full = [w for w in words if len(w) > 1] or words
-        if main is None:
-            main = _joined(full)
-        for form in (_joined(full), _joined(sorted(full))):
-            if form not in forms:
-                forms.append(form)
-        for key in (_sound(full), _sound(sorted(full))):
-            if key and key not in sounds:
-                sounds.append(key)
+        full, name_forms, name_sounds, initials = _one_name(name)
+        forms += [f for f in name_forms if f not in forms]
+        sounds += [k for k in name_sounds if k not in sounds]
         tokens += [w for w in full if w not in tokens]
-    initials = sorted({"~" + t[0] for t in tokens})
-    for name in names:
-        for w in name_tokens(name):
-            if len(w) == 1 and "~" + w not in initials:
-                initials.append("~" + w)
+        written_initials += initials
     return {
-        "name_main": main,
+        "name_main": forms[0] if forms else None,
         "name_forms": forms,
         "name_tokens": tokens,
-        "name_initials": sorted(initials),
+        "name_initials": sorted({"~" + t[0] for t in tokens} | set(written_initials)),
         "name_sounds": sounds,
         "name_block": sorted(set(tokens) | set(forms)),
     }
@@ -92,18 +94,33 @@ def birth_features(birth: dt.date | None, precision: str | None) -> dict:
             "birth_fuzzy": fuzzy}  # fmt: skip
 
 
-def identifier_features(identifiers: Iterable) -> dict:
-    keys, kinds = set(), set()
+def near_values(value: str) -> set[str]:
+    """The value with each character left out in turn, and the value itself. Two numbers
+    one typing error apart (a character changed, dropped, added, or two neighbours
+    swapped) share at least one of these."""
+    if len(value) < NEAR_MIN_LENGTH:
+        return set()
+    return {value} | {value[:i] + value[i + 1 :] for i in range(len(value))}
+
+
+def identifier_features(identifiers: Iterable, hashed: bool = False) -> dict:
+    """Keys of the identifiers. `hashed`: the values are keyed hashes (the registry's), so
+    no near keys: a hash says nothing about how close two numbers were."""
+    keys, kinds, near = set(), set(), set()
     for kind, issuer, value in identifiers:
         if not value:
             continue
-        keys.add(f"{kind}|{issuer or ''}|{value}")
-        kinds.add(f"{kind}|{issuer or ''}")
+        prefix = f"{kind}|{issuer or ''}"
+        keys.add(f"{prefix}|{value}")
+        kinds.add(prefix)
+        if not hashed:
+            near |= {f"{prefix}|{v}" for v in near_values(str(value))}
     ordered = sorted(keys)
     return {
         "id_keys": ordered,
         "id_kinds": sorted(kinds),
         "id_first": ordered[0] if ordered else None,
+        "id_near": sorted(near),
     }
 
 
@@ -116,5 +133,7 @@ def features(record: Mapping) -> dict:
     row |= birth_features(record.get("birth_date"), record.get("birth_precision"))
     row["nationality"] = record.get("nationality") or None
     row["origin"] = record.get("origin") or None
-    row |= identifier_features(record.get("identifiers") or ())
+    row |= identifier_features(
+        record.get("identifiers") or (), hashed=bool(record.get("identifiers_hashed"))
+    )
     return row

@@ -19,8 +19,10 @@ from splink import SettingsCreator, block_on
 
 logging.getLogger("splink").setLevel(logging.WARNING)
 
-# Words shared by more than this share of the records are too common to block on.
-COMMON_WORD_SHARE = 0.002
+# A blocking key held by more records than this is too common to block on: its pairs
+# grow with the square of its holders, and a name so common says little anyway. Such
+# records still meet through their other keys (identifiers, dates, rarer words).
+MAX_BLOCK = 50
 
 
 @dataclass(frozen=True)
@@ -128,14 +130,22 @@ def _identifiers(sql: Sql):
             cll.CustomLevel(
                 sql.has_any("id_keys_l", "id_keys_r"), "an identifier in common"
             ).configure(
-                m_probability=0.999,
+                m_probability=0.97,
                 fix_m_probability=True,
                 u_probability=1e-6,
                 fix_u_probability=True,
             ),
-            # Same type and issuer, different numbers. Among true matches this is a typing
-            # error or a renewed document, too rare for the records to estimate: fixed at 1 in
-            # 1,000, strong counter-evidence.
+            # One typing error apart (see features.near_values): a number copied by hand,
+            # for about 1 person's two records in 50. How often two people's numbers are this
+            # close depends on how they are issued (at random, or in series), so it is
+            # estimated from random pairs.
+            cll.CustomLevel(
+                sql.has_any("id_near_l", "id_near_r"), "an identifier one typing error apart"
+            ).configure(m_probability=0.02, fix_m_probability=True),
+            # Same type and issuer, different numbers (and not one typing error apart, when
+            # the values are known). Among true matches this is a renewed document or a worse
+            # error, too rare for the records to estimate: fixed at 1 in 1,000, strong
+            # counter-evidence.
             cll.ElseLevel().configure(m_probability=0.001, fix_m_probability=True),
         ],
         comparison_description="identifiers of the same type and issuer",
@@ -157,14 +167,63 @@ def _exact(column: str, recorded_wrong: float, description: str):
     )
 
 
+BLOCK_COLUMNS = ("b_name_year", "b_sound_nation", "b_name_sex", "b_date_initial")
+
+
+def block_keys(table, max_block: int = MAX_BLOCK):
+    """`table` (the feature rows, Arrow) with the blocking keys added, each kept only where
+    at most `max_block` records hold it:
+
+    - ``b_name_year``: a name word or joined form, with the birth year;
+    - ``b_sound_nation``: a name's sound, with the nationality;
+    - ``b_name_sex``: the joined name, with sex (finds a mistyped year);
+    - ``b_date_initial``: the exact date of birth, with the name's first letter (finds
+      a name spelt past recognition).
+    """
+    import duckdb
+
+    con = duckdb.connect()
+    con.register("t", table)
+    keys = con.sql(
+        """
+        WITH nb AS (SELECT unique_id, unnest(name_block) || '|' || birth_year AS k
+                    FROM t WHERE birth_year IS NOT NULL),
+             sn AS (SELECT unique_id, unnest(name_sounds) || '|' || nationality AS k
+                    FROM t WHERE nationality IS NOT NULL),
+             ns AS (SELECT unique_id, name_main || '|' || sex AS k FROM t),
+             di AS (SELECT unique_id, birth_date || '|' || name_main[1] AS k FROM t),
+             lists AS (
+                SELECT unique_id, list(k) FILTER (WHERE kind = 1) AS b_name_year,
+                       list(k) FILTER (WHERE kind = 2) AS b_sound_nation,
+                       any_value(k) FILTER (WHERE kind = 3) AS b_name_sex,
+                       any_value(k) FILTER (WHERE kind = 4) AS b_date_initial
+                FROM (
+                    SELECT kind, unique_id, k, count(*) OVER (PARTITION BY kind, k) AS held
+                    FROM (SELECT 1 AS kind, * FROM nb UNION ALL SELECT 2, * FROM sn
+                          UNION ALL SELECT 3, * FROM ns UNION ALL SELECT 4, * FROM di)
+                    WHERE k IS NOT NULL
+                ) WHERE held BETWEEN 2 AND ?
+                GROUP BY unique_id
+             )
+        SELECT t.* EXCLUDE (name_block), lists.* EXCLUDE (unique_id)
+        FROM t LEFT JOIN lists USING (unique_id)
+        """,
+        params=[max_block],
+    ).to_arrow_table()
+    con.close()
+    return keys
+
+
 def blocking_rules():
-    """Candidate pairs: any shared identifier; or a shared name word or form and birth year;
-    or the same joined name and sex; or the same sound and nationality."""
+    """Candidate pairs: any shared identifier, or one a typing error apart; or any of the
+    keys of :func:`block_keys`."""
     return [
         block_on("id_keys", arrays_to_explode=["id_keys"]),
-        block_on("name_block", "birth_year", arrays_to_explode=["name_block"]),
-        block_on("name_main", "sex"),
-        block_on("name_sounds", "nationality", arrays_to_explode=["name_sounds"]),
+        block_on("id_near", arrays_to_explode=["id_near"]),
+        block_on("b_name_year", arrays_to_explode=["b_name_year"]),
+        block_on("b_name_sex"),
+        block_on("b_sound_nation", arrays_to_explode=["b_sound_nation"]),
+        block_on("b_date_initial"),
     ]
 
 
@@ -187,29 +246,37 @@ def settings(dialect: str = "duckdb", link_type: str = "dedupe_only") -> Setting
     )
 
 
-def silver_pairs(rows: list[dict], largest: int = 5) -> list[tuple[str, str]]:
-    """Pairs of records that share an identifier of the same type and issuer: nearly all
-    the same person, so they teach the model how a true match looks. An identifier shared
-    by more than `largest` records (a placeholder, a clinic's own number) teaches nothing."""
-    holders: dict[str, list[str]] = {}
-    for row in rows:
-        for key in row["id_keys"]:
-            holders.setdefault(key, []).append(row["unique_id"])
-    pairs = set()
-    for ids in holders.values():
-        if 1 < len(ids) <= largest:
-            pairs |= {tuple(sorted((a, b))) for i, a in enumerate(ids) for b in ids[i + 1 :]}
-    return sorted(pairs)
+def silver_pairs(table, largest: int = 5) -> list[tuple[str, str]]:
+    """Pairs of records (an Arrow table with ``unique_id`` and ``id_keys``) that share an
+    identifier of the same type and issuer: nearly all the same person, so they teach the
+    model how a true match looks. An identifier shared by more than `largest` records (a
+    placeholder, a clinic's own number) teaches nothing."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.register("records", table.select(["unique_id", "id_keys"]))
+    return con.execute(
+        """
+        WITH held AS (SELECT unique_id, unnest(id_keys) AS key FROM records),
+             usable AS (SELECT key FROM held GROUP BY key HAVING count(*) BETWEEN 2 AND ?)
+        SELECT DISTINCT a.unique_id, b.unique_id
+        FROM held a JOIN held b ON a.key = b.key AND a.unique_id < b.unique_id
+        WHERE a.key IN (SELECT key FROM usable)
+        ORDER BY 1, 2
+        """,
+        [largest],
+    ).fetchall()
 
 
 def train(
     linker,
-    rows: list[dict],
+    table,
     identifier_recall: float = 0.5,
     max_pairs: float = 2e6,
     seed: int = 2026,
 ) -> None:
-    """Estimate the model's parameters from the records themselves, without labels.
+    """Estimate the model's parameters from the records themselves (`table`, the feature
+    rows as Arrow), without labels.
 
     - the chance that two records match: pairs sharing an identifier, scaled up by the
       share of people registered twice who carry the same number both times
@@ -226,15 +293,15 @@ def train(
         [block_on("id_keys", arrays_to_explode=["id_keys"])], recall=identifier_recall
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
-    silver = silver_pairs(rows)
+    silver = silver_pairs(table)
     if len(silver) >= 20:
         labels = pa.table({"unique_id_l": [a for a, _ in silver],
                            "unique_id_r": [b for _, b in silver]})  # fmt: skip
-        table = linker.table_management.register_table(labels, "__mhis_silver", overwrite=True)
-        linker.training.estimate_m_from_pairwise_labels(table)
+        registered = linker.table_management.register_table(labels, "__mhis_silver", overwrite=True)
+        linker.training.estimate_m_from_pairwise_labels(registered)
     else:
         linker.training.estimate_parameters_using_expectation_maximisation(
             block_on("name_main", "birth_year"),
             estimate_without_term_frequencies=True,
-            record_sample_proportion=min(1.0, 200_000 / max(len(rows), 1)),
+            record_sample_proportion=min(1.0, 200_000 / max(table.num_rows, 1)),
         )

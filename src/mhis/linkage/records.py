@@ -58,4 +58,5 @@ def registry_records(person_ids: list[int] | None = None) -> Iterator[dict]:
                 "nationality": nationality,
                 "origin": origins.get(pk),
                 "identifiers": identifiers[pk],
+                "identifiers_hashed": True,
             }

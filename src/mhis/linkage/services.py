@@ -52,14 +52,19 @@ def run_linkage(
                                  cluster_threshold=cluster_threshold, started_by=user)  # fmt: skip
     try:
         progress("reading")
-        records = list(registry_records())
-        person_of = {r["unique_id"]: r["person"] for r in records}
+        person_of: dict[str, int] = {}
+
+        def records():
+            for record in registry_records():
+                person_of[record["unique_id"]] = record["person"]
+                yield record
+
         new = None
         if since is not None:
             from mhis.registry.models import Person
 
             new = set(Person.objects.filter(created_at__gte=since).values_list("pk", flat=True))
-        result = link(records, threshold=threshold, cluster_threshold=cluster_threshold,
+        result = link(records(), threshold=threshold, cluster_threshold=cluster_threshold,
                       progress=progress)  # fmt: skip
         progress("saving")
         rows = []
@@ -79,7 +84,7 @@ def run_linkage(
             sizes[cluster] = sizes.get(cluster, 0) + 1
         with transaction.atomic():
             CandidatePair.objects.bulk_create(rows, batch_size=BATCH)
-            run.records, run.pairs = len(records), len(rows)
+            run.records, run.pairs = len(person_of), len(rows)
             run.clusters = sum(1 for n in sizes.values() if n > 1)
             run.model, run.status, run.finished_at = (
                 result.model,
