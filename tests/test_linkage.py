@@ -2,6 +2,7 @@
 people registered twice in a set with known matches."""
 
 import datetime as dt
+import math
 import random
 from itertools import combinations
 
@@ -135,3 +136,72 @@ def test_a_conflicting_identifier_keeps_namesakes_apart_and_scripts_do_not():
     clusters = link(records).clusters
     assert clusters["a1"] == clusters["a2"]  # Burmese script and a Latin spelling
     assert clusters["b1"] != clusters["b2"]  # same name and birth, two passports
+
+
+def test_numbers_one_typing_error_apart_share_a_near_key():
+    from mhis.linkage.features import near_values
+
+    number = "AB1234567"
+    for typed in ("AB1234568", "AB124567", "AB12345678", "AB1243567"):  # changed, dropped,
+        assert near_values(number) & near_values(typed), typed  # added, swapped
+    assert not near_values(number) & near_values("AB1299967")  # three changed
+    assert near_values("12345") == set()  # too short to say anything
+
+
+def test_hashed_identifiers_give_no_near_keys():
+    record = {"unique_id": 1, "names": ["Thida"],
+              "identifiers": [("passport", "MM", "k3j5h2l4k5j3h4l5k3j4h5")]}  # fmt: skip
+    assert features(record)["id_near"]
+    assert features(dict(record, identifiers_hashed=True))["id_near"] == []
+
+
+def test_a_mistyped_number_links_where_a_different_one_keeps_apart():
+    records, _ = _known_set(seed=5, people=400, duplicates=60)
+    base = {"sex": "male", "birth_date": dt.date(1984, 6, 9), "birth_precision": "exact",
+            "nationality": "KH", "origin": "KH", "names": ["Sok Dara"]}  # fmt: skip
+    records += [
+        dict(base, unique_id="c1", identifiers=[("passport", "KH", "N04512876")]),
+        dict(base, unique_id="c2", identifiers=[("passport", "KH", "N04518276")]),  # swapped
+        dict(base, unique_id="d1", names=["Chan Sophea"], birth_date=dt.date(1979, 2, 14),
+             identifiers=[("passport", "KH", "N07730215")]),
+        dict(base, unique_id="d2", names=["Chan Sophea"], birth_date=dt.date(1979, 2, 14),
+             identifiers=[("passport", "KH", "N03346781")]),
+    ]  # fmt: skip
+    result = link(records)
+    assert result.clusters["c1"] == result.clusters["c2"]
+    assert result.clusters["d1"] != result.clusters["d2"]
+    # The near number weighs less against than a different one (how much less depends on
+    # how often two people's numbers are that close here: this set's are issued in series).
+    near = next(p for p in result.pairs if {p.left, p.right} == {"c1", "c2"})
+    conflict = min(level["log2_bayes_factor"] for level in _identifier_levels(result.model))
+    assert near.evidence["identifiers"] > conflict + 3
+
+
+def _identifier_levels(model):
+    comparison = next(c for c in model["comparisons"] if c["output_column_name"] == "identifiers")
+    levels = []
+    for level in comparison["comparison_levels"]:
+        if level.get("is_null_level"):
+            continue
+        m, u = level["m_probability"], level["u_probability"]
+        levels.append({"log2_bayes_factor": math.log2(m / u)})
+    return levels
+
+
+def test_a_blocking_key_held_by_too_many_records_is_dropped():
+    from mhis.linkage import feature_table
+    from mhis.linkage.model import block_keys
+
+    common = [{"unique_id": f"c{n}", "names": ["Aung Aung"], "sex": "male",
+               "birth_date": dt.date(1990, 1, 1), "birth_precision": "year",
+               "nationality": "MM"} for n in range(6)]  # fmt: skip
+    rare = [{"unique_id": f"r{n}", "names": ["Zaw Htet"], "sex": "male",
+             "birth_date": dt.date(1990, 5, 5), "birth_precision": "exact",
+             "nationality": "MM"} for n in range(2)]  # fmt: skip
+    table = block_keys(feature_table(common + rare), max_block=5)
+    rows = {r["unique_id"]: r for r in table.to_pylist()}
+    assert "name_block" not in table.column_names
+    assert rows["c0"]["b_name_year"] is None and rows["c0"]["b_name_sex"] is None
+    assert "zawhtet|1990" in rows["r0"]["b_name_year"]
+    assert rows["r0"]["b_name_sex"] == "zawhtet|male"
+    assert rows["r0"]["b_date_initial"] == "1990-05-05|z"

@@ -121,3 +121,31 @@ def test_a_merged_record_leads_to_the_survivor_and_counts_once(pair, people, wor
     client.force_login(people["admin"])
     page = client.get(f"/people/{merged.uuid}/")
     assert page.status_code == 302 and page.url == f"/people/{survivor.uuid}/"
+
+
+def test_a_merged_record_takes_no_more_changes(pair, people, world, client, api):
+    from mhis.care.models import Encounter
+
+    from .test_care_api import encounter_payload
+
+    survivor, merged = pair
+    PersonSite.objects.get_or_create(person=merged, site=world["CLINIC"],
+                                     defaults={"reason": PersonSite.Reason.REGISTERED})  # fmt: skip
+    merge_people(people["admin"], survivor, merged)
+    caller = api(people["admin"])
+    read = caller.get(f"/api/persons/{merged.uuid}")
+    assert read.status_code == 200 and read.json()["merged_into"] == str(survivor.uuid)
+    assert caller.get(f"/api/persons/{survivor.uuid}").json()["merged_into"] is None
+    encounters = Encounter.objects.count()
+    for response in (
+        caller.patch(f"/api/persons/{merged.uuid}", {"contact": "+66 81 000 0000"}),
+        caller.post(f"/api/persons/{merged.uuid}/encounters", encounter_payload()),
+    ):
+        assert response.status_code == 409
+        assert str(survivor.uuid) in response.json()["detail"]
+    client.force_login(people["admin"])
+    page = client.post(f"/care/people/{merged.uuid}/encounter/new/", {"kind": "consultation"})
+    assert page.status_code == 302 and page.url == f"/people/{survivor.uuid}/"
+    assert Encounter.objects.count() == encounters
+    merged.refresh_from_db()
+    assert merged.contact != "+66 81 000 0000"

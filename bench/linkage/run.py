@@ -120,7 +120,10 @@ def demo(args):
         steps.append((step, time.perf_counter()))
         print(f"{time.perf_counter() - started:7.1f} s  {step}", file=sys.stderr, flush=True)
 
-    runs = [("MHIS (migration-aware)", lambda: link(records(), progress=progress).clusters)]
+    spark = _spark() if args.backend == "spark" else None
+    runs = [(f"MHIS (migration-aware, {args.backend})",
+             lambda: link(records(), progress=progress, backend=args.backend,
+                          spark=spark).clusters)]  # fmt: skip
     if not args.ours_only:
         runs.append(("stock Splink", lambda: stock(list(registry_records()))))
     for label, run in runs:
@@ -139,6 +142,17 @@ def demo(args):
         for name, (tp, t, f) in score(clusters, truth, culture).items():
             p, r, f1 = _f1(tp, t, f)
             print(f"| {name} | {t:,} | {f:,} | {p:.3f} | {r:.3f} | {f1:.3f} |")
+
+
+def _spark():
+    """A local Spark session on every core (needs `pip install -e ".[spark]"` and Java 17)."""
+    from pyspark.sql import SparkSession
+
+    spark = (SparkSession.builder.master("local[*]").appName("mhis-linkage-bench")
+             .config("spark.driver.memory", "6g").config("spark.ui.enabled", "false")
+             .config("spark.sql.shuffle.partitions", "16").getOrCreate())  # fmt: skip
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
 
 
 def _febrl_records(frame):
@@ -305,6 +319,7 @@ def main():
     sub = parser.add_subparsers(dest="what", required=True)
     d = sub.add_parser("demo")
     d.add_argument("--ours-only", action="store_true")
+    d.add_argument("--backend", choices=("duckdb", "spark"), default="duckdb")
     f = sub.add_parser("febrl")
     f.add_argument("--ours-only", action="store_true")
     f.add_argument("--identifier-recall", type=float, default=0.9,

@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "mhis.registry.middleware.MergedRecordMiddleware",
 ]
 
 ROOT_URLCONF = "mhis.urls"

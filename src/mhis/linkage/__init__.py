@@ -64,6 +64,10 @@ def link(
     if backend == "spark":
         from splink import SparkAPI  # needs pyspark, installed apart for regional scale
 
+        if spark.sparkContext.getCheckpointDir() is None:  # Splink breaks lineage there
+            import tempfile
+
+            spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="mhis-spark-"))
         db = SparkAPI(spark_session=spark)
         data = db.register(spark.createDataFrame(table.to_pandas()))
     else:

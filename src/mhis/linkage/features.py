@@ -48,7 +48,7 @@ def _sound(tokens) -> str:
     return "".join(jellyfish.metaphone(t) for t in tokens if t)
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=1_000_000)
 def _one_name(name: str) -> tuple:
     """What one name gives (cached: names repeat across a registry): its words without
     initials, its joined forms, their sounds, and the initials written as such."""

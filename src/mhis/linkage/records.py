@@ -26,21 +26,27 @@ def registry_records(person_ids: list[int] | None = None) -> Iterator[dict]:
         chunk = list(people.filter(pk__gt=last).values_list(*fields)[:CHUNK])
         if not chunk:
             return
-        ids = [row[0] for row in chunk]
-        last = ids[-1]
+        last = chunk[-1][0]
+        # The whole registry: a key range rather than a list of keys, cheaper to build and to
+        # run (rows of people left out, the merged, are read and ignored).
+        span = (
+            {"person_id__gte": chunk[0][0], "person_id__lte": last}
+            if person_ids is None
+            else {"person_id__in": [row[0] for row in chunk]}
+        )
         names = defaultdict(list)
-        for person, text, latin in PersonName.objects.filter(person_id__in=ids).values_list(
+        for person, text, latin in PersonName.objects.filter(**span).values_list(
             "person_id", "text", "latin"
         ):
             names[person] += [text, latin]
         identifiers = defaultdict(list)
-        for person, kind, issuer, value in Identifier.objects.filter(person_id__in=ids).values_list(
+        for person, kind, issuer, value in Identifier.objects.filter(**span).values_list(
             "person_id", "type", "issuing_country", "value_hash"
         ):
             identifiers[person].append((kind, issuer, value))
         origins = {}
         for person, origin in (
-            MigrationEpisode.objects.filter(person_id__in=ids)
+            MigrationEpisode.objects.filter(**span)
             .exclude(origin_country="")
             .order_by("start_date")
             .values_list("person_id", "origin_country")

@@ -143,6 +143,11 @@ class PersonSummary(Schema):
 
 
 class PersonOut(PersonSummary):
+    merged_into: UUID | None = Field(
+        None,
+        description="Set when this record was found to be another's person and merged: the "
+        "surviving record, which now holds the care records. Changes go there.",
+    )
     names: list[NameOut]
     languages: list[str]
     contact: str

@@ -562,6 +562,7 @@ def person_detail(person: Person, user) -> dict:
     """The whole record as the user may see it; migration status only for health roles."""
     data = person_summary(person)
     data.update(
+        merged_into=person.merged_into.uuid if person.merged_into_id else None,
         names=[
             {"text": n.text, "latin": n.latin, "script": n.script, "use": n.use}
             for n in person.names.all()

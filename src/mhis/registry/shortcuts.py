@@ -2,14 +2,41 @@
 
 from django.http import Http404
 from django.utils.translation import gettext as _
+from ninja.errors import HttpError
 
 from .models import Person
 from .services import get_person
 
+# Views that change a record or add to it end so; a merged record takes no changes.
+WRITES = ("_create", "_update", "_edit")
+
 
 def person_or_404(request, person_id, view: str) -> Person:
-    """The person if the user may see them (the read is logged); 404 otherwise, never 403."""
+    """The person if the user may see them (the read is logged); 404 otherwise, never 403.
+
+    A record merged into another takes no more changes (they would stay out of sight on
+    the retired record): the API answers 409 naming the surviving record; pages send the
+    user to the survivor's page."""
     try:
-        return get_person(request.user, person_id, view=view)
+        person = get_person(request.user, person_id, view=view)
     except Person.DoesNotExist:
         raise Http404(_("No such person.")) from None
+    if person.merged_into_id and view.endswith(WRITES):
+        survivor = person.merged_into.uuid
+        if view.startswith("api:"):
+            raise HttpError(
+                409,
+                _("This record was merged into %(survivor)s: make changes there.")
+                % {"survivor": survivor},
+            )
+        raise MergedRecord(survivor)
+    return person
+
+
+class MergedRecord(Exception):
+    """A page asked to change a merged record; :class:`MergedRecordMiddleware` sends the
+    user to the survivor."""
+
+    def __init__(self, survivor):
+        super().__init__(str(survivor))
+        self.survivor = survivor
