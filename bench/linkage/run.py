@@ -117,7 +117,9 @@ def demo(args):
     steps = []
 
     def progress(step):
-        steps.append((step, time.perf_counter()))
+        name = step.split(" (")[0]  # "features (20,000 records)": the same step, further on
+        if not steps or steps[-1][0] != name:
+            steps.append((name, time.perf_counter()))
         print(f"{time.perf_counter() - started:7.1f} s  {step}", file=sys.stderr, flush=True)
 
     spark = _spark() if args.backend == "spark" else None
@@ -142,6 +144,41 @@ def demo(args):
         for name, (tp, t, f) in score(clusters, truth, culture).items():
             p, r, f1 = _f1(tp, t, f)
             print(f"| {name} | {t:,} | {f:,} | {p:.3f} | {r:.3f} | {f1:.3f} |")
+
+
+def namesakes(args):
+    """How many records of the duplicates that share no identifier have a namesake: another
+    person's record with a name form in common, the same sex and nationality, and a birth
+    year that does not differ (or is missing). For those, name and birth cannot settle it."""
+    import duckdb
+
+    from mhis.linkage import feature_table
+
+    table = feature_table(registry_records())
+    truth_file = Path(settings.VAR_DIR) / "demo" / "ground_truth.csv"
+    con = duckdb.connect()
+    con.register("features", table)
+    con.execute(f"CREATE TABLE truth AS SELECT person_id::VARCHAR AS p, identity FROM "
+                f"read_csv('{truth_file}')")  # fmt: skip
+    con.execute(
+        "CREATE TABLE t AS SELECT f.*, identity FROM features f JOIN truth ON p = unique_id"
+    )
+    pairs, without, held, ambiguous = con.execute("""
+        WITH tp AS (SELECT a.unique_id AS l, b.unique_id AS r,
+                           list_has_any(a.id_keys, b.id_keys) AS shared
+                    FROM t a JOIN t b ON a.identity = b.identity AND a.unique_id < b.unique_id),
+             x AS (SELECT DISTINCT unnest([l, r]) AS u FROM tp WHERE NOT shared)
+        SELECT (SELECT count(*) FROM tp), (SELECT count(*) FROM tp WHERE NOT shared),
+               count(*), count(*) FILTER (WHERE EXISTS (
+                   SELECT 1 FROM t o WHERE o.identity <> a.identity
+                     AND o.nationality = a.nationality AND o.sex = a.sex
+                     AND list_has_any(o.name_forms, a.name_forms)
+                     AND (o.birth_year = a.birth_year OR o.birth_year IS NULL
+                          OR a.birth_year IS NULL)))
+        FROM x JOIN t a ON a.unique_id = x.u
+    """).fetchone()  # fmt: skip
+    print(f"true pairs {pairs:,}; sharing no identifier {without:,} ({without / pairs:.0%})")
+    print(f"their records {held:,}; with a namesake {ambiguous:,} ({ambiguous / held:.0%})")
 
 
 def _spark():
@@ -320,12 +357,13 @@ def main():
     d = sub.add_parser("demo")
     d.add_argument("--ours-only", action="store_true")
     d.add_argument("--backend", choices=("duckdb", "spark"), default="duckdb")
+    sub.add_parser("namesakes")
     f = sub.add_parser("febrl")
     f.add_argument("--ours-only", action="store_true")
     f.add_argument("--identifier-recall", type=float, default=0.9,
                    help="share of true pairs that share the identifier (FEBRL: most)")  # fmt: skip
     args = parser.parse_args()
-    {"demo": demo, "febrl": febrl}[args.what](args)
+    {"demo": demo, "febrl": febrl, "namesakes": namesakes}[args.what](args)
 
 
 if __name__ == "__main__":

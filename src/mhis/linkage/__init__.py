@@ -56,7 +56,7 @@ def link(
     from . import model
 
     progress("features")
-    table = feature_table(records)
+    table = feature_table(_counted(records, progress))
     if table.num_rows < 2:
         return Result(clusters={u: u for u in table.column("unique_id").to_pylist()})
     progress("blocking")
@@ -101,6 +101,17 @@ def link(
         zip(ids.column("u").to_pylist(), ids.column("c").to_pylist(), strict=True)
     )
     return result
+
+
+def _counted(records: Iterable[dict], progress, every: int = 20_000):
+    """The records, telling `progress` how many were read so far."""
+    n = 0
+    for n, record in enumerate(records, 1):
+        if n % every == 0:
+            progress(f"features ({n:,} records)")
+        yield record
+    if n >= every:
+        progress(f"features ({n:,} records)")
 
 
 def feature_table(records: Iterable[dict], chunk: int = 20_000):
