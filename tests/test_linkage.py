@@ -205,3 +205,19 @@ def test_a_blocking_key_held_by_too_many_records_is_dropped():
     assert "zawhtet|1990" in rows["r0"]["b_name_year"]
     assert rows["r0"]["b_name_sex"] == "zawhtet|male"
     assert rows["r0"]["b_date_initial"] == "1990-05-05|z"
+
+
+def test_when_the_migration_began_weighs_for_or_against():
+    records, _ = _known_set(seed=9, people=300, duplicates=60)
+    base = {"sex": "female", "birth_date": dt.date(1988, 1, 1), "birth_precision": "year",
+            "nationality": "KH", "origin": "KH", "destination": "TH", "names": ["Sok Dara"]}  # fmt: skip
+    records += [
+        dict(base, unique_id="e1", arrival=dt.date(2019, 3, 10)),
+        dict(base, unique_id="e2", arrival=dt.date(2019, 3, 1)),
+        dict(base, unique_id="f1", arrival=dt.date(2012, 5, 1)),
+        dict(base, unique_id="f2", arrival=dt.date(2021, 9, 1)),
+    ]
+    pairs = {frozenset((p.left, p.right)): p for p in link(records, threshold=1e-6).pairs}
+    assert pairs[frozenset(("e1", "e2"))].evidence["arrival"] > 0  # the same month
+    assert pairs[frozenset(("f1", "f2"))].evidence["arrival"] < 0  # nine years apart
+    assert pairs[frozenset(("e1", "e2"))].weight > pairs[frozenset(("f1", "f2"))].weight

@@ -142,3 +142,18 @@ def test_review_pages(world, people, client):
     assert done.status_code == 302
     pair.refresh_from_db()
     assert pair.status == "different" and pair.decided_by == people["admin"]
+
+
+def test_registry_records_carry_the_first_migration(register):
+    from mhis.linkage.records import registry_records
+
+    person = register(episodes=[
+        {"status": "REG_LAB", "origin_country": "MM", "destination_country": "TH",
+         "occupation_sector": "fishing", "start_date": "2019-03-10"},
+        {"status": "REG_LAB", "origin_country": "MM", "destination_country": "MY",
+         "start_date": "2023-01-02"},
+    ])  # fmt: skip
+    record = next(r for r in registry_records() if r["person"] == person.pk)
+    assert (record["origin"], record["destination"], record["sector"]) == ("MM", "TH", "fishing")
+    assert record["arrival"].isoformat() == "2019-03-10"
+    assert record["identifiers_hashed"] is True

@@ -144,6 +144,26 @@ class _Batch:
         self.__init__()
 
 
+def _as_recalled(rng: random.Random, episode: dict, registered_on: date) -> dict:
+    """The same migration as a later registration records it: the same start date in less
+    than half the cases, otherwise another month of the same year, a date within a year, or
+    no date; the work sector sometimes not asked."""
+    start, roll = episode.get("start_date"), rng.random()
+    if start is not None and roll >= 0.45:
+        if roll < 0.70:
+            start = start.replace(month=rng.randint(1, 12), day=1)
+        elif roll < 0.85:
+            start = start + timedelta(days=rng.randint(-365, 365))
+        else:
+            start = None
+        if start is not None:
+            start = min(start, registered_on)
+    sector = episode.get("occupation_sector")
+    if rng.random() < 0.2:
+        sector = "unknown"
+    return {**episode, "start_date": start, "occupation_sector": sector}
+
+
 def _add_person(
     batch: _Batch,
     *,
@@ -233,6 +253,7 @@ def build_people(
                     birth = None
                 if rng.random() < 0.5:
                     identifier = None
+                episode = _as_recalled(rng, episode, registered_on)
                 person = _add_person(
                     batch,
                     rng=rng,

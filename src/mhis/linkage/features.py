@@ -2,7 +2,8 @@
 
 A record is a mapping with ``unique_id``, ``names`` (every name as written or spelt, any
 script), ``sex``, ``birth_date`` with ``birth_precision`` (exact, month, year, estimated),
-``nationality``, ``origin`` and ``identifiers`` (``(type, issuer, value)`` triples; when the
+``nationality``, ``origin``, the first migration's ``destination``, ``sector`` (of
+work) and ``arrival`` (its start date), and ``identifiers`` (``(type, issuer, value)`` triples; when the
 values are keyed hashes the record says ``identifiers_hashed``). :func:`features` turns it into one flat row of the columns in
 :data:`COLUMNS`; nothing here knows about Django or Splink.
 """
@@ -34,6 +35,9 @@ COLUMNS = (
     "birth_fuzzy",  # year-only, estimated or a 1 January placeholder
     "nationality",
     "origin",
+    "destination",  # country of destination of the first migration
+    "sector",  # occupation sector
+    "arrival_month",  # when that migration began, in months (year × 12 + month − 1)
     "id_keys",  # "type|issuer|value"
     "id_kinds",  # "type|issuer": a conflict needs the same kind on both sides
     "id_first",  # the first key, for training on pairs that share an identifier
@@ -133,6 +137,10 @@ def features(record: Mapping) -> dict:
     row |= birth_features(record.get("birth_date"), record.get("birth_precision"))
     row["nationality"] = record.get("nationality") or None
     row["origin"] = record.get("origin") or None
+    row["destination"] = record.get("destination") or None
+    row["sector"] = record.get("sector") or None
+    arrival = record.get("arrival")
+    row["arrival_month"] = arrival.year * 12 + arrival.month - 1 if arrival else None
     row |= identifier_features(
         record.get("identifiers") or (), hashed=bool(record.get("identifiers_hashed"))
     )

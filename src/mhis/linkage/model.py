@@ -118,6 +118,31 @@ def _birth():
     )
 
 
+def _arrival():
+    """When the person's migration began, as each registration recorded it: people give the
+    same month, or the year, or a date within a year of it."""
+    gap = "abs(arrival_month_l - arrival_month_r)"
+    return cl.CustomComparison(
+        output_column_name="arrival",
+        comparison_levels=[
+            cll.CustomLevel("arrival_month_l IS NULL OR arrival_month_r IS NULL").configure(
+                is_null_level=True
+            ),
+            cll.CustomLevel("arrival_month_l = arrival_month_r", "same month").configure(
+                m_probability=0.6
+            ),
+            cll.CustomLevel(
+                "floor(arrival_month_l / 12) = floor(arrival_month_r / 12)", "same year"
+            ).configure(m_probability=0.2),
+            cll.CustomLevel(f"{gap} <= 12", "within a year").configure(m_probability=0.1),
+            # Remembered or recorded differently: fixed, so that a registry whose records
+            # always agree does not make a difference a veto.
+            cll.ElseLevel().configure(m_probability=0.05, fix_m_probability=True),
+        ],
+        comparison_description="when the migration began",
+    )
+
+
 def _identifiers(sql: Sql):
     return cl.CustomComparison(
         output_column_name="identifiers",
@@ -239,6 +264,9 @@ def settings(dialect: str = "duckdb", link_type: str = "dedupe_only") -> Setting
             _exact("sex", 0.01, "sex"),
             _exact("nationality", 0.02, "nationality"),
             _exact("origin", 0.05, "country of origin"),
+            _exact("destination", 0.05, "country of destination"),
+            _exact("sector", 0.1, "occupation sector"),
+            _arrival(),
         ],
         blocking_rules_to_generate_predictions=blocking_rules(),
         retain_intermediate_calculation_columns=True,

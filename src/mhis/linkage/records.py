@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
+from django.db.models import F
+
 CHUNK = 20_000
 
 
@@ -44,16 +46,17 @@ def registry_records(person_ids: list[int] | None = None) -> Iterator[dict]:
             "person_id", "type", "issuing_country", "value_hash"
         ):
             identifiers[person].append((kind, issuer, value))
-        origins = {}
-        for person, origin in (
+        journeys = {}  # the first migration episode: where from, where to, work, since when
+        for person, *journey in (
             MigrationEpisode.objects.filter(**span)
-            .exclude(origin_country="")
-            .order_by("start_date")
-            .values_list("person_id", "origin_country")
-        ):
-            origins.setdefault(person, origin)
+            .order_by(F("start_date").asc(nulls_last=True), "pk")
+            .values_list("person_id", "origin_country", "destination_country",
+                         "occupation_sector", "start_date")
+        ):  # fmt: skip
+            journeys.setdefault(person, journey)
         for pk, uuid, display, latin, sex, birth, precision, nationality in chunk:
             written = [n for n in (display, latin, *names[pk]) if n]
+            origin, destination, sector, arrival = journeys.get(pk) or (None,) * 4
             yield {
                 "unique_id": str(uuid),
                 "person": pk,
@@ -62,7 +65,10 @@ def registry_records(person_ids: list[int] | None = None) -> Iterator[dict]:
                 "birth_date": birth,
                 "birth_precision": precision,
                 "nationality": nationality,
-                "origin": origins.get(pk),
+                "origin": origin or None,
+                "destination": destination or None,
+                "sector": sector if sector not in ("", "unknown") else None,
+                "arrival": arrival,
                 "identifiers": identifiers[pk],
                 "identifiers_hashed": True,
             }
