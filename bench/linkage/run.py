@@ -149,7 +149,8 @@ def demo(args):
 def namesakes(args):
     """How many records of the duplicates that share no identifier have a namesake: another
     person's record with a name form in common, the same sex and nationality, and a birth
-    year that does not differ (or is missing). For those, name and birth cannot settle it."""
+    year that does not differ (or is missing). For those, name and birth cannot settle it;
+    then how many remain so when the year the migration began is asked too."""
     import duckdb
 
     from mhis.linkage import feature_table
@@ -163,7 +164,7 @@ def namesakes(args):
     con.execute(
         "CREATE TABLE t AS SELECT f.*, identity FROM features f JOIN truth ON p = unique_id"
     )
-    pairs, without, held, ambiguous = con.execute("""
+    pairs, without, held, ambiguous, still = con.execute("""
         WITH tp AS (SELECT a.unique_id AS l, b.unique_id AS r,
                            list_has_any(a.id_keys, b.id_keys) AS shared
                     FROM t a JOIN t b ON a.identity = b.identity AND a.unique_id < b.unique_id),
@@ -174,11 +175,21 @@ def namesakes(args):
                      AND o.nationality = a.nationality AND o.sex = a.sex
                      AND list_has_any(o.name_forms, a.name_forms)
                      AND (o.birth_year = a.birth_year OR o.birth_year IS NULL
-                          OR a.birth_year IS NULL)))
+                          OR a.birth_year IS NULL))),
+               count(*) FILTER (WHERE EXISTS (
+                   SELECT 1 FROM t o WHERE o.identity <> a.identity
+                     AND o.nationality = a.nationality AND o.sex = a.sex
+                     AND list_has_any(o.name_forms, a.name_forms)
+                     AND (o.birth_year = a.birth_year OR o.birth_year IS NULL
+                          OR a.birth_year IS NULL)
+                     AND (floor(o.arrival_month / 12) = floor(a.arrival_month / 12)
+                          OR o.arrival_month IS NULL OR a.arrival_month IS NULL)))
         FROM x JOIN t a ON a.unique_id = x.u
     """).fetchone()  # fmt: skip
     print(f"true pairs {pairs:,}; sharing no identifier {without:,} ({without / pairs:.0%})")
-    print(f"their records {held:,}; with a namesake {ambiguous:,} ({ambiguous / held:.0%})")
+    print(f"their records {held:,}; with a namesake {ambiguous:,} ({ambiguous / held:.0%}); "
+          f"who also began migrating the same year (or gave no date) {still:,} "
+          f"({still / held:.0%})")  # fmt: skip
 
 
 def _spark():
