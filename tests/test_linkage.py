@@ -221,3 +221,29 @@ def test_when_the_migration_began_weighs_for_or_against():
     assert pairs[frozenset(("e1", "e2"))].evidence["arrival"] > 0  # the same month
     assert pairs[frozenset(("f1", "f2"))].evidence["arrival"] < 0  # nine years apart
     assert pairs[frozenset(("e1", "e2"))].weight > pairs[frozenset(("f1", "f2"))].weight
+
+
+def _spark_or_skip():
+    import shutil
+
+    pyspark = pytest.importorskip("pyspark", reason="the Spark backend needs pyspark (.[spark])")
+    if not shutil.which("java"):
+        pytest.skip("the Spark backend needs Java 17")
+    return (pyspark.sql.SparkSession.builder.master("local[2]").appName("mhis-test")
+            .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
+            .getOrCreate())  # fmt: skip
+
+
+def test_the_spark_backend_finds_people_registered_twice_above_the_same_floors():
+    spark = _spark_or_skip()
+    records, truth = _known_set(seed=7, people=500, duplicates=100)
+    records[0]["arrival"] = dt.date(2020, 1, 1)  # one record knows, the others do not
+    result = link(records, backend="spark", spark=spark)
+    # No record but one gave when the migration began: not an agreement on any pair.
+    assert all(p.evidence["arrival"] == 0 for p in result.pairs)
+    members: dict[str, list[str]] = {}
+    for uid, cluster in result.clusters.items():
+        members.setdefault(cluster, []).append(uid)
+    found = {tuple(sorted(p)) for m in members.values() for p in combinations(m, 2)}
+    assert len(found & truth) / max(len(found), 1) >= 0.85
+    assert len(found & truth) / len(truth) >= 0.95

@@ -69,7 +69,9 @@ def link(
 
             spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="mhis-spark-"))
         db = SparkAPI(spark_session=spark)
-        data = db.register(spark.createDataFrame(table.to_pandas()))
+        # Straight from Arrow, keeping the column types (through pandas, whole numbers with
+        # gaps turn into floats and empty lists lose their element type).
+        data = db.register(spark.createDataFrame(table))
     else:
         db = DuckDBAPI()
         data = db.register(table)
