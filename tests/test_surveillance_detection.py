@@ -1,0 +1,209 @@
+"""Outbreak detection: each method's threshold on small series worked out by hand (with the
+standard library, independently of numpy), and the simulation's scenario means."""
+
+import math
+import statistics
+
+import numpy as np
+import pytest
+
+from mhis.surveillance import detection, simulation
+
+
+def test_ears_c1_uses_the_seven_weeks_before():
+    counts = [1, 2, 3, 4, 5, 6, 7, 12]
+    # Mean 4, sample standard deviation √(28/6) = 2.1602; threshold 4 + 3 × 2.1602.
+    result = detection.ears_c1(counts)
+    assert result.expected[0] == pytest.approx(4.0)
+    assert result.threshold[0] == pytest.approx(4 + 3 * math.sqrt(28 / 6))
+    assert result.threshold[0] == pytest.approx(10.4807, abs=1e-4)
+    assert bool(result.alarm[0])
+    assert not detection.ears_c1([1, 2, 3, 4, 5, 6, 7, 10]).alarm[0]
+
+
+def test_ears_c2_leaves_a_guard_band_of_two_weeks():
+    # The two weeks before the current one are huge: C2 must not read them.
+    counts = [2, 2, 2, 2, 2, 2, 4, 100, 100, 9]
+    baseline = counts[:7]
+    threshold = statistics.mean(baseline) + 3 * statistics.stdev(baseline)
+    result = detection.ears_c2(counts)
+    assert result.expected[0] == pytest.approx(16 / 7)
+    assert result.threshold[0] == pytest.approx(threshold)
+    assert result.threshold[0] == pytest.approx(4.5535, abs=1e-4)
+    assert bool(result.alarm[0])
+    # C1 reads the two huge weeks and stays quiet.
+    assert not detection.ears_c1(counts).alarm[0]
+
+
+def _c2(counts, t):
+    base = counts[t - 9 : t - 2]
+    return (counts[t] - statistics.mean(base)) / statistics.stdev(base)
+
+
+@pytest.mark.parametrize("last", [1, 3, 4, 5, 7])
+def test_ears_c3_sums_the_excess_of_three_weeks(last):
+    counts = [1, 3, 1, 3, 1, 3, 1, 3, 1, 4, 4, last]
+    t = len(counts) - 1
+    c3 = sum(max(0.0, _c2(counts, t - i) - 1) for i in range(3))
+    result = detection.ears_c3(counts)
+    assert bool(result.alarm[0]) == (c3 > 2)
+    earlier = sum(max(0.0, _c2(counts, t - i) - 1) for i in (1, 2))
+    base = counts[t - 9 : t - 2]
+    expected_threshold = statistics.mean(base) + (1 + 2 - earlier) * statistics.stdev(base)
+    assert result.threshold[0] == pytest.approx(expected_threshold)
+    assert bool(result.alarm[0]) == (last > expected_threshold)
+
+
+def test_ears_c3_alarms_on_these_series_both_ways():
+    quiet = detection.ears_c3([1, 3, 1, 3, 1, 3, 1, 3, 1, 2, 2, 2])
+    loud = detection.ears_c3([1, 3, 1, 3, 1, 3, 1, 3, 1, 4, 4, 7])
+    assert not quiet.alarm[0] and loud.alarm[0]
+
+
+def _poisson_quantile(mean, q):
+    k, cdf, term = 0, math.exp(-mean), math.exp(-mean)
+    while cdf < q:
+        k += 1
+        term *= mean / k
+        cdf += term
+    return k
+
+
+def _negbin_quantile(mean, phi, q):
+    size, p = mean / (phi - 1), 1 / phi
+    k, cdf = 0, 0.0
+    while True:
+        cdf += math.exp(math.lgamma(k + size) - math.lgamma(size) - math.lgamma(k + 1)
+                        + size * math.log(p) + k * math.log(1 - p))  # fmt: skip
+        if cdf >= q:
+            return k
+        k += 1
+
+
+def test_the_plug_in_threshold_is_the_negative_binomial_quantile():
+    assert detection.negative_binomial_threshold(4.0, 1.0, 0.005) == _poisson_quantile(4.0, 0.995)
+    assert detection.negative_binomial_threshold(4.0, 1.0, 0.005) == 10
+    for mean, phi in [(4.0, 2.0), (0.7, 3.0), (25.0, 1.5)]:
+        assert detection.negative_binomial_threshold(mean, phi, 0.005) == _negbin_quantile(
+            mean, phi, 0.995
+        )
+
+
+def _weeks():
+    return detection.FarringtonSettings().history_needed() + 1  # 264
+
+
+def test_farrington_on_a_flat_series_is_the_poisson_quantile_of_its_mean():
+    counts = np.full(_weeks(), 4.0)
+    result = detection.farrington(counts)
+    assert result.expected[0] == pytest.approx(4.0)
+    assert result.dispersion[0] == 1.0
+    assert result.threshold[0] == 10  # Poisson(4): P(X ≤ 9) = 0.9919, P(X ≤ 10) = 0.9972
+    counts[-1] = 11
+    assert detection.farrington(counts).alarm[0]
+    counts[-1] = 10
+    assert not detection.farrington(counts).alarm[0]
+
+
+def test_farrington_follows_a_significant_trend():
+    t = np.arange(_weeks(), dtype=float)
+    counts = np.exp(1.0 + 0.005 * t)  # the mean itself, a perfect fit
+    result = detection.farrington(counts)
+    assert result.trend[0]
+    assert result.expected[0] == pytest.approx(math.exp(1.0 + 0.005 * t[-1]), rel=1e-6)
+    # Without the trend it would expect the baseline's level, far lower.
+    flat = detection.farrington(np.where(t < t[-1], counts.mean(), counts[-1]))
+    assert not flat.trend[0]
+
+
+def test_farrington_leaves_out_the_26_recent_weeks_and_down_weights_past_outbreaks():
+    base = np.full(_weeks(), 4.0)
+    recent = base.copy()
+    recent[-20:-1] = 40  # an outbreak under way: left out of the baseline
+    assert detection.farrington(recent).expected[0] == pytest.approx(4.0)
+    past = base.copy()
+    past[100:104] = 60  # an outbreak two years ago
+    reweighted = detection.farrington(past)
+    kept = detection.farrington(past, detection.FarringtonSettings(reweight_above=math.inf))
+    assert reweighted.expected[0] < kept.expected[0]
+    assert reweighted.threshold[0] < kept.threshold[0]
+    assert reweighted.dispersion[0] < kept.dispersion[0]
+
+
+def test_farrington_with_a_population_offset_expects_the_rate_of_the_new_population():
+    weeks = _weeks()
+    population = np.where(np.arange(weeks) < weeks - 20, 1000.0, 5000.0)  # an influx
+    counts = 0.004 * population
+    with_offset = detection.farrington(counts, population=population)
+    assert with_offset.expected[0] == pytest.approx(20.0, rel=1e-6)
+    assert detection.farrington(counts).expected[0] == pytest.approx(4.0, rel=1e-6)
+
+
+def test_a_baseline_without_any_case_alarms_on_the_first_one():
+    counts = np.zeros(_weeks())
+    assert detection.farrington(counts).threshold[0] == 0
+    counts[-1] = 1
+    assert detection.farrington(counts).alarm[0]
+
+
+def test_bad_counts_are_refused_naming_the_field():
+    with pytest.raises(ValueError, match="counts"):
+        detection.ears_c1([1, 2, -1, 3, 4, 5, 6, 7])
+    with pytest.raises(ValueError, match="counts: the improved Farrington method needs 264"):
+        detection.farrington(np.ones(100))
+
+
+@pytest.mark.parametrize(
+    ("weeks", "method", "years"),
+    [(264, "farrington", 5), (600, "farrington", 5), (263, "farrington", 4),
+     (56, "farrington", 1), (55, "ears_c2", None), (10, "ears_c2", None), (9, None, None)],
+)  # fmt: skip
+def test_a_short_history_falls_back_to_what_it_can_carry(weeks, method, years):
+    assert detection.method_for(weeks) == (method, years)
+
+
+def test_detect_evaluates_series_of_mixed_lengths_by_their_own_method():
+    long = np.full(300, 4.0)
+    long[-1] = 11
+    short = [2, 2, 2, 2, 2, 2, 4, 100, 100, 9, 3, 3, 9]
+    results = detection.detect([long, short, [1, 2]])
+    assert results[0]["method"] == "farrington" and results[0]["alarm"]
+    assert results[0]["threshold"] == 10
+    assert results[1]["method"] == "ears_c2"
+    assert results[1]["threshold"] == pytest.approx(detection.ears_c2(short).threshold[0])
+    assert results[2] == {"method": None, "years": None, "observed": 2.0, "expected": None,
+                          "threshold": None, "alarm": False}  # fmt: skip
+
+
+def test_the_simulation_reproduces_the_scenario_means():
+    every = simulation.scenarios()
+    assert len(every) == 42
+    assert len({(s.group, s.beta, s.harmonics) for s in every}) == 42
+    # Group 5 with trend and m = 2: counts without outbreaks average μ_t, variance φμ_t.
+    scenario = next(s for s in every if s.group == 5 and s.beta and s.harmonics == 2)
+    t = np.arange(1, simulation.WEEKS + 1)
+    mu = np.exp(2.5 + 0.001 * t + sum(1.0 * np.cos(2 * np.pi * j * t / 52)
+                                      + 0.1 * np.sin(2 * np.pi * j * t / 52) for j in (1, 2)))  # fmt: skip
+    assert np.allclose(scenario.means(), mu)
+    run = simulation.simulate(scenario, replicates=2000, seed=1, baseline_outbreaks=0,
+                              current=False)  # fmt: skip
+    assert not run.outbreak.any()
+    for week in (10, 200, 600):
+        sample = run.counts[:, week - 1]
+        se = math.sqrt(3.0 * mu[week - 1] / 2000)
+        assert abs(sample.mean() - mu[week - 1]) < 4 * se, week
+        assert sample.var() == pytest.approx(3.0 * mu[week - 1], rel=0.15)
+
+
+def test_outbreaks_land_where_the_design_puts_them():
+    scenario = simulation.scenarios()[20]
+    run = simulation.simulate(scenario, replicates=50, seed=3)
+    first, last = simulation.EVALUATED
+    assert not run.outbreak[:, : simulation.BASELINE_OUTBREAKS[0] - 1].any()
+    assert ((run.current_start >= first) & (run.current_start <= last)).all()
+    assert ((run.current_k >= 1) & (run.current_k <= 10)).all()
+    # The current outbreak's cases start in its start week, never before.
+    for r in range(50):
+        weeks = np.flatnonzero(run.current_cases[r])
+        if weeks.size:
+            assert weeks[0] >= run.current_start[r] - 1
