@@ -13,6 +13,7 @@ from mhis.indicators.api import router as indicators_router
 from mhis.linkage.api import router as linkage_router
 from mhis.protection.api import router as protection_router
 from mhis.registry.api import router as persons_router
+from mhis.surveillance.api import router as surveillance_router
 
 api = NinjaAPI(
     title="MHIS API",
@@ -29,6 +30,7 @@ api.add_router("/", care_router)
 api.add_router("/", protection_router)
 api.add_router("/", indicators_router)
 api.add_router("/", linkage_router)
+api.add_router("/", surveillance_router)
 
 
 @api.exception_handler(ValidationError)

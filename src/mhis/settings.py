@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "mhis.protection",
     "mhis.indicators",
     "mhis.linkage",
+    "mhis.surveillance",
     "mhis.demo",
 ]
 

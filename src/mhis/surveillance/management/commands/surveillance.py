@@ -1,0 +1,62 @@
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from rich.progress import Progress
+
+from mhis.input import Errors
+from mhis.surveillance import services
+
+
+class Command(BaseCommand):
+    help = "Surveillance: import weekly reports, evaluate a week for alerts."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        evaluate = sub.add_parser("evaluate", help="raise alerts for an ISO week, every site")
+        evaluate.add_argument("--week", help="ISO week, 2026-W47 (default: last full week)")
+        load = sub.add_parser("import", help="weekly reports from a CSV or XLSX file")
+        load.add_argument("file")
+        load.add_argument("--user", required=True, help="who sends them (their places apply)")
+
+    def handle(self, *args, action, verbosity, **options):
+        if action == "evaluate":
+            if options["week"]:
+                errors = Errors()
+                week = services.parse_week(options["week"], "week", errors)
+                if errors:
+                    raise CommandError(f"--week: {' '.join(errors['week'])}")
+            else:
+                week = services.last_full_week()
+            result = services.evaluate_week(*week)
+            self.stdout.write(f"{services.week_label(*week)}: {result['series']:,} series, "
+                              f"{result['alarms']:,} above threshold, "
+                              f"{result['new_alerts']:,} new alerts")  # fmt: skip
+            return
+        user = get_user_model().objects.filter(username=options["user"]).first()
+        if user is None:
+            raise CommandError(f"--user: no user {options['user']}")
+        try:
+            rows = services.read_table(options["file"])
+            with Progress(disable=verbosity == 0) as bar:
+                task = bar.add_task("reading", total=None)
+
+                def counted():
+                    for n, row in rows:
+                        bar.update(task, description=f"row {n:,}")
+                        yield n, row
+
+                lines = services.import_reports(user, counted())
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"{options['file']}: {exc}") from None
+        except PermissionDenied as exc:
+            raise CommandError(str(exc)) from None
+        except ValidationError as exc:
+            raise CommandError(str(exc)) from None
+        tally: dict[str, int] = {}
+        for line in lines:
+            tally[line["status"]] = tally.get(line["status"], 0) + 1
+            for error in line["errors"]:
+                self.stdout.write(f"row {error['row']}, {error['field']}: {error['message']}")
+        self.stdout.write("site-weeks: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.items())))
+        if tally.get("rejected"):
+            raise CommandError(f"{tally['rejected']} site-weeks rejected; the others were kept")

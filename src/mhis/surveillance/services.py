@@ -1,0 +1,483 @@
+"""Surveillance: weekly reports, the weekly series of each site and condition, alert
+evaluation and the alert workflow. Views, API and commands call these."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mhis.access.models import Role
+from mhis.access.services import in_scope, place_scope_q, scope_site_ids
+from mhis.input import Errors, begin, clean_choice, clean_text, own_site
+from mhis.places.models import Place, PlaceKind
+
+from . import detection
+from .conditions import BY_CODE, CONDITIONS, THRESHOLD
+from .models import (
+    TRANSITIONS,
+    AgeGroup,
+    Alert,
+    AlertEvent,
+    AlertState,
+    ReportCount,
+    ReportSource,
+    Sex,
+    WeeklyReport,
+)
+
+REPORT_ROLES = frozenset({Role.ADMINISTRATOR, Role.SURVEILLANCE_OFFICER, Role.CLINICIAN, Role.CHW})
+ALERT_READ_ROLES = frozenset(
+    {Role.ADMINISTRATOR, Role.SURVEILLANCE_OFFICER, Role.CLINICIAN, Role.ANALYST}
+)
+ALERT_WRITE_ROLES = frozenset({Role.ADMINISTRATOR, Role.SURVEILLANCE_OFFICER})
+# A report is on time when it arrives by the end of this many days after the week's Sunday.
+DUE_DAYS = 3
+HISTORY_WEEKS = detection.FarringtonSettings().history_needed() + 1
+
+WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$")
+
+
+# Weeks ------------------------------------------------------------------------------------
+
+
+def parse_week(value: Any, field: str, errors: Errors, today: dt.date | None = None):
+    """An ISO week written "2026-W47": (year, week), or None with an error on `field`. A week
+    that has not begun yet is refused."""
+    match = WEEK.match(value.strip().upper()) if isinstance(value, str) else None
+    if not match:
+        errors.add(field, _("Enter an ISO week such as 2026-W07."))
+        return None
+    year, week = int(match[1]), int(match[2])
+    try:
+        monday = dt.date.fromisocalendar(year, week, 1)
+    except ValueError:
+        errors.add(field, _("%(year)s has no week %(week)s.") % {"year": year, "week": week})
+        return None
+    if monday > (today or timezone.localdate()):
+        errors.add(field, _("This week has not begun yet."))
+        return None
+    return year, week
+
+
+def week_label(year: int, week: int) -> str:
+    return f"{year}-W{week:02d}"
+
+
+def monday(year: int, week: int) -> dt.date:
+    return dt.date.fromisocalendar(year, week, 1)
+
+
+def week_of(day: dt.date) -> tuple[int, int]:
+    iso = day.isocalendar()
+    return iso.year, iso.week
+
+
+def last_full_week(today: dt.date | None = None) -> tuple[int, int]:
+    return week_of((today or timezone.localdate()) - dt.timedelta(days=7))
+
+
+# Reports ----------------------------------------------------------------------------------
+
+REPORT_FIELDS = ("site", "week", "counts", "note")
+COUNT_FIELDS = ("condition", "sex", "age_group", "count")
+
+
+def _require(user, roles, message) -> None:
+    if not (user.is_authenticated and user.is_active and user.role in roles):
+        raise PermissionDenied(message)
+
+
+def _clean_counts(value: Any, errors: Errors) -> dict[tuple[str, str, str], int]:
+    cells: dict[tuple[str, str, str], int] = {}
+    if not isinstance(value, list):
+        errors.add("counts", _("Expected a list of counts."))
+        return cells
+    conditions = {c.code for c in CONDITIONS}
+    for n, row in enumerate(value):
+        field = f"counts.{n}"
+        if not isinstance(row, dict):
+            errors.add(field, _("Expected an object."))
+            continue
+        for extra in sorted(set(row) - set(COUNT_FIELDS)):
+            errors.add(f"{field}.{extra}", _("Unknown field."))
+        condition = row.get("condition")
+        if condition not in conditions:
+            errors.add(
+                f"{field}.condition", _("Unknown condition: %(value)s.") % {"value": condition}
+            )
+        sex = clean_choice(row.get("sex"), f"{field}.sex", errors, Sex, default=Sex.UNKNOWN)
+        age = clean_choice(
+            row.get("age_group"), f"{field}.age_group", errors, AgeGroup, default=AgeGroup.UNKNOWN
+        )
+        count = row.get("count")
+        if isinstance(count, str) and count.strip().lstrip("-").isdigit():
+            count = int(count)
+        if isinstance(count, bool) or not isinstance(count, int):
+            errors.add(f"{field}.count", _("Enter a whole number of cases."))
+            continue
+        if count < 0:
+            errors.add(f"{field}.count", _("A count of cases cannot be negative."))
+            continue
+        key = (condition, sex, age)
+        if key in cells:
+            errors.add(field, _("This condition, sex and age group is already counted above."))
+            continue
+        cells[key] = count
+    return cells
+
+
+def submit_report(
+    user, data: Any, source: str = ReportSource.API, now: dt.datetime | None = None
+) -> tuple[WeeklyReport, bool]:
+    """Record a site's weekly report: ``{"site": code, "week": "2026-W47", "counts":
+    [{"condition", "sex", "age_group", "count"}], "note"}``. A second submission for the
+    same site and week is a correction: it becomes the current version and the earlier one
+    is kept (never added to it). Submitting the same counts again changes nothing. Returns
+    the current report and whether a new version was written."""
+    _require(user, REPORT_ROLES, _("Your role does not send weekly reports."))
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    errors = begin(data, REPORT_FIELDS)
+    site = own_site(user, data.get("site"), "site", errors)
+    week = parse_week(data.get("week"), "week", errors, today=today)
+    cells = _clean_counts(data.get("counts", []), errors)
+    note = clean_text(data.get("note"), "note", errors)
+    errors.check()
+    year, number = week
+    due = monday(year, number) + dt.timedelta(days=6 + DUE_DAYS)
+    with transaction.atomic():
+        latest = (
+            WeeklyReport.objects.select_for_update()
+            .filter(site=site, year=year, week=number, current=True)
+            .first()
+        )
+        if latest is not None:
+            before = {(c.condition, c.sex, c.age_group): c.count for c in latest.counts.all()}
+            if before == cells and latest.note == note:
+                return latest, False
+            latest.current = False
+            latest.save(update_fields=["current"])
+        report = WeeklyReport.objects.create(
+            site=site,
+            year=year,
+            week=number,
+            version=(latest.version + 1) if latest else 1,
+            source=source,
+            on_time=today <= due,
+            note=note,
+            submitted_by=user,
+        )
+        ReportCount.objects.bulk_create(
+            ReportCount(report=report, condition=c, sex=s, age_group=a, count=n)
+            for (c, s, a), n in sorted(cells.items())
+        )
+    return report, True
+
+
+def report_history(user, site: Place, year: int, week: int) -> list[WeeklyReport]:
+    """Every version of a site's report for a week, latest first."""
+    _require(user, ALERT_READ_ROLES | REPORT_ROLES, _("Your role does not read weekly reports."))
+    if not in_scope(user, site):
+        raise PermissionDenied(_("This site is not in your places."))
+    return list(
+        WeeklyReport.objects.filter(site=site, year=year, week=week)
+        .prefetch_related("counts")
+        .order_by("-version")
+    )
+
+
+def completeness(user, start: tuple[int, int], end: tuple[int, int]) -> list[dict]:
+    """Per site in the user's places: weeks expected from `start` to `end` (ISO weeks,
+    inclusive), reports received (a corrected week counts once) and received on time (the
+    first version's arrival)."""
+    _require(user, ALERT_READ_ROLES | REPORT_ROLES, _("Your role does not read weekly reports."))
+    first, last = monday(*start), monday(*end)
+    expected = (last - first).days // 7 + 1
+    weeks = {week_of(first + dt.timedelta(weeks=n)) for n in range(max(expected, 0))}
+    received: dict[int, set] = defaultdict(set)
+    on_time: dict[int, set] = defaultdict(set)
+    rows = WeeklyReport.objects.filter(
+        site_id__in=scope_site_ids(user), year__gte=start[0], year__lte=end[0]
+    ).values_list("site_id", "year", "week", "version", "on_time")
+    for site_id, year, week, version, timely in rows:
+        if (year, week) in weeks:
+            received[site_id].add((year, week))
+            if version == 1 and timely:
+                on_time[site_id].add((year, week))
+    out = []
+    for site in Place.objects.filter(pk__in=scope_site_ids(user)).order_by("name"):
+        got, timely = len(received[site.pk]), len(on_time[site.pk])
+        out.append({"site": site, "expected": expected, "received": got, "on_time": timely,
+                    "completeness": got / expected if expected else None,
+                    "timeliness": timely / expected if expected else None})  # fmt: skip
+    return out
+
+
+# Series -----------------------------------------------------------------------------------
+
+
+def weekly_series(
+    site_ids: Iterable[int], year: int, week: int, weeks: int = HISTORY_WEEKS,
+    conditions: Iterable[str] | None = None,
+) -> dict[tuple[int, str], np.ndarray]:  # fmt: skip
+    """The weekly counts of each site and condition for the `weeks` weeks ending at
+    (`year`, `week`), oldest first, starting no earlier than the site's first data (its first
+    report or first diagnosed encounter), so that a new site has a short series.
+
+    A week the site reported counts its report's current version; a week without a report
+    counts the encounters diagnosed with the condition there (case-based). Never both, so a
+    site that reports and records cases is not counted twice."""
+    from mhis.care.models import Diagnosis
+
+    site_ids = list(site_ids)
+    codes = list(conditions) if conditions is not None else [c.code for c in CONDITIONS]
+    end = monday(year, week)
+    start = end - dt.timedelta(weeks=weeks - 1)
+    index = {}  # (site, condition) -> {week offset: count}
+    first: dict[int, int] = {}
+
+    def offset(day: dt.date) -> int:
+        return (day - start).days // 7
+
+    reported_weeks: dict[int, set[int]] = defaultdict(set)
+    reports = WeeklyReport.objects.filter(
+        site_id__in=site_ids, current=True, year__gte=start.isocalendar().year, year__lte=year
+    ).values_list("pk", "site_id", "year", "week")
+    report_week = {}
+    for pk, site_id, y, w in reports:
+        o = offset(monday(y, w))
+        if 0 <= o < weeks:
+            reported_weeks[site_id].add(o)
+            report_week[pk] = (site_id, o)
+            first[site_id] = min(first.get(site_id, o), o)
+    counts = (
+        ReportCount.objects.filter(report_id__in=list(report_week), condition__in=codes)
+        .values("report_id", "condition")
+        .annotate(n=Sum("count"))
+    )
+    for row in counts:
+        site_id, o = report_week[row["report_id"]]
+        index.setdefault((site_id, row["condition"]), {})[o] = row["n"]
+
+    prefixes = [(p, c.code) for c in CONDITIONS if c.code in codes for p in c.icd10]
+    diagnosed = Diagnosis.objects.filter(
+        encounter__site_id__in=site_ids, encounter__date__gte=start,
+        encounter__date__lt=end + dt.timedelta(days=7),
+    ).values_list("encounter_id", "encounter__site_id", "encounter__date", "code")  # fmt: skip
+    seen = set()
+    for encounter_id, site_id, day, code in diagnosed:
+        condition = next((c for p, c in prefixes if code.startswith(p)), None)
+        o = offset(day)
+        first[site_id] = min(first.get(site_id, o), o)
+        if condition is None or (encounter_id, condition) in seen:
+            continue
+        seen.add((encounter_id, condition))  # one encounter is one case of a condition
+        if o in reported_weeks[site_id]:
+            continue
+        cell = index.setdefault((site_id, condition), {})
+        cell[o] = cell.get(o, 0) + 1
+
+    # Sites with data before the window: their series fill it.
+    from mhis.care.models import Encounter
+
+    sy, sw = week_of(start)
+    earlier = set(
+        WeeklyReport.objects.filter(site_id__in=site_ids)
+        .filter(Q(year__lt=sy) | Q(year=sy, week__lt=sw))
+        .values_list("site_id", flat=True)
+        .distinct()
+    ) | set(
+        Encounter.objects.filter(site_id__in=site_ids, date__lt=start)
+        .values_list("site_id", flat=True)
+        .distinct()
+    )
+    for site_id in earlier:
+        first[site_id] = 0
+    out = {}
+    for site_id in site_ids:
+        if site_id not in first:
+            continue
+        for code in codes:
+            series = np.zeros(weeks - first[site_id])
+            for o, n in index.get((site_id, code), {}).items():
+                series[o - first[site_id]] = n
+            out[(site_id, code)] = series
+    return out
+
+
+# Alerts -----------------------------------------------------------------------------------
+
+
+def evaluate_week(
+    year: int, week: int, site_ids: Iterable[int] | None = None, user=None
+) -> dict[str, int]:
+    """Evaluate every site × condition for an ISO week and raise an alert where the count
+    passes the condition's threshold: a fixed number of cases, or the improved Farrington
+    method (EARS C2 for a history under 56 weeks). Evaluating a week again (after a late
+    correction) raises no second alert; an open alert gets the new numbers."""
+    if user is not None:
+        _require(user, ALERT_WRITE_ROLES, _("Your role does not evaluate alerts."))
+        site_ids = scope_site_ids(user) if site_ids is None else site_ids
+    if site_ids is None:
+        site_ids = Place.objects.filter(kind=PlaceKind.SITE).values_list("pk", flat=True)
+    series = weekly_series(site_ids, year, week)
+    keys = list(series)
+    found: dict[tuple[int, str], dict] = {}
+    statistical = [k for k in keys if BY_CODE[k[1]].method != THRESHOLD]
+    for key, result in zip(
+        statistical, detection.detect([series[k] for k in statistical]), strict=True
+    ):
+        if result["alarm"]:
+            found[key] = result
+    for key in keys:
+        condition = BY_CODE[key[1]]
+        if condition.method == THRESHOLD and series[key][-1] >= condition.threshold:
+            found[key] = {"method": THRESHOLD, "observed": float(series[key][-1]),
+                          "expected": None, "threshold": condition.threshold - 1}  # fmt: skip
+    raised = 0
+    with transaction.atomic():
+        for (site_id, code), result in found.items():
+            alert, created = Alert.objects.get_or_create(
+                site_id=site_id, condition=code, year=year, week=week,
+                defaults={"method": result["method"], "observed": int(result["observed"]),
+                          "expected": result["expected"], "threshold": result["threshold"]},
+            )  # fmt: skip
+            if created:
+                raised += 1
+                AlertEvent.objects.create(alert=alert, to_state=AlertState.NEW, by=user)
+            elif alert.state in (AlertState.NEW, AlertState.VERIFYING):
+                alert.observed = int(result["observed"])
+                alert.expected, alert.threshold = result["expected"], result["threshold"]
+                alert.save(update_fields=["observed", "expected", "threshold", "updated_at"])
+    return {"series": len(keys), "alarms": len(found), "new_alerts": raised}
+
+
+def visible_alerts(user, states: Iterable[str] | None = None):
+    _require(user, ALERT_READ_ROLES, _("Your role does not read alerts."))
+    alerts = Alert.objects.filter(place_scope_q(user, "site")).select_related("site")
+    if states is not None:
+        alerts = alerts.filter(state__in=list(states))
+    return alerts
+
+
+def transition(user, alert: Alert, to_state: Any, note: Any = "") -> Alert:
+    """Move an alert to its next state, recording who, when and why. Discarding needs a
+    note (why it is not an outbreak)."""
+    _require(user, ALERT_WRITE_ROLES, _("Your role does not handle alerts."))
+    if not in_scope(user, alert.site):
+        raise PermissionDenied(_("This site is not in your places."))
+    errors = Errors()
+    note = clean_text(note, "note", errors)
+    allowed = TRANSITIONS[AlertState(alert.state)]
+    if to_state not in allowed:
+        names = ", ".join(str(AlertState(s).label) for s in allowed) or _("nowhere")
+        errors.add("state", _("An alert that is “%(state)s” can go to: %(allowed)s.")
+                   % {"state": AlertState(alert.state).label, "allowed": names})  # fmt: skip
+    elif to_state == AlertState.DISCARDED and not note:
+        errors.add("note", _("Say why the alert is discarded."))
+    errors.check()
+    with transaction.atomic():
+        locked = Alert.objects.select_for_update().get(pk=alert.pk)
+        if locked.state != alert.state:
+            raise ValidationError({"state": [_("Someone else changed this alert; reload it.")]})
+        AlertEvent.objects.create(
+            alert=locked, from_state=locked.state, to_state=to_state, by=user, note=note
+        )
+        locked.state = to_state
+        locked.save(update_fields=["state", "updated_at"])
+    return locked
+
+
+def alert_series(alert: Alert, weeks: int = 52) -> list[dict]:
+    """The alert's site and condition, week by week up to the alert's week, for its chart."""
+    series = weekly_series([alert.site_id], alert.year, alert.week, weeks, [alert.condition])
+    values = series.get((alert.site_id, alert.condition), np.zeros(1))
+    end = monday(alert.year, alert.week)
+    return [
+        {
+            "week": week_label(*week_of(end - dt.timedelta(weeks=len(values) - 1 - n))),
+            "cases": int(v),
+        }
+        for n, v in enumerate(values)
+    ]
+
+
+# Import -----------------------------------------------------------------------------------
+
+IMPORT_COLUMNS = ("site", "week", "condition", "sex", "age_group", "count")
+
+
+def read_table(path) -> Iterable[tuple[int, dict]]:
+    """Rows of a CSV or XLSX file as (row number, {column: value}), the header being row 1.
+    Streamed: the file is never held whole."""
+    import csv
+    from pathlib import Path
+
+    path = Path(path)
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import load_workbook
+
+        book = load_workbook(path, read_only=True, data_only=True)
+        rows = book.active.iter_rows(values_only=True)
+        header = [str(h or "").strip().lower() for h in next(rows, ())]
+        for n, values in enumerate(rows, 2):
+            if any(v not in (None, "") for v in values):
+                yield n, dict(zip(header, values, strict=False))
+        book.close()
+        return
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        reader.fieldnames = [h.strip().lower() for h in reader.fieldnames or []]
+        for n, row in enumerate(reader, 2):
+            yield n, row
+
+
+def import_reports(user, rows: Iterable[tuple[int, dict]]) -> list[dict]:
+    """Weekly reports from a table with one row per site, week, condition, sex and age
+    group (`IMPORT_COLUMNS`). Each site-week is one report written in its own transaction,
+    so a bad row stops only its own site-week; importing the same file again changes
+    nothing, and a changed count becomes a correction. Returns one line per site-week:
+    site, week, rows, status ("new", "corrected", "unchanged", "rejected") and the errors by
+    row number and field."""
+    groups: dict[tuple[str, str], list[tuple[int, dict]]] = {}
+    for n, row in rows:
+        key = (str(row.get("site") or "").strip(), str(row.get("week") or "").strip())
+        groups.setdefault(key, []).append((n, row))
+    out = []
+    for (site, week), members in groups.items():
+        counts, numbers = [], []
+        for n, row in members:
+            if not any(row.get(c) not in (None, "") for c in ("condition", "count")):
+                continue  # a site-week reported with no case at all
+            numbers.append(n)
+            counts.append({"condition": row.get("condition"), "sex": row.get("sex") or None,
+                           "age_group": row.get("age_group") or None, "count": row.get("count")})  # fmt: skip
+        line = {"site": site, "week": week, "rows": [n for n, _ in members], "errors": []}
+        try:
+            report, created = submit_report(
+                user, {"site": site, "week": week, "counts": counts}, source=ReportSource.IMPORT
+            )
+        except ValidationError as exc:
+            line["status"] = "rejected"
+            for field, messages in exc.message_dict.items():
+                parts = field.split(".")
+                in_counts = parts[0] == "counts" and len(parts) > 1
+                row_no = numbers[int(parts[1])] if in_counts else members[0][0]
+                column = parts[-1] if parts[0] == "counts" and len(parts) > 2 else parts[0]
+                line["errors"] += [{"row": row_no, "field": column, "message": m} for m in messages]
+        else:
+            line["status"] = (
+                ("new" if report.version == 1 else "corrected") if created else "unchanged"
+            )
+        out.append(line)
+    return out
