@@ -234,3 +234,35 @@ def test_the_command_evaluates_a_week(people, world, capsys):
     assert Alert.objects.get().condition == "cholera"
     with pytest.raises(CommandError, match="--week"):
         call_command("surveillance", "evaluate", week="2026-W99")
+
+
+def test_the_pages_take_a_report_show_the_alert_and_move_it(client, people, world):
+    chw, officer = people["chw"], people["admin"]
+    client.force_login(chw)
+    page = client.get("/surveillance/report/")
+    assert page.status_code == 200 and "Ranong port health corner" in page.content.decode()
+    bad = client.post("/surveillance/report/", {"site": "RNG-PORT", "week": "2026-W47",
+                                                "cholera-female": "-1"})  # fmt: skip
+    assert bad.status_code == 422 and "cannot be negative" in bad.content.decode()
+    sent = client.post("/surveillance/report/", {"site": "RNG-PORT", "week": "2026-W47",
+                                                 "cholera-female": "1", "awd-male": "4"})  # fmt: skip
+    assert sent.status_code == 302
+    counts = {(c.condition, c.sex): c.count for c in ReportCount.objects.all()}
+    assert counts == {("cholera", "female"): 1, ("awd", "male"): 4}
+    services.evaluate_week(2026, 47)
+    alert = Alert.objects.get(condition="cholera")
+    client.force_login(officer)
+    listing = client.get("/surveillance/alerts/").content.decode()
+    assert f"/surveillance/alerts/{alert.pk}/" in listing and "Cholera" in listing
+    page = client.get(f"/surveillance/alerts/{alert.pk}/").content.decode()
+    assert "<svg" in page and "2026-W47" in page
+    moved = client.post(
+        f"/surveillance/alerts/{alert.pk}/", {"state": "verifying", "note": "On it"}
+    )
+    assert moved.status_code == 302
+    alert.refresh_from_db()
+    assert alert.state == AlertState.VERIFYING
+    wrong = client.post(f"/surveillance/alerts/{alert.pk}/", {"state": "closed"})
+    assert wrong.status_code == 422
+    client.force_login(people["viewer"])
+    assert client.get("/surveillance/report/").status_code == 403

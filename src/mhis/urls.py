@@ -14,6 +14,7 @@ urlpatterns = [
     path("care/", include("mhis.care.urls")),
     path("indicators/", include("mhis.indicators.urls")),
     path("linkage/", include("mhis.linkage.urls")),
+    path("surveillance/", include("mhis.surveillance.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

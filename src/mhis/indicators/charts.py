@@ -53,3 +53,8 @@ def line(rows: list[dict], axis: str, unit: str) -> str:
             },
         }
     )
+
+
+def render(spec: dict) -> str:
+    """Any Vega-Lite specification as SVG, with the house style."""
+    return _svg(spec)

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "surveillance"
+
+urlpatterns = [
+    path("alerts/", views.alerts, name="alerts"),
+    path("alerts/<int:alert_id>/", views.alert, name="alert"),
+    path("report/", views.report, name="report"),
+]
