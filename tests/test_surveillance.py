@@ -266,3 +266,30 @@ def test_the_pages_take_a_report_show_the_alert_and_move_it(client, people, worl
     assert wrong.status_code == 422
     client.force_login(people["viewer"])
     assert client.get("/surveillance/report/").status_code == 403
+
+
+def test_an_xlsx_file_imports_like_a_csv_one(people, world, tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Site", "Week", "Condition", "Sex", "Age_group", "Count"])
+    sheet.append(["RNG-PORT", "2026-W46", "malaria", "male", "15-49", 6])
+    sheet.append([None, None, None, None, None, None])
+    sheet.append(["RNG-PORT", "2026-W46", "malaria", "female", "15-49", 2])
+    path = tmp_path / "weeks.xlsx"
+    book.save(path)
+    lines = services.import_reports(people["chw"], services.read_table(path))
+    assert [(line["status"], line["rows"]) for line in lines] == [("new", [2, 4])]
+    series = services.weekly_series([world["RANONG"].pk], 2026, 46, conditions=["malaria"])
+    assert series[(world["RANONG"].pk, "malaria")][-1] == 8
+
+
+def test_the_api_gives_completeness_per_site(people, api):
+    _send(people["chw"], "RNG-PORT", "2026-W47", [])
+    client = api(people["chw"])
+    rows = client.get("/api/surveillance/completeness", start="2026-W46", end="2026-W47").json()
+    assert rows == [{"site": "RNG-PORT", "name": "Ranong port health corner", "expected": 2,
+                     "received": 1, "on_time": 1, "completeness": 0.5, "timeliness": 0.5}]  # fmt: skip
+    bad = client.get("/api/surveillance/completeness", start="2026-W47", end="2026-W40")
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "end"

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
@@ -91,6 +92,21 @@ class AlertOut(Schema):
 class AlertParams(Schema):
     state: list[str] | None = None
     limit: int = Field(100, ge=1, le=1000)
+
+
+class CompletenessOut(Schema):
+    site: str
+    name: str
+    expected: int = Field(description="weeks from `start` to `end`")
+    received: int = Field(description="weeks with a report (a corrected week counts once)")
+    on_time: int = Field(description="weeks whose first report came by the Wednesday after")
+    completeness: float | None
+    timeliness: float | None
+
+
+class CompletenessParams(Schema):
+    start: str = Field(description='first ISO week, "2026-W01"')
+    end: str = Field(description="last ISO week, inclusive")
 
 
 class TransitionIn(Schema):
@@ -190,6 +206,25 @@ def history(request, site: str, week: str):
     except PermissionDenied:
         raise HttpError(404, "Not Found") from None
     return [_report(r) for r in reports]
+
+
+@router.get(
+    "/surveillance/completeness",
+    response=list[CompletenessOut],
+    summary="Reports received and on time, per site in your places",
+)
+def completeness(request, params: Query[CompletenessParams]):
+    errors = Errors()
+    start = services.parse_week(params.start, "start", errors)
+    end = services.parse_week(params.end, "end", errors)
+    if start and end and start > end:
+        errors.add("end", _("The last week comes before the first."))
+    errors.check()
+    try:
+        rows = services.completeness(request.auth, start, end)
+    except PermissionDenied as exc:
+        _denied(exc)
+    return [dict(row, site=row["site"].code, name=row["site"].name) for row in rows]
 
 
 @router.post("/surveillance/evaluate", response=EvaluateOut, summary="Evaluate a week")
