@@ -293,3 +293,14 @@ def test_the_api_gives_completeness_per_site(people, api):
                      "received": 1, "on_time": 1, "completeness": 0.5, "timeliness": 0.5}]  # fmt: skip
     bad = client.get("/api/surveillance/completeness", start="2026-W47", end="2026-W40")
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "end"
+
+
+def test_a_statistical_alarm_waits_for_five_cases_in_four_weeks(people, world):
+    _history(people["chw"], "RNG-PORT", 14, lambda n: 0)
+    _send(people["chw"], "RNG-PORT", _week(0), [{"condition": "scabies", "count": 3}])
+    year, week = services.week_of(TODAY)
+    series = services.weekly_series([world["RANONG"].pk], year, week, conditions=["scabies"])
+    assert services.detection.ears_c2(series[(world["RANONG"].pk, "scabies")]).alarm[0]
+    assert services.evaluate_week(year, week)["new_alerts"] == 0  # 3 cases: not yet
+    _send(people["chw"], "RNG-PORT", _week(0), [{"condition": "scabies", "count": 5}])
+    assert services.evaluate_week(year, week)["new_alerts"] == 1

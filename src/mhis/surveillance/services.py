@@ -43,6 +43,10 @@ ALERT_WRITE_ROLES = frozenset({Role.ADMINISTRATOR, Role.SURVEILLANCE_OFFICER})
 # A report is on time when it arrives by the end of this many days after the week's Sunday.
 DUE_DAYS = 3
 HISTORY_WEEKS = detection.FarringtonSettings().history_needed() + 1
+# Farrington et al. (1996): a statistical alarm needs at least 5 cases in the last 4 weeks
+# (the current one included), so that one case after a quiet spell at a small site does not
+# call out an officer. Fixed-count conditions do not wait for it.
+RECENT_CASES, RECENT_WEEKS = 5, 4
 
 WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$")
 
@@ -323,7 +327,7 @@ def evaluate_week(
 ) -> dict[str, int]:
     """Evaluate every site × condition for an ISO week and raise an alert where the count
     passes the condition's threshold: a fixed number of cases, or the improved Farrington
-    method (EARS C2 for a history under 56 weeks). Evaluating a week again (after a late
+    method (EARS C2 for a history under 56 weeks) with at least 5 cases in the last 4 weeks. Evaluating a week again (after a late
     correction) raises no second alert; an open alert gets the new numbers."""
     if user is not None:
         _require(user, ALERT_WRITE_ROLES, _("Your role does not evaluate alerts."))
@@ -337,7 +341,7 @@ def evaluate_week(
     for key, result in zip(
         statistical, detection.detect([series[k] for k in statistical]), strict=True
     ):
-        if result["alarm"]:
+        if result["alarm"] and series[key][-RECENT_WEEKS:].sum() >= RECENT_CASES:
             found[key] = result
     for key in keys:
         condition = BY_CODE[key[1]]

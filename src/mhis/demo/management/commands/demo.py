@@ -12,6 +12,7 @@ from rich.progress import (
 )
 
 from mhis.demo import services
+from mhis.demo.surveillance import build_surveillance
 
 
 class Command(BaseCommand):
@@ -69,6 +70,10 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Built {result['people']:,} people ({result['duplicates']:,} duplicate registrations, "
                 f"listed in {out / 'ground_truth.csv'})."
+            )
+            weekly = build_surveillance(seed)
+            self.stdout.write(
+                f"Built {weekly['reports']:,} weekly site reports; {weekly['alerts']} open alerts."
             )
         logins = services.read_logins(out / "logins.txt")
         roles = services.demo_roles()

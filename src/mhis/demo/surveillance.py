@@ -1,0 +1,81 @@
+"""The demo world's weekly surveillance: three years of reports from the sites that report
+(health corners, border posts, camps and mobile clinics), with seasonal counts, a current
+outbreak of acute watery diarrhoea and a suspected measles case, then the last full week
+evaluated so that the alert list has something to show."""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from mhis.places.models import Place
+from mhis.surveillance import services as surveillance
+from mhis.surveillance.models import ReportCount, ReportSource, WeeklyReport
+
+# Typical weekly cases at a reporting site, and the week of the year they peak (rainy season).
+LEVELS = {"awd": (3.0, 30), "ili": (4.0, 5), "dengue": (1.0, 32), "malaria": (0.8, 28),
+          "scabies": (1.5, 10), "tb": (0.3, None), "bloody_diarrhoea": (0.3, 30),
+          "jaundice": (0.1, None), "covid19": (0.5, 2)}  # fmt: skip
+REPORTING = {"health_corner", "border_post", "camp", "mobile_clinic", "assessment_centre"}
+YEARS = 3
+
+
+def build_surveillance(seed: int, today: date | None = None) -> dict[str, int]:
+    rng = random.Random(seed + 48)
+    if not Place.objects.filter(kind="site", site_type__in=REPORTING).exists():
+        return {"reports": 0, "alerts": 0}
+    today = today or timezone.localdate()
+    last = surveillance.last_full_week(today)
+    end = surveillance.monday(*last)
+    sites = list(Place.objects.filter(kind="site", site_type__in=REPORTING).order_by("code"))
+    tak = Place.objects.filter(code="TH-63").first()
+    in_tak = [s for s in sites if tak and s.path.startswith(tak.path)] or sites
+    outbreak, measles = in_tak[0], in_tak[-1]  # where the demo's surveillance officer looks
+    reports, counts = [], []
+    with transaction.atomic():
+        for site in sites:
+            size = rng.uniform(0.5, 2.0)
+            for n in range(YEARS * 52, -1, -1):
+                if rng.random() < 0.08 and n > 1:
+                    continue  # a week the site did not report
+                monday = end - timedelta(weeks=n)
+                year, week = surveillance.week_of(monday)
+                reports.append(WeeklyReport(site=site, year=year, week=week, source=ReportSource.FORM,
+                                            on_time=rng.random() < 0.85 or monday + timedelta(days=7) > today))  # fmt: skip
+                cells = {}
+                for code, (level, peak) in LEVELS.items():
+                    season = (
+                        1.0
+                        if peak is None
+                        else math.exp(0.6 * math.cos(2 * math.pi * (week - peak) / 52))
+                    )
+                    cases = _poisson(rng, level * size * season)
+                    if code == "awd" and site == outbreak and n <= 1:
+                        cases += 25 + rng.randrange(10)  # the current outbreak
+                    if cases:
+                        cells[code] = cases
+                if site == measles and n == 0:
+                    cells["measles"] = 1
+                counts.append(cells)
+        WeeklyReport.objects.bulk_create(reports, batch_size=2000)
+        rows = []
+        for report, cells in zip(reports, counts, strict=True):
+            for code, cases in cells.items():
+                rows.append(ReportCount(report=report, condition=code, count=cases))
+        ReportCount.objects.bulk_create(rows, batch_size=5000)
+    result = surveillance.evaluate_week(*last)
+    return {"reports": len(reports), "alerts": result["new_alerts"]}
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    """Knuth's method; the demo's means are small."""
+    limit, k, p = math.exp(-mean), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
