@@ -19,6 +19,7 @@ through EARS C2, whose work is a mean and a standard deviation.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 import time
 
@@ -119,6 +120,53 @@ def speed_command(args):
               f"{args.repeat}: {best:.2f} s ({result.alarm.sum()} alarms)")  # fmt: skip
 
 
+def database_command(args):
+    """A week's evaluation through the application: reports in the database (one per site and
+    week, 14 conditions each), series read back, every method chosen per series, alerts
+    written. Needs an empty, migrated database (`MHIS_VAR_DIR=$(mktemp -d) mhis migrate`)."""
+    import os
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mhis.settings")
+    django.setup()
+    from mhis.places.services import create_place
+    from mhis.surveillance import services
+    from mhis.surveillance.conditions import CONDITIONS
+    from mhis.surveillance.models import ReportCount, ReportSource, WeeklyReport
+
+    rng = np.random.default_rng(args.seed)
+    weeks = detection.FarringtonSettings().history_needed() + 1
+    last = (2026, 47)
+    end = services.monday(*last)
+    started = time.perf_counter()
+    country = create_place(code="XX-BENCH", name="Bench", kind="country", country_code="TH")
+    sites = [create_place(code=f"B{n:04d}", name=f"Site {n}", kind="site", parent=country,
+                          site_type="health_corner") for n in range(args.sites)]  # fmt: skip
+    t = np.arange(weeks)
+    for site in sites:
+        reports = []
+        for n in range(weeks):
+            year, week = services.week_of(end - dt.timedelta(weeks=weeks - 1 - n))
+            reports.append(WeeklyReport(site=site, year=year, week=week,
+                                        source=ReportSource.IMPORT, on_time=True))  # fmt: skip
+        WeeklyReport.objects.bulk_create(reports)
+        level = rng.uniform(-1.0, 3.0, size=len(CONDITIONS))
+        level[[c.method == "threshold" for c in CONDITIONS]] = -30  # no cholera, measles…
+        counts = rng.poisson(np.exp(level[:, None] + 0.5 * np.sin(2 * np.pi * t / 52)))
+        ReportCount.objects.bulk_create(
+            ReportCount(report=r, condition=c.code, count=int(counts[i, n]))
+            for i, c in enumerate(CONDITIONS) for n, r in enumerate(reports) if counts[i, n]
+        )  # fmt: skip
+    print(f"wrote {args.sites} sites × {weeks} weeks in {time.perf_counter() - started:.0f} s",
+          file=sys.stderr)  # fmt: skip
+    started = time.perf_counter()
+    result = services.evaluate_week(*last)
+    took = time.perf_counter() - started
+    print(f"evaluate_week {services.week_label(*last)}: {result['series']:,} series, "
+          f"{result['alarms']} alarms, {took:.2f} s (reading the series included)")  # fmt: skip
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="what", required=True)
@@ -131,8 +179,13 @@ def main():
     p.add_argument("--series", type=int, default=5000)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--seed", type=int, default=2026)
+    d = sub.add_parser("database")
+    d.add_argument("--sites", type=int, default=360)
+    d.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
-    {"simulation": simulation_command, "speed": speed_command}[args.what](args)
+    commands = {"simulation": simulation_command, "speed": speed_command,
+                "database": database_command}  # fmt: skip
+    commands[args.what](args)
 
 
 if __name__ == "__main__":
