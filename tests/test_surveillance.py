@@ -304,3 +304,41 @@ def test_a_statistical_alarm_waits_for_five_cases_in_four_weeks(people, world):
     assert services.evaluate_week(year, week)["new_alerts"] == 0  # 3 cases: not yet
     _send(people["chw"], "RNG-PORT", _week(0), [{"condition": "scabies", "count": 5}])
     assert services.evaluate_week(year, week)["new_alerts"] == 1
+
+
+def _years_of_reports(site, weeks, count):
+    """`weeks` weekly reports up to the last full week before TODAY, written directly."""
+    reports = []
+    for n in range(weeks, 0, -1):
+        year, week = services.week_of(TODAY - dt.timedelta(weeks=n))
+        reports.append(WeeklyReport(site=site, year=year, week=week, source="import", on_time=True))
+    WeeklyReport.objects.bulk_create(reports)
+    ReportCount.objects.bulk_create(
+        ReportCount(report=r, condition="awd", count=count(n)) for n, r in enumerate(reports)
+    )
+
+
+def test_a_camp_influx_raises_what_is_expected_instead_of_an_alert(people, world, api):
+    camp = world["BRIDGE"]
+    _years_of_reports(camp, 300, lambda n: 4)
+    _send(people["admin"], "MSOT-BRDG", _week(0), [{"condition": "awd", "count": 15}])
+    year, week = services.week_of(TODAY)
+    client = api(people["tak_officer"])
+    # Without a population: 15 cases against 4 a week is an outbreak.
+    assert services.evaluate_week(year, week)["new_alerts"] == 1
+    Alert.objects.all().delete()
+    # The population was 1,000 and grew to 5,000 ten weeks ago: 15 cases are fewer than
+    # the 20 now expected.
+    for since, population in [("2020-01-01", 1000), (str(TODAY - dt.timedelta(weeks=10)), 5000)]:
+        response = client.post("/api/surveillance/populations",
+                               {"site": "MSOT-BRDG", "since": since, "population": population})  # fmt: skip
+        assert response.status_code == 200, response.json()
+    assert services.evaluate_week(year, week)["new_alerts"] == 0
+    offsets = services.population_series([camp.pk], year, week, 12)[camp.pk]
+    assert list(offsets) == [1000] + [5000] * 11  # in force from the Monday 10 weeks back
+    bad = client.post("/api/surveillance/populations",
+                      {"site": "MSOT-BRDG", "since": "2026-01-01", "population": 0})  # fmt: skip
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "population"]
+    assert api(people["chw"]).post("/api/surveillance/populations",
+                                   {"site": "RNG-PORT", "since": "2026-01-01",
+                                    "population": 10}).status_code == 403  # fmt: skip

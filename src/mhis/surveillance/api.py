@@ -109,6 +109,20 @@ class CompletenessParams(Schema):
     end: str = Field(description="last ISO week, inclusive")
 
 
+class PopulationIn(Schema):
+    site: str
+    since: str = Field(description="date from which the number holds, YYYY-MM-DD")
+    population: int
+    note: str = ""
+
+
+class PopulationOut(Schema):
+    site: str
+    since: str
+    population: int
+    note: str
+
+
 class TransitionIn(Schema):
     state: str = Field(description="the state to move to")
     note: str = ""
@@ -225,6 +239,20 @@ def completeness(request, params: Query[CompletenessParams]):
     except PermissionDenied as exc:
         _denied(exc)
     return [dict(row, site=row["site"].code, name=row["site"].name) for row in rows]
+
+
+@router.post(
+    "/surveillance/populations",
+    response=PopulationOut,
+    summary="A site's population from a date on (a camp's influx)",
+)
+def population(request, payload: PopulationIn):
+    try:
+        row = services.record_population(request.auth, payload.model_dump())
+    except PermissionDenied as exc:
+        _denied(exc)
+    return {"site": row.site.code, "since": row.since.isoformat(),
+            "population": row.population, "note": row.note}  # fmt: skip
 
 
 @router.post("/surveillance/evaluate", response=EvaluateOut, summary="Evaluate a week")

@@ -306,15 +306,18 @@ def method_for(weeks: int, settings: FarringtonSettings | None = None):
 def detect(series: list, settings: FarringtonSettings | None = None, populations=None):
     """The current week of each series in `series` (lists or arrays of weekly counts, oldest
     first, of any lengths) by the method its history allows (:func:`method_for`), series of
-    the same method and history evaluated together. Returns one dict per series: method,
+    the same method and history evaluated together. `populations` (optional, one entry per
+    series: the weekly population, or None) gives Farrington its offset; EARS ignores it.
+    Returns one dict per series: method,
     years, observed, expected, threshold, alarm (None for the last three when the history is
     too short for any method)."""
     settings = settings or FarringtonSettings()
     out: list[dict | None] = [None] * len(series)
     groups: dict[tuple, list[int]] = {}
     for i, counts in enumerate(series):
-        groups.setdefault(method_for(len(counts), settings), []).append(i)
-    for (method, years), members in groups.items():
+        known = populations is not None and populations[i] is not None
+        groups.setdefault((*method_for(len(counts), settings), known), []).append(i)
+    for (method, years, known), members in groups.items():
         if method is None:
             for i in members:
                 out[i] = {"method": None, "years": None, "observed": float(series[i][-1]) if len(series[i]) else None,
@@ -325,7 +328,7 @@ def detect(series: list, settings: FarringtonSettings | None = None, populations
             width = chosen.history_needed() + 1
             block = np.array([np.asarray(series[i], dtype=float)[-width:] for i in members])
             pops = None
-            if populations is not None and all(populations[i] is not None for i in members):
+            if known:  # the same group holds only series with populations, or none
                 pops = np.array([np.asarray(populations[i], dtype=float)[-width:] for i in members])
             result = farrington(block, chosen, population=pops)
         else:

@@ -167,3 +167,33 @@ class AlertEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_state or '·'} → {self.to_state}"
+
+
+class SitePopulation(models.Model):
+    """How many people a site serves from a date on (a camp's headcount, a district's
+    migrant population), until the next record. Detection then expects cases in proportion."""
+
+    site = models.ForeignKey(
+        "places.Place", verbose_name=_("site"), on_delete=models.PROTECT, related_name="+"
+    )
+    since = models.DateField(_("since"))
+    population = models.PositiveIntegerField(_("population"))
+    note = models.TextField(_("note"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("site population")
+        verbose_name_plural = _("site populations")
+        ordering = ["site", "since"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "since"], name="sitepopulation_unique_since"),
+            models.CheckConstraint(
+                condition=models.Q(population__gt=0), name="sitepopulation_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site} {self.since}: {self.population}"

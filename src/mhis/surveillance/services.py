@@ -32,6 +32,7 @@ from .models import (
     ReportCount,
     ReportSource,
     Sex,
+    SitePopulation,
     WeeklyReport,
 )
 
@@ -319,6 +320,55 @@ def weekly_series(
     return out
 
 
+# Populations ------------------------------------------------------------------------------
+
+POPULATION_FIELDS = ("site", "since", "population", "note")
+
+
+def record_population(user, data: Any) -> SitePopulation:
+    """A site's population from a date on: ``{"site": code, "since": "2026-10-01",
+    "population": 12000, "note": ""}``. Recording the same date again replaces the number."""
+    from mhis.input import clean_date
+
+    _require(user, ALERT_WRITE_ROLES, _("Your role does not record populations."))
+    errors = begin(data, POPULATION_FIELDS)
+    site = own_site(user, data.get("site"), "site", errors)
+    since = clean_date(data.get("since"), "since", errors, required=True)
+    population = data.get("population")
+    if isinstance(population, bool) or not isinstance(population, int) or population <= 0:
+        errors.add("population", _("Enter the number of people, more than 0."))
+    note = clean_text(data.get("note"), "note", errors)
+    errors.check()
+    row, _created = SitePopulation.objects.update_or_create(
+        site=site, since=since,
+        defaults={"population": population, "note": note, "recorded_by": user},
+    )  # fmt: skip
+    return row
+
+
+def population_series(site_ids: Iterable[int], year: int, week: int, weeks: int):
+    """Per site with a population record: the population in each of the `weeks` weeks ending
+    at (`year`, `week`), the one in force on each Monday; weeks before the first record take
+    its number."""
+    end = monday(year, week)
+    mondays = [end - dt.timedelta(weeks=weeks - 1 - n) for n in range(weeks)]
+    records: dict[int, list[tuple[dt.date, int]]] = defaultdict(list)
+    for site_id, since, population in SitePopulation.objects.filter(
+        site_id__in=list(site_ids)
+    ).values_list("site_id", "since", "population"):
+        records[site_id].append((since, population))
+    out = {}
+    for site_id, rows in records.items():
+        rows.sort()
+        values, i = [], 0
+        for day in mondays:
+            while i + 1 < len(rows) and rows[i + 1][0] <= day:
+                i += 1
+            values.append(rows[i][1])
+        out[site_id] = np.array(values, dtype=float)
+    return out
+
+
 # Alerts -----------------------------------------------------------------------------------
 
 
@@ -327,20 +377,26 @@ def evaluate_week(
 ) -> dict[str, int]:
     """Evaluate every site × condition for an ISO week and raise an alert where the count
     passes the condition's threshold: a fixed number of cases, or the improved Farrington
-    method (EARS C2 for a history under 56 weeks) with at least 5 cases in the last 4 weeks. Evaluating a week again (after a late
+    method (EARS C2 for a history under 56 weeks) with at least 5 cases in the last 4 weeks;
+    where the site's population is recorded, Farrington expects cases in proportion to it. Evaluating a week again (after a late
     correction) raises no second alert; an open alert gets the new numbers."""
     if user is not None:
         _require(user, ALERT_WRITE_ROLES, _("Your role does not evaluate alerts."))
         site_ids = scope_site_ids(user) if site_ids is None else site_ids
     if site_ids is None:
         site_ids = Place.objects.filter(kind=PlaceKind.SITE).values_list("pk", flat=True)
+    site_ids = list(site_ids)
     series = weekly_series(site_ids, year, week)
+    populations = population_series(site_ids, year, week, HISTORY_WEEKS)
     keys = list(series)
     found: dict[tuple[int, str], dict] = {}
     statistical = [k for k in keys if BY_CODE[k[1]].method != THRESHOLD]
-    for key, result in zip(
-        statistical, detection.detect([series[k] for k in statistical]), strict=True
-    ):
+    offsets = [
+        populations[k[0]][-len(series[k]) :] if k[0] in populations and len(series[k]) else None
+        for k in statistical
+    ]
+    results = detection.detect([series[k] for k in statistical], populations=offsets)
+    for key, result in zip(statistical, results, strict=True):
         if result["alarm"] and series[key][-RECENT_WEEKS:].sum() >= RECENT_CASES:
             found[key] = result
     for key in keys:
