@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "mhis.indicators",
     "mhis.linkage",
     "mhis.surveillance",
+    "mhis.portable",
     "mhis.demo",
 ]
 
