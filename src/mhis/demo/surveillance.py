@@ -26,12 +26,12 @@ YEARS = 3
 
 def build_surveillance(seed: int, today: date | None = None) -> dict[str, int]:
     rng = random.Random(seed + 48)
-    if not Place.objects.filter(kind="site", site_type__in=REPORTING).exists():
+    sites = list(Place.objects.filter(kind="site", site_type__in=REPORTING).order_by("code"))
+    if not sites:
         return {"reports": 0, "alerts": 0}
     today = today or timezone.localdate()
     last = surveillance.last_full_week(today)
     end = surveillance.monday(*last)
-    sites = list(Place.objects.filter(kind="site", site_type__in=REPORTING).order_by("code"))
     tak = Place.objects.filter(code="TH-63").first()
     in_tak = [s for s in sites if tak and s.path.startswith(tak.path)] or sites
     outbreak, measles = in_tak[0], in_tak[-1]  # where the demo's surveillance officer looks

@@ -211,9 +211,7 @@ def submit(request, payload: ReportIn):
 def history(request, site: str, week: str):
     from mhis.places.models import Place
 
-    errors = Errors()
-    parsed = services.parse_week(week, "week", errors)
-    errors.check()
+    parsed = services.require_week(week)
     place = get_object_or_404(Place, code=site)
     try:
         reports = services.report_history(request.auth, place, *parsed)
@@ -257,11 +255,8 @@ def population(request, payload: PopulationIn):
 
 @router.post("/surveillance/evaluate", response=EvaluateOut, summary="Evaluate a week")
 def evaluate(request, payload: EvaluateIn):
-    errors = Errors()
-    parsed = services.parse_week(payload.week, "week", errors)
-    errors.check()
     try:
-        return services.evaluate_week(*parsed, user=request.auth)
+        return services.evaluate_week(*services.require_week(payload.week), user=request.auth)
     except PermissionDenied as exc:
         _denied(exc)
 

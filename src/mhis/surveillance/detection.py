@@ -21,7 +21,7 @@ References
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import stats
@@ -324,7 +324,7 @@ def detect(series: list, settings: FarringtonSettings | None = None, populations
                           "expected": None, "threshold": None, "alarm": False}  # fmt: skip
             continue
         if method == "farrington":
-            chosen = FarringtonSettings(**{**settings.__dict__, "years": years})
+            chosen = replace(settings, years=years)
             width = chosen.history_needed() + 1
             block = np.array([np.asarray(series[i], dtype=float)[-width:] for i in members])
             pops = None

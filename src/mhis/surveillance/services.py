@@ -74,6 +74,15 @@ def parse_week(value: Any, field: str, errors: Errors, today: dt.date | None = N
     return year, week
 
 
+def require_week(value: Any, field: str = "week") -> tuple[int, int]:
+    """:func:`parse_week` for one field on its own: the week, or ValidationError naming
+    `field`."""
+    errors = Errors()
+    parsed = parse_week(value, field, errors)
+    errors.check()
+    return parsed
+
+
 def week_label(year: int, week: int) -> str:
     return f"{year}-W{week:02d}"
 
@@ -107,7 +116,6 @@ def _clean_counts(value: Any, errors: Errors) -> dict[tuple[str, str, str], int]
     if not isinstance(value, list):
         errors.add("counts", _("Expected a list of counts."))
         return cells
-    conditions = {c.code for c in CONDITIONS}
     for n, row in enumerate(value):
         field = f"counts.{n}"
         if not isinstance(row, dict):
@@ -116,7 +124,7 @@ def _clean_counts(value: Any, errors: Errors) -> dict[tuple[str, str, str], int]
         for extra in sorted(set(row) - set(COUNT_FIELDS)):
             errors.add(f"{field}.{extra}", _("Unknown field."))
         condition = row.get("condition")
-        if condition not in conditions:
+        if condition not in BY_CODE:
             errors.add(
                 f"{field}.condition", _("Unknown condition: %(value)s.") % {"value": condition}
             )
@@ -242,7 +250,7 @@ def weekly_series(
     A week the site reported counts its report's current version; a week without a report
     counts the encounters diagnosed with the condition there (case-based). Never both, so a
     site that reports and records cases is not counted twice."""
-    from mhis.care.models import Diagnosis
+    from mhis.care.models import Diagnosis, Encounter
 
     site_ids = list(site_ids)
     codes = list(conditions) if conditions is not None else [c.code for c in CONDITIONS]
@@ -293,8 +301,6 @@ def weekly_series(
         cell[o] = cell.get(o, 0) + 1
 
     # Sites with data before the window: their series fill it.
-    from mhis.care.models import Encounter
-
     sy, sw = week_of(start)
     earlier = set(
         WeeklyReport.objects.filter(site_id__in=site_ids)

@@ -3,7 +3,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from rich.progress import Progress
 
-from mhis.input import Errors
 from mhis.surveillance import services
 
 
@@ -20,13 +19,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, action, verbosity, **options):
         if action == "evaluate":
-            if options["week"]:
-                errors = Errors()
-                week = services.parse_week(options["week"], "week", errors)
-                if errors:
-                    raise CommandError(f"--week: {' '.join(errors['week'])}")
-            else:
-                week = services.last_full_week()
+            try:
+                week = (
+                    services.require_week(options["week"])
+                    if options["week"]
+                    else services.last_full_week()
+                )
+            except ValidationError as exc:
+                raise CommandError(f"--week: {' '.join(exc.message_dict['week'])}") from None
             result = services.evaluate_week(*week)
             self.stdout.write(f"{services.week_label(*week)}: {result['series']:,} series, "
                               f"{result['alarms']:,} above threshold, "
