@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 SIZE   ?= small
 export MHIS_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: demo test lint format test-sqlite test-postgres messages system clean
+.PHONY: demo test lint format test-sqlite test-postgres messages system ips-examples clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,12 +29,24 @@ demo: $(VENV)/.installed
 ## test: lint, then the whole suite on SQLite and on a throwaway PostgreSQL cluster
 test: lint test-sqlite test-postgres
 
-## system: Debian packages the checks need (gettext for catalogues, PostgreSQL server binaries)
+## system: Debian packages the checks need (gettext for catalogues, PostgreSQL server binaries,
+## the Noto fonts the printed summary embeds)
 system:
-	@command -v msgfmt >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	@command -v msgfmt >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+	  && [ -f /usr/share/fonts/truetype/noto/NotoSansMyanmar-Regular.ttf ] || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext postgresql >/dev/null; \
-	  else echo "Install gettext and the PostgreSQL server (apt-get install gettext postgresql)"; exit 1; fi; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext postgresql fonts-noto-core >/dev/null; \
+	  else echo "Install gettext, the PostgreSQL server and the Noto fonts (apt-get install gettext postgresql fonts-noto-core)"; exit 1; fi; }
+
+## ips-examples: the official IPS 2.0.0 package (npm registry), whose example bundles the
+## suite reads and re-exports; without npm or the registry those tests are skipped
+IPS_PACKAGE := .cache/hl7.fhir.uv.ips
+ips-examples:
+	@[ -d $(IPS_PACKAGE)/package/example ] || { mkdir -p $(IPS_PACKAGE); \
+	  if command -v npm >/dev/null; then \
+	    (cd $(IPS_PACKAGE) && npm pack --silent hl7.fhir.uv.ips@2.0.0 >/dev/null 2>&1 \
+	      && tar xzf hl7.fhir.uv.ips-2.0.0.tgz) || echo "Could not fetch hl7.fhir.uv.ips from the npm registry: its examples are skipped"; \
+	  else echo "npm not found: the official IPS examples are skipped"; fi; }
 
 lint: $(VENV)/.installed-dev system
 	$(BIN)/ruff format --check src tests
@@ -46,11 +58,11 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff format src tests
 	$(BIN)/ruff check --fix src tests
 
-test-sqlite: $(VENV)/.installed-dev
+test-sqlite: $(VENV)/.installed-dev system ips-examples
 	@echo "=== test suite on SQLite ==="
 	DATABASE_URL= $(BIN)/pytest
 
-test-postgres: $(VENV)/.installed-dev system
+test-postgres: $(VENV)/.installed-dev system ips-examples
 	@echo "=== test suite on PostgreSQL (throwaway cluster) ==="
 	scripts/with-postgres.sh $(BIN)/pytest
 

@@ -180,3 +180,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": envstr("MHIS_LOG_LEVEL", "WARNING")},
 }
+
+# Where people reach this server, for links handed out (SMART Health Links).
+MHIS_PUBLIC_URL = envstr("MHIS_PUBLIC_URL", "http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+MHIS_SHL_PASSCODE_ATTEMPTS = envint("MHIS_SHL_PASSCODE_ATTEMPTS", 5)
+MHIS_SHL_MAX_DAYS = envint("MHIS_SHL_MAX_DAYS", 365)
+# Fonts for the printed summary (Debian's fonts-noto-core); see mhis.portable.printing.
+MHIS_FONT_DIR = envstr("MHIS_FONT_DIR", "/usr/share/fonts/truetype/noto")

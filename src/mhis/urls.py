@@ -15,6 +15,7 @@ urlpatterns = [
     path("indicators/", include("mhis.indicators.urls")),
     path("linkage/", include("mhis.linkage.urls")),
     path("surveillance/", include("mhis.surveillance.urls")),
+    path("", include("mhis.portable.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

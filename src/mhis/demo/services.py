@@ -211,6 +211,8 @@ def _add_person(
         )
     batch.episodes.append(MigrationEpisode(person=person, **episode))
     batch.consents.append(Consent(person=person, scope="care", given_on=registered_on))
+    if person.uuid.int % 5 < 3:  # three in five also agree to share their record
+        batch.consents.append(Consent(person=person, scope="sharing", given_on=registered_on))
     batch.sites.append(PersonSite(person=person, site=site, reason=PersonSite.Reason.REGISTERED))
     return person
 

@@ -107,7 +107,8 @@ def run_linkage(
 FOLLOW = (
     "care.Encounter", "care.Assessment", "care.Immunisation", "care.LabResult",
     "care.Referral", "care.RecordChange", "protection.Enrolment", "registry.MigrationEpisode",
-    "registry.Consent", "registry.HouseholdMember",
+    "registry.Consent", "registry.HouseholdMember", "portable.ReceivedSummary",
+    "portable.ReceivedItem",
 )  # fmt: skip
 
 

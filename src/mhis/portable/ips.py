@@ -9,10 +9,12 @@ Migration status is never exported.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
+from dataclasses import dataclass, field
 from html import escape
 
-from django.utils import timezone
+from django.utils import timezone, translation
 
 LOINC = "http://loinc.org"
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
@@ -27,8 +29,10 @@ SECTIONS = [
     ("medications", "10160-0", "History of Medication use Narrative", "Medication summary", True),
     ("immunizations", "11369-6", "History of Immunization Narrative", "Immunizations", False),
     ("results", "30954-2", "Relevant diagnostic tests/laboratory data Narrative", "Results", False),
+    ("plan", "18776-5", "Plan of care note", "Plan of care", False),
 ]  # fmt: skip
 REQUIRED_SECTIONS = {code for _, code, _, _, required in SECTIONS if required}
+OPEN_REFERRALS = ("sent", "received")
 GENDER = {"female": "female", "male": "male", "other": "other", "unknown": "unknown"}
 
 
@@ -40,6 +44,17 @@ def _narrative(lines: list[str]) -> dict:
     items = "".join(f"<li>{escape(line)}</li>" for line in lines)
     body = f"<ul>{items}</ul>" if lines else "<p>No information.</p>"
     return {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{body}</div>'}
+
+
+def _place_patient(node, subject: dict):
+    """A kept resource with the marked patient references pointing at `subject`."""
+    if isinstance(node, list):
+        return [_place_patient(item, subject) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if node.get("reference") == PATIENT:
+        return dict(subject)
+    return {key: _place_patient(value, subject) for key, value in node.items()}
 
 
 def _birth(person) -> str | None:
@@ -72,9 +87,12 @@ def bundle(person, site=None, now: dt.datetime | None = None) -> dict:
     """The IPS document Bundle of `person`: Composition first, then the one Patient, the
     author organisation and every entry the sections point to. `site` (a Place) is the
     author; by default the person's registration site."""
-    from mhis.care.models import Diagnosis, Immunisation, LabResult
+    from mhis.care.codes import ReferralKind
+    from mhis.care.models import Diagnosis, Immunisation, LabResult, Referral
     from mhis.care.services import icd10_description
     from mhis.care.vaccines import VACCINES
+
+    from .models import ReceivedItem
 
     now = now or timezone.now()
     site = site or person.registration_site
@@ -134,9 +152,51 @@ def bundle(person, site=None, now: dt.datetime | None = None) -> dict:
         line = f"{lab.test}: {lab.value} {lab.unit}".strip() + f", {lab.collected_on.isoformat()}"
         entries["results"].append((_ref(), resource, line))
 
-    sections = []
-    for key, code, display, title, required in SECTIONS:
-        found = entries[key]
+    for referral in Referral.objects.filter(person=person, status__in=OPEN_REFERRALS).order_by(
+        "sent_on", "pk"
+    ):
+        to = referral.to_site.name if referral.to_site_id else referral.to_facility
+        with translation.override("en"):
+            kind = str(ReferralKind(referral.kind).label)
+        resource = {
+            "resourceType": "ServiceRequest",
+            "status": "active",
+            "intent": "order",
+            "code": {"coding": [{"system": "http://snomed.info/sct", "code": "3457005", "display": "Patient referral"}], "text": kind},
+            "subject": subject,
+            "authoredOn": referral.sent_on.isoformat(),
+            "occurrencePeriod": {"start": referral.sent_on.isoformat(), "end": referral.due_on.isoformat()},
+            "priority": "urgent" if referral.urgency == "urgent" else "routine",
+            "performer": [{"display": f"{to} ({referral.to_country})"}],
+            "reasonCode": [{"text": referral.reason}],
+        }  # fmt: skip
+        line = f"{kind} → {to}, {referral.sent_on.isoformat()}–{referral.due_on.isoformat()}"
+        entries["plan"].append((_ref(), resource, line))
+
+    # What other systems sent, in the section they sent it in, with its source.
+    received: dict[str, list[tuple[str, dict, str]]] = {}
+    titles: dict[str, str] = {}
+    for item in ReceivedItem.objects.filter(person=person).select_related("summary"):
+        resource = _place_patient(item.resource, subject)
+        line = (
+            f"{item.text}" + (f", {item.date}" if item.date else "") + f" ({item.summary.source})"
+        )
+        received.setdefault(item.section, []).append((_ref(), resource, line))
+        titles.setdefault(item.section, next(
+            (s["title"] for s in item.summary.sections if s["code"] == item.section), item.section
+        ))  # fmt: skip
+    ours = {
+        code: (key, display, title, required) for key, code, display, title, required in SECTIONS
+    }
+    order = [code for _, code, *_ in SECTIONS] + [code for code in received if code not in ours]
+
+    sections, placed = [], []
+    for code in order:
+        key, display, title, required = ours.get(
+            code, (None, titles.get(code, code), titles.get(code, code), False)
+        )
+        found = (entries[key] if key else []) + received.get(code, [])
+        placed += found
         if not found and not required:
             continue
         section = {
@@ -164,7 +224,7 @@ def bundle(person, site=None, now: dt.datetime | None = None) -> dict:
     organisation = {"resourceType": "Organization", "name": site.name}
     resources = [(composition_ref, composition), (patient_ref, _patient(person)),
                  (author_ref, organisation)]  # fmt: skip
-    resources += [(ref, resource) for key in entries for ref, resource, _ in entries[key]]
+    resources += [(ref, resource) for ref, resource, _ in placed]
     return {
         "resourceType": "Bundle",
         "identifier": {"system": "urn:ietf:rfc:3986", "value": _ref()},
@@ -172,6 +232,11 @@ def bundle(person, site=None, now: dt.datetime | None = None) -> dict:
         "timestamp": stamp,
         "entry": [{"fullUrl": ref, "resource": resource} for ref, resource in resources],
     }
+
+
+def text(document: dict) -> str:
+    """The JSON text of a bundle as MHIS hands it out (export, link and print alike)."""
+    return json.dumps(document, ensure_ascii=False, indent=2)
 
 
 def faults(document) -> list[str]:
@@ -224,3 +289,180 @@ def _references(node) -> set[str]:
         for item in node:
             found |= _references(item)
     return found
+
+
+# --- Reading a bundle another system produced -------------------------------------------
+
+PATIENT = "urn:mhis:patient"  # marks, in a kept resource, a reference to the person
+CONCEPT_FIELDS = ("code", "vaccineCode", "medicationCodeableConcept", "type")
+DATE_FIELDS = ("onsetDateTime", "occurrenceDateTime", "effectiveDateTime", "performedDateTime",
+               "authoredOn", "recordedDate", "dateAsserted", "issued", "date", "created")  # fmt: skip
+PERIOD_FIELDS = ("effectivePeriod", "performedPeriod", "onsetPeriod", "period", "timingPeriod")
+
+
+@dataclass
+class Reading:
+    """What a bundle says, ready to be kept: the patient, the source, the sections with
+    their narratives (as received) and the entries with their references resolved."""
+
+    patient: dict
+    source: str
+    identifier: str
+    composed_at: str
+    sections: dict[str, dict] = field(default_factory=dict)  # code -> {title, narrative}
+    items: list[dict] = field(
+        default_factory=list
+    )  # {section, resource_type, text, date, resource}
+    skipped: list[str] = field(default_factory=list)
+
+
+def _index(document) -> dict[str, dict]:
+    """Every way an entry of the bundle may be referred to -> its resource."""
+    found = {}
+    for entry in document.get("entry") or []:
+        if not isinstance(entry, dict):
+            continue
+        resource = entry.get("resource") or {}
+        if entry.get("fullUrl"):
+            found[entry["fullUrl"]] = resource
+        if resource.get("id"):
+            found[f"{resource.get('resourceType')}/{resource['id']}"] = resource
+    return found
+
+
+def concept_text(concept) -> str:
+    if not isinstance(concept, dict):
+        return ""
+    if concept.get("text"):
+        return str(concept["text"])
+    for coding in concept.get("coding") or []:
+        if coding.get("display") or coding.get("code"):
+            return str(coding.get("display") or coding.get("code"))
+    return ""
+
+
+def _name_of(resource: dict) -> str:
+    name = resource.get("name")
+    if isinstance(name, str):
+        return name
+    if isinstance(name, list) and name:
+        return human_name(name[0])
+    for key in CONCEPT_FIELDS:
+        if text := concept_text(resource.get(key)):
+            return text
+    return resource.get("resourceType", "")
+
+
+def human_name(name: dict) -> str:
+    if name.get("text"):
+        return str(name["text"])
+    parts = [*(name.get("given") or []), name.get("family") or ""]
+    return " ".join(str(p) for p in parts if p)
+
+
+def value_text(resource: dict) -> str:
+    if quantity := resource.get("valueQuantity"):
+        value = quantity.get("value")
+        number = f"{value:g}" if isinstance(value, int | float) else str(value or "")
+        return f"{number} {quantity.get('unit') or ''}".strip()
+    for key in ("valueString", "valueBoolean", "valueInteger", "valueDateTime"):
+        if key in resource:
+            return str(resource[key])
+    return concept_text(resource.get("valueCodeableConcept"))
+
+
+def describe(resource: dict) -> tuple[str, str]:
+    """A line of text and a date for an entry of any resource type."""
+    text = next((t for k in CONCEPT_FIELDS if (t := concept_text(resource.get(k)))), "")
+    text = text or str(resource.get("description") or resource.get("title") or "")
+    text = text or resource.get("resourceType", "")
+    if value := value_text(resource):
+        text = f"{text}: {value}"
+    date = next((str(resource[k]) for k in DATE_FIELDS if isinstance(resource.get(k), str)), "")
+    if not date:
+        date = next((str(resource[k].get("start", "")) for k in PERIOD_FIELDS
+                     if isinstance(resource.get(k), dict)), "")  # fmt: skip
+    return text[:300], date[:40]
+
+
+def _keep(node, index: dict, patient: dict):
+    """`node` with references to the patient marked, a medication reference replaced by the
+    medication's code, and any other reference by what it names (a display)."""
+    if isinstance(node, list):
+        return [_keep(item, index, patient) for item in node]
+    if not isinstance(node, dict):
+        return node
+    target = index.get(node.get("reference")) if isinstance(node.get("reference"), str) else None
+    if target is patient:
+        return {"reference": PATIENT}
+    if target is not None:
+        return {"display": node.get("display") or _name_of(target)}
+    out = {}
+    for key, value in node.items():
+        reference = value.get("reference") if isinstance(value, dict) else None
+        medication = index.get(reference) if key == "medicationReference" else None
+        if medication and medication.get("code"):
+            out["medicationCodeableConcept"] = medication["code"]
+        else:
+            out[key] = _keep(value, index, patient)
+    return out
+
+
+def read(document: dict) -> Reading:
+    """Read a bundle that has no `faults`: the patient, the source (custodian or first
+    author), the sections and their entries. Entries are kept without their id, meta and
+    narrative; references to other entries become what those entries name."""
+    index = _index(document)
+    resources = [e.get("resource") or {} for e in document["entry"]]
+    composition = resources[0]
+    patient = next(r for r in resources if r.get("resourceType") == "Patient")
+    source = ""
+    for ref in [composition.get("custodian"), *(composition.get("author") or [])]:
+        if isinstance(ref, dict):
+            target = index.get(ref.get("reference"))
+            source = ref.get("display") or (_name_of(target) if target else "")
+            if source:
+                break
+    identifier = document.get("identifier") or {}
+    reading = Reading(
+        patient=patient,
+        source=source[:200],
+        identifier=str(identifier.get("value") or document.get("id") or "")[:200],
+        composed_at=str(composition.get("date") or "")[:40],
+    )
+    for section in composition.get("section") or []:
+        codings = (section.get("code") or {}).get("coding") or [{}]
+        code = str(codings[0].get("code") or "")[:20]
+        title = str(section.get("title") or codings[0].get("display") or code)
+        reading.sections[code] = {"title": title[:200],
+                                  "narrative": (section.get("text") or {}).get("div", "")}  # fmt: skip
+        for entry in section.get("entry") or []:
+            target = index.get(entry.get("reference"))
+            if target is None or target.get("resourceType") in ("Patient", "Composition"):
+                reading.skipped.append(f"{title}: {entry.get('reference')}")
+                continue
+            kept = {k: v for k, v in target.items() if k not in ("id", "meta", "text")}
+            kept = _keep(kept, index, patient)
+            text, date = describe(kept)
+            reading.items.append({"section": code, "resource_type": target["resourceType"],
+                                  "text": text, "date": date, "resource": kept})  # fmt: skip
+    return reading
+
+
+def patient_data(patient: dict) -> dict:
+    """Registration data from a Patient: names (a Latin-letter second name is taken as the
+    first one's Latin form, as MHIS writes them), sex and date of birth."""
+    from mhis.names import detect_script
+
+    names = [n for n in (human_name(n) for n in patient.get("name") or []) if n]
+    cleaned = []
+    for text in names:
+        if (len(cleaned) == 1 and not cleaned[0].get("latin")
+                and detect_script(cleaned[0]["text"]) != "Latn" and detect_script(text) == "Latn"):  # fmt: skip
+            cleaned[0]["latin"] = text
+        elif text not in [c["text"] for c in cleaned]:
+            cleaned.append({"text": text})
+    data = {"names": cleaned, "sex": patient.get("gender") or "unknown"}
+    if isinstance(patient.get("birthDate"), str):
+        data["birth_date"] = patient["birthDate"]
+    return data

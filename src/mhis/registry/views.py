@@ -18,6 +18,7 @@ from mhis.access.services import (
     scope_sites,
     sees_migration_status,
 )
+from mhis.portable.services import received_summaries
 
 from . import services
 from .forms import PersonForm, RegistrationForm
@@ -56,6 +57,7 @@ def detail(request, person_id):
         "household": services.household_of(request.user, person),
         "can_edit": can_write_people(request.user),
         "reads": access_history(person)[:20] if request.user.role == Role.ADMINISTRATOR else None,
+        "received": received_summaries(person),
     }
     return render(request, "registry/detail.html", context)
 

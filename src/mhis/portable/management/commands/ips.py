@@ -1,14 +1,15 @@
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from mhis.portable.services import export_ips
+from mhis.portable.services import export_ips, import_ips
 from mhis.registry.models import Person
 
 
 class Command(BaseCommand):
-    help = "International Patient Summary (FHIR R4): export a person's record."
+    help = "International Patient Summary (FHIR R4): export a person's record, or read one in."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -16,11 +17,24 @@ class Command(BaseCommand):
         export.add_argument("person", help="the person's id (UUID)")
         export.add_argument("--user", required=True, help="who reads the record (logged)")
         export.add_argument("--out", help="file to write (default: standard output)")
+        read = sub.add_parser("import", help="read a summary another system produced")
+        read.add_argument("file", help="the IPS Bundle (JSON)")
+        read.add_argument("--user", required=True, help="who reads it in")
+        read.add_argument("--person", help="add to this person (UUID) rather than find or register")
+        read.add_argument("--site", help="site code registering a new person")
+        read.add_argument("--source", default="", help="name of the sending system or clinic")
 
-    def handle(self, *args, action, person, user, out, **options):
-        reader = get_user_model().objects.filter(username=user).first()
-        if reader is None:
-            raise CommandError(f"--user: no user {user}")
+    def _user(self, name):
+        user = get_user_model().objects.filter(username=name).first()
+        if user is None:
+            raise CommandError(f"--user: no user {name}")
+        return user
+
+    def handle(self, *args, action, user, **options):
+        reader = self._user(user)
+        if action == "import":
+            return self._import(reader, **options)
+        person, out = options["person"], options["out"]
         try:
             text = export_ips(reader, person, view="cli:ips-export")
         except Person.DoesNotExist:
@@ -30,3 +44,27 @@ class Command(BaseCommand):
             self.stdout.write(f"wrote {out}")
         else:
             self.stdout.write(text)
+
+    def _import(self, user, *, file, person, site, source, **options):
+        try:
+            raw = Path(file).read_bytes()
+        except OSError as exc:
+            raise CommandError(f"file: {exc.strerror}: {file}") from None
+        try:
+            result = import_ips(user, raw, person_uuid=person, site=site, source=source)
+        except ValidationError as exc:
+            lines = [f"{field}: {m}" for field, ms in exc.message_dict.items() for m in ms]
+            raise CommandError("the summary was not read:\n  " + "\n  ".join(lines)) from None
+        except PermissionError as exc:
+            raise CommandError(str(exc)) from None
+        summary = result.summary
+        how = {"chosen": "added to", "identifier": "matched to", "new": "registered as"}
+        self.stdout.write(f"{how[result.matched]} {result.person.uuid} ({result.person})")
+        if result.already:
+            self.stdout.write("this summary had been read before: nothing changed")
+            return
+        self.stdout.write(f"{summary.items.count()} entries from {summary.source}")
+        for skipped in summary.skipped:
+            self.stdout.write(f"  not read: {skipped}")
+        for other in result.possible_matches:
+            self.stdout.write(f"  possibly the same person: {other.uuid} ({other})")

@@ -1,0 +1,306 @@
+"""SMART Health Links (HL7 SMART Health Cards and Links, STU1): a person's summary,
+encrypted with a key that only the link carries, handed over as a `shlink:/` URI and a QR
+code, and served by a manifest that honours expiry, revocation and a passcode.
+
+The summary is encrypted once, when the link is made (JWE compact, ``dir`` with
+``A256GCM``), so what the recipient decrypts is byte for byte the summary exported then.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import re
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from jwcrypto import jwe, jwk
+
+from mhis.access.services import can_write_people
+from mhis.registry.models import ConsentScope
+from mhis.registry.services import get_person
+
+from . import ips
+from .models import LinkAccess, SharedLink
+
+CONTENT_TYPE = "application/fhir+json"
+MANIFEST_PATH = "/shl/m/"
+FILE_SECONDS = 3600  # a file location handed out by the manifest works this long
+MAX_LABEL = 80
+MIN_PASSCODE = 4
+_DURATION = re.compile(r"^\s*(\d{1,4})\s*([hdw])\s*$")
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def parse_expiry(value: str, now: dt.datetime | None = None) -> dt.datetime:
+    """`30d`, `12h`, `2w`, or a date (YYYY-MM-DD, the link works through that day)."""
+    now = now or timezone.now()
+    value = (value or "").strip()
+    if match := _DURATION.match(value):
+        n, unit = int(match.group(1)), match.group(2)
+        expires = now + {"h": dt.timedelta(hours=n), "d": dt.timedelta(days=n),
+                         "w": dt.timedelta(weeks=n)}[unit]  # fmt: skip
+    else:
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValidationError(
+                {"expires": _("Give a duration such as 30d, 12h or 2w, or a date (YYYY-MM-DD).")}
+            ) from None
+        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time())
+        expires = timezone.make_aware(end, timezone.get_current_timezone())
+    if expires <= now:
+        raise ValidationError({"expires": _("The link would have expired already.")})
+    if expires > now + dt.timedelta(days=settings.MHIS_SHL_MAX_DAYS):
+        raise ValidationError(
+            {"expires": _("A link lasts at most %(n)s days.") % {"n": settings.MHIS_SHL_MAX_DAYS}}
+        )
+    return expires
+
+
+def encrypt(plaintext: bytes, key: bytes) -> str:
+    token = jwe.JWE(
+        plaintext,
+        protected=json.dumps({"alg": "dir", "enc": "A256GCM", "cty": CONTENT_TYPE}),
+    )
+    token.add_recipient(jwk.JWK(kty="oct", k=_b64(key)))
+    return token.serialize(compact=True)
+
+
+def decrypt(compact: str, key: bytes) -> bytes:
+    token = jwe.JWE()
+    token.deserialize(compact, key=jwk.JWK(kty="oct", k=_b64(key)))
+    return token.payload
+
+
+def sharing_consent(person) -> bool:
+    return person.consents.filter(scope=ConsentScope.SHARING, withdrawn_on__isnull=True).exists()
+
+
+@transaction.atomic
+def create_link(
+    user,
+    person_uuid,
+    *,
+    expires: str | dt.datetime,
+    passcode: str = "",
+    label: str = "",
+    summary: str | None = None,
+) -> SharedLink:
+    """A new link to the person's summary: `summary` (an export of it, e.g. the one
+    printed beside the QR code) or the summary as it stands now. The person must have
+    consented to sharing their record; the read is logged."""
+    if not can_write_people(user):
+        raise PermissionError(_("Your role cannot share records."))
+    person = get_person(user, person_uuid, view="shl-create")
+    if person.merged_into_id:
+        person = get_person(user, person.merged_into.uuid, view="shl-create")
+    errors = {}
+    if not sharing_consent(person):
+        errors["consent"] = _("The person has not consented to sharing their record.")
+    if not isinstance(expires, dt.datetime):
+        try:
+            expires = parse_expiry(expires)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    label = (label or "").strip()
+    if len(label) > MAX_LABEL:
+        errors["label"] = _("At most %(n)s characters.") % {"n": MAX_LABEL}
+    if passcode and len(passcode) < MIN_PASSCODE:
+        errors["passcode"] = _("At least %(n)s characters.") % {"n": MIN_PASSCODE}
+    if errors:
+        raise ValidationError(errors)
+    key = secrets.token_bytes(32)
+    if summary is None:
+        summary = ips.text(ips.bundle(person))
+    elif _summary_person(summary) != f"urn:uuid:{person.uuid}":
+        raise ValidationError({"summary": _("This summary is not the person's.")})
+    return SharedLink.objects.create(
+        person=person,
+        manifest_id=secrets.token_urlsafe(32),
+        key=_b64(key),
+        label=label,
+        expires_at=expires,
+        passcode=make_password(passcode) if passcode else "",
+        attempts_left=settings.MHIS_SHL_PASSCODE_ATTEMPTS if passcode else 0,
+        payload=encrypt(summary.encode("utf-8"), key),
+        created_by=user,
+    )
+
+
+def _summary_person(summary: str) -> str:
+    try:
+        document = json.loads(summary)
+        patient = next(e["resource"] for e in document["entry"]
+                       if e["resource"]["resourceType"] == "Patient")  # fmt: skip
+        return patient["identifier"][0]["value"]
+    except (ValueError, KeyError, TypeError, IndexError, StopIteration):
+        return ""
+
+
+def base_url(request=None) -> str:
+    if settings.MHIS_PUBLIC_URL:
+        return settings.MHIS_PUBLIC_URL
+    if request is not None:
+        return request.build_absolute_uri("/").rstrip("/")
+    raise ValidationError({"base_url": _("Set MHIS_PUBLIC_URL: where people reach this server.")})
+
+
+def uri(link: SharedLink, base: str) -> str:
+    """The `shlink:/` URI of a link: manifest URL, key, expiry, flags and label."""
+    payload = {"url": f"{base}{MANIFEST_PATH}{link.manifest_id}", "key": link.key,
+               "exp": int(link.expires_at.timestamp()), "v": 1}  # fmt: skip
+    if link.passcode:
+        payload["flag"] = "P"
+    if link.label:
+        payload["label"] = link.label
+    return "shlink:/" + _b64(json.dumps(payload, separators=(",", ":")).encode("utf-8"))
+
+
+def viewer_url(link: SharedLink, base: str) -> str:
+    return f"{base}/shl/view/#{uri(link, base)}"
+
+
+def qr_svg(text: str) -> str:
+    import segno
+
+    return segno.make(text, error="m").svg_inline(scale=3, border=2, dark="#000", light="#fff")
+
+
+def qr_png(text: str) -> bytes:
+    import io
+
+    import segno
+
+    out = io.BytesIO()
+    segno.make(text, error="m").save(out, kind="png", scale=4, border=2)
+    return out.getvalue()
+
+
+@transaction.atomic
+def revoke(user, link: SharedLink) -> SharedLink:
+    if not can_write_people(user):
+        raise PermissionError(_("Your role cannot share records."))
+    get_person(user, link.person.uuid, view="shl-revoke")  # in the user's places, logged
+    if link.revoked_at is None:
+        link.revoked_at, link.revoked_by = timezone.now(), user
+        link.save(update_fields=["revoked_at", "revoked_by"])
+    return link
+
+
+def links_of(person) -> list[SharedLink]:
+    return list(SharedLink.objects.filter(person=person).prefetch_related("accesses"))
+
+
+class Refused(Exception):
+    """The manifest cannot be served: `status` 404 (no such link, expired, revoked or
+    locked) or 401 (wrong passcode, with the attempts left)."""
+
+    def __init__(self, status: int, message: str, remaining: int | None = None):
+        super().__init__(message)
+        self.status, self.message, self.remaining = status, message, remaining
+
+    def body(self) -> dict:
+        out = {"error": self.message}
+        if self.remaining is not None:
+            out["remainingAttempts"] = self.remaining
+        return out
+
+
+def manifest(
+    manifest_id: str, *, passcode: str = "", recipient: str = "", embedded_max: int | None = None,
+    base: str = "",
+) -> dict:  # fmt: skip
+    """The manifest of a link: its one file, embedded (or, when longer than `embedded_max`,
+    at a location that works for an hour). Every request is recorded; a wrong passcode
+    uses up an attempt, and when none are left the link is locked for good."""
+    refused = None
+    with transaction.atomic():
+        link = SharedLink.objects.select_for_update().filter(manifest_id=manifest_id).first()
+        if link is None:
+            raise Refused(404, _("No such link."))
+        if not link.active:
+            outcome, refused = LinkAccess.Outcome.REFUSED, Refused(404, _("This link is no longer active."))  # fmt: skip
+        elif link.passcode and not check_password(passcode or "", link.passcode):
+            link.attempts_left -= 1
+            link.save(update_fields=["attempts_left"])
+            outcome = LinkAccess.Outcome.WRONG_PASSCODE
+            refused = Refused(401, _("Wrong passcode."), remaining=link.attempts_left)
+        else:
+            outcome = LinkAccess.Outcome.SERVED
+        LinkAccess.objects.create(link=link, recipient=(recipient or "")[:200], outcome=outcome)
+    if refused:  # after the commit: the used attempt stays used
+        raise refused
+    entry = {"contentType": CONTENT_TYPE}
+    if embedded_max is not None and len(link.payload) > embedded_max:
+        token = signing.TimestampSigner(salt="shl-file").sign(link.manifest_id)
+        entry["location"] = f"{base}/shl/f/{token}"
+    else:
+        entry["embedded"] = link.payload
+    return {"files": [entry]}
+
+
+def file_payload(token: str) -> str:
+    """The encrypted file behind a location the manifest handed out within the hour."""
+    try:
+        manifest_id = signing.TimestampSigner(salt="shl-file").unsign(token, max_age=FILE_SECONDS)
+    except signing.BadSignature:
+        raise Refused(404, _("This file location has expired.")) from None
+    link = SharedLink.objects.filter(manifest_id=manifest_id).first()
+    if link is None or not link.active:
+        raise Refused(404, _("This link is no longer active."))
+    return link.payload
+
+
+@dataclass
+class Opened:
+    label: str
+    expires: dt.datetime
+    document: dict
+
+
+def decode(text: str) -> dict:
+    """The payload of a `shlink:/` URI, also when given inside a viewer URL."""
+    text = (text or "").strip()
+    if "shlink:/" not in text:
+        raise ValidationError({"link": _("This is not a SMART Health Link (shlink:/…).")})
+    encoded = text[text.index("shlink:/") + len("shlink:/") :]
+    try:
+        payload = json.loads(_unb64(encoded))
+        key = _unb64(payload["key"])
+        if not isinstance(payload["url"], str) or len(key) != 32:
+            raise ValueError
+    except (ValueError, KeyError, TypeError):
+        raise ValidationError({"link": _("The link is damaged: copy it again.")}) from None
+    return payload
+
+
+def open_link(text: str, *, passcode: str = "", recipient: str = "") -> Opened:
+    """What the viewer shows: the summary behind a link this server made, decrypted with
+    the key the link carries. A link made by another server is refused by name."""
+    payload = decode(text)
+    url = payload["url"]
+    if MANIFEST_PATH not in url:
+        raise ValidationError({"link": _("This link was made by another system.")})
+    manifest_id = url.rsplit(MANIFEST_PATH, 1)[1]
+    if not SharedLink.objects.filter(manifest_id=manifest_id).exists():
+        raise ValidationError({"link": _("This link was made by another system.")})
+    served = manifest(manifest_id, passcode=passcode, recipient=recipient)
+    document = json.loads(decrypt(served["files"][0]["embedded"], _unb64(payload["key"])))
+    expires = dt.datetime.fromtimestamp(payload.get("exp", 0), tz=dt.UTC)
+    return Opened(label=payload.get("label", ""), expires=expires, document=document)

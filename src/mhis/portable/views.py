@@ -1,0 +1,215 @@
+"""Pages of the portable record: the summary as a file or a print, received summaries,
+SMART Health Links, and the public manifest and viewer of those links."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from mhis.access.services import can_read_people, can_write_people, scope_sites
+from mhis.registry.shortcuts import person_or_404
+
+from . import display, ips
+from . import links as shl
+from .forms import ImportForm, LinkForm, ViewerForm
+from .models import SharedLink
+from .services import import_ips
+
+MAX_UPLOAD = 5 * 1024 * 1024
+
+
+def _reader(request):
+    if not can_read_people(request.user):
+        raise PermissionDenied(_("Your role cannot see individual records."))
+
+
+def _current(request, person_id, view):
+    person = person_or_404(request, person_id, view)
+    if person.merged_into_id:
+        person = person_or_404(request, person.merged_into.uuid, view)
+    return person
+
+
+@login_required
+def summary_json(request, person_id):
+    _reader(request)
+    person = _current(request, person_id, "page:ips-export")
+    response = HttpResponse(ips.text(ips.bundle(person)), content_type="application/fhir+json")
+    response["Content-Disposition"] = f'attachment; filename="ips-{person.uuid}.json"'
+    return response
+
+
+@login_required
+def summary_pdf(request, person_id):
+    from .printing import FontsMissing
+    from .printing import summary_pdf as render_pdf
+
+    _reader(request)
+    person = _current(request, person_id, "page:ips-print")
+    link_uri = ""
+    if link_id := request.GET.get("link", ""):
+        link = SharedLink.objects.filter(pk=link_id if link_id.isdigit() else 0, person=person).first()  # fmt: skip
+        if link is None or not link.active:
+            raise Http404(_("No active link with this number."))
+        link_uri = shl.viewer_url(link, shl.base_url(request))
+    try:
+        pdf = render_pdf(person, clinic_language=get_language(), link_uri=link_uri)
+    except FontsMissing as exc:
+        return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="summary-{person.uuid}.pdf"'
+    return response
+
+
+@login_required
+def links(request, person_id):
+    _reader(request)
+    person = _current(request, person_id, "page:shl")
+    can_share = can_write_people(request.user)
+    form = LinkForm(request.POST or None)
+    if request.method == "POST":
+        if not can_share:
+            raise PermissionDenied(_("Your role cannot share records."))
+        if form.is_valid():
+            try:
+                link = shl.create_link(request.user, person.uuid, **form.cleaned_data)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+            else:
+                messages.success(request, _("Link created. Show the QR code or print it."))
+                return redirect(f"{request.path}#link-{link.pk}")
+    base = shl.base_url(request)
+    shown = []
+    for link in shl.links_of(person):
+        item = {"link": link, "accesses": list(link.accesses.all()[:10])}
+        if link.active:
+            item["url"] = shl.viewer_url(link, base)
+            item["qr"] = shl.qr_svg(item["url"])
+        shown.append(item)
+    context = {"person": person, "form": form, "links": shown, "can_share": can_share,
+               "consented": shl.sharing_consent(person), "now": timezone.now()}  # fmt: skip
+    return render(request, "portable/links.html", context)
+
+
+@login_required
+@require_POST
+def revoke(request, pk):
+    _reader(request)
+    link = get_object_or_404(SharedLink.objects.select_related("person"), pk=pk)
+    person = person_or_404(request, link.person.uuid, "page:shl-revoke")
+    try:
+        shl.revoke(request.user, link)
+    except PermissionError as exc:
+        raise PermissionDenied(str(exc)) from None
+    messages.success(request, _("Link revoked: it opens nothing any more."))
+    return redirect("portable:links", person_id=person.uuid)
+
+
+@login_required
+def import_summary(request):
+    if not can_write_people(request.user):
+        raise PermissionDenied(_("Your role cannot add to people's records."))
+    person = None
+    if request.GET.get("person") or request.POST.get("person"):
+        person = _current(request, request.GET.get("person") or request.POST.get("person"),
+                          "page:ips-import")  # fmt: skip
+    form = ImportForm(request.POST or None, request.FILES or None, sites=scope_sites(request.user))
+    result = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD:
+            form.add_error(
+                "file", _("The file is larger than %(n)s MB.") % {"n": MAX_UPLOAD // 2**20}
+            )
+        else:
+            try:
+                result = import_ips(request.user, upload.read(),
+                                    person_uuid=person.uuid if person else None,
+                                    site=form.cleaned_data["site"] or None,
+                                    source=form.cleaned_data["source"])  # fmt: skip
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    for error in errors:
+                        form.add_error("file" if field == "bundle" else field if field in form.fields else None,
+                                       error)  # fmt: skip
+    return render(
+        request, "portable/import.html", {"form": form, "person": person, "result": result}
+    )
+
+
+def _refused(exc: shl.Refused) -> JsonResponse:
+    return JsonResponse(exc.body(), status=exc.status)
+
+
+@csrf_exempt
+@never_cache
+def manifest(request, manifest_id):
+    """The SMART Health Link manifest: POST {"recipient", "passcode", "embeddedLengthMax"}."""
+    if request.method != "POST":
+        return JsonResponse({"error": _("Use POST.")}, status=405)
+    try:
+        body = json.loads(request.body or b"{}")
+        if not isinstance(body, dict):
+            raise ValueError
+    except ValueError:
+        return JsonResponse({"error": _("The request body must be a JSON object.")}, status=400)
+    recipient = body.get("recipient")
+    if not isinstance(recipient, str) or not recipient.strip():
+        return JsonResponse({"error": _("recipient: say who is asking.")}, status=400)
+    embedded_max = body.get("embeddedLengthMax")
+    if embedded_max is not None and (not isinstance(embedded_max, int) or embedded_max < 0):
+        return JsonResponse({"error": _("embeddedLengthMax: a whole number.")}, status=400)
+    try:
+        served = shl.manifest(manifest_id, passcode=str(body.get("passcode") or ""),
+                              recipient=recipient, embedded_max=embedded_max,
+                              base=shl.base_url(request))  # fmt: skip
+    except shl.Refused as exc:
+        return _refused(exc)
+    return JsonResponse(served)
+
+
+@never_cache
+def file(request, token):
+    try:
+        payload = shl.file_payload(token)
+    except shl.Refused as exc:
+        return _refused(exc)
+    return HttpResponse(payload, content_type="application/jose")
+
+
+@never_cache
+def viewer(request):
+    """Opens a link (the `#shlink:/…` of the address, put in the form by a small script, or
+    pasted) and shows the summary in the reader's language."""
+    form = ViewerForm(request.POST or None)
+    opened = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            opened = shl.open_link(form.cleaned_data["link"], passcode=form.cleaned_data["passcode"],
+                                   recipient=_("viewer on this server"))  # fmt: skip
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error("link" if field not in form.fields else field, error)
+        except shl.Refused as exc:
+            form.add_error("passcode" if exc.status == 401 else "link", exc.message)
+            if exc.remaining is not None:
+                form.add_error("passcode", _("%(n)s attempts left.") % {"n": exc.remaining})
+    context = {"form": form, "opened": opened}
+    if opened:
+        context["sections"] = display.sections(opened.document)
+        context["patient"] = display.patient(opened.document)
+    return render(request, "portable/viewer.html", context)
