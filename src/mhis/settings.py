@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "mhis.linkage",
     "mhis.surveillance",
     "mhis.portable",
+    "mhis.programmes",
     "mhis.demo",
 ]
 
@@ -128,7 +129,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "registry:search"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Failed-login throttling (django-axes): a username from one address is locked out after
@@ -187,3 +188,11 @@ MHIS_SHL_PASSCODE_ATTEMPTS = envint("MHIS_SHL_PASSCODE_ATTEMPTS", 5)
 MHIS_SHL_MAX_DAYS = envint("MHIS_SHL_MAX_DAYS", 365)
 # Fonts for the printed summary (Debian's fonts-noto-core); see mhis.portable.printing.
 MHIS_FONT_DIR = envstr("MHIS_FONT_DIR", "/usr/share/fonts/truetype/noto")
+
+# The portfolio: the currency budgets are totalled in, and who publishes to IATI.
+MHIS_REPORTING_CURRENCY = envstr("MHIS_REPORTING_CURRENCY", "USD")
+MHIS_IATI_REPORTING_ORG = envstr("MHIS_IATI_REPORTING_ORG", "XM-DAC-47066")
+MHIS_IATI_REPORTING_ORG_NAME = envstr(
+    "MHIS_IATI_REPORTING_ORG_NAME", "International Organization for Migration"
+)
+MHIS_IATI_REPORTING_ORG_TYPE = envstr("MHIS_IATI_REPORTING_ORG_TYPE", "40")

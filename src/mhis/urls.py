@@ -1,12 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.shortcuts import redirect
 from django.urls import include, path
 
+from mhis.access.views import home
 from mhis.api import api
 
 urlpatterns = [
-    path("", lambda request: redirect("registry:search"), name="home"),
+    path("", home, name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="access/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -16,6 +16,7 @@ urlpatterns = [
     path("linkage/", include("mhis.linkage.urls")),
     path("surveillance/", include("mhis.surveillance.urls")),
     path("", include("mhis.portable.urls")),
+    path("programmes/", include("mhis.programmes.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -99,7 +99,9 @@ def create_user(
         user.set_password(password)
     else:
         user.set_unusable_password()
-    user.is_staff = role == Role.ADMINISTRATOR
+    # The admin pages: administrators, and programme managers for the portfolio only
+    # (mhis.programmes.admin grants them its models; they hold no other permission).
+    user.is_staff = role in (Role.ADMINISTRATOR, Role.PROGRAMME_MANAGER)
     user.save()
     Scope.objects.bulk_create([Scope(user=user, place=place) for place in places])
     return user

@@ -12,6 +12,7 @@ from rich.progress import (
 )
 
 from mhis.demo import services
+from mhis.demo.programmes import build_programmes
 from mhis.demo.surveillance import build_surveillance
 
 
@@ -74,6 +75,11 @@ class Command(BaseCommand):
             weekly = build_surveillance(seed)
             self.stdout.write(
                 f"Built {weekly['reports']:,} weekly site reports; {weekly['alerts']} open alerts."
+            )
+            portfolio = build_programmes()
+            self.stdout.write(
+                f"Built the portfolio: {portfolio['projects']} projects, "
+                f"{portfolio['events']} events, {portfolio['practices']} promising practices."
             )
         logins = services.read_logins(out / "logins.txt")
         roles = services.demo_roles()

@@ -1,0 +1,137 @@
+"""Data entry for the portfolio, open to administrators and programme managers by role."""
+
+from django.contrib import admin
+
+from . import models
+from .services import can_write
+
+
+class ByRole:
+    """Administrators and programme managers may view, add, change and delete, whatever
+    Django permissions they hold: the portfolio holds no personal data."""
+
+    def has_module_permission(self, request):
+        return can_write(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return can_write(request.user)
+
+    def has_add_permission(self, request, obj=None):
+        return can_write(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return can_write(request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return can_write(request.user)
+
+
+class Tabular(ByRole, admin.TabularInline):
+    extra = 0
+
+
+class Stacked(ByRole, admin.StackedInline):
+    extra = 0
+    show_change_link = True
+
+
+class ParticipationInline(Tabular):
+    model = models.Participation
+
+
+class BudgetInline(Tabular):
+    model = models.Budget
+
+
+class ResultInline(Stacked):
+    model = models.Result
+
+
+class ActivityInline(Tabular):
+    model = models.WorkplanActivity
+
+
+@admin.register(models.Project)
+class ProjectAdmin(ByRole, admin.ModelAdmin):
+    list_display = ("code", "title", "type", "status", "coverage", "region")
+    list_filter = ("type", "status", "coverage")
+    search_fields = ("code", "title")
+    readonly_fields = ("iati_identifier", "published_at")
+    inlines = [ParticipationInline, BudgetInline, ResultInline, ActivityInline]
+
+
+class PeriodInline(Tabular):
+    model = models.ResultPeriod
+
+
+@admin.register(models.ResultIndicator)
+class IndicatorAdmin(ByRole, admin.ModelAdmin):
+    list_display = ("title", "result", "mhis_indicator", "place")
+    inlines = [PeriodInline]
+
+
+class IndicatorInline(Stacked):
+    model = models.ResultIndicator
+
+
+@admin.register(models.Result)
+class ResultAdmin(ByRole, admin.ModelAdmin):
+    list_display = ("title", "project", "type")
+    inlines = [IndicatorInline]
+
+
+class AttendanceInline(Tabular):
+    model = models.Attendance
+
+
+class ActionPlanInline(Tabular):
+    model = models.ActionPlan
+    show_change_link = True
+
+
+@admin.register(models.Event)
+class EventAdmin(ByRole, admin.ModelAdmin):
+    list_display = ("title", "kind", "start", "country", "project")
+    list_filter = ("kind",)
+    inlines = [AttendanceInline, ActionPlanInline]
+
+
+class ActionItemInline(Tabular):
+    model = models.ActionItem
+
+
+@admin.register(models.ActionPlan)
+class ActionPlanAdmin(ByRole, admin.ModelAdmin):
+    inlines = [ActionItemInline]
+
+
+class MembershipInline(Tabular):
+    model = models.Membership
+
+
+@admin.register(models.Body)
+class BodyAdmin(ByRole, admin.ModelAdmin):
+    list_display = ("name", "kind", "country")
+    inlines = [MembershipInline]
+
+
+@admin.register(models.Organisation)
+class OrganisationAdmin(ByRole, admin.ModelAdmin):
+    search_fields = ("name", "ref")
+    list_display = ("name", "ref", "type", "country")
+
+
+@admin.register(models.ExchangeRate)
+class ExchangeRateAdmin(ByRole, admin.ModelAdmin):
+    list_display = ("currency", "on", "rate")
+
+
+@admin.register(models.Publication)
+class PublicationAdmin(ByRole, admin.ModelAdmin):
+    list_display = ("title", "kind", "date", "reached")
+
+
+@admin.register(models.Practice)
+class PracticeAdmin(ByRole, admin.ModelAdmin):
+    list_display = ("title", "country", "theme", "language")
+    search_fields = ("title",)

@@ -1,0 +1,16 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from . import codes
+
+
+class PracticeSearchForm(forms.Form):
+    q = forms.CharField(label=_("Words"), required=False, max_length=200)
+    theme = forms.ChoiceField(
+        label=_("Theme"), required=False, choices=[("", "—"), *codes.Theme.choices]
+    )
+    country = forms.CharField(label=_("Country (ISO code)"), required=False, max_length=2)
+
+
+class IatiImportForm(forms.Form):
+    file = forms.FileField(label=_("IATI activities file (XML)"))

@@ -1,0 +1,258 @@
+"""The portfolio: who may see and change it, budgets in one currency, results linked to
+MHIS indicators, and the compendium's search."""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Sum
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from mhis.access.models import Role
+
+from . import codes
+from .models import Attendance, ExchangeRate, Practice, Project, ResultPeriod
+
+READ_ROLES = frozenset({Role.ADMINISTRATOR, Role.PROGRAMME_MANAGER, Role.ANALYST, Role.VIEWER})
+WRITE_ROLES = frozenset({Role.ADMINISTRATOR, Role.PROGRAMME_MANAGER})
+CENT = Decimal("0.01")
+
+
+def can_read(user) -> bool:
+    return user.is_authenticated and user.is_active and user.role in READ_ROLES
+
+
+def can_write(user) -> bool:
+    return user.is_authenticated and user.is_active and user.role in WRITE_ROLES
+
+
+def require_reader(user) -> None:
+    if not can_read(user):
+        raise PermissionDenied(_("Your role cannot see the programmes."))
+
+
+def require_writer(user) -> None:
+    if not can_write(user):
+        raise PermissionDenied(_("Your role cannot change the programmes."))
+
+
+def reporting_currency() -> str:
+    return getattr(settings, "MHIS_REPORTING_CURRENCY", "USD")
+
+
+# -- money ------------------------------------------------------------------------------------
+
+
+class MissingRate(ValueError):
+    pass
+
+
+class Rates:
+    """The stored exchange rates, read once: the rate of a currency on a day is the latest
+    recorded on or before it (or, before the first, the first)."""
+
+    def __init__(self):
+        self.by_currency: dict[str, list[tuple[dt.date, Decimal]]] = defaultdict(list)
+        for row in ExchangeRate.objects.order_by("currency", "on"):
+            self.by_currency[row.currency].append((row.on, row.rate))
+
+    def convert(self, amount: Decimal, currency: str, on: dt.date) -> Decimal:
+        if currency == reporting_currency():
+            return Decimal(amount)
+        rates = self.by_currency.get(currency)
+        if not rates:
+            raise MissingRate(currency)
+        rate = rates[0][1]
+        for day, value in rates:
+            if day > on:
+                break
+            rate = value
+        return (Decimal(amount) * rate).quantize(CENT, ROUND_HALF_UP)
+
+
+@dataclass
+class Portfolio:
+    currency: str
+    projects: int = 0
+    total: Decimal = Decimal(0)
+    by: dict[str, dict[str, dict]] = field(
+        default_factory=dict
+    )  # dimension -> value -> {n, budget}
+    missing_rates: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)
+
+
+def portfolio(projects=None) -> Portfolio:
+    """Counts and budgets of `projects` (all by default) in the reporting currency, by type,
+    region, country, status and budget year. A project's budget is the sum of its budget
+    lines, each converted at the rate of its value date; a country's share of a multi-country
+    project is not guessed, so by country a project counts whole in each of its countries."""
+    projects = list((projects if projects is not None else Project.objects.all()).prefetch_related("budgets"))  # fmt: skip
+    rates = Rates()
+    out = Portfolio(currency=reporting_currency(), projects=len(projects))
+    missing = set()
+
+    def add(dimension: str, value: str, budget: Decimal, count: bool = True):
+        cell = out.by.setdefault(dimension, {}).setdefault(value, {"n": 0, "budget": Decimal(0)})
+        cell["n"] += 1 if count else 0
+        cell["budget"] += budget
+
+    for project in projects:
+        total = Decimal(0)
+        years: dict[str, Decimal] = defaultdict(Decimal)
+        for line in project.budgets.all():
+            try:
+                value = rates.convert(line.amount, line.currency, line.value_date)
+            except MissingRate:
+                missing.add(line.currency)
+                continue
+            total += value
+            years[str(line.period_start.year)] += value
+        out.total += total
+        add("type", project.type, total)
+        add("region", project.region or "—", total)
+        add("status", project.status, total)
+        for country in project.countries or ["—"]:
+            add("country", country, total)
+        for year, value in years.items():
+            add("year", year, value)
+    out.missing_rates = sorted(missing)
+    out.countries = sorted({c for p in projects for c in p.countries or []})
+    for dimension in out.by.values():
+        for cell in dimension.values():
+            cell["budget"] = cell["budget"].quantize(CENT)
+    out.total = out.total.quantize(CENT)
+    return out
+
+
+# -- results ----------------------------------------------------------------------------------
+
+
+def indicator_period_key(start: dt.date, end: dt.date) -> str | None:
+    """The MHIS reporting period (year, quarter or month) that is exactly [start, end]."""
+    from mhis.indicators import periods
+
+    for kind in ("year", "quarter", "month"):
+        period = periods.containing(start, kind)
+        if period.start == start and period.end == end + dt.timedelta(days=1):
+            return period.key
+    return None
+
+
+@dataclass
+class Actual:
+    text: str  # as shown: a number, "<5", or why there is none
+    value: float | None = None
+    computed: bool = False
+    suppressed: bool = False
+
+
+def actual(user, period: ResultPeriod) -> Actual:
+    """The actual of a result period: computed from the records when the indicator is linked
+    to an MHIS indicator (in the user's scope, suppressed like any aggregate), else typed."""
+    from mhis.indicators import services as indicators
+    from mhis.indicators.suppression import text
+
+    indicator = period.indicator
+    if not indicator.mhis_indicator:
+        if period.actual is None:
+            return Actual("")
+        value = period.actual
+        shown = int(value) if value == value.to_integral_value() else value
+        return Actual(number_format(shown, use_l10n=True, force_grouping=True), float(value))
+    key = indicator_period_key(period.start, period.end)
+    if key is None:
+        return Actual(_("not a year, quarter or month"), computed=True)
+    try:
+        published = indicators.published(user, indicator.mhis_indicator, [key], indicator.place)
+    except PermissionDenied:
+        return Actual(_("outside your places"), computed=True)
+    except (KeyError, ValidationError, ValueError):
+        return Actual(_("unknown indicator"), computed=True)
+    cell = next((c for c in published.cells if c.key == (key,)), None)
+    if cell is None:
+        return Actual("0", 0.0, computed=True)
+    return Actual(text(cell, published.indicator.unit), cell.value if not cell.hidden else None,
+                  computed=True, suppressed=cell.hidden)  # fmt: skip
+
+
+def results_against_targets(user, projects) -> list[dict]:
+    """Each result indicator of `projects` with its latest period that has a target: the
+    target, the actual (typed, or computed and suppressed) and the share reached."""
+    rows = []
+    periods = (
+        ResultPeriod.objects.filter(indicator__result__project__in=projects, target__isnull=False)
+        .select_related("indicator__result__project", "indicator__place")
+        .order_by("indicator_id", "-start")
+    )  # fmt: skip
+    seen = set()
+    for period in periods:
+        if period.indicator_id in seen:
+            continue
+        seen.add(period.indicator_id)
+        shown = actual(user, period)
+        share = None
+        if shown.value is not None and period.target:
+            share = round(100 * shown.value / float(period.target))
+        rows.append({"project": period.indicator.result.project, "indicator": period.indicator,
+                     "period": period, "actual": shown, "share": share})  # fmt: skip
+    return rows
+
+
+def trained(project: Project) -> dict[str, int]:
+    """People trained by the project's trainings, by role (CHWs, volunteers, providers)."""
+    rows = (
+        Attendance.objects.filter(event__project=project, event__kind=codes.EventKind.TRAINING,
+                                  role__in=codes.TRAINED_ROLES)
+        .values("role").annotate(n=Sum("count"))
+    )  # fmt: skip
+    return {row["role"]: row["n"] for row in rows}
+
+
+# -- compendium -------------------------------------------------------------------------------
+
+
+def fold(text: str) -> str:
+    """Text for matching in any language: case folded, accents taken off Latin letters
+    (vacunación → vacunacion), other scripts kept whole (Thai and Burmese marks are letters)."""
+    out = []
+    for ch in unicodedata.normalize("NFKD", text or ""):
+        if unicodedata.category(ch) == "Mn" and out and out[-1] < "\u0250":
+            continue
+        out.append(ch)
+    return unicodedata.normalize("NFC", "".join(out)).casefold()
+
+
+def search_practices(
+    query: str = "", *, theme: str = "", country: str = "", gcm: int | None = None
+):
+    """Practices whose text holds every word of `query`, in whatever language it is in."""
+    found = Practice.objects.all()
+    for word in fold(query).split()[:10]:
+        found = found.filter(folded__contains=word)
+    if theme:
+        found = found.filter(theme=theme)
+    if country:
+        found = found.filter(country=country.upper())
+    if gcm:
+        found = found.filter(gcm_objective=gcm)
+    return found
+
+
+def projects_in(country: str = "", status: str = "", type: str = ""):
+    found = Project.objects.all()
+    if status:
+        found = found.filter(status=status)
+    if type:
+        found = found.filter(type=type)
+    projects = list(found)
+    if country:
+        projects = [p for p in projects if country.upper() in (p.countries or [])]
+    return projects

@@ -1,0 +1,155 @@
+"""Pages of the portfolio: the dashboard, a project, the compendium, IATI in and out."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mhis.codelists import country_name
+
+from . import codes, iati, maps, services
+from .forms import IatiImportForm, PracticeSearchForm
+from .models import Project
+
+MAX_UPLOAD = 20 * 1024 * 1024
+
+
+@login_required
+def dashboard(request):
+    services.require_reader(request.user)
+    country = request.GET.get("country", "")[:2]
+    status = request.GET.get("status", "")[:1]
+    kind = request.GET.get("type", "")[:12]
+    projects = services.projects_in(country=country, status=status, type=kind)
+    summary = services.portfolio(Project.objects.filter(pk__in=[p.pk for p in projects]))
+    labels = {
+        "type": dict(codes.ProjectType.choices),
+        "status": dict(codes.Status.choices),
+        "country": {c: country_name(c) for c in summary.by.get("country", {}) if c != "—"},
+    }
+    tables = []
+    for dimension, title in (("type", _("By type")), ("region", _("By region")), ("country", _("By country")),
+                             ("status", _("By status")), ("year", _("By budget year"))):  # fmt: skip
+        rows = [
+            {
+                "value": labels.get(dimension, {}).get(value, value),
+                "n": cell["n"],
+                "budget": cell["budget"],
+            }
+            for value, cell in summary.by.get(dimension, {}).items()
+        ]
+        rows.sort(key=lambda row: str(row["value"]))
+        tables.append({"title": title, "rows": rows, "dimension": dimension})
+    progress = services.results_against_targets(request.user, projects)
+    counts: dict[str, int] = {}
+    for p in projects:
+        for code in p.countries or []:
+            counts[code] = counts.get(code, 0) + 1
+    context = {
+        "summary": summary, "tables": tables, "projects": projects, "progress": progress,
+        "map": maps.benefiting(counts, _("Projects")) if counts else "",
+        "countries": [(c, country_name(c)) for c in summary.countries],
+        "filters": {"country": country, "status": status, "type": kind},
+        "statuses": codes.Status.choices, "types": codes.ProjectType.choices,
+        "can_write": services.can_write(request.user),
+    }  # fmt: skip
+    return render(request, "programmes/dashboard.html", context)
+
+
+@login_required
+def project(request, code):
+    services.require_reader(request.user)
+    item = get_object_or_404(Project, code=code)
+    results = []
+    for result in item.results.prefetch_related("indicators__periods"):
+        indicators = []
+        for indicator in result.indicators.all():
+            periods = [
+                {"period": p, "actual": services.actual(request.user, p)}
+                for p in indicator.periods.all()
+            ]
+            indicators.append({"indicator": indicator, "periods": periods})
+        results.append({"result": result, "indicators": indicators})
+    context = {
+        "project": item,
+        "countries": [country_name(c) for c in item.countries or []],
+        "themes": [codes.Theme(t).label for t in item.themes or [] if t in codes.Theme.values],
+        "participations": item.participations.select_related("organisation"),
+        "budgets": item.budgets.all(),
+        "results": results,
+        "activities": item.activities.all(),
+        "timeline": maps.timeline(
+            [
+                {
+                    "title": a.title,
+                    "start": (a.actual_start or a.planned_start).isoformat(),
+                    "end": (a.actual_end or a.planned_end).isoformat(),
+                    "status": a.get_status_display(),
+                }
+                for a in item.activities.all()
+            ],
+            timezone.localdate(),
+        )
+        if item.activities.exists()
+        else "",
+        "events": item.events.prefetch_related("attendance", "action_plans__items"),
+        "trained": services.trained(item),
+        "publications": item.publications.all(),
+        "documents": item.documents.all(),
+        "bodies": item.bodies.prefetch_related("members__organisation"),
+        "today": timezone.localdate(),
+    }
+    return render(request, "programmes/project.html", context)
+
+
+@login_required
+def practices(request):
+    services.require_reader(request.user)
+    form = PracticeSearchForm(request.GET or None)
+    found = services.search_practices()
+    if form.is_valid():
+        found = services.search_practices(form.cleaned_data["q"], theme=form.cleaned_data["theme"],
+                                          country=form.cleaned_data["country"])  # fmt: skip
+    return render(request, "programmes/practices.html", {"form": form, "practices": found[:200]})
+
+
+@login_required
+def iati_export(request):
+    services.require_writer(request.user)  # publishing gives projects their identifiers
+    try:
+        data = iati.export()
+    except ValidationError as exc:
+        return HttpResponse(
+            "\n".join(exc.messages), status=400, content_type="text/plain; charset=utf-8"
+        )
+    response = HttpResponse(data, content_type="application/xml")
+    response["Content-Disposition"] = 'attachment; filename="iati-activities.xml"'
+    return response
+
+
+@login_required
+def iati_import(request):
+    services.require_writer(request.user)
+    form = IatiImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD:
+            form.add_error(
+                "file", _("The file is larger than %(n)s MB.") % {"n": MAX_UPLOAD // 2**20}
+            )
+        else:
+            try:
+                report = iati.import_activities(upload.read())
+            except ValidationError as exc:
+                for error in exc.message_dict.get("file", exc.messages):
+                    form.add_error("file", error)
+            else:
+                messages.success(request, _("%(created)s projects created, %(updated)s updated.")
+                                 % {"created": report.created, "updated": report.updated})  # fmt: skip
+    return render(request, "programmes/iati_import.html", {"form": form, "report": report})
