@@ -213,3 +213,19 @@ def test_each_role_lands_on_a_page_it_may_use(client, manager, people):
     assert client.get("/").url == "/programmes/"
     client.force_login(people["clinician"])
     assert client.get("/").url == "/people/"
+
+
+def test_the_command_publishes_and_reads_the_portfolio(world, tmp_path):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    build_programmes()
+    path = tmp_path / "activities.xml"
+    call_command("iati", "export", out=str(path), stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("iati", "import", str(path), stdout=out)
+    assert out.getvalue().startswith(f"0 projects created, {Project.objects.count()} updated")
+    path.write_bytes(b"<html/>")
+    with pytest.raises(CommandError, match="not an IATI activities file"):
+        call_command("iati", "import", str(path), stdout=io.StringIO())
