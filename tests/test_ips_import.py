@@ -256,3 +256,16 @@ def test_the_command_reads_a_summary_and_names_its_faults(person, people, tmp_pa
     path.write_text(json.dumps(document), encoding="utf-8")
     with pytest.raises(CommandError, match="bundle: 2 Patient resources"):
         call_command("ips", "import", str(path), user="mae_sot_clinician", stdout=io.StringIO())
+
+
+def test_an_upload_over_the_limit_is_refused_naming_the_limit(client, people, monkeypatch):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from mhis.portable.forms import ImportForm
+
+    monkeypatch.setattr(ImportForm.base_fields["file"], "max_bytes", 2 * 2**20)
+    client.force_login(people["clinician"])
+    big = SimpleUploadedFile("ips.json", b" " * (2 * 2**20 + 1))
+    page = client.post("/record/import/", {"file": big, "site": "MSOT-CLIN"}).content.decode()
+    assert "larger than 2 MB" in page
+    assert ReceivedSummary.objects.count() == 0

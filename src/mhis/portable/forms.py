@@ -1,11 +1,14 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from mhis.formtools import BoundedFileField
+
 from .links import MAX_LABEL
+from .services import MAX_BUNDLE_BYTES
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=_("Summary file (FHIR JSON)"))
+    file = BoundedFileField(label=_("Summary file (FHIR JSON)"), max_bytes=MAX_BUNDLE_BYTES)
     site = forms.ChoiceField(
         label=_("Site registering a new person"),
         required=False,

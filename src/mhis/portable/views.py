@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from mhis.access.services import can_read_people, can_write_people, scope_sites
+from mhis.formtools import add_service_errors
 from mhis.registry.shortcuts import person_or_404
 
 from . import display, ips
@@ -25,8 +26,6 @@ from . import links as shl
 from .forms import ImportForm, LinkForm, ViewerForm
 from .models import SharedLink
 from .services import import_ips
-
-MAX_UPLOAD = 5 * 1024 * 1024
 
 
 def _reader(request):
@@ -129,22 +128,13 @@ def import_summary(request):
     form = ImportForm(request.POST or None, request.FILES or None, sites=scope_sites(request.user))
     result = None
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD:
-            form.add_error(
-                "file", _("The file is larger than %(n)s MB.") % {"n": MAX_UPLOAD // 2**20}
-            )
-        else:
-            try:
-                result = import_ips(request.user, upload.read(),
-                                    person_uuid=person.uuid if person else None,
-                                    site=form.cleaned_data["site"] or None,
-                                    source=form.cleaned_data["source"])  # fmt: skip
-            except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    for error in errors:
-                        form.add_error("file" if field == "bundle" else field if field in form.fields else None,
-                                       error)  # fmt: skip
+        try:
+            result = import_ips(request.user, form.cleaned_data["file"].read(),
+                                person_uuid=person.uuid if person else None,
+                                site=form.cleaned_data["site"] or None,
+                                source=form.cleaned_data["source"])  # fmt: skip
+        except ValidationError as exc:
+            add_service_errors(form, exc, fallback="file")
     return render(
         request, "portable/import.html", {"form": form, "person": person, "result": result}
     )

@@ -1,7 +1,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from mhis.formtools import BoundedFileField
+
 from . import codes
+
+MAX_IATI_BYTES = 20 * 1024 * 1024
 
 
 class PracticeSearchForm(forms.Form):
@@ -13,4 +17,4 @@ class PracticeSearchForm(forms.Form):
 
 
 class IatiImportForm(forms.Form):
-    file = forms.FileField(label=_("IATI activities file (XML)"))
+    file = BoundedFileField(label=_("IATI activities file (XML)"), max_bytes=MAX_IATI_BYTES)

@@ -11,12 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mhis.codelists import country_name
+from mhis.formtools import add_service_errors
 
 from . import codes, iati, maps, services
 from .forms import IatiImportForm, PracticeSearchForm
 from .models import Project
-
-MAX_UPLOAD = 20 * 1024 * 1024
 
 
 @login_required
@@ -138,18 +137,11 @@ def iati_import(request):
     form = IatiImportForm(request.POST or None, request.FILES or None)
     report = None
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        if upload.size > MAX_UPLOAD:
-            form.add_error(
-                "file", _("The file is larger than %(n)s MB.") % {"n": MAX_UPLOAD // 2**20}
-            )
+        try:
+            report = iati.import_activities(form.cleaned_data["file"].read())
+        except ValidationError as exc:
+            add_service_errors(form, exc, fallback="file")
         else:
-            try:
-                report = iati.import_activities(upload.read())
-            except ValidationError as exc:
-                for error in exc.message_dict.get("file", exc.messages):
-                    form.add_error("file", error)
-            else:
-                messages.success(request, _("%(created)s projects created, %(updated)s updated.")
-                                 % {"created": report.created, "updated": report.updated})  # fmt: skip
+            messages.success(request, _("%(created)s projects created, %(updated)s updated.")
+                             % {"created": report.created, "updated": report.updated})  # fmt: skip
     return render(request, "programmes/iati_import.html", {"form": form, "report": report})
