@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "mhis.surveillance",
     "mhis.portable",
     "mhis.programmes",
+    "mhis.intake",
     "mhis.demo",
 ]
 

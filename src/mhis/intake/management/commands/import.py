@@ -1,0 +1,75 @@
+import json
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from mhis.intake import services
+
+
+class Command(BaseCommand):
+    help = "Import a CSV or XLSX file: each row checked, upserted by its source key, reported."
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--kind", default="people", choices=sorted(services.KINDS))
+        parser.add_argument(
+            "--user", required=True, help="who imports (their places and role apply)"
+        )
+        parser.add_argument(
+            "--source", default="", help="the source's name (default: the file's name)"
+        )
+        parser.add_argument(
+            "--map", default="", help='JSON {"field": "column"}, saved for the source'
+        )
+        parser.add_argument("--report", help="write the rejected rows to this CSV file")
+
+    def handle(self, *args, file, kind, user, source, map, report, **options):
+        who = get_user_model().objects.filter(username=user).first()
+        if who is None:
+            raise CommandError(f"--user: no user {user}")
+        path = Path(file)
+        if not path.is_file():
+            raise CommandError(f"file: no file {file}")
+        try:
+            columns = json.loads(map) if map else None
+        except ValueError as exc:
+            raise CommandError(f"--map: not JSON ({exc})") from None
+        quiet = options["verbosity"] == 0
+        with Progress(TextColumn("rows"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                      disable=quiet) as bar:  # fmt: skip
+            task = bar.add_task("rows", total=None)
+
+            def progress(done, total):
+                bar.update(task, completed=done, total=total)
+                if not quiet and not bar.console.is_terminal:
+                    self.stdout.write(f"rows {done}/{total}")
+                    self.stdout.flush()
+
+            try:
+                job = services.run_import(who, path, kind=kind, source=source, columns=columns, progress=progress)  # fmt: skip
+            except ValidationError as exc:
+                lines = [f"{k}: {m}" for k, ms in exc.message_dict.items() for m in ms]
+                raise CommandError("\n".join(lines)) from None
+            except PermissionDenied as exc:
+                raise CommandError(str(exc)) from None
+        counts = services.summary(job)
+        self.stdout.write(
+            ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "no rows"
+        )
+        rejected = job.rows.filter(outcome="rejected")
+        for row in rejected[:20]:
+            self.stdout.write(f"  row {row.row}, {row.field or '—'}: {row.reason}")
+        if rejected.count() > 20:
+            self.stdout.write(f"  … {rejected.count() - 20} more")
+        if report:
+            import csv
+
+            with Path(report).open("w", encoding="utf-8", newline="") as f:
+                writer = csv.writer(f)
+                writer.writerow(["row", "source_key", "field", "reason"])
+                for row in rejected.iterator():
+                    writer.writerow([row.row, row.source_key, row.field, row.reason])
+            self.stdout.write(f"wrote {report}")

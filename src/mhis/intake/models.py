@@ -1,0 +1,92 @@
+"""Imports of files from the field: the jobs, the outcome of every row, the saved column
+mappings, and which record each source row became (so a row is never imported twice)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Mapping(models.Model):
+    """How a source's columns map onto MHIS fields, saved for the next file."""
+
+    source = models.CharField(_("source"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20)
+    columns = models.JSONField(_("columns"), default=dict)  # MHIS field -> the file's column
+
+    class Meta:
+        verbose_name = _("column mapping")
+        verbose_name_plural = _("column mappings")
+        constraints = [models.UniqueConstraint(fields=["source", "kind"], name="mapping_once")]
+
+    def __str__(self) -> str:
+        return f"{self.source} ({self.kind})"
+
+
+class Job(models.Model):
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    source = models.CharField(_("source"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20)
+    file_name = models.CharField(_("file"), max_length=255)
+    digest = models.CharField(max_length=64, db_index=True)  # SHA-256 of the file
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.RUNNING)
+    total = models.PositiveIntegerField(default=0)
+    done_rows = models.PositiveIntegerField(default=0)  # rows committed, in file order
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")  # fmt: skip
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.kind}, {self.status})"
+
+
+class RowResult(models.Model):
+    class Outcome(models.TextChoices):
+        CREATED = "created", _("Accepted: new record")
+        UPDATED = "updated", _("Accepted: record updated")
+        UNCHANGED = "unchanged", _("Already imported, unchanged")
+        LINKED = "linked", _("Linked to an existing person")
+        DUPLICATE = "duplicate", _("Accepted: possible duplicate for review")
+        REJECTED = "rejected", _("Rejected")
+
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="rows")
+    row = models.PositiveIntegerField()  # 1 is the first row after the header
+    source_key = models.CharField(max_length=200, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    field = models.CharField(max_length=100, blank=True)  # the file's column, when rejected
+    reason = models.TextField(blank=True)
+    person = models.ForeignKey("registry.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")  # fmt: skip
+
+    class Meta:
+        ordering = ["job", "row", "pk"]
+        constraints = [models.UniqueConstraint(fields=["job", "row", "field"], name="rowresult_once")]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.outcome}"
+
+
+class SourceRecord(models.Model):
+    """The record a source's row became: the key of the upsert."""
+
+    source = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20)
+    key = models.CharField(max_length=200)
+    row_hash = models.CharField(max_length=64)
+    person = models.ForeignKey("registry.Person", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "kind", "key"], name="sourcerecord_once")]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.key}"
