@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -22,18 +23,28 @@ def _text(value) -> str:
     return str(value).strip()
 
 
+@contextmanager
+def _first_sheet(path: Path):
+    """The first worksheet of an XLSX file, read as a stream; a file openpyxl cannot read
+    (damaged, or not a workbook) is refused naming the file."""
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # a damaged or hostile workbook
+        raise ValidationError({"file": _("Not a readable XLSX file: %(error)s") % {"error": exc}}) from None  # fmt: skip
+    try:
+        yield book.worksheets[0]
+    finally:
+        book.close()
+
+
 def count_rows(path: Path) -> int:
     """Data rows (after the header), for progress."""
     if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
-
-        book = load_workbook(path, read_only=True)
-        try:
-            sheet = book.worksheets[0]
+        with _first_sheet(path) as sheet:
             sheet.reset_dimensions()  # the stored size may be missing or wrong: count
             return max(0, sum(1 for _ in sheet.iter_rows(values_only=True)) - 1)
-        finally:
-            book.close()
     with path.open(encoding="utf-8-sig", newline="") as f:
         return max(0, sum(1 for _ in csv.reader(f)) - 1)
 
@@ -41,17 +52,9 @@ def count_rows(path: Path) -> int:
 def header(path: Path) -> list[str]:
     """The column names of the first row, checked (named, none twice)."""
     if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
-
-        try:
-            book = load_workbook(path, read_only=True)
-        except Exception as exc:  # a damaged or hostile workbook
-            raise ValidationError({"file": _("Not a readable XLSX file: %(error)s") % {"error": exc}}) from None  # fmt: skip
-        try:
-            first = next(book.worksheets[0].iter_rows(values_only=True, max_row=1), ())
+        with _first_sheet(path) as sheet:
+            first = next(sheet.iter_rows(values_only=True, max_row=1), ())
             names = [_text(v) for v in first][:MAX_COLUMNS]
-        finally:
-            book.close()
     elif path.suffix.lower() == ".csv":
         try:
             with path.open(encoding="utf-8-sig", newline="") as f:
@@ -65,23 +68,16 @@ def header(path: Path) -> list[str]:
 
 
 def rows(path: Path) -> Iterator[dict[str, str]]:
-    """Each data row as {header: text}; blank rows are skipped but keep their number."""
+    """Each data row as {header: text}, blank rows included (empty), so that row numbers
+    stay those of the file."""
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
-        from openpyxl import load_workbook
-
-        try:
-            book = load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # a damaged or hostile workbook
-            raise ValidationError({"file": _("Not a readable XLSX file: %(error)s") % {"error": exc}}) from None  # fmt: skip
-        try:
-            sheet = book.worksheets[0].iter_rows(values_only=True)
-            header = [_text(v) for v in next(sheet, ())][:MAX_COLUMNS]
+        with _first_sheet(path) as sheet:
+            values_of = sheet.iter_rows(values_only=True)
+            header = [_text(v) for v in next(values_of, ())][:MAX_COLUMNS]
             _check(header)
-            for values in sheet:
+            for values in values_of:
                 yield {h: _text(v) for h, v in zip(header, values, strict=False) if h}
-        finally:
-            book.close()
         return
     if suffix != ".csv":
         raise ValidationError({"file": _("Give a .csv or .xlsx file.")})

@@ -159,9 +159,10 @@ class Outcome:
     errors: dict | None = None  # the file's column -> [reasons]
 
 
-def _one_row(user, job: Job, columns: dict[str, str], raw: dict[str, str]) -> Outcome:
+def _one_row(user, job: Job, columns: dict[str, str], column_of: dict[str, str], raw: dict[str, str]) -> Outcome:  # fmt: skip
+    """One row, in its own savepoint. `column_of` names, for each field as the service
+    reports its errors, the file's column."""
     values = {field: raw.get(column, "") for field, column in columns.items()}
-    column_of = {service: columns.get(field, field) for field, service in PEOPLE_FIELDS.items()}
     missing = {columns[f]: [_("This field is required.")] for f in REQUIRED if not values.get(f)}
     if missing:
         return Outcome(RowResult.Outcome.REJECTED, errors=missing)
@@ -216,13 +217,14 @@ def run_import(
         job = Job.objects.create(source=source, kind=kind, file_name=path.name[:255], digest=digest,
                                  total=readers.count_rows(path), started_by=user)  # fmt: skip
     progress(job.done_rows, job.total)
+    column_of = {service: mapping.get(field, field) for field, service in PEOPLE_FIELDS.items()}
     batch: list[tuple[int, dict]] = []
 
     def flush():
         with transaction.atomic():
             results = []
             for number, raw in batch:
-                done = _one_row(user, job, mapping, raw)
+                done = _one_row(user, job, mapping, column_of, raw)
                 key = raw.get(mapping["source_key"], "")[:200]
                 if done.errors:
                     results += [RowResult(job=job, row=number, source_key=key, outcome=done.outcome,

@@ -256,8 +256,7 @@ def faults(document) -> list[str]:
     patients = sum(1 for r in resources if r.get("resourceType") == "Patient")
     if patients != 1:
         out.append(f"{patients} Patient resources; an IPS has exactly one")
-    urls = {e.get("fullUrl") for e in entries if isinstance(e, dict)}
-    urls |= {f"{r.get('resourceType')}/{r.get('id')}" for r in resources if r.get("id")}
+    urls = _index(document)
     for reference in sorted(_references(document)):
         if reference not in urls:
             out.append(f"the reference {reference} resolves to no entry of the bundle")

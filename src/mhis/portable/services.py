@@ -76,12 +76,10 @@ def _ours(user, patient: dict) -> Person | None:
                 key = uuid.UUID(value.removeprefix("urn:uuid:"))
             except ValueError:
                 continue
-            found = Person.objects.filter(uuid=key).values_list("uuid", flat=True).first()
-            if found:
-                try:
-                    return get_person(user, found, view="ips-import")
-                except Person.DoesNotExist:
-                    return None
+            try:
+                return get_person(user, key, view="ips-import")
+            except Person.DoesNotExist:  # not ours, or outside the user's places
+                continue
     return None
 
 

@@ -33,11 +33,11 @@ def benefiting(counts: dict[str, int], title: str) -> str:
     svg = render({
         "width": 640, "height": 330,
         "projection": {"type": "equalEarth"},
+        # The outlines once, shared by both layers: every country, then those shaded.
+        "data": {"values": _atlas(), "format": {"type": "topojson", "feature": "countries"}},
         "layer": [
-            {"data": {"values": _atlas(), "format": {"type": "topojson", "feature": "countries"}},
-             "mark": {"type": "geoshape", "fill": "#e6e9ed", "stroke": "#fff", "strokeWidth": 0.4}},
-            {"data": {"values": _atlas(), "format": {"type": "topojson", "feature": "countries"}},
-             "transform": [{"lookup": "id", "from": {"data": {"values": rows}, "key": "id",
+            {"mark": {"type": "geoshape", "fill": "#e6e9ed", "stroke": "#fff", "strokeWidth": 0.4}},
+            {"transform": [{"lookup": "id", "from": {"data": {"values": rows}, "key": "id",
                                                      "fields": ["projects", "country"]}},
                            {"filter": "datum.projects > 0"}],
              "mark": {"type": "geoshape", "stroke": "#fff", "strokeWidth": 0.4},

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Sum
+from django.db.models import Sum, prefetch_related_objects
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
@@ -94,14 +94,15 @@ def portfolio(projects=None) -> Portfolio:
     region, country, status and budget year. A project's budget is the sum of its budget
     lines, each converted at the rate of its value date; a country's share of a multi-country
     project is not guessed, so by country a project counts whole in each of its countries."""
-    projects = list((projects if projects is not None else Project.objects.all()).prefetch_related("budgets"))  # fmt: skip
+    projects = list(projects if projects is not None else Project.objects.all())
+    prefetch_related_objects(projects, "budgets")
     rates = Rates()
     out = Portfolio(currency=reporting_currency(), projects=len(projects))
     missing = set()
 
-    def add(dimension: str, value: str, budget: Decimal, count: bool = True):
+    def add(dimension: str, value: str, budget: Decimal):
         cell = out.by.setdefault(dimension, {}).setdefault(value, {"n": 0, "budget": Decimal(0)})
-        cell["n"] += 1 if count else 0
+        cell["n"] += 1
         cell["budget"] += budget
 
     for project in projects:

@@ -25,7 +25,7 @@ def dashboard(request):
     status = request.GET.get("status", "")[:1]
     kind = request.GET.get("type", "")[:12]
     projects = services.projects_in(country=country, status=status, type=kind)
-    summary = services.portfolio(Project.objects.filter(pk__in=[p.pk for p in projects]))
+    summary = services.portfolio(projects)
     labels = {
         "type": dict(codes.ProjectType.choices),
         "status": dict(codes.Status.choices),
@@ -45,10 +45,7 @@ def dashboard(request):
         rows.sort(key=lambda row: str(row["value"]))
         tables.append({"title": title, "rows": rows, "dimension": dimension})
     progress = services.results_against_targets(request.user, projects)
-    counts: dict[str, int] = {}
-    for p in projects:
-        for code in p.countries or []:
-            counts[code] = counts.get(code, 0) + 1
+    counts = {c: cell["n"] for c, cell in summary.by.get("country", {}).items() if c != "—"}
     context = {
         "summary": summary, "tables": tables, "projects": projects, "progress": progress,
         "map": maps.benefiting(counts, _("Projects")) if counts else "",
