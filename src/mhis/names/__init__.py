@@ -69,12 +69,8 @@ _SEPARATORS = re.compile(r"[\s.,;:/\\\-‐‑–—'’‘`\"()\[\]{}|_+&*#@!?=~
 
 _TO_LATIN: dict[str, str] = {}
 _CANONICAL: dict[str, str] = dict(ABBREVIATIONS)
-for _script, _native, _latin, _variants in LEXICON:
-    _TO_LATIN.setdefault(unicodedata.normalize("NFC", _native), _latin)
-    for _spelling in (_latin, *_variants):
-        for _token in _spelling.lower().split():
-            _CANONICAL.setdefault(_token, _latin.lower())
-_LONGEST_NATIVE = max(len(k) for k in _TO_LATIN)
+# Spellings of more than one word ("De Silva", "Som-ying"), as folded words -> the name.
+_PHRASES: dict[tuple[str, ...], str] = {}
 
 
 class InvalidName(ValueError):
@@ -154,6 +150,36 @@ def _split(text: str) -> list[str]:
     ]
 
 
+for _script, _native, _latin, _variants in LEXICON:
+    _TO_LATIN.setdefault(unicodedata.normalize("NFC", _native), _latin)
+    for _spelling in (_latin, *_variants):
+        _words = tuple(_split(fold(_spelling)))
+        if len(_words) == 1:
+            _CANONICAL.setdefault(_words[0], _latin.lower())
+        elif _words:
+            # Word by word, "de" would read as "silva" everywhere: the words go together.
+            _PHRASES.setdefault(_words, _latin.lower())
+_LONGEST_NATIVE = max(len(k) for k in _TO_LATIN)
+_LONGEST_PHRASE = max((len(k) for k in _PHRASES), default=1)
+
+
+def _collapse(tokens: list[str]) -> list[str]:
+    """`tokens` with each run that spells a name in several words ("de silva") replaced by
+    that name ("silva")."""
+    out, i = [], 0
+    while i < len(tokens):
+        for size in range(min(_LONGEST_PHRASE, len(tokens) - i), 1, -1):
+            name = _PHRASES.get(tuple(tokens[i : i + size]))
+            if name is not None:
+                out.append(name)
+                i += size
+                break
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out
+
+
 def romanise(text: str) -> str:
     """Conventional Latin spelling of a name written in any script.
 
@@ -193,7 +219,7 @@ def _canonical(token: str) -> str:
 
 def _latin_keys(latin: str) -> set[str]:
     tokens = _split(fold(latin))
-    canon = [_canonical(t) for t in tokens]
+    canon = [_canonical(t) for t in _collapse(tokens)]
     keys = set(tokens) | set(canon)
     # Joined runs let "Thida" find "Thi Da" and "Mathida" find "Ma Thi Da".
     for seq in (tokens, canon):
@@ -229,7 +255,7 @@ def query_plan(text: str) -> QueryPlan:
 
     Honorifics (U, Daw, Ko, Ma …) are optional when other words are given.
     """
-    tokens = _split(fold(unicodedata.normalize("NFC", text)))
+    tokens = _collapse(_split(fold(unicodedata.normalize("NFC", text))))
     named = [t for t in tokens if t not in HONORIFICS_LATIN and t not in HONORIFICS_SCRIPT]
     if named:
         tokens = named
@@ -258,7 +284,7 @@ def name_tokens(text: str) -> list[str]:
     """
     text = unicodedata.normalize("NFC", text)
     latin = text if detect_script(text) in ("Latn", "Zyyy") else romanise(text)
-    tokens = [_canonical(t) for t in _split(fold(latin))]
+    tokens = [_canonical(t) for t in _collapse(_split(fold(latin)))]
     while len(tokens) > 1 and tokens[0] in HONORIFICS_LATIN:
         tokens = tokens[1:]
     return tokens
