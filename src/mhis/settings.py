@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "mhis.portable",
     "mhis.programmes",
     "mhis.intake",
+    "mhis.outreach",
     "mhis.demo",
 ]
 

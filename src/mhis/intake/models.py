@@ -83,7 +83,10 @@ class SourceRecord(models.Model):
     kind = models.CharField(max_length=20)
     key = models.CharField(max_length=200)
     row_hash = models.CharField(max_length=64)
-    person = models.ForeignKey("registry.Person", on_delete=models.CASCADE, related_name="+")
+    # The person the row is about (people, and records about a person) …
+    person = models.ForeignKey("registry.Person", null=True, blank=True, on_delete=models.CASCADE, related_name="+")  # fmt: skip
+    # … and the record it became, of the kind's model (none for people).
+    record_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["source", "kind", "key"], name="sourcerecord_once")]  # fmt: skip

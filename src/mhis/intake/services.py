@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +21,6 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mhis.access.services import can_write_people
 from mhis.registry.models import Identifier, Person
 from mhis.registry.services import (
     identifier_hash,
@@ -32,12 +31,13 @@ from mhis.registry.services import (
 from mhis.registry.validation import clean_identifier
 
 from . import readers
+from .kinds import KINDS, Kind, person_of
 from .models import Job, RowResult, SourceRecord
 from .models import Mapping as SavedMapping
 
 BATCH = 200
 
-# The people kind: MHIS field -> how the service names it in its errors.
+# The people kind: its fields -> how the registration service names them in its errors.
 PEOPLE_FIELDS = {
     "source_key": "source_key",
     "registration_site": "registration_site",
@@ -58,8 +58,12 @@ PEOPLE_FIELDS = {
     "occupation_sector": "episodes.0.occupation_sector",
     "migration_start": "episodes.0.start_date",
 }
-REQUIRED = ("source_key", "name", "registration_site")
-KINDS = {"people": PEOPLE_FIELDS}
+
+
+def kind_of(name: str) -> Kind:
+    if name not in KINDS:
+        raise ValidationError({"kind": _("Unknown kind; choose one of %(kinds)s.") % {"kinds": ", ".join(KINDS)}})  # fmt: skip
+    return KINDS[name]
 
 
 def file_digest(path: Path) -> str:
@@ -73,7 +77,7 @@ def file_digest(path: Path) -> str:
 def mapping_for(source: str, kind: str, header: list[str], given: Mapping[str, str] | None = None) -> dict[str, str]:  # fmt: skip
     """MHIS field -> the file's column: `given`, else the source's saved mapping, else the
     columns named like the fields. Saved for the source when given."""
-    fields = KINDS[kind]
+    fields = kind_of(kind).all_fields
     if given:
         unknown = sorted(set(given) - set(fields))
         missing = sorted(c for c in given.values() if c not in header)
@@ -94,7 +98,10 @@ def mapping_for(source: str, kind: str, header: list[str], given: Mapping[str, s
     for field in fields:
         if field not in columns and field in header:
             columns[field] = field
-    missing = [f for f in REQUIRED if f not in columns]
+    needed = kind_of(kind).required
+    if "source_key" not in columns and kind_of(kind).key:
+        needed = tuple(f for f in needed if f != "source_key")
+    missing = [f for f in needed if f not in columns]
     if missing:
         raise ValidationError(
             {"file": _("No column for %(names)s.") % {"names": ", ".join(missing)}}
@@ -159,65 +166,155 @@ class Outcome:
     errors: dict | None = None  # the file's column -> [reasons]
 
 
-def _one_row(user, job: Job, columns: dict[str, str], column_of: dict[str, str], raw: dict[str, str]) -> Outcome:  # fmt: skip
-    """One row, in its own savepoint. `column_of` names, for each field as the service
-    reports its errors, the file's column."""
+def _row_key(kind: Kind, values: dict[str, str]) -> str:
+    """The row's key in its source: its source_key, else its key fields joined."""
+    if values.get("source_key"):
+        return values["source_key"][:200]
+    if kind.key and any(values.get(f) for f in kind.key):
+        return "|".join(values.get(f, "") for f in kind.key)[:200]
+    return ""
+
+
+def _rejected(exc: ValidationError, column_of: Callable[[str], str]) -> Outcome:
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+    out: dict[str, list] = {}
+    for key, messages in errors.items():
+        out.setdefault(column_of(key), []).extend(messages)
+    return Outcome(RowResult.Outcome.REJECTED, errors=out)
+
+
+def _one_row(user, job: Job, columns: dict[str, str], column_of: Callable[[str], str], raw: dict[str, str]) -> Outcome:  # fmt: skip
+    """One row, in its own savepoint."""
+    kind = KINDS[job.kind]
     values = {field: raw.get(column, "") for field, column in columns.items()}
-    missing = {columns[f]: [_("This field is required.")] for f in REQUIRED if not values.get(f)}
+    missing = {columns.get(f, f): [_("This field is required.")]
+               for f in kind.required if not values.get(f) and (f != "source_key" or not kind.key)}  # fmt: skip
+    key = _row_key(kind, values)
+    if not key and not missing:
+        missing = {columns.get("source_key", "source_key"): [_("This field is required.")]}
     if missing:
         return Outcome(RowResult.Outcome.REJECTED, errors=missing)
-    key = values["source_key"][:200]
     row_hash = hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
     record = SourceRecord.objects.filter(source=job.source, kind=job.kind, key=key).select_related("person").first()  # fmt: skip
-    data = _person_data(values)
+    if record is not None and record.row_hash == row_hash:
+        return Outcome(RowResult.Outcome.UNCHANGED, record.person)
     try:
         with transaction.atomic():
-            if record is not None:
-                if record.row_hash == row_hash:
-                    return Outcome(RowResult.Outcome.UNCHANGED, record.person)
-                person = update_person(user, record.person, data)
-                record.row_hash = row_hash
-                record.save(update_fields=["row_hash"])
-                return Outcome(RowResult.Outcome.UPDATED, person)
-            if existing := _known_by_identifier(user, values):
-                SourceRecord.objects.create(source=job.source, kind=job.kind, key=key, row_hash=row_hash, person=existing)  # fmt: skip
-                return Outcome(RowResult.Outcome.LINKED, existing)
-            person = register_person(user, data)
-            SourceRecord.objects.create(source=job.source, kind=job.kind, key=key, row_hash=row_hash, person=person)  # fmt: skip
-            outcome = (
-                RowResult.Outcome.DUPLICATE
-                if _possible_duplicate(person)
-                else RowResult.Outcome.CREATED
-            )
-            return Outcome(outcome, person)
+            if kind.name == "people":
+                return _person_row(user, job, key, row_hash, record, values)
+            return _record_row(user, job, kind, key, row_hash, record, values)
     except ValidationError as exc:
-        errors = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
-        return Outcome(RowResult.Outcome.REJECTED,
-                       errors={column_of.get(k, k): v for k, v in errors.items()})  # fmt: skip
+        return _rejected(exc, column_of)
+    except PermissionDenied as exc:
+        return Outcome(RowResult.Outcome.REJECTED, errors={"": [str(exc)]})
+
+
+def _person_row(user, job, key, row_hash, record, values) -> Outcome:
+    data = _person_data(values)
+    if record is not None:
+        person = update_person(user, record.person, data)
+        record.row_hash = row_hash
+        record.save(update_fields=["row_hash"])
+        return Outcome(RowResult.Outcome.UPDATED, person)
+    if existing := _known_by_identifier(user, values):
+        SourceRecord.objects.create(source=job.source, kind=job.kind, key=key, row_hash=row_hash, person=existing)  # fmt: skip
+        return Outcome(RowResult.Outcome.LINKED, existing)
+    person = register_person(user, data)
+    SourceRecord.objects.create(source=job.source, kind=job.kind, key=key, row_hash=row_hash, person=person)  # fmt: skip
+    duplicate = _possible_duplicate(person)
+    return Outcome(RowResult.Outcome.DUPLICATE if duplicate else RowResult.Outcome.CREATED, person)
+
+
+def _record_row(user, job, kind: Kind, key, row_hash, record, values) -> Outcome:
+    data = kind.data(values)
+    if record is not None:
+        target = kind.model.objects.filter(pk=record.record_id).first()
+        if target is not None:
+            if kind.updatable is not None:
+                data = {f: v for f, v in data.items() if f in kind.updatable}
+            target = kind.update(user, target, data)
+            record.row_hash = row_hash
+            record.save(update_fields=["row_hash"])
+            return Outcome(RowResult.Outcome.UPDATED, record.person)
+        record.delete()  # the record was removed since: import the row afresh
+    person = person_of(user, job.source, values["person"]) if kind.about_person else None
+    target = kind.create(user, person, data)
+    SourceRecord.objects.create(source=job.source, kind=job.kind, key=key, row_hash=row_hash,
+                                person=person, record_id=target.pk)  # fmt: skip
+    return Outcome(RowResult.Outcome.CREATED, person)
+
+
+def _column_of(kind: Kind, mapping: dict[str, str]) -> Callable[[str], str]:
+    """The file's column for an error key of the service (``diagnoses.0.code`` → the column
+    mapped to ``diagnoses``)."""
+    if kind.name == "people":
+        by_service = {service: mapping.get(field, field) for field, service in PEOPLE_FIELDS.items()}  # fmt: skip
+        return lambda key: by_service.get(key, key)
+    return lambda key: mapping.get(key.split(".")[0], key.split(".")[0])
 
 
 def run_import(
     user, path: Path, *, kind: str = "people", source: str = "", columns: Mapping[str, str] | None = None,
-    progress: Callable[[int, int], None] = lambda done, total: None,
+    progress: Callable[[int, int], None] = lambda done, total: None, job: Job | None = None,
 ) -> Job:  # fmt: skip
     """Import `path` (CSV or XLSX): a new job, or the unfinished job of the same file resumed
     after its last committed row."""
-    if not can_write_people(user):
-        raise PermissionDenied(_("Your role cannot register or change people."))
-    if kind not in KINDS:
-        raise ValidationError({"kind": _("Unknown kind; choose one of %(kinds)s.") % {"kinds": ", ".join(KINDS)}})  # fmt: skip
     path = Path(path)
     source = (source or path.stem)[:100]
-    digest = file_digest(path)
-    mapping = mapping_for(source, kind, readers.header(path), columns)
-    job = Job.objects.filter(
-        source=source, kind=kind, digest=digest, status=Job.Status.RUNNING
-    ).first()
-    if job is None:
-        job = Job.objects.create(source=source, kind=kind, file_name=path.name[:255], digest=digest,
-                                 total=readers.count_rows(path), started_by=user)  # fmt: skip
+    header = readers.header(path)
+    return run_rows(user, kind=kind, source=source, file_name=path.name, digest=file_digest(path),
+                    header=header, rows=lambda: readers.rows(path), total=lambda: readers.count_rows(path),
+                    columns=columns, progress=progress, job=job)  # fmt: skip
+
+
+def start_job(user, *, kind: str, source: str, file_name: str, digest: str) -> Job:
+    """The unfinished job of this file, or a new one."""
+    job = Job.objects.filter(source=source[:100], kind=kind, digest=digest, status=Job.Status.RUNNING).first()  # fmt: skip
+    return job or Job.objects.create(source=source[:100], kind=kind, file_name=file_name[:255],
+                                     digest=digest, started_by=user)  # fmt: skip
+
+
+def run_rows(
+    user, *, kind: str, source: str, file_name: str, digest: str, header: list[str],
+    rows: Callable[[], Iterator[dict[str, str]]], total: Callable[[], int],
+    columns: Mapping[str, str] | None = None, progress: Callable[[int, int], None] = lambda d, t: None,
+    job: Job | None = None,
+) -> Job:  # fmt: skip
+    """The pipeline over any stream of rows (a table's, or a form's submissions flattened)."""
+    spec = kind_of(kind)
+    if not spec.allowed(user):
+        raise PermissionDenied(_("Your role cannot import %(kind)s.") % {"kind": spec.label})
+    mapping = mapping_for(source, kind, header, columns)
+    job = job or start_job(user, kind=kind, source=source, file_name=file_name, digest=digest)
+    if not job.total:
+        job.total = total()
+        job.save(update_fields=["total"])
     progress(job.done_rows, job.total)
-    column_of = {service: mapping.get(field, field) for field, service in PEOPLE_FIELDS.items()}
+    try:
+        if spec.grouped:
+            _run_grouped(user, job, mapping, rows(), progress)
+        else:
+            _run_rows(user, job, spec, mapping, rows(), progress)
+    except ValidationError as exc:  # the file itself (not a row) is unreadable
+        job.status, job.error = Job.Status.FAILED, " ".join(exc.messages)
+        job.save(update_fields=["status", "error"])
+        raise
+    job.status, job.finished_at = Job.Status.DONE, timezone.now()
+    job.done_rows = max(job.done_rows, job.total)
+    job.save(update_fields=["status", "finished_at", "done_rows"])
+    return job
+
+
+def _results(job: Job, number: int, key: str, done: Outcome) -> list[RowResult]:
+    if done.errors:
+        return [RowResult(job=job, row=number, source_key=key, outcome=done.outcome,
+                          field=field[:100], reason=" ".join(str(m) for m in messages))
+                for field, messages in done.errors.items()]  # fmt: skip
+    return [RowResult(job=job, row=number, source_key=key, outcome=done.outcome, person=done.person)]  # fmt: skip
+
+
+def _run_rows(user, job: Job, kind: Kind, mapping: dict[str, str], rows: Iterator[dict], progress) -> None:  # fmt: skip
+    column_of = _column_of(kind, mapping)
     batch: list[tuple[int, dict]] = []
 
     def flush():
@@ -225,20 +322,15 @@ def run_import(
             results = []
             for number, raw in batch:
                 done = _one_row(user, job, mapping, column_of, raw)
-                key = raw.get(mapping["source_key"], "")[:200]
-                if done.errors:
-                    results += [RowResult(job=job, row=number, source_key=key, outcome=done.outcome,
-                                          field=field[:100], reason=" ".join(str(m) for m in messages))
-                                for field, messages in done.errors.items()]  # fmt: skip
-                else:
-                    results.append(RowResult(job=job, row=number, source_key=key, outcome=done.outcome, person=done.person))  # fmt: skip
+                values = {f: raw.get(c, "") for f, c in mapping.items()}
+                results += _results(job, number, _row_key(kind, values), done)
             RowResult.objects.bulk_create(results)
             job.done_rows = batch[-1][0]
             job.save(update_fields=["done_rows"])
         progress(job.done_rows, job.total)
         batch.clear()
 
-    for number, raw in enumerate(readers.rows(path), start=1):
+    for number, raw in enumerate(rows, start=1):
         if number <= job.done_rows:
             continue  # committed before the process stopped
         if not any(raw.values()):
@@ -248,10 +340,47 @@ def run_import(
             flush()
     if batch:
         flush()
-    job.status, job.finished_at = Job.Status.DONE, timezone.now()
-    job.done_rows = max(job.done_rows, job.total)
-    job.save(update_fields=["status", "finished_at", "done_rows"])
-    return job
+
+
+_REPORT_STATUS = {"new": RowResult.Outcome.CREATED, "corrected": RowResult.Outcome.UPDATED,
+                  "unchanged": RowResult.Outcome.UNCHANGED, "rejected": RowResult.Outcome.REJECTED}  # fmt: skip
+
+
+def _run_grouped(user, job: Job, mapping: dict[str, str], rows: Iterator[dict], progress) -> None:
+    """Weekly reports: the rows of one site and week make one report, written (with its rows'
+    results) in one transaction. A site-week already written by this job is skipped on a
+    re-run; one written by an earlier import comes back unchanged."""
+    from mhis.surveillance.services import import_reports
+
+    groups: dict[tuple[str, str], list[tuple[int, dict]]] = {}
+    for number, raw in enumerate(rows, start=1):
+        if any(raw.values()):
+            values = {f: raw.get(c, "") for f, c in mapping.items()}
+            groups.setdefault((values.get("site", ""), values.get("week", "")), []).append((number, values))  # fmt: skip
+    done_rows = set(job.rows.values_list("row", flat=True))
+    finished = 0
+    for members in groups.values():
+        finished += len(members)
+        if all(n in done_rows for n, _values in members):
+            continue
+        with transaction.atomic():
+            (line,) = import_reports(user, members)
+            errors: dict[int, dict[str, list]] = {}
+            for error in line["errors"]:
+                errors.setdefault(error["row"], {}).setdefault(mapping.get(error["field"], error["field"]), []).append(error["message"])  # fmt: skip
+            results = []
+            for number, values in members:
+                outcome = _REPORT_STATUS[line["status"]]
+                key = f"{values.get('site', '')}|{values.get('week', '')}"
+                if outcome == RowResult.Outcome.REJECTED:
+                    reasons = errors.get(number) or {"": [_("Another row of this site and week was rejected.")]}  # fmt: skip
+                    results += _results(job, number, key, Outcome(outcome, errors=reasons))
+                else:
+                    results += _results(job, number, key, Outcome(outcome))
+            RowResult.objects.bulk_create(results)
+            job.done_rows = min(job.total, finished)
+            job.save(update_fields=["done_rows"])
+        progress(job.done_rows, job.total)
 
 
 def summary(job: Job) -> dict[str, int]:
@@ -264,3 +393,28 @@ def summary(job: Job) -> dict[str, int]:
         seen.add(row)
         counts[outcome] = counts.get(outcome, 0) + 1
     return counts
+
+
+def import_submissions(
+    user, path: Path, *, form: str, source: str = "",
+    progress: Callable[[int, int], None] = lambda done, total: None,
+) -> list[Job]:  # fmt: skip
+    """Import the submissions of a field form exported from ODK Central or KoboToolbox: one
+    job per kind the form holds (the submissions' own records first, then their repeats)."""
+    from . import fieldforms, submissions
+
+    if form not in fieldforms.FORMS:
+        raise ValidationError({"form": _("Unknown form; choose one of %(forms)s.") % {"forms": ", ".join(fieldforms.FORMS)}})  # fmt: skip
+    spec = fieldforms.FORMS[form]
+    path = Path(path)
+    source = (source or form)[:100]
+    digest = file_digest(path)
+    by_kind = fieldforms.rows_by_kind(spec, submissions.read(path))
+    jobs = []
+    for kind, rows in by_kind.items():
+        header = list(rows[0]) if rows else ["source_key", *KINDS[kind].fields]
+        jobs.append(run_rows(user, kind=kind, source=source, file_name=path.name, digest=digest,
+                             header=header, rows=lambda rows=rows: iter(rows), total=lambda rows=rows: len(rows),
+                             columns={f: f for f in header if f in KINDS[kind].all_fields},
+                             progress=progress))  # fmt: skip
+    return jobs

@@ -1,0 +1,169 @@
+"""What each kind of import holds and how its rows are written.
+
+A kind names its fields (the columns a file may have, unless a mapping says otherwise), the
+fields a row cannot do without, the fields that make a row's key when the file has no
+`source_key` column, and how a checked row is written: through the same service functions as
+the pages and the API, so an imported record obeys every rule a typed one does.
+
+Records about a person name them in the `person` column: the `source_key` of a people row
+imported from the same source, or the person's MHIS id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from mhis.access.services import can_write_people
+from mhis.care import assessments, records
+from mhis.care import services as care
+from mhis.care.models import Assessment, Encounter, Immunisation, Referral
+from mhis.outreach import services as outreach
+from mhis.outreach.models import Contact, Session, Training, Worker
+from mhis.registry.models import Person
+from mhis.registry.services import visible_people
+from mhis.surveillance.services import REPORT_ROLES
+
+from .models import SourceRecord
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    label: Promise
+    fields: tuple[str, ...]
+    required: tuple[str, ...]
+    key: tuple[str, ...] = ()  # the fields that identify a row when there is no source_key
+    model: type | None = None
+    create: Callable | None = None  # (user, person, data) -> record
+    update: Callable | None = None  # (user, record, data) -> record
+    updatable: tuple[str, ...] | None = None  # fields an update may change (None: all)
+    about_person: bool = False
+    grouped: bool = False  # rows are gathered into one record per key (weekly reports)
+    allowed: Callable = can_write_people
+    ints: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+
+    @property
+    def all_fields(self) -> tuple[str, ...]:
+        return ("source_key", *self.fields)
+
+    def data(self, values: dict[str, str]) -> dict[str, Any]:
+        """A row's non-empty cells as the service takes them (an empty cell is left out, so a
+        new record gets the default and an update keeps what it had)."""
+        out: dict[str, Any] = {}
+        for field in self.fields:
+            value = values.get(field, "")
+            if field == "person" or value == "":
+                continue
+            if field in self.ints and value.isdigit():
+                value = int(value)
+            elif field in self.flags:
+                value = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}.get(value.lower(), value)  # fmt: skip
+            elif field == "diagnoses":
+                value = [{"code": c.strip()} for c in value.replace(",", ";").replace(" ", ";").split(";") if c.strip()]  # fmt: skip
+            elif field == "rhs15_items":
+                value = [int(v) if v.strip().isdigit() else v for v in value.replace(",", ";").split(";")]  # fmt: skip
+            out[field] = value
+        return out
+
+
+def person_of(user, source: str, value: str) -> Person:
+    """The person a record row names: by a people key of the same source, else by the one
+    person any source imported under that key (a registration card number), else by MHIS id."""
+    people = visible_people(user)
+    keyed = SourceRecord.objects.filter(kind="people", key=value[:200], person__in=people)
+    record = keyed.filter(source=source).first()
+    if record is None:
+        found = list(keyed.values_list("person_id", flat=True).distinct()[:2])
+        record = keyed.first() if len(found) == 1 else None
+    if record is not None:
+        return record.person
+    try:
+        return people.get(uuid=value)
+    except (Person.DoesNotExist, ValidationError, ValueError):
+        raise ValidationError(
+            {
+                "person": _(
+                    "No person with this key in this source, nor with this id in your places."
+                )
+            }
+        ) from None
+
+
+ENCOUNTERS = Kind(
+    "encounters", gettext_lazy("Encounters"), ("person", *care.ENCOUNTER_FIELDS),
+    required=("person", "site", "date"), key=("person", "site", "date", "kind"),
+    model=Encounter, create=care.record_encounter, update=care.update_encounter, about_person=True,
+)  # fmt: skip
+IMMUNISATIONS = Kind(
+    "immunisations", gettext_lazy("Immunisations"),
+    ("person", *(f for f in records.IMMUNISATION_FIELDS if f != "assessment")),
+    required=("person", "site", "vaccine", "date"), key=("person", "vaccine", "dose_number"),
+    model=Immunisation, about_person=True, ints=("dose_number",),
+    create=lambda user, person, data: records.create_record(user, Immunisation, person, data),
+    update=records.update_record,
+)  # fmt: skip
+REFERRALS = Kind(
+    "referrals", gettext_lazy("Referrals"), ("person", *care.REFERRAL_FIELDS),
+    required=("person", "site", "reason"), key=("person", "site", "sent_on", "to_site", "to_facility"),
+    model=Referral, create=care.refer, update=care.update_referral, about_person=True,
+    updatable=("reason", "urgency", "due_on", "outcome"),
+)  # fmt: skip
+ASSESSMENTS = Kind(
+    "assessments", gettext_lazy("Health assessments"),
+    ("person", *(f for f in assessments.ASSESSMENT_FIELDS if f != "specimens")),
+    required=("person", "site", "type", "date"), key=("person", "type", "date"),
+    model=Assessment, create=assessments.assess, update=assessments.update_assessment,
+    about_person=True, ints=("tst_mm", "rhs15_thermometer"), flags=("tb_symptoms",),
+)  # fmt: skip
+WORKERS = Kind(
+    "workers", gettext_lazy("Community health workers and volunteers"), outreach.WORKER_FIELDS,
+    required=("code", "name", "kind", "site"), key=("code",), model=Worker,
+    create=lambda user, _person, data: outreach.save_worker(user, data),
+    update=lambda user, record, data: outreach.save_worker(user, data, record),
+)  # fmt: skip
+SESSIONS = Kind(
+    "sessions", gettext_lazy("Health promotion sessions"), outreach.SESSION_FIELDS,
+    required=("site", "date", "topic"), key=("site", "date", "topic", "worker", "corner"), model=Session,
+    create=lambda user, _person, data: outreach.record_session(user, data),
+    update=lambda user, record, data: outreach.record_session(user, data, record),
+)  # fmt: skip
+CONTACTS = Kind(
+    "contacts", gettext_lazy("Outreach contacts"), outreach.CONTACT_FIELDS,
+    required=("source_key", "site", "date", "topic"), model=Contact, flags=("referred",),
+    create=lambda user, _person, data: outreach.record_contact(user, data),
+    update=lambda user, record, data: outreach.record_contact(user, data, record),
+)  # fmt: skip
+TRAININGS = Kind(
+    "trainings", gettext_lazy("Trainings"), outreach.TRAINING_FIELDS,
+    required=("worker", "course", "date"), key=("worker", "course", "date"), model=Training,
+    create=lambda user, _person, data: outreach.record_training(user, data),
+    update=lambda user, record, data: outreach.record_training(user, data, record),
+)  # fmt: skip
+WEEKLY = Kind(
+    "weekly",
+    gettext_lazy("Weekly site reports"),
+    ("site", "week", "condition", "sex", "age_group", "count", "note"),
+    required=("site", "week"),
+    key=("site", "week"),
+    grouped=True,
+    allowed=lambda user: user.is_authenticated and user.is_active and user.role in REPORT_ROLES,
+)
+# The people kind is written by the pipeline itself (identifier links, duplicates).
+PEOPLE = Kind(
+    "people", gettext_lazy("People"),
+    ("registration_site", "name", "latin_name", "sex", "birth_date", "birth_date_precision",
+     "nationality", "languages", "contact", "identifier_type", "identifier_country",
+     "identifier_value", "migration_status", "origin_country", "destination_country",
+     "occupation_sector", "migration_start"),
+    required=("source_key", "name", "registration_site"),
+)  # fmt: skip
+
+KINDS = {k.name: k for k in (PEOPLE, ENCOUNTERS, IMMUNISATIONS, REFERRALS, ASSESSMENTS, WORKERS, SESSIONS, CONTACTS, TRAININGS, WEEKLY)}  # fmt: skip
