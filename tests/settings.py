@@ -16,3 +16,4 @@ SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 WHITENOISE_AUTOREFRESH = True
+MHIS_IMPORT_BACKGROUND = False  # imports run inline, inside the test transaction

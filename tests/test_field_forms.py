@@ -115,3 +115,23 @@ def test_an_odk_central_csv_zip_with_nested_group_columns(people, tmp_path):
     (job,) = services.import_submissions(people["clinician"], path, form="mhis_health_session")
     assert services.summary(job) == {"created": 1}
     assert Session.objects.get().attendance == 19
+
+
+def test_the_commands_write_the_forms_with_the_sites_and_import_a_forms_export(people, world, tmp_path):  # fmt: skip
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("fieldforms", out=str(tmp_path), under="TH", stdout=out)
+    written = sorted(p.name for p in tmp_path.glob("*.xlsx"))
+    assert written == sorted(f"{f}.xlsx" for f in fieldforms.FORMS)
+    from openpyxl import load_workbook
+
+    choices = load_workbook(tmp_path / "mhis_outreach_contact.xlsx")["choices"]
+    sites = {row[1] for row in choices.iter_rows(values_only=True) if row[0] == "site"}
+    assert "MSOT-CLIN" in sites and "SPS-CAMR" not in sites  # Honduras is not under Thailand
+    export = tmp_path / "sessions.json"
+    export.write_text(json.dumps([{"__id": "uuid:x", "site": "MSOT-CLIN", "date": "2025-06-01",
+                                   "topic": "dengue", "females": 3, "males": 5}]))  # fmt: skip
+    out = io.StringIO()
+    call_command("import", str(export), form="mhis_health_session", user="mae_sot_clinician", stdout=out)  # fmt: skip
+    assert "sessions: 1 created" in out.getvalue()

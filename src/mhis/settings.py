@@ -198,3 +198,7 @@ MHIS_IATI_REPORTING_ORG_NAME = envstr(
     "MHIS_IATI_REPORTING_ORG_NAME", "International Organization for Migration"
 )
 MHIS_IATI_REPORTING_ORG_TYPE = envstr("MHIS_IATI_REPORTING_ORG_TYPE", "40")
+
+# Imports: uploads larger than this are refused; uploads run in a background thread.
+MHIS_IMPORT_MAX_BYTES = envint("MHIS_IMPORT_MAX_BYTES", 500 * 2**20)
+MHIS_IMPORT_BACKGROUND = envbool("MHIS_IMPORT_BACKGROUND", True)

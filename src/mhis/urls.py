@@ -17,6 +17,8 @@ urlpatterns = [
     path("surveillance/", include("mhis.surveillance.urls")),
     path("", include("mhis.portable.urls")),
     path("programmes/", include("mhis.programmes.urls")),
+    path("imports/", include("mhis.intake.urls")),
+    path("outreach/", include("mhis.outreach.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

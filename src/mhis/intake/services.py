@@ -60,6 +60,10 @@ PEOPLE_FIELDS = {
 }
 
 
+def can_import(user) -> bool:
+    return any(kind.allowed(user) for kind in KINDS.values())
+
+
 def kind_of(name: str) -> Kind:
     if name not in KINDS:
         raise ValidationError({"kind": _("Unknown kind; choose one of %(kinds)s.") % {"kinds": ", ".join(KINDS)}})  # fmt: skip

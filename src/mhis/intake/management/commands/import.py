@@ -7,14 +7,21 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from mhis.intake import services
+from mhis.intake.fieldforms import FORMS
 
 
 class Command(BaseCommand):
-    help = "Import a CSV or XLSX file: each row checked, upserted by its source key, reported."
+    help = (
+        "Import a CSV or XLSX file (--kind), or the submissions of a field form exported from "
+        "ODK Central or KoboToolbox (--form): each row checked, upserted by its key, reported."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("file")
         parser.add_argument("--kind", default="people", choices=sorted(services.KINDS))
+        parser.add_argument(
+            "--form", choices=sorted(FORMS), help="the file holds submissions of this field form"
+        )
         parser.add_argument(
             "--user", required=True, help="who imports (their places and role apply)"
         )
@@ -26,7 +33,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--report", help="write the rejected rows to this CSV file")
 
-    def handle(self, *args, file, kind, user, source, map, report, **options):
+    def handle(self, *args, file, kind, form, user, source, map, report, **options):
         who = get_user_model().objects.filter(username=user).first()
         if who is None:
             raise CommandError(f"--user: no user {user}")
@@ -49,15 +56,23 @@ class Command(BaseCommand):
                     self.stdout.flush()
 
             try:
-                job = services.run_import(who, path, kind=kind, source=source, columns=columns, progress=progress)  # fmt: skip
+                if form:
+                    jobs = services.import_submissions(who, path, form=form, source=source, progress=progress)  # fmt: skip
+                else:
+                    jobs = [services.run_import(who, path, kind=kind, source=source, columns=columns, progress=progress)]  # fmt: skip
             except ValidationError as exc:
                 lines = [f"{k}: {m}" for k, ms in exc.message_dict.items() for m in ms]
                 raise CommandError("\n".join(lines)) from None
             except PermissionDenied as exc:
                 raise CommandError(str(exc)) from None
+        for job in jobs:
+            self._report(job, report if len(jobs) == 1 else report and f"{report}.{job.kind}.csv")
+
+    def _report(self, job, report):
         counts = services.summary(job)
         self.stdout.write(
-            ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "no rows"
+            f"{job.kind}: "
+            + (", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "no rows")
         )
         rejected = job.rows.filter(outcome="rejected")
         for row in rejected[:20]:

@@ -1,0 +1,38 @@
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from mhis.formtools import BoundedFileField
+
+from .fieldforms import FORMS
+from .kinds import KINDS
+
+
+def what_choices():
+    tables = [(f"kind:{k.name}", k.label) for k in KINDS.values()]
+    submissions = [(f"form:{f.form_id}", f.title) for f in FORMS.values()]
+    return [(_("A table (CSV or XLSX)"), tables),
+            (_("Submissions of a field form (ODK Central, KoboToolbox)"), submissions)]  # fmt: skip
+
+
+SOURCE_HELP = _(
+    "Who the file comes from, e.g. “Tak mobile clinic”. Rows are matched by their key within "
+    "the source; the column mapping is remembered for it."
+)
+
+
+SOURCE_HELP = _(
+    "Who the file comes from, e.g. “Tak mobile clinic”. Rows are matched by their key within "
+    "the source; the column mapping is remembered for it."
+)
+
+
+class UploadForm(forms.Form):
+    file = BoundedFileField(
+        label=_("File (CSV, XLSX, or a form's JSON or ZIP export)"),
+        max_bytes=settings.MHIS_IMPORT_MAX_BYTES,
+    )
+    what = forms.ChoiceField(label=_("What the file holds"), choices=what_choices)
+    source = forms.CharField(
+        label=_("Source"), max_length=100, required=False, help_text=SOURCE_HELP
+    )

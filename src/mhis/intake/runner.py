@@ -1,0 +1,70 @@
+"""Running an import away from the request that started it.
+
+An upload is saved under the data directory, then imported in a background thread while the
+page shows its progress (``MHIS_IMPORT_BACKGROUND``; off in tests, where the import runs
+inline). A thread that dies with the server leaves its job running with its checkpoint; the
+job's page offers to resume it from the saved file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from django.conf import settings
+from django.db import close_old_connections, connections
+
+from .models import Job
+
+log = logging.getLogger(__name__)
+
+
+def upload_dir() -> Path:
+    path = Path(settings.VAR_DIR) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def save_upload(upload) -> tuple[Path, str]:
+    """The upload saved as ``<sha256><suffix>`` (the same file is kept once); its digest."""
+    suffix = Path(upload.name).suffix.lower()[:6]
+    digest = hashlib.sha256()
+    partial = upload_dir() / f".{threading.get_ident()}.partial"
+    with partial.open("wb") as out:
+        for chunk in upload.chunks():
+            digest.update(chunk)
+            out.write(chunk)
+    path = upload_dir() / f"{digest.hexdigest()}{suffix}"
+    partial.replace(path)
+    return path, digest.hexdigest()
+
+
+def stored_file(job: Job) -> Path | None:
+    path = upload_dir() / f"{job.digest}{Path(job.file_name).suffix.lower()[:6]}"
+    return path if path.is_file() else None
+
+
+def start(work: Callable[[], object], *, digest: str) -> None:
+    """Run `work`, in a thread unless MHIS_IMPORT_BACKGROUND is off. An unexpected failure
+    marks the file's running jobs failed, with the reason."""
+
+    def run():
+        try:
+            work()
+        except Exception as exc:  # the reason is kept on the job for the page
+            log.exception("import of %s failed", digest)
+            Job.objects.filter(digest=digest, status=Job.Status.RUNNING).update(
+                status=Job.Status.FAILED, error=str(exc)[:2000]
+            )
+        finally:
+            if threading.current_thread() is not threading.main_thread():
+                connections.close_all()
+
+    if getattr(settings, "MHIS_IMPORT_BACKGROUND", True):
+        close_old_connections()
+        threading.Thread(target=run, name=f"import-{digest[:8]}", daemon=True).start()
+    else:
+        run()

@@ -1,0 +1,140 @@
+"""Pages of the imports: upload a file, follow its progress, read its report."""
+
+from __future__ import annotations
+
+import csv
+import threading
+from io import BytesIO
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from mhis.access.models import Role
+from mhis.access.services import scope_sites
+from mhis.formtools import add_service_errors
+
+from . import fieldforms, readers, runner, services, submissions
+from .forms import UploadForm
+from .models import Job, RowResult
+
+SHOWN_ROWS = 200
+
+
+def _jobs(user):
+    jobs = Job.objects.select_related("started_by")
+    return jobs if user.role == Role.ADMINISTRATOR else jobs.filter(started_by=user)
+
+
+@login_required
+def imports(request):
+    if not services.can_import(request.user):
+        raise PermissionDenied
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            target = _start(request.user, form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc, fallback="file")
+        except PermissionDenied as exc:
+            form.add_error("what", str(exc))
+        else:
+            return redirect(target)
+    jobs = list(_jobs(request.user)[:50])
+    for job in jobs:
+        job.counts = services.summary(job) if job.status != Job.Status.RUNNING else {}
+    running = any(j.status == Job.Status.RUNNING for j in jobs)
+    if request.htmx and request.GET.get("poll"):
+        response = HttpResponse(status=204)
+        if not running:
+            response["HX-Refresh"] = "true"
+        return response
+    return render(request, "intake/imports.html", {"form": form, "jobs": jobs, "running": running,
+                                                   "forms": fieldforms.FORMS.values()})  # fmt: skip
+
+
+def _start(user, data) -> str:
+    upload = data["file"]
+    what, _sep, name = data["what"].partition(":")
+    path, digest = runner.save_upload(upload)
+    if what == "kind":
+        source = (data["source"] or upload.name.rsplit(".", 1)[0])[:100]
+        spec = services.kind_of(name)
+        if not spec.allowed(user):
+            raise PermissionDenied(_("Your role cannot import %(kind)s.") % {"kind": spec.label})
+        services.mapping_for(source, name, readers.header(path))  # refuse a file that cannot map
+        job = services.start_job(user, kind=name, source=source, file_name=upload.name, digest=digest)  # fmt: skip
+        runner.start(lambda: services.run_import(user, path, kind=name, source=source, job=job), digest=digest)  # fmt: skip
+        return reverse("intake:job", args=[job.pk])
+    submissions.read(path)  # refuse an unreadable export before it is queued
+    source = data["source"] or name
+    runner.start(lambda: services.import_submissions(user, path, form=name, source=source), digest=digest)  # fmt: skip
+    return reverse("intake:imports")
+
+
+def _job_or_404(user, pk) -> Job:
+    if not services.can_import(user):
+        raise PermissionDenied
+    return get_object_or_404(_jobs(user), pk=pk)
+
+
+@login_required
+def job(request, pk):
+    job = _job_or_404(request.user, pk)
+    running = job.status == Job.Status.RUNNING
+    if request.htmx:
+        response = render(request, "intake/_progress.html", {"job": job})
+        if not running:
+            response["HX-Refresh"] = "true"
+        return response
+    rejected = job.rows.filter(outcome=RowResult.Outcome.REJECTED)
+    labels = dict(RowResult.Outcome.choices)
+    counts = [(labels[o], n) for o, n in sorted(services.summary(job).items())]
+    alive = any(t.name == f"import-{job.digest[:8]}" for t in threading.enumerate())
+    return render(request, "intake/job.html", {
+        "job": job, "running": running, "counts": counts, "rejected": rejected[:SHOWN_ROWS],
+        "more": max(0, rejected.count() - SHOWN_ROWS),
+        "can_resume": running and not alive and runner.stored_file(job) is not None,
+    })  # fmt: skip
+
+
+@login_required
+@require_POST
+def resume(request, pk):
+    job = _job_or_404(request.user, pk)
+    path = runner.stored_file(job)
+    if job.status != Job.Status.RUNNING or path is None:
+        raise Http404
+    user = request.user
+    runner.start(lambda: services.run_import(user, path, kind=job.kind, source=job.source, job=job), digest=job.digest)  # fmt: skip
+    return redirect("intake:job", pk=job.pk)
+
+
+@login_required
+def rejected_csv(request, pk):
+    job = _job_or_404(request.user, pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-rejected.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["row", "source_key", "field", "reason"])
+    for row in job.rows.filter(outcome=RowResult.Outcome.REJECTED).iterator():
+        writer.writerow([row.row, row.source_key, row.field, row.reason])
+    return response
+
+
+@login_required
+def field_form(request, form_id):
+    if not services.can_import(request.user):
+        raise PermissionDenied
+    form = fieldforms.FORMS.get(form_id)
+    if form is None:
+        raise Http404
+    out = BytesIO()
+    fieldforms.workbook(form, scope_sites(request.user).values_list("code", "name")).save(out)
+    response = HttpResponse(out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
+    response["Content-Disposition"] = f'attachment; filename="{form.form_id}.xlsx"'
+    return response

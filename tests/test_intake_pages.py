@@ -1,0 +1,67 @@
+"""The import pages: an upload runs and reports by row; a form's export is taken in; the
+field forms download with the user's sites; the outreach page shows suppressed totals."""
+
+import io
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from openpyxl import load_workbook
+
+from mhis.intake.models import Job
+from mhis.registry.models import Person
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_an_upload_is_imported_and_its_report_shows_the_rejected_row(client, people):
+    login(client, people["clinician"])
+    body = "source_key,name,registration_site,sex\nA1,Aung Aung,MSOT-CLIN,male\nA2,Naw Paw,MSOT-CLIN,alien\n"  # fmt: skip
+    response = client.post("/imports/", {"what": "kind:people", "source": "clinic",
+                                         "file": SimpleUploadedFile("people.csv", body.encode())})  # fmt: skip
+    job = Job.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/imports/{job.pk}/"
+    assert job.status == "done" and Person.objects.count() == 1
+    page = client.get(f"/imports/{job.pk}/").content.decode()
+    assert "alien" in page and "<td>sex</td>" in page
+    csv_text = client.get(f"/imports/{job.pk}/rejected.csv").content.decode()
+    assert csv_text.splitlines()[1].startswith("2,A2,sex,")
+    # While running, htmx polls the progress bar; once done it asks for a full refresh.
+    polled = client.get(f"/imports/{job.pk}/", HTTP_HX_REQUEST="true")
+    assert polled["HX-Refresh"] == "true" and "<progress" in polled.content.decode()
+
+
+def test_a_file_without_the_required_columns_is_refused_on_the_form(client, people):
+    login(client, people["clinician"])
+    response = client.post("/imports/", {"what": "kind:people", "file": SimpleUploadedFile("x.csv", b"foo,bar\n1,2\n")})  # fmt: skip
+    assert response.status_code == 200
+    assert "No column for" in response.content.decode() and not Job.objects.exists()
+
+
+def test_someone_elses_import_is_not_shown(client, people):
+    login(client, people["clinician"])
+    client.post("/imports/", {"what": "kind:people", "source": "s",
+                              "file": SimpleUploadedFile("p.csv", b"source_key,name,registration_site\nA,B,MSOT-CLIN\n")})  # fmt: skip
+    job = Job.objects.get()
+    login(client, people["hn_clinician"])
+    assert client.get(f"/imports/{job.pk}/").status_code == 404
+    login(client, people["hn_analyst"])
+    assert client.get("/imports/").status_code == 403
+
+
+def test_the_field_forms_download_with_the_users_sites(client, people):
+    login(client, people["clinician"])
+    response = client.get("/imports/forms/mhis_health_session.xlsx")
+    book = load_workbook(io.BytesIO(response.content))
+    sites = {r[1] for r in book["choices"].iter_rows(values_only=True) if r[0] == "site"}
+    assert sites == {"MSOT-CLIN", "MSOT-BRDG"}
+
+
+def test_the_outreach_page_shows_the_totals_of_the_year(client, people):
+    from mhis.outreach import services
+
+    user = people["clinician"]
+    services.record_session(user, {"site": "MSOT-CLIN", "date": "2025-03-01", "topic": "tb", "females": 30, "males": 12})  # fmt: skip
+    page = login(client, user).get("/outreach/?year=2025").content.decode()
+    assert "<td>42</td>" in page
