@@ -62,3 +62,24 @@ def test_old_values_stay_readable_after_key_rotation(register, settings):
     )
     settings.MHIS_FIELD_KEYS = [Fernet.generate_key().decode(), *settings.MHIS_FIELD_KEYS]
     assert Identifier.objects.get(person=person).value == "MC1111111"
+
+
+def test_people_written_in_bulk_by_an_import_are_encrypted_the_same(people, tmp_path):
+    from mhis.intake import services
+    from mhis.registry.models import Person
+
+    path = tmp_path / "bulk.csv"
+    path.write_text(
+        "source_key,name,registration_site,identifier_type,identifier_country,identifier_value,"
+        "migration_status,contact\nK1,Aung Aung,MSOT-CLIN,passport,MM,MC7654321,IRR,+66 81 999 0000\n",
+        encoding="utf-8",
+    )
+    services.run_import(people["clinician"], path, source="bulk")
+    [value] = raw_rows("registry_identifier", "value")
+    [status] = raw_rows("registry_migrationepisode", "status")
+    [contact] = raw_rows("registry_person", "contact")
+    assert "7654321" not in value and decrypt(value) == "MC7654321"
+    assert "IRR" not in status and decrypt(status) == "IRR"
+    assert "999" not in contact and decrypt(contact) == "+66 81 999 0000"
+    person = Person.objects.get()
+    assert person.identifiers.get().value_hash == keyed_hash("MC7654321", purpose="identifier")

@@ -123,16 +123,18 @@ def test_an_import_that_dies_half_way_re_runs_to_every_row_exactly_once(
     people, tmp_path, monkeypatch
 ):
     path = write_csv(tmp_path / "big.csv", good_rows(1000))
-    real = services._one_row
+    monkeypatch.setattr(services, "BATCH", 200)
+    real = services.register_many
     calls = {"n": 0}
 
     def dying(*args, **kwargs):
+        people = real(*args, **kwargs)  # the third batch's people are written, then the end
         calls["n"] += 1
-        if calls["n"] == 450:  # in the middle of the third batch of 200
+        if calls["n"] == 3:
             raise Crash
-        return real(*args, **kwargs)
+        return people
 
-    monkeypatch.setattr(services, "_one_row", dying)
+    monkeypatch.setattr(services, "register_many", dying)
     with pytest.raises(Crash):
         services.run_import(people["clinician"], path, source="big", columns=MAP)
     job = Job.objects.get(source="big")
@@ -140,7 +142,7 @@ def test_an_import_that_dies_half_way_re_runs_to_every_row_exactly_once(
     assert RowResult.objects.filter(job=job).count() == 400  # nothing of the third
     assert SourceRecord.objects.filter(source="big").count() == Person.objects.count() == 400
 
-    monkeypatch.setattr(services, "_one_row", real)
+    monkeypatch.setattr(services, "register_many", real)
     again = services.run_import(people["clinician"], path, source="big")
     assert again == job  # the same job, resumed
     job.refresh_from_db()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 import pycountry
@@ -42,12 +43,17 @@ def begin(data: Any, allowed: tuple[str, ...]) -> Errors:
     return errors
 
 
+@lru_cache(maxsize=256)
+def _values(choices) -> frozenset:
+    return frozenset(choices.values)
+
+
 def clean_choice(
     value: Any, field: str, errors: Errors, choices, default: str | None = None
 ) -> str:
     if value in (None, "") and default is not None:
         return default
-    if value not in choices.values:
+    if value not in _values(choices):
         errors.add(
             field,
             _("“%(value)s” is not one of the allowed values: %(allowed)s.")

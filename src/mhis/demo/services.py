@@ -14,12 +14,13 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from mhis import names as namelib
 from mhis.access.models import User
 from mhis.access.services import create_user
+from mhis.bulk import insert_rows
 from mhis.crypto import keyed_hash
 from mhis.places.models import Place, PlaceKind
 from mhis.places.services import create_place
@@ -96,18 +97,6 @@ def build_users() -> dict[str, str]:
     return logins
 
 
-def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """Insert plain rows with one executemany (the ORM's per-value work dominates large loads)."""
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    # Table and column names come from the model, quoted; values are parameters.
-    table, names = quote(model._meta.db_table), ", ".join(quote(c) for c in columns)
-    sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
-
-
 def _new_uuid(rng: random.Random) -> uuid.UUID:
     return uuid.UUID(int=rng.getrandbits(128), version=4)
 
@@ -139,7 +128,7 @@ class _Batch:
             for row in rows:
                 row.person_id = row.person.pk
             model.objects.bulk_create(rows, batch_size=1000)
-        _insert(NameKey, ("person_id", "key"), [(person.pk, key) for person, key in self.keys])
+        insert_rows(NameKey, ("person_id", "key"), [(person.pk, key) for person, key in self.keys])
         self.care.flush()
         self.__init__()
 

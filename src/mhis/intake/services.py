@@ -18,12 +18,16 @@ from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mhis.bulk import insert_values
 from mhis.registry.models import Identifier, Person
 from mhis.registry.services import (
+    clean_person_input,
     identifier_hash,
+    register_many,
     register_person,
     update_person,
     visible_people,
@@ -35,7 +39,7 @@ from .kinds import KINDS, Kind, person_of
 from .models import Job, RowResult, SourceRecord
 from .models import Mapping as SavedMapping
 
-BATCH = 200
+BATCH = 1000
 
 # The people kind: its fields -> how the registration service names them in its errors.
 PEOPLE_FIELDS = {
@@ -248,6 +252,109 @@ def _record_row(user, job, kind: Kind, key, row_hash, record, values) -> Outcome
     return Outcome(RowResult.Outcome.CREATED, person)
 
 
+def _new_people(user, job: Job, mapping, column_of, batch) -> tuple[list[RowResult], list]:
+    """The people of a batch in bulk: rows already imported and unchanged, rows refused, and
+    new people (registered together, linked by identifier, flagged as possible duplicates),
+    each with its result. Returns those results and the rows left for one-by-one handling
+    (changed rows, and a key repeated within the batch)."""
+    kind = KINDS["people"]
+    results: list[RowResult] = []
+    later, fresh = [], []
+    keyed: dict[str, tuple] = {}
+    for number, raw in batch:
+        values = {f: raw.get(c, "") for f, c in mapping.items()}
+        key = _row_key(kind, values)
+        if not all(values.get(f) for f in kind.required):
+            later.append((number, raw))  # refused one by one, with the same messages
+            continue
+        row_hash = hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
+        if key in keyed:
+            later.append((number, raw))
+            continue
+        keyed[key] = (number, raw, values, row_hash)
+    known = {r.key: r for r in SourceRecord.objects.filter(source=job.source, kind="people", key__in=list(keyed))}  # fmt: skip
+    for key, (number, raw, values, row_hash) in keyed.items():
+        record = known.get(key)
+        if record is None:
+            fresh.append((key, number, values, row_hash))
+        elif record.row_hash == row_hash:
+            results.append(RowResult(job=job, row=number, source_key=key, outcome=RowResult.Outcome.UNCHANGED, person_id=record.person_id))  # fmt: skip
+        else:
+            later.append((number, raw))
+    sites: dict = {}
+    checked = []
+    for key, number, values, row_hash in fresh:
+        try:
+            cleaned = clean_person_input(_person_data(values), user=user, sites=sites)
+        except ValidationError as exc:
+            results += _results(job, number, key, _rejected(exc, column_of))
+            continue
+        checked.append((key, number, row_hash, cleaned))
+    # A known identifier links the row to its person (also one registered earlier in the batch).
+    hashes = {(c["identifiers"][0]["type"], identifier_hash(c["identifiers"][0]["normal"]))
+              for *_r, c in checked if c["identifiers"]}  # fmt: skip
+    owners = {}
+    if hashes:
+        found = Identifier.objects.filter(value_hash__in={h for _t, h in hashes}, person__in=visible_people(user))  # fmt: skip
+        owners = {(t, h): pk for t, h, pk in found.values_list("type", "value_hash", "person_id")}
+    new, links = [], []
+    for key, number, row_hash, cleaned in checked:
+        ident = cleaned["identifiers"][0] if cleaned["identifiers"] else None
+        mark = (ident["type"], identifier_hash(ident["normal"])) if ident else None
+        if mark in owners:
+            links.append((key, number, row_hash, owners[mark]))
+        else:
+            new.append((key, number, row_hash, cleaned))
+            if mark:
+                owners[mark] = (key,)  # the person this row is about to become
+    people = register_many(user, [c for *_r, c in new])
+    by_key = {key: person for (key, *_r), person in zip(new, people, strict=True)}
+    records = [{"source": job.source, "kind": "people", "key": key, "row_hash": row_hash, "person_id": person.pk}
+               for (key, _n, row_hash, _c), person in zip(new, people, strict=True)]  # fmt: skip
+    for key, number, row_hash, owner in links:
+        person_id = by_key[owner[0]].pk if isinstance(owner, tuple) else owner
+        records.append({"source": job.source, "kind": "people", "key": key, "row_hash": row_hash, "person_id": person_id})  # fmt: skip
+        results.append(RowResult(job=job, row=number, source_key=key, outcome=RowResult.Outcome.LINKED, person_id=person_id))  # fmt: skip
+    insert_values(SourceRecord, records)
+    twins = _possible_duplicates(people)
+    for (key, number, _h, _c), person in zip(new, people, strict=True):
+        outcome = RowResult.Outcome.DUPLICATE if person.pk in twins else RowResult.Outcome.CREATED
+        results.append(RowResult(job=job, row=number, source_key=key, outcome=outcome, person=person))  # fmt: skip
+    return results, later
+
+
+def _plain(result: RowResult) -> dict:
+    return {"job_id": result.job_id, "row": result.row, "source_key": result.source_key,
+            "outcome": result.outcome, "field": result.field, "reason": result.reason,
+            "person_id": result.person_id}  # fmt: skip
+
+
+def _possible_duplicates(people: list[Person]) -> set[int]:
+    """Of `people`, those sharing name (in Latin letters, any case), sex and birth year (when
+    known) with someone else: the rule of `_possible_duplicate`, for many at once."""
+    names = {(p.display_latin or p.display_name).lower() for p in people}
+    if not names:
+        return set()
+    others = (
+        Person.objects.annotate(low=Lower("display_latin"))
+        .filter(low__in=names)  # by the index on lower(display_latin); merged people skipped below
+        .values_list("pk", "low", "sex", "birth_date", "merged_into")
+    )
+    seen: dict[tuple, set[int]] = {}
+    for pk, low, sex, birth, merged in others:
+        if merged is not None:
+            continue
+        seen.setdefault((low, sex), set()).add(pk)
+        seen.setdefault((low, sex, birth.year if birth else None), set()).add(pk)
+    twins = set()
+    for p in people:
+        name = (p.display_latin or p.display_name).lower()
+        group = (name, p.sex, p.birth_date.year) if p.birth_date else (name, p.sex)
+        if seen.get(group, set()) - {p.pk}:
+            twins.add(p.pk)
+    return twins
+
+
 def _column_of(kind: Kind, mapping: dict[str, str]) -> Callable[[str], str]:
     """The file's column for an error key of the service (``diagnoses.0.code`` → the column
     mapped to ``diagnoses``)."""
@@ -324,11 +431,15 @@ def _run_rows(user, job: Job, kind: Kind, mapping: dict[str, str], rows: Iterato
     def flush():
         with transaction.atomic():
             results = []
-            for number, raw in batch:
+            rows = batch
+            if kind.name == "people":
+                quick, rows = _new_people(user, job, mapping, column_of, batch)
+                results += quick
+            for number, raw in rows:
                 done = _one_row(user, job, mapping, column_of, raw)
                 values = {f: raw.get(c, "") for f, c in mapping.items()}
                 results += _results(job, number, _row_key(kind, values), done)
-            RowResult.objects.bulk_create(results)
+            insert_values(RowResult, [_plain(r) for r in results])
             job.done_rows = batch[-1][0]
             job.save(update_fields=["done_rows"])
         progress(job.done_rows, job.total)

@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from mhis.crypto import EncryptedTextField
@@ -64,7 +65,9 @@ class Person(models.Model):
         verbose_name = _("person")
         verbose_name_plural = _("people")
         indexes = [
-            models.Index(fields=["registration_site", "-created_at"], name="person_site_created")
+            models.Index(fields=["registration_site", "-created_at"], name="person_site_created"),
+            # Possible duplicates on import: the same name in Latin letters, any case.
+            models.Index(Lower("display_latin"), name="person_latin_lower"),
         ]
 
     def __str__(self) -> str:

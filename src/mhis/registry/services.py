@@ -26,6 +26,7 @@ from mhis.access.services import (
     scope_site_ids,
     sees_migration_status,
 )
+from mhis.bulk import insert_rows, insert_values
 from mhis.codelists import normalise_country, normalise_language
 from mhis.crypto import keyed_hash
 from mhis.input import Errors, begin, clean_choice, clean_date
@@ -257,19 +258,27 @@ def _clean_consents(raw: Any, errors: Errors) -> list[dict]:
     return cleaned
 
 
-def clean_person_input(data: Mapping[str, Any], *, user, person: Person | None = None) -> dict:
-    """Validate registration or update input. With `person`, absent fields keep their values."""
+def clean_person_input(
+    data: Mapping[str, Any], *, user, person: Person | None = None, sites: dict | None = None
+) -> dict:
+    """Validate registration or update input. With `person`, absent fields keep their values.
+    `sites` caches the site of each code across many calls (an import)."""
     errors = begin(data, PERSON_FIELDS)
     partial = person is not None
     out: dict[str, Any] = {}
 
     if "registration_site" in data or not partial:
         code = data.get("registration_site")
-        site = (
-            Place.objects.filter(code=code, kind=PlaceKind.SITE).first()
-            if isinstance(code, str) and code
-            else None
-        )
+        if sites is not None and code in sites:
+            site = sites[code]
+        else:
+            site = (
+                Place.objects.filter(code=code, kind=PlaceKind.SITE).first()
+                if isinstance(code, str) and code
+                else None
+            )
+            if sites is not None and isinstance(code, str):
+                sites[code] = site
         if not code:
             errors.add("registration_site", _("This field is required."))
         elif site is None or not in_scope(user, site):
@@ -421,6 +430,62 @@ def register_person(user, data: Mapping[str, Any]) -> Person:
     _write_children(person, cleaned, user)
     link_site(person, person.registration_site, PersonSite.Reason.REGISTERED)
     return person
+
+
+def register_many(user, registrations: list[dict]) -> list[Person]:
+    """Write many registrations already checked by `clean_person_input` at once (an import):
+    the same rows `register_person` writes, inserted in bulk. Call inside a transaction."""
+    from mhis.indicators.services import forget
+
+    _require_writer(user)
+    if not registrations:
+        return []
+    people = []
+    for cleaned in registrations:
+        first = cleaned["names"][0]
+        people.append(
+            Person(
+                registration_site=cleaned["registration_site"],
+                sex=cleaned["sex"],
+                birth_date=cleaned["birth_date"],
+                birth_date_precision=cleaned["birth_date_precision"],
+                nationality=cleaned["nationality"],
+                languages=cleaned["languages"],
+                contact=cleaned["contact"],
+                created_by=user if user.is_authenticated else None,
+                display_name=first["text"],
+                display_latin=first["latin"]
+                or (first["text"] if first["script"] == "Latn" else ""),
+            )
+        )
+    now = timezone.now()
+    for person in people:
+        person.created_at = person.updated_at = now
+    fields = [f.attname for f in Person._meta.concrete_fields if not f.primary_key]
+    insert_values(Person, [{name: getattr(p, name) for name in fields} for p in people])
+    ids = dict(Person.objects.filter(uuid__in=[p.uuid for p in people]).values_list("uuid", "pk"))
+    for person in people:
+        person.pk = ids[person.uuid]
+        person._state.adding = False
+    names, keys, identifiers, episodes, consents, sites = [], [], [], [], [], []
+    for person, cleaned in zip(people, registrations, strict=True):
+        pk = person.pk
+        person_keys: set[str] = set()
+        for n in cleaned["names"]:
+            names.append({"person_id": pk, "text": n["text"], "latin": n["latin"], "use": n["use"], "script": n["script"]})  # fmt: skip
+            person_keys |= namelib.index_keys(n["text"], n["latin"])
+        keys += [(pk, k) for k in sorted(person_keys)]
+        identifiers += [{"person_id": pk, "type": i["type"], "issuing_country": i["issuing_country"], "value": i["value"],
+                         "value_hash": keyed_hash(i["normal"], purpose="identifier")} for i in cleaned["identifiers"]]  # fmt: skip
+        episodes += [{"person_id": pk, **e} for e in cleaned["episodes"]]
+        consents += [{"person_id": pk, "recorded_by_id": user.pk, **c} for c in cleaned["consents"]]
+        sites.append({"person_id": pk, "site_id": person.registration_site_id, "reason": PersonSite.Reason.REGISTERED})  # fmt: skip
+    for model, rows in ((PersonName, names), (Identifier, identifiers), (MigrationEpisode, episodes),
+                        (Consent, consents), (PersonSite, sites)):  # fmt: skip
+        insert_values(model, rows)
+    insert_rows(NameKey, ("person_id", "key"), keys)
+    forget("registration", {timezone.localdate(p.created_at) for p in people})
+    return people
 
 
 @transaction.atomic
