@@ -93,6 +93,13 @@ def _language(value: Any, field: str, errors: Errors) -> str:
         return ""
 
 
+def _unique_code(model, data: Mapping, record, errors: Errors, taken: str) -> str:
+    code = clean_text(data.get("code"), "code", errors, required=True, limit=40)
+    if code and model.objects.filter(code=code).exclude(pk=record.pk if record else None).exists():
+        errors.add("code", taken)
+    return code
+
+
 def _save(model, record, fields: dict, user=None):
     record = record or model()
     for name, value in fields.items():
@@ -115,10 +122,7 @@ def save_worker(user, data: Mapping[str, Any], worker: Worker | None = None) -> 
     given = _given(data, worker)
     out: dict[str, Any] = {}
     if given("code"):
-        out["code"] = clean_text(data.get("code"), "code", errors, required=True, limit=40)
-        clash = Worker.objects.filter(code=out["code"]).exclude(pk=worker.pk if worker else None)
-        if out["code"] and clash.exists():
-            errors.add("code", _("Another worker has this code."))
+        out["code"] = _unique_code(Worker, data, worker, errors, _("Another worker has this code."))
     if given("name"):
         out["name"] = clean_text(data.get("name"), "name", errors, required=True, limit=200)
     if given("kind"):
@@ -147,10 +151,9 @@ def save_corner(user, data: Mapping[str, Any], corner: HealthCorner | None = Non
     given = _given(data, corner)
     out: dict[str, Any] = {}
     if given("code"):
-        out["code"] = clean_text(data.get("code"), "code", errors, required=True, limit=40)
-        clash = HealthCorner.objects.filter(code=out["code"]).exclude(pk=corner.pk if corner else None)  # fmt: skip
-        if out["code"] and clash.exists():
-            errors.add("code", _("Another health corner has this code."))
+        out["code"] = _unique_code(
+            HealthCorner, data, corner, errors, _("Another health corner has this code.")
+        )
     if given("name"):
         out["name"] = clean_text(data.get("name"), "name", errors, required=True, limit=200)
     if given("kind"):

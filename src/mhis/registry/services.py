@@ -409,12 +409,9 @@ def _require_writer(user) -> None:
         raise PermissionError(_("Your role cannot register or change people."))
 
 
-@transaction.atomic
-def register_person(user, data: Mapping[str, Any]) -> Person:
-    """Register a person from `data`; all rows are written, or none."""
-    _require_writer(user)
-    cleaned = clean_person_input(data, user=user)
-    person = Person(
+def _new_person(user, cleaned: dict) -> Person:
+    """An unsaved person from checked registration input."""
+    return Person(
         registration_site=cleaned["registration_site"],
         sex=cleaned["sex"],
         birth_date=cleaned["birth_date"],
@@ -424,6 +421,14 @@ def register_person(user, data: Mapping[str, Any]) -> Person:
         contact=cleaned["contact"],
         created_by=user if user.is_authenticated else None,
     )
+
+
+@transaction.atomic
+def register_person(user, data: Mapping[str, Any]) -> Person:
+    """Register a person from `data`; all rows are written, or none."""
+    _require_writer(user)
+    cleaned = clean_person_input(data, user=user)
+    person = _new_person(user, cleaned)
     person.save()
     _write_names(person, cleaned["names"])
     person.save(update_fields=["display_name", "display_latin"])
@@ -442,22 +447,11 @@ def register_many(user, registrations: list[dict]) -> list[Person]:
         return []
     people = []
     for cleaned in registrations:
+        person = _new_person(user, cleaned)
         first = cleaned["names"][0]
-        people.append(
-            Person(
-                registration_site=cleaned["registration_site"],
-                sex=cleaned["sex"],
-                birth_date=cleaned["birth_date"],
-                birth_date_precision=cleaned["birth_date_precision"],
-                nationality=cleaned["nationality"],
-                languages=cleaned["languages"],
-                contact=cleaned["contact"],
-                created_by=user if user.is_authenticated else None,
-                display_name=first["text"],
-                display_latin=first["latin"]
-                or (first["text"] if first["script"] == "Latn" else ""),
-            )
-        )
+        person.display_name = first["text"]
+        person.display_latin = first["latin"] or (first["text"] if first["script"] == "Latn" else "")  # fmt: skip
+        people.append(person)
     now = timezone.now()
     for person in people:
         person.created_at = person.updated_at = now
