@@ -117,3 +117,23 @@ def test_weekly_report_rows_make_one_report_per_site_and_week(people, tmp_path):
     assert WeeklyReport.objects.count() == 2
     assert imported(user, path, "weekly", "site-reports")[1] == {"unchanged": 3, "rejected": 1}
     assert WeeklyReport.objects.count() == 2
+
+
+def test_migration_episodes_are_added_to_a_persons_history(people, register, tmp_path):
+    from mhis.registry.models import MigrationEpisode
+
+    user = people["clinician"]
+    person = register(birth_date="1990-01-01")
+    before = person.episodes.count()
+    rows = [[str(person.uuid), "REG_LAB", "MM", "LA; TH", "MY", "2015-02-01", "2019-06-30"],
+            [str(person.uuid), "RET_INT", "MY", "", "MM", "2019-07-01", ""],
+            [str(person.uuid), "NOPE", "MM", "", "TH", "1980-01-01", ""]]  # fmt: skip
+    path = table(tmp_path / "episodes.csv", ["person", "status", "origin_country", "transit_countries",
+                                             "destination_country", "start_date", "end_date"], rows)  # fmt: skip
+    job, counts = imported(user, path, "episodes")
+    assert counts == {"created": 2, "rejected": 1}
+    assert {(r.field) for r in job.rows.filter(outcome="rejected")} == {"status", "start_date"}
+    added = MigrationEpisode.objects.filter(person=person, origin_country="MM", destination_country="MY").get()  # fmt: skip
+    assert added.transit_countries == ["LA", "TH"] and added.status == "REG_LAB"
+    assert person.episodes.count() == before + 2
+    assert imported(user, path, "episodes")[1] == {"unchanged": 2, "rejected": 1}

@@ -26,7 +26,8 @@ from mhis.care import services as care
 from mhis.care.models import Assessment, Encounter, Immunisation, Referral
 from mhis.outreach import services as outreach
 from mhis.outreach.models import Contact, Session, Training, Worker
-from mhis.registry.models import Person
+from mhis.registry import services as registry
+from mhis.registry.models import MigrationEpisode, Person
 from mhis.registry.services import visible_people
 from mhis.surveillance.services import REPORT_ROLES
 
@@ -68,6 +69,8 @@ class Kind:
                 value = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}.get(value.lower(), value)  # fmt: skip
             elif field == "diagnoses":
                 value = [{"code": c.strip()} for c in value.replace(",", ";").replace(" ", ";").split(";") if c.strip()]  # fmt: skip
+            elif field == "transit_countries":
+                value = [c for c in value.replace(",", ";").replace(" ", ";").split(";") if c]
             elif field == "rhs15_items":
                 value = [int(v) if v.strip().isdigit() else v for v in value.replace(",", ";").split(";")]  # fmt: skip
             out[field] = value
@@ -156,6 +159,12 @@ WEEKLY = Kind(
     grouped=True,
     allowed=lambda user: user.is_authenticated and user.is_active and user.role in REPORT_ROLES,
 )
+EPISODES = Kind(
+    "episodes", gettext_lazy("Migration episodes"), ("person", *registry.EPISODE_FIELDS),
+    required=("person",), key=("person", "origin_country", "destination_country", "start_date"),
+    model=MigrationEpisode, about_person=True,
+    create=registry.add_episode, update=registry.update_episode,
+)  # fmt: skip
 # The people kind is written by the pipeline itself (identifier links, duplicates).
 PEOPLE = Kind(
     "people", gettext_lazy("People"),
@@ -166,4 +175,4 @@ PEOPLE = Kind(
     required=("source_key", "name", "registration_site"),
 )  # fmt: skip
 
-KINDS = {k.name: k for k in (PEOPLE, ENCOUNTERS, IMMUNISATIONS, REFERRALS, ASSESSMENTS, WORKERS, SESSIONS, CONTACTS, TRAININGS, WEEKLY)}  # fmt: skip
+KINDS = {k.name: k for k in (PEOPLE, EPISODES, ENCOUNTERS, IMMUNISATIONS, REFERRALS, ASSESSMENTS, WORKERS, SESSIONS, CONTACTS, TRAININGS, WEEKLY)}  # fmt: skip

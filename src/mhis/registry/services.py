@@ -510,6 +510,41 @@ def update_person(user, person: Person, data: Mapping[str, Any]) -> Person:
     return person
 
 
+EPISODE_FIELDS = ("status", "origin_country", "transit_countries", "destination_country",
+                  "occupation_sector", "start_date", "end_date")  # fmt: skip
+
+
+def _clean_episode(person: Person, data: Mapping[str, Any]) -> dict:
+    errors = begin(data, EPISODE_FIELDS)
+    birth = (person.birth_date, person.birth_date_precision) if person.birth_date else None
+    nested = Errors()
+    [cleaned] = _clean_episodes([dict(data)], nested, birth)
+    for field, messages in nested.items():
+        for message in messages:
+            errors.add(field.removeprefix("episodes.0."), message)
+    errors.check()
+    return cleaned
+
+
+@transaction.atomic
+def add_episode(user, person: Person, data: Mapping[str, Any]) -> MigrationEpisode:
+    """Add one migration episode to a person's history (the others are kept)."""
+    _require_writer(user)
+    return MigrationEpisode.objects.create(person=person, **_clean_episode(person, data))
+
+
+@transaction.atomic
+def update_episode(user, episode: MigrationEpisode, data: Mapping[str, Any]) -> MigrationEpisode:
+    """Change the fields given of one migration episode."""
+    _require_writer(user)
+    current = {f: getattr(episode, f) for f in EPISODE_FIELDS}
+    current = {f: v.isoformat() if hasattr(v, "isoformat") else v for f, v in current.items()}
+    for field, value in _clean_episode(episode.person, {**current, **data}).items():
+        setattr(episode, field, value)
+    episode.save()
+    return episode
+
+
 def link_site(person: Person, site: Place, reason: str) -> None:
     """Record that `person` is known at `site` (idempotent; the first reason is kept)."""
     PersonSite.objects.get_or_create(person=person, site=site, defaults={"reason": reason})
