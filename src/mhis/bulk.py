@@ -51,15 +51,27 @@ def insert_values(model: type[Model], rows: list[Mapping]) -> None:
         for f in fields
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
     }
-    prepare = [(f.attname, _converter(f, connection), f) for f in fields]
+    prepare = []
+    for f in fields:
+        convert = _converter(f, connection)
+        if f.attname in stamped:
+            missing = convert(stamped[f.attname])  # the same for every row: converted once
+        elif f.has_default() and callable(f.default):
+            missing = _MISSING  # a fresh default per row (a uuid, an empty list)
+        else:
+            missing = convert(f.get_default())
+        prepare.append((f.attname, convert, f, missing))
     values = []
     for row in rows:
         out = []
-        for name, convert, field in prepare:
+        for name, convert, field, missing in prepare:
             value = row.get(name, _MISSING)
-            if value is _MISSING:
-                value = stamped[name] if name in stamped else field.get_default()
-            out.append(convert(value))
+            if value is not _MISSING:
+                out.append(convert(value))
+            elif missing is not _MISSING:
+                out.append(missing)
+            else:
+                out.append(convert(field.get_default()))
         values.append(tuple(out))
     insert_rows(model, [f.column for f in fields], values)
 

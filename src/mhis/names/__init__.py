@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from anyascii import anyascii
 
@@ -81,6 +82,7 @@ class InvalidName(ValueError):
         self.code = code
 
 
+@lru_cache(maxsize=8192)
 def _char_script(ch: str) -> str | None:
     name = unicodedata.name(ch, "")
     first = name.split(" ", 1)[0]
