@@ -66,8 +66,11 @@ class Person(models.Model):
         verbose_name_plural = _("people")
         indexes = [
             models.Index(fields=["registration_site", "-created_at"], name="person_site_created"),
-            # Possible duplicates on import: the same name in Latin letters, any case.
-            models.Index(Lower("display_latin"), name="person_latin_lower"),
+            # Possible duplicates on import: the same name in Latin letters (any case), sex
+            # and birth year.
+            models.Index(
+                Lower("display_latin"), "sex", "birth_date", name="person_latin_sex_birth"
+            ),
         ]
 
     def __str__(self) -> str:
