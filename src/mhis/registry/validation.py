@@ -38,6 +38,10 @@ def parse_date(value: str) -> date:
         raise ValueError(_("This date does not exist.")) from None
 
 
+_PRECISIONS = frozenset(DatePrecision.values)
+_FINER = {DatePrecision.EXACT.value: 3, DatePrecision.MONTH.value: 2, DatePrecision.YEAR.value: 1}
+
+
 def parse_birth_date(
     value: str, precision: str | None = None, *, today: date | None = None
 ) -> tuple[date, str]:
@@ -55,10 +59,9 @@ def parse_birth_date(
     written = DatePrecision.EXACT if day else DatePrecision.MONTH if month else DatePrecision.YEAR
     if precision in (None, ""):
         precision = written
-    if precision not in DatePrecision.values:
+    if precision not in _PRECISIONS:
         raise ValueError(_("Unknown precision; choose exact, month, year or estimated."))
-    finer = {DatePrecision.EXACT: 3, DatePrecision.MONTH: 2, DatePrecision.YEAR: 1}
-    if precision != DatePrecision.ESTIMATED and finer[precision] > finer[written]:
+    if precision != DatePrecision.ESTIMATED and _FINER[precision] > _FINER[written]:
         raise ValueError(_("The date written is less precise than the precision chosen."))
     try:
         parsed = date(year, month or 1, day or 1)
