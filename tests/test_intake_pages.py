@@ -65,3 +65,11 @@ def test_the_outreach_page_shows_the_totals_of_the_year(client, people):
     services.record_session(user, {"site": "MSOT-CLIN", "date": "2025-03-01", "topic": "tb", "females": 30, "males": 12})  # fmt: skip
     page = login(client, user).get("/outreach/?year=2025").content.decode()
     assert "<td>42</td>" in page
+
+
+def test_the_imports_list_names_the_kind_in_words(client, people):
+    login(client, people["clinician"])
+    client.post("/imports/", {"what": "kind:workers", "source": "w",
+                              "file": SimpleUploadedFile("w.csv", b"code,name,kind,site\nC1,Ma Thida,chw,MSOT-CLIN\n")})  # fmt: skip
+    page = client.get("/imports/").content.decode()
+    assert "<td>Community health workers and volunteers</td>" in page

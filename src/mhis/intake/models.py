@@ -50,6 +50,12 @@ class Job(models.Model):
     def __str__(self) -> str:
         return f"{self.file_name} ({self.kind}, {self.status})"
 
+    @property
+    def kind_label(self) -> str:
+        from .kinds import KINDS
+
+        return str(KINDS[self.kind].label) if self.kind in KINDS else self.kind
+
 
 class RowResult(models.Model):
     class Outcome(models.TextChoices):
