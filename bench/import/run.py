@@ -24,7 +24,10 @@ from pathlib import Path
 
 TMP = Path(tempfile.mkdtemp(prefix="mhis-import-bench-"))
 os.environ.setdefault("MHIS_VAR_DIR", str(TMP))
-os.environ.setdefault("MHIS_DEBUG", "1")
+# Production settings (DEBUG off, so no query log grows), with throwaway keys of its own.
+os.environ.setdefault("MHIS_SECRET_KEY", "bench-secret-key-not-for-production-0123456789")
+os.environ.setdefault("MHIS_FIELD_KEYS", "q0Y2J8c7t3Wk2oQ7w2o8bF3w5q2m8Wc3ZlYwq1u7oQ8=")
+os.environ.setdefault("MHIS_HASH_KEY", "bench-hash-key-not-for-production")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mhis.settings")
 
 COLUMNS = ["source_key", "name", "latin_name", "registration_site", "sex", "birth_date",
