@@ -171,3 +171,16 @@ def test_the_command_imports_with_progress_and_writes_the_rejected_rows(people, 
         .splitlines()[1]
         .startswith("6,B-1,nationality,")
     )
+
+
+def test_a_key_whose_first_row_is_refused_is_imported_from_its_later_row(people, tmp_path):
+    rows = [["R-1", "Aung Aung", "MSOT-CLIN", "alien", "1990-01-01", "MM", ""],
+            ["R-1", "Aung Aung", "MSOT-CLIN", "male", "1990-01-01", "MM", ""],
+            ["R-2", "Aung Aung", "MSOT-CLIN", "male", "1990-05-01", "MM", ""]]  # fmt: skip
+    job = services.run_import(people["clinician"], write_csv(tmp_path / "again.csv", rows),
+                              source="again", columns=MAP)  # fmt: skip
+    outcomes = dict(job.rows.values_list("row", "outcome"))
+    # Row 2 goes in one by one after the rest of its batch, so it meets row 3's person: the
+    # same name, sex and birth year.
+    assert outcomes == {1: "rejected", 2: "duplicate", 3: "created"}
+    assert Person.objects.count() == 2

@@ -161,19 +161,16 @@ def _known_by_identifier(user, values: dict[str, str]) -> Person | None:
     return found.person if found else None
 
 
-def _possible_duplicate(person: Person) -> bool:
-    others = Person.objects.filter(display_latin__iexact=person.display_latin or person.display_name,
-                                   sex=person.sex, merged_into__isnull=True).exclude(pk=person.pk)  # fmt: skip
-    if person.birth_date:
-        others = others.filter(birth_date__year=person.birth_date.year)
-    return others.exists()
-
-
 @dataclass
 class Outcome:
     outcome: str
     person: Person | None = None
     errors: dict | None = None  # the file's column -> [reasons]
+
+
+def _row_hash(values: dict[str, str]) -> str:
+    """What a row held, to tell an unchanged row from a changed one on the next import."""
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
 
 
 def _row_key(kind: Kind, values: dict[str, str]) -> str:
@@ -204,7 +201,7 @@ def _one_row(user, job: Job, columns: dict[str, str], column_of: Callable[[str],
         missing = {columns.get("source_key", "source_key"): [_("This field is required.")]}
     if missing:
         return Outcome(RowResult.Outcome.REJECTED, errors=missing)
-    row_hash = hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
+    row_hash = _row_hash(values)
     record = SourceRecord.objects.filter(source=job.source, kind=job.kind, key=key).select_related("person").first()  # fmt: skip
     if record is not None and record.row_hash == row_hash:
         return Outcome(RowResult.Outcome.UNCHANGED, record.person)
@@ -231,7 +228,7 @@ def _person_row(user, job, key, row_hash, record, values) -> Outcome:
         return Outcome(RowResult.Outcome.LINKED, existing)
     person = register_person(user, data)
     SourceRecord.objects.create(source=job.source, kind=job.kind, key=key, row_hash=row_hash, person=person)  # fmt: skip
-    duplicate = _possible_duplicate(person)
+    duplicate = person.pk in _possible_duplicates([person])
     return Outcome(RowResult.Outcome.DUPLICATE if duplicate else RowResult.Outcome.CREATED, person)
 
 
@@ -269,7 +266,7 @@ def _new_people(user, job: Job, mapping, column_of, batch) -> tuple[list[dict], 
         if not all(values.get(f) for f in kind.required):
             later.append((number, raw))  # refused one by one, with the same messages
             continue
-        row_hash = hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
+        row_hash = _row_hash(values)
         if key in keyed:
             later.append((number, raw))
             continue
@@ -289,7 +286,7 @@ def _new_people(user, job: Job, mapping, column_of, batch) -> tuple[list[dict], 
         try:
             cleaned = clean_person_input(_person_data(values), user=user, sites=sites)
         except ValidationError as exc:
-            results += [_plain(r) for r in _results(job, number, key, _rejected(exc, column_of))]
+            results += _results(job, number, key, _rejected(exc, column_of))
             continue
         checked.append((key, number, row_hash, cleaned))
     # A known identifier links the row to its person (also one registered earlier in the batch).
@@ -325,20 +322,23 @@ def _new_people(user, job: Job, mapping, column_of, batch) -> tuple[list[dict], 
     return results, later
 
 
-def _row(job: Job, number: int, key: str, outcome: str, person_id: int | None) -> dict:
+def _row(
+    job: Job,
+    number: int,
+    key: str,
+    outcome: str,
+    person_id: int | None,
+    field: str = "",
+    reason: str = "",
+) -> dict:
+    """A row's result, as `insert_values` writes it."""
     return {"job_id": job.pk, "row": number, "source_key": key, "outcome": outcome,
-            "field": "", "reason": "", "person_id": person_id}  # fmt: skip
+            "field": field, "reason": reason, "person_id": person_id}  # fmt: skip
 
 
-def _plain(result: RowResult) -> dict:
-    return {"job_id": result.job_id, "row": result.row, "source_key": result.source_key,
-            "outcome": result.outcome, "field": result.field, "reason": result.reason,
-            "person_id": result.person_id}  # fmt: skip
-
-
-def _possible_duplicates(people: list[Registered]) -> set[int]:
+def _possible_duplicates(people: list[Registered | Person]) -> set[int]:
     """Of `people`, those sharing name (in Latin letters, any case), sex and birth year (when
-    known) with someone else: the rule of `_possible_duplicate`, for many at once. One query
+    known) with someone else not merged away. One query
     of exact conditions (by the index on lowered name, sex and birth date), so a common name
     does not bring back everyone who bears it."""
     wanted = set()
@@ -413,7 +413,8 @@ def run_import(
     path = Path(path)
     source = (source or path.stem)[:100]
     header = readers.header(path)
-    return run_rows(user, kind=kind, source=source, file_name=path.name, digest=file_digest(path),
+    digest = job.digest if job else file_digest(path)  # an upload's job knows it already
+    return run_rows(user, kind=kind, source=source, file_name=path.name, digest=digest,
                     header=header, rows=lambda: readers.rows(path), total=lambda: readers.count_rows(path),
                     columns=columns, progress=progress, job=job)  # fmt: skip
 
@@ -456,12 +457,12 @@ def run_rows(
     return job
 
 
-def _results(job: Job, number: int, key: str, done: Outcome) -> list[RowResult]:
+def _results(job: Job, number: int, key: str, done: Outcome) -> list[dict]:
+    """A row's results: one, or one for each column it was rejected for."""
     if done.errors:
-        return [RowResult(job=job, row=number, source_key=key, outcome=done.outcome,
-                          field=field[:100], reason=" ".join(str(m) for m in messages))
+        return [_row(job, number, key, done.outcome, None, field[:100], " ".join(str(m) for m in messages))
                 for field, messages in done.errors.items()]  # fmt: skip
-    return [RowResult(job=job, row=number, source_key=key, outcome=done.outcome, person=done.person)]  # fmt: skip
+    return [_row(job, number, key, done.outcome, done.person.pk if done.person else None)]
 
 
 def _run_rows(user, job: Job, kind: Kind, mapping: dict[str, str], rows: Iterator[dict], progress) -> None:  # fmt: skip
@@ -479,7 +480,7 @@ def _run_rows(user, job: Job, kind: Kind, mapping: dict[str, str], rows: Iterato
                 done = _one_row(user, job, mapping, column_of, raw)
                 values = {f: raw.get(c, "") for f, c in mapping.items()}
                 results += _results(job, number, _row_key(kind, values), done)
-            insert_values(RowResult, [r if isinstance(r, dict) else _plain(r) for r in results])
+            insert_values(RowResult, results)
             job.done_rows = batch[-1][0]
             job.save(update_fields=["done_rows"])
         progress(job.done_rows, job.total)
@@ -532,7 +533,7 @@ def _run_grouped(user, job: Job, mapping: dict[str, str], rows: Iterator[dict], 
                     results += _results(job, number, key, Outcome(outcome, errors=reasons))
                 else:
                     results += _results(job, number, key, Outcome(outcome))
-            RowResult.objects.bulk_create(results)
+            insert_values(RowResult, results)
             job.done_rows = min(job.total, finished)
             job.save(update_fields=["done_rows"])
         progress(job.done_rows, job.total)
