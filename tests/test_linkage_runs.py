@@ -144,6 +144,32 @@ def test_review_pages(world, people, client):
     assert pair.status == "different" and pair.decided_by == people["admin"]
 
 
+def test_a_pair_merged_on_its_page_is_unmerged_there_and_goes_back_to_the_queue(
+    world, people, client
+):
+    _registry(world, people=200, duplicates=60)
+    run_linkage()
+    pair = services.review_queue(people["admin"]).first()
+    client.force_login(people["admin"])
+    merged = client.post(f"/linkage/pairs/{pair.pk}/", {"decision": "same"}, follow=True)
+    merge = Merge.objects.get(pair=pair)
+    page = merged.content.decode()
+    assert f"/linkage/merges/{merge.pk}/undo/" in page and "Record the decision" not in page
+    assert Person.objects.get(pk=pair.right_id).merged_into_id == pair.left_id
+
+    client.force_login(people["clinician"])
+    assert client.post(f"/linkage/merges/{merge.pk}/undo/").status_code == 403
+    client.force_login(people["admin"])
+    undone = client.post(f"/linkage/merges/{merge.pk}/undo/", follow=True)
+    assert "stand on their own again" in undone.content.decode()
+    assert Person.objects.get(pk=pair.right_id).merged_into_id is None
+    pair.refresh_from_db()
+    assert pair.status == "review" and pair.decided_by is None
+    assert pair in services.review_queue(people["admin"])
+    again = client.post(f"/linkage/merges/{merge.pk}/undo/", follow=True)
+    assert "already been undone" in again.content.decode()
+
+
 def test_registry_records_carry_the_first_migration(register):
     from mhis.linkage.records import registry_records
 

@@ -199,6 +199,10 @@ def unmerge(user, merge):
     _forget_indicators(merge.survivor_id, merge.merged_id)
     merge.undone_by, merge.undone_at = user, timezone.now()
     merge.save(update_fields=["undone_by", "undone_at"])
+    if merge.pair_id:  # the decision was wrong: the pair goes back to the review queue
+        CandidatePair.objects.filter(pk=merge.pair_id).update(
+            status=CandidatePair.Status.REVIEW, decided_by=None, decided_at=None
+        )
     return merge
 
 

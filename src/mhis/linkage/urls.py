@@ -6,4 +6,5 @@ app_name = "linkage"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("pairs/<int:pair_id>/", views.pair, name="pair"),
+    path("merges/<int:merge_id>/undo/", views.unmerge, name="unmerge"),
 ]

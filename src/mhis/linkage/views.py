@@ -8,16 +8,19 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
-from mhis.registry.services import log_listed, person_summary
+from mhis.registry.services import log_listed
 
 from . import services
-from .models import CandidatePair
+from .models import CandidatePair, Merge
 
 LABELS = {
     "name": gettext_lazy("Name"), "birth": gettext_lazy("Date of birth"),
     "identifiers": gettext_lazy("Identifiers"), "sex": gettext_lazy("Sex"),
     "nationality": gettext_lazy("Nationality"), "origin": gettext_lazy("Country of origin"),
+    "destination": gettext_lazy("Country of destination"),
+    "sector": gettext_lazy("Occupation sector"), "arrival": gettext_lazy("Arrival date"),
 }  # fmt: skip
 
 
@@ -38,11 +41,17 @@ def pair(request, pair_id):
     errors = {}
     if request.method == "POST":
         try:
-            services.decide(request.user, pair, request.POST.get("decision", ""),
-                            request.POST.get("note", ""))  # fmt: skip
+            decided = services.decide(request.user, pair, request.POST.get("decision", ""),
+                                      request.POST.get("note", ""))  # fmt: skip
         except ValidationError as exc:
             errors = exc.message_dict
         else:
+            if decided.status == CandidatePair.Status.SAME:
+                messages.success(
+                    request,
+                    _("Decision recorded: the later record is merged into the earlier one."),
+                )
+                return redirect("linkage:pair", pair_id=pair.pk)
             messages.success(request, _("Decision recorded."))
             return redirect("linkage:queue")
     log_listed(request.user, [pair.left, pair.right], "page:linkage-pair")
@@ -50,6 +59,26 @@ def pair(request, pair_id):
         {"label": LABELS.get(name, name), "weight": weight, "agreed": weight > 0}
         for name, weight in sorted(pair.evidence.items(), key=lambda item: -item[1])
     ]
-    context = {"pair": pair, "left": person_summary(pair.left), "right": person_summary(pair.right),
-               "evidence": evidence, "errors": errors}  # fmt: skip
+    merge = Merge.objects.filter(pair=pair, undone_at__isnull=True).first()
+    context = {"pair": pair, "left": pair.left, "right": pair.right, "evidence": evidence,
+               "merge": merge, "errors": errors}  # fmt: skip
     return render(request, "linkage/pair.html", context, status=422 if errors else 200)
+
+
+@login_required
+@require_POST
+def unmerge(request, merge_id):
+    """Undo a merge made from the queue; the pair goes back to the queue."""
+    services.review_queue(request.user)  # the same role check as the queue
+    merge = get_object_or_404(Merge, pk=merge_id)
+    try:
+        services.unmerge(request.user, merge)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, _("The merge is undone: the two records stand on their own again.")
+        )
+    if merge.pair_id:
+        return redirect("linkage:pair", pair_id=merge.pair_id)
+    return redirect("registry:detail", person_id=merge.merged.uuid)
