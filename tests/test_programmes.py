@@ -176,6 +176,47 @@ def test_budget_totals_equal_the_sum_of_project_budgets_across_currencies(
     assert services.portfolio().missing_rates == ["XOF"]
 
 
+def test_a_typed_actual_is_recorded_on_the_project_page_and_goes_into_iati(
+    client, world, manager, people
+):
+    project = Project.objects.create(code="P2", title="Volunteers", type="promotion",
+                                     planned_start=dt.date(2026, 1, 1), planned_end=dt.date(2026, 12, 31))  # fmt: skip
+    result = Result.objects.create(project=project, type="1", title="Volunteers trained")
+    typed = ResultIndicator.objects.create(result=result, title="Volunteers trained")
+    period = ResultPeriod.objects.create(indicator=typed, start=dt.date(2026, 1, 1),
+                                         end=dt.date(2026, 6, 30), target=Decimal(40))  # fmt: skip
+    computed = ResultIndicator.objects.create(result=result, title="People registered",
+                                              mhis_indicator="PEOPLE_REGISTERED")  # fmt: skip
+    computed_period = ResultPeriod.objects.create(indicator=computed, start=dt.date(2026, 1, 1),
+                                                  end=dt.date(2026, 12, 31))  # fmt: skip
+    url = f"/programmes/projects/P2/periods/{period.pk}/actual/"
+    client.force_login(manager)
+    page = client.get("/programmes/projects/P2/").content.decode()
+    assert f'action="{url}"' in page
+    assert f"/periods/{computed_period.pk}/actual/" not in page  # computed: no form
+
+    bad = client.post(url, {"actual": "about forty"}, follow=True).content.decode()
+    assert "Give a number" in bad
+    period.refresh_from_db()
+    assert period.actual is None
+    client.post(url, {"actual": "1,250.5"})
+    period.refresh_from_db()
+    assert period.actual == Decimal("1250.50")
+    assert (
+        '<actual value="1250.5"' in client.get("/programmes/iati/activities.xml").content.decode()
+    )
+    with pytest.raises(ValidationError) as refused:
+        services.record_actual(manager, computed_period, "3")
+    assert "actual" in refused.value.message_dict
+    with pytest.raises(ValidationError):
+        services.record_actual(manager, period, "-1")
+
+    client.force_login(people["viewer"])
+    assert client.post(url, {"actual": "2"}).status_code == 403
+    period.refresh_from_db()
+    assert period.actual == Decimal("1250.50")
+
+
 def test_portfolio_pages_for_the_roles(client, world, manager, people):
     build_programmes()
     client.force_login(manager)
@@ -185,7 +226,7 @@ def test_portfolio_pages_for_the_roles(client, world, manager, people):
     assert "1,200" in row and "1,321" in row and "110%" in row
     assert "<svg" in client.get("/programmes/projects/GCM-HEALTH/").content.decode()  # timeline
     page = client.get("/programmes/projects/TH-MHP/").content.decode()
-    assert "Community health volunteers trained" in page and "1,321" in page
+    assert "Community health volunteers trained" in page and 'value="1321"' in page
     assert (
         client.get("/programmes/practices/?q=hoja+de+ruta").content.decode().count('class="card"')
         == 1

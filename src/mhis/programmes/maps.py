@@ -46,11 +46,17 @@ def benefiting(counts: dict[str, int], title: str) -> str:
                           "tooltip": [{"field": "country"}, {"field": "projects"}]}},
         ],
     })  # fmt: skip
-    # Outlines to a tenth of a pixel: the page stays light on a slow link.
-    return mark_safe(_DECIMALS.sub(r"\1", svg))  # the SVG is the renderer's own
+    # Outlines to the whole pixel: the page stays light on a slow link.
+    return mark_safe(_PATH.sub(_whole_pixels, svg))  # the SVG is the renderer's own
 
 
-_DECIMALS = re.compile(r"(\d\.\d)\d+")
+_PATH = re.compile(r' d="([^"]*)"')
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def _whole_pixels(match: re.Match) -> str:
+    rounded = _NUMBER.sub(lambda n: str(round(float(n.group(0)))), match.group(1))
+    return f' d="{rounded}"'
 
 
 def timeline(activities: list[dict], today) -> str:

@@ -184,6 +184,32 @@ def actual(user, period: ResultPeriod) -> Actual:
                   computed=True, suppressed=cell.hidden)  # fmt: skip
 
 
+ACTUAL_LIMIT = Decimal("1e14")
+
+
+def record_actual(user, period: ResultPeriod, value: str) -> ResultPeriod:
+    """Type the actual of a result period that is not computed from the records. An empty
+    value clears it. Errors name the field "actual"."""
+    require_writer(user)
+    if period.indicator.mhis_indicator:
+        raise ValidationError(
+            {"actual": _("This actual is computed from the records and cannot be typed.")}
+        )
+    text = (value or "").strip().replace(" ", "").replace(",", "")
+    if not text:
+        number = None
+    else:
+        try:
+            number = Decimal(text).quantize(CENT, rounding=ROUND_HALF_UP)
+        except (ArithmeticError, ValueError):
+            raise ValidationError({"actual": _("Give a number, such as 1250 or 87.5.")}) from None
+        if not number.is_finite() or number < 0 or number >= ACTUAL_LIMIT:
+            raise ValidationError({"actual": _("Give a number from 0 to 99,999,999,999,999.99.")})
+    period.actual = number
+    period.save(update_fields=["actual"])
+    return period
+
+
 def results_against_targets(user, projects) -> list[dict]:
     """Each result indicator of `projects` with its latest period that has a target: the
     target, the actual (typed, or computed and suppressed) and the share reached."""

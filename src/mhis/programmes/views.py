@@ -6,16 +6,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from mhis.codelists import country_name
 from mhis.formtools import add_service_errors
 
 from . import codes, iati, maps, services
 from .forms import IatiImportForm, PracticeSearchForm
-from .models import Project
+from .models import Project, ResultPeriod
 
 
 @login_required
@@ -99,8 +101,29 @@ def project(request, code):
         "documents": item.documents.all(),
         "bodies": item.bodies.prefetch_related("members__organisation"),
         "today": timezone.localdate(),
+        "can_write": services.can_write(request.user),
     }
     return render(request, "programmes/project.html", context)
+
+
+@login_required
+@require_POST
+def record_actual(request, code, period_id):
+    services.require_writer(request.user)
+    period = get_object_or_404(
+        ResultPeriod.objects.select_related("indicator"),
+        pk=period_id,
+        indicator__result__project__code=code,
+    )
+    try:
+        services.record_actual(request.user, period, request.POST.get("actual", ""))
+    except ValidationError as exc:
+        for message in exc.message_dict.get("actual", exc.messages):
+            messages.error(request, _("Actual for %(period)s: %(error)s") % {
+                "period": f"{period.start:%Y-%m-%d} – {period.end:%Y-%m-%d}", "error": message})  # fmt: skip
+    else:
+        messages.success(request, _("Actual recorded."))
+    return redirect(reverse("programmes:project", args=[code]) + f"#period-{period.pk}")
 
 
 @login_required
