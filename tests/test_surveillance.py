@@ -22,8 +22,12 @@ def _now():
 
 
 def _send(user, site, week, counts, note=""):
+    """A report as the API takes it, left for `evaluate_week` (which these tests examine)."""
     return services.submit_report(
-        user, {"site": site, "week": week, "counts": counts, "note": note}, now=_now()
+        user,
+        {"site": site, "week": week, "counts": counts, "note": note},
+        now=_now(),
+        evaluate=False,
     )
 
 
@@ -249,8 +253,10 @@ def test_the_pages_take_a_report_show_the_alert_and_move_it(client, people, worl
     assert sent.status_code == 302
     counts = {(c.condition, c.sex): c.count for c in ReportCount.objects.all()}
     assert counts == {("cholera", "female"): 1, ("awd", "male"): 4}
-    services.evaluate_week(2026, 47)
+    # The report is evaluated as it is saved: the cholera case raises its alert at once.
     alert = Alert.objects.get(condition="cholera")
+    assert (alert.site.code, alert.year, alert.week) == ("RNG-PORT", 2026, 47)
+    assert "raise an alert for Cholera" in client.get("/surveillance/report/").content.decode()
     client.force_login(officer)
     listing = client.get("/surveillance/alerts/").content.decode()
     assert f"/surveillance/alerts/{alert.pk}/" in listing and "Cholera" in listing

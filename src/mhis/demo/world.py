@@ -451,6 +451,7 @@ USERS = [
     ("admin", "administrator", ["TH", "MM", "KH", "HN", "LK", "NP"]),
     ("clinician", "clinician", ["TH-63-MSOT"]),
     ("chw", "chw", ["TH-85"]),
+    ("volunteer", "chw", ["TH-63-MSOT"]),
     ("surveillance", "surveillance_officer", ["TH-63"]),
     ("analyst", "analyst", ["HN"]),
     ("manager", "programme_manager", ["TH", "MM", "KH", "HN", "LK", "NP"]),

@@ -24,6 +24,7 @@ from mhis.places.models import Place, PlaceKind
 from . import detection
 from .conditions import BY_CODE, CONDITIONS, THRESHOLD
 from .models import (
+    OPEN_STATES,
     TRANSITIONS,
     AgeGroup,
     Alert,
@@ -150,7 +151,11 @@ def _clean_counts(value: Any, errors: Errors) -> dict[tuple[str, str, str], int]
 
 
 def submit_report(
-    user, data: Any, source: str = ReportSource.API, now: dt.datetime | None = None
+    user,
+    data: Any,
+    source: str = ReportSource.API,
+    now: dt.datetime | None = None,
+    evaluate: bool = True,
 ) -> tuple[WeeklyReport, bool]:
     """Record a site's weekly report: ``{"site": code, "week": "2026-W47", "counts":
     [{"condition", "sex", "age_group", "count"}], "note"}``. A second submission for the
@@ -194,7 +199,16 @@ def submit_report(
             ReportCount(report=report, condition=c, sex=s, age_group=a, count=n)
             for (c, s, a), n in sorted(cells.items())
         )
+    if evaluate:
+        evaluate_week(year, number, [site.pk])
     return report, True
+
+
+def open_alerts_for(report: WeeklyReport):
+    """The open alerts of a report's site and week (what its counts raised)."""
+    return Alert.objects.filter(
+        site_id=report.site_id, year=report.year, week=report.week, state__in=OPEN_STATES
+    ).order_by("condition")
 
 
 def report_history(user, site: Place, year: int, week: int) -> list[WeeklyReport]:
@@ -520,6 +534,7 @@ def import_reports(user, rows: Iterable[tuple[int, dict]]) -> list[dict]:
         key = (str(row.get("site") or "").strip(), str(row.get("week") or "").strip())
         groups.setdefault(key, []).append((n, row))
     out = []
+    written: dict[tuple[int, int], set[int]] = {}
     for (site, week), members in groups.items():
         counts, numbers = [], []
         for n, row in members:
@@ -531,7 +546,10 @@ def import_reports(user, rows: Iterable[tuple[int, dict]]) -> list[dict]:
         line = {"site": site, "week": week, "rows": [n for n, _ in members], "errors": []}
         try:
             report, created = submit_report(
-                user, {"site": site, "week": week, "counts": counts}, source=ReportSource.IMPORT
+                user,
+                {"site": site, "week": week, "counts": counts},
+                source=ReportSource.IMPORT,
+                evaluate=False,
             )
         except ValidationError as exc:
             line["status"] = "rejected"
@@ -545,5 +563,9 @@ def import_reports(user, rows: Iterable[tuple[int, dict]]) -> list[dict]:
             line["status"] = (
                 ("new" if report.version == 1 else "corrected") if created else "unchanged"
             )
+            if created:
+                written.setdefault((report.year, report.week), set()).add(report.site_id)
         out.append(line)
+    for (year, week), site_ids in sorted(written.items()):  # alerts once per week, not per row
+        evaluate_week(year, week, site_ids)
     return out

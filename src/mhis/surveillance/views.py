@@ -100,6 +100,15 @@ def report(request):
                                  % {"week": label, "v": saved.version})  # fmt: skip
             else:
                 messages.success(request, _("Report for %(week)s saved.") % {"week": label})
+            raised = [a.get_condition_display() for a in services.open_alerts_for(saved)]
+            if raised:
+                messages.warning(
+                    request,
+                    _(
+                        "These counts raise an alert for %(conditions)s: the surveillance officers see it now."
+                    )
+                    % {"conditions": ", ".join(str(c) for c in raised)},
+                )
             return redirect("surveillance:report")
     # Which row each error belongs to: "counts.3.count" names the 4th non-empty cell.
     row_errors = {}
