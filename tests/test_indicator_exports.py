@@ -189,6 +189,18 @@ def test_dashboard_pages(known, world, people, client):
     assert xlsx.content[:2] == b"PK"
 
 
+def test_choosing_another_kind_of_period_shows_one_within_the_period_shown(
+    known, world, people, client
+):
+    client.force_login(people["admin"])
+    month = client.get("/indicators/", {"place": "TH", "period": "2026-Q1", "every": "month"})
+    assert "Indicators for Thailand, 2026-03" in month.content.decode()
+    year = client.get("/indicators/", {"place": "TH", "period": "2026-02", "every": "year"})
+    assert "Indicators for Thailand, 2026<" in year.content.decode()
+    same = client.get("/indicators/", {"place": "TH", "period": "2026-Q1", "every": "quarter"})
+    assert "Indicators for Thailand, 2026-Q1" in same.content.decode()
+
+
 def test_dashboard_refuses_a_place_outside_scope(known, world, people, client):
     client.force_login(people["hn_analyst"])
     assert client.get("/indicators/", {"place": "TH"}).status_code == 403

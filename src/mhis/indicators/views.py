@@ -112,10 +112,16 @@ def _choices(request):
     if kind not in PERIOD_LABELS:
         kind = "quarter"
     key = request.GET.get("period") or P.containing(timezone.localdate(), kind).key
+    today = timezone.localdate()
     try:
         period = P.parse(key)
     except ValueError:
-        period = P.containing(timezone.localdate(), kind)
+        period = P.containing(today, kind)
+    if "every" in request.GET and period.type != kind:
+        # Another kind of period was chosen: the one of that kind within the period shown
+        # (its latest, up to today), so "Month" after 2026-Q4 shows a month of that quarter.
+        last = min(period.end - dt.timedelta(days=1), max(today, period.start))
+        period = P.containing(last, kind)
     return place, period.type, period
 
 
