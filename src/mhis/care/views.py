@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from mhis.access.services import can_read_people, can_write_people, scope_sites
 from mhis.protection import services as protection
@@ -89,43 +89,43 @@ ADDERS = {
         EncounterForm,
         lambda f: f.encounter_data(),
         services.record_encounter,
-        _lazy("Encounter recorded."),
-        _lazy("Record an encounter"),
+        gettext_lazy("Encounter recorded."),
+        gettext_lazy("Record an encounter"),
     ),
     "assessment": (
         AssessmentForm,
         lambda f: f.assessment_data(),
         assessments.assess,
-        _lazy("Assessment started."),
-        _lazy("Start a health assessment"),
+        gettext_lazy("Assessment started."),
+        gettext_lazy("Start a health assessment"),
     ),
     "immunisation": (
         ImmunisationForm,
         lambda f: f.cleaned_data,
         lambda user, person, data: records.create_record(user, Immunisation, person, data),
-        _lazy("Immunisation recorded."),
-        _lazy("Record an immunisation"),
+        gettext_lazy("Immunisation recorded."),
+        gettext_lazy("Record an immunisation"),
     ),
     "lab_result": (
         LabResultForm,
         lambda f: f.cleaned_data,
         lambda user, person, data: records.create_record(user, LabResult, person, data),
-        _lazy("Lab result recorded."),
-        _lazy("Record a lab result"),
+        gettext_lazy("Lab result recorded."),
+        gettext_lazy("Record a lab result"),
     ),
     "referral": (
         ReferralForm,
         lambda f: f.cleaned_data,
         services.refer,
-        _lazy("Referral sent."),
-        _lazy("Refer"),
+        gettext_lazy("Referral sent."),
+        gettext_lazy("Refer"),
     ),
     "enrolment": (
         EnrolmentForm,
         lambda f: f.cleaned_data,
         protection.enrol,
-        _lazy("Enrolment recorded."),
-        _lazy("Enrol in a health protection scheme"),
+        gettext_lazy("Enrolment recorded."),
+        gettext_lazy("Enrol in a health protection scheme"),
     ),
     "payment": (
         PaymentForm,
@@ -133,8 +133,8 @@ ADDERS = {
         lambda user, person, data: protection.record_payment(
             user, Encounter.objects.get(pk=data.pop("encounter"), person=person), data
         ),
-        _lazy("Payment recorded."),
-        _lazy("Record a payment for an encounter"),
+        gettext_lazy("Payment recorded."),
+        gettext_lazy("Record a payment for an encounter"),
     ),
 }
 
