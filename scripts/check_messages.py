@@ -19,7 +19,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "mhis"
-LANGUAGES = ["es"]
+# Every catalogue under locale/ must be complete (English is the source).
+LANGUAGES = sorted(p.name for p in (PACKAGE / "locale").iterdir() if p.is_dir())
 
 
 def _unquote(line: str) -> str:
