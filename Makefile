@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 SIZE   ?= small
 export MHIS_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: demo test lint format test-sqlite test-postgres messages system ips-examples clean
+.PHONY: demo test lint format test-sqlite test-postgres messages system browser e2e guide-screenshots ips-examples clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,14 +49,14 @@ ips-examples:
 	  else echo "npm not found: the official IPS examples are skipped"; fi; }
 
 lint: $(VENV)/.installed-dev system
-	$(BIN)/ruff format --check src tests
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests e2e
+	$(BIN)/ruff check src tests e2e
 	MHIS_DEBUG=1 MHIS_VAR_DIR=$$(mktemp -d) $(BIN)/mhis makemigrations --check --dry-run
 	$(BIN)/python scripts/check_messages.py
 
 format: $(VENV)/.installed-dev
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests e2e
+	$(BIN)/ruff check --fix src tests e2e
 
 test-sqlite: $(VENV)/.installed-dev system ips-examples
 	@echo "=== test suite on SQLite ==="
@@ -65,6 +65,25 @@ test-sqlite: $(VENV)/.installed-dev system ips-examples
 test-postgres: $(VENV)/.installed-dev system ips-examples
 	@echo "=== test suite on PostgreSQL (throwaway cluster) ==="
 	scripts/with-postgres.sh $(BIN)/pytest
+
+## browser: Debian's Chromium for the end-to-end journeys (Playwright drives it; no browser
+## is ever downloaded)
+browser:
+	@[ -x /usr/bin/chromium ] || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core >/dev/null; \
+	  else echo "Install Debian's chromium (apt-get install chromium)"; exit 1; fi; }
+
+## e2e: the users' journeys in headless Chromium against the small demo world on a free
+## loopback port; screenshots go to $(E2E_SCREENSHOTS)
+E2E_SCREENSHOTS ?= $(CURDIR)/var/e2e/screenshots
+e2e: $(VENV)/.installed-dev system browser
+	@echo "=== end-to-end journeys in Chromium ==="
+	E2E_SCREENSHOTS=$(E2E_SCREENSHOTS) DATABASE_URL= $(BIN)/pytest e2e -p no:cacheprovider
+
+## guide-screenshots: run the journeys and keep their screenshots for the user guide
+guide-screenshots:
+	$(MAKE) e2e E2E_SCREENSHOTS=$(CURDIR)/docs/guide/screenshots
 
 ## messages: refresh and compile the translation catalogues
 messages: $(VENV)/.installed-dev
