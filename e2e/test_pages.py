@@ -96,3 +96,51 @@ def test_the_navigation_and_search_are_reached_with_the_keyboard(page, login):
     page.keyboard.type("Maung")
     page.keyboard.press("Enter")
     expect(page.get_by_role("table")).to_be_visible()
+
+
+# WCAG 2.x contrast of each piece of text against the background behind it: at least 4.5:1,
+# or 3:1 for large text (24 px, or 18.66 px bold).
+LOW_CONTRAST = """() => {
+  const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map(v => {
+    v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+  }).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const background = el => {
+    for (; el; el = el.parentElement) {
+      const c = rgb(getComputedStyle(el).backgroundColor);
+      if (c.length === 3 || c[3] > 0) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  const low = [];
+  for (const el of document.querySelectorAll('main *, header *')) {
+    const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    const style = getComputedStyle(el);
+    if (!own || style.visibility === 'hidden' || !el.getClientRects().length) continue;
+    const [a, b] = [lum(rgb(style.color).slice(0, 3)), lum(background(el))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(style.fontSize), bold = parseInt(style.fontWeight) >= 700;
+    const needed = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < needed) low.push(`${el.tagName.toLowerCase()} "${el.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
+  }
+  return low;
+}"""
+
+
+def test_text_contrast_is_adequate(page, login, addresses):
+    low = {}
+    for user, path in addresses:
+        login(page, user)
+        page.goto(path)
+        found = page.evaluate(LOW_CONTRAST)
+        if found:
+            low[path] = found[:5]
+    assert not low, f"text below the WCAG AA contrast ratio: {low}"
+
+
+def test_the_contrast_check_finds_faint_text(page):
+    page.set_content(
+        "<main><p style='color:#aaa'>faint</p><p>dark</p>"
+        "<p style='background:#1d5c8f;color:#fff'>white on blue</p></main>"
+    )
+    assert [item.split('"')[1] for item in page.evaluate(LOW_CONTRAST)] == ["faint"]
