@@ -208,3 +208,25 @@ def test_person_page_shows_labels_in_the_readers_language(client, people, regist
     client.post("/i18n/setlang/", {"language": "es"})
     spanish = client.get(f"/people/{person.uuid}/").content.decode()
     assert "Migrante laboral regular" in spanish and "Birmano" in spanish
+
+
+@pytest.mark.parametrize(
+    ("language", "exact", "month"),
+    [
+        ("en", "3 Apr 1991", "April 1991"),
+        ("es", "3 abr 1991", "abril de 1991"),
+        ("fr", "3 avr 1991", "avril 1991"),
+        ("th", "3 เม.ย. 1991", "เมษายน 1991"),
+        ("vi", "3 Tháng 4 1991", "Tháng 4 1991"),
+    ],
+)
+def test_dates_are_written_in_the_readers_language_with_the_month_by_name(
+    client, people, register, language, exact, month
+):
+    day = register(birth_date="1991-04-03")
+    month_only = register(birth_date="1991-04")
+    client.force_login(people["clinician"])
+    client.post("/i18n/setlang/", {"language": language})
+    assert exact in client.get(f"/people/{day.uuid}/").content.decode()
+    page = client.get(f"/people/{month_only.uuid}/").content.decode()
+    assert month in page and "1991-04" not in page.split("<main>", 1)[1]

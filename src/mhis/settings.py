@@ -161,6 +161,7 @@ LANGUAGES = [
     ("vi", _("Vietnamese")),
 ]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["mhis.formats"]
 USE_I18N = True
 TIME_ZONE = envstr("MHIS_TIME_ZONE", "UTC")
 USE_TZ = True

@@ -47,9 +47,6 @@ def detail(request, person_id):
         return redirect("registry:detail", person_id=person.merged_into.uuid)
     context = {
         "person": person,
-        "birth": format_birth_date(person.birth_date, person.birth_date_precision)
-        if person.birth_date
-        else "",
         "names": person.names.all(),
         "identifiers": person.identifiers.all(),
         "episodes": person.episodes.all() if sees_migration_status(request.user) else None,

@@ -7,11 +7,11 @@ from functools import lru_cache
 
 import pycountry
 from django import template
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 
 from mhis.codelists import country_name, language_name
-from mhis.registry.codes import MigrationStatus
-from mhis.registry.validation import format_birth_date
+from mhis.registry.codes import DatePrecision, MigrationStatus
 
 register = template.Library()
 
@@ -46,10 +46,15 @@ def migration_status(code: str) -> str:
 
 @register.filter
 def birth(person) -> str:
-    """A person's date of birth written with only the precision it has (1994, 1994-05, …)."""
+    """A person's date of birth in the reader's language, with only the precision it has
+    (1994; May 1994; 3 May 1994)."""
     if not person.birth_date:
         return ""
-    return format_birth_date(person.birth_date, person.birth_date_precision)
+    if person.birth_date_precision == DatePrecision.YEAR:
+        return str(person.birth_date.year)
+    if person.birth_date_precision == DatePrecision.MONTH:
+        return date_format(person.birth_date, "YEAR_MONTH_FORMAT")
+    return date_format(person.birth_date, "SHORT_DATE_FORMAT")
 
 
 @register.filter
