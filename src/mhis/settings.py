@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "mhis.programmes",
     "mhis.intake",
     "mhis.outreach",
+    "mhis.maintenance",
     "mhis.demo",
 ]
 
@@ -116,6 +117,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Backups: JSON fixtures that keep times to the microsecond (mhis.maintenance).
+SERIALIZATION_MODULES = {"mhis-json": "mhis.maintenance.serializer"}
 
 AUTH_USER_MODEL = "access.User"
 AUTHENTICATION_BACKENDS = [
