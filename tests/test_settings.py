@@ -53,3 +53,55 @@ def test_keys_command_prints_usable_keys(tmp_path):
     assert set(env) == {"MHIS_SECRET_KEY", "MHIS_FIELD_KEYS", "MHIS_HASH_KEY"}
     started = run_check(MHIS_VAR_DIR=str(tmp_path), MHIS_ALLOWED_HOSTS="example.org", **env)
     assert started.returncode == 0, started.stderr
+
+
+def test_pages_carry_a_content_security_policy_that_allows_no_inline_script(client):
+    policy = client.get("/login/")["Content-Security-Policy"]
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";") if d.strip())
+    assert directives["script-src"] == "'self'"
+    assert directives["object-src"] == "'none'" and directives["frame-ancestors"] == "'none'"
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+
+
+def test_no_template_has_an_inline_script_or_event_handler():
+    import re
+    from pathlib import Path
+
+    import mhis
+
+    found = []
+    for path in Path(mhis.__file__).parent.rglob("templates/**/*.html"):
+        text = path.read_text(encoding="utf-8")
+        for tag in re.findall(r"<script\b[^>]*>", text):
+            if "src=" not in tag and 'type="application/json"' not in tag:
+                found.append(f"{path.name}: {tag}")
+        found += [f"{path.name}: {m}" for m in re.findall(r"\son[a-z]+\s*=", text)]
+        found += [f"{path.name}: javascript:" for _ in re.findall(r"javascript:", text)]
+    assert found == []
+
+
+def test_hsts_is_sent_over_https_and_only_there(client, settings):
+    settings.SECURE_HSTS_SECONDS = 31_536_000
+    assert "Strict-Transport-Security" not in client.get("/login/")
+    assert client.get("/login/", secure=True)["Strict-Transport-Security"].startswith(
+        "max-age=31536000"
+    )
+
+
+def test_outside_debug_cookies_are_secure_hsts_is_on_and_sessions_expire(tmp_path):
+    keys = subprocess.run(
+        [sys.executable, "-m", "mhis.cli", "keys"], capture_output=True, text=True, check=True
+    ).stdout
+    env = dict(line.split("=", 1) for line in keys.splitlines())
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("MHIS_", "DJANGO_"))}
+    clean.update(env, MHIS_VAR_DIR=str(tmp_path), MHIS_ALLOWED_HOSTS="example.org")
+    code = (
+        "from django.conf import settings as s; print(s.SESSION_COOKIE_SECURE, "
+        "s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_AGE, "
+        "s.SESSION_COOKIE_HTTPONLY, s.DEBUG)"
+    )
+    shown = subprocess.run(  # noqa: S603 (our own command, our own code)
+        [sys.executable, "-m", "mhis.cli", "shell", "-v", "0", "-c", code],
+        env=clean, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert shown.stdout.split() == ["True", "True", "31536000", "28800", "True", "False"]

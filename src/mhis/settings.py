@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "ninja",
     "axes",
+    "csp",
     "mhis.places",
     "mhis.access",
     "mhis.registry",
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -152,6 +154,35 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = envbool("MHIS_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 X_FRAME_OPTIONS = "DENY"
+# Served over HTTPS (outside debug): browsers are told to keep to HTTPS for a year. Behind a
+# TLS proxy, MHIS_TLS_PROXY_HEADER names the header it sets (e.g. X-Forwarded-Proto).
+SECURE_HSTS_SECONDS = envint("MHIS_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_SSL_REDIRECT = envbool("MHIS_SSL_REDIRECT", False)
+if envstr("MHIS_TLS_PROXY_HEADER"):
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + envstr("MHIS_TLS_PROXY_HEADER").upper().replace("-", "_"),
+        "https",
+    )
+# Content security policy: scripts, styles, fonts and images from this server only; no
+# inline script, no inline style but an empty one, no plug-ins, no framing (django-csp).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        # htmx writes an empty style attribute while it swaps content: that one (by its
+        # hash, the hash of nothing) and no other inline style.
+        "style-src": [
+            "'self'",
+            "'unsafe-hashes'",
+            "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
+        ],
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
