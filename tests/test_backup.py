@@ -30,7 +30,8 @@ def _natural(model, pk):
 
 def snapshot() -> dict[str, list]:
     """Every table's rows, in key order; content types and permissions (rebuilt by
-    `migrate`, so numbered anew) by their natural keys, wherever they are referred to."""
+    `migrate`, so numbered anew) by their natural keys, wherever they are referred to;
+    many-to-many links by what they link (the fixture format does not keep their ids)."""
     tables = {}
     for model in apps.get_models(include_auto_created=True):
         label = model._meta.label_lower
@@ -47,6 +48,8 @@ def snapshot() -> dict[str, list]:
             for column, target in renumbered.items():
                 row[column] = _natural(target, row[column])
             rows.append(row)
+        if model._meta.auto_created:  # a many-to-many link: its own number is nobody's key
+            rows = sorted(tuple(sorted((k, v) for k, v in r.items() if k != "id")) for r in rows)
         tables[label] = rows
     return tables
 
