@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
+from tests.processes import environment, mhis
 
 ROOT = Path(__file__).resolve().parent.parent
 MHIS = str(Path(sys.executable).with_name("mhis"))
@@ -40,8 +41,7 @@ def _free_port() -> int:
 
 
 def _environment(var_dir: Path, port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MHIS_", "DJANGO_"))}
-    env.update(
+    return environment(
         DATABASE_URL="",
         MHIS_VAR_DIR=str(var_dir),
         MHIS_SECRET_KEY="e2e-secret-key-not-for-production-0123456789",
@@ -53,11 +53,10 @@ def _environment(var_dir: Path, port: int) -> dict[str, str]:
         MHIS_SECURE_COOKIES="0",
         MHIS_LOGIN_FAILURE_LIMIT="50",
     )
-    return env
 
 
 def _run(env, *args):
-    result = subprocess.run([MHIS, *args], env=env, capture_output=True, text=True, check=False)
+    result = mhis(*args, env=env, timeout=900)
     if result.returncode:
         pytest.fail(f"mhis {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result.stdout

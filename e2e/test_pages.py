@@ -68,14 +68,19 @@ UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
   .map(e => e.name || e.id || e.outerHTML.slice(0, 80))"""
 
 
-def test_every_form_field_has_a_label(page, login, addresses):
-    missing = {}
+def _found_on_each_page(page, login, addresses, script: str) -> dict[str, list]:
+    """What `script` finds on each page, for the pages where it finds something."""
+    found = {}
     for user, path in addresses:
         login(page, user)
         page.goto(path)
-        unlabelled = page.evaluate(UNLABELLED)
-        if unlabelled:
-            missing[path] = unlabelled
+        if result := page.evaluate(script):
+            found[path] = result
+    return found
+
+
+def test_every_form_field_has_a_label(page, login, addresses):
+    missing = _found_on_each_page(page, login, addresses, UNLABELLED)
     assert not missing, f"fields without a label: {missing}"
 
 
@@ -128,14 +133,9 @@ LOW_CONTRAST = """() => {
 
 
 def test_text_contrast_is_adequate(page, login, addresses):
-    low = {}
-    for user, path in addresses:
-        login(page, user)
-        page.goto(path)
-        found = page.evaluate(LOW_CONTRAST)
-        if found:
-            low[path] = found[:5]
-    assert not low, f"text below the WCAG AA contrast ratio: {low}"
+    low = _found_on_each_page(page, login, addresses, LOW_CONTRAST)
+    shown = {path: items[:5] for path, items in low.items()}
+    assert not low, f"text below the WCAG AA contrast ratio: {shown}"
 
 
 def test_the_contrast_check_finds_faint_text(page):

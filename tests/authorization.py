@@ -12,9 +12,6 @@ from dataclasses import dataclass
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from mhis.access.models import Role
-
-ALL = frozenset(Role.values)
 READ = frozenset({"administrator", "clinician", "chw", "surveillance_officer", "viewer"})
 WRITE = frozenset({"administrator", "clinician", "chw"})
 

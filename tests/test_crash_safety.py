@@ -4,7 +4,6 @@ record half-written, and the same command run again completes it with every row 
 
 import csv
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -12,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from .processes import environment, mhis
 
 ROWS = 5000
 BATCH = 1000
@@ -27,18 +28,10 @@ create_user(username="clerk", password=None, role="clinician", places=[tak])
 """
 
 
-def _mhis(env, *args, **kwargs):
-    return subprocess.run(  # noqa: S603 (our own command)
-        [sys.executable, "-m", "mhis.cli", *args], env=env, capture_output=True, text=True,
-        timeout=600, **kwargs,
-    )  # fmt: skip
-
-
 @pytest.fixture
 def database(tmp_path):
     """A migrated SQLite database file with a site and a clerk, outside the test's database."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MHIS_", "DJANGO_"))}
-    env.update(
+    env = environment(
         DATABASE_URL="",
         MHIS_VAR_DIR=str(tmp_path),
         MHIS_SECRET_KEY="crash-test-secret-key-not-for-production-0123456789",
@@ -47,7 +40,7 @@ def database(tmp_path):
         MHIS_ALLOWED_HOSTS="127.0.0.1",
     )
     for args in (("migrate", "--no-input", "-v0"), ("shell", "-v", "0", "-c", SETUP)):
-        done = _mhis(env, *args)
+        done = mhis(*args, env=env, timeout=600)
         assert done.returncode == 0, done.stderr
     return env, tmp_path / "mhis.sqlite3"
 

@@ -1,26 +1,12 @@
 """Settings refuse to start without secrets outside debug."""
 
-import os
-import subprocess
-import sys
-
 import pytest
+
+from .processes import environment, mhis, production_keys
 
 
 def run_check(**env):
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("MHIS_") and k != "DJANGO_SETTINGS_MODULE"
-    }
-    clean.update(env)
-    return subprocess.run(
-        [sys.executable, "-m", "mhis.cli", "check"],
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return mhis("check", env=environment(**env))
 
 
 @pytest.mark.parametrize(
@@ -46,10 +32,7 @@ def test_starts_in_debug_without_secrets(tmp_path):
 
 
 def test_keys_command_prints_usable_keys(tmp_path):
-    result = subprocess.run(
-        [sys.executable, "-m", "mhis.cli", "keys"], capture_output=True, text=True, check=True
-    )
-    env = dict(line.split("=", 1) for line in result.stdout.splitlines())
+    env = production_keys()
     assert set(env) == {"MHIS_SECRET_KEY", "MHIS_FIELD_KEYS", "MHIS_HASH_KEY"}
     started = run_check(MHIS_VAR_DIR=str(tmp_path), MHIS_ALLOWED_HOSTS="example.org", **env)
     assert started.returncode == 0, started.stderr
@@ -89,19 +72,12 @@ def test_hsts_is_sent_over_https_and_only_there(client, settings):
 
 
 def test_outside_debug_cookies_are_secure_hsts_is_on_and_sessions_expire(tmp_path):
-    keys = subprocess.run(
-        [sys.executable, "-m", "mhis.cli", "keys"], capture_output=True, text=True, check=True
-    ).stdout
-    env = dict(line.split("=", 1) for line in keys.splitlines())
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("MHIS_", "DJANGO_"))}
-    clean.update(env, MHIS_VAR_DIR=str(tmp_path), MHIS_ALLOWED_HOSTS="example.org")
+    env = environment(**production_keys(), MHIS_VAR_DIR=str(tmp_path),
+                      MHIS_ALLOWED_HOSTS="example.org")  # fmt: skip
     code = (
         "from django.conf import settings as s; print(s.SESSION_COOKIE_SECURE, "
         "s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_AGE, "
         "s.SESSION_COOKIE_HTTPONLY, s.DEBUG)"
     )
-    shown = subprocess.run(  # noqa: S603 (our own command, our own code)
-        [sys.executable, "-m", "mhis.cli", "shell", "-v", "0", "-c", code],
-        env=clean, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    shown = mhis("shell", "-v", "0", "-c", code, env=env)
     assert shown.stdout.split() == ["True", "True", "31536000", "28800", "True", "False"]

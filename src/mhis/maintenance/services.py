@@ -25,7 +25,8 @@ HEADER = b"MHIS-BACKUP 1\n"
 CHUNK = 1 << 20
 FORMAT = "mhis-json"  # Django's JSON, times to the microsecond (see serializer.py)
 # Rebuilt by `migrate` in every database, and referred to by natural key in the backup.
-REBUILT = ["contenttypes", "auth.permission"]
+REBUILT = ["contenttypes.contenttype", "auth.permission"]
+DUMP = f"mhis.{FORMAT}.gz"  # the name tells dumpdata and loaddata the format and compression
 
 
 def new_key(path: Path) -> None:
@@ -53,7 +54,7 @@ def backup(out: Path, key_file: Path) -> int:
     fernet = _fernet(key_file)
     out = Path(out)
     with tempfile.TemporaryDirectory() as tmp:
-        dump = Path(tmp) / "mhis.mhis-json.gz"
+        dump = Path(tmp) / DUMP
         call_command("dumpdata", natural_foreign=True, exclude=REBUILT, output=str(dump),
                      format=FORMAT, verbosity=0)  # fmt: skip
         partial = out.with_name(out.name + ".partial")
@@ -65,13 +66,12 @@ def backup(out: Path, key_file: Path) -> int:
     return out.stat().st_size
 
 
-def _occupied() -> list[str]:
-    """Tables of the current database that hold rows (those `migrate` fills aside)."""
-    rebuilt = {"contenttypes.contenttype", "auth.permission"}
+def _backed_up():
+    """The models a backup holds: every table but those `migrate` rebuilds."""
     return [
-        model._meta.label
+        model
         for model in apps.get_models(include_auto_created=True)
-        if model._meta.label_lower not in rebuilt and model._base_manager.exists()
+        if model._meta.label_lower not in REBUILT
     ]
 
 
@@ -79,12 +79,12 @@ def restore(source: Path, key_file: Path) -> int:
     """Restore a backup into this (migrated, empty) database, in one transaction; returns
     the number of objects written. Refuses a database that already holds data."""
     fernet = _fernet(key_file)
-    occupied = _occupied()
+    occupied = [model._meta.label for model in _backed_up() if model._base_manager.exists()]
     if occupied:
         raise ValidationError({"database": _("Restore into an empty database: %(tables)s hold data.")
                                % {"tables": ", ".join(occupied[:5])}})  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
-        dump = Path(tmp) / "mhis.mhis-json.gz"
+        dump = Path(tmp) / DUMP
         with Path(source).open("rb") as lines, dump.open("wb") as sink:
             if lines.readline() != HEADER:
                 raise ValidationError({"file": _("This is not an MHIS backup.")})
@@ -93,15 +93,7 @@ def restore(source: Path, key_file: Path) -> int:
                     sink.write(fernet.decrypt(line.strip()))
                 except InvalidToken:
                     raise ValidationError({"key": _("Line %(n)s does not open with this key: a wrong key, or a damaged file.") % {"n": number}}) from None  # fmt: skip
-        before = _count()
         with transaction.atomic():
             call_command("loaddata", str(dump), verbosity=0)
-    return _count() - before
-
-
-def _count() -> int:
-    return sum(
-        model._base_manager.count()
-        for model in apps.get_models(include_auto_created=True)
-        if model._meta.label_lower not in {"contenttypes.contenttype", "auth.permission"}
-    )
+    # The tables were empty: what they hold now is what was restored.
+    return sum(model._base_manager.count() for model in _backed_up())

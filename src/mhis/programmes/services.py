@@ -203,7 +203,7 @@ def record_actual(user, period: ResultPeriod, value: str) -> ResultPeriod:
             number = Decimal(text).quantize(CENT, rounding=ROUND_HALF_UP)
         except (ArithmeticError, ValueError):
             raise ValidationError({"actual": _("Give a number, such as 1250 or 87.5.")}) from None
-        if not number.is_finite() or number < 0 or number >= ACTUAL_LIMIT:
+        if number < 0 or number >= ACTUAL_LIMIT:  # quantize has refused NaN and infinities
             raise ValidationError({"actual": _("Give a number from 0 to 99,999,999,999,999.99.")})
     period.actual = number
     period.save(update_fields=["actual"])
