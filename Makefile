@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 SIZE   ?= small
 export MHIS_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: demo test lint format test-sqlite test-postgres messages system browser e2e guide-screenshots ips-examples clean
+.PHONY: demo test lint format test-sqlite test-postgres messages system browser e2e guide-screenshots ips-examples bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -84,6 +84,15 @@ e2e: $(VENV)/.installed-dev system browser
 ## guide-screenshots: run the journeys and keep their screenshots for the user guide
 guide-screenshots:
 	$(MAKE) e2e E2E_SCREENSHOTS=$(CURDIR)/docs/guide/screenshots
+
+## bench-load: the load benchmark (bench/load): gunicorn on a throwaway PostgreSQL with the
+## medium world, driven by locust on loopback; prints the table for bench/load/RESULTS.md
+$(VENV)/.installed-bench: pyproject.toml | $(VENV)/.installed-dev
+	$(BIN)/pip install -q -e ".[dev,bench]"
+	touch $@
+
+bench-load: $(VENV)/.installed-bench system
+	bench/load/run.sh $(BENCH_ARGS)
 
 ## messages: refresh and compile the translation catalogues
 messages: $(VENV)/.installed-dev

@@ -28,8 +28,12 @@ stop() {
 trap stop EXIT INT TERM
 
 "${as_pg[@]}" "$pg_bin/initdb" -D "$tmp/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
-"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w -s \
-  -o "-k $tmp -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start
+# Tests trade durability for speed; PG_DURABLE=1 keeps PostgreSQL's defaults (benchmarks).
+options="-k $tmp -c listen_addresses=''"
+if [ "${PG_DURABLE:-0}" != 1 ]; then
+  options="$options -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+fi
+"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$tmp/data" -l "$tmp/server.log" -w -s -o "$options" start
 echo "with-postgres: $("$pg_bin/postgres" --version) on socket $tmp"
 
 export DATABASE_URL="postgres://postgres@/mhis?host=$tmp"

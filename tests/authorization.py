@@ -36,6 +36,7 @@ PAGES = {
     "home": LOGIN,
     "login": PUBLIC,
     "logout": PUBLIC,
+    "two_factor": LOGIN,
     "set_language": PUBLIC,
     "registry:search": LOGIN,
     "registry:register": LOGIN,

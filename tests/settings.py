@@ -16,4 +16,7 @@ SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 WHITENOISE_AUTOREFRESH = True
+# The suite logs roles in without a code; tests/test_two_factor.py turns the production
+# default (administrators and analysts) back on.
+MHIS_TWO_FACTOR_ROLES = []
 MHIS_IMPORT_BACKGROUND = False  # imports run inline, inside the test transaction

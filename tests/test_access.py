@@ -56,6 +56,23 @@ def test_search_results_are_limited_to_scope(people, register):
     assert search_people(people["hn_analyst"], "thida").count() == 0
 
 
+@pytest.mark.parametrize("candidates", [5000, 1], ids=["ids-first", "joined-in-the-database"])
+def test_search_finds_the_same_people_whether_matches_are_read_first_or_joined(
+    people, register, monkeypatch, candidates
+):
+    # Above SEARCH_CANDIDATES matching ids, search joins the name keys inside the database.
+    monkeypatch.setattr("mhis.registry.services.SEARCH_CANDIDATES", candidates)
+    thida = register(names=[{"text": "Thida Aye"}])
+    aye_thida = register(names=[{"text": "Aye Thida Win"}])
+    joined = register(names=[{"text": "Thidaaye Soe"}])
+    register(names=[{"text": "Thida Win"}])
+    register(by=people["hn_clinician"], registration_site="SPS-CAMR", names=[{"text": "Thida Aye"}])
+    found = search_people(people["clinician"], "Thida Aye")
+    assert set(found) == {thida, aye_thida, joined}
+    assert found.count() == 3
+    assert list(found) == sorted(found, key=lambda p: (p.created_at, p.pk), reverse=True)
+
+
 def test_tokens_are_stored_as_digests_and_can_be_revoked(people):
     row, token = create_token(people["clinician"], "laptop")
     assert token not in {row.digest, row.prefix} and row.digest != token

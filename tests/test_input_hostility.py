@@ -72,5 +72,23 @@ def test_control_characters_in_a_name_are_refused_by_field(api, people, control)
     body = PersonDataFactory(names=[{"text": f"Aung{control}Aung", "latin": "Aung Aung"}])
     response = api(people["clinician"]).post("/api/persons", body)
     assert response.status_code == 422
-    assert any("names" in str(d["loc"]) for d in response.json()["detail"])
+    assert any("names" in str(d["loc"]) + d["msg"] for d in response.json()["detail"])
+    assert Person.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "field", "body"),
+    [
+        ("/api/persons", "registration_site", {"registration_site": "MSOT\x00CLIN"}),
+        ("/api/persons", "names.1.text", {"names": [{"text": "Aung"}, {"text": "Ko\x00"}]}),
+    ],
+)
+def test_the_nul_character_anywhere_in_a_body_is_refused_naming_where(
+    api, people, path, field, body
+):
+    # No database column can hold it: before, a code holding it failed in PostgreSQL (500).
+    response = api(people["clinician"]).post(path, body)
+    assert response.status_code == 422
+    assert any(d["msg"].endswith(f"{field}: text cannot contain the NUL character.")
+               for d in response.json()["detail"]), response.json()  # fmt: skip
     assert Person.objects.count() == 0

@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "ninja",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "mhis.places",
     "mhis.access",
     "mhis.registry",
@@ -74,6 +76,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "mhis.access.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -148,6 +152,21 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "access/locked_out.html"
 AXES_VERBOSE = False
+
+# Second factor: roles that reach many people's data confirm each log-in with a code from an
+# authenticator app (django-otp, TOTP). Off in debug so the demo opens with a password alone.
+MHIS_TWO_FACTOR_ROLES = envlist("MHIS_TWO_FACTOR_ROLES", "" if DEBUG else "administrator,analyst")
+_UNKNOWN_ROLES = sorted(
+    set(MHIS_TWO_FACTOR_ROLES)
+    - {"administrator", "clinician", "chw", "surveillance_officer", "analyst",
+       "programme_manager", "viewer"}
+)  # fmt: skip
+if _UNKNOWN_ROLES:
+    raise ImproperlyConfigured(
+        f"MHIS_TWO_FACTOR_ROLES: unknown role(s) {', '.join(_UNKNOWN_ROLES)}."
+    )
+OTP_TOTP_ISSUER = "MHIS"
+OTP_TOTP_THROTTLE_FACTOR = 1  # each wrong code doubles the wait before the next try
 
 SESSION_COOKIE_AGE = envint("MHIS_SESSION_SECONDS", 8 * 3600)
 SESSION_COOKIE_HTTPONLY = True

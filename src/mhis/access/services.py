@@ -6,9 +6,13 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mhis.places.models import Place, PlaceKind
 from mhis.places.services import under
@@ -137,3 +141,61 @@ def user_for_token(token: str):
 
 def revoke_token(row: ApiToken) -> None:
     ApiToken.objects.filter(pk=row.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+# Second factor (django-otp, time-based codes from an authenticator app) ----------------------
+
+
+def needs_second_factor(user) -> bool:
+    """Whether the user's role must confirm a log-in with a code (MHIS_TWO_FACTOR_ROLES)."""
+    return (
+        user.is_authenticated
+        and user.role in settings.MHIS_TWO_FACTOR_ROLES
+        and not getattr(user, "is_verified", lambda: False)()
+    )
+
+
+def has_second_factor(user) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def pending_device(user) -> TOTPDevice:
+    """The authenticator being set up for the user: a new secret until one code confirms it."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    return device or TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+
+
+def _code(value: str) -> str:
+    code = "".join((value or "").split())
+    if not (code.isdigit() and len(code) == 6):
+        raise ValidationError({"code": [_("Type the 6 digits your authenticator app shows.")]})
+    return code
+
+
+def confirm_second_factor(user, code: str) -> TOTPDevice:
+    """Confirm the pending authenticator with a code it shows; the only confirmed one after."""
+    code = _code(code)
+    device = pending_device(user)
+    if not device.verify_token(code):  # a wrong code is counted (and slows the next try)
+        raise ValidationError({"code": [_("That code is not right, or has expired.")]})
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+    return device
+
+
+def check_second_factor(user, code: str) -> TOTPDevice:
+    """The user's authenticator if the code is one it shows now (each code works once; wrong
+    codes slow further tries down)."""
+    code = _code(code)
+    for device in TOTPDevice.objects.filter(user=user, confirmed=True):
+        if device.verify_token(code):
+            return device
+    raise ValidationError({"code": [_("That code is not right, or has expired.")]})
+
+
+def reset_second_factor(user) -> int:
+    """Forget the user's authenticators (a lost phone); the next log-in sets up a new one."""
+    deleted, _rows = TOTPDevice.objects.filter(user=user).delete()
+    return deleted

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from mhis.access.auth import api_auth
 from mhis.registry.services import log_listed, person_summary
+from mhis.schemas import Input
 
 from . import services
 from .models import CandidatePair
@@ -44,7 +45,7 @@ class QueueParams(Schema):
     limit: int = Field(50, ge=1, le=500)
 
 
-class DecisionIn(Schema):
+class DecisionIn(Input):
     decision: str = Field(description='"same" (merges the later record) or "different"')
     note: str = ""
 

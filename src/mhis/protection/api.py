@@ -14,6 +14,7 @@ from mhis.care.history import history
 from mhis.care.models import Encounter
 from mhis.care.shortcuts import record_or_404
 from mhis.registry.shortcuts import person_or_404
+from mhis.schemas import Input
 
 from . import services
 from .models import Enrolment, Payment, Scheme
@@ -21,7 +22,7 @@ from .models import Enrolment, Payment, Scheme
 router = Router(tags=["social health protection"], auth=api_auth)
 
 
-class _In(Schema):
+class _In(Input):
     model_config = ConfigDict(extra="forbid")
 
 

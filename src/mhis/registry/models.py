@@ -90,12 +90,16 @@ class PersonSite(models.Model):
         REFERRED = "referred", _("Referred here")
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="site_links")
-    site = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+")
+    site = models.ForeignKey(
+        "places.Place", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     reason = models.CharField(max_length=12, choices=Reason.choices)
     since = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["person", "site"], name="personsite_unique")]
+        # Everyone in a scope, read from the index alone (counts, and broad searches).
+        indexes = [models.Index(fields=["site", "person"], name="personsite_site_person")]
 
     def __str__(self) -> str:
         return f"{self.person_id} @ {self.site_id} ({self.reason})"
@@ -126,10 +130,19 @@ class NameKey(models.Model):
     """
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=64, db_index=True)
+    key = models.CharField(max_length=64)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["person", "key"], name="namekey_unique")]
+        # Prefix matches read person ids from the index alone (LIKE 'x%' on PostgreSQL needs
+        # the pattern operator class; SQLite's range on the key uses the plain order).
+        indexes = [
+            models.Index(
+                fields=["key", "person"],
+                opclasses=["varchar_pattern_ops", "int8_ops"],
+                name="namekey_prefix",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.key

@@ -8,8 +8,10 @@ from uuid import UUID
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
+from mhis.schemas import Input
 
-class _In(Schema):
+
+class _In(Input):
     model_config = ConfigDict(extra="forbid")
 
 

@@ -67,6 +67,8 @@ MAX_IDENTIFIERS = 10
 MAX_EPISODES = 20
 MAX_LANGUAGES = 10
 MAX_CONTACT_LENGTH = 500
+# Beyond this many people matching a query anywhere, search joins inside the database.
+SEARCH_CANDIDATES = 5000
 PERSON_FIELDS = (
     "registration_site",
     "names",
@@ -614,35 +616,64 @@ def _prefix(key: str) -> Q:
     return Q(key__startswith=key)
 
 
+def _matching_ids(query: str) -> list[QuerySet]:
+    """Person ids matching the query, as one query per way of matching: by every word, by the
+    words written together, by an identifier."""
+    plan = namelib.query_plan(query)
+    ways = []
+    if plan:
+        groups = []
+        for group in plan.groups:
+            alternatives = Q()
+            for key in group:
+                alternatives |= _prefix(key)
+            groups.append(NameKey.objects.filter(alternatives).values_list("person_id", flat=True))
+        ways.append(
+            groups[0].intersection(*groups[1:]) if len(groups) > 1 else groups[0].distinct()
+        )
+        if plan.joined and len(plan.groups) > 1:
+            ways.append(
+                NameKey.objects.filter(_prefix(plan.joined))
+                .values_list("person_id", flat=True)
+                .distinct()
+            )
+    normal = normalise_identifier(query)
+    if normal and any(ch.isdigit() for ch in normal):
+        ways.append(
+            Identifier.objects.filter(value_hash=identifier_hash(query)).values_list(
+                "person_id", flat=True
+            )
+        )
+    return ways
+
+
 def search_people(user, query: str = "") -> QuerySet[Person]:
     """People in the user's scopes whose names or identifiers match `query`, newest first.
 
     A name matches when every word of the query starts one of the name's keys (in any of its
     scripts or spellings), or when the query written without spaces starts one. A query that
     looks like an identifier also matches the identifier's keyed hash exactly.
+
+    The matching ids are read first (from the covering index on name keys) when there are at
+    most SEARCH_CANDIDATES of them, as for most names of two words or more: the scope is then
+    checked person by person. A broader query (one common syllable) is left to the database
+    to join with the scope.
     """
     people = visible_people(user).filter(merged_into__isnull=True)  # merged: the survivor shows
     query = (query or "").strip()[:200]
     if not query:
         return people.order_by("-created_at", "-pk")
-    plan = namelib.query_plan(query)
-    conditions = Q(pk__in=[])
-    if plan:
-        by_words = Q()
-        for group in plan.groups:
-            alternatives = Q()
-            for key in group:
-                alternatives |= _prefix(key)
-            by_words &= Q(pk__in=NameKey.objects.filter(alternatives).values("person_id"))
-        conditions |= by_words
-        if plan.joined and len(plan.groups) > 1:
-            conditions |= Q(pk__in=NameKey.objects.filter(_prefix(plan.joined)).values("person_id"))
-    normal = normalise_identifier(query)
-    if normal and any(ch.isdigit() for ch in normal):
-        conditions |= Q(
-            pk__in=Identifier.objects.filter(value_hash=identifier_hash(query)).values("person_id")
-        )
-    return people.filter(conditions).order_by("-created_at", "-pk")
+    ways = _matching_ids(query)
+    found: set[int] = set()
+    for way in ways:
+        ids = list(way[: SEARCH_CANDIDATES + 1])
+        if len(ids) > SEARCH_CANDIDATES:
+            conditions = Q(pk__in=[])
+            for each in ways:
+                conditions |= Q(pk__in=each)
+            return people.filter(conditions).order_by("-created_at", "-pk")
+        found.update(ids)
+    return people.filter(pk__in=sorted(found)).order_by("-created_at", "-pk")
 
 
 def get_person(user, person_uuid, *, view: str) -> Person:

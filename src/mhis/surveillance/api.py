@@ -15,6 +15,7 @@ from pydantic import Field
 
 from mhis.access.auth import api_auth
 from mhis.input import Errors
+from mhis.schemas import Input
 
 from . import services
 from .conditions import CONDITIONS
@@ -32,14 +33,14 @@ class ConditionOut(Schema):
     threshold: int | None
 
 
-class CountIn(Schema):
+class CountIn(Input):
     condition: str
     sex: str = "unknown"
     age_group: str = "unknown"
     count: int
 
 
-class ReportIn(Schema):
+class ReportIn(Input):
     site: str = Field(description="site code")
     week: str = Field(description='ISO week, "2026-W47"')
     counts: list[CountIn] = []
@@ -58,7 +59,7 @@ class ReportOut(Schema):
     created: bool = Field(description="false when the same counts were already the current ones")
 
 
-class EvaluateIn(Schema):
+class EvaluateIn(Input):
     week: str
 
 
@@ -109,7 +110,7 @@ class CompletenessParams(Schema):
     end: str = Field(description="last ISO week, inclusive")
 
 
-class PopulationIn(Schema):
+class PopulationIn(Input):
     site: str
     since: str = Field(description="date from which the number holds, YYYY-MM-DD")
     population: int
@@ -123,7 +124,7 @@ class PopulationOut(Schema):
     note: str
 
 
-class TransitionIn(Schema):
+class TransitionIn(Input):
     state: str = Field(description="the state to move to")
     note: str = ""
 
