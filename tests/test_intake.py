@@ -184,3 +184,48 @@ def test_a_key_whose_first_row_is_refused_is_imported_from_its_later_row(people,
     # same name, sex and birth year.
     assert outcomes == {1: "rejected", 2: "duplicate", 3: "created"}
     assert Person.objects.count() == 2
+
+
+def _bomb(path, member_bytes: int):
+    """A valid workbook plus a shared-strings part that unpacks to `member_bytes`."""
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["site", "week"])
+    book.save(path)
+    with (
+        zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive,
+        archive.open("xl/padding.xml", "w", force_zip64=True) as part,
+    ):
+        chunk = b" " * 1_000_000
+        for _ in range(member_bytes // len(chunk)):
+            part.write(chunk)
+    return path
+
+
+@pytest.mark.parametrize("read", ["people import", "weekly reports"])
+def test_an_xlsx_that_unpacks_beyond_the_limit_is_refused_before_it_is_read(
+    people, tmp_path, settings, read
+):
+    from mhis.surveillance.services import read_table
+
+    settings.MHIS_XLSX_MAX_UNPACKED_BYTES = 20_000_000
+    path = _bomb(tmp_path / "bomb.xlsx", 50_000_000)
+    assert path.stat().st_size < 200_000  # small on disk: 50 MB of spaces packs tightly
+    with pytest.raises(ValidationError) as refused:
+        if read == "people import":
+            services.run_import(people["clinician"], path, source="bomb", columns=MAP)
+        else:
+            list(read_table(path))
+    assert "more than the 20 MB allowed" in str(refused.value.message_dict["file"])
+    assert not Job.objects.exists()
+
+
+def test_a_file_named_xlsx_that_is_not_a_workbook_is_refused_naming_the_file(people, tmp_path):
+    path = tmp_path / "notes.xlsx"
+    path.write_text("just text", encoding="utf-8")
+    with pytest.raises(ValidationError) as refused:
+        services.run_import(people["clinician"], path, source="notes", columns=MAP)
+    assert "Not a readable XLSX file" in str(refused.value.message_dict["file"])

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 import pycountry
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -183,3 +184,35 @@ def clean_flag(value: Any, field: str, errors: Errors) -> bool:
         return True
     errors.add(field, _("Expected yes or no."))
     return False
+
+
+def open_workbook(path):
+    """An XLSX workbook opened for streaming, once what it unpacks to is known to be within
+    MHIS_XLSX_MAX_UNPACKED_BYTES (an XLSX is a ZIP: a small file could otherwise expand into
+    gigabytes). A damaged, foreign or oversized file is refused naming `file`."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            # Reads stop at each member's declared size (a member that lies fails its check).
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        raise ValidationError({"file": _("Not a readable XLSX file.")}) from None
+    limit = settings.MHIS_XLSX_MAX_UNPACKED_BYTES
+    if unpacked > limit:
+        raise ValidationError(
+            {
+                "file": _(
+                    "The workbook unpacks to %(size)s MB, more than the %(limit)s MB allowed."
+                )
+                % {"size": f"{unpacked / 1e6:,.0f}", "limit": f"{limit / 1e6:,.0f}"}
+            }
+        )
+    try:
+        return load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # a damaged or hostile workbook
+        raise ValidationError(
+            {"file": _("Not a readable XLSX file: %(error)s") % {"error": exc}}
+        ) from None

@@ -262,4 +262,6 @@ MHIS_IATI_REPORTING_ORG_TYPE = envstr("MHIS_IATI_REPORTING_ORG_TYPE", "40")
 
 # Imports: uploads larger than this are refused; uploads run in a background thread.
 MHIS_IMPORT_MAX_BYTES = envint("MHIS_IMPORT_MAX_BYTES", 500 * 2**20)
+# An XLSX is a ZIP: what it unpacks to is bounded before it is read (a zip bomb).
+MHIS_XLSX_MAX_UNPACKED_BYTES = envint("MHIS_XLSX_MAX_UNPACKED_BYTES", 2000 * 10**6)
 MHIS_IMPORT_BACKGROUND = envbool("MHIS_IMPORT_BACKGROUND", True)

@@ -27,12 +27,9 @@ def _text(value) -> str:
 def _first_sheet(path: Path):
     """The first worksheet of an XLSX file, read as a stream; a file openpyxl cannot read
     (damaged, or not a workbook) is refused naming the file."""
-    from openpyxl import load_workbook
+    from mhis.input import open_workbook
 
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # a damaged or hostile workbook
-        raise ValidationError({"file": _("Not a readable XLSX file: %(error)s") % {"error": exc}}) from None  # fmt: skip
+    book = open_workbook(path)
     try:
         yield book.worksheets[0]
     finally:

@@ -505,9 +505,9 @@ def read_table(path) -> Iterable[tuple[int, dict]]:
 
     path = Path(path)
     if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
+        from mhis.input import open_workbook
 
-        book = load_workbook(path, read_only=True, data_only=True)
+        book = open_workbook(path)
         rows = book.active.iter_rows(values_only=True)
         header = [str(h or "").strip().lower() for h in next(rows, ())]
         for n, values in enumerate(rows, 2):
