@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
-from tests.processes import environment, mhis
+from tests.processes import file_environment, mhis
 
 ROOT = Path(__file__).resolve().parent.parent
 MHIS = str(Path(sys.executable).with_name("mhis"))
@@ -41,13 +41,8 @@ def _free_port() -> int:
 
 
 def _environment(var_dir: Path, port: int) -> dict[str, str]:
-    return environment(
-        DATABASE_URL="",
-        MHIS_VAR_DIR=str(var_dir),
-        MHIS_SECRET_KEY="e2e-secret-key-not-for-production-0123456789",
-        MHIS_FIELD_KEYS="Zt0m3Xy6b1Qv8cN2rK5wE9uH4jL7pA0sD3fG6hJ9kM8=",
-        MHIS_HASH_KEY="e2e-hash-key-not-for-production",
-        MHIS_ALLOWED_HOSTS="127.0.0.1",
+    return file_environment(
+        var_dir,
         MHIS_PUBLIC_URL=f"http://127.0.0.1:{port}",
         # Served over plain HTTP on loopback, so the cookies cannot be marked secure.
         MHIS_SECURE_COOKIES="0",

@@ -12,6 +12,19 @@ def environment(**settings: str) -> dict[str, str]:
     return env
 
 
+def file_environment(var_dir, **settings: str) -> dict[str, str]:
+    """Production settings (debug off, fixed test keys) on a SQLite file in `var_dir`."""
+    return environment(
+        DATABASE_URL="",
+        MHIS_VAR_DIR=str(var_dir),
+        MHIS_SECRET_KEY="process-test-secret-key-not-for-production-0123456789",
+        MHIS_FIELD_KEYS="q0Y2J8c7t3Wk2oQ7w2o8bF3w5q2m8Wc3ZlYwq1u7oQ8=",
+        MHIS_HASH_KEY="process-test-hash-key-not-for-production",
+        MHIS_ALLOWED_HOSTS="127.0.0.1",
+        **settings,
+    )
+
+
 def mhis(*args: str, env: dict[str, str], timeout: int = 120) -> subprocess.CompletedProcess:
     return subprocess.run(  # noqa: S603 (our own command)
         [sys.executable, "-m", "mhis.cli", *args],

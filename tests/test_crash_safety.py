@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .processes import environment, mhis
+from .processes import file_environment, mhis
 
 ROWS = 5000
 BATCH = 1000
@@ -31,14 +31,7 @@ create_user(username="clerk", password=None, role="clinician", places=[tak])
 @pytest.fixture
 def database(tmp_path):
     """A migrated SQLite database file with a site and a clerk, outside the test's database."""
-    env = environment(
-        DATABASE_URL="",
-        MHIS_VAR_DIR=str(tmp_path),
-        MHIS_SECRET_KEY="crash-test-secret-key-not-for-production-0123456789",
-        MHIS_FIELD_KEYS="q0Y2J8c7t3Wk2oQ7w2o8bF3w5q2m8Wc3ZlYwq1u7oQ8=",
-        MHIS_HASH_KEY="crash-test-hash-key",
-        MHIS_ALLOWED_HOSTS="127.0.0.1",
-    )
+    env = file_environment(tmp_path)
     for args in (("migrate", "--no-input", "-v0"), ("shell", "-v", "0", "-c", SETUP)):
         done = mhis(*args, env=env, timeout=600)
         assert done.returncode == 0, done.stderr

@@ -9,6 +9,12 @@ def run_check(**env):
     return mhis("check", env=environment(**env))
 
 
+def test_refuses_to_start_with_an_unknown_role_for_the_second_factor(tmp_path):
+    result = run_check(MHIS_VAR_DIR=str(tmp_path), MHIS_DEBUG="1", MHIS_TWO_FACTOR_ROLES="nurse")
+    assert result.returncode != 0
+    assert "MHIS_TWO_FACTOR_ROLES: unknown role(s) nurse" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [

@@ -20,8 +20,9 @@ def _nul_at(value: Any, where: tuple) -> tuple | None:
     else:
         return None
     for key, item in items:
-        found = _nul_at(key, where) if isinstance(key, str) and "\x00" in key else None
-        found = found or _nul_at(item, (*where, key))
+        if isinstance(key, str) and "\x00" in key:
+            return where
+        found = _nul_at(item, (*where, key))
         if found is not None:
             return found
     return None

@@ -1,7 +1,19 @@
 from django.apps import AppConfig
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 
 class AccessConfig(AppConfig):
     name = "mhis.access"
     verbose_name = _("Access")
+
+    def ready(self):
+        from .models import Role
+
+        unknown = sorted(set(settings.MHIS_TWO_FACTOR_ROLES) - set(Role.values))
+        if unknown:
+            raise ImproperlyConfigured(
+                f"MHIS_TWO_FACTOR_ROLES: unknown role(s) {', '.join(unknown)}; "
+                f"choose from {', '.join(Role.values)}."
+            )
