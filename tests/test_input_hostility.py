@@ -92,3 +92,10 @@ def test_the_nul_character_anywhere_in_a_body_is_refused_naming_where(
     assert any(d["msg"].endswith(f"{field}: text cannot contain the NUL character.")
                for d in response.json()["detail"]), response.json()  # fmt: skip
     assert Person.objects.count() == 0
+
+
+def test_the_nul_character_in_a_query_string_is_refused_naming_the_parameter(api, people):
+    # The API fuzzing found a 500 on PostgreSQL for an alert state holding it.
+    response = api(people["admin"]).get("/api/surveillance/alerts", state="open\x00")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["query", "state"]

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 
 from mhis import __version__
 from mhis.care.api import router as care_router
@@ -15,7 +16,23 @@ from mhis.protection.api import router as protection_router
 from mhis.registry.api import router as persons_router
 from mhis.surveillance.api import router as surveillance_router
 
+
+class _Parser(Parser):
+    """Query strings as ninja reads them; a value holding the NUL character is refused naming
+    its parameter (bodies are checked by mhis.schemas.Input): no database column stores it."""
+
+    def parse_querydict(self, data, list_fields, request):
+        for key, values in data.lists():
+            if any("\x00" in key or "\x00" in str(value) for value in values):
+                raise NinjaValidationError(
+                    [{"loc": ["query", key], "type": "value_error",
+                      "msg": _("%(field)s: text cannot contain the NUL character.") % {"field": key}}]
+                )  # fmt: skip
+        return super().parse_querydict(data, list_fields, request)
+
+
 api = NinjaAPI(
+    parser=_Parser(),
     title="MHIS API",
     version=__version__,
     description=(
