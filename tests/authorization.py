@@ -1,35 +1,56 @@
 """The authorization matrix: every page and API operation, read from the URL configuration and
 the API's schema, with the rule it must obey. A route missing here fails the suite.
 
-A rule says whether the route is public, and for routes about one person (a `person_id` in
-the address) which roles may read it; reads of a person are then probed for every role, in
-scope and out of scope.
+A rule says whether the route is public and, for a route about one record (a person, one of
+their records, an alert, an import, a site's reports…), which record and which roles it serves
+when that record lies in the user's places. Those routes are then called, reads and writes, by
+every role in scope and out of scope; writes carry a valid body (`BODIES`) so that a refusal
+is the rule's doing, not the body's.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
 READ = frozenset({"administrator", "clinician", "chw", "surveillance_officer", "viewer"})
 WRITE = frozenset({"administrator", "clinician", "chw"})
+ADMIN = frozenset({"administrator"})
+# Weekly reports and alerts (`mhis.surveillance.services`).
+REPORT = frozenset({"administrator", "surveillance_officer", "clinician", "chw"})
+ALERT_READ = frozenset({"administrator", "surveillance_officer", "clinician", "analyst"})
+ALERT_WRITE = frozenset({"administrator", "surveillance_officer"})
+# Those who may import (`mhis.intake.services.can_import`); each sees their own imports.
+IMPORT = frozenset({"administrator", "clinician", "chw", "surveillance_officer"})
 
 
 @dataclass(frozen=True)
 class Rule:
     public: bool = False
-    # Roles that may read the route for a person in their places (None: not about a person).
-    person_readers: frozenset | None = None
+    # The record the route is about (a key of the matrix's `subjects`), or None.
+    subject: str | None = None
+    # The roles served when the subject lies in the user's places; all others get 403 or 404.
+    roles: frozenset = frozenset()
     # Only POST is served (a GET redirects or refuses).
     post_only: bool = False
+    # Fixed values for other parts of the address (e.g. the kind of record a page edits).
+    fill: dict = field(default_factory=dict, hash=False)
+    # The body field naming the subject, where the body names it: a refusal may then be a
+    # 422 naming that field (the same body is served in scope, so the scope is the reason).
+    body_field: str | None = None
 
 
 PUBLIC = Rule(public=True)
 LOGIN = Rule()
-PERSON_READ = Rule(person_readers=READ)
-PERSON_WRITE = Rule(person_readers=WRITE)
+PERSON_READ = Rule(subject="person", roles=READ)
+PERSON_WRITE = Rule(subject="person", roles=WRITE)
 POST_ONLY = Rule(post_only=True)
+
+
+def _on(subject, roles, **rule) -> Rule:
+    return Rule(subject=subject, roles=roles, **rule)
+
 
 # Pages, by URL name. The Django admin has its own staff check and is left to it.
 PAGES = {
@@ -43,29 +64,31 @@ PAGES = {
     "registry:detail": PERSON_READ,
     "registry:edit": PERSON_WRITE,
     "care:timeline": PERSON_READ,
-    "care:add_record": Rule(post_only=True, person_readers=WRITE),
-    "care:edit_record": LOGIN,
-    "care:referral_step": POST_ONLY,
+    "care:add_record": _on("person", WRITE, post_only=True, fill={"kind": "encounter"}),
+    "care:edit_record": _on("encounter", WRITE, fill={"kind": "encounter"}),
+    "care:referral_step": _on("referral", WRITE, post_only=True),
     "care:overdue": LOGIN,
-    "care:edit_assessment": LOGIN,
+    "care:edit_assessment": _on("assessment", WRITE),
     "care:pending": LOGIN,
     "indicators:overview": LOGIN,
     "indicators:indicator": LOGIN,
     "linkage:queue": LOGIN,
-    "linkage:pair": LOGIN,
+    "linkage:pair": _on("pair", ADMIN),
+    # Un-merging needs a merge; `tests/test_linkage_merge.py` covers who may.
     "linkage:unmerge": POST_ONLY,
     "surveillance:alerts": LOGIN,
-    "surveillance:alert": LOGIN,
+    "surveillance:alert": _on("alert", ALERT_READ),
     "surveillance:report": LOGIN,
     "portable:import": LOGIN,
     "portable:summary-json": PERSON_READ,
     "portable:summary-pdf": PERSON_READ,
     "portable:links": PERSON_READ,
-    "portable:revoke": POST_ONLY,
+    "portable:revoke": _on("link", WRITE, post_only=True),
     # SMART Health Links are opened by whoever holds the link (and its passcode).
     "portable:manifest": PUBLIC,
     "portable:file": PUBLIC,
     "portable:viewer": PUBLIC,
+    # Programme portfolios are the agencies' projects (published as IATI), not people's data.
     "programmes:dashboard": LOGIN,
     "programmes:project": LOGIN,
     "programmes:record-actual": POST_ONLY,
@@ -73,8 +96,9 @@ PAGES = {
     "programmes:iati-export": LOGIN,
     "programmes:iati-import": LOGIN,
     "intake:imports": LOGIN,
-    "intake:job": LOGIN,
-    "intake:rejected": LOGIN,
+    "intake:job": _on("job", IMPORT),
+    "intake:rejected": _on("job", IMPORT),
+    # Resuming needs a stopped import and its file; it finds the job as the two above do.
     "intake:resume": POST_ONLY,
     "intake:field-form": LOGIN,
     "outreach:overview": LOGIN,
@@ -83,77 +107,114 @@ PAGES = {
     "api:openapi-view": PUBLIC,
 }
 
-# API operations, as "METHOD /path" from the OpenAPI schema.
-API_PERSON_READS = [
-    "/api/persons/{person_id}",
-    "/api/persons/{person_id}/household",
-    "/api/persons/{person_id}/timeline",
-    "/api/persons/{person_id}/encounters",
-    "/api/persons/{person_id}/referrals",
-    "/api/persons/{person_id}/assessments",
-    "/api/persons/{person_id}/immunisations",
-    "/api/persons/{person_id}/lab-results",
-    "/api/persons/{person_id}/enrolments",
-]
-API = {f"GET {path}": PERSON_READ for path in API_PERSON_READS}
+# API operations, as "METHOD /path" from the OpenAPI schema. A person's records are read by
+# READ and written by WRITE; the subject of each is named by the path.
+CARE_RECORDS = {
+    "encounter": "/api/encounters/{encounter_id}",
+    "referral": "/api/referrals/{referral_id}",
+    "assessment": "/api/assessments/{assessment_id}",
+    "immunisation": "/api/immunisations/{record_id}",
+    "lab_result": "/api/lab-results/{record_id}",
+    "enrolment": "/api/enrolments/{enrolment_id}",
+    "payment": "/api/payments/{payment_id}",
+}
+API = {
+    "GET /api/persons/{person_id}": PERSON_READ,
+    "PATCH /api/persons/{person_id}": PERSON_WRITE,
+    "GET /api/persons/{person_id}/timeline": PERSON_READ,
+    "GET /api/persons/{person_id}/household": PERSON_READ,
+    "POST /api/persons/{person_id}/household": PERSON_WRITE,
+}
+for collection in ("encounters", "referrals", "assessments", "immunisations", "lab-results",
+                   "enrolments"):  # fmt: skip
+    API[f"GET /api/persons/{{person_id}}/{collection}"] = PERSON_READ
+    API[f"POST /api/persons/{{person_id}}/{collection}"] = PERSON_WRITE
+for subject, path in CARE_RECORDS.items():
+    API[f"GET {path}"] = _on(subject, READ)
+    API[f"PATCH {path}"] = _on(subject, WRITE)
+    API[f"GET {path}/history"] = _on(subject, READ)
+API.update(
+    {
+        "GET /api/encounters/{encounter_id}/payments": _on("encounter", READ),
+        "POST /api/encounters/{encounter_id}/payments": _on("encounter", WRITE),
+        "POST /api/referrals/{referral_id}/steps": _on("referral", WRITE),
+        # These name their site in the body: the site must be the user's.
+        "POST /api/persons": _on("site", WRITE, body_field="registration_site"),
+        "POST /api/linkage/pairs/{pair_id}/decision": _on("pair", ADMIN),
+        "POST /api/surveillance/reports": _on("site", REPORT, body_field="site"),
+        "GET /api/surveillance/reports/{site}/{week}": _on("site", REPORT | ALERT_READ),
+        "POST /api/surveillance/populations": _on("site", ALERT_WRITE, body_field="site"),
+        "GET /api/surveillance/alerts/{alert_id}": _on("alert", ALERT_READ),
+        "POST /api/surveillance/alerts/{alert_id}/transition": _on("alert", ALERT_WRITE),
+    }
+)
 API.update(
     {
         f"{method} {path}": LOGIN
         for method, path in [
             ("GET", "/api/persons"),
-            ("POST", "/api/persons"),
-            ("PATCH", "/api/persons/{person_id}"),
-            ("POST", "/api/persons/{person_id}/household"),
-            ("POST", "/api/persons/{person_id}/encounters"),
-            ("GET", "/api/encounters/{encounter_id}"),
-            ("PATCH", "/api/encounters/{encounter_id}"),
-            ("GET", "/api/encounters/{encounter_id}/history"),
-            ("POST", "/api/persons/{person_id}/referrals"),
             ("GET", "/api/referrals/overdue"),
-            ("GET", "/api/referrals/{referral_id}"),
-            ("PATCH", "/api/referrals/{referral_id}"),
-            ("POST", "/api/referrals/{referral_id}/steps"),
-            ("GET", "/api/referrals/{referral_id}/history"),
-            ("POST", "/api/persons/{person_id}/assessments"),
             ("GET", "/api/assessments/pending"),
-            ("GET", "/api/assessments/{assessment_id}"),
-            ("PATCH", "/api/assessments/{assessment_id}"),
-            ("GET", "/api/assessments/{assessment_id}/history"),
-            ("POST", "/api/persons/{person_id}/immunisations"),
-            ("GET", "/api/immunisations/{record_id}"),
-            ("PATCH", "/api/immunisations/{record_id}"),
-            ("GET", "/api/immunisations/{record_id}/history"),
-            ("POST", "/api/persons/{person_id}/lab-results"),
-            ("GET", "/api/lab-results/{record_id}"),
-            ("PATCH", "/api/lab-results/{record_id}"),
-            ("GET", "/api/lab-results/{record_id}/history"),
             ("GET", "/api/schemes"),
             ("POST", "/api/schemes"),
-            ("POST", "/api/persons/{person_id}/enrolments"),
-            ("GET", "/api/enrolments/{enrolment_id}"),
-            ("PATCH", "/api/enrolments/{enrolment_id}"),
-            ("GET", "/api/enrolments/{enrolment_id}/history"),
-            ("GET", "/api/encounters/{encounter_id}/payments"),
-            ("POST", "/api/encounters/{encounter_id}/payments"),
-            ("GET", "/api/payments/{payment_id}"),
-            ("PATCH", "/api/payments/{payment_id}"),
-            ("GET", "/api/payments/{payment_id}/history"),
             ("GET", "/api/indicators"),
             ("GET", "/api/indicators/{code}"),
             ("GET", "/api/linkage/pairs"),
-            ("POST", "/api/linkage/pairs/{pair_id}/decision"),
             ("GET", "/api/surveillance/conditions"),
-            ("POST", "/api/surveillance/reports"),
-            ("GET", "/api/surveillance/reports/{site}/{week}"),
             ("GET", "/api/surveillance/completeness"),
-            ("POST", "/api/surveillance/populations"),
             ("POST", "/api/surveillance/evaluate"),
             ("GET", "/api/surveillance/alerts"),
-            ("GET", "/api/surveillance/alerts/{alert_id}"),
-            ("POST", "/api/surveillance/alerts/{alert_id}/transition"),
         ]
     }
 )
+
+
+# Valid bodies for the writes probed above, from the matrix's `subjects` (so that a refusal
+# is the rule's and not a validation error's).
+def bodies(s: dict) -> dict:
+    day = s["day"]
+    site = {"site": s["site"]}
+    return {
+        "POST /api/persons": {"registration_site": s["site"], "names": [{"text": "Naw Eh Say"}]},
+        "POST /api/persons/{person_id}/household": {
+            "member": str(s["relative"]),
+            "relationship": "sibling",
+        },
+        "POST /api/persons/{person_id}/encounters": {**site, "kind": "consultation", "date": day},
+        "POST /api/persons/{person_id}/referrals": {
+            **site,
+            "kind": "tb_continuation",
+            "reason": "Continue treatment",
+            "to_site": "RNG-PORT",
+        },
+        "POST /api/persons/{person_id}/assessments": {**site, "type": "on_arrival"},
+        "POST /api/persons/{person_id}/immunisations": {
+            **site,
+            "vaccine": "MR",
+            "dose_number": 2,
+            "date": day,
+        },
+        "POST /api/persons/{person_id}/lab-results": {
+            **site,
+            "test": "Glucose",
+            "value": "5.1",
+            "collected_on": day,
+        },
+        "POST /api/persons/{person_id}/enrolments": {
+            **site,
+            "scheme": s["scheme"],
+            "start_date": day,
+        },
+        "POST /api/encounters/{encounter_id}/payments": {"amount": "20", "currency": "THB"},
+        "POST /api/referrals/{referral_id}/steps": {"status": "received"},
+        "POST /api/linkage/pairs/{pair_id}/decision": {"decision": "different"},
+        "POST /api/surveillance/reports": {**site, "week": s["week"]},
+        "POST /api/surveillance/populations": {**site, "since": day, "population": 5000},
+        "POST /api/surveillance/alerts/{alert_id}/transition": {"state": "verifying"},
+        # Pages
+        "care:add_record": {"date": day},
+        "care:referral_step": {"status": "received"},
+    }
 
 
 def page_routes(resolver=None, prefix="", namespace=""):

@@ -7,29 +7,52 @@ shows the checks failing on an endpoint that forgets its protection.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import re
 
 import pytest
+from django.db import transaction
 from django.http import HttpResponse
 from django.urls import path
 
 from mhis.access.models import HEALTH_ROLES, Role
 from mhis.access.services import create_token, create_user
+from mhis.care import assessments
+from mhis.care import services as care
+from mhis.care.models import Immunisation, LabResult
+from mhis.care.records import create_record
+from mhis.intake.models import Job
+from mhis.linkage.models import CandidatePair, LinkRun
+from mhis.portable import links
+from mhis.portable.services import export_ips
+from mhis.protection import services as protection
 from mhis.registry.models import Person
+from mhis.surveillance.models import Alert
 
-from .authorization import API, PAGES, PERSON_READ, api_operations, page_routes
+from .authorization import (
+    API,
+    LOGIN,
+    PAGES,
+    PERSON_READ,
+    Rule,
+    api_operations,
+    bodies,
+    page_routes,
+)
 
 PLACEHOLDERS = {"kind": "encounter", "code": "ENCOUNTERS", "form_id": "registration",
                 "site": "MSOT-CLIN", "week": "2026-W01", "manifest_id": "x", "token": "x"}  # fmt: skip
 
 
-def _address(pattern: str, person) -> str:
-    """A concrete address for a route pattern: the person's id where it takes one."""
+def _address(pattern: str, subjects: dict, rule: Rule = LOGIN) -> str:
+    """A concrete address for a route pattern: the subject's id where it takes one."""
 
     def value(name: str) -> str:
-        if name == "person_id":
-            return str(person.uuid)
-        return PLACEHOLDERS.get(name, "1")
+        if name in rule.fill:
+            return str(rule.fill[name])
+        key = rule.subject if name in ("record_id", "pk") else name.removesuffix("_id")
+        return str(subjects[key]) if key in subjects else PLACEHOLDERS.get(name, "1")
 
     filled = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: value(m.group(1)), pattern)
     filled = re.sub(r"\{(\w+)\}", lambda m: value(m.group(1)), filled)
@@ -48,57 +71,85 @@ def unruled(pages=PAGES, api=API) -> list[str]:
     )
 
 
-def anonymous_problems(client, person, pages=PAGES, api=API) -> list[str]:
+def anonymous_problems(client, subjects, pages=PAGES, api=API) -> list[str]:
     """What an anonymous visitor reaches that it should not."""
     problems = []
     for pattern, name in page_routes():
-        rule = pages.get(name)
-        if rule is None or rule.public:
+        rule = pages.get(name, LOGIN)
+        if rule.public:
             continue
-        address = _address(pattern, person)
+        address = _address(pattern, subjects, rule)
         response = client.post(address) if rule.post_only else client.get(address)
         if not (response.status_code == 302 and response["Location"].startswith("/login/")):
             problems.append(f"page {name} {address}: {response.status_code} to anonymous")
     for key, secured in api_operations():
         method, pattern = key.split(" ", 1)
-        address = _address(pattern, person)
+        address = _address(pattern, subjects, api.get(key, LOGIN))
         response = client.generic(method, address, "{}", content_type="application/json")
         if not secured or response.status_code != 401:
             problems.append(f"API {key}: {response.status_code} to anonymous")
     return problems
 
 
-def _person_reads(pages, api):
+def _probes(pages, api):
+    """(label, method, address pattern, rule, body key, whether API) of every route about a
+    record."""
     for pattern, name in page_routes():
         rule = pages.get(name)
-        if rule and rule.person_readers is not None and not rule.post_only:
-            yield f"page {name}", pattern, rule, False
+        if rule and rule.subject:
+            yield f"page {name}", "POST" if rule.post_only else "GET", pattern, rule, name, False
     for key, _secured in api_operations():
         rule = api.get(key)
-        if rule and rule.person_readers is not None and key.startswith("GET "):
-            yield f"API {key}", key.split(" ", 1)[1], rule, True
+        if rule and rule.subject:
+            method, pattern = key.split(" ", 1)
+            yield f"API {key}", method, pattern, rule, key, True
 
 
-def person_problems(client, person, role, inside, outside, pages=PAGES, api=API) -> list[str]:
-    """Reads of one person by a user of `role` in scope (`inside`) and out of it (`outside`):
-    readers in scope are served, everyone else gets 403 or 404 (never the record), and
-    no role but health roles sees the person's migration status."""
+def _call(client, user, token, method, address, body, is_api):
+    """One call, rolled back afterwards so that every call finds the same records."""
+    with transaction.atomic():
+        if is_api:
+            response = client.generic(method, address, json.dumps(body),
+                                      content_type="application/json",
+                                      headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        elif method == "POST":
+            response = client.post(address, body)
+        else:
+            response = client.get(address)
+        transaction.set_rollback(True)
+    return response
+
+
+def _names(response, rule: Rule) -> bool:
+    """Whether a 422 refuses the body's field that names the subject."""
+    if response.status_code != 422 or not rule.body_field:
+        return False
+    detail = response.json().get("detail", [])
+    return any(rule.body_field in (item.get("loc") or []) for item in detail)
+
+
+def record_problems(client, subjects, role, inside, outside, pages=PAGES, api=API) -> list[str]:
+    """Every route about a record, read or written by a user of `role` whose places hold the
+    record (`inside`) and one whose places do not (`outside`): the rule's roles in scope are
+    served, everyone else gets 403 or 404 (never the record), and no role but health roles
+    sees the person's migration status."""
     problems = []
-    for label, pattern, rule, is_api in _person_reads(pages, api):
-        address = _address(pattern, person)
-        for user, in_scope in ((inside, True), (outside, False)):
-            if is_api:
-                _, token = create_token(user)
-                response = client.get(address, headers={"Authorization": f"Bearer {token}"})
-            else:
-                client.force_login(user)
-                response = client.get(address)
-            allowed = in_scope and role in rule.person_readers
+    payloads = bodies(subjects)
+    for user, in_scope in ((inside, True), (outside, False)):
+        _, token = create_token(user)
+        client.force_login(user)
+        where = "in scope" if in_scope else "out of scope"
+        for label, method, pattern, rule, key, is_api in _probes(pages, api):
+            address = _address(pattern, subjects, rule)
+            response = _call(client, user, token, method, address, payloads.get(key, {}), is_api)
+            allowed = in_scope and role in rule.roles
             status = response.status_code
-            where = "in scope" if in_scope else "out of scope"
-            if allowed and status != 200:
-                problems.append(f"{label}: {role} {where} got {status}, expected 200")
-            elif not allowed and status not in (403, 404):
+            served = (200, 201) if is_api else (200, 302) if method == "POST" else (200,)
+            if allowed and status not in served:
+                detail = response.content.decode(errors="replace")[:200] if is_api else ""
+                problems.append(f"{label}: {role} {where} got {status}, expected "
+                                f"{' or '.join(map(str, served))} {detail}".rstrip())  # fmt: skip
+            elif not allowed and status not in (403, 404) and not _names(response, rule):
                 problems.append(f"{label}: {role} {where} got {status}, expected 403 or 404")
             elif allowed and role not in HEALTH_ROLES:
                 body = response.content.decode(errors="replace")
@@ -108,9 +159,46 @@ def person_problems(client, person, role, inside, outside, pages=PAGES, api=API)
     return problems
 
 
+def _day(days_ago: int) -> str:
+    return (dt.date.today() - dt.timedelta(days=days_ago)).isoformat()
+
+
 @pytest.fixture
-def person(register):
-    return register()  # Mae Sot, a regular labour migrant, consented to sharing
+def subjects(world, people, register):
+    """One of every record a route is about, all at the Mae Sot clinic (in Thailand)."""
+    clinician = people["clinician"]
+    site = {"site": "MSOT-CLIN"}
+    # A regular labour migrant, consented to sharing; a relative; a possible duplicate.
+    sharing = [{"scope": s, "given_on": _day(60)} for s in ("care", "sharing")]
+    person, relative, twin = register(consents=sharing), register(), register()
+    encounter = care.record_encounter(clinician, person,
+                                      {**site, "kind": "consultation", "date": _day(3)})  # fmt: skip
+    referral = care.refer(clinician, person, {**site, "kind": "tb_continuation",
+                                              "reason": "Continue treatment", "to_site": "RNG-PORT"})  # fmt: skip
+    assessment = assessments.assess(clinician, person, {**site, "type": "on_arrival"})
+    immunisation = create_record(clinician, Immunisation, person,
+                                 {**site, "vaccine": "MR", "dose_number": 1, "date": _day(3)})  # fmt: skip
+    lab_result = create_record(clinician, LabResult, person,
+                               {**site, "test": "Glucose", "value": "5", "collected_on": _day(3)})  # fmt: skip
+    scheme = protection.create_scheme(people["admin"], {"code": "TH-MHI", "name": "Migrant health",
+                                                        "country": "TH", "type": "migrant"})  # fmt: skip
+    enrolment = protection.enrol(clinician, person, {**site, "scheme": scheme.code,
+                                                     "start_date": _day(30), "end_date": _day(10)})  # fmt: skip
+    payment = protection.record_payment(clinician, encounter, {"amount": "10", "currency": "THB"})
+    year, week = (dt.date.today() - dt.timedelta(days=7)).isocalendar()[:2]
+    alert = Alert.objects.create(site=world["CLINIC"], condition="awd", year=year, week=week,
+                                 method="cusum", observed=9, threshold=3)  # fmt: skip
+    run = LinkRun.objects.create(threshold=0.5, cluster_threshold=0.5, status=LinkRun.Status.DONE)
+    pair = CandidatePair.objects.create(run=run, left=person, right=twin, probability=0.9, weight=3)
+    link = links.create_link(clinician, person.uuid, expires="30d",
+                             summary=export_ips(clinician, person.uuid))  # fmt: skip
+    return {
+        "person": person.uuid, "relative": relative.uuid, "encounter": encounter.pk,
+        "referral": referral.pk, "assessment": assessment.pk, "immunisation": immunisation.pk,
+        "lab_result": lab_result.pk, "enrolment": enrolment.pk, "payment": payment.pk,
+        "alert": alert.pk, "pair": pair.pk, "link": link.pk, "site": "MSOT-CLIN",
+        "scheme": scheme.code, "week": f"{year}-W{week:02d}", "day": _day(2),
+    }  # fmt: skip
 
 
 def _users(role, world):
@@ -119,23 +207,31 @@ def _users(role, world):
     return inside, outside
 
 
+def _job(owner) -> int:
+    return Job.objects.create(source="clinic", kind="people", file_name="people.csv",
+                              digest="0" * 64, started_by=owner, status=Job.Status.DONE).pk  # fmt: skip
+
+
 def test_every_page_and_api_operation_has_a_rule():
     assert unruled() == []
 
 
-def test_anonymous_visitors_reach_only_the_public_routes(client, person):
-    assert anonymous_problems(client, person) == []
+def test_anonymous_visitors_reach_only_the_public_routes(client, subjects):
+    assert anonymous_problems(client, subjects) == []
 
 
 @pytest.mark.parametrize("role", Role.values)
-def test_a_person_is_read_by_the_roles_allowed_in_scope_and_by_nobody_outside(
-    client, world, person, role
+def test_records_are_read_and_written_by_the_roles_allowed_in_scope_and_by_nobody_outside(
+    client, world, subjects, role
 ):
     inside, outside = _users(role, world)
-    assert person_problems(client, person, role, inside, outside) == []
+    subjects["job"] = _job(inside)  # imports are their starter's
+    _job(outside)
+    assert record_problems(client, subjects, role, inside, outside) == []
     if role in HEALTH_ROLES:  # the status the others must not see is there to be seen
         client.force_login(inside)
-        assert "Regular labour migrant" in client.get(f"/people/{person.uuid}/").content.decode()
+        page = client.get(f"/people/{subjects['person']}/").content.decode()
+        assert "Regular labour migrant" in page
 
 
 def _leak(request, person_id):
@@ -160,17 +256,18 @@ def with_leak(settings):
     del sys.modules["tests.leaky_urls"]
 
 
-def test_the_matrix_catches_an_unprotected_endpoint(client, world, person, with_leak):
+def test_the_matrix_catches_an_unprotected_endpoint(client, world, subjects, with_leak):
     # Without a rule, the new endpoint fails the first check.
     assert unruled() == ["page test-leak: no rule"]
     # Given the rule it should obey, each check names it.
     pages = {**PAGES, "test-leak": PERSON_READ}
     assert unruled(pages) == []
-    assert anonymous_problems(client, person, pages) == [
-        f"page test-leak /test-only/people/{person.uuid}/: 200 to anonymous"
+    assert anonymous_problems(client, subjects, pages) == [
+        f"page test-leak /test-only/people/{subjects['person']}/: 200 to anonymous"
     ]
     inside, outside = _users("analyst", world)
-    assert person_problems(client, person, "analyst", inside, outside, pages) == [
+    subjects["job"] = _job(inside)
+    assert record_problems(client, subjects, "analyst", inside, outside, pages) == [
         "page test-leak: analyst in scope got 200, expected 403 or 404",
         "page test-leak: analyst out of scope got 200, expected 403 or 404",
     ]

@@ -50,6 +50,29 @@ def test_someone_elses_import_is_not_shown(client, people):
     assert client.get("/imports/").status_code == 403
 
 
+def test_an_administrator_follows_the_imports_of_people_in_their_places_only(people, world):
+    from mhis.access.services import create_user
+    from mhis.intake.services import visible_jobs
+
+    def job(user):
+        return Job.objects.create(source="s", kind="people", file_name="p.csv", digest="0" * 64,
+                                  started_by=user)  # fmt: skip
+
+    both = create_user(username="both", password=None, role="chw", places=[world["TH"], world["HN"]])  # fmt: skip
+    mine, chw, honduran, straddling = (job(people["admin"]), job(people["chw"]),
+                                       job(people["hn_clinician"]), job(both))  # fmt: skip
+    assert set(visible_jobs(people["admin"])) == {mine, chw}
+    assert set(visible_jobs(people["chw"])) == {chw}
+    hn_admin = create_user(username="hn_admin", password=None, role="administrator",
+                           places=[world["HN"]])  # fmt: skip
+    assert set(visible_jobs(hn_admin)) == {honduran}
+    # Someone working in both countries: seen by an administrator of both, not of one.
+    regional = create_user(username="regional", password=None, role="administrator",
+                           places=[world["TH"], world["HN"]])  # fmt: skip
+    assert set(visible_jobs(regional)) == {mine, chw, honduran, straddling}
+    assert set(visible_jobs(both)) == {straddling}
+
+
 def test_the_field_forms_download_with_the_users_sites(client, people):
     login(client, people["clinician"])
     response = client.get("/imports/forms/mhis_health_session.xlsx")

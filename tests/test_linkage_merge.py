@@ -7,7 +7,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from mhis.indicators import services as indicators
 from mhis.indicators.models import CachedResult
-from mhis.linkage.services import FOLLOW, merge_people, unmerge
+from mhis.linkage.services import (
+    FOLLOW,
+    decide,
+    merge_people,
+    review_queue,
+    unmerge,
+    visible_pairs,
+)
 from mhis.registry.models import Person, PersonSite
 
 from .indicator_world import build
@@ -78,8 +85,12 @@ def test_merge_forgets_cached_indicator_periods(pair, people, world):
     assert CachedResult.objects.filter(indicator="PEOPLE_SEEN").count() < 3
 
 
-def test_only_an_administrator_merges_and_mistakes_are_named(pair, people):
+def test_only_an_administrator_merges_and_mistakes_are_named(pair, people, world):
     survivor, merged = pair
+    third = Person.objects.exclude(pk__in=[survivor.pk, merged.pk]).first()
+    PersonSite.objects.create(
+        person=third, site=world["CLINIC"], reason=PersonSite.Reason.REGISTERED
+    )
     with pytest.raises(PermissionDenied):
         merge_people(people["clinician"], survivor, merged)
     with pytest.raises(ValidationError) as caught:
@@ -87,13 +98,40 @@ def test_only_an_administrator_merges_and_mistakes_are_named(pair, people):
     assert "merged" in caught.value.message_dict
     merge = merge_people(people["admin"], survivor, merged)
     with pytest.raises(ValidationError) as caught:
-        merge_people(people["admin"], Person.objects.exclude(pk__in=[survivor.pk, merged.pk])
-                     .first(), merged)  # fmt: skip
+        merge_people(people["admin"], third, merged)
     assert "merged" in caught.value.message_dict
     unmerge(people["admin"], merge)
     with pytest.raises(ValidationError) as caught:
         unmerge(people["admin"], merge)
     assert "merge" in caught.value.message_dict
+
+
+def test_an_administrator_merges_only_records_in_their_places(pair, people, world, client):
+    from mhis.access.services import create_user
+    from mhis.linkage.models import CandidatePair, LinkRun
+
+    survivor, merged = pair
+    honduras = create_user(username="hn_admin", password=None, role="administrator",
+                           places=[world["HN"]])  # fmt: skip
+    run = LinkRun.objects.create(threshold=0.5, cluster_threshold=0.9, status=LinkRun.Status.DONE)
+    candidate = CandidatePair.objects.create(
+        run=run, left=survivor, right=merged, probability=0.8, weight=2
+    )
+    assert list(visible_pairs(people["admin"])) == [candidate]
+    assert list(review_queue(honduras)) == []
+    for attempt in (lambda: merge_people(honduras, survivor, merged),
+                    lambda: decide(honduras, candidate, "same")):  # fmt: skip
+        with pytest.raises(PermissionDenied):
+            attempt()
+    client.force_login(honduras)
+    assert client.get(f"/linkage/pairs/{candidate.pk}/").status_code == 404
+    merge = merge_people(people["admin"], survivor, merged)
+    with pytest.raises(PermissionDenied):
+        unmerge(honduras, merge)
+    assert client.post(f"/linkage/merges/{merge.pk}/undo/").status_code == 404
+    # One side outside the places is enough to keep the pair from the administrator.
+    PersonSite.objects.filter(person=merged).delete()
+    assert list(visible_pairs(people["admin"])) == []
 
 
 def test_a_merged_record_leads_to_the_survivor_and_counts_once(pair, people, world, client):

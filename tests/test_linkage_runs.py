@@ -9,7 +9,7 @@ from mhis.access.models import AccessLog
 from mhis.linkage import services
 from mhis.linkage.models import CandidatePair, LinkRun, Merge
 from mhis.linkage.services import run_linkage
-from mhis.registry.models import Identifier, Person, PersonName
+from mhis.registry.models import Identifier, Person, PersonName, PersonSite
 from mhis.registry.services import identifier_hash
 
 from .test_linkage import _known_set
@@ -34,6 +34,11 @@ def _registry(world, seed=5, people=300, duplicates=100):
             Identifier.objects.create(person=person, type=kind, issuing_country=issuer,
                                       value=value, value_hash=identifier_hash(value))  # fmt: skip
         persons[r["unique_id"]] = person
+    # Registered at the clinic, as registration records it (the review queue is scoped).
+    PersonSite.objects.bulk_create(
+        [PersonSite(person=p, site=world["CLINIC"], reason=PersonSite.Reason.REGISTERED)
+         for p in persons.values()]
+    )  # fmt: skip
     return persons, truth
 
 

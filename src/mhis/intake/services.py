@@ -19,10 +19,12 @@ from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mhis.access.models import Role, Scope
+from mhis.access.services import place_scope_q
 from mhis.bulk import insert_values
 from mhis.registry.models import Identifier, Person
 from mhis.registry.services import (
@@ -68,6 +70,17 @@ PEOPLE_FIELDS = {
 
 def can_import(user) -> bool:
     return any(kind.allowed(user) for kind in KINDS.values())
+
+
+def visible_jobs(user):
+    """Imports the user may follow: their own; an administrator also sees those of people
+    whose places all lie inside the administrator's (an import's rows carry people's data)."""
+    jobs = Job.objects.select_related("started_by")
+    if user.role != Role.ADMINISTRATOR:
+        return jobs.filter(started_by=user)
+    outside = Scope.objects.exclude(place_scope_q(user, "place")).values("user")
+    inside = Scope.objects.filter(place_scope_q(user, "place")).values("user")
+    return jobs.filter(Q(started_by=user) | Q(started_by__in=inside) & ~Q(started_by__in=outside))
 
 
 def kind_of(name: str) -> Kind:

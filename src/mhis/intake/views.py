@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from mhis.access.models import Role
 from mhis.access.services import scope_sites
 from mhis.formtools import add_service_errors
 
@@ -23,11 +22,6 @@ from .forms import UploadForm
 from .models import Job, RowResult
 
 SHOWN_ROWS = 200
-
-
-def _jobs(user):
-    jobs = Job.objects.select_related("started_by")
-    return jobs if user.role == Role.ADMINISTRATOR else jobs.filter(started_by=user)
 
 
 @login_required
@@ -44,7 +38,7 @@ def imports(request):
             form.add_error("what", str(exc))
         else:
             return redirect(target)
-    jobs = list(_jobs(request.user)[:50])
+    jobs = list(services.visible_jobs(request.user)[:50])
     for job in jobs:
         job.counts = services.summary(job) if job.status != Job.Status.RUNNING else {}
     running = any(j.status == Job.Status.RUNNING for j in jobs)
@@ -79,7 +73,7 @@ def _start(user, data) -> str:
 def _job_or_404(user, pk) -> Job:
     if not services.can_import(user):
         raise PermissionDenied
-    return get_object_or_404(_jobs(user), pk=pk)
+    return get_object_or_404(services.visible_jobs(user), pk=pk)
 
 
 @login_required

@@ -15,7 +15,6 @@ from mhis.registry.services import log_listed, person_summary
 from mhis.schemas import Input
 
 from . import services
-from .models import CandidatePair
 
 router = Router(tags=["linkage"], auth=api_auth)
 
@@ -86,8 +85,8 @@ def queue(request, params: Query[QueueParams]):
 
 @router.post("/linkage/pairs/{pair_id}/decision", response=DecisionOut, summary="Decide a pair")
 def decision(request, pair_id: int, payload: DecisionIn):
-    pair = get_object_or_404(CandidatePair, pk=pair_id)
     try:
+        pair = get_object_or_404(services.visible_pairs(request.auth), pk=pair_id)
         pair = services.decide(request.auth, pair, payload.decision, payload.note)
     except PermissionDenied as exc:
         raise HttpError(403, str(exc)) from None

@@ -121,6 +121,27 @@ def _require_admin(user) -> None:
         raise PermissionDenied(_("Only an administrator can merge or un-merge records."))
 
 
+def _require_visible(user, *people) -> None:
+    """An administrator merges only records in their places: both people must be visible."""
+    from django.core.exceptions import PermissionDenied
+
+    from mhis.registry.services import visible_people
+
+    pks = {p.pk for p in people}
+    if visible_people(user).filter(pk__in=pks).count() != len(pks):
+        raise PermissionDenied(_("Both records must be in your places."))
+
+
+def visible_pairs(user):
+    """Candidate pairs an administrator may review: both people known in their places (a pair
+    with someone outside them is another administrator's to decide)."""
+    from mhis.registry.services import visible_people
+
+    _require_admin(user)
+    people = visible_people(user).values("pk")
+    return CandidatePair.objects.filter(left__in=people, right__in=people)
+
+
 def _forget_indicators(*person_ids: int) -> None:
     """Records moved in bulk send no signals: forget the cached indicator periods of both
     people's events (their counts by person, sex or status may change)."""
@@ -145,6 +166,7 @@ def merge_people(user, survivor, merged, *, pair=None, note: str = ""):
     _require_admin(user)
     survivor = Person.objects.select_for_update().get(pk=survivor.pk)
     merged = Person.objects.select_for_update().get(pk=merged.pk)
+    _require_visible(user, survivor, merged)
     errors = {}
     if survivor.pk == merged.pk:
         errors["merged"] = _("A record cannot be merged into itself.")
@@ -188,6 +210,7 @@ def unmerge(user, merge):
 
     _require_admin(user)
     merge = Merge.objects.select_for_update().get(pk=merge.pk)
+    _require_visible(user, merge.survivor, merge.merged)
     if merge.undone_at:
         raise ValidationError({"merge": _("This merge has already been undone.")})
     for label, pks in merge.moved.items():
@@ -236,11 +259,11 @@ def triage(run, *, auto: float = AUTO_LINK, margin: float = MARGIN_BITS) -> dict
 
 def review_queue(user, run=None):
     """Pairs waiting for a person's decision, strongest first (the latest run by default)."""
-    _require_admin(user)
+    pairs = visible_pairs(user)
     run = run or LinkRun.objects.filter(status=LinkRun.Status.DONE).first()
     if run is None:
         return CandidatePair.objects.none()
-    return (CandidatePair.objects.filter(run=run, status=CandidatePair.Status.REVIEW)
+    return (pairs.filter(run=run, status=CandidatePair.Status.REVIEW)
             .select_related("left__registration_site", "right__registration_site")
             .order_by("-probability", "pk"))  # fmt: skip
 
@@ -251,6 +274,7 @@ def decide(user, pair, decision: str, note: str = ""):
     earlier one (see `merge_people`); "different" keeps them apart."""
     _require_admin(user)
     pair = CandidatePair.objects.select_for_update().get(pk=pair.pk)
+    _require_visible(user, pair.left, pair.right)
     if decision not in (CandidatePair.Status.SAME, CandidatePair.Status.DIFFERENT):
         raise ValidationError({"decision": _("Choose “same person” or “different people”.")})
     if pair.status in (CandidatePair.Status.SAME, CandidatePair.Status.DIFFERENT):

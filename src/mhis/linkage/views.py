@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from mhis.registry.services import log_listed
+from mhis.registry.services import log_listed, visible_people
 
 from . import services
 from .models import CandidatePair, Merge
@@ -33,9 +33,10 @@ def queue(request):
 
 @login_required
 def pair(request, pair_id):
-    services.review_queue(request.user)  # the same role check as the queue
     pair = get_object_or_404(
-        CandidatePair.objects.select_related("left__registration_site", "right__registration_site"),
+        services.visible_pairs(request.user).select_related(
+            "left__registration_site", "right__registration_site"
+        ),
         pk=pair_id,
     )
     errors = {}
@@ -69,8 +70,10 @@ def pair(request, pair_id):
 @require_POST
 def unmerge(request, merge_id):
     """Undo a merge made from the queue; the pair goes back to the queue."""
-    services.review_queue(request.user)  # the same role check as the queue
-    merge = get_object_or_404(Merge, pk=merge_id)
+    people = visible_people(request.user).values("pk")
+    merge = get_object_or_404(
+        Merge.objects.filter(survivor__in=people, merged__in=people), pk=merge_id
+    )
     try:
         services.unmerge(request.user, merge)
     except ValidationError as exc:
