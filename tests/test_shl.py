@@ -37,9 +37,10 @@ def payload_of(uri: str) -> dict:
     return json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
 
 
-def fetch(client, link, **body):
+def fetch(client, link, headers=None, **body):
     body.setdefault("recipient", "Ranong Hospital")
-    return client.post(f"/shl/m/{link.manifest_id}", json.dumps(body), content_type="application/json")  # fmt: skip
+    return client.post(f"/shl/m/{link.manifest_id}", json.dumps(body),
+                       content_type="application/json", **(headers or {}))  # fmt: skip
 
 
 def test_the_link_decrypts_with_a_standard_jose_library_to_the_exact_export(client, people, person):
@@ -116,6 +117,38 @@ def test_a_wrong_passcode_is_refused_and_the_attempt_limit_locks_the_link(
     assert locked.status_code == 404  # locked for good, even with the right passcode
     link.refresh_from_db()
     assert link.locked and not link.active
+
+
+def test_wrong_passcodes_from_one_address_are_limited_over_all_links(
+    client, people, person, settings
+):
+    settings.MHIS_SHL_ADDRESS_LIMIT = 3
+    first, second = (links.create_link(people["clinician"], person.uuid, expires="30d",
+                                       passcode="7391") for _ in range(2))  # fmt: skip
+    guesser = {"REMOTE_ADDR": "203.0.113.5"}
+    assert [fetch(client, link, guesser, passcode="0000").status_code
+            for link in (first, first, second)] == [401, 401, 401]  # fmt: skip
+    # The fourth try is refused before its passcode is read, and uses up no attempt.
+    throttled = fetch(client, second, guesser, passcode="7391")
+    assert throttled.status_code == 429 and "Too many wrong passcodes" in throttled.json()["error"]
+    second.refresh_from_db()
+    assert second.attempts_left == 4
+    # A header the client writes itself does not change its address.
+    spoofed = {**guesser, "HTTP_X_FORWARDED_FOR": "198.51.100.7"}
+    assert fetch(client, second, spoofed, passcode="7391").status_code == 429
+    # Someone else, elsewhere, opens the link; the viewer page says why it refuses.
+    assert (
+        fetch(client, second, {"REMOTE_ADDR": "198.51.100.7"}, passcode="7391").status_code == 200
+    )
+    url = links.uri(second, BASE)
+    page = client.post("/shl/view/", {"link": url, "passcode": "7391"}, **guesser)
+    assert "Too many wrong passcodes" in page.content.decode()
+    # Only a hash of the address is kept.
+    access = LinkAccess.objects.filter(outcome=LinkAccess.Outcome.THROTTLED).first()
+    assert access.address and "203.0.113.5" not in access.address
+    # An hour later the address may try again.
+    LinkAccess.objects.update(at=timezone.now() - dt.timedelta(hours=1, minutes=1))
+    assert fetch(client, second, guesser, passcode="7391").status_code == 200
 
 
 def test_a_long_file_is_given_at_a_location(client, people, person):

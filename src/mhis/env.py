@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -42,3 +43,11 @@ def envint(name: str, default: int) -> int:
 def envlist(name: str, default: str = "") -> list[str]:
     value = envstr(name, default) or ""
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def envnetworks(name: str, default: str = "") -> list:
+    """Addresses or networks ("10.0.0.1,10.1.0.0/16") as `ipaddress` networks."""
+    try:
+        return [ipaddress.ip_network(item, strict=False) for item in envlist(name, default)]
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}") from None

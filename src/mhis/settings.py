@@ -10,7 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from mhis.crypto import derive_key
-from mhis.env import envbool, envint, envlist, envstr
+from mhis.env import envbool, envint, envlist, envnetworks, envstr
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(envstr("MHIS_VAR_DIR") or Path.cwd() / "var").resolve()
@@ -152,6 +152,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "access/locked_out.html"
 AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "mhis.access.addresses.client_address"
+# Reverse proxies in front of MHIS (addresses or networks, e.g. "127.0.0.1,10.0.0.0/8"): a
+# request from one is counted against the address it forwards (X-Forwarded-For), see
+# mhis.access.addresses. Empty: every request is counted against the address it comes from.
+MHIS_TRUSTED_PROXIES = envnetworks("MHIS_TRUSTED_PROXIES")
 
 # Second factor: roles that reach many people's data confirm each log-in with a code from an
 # authenticator app (django-otp, TOTP). Off in debug so the demo opens with a password alone.
@@ -240,6 +245,8 @@ LOGGING = {
 # Where people reach this server, for links handed out (SMART Health Links).
 MHIS_PUBLIC_URL = envstr("MHIS_PUBLIC_URL", "http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
 MHIS_SHL_PASSCODE_ATTEMPTS = envint("MHIS_SHL_PASSCODE_ATTEMPTS", 5)
+# Wrong passcodes one address may send in an hour, over all links, before it must wait.
+MHIS_SHL_ADDRESS_LIMIT = envint("MHIS_SHL_ADDRESS_LIMIT", 10)
 MHIS_SHL_MAX_DAYS = envint("MHIS_SHL_MAX_DAYS", 365)
 # Fonts for the printed summary (Debian's fonts-noto-core); see mhis.portable.printing.
 MHIS_FONT_DIR = envstr("MHIS_FONT_DIR", "/usr/share/fonts/truetype/noto")

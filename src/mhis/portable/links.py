@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from jwcrypto import jwe, jwk
 
 from mhis.access.services import can_write_people
+from mhis.crypto import keyed_hash
 from mhis.registry.models import ConsentScope
 from mhis.registry.services import get_person
 
@@ -209,7 +210,8 @@ def links_of(person) -> list[SharedLink]:
 
 class Refused(Exception):
     """The manifest cannot be served: `status` 404 (no such link, expired, revoked or
-    locked) or 401 (wrong passcode, with the attempts left)."""
+    locked), 401 (wrong passcode, with the attempts left) or 429 (too many wrong passcodes
+    from the address)."""
 
     def __init__(self, status: int, message: str, remaining: int | None = None):
         super().__init__(message)
@@ -222,20 +224,34 @@ class Refused(Exception):
         return out
 
 
+def _throttled(address: str) -> bool:
+    """Whether `address` (hashed) sent `MHIS_SHL_ADDRESS_LIMIT` wrong passcodes in the hour."""
+    since = timezone.now() - dt.timedelta(hours=1)
+    wrong = LinkAccess.objects.filter(address=address, at__gte=since,
+                                      outcome=LinkAccess.Outcome.WRONG_PASSCODE)  # fmt: skip
+    return wrong.count() >= settings.MHIS_SHL_ADDRESS_LIMIT
+
+
 def manifest(
     manifest_id: str, *, passcode: str = "", recipient: str = "", embedded_max: int | None = None,
-    base: str = "",
+    base: str = "", address: str = "",
 ) -> dict:  # fmt: skip
     """The manifest of a link: its one file, embedded (or, when longer than `embedded_max`,
     at a location that works for an hour). Every request is recorded; a wrong passcode
-    uses up an attempt, and when none are left the link is locked for good."""
+    uses up an attempt, and when none are left the link is locked for good. An address
+    (the client's, when known) that sent too many wrong passcodes in the hour, to any links,
+    is refused (429) without trying its passcode, so it cannot use up others' attempts."""
     refused = None
+    address = keyed_hash(address, purpose="address") if address else ""
     with transaction.atomic():
         link = SharedLink.objects.select_for_update().filter(manifest_id=manifest_id).first()
         if link is None:
             raise Refused(404, _("No such link."))
         if not link.active:
             outcome, refused = LinkAccess.Outcome.REFUSED, Refused(404, _("This link is no longer active."))  # fmt: skip
+        elif link.passcode and address and _throttled(address):
+            outcome = LinkAccess.Outcome.THROTTLED
+            refused = Refused(429, _("Too many wrong passcodes from your address. Try again in an hour."))  # fmt: skip
         elif link.passcode and not check_password(passcode or "", link.passcode):
             link.attempts_left -= 1
             link.save(update_fields=["attempts_left"])
@@ -243,7 +259,8 @@ def manifest(
             refused = Refused(401, _("Wrong passcode."), remaining=link.attempts_left)
         else:
             outcome = LinkAccess.Outcome.SERVED
-        LinkAccess.objects.create(link=link, recipient=(recipient or "")[:200], outcome=outcome)
+        LinkAccess.objects.create(link=link, recipient=(recipient or "")[:200], outcome=outcome,
+                                  address=address)  # fmt: skip
     if refused:  # after the commit: the used attempt stays used
         raise refused
     entry = {"contentType": CONTENT_TYPE}
@@ -290,7 +307,7 @@ def decode(text: str) -> dict:
     return payload
 
 
-def open_link(text: str, *, passcode: str = "", recipient: str = "") -> Opened:
+def open_link(text: str, *, passcode: str = "", recipient: str = "", address: str = "") -> Opened:
     """What the viewer shows: the summary behind a link this server made, decrypted with
     the key the link carries. A link made by another server is refused by name."""
     payload = decode(text)
@@ -300,7 +317,7 @@ def open_link(text: str, *, passcode: str = "", recipient: str = "") -> Opened:
     manifest_id = url.rsplit(MANIFEST_PATH, 1)[1]
     if not SharedLink.objects.filter(manifest_id=manifest_id).exists():
         raise ValidationError({"link": _("This link was made by another system.")})
-    served = manifest(manifest_id, passcode=passcode, recipient=recipient)
+    served = manifest(manifest_id, passcode=passcode, recipient=recipient, address=address)
     document = json.loads(decrypt(served["files"][0]["embedded"], _unb64(payload["key"])))
     expires = dt.datetime.fromtimestamp(payload.get("exp", 0), tz=dt.UTC)
     return Opened(label=payload.get("label", ""), expires=expires, document=document)

@@ -107,14 +107,19 @@ class LinkAccess(models.Model):
         SERVED = "served", _("Served")
         WRONG_PASSCODE = "passcode", _("Wrong passcode")
         REFUSED = "refused", _("Refused: expired, revoked or locked")
+        THROTTLED = "throttled", _("Refused: too many wrong passcodes from its address")
 
     link = models.ForeignKey(SharedLink, on_delete=models.CASCADE, related_name="accesses")
     at = models.DateTimeField(auto_now_add=True)
     recipient = models.CharField(max_length=200, blank=True)
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    # A keyed hash of the address the request came from (never the address itself): wrong
+    # passcodes are counted by it (`MHIS_SHL_ADDRESS_LIMIT`).
+    address = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["address", "at"], name="linkaccess_address_at")]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.outcome}"

@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from mhis.access.addresses import client_address
 from mhis.access.services import can_read_people, can_write_people, scope_sites
 from mhis.formtools import add_service_errors
 from mhis.registry.shortcuts import person_or_404
@@ -165,7 +166,7 @@ def manifest(request, manifest_id):
     try:
         served = shl.manifest(manifest_id, passcode=str(body.get("passcode") or ""),
                               recipient=recipient, embedded_max=embedded_max,
-                              base=shl.base_url(request))  # fmt: skip
+                              base=shl.base_url(request), address=client_address(request))  # fmt: skip
     except shl.Refused as exc:
         return _refused(exc)
     return JsonResponse(served)
@@ -189,13 +190,14 @@ def viewer(request):
     if request.method == "POST" and form.is_valid():
         try:
             opened = shl.open_link(form.cleaned_data["link"], passcode=form.cleaned_data["passcode"],
-                                   recipient=_("viewer on this server"))  # fmt: skip
+                                   recipient=_("viewer on this server"),
+                                   address=client_address(request))  # fmt: skip
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 for error in errors:
                     form.add_error("link" if field not in form.fields else field, error)
         except shl.Refused as exc:
-            form.add_error("passcode" if exc.status == 401 else "link", exc.message)
+            form.add_error("passcode" if exc.status in (401, 429) else "link", exc.message)
             if exc.remaining is not None:
                 form.add_error("passcode", _("%(n)s attempts left.") % {"n": exc.remaining})
     context = {"form": form, "opened": opened}
