@@ -1,16 +1,20 @@
 """An import killed mid-write (SIGKILL, in a real process, on a database file) leaves no
-record half-written, and the same command run again completes it with every row exactly once.
+record half-written, and the same command run again completes it with every row exactly once;
+so does the server killed while it imports an upload, once the import is resumed from its page.
 """
 
 import csv
 import json
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from .processes import file_environment, mhis
 
@@ -24,8 +28,9 @@ from mhis.places.services import create_place
 th = create_place(code="TH", name="Thailand", kind="country")
 tak = create_place(code="TH-63", name="Tak", kind="area", parent=th)
 create_place(code="MSOT-CLIN", name="Mae Sot Migrant Clinic", kind="site", parent=tak, site_type="clinic")
-create_user(username="clerk", password=None, role="clinician", places=[tak])
+create_user(username="clerk", password="a-Strong-passphrase-42", role="clinician", places=[tak])
 """
+PASSWORD = "a-Strong-passphrase-42"
 
 
 @pytest.fixture
@@ -58,18 +63,22 @@ def _counts(path: Path) -> dict[str, int]:
         }
 
 
+def _write_people(path: Path, header: list[str]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(header)
+        for i in range(ROWS):
+            out.writerow([f"K-{i:05d}", f"Aung Kyaw {i}", "MSOT-CLIN", "male",
+                          f"19{70 + i % 30}-0{1 + i % 9}-1{i % 9}", "MM"])  # fmt: skip
+
+
 @pytest.mark.slow
 def test_an_import_killed_mid_write_leaves_whole_batches_and_a_rerun_completes_it_once(
     database, tmp_path
 ):
     env, db = database
     table = tmp_path / "people.csv"
-    with table.open("w", newline="", encoding="utf-8") as f:
-        out = csv.writer(f)
-        out.writerow(["id", "full_name", "site", "sex", "dob", "nationality"])
-        for i in range(ROWS):
-            out.writerow([f"K-{i:05d}", f"Aung Kyaw {i}", "MSOT-CLIN", "male",
-                          f"19{70 + i % 30}-0{1 + i % 9}-1{i % 9}", "MM"])  # fmt: skip
+    _write_people(table, header=["id", "full_name", "site", "sex", "dob", "nationality"])
     command = [sys.executable, "-m", "mhis.cli", "import", str(table), "--user", "clerk",
                "--source", "clinic", "--map", json.dumps(MAP)]  # fmt: skip
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)  # noqa: S603
@@ -90,6 +99,106 @@ def test_an_import_killed_mid_write_leaves_whole_batches_and_a_rerun_completes_i
 
     rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)  # noqa: S603
     assert rerun.returncode == 0, rerun.stderr
+    final = _counts(db)
+    assert final["people"] == final["source records"] == final["distinct keys"] == ROWS
+    assert final["rows reported"] == ROWS and final["people without a name"] == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(env, port):
+    """The app in a process of its own (production settings, plain HTTP on loopback)."""
+    server = subprocess.Popen(  # noqa: S603 (our own command)
+        [sys.executable, "-m", "mhis.cli", "runserver", f"127.0.0.1:{port}", "--noreload"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return server
+        except OSError:
+            assert server.poll() is None, server.stderr.read()
+            time.sleep(0.2)
+    server.kill()
+    raise AssertionError("the server did not start")
+
+
+def _logged_in(base):
+    session = requests.Session()
+    session.get(f"{base}/login/", timeout=30)
+    response = session.post(f"{base}/login/", timeout=30, allow_redirects=False, data={
+        "username": "clerk", "password": PASSWORD,
+        "csrfmiddlewaretoken": session.cookies["csrftoken"]})  # fmt: skip
+    assert response.status_code == 302, response.text[:500]
+    return session
+
+
+def _post(session, url, **kwargs):
+    session.get(url.rsplit("/", 2)[0] + "/imports/", timeout=30)  # a fresh CSRF cookie
+    data = {"csrfmiddlewaretoken": session.cookies["csrftoken"], **kwargs.pop("data", {})}
+    return session.post(url, data=data, timeout=60, allow_redirects=False, **kwargs)
+
+
+def _job(db: Path) -> tuple[int, str, int]:
+    with sqlite3.connect(db) as conn:
+        row = conn.execute("select id, status, done_rows from intake_job").fetchone()
+    return row or (0, "", 0)
+
+
+@pytest.mark.slow
+def test_a_server_killed_mid_import_leaves_whole_batches_and_resumes_it_once(database, tmp_path):
+    env, db = database
+    env = {**env, "MHIS_SECURE_COOKIES": "0"}  # plain HTTP on loopback
+    table = tmp_path / "upload.csv"
+    _write_people(table, header=list(MAP))  # the columns named as the fields: no mapping
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = _serve(env, port)
+    try:
+        session = _logged_in(base)
+        with table.open("rb") as f:
+            started = _post(session, f"{base}/imports/", data={"what": "kind:people", "source": "clinic"},
+                            files={"file": ("people.csv", f, "text/csv")})  # fmt: skip
+        assert started.status_code == 302, started.text[:500]
+        deadline = time.monotonic() + 120
+        while _job(db)[2] < BATCH and time.monotonic() < deadline:
+            time.sleep(0.01)
+        server.send_signal(signal.SIGKILL)  # as the first batch is committed
+        server.wait(timeout=30)
+    finally:
+        server.kill()
+    pk, status, _ = _job(db)
+    killed = _counts(db)
+    assert status == "running" and 0 < killed["people"] < ROWS, "the import was not killed half-way"
+    assert killed["people"] % BATCH == 0
+    assert killed["people without a name"] == killed["people without a site link"] == 0
+    assert (
+        killed["source records"]
+        == killed["rows reported"]
+        == killed["rows done"]
+        == killed["people"]
+    )
+
+    # Started again, the server offers the stopped import; resumed, it completes once.
+    server = _serve(env, port)
+    try:
+        session = _logged_in(base)
+        page = session.get(f"{base}/imports/{pk}/", timeout=30).text
+        assert f"/imports/{pk}/resume/" in page
+        resumed = _post(session, f"{base}/imports/{pk}/resume/")
+        assert resumed.status_code == 302
+        deadline = time.monotonic() + 300
+        while _job(db)[1] == "running" and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        server.kill()
+        server.wait(timeout=30)
+    assert _job(db)[1] == "done"
     final = _counts(db)
     assert final["people"] == final["source records"] == final["distinct keys"] == ROWS
     assert final["rows reported"] == ROWS and final["people without a name"] == 0
