@@ -7,6 +7,8 @@ and an anonymous visitor.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db import connection
 
@@ -178,3 +180,55 @@ def api(client):
 @pytest.fixture
 def vendor():
     return connection.vendor
+
+
+def _day(days_ago: int) -> str:
+    return (dt.date.today() - dt.timedelta(days=days_ago)).isoformat()
+
+
+@pytest.fixture
+def subjects(world, people, register):
+    """One of every record a route is about, all at the Mae Sot clinic (in Thailand)."""
+    from mhis.care import assessments
+    from mhis.care import services as care
+    from mhis.care.models import Immunisation, LabResult
+    from mhis.care.records import create_record
+    from mhis.linkage.models import CandidatePair, LinkRun
+    from mhis.portable import links
+    from mhis.portable.services import export_ips
+    from mhis.protection import services as protection
+    from mhis.surveillance.models import Alert
+
+    clinician = people["clinician"]
+    site = {"site": "MSOT-CLIN"}
+    # A regular labour migrant, consented to sharing; a relative; a possible duplicate.
+    sharing = [{"scope": s, "given_on": _day(60)} for s in ("care", "sharing")]
+    person, relative, twin = register(consents=sharing), register(), register()
+    encounter = care.record_encounter(clinician, person,
+                                      {**site, "kind": "consultation", "date": _day(3)})  # fmt: skip
+    referral = care.refer(clinician, person, {**site, "kind": "tb_continuation",
+                                              "reason": "Continue treatment", "to_site": "RNG-PORT"})  # fmt: skip
+    assessment = assessments.assess(clinician, person, {**site, "type": "on_arrival"})
+    immunisation = create_record(clinician, Immunisation, person,
+                                 {**site, "vaccine": "MR", "dose_number": 1, "date": _day(3)})  # fmt: skip
+    lab_result = create_record(clinician, LabResult, person,
+                               {**site, "test": "Glucose", "value": "5", "collected_on": _day(3)})  # fmt: skip
+    scheme = protection.create_scheme(people["admin"], {"code": "TH-MHI", "name": "Migrant health",
+                                                        "country": "TH", "type": "migrant"})  # fmt: skip
+    enrolment = protection.enrol(clinician, person, {**site, "scheme": scheme.code,
+                                                     "start_date": _day(30), "end_date": _day(10)})  # fmt: skip
+    payment = protection.record_payment(clinician, encounter, {"amount": "10", "currency": "THB"})
+    year, week = (dt.date.today() - dt.timedelta(days=7)).isocalendar()[:2]
+    alert = Alert.objects.create(site=world["CLINIC"], condition="awd", year=year, week=week,
+                                 method="cusum", observed=9, threshold=3)  # fmt: skip
+    run = LinkRun.objects.create(threshold=0.5, cluster_threshold=0.5, status=LinkRun.Status.DONE)
+    pair = CandidatePair.objects.create(run=run, left=person, right=twin, probability=0.9, weight=3)
+    link = links.create_link(clinician, person.uuid, expires="30d",
+                             summary=export_ips(clinician, person.uuid))  # fmt: skip
+    return {
+        "person": person.uuid, "relative": relative.uuid, "encounter": encounter.pk,
+        "referral": referral.pk, "assessment": assessment.pk, "immunisation": immunisation.pk,
+        "lab_result": lab_result.pk, "enrolment": enrolment.pk, "payment": payment.pk,
+        "alert": alert.pk, "pair": pair.pk, "link": link.pk, "site": "MSOT-CLIN",
+        "scheme": scheme.code, "week": f"{year}-W{week:02d}", "day": _day(2),
+    }  # fmt: skip

@@ -189,6 +189,8 @@ def test_the_api_takes_a_report_and_answers_a_correction_with_its_version(people
     )
     assert bad.status_code == 422
     assert bad.json()["detail"][0]["loc"] == ["body", "counts", 0, "count"]
+    week = client.get("/api/surveillance/reports/RNG-PORT/last-week")  # a path parameter
+    assert week.status_code == 422 and week.json()["detail"][0]["loc"] == ["path", "week"]
 
 
 def test_completeness_counts_a_corrected_week_once(people, world):
@@ -298,7 +300,7 @@ def test_the_api_gives_completeness_per_site(people, api):
     assert rows == [{"site": "RNG-PORT", "name": "Ranong port health corner", "expected": 2,
                      "received": 1, "on_time": 1, "completeness": 0.5, "timeliness": 0.5}]  # fmt: skip
     bad = client.get("/api/surveillance/completeness", start="2026-W47", end="2026-W40")
-    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "end"
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "end"]
 
 
 def test_a_statistical_alarm_waits_for_five_cases_in_four_weeks(people, world):

@@ -50,11 +50,25 @@ api.add_router("/", linkage_router)
 api.add_router("/", surveillance_router)
 
 
+def _location(request, field: str) -> str:
+    """Where a field a service refused came from: the path, the query string or the body."""
+    name = field.split(".", 1)[0]
+    match = request.resolver_match
+    if match is not None and name in match.kwargs:
+        return "path"
+    if request.method in ("GET", "HEAD") or name in request.GET:
+        return "query"
+    return "body"
+
+
 @api.exception_handler(ValidationError)
 def validation_error(request, exc: ValidationError):
     detail = [
         {
-            "loc": ["body", *(int(p) if p.isdigit() else p for p in field.split("."))],
+            "loc": [
+                _location(request, field),
+                *(int(p) if p.isdigit() else p for p in field.split(".")),
+            ],
             "msg": message,
             "type": "value_error",
         }
