@@ -1,20 +1,25 @@
-"""An import killed mid-write (SIGKILL, in a real process, on a database file) leaves no
-record half-written, and the same command run again completes it with every row exactly once;
-so does the server killed while it imports an upload, once the import is resumed from its page.
+"""An import killed mid-write (SIGKILL, in a real process) leaves no record half-written, and
+the same command run again completes it with every row exactly once; so does the server killed
+while it imports an upload, once the import is resumed from its page. The processes write to a
+SQLite file, or, when the suite runs on PostgreSQL, to a database of their own on its server.
 """
 
 import csv
 import json
+import os
 import signal
 import socket
 import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import requests
+from django.conf import settings
 
 from .processes import file_environment, mhis
 
@@ -33,34 +38,73 @@ create_user(username="clerk", password="a-Strong-passphrase-42", role="clinician
 PASSWORD = "a-Strong-passphrase-42"
 
 
+class Database:
+    """The processes' database, read from outside them: a SQLite file or a PostgreSQL URL."""
+
+    def __init__(self, sqlite: Path | None = None, url: str | None = None):
+        self.sqlite, self.url = sqlite, url
+
+    def row(self, sql: str) -> tuple | None:
+        if self.sqlite:
+            with sqlite3.connect(self.sqlite) as db:
+                return db.execute(sql).fetchone()
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as db:
+            return db.execute(sql).fetchone()
+
+    def one(self, sql: str):
+        return self.row(sql)[0]
+
+
+def _on_our_server(name: str) -> str:
+    """The suite's PostgreSQL address (DATABASE_URL, which libpq reads too) for database `name`."""
+    return urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{name}"))
+
+
 @pytest.fixture
 def database(tmp_path):
-    """A migrated SQLite database file with a site and a clerk, outside the test's database."""
+    """A migrated database with a site and a clerk, outside the test's database."""
     env = file_environment(tmp_path)
-    for args in (("migrate", "--no-input", "-v0"), ("shell", "-v", "0", "-c", SETUP)):
-        done = mhis(*args, env=env, timeout=600)
-        assert done.returncode == 0, done.stderr
-    return env, tmp_path / "mhis.sqlite3"
+    dropped = None
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        import psycopg
+
+        name = f"mhis_crash_{uuid.uuid4().hex[:12]}"
+        maintenance = _on_our_server("postgres")
+        with psycopg.connect(maintenance, autocommit=True) as server:
+            server.execute(f'CREATE DATABASE "{name}"')
+        env["DATABASE_URL"] = _on_our_server(name)
+        dropped, db = (maintenance, name), Database(url=env["DATABASE_URL"])
+    else:
+        db = Database(sqlite=tmp_path / "mhis.sqlite3")
+    try:
+        for args in (("migrate", "--no-input", "-v0"), ("shell", "-v", "0", "-c", SETUP)):
+            done = mhis(*args, env=env, timeout=600)
+            assert done.returncode == 0, done.stderr
+        yield env, db
+    finally:
+        if dropped:
+            with psycopg.connect(dropped[0], autocommit=True) as server:
+                server.execute(f'DROP DATABASE IF EXISTS "{dropped[1]}" WITH (FORCE)')
 
 
-def _counts(path: Path) -> dict[str, int]:
-    with sqlite3.connect(path) as db:
-        one = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
-        return {
-            "people": one("select count(*) from registry_person"),
-            "people without a name": one(
-                "select count(*) from registry_person p where not exists "
-                "(select 1 from registry_personname n where n.person_id = p.id)"
-            ),
-            "people without a site link": one(
-                "select count(*) from registry_person p where not exists "
-                "(select 1 from registry_personsite s where s.person_id = p.id)"
-            ),
-            "source records": one("select count(*) from intake_sourcerecord"),
-            "distinct keys": one("select count(distinct key) from intake_sourcerecord"),
-            "rows reported": one("select count(*) from intake_rowresult"),
-            "rows done": one("select coalesce(max(done_rows), 0) from intake_job"),
-        }
+def _counts(db: Database) -> dict[str, int]:
+    return {
+        "people": db.one("select count(*) from registry_person"),
+        "people without a name": db.one(
+            "select count(*) from registry_person p where not exists "
+            "(select 1 from registry_personname n where n.person_id = p.id)"
+        ),
+        "people without a site link": db.one(
+            "select count(*) from registry_person p where not exists "
+            "(select 1 from registry_personsite s where s.person_id = p.id)"
+        ),
+        "source records": db.one("select count(*) from intake_sourcerecord"),
+        "distinct keys": db.one("select count(distinct key) from intake_sourcerecord"),
+        "rows reported": db.one("select count(*) from intake_rowresult"),
+        "rows done": db.one("select coalesce(max(done_rows), 0) from intake_job"),
+    }
 
 
 def _write_people(path: Path, header: list[str]) -> None:
@@ -144,10 +188,8 @@ def _post(session, url, **kwargs):
     return session.post(url, data=data, timeout=60, allow_redirects=False, **kwargs)
 
 
-def _job(db: Path) -> tuple[int, str, int]:
-    with sqlite3.connect(db) as conn:
-        row = conn.execute("select id, status, done_rows from intake_job").fetchone()
-    return row or (0, "", 0)
+def _job(db: Database) -> tuple[int, str, int]:
+    return db.row("select id, status, done_rows from intake_job") or (0, "", 0)
 
 
 @pytest.mark.slow
