@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from mhis.access.models import AccessLog
 from mhis.registry.models import Person
+from mhis.registry.services import search_people
 
 from .factories import PersonDataFactory
 
@@ -79,6 +80,44 @@ def test_list_pages_and_bounds_page_size(api, people, register):
     assert body["count"] == 5 and len(body["results"]) == 2 and body["page"] == 2
     assert caller.get("/api/persons", page_size=1000).status_code == 422
     assert caller.get("/api/persons", page=0).status_code == 422
+
+
+def test_search_counts_every_match_in_scope_on_every_page(api, people, register):
+    for _ in range(5):
+        register(names=[{"text": "Aung Ko Latt"}])
+    register(names=[{"text": "Thida Aye"}])
+    register(by=people["hn_clinician"], registration_site="SPS-CAMR", names=[{"text": "Aung Ko"}])
+    caller = api(people["clinician"])
+    pages = [caller.get("/api/persons", q="Aung Ko", page=n, page_size=2).json() for n in (1, 3, 4)]
+    assert [(p["count"], len(p["results"])) for p in pages] == [(5, 2), (5, 1), (5, 0)]
+    everyone = caller.get("/api/persons", q="Aung Ko", page_size=50).json()
+    assert everyone["count"] == 5 and len(everyone["results"]) == 5
+    assert caller.get("/api/persons", q="Nobody Here").json()["count"] == 0
+
+
+def test_list_count_leaves_out_people_merged_into_another_record(api, people, register):
+    survivor, merged, _other = register(), register(), register()
+    Person.objects.filter(pk=merged.pk).update(merged_into=survivor)
+    body = api(people["clinician"]).get("/api/persons", page_size=1).json()
+    assert body["count"] == 2
+
+
+def test_search_reads_the_matching_names_once_for_the_page_and_the_count(api, people, register):
+    for _ in range(4):
+        register(names=[{"text": "Aung Ko Latt"}])
+    caller = api(people["clinician"])
+    caller.get("/api/persons")  # first use of the token also records when it was used
+
+    def name_reads(queries):
+        return sum("registry_namekey" in q["sql"] for q in queries)
+
+    with CaptureQueriesContext(connection) as search_alone:
+        list(search_people(people["clinician"], "Aung Ko"))
+    for page_size in (2, 50):  # a full first page is counted; a short one needs no count
+        with CaptureQueriesContext(connection) as queries:
+            body = caller.get("/api/persons", q="Aung Ko", page_size=page_size).json()
+        assert body["count"] == 4
+        assert name_reads(queries) == name_reads(search_alone) > 0
 
 
 def test_list_query_count_does_not_grow_with_page_size(api, people, register):

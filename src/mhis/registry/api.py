@@ -33,12 +33,11 @@ class ListParams(Schema):
 def list_persons(request, params: Query[ListParams]):
     if not can_read_people(request.user):
         raise HttpError(403, _("Your role cannot see individual records."))
-    people = services.search_people(request.user, params.q).select_related("registration_site")
     start = (params.page - 1) * params.page_size
-    rows = list(people[start : start + params.page_size])
+    rows, count = services.search_page(request.user, params.q, start=start, size=params.page_size)
     services.log_listed(request.user, rows, "api:persons_list")
     return {
-        "count": services.count_visible(request.user, params.q),
+        "count": count,
         "page": params.page,
         "page_size": params.page_size,
         "results": [services.person_summary(p) for p in rows],

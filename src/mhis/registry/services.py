@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Window
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,6 +31,7 @@ from mhis.bulk import insert_rows, insert_values
 from mhis.codelists import normalise_country, normalise_language
 from mhis.crypto import keyed_hash
 from mhis.input import Errors, begin, clean_choice, clean_date
+from mhis.lookups import AnyOf
 from mhis.places.models import Place, PlaceKind
 
 from .codes import (
@@ -596,16 +597,34 @@ def visible_people(user) -> QuerySet[Person]:
     )
 
 
-def count_visible(user, query: str = "") -> int:
-    """How many people `search_people(user, query)` finds, counted the cheap way when it can be."""
-    if not (query or "").strip() and can_read_people(user):
-        return (
-            PersonSite.objects.filter(site_id__in=scope_site_ids(user))
-            .values("person_id")
-            .distinct()
-            .count()
+def search_page(user, query: str, *, start: int, size: int) -> tuple[list[Person], int]:
+    """A page of `search_people(user, query)` (registration sites read with it) and how many
+    people there are in all, the matching ids read once for both."""
+    people = search_people(user, query)
+    if (query or "").strip():
+        # The database sorts every match to cut the page; counting them there costs no more
+        # and saves a second pass over the matches.
+        rows = list(
+            people.select_related("registration_site").annotate(_total=Window(Count("pk")))[
+                start : start + size
+            ]
         )
-    return search_people(user, query).count()
+        if rows:
+            return rows, rows[0]._total
+        return rows, people.count() if start else 0
+    rows = list(people.select_related("registration_site")[start : start + size])
+    if start == 0 and len(rows) < size:
+        return rows, len(rows)
+    if not can_read_people(user):
+        return rows, 0
+    # Everyone in scope: counted from the (person, site) links, not by sorting people.
+    count = (
+        PersonSite.objects.filter(site_id__in=scope_site_ids(user), person__merged_into=None)
+        .values("person_id")
+        .distinct()
+        .count()
+    )
+    return rows, count
 
 
 def _prefix(key: str) -> Q:
@@ -673,7 +692,7 @@ def search_people(user, query: str = "") -> QuerySet[Person]:
                 conditions |= Q(pk__in=each)
             return people.filter(conditions).order_by("-created_at", "-pk")
         found.update(ids)
-    return people.filter(pk__in=sorted(found)).order_by("-created_at", "-pk")
+    return people.filter(AnyOf(F("pk"), sorted(found))).order_by("-created_at", "-pk")
 
 
 def get_person(user, person_uuid, *, view: str) -> Person:
