@@ -12,32 +12,21 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
-from tests.processes import file_environment, mhis
+from tests.processes import file_environment, free_port, mhis, serve
 
 ROOT = Path(__file__).resolve().parent.parent
-MHIS = str(Path(sys.executable).with_name("mhis"))
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(os.environ.get("E2E_SCREENSHOTS", ROOT / "var" / "e2e" / "screenshots"))
 # For working on the journeys: when E2E_WORLD_CACHE names a folder, the first run keeps the
 # built world there and later runs start from a copy of it (delete the folder to rebuild).
 WORLD_CACHE = os.environ.get("E2E_WORLD_CACHE")
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _environment(var_dir: Path, port: int) -> dict[str, str]:
@@ -81,26 +70,11 @@ def server():
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (make e2e does)")
     var_dir = Path(tempfile.mkdtemp(prefix="mhis-e2e-"))
-    port = _free_port()
+    port = free_port()
     env = _environment(var_dir, port)
     _build_world(env, var_dir)
-    log = (var_dir / "server.log").open("w")
-    process = subprocess.Popen(
-        [MHIS, "runserver", "--noreload", f"127.0.0.1:{port}"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    process = serve(env, port, var_dir / "server.log")
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/login/", timeout=2)  # noqa: S310
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("the server did not start:\n" + (var_dir / "server.log").read_text())
-            time.sleep(0.3)
     logins = dict(
         line.split("\t", 1)
         for line in (var_dir / "demo" / "logins.txt").read_text().splitlines()
@@ -112,7 +86,6 @@ def server():
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
-    log.close()
     shutil.rmtree(var_dir, ignore_errors=True)
 
 

@@ -2,8 +2,14 @@
 MHIS and Django settings (so the test settings do not leak into them)."""
 
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
 
 
 def environment(**settings: str) -> dict[str, str]:
@@ -38,3 +44,30 @@ def production_keys() -> dict[str, str]:
         [sys.executable, "-m", "mhis.cli", "keys"], capture_output=True, text=True, check=True
     ).stdout
     return dict(line.split("=", 1) for line in printed.splitlines())
+
+
+def free_port() -> int:
+    """A TCP port free on the loopback address."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+    """`mhis runserver` on 127.0.0.1:`port` in a process of its own, its output added to `log`,
+    returned once it answers; the test fails with the log if it stops or takes over 60 s."""
+    with log.open("a") as out:
+        process = subprocess.Popen(  # noqa: S603 (our own command)
+            [sys.executable, "-m", "mhis.cli", "runserver", "--noreload", f"127.0.0.1:{port}"],
+            env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2):
+                return process
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail("the server did not start:\n" + log.read_text())
+            time.sleep(0.2)

@@ -8,7 +8,6 @@ import csv
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -21,21 +20,21 @@ import pytest
 import requests
 from django.conf import settings
 
-from .processes import file_environment, mhis
+from .processes import file_environment, free_port, mhis, serve
 
 ROWS = 5000
 BATCH = 1000
 MAP = {"source_key": "id", "name": "full_name", "registration_site": "site", "sex": "sex",
        "birth_date": "dob", "nationality": "nationality"}  # fmt: skip
-SETUP = """
+PASSWORD = "a-Strong-passphrase-42"
+SETUP = f"""
 from mhis.access.services import create_user
 from mhis.places.services import create_place
 th = create_place(code="TH", name="Thailand", kind="country")
 tak = create_place(code="TH-63", name="Tak", kind="area", parent=th)
 create_place(code="MSOT-CLIN", name="Mae Sot Migrant Clinic", kind="site", parent=tak, site_type="clinic")
-create_user(username="clerk", password="a-Strong-passphrase-42", role="clinician", places=[tak])
+create_user(username="clerk", password="{PASSWORD}", role="clinician", places=[tak])
 """
-PASSWORD = "a-Strong-passphrase-42"
 
 
 class Database:
@@ -148,30 +147,6 @@ def test_an_import_killed_mid_write_leaves_whole_batches_and_a_rerun_completes_i
     assert final["rows reported"] == ROWS and final["people without a name"] == 0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _serve(env, port):
-    """The app in a process of its own (production settings, plain HTTP on loopback)."""
-    server = subprocess.Popen(  # noqa: S603 (our own command)
-        [sys.executable, "-m", "mhis.cli", "runserver", f"127.0.0.1:{port}", "--noreload"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return server
-        except OSError:
-            assert server.poll() is None, server.stderr.read()
-            time.sleep(0.2)
-    server.kill()
-    raise AssertionError("the server did not start")
-
-
 def _logged_in(base):
     session = requests.Session()
     session.get(f"{base}/login/", timeout=30)
@@ -198,9 +173,9 @@ def test_a_server_killed_mid_import_leaves_whole_batches_and_resumes_it_once(dat
     env = {**env, "MHIS_SECURE_COOKIES": "0"}  # plain HTTP on loopback
     table = tmp_path / "upload.csv"
     _write_people(table, header=list(MAP))  # the columns named as the fields: no mapping
-    port = _free_port()
+    port, log = free_port(), tmp_path / "server.log"
     base = f"http://127.0.0.1:{port}"
-    server = _serve(env, port)
+    server = serve(env, port, log)
     try:
         session = _logged_in(base)
         with table.open("rb") as f:
@@ -227,7 +202,7 @@ def test_a_server_killed_mid_import_leaves_whole_batches_and_resumes_it_once(dat
     )
 
     # Started again, the server offers the stopped import; resumed, it completes once.
-    server = _serve(env, port)
+    server = serve(env, port, log)
     try:
         session = _logged_in(base)
         page = session.get(f"{base}/imports/{pk}/", timeout=30).text
