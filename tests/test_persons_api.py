@@ -385,3 +385,26 @@ def test_schema_errors_and_service_errors_share_one_shape(api, people, world):
     assert schema.status_code == service.status_code == 422
     assert schema.json()["detail"][0]["loc"][:2] == ["body", "names"]
     assert service.json()["detail"][0]["loc"] == ["body", "nationality"]
+
+
+def test_names_with_a_stroked_o_and_acute_get_their_search_keys_rebuilt(api, people, register):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from mhis.registry.models import NameKey
+
+    person = register(names=[{"text": "Ǿrsted Nielsen"}])
+    # Keys as folding used to make them: ǿ kept as ø.
+    NameKey.objects.filter(person=person).delete()
+    NameKey.objects.bulk_create(
+        NameKey(person=person, key=k) for k in ("nielsen", "ørsted", "ørstednielsen")
+    )
+    caller = api(people["clinician"])
+    assert caller.get("/api/persons", q="Orsted").json()["count"] == 0
+    import_module(
+        "mhis.registry.migrations.0006_refold_keys_of_letters_built_on_stroked_o"
+    ).rebuild(apps, None)
+    assert [r["id"] for r in caller.get("/api/persons", q="Orsted").json()["results"]] == [
+        str(person.uuid)
+    ]

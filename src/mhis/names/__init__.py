@@ -134,7 +134,8 @@ def fold(text: str) -> str:
     """
     out: list[str] = []
     base_script: str | None = None
-    for ch in unicodedata.normalize("NFD", text.casefold().translate(_EXTRA_FOLDS)):
+    # Decomposed first, so that a letter built on one of them (ǿ: ø + acute) is folded too.
+    for ch in unicodedata.normalize("NFD", text.casefold()).translate(_EXTRA_FOLDS):
         if unicodedata.category(ch) == "Mn":
             if base_script in _ACCENTED_SCRIPTS:
                 continue
