@@ -175,6 +175,14 @@ def test_a_pair_merged_on_its_page_is_unmerged_there_and_goes_back_to_the_queue(
     assert "already been undone" in again.content.decode()
 
 
+def test_the_queue_checks_each_side_of_a_pair_against_the_places_sites_alone(people):
+    # Not `left IN (everyone visible)`: with statistics that say the tables are empty (a fresh
+    # load before they are analysed), PostgreSQL ran that as a scan of people for every pair.
+    sql = str(services.visible_pairs(people["admin"]).query)
+    assert sql.count('"registry_personsite"') >= 2
+    assert '"registry_person"' not in sql
+
+
 def test_registry_records_carry_the_first_migration(register):
     from mhis.linkage.records import registry_records
 

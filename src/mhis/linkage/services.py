@@ -135,11 +135,14 @@ def _require_visible(user, *people) -> None:
 def visible_pairs(user):
     """Candidate pairs an administrator may review: both people known in their places (a pair
     with someone outside them is another administrator's to decide)."""
-    from mhis.registry.services import visible_people
+    from mhis.registry.services import known_in_places
 
     _require_admin(user)
-    people = visible_people(user).values("pk")
-    return CandidatePair.objects.filter(left__in=people, right__in=people)
+    # Each side probed on its own (not `left__in=<everyone visible>`): on PostgreSQL, tables
+    # not yet analysed led to a plan that scanned people for every pair.
+    return CandidatePair.objects.filter(
+        known_in_places(user, "left"), known_in_places(user, "right")
+    )
 
 
 def _forget_indicators(*person_ids: int) -> None:

@@ -589,11 +589,16 @@ def visible_people(user) -> QuerySet[Person]:
     """People the user may see: known (registered, seen or referred) at a site in their scopes."""
     if not can_read_people(user):
         return Person.objects.none()
-    # The scope resolves to a short list of site ids once; each candidate person is then one
-    # probe of the (person, site) unique index, so a selective name search never has to
-    # materialise everyone in scope.
-    return Person.objects.filter(
-        Exists(PersonSite.objects.filter(person=OuterRef("pk"), site_id__in=scope_site_ids(user)))
+    return Person.objects.filter(known_in_places(user))
+
+
+def known_in_places(user, person: str = "pk") -> Exists:
+    """A condition on the outer row: the person its field `person` names is known at a site in
+    the user's scopes. The scope resolves to a short list of site ids once; each row is then
+    one probe of the (person, site) unique index, whatever the planner knows of the tables, so
+    a selective name search never has to materialise everyone in scope."""
+    return Exists(
+        PersonSite.objects.filter(person=OuterRef(person), site_id__in=scope_site_ids(user))
     )
 
 
