@@ -176,8 +176,8 @@ def test_a_pair_merged_on_its_page_is_unmerged_there_and_goes_back_to_the_queue(
 
 
 def test_the_queue_checks_each_side_of_a_pair_against_the_places_sites_alone(people):
-    # Not `left IN (everyone visible)`: with statistics that say the tables are empty (a fresh
-    # load before they are analysed), PostgreSQL ran that as a scan of people for every pair.
+    # Not `left IN (everyone visible)`: with statistics that said the tables were empty,
+    # PostgreSQL ran that as a scan of people for every pair.
     sql = str(services.visible_pairs(people["admin"]).query)
     assert sql.count('"registry_personsite"') >= 2
     assert '"registry_person"' not in sql

@@ -89,10 +89,10 @@ def test_outside_debug_cookies_are_secure_hsts_is_on_and_sessions_expire(tmp_pat
     assert shown.stdout.split() == ["True", "True", "31536000", "28800", "True", "False"]
 
 
-def test_the_suite_bounds_every_query_on_postgresql(db):
+def test_the_suite_bounds_every_query_on_postgresql(db, vendor):
     from django.db import connection
 
-    if connection.vendor != "postgresql":
+    if vendor != "postgresql":
         pytest.skip("statement_timeout is a PostgreSQL setting; this run is on SQLite")
     with connection.cursor() as cursor:
         cursor.execute("SHOW statement_timeout")

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import link
-from .models import CandidatePair, LinkRun
+from .models import CandidatePair, LinkRun, Merge
 from .records import registry_records
 
 BATCH = 5_000
@@ -138,11 +138,22 @@ def visible_pairs(user):
     from mhis.registry.services import known_in_places
 
     _require_admin(user)
-    # Each side probed on its own (not `left__in=<everyone visible>`): on PostgreSQL, tables
-    # not yet analysed led to a plan that scanned people for every pair.
+    # Each side probed on its own (not `left__in=<everyone visible>`): on PostgreSQL, with
+    # statistics that said the tables were empty, that was planned as a scan of people for
+    # every pair.
     return CandidatePair.objects.filter(
         known_in_places(user, "left"), known_in_places(user, "right")
     )
+
+
+def visible_merges(user):
+    """Merges whose two people are both known in the user's places (none for a role that
+    cannot read people); each side probed on its own, as for the pairs."""
+    from mhis.registry.services import can_read_people, known_in_places
+
+    if not can_read_people(user):
+        return Merge.objects.none()
+    return Merge.objects.filter(known_in_places(user, "survivor"), known_in_places(user, "merged"))
 
 
 def _forget_indicators(*person_ids: int) -> None:
@@ -163,8 +174,6 @@ def merge_people(user, survivor, merged, *, pair=None, note: str = ""):
     from django.apps import apps
 
     from mhis.registry.models import HouseholdMember, Person, PersonSite
-
-    from .models import Merge
 
     _require_admin(user)
     survivor = Person.objects.select_for_update().get(pk=survivor.pk)
@@ -208,8 +217,6 @@ def unmerge(user, merge):
     from django.apps import apps
 
     from mhis.registry.models import Person, PersonSite
-
-    from .models import Merge
 
     _require_admin(user)
     merge = Merge.objects.select_for_update().get(pk=merge.pk)

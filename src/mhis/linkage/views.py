@@ -5,13 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from mhis.registry.services import can_read_people, known_in_places, log_listed
+from mhis.registry.services import log_listed
 
 from . import services
 from .models import CandidatePair, Merge
@@ -71,14 +70,7 @@ def pair(request, pair_id):
 @require_POST
 def unmerge(request, merge_id):
     """Undo a merge made from the queue; the pair goes back to the queue."""
-    if not can_read_people(request.user):
-        raise Http404
-    merge = get_object_or_404(
-        Merge.objects.filter(
-            known_in_places(request.user, "survivor"), known_in_places(request.user, "merged")
-        ),
-        pk=merge_id,
-    )
+    merge = get_object_or_404(services.visible_merges(request.user), pk=merge_id)
     try:
         services.unmerge(request.user, merge)
     except ValidationError as exc:
