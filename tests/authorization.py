@@ -14,15 +14,18 @@ from dataclasses import dataclass, field
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
-READ = frozenset({"administrator", "clinician", "chw", "surveillance_officer", "viewer"})
-WRITE = frozenset({"administrator", "clinician", "chw"})
-ADMIN = frozenset({"administrator"})
-# Weekly reports and alerts (`mhis.surveillance.services`).
-REPORT = frozenset({"administrator", "surveillance_officer", "clinician", "chw"})
-ALERT_READ = frozenset({"administrator", "surveillance_officer", "clinician", "analyst"})
-ALERT_WRITE = frozenset({"administrator", "surveillance_officer"})
-# Those who may import (`mhis.intake.services.can_import`); each sees their own imports.
-IMPORT = frozenset({"administrator", "clinician", "chw", "surveillance_officer"})
+from mhis.access.policy import Can, roles_with
+
+# The roles each rule serves, read from the access policy's one table.
+READ = roles_with(Can.READ_PERSON)
+WRITE = roles_with(Can.WRITE_PERSON)
+MERGE = roles_with(Can.MERGE_PEOPLE)
+REPORT = roles_with(Can.SUBMIT_REPORTS)
+REPORT_READ = roles_with(Can.READ_REPORTS)
+ALERT_READ = roles_with(Can.READ_ALERTS)
+ALERT_WRITE = roles_with(Can.MANAGE_ALERTS)
+# Those who may import some kind of record; each sees their own imports.
+IMPORT = WRITE | REPORT
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ PAGES = {
     "indicators:overview": LOGIN,
     "indicators:indicator": LOGIN,
     "linkage:queue": LOGIN,
-    "linkage:pair": _on("pair", ADMIN),
+    "linkage:pair": _on("pair", MERGE),
     # Un-merging needs a merge; `tests/test_linkage_merge.py` covers who may.
     "linkage:unmerge": POST_ONLY,
     "surveillance:alerts": LOGIN,
@@ -140,9 +143,9 @@ API.update(
         "POST /api/referrals/{referral_id}/steps": _on("referral", WRITE),
         # These name their site in the body: the site must be the user's.
         "POST /api/persons": _on("site", WRITE, body_field="registration_site"),
-        "POST /api/linkage/pairs/{pair_id}/decision": _on("pair", ADMIN),
+        "POST /api/linkage/pairs/{pair_id}/decision": _on("pair", MERGE),
         "POST /api/surveillance/reports": _on("site", REPORT, body_field="site"),
-        "GET /api/surveillance/reports/{site}/{week}": _on("site", REPORT | ALERT_READ),
+        "GET /api/surveillance/reports/{site}/{week}": _on("site", REPORT_READ),
         "POST /api/surveillance/populations": _on("site", ALERT_WRITE, body_field="site"),
         "GET /api/surveillance/alerts/{alert_id}": _on("alert", ALERT_READ),
         "POST /api/surveillance/alerts/{alert_id}/transition": _on("alert", ALERT_WRITE),

@@ -15,7 +15,8 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.urls import path
 
-from mhis.access.models import HEALTH_ROLES, Role
+from mhis.access.models import Role
+from mhis.access.policy import Can, roles_with
 from mhis.access.services import create_token, create_user
 from mhis.intake.models import Job
 from mhis.registry.models import Person
@@ -31,6 +32,7 @@ from .authorization import (
     page_routes,
 )
 
+HEALTH_ROLES = roles_with(Can.SEE_MIGRATION_STATUS)
 PLACEHOLDERS = {"kind": "encounter", "code": "ENCOUNTERS", "form_id": "registration",
                 "site": "MSOT-CLIN", "week": "2026-W01", "manifest_id": "x", "token": "x"}  # fmt: skip
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import ValidationError as NinjaValidationError
@@ -93,6 +93,8 @@ def schema_error(request, exc: NinjaValidationError):
     return api.create_response(request, {"detail": detail}, status=422)
 
 
+@api.exception_handler(PermissionDenied)
 @api.exception_handler(PermissionError)
-def permission_error(request, exc: PermissionError):
+def permission_error(request, exc: Exception):
+    """A refusal of the access policy (or of a service): 403 with its reason."""
     return api.create_response(request, {"detail": str(exc) or _("Not allowed.")}, status=403)

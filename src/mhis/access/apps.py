@@ -9,7 +9,13 @@ class AccessConfig(AppConfig):
     verbose_name = _("Access")
 
     def ready(self):
+        from mhis.places.models import Place
+
         from .models import Role
+        from .policy import register_scope
+        from .services import in_scope
+
+        register_scope(Place, in_scope)
 
         unknown = sorted(set(settings.MHIS_TWO_FACTOR_ROLES) - set(Role.values))
         if unknown:

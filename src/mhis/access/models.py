@@ -18,16 +18,6 @@ class Role(models.TextChoices):
     VIEWER = "viewer", _("Viewer")
 
 
-# Roles that care for people: the only ones shown a person's migration status.
-HEALTH_ROLES = frozenset({Role.CLINICIAN, Role.CHW})
-# Roles that read individual records (within their scopes).
-PERSON_READ_ROLES = frozenset(
-    {Role.ADMINISTRATOR, Role.CLINICIAN, Role.CHW, Role.SURVEILLANCE_OFFICER, Role.VIEWER}
-)
-# Roles that register people and change their records.
-PERSON_WRITE_ROLES = frozenset({Role.ADMINISTRATOR, Role.CLINICIAN, Role.CHW})
-
-
 class User(AbstractUser):
     role = models.CharField(_("role"), max_length=32, choices=Role.choices, default=Role.VIEWER)
     scopes = models.ManyToManyField(

@@ -18,15 +18,13 @@ from mhis.places.models import Place, PlaceKind
 from mhis.places.services import under
 
 from .models import (
-    HEALTH_ROLES,
-    PERSON_READ_ROLES,
-    PERSON_WRITE_ROLES,
     AccessLog,
     ApiToken,
     Role,
     Scope,
     User,
 )
+from .policy import POLICY, Can
 
 TOKEN_PREFIX = "mhis_"  # noqa: S105 - a marker, not a secret
 
@@ -69,18 +67,6 @@ def in_scope(user, place) -> bool:
     return user.is_authenticated and any(place.path.startswith(p) for p in scope_paths(user))
 
 
-def can_read_people(user) -> bool:
-    return user.is_authenticated and user.is_active and user.role in PERSON_READ_ROLES
-
-
-def can_write_people(user) -> bool:
-    return user.is_authenticated and user.is_active and user.role in PERSON_WRITE_ROLES
-
-
-def sees_migration_status(user) -> bool:
-    return user.is_authenticated and user.is_active and user.role in HEALTH_ROLES
-
-
 def log_access(user, people: Iterable, view: str) -> None:
     """Write one access-log row per person shown to `user` in `view`."""
     rows = [AccessLog(user=user, person_id=getattr(p, "pk", p), view=view[:64]) for p in people]
@@ -105,7 +91,7 @@ def create_user(
         user.set_unusable_password()
     # The admin pages: administrators, and programme managers for the portfolio only
     # (mhis.programmes.admin grants them its models; they hold no other permission).
-    user.is_staff = role in (Role.ADMINISTRATOR, Role.PROGRAMME_MANAGER)
+    user.is_staff = Can.USE_ADMIN_SITE in POLICY[role]
     user.save()
     Scope.objects.bulk_create([Scope(user=user, place=place) for place in places])
     return user

@@ -8,7 +8,7 @@ from ninja.errors import HttpError
 from ninja.responses import Status
 
 from mhis.access.auth import api_auth
-from mhis.access.services import can_read_people
+from mhis.access.policy import Can, allowed
 from mhis.registry.shortcuts import person_or_404
 
 from . import assessments, records, services
@@ -243,7 +243,7 @@ def create_referral(request, person_id: UUID, payload: ReferralIn):
     summary="Open referrals past their expected date",
 )
 def list_overdue(request):
-    if not can_read_people(request.user):
+    if not allowed(request.user, Can.READ_PERSON):
         raise HttpError(403, _("Your role cannot see individual records."))
     referrals = services.overdue_referrals(request.user).prefetch_related("steps")
     return [
@@ -318,7 +318,7 @@ def create_assessment(request, person_id: UUID, payload: AssessmentIn):
     summary="Assessments at your sites that are not complete",
 )
 def list_pending(request):
-    if not can_read_people(request.user):
+    if not allowed(request.user, Can.READ_PERSON):
         raise HttpError(403, _("Your role cannot see individual records."))
     pending = assessments.pending_assessments(request.user)
     return [

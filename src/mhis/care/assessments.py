@@ -16,7 +16,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mhis.access.services import can_read_people, place_scope_q
+from mhis.access.policy import Can, allowed, require
+from mhis.access.services import place_scope_q
 from mhis.codelists import normalise_country
 from mhis.input import Errors, clean_choice, clean_date, clean_text, not_before_birth, own_site
 from mhis.registry.models import Person, PersonSite
@@ -40,7 +41,6 @@ from .codes import (
 )
 from .history import apply_changes, log_change
 from .models import Assessment, RecordChange, SputumSpecimen
-from .services import require_writer
 
 RESULT_FIELDS = {
     "xray_result": XrayResult,
@@ -164,7 +164,7 @@ def quality_flags(assessment: Assessment) -> list[dict[str, str]]:
 
 def pending_assessments(user) -> QuerySet[Assessment]:
     """Assessments at the user's sites that are not complete, oldest first."""
-    if not can_read_people(user):
+    if not allowed(user, Can.READ_PERSON):
         return Assessment.objects.none()
     return (
         Assessment.objects.filter(place_scope_q(user, "site"), completed_on__isnull=True)
@@ -387,7 +387,7 @@ def _settle(assessment: Assessment, changes: dict) -> None:
 @transaction.atomic
 def assess(user, person: Person, data: Mapping[str, Any]) -> Assessment:
     """Start (and possibly complete) a health assessment."""
-    require_writer(user)
+    require(user, Can.WRITE_PERSON)
     fields, specimens = _clean(user, person, data, None)
     assessment = Assessment(person=person, recorded_by=user)
     changes = apply_changes(assessment, fields)
@@ -402,7 +402,7 @@ def assess(user, person: Person, data: Mapping[str, Any]) -> Assessment:
 @transaction.atomic
 def update_assessment(user, assessment: Assessment, data: Mapping[str, Any]) -> Assessment:
     """Add results or the outcome; specimens given replace those numbers' fields given."""
-    require_writer(user)
+    require(user, Can.WRITE_PERSON)
     assessment = (
         Assessment.objects.select_for_update().select_related("person").get(pk=assessment.pk)
     )

@@ -8,13 +8,13 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from mhis.access.policy import Can, require
 from mhis.input import Errors, begin, clean_date, clean_text, not_before_birth, own_site
 from mhis.registry.models import Person, PersonSite
 from mhis.registry.services import link_site
 
 from .history import apply_changes, log_change
 from .models import Assessment, Immunisation, LabResult, RecordChange
-from .services import require_writer
 from .vaccines import VACCINES, valid_loinc
 
 
@@ -144,7 +144,7 @@ _CLEANERS = {Immunisation: _clean_immunisation, LabResult: _clean_lab}
 @transaction.atomic
 def create_record(user, model, person: Person, data: Mapping[str, Any]):
     """Record an immunisation or a lab result for `person`."""
-    require_writer(user)
+    require(user, Can.WRITE_PERSON)
     fields = _CLEANERS[model](user, person, data, None)
     record = model(person=person, recorded_by=user)
     changes = apply_changes(record, fields)
@@ -157,7 +157,7 @@ def create_record(user, model, person: Person, data: Mapping[str, Any]):
 @transaction.atomic
 def update_record(user, record, data: Mapping[str, Any]):
     """Change the fields given of an immunisation or a lab result, keeping the history."""
-    require_writer(user)
+    require(user, Can.WRITE_PERSON)
     model = type(record)
     record = model.objects.select_for_update().select_related("person").get(pk=record.pk)
     fields = _CLEANERS[model](user, record.person, data, record)

@@ -18,9 +18,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mhis.access.policy import Can, allowed, require
 from mhis.access.services import (
-    can_read_people,
-    can_write_people,
     log_access,
     place_scope_q,
 )
@@ -59,11 +58,6 @@ from .models import (
 )
 
 MAX_DIAGNOSES = 20
-
-
-def require_writer(user) -> None:
-    if not can_write_people(user):
-        raise PermissionError(_("Your role cannot record care."))
 
 
 @lru_cache(maxsize=4096)
@@ -161,7 +155,7 @@ def _clean_encounter(user, person: Person, data: Mapping[str, Any], *, partial: 
 
 @transaction.atomic
 def record_encounter(user, person: Person, data: Mapping[str, Any]) -> Encounter:
-    require_writer(user)
+    require(user, Can.WRITE_PERSON)
     cleaned = _clean_encounter(user, person, data, partial=False)
     diagnoses = cleaned.pop("diagnoses")
     encounter = Encounter(person=person, recorded_by=user)
@@ -176,7 +170,7 @@ def record_encounter(user, person: Person, data: Mapping[str, Any]) -> Encounter
 
 @transaction.atomic
 def update_encounter(user, encounter: Encounter, data: Mapping[str, Any]) -> Encounter:
-    require_writer(user)
+    require(user, Can.WRITE_PERSON)
     encounter = Encounter.objects.select_for_update().select_related("person").get(pk=encounter.pk)
     cleaned = _clean_encounter(user, encounter.person, data, partial=True)
     diagnoses = cleaned.pop("diagnoses", None)
@@ -225,8 +219,8 @@ def _clean_referral(
     if not isinstance(data, Mapping):
         raise ValidationError({"__all__": [_("Expected an object.")]})
     errors = Errors()
-    allowed = REFERRAL_FIELDS if referral is None else ("reason", "urgency", "due_on", "outcome")
-    for field in sorted(set(data) - set(allowed)):
+    fields = REFERRAL_FIELDS if referral is None else ("reason", "urgency", "due_on", "outcome")
+    for field in sorted(set(data) - set(fields)):
         errors.add(
             field,
             _("Unknown field.")
@@ -297,7 +291,7 @@ def _clean_referral(
 @transaction.atomic
 def refer(user, person: Person, data: Mapping[str, Any]) -> Referral:
     """Send a referral; the receiving site can then see the person."""
-    require_writer(user)
+    require(user, Can.WRITE_PERSON)
     cleaned = _clean_referral(user, person, data, referral=None)
     referral = Referral(person=person, recorded_by=user)
     changes = apply_changes(referral, cleaned)
@@ -313,7 +307,7 @@ def refer(user, person: Person, data: Mapping[str, Any]) -> Referral:
 
 @transaction.atomic
 def update_referral(user, referral: Referral, data: Mapping[str, Any]) -> Referral:
-    require_writer(user)
+    require(user, Can.WRITE_PERSON)
     referral = Referral.objects.select_for_update().select_related("person").get(pk=referral.pk)
     cleaned = _clean_referral(user, referral.person, data, referral=referral)
     changes = apply_changes(referral, cleaned)
@@ -333,7 +327,7 @@ _STEP_DATE_FIELD = {
 @transaction.atomic
 def advance_referral(user, referral: Referral, data: Mapping[str, Any]) -> Referral:
     """Move a referral to its next status (sent → received → attended → closed, or lost)."""
-    require_writer(user)
+    require(user, Can.WRITE_PERSON)
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
     errors = Errors()
     status = clean_choice(data.get("status"), "status", errors, ReferralStatus)
@@ -366,7 +360,7 @@ def advance_referral(user, referral: Referral, data: Mapping[str, Any]) -> Refer
 
 def visible_referrals(user) -> QuerySet[Referral]:
     """Referrals sent from or to a site in the user's scopes."""
-    if not can_read_people(user):
+    if not allowed(user, Can.READ_PERSON):
         return Referral.objects.none()
     return Referral.objects.filter(place_scope_q(user, "site") | place_scope_q(user, "to_site"))
 

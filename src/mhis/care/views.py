@@ -10,7 +10,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from mhis.access.services import can_read_people, can_write_people, scope_sites
+from mhis.access.policy import Can, allowed
+from mhis.access.services import scope_sites
 from mhis.protection import services as protection
 from mhis.protection.models import Enrolment, Payment
 from mhis.registry.shortcuts import person_or_404
@@ -45,22 +46,22 @@ def _timeline_context(request, person, forms=None):
             item["missing"] = assessments.missing_steps(record)
             item["flags"] = assessments.quality_flags(record)
             item["rhs15"] = assessments.rhs15(record)
-        allowed = (
+        moves = (
             REFERRAL_TRANSITIONS[ReferralStatus(record.status)]
             if item["type"] == "referral"
             else ()
         )
-        if allowed:
+        if moves:
             form = ReferralStepForm(prefix=f"step{record.pk}")
             form.fields["status"].choices = [
-                c for c in form.fields["status"].choices if c[0] in allowed
+                c for c in form.fields["status"].choices if c[0] in moves
             ]
             item["step_form"] = form
     forms = forms or {}
     return {
         "person": person,
         "items": items,
-        "can_write": can_write_people(request.user),
+        "can_write": allowed(request.user, Can.WRITE_PERSON),
         "adders": [
             {
                 "kind": kind,
@@ -147,7 +148,7 @@ def add_record(request, person_id, kind):
     person = person_or_404(request, person_id, f"page:{kind}_create")
     if request.method != "POST":
         return redirect("care:timeline", person_id=person.uuid)
-    if not can_write_people(request.user):
+    if not allowed(request.user, Can.WRITE_PERSON):
         raise PermissionDenied(_("Your role cannot record care."))
     form_class, read, write, message, _title = ADDERS[kind]
     form = form_class(request.POST, prefix=kind, sites=scope_sites(request.user), person=person)
@@ -171,7 +172,7 @@ def referral_step(request, referral_id):
     referral = record_or_404(request, Referral, referral_id, "page:referral_step")
     if request.method != "POST":
         return redirect("care:timeline", person_id=referral.person.uuid)
-    if not can_write_people(request.user):
+    if not allowed(request.user, Can.WRITE_PERSON):
         raise PermissionDenied(_("Your role cannot record care."))
     form = ReferralStepForm(request.POST, prefix=f"step{referral.pk}")
     if form.is_valid():
@@ -218,7 +219,7 @@ def edit_record(request, kind, record_id):
         raise Http404
     model, form_class, read, update = EDITORS[kind]
     record = record_or_404(request, model, record_id, f"page:{kind}_edit")
-    if not can_write_people(request.user):
+    if not allowed(request.user, Can.WRITE_PERSON):
         raise PermissionDenied(_("Your role cannot record care."))
     form = form_class(
         request.POST or None,
@@ -240,7 +241,7 @@ def edit_record(request, kind, record_id):
 
 @login_required
 def overdue(request):
-    if not can_read_people(request.user):
+    if not allowed(request.user, Can.READ_PERSON):
         raise PermissionDenied(_("Your role cannot see individual records."))
     rows = services.shown_rows(
         request.user, services.overdue_referrals(request.user), view="page:referrals_overdue"
@@ -251,7 +252,7 @@ def overdue(request):
 @login_required
 def edit_assessment(request, assessment_id):
     assessment = record_or_404(request, Assessment, assessment_id, "page:assessment_edit")
-    if not can_write_people(request.user):
+    if not allowed(request.user, Can.WRITE_PERSON):
         raise PermissionDenied(_("Your role cannot record care."))
     form = AssessmentForm(
         request.POST or None,
@@ -276,7 +277,7 @@ def edit_assessment(request, assessment_id):
 
 @login_required
 def pending(request):
-    if not can_read_people(request.user):
+    if not allowed(request.user, Can.READ_PERSON):
         raise PermissionDenied(_("Your role cannot see individual records."))
     rows = services.shown_rows(
         request.user, assessments.pending_assessments(request.user), view="page:assessments_pending"

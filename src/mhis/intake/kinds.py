@@ -20,7 +20,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from mhis.access.services import can_write_people
+from mhis.access.policy import Can, allowed
 from mhis.care import assessments, records
 from mhis.care import services as care
 from mhis.care.models import Assessment, Encounter, Immunisation, Referral
@@ -29,7 +29,6 @@ from mhis.outreach.models import Contact, Session, Training, Worker
 from mhis.registry import services as registry
 from mhis.registry.models import MigrationEpisode, Person
 from mhis.registry.services import visible_people
-from mhis.surveillance.services import REPORT_ROLES
 
 from .models import SourceRecord
 
@@ -47,9 +46,12 @@ class Kind:
     updatable: tuple[str, ...] | None = None  # fields an update may change (None: all)
     about_person: bool = False
     grouped: bool = False  # rows are gathered into one record per key (weekly reports)
-    allowed: Callable = can_write_people
+    needs: tuple[Can, ...] = (Can.WRITE_PERSON,)  # what a role must be granted to import it
     ints: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()
+
+    def allows(self, user) -> bool:
+        return all(allowed(user, capability) for capability in self.needs)
 
     @property
     def all_fields(self) -> tuple[str, ...]:
@@ -157,13 +159,15 @@ WEEKLY = Kind(
     required=("site", "week"),
     key=("site", "week"),
     grouped=True,
-    allowed=lambda user: user.is_authenticated and user.is_active and user.role in REPORT_ROLES,
+    needs=(Can.SUBMIT_REPORTS,),
 )
 EPISODES = Kind(
     "episodes", gettext_lazy("Migration episodes"), ("person", *registry.EPISODE_FIELDS),
     required=("person",), key=("person", "origin_country", "destination_country", "start_date"),
     model=MigrationEpisode, about_person=True,
     create=registry.add_episode, update=registry.update_episode,
+    # Comparing a row with the stored episode ("unchanged" or "updated") tells its status.
+    needs=(Can.WRITE_PERSON, Can.SEE_MIGRATION_STATUS),
 )  # fmt: skip
 # The people kind is written by the pipeline itself (identifier links, duplicates).
 PEOPLE = Kind(

@@ -23,7 +23,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mhis.access.models import Role, Scope
+from mhis.access.models import Scope
+from mhis.access.policy import Can, allowed
 from mhis.access.services import place_scope_q
 from mhis.bulk import insert_values
 from mhis.registry.models import Identifier, Person
@@ -69,14 +70,14 @@ PEOPLE_FIELDS = {
 
 
 def can_import(user) -> bool:
-    return any(kind.allowed(user) for kind in KINDS.values())
+    return any(kind.allows(user) for kind in KINDS.values())
 
 
 def visible_jobs(user):
     """Imports the user may follow: their own; an administrator also sees those of people
     whose places all lie inside the administrator's (an import's rows carry people's data)."""
     jobs = Job.objects.select_related("started_by")
-    if user.role != Role.ADMINISTRATOR:
+    if not allowed(user, Can.FOLLOW_IMPORTS):
         return jobs.filter(started_by=user)
     outside = Scope.objects.exclude(place_scope_q(user, "place")).values("user")
     inside = Scope.objects.filter(place_scope_q(user, "place")).values("user")
@@ -447,7 +448,7 @@ def run_rows(
 ) -> Job:  # fmt: skip
     """The pipeline over any stream of rows (a table's, or a form's submissions flattened)."""
     spec = kind_of(kind)
-    if not spec.allowed(user):
+    if not spec.allows(user):
         raise PermissionDenied(_("Your role cannot import %(kind)s.") % {"kind": spec.label})
     mapping = mapping_for(source, kind, header, columns)
     job = job or start_job(user, kind=kind, source=source, file_name=file_name, digest=digest)

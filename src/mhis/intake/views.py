@@ -58,7 +58,7 @@ def _start(user, data) -> str:
     if what == "kind":
         source = (data["source"] or upload.name.rsplit(".", 1)[0])[:100]
         spec = services.kind_of(name)
-        if not spec.allowed(user):
+        if not spec.allows(user):
             raise PermissionDenied(_("Your role cannot import %(kind)s.") % {"kind": spec.label})
         services.mapping_for(source, name, readers.header(path))  # refuse a file that cannot map
         job = services.start_job(user, kind=name, source=source, file_name=upload.name, digest=digest)  # fmt: skip

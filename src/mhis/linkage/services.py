@@ -9,6 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mhis.access.policy import Can, allowed, require
+
 from . import link
 from .models import CandidatePair, LinkRun, Merge
 from .records import registry_records
@@ -113,12 +115,7 @@ FOLLOW = (
 
 
 def _require_admin(user) -> None:
-    from django.core.exceptions import PermissionDenied
-
-    from mhis.access.models import Role
-
-    if getattr(user, "role", None) != Role.ADMINISTRATOR:
-        raise PermissionDenied(_("Only an administrator can merge or un-merge records."))
+    require(user, Can.MERGE_PEOPLE)
 
 
 def _require_visible(user, *people) -> None:
@@ -149,9 +146,9 @@ def visible_pairs(user):
 def visible_merges(user):
     """Merges whose two people are both known in the user's places (none for a role that
     cannot read people); each side probed on its own, as for the pairs."""
-    from mhis.registry.services import can_read_people, known_in_places
+    from mhis.registry.services import known_in_places
 
-    if not can_read_people(user):
+    if not allowed(user, Can.READ_PERSON):
         return Merge.objects.none()
     return Merge.objects.filter(known_in_places(user, "survivor"), known_in_places(user, "merged"))
 

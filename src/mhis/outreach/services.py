@@ -18,7 +18,8 @@ from django.db import transaction
 from django.db.models import Count, F, Sum
 from django.utils.translation import gettext as _
 
-from mhis.access.services import can_write_people, in_scope, place_scope_q
+from mhis.access.policy import Can, allowed
+from mhis.access.services import in_scope, place_scope_q
 from mhis.codelists import normalise_language
 from mhis.indicators import suppression
 from mhis.indicators.engine import Cell, Request, Table
@@ -49,7 +50,7 @@ MAX_GROUP = 10_000
 
 
 def can_record(user) -> bool:
-    return can_write_people(user)
+    return allowed(user, Can.WRITE_PERSON)
 
 
 def require_recorder(user) -> None:

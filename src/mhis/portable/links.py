@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from jwcrypto import jwe, jwk
 
-from mhis.access.services import can_write_people
+from mhis.access.policy import Can, allowed
 from mhis.crypto import keyed_hash
 from mhis.registry.models import ConsentScope
 from mhis.registry.services import get_person
@@ -106,7 +106,7 @@ def create_link(
     """A new link to the person's summary: `summary` (an export of it, e.g. the one
     printed beside the QR code) or the summary as it stands now. The person must have
     consented to sharing their record; the read is logged."""
-    if not can_write_people(user):
+    if not allowed(user, Can.WRITE_PERSON):
         raise PermissionError(_("Your role cannot share records."))
     person = get_person(user, person_uuid, view="shl-create")
     if person.merged_into_id:
@@ -195,7 +195,7 @@ def qr_png(text: str) -> bytes:
 
 @transaction.atomic
 def revoke(user, link: SharedLink) -> SharedLink:
-    if not can_write_people(user):
+    if not allowed(user, Can.WRITE_PERSON):
         raise PermissionError(_("Your role cannot share records."))
     get_person(user, link.person.uuid, view="shl-revoke")  # in the user's places, logged
     if link.revoked_at is None:

@@ -18,7 +18,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from mhis.access.addresses import client_address
-from mhis.access.services import can_read_people, can_write_people, scope_sites
+from mhis.access.policy import Can, allowed
+from mhis.access.services import scope_sites
 from mhis.formtools import add_service_errors
 from mhis.registry.shortcuts import person_or_404
 
@@ -30,7 +31,7 @@ from .services import import_ips
 
 
 def _reader(request):
-    if not can_read_people(request.user):
+    if not allowed(request.user, Can.READ_PERSON):
         raise PermissionDenied(_("Your role cannot see individual records."))
 
 
@@ -76,7 +77,7 @@ def summary_pdf(request, person_id):
 def links(request, person_id):
     _reader(request)
     person = _current(request, person_id, "page:shl")
-    can_share = can_write_people(request.user)
+    can_share = allowed(request.user, Can.WRITE_PERSON)
     form = LinkForm(request.POST or None)
     if request.method == "POST":
         if not can_share:
@@ -120,7 +121,7 @@ def revoke(request, pk):
 
 @login_required
 def import_summary(request):
-    if not can_write_people(request.user):
+    if not allowed(request.user, Can.WRITE_PERSON):
         raise PermissionDenied(_("Your role cannot add to people's records."))
     person = None
     if request.GET.get("person") or request.POST.get("person"):

@@ -15,32 +15,28 @@ from django.db.models import Sum, prefetch_related_objects
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from mhis.access.models import Role
+from mhis.access.policy import Can, allowed, require
 
 from . import codes
 from .models import Attendance, ExchangeRate, Practice, Project, ResultPeriod
 
-READ_ROLES = frozenset({Role.ADMINISTRATOR, Role.PROGRAMME_MANAGER, Role.ANALYST, Role.VIEWER})
-WRITE_ROLES = frozenset({Role.ADMINISTRATOR, Role.PROGRAMME_MANAGER})
 CENT = Decimal("0.01")
 
 
 def can_read(user) -> bool:
-    return user.is_authenticated and user.is_active and user.role in READ_ROLES
+    return allowed(user, Can.READ_PROGRAMMES)
 
 
 def can_write(user) -> bool:
-    return user.is_authenticated and user.is_active and user.role in WRITE_ROLES
+    return allowed(user, Can.WRITE_PROGRAMMES)
 
 
 def require_reader(user) -> None:
-    if not can_read(user):
-        raise PermissionDenied(_("Your role cannot see the programmes."))
+    require(user, Can.READ_PROGRAMMES)
 
 
 def require_writer(user) -> None:
-    if not can_write(user):
-        raise PermissionDenied(_("Your role cannot change the programmes."))
+    require(user, Can.WRITE_PROGRAMMES)
 
 
 def reporting_currency() -> str:

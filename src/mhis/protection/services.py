@@ -14,11 +14,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mhis.access.models import Role
+from mhis.access.policy import Can, require
 from mhis.care.codes import Payer
 from mhis.care.history import apply_changes, log_change
 from mhis.care.models import Encounter, RecordChange
-from mhis.care.services import require_writer
 from mhis.codelists import normalise_country
 from mhis.input import (
     begin,
@@ -39,8 +38,7 @@ from .models import Enrolment, Payment, Scheme, SchemeType
 @transaction.atomic
 def create_scheme(user, data: Mapping[str, Any]) -> Scheme:
     """Add a scheme (administrators only)."""
-    if not (user.is_authenticated and user.role == Role.ADMINISTRATOR):
-        raise PermissionError(_("Only administrators add schemes."))
+    require(user, Can.MANAGE_SCHEMES)
     errors = begin(data, ("code", "name", "country", "type"))
     code = clean_text(data.get("code"), "code", errors, required=True, limit=40)
     if code and Scheme.objects.filter(code=code).exists():
@@ -112,7 +110,7 @@ def _clean_enrolment(
 @transaction.atomic
 def enrol(user, person: Person, data: Mapping[str, Any]) -> Enrolment:
     """Enrol a person in a scheme for a coverage period."""
-    require_writer(user)
+    require(user, Can.WRITE_PERSON)
     fields = _clean_enrolment(user, person, data, None)
     enrolment = Enrolment(person=person, recorded_by=user)
     changes = apply_changes(enrolment, fields)
@@ -126,7 +124,7 @@ def enrol(user, person: Person, data: Mapping[str, Any]) -> Enrolment:
 @transaction.atomic
 def update_enrolment(user, enrolment: Enrolment, data: Mapping[str, Any]) -> Enrolment:
     """Change an enrolment (e.g. record when coverage ended), keeping the history."""
-    require_writer(user)
+    require(user, Can.WRITE_PERSON)
     enrolment = Enrolment.objects.select_for_update().select_related("person").get(pk=enrolment.pk)
     fields = _clean_enrolment(user, enrolment.person, data, enrolment)
     changes = apply_changes(enrolment, fields)
@@ -177,7 +175,7 @@ def _summary(payment: Payment) -> str:
 @transaction.atomic
 def record_payment(user, encounter: Encounter, data: Mapping[str, Any]) -> Payment:
     """Record money paid for an encounter; the patient's payments are out-of-pocket."""
-    require_writer(user)
+    require(user, Can.WRITE_PERSON)
     payment = Payment(encounter=encounter, recorded_by=user)
     changes = apply_changes(payment, _clean_payment(encounter, data, None))
     payment.save()
@@ -189,7 +187,7 @@ def record_payment(user, encounter: Encounter, data: Mapping[str, Any]) -> Payme
 @transaction.atomic
 def update_payment(user, payment: Payment, data: Mapping[str, Any]) -> Payment:
     """Correct a payment; the payment's and its encounter's histories keep the old values."""
-    require_writer(user)
+    require(user, Can.WRITE_PERSON)
     payment = Payment.objects.select_for_update().select_related("encounter").get(pk=payment.pk)
     before = _summary(payment)
     changes = apply_changes(payment, _clean_payment(payment.encounter, data, payment))

@@ -12,7 +12,7 @@ from ninja.responses import Status
 from pydantic import Field
 
 from mhis.access.auth import api_auth
-from mhis.access.services import can_read_people, can_write_people
+from mhis.access.policy import Can, allowed
 
 from . import services
 from .schemas import HouseholdMemberIn, HouseholdOut, PersonIn, PersonOut, PersonPage, PersonPatch
@@ -31,7 +31,7 @@ class ListParams(Schema):
 
 @router.get("/persons", response=PersonPage, summary="Search and list people in your places")
 def list_persons(request, params: Query[ListParams]):
-    if not can_read_people(request.user):
+    if not allowed(request.user, Can.READ_PERSON):
         raise HttpError(403, _("Your role cannot see individual records."))
     start = (params.page - 1) * params.page_size
     rows, count = services.search_page(request.user, params.q, start=start, size=params.page_size)
@@ -46,7 +46,7 @@ def list_persons(request, params: Query[ListParams]):
 
 @router.post("/persons", response={201: PersonOut}, summary="Register a person")
 def create_person(request, payload: PersonIn):
-    if not can_write_people(request.user):
+    if not allowed(request.user, Can.WRITE_PERSON):
         raise HttpError(403, _("Your role cannot register people."))
     person = services.register_person(request.user, payload.model_dump())
     person = services.get_person(request.user, person.uuid, view="api:person_create")
@@ -62,7 +62,7 @@ def read_person(request, person_id: UUID):
 @router.patch("/persons/{person_id}", response=PersonOut, summary="Change a person's record")
 def update_person(request, person_id: UUID, payload: PersonPatch):
     person = person_or_404(request, person_id, "api:person_update")
-    if not can_write_people(request.user):
+    if not allowed(request.user, Can.WRITE_PERSON):
         raise HttpError(403, _("Your role cannot change people."))
     services.update_person(request.user, person, payload.model_dump(exclude_unset=True))
     person = services.get_person(request.user, person_id, view="api:person_update")
@@ -80,7 +80,7 @@ def read_household(request, person_id: UUID):
 )
 def add_household_member(request, person_id: UUID, payload: HouseholdMemberIn):
     person = person_or_404(request, person_id, "api:household_update")
-    if not can_write_people(request.user):
+    if not allowed(request.user, Can.WRITE_PERSON):
         raise HttpError(403, _("Your role cannot change people."))
     services.add_household_member(request.user, person, payload.model_dump())
     return services.household_of(request.user, person)

@@ -19,13 +19,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mhis import names as namelib
+from mhis.access.policy import Can, allowed, require
 from mhis.access.services import (
-    can_read_people,
-    can_write_people,
     in_scope,
     log_access,
     scope_site_ids,
-    sees_migration_status,
 )
 from mhis.bulk import insert_rows, insert_values
 from mhis.codelists import normalise_country, normalise_language
@@ -285,6 +283,8 @@ def clean_person_input(
                 sites[code] = site
         if not code:
             errors.add("registration_site", _("This field is required."))
+        elif partial and site is not None and site.pk == person.registration_site_id:
+            out["registration_site"] = site  # unchanged: it may lie in another's places
         elif site is None or not in_scope(user, site):
             errors.add("registration_site", _("No site with this code in your places."))
         else:
@@ -408,11 +408,6 @@ def _write_children(person: Person, cleaned: dict, user) -> None:
         )
 
 
-def _require_writer(user) -> None:
-    if not can_write_people(user):
-        raise PermissionError(_("Your role cannot register or change people."))
-
-
 def _person_fields(user, cleaned: dict) -> dict:
     """A new person's own fields from checked registration input."""
     return {
@@ -443,7 +438,7 @@ class Registered:
 @transaction.atomic
 def register_person(user, data: Mapping[str, Any]) -> Person:
     """Register a person from `data`; all rows are written, or none."""
-    _require_writer(user)
+    require(user, Can.WRITE_PERSON)
     cleaned = clean_person_input(data, user=user)
     person = Person(**_person_fields(user, cleaned))
     person.save()
@@ -459,7 +454,7 @@ def register_many(user, registrations: list[dict]) -> list[Registered]:
     the same rows `register_person` writes, inserted in bulk. Call inside a transaction."""
     from mhis.indicators.services import forget
 
-    _require_writer(user)
+    require(user, Can.WRITE_PERSON)
     if not registrations:
         return []
     now = timezone.now()
@@ -520,10 +515,8 @@ def register_many(user, registrations: list[dict]) -> list[Registered]:
 @transaction.atomic
 def update_person(user, person: Person, data: Mapping[str, Any]) -> Person:
     """Change the fields present in `data`; lists given replace the person's lists."""
-    _require_writer(user)
+    require(user, Can.WRITE_PERSON, person)
     person = Person.objects.select_for_update().get(pk=person.pk)
-    if not in_scope(user, person.registration_site):
-        raise Person.DoesNotExist
     cleaned = clean_person_input(data, user=user, person=person)
     for field in (
         "registration_site",
@@ -564,14 +557,14 @@ def _clean_episode(person: Person, data: Mapping[str, Any]) -> dict:
 @transaction.atomic
 def add_episode(user, person: Person, data: Mapping[str, Any]) -> MigrationEpisode:
     """Add one migration episode to a person's history (the others are kept)."""
-    _require_writer(user)
+    require(user, Can.WRITE_PERSON)
     return MigrationEpisode.objects.create(person=person, **_clean_episode(person, data))
 
 
 @transaction.atomic
 def update_episode(user, episode: MigrationEpisode, data: Mapping[str, Any]) -> MigrationEpisode:
     """Change the fields given of one migration episode."""
-    _require_writer(user)
+    require(user, Can.WRITE_PERSON)
     current = {f: getattr(episode, f) for f in EPISODE_FIELDS}
     current = {f: v.isoformat() if hasattr(v, "isoformat") else v for f, v in current.items()}
     for field, value in _clean_episode(episode.person, {**current, **data}).items():
@@ -587,9 +580,15 @@ def link_site(person: Person, site: Place, reason: str) -> None:
 
 def visible_people(user) -> QuerySet[Person]:
     """People the user may see: known (registered, seen or referred) at a site in their scopes."""
-    if not can_read_people(user):
+    if not allowed(user, Can.READ_PERSON):
         return Person.objects.none()
     return Person.objects.filter(known_in_places(user))
+
+
+def person_in_scope(user, person: Person) -> bool:
+    """The one scope rule for a person, for reading and writing alike (ADR 0013): known at a
+    site in the user's places."""
+    return PersonSite.objects.filter(person=person, site_id__in=scope_site_ids(user)).exists()
 
 
 def known_in_places(user, person: str = "pk") -> Exists:
@@ -620,7 +619,7 @@ def search_page(user, query: str, *, start: int, size: int) -> tuple[list[Person
     rows = list(people.select_related("registration_site")[start : start + size])
     if start == 0 and len(rows) < size:
         return rows, len(rows)
-    if not can_read_people(user):
+    if not allowed(user, Can.READ_PERSON):
         return rows, 0
     # Everyone in scope: counted from the (person, site) links, not by sorting people.
     count = (
@@ -766,7 +765,7 @@ def person_detail(person: Person, user) -> dict:
             }
             for e in person.episodes.all()
         ]
-        if sees_migration_status(user)
+        if allowed(user, Can.SEE_MIGRATION_STATUS)
         else None,
         consents=[
             {
@@ -818,7 +817,7 @@ def add_household_member(user, person: Person, data: Mapping[str, Any]) -> House
     Family left behind in the country of origin are registered people too (often with status
     FAM_LB): `left_behind` and `country_of_residence` say where they live.
     """
-    _require_writer(user)
+    require(user, Can.WRITE_PERSON)
     errors = Errors()
     member = None
     try:

@@ -10,13 +10,10 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from mhis.access.models import Role
+from mhis.access.policy import Can, allowed
 from mhis.access.services import (
     access_history,
-    can_read_people,
-    can_write_people,
     scope_sites,
-    sees_migration_status,
 )
 from mhis.portable.services import received_summaries
 
@@ -28,13 +25,17 @@ from .validation import format_birth_date
 
 @login_required
 def search(request):
-    if not can_read_people(request.user):
+    if not allowed(request.user, Can.READ_PERSON):
         raise PermissionDenied(_("Your role cannot see individual records."))
     query = request.GET.get("q", "").strip()[:200]
     people = services.search_people(request.user, query).select_related("registration_site")
     page = Paginator(people, settings.MHIS_PAGE_SIZE).get_page(request.GET.get("page"))
     services.log_listed(request.user, page.object_list, "page:search")
-    context = {"query": query, "page": page, "can_register": can_write_people(request.user)}
+    context = {
+        "query": query,
+        "page": page,
+        "can_register": allowed(request.user, Can.WRITE_PERSON),
+    }
     template = "registry/_results.html" if request.htmx else "registry/search.html"
     return render(request, template, context)
 
@@ -49,11 +50,13 @@ def detail(request, person_id):
         "person": person,
         "names": person.names.all(),
         "identifiers": person.identifiers.all(),
-        "episodes": person.episodes.all() if sees_migration_status(request.user) else None,
+        "episodes": person.episodes.all()
+        if allowed(request.user, Can.SEE_MIGRATION_STATUS)
+        else None,
         "consents": person.consents.all(),
         "household": services.household_of(request.user, person),
-        "can_edit": can_write_people(request.user),
-        "reads": access_history(person)[:20] if request.user.role == Role.ADMINISTRATOR else None,
+        "can_edit": allowed(request.user, Can.WRITE_PERSON),
+        "reads": access_history(person)[:20] if allowed(request.user, Can.SEE_ACCESS_LOG) else None,
         "received": received_summaries(person),
     }
     return render(request, "registry/detail.html", context)
@@ -61,11 +64,11 @@ def detail(request, person_id):
 
 @login_required
 def register(request):
-    if not can_write_people(request.user):
+    if not allowed(request.user, Can.WRITE_PERSON):
         raise PermissionDenied(_("Your role cannot register people."))
     kwargs = {
         "sites": scope_sites(request.user),
-        "show_status": sees_migration_status(request.user),
+        "show_status": allowed(request.user, Can.SEE_MIGRATION_STATUS),
     }
     form = RegistrationForm(request.POST or None, **kwargs)
     if request.method == "POST" and form.is_valid():
@@ -82,7 +85,7 @@ def register(request):
 @login_required
 def edit(request, person_id):
     person = person_or_404(request, person_id, "page:person_edit")
-    if not can_write_people(request.user):
+    if not allowed(request.user, Can.WRITE_PERSON):
         raise PermissionDenied(_("Your role cannot change people."))
     names = list(person.names.all())
     initial = {
@@ -98,7 +101,13 @@ def edit(request, person_id):
         "languages": ", ".join(person.languages),
         "contact": person.contact,
     }
-    form = PersonForm(request.POST or None, initial=initial, sites=scope_sites(request.user))
+    # The registration site stays a choice even where it is another's (a receiving site edits
+    # a person registered elsewhere); a change must be to one of the user's own sites.
+    sites = [
+        person.registration_site,
+        *scope_sites(request.user).exclude(pk=person.registration_site_id),
+    ]
+    form = PersonForm(request.POST or None, initial=initial, sites=sites)
     if request.method == "POST" and form.is_valid():
         data = form.person_data()
         data["names"] += [{"text": n.text, "latin": n.latin, "use": n.use} for n in names[1:]]

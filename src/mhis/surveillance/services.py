@@ -16,7 +16,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mhis.access.models import Role
+from mhis.access.policy import Can, require
 from mhis.access.services import in_scope, place_scope_q, scope_site_ids
 from mhis.input import Errors, begin, clean_choice, clean_text, own_site
 from mhis.places.models import Place, PlaceKind
@@ -37,11 +37,6 @@ from .models import (
     WeeklyReport,
 )
 
-REPORT_ROLES = frozenset({Role.ADMINISTRATOR, Role.SURVEILLANCE_OFFICER, Role.CLINICIAN, Role.CHW})
-ALERT_READ_ROLES = frozenset(
-    {Role.ADMINISTRATOR, Role.SURVEILLANCE_OFFICER, Role.CLINICIAN, Role.ANALYST}
-)
-ALERT_WRITE_ROLES = frozenset({Role.ADMINISTRATOR, Role.SURVEILLANCE_OFFICER})
 # A report is on time when it arrives by the end of this many days after the week's Sunday.
 DUE_DAYS = 3
 HISTORY_WEEKS = detection.FarringtonSettings().history_needed() + 1
@@ -107,11 +102,6 @@ REPORT_FIELDS = ("site", "week", "counts", "note")
 COUNT_FIELDS = ("condition", "sex", "age_group", "count")
 
 
-def _require(user, roles, message) -> None:
-    if not (user.is_authenticated and user.is_active and user.role in roles):
-        raise PermissionDenied(message)
-
-
 def _clean_counts(value: Any, errors: Errors) -> dict[tuple[str, str, str], int]:
     cells: dict[tuple[str, str, str], int] = {}
     if not isinstance(value, list):
@@ -162,7 +152,7 @@ def submit_report(
     same site and week is a correction: it becomes the current version and the earlier one
     is kept (never added to it). Submitting the same counts again changes nothing. Returns
     the current report and whether a new version was written."""
-    _require(user, REPORT_ROLES, _("Your role does not send weekly reports."))
+    require(user, Can.SUBMIT_REPORTS)
     now = now or timezone.now()
     today = timezone.localdate(now)
     errors = begin(data, REPORT_FIELDS)
@@ -213,7 +203,7 @@ def open_alerts_for(report: WeeklyReport):
 
 def report_history(user, site: Place, year: int, week: int) -> list[WeeklyReport]:
     """Every version of a site's report for a week, latest first."""
-    _require(user, ALERT_READ_ROLES | REPORT_ROLES, _("Your role does not read weekly reports."))
+    require(user, Can.READ_REPORTS)
     if not in_scope(user, site):
         raise PermissionDenied(_("This site is not in your places."))
     return list(
@@ -227,7 +217,7 @@ def completeness(user, start: tuple[int, int], end: tuple[int, int]) -> list[dic
     """Per site in the user's places: weeks expected from `start` to `end` (ISO weeks,
     inclusive), reports received (a corrected week counts once) and received on time (the
     first version's arrival)."""
-    _require(user, ALERT_READ_ROLES | REPORT_ROLES, _("Your role does not read weekly reports."))
+    require(user, Can.READ_REPORTS)
     first, last = monday(*start), monday(*end)
     expected = (last - first).days // 7 + 1
     weeks = {week_of(first + dt.timedelta(weeks=n)) for n in range(max(expected, 0))}
@@ -350,7 +340,7 @@ def record_population(user, data: Any) -> SitePopulation:
     "population": 12000, "note": ""}``. Recording the same date again replaces the number."""
     from mhis.input import clean_date
 
-    _require(user, ALERT_WRITE_ROLES, _("Your role does not record populations."))
+    require(user, Can.MANAGE_ALERTS)
     errors = begin(data, POPULATION_FIELDS)
     site = own_site(user, data.get("site"), "site", errors)
     since = clean_date(data.get("since"), "since", errors, required=True)
@@ -401,7 +391,7 @@ def evaluate_week(
     where the site's population is recorded, Farrington expects cases in proportion to it. Evaluating a week again (after a late
     correction) raises no second alert; an open alert gets the new numbers."""
     if user is not None:
-        _require(user, ALERT_WRITE_ROLES, _("Your role does not evaluate alerts."))
+        require(user, Can.MANAGE_ALERTS)
         site_ids = scope_site_ids(user) if site_ids is None else site_ids
     if site_ids is None:
         site_ids = Place.objects.filter(kind=PlaceKind.SITE).values_list("pk", flat=True)
@@ -443,7 +433,7 @@ def evaluate_week(
 
 
 def visible_alerts(user, states: Iterable[str] | None = None):
-    _require(user, ALERT_READ_ROLES, _("Your role does not read alerts."))
+    require(user, Can.READ_ALERTS)
     alerts = Alert.objects.filter(place_scope_q(user, "site")).select_related("site")
     if states is not None:
         alerts = alerts.filter(state__in=list(states))
@@ -453,7 +443,7 @@ def visible_alerts(user, states: Iterable[str] | None = None):
 def transition(user, alert: Alert, to_state: Any, note: Any = "") -> Alert:
     """Move an alert to its next state, recording who, when and why. Discarding needs a
     note (why it is not an outbreak)."""
-    _require(user, ALERT_WRITE_ROLES, _("Your role does not handle alerts."))
+    require(user, Can.MANAGE_ALERTS)
     if not in_scope(user, alert.site):
         raise PermissionDenied(_("This site is not in your places."))
     errors = Errors()

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
+from mhis.access.policy import Can, allowed, require
 from mhis.access.services import scope_sites
 from mhis.indicators.charts import render as render_chart
 
@@ -62,7 +63,7 @@ def alert(request, alert_id):
         "chart": _chart(found, series),
         "events": found.events.select_related("by"),
         "next_states": [AlertState(s) for s in TRANSITIONS[AlertState(found.state)]],
-        "can_move": request.user.role in services.ALERT_WRITE_ROLES,
+        "can_move": allowed(request.user, Can.MANAGE_ALERTS),
         "errors": errors,
     }
     return render(request, "surveillance/alert.html", context, status=422 if errors else 200)
@@ -73,8 +74,7 @@ SEXES = (Sex.FEMALE, Sex.MALE, Sex.UNKNOWN)
 
 @login_required
 def report(request):
-    if request.user.role not in services.REPORT_ROLES:
-        raise PermissionDenied
+    require(request.user, Can.SUBMIT_REPORTS)
     sites = scope_sites(request.user)
     errors, values = {}, {}
     if request.method == "POST":
