@@ -72,7 +72,7 @@ def test_the_receiving_site_edits_the_person_it_can_open(client, api, world, peo
     client.force_login(ranong)
     page = client.get(f"/people/{referred.uuid}/edit/")
     assert page.status_code == 200
-    form = {key: value for key, value in page.context["form"].initial.items()}
+    form = dict(page.context["form"].initial)
     form.update(contact="+66 81 000 0000")
     response = client.post(f"/people/{referred.uuid}/edit/", form)
     assert response.status_code == 302, response.context["form"].errors

@@ -54,7 +54,7 @@ def _restless_rows(source, rng, n):
         day = dt.date(2026, 1, 1) + dt.timedelta(days=rng.randrange(90))
         week, month, quarter, year = keys_of(day)
         person = rng.randrange(12)
-        common = {"person": person, "date": day, "site": rng.choice(sites), "week": week,
+        common = {"person": person, "key": S.person_key(person), "date": day, "site": rng.choice(sites), "week": week,
                   "month": month, "quarter": quarter, "year": year,
                   "sex": ("female", "male")[person % 2],  # the person's own, as extracted
                   "nationality": ("MM", "KH")[person % 3 == 0]}  # fmt: skip

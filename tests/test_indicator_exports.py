@@ -1,5 +1,6 @@
-"""DHIS2 and ADX exports: valid against the ADX schema, shaped as DHIS2 reads them, and never
-carrying a small number."""
+"""DHIS2 and ADX exports, dashboards, downloads and the indicators API: valid against the ADX
+schema, shaped as DHIS2 reads them, never carrying a small number, and protected for every role
+that does not see the people counted."""
 
 import datetime as dt
 import json
@@ -11,8 +12,11 @@ import pytest
 from django.core.management import call_command
 from pydantic import BaseModel, ConfigDict, Field
 
+from mhis.access.services import create_user
 from mhis.indicators import exports, services
+from mhis.indicators.cellkey import SPREAD
 from mhis.indicators.definitions import DefinitionError
+from mhis.registry.codes import MigrationStatus, Sex
 
 from .indicator_world import build
 
@@ -54,40 +58,66 @@ def _values(world, **kwargs):
     return mapping, *exports.values(mapping, world["TH"], ["2026-Q1"], **kwargs)
 
 
+def _true(world, code, by, place="TH", period="2026-Q1"):
+    """The raw (exact) cells of an indicator, for checking what an export made of them."""
+    indicator = services.get(code)
+    return services.table(indicator, [period], world[place].path, by).cells
+
+
+def _count_values(document):
+    for v in document["dataValues"]:
+        if not v["dataElement"].endswith(("_SHARE", "_COVERAGE", "_MEDIAN", "_P90", "_RATE",
+                                          "_POSITIVITY", "_COMPLETENESS", "_COMPLETION")) and (
+            "_TB_YIELD" not in v["dataElement"]
+        ):  # fmt: skip
+            yield v
+
+
 def test_dhis2_matches_the_documented_structure(known, world):
     mapping, rows, withheld = _values(world)
     document = exports.dhis2(mapping, rows)
     DataValueSet.model_validate(document)
     assert document["period"] == "2026Q1" and document["orgUnit"] == "TH"
     values = {(v["dataElement"], v.get("categoryOptionCombo")): v for v in document["dataValues"]}
-    assert values[("MHIS_ENCOUNTERS", None)]["value"] == "15"
-    assert values[("MHIS_ENCOUNTERS", "F_REG_LAB")]["value"] == "9"
-    # Women 25–49 (8) would give away the four men of that age: withheld too.
-    assert ("MHIS_PEOPLE_SEEN", "F_Y25T49") not in values
-    assert values[("MHIS_OOP_SHARE", None)]["value"] == "77.78"
     assert all(isinstance(v["value"], str) for v in document["dataValues"])
-    # IRR (4) and HOST (2) encounters are withheld, and the total says so.
-    assert ("MHIS_ENCOUNTERS", "M_IRR") not in values
-    assert "withheld" in values[("MHIS_ENCOUNTERS", None)]["comment"]
-    assert withheld > 0
-    for v in document["dataValues"]:
-        assert not v["value"].startswith("<")
-        assert (
-            float(v["value"]) == 0
-            or float(v["value"]) >= 5
-            or "RATE" in v["dataElement"]
-            or (v["dataElement"].endswith(("_SHARE", "_COVERAGE", "_MEDIAN", "_P90")))
-        ), v
+    # Every count leaves adjusted (within the table's spread of the truth) and never as 1–4.
+    true = _true(world, "ENCOUNTERS", ("sex", "migration_status"))
+    total = values[("MHIS_ENCOUNTERS", None)]
+    assert abs(int(total["value"]) - true[("2026-Q1", None, None)].numerator) <= SPREAD
+    for v in _count_values(document):
+        assert not v["value"].startswith("<") and (int(v["value"]) == 0 or int(v["value"]) >= 5), v
+    # Every category is accounted for: sent (0 included) or withheld and counted on the total.
+    parts = [k for k in values if k[0] == "MHIS_ENCOUNTERS" and k[1]]
+    shown_or_withheld = len(parts) + int((total.get("comment") or "0").split()[0])
+    assert shown_or_withheld == len(Sex.values) * len(MigrationStatus.values)
+    assert withheld > 0  # the four irregular migrants, the two of the host community
 
 
 def test_dhis2_weekly_periods_and_children(known, world):
     mapping = exports.load_mapping()
-    rows, _withheld = exports.values(mapping, world["TH"], ["2026-W03", "2026-W04"], children=True)
+    refused: list[str] = []
+    rows, _withheld = exports.values(mapping, world["TH"], ["2026-W03", "2026-W04"],
+                                     children=True, refused=refused)  # fmt: skip
     document = exports.dhis2(mapping, rows)
     DataValueSet.model_validate(document)
     periods = {v.get("period", document.get("period")) for v in document["dataValues"]}
-    assert periods == {"2026W3"}  # week 4 (the four men at the bridge) is all withheld
-    assert {v.get("orgUnit", document.get("orgUnit")) for v in document["dataValues"]} == {"TH-63"}
+    assert periods <= {"2026W3", "2026W4"}
+    org_units = {v.get("orgUnit", document.get("orgUnit")) for v in document["dataValues"]}
+    assert org_units <= {"TH-63", "TH-85"} and "TH-63" in org_units
+    assert refused == []  # Thailand's first-level areas may be broken down by status
+
+
+def test_no_export_breaks_migration_status_down_below_the_first_level(known, world):
+    mapping = exports.load_mapping()
+    refused: list[str] = []
+    rows, _withheld = exports.values(mapping, world["TAK"], ["2026-Q1"], children=True,
+                                     refused=refused)  # fmt: skip
+    status_elements = {spec["data_element"] for code, spec in mapping.indicators.items()
+                       if "migration_status" in spec.get("by", ())}  # fmt: skip
+    assert set(refused) == {code for code, spec in mapping.indicators.items()
+                            if "migration_status" in spec.get("by", ())}  # fmt: skip
+    assert status_elements and not status_elements & {v.data_element for v in rows}
+    assert any(v.data_element == "MHIS_PEOPLE_SEEN" for v in rows)  # the others still go
 
 
 @pytest.mark.skipif(
@@ -104,9 +134,11 @@ def test_adx_is_valid_against_the_schema(known, world):
     group = root.find("adx:group[@orgUnit='TH-63']", ns)
     assert group.get("period") == "2026-01-01/P3M"
     [coverage] = group.findall("adx:dataValue[@dataElement='MHIS_CXR_COVERAGE']", ns)
-    assert coverage.get("value") == "91.67"
-    # Tak's 13 encounters would give away Ranong's 2 (Thailand shows 15): both withheld.
-    assert group.findall("adx:dataValue[@dataElement='MHIS_ENCOUNTERS']", ns) == []
+    assert 0 <= float(coverage.get("value")) <= 100
+    true = _true(world, "ENCOUNTERS", (), place="TAK")[("2026-Q1",)].numerator  # 13
+    for value in group.findall("adx:dataValue[@dataElement='MHIS_ENCOUNTERS']", ns):
+        if not value.get("SEX"):
+            assert abs(int(value.get("value")) - true) <= SPREAD
 
 
 def test_adx_structure_without_the_schema(known, world):
@@ -143,31 +175,38 @@ def test_export_command(known, world, tmp_path, capsys):
     assert "withheld" in capsys.readouterr().err
 
 
-def test_compute_command_prints_suppressed(known, world, capsys):
+def test_compute_command_prints_protected_counts(known, world, capsys):
     call_command("indicators", "compute", "ENCOUNTERS", "--place", "TH", "--period", "2026-Q1",
                  "--by", "migration_status")  # fmt: skip
     out = capsys.readouterr().out
-    assert re.search(r"2026-Q1 IRR\s+<5", out)
-    assert re.search(r"2026-Q1 REG_LAB\s+9", out)
+    printed = dict(re.findall(r"2026-Q1 (\w+)\s+(\S+)", out))
+    assert set(MigrationStatus.values) <= set(printed)  # every status, none left out
+    assert printed["IRR"] in ("<10", "0")  # four irregular migrants: under ten (or adjusted to 0)
+    assert printed["REG_LAB"] == "<5" or abs(int(printed["REG_LAB"]) - 9) <= SPREAD
+
+
+def _analyst(world):
+    return create_user(username="th_analyst", password=None, role="analyst", places=[world["TH"]])
 
 
 def test_csv_of_what_is_shown_has_no_small_numbers(known, world, people):
     from mhis.indicators.views import Labels
 
-    result = services.published(people["admin"], "ENCOUNTERS", ["2026-Q1"], world["TH"],
+    result = services.published(_analyst(world), "ENCOUNTERS", ["2026-Q1"], world["TH"],
                                 ("migration_status",))  # fmt: skip
     text = exports.to_csv(exports.shown_rows(result, Labels(world["TH"])))
-    assert "<5" in text
-    assert ",4\r\n" not in text and ",2\r\n" not in text
+    assert len(text.splitlines()) == 1 + 1 + len(MigrationStatus.values)  # header, total, each
+    for line in text.splitlines()[1:]:
+        value = line.rsplit(",", 1)[1]
+        assert value.startswith("<") or int(value) == 0 or int(value) >= 5, line
 
 
 def test_dashboard_pages(known, world, people, client):
-    client.force_login(people["admin"])
+    client.force_login(_analyst(world))
     page = client.get("/indicators/", {"place": "TH", "period": "2026-Q1"})
     assert page.status_code == 200
     body = page.content.decode()
-    assert "Chest X-ray coverage" in body and "91.7" in body
-    assert "&lt;5" in body  # three referrals
+    assert "Chest X-ray coverage" in body and "small random adjustment" in body
     one = client.get("/indicators/ENCOUNTERS/", {"place": "TH", "period": "2026-Q1",
                                                 "by": "migration_status"})  # fmt: skip
     html = one.content.decode()
@@ -175,18 +214,22 @@ def test_dashboard_pages(known, world, people, client):
     assert "<svg" in html and "http://" not in html.replace(
         'xmlns="http://www.w3.org/2000/svg"', ""
     ).replace('xmlns:xlink="http://www.w3.org/1999/xlink"', "")
-    assert "Irregular migrant" in html and "&lt;5" in html
+    assert "Irregular migrant" in html and "Stateless person" in html  # no one, shown all the same
     assert len(one.content) < 200_000
     drill = client.get("/indicators/PEOPLE_SEEN/", {"place": "TH", "period": "2026-Q1"})
     assert "?place=TH-63&amp;period=2026-Q1" in drill.content.decode()
     csv_file = client.get("/indicators/ENCOUNTERS/", {"place": "TH", "period": "2026-Q1",
                                                      "by": "migration_status", "format": "csv"})  # fmt: skip
     assert csv_file["Content-Type"].startswith("text/csv")
-    assert "<5" in csv_file.content.decode()
+    assert "Stateless person" in csv_file.content.decode()
     xlsx = client.get(
         "/indicators/ENCOUNTERS/", {"place": "TH", "period": "2026-Q1", "format": "xlsx"}
     )
     assert xlsx.content[:2] == b"PK"
+    # Below the first level, the status breakdown is not offered and not served.
+    district = client.get("/indicators/ENCOUNTERS/", {"place": "TH-63-MSOT", "period": "2026-Q1",
+                                                     "by": "migration_status"})  # fmt: skip
+    assert district.status_code == 200 and "Irregular migrant" not in district.content.decode()
 
 
 def test_choosing_another_kind_of_period_shows_one_within_the_period_shown(
@@ -209,24 +252,39 @@ def test_dashboard_refuses_a_place_outside_scope(known, world, people, client):
     assert client.get("/indicators/").status_code == 302
 
 
-def test_api_returns_suppressed_cells(known, world, people, api):
-    client = api(people["admin"])
+def test_api_returns_protected_cells(known, world, people, api):
+    client = api(_analyst(world))
     listing = client.get("/api/indicators")
     assert listing.status_code == 200 and len(listing.json()) >= 20
     result = client.get("/api/indicators/ENCOUNTERS", place="TH", period="2026-Q1",
                         by="migration_status")  # fmt: skip
     assert result.status_code == 200, result.content
+    assert result.json()["exact"] is False
     cells = {c["dimensions"]["migration_status"]: c for c in result.json()["cells"]}
-    assert cells["REG_LAB"]["value"] == 9
-    assert cells["IRR"] == {"period": "2026-Q1", "dimensions": {"migration_status": "IRR"},
-                            "numerator": None, "denominator": None, "value": None,
-                            "hidden": "small"}  # fmt: skip
+    assert set(cells) == {None, *MigrationStatus.values}
+    assert cells["REG_LAB"]["hidden"] or abs(cells["REG_LAB"]["value"] - 9) <= SPREAD
+    # Four irregular migrants: withheld as under ten, unless adjusted to 0.
+    irr = cells["IRR"]
+    assert (irr["numerator"], irr["value"], irr["hidden"]) in (
+        (None, None, "sensitive"),
+        (0, 0, ""),
+    )
+    assert cells["STL"]["value"] == 0 and cells["STL"]["hidden"] == ""  # nobody: shown as 0
     bad = client.get("/api/indicators/ENCOUNTERS", place="TH", period="2026-13")
     assert bad.status_code == 422 and "periods" in bad.content.decode()
+    deep = client.get("/api/indicators/ENCOUNTERS", place="TH-63", period="2026-Q1",
+                      by=["migration_status", "place"])  # fmt: skip
+    assert deep.status_code == 422 and deep.json()["detail"][0]["loc"][-1] == "by"
     outside = api(people["hn_analyst"]).get(
         "/api/indicators/ENCOUNTERS", place="TH", period="2026-Q1"
     )
     assert outside.status_code == 403
+    # A role that reads people without their status never breaks anything down by it.
+    admin = api(people["admin"])
+    refused = admin.get("/api/indicators/ENCOUNTERS", place="TH", period="2026-Q1",
+                        by="migration_status")  # fmt: skip
+    assert refused.status_code == 403
+    assert "SHP_ENROLMENT_MIGRANTS" not in {i["code"] for i in admin.get("/api/indicators").json()}
 
 
 def test_batch_command_computes_the_pack_from_the_extract(known, world, tmp_path, capsys):

@@ -6,6 +6,8 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
+from mhis.access.services import create_user
+from mhis.indicators.cellkey import SPREAD
 from mhis.outreach import services
 
 START, END = dt.date(2025, 1, 1), dt.date(2026, 1, 1)
@@ -19,7 +21,9 @@ def field_team(people):
     return user
 
 
-def test_reached_and_trained_are_counted_by_site_and_small_counts_hidden(field_team, people):
+def test_reached_and_trained_are_counted_by_site_exactly_for_the_field_team_and_protected_for_others(
+    field_team, people, world
+):
     user = field_team
     services.record_session(user, {"site": "MSOT-CLIN", "worker": "CHW-1", "date": "2025-03-01",
                                    "topic": "tb", "language": "my", "females": 20, "males": "15"})  # fmt: skip
@@ -31,15 +35,24 @@ def test_reached_and_trained_are_counted_by_site_and_small_counts_hidden(field_t
     )  # outside
     for course in ("TB case finding", "First aid", "Referral"):
         services.record_training(user, {"worker": "CHW-1", "course": course, "date": "2025-02-01"})
-    rows = {r["site"].code if r["site"] else None: r for r in services.totals(user, START, END)["rows"]}  # fmt: skip
-    assert rows["MSOT-CLIN"]["session_attendance"] == "35"
-    assert rows["MSOT-CLIN"]["reached"] == "35"
-    assert rows["MSOT-BRDG"]["reached"] == "10"  # 8 attended + 2 contacts
-    assert rows["MSOT-BRDG"]["contacts"] == "<5"
-    assert rows["MSOT-CLIN"]["trained"] == "<5"  # one worker, three courses: one person trained
-    assert rows[None]["reached"] == "45"
-    # A total that equals its one hidden part would give it away: it is hidden too.
-    assert rows[None]["contacts"] != "2" and rows[None]["trained"] != "1"
+    exact = {r["site"].code if r["site"] else None: r for r in services.totals(user, START, END)["rows"]}  # fmt: skip
+    assert exact["MSOT-CLIN"]["session_attendance"] == "35"
+    assert exact["MSOT-CLIN"]["reached"] == "35"
+    assert exact["MSOT-BRDG"]["reached"] == "10"  # 8 attended + 2 contacts
+    assert exact["MSOT-BRDG"]["contacts"] == "2"
+    assert exact["MSOT-CLIN"]["trained"] == "1"  # one worker, three courses: one person trained
+    assert exact[None]["reached"] == "45"
+    # A viewer of Thailand, who does not see the people, sees every figure adjusted and no
+    # count from 1 to 4.
+    viewer = create_user(username="th_viewer", password=None, role="viewer", places=[world["TH"]])
+    shown = {r["site"].code if r["site"] else None: r for r in services.totals(viewer, START, END)["rows"]}  # fmt: skip
+    assert set(shown) == set(exact)
+    for site, row in shown.items():
+        for measure in services.MEASURES:
+            if row[measure] == "<5":
+                continue
+            assert int(row[measure]) == 0 or int(row[measure]) >= 5, (site, measure)
+            assert abs(int(row[measure]) - int(exact[site][measure])) <= SPREAD
     # Someone scoped elsewhere sees nothing of Mae Sot.
     assert [r["site"] for r in services.totals(people["hn_clinician"], START, END)["rows"]] == [
         None

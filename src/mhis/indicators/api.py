@@ -28,12 +28,18 @@ class CellOut(Schema):
     numerator: int | None
     denominator: int | None
     value: float | None
-    hidden: str = Field(description='"" | "small" | "complementary"')
+    hidden: str = Field(
+        description='why the numbers are withheld: "" (they are not) | "small" | "sensitive"'
+    )
 
 
 class ResultOut(Schema):
     indicator: str
     place: str
+    exact: bool = Field(
+        description="true: exact counts (a role that sees every person counted); false: counts "
+        "with the cell-key adjustment (see docs/security.md)"
+    )
     cells: list[CellOut]
 
 
@@ -56,7 +62,7 @@ def _out(indicator) -> dict:
 
 @router.get("/indicators", response=list[IndicatorOut])
 def list_indicators(request):
-    return [_out(i) for i in services.catalogue().values()]
+    return [_out(i) for i in services.visible_indicators(request.user)]
 
 
 @router.get("/indicators/{code}", response=ResultOut)
@@ -66,6 +72,7 @@ def indicator_result(request, code: str, query: Query[ResultQuery]):
     return {
         "indicator": code,
         "place": place.code,
+        "exact": result.exact,
         "cells": [
             {
                 "period": c.key[0],

@@ -37,6 +37,8 @@ UNITS = ("count", "percentage", "per100k", "median_days", "p90_days")
 RATE_UNITS = ("percentage", "per100k")
 VALUE_UNITS = ("median_days", "p90_days")
 COUNTS = ("person", "row")
+# Columns that are, or imply, a person's migration status.
+STATUS_COLUMNS = frozenset({"migration_status"})
 BASE_DIMENSIONS = ("sex", "age_group", "nationality", "migration_status", "place", "period")
 FRAMEWORKS = ("gcm", "sdg", "programme")
 OPERATORS = ("not", "gt", "gte", "lt", "lte", "null")
@@ -96,9 +98,18 @@ class Indicator:
     file: str = field(default="", compare=False)
 
     @property
+    def parts(self) -> tuple[Part, ...]:
+        return (self.numerator, self.denominator) if self.denominator else (self.numerator,)
+
+    @property
     def sources(self) -> tuple[str, ...]:
-        parts = [self.numerator] + ([self.denominator] if self.denominator else [])
-        return tuple(sorted({p.source for p in parts}))
+        return tuple(sorted({p.source for p in self.parts}))
+
+    @property
+    def counts_by_status(self) -> bool:
+        """Whether the population counted depends on migration status (as "migrants", everyone
+        but the host community): set beside another indicator, it tells status."""
+        return any(c.column in STATUS_COLUMNS for p in self.parts for c in p.where)
 
 
 def _check_value(where: str, fld: str, column: Column, value: Any) -> Any:

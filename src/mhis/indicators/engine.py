@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from .cellkey import MODULUS
 from .definitions import VALUE_UNITS, Condition, Indicator, Part
 from .periods import KINDS
 from .sources import SOURCES, Extract
@@ -57,6 +58,9 @@ class Cell:
     numerator: float = 0
     denominator: float | None = None
     value: float | None = None
+    # Cell keys (mhis.indicators.cellkey): the sum of the record keys counted, mod 2**32.
+    key: int = 0
+    den_key: int = 0
 
 
 @dataclass
@@ -66,24 +70,32 @@ class Table:
     cells: dict[Key, Cell] = field(default_factory=dict)
 
 
-def _finish(indicator: Indicator, num: dict, den: dict | None, request: Request) -> Table:
+def _finish(
+    indicator: Indicator, num: dict, den: dict | None, request: Request,
+    keys: dict | None = None, den_keys: dict | None = None,
+) -> Table:  # fmt: skip
     table = Table(indicator, request)
     unit = indicator.unit
+    keys, den_keys = keys or {}, den_keys or {}
     if den is None:
         for key, n in num.items():
+            k = keys.get(key, 0) % MODULUS
             if unit in VALUE_UNITS:
                 values = sorted(n)
                 q = 0.5 if unit == "median_days" else 0.9
-                table.cells[key] = Cell(len(values), None, quantile(values, q) if values else None)
+                table.cells[key] = Cell(len(values), None, quantile(values, q) if values else None,
+                                        key=k)  # fmt: skip
             else:
-                table.cells[key] = Cell(n, None, float(n))
+                table.cells[key] = Cell(n, None, float(n), key=k)
         return table
     missing = missing_dimensions(indicator, request)
     for key in set(num) | set(den):
-        d = den.get(_broadcast(key, missing), 0)
+        at = broadcast(key, missing)
+        d = den.get(at, 0)
         n = num.get(key, 0)
         value = n * SCALE[unit] / d if d else None
-        table.cells[key] = Cell(n, d, value)
+        table.cells[key] = Cell(n, d, value, key=keys.get(key, 0) % MODULUS,
+                                den_key=den_keys.get(at, 0) % MODULUS)  # fmt: skip
     return table
 
 
@@ -95,12 +107,14 @@ def quantile(values: list[float], q: float) -> float:
     return float(values[lo] + (values[hi] - values[lo]) * (pos - lo))
 
 
-def _from_counts(counts: list[tuple], q: float) -> tuple[int, float | None]:
-    """(number of values, q-quantile) from (value, count) pairs, None values included."""
-    counts = sorted((v, n) for v, n in counts if v is not None)
+def _from_counts(counts: list[tuple], q: float) -> tuple[int, float | None, int]:
+    """(number of values, q-quantile, cell key) from (value, count, key sum) triples, None
+    values included (and left out)."""
+    key = sum(k for v, _n, k in counts if v is not None) % MODULUS
+    counts = sorted((v, n) for v, n, _k in counts if v is not None)
     total = sum(n for _, n in counts)
     if not total:
-        return 0, None
+        return 0, None, 0
     pos = (total - 1) * q
     lo = math.floor(pos)
 
@@ -113,7 +127,7 @@ def _from_counts(counts: list[tuple], q: float) -> tuple[int, float | None]:
         return counts[-1][0]
 
     low, high = nth(lo), nth(min(lo + 1, total - 1))
-    return total, float(low + (high - low) * (pos - lo))
+    return total, float(low + (high - low) * (pos - lo)), key
 
 
 def missing_dimensions(indicator: Indicator, request: Request) -> tuple[int, ...]:
@@ -126,7 +140,7 @@ def missing_dimensions(indicator: Indicator, request: Request) -> tuple[int, ...
     )
 
 
-def _broadcast(key: Key, missing: tuple[int, ...]) -> Key:
+def broadcast(key: Key, missing: tuple[int, ...]) -> Key:
     if not missing:
         return key
     return tuple(None if i in missing else v for i, v in enumerate(key))
@@ -189,7 +203,10 @@ def _aggregate(indicator: Indicator, part: Part, extract: Extract, request: Requ
             groupings.append(g)
     mode = "value" if indicator.unit in VALUE_UNITS else indicator.count
     i_value = names.index(indicator.value) if mode == "value" else None
+    i_key = names.index("key")
     acc: dict = defaultdict(set if mode == "person" else list if mode == "value" else int)
+    keys: dict = defaultdict(int)  # the cell keys of counted rows and values
+    person_keys: dict[int, int] = {}
     for row in extract.rows:
         day, site = row[i_date], row[i_site]
         if not (request.start <= day < request.end and site.startswith(request.place)):
@@ -207,26 +224,33 @@ def _aggregate(indicator: Indicator, part: Part, extract: Extract, request: Requ
             key = (row[i_period], *(values[j] if j in g else None for j in range(len(values))))
             if mode == "person":
                 acc[key].add(row[i_person])
+                person_keys[row[i_person]] = row[i_key]
             elif mode == "value":
                 values_here = acc[key]  # the cell exists even with no values, as in SQL
                 if row[i_value] is not None:  # as SQL aggregates do, a missing value is skipped
                     values_here.append(row[i_value])
+                    keys[key] += row[i_key]
             else:
                 acc[key] += 1
+                keys[key] += row[i_key]
     if mode == "person":
-        return {k: len(v) for k, v in acc.items()}
-    return dict(acc)
+        return {k: len(v) for k, v in acc.items()}, {
+            k: sum(person_keys[p] for p in v) for k, v in acc.items()
+        }
+    return dict(acc), dict(keys)
 
 
 def compute_rows(indicator: Indicator, extracts: dict[str, Extract], request: Request) -> Table:
     """The live engine: aggregate extracted rows in Python."""
-    num = _aggregate(indicator, indicator.numerator, extracts[indicator.numerator.source], request)
-    den = None
+    num, keys = _aggregate(
+        indicator, indicator.numerator, extracts[indicator.numerator.source], request
+    )
+    den, den_keys = None, None
     if indicator.denominator is not None:
-        den = _aggregate(
+        den, den_keys = _aggregate(
             indicator, indicator.denominator, extracts[indicator.denominator.source], request
         )
-    return _finish(indicator, num, den, request)
+    return _finish(indicator, num, den, request, keys, den_keys)
 
 
 # -- the batch engine: SQL on DuckDB over Arrow / Parquet ----------------------------------------
@@ -358,12 +382,18 @@ class DuckEngine:
         for (indicator, request), got in zip(jobs, found, strict=True):
             if indicator.unit in VALUE_UNITS:
                 table = Table(indicator, request)
-                for key, (n, value) in got["num"].items():
-                    table.cells[key] = Cell(n, None, float(value) if value is not None else None)
+                for key, (n, value, k) in got["num"].items():
+                    table.cells[key] = Cell(n, None, float(value) if value is not None else None,
+                                            key=k)  # fmt: skip
                 tables.append(table)
             else:
-                den = got["den"] if indicator.denominator is not None else None
-                tables.append(_finish(indicator, got["num"], den, request))
+                num = {key: n for key, (n, _k) in got["num"].items()}
+                keys = {key: k for key, (_n, k) in got["num"].items()}
+                den = den_keys = None
+                if indicator.denominator is not None:
+                    den = {key: n for key, (n, _k) in got["den"].items()}
+                    den_keys = {key: k for key, (_n, k) in got["den"].items()}
+                tables.append(_finish(indicator, num, den, request, keys, den_keys))
         return tables
 
     # -- planning helpers
@@ -466,6 +496,9 @@ class DuckEngine:
         columns = {c.column for u in distinct for c in u.part.where} | ({value} if value else set())
         measures = [f"count(*) FILTER (WHERE {_sql_where(u.part.where, bind)}) AS n{m}"
                     for m, u in enumerate(distinct)]  # fmt: skip
+        measures += [f'sum("key") FILTER (WHERE {_sql_where(u.part.where, bind)}) AS k{m}'
+                     for m, u in enumerate(distinct)]  # fmt: skip
+        columns.add("key")
         scan = self._scan(scope, dims, columns, bind)
         ds = [f"d{i}" for i in range(len(dims))]
         extra = f', "{value}"' if value else ""
@@ -480,6 +513,7 @@ class DuckEngine:
             cells: dict = {}
             wanted = {self._grouping_id(dims, s): s for s in use.sets}
             n_at = first + use.measure
+            k_at = first + len(distinct) + use.measure
             for row in rows:
                 s = wanted.get(row[1 + len(dims)])
                 if s is None or not row[n_at]:
@@ -489,9 +523,9 @@ class DuckEngine:
                 if key is None:
                     continue
                 if value is None:
-                    cells[key] = row[n_at]
+                    cells[key] = (row[n_at], int(row[k_at]) % MODULUS)
                 else:
-                    cells.setdefault(key, []).append((row[first - 1], row[n_at]))
+                    cells.setdefault(key, []).append((row[first - 1], row[n_at], int(row[k_at])))
             if value is not None:
                 cells = {key: _from_counts(counts, use.q) for key, counts in cells.items()}
             yield use, cells
@@ -550,7 +584,8 @@ class DuckEngine:
         decoded = "".join(f"({unpack[i].replace('k', 'lo', 1)}) AS d{i}, " for i in range(k))
         decoded_r = "".join(f"({unpack[i]}) AS d{i}, " for i in range(k))
         ms = range(len(distinct))
-        sums = ", ".join(f"sum((fm >> {m}) & 1) AS m{m}" for m in ms)
+        sums = ", ".join([*(f"sum((fm >> {m}) & 1) AS m{m}" for m in ms),
+                          *(f"sum(((fm >> {m}) & 1) * pk) AS q{m}" for m in ms)])  # fmt: skip
         gid = f"GROUPING({', '.join(f'd{i}' for i in range(k))})" if k else "0"
         which = " ".join(f"WHEN {self._grouping_id(dims, t)} THEN {i}" for i, t in enumerate(sets))
 
@@ -559,31 +594,33 @@ class DuckEngine:
                              for t in sets)  # fmt: skip
 
         coded = {d + CODE for d in dims if d != "place"}
-        scan = self._scan(scope, [], columns | coded | {"site" + CODE}, bind)
+        scan = self._scan(scope, [], columns | coded | {"site" + CODE, "key"}, bind)
         sql = (
-            f"WITH r AS NOT MATERIALIZED (SELECT p, person, k, bits FROM (SELECT p, person, ({packed}) AS k, "  # noqa: S608
-            f"({bits})::BIGINT AS bits FROM ({scan})) WHERE bits <> 0), "
-            f"pre AS MATERIALIZED (SELECT p, person, min(k) AS lo, max(k) AS hi, bit_or(bits) AS fm "
-            f"FROM r GROUP BY p, person), "
+            f"WITH r AS NOT MATERIALIZED (SELECT p, person, k, bits, pk FROM (SELECT p, person, ({packed}) AS k, "  # noqa: S608
+            f"({bits})::BIGINT AS bits, \"key\" AS pk FROM ({scan})) WHERE bits <> 0), "
+            f"pre AS MATERIALIZED (SELECT p, person, min(k) AS lo, max(k) AS hi, bit_or(bits) AS fm, "
+            f"any_value(pk) AS pk FROM r GROUP BY p, person), "
             f"parts AS ("
             f"SELECT CASE {gid} {which} END AS sid, p, {dcols}{sums} "
-            f"FROM (SELECT p, {decoded}fm FROM pre WHERE lo = hi) GROUP BY GROUPING SETS ({grouping()}) "
+            f"FROM (SELECT p, {decoded}fm, pk FROM pre WHERE lo = hi) GROUP BY GROUPING SETS ({grouping()}) "
             f"UNION ALL SELECT sid, p, {dcols}{sums} FROM ("
-            f"SELECT CASE {gid} {which} END AS sid, p, {dcols}bit_or(bits) AS fm FROM ("
-            f"SELECT p, person, {decoded_r}bits FROM r JOIN (SELECT p, person FROM pre WHERE lo <> hi) "
+            f"SELECT CASE {gid} {which} END AS sid, p, {dcols}bit_or(bits) AS fm, any_value(pk) AS pk FROM ("
+            f"SELECT p, person, {decoded_r}bits, pk FROM r JOIN (SELECT p, person FROM pre WHERE lo <> hi) "
             f"USING (p, person)) GROUP BY GROUPING SETS ({grouping(', person')})"
             f") GROUP BY sid, p, {dcols}fm) "
-            f"SELECT sid, p, {dcols}{', '.join(f'sum(m{m})' for m in ms)} FROM parts "
-            f"GROUP BY sid, p, {dcols.rstrip(', ') or 'p'}"
+            f"SELECT sid, p, {dcols}{', '.join([*(f'sum(m{m})' for m in ms), *(f'sum(q{m})' for m in ms)])} "
+            f"FROM parts GROUP BY sid, p, {dcols.rstrip(', ') or 'p'}"
         )  # fmt: skip
-        counts: dict[tuple, int] = {}  # (measure, set, period, values) → people
+        counts: dict[tuple, tuple] = {}  # (measure, set, period, values) → (people, key)
+        n_measures = len(distinct)
         for row in self.con.execute(sql, bind.values).fetchall():
             t = sets[row[0]]
             values = [self._value(scope, x, row[2 + dims.index(x)]) for x in t]
             for m in ms:
                 if row[2 + k + m] and needed[t] >> m & 1:
                     period = self._value(scope, scope[3], row[1])
-                    counts[(m, t, period, tuple(values))] = row[2 + k + m]
+                    key = int(row[2 + k + n_measures + m]) % MODULUS
+                    counts[(m, t, period, tuple(values))] = (row[2 + k + m], key)
         for use in uses:
             cells = {}
             wanted = {tuple(d for d in dims if d in s) for s in use.sets}
@@ -603,7 +640,7 @@ def same(a: Table, b: Table, places: int = 9) -> list[str]:
         if x is None or y is None:
             diffs.append(f"{key}: only in {'second' if x is None else 'first'}")
             continue
-        for attr in ("numerator", "denominator", "value"):
+        for attr in ("numerator", "denominator", "value", "key", "den_key"):
             u, v = getattr(x, attr), getattr(y, attr)
             if (u is None) != (v is None) or (
                 u is not None and round(float(u), places) != round(float(v), places)

@@ -1,6 +1,6 @@
-"""Exports of suppressed results: DHIS2 dataValueSets JSON, ADX XML, CSV and XLSX.
+"""Exports of protected results: DHIS2 dataValueSets JSON, ADX XML, CSV and XLSX.
 
-DHIS2 and ADX cannot carry "<5": a hidden value is left out, and the total it belongs to
+DHIS2 and ADX cannot carry "<5": a withheld value is left out, and the total it belongs to
 says how many values were withheld (a DHIS2 ``comment``, an ADX ``annotation``).
 Only the full cross-tabulation of a data element's categories and its total are sent; the
 receiving system adds up the rest.
@@ -20,12 +20,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from mhis.places.models import Place
+from mhis.places.models import Place, PlaceKind
 
 from . import periods as P
-from .definitions import DefinitionError
-from .services import Published, catalogue, get, table
-from .suppression import suppress, text
+from .definitions import STATUS_COLUMNS, DefinitionError
+from .disclosure import protect, text
+from .services import STATUS_MAX_LEVEL, Published, catalogue, complete, get, table
 
 ADX_NS = "urn:ihe:qrph:adx:2015"
 DEFAULT_MAPPING = Path(__file__).with_name("mapping.toml")
@@ -90,17 +90,35 @@ def _number(value: float, unit: str) -> str:
 
 
 def values(
-    mapping: Mapping, place: Place, period_keys: list[str], *, children: bool = False
+    mapping: Mapping,
+    place: Place,
+    period_keys: list[str],
+    *,
+    children: bool = False,
+    refused: list[str] | None = None,
 ) -> tuple[list[Value], int]:
-    """The publishable values of every mapped indicator; also the number withheld."""
+    """The publishable values of every mapped indicator; also the number withheld.
+
+    An export leaves for another system, so it is always protected (never exact), every
+    category is sent (0 included), and a breakdown by migration status goes only for places at
+    admin level 1 or above; an indicator refused for that is named in `refused`."""
     periods = {p.key: p for p in (P.parse(k) for k in period_keys)}
     out, withheld = [], 0
     codes = {p.path: p.code for p in Place.objects.filter(path__startswith=place.path)}
+    deepest = place.level + bool(children)
     for code, spec in mapping.indicators.items():
         indicator = get(code)
         dims = tuple(spec.get("by", ()))
         by = (*dims, "place") if children else dims
-        shown = suppress(table(indicator, list(periods), place.path, by))
+        if STATUS_COLUMNS & set(dims) and (
+            place.kind == PlaceKind.SITE or deepest > STATUS_MAX_LEVEL
+        ):
+            if refused is not None:
+                refused.append(code)
+            continue
+        raw = table(indicator, list(periods), place.path, by)
+        complete(raw, place)
+        shown = protect(raw)
         groups: dict[tuple, dict] = {}
         for cell in shown:
             period, rest = cell.key[0], cell.key[1:]

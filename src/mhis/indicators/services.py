@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -16,15 +17,17 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied, Valid
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from mhis.access.policy import Can, allowed, require
 from mhis.access.services import in_scope, scope_paths
-from mhis.places.models import Place
+from mhis.care.codes import DESTINATION_PROGRAMMES
+from mhis.places.models import Place, PlaceKind
 
 from . import periods as P
-from .definitions import DefinitionError, Indicator, load
-from .engine import Cell, Request, Table, compute_rows
+from .definitions import STATUS_COLUMNS, VALUE_UNITS, DefinitionError, Indicator, load
+from .disclosure import Shown, protect
+from .engine import Cell, Request, Table, broadcast, compute_rows, missing_dimensions
 from .models import CachedResult
-from .sources import Scope, extract
-from .suppression import Shown, suppress
+from .sources import SOURCES, Scope, extract
 
 
 @lru_cache(maxsize=1)
@@ -45,9 +48,13 @@ def get(code: str) -> Indicator:
         ) from None
 
 
+# The layout of a cached cell: [dimensions, numerator, denominator, value, key, denominator key].
+CACHE_FORMAT = 2
+
+
 def fingerprint(indicator: Indicator) -> str:
-    text = repr((indicator.unit, indicator.count, indicator.value, indicator.numerator,
-                 indicator.denominator))  # fmt: skip
+    text = repr((CACHE_FORMAT, indicator.unit, indicator.count, indicator.value,
+                 indicator.numerator, indicator.denominator))  # fmt: skip
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -77,7 +84,7 @@ def clean_request(
 
 def _store_cells(table: Table, period: str) -> list:
     return [
-        [list(key[1:]), c.numerator, c.denominator, c.value]
+        [list(key[1:]), c.numerator, c.denominator, c.value, c.key, c.den_key]
         for key, c in table.cells.items()
         if key[0] == period
     ]
@@ -109,8 +116,8 @@ def table(
             indicator=indicator.code, definition=version, place=place, by=by_text,
             period__in=list(wanted),
         ):  # fmt: skip
-            for dims, n, d, v in row.cells:
-                result.cells[(row.period, *dims)] = Cell(n, d, v)
+            for dims, n, d, v, k, dk in row.cells:
+                result.cells[(row.period, *dims)] = Cell(n, d, v, k, dk)
             wanted.pop(row.period)
     if not wanted:
         return result
@@ -151,17 +158,61 @@ class Published:
     place: Place | None
     by: tuple[str, ...]
     cells: list[Shown]
+    exact: bool = False  # the true numbers (a role that sees every person counted)
 
 
 def check_place(user, place: Place | None) -> None:
     """Aggregates are shown for places inside the user's scopes only."""
-    if not user.is_authenticated or not user.is_active:
-        raise PermissionDenied(_("Sign in to see indicators."))
+    require(user, Can.READ_INDICATORS)
     if place is None:
         if "/" not in scope_paths(user) and not user.is_superuser:
             raise PermissionDenied(_("Choose a place inside your scope."))
     elif not in_scope(user, place):
         raise PermissionDenied(_("This place is outside your scope."))
+
+
+# Disaggregations asked at once: the cross-table of three and all its margins at most.
+MAX_BY = 3
+
+
+def check_disaggregation(user, indicator: Indicator, place: Place | None, by: tuple[str, ...]):
+    """The firewall over aggregates: migration status, or an indicator whose population
+    depends on it, only for roles granted `indicators_by_status`; broken down by status in a
+    protected table, only for countries and first-level areas (`STATUS_MAX_LEVEL`), so that the
+    highest-sensitivity statuses are never shown below admin level 1."""
+    if len(by) > MAX_BY:
+        raise ValidationError({"by": _("At most %(n)s disaggregations at once.") % {"n": MAX_BY}})
+    by_status = bool(STATUS_COLUMNS & set(by))
+    if by_status or indicator.counts_by_status:
+        require(user, Can.INDICATORS_BY_STATUS)
+    if by_status and not allowed(user, Can.EXACT_INDICATORS):
+        deepest = (place.level if place else -1) + ("place" in by)
+        if (place is not None and place.kind == PlaceKind.SITE) or deepest > STATUS_MAX_LEVEL:
+            raise ValidationError(
+                {"by": _("Migration status is broken down for countries and first-level areas "
+                         "only: choose a wider place, or leave out the place breakdown.")}
+            )  # fmt: skip
+
+
+def visible_indicators(user) -> list[Indicator]:
+    """The indicators the user may ask for (those counted by migration status only for roles
+    granted `indicators_by_status`)."""
+    by_status = allowed(user, Can.INDICATORS_BY_STATUS)
+    return [i for i in catalogue().values() if by_status or not i.counts_by_status]
+
+
+def dimensions(user, indicator: Indicator, place: Place | None) -> list[str]:
+    """The breakdowns of `indicator` the user may ask for at `place`, alone."""
+    out = []
+    for dim in indicator.disaggregations:
+        if dim == "period":
+            continue
+        try:
+            check_disaggregation(user, indicator, place, (dim,))
+        except (PermissionDenied, ValidationError):
+            continue
+        out.append(dim)
+    return out
 
 
 def published(
@@ -173,11 +224,93 @@ def published(
     *,
     shared: dict | None = None,
 ) -> Published:
-    """An indicator as it may leave the system: in the user's scope, suppressed."""
+    """An indicator as it may leave the system: in the user's scope, through the firewall,
+    every category of every breakdown present (an empty one too, so that presence tells
+    nothing), exact for roles that see the people counted and protected for all others."""
     check_place(user, place)
     indicator = get(code)
-    raw = table(indicator, period_keys, place.path if place else "/", tuple(by), shared=shared)
-    return Published(indicator, place, tuple(by), suppress(raw))
+    by = tuple(by)
+    check_disaggregation(user, indicator, place, by)
+    raw = table(indicator, period_keys, place.path if place else "/", by, shared=shared)
+    complete(raw, place)
+    exact = allowed(user, Can.EXACT_INDICATORS)
+    return Published(indicator, place, by, protect(raw, exact=exact), exact)
+
+
+STATUS_MAX_LEVEL = 1  # admin level 1: the first areas below a country
+
+
+def categories(dim: str, place: Place | None) -> list:
+    """Every value a breakdown by `dim` shows, whether or not anyone is in it."""
+    if dim == "place":
+        if place is not None and place.kind == PlaceKind.SITE:
+            return [place.path]
+        children = (
+            Place.objects.filter(parent=place) if place else Place.objects.filter(parent=None)
+        )
+        return list(children.values_list("path", flat=True))
+    if dim == "nationality":
+        return nationalities()
+    if dim == "programme":
+        return list(DESTINATION_PROGRAMMES)
+    for source in SOURCES.values():
+        column = source.by_name.get(dim)
+        if column is not None and column.choices:
+            return list(column.choices)
+    return []
+
+
+def nationalities() -> list[str]:
+    """The nationalities of everyone registered (the whole registry's, never a place's)."""
+    from django.core.cache import cache
+
+    found = cache.get("mhis:nationalities")
+    if found is None:
+        from mhis.registry.models import Person
+
+        found = sorted(
+            {n or "UNK" for n in Person.objects.order_by().values_list("nationality", flat=True).distinct()}
+            | {"UNK"}
+        )  # fmt: skip
+        cache.set("mhis:nationalities", found, 600)
+    return found
+
+
+def complete(raw: Table, place: Place | None) -> None:
+    """Add an empty cell for every category of every breakdown the table lacks (in place)."""
+    by = raw.request.by
+    if not by:
+        return
+    values = {dim: categories(dim, place) for dim in by}
+    periods = {key[0] for key in raw.cells} | {p.key for p in _periods_of(raw)}
+    missing = missing_dimensions(raw.indicator, raw.request)
+    for grouping in raw.request.groupings():
+        axes = [values[d] if d in grouping else [None] for d in by]
+        for period in periods:
+            for combo in itertools.product(*axes):
+                key = (period, *combo)
+                if key in raw.cells:
+                    continue
+                cell = Cell(0, None, None)
+                if raw.indicator.denominator is not None:
+                    total = raw.cells.get(broadcast(key, missing))
+                    cell.denominator = total.denominator if total else 0
+                    cell.den_key = total.den_key if total else 0
+                    if cell.denominator:
+                        cell.value = 0.0
+                elif raw.indicator.unit not in VALUE_UNITS:
+                    cell.value = 0.0
+                raw.cells[key] = cell
+
+
+def _periods_of(raw: Table) -> list[P.Period]:
+    request = raw.request
+    out, day = [], request.start
+    while day < request.end:
+        period = P.containing(day, request.period_type)
+        out.append(period)
+        day = period.end
+    return out
 
 
 def home_place(user) -> Place | None:

@@ -39,6 +39,7 @@ from mhis.care.vaccines import VACCINES
 from mhis.places.models import SiteType
 from mhis.registry.codes import MigrationStatus, Sex
 
+from .cellkey import person_key
 from .periods import keys_of
 
 # Column types, as the batch engine stores them.
@@ -61,10 +62,12 @@ def _dim(name: str, choices: Iterable[str]) -> Column:
     return Column(name, TEXT, tuple(choices), dimension=True)
 
 
-# Leading columns shared by every source. "week", "month", "quarter" and "year" are the period
+# Leading columns shared by every source. "key" is the person's record key, from which the
+# cell key of every count is summed; "week", "month", "quarter" and "year" are the period
 # keys of the event date; "site" is the materialised path of the site (/country/…/site/).
 COMMON = (
     Column("person", INT),
+    Column("key", INT),  # the person's record key (mhis.indicators.cellkey)
     Column("date", DATE),
     Column("site", TEXT),
     Column("week", TEXT),
@@ -233,6 +236,7 @@ class Extract:
 def _common(person, sex, birth, nationality, day, site_path, statuses: StatusBook) -> tuple:
     return (
         person,
+        person_key(person),
         day,
         site_path,
         *keys_of(day),

@@ -1,10 +1,12 @@
 """Dashboards: an overview per place and period, a page per indicator with its chart, table,
-drill-down by place and downloads. Everything shown has been through suppression."""
+drill-down by place and downloads. Everything shown has been through the firewall and
+disclosure control (`services.published`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
@@ -21,7 +23,7 @@ from mhis.registry.templatetags.registry import country, vaccine
 
 from . import charts, exports, services
 from . import periods as P
-from .suppression import legend, text
+from .disclosure import legend, text
 
 DIMENSION_LABELS = {
     "sex": gettext_lazy("Sex"),
@@ -149,10 +151,12 @@ def overview(request):
     previous = _previous(period, 2)[0]
     shared: dict = {}
     rows = []
-    for indicator in services.catalogue().values():
+    exact = False
+    for indicator in services.visible_indicators(request.user):
         result = services.published(
             request.user, indicator.code, [previous.key, period.key], place, (), shared=shared
         )
+        exact = result.exact
         by_period = {c.key[0]: c for c in result.cells}
         rows.append(
             {
@@ -174,7 +178,7 @@ def overview(request):
             "kinds": PERIOD_LABELS,
             "kind": kind,
             "rows": rows,
-            "legend": legend("percentage"),
+            "legend": legend("percentage", exact=exact),
             "step": {
                 "back": _link(place, _previous(period, 2)[0]),
                 "next": _link(place, P.containing(period.end, kind)),
@@ -194,9 +198,13 @@ def indicator_page(request, code):
         indicator = services.get(code)
     except ValidationError:
         raise Http404(_("No such indicator.")) from None
-    dims = [d for d in indicator.disaggregations if d != "period"]
+    if indicator not in services.visible_indicators(request.user):
+        raise Http404(_("No such indicator."))
+    dims = services.dimensions(request.user, indicator, place)
     by = request.GET.get("by", "place" if "place" in dims else "")
     if by and by not in dims:
+        if by in indicator.disaggregations:
+            messages.info(request, _("That breakdown is not available to you for this place."))
         by = ""
     labels = Labels(place)
     current = services.published(request.user, code, [period.key], place, (by,) if by else ())
@@ -261,7 +269,7 @@ def indicator_page(request, code):
             "rate": indicator.denominator is not None,
             "chart": charts.bars(bars, labels.dimension(by) if by else "", unit) if bars else "",
             "trend": charts.line(line, str(PERIOD_LABELS[kind]), unit) if len(line) > 1 else "",
-            "legend": legend(indicator.unit, indicator.suppression),
+            "legend": legend(indicator.unit, indicator.suppression, exact=current.exact),
             "download": _link(place, period, by=by),
         },
     )

@@ -15,13 +15,14 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Sum
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from mhis.access.policy import Can, allowed
 from mhis.access.services import in_scope, place_scope_q
 from mhis.codelists import normalise_language
-from mhis.indicators import suppression
+from mhis.indicators import disclosure
+from mhis.indicators.cellkey import MODULUS, record_key
 from mhis.indicators.engine import Cell, Request, Table
 from mhis.input import (
     Errors,
@@ -274,44 +275,58 @@ MEASURES = ("session_attendance", "contacts", "reached", "trained")
 def totals(user, start: dt.date, end: dt.date) -> dict:
     """People reached (session attendance and individual contacts) and people trained
     (distinct workers who completed a course), on [start, end), by site in the user's
-    places, each measure suppressed as a table of its own.
+    places, every figure through disclosure control: exact for roles that see the people,
+    else with the cell-key adjustment (each attendee of a session, each contact and each
+    worker trained brings its record key, so "reached" and its two parts are protected
+    together).
 
     Returns {"rows": [{"site": Place or None (the total), measure: text, …}], "legend": […]}.
     """
     if not can_read_totals(user):
         raise PermissionDenied
-    sessions = (
-        Session.objects.filter(place_scope_q(user, "site"), date__gte=start, date__lt=end)
-        .values("site").annotate(n=Sum(F("females") + F("males") + F("others")))
-    )  # fmt: skip
-    contacts = (
-        Contact.objects.filter(place_scope_q(user, "site"), date__gte=start, date__lt=end)
-        .values("site").annotate(n=Count("pk"))
-    )  # fmt: skip
-    trained = (
+    counted: dict[str, dict[int, list[int]]] = {m: {} for m in MEASURES}  # site → [n, key]
+
+    def add(measure, site, n, key):
+        cell = counted[measure].setdefault(site, [0, 0])
+        cell[0] += n
+        cell[1] += key
+
+    sessions = Session.objects.filter(place_scope_q(user, "site"), date__gte=start, date__lt=end)
+    for pk, site, n in sessions.annotate(n=F("females") + F("males") + F("others")).values_list(
+        "pk", "site", "n"
+    ):
+        for measure in ("session_attendance", "reached"):
+            add(measure, site, n or 0, (n or 0) * record_key("session", pk))
+    for pk, site in Contact.objects.filter(
+        place_scope_q(user, "site"), date__gte=start, date__lt=end
+    ).values_list("pk", "site"):
+        for measure in ("contacts", "reached"):
+            add(measure, site, 1, record_key("contact", pk))
+    trained = set(
         Training.objects.filter(place_scope_q(user, "worker__site"), date__gte=start, date__lt=end)
-        .values(site=F("worker__site")).annotate(n=Count("worker", distinct=True))
-    )  # fmt: skip
-    raw: dict[str, dict[int, int]] = {m: {} for m in MEASURES}
-    for measure, rows in (("session_attendance", sessions), ("contacts", contacts), ("trained", trained)):  # fmt: skip
-        for row in rows:
-            raw[measure][row["site"]] = int(row["n"] or 0)
-    for site in set(raw["session_attendance"]) | set(raw["contacts"]):
-        raw["reached"][site] = raw["session_attendance"].get(site, 0) + raw["contacts"].get(site, 0)
-    sites = {p.pk: p for p in Place.objects.filter(pk__in={s for m in raw.values() for s in m})}
+        .values_list("worker__site", "worker")
+        .distinct()
+    )
+    for site, worker in trained:
+        add("trained", site, 1, record_key("worker", worker))
+    sites = {p.pk: p for p in Place.objects.filter(pk__in={s for m in counted.values() for s in m})}
+    exact = allowed(user, Can.EXACT_INDICATORS)
     shown: dict[str, dict] = {}
-    for measure, by_site in raw.items():
-        shown[measure] = {s.key[1]: suppression.text(s, "count") for s in _suppressed(by_site, start, end)}  # fmt: skip
+    for measure, by_site in counted.items():
+        cells = _protected(by_site, start, end, exact)
+        shown[measure] = {c.key[1]: disclosure.text(c, "count") for c in cells}
     order = sorted(sites, key=lambda pk: sites[pk].name)
     rows = [{"site": sites[pk], **{m: shown[m].get(pk, "0") for m in MEASURES}} for pk in order]
     rows.append({"site": None, **{m: shown[m].get(None, "0") for m in MEASURES}})
-    return {"rows": rows, "legend": suppression.legend("count")}
+    return {"rows": rows, "legend": disclosure.legend("count", exact=exact)}
 
 
-def _suppressed(by_site: dict[int, int], start: dt.date, end: dt.date):
+def _protected(by_site: dict[int, list[int]], start: dt.date, end: dt.date, exact: bool):
     indicator = SimpleNamespace(unit="count", suppression="default")
     table = Table(indicator, Request(start, end, "year", by=("place",)))
-    for site, n in by_site.items():
-        table.cells[(None, site)] = Cell(n, None, float(n))
-    table.cells[(None, None)] = Cell(sum(by_site.values()), None, float(sum(by_site.values())))
-    return suppression.suppress(table)
+    for site, (n, key) in by_site.items():
+        table.cells[(None, site)] = Cell(n, None, float(n), key=key % MODULUS)
+    n = sum(c[0] for c in by_site.values())
+    key = sum(c[1] for c in by_site.values()) % MODULUS
+    table.cells[(None, None)] = Cell(n, None, float(n), key=key)
+    return disclosure.protect(table, exact=exact)

@@ -155,7 +155,7 @@ def actual(user, period: ResultPeriod) -> Actual:
     """The actual of a result period: computed from the records when the indicator is linked
     to an MHIS indicator (in the user's scope, suppressed like any aggregate), else typed."""
     from mhis.indicators import services as indicators
-    from mhis.indicators.suppression import text
+    from mhis.indicators.disclosure import text
 
     indicator = period.indicator
     if not indicator.mhis_indicator:

@@ -33,6 +33,16 @@ class IdentifierType(models.TextChoices):
     CLINIC_NUMBER = "clinic_number", _("Clinic number")
 
 
+# Identifier types that tell a migration status (a refugee or asylum number, a work permit, a
+# case number), and the national ID shown among them: to a role that may not see migration
+# status, every one of them is an "identity document", so that the label says nothing.
+NEUTRAL_IDENTIFIER_TYPES = frozenset(
+    {"national_id", "work_permit", "refugee_number", "case_number"}
+)
+IDENTITY_DOCUMENT = "identity_document"
+IDENTITY_DOCUMENT_LABEL = _("Identity document")
+
+
 class MigrationStatus(models.TextChoices):
     """IOM Glossary on Migration (2019) categories. Care never depends on them."""
 

@@ -25,7 +25,9 @@ class NameIn(_In):
 
 class IdentifierIn(_In):
     type: str = Field(
-        description="passport | national_id | work_permit | refugee_number | case_number | clinic_number"
+        description="passport | national_id | work_permit | refugee_number | case_number | "
+        "clinic_number; identity_document keeps the kind stored for the same document (how a "
+        "role that may not see migration status is shown the kinds that tell it)"
     )
     issuing_country: str | None = Field(None, description="ISO 3166-1 alpha-2 or alpha-3 code")
     value: str = Field(max_length=100)
@@ -90,7 +92,10 @@ class NameOut(Schema):
 
 
 class IdentifierOut(Schema):
-    type: str
+    type: str = Field(
+        description="as in input; identity_document for a national ID, work permit, refugee or "
+        "asylum number or case number, to a role that may not see migration status"
+    )
     issuing_country: str
     value: str
 

@@ -33,6 +33,9 @@ from mhis.lookups import AnyOf
 from mhis.places.models import Place, PlaceKind
 
 from .codes import (
+    IDENTITY_DOCUMENT,
+    IDENTITY_DOCUMENT_LABEL,
+    NEUTRAL_IDENTIFIER_TYPES,
     ConsentScope,
     DatePrecision,
     IdentifierType,
@@ -168,16 +171,31 @@ def _clean_names(raw: Any, errors: Errors) -> list[dict]:
     return cleaned
 
 
-def _clean_identifiers(raw: Any, errors: Errors) -> list[dict]:
+def _clean_identifiers(raw: Any, errors: Errors, person: Person | None = None) -> list[dict]:
+    """Identifiers as given. An "identity document" (how a role that may not see migration
+    status is shown a status-telling type) keeps the type stored for the same document."""
     cleaned = []
+    stored = {}
+    if person is not None:
+        for kind, country, value in person.identifiers.values_list(
+            "type", "issuing_country", "value"
+        ):
+            stored[(normalise_identifier(value), country)] = kind
     for i, item in enumerate(_list(raw, "identifiers", errors, MAX_IDENTIFIERS)):
         if not isinstance(item, Mapping):
             errors.add(
                 f"identifiers.{i}", _("Expected an object with type, issuing_country and value.")
             )
             continue
-        kind = clean_choice(item.get("type"), f"identifiers.{i}.type", errors, IdentifierType)
         country = _country(item.get("issuing_country"), f"identifiers.{i}.issuing_country", errors)
+        given = item.get("type")
+        if given == IDENTITY_DOCUMENT:
+            value = item.get("value") if isinstance(item.get("value"), str) else ""
+            given = stored.get((normalise_identifier(value), country), "")
+            if given not in NEUTRAL_IDENTIFIER_TYPES:
+                errors.add(f"identifiers.{i}.type", _("Choose the kind of document."))
+                continue
+        kind = clean_choice(given, f"identifiers.{i}.type", errors, IdentifierType)
         try:
             shown, normal = clean_identifier(
                 kind, item.get("value") if isinstance(item.get("value"), str) else ""
@@ -346,7 +364,7 @@ def clean_person_input(
         out["contact"] = contact
 
     if "identifiers" in data or not partial:
-        out["identifiers"] = _clean_identifiers(data.get("identifiers"), errors)
+        out["identifiers"] = _clean_identifiers(data.get("identifiers"), errors, person)
     if "episodes" in data or not partial:
         out["episodes"] = _clean_episodes(data.get("episodes"), errors, birth)
     elif partial and birth and "birth_date" in out:
@@ -738,6 +756,24 @@ def person_summary(person: Person) -> dict:
     }
 
 
+def shown_identifiers(person: Person, user) -> list[dict]:
+    """A person's identifiers as the user may see them: to a role that may not see migration
+    status, the types that tell it (and the national ID among them) are an identity document."""
+    neutral = not allowed(user, Can.SEE_MIGRATION_STATUS)
+    out = []
+    for identifier in person.identifiers.all():
+        masked = neutral and identifier.type in NEUTRAL_IDENTIFIER_TYPES
+        out.append(
+            {
+                "type": IDENTITY_DOCUMENT if masked else identifier.type,
+                "label": IDENTITY_DOCUMENT_LABEL if masked else identifier.get_type_display(),
+                "issuing_country": identifier.issuing_country,
+                "value": identifier.value,
+            }
+        )
+    return out
+
+
 def person_detail(person: Person, user) -> dict:
     """The whole record as the user may see it; migration status only for health roles."""
     data = person_summary(person)
@@ -750,8 +786,8 @@ def person_detail(person: Person, user) -> dict:
         languages=list(person.languages),
         contact=person.contact,
         identifiers=[
-            {"type": i.type, "issuing_country": i.issuing_country, "value": i.value}
-            for i in person.identifiers.all()
+            {"type": i["type"], "issuing_country": i["issuing_country"], "value": i["value"]}
+            for i in shown_identifiers(person, user)
         ],
         episodes=[
             {

@@ -49,7 +49,7 @@ def detail(request, person_id):
     context = {
         "person": person,
         "names": person.names.all(),
-        "identifiers": person.identifiers.all(),
+        "identifiers": services.shown_identifiers(person, request.user),
         "episodes": person.episodes.all()
         if allowed(request.user, Can.SEE_MIGRATION_STATUS)
         else None,

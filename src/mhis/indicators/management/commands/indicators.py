@@ -9,8 +9,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from mhis.indicators import batch, exports, services
 from mhis.indicators import periods as P
 from mhis.indicators.definitions import DefinitionError, load, load_file
+from mhis.indicators.disclosure import protect, text
 from mhis.indicators.engine import Request
-from mhis.indicators.suppression import suppress, text
 from mhis.places.models import Place
 
 
@@ -57,7 +57,7 @@ class Command(BaseCommand):
             p.add_argument("--every", choices=P.KINDS)
             p.add_argument("--place", help="place code (default: everywhere)")
 
-        compute = sub.add_parser("compute", help="one indicator, suppressed, as a table")
+        compute = sub.add_parser("compute", help="one indicator, protected, as a table")
         compute.add_argument("code")
         compute.add_argument("--by", default="", help="disaggregations, comma-separated")
         period_args(compute)
@@ -106,8 +106,9 @@ class Command(BaseCommand):
             place_obj.path if place_obj else "/",
             dims,
         )
+        services.complete(raw, place_obj)
         self.stdout.write(f"{indicator.code}: {indicator.name} ({indicator.unit})")
-        for cell in suppress(raw):
+        for cell in protect(raw):
             key = " ".join("total" if v is None else str(v) for v in cell.key)
             self.stdout.write(f"  {key:50} {text(cell, indicator.unit, indicator.suppression)}")
 
@@ -118,9 +119,15 @@ class Command(BaseCommand):
         if place_obj is None:
             raise CommandError("--place: there are no places yet")
         m = exports.load_mapping(mapping)
+        refused: list[str] = []
         rows, withheld = exports.values(
-            m, place_obj, _periods(period, every, start, end), children=children
+            m, place_obj, _periods(period, every, start, end), children=children, refused=refused
         )
+        for code in refused:
+            self.stderr.write(
+                f"{code}: not exported; a breakdown by migration status is published for "
+                "countries and first-level areas only (export a wider place, or without --children)."
+            )
         if format == "dhis2":
             body = json.dumps(exports.dhis2(m, rows), ensure_ascii=False, indent=1).encode()
         else:

@@ -1,0 +1,160 @@
+"""Disclosure control: every aggregate passes through here before it leaves the system.
+
+Two ways out (ADR 0014):
+
+- **Protected** (every role that does not see the people counted, and every export to another
+  system): each count gets the cell-key noise of `mhis.indicators.cellkey` — the same records
+  always the same noise, in every table, period, place and indicator — so no combination of
+  published cells gives back a true small count. After the noise, counts from 1 to the rule's
+  threshold − 1 are shown as "<5"; a cell of the highest-sensitivity migration statuses
+  (`registry.codes.HIGHEST_SENSITIVITY`) under 10 as "<10". Totals are cells in their own right:
+  they are perturbed too, so parts need not add up to them exactly.
+- **Exact** (roles granted `exact_indicators`: those who see every person counted anyway, in
+  their own places): the true numbers.
+
+Rules (chosen per indicator, threshold of the default rule from MHIS_SUPPRESSION_THRESHOLD):
+``default`` withholds 1–4; ``strict`` 1–10; ``rounded`` 1–7 and rounds other counts to 5.
+A rate is withheld when its numerator or its denominator is withheld; a median or a
+percentile when it summarises fewer values than the threshold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from mhis.registry.codes import HIGHEST_SENSITIVITY
+
+from .cellkey import perturb
+from .definitions import RATE_UNITS, VALUE_UNITS
+from .engine import SCALE, Key, Table
+
+SMALL, SENSITIVE = "small", "sensitive"
+# The smallest group of a highest-sensitivity migration status shown in a protected table.
+SENSITIVE_THRESHOLD = 10
+
+
+@dataclass(frozen=True)
+class Rule:
+    threshold: int  # counts 1 … threshold-1 are withheld
+    round_to: int = 0
+
+
+def rule(name: str) -> Rule:
+    if name == "strict":
+        return Rule(11)
+    if name == "rounded":
+        return Rule(8, round_to=5)
+    return Rule(max(2, int(getattr(settings, "MHIS_SUPPRESSION_THRESHOLD", 5))))
+
+
+@dataclass
+class Shown:
+    """A cell as it may be published: withheld numbers are None and `flag` says why."""
+
+    key: Key
+    numerator: int | None
+    denominator: int | None
+    value: float | None
+    flag: str = ""  # "" | SMALL | SENSITIVE
+
+    @property
+    def hidden(self) -> bool:
+        return bool(self.flag)
+
+
+def _sensitive(table: Table, key: Key) -> bool:
+    by = table.request.by
+    return "migration_status" in by and key[1 + by.index("migration_status")] in HIGHEST_SENSITIVITY
+
+
+def protect(table: Table, *, exact: bool = False) -> list[Shown]:
+    """The publishable cells of `table`, in key order: exact, or protected (see above)."""
+    indicator = table.indicator
+    unit = indicator.unit
+    cells = sorted(table.cells.items(), key=_order)
+    if exact:
+        return [Shown(key, _int(c.numerator), _int(c.denominator), c.value) for key, c in cells]
+    r = rule(indicator.suppression)
+    out = []
+    for key, c in cells:
+        threshold = max(r.threshold, SENSITIVE_THRESHOLD if _sensitive(table, key) else 0)
+        flag = SMALL if threshold == r.threshold else SENSITIVE
+        n = perturb(c.numerator, c.key)
+        if unit in VALUE_UNITS:  # a median or percentile, exact, of at least `threshold` values
+            shown = (
+                Shown(key, n, None, c.value)
+                if n >= threshold
+                else Shown(key, None, None, None, flag)
+            )
+            out.append(shown)
+            continue
+        d = perturb(c.denominator, c.den_key) if unit in RATE_UNITS else None
+        if d is not None:
+            n = min(n, d)  # a numerator is counted within its denominator
+        if _withheld(n, threshold) or _withheld(d, threshold):
+            out.append(Shown(key, None, None, None, flag))
+            continue
+        n, d = _rounded(n, r), _rounded(d, r)
+        rate = n * SCALE[unit] / d if d else None
+        out.append(Shown(key, n, d, rate if unit in RATE_UNITS else float(n)))
+    return out
+
+
+def _withheld(n: int | None, threshold: int) -> bool:
+    return n is not None and 0 < n < threshold
+
+
+def _int(n) -> int | None:
+    return None if n is None else int(n)
+
+
+def _rounded(n: int | None, r: Rule) -> int | None:
+    if n is None or not r.round_to:
+        return n
+    return int(r.round_to * round(n / r.round_to))
+
+
+def _order(item) -> tuple:
+    key = item[0]
+    return tuple(("", "") if v is None else ("~", str(v)) for v in key)
+
+
+def text(shown: Shown, unit: str, rule_name: str = "default") -> str:
+    """The cell as a reader sees it: "<5" (or "<10") for a withheld count, "—" for a rate or
+    a median that rests on too few."""
+    if shown.flag and unit not in RATE_UNITS and unit not in VALUE_UNITS:
+        threshold = SENSITIVE_THRESHOLD if shown.flag == SENSITIVE else rule(rule_name).threshold
+        return f"<{threshold}"
+    if shown.flag:
+        return "—"
+    if shown.value is None:
+        return ""
+    if unit == "count":
+        return number_format(int(shown.value), use_l10n=True, force_grouping=True)
+    return number_format(round(shown.value, 1), 1, use_l10n=True, force_grouping=True)
+
+
+def legend(unit: str, rule_name: str = "default", *, exact: bool = False) -> list[str]:
+    if exact:
+        return [_("Exact counts: you may see every person counted here.")]
+    threshold = rule(rule_name).threshold
+    notes = [
+        _(
+            "Counts carry a small random adjustment (mostly 0 or ±1), the same wherever the same "
+            "people are counted, so totals may differ slightly from the sum of their parts."
+        ),
+        _("<%(n)s: fewer than %(n)s, not shown to protect the people counted.") % {"n": threshold},
+    ]
+    if unit in RATE_UNITS or unit in VALUE_UNITS:
+        notes.append(_("—: not shown, because it rests on fewer than %(n)s.") % {"n": threshold})
+    notes.append(
+        _("<%(n)s: a group of irregular migrants, asylum seekers, stateless people or victims of "
+          "trafficking smaller than %(n)s.") % {"n": SENSITIVE_THRESHOLD}
+    )  # fmt: skip
+    if rule_name == "rounded":
+        notes.append(_("Counts are rounded to the nearest 5."))
+    return notes
