@@ -17,13 +17,8 @@ def what_choices():
 
 SOURCE_HELP = _(
     "Who the file comes from, e.g. “Tak mobile clinic”. Rows are matched by their key within "
-    "the source; the column mapping is remembered for it."
-)
-
-
-SOURCE_HELP = _(
-    "Who the file comes from, e.g. “Tak mobile clinic”. Rows are matched by their key within "
-    "the source; the column mapping is remembered for it."
+    "the source, among the imports of people with your places; the column mapping is "
+    "remembered for it."
 )
 
 

@@ -6,13 +6,15 @@ fields a row cannot do without, the fields that make a row's key when the file h
 the pages and the API, so an imported record obeys every rule a typed one does.
 
 Records about a person name them in the `person` column: the `source_key` of a people row
-imported from the same source, or the person's MHIS id.
+imported from the same source (by the same places), or the person's MHIS id. A row only ever
+reaches people and records inside the importer's places (`Kind.within`, `person_of`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import reduce
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -20,7 +22,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from mhis.access.policy import Can, allowed
+from mhis.access.policy import Can, allowed, in_scope
 from mhis.care import assessments, records
 from mhis.care import services as care
 from mhis.care.models import Assessment, Encounter, Immunisation, Referral
@@ -49,6 +51,7 @@ class Kind:
     needs: tuple[Can, ...] = (Can.WRITE_PERSON,)  # what a role must be granted to import it
     ints: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()
+    site: str = "site"  # the place a record of no person lies at (a training: its worker's)
 
     def allows(self, user) -> bool:
         return all(allowed(user, capability) for capability in self.needs)
@@ -56,6 +59,17 @@ class Kind:
     @property
     def all_fields(self) -> tuple[str, ...]:
         return ("source_key", *self.fields)
+
+    def within(self, user, record_id: int | None) -> bool:
+        """Whether the record `record_id` of this kind lies in the user's places, by the one
+        scope rule (ADR 0013): its person's, or (records of no person) its site's. A record that
+        no longer exists lies nowhere, and its row is imported afresh."""
+        record = self.model.objects.filter(pk=record_id).first() if self.model else None
+        if record is None:
+            return True
+        if self.about_person:
+            return in_scope(user, record.person)
+        return in_scope(user, reduce(getattr, self.site.split("__"), record))
 
     def data(self, values: dict[str, str]) -> dict[str, Any]:
         """A row's non-empty cells as the service takes them (an empty cell is left out, so a
@@ -79,12 +93,13 @@ class Kind:
         return out
 
 
-def person_of(user, source: str, value: str) -> Person:
-    """The person a record row names: by a people key of the same source, else by the one
-    person any source imported under that key (a registration card number), else by MHIS id."""
+def person_of(user, source: str, value: str, owner: str) -> Person:
+    """The person a record row names, always one the user may see: by a people key of the same
+    source imported by the same places (`owner`), else by the one person any source imported
+    under that key (a registration card number), else by MHIS id."""
     people = visible_people(user)
     keyed = SourceRecord.objects.filter(kind="people", key=value[:200], person__in=people)
-    record = keyed.filter(source=source).first()
+    record = keyed.filter(source=source, owner=owner).first()
     if record is None:
         found = list(keyed.values_list("person_id", flat=True).distinct()[:2])
         record = keyed.first() if len(found) == 1 else None
@@ -151,6 +166,7 @@ TRAININGS = Kind(
     required=("worker", "course", "date"), key=("worker", "course", "date"), model=Training,
     create=lambda user, _person, data: outreach.record_training(user, data),
     update=lambda user, record, data: outreach.record_training(user, data, record),
+    site="worker__site",
 )  # fmt: skip
 WEEKLY = Kind(
     "weekly",

@@ -1,5 +1,9 @@
 """Imports of files from the field: the jobs, the outcome of every row, the saved column
-mappings, and which record each source row became (so a row is never imported twice)."""
+mappings, and which record each source row became (so a row is never imported twice).
+
+A source's name is not shared between organisations: mappings, jobs and source records belong
+to the places of whoever imported them (`owner`, see `mhis.intake.services.namespace` and
+docs/decisions/0012-import-namespaces.md)."""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 class Mapping(models.Model):
     """How a source's columns map onto MHIS fields, saved for the next file."""
 
+    owner = models.CharField(max_length=100, blank=True)  # the importer's places
     source = models.CharField(_("source"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20)
     columns = models.JSONField(_("columns"), default=dict)  # MHIS field -> the file's column
@@ -18,7 +23,11 @@ class Mapping(models.Model):
     class Meta:
         verbose_name = _("column mapping")
         verbose_name_plural = _("column mappings")
-        constraints = [models.UniqueConstraint(fields=["source", "kind"], name="mapping_once")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "source", "kind"], name="mapping_once_per_owner"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.source} ({self.kind})"
@@ -30,6 +39,7 @@ class Job(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
+    owner = models.CharField(max_length=100, blank=True)  # the places its rows are written for
     source = models.CharField(_("source"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20)
     file_name = models.CharField(_("file"), max_length=255)
@@ -83,8 +93,10 @@ class RowResult(models.Model):
 
 
 class SourceRecord(models.Model):
-    """The record a source's row became: the key of the upsert."""
+    """The record a source's row became: the key of the upsert, within the places of whoever
+    imported it (`owner`; blank for records imported before owners were kept)."""
 
+    owner = models.CharField(max_length=100, blank=True)
     source = models.CharField(max_length=100)
     kind = models.CharField(max_length=20)
     key = models.CharField(max_length=200)
@@ -95,7 +107,7 @@ class SourceRecord(models.Model):
     record_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["source", "kind", "key"], name="sourcerecord_once")]  # fmt: skip
+        constraints = [models.UniqueConstraint(fields=["owner", "source", "kind", "key"], name="sourcerecord_once_per_owner")]  # fmt: skip
 
     def __str__(self) -> str:
         return f"{self.source}:{self.key}"

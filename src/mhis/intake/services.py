@@ -6,6 +6,10 @@ checkpoint and the rows' results. A process killed half-way loses at most the ba
 writing; running the same file again resumes after the last committed row, and a row whose
 key was already imported is compared, not written twice. Importing a file a second time
 therefore changes nothing.
+
+A source's keys belong to the places of whoever imported them (`namespace`): the same name
+used by people of other places is another source, and a row never reaches a record, nor
+links a person, outside the importer's places (docs/decisions/0012-import-namespaces.md).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mhis.access.models import Scope
-from mhis.access.policy import Can, allowed
+from mhis.access.policy import Can, allowed, in_scope
 from mhis.access.services import place_scope_q
 from mhis.bulk import insert_values
 from mhis.registry.models import Identifier, Person
@@ -84,6 +88,15 @@ def visible_jobs(user):
     return jobs.filter(Q(started_by=user) | Q(started_by__in=inside) & ~Q(started_by__in=outside))
 
 
+def namespace(user) -> str:
+    """The namespace of the user's imports: the places they work for. Users with the same
+    places share it (so re-importing a colleague's file changes nothing); anyone else, with
+    the same source name and keys, imports into another."""
+    ids = sorted(Scope.objects.filter(user=user).values_list("place_id", flat=True))
+    text = "places:" + ",".join(str(i) for i in ids)
+    return text if len(text) <= 100 else "places:sha256:" + hashlib.sha256(text.encode()).hexdigest()  # fmt: skip
+
+
 def kind_of(name: str) -> Kind:
     if name not in KINDS:
         raise ValidationError({"kind": _("Unknown kind; choose one of %(kinds)s.") % {"kinds": ", ".join(KINDS)}})  # fmt: skip
@@ -98,9 +111,10 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def mapping_for(source: str, kind: str, header: list[str], given: Mapping[str, str] | None = None) -> dict[str, str]:  # fmt: skip
-    """MHIS field -> the file's column: `given`, else the source's saved mapping, else the
-    columns named like the fields. Saved for the source when given."""
+def mapping_for(owner: str, source: str, kind: str, header: list[str], given: Mapping[str, str] | None = None) -> dict[str, str]:  # fmt: skip
+    """MHIS field -> the file's column: `given`, else the mapping saved for the source in the
+    namespace `owner` (or one saved before mappings had owners), else the columns named like
+    the fields. Saved for the source in `owner` when given."""
     fields = kind_of(kind).all_fields
     if given:
         unknown = sorted(set(given) - set(fields))
@@ -114,10 +128,14 @@ def mapping_for(source: str, kind: str, header: list[str], given: Mapping[str, s
             raise ValidationError(errors)
         columns = dict(given)
         SavedMapping.objects.update_or_create(
-            source=source, kind=kind, defaults={"columns": columns}
+            owner=owner, source=source, kind=kind, defaults={"columns": columns}
         )
     else:
-        saved = SavedMapping.objects.filter(source=source, kind=kind).first()
+        saved = (
+            SavedMapping.objects.filter(owner__in=(owner, ""), source=source, kind=kind)
+            .order_by("-owner")  # the places' own first
+            .first()
+        )
         columns = dict(saved.columns) if saved else {}
     for field in fields:
         if field not in columns and field in header:
@@ -204,8 +222,37 @@ def _rejected(exc: ValidationError, column_of: Callable[[str], str]) -> Outcome:
     return Outcome(RowResult.Outcome.REJECTED, errors=out)
 
 
+def _outside() -> Outcome:
+    """A row refused because the record its key names lies outside the importer's places."""
+    reason = _("This row would change a record outside your places; nothing was written for it.")
+    return Outcome(RowResult.Outcome.REJECTED, errors={"": [reason]})
+
+
+def _within(user, kind: Kind, record: SourceRecord) -> bool:
+    """Whether the record a source record names lies in the user's places."""
+    if kind.name == "people":
+        return in_scope(user, record.person)
+    return kind.within(user, record.record_id)
+
+
+def _source_record(user, job: Job, kind: Kind, key: str) -> SourceRecord | None:
+    """What the row's key became in the job's namespace. A record imported before records had
+    owners is taken into the namespace when its record lies inside the user's places; one
+    outside them is none of this import's business (the row is new here)."""
+    found = {r.owner: r for r in SourceRecord.objects.filter(owner__in=(job.owner, ""), source=job.source, kind=job.kind, key=key).select_related("person")}  # fmt: skip
+    if job.owner in found:
+        return found[job.owner]
+    legacy = found.get("")
+    if legacy is None or not _within(user, kind, legacy):
+        return None
+    legacy.owner = job.owner
+    legacy.save(update_fields=["owner"])
+    return legacy
+
+
 def _one_row(user, job: Job, columns: dict[str, str], column_of: Callable[[str], str], raw: dict[str, str]) -> Outcome:  # fmt: skip
-    """One row, in its own savepoint."""
+    """One row, in its own savepoint. A row that would change a record outside the user's
+    places is refused whole."""
     kind = KINDS[job.kind]
     values = {field: raw.get(column, "") for field, column in columns.items()}
     missing = {columns.get(f, f): [_("This field is required.")]
@@ -216,11 +263,13 @@ def _one_row(user, job: Job, columns: dict[str, str], column_of: Callable[[str],
     if missing:
         return Outcome(RowResult.Outcome.REJECTED, errors=missing)
     row_hash = _row_hash(values)
-    record = SourceRecord.objects.filter(source=job.source, kind=job.kind, key=key).select_related("person").first()  # fmt: skip
+    record = _source_record(user, job, kind, key)
     if record is not None and record.row_hash == row_hash:
         return Outcome(RowResult.Outcome.UNCHANGED, record.person)
     try:
         with transaction.atomic():
+            if record is not None and not _within(user, kind, record):
+                return _outside()
             if kind.name == "people":
                 return _person_row(user, job, key, row_hash, record, values)
             return _record_row(user, job, kind, key, row_hash, record, values)
@@ -238,10 +287,10 @@ def _person_row(user, job, key, row_hash, record, values) -> Outcome:
         record.save(update_fields=["row_hash"])
         return Outcome(RowResult.Outcome.UPDATED, person)
     if existing := _known_by_identifier(user, values):
-        SourceRecord.objects.create(source=job.source, kind=job.kind, key=key, row_hash=row_hash, person=existing)  # fmt: skip
+        SourceRecord.objects.create(owner=job.owner, source=job.source, kind=job.kind, key=key, row_hash=row_hash, person=existing)  # fmt: skip
         return Outcome(RowResult.Outcome.LINKED, existing)
     person = register_person(user, data)
-    SourceRecord.objects.create(source=job.source, kind=job.kind, key=key, row_hash=row_hash, person=person)  # fmt: skip
+    SourceRecord.objects.create(owner=job.owner, source=job.source, kind=job.kind, key=key, row_hash=row_hash, person=person)  # fmt: skip
     duplicate = person.pk in _possible_duplicates([person])
     return Outcome(RowResult.Outcome.DUPLICATE if duplicate else RowResult.Outcome.CREATED, person)
 
@@ -258,10 +307,10 @@ def _record_row(user, job, kind: Kind, key, row_hash, record, values) -> Outcome
             record.save(update_fields=["row_hash"])
             return Outcome(RowResult.Outcome.UPDATED, record.person)
         record.delete()  # the record was removed since: import the row afresh
-    person = person_of(user, job.source, values["person"]) if kind.about_person else None
+    person = person_of(user, job.source, values["person"], job.owner) if kind.about_person else None
     target = kind.create(user, person, data)
-    SourceRecord.objects.create(source=job.source, kind=job.kind, key=key, row_hash=row_hash,
-                                person=person, record_id=target.pk)  # fmt: skip
+    SourceRecord.objects.create(owner=job.owner, source=job.source, kind=job.kind, key=key,
+                                row_hash=row_hash, person=person, record_id=target.pk)  # fmt: skip
     return Outcome(RowResult.Outcome.CREATED, person)
 
 
@@ -285,7 +334,7 @@ def _new_people(user, job: Job, mapping, column_of, batch) -> tuple[list[dict], 
             later.append((number, raw))
             continue
         keyed[key] = (number, raw, values, row_hash)
-    known = {r.key: r for r in SourceRecord.objects.filter(source=job.source, kind="people", key__in=list(keyed))}  # fmt: skip
+    known = _people_records(user, job, list(keyed))
     for key, (number, raw, values, row_hash) in keyed.items():
         record = known.get(key)
         if record is None:
@@ -322,11 +371,11 @@ def _new_people(user, job: Job, mapping, column_of, batch) -> tuple[list[dict], 
                 owners[mark] = (key,)  # the person this row is about to become
     people = register_many(user, [c for *_r, c in new])
     by_key = {key: person for (key, *_r), person in zip(new, people, strict=True)}
-    records = [{"source": job.source, "kind": "people", "key": key, "row_hash": row_hash, "person_id": person.pk}
+    records = [{"owner": job.owner, "source": job.source, "kind": "people", "key": key, "row_hash": row_hash, "person_id": person.pk}
                for (key, _n, row_hash, _c), person in zip(new, people, strict=True)]  # fmt: skip
     for key, number, row_hash, owner in links:
         person_id = by_key[owner[0]].pk if isinstance(owner, tuple) else owner
-        records.append({"source": job.source, "kind": "people", "key": key, "row_hash": row_hash, "person_id": person_id})  # fmt: skip
+        records.append({"owner": job.owner, "source": job.source, "kind": "people", "key": key, "row_hash": row_hash, "person_id": person_id})  # fmt: skip
         results.append(_row(job, number, key, RowResult.Outcome.LINKED, person_id))
     insert_values(SourceRecord, records)
     twins = _possible_duplicates(people)
@@ -334,6 +383,23 @@ def _new_people(user, job: Job, mapping, column_of, batch) -> tuple[list[dict], 
         outcome = RowResult.Outcome.DUPLICATE if person.pk in twins else RowResult.Outcome.CREATED
         results.append(_row(job, number, key, outcome, person.pk))
     return results, later
+
+
+def _people_records(user, job: Job, keys: list[str]) -> dict[str, SourceRecord]:
+    """`_source_record` for a batch of people keys at once: key -> its record in the job's
+    namespace (records from before owners were kept taken in when their person is one the
+    user may see)."""
+    own: dict[str, SourceRecord] = {}
+    legacy: dict[str, SourceRecord] = {}
+    for record in SourceRecord.objects.filter(owner__in=(job.owner, ""), source=job.source, kind="people", key__in=keys):  # fmt: skip
+        (own if record.owner == job.owner else legacy)[record.key] = record
+    legacy = {key: r for key, r in legacy.items() if key not in own}
+    if legacy:
+        seen = set(visible_people(user).filter(pk__in=[r.person_id for r in legacy.values()]).values_list("pk", flat=True))  # fmt: skip
+        taken = {key: r for key, r in legacy.items() if r.person_id in seen}
+        SourceRecord.objects.filter(pk__in=[r.pk for r in taken.values()]).update(owner=job.owner)
+        own.update(taken)
+    return own
 
 
 def _row(
@@ -434,9 +500,10 @@ def run_import(
 
 
 def start_job(user, *, kind: str, source: str, file_name: str, digest: str) -> Job:
-    """The unfinished job of this file, or a new one."""
-    job = Job.objects.filter(source=source[:100], kind=kind, digest=digest, status=Job.Status.RUNNING).first()  # fmt: skip
-    return job or Job.objects.create(source=source[:100], kind=kind, file_name=file_name[:255],
+    """The unfinished job of this file in the user's namespace, or a new one."""
+    owner = namespace(user)
+    job = Job.objects.filter(owner=owner, source=source[:100], kind=kind, digest=digest, status=Job.Status.RUNNING).first()  # fmt: skip
+    return job or Job.objects.create(owner=owner, source=source[:100], kind=kind, file_name=file_name[:255],
                                      digest=digest, started_by=user)  # fmt: skip
 
 
@@ -450,7 +517,10 @@ def run_rows(
     spec = kind_of(kind)
     if not spec.allows(user):
         raise PermissionDenied(_("Your role cannot import %(kind)s.") % {"kind": spec.label})
-    mapping = mapping_for(source, kind, header, columns)
+    if job is not None and not job.owner:  # started before jobs had owners
+        job.owner = namespace(user)
+        job.save(update_fields=["owner"])
+    mapping = mapping_for(job.owner if job else namespace(user), source, kind, header, columns)
     job = job or start_job(user, kind=kind, source=source, file_name=file_name, digest=digest)
     if not job.total:
         job.total = total()

@@ -60,7 +60,8 @@ def _start(user, data) -> str:
         spec = services.kind_of(name)
         if not spec.allows(user):
             raise PermissionDenied(_("Your role cannot import %(kind)s.") % {"kind": spec.label})
-        services.mapping_for(source, name, readers.header(path))  # refuse a file that cannot map
+        # Refuse a file that cannot map, before it is queued.
+        services.mapping_for(services.namespace(user), source, name, readers.header(path))
         job = services.start_job(user, kind=name, source=source, file_name=upload.name, digest=digest)  # fmt: skip
         runner.start(lambda: services.run_import(user, path, kind=name, source=source, job=job), digest=digest)  # fmt: skip
         return reverse("intake:job", args=[job.pk])
