@@ -6,7 +6,6 @@ one transaction per person) so that the medium world of 100,000 people builds in
 
 from __future__ import annotations
 
-import csv
 import random
 import secrets
 import uuid
@@ -17,6 +16,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
+from mhis import downloads
 from mhis import names as namelib
 from mhis.access.models import User
 from mhis.access.services import create_user
@@ -229,7 +229,7 @@ def build_people(
     duplicates = 0
     ground_truth.parent.mkdir(parents=True, exist_ok=True)
     with ground_truth.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = downloads.CsvWriter(handle)
         writer.writerow(["person_id", "identity", "registration_site", "is_duplicate"])
         for _n in range(count):
             registered_on = today - timedelta(days=rng.randrange(3 * 365))

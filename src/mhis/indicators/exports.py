@@ -8,8 +8,6 @@ receiving system adds up the rest.
 
 from __future__ import annotations
 
-import csv
-import io
 import tomllib
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from mhis import downloads
 from mhis.places.models import Place, PlaceKind
 
 from . import periods as P
@@ -247,34 +246,8 @@ def _count(n) -> str:
 
 
 def to_csv(rows: list[list[str]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow([_safe(v) for v in row])
-    return buffer.getvalue()
+    return downloads.to_csv(rows)
 
 
 def to_xlsx(rows: list[list[str]], title: str) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=title[:31] or "MHIS")
-    for row in rows:
-        sheet.append([_safe(v) for v in row])
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
-def _safe(value) -> str:
-    """Text that a spreadsheet will not run as a formula."""
-    value = "" if value is None else str(value)
-    return "'" + value if value[:1] in ("=", "+", "-", "@") and not _numeric(value) else value
-
-
-def _numeric(value: str) -> bool:
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True
+    return downloads.to_xlsx(rows, title)

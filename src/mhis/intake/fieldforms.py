@@ -298,15 +298,18 @@ def _label_columns(label: str) -> list[str]:
 
 
 def workbook(form: FieldForm, sites: Iterable[tuple[str, str]] = ()):
-    """The form as an XLSForm workbook (openpyxl). Without sites, the site is typed as text."""
+    """The form as an XLSForm workbook (openpyxl). Without sites, the site is typed as text.
+    Cells are written through `mhis.downloads`: a site's name cannot become a formula."""
     from openpyxl import Workbook
+
+    from mhis.downloads import append
 
     sites = list(sites)
     label_headers = [f"label::{name} ({code})" for code, name in LANGUAGES]
     book = Workbook()
     survey = book.active
     survey.title = "survey"
-    survey.append(["type", "name", *label_headers, "required", "constraint", "calculation"])
+    append(survey, ["type", "name", *label_headers, "required", "constraint", "calculation"])
     lists = set()
 
     def question(q: Question):
@@ -316,25 +319,25 @@ def workbook(form: FieldForm, sites: Iterable[tuple[str, str]] = ()):
         if kind.startswith("select_one "):
             lists.add(kind.split()[1])
         labels_ = _label_columns(q.label) if q.label else [""] * len(LANGUAGES)
-        survey.append([kind, q.name, *labels_, "yes" if q.required else "", q.constraint, q.calculation])  # fmt: skip
+        append(survey, [kind, q.name, *labels_, "yes" if q.required else "", q.constraint, q.calculation])  # fmt: skip
 
     for item in form.questions:
         if isinstance(item, Repeat):
-            survey.append(["begin_repeat", item.name, *_label_columns(item.label), "", "", ""])
+            append(survey, ["begin_repeat", item.name, *_label_columns(item.label), "", "", ""])
             for q in item.questions:
                 question(q)
-            survey.append(["end_repeat", item.name, *[""] * len(LANGUAGES), "", "", ""])
+            append(survey, ["end_repeat", item.name, *[""] * len(LANGUAGES), "", "", ""])
         else:
             question(item)
     choices = book.create_sheet("choices")
-    choices.append(["list_name", "name", *label_headers])
+    append(choices, ["list_name", "name", *label_headers])
     all_lists = choice_lists(sites)
     for name in sorted(lists):
         for value, by_language in all_lists[name]:
-            choices.append([name, value, *[by_language.get(code, by_language["en"]) for code, _n in LANGUAGES]])  # fmt: skip
+            append(choices, [name, value, *[by_language.get(code, by_language["en"]) for code, _n in LANGUAGES]])  # fmt: skip
     settings = book.create_sheet("settings")
-    settings.append(["form_title", "form_id", "version", "default_language"])
-    settings.append([form.title, form.form_id, form.version, "English (en)"])
+    append(settings, ["form_title", "form_id", "version", "default_language"])
+    append(settings, [form.title, form.form_id, form.version, "English (en)"])
     return book
 
 

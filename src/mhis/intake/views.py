@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import threading
 from io import BytesIO
 
@@ -14,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from mhis import downloads
 from mhis.access.services import scope_sites
 from mhis.formtools import add_service_errors
 
@@ -114,7 +114,7 @@ def rejected_csv(request, pk):
     job = _job_or_404(request.user, pk)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-rejected.csv"'
-    writer = csv.writer(response)
+    writer = downloads.CsvWriter(response)
     writer.writerow(["row", "source_key", "field", "reason"])
     for row in job.rows.filter(outcome=RowResult.Outcome.REJECTED).iterator():
         writer.writerow([row.row, row.source_key, row.field, row.reason])

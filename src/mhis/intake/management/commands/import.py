@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from mhis import downloads
 from mhis.intake import services
 from mhis.intake.fieldforms import FORMS
 
@@ -80,10 +81,8 @@ class Command(BaseCommand):
         if rejected.count() > 20:
             self.stdout.write(f"  … {rejected.count() - 20} more")
         if report:
-            import csv
-
             with Path(report).open("w", encoding="utf-8", newline="") as f:
-                writer = csv.writer(f)
+                writer = downloads.CsvWriter(f)
                 writer.writerow(["row", "source_key", "field", "reason"])
                 for row in rejected.iterator():
                     writer.writerow([row.row, row.source_key, row.field, row.reason])
