@@ -207,7 +207,7 @@ def test_an_xlsx_that_unpacks_beyond_the_limit_is_refused_before_it_is_read(
 ):
     from mhis.surveillance.services import read_table
 
-    settings.MHIS_XLSX_MAX_UNPACKED_BYTES = 20_000_000
+    settings.MHIS_IMPORT_MAX_UNPACKED_BYTES = settings.MHIS_IMPORT_MAX_HELD_BYTES = 20_000_000
     path = _bomb(tmp_path / "bomb.xlsx", 50_000_000)
     assert path.stat().st_size < 200_000  # small on disk: 50 MB of spaces packs tightly
     with pytest.raises(ValidationError) as refused:
@@ -215,7 +215,7 @@ def test_an_xlsx_that_unpacks_beyond_the_limit_is_refused_before_it_is_read(
             services.run_import(people["clinician"], path, source="bomb", columns=MAP)
         else:
             list(read_table(path))
-    assert "more than the 20 MB allowed" in str(refused.value.message_dict["file"])
+    assert "“bomb.xlsx” unpacks to more than 20 MB" in str(refused.value.message_dict["file"])
     assert not Job.objects.exists()
 
 
@@ -224,4 +224,4 @@ def test_a_file_named_xlsx_that_is_not_a_workbook_is_refused_naming_the_file(peo
     path.write_text("just text", encoding="utf-8")
     with pytest.raises(ValidationError) as refused:
         services.run_import(people["clinician"], path, source="notes", columns=MAP)
-    assert "Not a readable XLSX file" in str(refused.value.message_dict["file"])
+    assert "“notes.xlsx” is not a readable XLSX file" in str(refused.value.message_dict["file"])

@@ -188,8 +188,9 @@ def clean_flag(value: Any, field: str, errors: Errors) -> bool:
 
 def open_workbook(path):
     """An XLSX workbook opened for streaming, once what it unpacks to is known to be within
-    MHIS_XLSX_MAX_UNPACKED_BYTES (an XLSX is a ZIP: a small file could otherwise expand into
-    gigabytes). A damaged, foreign or oversized file is refused naming `file`."""
+    MHIS_IMPORT_MAX_UNPACKED_BYTES (an XLSX is a ZIP: a small file could otherwise expand into
+    gigabytes; `mhis.uploads.check`, which imports run first, also counts its rows). A
+    damaged, foreign or oversized file is refused naming `file`."""
     import zipfile
 
     from openpyxl import load_workbook
@@ -200,7 +201,7 @@ def open_workbook(path):
             unpacked = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError):
         raise ValidationError({"file": _("Not a readable XLSX file.")}) from None
-    limit = settings.MHIS_XLSX_MAX_UNPACKED_BYTES
+    limit = settings.MHIS_IMPORT_MAX_UNPACKED_BYTES
     if unpacked > limit:
         raise ValidationError(
             {

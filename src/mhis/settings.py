@@ -261,6 +261,15 @@ MHIS_IATI_REPORTING_ORG_TYPE = envstr("MHIS_IATI_REPORTING_ORG_TYPE", "40")
 
 # Imports: uploads larger than this are refused; uploads run in a background thread.
 MHIS_IMPORT_MAX_BYTES = envint("MHIS_IMPORT_MAX_BYTES", 500 * 2**20)
-# An XLSX is a ZIP: what it unpacks to is bounded before it is read (a zip bomb).
-MHIS_XLSX_MAX_UNPACKED_BYTES = envint("MHIS_XLSX_MAX_UNPACKED_BYTES", 2000 * 10**6)
+# What a file unpacks to (every member of a ZIP, every part of an XLSX) and the rows it holds,
+# counted as a stream before an import starts (mhis.uploads): tables read row by row …
+MHIS_IMPORT_MAX_UNPACKED_BYTES = envint(
+    "MHIS_IMPORT_MAX_UNPACKED_BYTES", envint("MHIS_XLSX_MAX_UNPACKED_BYTES", 1000 * 10**6)
+)
+MHIS_IMPORT_MAX_ROWS = envint("MHIS_IMPORT_MAX_ROWS", 1_000_000)
+# … and files read whole before they are written (field form exports, weekly reports).
+MHIS_IMPORT_MAX_HELD_BYTES = envint("MHIS_IMPORT_MAX_HELD_BYTES", 50 * 10**6)
+MHIS_IMPORT_MAX_HELD_ROWS = envint("MHIS_IMPORT_MAX_HELD_ROWS", 100_000)
+# A workbook's shared strings are held in memory while it is read, whatever the import.
+MHIS_XLSX_MAX_STRINGS_BYTES = envint("MHIS_XLSX_MAX_STRINGS_BYTES", 30 * 10**6)
 MHIS_IMPORT_BACKGROUND = envbool("MHIS_IMPORT_BACKGROUND", True)

@@ -27,6 +27,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mhis import uploads
 from mhis.access.models import Scope
 from mhis.access.policy import Can, allowed, in_scope
 from mhis.access.services import place_scope_q
@@ -484,14 +485,26 @@ def _column_of(kind: Kind, mapping: dict[str, str]) -> Callable[[str], str]:
     return lambda key: mapping.get(key.split(".")[0], key.split(".")[0])
 
 
+def check_table(path: Path, kind: str, name: str) -> None:
+    """Refuse a table (CSV or XLSX) that unpacks to more bytes, or holds more rows, than an
+    import of `kind` takes (`mhis.uploads`), before anything reads it; `name` is the file's
+    name as its sender knows it."""
+    if Path(path).suffix.lower() not in (".csv", ".xlsx"):
+        raise ValidationError({"file": _("Give a .csv or .xlsx file.")})
+    uploads.check(path, uploads.held() if kind_of(kind).grouped else uploads.streamed(), name)
+
+
 def run_import(
     user, path: Path, *, kind: str = "people", source: str = "", columns: Mapping[str, str] | None = None,
     progress: Callable[[int, int], None] = lambda done, total: None, job: Job | None = None,
 ) -> Job:  # fmt: skip
     """Import `path` (CSV or XLSX): a new job, or the unfinished job of the same file resumed
-    after its last committed row."""
+    after its last committed row. A job is only ever started for a file `check_table` passed,
+    so the file of a job given is not checked again."""
     path = Path(path)
     source = (source or path.stem)[:100]
+    if job is None:
+        check_table(path, kind, path.name)
     header = readers.header(path)
     digest = job.digest if job else file_digest(path)  # an upload's job knows it already
     return run_rows(user, kind=kind, source=source, file_name=path.name, digest=digest,
@@ -632,23 +645,25 @@ def summary(job: Job) -> dict[str, int]:
 
 def import_submissions(
     user, path: Path, *, form: str, source: str = "",
-    progress: Callable[[int, int], None] = lambda done, total: None,
+    progress: Callable[[int, int], None] = lambda done, total: None, name: str = "",
 ) -> list[Job]:  # fmt: skip
     """Import the submissions of a field form exported from ODK Central or KoboToolbox: one
-    job per kind the form holds (the submissions' own records first, then their repeats)."""
+    job per kind the form holds (the submissions' own records first, then their repeats).
+    `name` is the file's name as its sender knows it (an upload is stored by its digest)."""
     from . import fieldforms, submissions
 
     if form not in fieldforms.FORMS:
         raise ValidationError({"form": _("Unknown form; choose one of %(forms)s.") % {"forms": ", ".join(fieldforms.FORMS)}})  # fmt: skip
     spec = fieldforms.FORMS[form]
     path = Path(path)
+    name = name or path.name
     source = (source or form)[:100]
     digest = file_digest(path)
-    by_kind = fieldforms.rows_by_kind(spec, submissions.read(path))
+    by_kind = fieldforms.rows_by_kind(spec, submissions.read(path, name))
     jobs = []
     for kind, rows in by_kind.items():
         header = list(rows[0]) if rows else ["source_key", *KINDS[kind].fields]
-        jobs.append(run_rows(user, kind=kind, source=source, file_name=path.name, digest=digest,
+        jobs.append(run_rows(user, kind=kind, source=source, file_name=name, digest=digest,
                              header=header, rows=lambda rows=rows: iter(rows), total=lambda rows=rows: len(rows),
                              columns={f: f for f in header if f in KINDS[kind].all_fields},
                              progress=progress))  # fmt: skip

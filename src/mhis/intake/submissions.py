@@ -24,11 +24,11 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from mhis import uploads
+
 from .fieldforms import Submission
 from .readers import _first_sheet, _text
 
-MAX_JSON_BYTES = 200 * 2**20
-MAX_ZIP_MEMBER_BYTES = 500 * 2**20
 _ID_KEYS = ("instanceID", "__id", "_uuid", "KEY", "uuid")
 
 
@@ -65,8 +65,6 @@ def _flatten(obj: dict, values: dict[str, str], repeats: dict[str, list]) -> Non
 
 
 def from_json(path: Path) -> list[Submission]:
-    if path.stat().st_size > MAX_JSON_BYTES:
-        raise ValidationError({"file": _("The file is larger than %(n)s MB.") % {"n": MAX_JSON_BYTES // 2**20}})  # fmt: skip
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (ValueError, UnicodeDecodeError) as exc:
@@ -153,8 +151,6 @@ def from_zip(path: Path) -> list[Submission]:
         for info in archive.infolist():
             if not info.filename.lower().endswith(".csv"):
                 continue
-            if info.file_size > MAX_ZIP_MEMBER_BYTES:
-                raise ValidationError({"file": _("%(name)s is too large once unpacked.") % {"name": info.filename}})  # fmt: skip
             with archive.open(info) as raw:
                 tables[Path(info.filename).stem] = _table(_csv_rows(io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")))  # fmt: skip
     if not tables:
@@ -166,11 +162,14 @@ def from_zip(path: Path) -> list[Submission]:
     return _assemble(tables[main_name], repeats)
 
 
-def read(path: Path) -> list[Submission]:
+def read(path: Path, name: str = "") -> list[Submission]:
+    """The submissions of an export, read whole once `mhis.uploads` has found it within the
+    limits of a file held in memory (`name`: the file's name as its sender knows it)."""
     suffix = path.suffix.lower()
     readers = {".json": from_json, ".xlsx": from_xlsx, ".csv": from_csv, ".zip": from_zip}
     if suffix not in readers:
         raise ValidationError({"file": _("Give a .json, .xlsx, .csv or .zip export.")})
+    uploads.check(path, uploads.held(), name or path.name)
     submissions = readers[suffix](path)
     unkeyed = [i for i, s in enumerate(submissions, start=1) if not s.key]
     if unkeyed:

@@ -60,14 +60,15 @@ def _start(user, data) -> str:
         spec = services.kind_of(name)
         if not spec.allows(user):
             raise PermissionDenied(_("Your role cannot import %(kind)s.") % {"kind": spec.label})
-        # Refuse a file that cannot map, before it is queued.
+        # Refuse a file too large once unpacked, or one that cannot map, before it is queued.
+        services.check_table(path, name, upload.name)
         services.mapping_for(services.namespace(user), source, name, readers.header(path))
         job = services.start_job(user, kind=name, source=source, file_name=upload.name, digest=digest)  # fmt: skip
         runner.start(lambda: services.run_import(user, path, kind=name, source=source, job=job), digest=digest)  # fmt: skip
         return reverse("intake:job", args=[job.pk])
-    submissions.read(path)  # refuse an unreadable export before it is queued
+    submissions.read(path, upload.name)  # refuse an unreadable export before it is queued
     source = data["source"] or name
-    runner.start(lambda: services.import_submissions(user, path, form=name, source=source), digest=digest)  # fmt: skip
+    runner.start(lambda: services.import_submissions(user, path, form=name, source=source, name=upload.name), digest=digest)  # fmt: skip
     return reverse("intake:imports")
 
 

@@ -493,7 +493,10 @@ def read_table(path) -> Iterable[tuple[int, dict]]:
     import csv
     from pathlib import Path
 
+    from mhis import uploads
+
     path = Path(path)
+    uploads.check(path, uploads.held())  # the reports are gathered whole before they are written
     if path.suffix.lower() == ".xlsx":
         from mhis.input import open_workbook
 

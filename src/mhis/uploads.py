@@ -1,0 +1,235 @@
+"""What a file from outside may hold, checked before anything reads it for its content.
+
+A ZIP (an ODK Central export, and every XLSX) can unpack to thousands of times its size, and
+a small CSV can hold millions of rows: either holds a worker for minutes and fills its memory
+when read. So before an import starts, `check` reads the file once as a stream — every member
+of a ZIP, every part of a workbook — counting the bytes it unpacks to and the rows it holds,
+and refuses it, naming the file and the limit, as soon as either passes its limit. Nothing
+read is kept, so the check's memory stays flat whatever the file holds.
+
+Two sets of limits (settings, see the admin guide):
+- files read row by row (tables of records): `MHIS_IMPORT_MAX_UNPACKED_BYTES`,
+  `MHIS_IMPORT_MAX_ROWS`;
+- files read whole before they are written (field form exports, weekly reports):
+  `MHIS_IMPORT_MAX_HELD_BYTES`, `MHIS_IMPORT_MAX_HELD_ROWS`.
+A workbook's table of shared strings is held in memory by the reader whatever the file, so it
+has its own bound (`MHIS_XLSX_MAX_STRINGS_BYTES`).
+
+What counts as a row: a CSV record (a line longer than `MAX_LINE` characters is refused, so a
+row of millions of empty cells cannot be built), a ``row`` element of a workbook part, or a
+JSON file's bytes only (it is parsed whole; its size is its bound).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import pyexpat
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+MAX_LINE = 1_000_000  # characters in one line of a CSV file
+MAX_DIRECTORY = 2_000_000  # bytes of a ZIP's directory, which is read whole (about 15,000 files)
+_CHUNK = 1 << 16
+
+
+@dataclass(frozen=True)
+class Limits:
+    unpacked: int  # bytes, every member together
+    rows: int  # rows, every member and sheet together
+
+
+def streamed() -> Limits:
+    """Limits of a table imported row by row."""
+    return Limits(settings.MHIS_IMPORT_MAX_UNPACKED_BYTES, settings.MHIS_IMPORT_MAX_ROWS)
+
+
+def held() -> Limits:
+    """Limits of a file read whole before it is written."""
+    return Limits(settings.MHIS_IMPORT_MAX_HELD_BYTES, settings.MHIS_IMPORT_MAX_HELD_ROWS)
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:,.0f}"
+
+
+class _Budget:
+    """What the file has unpacked to so far, refused past its limits."""
+
+    def __init__(self, name: str, limits: Limits):
+        self.name, self.limits = name, limits
+        self.bytes = self.rows = 0
+
+    def take_bytes(self, n: int) -> None:
+        self.bytes += n
+        if self.bytes > self.limits.unpacked:
+            raise too_large(self.name, self.limits.unpacked)
+
+    def take_rows(self, n: int) -> None:
+        self.rows += n
+        if self.rows > self.limits.rows:
+            message = _("“%(file)s” holds more than %(limit)s rows, the most an import takes.")
+            limit = f"{self.limits.rows:,}"
+            raise ValidationError({"file": message % {"file": self.name, "limit": limit}})
+
+
+def too_large(name: str, limit: int) -> ValidationError:
+    return ValidationError(
+        {
+            "file": _("“%(file)s” unpacks to more than %(limit)s MB, the most an import takes.")
+            % {"file": name, "limit": _mb(limit)}
+        }
+    )
+
+
+class _Counted(io.RawIOBase):
+    """A binary stream whose bytes are taken from the budget as they are read."""
+
+    def __init__(self, raw, budget: _Budget):
+        self.raw, self.budget = raw, budget
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.raw.read(len(buffer))
+        self.budget.take_bytes(len(data))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def check(path: Path, limits: Limits, name: str | None = None) -> None:
+    """Refuse `path` (ValidationError on ``file``, naming the file as `name`, never the path on
+    this server) when it unpacks to more than `limits.unpacked` bytes or holds more than
+    `limits.rows` rows, counting every member of a ZIP and every part of a workbook."""
+    path = Path(path)
+    name = name or path.name
+    budget = _Budget(name, limits)
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".json"):
+        size = path.stat().st_size
+        if size > limits.unpacked:
+            raise too_large(name, limits.unpacked)
+        if suffix == ".csv":
+            with path.open("rb") as raw:
+                _csv_rows(io.BufferedReader(_Counted(raw, budget), _CHUNK), budget, name)
+    elif suffix in (".zip", ".xlsx"):
+        _archive(path, budget, name, workbook=suffix == ".xlsx")
+
+
+def _csv_rows(stream, budget: _Budget, name: str) -> None:
+    """Count the records of a CSV stream (whose bytes the budget already takes)."""
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+
+    def lines():
+        number = 0
+        while line := text.readline(MAX_LINE + 1):
+            number += 1
+            if len(line) > MAX_LINE:
+                message = _("Line %(line)s of “%(file)s” is longer than %(limit)s characters.")
+                values = {"line": number, "file": name, "limit": f"{MAX_LINE:,}"}
+                raise ValidationError({"file": message % values})
+            yield line
+
+    try:
+        for _row in csv.reader(lines()):
+            budget.take_rows(1)
+    except UnicodeDecodeError:
+        raise ValidationError({"file": _("“%(file)s” is not UTF-8 text.") % {"file": name}}) from None  # fmt: skip
+    except csv.Error as exc:  # the csv module's own message: the fault, never a path
+        raise ValidationError({"file": _("Not a readable CSV file: %(error)s") % {"error": exc}}) from None  # fmt: skip
+
+
+def directory_size(path: Path) -> int | None:
+    """The bytes of a ZIP's directory of files, as its end record says (read before the
+    directory, which `zipfile` reads whole), or None when there is no end record."""
+    with Path(path).open("rb") as f:
+        f.seek(0, io.SEEK_END)
+        f.seek(max(0, f.tell() - (22 + 0xFFFF)))  # the record, and a comment of at most 64 KB
+        tail = f.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < 22:
+        return None
+    return int.from_bytes(tail[at + 12 : at + 16], "little")
+
+
+def _unreadable(name: str, workbook: bool) -> ValidationError:
+    message = _("“%(file)s” is not a readable XLSX file.") if workbook else _("“%(file)s” is not a readable ZIP file.")  # fmt: skip
+    return ValidationError({"file": message % {"file": name}})
+
+
+def _archive(path: Path, budget: _Budget, name: str, *, workbook: bool) -> None:
+    directory = directory_size(path)
+    if directory is not None and directory > MAX_DIRECTORY:  # 0xFFFFFFFF: larger, in ZIP64
+        raise ValidationError({"file": _("“%(file)s” holds too many files.") % {"file": name}})
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+            declared = sum(info.file_size for info in infos)
+            if declared > budget.limits.unpacked:  # refused before a byte is unpacked
+                raise too_large(name, budget.limits.unpacked)
+            strings_limit = settings.MHIS_XLSX_MAX_STRINGS_BYTES
+            for info in infos:
+                if info.is_dir():
+                    continue
+                label = f"{info.filename} ({name})"
+                with archive.open(info) as member:
+                    stream = io.BufferedReader(_Counted(member, budget), _CHUNK)  # fmt: skip
+                    if workbook:
+                        _xml_rows(stream, budget, label, info.file_size, strings_limit)
+                    elif info.filename.lower().endswith(".csv"):
+                        _csv_rows(stream, budget, label)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError):
+        # damaged, encrypted, or of a compression zipfile cannot read
+        raise _unreadable(name, workbook) from None
+
+
+class _NotXml(Exception):
+    pass
+
+
+def _xml_rows(stream, budget: _Budget, label: str, size: int, strings_limit: int) -> None:
+    """Count the ``row`` elements of one part of a workbook, in any namespace and wherever the
+    part lies (a sheet can be named anything in the package). A part that is not XML (an
+    image) has no rows; a document type declaration, which SpreadsheetML never has and entity
+    bombs need, refuses the file."""
+    parser = pyexpat.ParserCreate(namespace_separator=" ")
+    rows = 0
+    first = True
+
+    def start(element: str, _attributes) -> None:
+        nonlocal rows, first
+        local = element.rsplit(" ", 1)[-1]
+        if first and local == "sst" and size > strings_limit:  # the shared strings, held whole
+            message = _(
+                "The shared text of “%(file)s” unpacks to more than %(limit)s MB, the most an "
+                "import takes."
+            )
+            raise ValidationError({"file": message % {"file": label, "limit": _mb(strings_limit)}})  # fmt: skip
+        first = False
+        if local == "row":
+            rows += 1
+
+    def doctype(*_args) -> None:
+        raise _NotXml
+
+    parser.StartElementHandler = start
+    parser.StartDoctypeDeclHandler = doctype
+    try:
+        while chunk := stream.read(_CHUNK):
+            parser.Parse(chunk, False)
+            budget.take_rows(rows)
+            rows = 0
+        parser.Parse(b"", True)
+    except pyexpat.ExpatError:
+        budget.take_rows(rows)  # rows before the fault are read by a streaming reader too
+    except _NotXml:
+        raise ValidationError(
+            {"file": _("“%(file)s” is not a readable XLSX file.") % {"file": label}}
+        ) from None
