@@ -1,9 +1,11 @@
 """The import pages: an upload runs and reports by row; a form's export is taken in; the
-field forms download with the user's sites; the outreach page shows suppressed totals."""
+field forms download with the user's sites; the outreach page shows suppressed totals; an
+upload is kept on the server only while its import may resume."""
 
 import csv
 import io
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
@@ -97,3 +99,61 @@ def test_the_imports_list_names_the_kind_in_words(client, people):
                               "file": SimpleUploadedFile("w.csv", b"code,name,kind,site\nC1,Ma Thida,chw,MSOT-CLIN\n")})  # fmt: skip
     page = client.get("/imports/").content.decode()
     assert "<td>Community health workers and volunteers</td>" in page
+
+
+@pytest.fixture
+def stored(settings, tmp_path):
+    """The folder uploads are saved in, empty at the start."""
+    from mhis.intake import runner
+
+    settings.VAR_DIR = tmp_path
+    return runner.upload_dir()
+
+
+@pytest.mark.parametrize(
+    ("who", "what", "name", "body", "refusal"),
+    [
+        ("clinician", "kind:people", "x.csv", b"foo,bar\n1,2\n", "No column for"),
+        ("clinician", "kind:people", "notes.xlsx", b"just text", "is not a readable XLSX file"),
+        ("clinician", "form:mhis_clinic_visit", "v.json", b"{bad", "Not readable JSON"),
+        (
+            "clinician",
+            "kind:people",
+            "rows.csv",
+            b"source_key\n" + b"K\n" * 30,
+            "holds more than 20 rows",
+        ),
+        (
+            "tak_officer",
+            "kind:people",
+            "p.csv",
+            b"source_key,name,registration_site\n",
+            "Your role cannot import",
+        ),
+    ],
+    ids=["cannot-map", "not-a-workbook", "unreadable-export", "too-many-rows", "role"],
+)
+def test_a_refused_upload_is_deleted_from_the_server(client, people, stored, settings, who, what, name, body, refusal):  # fmt: skip
+    settings.MHIS_IMPORT_MAX_ROWS = 20
+    login(client, people[who])
+    response = client.post("/imports/", {"what": what, "source": "s", "file": SimpleUploadedFile(name, body)})  # fmt: skip
+    assert response.status_code == 200 and refusal in response.content.decode()
+    assert list(stored.iterdir()) == []
+
+
+def test_an_upload_is_kept_only_while_its_import_may_resume(client, people, stored):
+    from mhis.intake import runner
+
+    login(client, people["clinician"])
+    body = b"source_key,name,registration_site\nA1,Aung Aung,MSOT-CLIN\n"
+    client.post("/imports/", {"what": "kind:people", "source": "s", "file": SimpleUploadedFile("p.csv", body)})  # fmt: skip
+    assert Job.objects.get().status == "done" and list(stored.iterdir()) == []
+    # A job left unfinished (the server stopped) keeps its file for Resume.
+    path, digest = runner.save_upload(SimpleUploadedFile("q.csv", body + b"A2,Naw Paw,MSOT-CLIN\n"))
+    job = Job.objects.create(source="s", kind="people", file_name="q.csv", digest=digest, started_by=people["clinician"])  # fmt: skip
+    runner.discard(path, digest)
+    assert runner.stored_file(job) == path
+    job.status = Job.Status.DONE
+    job.save()
+    runner.discard(path, digest)
+    assert not path.exists()

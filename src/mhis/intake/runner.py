@@ -3,7 +3,9 @@
 An upload is saved under the data directory, then imported in a background thread while the
 page shows its progress (``MHIS_IMPORT_BACKGROUND``; off in tests, where the import runs
 inline). A thread that dies with the server leaves its job running with its checkpoint; the
-job's page offers to resume it from the saved file.
+job's page offers to resume it from the saved file. The file holds people's data, so it is
+kept only while an import may resume from it: a refused upload, and the upload of an import
+that ended (done or failed), is deleted.
 """
 
 from __future__ import annotations
@@ -33,13 +35,23 @@ def save_upload(upload) -> tuple[Path, str]:
     suffix = Path(upload.name).suffix.lower()[:6]
     digest = hashlib.sha256()
     partial = upload_dir() / f".{threading.get_ident()}.partial"
-    with partial.open("wb") as out:
-        for chunk in upload.chunks():
-            digest.update(chunk)
-            out.write(chunk)
+    try:
+        with partial.open("wb") as out:
+            for chunk in upload.chunks():
+                digest.update(chunk)
+                out.write(chunk)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     path = upload_dir() / f"{digest.hexdigest()}{suffix}"
     partial.replace(path)
     return path, digest.hexdigest()
+
+
+def discard(path: Path, digest: str) -> None:
+    """Delete an upload unless an unfinished import of the same file may still resume from it."""
+    if not Job.objects.filter(digest=digest, status=Job.Status.RUNNING).exists():
+        Path(path).unlink(missing_ok=True)
 
 
 def stored_file(job: Job) -> Path | None:
@@ -47,18 +59,21 @@ def stored_file(job: Job) -> Path | None:
     return path if path.is_file() else None
 
 
-def start(work: Callable[[], object], *, digest: str) -> None:
+def start(work: Callable[[], object], *, digest: str, path: Path) -> None:
     """Run `work`, in a thread unless MHIS_IMPORT_BACKGROUND is off. An unexpected failure
-    marks the file's running jobs failed, with the reason."""
+    marks the file's running jobs failed, with the reason. The upload at `path` is deleted
+    once no import of it is left unfinished."""
 
     def run():
         try:
-            work()
-        except Exception as exc:  # the reason is kept on the job for the page
-            log.exception("import of %s failed", digest)
-            Job.objects.filter(digest=digest, status=Job.Status.RUNNING).update(
-                status=Job.Status.FAILED, error=str(exc)[:2000]
-            )
+            try:
+                work()
+            except Exception as exc:  # the reason is kept on the job for the page
+                log.exception("import of %s failed", digest)
+                Job.objects.filter(digest=digest, status=Job.Status.RUNNING).update(
+                    status=Job.Status.FAILED, error=str(exc)[:2000]
+                )
+            discard(path, digest)  # done or failed: no import resumes from it
         finally:
             if threading.current_thread() is not threading.main_thread():
                 connections.close_all()

@@ -52,9 +52,19 @@ def imports(request):
 
 
 def _start(user, data) -> str:
+    """Save the upload and queue its import; a file refused (or failing) before it is queued
+    is deleted."""
+    path, digest = runner.save_upload(data["file"])
+    try:
+        return _queue(user, data, path, digest)
+    except Exception:
+        runner.discard(path, digest)
+        raise
+
+
+def _queue(user, data, path, digest) -> str:
     upload = data["file"]
     what, _sep, name = data["what"].partition(":")
-    path, digest = runner.save_upload(upload)
     if what == "kind":
         source = (data["source"] or upload.name.rsplit(".", 1)[0])[:100]
         spec = services.kind_of(name)
@@ -64,11 +74,11 @@ def _start(user, data) -> str:
         services.check_table(path, name, upload.name)
         services.mapping_for(services.namespace(user), source, name, readers.header(path))
         job = services.start_job(user, kind=name, source=source, file_name=upload.name, digest=digest)  # fmt: skip
-        runner.start(lambda: services.run_import(user, path, kind=name, source=source, job=job), digest=digest)  # fmt: skip
+        runner.start(lambda: services.run_import(user, path, kind=name, source=source, job=job), digest=digest, path=path)  # fmt: skip
         return reverse("intake:job", args=[job.pk])
     submissions.read(path, upload.name)  # refuse an unreadable export before it is queued
     source = data["source"] or name
-    runner.start(lambda: services.import_submissions(user, path, form=name, source=source, name=upload.name), digest=digest)  # fmt: skip
+    runner.start(lambda: services.import_submissions(user, path, form=name, source=source, name=upload.name), digest=digest, path=path)  # fmt: skip
     return reverse("intake:imports")
 
 
@@ -106,7 +116,7 @@ def resume(request, pk):
     if job.status != Job.Status.RUNNING or path is None:
         raise Http404
     user = request.user
-    runner.start(lambda: services.run_import(user, path, kind=job.kind, source=job.source, job=job), digest=job.digest)  # fmt: skip
+    runner.start(lambda: services.run_import(user, path, kind=job.kind, source=job.source, job=job), digest=job.digest, path=path)  # fmt: skip
     return redirect("intake:job", pk=job.pk)
 
 
