@@ -6,6 +6,7 @@ so the same problem gets the same message everywhere.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -190,7 +191,8 @@ def open_workbook(path):
     """An XLSX workbook opened for streaming, once what it unpacks to is known to be within
     MHIS_IMPORT_MAX_UNPACKED_BYTES (an XLSX is a ZIP: a small file could otherwise expand into
     gigabytes; `mhis.uploads.check`, which imports run first, also counts its rows). A
-    damaged, foreign or oversized file is refused naming `file`."""
+    damaged, foreign or oversized file is refused naming `file`; what the reader said of it
+    goes to the log only, since it can hold the file's path on this server."""
     import zipfile
 
     from openpyxl import load_workbook
@@ -214,6 +216,5 @@ def open_workbook(path):
     try:
         return load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # a damaged or hostile workbook
-        raise ValidationError(
-            {"file": _("Not a readable XLSX file: %(error)s") % {"error": exc}}
-        ) from None
+        logging.getLogger(__name__).info("workbook refused: %s", exc)
+        raise ValidationError({"file": _("Not a readable XLSX file.")}) from None

@@ -17,7 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import close_old_connections, connections
+from django.utils.translation import gettext as _
 
 from .models import Job
 
@@ -59,6 +61,14 @@ def stored_file(job: Job) -> Path | None:
     return path if path.is_file() else None
 
 
+def _reason(exc: Exception) -> str:
+    """What the import's page says of a failure: the application's own messages; of anything
+    else only that it happened (its text can hold paths on this server: the log has it)."""
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return _("The import stopped on an unexpected error; the server's log has the details.")
+
+
 def start(work: Callable[[], object], *, digest: str, path: Path) -> None:
     """Run `work`, in a thread unless MHIS_IMPORT_BACKGROUND is off. An unexpected failure
     marks the file's running jobs failed, with the reason. The upload at `path` is deleted
@@ -71,7 +81,7 @@ def start(work: Callable[[], object], *, digest: str, path: Path) -> None:
             except Exception as exc:  # the reason is kept on the job for the page
                 log.exception("import of %s failed", digest)
                 Job.objects.filter(digest=digest, status=Job.Status.RUNNING).update(
-                    status=Job.Status.FAILED, error=str(exc)[:2000]
+                    status=Job.Status.FAILED, error=_reason(exc)[:2000]
                 )
             discard(path, digest)  # done or failed: no import resumes from it
         finally:

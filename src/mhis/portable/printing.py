@@ -9,6 +9,7 @@ with HarfBuzz (uharfbuzz), which Burmese and Khmer need.
 from __future__ import annotations
 
 import io
+import logging
 from pathlib import Path
 
 from django.conf import settings
@@ -69,10 +70,10 @@ def _font_paths() -> dict[str, Path]:
     folder = Path(settings.MHIS_FONT_DIR)
     paths = {family: folder / name for family, name in FONTS.items()}
     missing = [str(p) for p in paths.values() if not p.is_file()]
-    if missing:
+    if missing:  # the files are named in the log, not to the reader (paths on this server)
+        logging.getLogger(__name__).error("fonts missing for the printed summary: %s", ", ".join(missing))  # fmt: skip
         raise FontsMissing(
-            _("Fonts for the printed summary are missing (%(files)s): install fonts-noto-core or set MHIS_FONT_DIR.")
-            % {"files": ", ".join(missing)}
+            _("Fonts for the printed summary are missing on the server: install fonts-noto-core or set MHIS_FONT_DIR.")
         )  # fmt: skip
     return paths
 
