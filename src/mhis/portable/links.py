@@ -26,7 +26,7 @@ from jwcrypto import jwe, jwk
 
 from mhis.access.services import can_write_people
 from mhis.crypto import keyed_hash
-from mhis.registry.models import ConsentScope
+from mhis.registry.models import ConsentScope, Person
 from mhis.registry.services import get_person
 
 from . import ips
@@ -90,7 +90,83 @@ def decrypt(compact: str, key: bytes) -> bytes:
 
 
 def sharing_consent(person) -> bool:
-    return person.consents.filter(scope=ConsentScope.SHARING, withdrawn_on__isnull=True).exists()
+    """Whether the person's consent to sharing their record stands: given (not for a day still
+    to come) and never withdrawn. A withdrawal dated later still ends it now: the person has
+    said they withdraw."""
+    return person.consents.filter(
+        scope=ConsentScope.SHARING, given_on__lte=timezone.localdate(), withdrawn_on__isnull=True
+    ).exists()
+
+
+def _holder(person) -> Person:
+    """The record that holds the person's consents: the survivor of any merge it went into."""
+    seen = set()
+    while person.merged_into_id and person.pk not in seen:
+        seen.add(person.pk)
+        person = person.merged_into
+    return person
+
+
+def _records_of(holder: Person) -> list[int]:
+    """The holder's record and every record merged into it, however many merges deep."""
+    found, frontier = [holder.pk], [holder.pk]
+    while frontier:
+        frontier = list(
+            Person.objects.filter(merged_into__in=frontier)
+            .exclude(pk__in=found)
+            .values_list("pk", flat=True)
+        )
+        found += frontier
+    return found
+
+
+def _withdrawn_by(holder: Person):
+    """Who recorded the latest withdrawal of the holder's consent to sharing, if anyone did."""
+    withdrawal = (
+        holder.consents.filter(scope=ConsentScope.SHARING, withdrawn_on__isnull=False)
+        .select_related("recorded_by")
+        .order_by("-withdrawn_on", "-pk")
+        .first()
+    )
+    return withdrawal.recorded_by if withdrawal else None
+
+
+def revoke_unconsented(person, *, by=None) -> int:
+    """Revoke every live link to the person's summary (also those made on a record since
+    merged into theirs) unless their consent to sharing stands: called by every change of a
+    person's consents, in its transaction. Each revocation records when, by whom (`by`, the
+    user who recorded the change) and why. Returns how many links were revoked."""
+    holder = _holder(person)
+    if sharing_consent(holder):
+        return 0
+    return SharedLink.objects.filter(
+        person__in=_records_of(holder), revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).update(revoked_at=timezone.now(), revoked_by=by, revoked_reason=SharedLink.Revocation.CONSENT)
+
+
+def live(link: SharedLink) -> bool:
+    """Whether a link still opens: active, and the person's consent to sharing stands (a link
+    whose consent lapsed is revoked now, and the revocation kept)."""
+    if not link.active:
+        return False
+    with transaction.atomic():
+        SharedLink.objects.select_for_update().filter(pk=link.pk).first()
+        link.refresh_from_db(fields=["revoked_at", "revoked_by", "revoked_reason", "attempts_left"])
+        return link.active and not _consent_lapsed(link)
+
+
+def _consent_lapsed(link: SharedLink) -> bool:
+    """Whether the consent behind a live link no longer stands; if so the link is revoked
+    now. Changes of consent revoke links at once (`revoke_unconsented`); this catches a
+    change made any other way (a restored backup, an edit in the database) at the next
+    request, charged to whoever recorded the withdrawal."""
+    holder = _holder(link.person)
+    if sharing_consent(holder):
+        return False
+    link.revoked_at, link.revoked_by = timezone.now(), _withdrawn_by(holder)
+    link.revoked_reason = SharedLink.Revocation.CONSENT
+    link.save(update_fields=["revoked_at", "revoked_by", "revoked_reason"])
+    return True
 
 
 @transaction.atomic
@@ -111,6 +187,9 @@ def create_link(
     person = get_person(user, person_uuid, view="shl-create")
     if person.merged_into_id:
         person = get_person(user, person.merged_into.uuid, view="shl-create")
+    # Locked until the link is written: a withdrawal of consent recorded meanwhile waits,
+    # then revokes it (`revoke_unconsented`).
+    Person.objects.select_for_update().filter(pk=person.pk).first()
     errors = {}
     if not sharing_consent(person):
         errors["consent"] = _("The person has not consented to sharing their record.")
@@ -200,12 +279,14 @@ def revoke(user, link: SharedLink) -> SharedLink:
     get_person(user, link.person.uuid, view="shl-revoke")  # in the user's places, logged
     if link.revoked_at is None:
         link.revoked_at, link.revoked_by = timezone.now(), user
-        link.save(update_fields=["revoked_at", "revoked_by"])
+        link.revoked_reason = SharedLink.Revocation.BY_USER
+        link.save(update_fields=["revoked_at", "revoked_by", "revoked_reason"])
     return link
 
 
 def links_of(person) -> list[SharedLink]:
-    return list(SharedLink.objects.filter(person=person).prefetch_related("accesses"))
+    links = SharedLink.objects.filter(person=person)
+    return list(links.select_related("revoked_by").prefetch_related("accesses"))
 
 
 class Refused(Exception):
@@ -247,7 +328,7 @@ def manifest(
         link = SharedLink.objects.select_for_update().filter(manifest_id=manifest_id).first()
         if link is None:
             raise Refused(404, _("No such link."))
-        if not link.active:
+        if not link.active or _consent_lapsed(link):
             outcome, refused = LinkAccess.Outcome.REFUSED, Refused(404, _("This link is no longer active."))  # fmt: skip
         elif link.passcode and address and _throttled(address):
             outcome = LinkAccess.Outcome.THROTTLED
@@ -279,7 +360,7 @@ def file_payload(token: str) -> str:
     except signing.BadSignature:
         raise Refused(404, _("This file location has expired.")) from None
     link = SharedLink.objects.filter(manifest_id=manifest_id).first()
-    if link is None or not link.active:
+    if link is None or not live(link):
         raise Refused(404, _("This link is no longer active."))
     return link.payload
 

@@ -60,7 +60,7 @@ def summary_pdf(request, person_id):
     link_uri = ""
     if link_id := request.GET.get("link", ""):
         link = SharedLink.objects.filter(pk=link_id if link_id.isdigit() else 0, person=person).first()  # fmt: skip
-        if link is None or not link.active:
+        if link is None or not shl.live(link):
             raise Http404(_("No active link with this number."))
         link_uri = shl.viewer_url(link, shl.base_url(request))
     try:
@@ -95,7 +95,7 @@ def links(request, person_id):
     shown = []
     for link in shl.links_of(person):
         item = {"link": link, "accesses": list(link.accesses.all()[:10])}
-        if link.active:
+        if shl.live(link):
             item["url"] = shl.viewer_url(link, base)
             item["qr"] = shl.qr_svg(item["url"])
         shown.append(item)
