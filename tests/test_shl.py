@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 
+from mhis.access.models import PERSON_READ_ROLES, PERSON_WRITE_ROLES, Role
 from mhis.portable import ips, links
 from mhis.portable.models import LinkAccess, SharedLink
 from mhis.portable.services import export_ips
@@ -381,3 +382,37 @@ def test_consents_moved_back_by_an_unmerge_revoke_the_links_they_carried(client,
     assert on_survivor.revoked_reason == SharedLink.Revocation.CONSENT
     assert fetch(client, on_survivor).status_code == 404
     assert fetch(client, kept).status_code == 200  # its consent came back with it
+
+
+# -- who sees a link's address -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", Role.values)
+def test_only_roles_that_share_records_see_a_links_address_key_and_qr_code(
+    client, api, world, people, person, role
+):
+    from mhis.access.services import create_user
+
+    link = links.create_link(people["clinician"], person.uuid, expires="30d", passcode="7391",
+                             label="For Ranong")  # fmt: skip
+    user = create_user(username=f"{role}-th", password=None, role=role, places=[world["TH"]])
+    client.force_login(user)
+    page = client.get(f"/record/{person.uuid}/links/")
+    printed = client.get(f"/record/{person.uuid}/summary.pdf?link={link.pk}")
+    record = api(user).get(f"/api/persons/{person.uuid}")
+    secrets = ("shlink:/", link.key, link.manifest_id, "<svg", "?link=")
+    if role in PERSON_WRITE_ROLES:
+        text = page.content.decode()
+        uri = re.search(r'#(shlink:/[^"]+)"', text).group(1)
+        assert payload_of(uri)["key"] == link.key and "<svg" in text and "?link=" in text
+        assert printed.status_code == 200 and b"/Subtype /Image" in printed.content
+    elif role in PERSON_READ_ROLES:
+        # That the link exists, when it was made and until when it works: shown.
+        text = page.content.decode()
+        assert page.status_code == 200 and "For Ranong" in text and "Active." in text
+        assert "Passcode required" in text
+        assert not [secret for secret in secrets if secret in text]
+        assert printed.status_code == 403 and link.key.encode() not in printed.content
+    else:  # roles that do not read individual records reach none of it
+        assert page.status_code in (403, 404) and printed.status_code in (403, 404)
+    assert not [secret for secret in secrets[:3] if secret in record.content.decode()]

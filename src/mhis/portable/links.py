@@ -89,6 +89,13 @@ def decrypt(compact: str, key: bytes) -> bytes:
     return token.payload
 
 
+def can_share_links(user) -> bool:
+    """Whether `user` may create and revoke SMART Health Links, and so be shown a link's
+    address, key and QR code. Other roles that read the record see that links exist (made,
+    expiry, status, openings), never how to open them."""
+    return can_write_people(user)
+
+
 def sharing_consent(person) -> bool:
     """Whether the person's consent to sharing their record stands: given (not for a day still
     to come) and never withdrawn. A withdrawal dated later still ends it now: the person has
@@ -182,7 +189,7 @@ def create_link(
     """A new link to the person's summary: `summary` (an export of it, e.g. the one
     printed beside the QR code) or the summary as it stands now. The person must have
     consented to sharing their record; the read is logged."""
-    if not can_write_people(user):
+    if not can_share_links(user):
         raise PermissionError(_("Your role cannot share records."))
     person = get_person(user, person_uuid, view="shl-create")
     if person.merged_into_id:
@@ -274,7 +281,7 @@ def qr_png(text: str) -> bytes:
 
 @transaction.atomic
 def revoke(user, link: SharedLink) -> SharedLink:
-    if not can_write_people(user):
+    if not can_share_links(user):
         raise PermissionError(_("Your role cannot share records."))
     get_person(user, link.person.uuid, view="shl-revoke")  # in the user's places, logged
     if link.revoked_at is None:

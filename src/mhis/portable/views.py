@@ -59,6 +59,8 @@ def summary_pdf(request, person_id):
     person = _current(request, person_id, "page:ips-print")
     link_uri = ""
     if link_id := request.GET.get("link", ""):
+        if not shl.can_share_links(request.user):  # the QR code opens the link
+            raise PermissionDenied(_("Your role cannot share records."))
         link = SharedLink.objects.filter(pk=link_id if link_id.isdigit() else 0, person=person).first()  # fmt: skip
         if link is None or not shl.live(link):
             raise Http404(_("No active link with this number."))
@@ -76,7 +78,7 @@ def summary_pdf(request, person_id):
 def links(request, person_id):
     _reader(request)
     person = _current(request, person_id, "page:shl")
-    can_share = can_write_people(request.user)
+    can_share = shl.can_share_links(request.user)
     form = LinkForm(request.POST or None)
     if request.method == "POST":
         if not can_share:
@@ -95,7 +97,7 @@ def links(request, person_id):
     shown = []
     for link in shl.links_of(person):
         item = {"link": link, "accesses": list(link.accesses.all()[:10])}
-        if shl.live(link):
+        if shl.live(link) and can_share:  # the address carries the key
             item["url"] = shl.viewer_url(link, base)
             item["qr"] = shl.qr_svg(item["url"])
         shown.append(item)
