@@ -312,6 +312,49 @@ class Refused(Exception):
         return out
 
 
+# What `secrets.token_urlsafe(32)` makes: anything else names no link of ours.
+_MANIFEST_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def is_json(content_type: str) -> bool:
+    """Whether a request's media type (without its parameters) is JSON."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return kind == "application/json" or (
+        kind.startswith("application/") and kind.endswith("+json")
+    )
+
+
+@dataclass
+class ManifestRequest:
+    recipient: str
+    passcode: str = ""
+    embedded_max: int | None = None
+
+
+def manifest_request(raw: bytes) -> ManifestRequest:
+    """The body of a manifest request, `{"recipient", "passcode", "embeddedLengthMax"}`;
+    anything else is refused (400) naming the field."""
+    try:
+        body = json.loads(raw or b"{}")
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past all reason
+        body = None
+    if not isinstance(body, dict):
+        raise Refused(400, _("The request body must be a JSON object."))
+    recipient, passcode = body.get("recipient"), body.get("passcode")
+    if not isinstance(recipient, str) or not recipient.strip():
+        raise Refused(400, _("recipient: say who is asking."))
+    if "\x00" in recipient:
+        raise Refused(400, _("recipient: text cannot contain the NUL character."))
+    if passcode is not None and not isinstance(passcode, str):
+        raise Refused(400, _("passcode: give it as text."))
+    embedded_max = body.get("embeddedLengthMax")
+    if embedded_max is not None and (
+        not isinstance(embedded_max, int) or isinstance(embedded_max, bool) or embedded_max < 0
+    ):
+        raise Refused(400, _("embeddedLengthMax: a whole number."))
+    return ManifestRequest(recipient=recipient, passcode=passcode or "", embedded_max=embedded_max)
+
+
 def _throttled(address: str) -> bool:
     """Whether `address` (hashed) sent `MHIS_SHL_ADDRESS_LIMIT` wrong passcodes in the hour."""
     since = timezone.now() - dt.timedelta(hours=1)
@@ -330,6 +373,8 @@ def manifest(
     (the client's, when known) that sent too many wrong passcodes in the hour, to any links,
     is refused (429) without trying its passcode, so it cannot use up others' attempts."""
     refused = None
+    if not _MANIFEST_ID.fullmatch(manifest_id or ""):
+        raise Refused(404, _("No such link."))
     address = keyed_hash(address, purpose="address") if address else ""
     with transaction.atomic():
         link = SharedLink.objects.select_for_update().filter(manifest_id=manifest_id).first()
@@ -390,7 +435,13 @@ def decode(text: str) -> dict:
         key = _unb64(payload["key"])
         if not isinstance(payload["url"], str) or len(key) != 32:
             raise ValueError
-    except (ValueError, KeyError, TypeError):
+        if not isinstance(payload.get("label", ""), str):
+            raise ValueError
+        exp = payload.get("exp", 0)
+        if not isinstance(exp, int) or isinstance(exp, bool):
+            raise ValueError
+        dt.datetime.fromtimestamp(exp, tz=dt.UTC)  # a moment there can be
+    except (ValueError, KeyError, TypeError, RecursionError, OverflowError, OSError):
         raise ValidationError({"link": _("The link is damaged: copy it again.")}) from None
     return payload
 
@@ -403,8 +454,14 @@ def open_link(text: str, *, passcode: str = "", recipient: str = "", address: st
     if MANIFEST_PATH not in url:
         raise ValidationError({"link": _("This link was made by another system.")})
     manifest_id = url.rsplit(MANIFEST_PATH, 1)[1]
-    if not SharedLink.objects.filter(manifest_id=manifest_id).exists():
+    link = None
+    if _MANIFEST_ID.fullmatch(manifest_id):
+        link = SharedLink.objects.filter(manifest_id=manifest_id).first()
+    if link is None:
         raise ValidationError({"link": _("This link was made by another system.")})
+    # The key is the link's own, or the link was altered: nothing is asked of the manifest.
+    if not secrets.compare_digest(payload["key"].encode(), link.key.encode()):
+        raise ValidationError({"link": _("The link is damaged: copy it again.")})
     served = manifest(manifest_id, passcode=passcode, recipient=recipient, address=address)
     document = json.loads(decrypt(served["files"][0]["embedded"], _unb64(payload["key"])))
     expires = dt.datetime.fromtimestamp(payload.get("exp", 0), tz=dt.UTC)
