@@ -411,6 +411,8 @@ def file_payload(token: str) -> str:
         manifest_id = signing.TimestampSigner(salt="shl-file").unsign(token, max_age=FILE_SECONDS)
     except signing.BadSignature:
         raise Refused(404, _("This file location has expired.")) from None
+    if not _MANIFEST_ID.fullmatch(manifest_id):  # signed here, so only if the key leaked
+        raise Refused(404, _("No such link."))
     link = SharedLink.objects.filter(manifest_id=manifest_id).first()
     if link is None or not live(link):
         raise Refused(404, _("This link is no longer active."))
