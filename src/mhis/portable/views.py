@@ -152,13 +152,9 @@ def _refused(exc: shl.Refused) -> JsonResponse:
     return JsonResponse(exc.body(), status=exc.status)
 
 
-def _not_allowed(allowed: tuple[str, ...]) -> HttpResponse:
-    response = HttpResponse(
-        _("Use %(methods)s.") % {"methods": " or ".join(allowed)},
-        status=405,
-        content_type="text/plain; charset=utf-8",
-    )
-    response["Allow"] = ", ".join(allowed)
+def _not_allowed(allowed: str, message: str) -> HttpResponse:
+    response = HttpResponse(message, status=405, content_type="text/plain; charset=utf-8")
+    response["Allow"] = allowed
     return response
 
 
@@ -193,7 +189,7 @@ def manifest(request, manifest_id):
 @never_cache
 def file(request, token):
     if request.method not in ("GET", "HEAD"):
-        return _not_allowed(("GET",))
+        return _not_allowed("GET", _("Use GET."))
     try:
         payload = shl.file_payload(token)
     except shl.Refused as exc:
@@ -208,7 +204,7 @@ def viewer(request):
     answers with the status the manifest gave (404 no longer active, 401 wrong passcode,
     429 too many), or 400 when it is damaged, with the reason beside the field."""
     if request.method not in ("GET", "POST"):
-        return _not_allowed(("GET", "POST"))
+        return _not_allowed("GET, POST", _("Use GET or POST."))
     status, opened = 200, None
     try:
         data = request.POST if request.method == "POST" else None
