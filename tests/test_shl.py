@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.utils import timezone
 
+from mhis.access.models import PERSON_READ_ROLES, PERSON_WRITE_ROLES, Role
 from mhis.portable import ips, links
 from mhis.portable.models import LinkAccess, SharedLink
 from mhis.portable.services import export_ips
@@ -177,12 +178,12 @@ def test_the_viewer_opens_the_link_in_the_readers_language(client, people, perso
     page = client.get("/shl/view/")
     assert page.status_code == 200 and b"shl-viewer.js" in page.content
     wrong = client.post("/shl/view/", {"link": url, "passcode": "1"})
-    assert "Wrong passcode" in wrong.content.decode()
+    assert wrong.status_code == 401 and "Wrong passcode" in wrong.content.decode()
     opened = client.post("/shl/view/", {"link": url, "passcode": "7391"}, headers={"accept-language": "es"})  # fmt: skip
     text = opened.content.decode()
     assert "Maung Maung" in text and "Resumen de salud" in text and "Alergias e intolerancias" in text  # fmt: skip
     damaged = client.post("/shl/view/", {"link": "shlink:/notbase64!!"})
-    assert "damaged" in damaged.content.decode()
+    assert damaged.status_code == 400 and "damaged" in damaged.content.decode()
 
 
 def test_sharing_pages_create_show_and_revoke_a_link(client, people, person):
@@ -270,3 +271,148 @@ def test_without_fonts_the_print_page_says_what_is_missing(
     response = client.get(f"/record/{person.uuid}/summary.pdf")
     assert response.status_code == 503 and "fonts-noto-core" in response.content.decode()
     assert client.get(f"/record/{person.uuid}/summary.pdf?link=999").status_code == 404
+
+
+# -- consent to sharing ------------------------------------------------------------------------
+
+WITHDRAWN = [{"scope": "care", "given_on": "2026-01-15"},
+             {"scope": "sharing", "given_on": "2026-01-15", "withdrawn_on": "2026-02-01"}]  # fmt: skip
+GONE = "This link is no longer active."
+
+
+def _viewer_says(client, link) -> str:
+    return client.post("/shl/view/", {"link": links.uri(link, BASE)}).content.decode()
+
+
+def test_withdrawing_consent_to_sharing_revokes_every_live_link_at_once(client, people, person):
+    from mhis.registry.services import update_person
+
+    clinician = people["clinician"]
+    first, second = (links.create_link(clinician, person.uuid, expires="30d") for _ in range(2))
+    location = fetch(client, second, embeddedLengthMax=10).json()["files"][0]["location"]
+    expired = links.create_link(clinician, person.uuid, expires="1h")
+    SharedLink.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))  # fmt: skip
+    by_hand = links.revoke(clinician, links.create_link(clinician, person.uuid, expires="30d"))
+
+    update_person(clinician, person, {"consents": WITHDRAWN})
+
+    for link in (first, second):
+        link.refresh_from_db()
+        assert link.revoked_at is not None and link.revoked_by == clinician
+        assert link.revoked_reason == SharedLink.Revocation.CONSENT
+    expired.refresh_from_db(), by_hand.refresh_from_db()
+    assert expired.revoked_at is None  # it had already ended by itself
+    assert by_hand.revoked_reason == SharedLink.Revocation.BY_USER
+    # Whoever holds a link is answered as for a revoked link, by the manifest, the file
+    # location it handed out, and the viewer.
+    response = fetch(client, first)
+    assert response.status_code == 404 and response.json()["error"] == GONE
+    assert client.get("/" + location.split("://", 1)[1].split("/", 1)[1]).status_code == 404
+    assert GONE in _viewer_says(client, second)
+    assert LinkAccess.objects.filter(link=first).get().outcome == LinkAccess.Outcome.REFUSED
+
+
+def test_a_withdrawal_through_the_api_revokes_the_links_and_the_page_says_why(
+    client, api, people, person
+):
+    link = links.create_link(people["clinician"], person.uuid, expires="30d")
+    assert fetch(client, link).status_code == 200
+    response = api(people["clinician"]).patch(f"/api/persons/{person.uuid}",
+                                              json.dumps({"consents": WITHDRAWN}))  # fmt: skip
+    assert response.status_code == 200, response.content
+    response = fetch(client, link)
+    assert response.status_code == 404 and response.json()["error"] == GONE
+    assert GONE in _viewer_says(client, link)
+    client.force_login(people["clinician"])
+    page = client.get(f"/record/{person.uuid}/links/").content.decode()
+    assert "by mae_sot_clinician: The person withdrew their consent to sharing" in page
+    assert "#shlink:/" not in page
+
+
+def test_a_change_of_consents_that_keeps_sharing_keeps_the_links(client, people, person):
+    from mhis.registry.services import update_person
+
+    link = links.create_link(people["clinician"], person.uuid, expires="30d")
+    update_person(people["clinician"], person,
+                  {"consents": [*SHARING, {"scope": "research", "given_on": "2026-03-01"}]})  # fmt: skip
+    link.refresh_from_db()
+    assert link.revoked_at is None and fetch(client, link).status_code == 200
+
+
+def test_a_withdrawal_written_around_the_services_ends_the_link_at_its_next_request(
+    client, people, person
+):
+    from mhis.registry.models import Consent
+
+    link = links.create_link(people["clinician"], person.uuid, expires="30d")
+    # e.g. a restored backup or an edit in the database: no service saw the change.
+    Consent.objects.filter(person=person, scope="sharing").update(withdrawn_on=dt.date(2026, 2, 1))
+    response = fetch(client, link)
+    assert response.status_code == 404 and response.json()["error"] == GONE
+    link.refresh_from_db()
+    assert link.revoked_at is not None and link.revoked_reason == SharedLink.Revocation.CONSENT
+    assert link.revoked_by == people["clinician"]  # who recorded the consent
+
+
+def test_no_link_is_made_once_consent_to_sharing_is_withdrawn(client, people, person):
+    from mhis.registry.services import update_person
+
+    update_person(people["clinician"], person, {"consents": WITHDRAWN})
+    with pytest.raises(ValidationError) as refused:
+        links.create_link(people["clinician"], person.uuid, expires="30d")
+    assert "consent" in refused.value.message_dict
+    client.force_login(people["clinician"])
+    page = client.post(f"/record/{person.uuid}/links/", {"label": "TB clinic", "expires": "14d"})
+    assert page.status_code == 200 and "has not consented to sharing" in page.content.decode()
+    assert not SharedLink.objects.exists()
+
+
+def test_consents_moved_back_by_an_unmerge_revoke_the_links_they_carried(client, people, register):
+    from mhis.linkage.services import merge_people, unmerge
+
+    survivor = register()  # consented to care only
+    merged = register(consents=SHARING)
+    kept = links.create_link(people["clinician"], merged.uuid, expires="30d")
+    merge = merge_people(people["admin"], survivor, merged)
+    assert fetch(client, kept).status_code == 200  # the survivor now holds the consent
+    on_survivor = links.create_link(people["clinician"], survivor.uuid, expires="30d")
+    unmerge(people["admin"], merge)
+    on_survivor.refresh_from_db()
+    assert on_survivor.revoked_by == people["admin"]
+    assert on_survivor.revoked_reason == SharedLink.Revocation.CONSENT
+    assert fetch(client, on_survivor).status_code == 404
+    assert fetch(client, kept).status_code == 200  # its consent came back with it
+
+
+# -- who sees a link's address -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", Role.values)
+def test_only_roles_that_share_records_see_a_links_address_key_and_qr_code(
+    client, api, world, people, person, role
+):
+    from mhis.access.services import create_user
+
+    link = links.create_link(people["clinician"], person.uuid, expires="30d", passcode="7391",
+                             label="For Ranong")  # fmt: skip
+    user = create_user(username=f"{role}-th", password=None, role=role, places=[world["TH"]])
+    client.force_login(user)
+    page = client.get(f"/record/{person.uuid}/links/")
+    printed = client.get(f"/record/{person.uuid}/summary.pdf?link={link.pk}")
+    record = api(user).get(f"/api/persons/{person.uuid}")
+    secrets = ("shlink:/", link.key, link.manifest_id, "<svg", "?link=")
+    if role in PERSON_WRITE_ROLES:
+        text = page.content.decode()
+        uri = re.search(r'#(shlink:/[^"]+)"', text).group(1)
+        assert payload_of(uri)["key"] == link.key and "<svg" in text and "?link=" in text
+        assert printed.status_code == 200 and b"/Subtype /Image" in printed.content
+    elif role in PERSON_READ_ROLES:
+        # That the link exists, when it was made and until when it works: shown.
+        text = page.content.decode()
+        assert page.status_code == 200 and "For Ranong" in text and "Active." in text
+        assert "Passcode required" in text
+        assert not [secret for secret in secrets if secret in text]
+        assert printed.status_code == 403 and link.key.encode() not in printed.content
+    else:  # roles that do not read individual records reach none of it
+        assert page.status_code in (403, 404) and printed.status_code in (403, 404)
+    assert not [secret for secret in secrets[:3] if secret in record.content.decode()]

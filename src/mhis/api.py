@@ -94,7 +94,6 @@ def schema_error(request, exc: NinjaValidationError):
 
 
 @api.exception_handler(PermissionDenied)
-@api.exception_handler(PermissionError)
-def permission_error(request, exc: Exception):
+def permission_error(request, exc: PermissionDenied):
     """A refusal of the access policy (or of a service): 403 with its reason."""
     return api.create_response(request, {"detail": str(exc) or _("Not allowed.")}, status=403)

@@ -162,6 +162,17 @@ def _forget_indicators(*person_ids: int) -> None:
         forget_person(pk)
 
 
+def _consents_moved(user, *people) -> None:
+    """Consents moved between records: a person left without consent to sharing loses their
+    SMART Health Links, a record merged into another keeps its links only under the
+    survivor's consent."""
+    from mhis.portable.links import revoke_unconsented
+
+    for person in people:
+        person.refresh_from_db(fields=["merged_into"])
+        revoke_unconsented(person, by=user)
+
+
 @transaction.atomic
 def merge_people(user, survivor, merged, *, pair=None, note: str = ""):
     """Merge `merged` into `survivor`: every care, protection, migration, consent and
@@ -203,6 +214,7 @@ def merge_people(user, survivor, merged, *, pair=None, note: str = ""):
                                                reason=site_link.reason).pk)  # fmt: skip
     Person.objects.filter(pk=merged.pk).update(merged_into=survivor)
     _forget_indicators(survivor.pk, merged.pk)
+    _consents_moved(user, survivor)
     return Merge.objects.create(survivor=survivor, merged=merged, pair=pair, moved=moved,
                                 added_sites=added, note=note, merged_by=user)  # fmt: skip
 
@@ -227,6 +239,7 @@ def unmerge(user, merge):
     PersonSite.objects.filter(pk__in=merge.added_sites).delete()
     Person.objects.filter(pk=merge.merged_id).update(merged_into=None)
     _forget_indicators(merge.survivor_id, merge.merged_id)
+    _consents_moved(user, merge.survivor, merge.merged)
     merge.undone_by, merge.undone_at = user, timezone.now()
     merge.save(update_fields=["undone_by", "undone_at"])
     if merge.pair_id:  # the decision was wrong: the pair goes back to the review queue

@@ -24,9 +24,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from jwcrypto import jwe, jwk
 
-from mhis.access.policy import Can, allowed
+from mhis.access.policy import Can, allowed, require
 from mhis.crypto import keyed_hash
-from mhis.registry.models import ConsentScope
+from mhis.registry.models import ConsentScope, Person
 from mhis.registry.services import get_person
 
 from . import ips
@@ -89,8 +89,91 @@ def decrypt(compact: str, key: bytes) -> bytes:
     return token.payload
 
 
+def can_share_links(user) -> bool:
+    """Whether `user` may create and revoke SMART Health Links, and so be shown a link's
+    address, key and QR code. Other roles that read the record see that links exist (made,
+    expiry, status, openings), never how to open them."""
+    return allowed(user, Can.SHARE_RECORD)
+
+
 def sharing_consent(person) -> bool:
-    return person.consents.filter(scope=ConsentScope.SHARING, withdrawn_on__isnull=True).exists()
+    """Whether the person's consent to sharing their record stands: given (not for a day still
+    to come) and never withdrawn. A withdrawal dated later still ends it now: the person has
+    said they withdraw."""
+    return person.consents.filter(
+        scope=ConsentScope.SHARING, given_on__lte=timezone.localdate(), withdrawn_on__isnull=True
+    ).exists()
+
+
+def _holder(person) -> Person:
+    """The record that holds the person's consents: the survivor of any merge it went into."""
+    seen = set()
+    while person.merged_into_id and person.pk not in seen:
+        seen.add(person.pk)
+        person = person.merged_into
+    return person
+
+
+def _records_of(holder: Person) -> list[int]:
+    """The holder's record and every record merged into it, however many merges deep."""
+    found, frontier = [holder.pk], [holder.pk]
+    while frontier:
+        frontier = list(
+            Person.objects.filter(merged_into__in=frontier)
+            .exclude(pk__in=found)
+            .values_list("pk", flat=True)
+        )
+        found += frontier
+    return found
+
+
+def _withdrawn_by(holder: Person):
+    """Who recorded the latest withdrawal of the holder's consent to sharing, if anyone did."""
+    withdrawal = (
+        holder.consents.filter(scope=ConsentScope.SHARING, withdrawn_on__isnull=False)
+        .select_related("recorded_by")
+        .order_by("-withdrawn_on", "-pk")
+        .first()
+    )
+    return withdrawal.recorded_by if withdrawal else None
+
+
+def revoke_unconsented(person, *, by=None) -> int:
+    """Revoke every live link to the person's summary (also those made on a record since
+    merged into theirs) unless their consent to sharing stands: called by every change of a
+    person's consents, in its transaction. Each revocation records when, by whom (`by`, the
+    user who recorded the change) and why. Returns how many links were revoked."""
+    holder = _holder(person)
+    if sharing_consent(holder):
+        return 0
+    return SharedLink.objects.filter(
+        person__in=_records_of(holder), revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).update(revoked_at=timezone.now(), revoked_by=by, revoked_reason=SharedLink.Revocation.CONSENT)
+
+
+def live(link: SharedLink) -> bool:
+    """Whether a link still opens: active, and the person's consent to sharing stands (a link
+    whose consent lapsed is revoked now, and the revocation kept)."""
+    if not link.active:
+        return False
+    with transaction.atomic():
+        SharedLink.objects.select_for_update().filter(pk=link.pk).first()
+        link.refresh_from_db(fields=["revoked_at", "revoked_by", "revoked_reason", "attempts_left"])
+        return link.active and not _consent_lapsed(link)
+
+
+def _consent_lapsed(link: SharedLink) -> bool:
+    """Whether the consent behind a live link no longer stands; if so the link is revoked
+    now. Changes of consent revoke links at once (`revoke_unconsented`); this catches a
+    change made any other way (a restored backup, an edit in the database) at the next
+    request, charged to whoever recorded the withdrawal."""
+    holder = _holder(link.person)
+    if sharing_consent(holder):
+        return False
+    link.revoked_at, link.revoked_by = timezone.now(), _withdrawn_by(holder)
+    link.revoked_reason = SharedLink.Revocation.CONSENT
+    link.save(update_fields=["revoked_at", "revoked_by", "revoked_reason"])
+    return True
 
 
 @transaction.atomic
@@ -106,11 +189,13 @@ def create_link(
     """A new link to the person's summary: `summary` (an export of it, e.g. the one
     printed beside the QR code) or the summary as it stands now. The person must have
     consented to sharing their record; the read is logged."""
-    if not allowed(user, Can.WRITE_PERSON):
-        raise PermissionError(_("Your role cannot share records."))
+    require(user, Can.SHARE_RECORD)
     person = get_person(user, person_uuid, view="shl-create")
     if person.merged_into_id:
         person = get_person(user, person.merged_into.uuid, view="shl-create")
+    # Locked until the link is written: a withdrawal of consent recorded meanwhile waits,
+    # then revokes it (`revoke_unconsented`).
+    Person.objects.select_for_update().filter(pk=person.pk).first()
     errors = {}
     if not sharing_consent(person):
         errors["consent"] = _("The person has not consented to sharing their record.")
@@ -195,17 +280,18 @@ def qr_png(text: str) -> bytes:
 
 @transaction.atomic
 def revoke(user, link: SharedLink) -> SharedLink:
-    if not allowed(user, Can.WRITE_PERSON):
-        raise PermissionError(_("Your role cannot share records."))
+    require(user, Can.SHARE_RECORD)
     get_person(user, link.person.uuid, view="shl-revoke")  # in the user's places, logged
     if link.revoked_at is None:
         link.revoked_at, link.revoked_by = timezone.now(), user
-        link.save(update_fields=["revoked_at", "revoked_by"])
+        link.revoked_reason = SharedLink.Revocation.BY_USER
+        link.save(update_fields=["revoked_at", "revoked_by", "revoked_reason"])
     return link
 
 
 def links_of(person) -> list[SharedLink]:
-    return list(SharedLink.objects.filter(person=person).prefetch_related("accesses"))
+    links = SharedLink.objects.filter(person=person)
+    return list(links.select_related("revoked_by").prefetch_related("accesses"))
 
 
 class Refused(Exception):
@@ -222,6 +308,49 @@ class Refused(Exception):
         if self.remaining is not None:
             out["remainingAttempts"] = self.remaining
         return out
+
+
+# What `secrets.token_urlsafe(32)` makes: anything else names no link of ours.
+_MANIFEST_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def is_json(content_type: str) -> bool:
+    """Whether a request's media type (without its parameters) is JSON."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    return kind == "application/json" or (
+        kind.startswith("application/") and kind.endswith("+json")
+    )
+
+
+@dataclass
+class ManifestRequest:
+    recipient: str
+    passcode: str = ""
+    embedded_max: int | None = None
+
+
+def manifest_request(raw: bytes) -> ManifestRequest:
+    """The body of a manifest request, `{"recipient", "passcode", "embeddedLengthMax"}`;
+    anything else is refused (400) naming the field."""
+    try:
+        body = json.loads(raw or b"{}")
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past all reason
+        body = None
+    if not isinstance(body, dict):
+        raise Refused(400, _("The request body must be a JSON object."))
+    recipient, passcode = body.get("recipient"), body.get("passcode")
+    if not isinstance(recipient, str) or not recipient.strip():
+        raise Refused(400, _("recipient: say who is asking."))
+    if "\x00" in recipient:
+        raise Refused(400, _("recipient: text cannot contain the NUL character."))
+    if passcode is not None and not isinstance(passcode, str):
+        raise Refused(400, _("passcode: give it as text."))
+    embedded_max = body.get("embeddedLengthMax")
+    if embedded_max is not None and (
+        not isinstance(embedded_max, int) or isinstance(embedded_max, bool) or embedded_max < 0
+    ):
+        raise Refused(400, _("embeddedLengthMax: a whole number."))
+    return ManifestRequest(recipient=recipient, passcode=passcode or "", embedded_max=embedded_max)
 
 
 def _throttled(address: str) -> bool:
@@ -242,12 +371,14 @@ def manifest(
     (the client's, when known) that sent too many wrong passcodes in the hour, to any links,
     is refused (429) without trying its passcode, so it cannot use up others' attempts."""
     refused = None
+    if not _MANIFEST_ID.fullmatch(manifest_id or ""):
+        raise Refused(404, _("No such link."))
     address = keyed_hash(address, purpose="address") if address else ""
     with transaction.atomic():
         link = SharedLink.objects.select_for_update().filter(manifest_id=manifest_id).first()
         if link is None:
             raise Refused(404, _("No such link."))
-        if not link.active:
+        if not link.active or _consent_lapsed(link):
             outcome, refused = LinkAccess.Outcome.REFUSED, Refused(404, _("This link is no longer active."))  # fmt: skip
         elif link.passcode and address and _throttled(address):
             outcome = LinkAccess.Outcome.THROTTLED
@@ -278,8 +409,10 @@ def file_payload(token: str) -> str:
         manifest_id = signing.TimestampSigner(salt="shl-file").unsign(token, max_age=FILE_SECONDS)
     except signing.BadSignature:
         raise Refused(404, _("This file location has expired.")) from None
+    if not _MANIFEST_ID.fullmatch(manifest_id):  # signed here, so only if the key leaked
+        raise Refused(404, _("No such link."))
     link = SharedLink.objects.filter(manifest_id=manifest_id).first()
-    if link is None or not link.active:
+    if link is None or not live(link):
         raise Refused(404, _("This link is no longer active."))
     return link.payload
 
@@ -302,7 +435,13 @@ def decode(text: str) -> dict:
         key = _unb64(payload["key"])
         if not isinstance(payload["url"], str) or len(key) != 32:
             raise ValueError
-    except (ValueError, KeyError, TypeError):
+        if not isinstance(payload.get("label", ""), str):
+            raise ValueError
+        exp = payload.get("exp", 0)
+        if not isinstance(exp, int) or isinstance(exp, bool):
+            raise ValueError
+        dt.datetime.fromtimestamp(exp, tz=dt.UTC)  # a moment there can be
+    except (ValueError, KeyError, TypeError, RecursionError, OverflowError, OSError):
         raise ValidationError({"link": _("The link is damaged: copy it again.")}) from None
     return payload
 
@@ -315,8 +454,14 @@ def open_link(text: str, *, passcode: str = "", recipient: str = "", address: st
     if MANIFEST_PATH not in url:
         raise ValidationError({"link": _("This link was made by another system.")})
     manifest_id = url.rsplit(MANIFEST_PATH, 1)[1]
-    if not SharedLink.objects.filter(manifest_id=manifest_id).exists():
+    link = None
+    if _MANIFEST_ID.fullmatch(manifest_id):
+        link = SharedLink.objects.filter(manifest_id=manifest_id).first()
+    if link is None:
         raise ValidationError({"link": _("This link was made by another system.")})
+    # The key is the link's own, or the link was altered: nothing is asked of the manifest.
+    if not secrets.compare_digest(payload["key"].encode(), link.key.encode()):
+        raise ValidationError({"link": _("The link is damaged: copy it again.")})
     served = manifest(manifest_id, passcode=passcode, recipient=recipient, address=address)
     document = json.loads(decrypt(served["files"][0]["embedded"], _unb64(payload["key"])))
     expires = dt.datetime.fromtimestamp(payload.get("exp", 0), tz=dt.UTC)

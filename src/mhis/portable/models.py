@@ -63,8 +63,12 @@ class ReceivedItem(models.Model):
 
 class SharedLink(models.Model):
     """A SMART Health Link: the person's summary, encrypted with a key only the link
-    carries, served by a manifest until it expires, is revoked or is locked by wrong
-    passcodes."""
+    carries, served by a manifest until it expires, is revoked (by a user, or because the
+    person withdrew their consent to sharing) or is locked by wrong passcodes."""
+
+    class Revocation(models.TextChoices):
+        BY_USER = "user", _("Revoked by a user")
+        CONSENT = "consent", _("The person withdrew their consent to sharing")
 
     person = models.ForeignKey("registry.Person", on_delete=models.CASCADE, related_name="+")
     manifest_id = models.CharField(max_length=64, unique=True)  # 256 random bits
@@ -81,6 +85,9 @@ class SharedLink(models.Model):
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_reason = models.CharField(
+        _("reason for revocation"), max_length=10, choices=Revocation.choices, blank=True
     )
 
     class Meta:

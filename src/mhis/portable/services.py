@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from mhis.access.policy import Can, allowed
+from mhis.access.policy import Can, require
 from mhis.access.services import scope_sites
 from mhis.registry.models import Person
 from mhis.registry.services import get_person, log_listed, register_person, search_people
@@ -125,8 +125,7 @@ def import_ips(
     (`person_uuid`), else the person the bundle names by one of our ids, else a new person
     registered at `site`. Everything is written or nothing; a bundle already read into the
     record is not read twice. Faults are raised as a ValidationError naming each."""
-    if not allowed(user, Can.WRITE_PERSON):
-        raise PermissionError(_("Your role cannot add to people's records."))
+    require(user, Can.WRITE_PERSON)
     document, data = _parse(raw)
     reading = ips.read(document)
     digest = hashlib.sha256(data).hexdigest()

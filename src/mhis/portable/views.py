@@ -3,12 +3,17 @@ SMART Health Links, and the public manifest and viewer of those links."""
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+    ValidationError,
+)
 from django.http import Http404, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -60,8 +65,10 @@ def summary_pdf(request, person_id):
     person = _current(request, person_id, "page:ips-print")
     link_uri = ""
     if link_id := request.GET.get("link", ""):
+        if not shl.can_share_links(request.user):  # the QR code opens the link
+            raise PermissionDenied(_("Your role cannot share records."))
         link = SharedLink.objects.filter(pk=link_id if link_id.isdigit() else 0, person=person).first()  # fmt: skip
-        if link is None or not link.active:
+        if link is None or not shl.live(link):
             raise Http404(_("No active link with this number."))
         link_uri = shl.viewer_url(link, shl.base_url(request))
     try:
@@ -77,7 +84,7 @@ def summary_pdf(request, person_id):
 def links(request, person_id):
     _reader(request)
     person = _current(request, person_id, "page:shl")
-    can_share = allowed(request.user, Can.WRITE_PERSON)
+    can_share = shl.can_share_links(request.user)
     form = LinkForm(request.POST or None)
     if request.method == "POST":
         if not can_share:
@@ -96,7 +103,7 @@ def links(request, person_id):
     shown = []
     for link in shl.links_of(person):
         item = {"link": link, "accesses": list(link.accesses.all()[:10])}
-        if link.active:
+        if shl.live(link) and can_share:  # the address carries the key
             item["url"] = shl.viewer_url(link, base)
             item["qr"] = shl.qr_svg(item["url"])
         shown.append(item)
@@ -111,10 +118,7 @@ def revoke(request, pk):
     _reader(request)
     link = get_object_or_404(SharedLink.objects.select_related("person"), pk=pk)
     person = person_or_404(request, link.person.uuid, "page:shl-revoke")
-    try:
-        shl.revoke(request.user, link)
-    except PermissionError as exc:
-        raise PermissionDenied(str(exc)) from None
+    shl.revoke(request.user, link)
     messages.success(request, _("Link revoked: it opens nothing any more."))
     return redirect("portable:links", person_id=person.uuid)
 
@@ -146,28 +150,35 @@ def _refused(exc: shl.Refused) -> JsonResponse:
     return JsonResponse(exc.body(), status=exc.status)
 
 
+def _not_allowed(allowed: str, message: str) -> HttpResponse:
+    response = HttpResponse(message, status=405, content_type="text/plain; charset=utf-8")
+    response["Allow"] = allowed
+    return response
+
+
+def _body(request) -> bytes:
+    """The request's body, refused (413) beyond DATA_UPLOAD_MAX_MEMORY_SIZE."""
+    try:
+        return request.body
+    except RequestDataTooBig:
+        raise shl.Refused(413, _("The request is too large.")) from None
+
+
 @csrf_exempt
 @never_cache
 def manifest(request, manifest_id):
     """The SMART Health Link manifest: POST {"recipient", "passcode", "embeddedLengthMax"}."""
     if request.method != "POST":
-        return JsonResponse({"error": _("Use POST.")}, status=405)
+        response = _refused(shl.Refused(405, _("Use POST.")))
+        response["Allow"] = "POST"
+        return response
     try:
-        body = json.loads(request.body or b"{}")
-        if not isinstance(body, dict):
-            raise ValueError
-    except ValueError:
-        return JsonResponse({"error": _("The request body must be a JSON object.")}, status=400)
-    recipient = body.get("recipient")
-    if not isinstance(recipient, str) or not recipient.strip():
-        return JsonResponse({"error": _("recipient: say who is asking.")}, status=400)
-    embedded_max = body.get("embeddedLengthMax")
-    if embedded_max is not None and (not isinstance(embedded_max, int) or embedded_max < 0):
-        return JsonResponse({"error": _("embeddedLengthMax: a whole number.")}, status=400)
-    try:
-        served = shl.manifest(manifest_id, passcode=str(body.get("passcode") or ""),
-                              recipient=recipient, embedded_max=embedded_max,
-                              base=shl.base_url(request), address=client_address(request))  # fmt: skip
+        if request.content_type and not shl.is_json(request.content_type):
+            raise shl.Refused(415, _("Send the request as application/json."))
+        asked = shl.manifest_request(_body(request))
+        served = shl.manifest(manifest_id, passcode=asked.passcode, recipient=asked.recipient,
+                              embedded_max=asked.embedded_max, base=shl.base_url(request),
+                              address=client_address(request))  # fmt: skip
     except shl.Refused as exc:
         return _refused(exc)
     return JsonResponse(served)
@@ -175,6 +186,8 @@ def manifest(request, manifest_id):
 
 @never_cache
 def file(request, token):
+    if request.method not in ("GET", "HEAD"):
+        return _not_allowed("GET", _("Use GET."))
     try:
         payload = shl.file_payload(token)
     except shl.Refused as exc:
@@ -185,19 +198,35 @@ def file(request, token):
 @never_cache
 def viewer(request):
     """Opens a link (the `#shlink:/…` of the address, put in the form by a small script, or
-    pasted) and shows the summary in the reader's language."""
-    form = ViewerForm(request.POST or None)
-    opened = None
-    if request.method == "POST" and form.is_valid():
+    pasted) and shows the summary in the reader's language. A link that does not open
+    answers with the status the manifest gave (404 no longer active, 401 wrong passcode,
+    429 too many), or 400 when it is damaged, with the reason beside the field."""
+    if request.method not in ("GET", "POST"):
+        return _not_allowed("GET, POST", _("Use GET or POST."))
+    status, opened = 200, None
+    try:
+        data = request.POST if request.method == "POST" else None
+    except RequestDataTooBig:
+        data, status = {}, 413
+    except (MultiPartParserError, TooManyFieldsSent, TooManyFilesSent):
+        data, status = {}, 400
+    form = ViewerForm(data)
+    if status != 200:
+        form.add_error(None, _("The request could not be read: send the form as it is."))
+    elif request.method == "POST" and not form.is_valid():
+        status = 400
+    elif request.method == "POST":
         try:
             opened = shl.open_link(form.cleaned_data["link"], passcode=form.cleaned_data["passcode"],
                                    recipient=_("viewer on this server"),
                                    address=client_address(request))  # fmt: skip
         except ValidationError as exc:
+            status = 400
             for field, errors in exc.message_dict.items():
                 for error in errors:
                     form.add_error("link" if field not in form.fields else field, error)
         except shl.Refused as exc:
+            status = exc.status
             form.add_error("passcode" if exc.status in (401, 429) else "link", exc.message)
             if exc.remaining is not None:
                 form.add_error("passcode", _("%(n)s attempts left.") % {"n": exc.remaining})
@@ -205,4 +234,4 @@ def viewer(request):
     if opened:
         context["sections"] = display.sections(opened.document)
         context["patient"] = display.patient(opened.document)
-    return render(request, "portable/viewer.html", context)
+    return render(request, "portable/viewer.html", context, status=status)

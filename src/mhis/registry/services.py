@@ -553,6 +553,10 @@ def update_person(user, person: Person, data: Mapping[str, Any]) -> Person:
     _write_children(person, cleaned, user)
     if "registration_site" in cleaned:
         link_site(person, person.registration_site, PersonSite.Reason.REGISTERED)
+    if "consents" in cleaned:  # a withdrawn consent to sharing ends the person's links now
+        from mhis.portable.links import revoke_unconsented
+
+        revoke_unconsented(person, by=user)
     return person
 
 

@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from mhis.portable.services import export_ips, import_ips
@@ -55,7 +55,7 @@ class Command(BaseCommand):
         except ValidationError as exc:
             lines = [f"{field}: {m}" for field, ms in exc.message_dict.items() for m in ms]
             raise CommandError("the summary was not read:\n  " + "\n  ".join(lines)) from None
-        except PermissionError as exc:
+        except PermissionDenied as exc:
             raise CommandError(str(exc)) from None
         summary = result.summary
         how = {"chosen": "added to", "identifier": "matched to", "new": "registered as"}

@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from mhis.portable import links
@@ -50,7 +50,7 @@ class Command(BaseCommand):
         except ValidationError as exc:
             lines = [f"{field}: {m}" for field, ms in exc.message_dict.items() for m in ms]
             raise CommandError("\n".join(lines)) from None
-        except PermissionError as exc:
+        except PermissionDenied as exc:
             raise CommandError(str(exc)) from None
         url = links.viewer_url(link, base)
         if options["qr"]:
