@@ -130,6 +130,8 @@ def _name_message(exc: namelib.InvalidName) -> str:
     messages = {
         "not_text": _("A name must be text."),
         "control": _("A name cannot contain control characters."),
+        "format": _("A name cannot contain the formatting character %(character)s.")
+        % {"character": namelib.describe_character(exc.character) if exc.character else ""},
         "no_letter": _("A name must contain at least one letter."),
         "too_long": _("A name can have at most %(n)s characters.") % {"n": namelib.MAX_NAME_LENGTH},
     }
