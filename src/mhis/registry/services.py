@@ -784,8 +784,11 @@ def person_detail(person: Person, user) -> dict:
     return data
 
 
-def household_of(user, person: Person) -> dict:
-    """The person's household as the user may see it: visible members, and how many are not."""
+def household_of(user, person: Person, *, view: str) -> dict:
+    """The person's household as the user may see it: visible members, and how many are not.
+
+    Each member shown but the person (whose read the caller logs) is logged as read in `view`:
+    their names are on the page as much as the person's."""
     membership = person.memberships.select_related("household").first()
     if membership is None:
         return {"label": "", "members": [], "hidden": 0}
@@ -806,6 +809,7 @@ def household_of(user, person: Person) -> dict:
         for r in rows
         if r.person_id in visible
     ]
+    log_access(user, [r.person_id for r in rows if r.person_id in visible - {person.pk}], view)
     return {
         "label": membership.household.label,
         "members": members,

@@ -51,7 +51,7 @@ def detail(request, person_id):
         "identifiers": person.identifiers.all(),
         "episodes": person.episodes.all() if sees_migration_status(request.user) else None,
         "consents": person.consents.all(),
-        "household": services.household_of(request.user, person),
+        "household": services.household_of(request.user, person, view="page:person_household"),
         "can_edit": can_write_people(request.user),
         "reads": access_history(person)[:20] if request.user.role == Role.ADMINISTRATOR else None,
         "received": received_summaries(person),
