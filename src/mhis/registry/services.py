@@ -351,15 +351,34 @@ def clean_person_input(
         out["identifiers"] = _clean_identifiers(data.get("identifiers"), errors)
     if "episodes" in data or not partial:
         out["episodes"] = _clean_episodes(data.get("episodes"), errors, birth)
-    elif partial and birth and "birth_date" in out:
-        for episode in person.episodes.all():
-            if episode.start_date and episode.start_date < earliest_birth(*birth):
-                errors.add("birth_date", _("A migration episode starts before this date of birth."))
-                break
+    elif (
+        # Only for a user who is shown migration episodes. For anyone else, whether a date is
+        # refused would depend on dates they may not see: trying birth dates one after another
+        # (nothing is written) would find the day a migration started. Their change is kept;
+        # the conflict it may leave is shown to health staff on the person's page
+        # (episodes_before_birth) and refused the next time one of them saves the date.
+        partial
+        and birth
+        and "birth_date" in out
+        and sees_migration_status(user)
+        and episodes_before_birth(person, birth)
+    ):
+        errors.add("birth_date", _("A migration episode starts before this date of birth."))
     if "consents" in data or not partial:
         out["consents"] = _clean_consents(data.get("consents"), errors)
     errors.check()
     return out
+
+
+def episodes_before_birth(person: Person, birth: tuple[date, str] | None = None) -> list:
+    """The person's migration episodes that start before they can have been born: on `birth`
+    (a date and its precision), or on their stored date of birth."""
+    if birth is None:
+        birth = (person.birth_date, person.birth_date_precision) if person.birth_date else None
+    if birth is None:
+        return []
+    earliest = earliest_birth(*birth)
+    return [e for e in person.episodes.all() if e.start_date and e.start_date < earliest]
 
 
 def _write_names(person: Person, names: list[dict]) -> None:

@@ -45,11 +45,13 @@ def detail(request, person_id):
     if person.merged_into_id:  # found to be another record's person: show theirs
         messages.info(request, _("The record you opened was merged into this one."))
         return redirect("registry:detail", person_id=person.merged_into.uuid)
+    sees_status = sees_migration_status(request.user)
     context = {
         "person": person,
         "names": person.names.all(),
         "identifiers": person.identifiers.all(),
-        "episodes": person.episodes.all() if sees_migration_status(request.user) else None,
+        "episodes": person.episodes.all() if sees_status else None,
+        "episodes_before_birth": services.episodes_before_birth(person) if sees_status else [],
         "consents": person.consents.all(),
         "household": services.household_of(request.user, person, view="page:person_household"),
         "can_edit": can_write_people(request.user),
