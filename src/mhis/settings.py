@@ -123,8 +123,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Backups: JSON fixtures that keep times to the microsecond (mhis.maintenance).
-SERIALIZATION_MODULES = {"mhis-json": "mhis.maintenance.serializer"}
+# Backups: JSON Lines fixtures that keep times to the microsecond (mhis.maintenance).
+SERIALIZATION_MODULES = {"mhis-jsonl": "mhis.maintenance.serializer"}
 
 AUTH_USER_MODEL = "access.User"
 AUTHENTICATION_BACKENDS = [
