@@ -356,11 +356,13 @@ def clean_person_input(
         # refused would depend on dates they may not see: trying birth dates one after another
         # (nothing is written) would find the day a migration started. Their change is kept;
         # the conflict it may leave is shown to health staff on the person's page
-        # (episodes_before_birth) and refused the next time one of them saves the date.
+        # (episodes_before_birth), and refused when one of them changes the date. A date saved
+        # unchanged is not refused, so the conflict does not block their other edits.
         partial
         and birth
         and "birth_date" in out
         and sees_migration_status(user)
+        and birth != (person.birth_date, person.birth_date_precision)
         and episodes_before_birth(person, birth)
     ):
         errors.add("birth_date", _("A migration episode starts before this date of birth."))
@@ -828,7 +830,7 @@ def household_of(user, person: Person, *, view: str) -> dict:
         for r in rows
         if r.person_id in visible
     ]
-    log_access(user, [r.person_id for r in rows if r.person_id in visible - {person.pk}], view)
+    log_access(user, [r.person for r in rows if r.person_id in visible and r.person_id != person.pk], view)  # fmt: skip
     return {
         "label": membership.household.label,
         "members": members,
