@@ -149,25 +149,28 @@ def scratch(tmp_path, monkeypatch):
     return folder
 
 
-_WRITTEN: list[str] | None = None
+_WRITTEN: list[str] | None = None  # files opened for writing, while a test watches
+_HOOKED = False
 _WRITING = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND
 
 
 def _audit(event, args):
     if event == "open" and _WRITTEN is not None:
         path, _mode, flags = args
-        if isinstance(path, str | bytes | os.PathLike) and flags & _WRITING:
+        if isinstance(path, str | bytes | os.PathLike) and (flags or 0) & _WRITING:
             _WRITTEN.append(os.fsdecode(path))
 
 
 def test_while_a_backup_runs_no_file_but_its_encrypted_output_is_written(filled, tmp_path, scratch):
-    global _WRITTEN
-    if not getattr(sys, "_mhis_backup_audit", False):  # audit hooks stay for the process
+    from mhis.maintenance.services import new_key
+
+    global _WRITTEN, _HOOKED
+    if not _HOOKED:  # an audit hook stays for the life of the process: added once
         sys.addaudithook(_audit)
-        sys._mhis_backup_audit = True
+        _HOOKED = True
     key, folder = tmp_path / "backup.key", tmp_path / "backups"
     folder.mkdir()
-    call_command("backup", str(tmp_path / "first"), key_file=str(key), new_key=True, verbosity=0)
+    new_key(key)
     _WRITTEN = []
     try:
         call_command("backup", str(folder / "mhis.backup"), key_file=str(key), verbosity=0)
