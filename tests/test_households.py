@@ -2,6 +2,7 @@
 
 import pytest
 
+from mhis.access.services import create_user
 from mhis.registry.models import HouseholdMember
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +42,6 @@ def test_members_outside_scope_are_counted_not_shown(api, people, register):
         {"member": str(child.uuid), "relationship": "child"},
     )
     # The Tak officer sees both; a user scoped to the bridge only sees the child.
-    from mhis.access.services import create_user
     from mhis.places.models import Place
 
     bridge_user = create_user(
@@ -133,3 +133,40 @@ def test_person_page_lists_the_household(client, people, register):
     client.force_login(people["clinician"])
     page = client.get(f"/people/{worker.uuid}/").content.decode()
     assert "Khin Aye" in page and "Spouse or partner" in page and "left behind" in page
+
+
+def test_every_member_whose_name_is_shown_is_logged_as_read(api, client, people, register):
+    from mhis.access.models import AccessLog
+    from mhis.places.models import Place
+
+    worker = register(names=[{"text": "Kyaw Win"}])
+    wife = register(names=[{"text": "Khin Aye"}])
+    child = register(names=[{"text": "Aung Aung"}], registration_site="MSOT-BRDG")
+    caller = api(people["clinician"])
+    for member, relationship in ((wife, "spouse"), (child, "child")):
+        caller.post(f"/api/persons/{worker.uuid}/household",
+                    {"member": str(member.uuid), "relationship": relationship})  # fmt: skip
+
+    def reads(person, view, user=people["clinician"]):
+        return AccessLog.objects.filter(user=user, person=person, view=view).count()
+
+    # Each answer to a change lists the household: those listed are logged with it.
+    assert reads(wife, "api:household_update") == 2 and reads(child, "api:household_update") == 1
+    # Reading the wife's household through the API shows the worker's and the child's names.
+    body = caller.get(f"/api/persons/{wife.uuid}/household").json()
+    assert {m["name"] for m in body["members"]} == {"Kyaw Win", "Khin Aye", "Aung Aung"}
+    assert reads(worker, "api:household_read") == 1 and reads(child, "api:household_read") == 1
+    assert reads(wife, "api:household_read") == 1  # the person asked for, logged once
+    # The worker's page lists his wife and child.
+    client.force_login(people["clinician"])
+    page = client.get(f"/people/{worker.uuid}/").content.decode()
+    assert "Khin Aye" in page and "Aung Aung" in page
+    assert reads(wife, "page:person_household") == 1 and reads(child, "page:person_household") == 1
+    assert reads(worker, "page:person") == 1 and reads(worker, "page:person_household") == 0
+    # Someone scoped to the bridge sees the child's household: only the child is shown, and
+    # nobody hidden from them is logged as read by them.
+    bridge = create_user(username="bridge", password=None, role="clinician",
+                         places=[Place.objects.get(code="MSOT-BRDG")])  # fmt: skip
+    body = api(bridge).get(f"/api/persons/{child.uuid}/household").json()
+    assert [m["name"] for m in body["members"]] == ["Aung Aung"] and body["hidden"] == 2
+    assert not AccessLog.objects.filter(user=bridge, person__in=[worker, wife]).exists()

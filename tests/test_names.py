@@ -6,7 +6,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mhis.names import clean_name, detect_script, fold, index_keys, query_plan, romanise
+from mhis.names import (
+    InvalidName,
+    clean_name,
+    detect_script,
+    fold,
+    index_keys,
+    query_plan,
+    romanise,
+)
 from mhis.names._lexicon import LEXICON
 
 
@@ -64,6 +72,25 @@ def test_clean_name_strips_edge_marks_and_keeps_inner_joiners():
     sinhala = "ශ්\u200dරී"  # zero-width joiner inside a Sinhala conjunct
     assert clean_name("\u200f  " + sinhala + "  \u200e") == sinhala
     assert clean_name("  Ma   Thi\tDa ") == "Ma Thi Da"
+
+
+@pytest.mark.parametrize(
+    "character", ["\u202e", "\u2066", "\u200f", "\u061c", "\u2060", "\U000e0041"]
+)
+def test_clean_name_refuses_format_characters_inside_saying_which(character):
+    with pytest.raises(InvalidName) as refused:
+        clean_name(f"Thi{character}da")
+    assert refused.value.code == "format" and refused.value.character == character
+    assert f"U+{ord(character):04X} {unicodedata.name(character)}" in str(refused.value)
+
+
+def test_clean_name_keeps_the_joiners_inside_and_they_stay_searchable():
+    persian = "محمد\u200cرضا"  # the zero-width non-joiner between Mohammad and Reza
+    burmese = "ကျော်\u200dဇော်"  # a zero-width joiner after the asat
+    for name in (persian, burmese):
+        assert clean_name(name) == name
+    assert matches(query_plan("ကျော်ဇော်"), index_keys(burmese))
+    assert matches(query_plan(persian), index_keys(persian))
 
 
 def test_clean_name_rejects_overlong_names():

@@ -354,6 +354,66 @@ def test_invalid_update_writes_nothing(api, people, register):
     assert person.sex == "female" and person.birth_date.year == 2000
 
 
+BIRTH_DATES = [("2002", None), ("2003-01", None), ("2003-02-01", None), ("2003-02-02", None),
+               ("2010-01-01", None), ("2015-06-09", None), ("2015-06-10", None),
+               ("2015-06-11", None), ("2015-06", None), ("2016", None), ("2016", "estimated"),
+               ("2021", "estimated"), ("2015-02-30", None), ("2999-01-01", None)]  # fmt: skip
+HIDDEN_EPISODES = [
+    [],
+    [{"status": "IRR", "start_date": "2015-06-10"}],
+    [{"status": "REF", "start_date": "2003-02-01"}, {"status": "IRR"}],
+    [{"status": "RET_INT", "start_date": "2020-12-31", "end_date": "2021-03-01"}],
+]
+
+
+def test_a_role_that_does_not_see_migration_status_learns_nothing_of_it_from_birth_dates(
+    api, client, people, register
+):
+    """Every date of birth is accepted or refused, with the same answer, whatever the person's
+    migration episodes hold: an administrator (who sees no episode) cannot find the day a
+    migration started by trying dates."""
+    admin = api(people["admin"])
+    answers = []
+    for episodes in HIDDEN_EPISODES:
+        person = register(birth_date="1990-05-01", episodes=episodes)
+        seen = []
+        for written, precision in BIRTH_DATES:
+            response = admin.patch(f"/api/persons/{person.uuid}",
+                                   {"birth_date": written, "birth_date_precision": precision})  # fmt: skip
+            body = response.json()
+            seen.append((written, precision, response.status_code,
+                         body.get("detail") or (body["birth_date"], body["birth_date_precision"])))  # fmt: skip
+            Person.objects.filter(pk=person.pk).update(birth_date="1990-05-01",
+                                                       birth_date_precision="month")  # fmt: skip
+        answers.append(seen)
+    assert all(seen == answers[0] for seen in answers[1:])
+    assert [code for *_, code, _answer in answers[0]].count(200) == len(BIRTH_DATES) - 2
+
+    # A clinician sees the episodes: a date after one starts is still refused to them.
+    person = register(birth_date="1990-05-01", episodes=HIDDEN_EPISODES[1])
+    clinician = api(people["clinician"])
+    refused = clinician.patch(f"/api/persons/{person.uuid}", {"birth_date": "2015-06-11"})
+    assert refused.status_code == 422 and ("birth_date",) in field_locs(refused)
+    # What the administrator's change leaves is shown to health staff on the person's page, and
+    # is refused when one of them next saves the date of birth.
+    assert admin.patch(f"/api/persons/{person.uuid}", {"birth_date": "2016"}).status_code == 200
+    notice = "A migration episode starts before the date of birth"
+    client.force_login(people["clinician"])
+    assert notice in client.get(f"/people/{person.uuid}/").content.decode()
+    changed = clinician.patch(f"/api/persons/{person.uuid}", {"birth_date": "2016-02"})
+    assert changed.status_code == 422 and ("birth_date",) in field_locs(changed)
+    # Saved unchanged with another change, the date does not stop it.
+    unchanged = clinician.patch(
+        f"/api/persons/{person.uuid}", {"birth_date": "2016", "sex": "male"}
+    )
+    assert unchanged.status_code == 200 and unchanged.json()["sex"] == "male"
+    assert clinician.patch(f"/api/persons/{person.uuid}", {"birth_date": "1992"}).status_code == 200
+    assert notice not in client.get(f"/people/{person.uuid}/").content.decode()
+    client.force_login(people["admin"])
+    admin.patch(f"/api/persons/{person.uuid}", {"birth_date": "2016"})
+    assert notice not in client.get(f"/people/{person.uuid}/").content.decode()
+
+
 def test_transfer_to_a_site_outside_scope_is_refused(api, people, register):
     person = register()
     response = api(people["clinician"]).patch(

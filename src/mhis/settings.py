@@ -125,16 +125,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Backups: JSON fixtures that keep times to the microsecond (mhis.maintenance).
-SERIALIZATION_MODULES = {"mhis-json": "mhis.maintenance.serializer"}
+# Backups: JSON Lines fixtures that keep times to the microsecond (mhis.maintenance).
+SERIALIZATION_MODULES = {"mhis-jsonl": "mhis.maintenance.serializer"}
 
 AUTH_USER_MODEL = "access.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Every way a password is set checks it against these, with the user's name and details
+# (mhis.access: the user manager, create_user, the admin's forms, changepassword).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "mhis.access.passwords.UsernameInPasswordValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 12},
@@ -147,12 +150,16 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 # Failed-login throttling (django-axes): a username from one address is locked out after
-# MHIS_LOGIN_FAILURE_LIMIT failures for MHIS_LOGIN_COOLOFF_MINUTES.
+# MHIS_LOGIN_FAILURE_LIMIT failures for MHIS_LOGIN_COOLOFF_MINUTES; an address, after
+# MHIS_LOGIN_ADDRESS_FAILURE_LIMIT failures over all usernames (password spraying), each
+# username counting for at most MHIS_LOGIN_FAILURE_LIMIT of them (mhis.access.lockout).
 AXES_FAILURE_LIMIT = envint("MHIS_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("MHIS_LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "access/locked_out.html"
+AXES_HANDLER = "mhis.access.lockout.LockoutHandler"
+AXES_LOCKOUT_CALLABLE = "mhis.access.lockout.lockout_response"
+MHIS_LOGIN_ADDRESS_FAILURE_LIMIT = envint("MHIS_LOGIN_ADDRESS_FAILURE_LIMIT", 20)
 AXES_VERBOSE = False
 AXES_CLIENT_IP_CALLABLE = "mhis.access.addresses.client_address"
 # Reverse proxies in front of MHIS (addresses or networks, e.g. "127.0.0.1,10.0.0.0/8"): a

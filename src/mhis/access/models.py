@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth import models as auth_models
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.password_validation import validate_password
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +20,20 @@ class Role(models.TextChoices):
     VIEWER = "viewer", _("Viewer")
 
 
+class UserManager(auth_models.UserManager):
+    """Users made through the manager (`mhis createsuperuser`, prompted or not) have their
+    password checked against AUTH_PASSWORD_VALIDATORS with their own name and details. Django's
+    command checks neither a password given in DJANGO_SUPERUSER_PASSWORD nor one the operator
+    answers "bypass" for at its prompt; here a refused password creates no user."""
+
+    def _create_user_object(self, username, email, password, **extra_fields):
+        user = super()._create_user_object(username, email, None, **extra_fields)
+        if password is not None:
+            validate_password(password, user)
+            user.set_password(password)
+        return user
+
+
 class User(AbstractUser):
     role = models.CharField(_("role"), max_length=32, choices=Role.choices, default=Role.VIEWER)
     scopes = models.ManyToManyField(
@@ -27,6 +43,8 @@ class User(AbstractUser):
         related_name="+",
         blank=True,
     )
+
+    objects = UserManager()
 
     class Meta:
         verbose_name = _("user")

@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -82,10 +83,17 @@ def access_history(person) -> QuerySet[AccessLog]:
 def create_user(
     *, username: str, password: str | None, role: str, places: Iterable = (), **fields
 ) -> User:
+    """A user with a role and place scopes. A password is checked against
+    AUTH_PASSWORD_VALIDATORS with the user's name and details (ValidationError naming
+    `password`); without one, the user cannot log in until an administrator sets it."""
     if role not in Role.values:
         raise ValueError(f"Unknown role {role!r}; choose one of {', '.join(Role.values)}.")
     user = User(username=username, role=role, **fields)
     if password:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from None
         user.set_password(password)
     else:
         user.set_unusable_password()

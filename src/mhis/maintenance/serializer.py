@@ -1,9 +1,10 @@
-"""Django's JSON fixture format, with times kept to the microsecond (Django's own encoder
-cuts them to the millisecond, which a backup must not)."""
+"""Django's JSON Lines fixture format (one record a line, so a backup is written and read a
+record at a time), with times kept to the microsecond (Django's own encoder cuts them to the
+millisecond, which a backup must not)."""
 
 import datetime
 
-from django.core.serializers import json as django_json
+from django.core.serializers import jsonl
 from django.core.serializers.json import DjangoJSONEncoder
 
 
@@ -17,10 +18,10 @@ class Encoder(DjangoJSONEncoder):
         return super().default(o)
 
 
-class Serializer(django_json.Serializer):
+class Serializer(jsonl.Serializer):
     def _init_options(self):
         super()._init_options()
         self.json_kwargs["cls"] = Encoder
 
 
-Deserializer = django_json.Deserializer
+Deserializer = jsonl.Deserializer

@@ -24,10 +24,12 @@ from anyascii import anyascii
 from ._lexicon import ABBREVIATIONS, HONORIFICS_LATIN, HONORIFICS_SCRIPT, LEXICON
 
 __all__ = [
+    "JOINERS",
     "MAX_NAME_LENGTH",
     "InvalidName",
     "QueryPlan",
     "clean_name",
+    "describe_character",
     "detect_script",
     "fold",
     "index_keys",
@@ -74,12 +76,24 @@ _CANONICAL: dict[str, str] = dict(ABBREVIATIONS)
 _PHRASES: dict[tuple[str, ...], str] = {}
 
 
-class InvalidName(ValueError):
-    """A name that cannot be stored; `code` says why (not_text, control, no_letter, too_long)."""
+# The only format characters (Unicode category Cf) a name may hold inside it: the zero-width
+# non-joiner and joiner, which Persian, Sinhala, Burmese, Devanagari … spellings need.
+JOINERS = frozenset({"\u200c", "\u200d"})
 
-    def __init__(self, code: str, message: str):
+
+class InvalidName(ValueError):
+    """A name that cannot be stored; `code` says why (not_text, control, format, no_letter,
+    too_long); for ``format``, `character` is the offending character."""
+
+    def __init__(self, code: str, message: str, character: str = ""):
         super().__init__(message)
         self.code = code
+        self.character = character
+
+
+def describe_character(ch: str) -> str:
+    """A character as people can look it up: ``U+202E RIGHT-TO-LEFT OVERRIDE``."""
+    return f"U+{ord(ch):04X} {unicodedata.name(ch, '')}".rstrip()
 
 
 @lru_cache(maxsize=8192)
@@ -92,9 +106,12 @@ def _char_script(ch: str) -> str | None:
 def clean_name(text: str) -> str:
     """Return the display form of a name, or raise InvalidName saying what is wrong.
 
-    Normalises to NFC, collapses runs of whitespace, strips invisible format characters at
-    the ends (right-to-left marks pasted from other systems) while keeping the zero-width
-    joiners that Sinhala, Burmese and Devanagari spellings need inside the name.
+    Normalises to NFC, collapses runs of whitespace and strips invisible format characters at
+    the ends (right-to-left marks pasted from other systems). Inside the name, format
+    characters are refused but for the zero-width joiner and non-joiner that Sinhala, Burmese,
+    Persian and Devanagari spellings need: a direction override, embedding, isolate or mark
+    inside a name makes it display as something other than what is stored (``Aung`` + U+202E
+    + ``niW`` shows as "AungWin"), so a record could pass for another person's.
     """
     if not isinstance(text, str):
         raise InvalidName("not_text", "A name must be text.")
@@ -106,6 +123,10 @@ def clean_name(text: str) -> str:
         text = text[1:].lstrip()
     while text and unicodedata.category(text[-1]) == "Cf":
         text = text[:-1].rstrip()
+    for ch in text:
+        if unicodedata.category(ch) == "Cf" and ch not in JOINERS:
+            character = describe_character(ch)
+            raise InvalidName("format", f"A name cannot contain {character}.", ch)
     if not any(unicodedata.category(ch)[0] == "L" for ch in text):
         raise InvalidName("no_letter", "A name must contain at least one letter.")
     if len(text) > MAX_NAME_LENGTH:

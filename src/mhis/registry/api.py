@@ -72,7 +72,7 @@ def update_person(request, person_id: UUID, payload: PersonPatch):
 @router.get("/persons/{person_id}/household", response=HouseholdOut, summary="A person's household")
 def read_household(request, person_id: UUID):
     person = person_or_404(request, person_id, "api:household_read")
-    return services.household_of(request.user, person)
+    return services.household_of(request.user, person, view="api:household_read")
 
 
 @router.post(
@@ -83,4 +83,4 @@ def add_household_member(request, person_id: UUID, payload: HouseholdMemberIn):
     if not allowed(request.user, Can.WRITE_PERSON):
         raise HttpError(403, _("Your role cannot change people."))
     services.add_household_member(request.user, person, payload.model_dump())
-    return services.household_of(request.user, person)
+    return services.household_of(request.user, person, view="api:household_update")

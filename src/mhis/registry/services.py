@@ -131,6 +131,8 @@ def _name_message(exc: namelib.InvalidName) -> str:
     messages = {
         "not_text": _("A name must be text."),
         "control": _("A name cannot contain control characters."),
+        "format": _("A name cannot contain the formatting character %(character)s.")
+        % {"character": namelib.describe_character(exc.character) if exc.character else ""},
         "no_letter": _("A name must contain at least one letter."),
         "too_long": _("A name can have at most %(n)s characters.") % {"n": namelib.MAX_NAME_LENGTH},
     }
@@ -367,15 +369,36 @@ def clean_person_input(
         out["identifiers"] = _clean_identifiers(data.get("identifiers"), errors, person)
     if "episodes" in data or not partial:
         out["episodes"] = _clean_episodes(data.get("episodes"), errors, birth)
-    elif partial and birth and "birth_date" in out:
-        for episode in person.episodes.all():
-            if episode.start_date and episode.start_date < earliest_birth(*birth):
-                errors.add("birth_date", _("A migration episode starts before this date of birth."))
-                break
+    elif (
+        # Only for a user who is shown migration episodes. For anyone else, whether a date is
+        # refused would depend on dates they may not see: trying birth dates one after another
+        # (nothing is written) would find the day a migration started. Their change is kept;
+        # the conflict it may leave is shown to health staff on the person's page
+        # (episodes_before_birth), and refused when one of them changes the date. A date saved
+        # unchanged is not refused, so the conflict does not block their other edits.
+        partial
+        and birth
+        and "birth_date" in out
+        and allowed(user, Can.SEE_MIGRATION_STATUS)
+        and birth != (person.birth_date, person.birth_date_precision)
+        and episodes_before_birth(person, birth)
+    ):
+        errors.add("birth_date", _("A migration episode starts before this date of birth."))
     if "consents" in data or not partial:
         out["consents"] = _clean_consents(data.get("consents"), errors)
     errors.check()
     return out
+
+
+def episodes_before_birth(person: Person, birth: tuple[date, str] | None = None) -> list:
+    """The person's migration episodes that start before they can have been born: on `birth`
+    (a date and its precision), or on their stored date of birth."""
+    if birth is None:
+        birth = (person.birth_date, person.birth_date_precision) if person.birth_date else None
+    if birth is None:
+        return []
+    earliest = earliest_birth(*birth)
+    return [e for e in person.episodes.all() if e.start_date and e.start_date < earliest]
 
 
 def _write_names(person: Person, names: list[dict]) -> None:
@@ -821,8 +844,11 @@ def person_detail(person: Person, user) -> dict:
     return data
 
 
-def household_of(user, person: Person) -> dict:
-    """The person's household as the user may see it: visible members, and how many are not."""
+def household_of(user, person: Person, *, view: str) -> dict:
+    """The person's household as the user may see it: visible members, and how many are not.
+
+    Each member shown but the person (whose read the caller logs) is logged as read in `view`:
+    their names are on the page as much as the person's."""
     membership = person.memberships.select_related("household").first()
     if membership is None:
         return {"label": "", "members": [], "hidden": 0}
@@ -843,6 +869,7 @@ def household_of(user, person: Person) -> dict:
         for r in rows
         if r.person_id in visible
     ]
+    log_access(user, [r.person for r in rows if r.person_id in visible and r.person_id != person.pk], view)  # fmt: skip
     return {
         "label": membership.household.label,
         "members": members,

@@ -46,15 +46,15 @@ def detail(request, person_id):
     if person.merged_into_id:  # found to be another record's person: show theirs
         messages.info(request, _("The record you opened was merged into this one."))
         return redirect("registry:detail", person_id=person.merged_into.uuid)
+    sees_status = allowed(request.user, Can.SEE_MIGRATION_STATUS)
     context = {
         "person": person,
         "names": person.names.all(),
         "identifiers": services.shown_identifiers(person, request.user),
-        "episodes": person.episodes.all()
-        if allowed(request.user, Can.SEE_MIGRATION_STATUS)
-        else None,
+        "episodes": person.episodes.all() if sees_status else None,
+        "episodes_before_birth": services.episodes_before_birth(person) if sees_status else [],
         "consents": person.consents.all(),
-        "household": services.household_of(request.user, person),
+        "household": services.household_of(request.user, person, view="page:person_household"),
         "can_edit": allowed(request.user, Can.WRITE_PERSON),
         "reads": access_history(person)[:20] if allowed(request.user, Can.SEE_ACCESS_LOG) else None,
         "received": received_summaries(person),
