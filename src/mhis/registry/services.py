@@ -603,13 +603,16 @@ def _clean_episode(person: Person, data: Mapping[str, Any]) -> dict:
 def add_episode(user, person: Person, data: Mapping[str, Any]) -> MigrationEpisode:
     """Add one migration episode to a person's history (the others are kept)."""
     require(user, Can.WRITE_PERSON)
+    require(user, Can.SEE_MIGRATION_STATUS)  # an episode is a status: kept by those who see it
     return MigrationEpisode.objects.create(person=person, **_clean_episode(person, data))
 
 
 @transaction.atomic
 def update_episode(user, episode: MigrationEpisode, data: Mapping[str, Any]) -> MigrationEpisode:
-    """Change the fields given of one migration episode."""
+    """Change the fields given of one migration episode (checked with the fields kept, which
+    only a role that sees migration status may be told of)."""
     require(user, Can.WRITE_PERSON)
+    require(user, Can.SEE_MIGRATION_STATUS)
     current = {f: getattr(episode, f) for f in EPISODE_FIELDS}
     current = {f: v.isoformat() if hasattr(v, "isoformat") else v for f, v in current.items()}
     for field, value in _clean_episode(episode.person, {**current, **data}).items():
