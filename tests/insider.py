@@ -79,7 +79,7 @@ def collect(
         request = Request(periods[0].start, periods[-1].end, periods[0].type, place.path, by)
         raw = compute_rows(indicator, extracts, request)
         raw.cells = {k: c for k, c in raw.cells.items() if k[0] in keys}
-        services.complete(raw, place)
+        services.complete(raw, place, keys)
         cells, is_exact = publish(raw)
         attack.observe(raw, cells, exact=is_exact)
     return attack, extracts

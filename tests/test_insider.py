@@ -195,7 +195,7 @@ def _exports(root: Place):
                 periods = sorted(parse(k) for k in keys)
                 raw = compute_rows(indicator, extracts, Request(periods[0].start, periods[-1].end,
                                                                 periods[0].type, place.path, by))  # fmt: skip
-                services.complete(raw, place)
+                services.complete(raw, place, keys)
                 attack.observe(raw, protect(raw))
     return attack, extracts
 

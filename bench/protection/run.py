@@ -58,7 +58,7 @@ def loss(args):
         for by in breakdowns(indicator):
             request = Request(periods[0].start, periods[-1].end, "quarter", place.path, by)
             raw = compute_rows(indicator, extracts, request)
-            services.complete(raw, place)
+            services.complete(raw, place, keys)
             before, _exact = table_by_table(raw)
             after = protect(raw)
             for old, new in zip(before, after, strict=True):
@@ -116,6 +116,13 @@ def dashboard(args):
     from mhis.indicators.models import CachedResult
     from mhis.registry.models import Person
 
+    if os.environ.get("DATABASE_URL"):  # a fresh cluster has no database yet
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("load_run", ROOT / "bench/load/run.py")
+        load_run = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(load_run)
+        load_run.ensure_database(os.environ["DATABASE_URL"])
     call_command("migrate", verbosity=0)
     if not Person.objects.exists():
         started = time.perf_counter()

@@ -138,7 +138,10 @@ def text(shown: Shown, unit: str, rule_name: str = "default") -> str:
     return number_format(round(shown.value, 1), 1, use_l10n=True, force_grouping=True)
 
 
-def legend(unit: str, rule_name: str = "default", *, exact: bool = False) -> list[str]:
+def legend(
+    unit: str, rule_name: str = "default", *, exact: bool = False, status: bool = False
+) -> list[str]:
+    """What the signs of a table mean; `status`: the table is broken down by migration status."""
     if exact:
         return [_("Exact counts: you may see every person counted here.")]
     threshold = rule(rule_name).threshold
@@ -151,10 +154,11 @@ def legend(unit: str, rule_name: str = "default", *, exact: bool = False) -> lis
     ]
     if unit in RATE_UNITS or unit in VALUE_UNITS:
         notes.append(_("—: not shown, because it rests on fewer than %(n)s.") % {"n": threshold})
-    notes.append(
-        _("<%(n)s: a group of irregular migrants, asylum seekers, stateless people or victims of "
-          "trafficking smaller than %(n)s.") % {"n": SENSITIVE_THRESHOLD}
-    )  # fmt: skip
+    if status:
+        notes.append(
+            _("<%(n)s: a group of irregular migrants, asylum seekers, stateless people or victims "
+              "of trafficking smaller than %(n)s.") % {"n": SENSITIVE_THRESHOLD}
+        )  # fmt: skip
     if rule_name == "rounded":
         notes.append(_("Counts are rounded to the nearest 5."))
     return notes

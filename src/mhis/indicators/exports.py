@@ -116,7 +116,7 @@ def values(
                 refused.append(code)
             continue
         raw = table(indicator, list(periods), place.path, by)
-        complete(raw, place)
+        complete(raw, place, list(periods))
         shown = protect(raw)
         groups: dict[tuple, dict] = {}
         for cell in shown:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -21,6 +23,7 @@ from mhis.access.policy import Can, allowed, require
 from mhis.access.services import in_scope, scope_paths
 from mhis.care.codes import DESTINATION_PROGRAMMES
 from mhis.places.models import Place, PlaceKind
+from mhis.registry.models import Person
 
 from . import periods as P
 from .definitions import STATUS_COLUMNS, VALUE_UNITS, DefinitionError, Indicator, load
@@ -173,6 +176,9 @@ def check_place(user, place: Place | None) -> None:
 
 # Disaggregations asked at once: the cross-table of three and all its margins at most.
 MAX_BY = 3
+# The deepest place a protected table breaks down by migration status: admin level 1, the
+# first areas below a country.
+STATUS_MAX_LEVEL = 1
 
 
 def check_disaggregation(user, indicator: Indicator, place: Place | None, by: tuple[str, ...]):
@@ -232,12 +238,9 @@ def published(
     by = tuple(by)
     check_disaggregation(user, indicator, place, by)
     raw = table(indicator, period_keys, place.path if place else "/", by, shared=shared)
-    complete(raw, place)
+    complete(raw, place, period_keys)
     exact = allowed(user, Can.EXACT_INDICATORS)
     return Published(indicator, place, by, protect(raw, exact=exact), exact)
-
-
-STATUS_MAX_LEVEL = 1  # admin level 1: the first areas below a country
 
 
 def categories(dim: str, place: Place | None) -> list:
@@ -262,12 +265,8 @@ def categories(dim: str, place: Place | None) -> list:
 
 def nationalities() -> list[str]:
     """The nationalities of everyone registered (the whole registry's, never a place's)."""
-    from django.core.cache import cache
-
     found = cache.get("mhis:nationalities")
     if found is None:
-        from mhis.registry.models import Person
-
         found = sorted(
             {n or "UNK" for n in Person.objects.order_by().values_list("nationality", flat=True).distinct()}
             | {"UNK"}
@@ -276,17 +275,17 @@ def nationalities() -> list[str]:
     return found
 
 
-def complete(raw: Table, place: Place | None) -> None:
-    """Add an empty cell for every category of every breakdown the table lacks (in place)."""
+def complete(raw: Table, place: Place | None, period_keys: Iterable[str]) -> None:
+    """Add an empty cell for every category of every breakdown, in every period asked for,
+    that the table lacks (in place)."""
     by = raw.request.by
     if not by:
         return
     values = {dim: categories(dim, place) for dim in by}
-    periods = {key[0] for key in raw.cells} | {p.key for p in _periods_of(raw)}
     missing = missing_dimensions(raw.indicator, raw.request)
     for grouping in raw.request.groupings():
         axes = [values[d] if d in grouping else [None] for d in by]
-        for period in periods:
+        for period in period_keys:
             for combo in itertools.product(*axes):
                 key = (period, *combo)
                 if key in raw.cells:
@@ -301,16 +300,6 @@ def complete(raw: Table, place: Place | None) -> None:
                 elif raw.indicator.unit not in VALUE_UNITS:
                     cell.value = 0.0
                 raw.cells[key] = cell
-
-
-def _periods_of(raw: Table) -> list[P.Period]:
-    request = raw.request
-    out, day = [], request.start
-    while day < request.end:
-        period = P.containing(day, request.period_type)
-        out.append(period)
-        day = period.end
-    return out
 
 
 def home_place(user) -> Place | None:

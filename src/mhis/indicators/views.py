@@ -269,7 +269,12 @@ def indicator_page(request, code):
             "rate": indicator.denominator is not None,
             "chart": charts.bars(bars, labels.dimension(by) if by else "", unit) if bars else "",
             "trend": charts.line(line, str(PERIOD_LABELS[kind]), unit) if len(line) > 1 else "",
-            "legend": legend(indicator.unit, indicator.suppression, exact=current.exact),
+            "legend": legend(
+                indicator.unit,
+                indicator.suppression,
+                exact=current.exact,
+                status="migration_status" in current.by,
+            ),
             "download": _link(place, period, by=by),
         },
     )

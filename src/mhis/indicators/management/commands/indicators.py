@@ -100,13 +100,9 @@ class Command(BaseCommand):
         place_obj = _place(place)
         dims = tuple(d for d in by.split(",") if d)
         indicator = services.get(code)
-        raw = services.table(
-            indicator,
-            _periods(period, every, start, end),
-            place_obj.path if place_obj else "/",
-            dims,
-        )
-        services.complete(raw, place_obj)
+        keys = _periods(period, every, start, end)
+        raw = services.table(indicator, keys, place_obj.path if place_obj else "/", dims)
+        services.complete(raw, place_obj, keys)
         self.stdout.write(f"{indicator.code}: {indicator.name} ({indicator.unit})")
         for cell in protect(raw):
             key = " ".join("total" if v is None else str(v) for v in cell.key)
