@@ -85,7 +85,7 @@ def test_no_withheld_or_adjusted_small_count_is_given_away_by_the_linked_tables(
     assert witnesses.check() == [], "the audit counts what the tables count"
     findings = attack.run(extracts)
     assert len(findings) > 1000, "a world with many small counts to protect"
-    pinned = [f for f in findings if f.pinned]
+    pinned = [f for f in findings if f.pinned or f.undecided]
     assert pinned == [], f"{len(pinned)} of {len(findings)} small counts given away: {pinned[:3]}"
 
 

@@ -51,8 +51,8 @@ def loss(args):
     keys = [f"{args.year}-Q{q}" for q in range(1, 5)]
     periods = sorted(parse(k) for k in keys)
     rows = []
-    totals = {"cells": 0, "before_small": 0, "before_complementary": 0, "after_withheld": 0,
-              "after_adjusted": 0, "abs_error": 0}  # fmt: skip
+    totals = {"cells": 0, "counted": 0, "before_small": 0, "before_complementary": 0,
+              "after_withheld": 0, "after_adjusted": 0, "abs_error": 0}  # fmt: skip
     for indicator in services.catalogue().values():
         found = dict.fromkeys(totals, 0)
         for by in breakdowns(indicator):
@@ -64,6 +64,7 @@ def loss(args):
             for old, new in zip(before, after, strict=True):
                 cell = raw.cells[new.key]
                 found["cells"] += 1
+                found["counted"] += cell.numerator > 0
                 found["before_small"] += old.flag == "small"
                 found["before_complementary"] += old.flag == "complementary"
                 found["after_withheld"] += new.hidden
@@ -75,13 +76,13 @@ def loss(args):
             totals[k] += found[k]
     print(f"{place.name}, {args.year} by quarter: each indicator's total, each breakdown alone "
           "and the place drill-down")  # fmt: skip
-    print("| indicator | cells | before: small | before: complementary | after: withheld | "
-          "after: adjusted | mean abs. adjustment |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|")
+    print("| indicator | cells | not 0 | before: small | before: complementary | after: withheld "
+          "| after: adjusted | mean adjustment of a cell not 0 |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|")
     for code, f in [*rows, ("all", totals)]:
-        print(f"| {code} | {f['cells']:,} | {f['before_small']:,} | {f['before_complementary']:,} "
-              f"| {f['after_withheld']:,} | {f['after_adjusted']:,} | "
-              f"{f['abs_error'] / max(f['cells'], 1):.2f} |")  # fmt: skip
+        print(f"| {code} | {f['cells']:,} | {f['counted']:,} | {f['before_small']:,} | "
+              f"{f['before_complementary']:,} | {f['after_withheld']:,} | {f['after_adjusted']:,} | "
+              f"{f['abs_error'] / max(f['counted'], 1):.2f} |")  # fmt: skip
 
 
 def audit(args):
@@ -101,9 +102,11 @@ def audit(args):
         findings = attack.run(extracts, targets)
         took = time.perf_counter() - started
         pinned = sum(f.pinned for f in findings)
-        witnessed = sum(f.how != "linear programme" for f in findings)
+        witnessed = sum(f.how.startswith("a person") for f in findings)
+        programme = sum(f.how == "linear programme" for f in findings)
+        undecided = len(findings) - witnessed - programme
         print(f"| {label} | {args.role} | {len(attack.cells):,} | {len(findings):,} | "
-              f"{witnessed:,} | {len(findings) - witnessed:,} | **{pinned:,}** | "
+              f"{witnessed:,} | {programme:,} | {undecided:,} | **{pinned:,}** | "
               f"{collected:.1f} s + {took:.1f} s |")  # fmt: skip
     user.delete()
 

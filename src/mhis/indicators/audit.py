@@ -94,11 +94,15 @@ class Finding:
     how: str = "linear programme"
 
     @property
+    def undecided(self) -> bool:
+        """Neither a witness nor a linear programme small enough to solve."""
+        return math.isnan(self.lo)
+
+    @property
     def pinned(self) -> bool:
-        """No two whole numbers fit: the published cells give the true count exactly (an
-        undecided cell counts as pinned)."""
-        if math.isnan(self.lo):
-            return True
+        """No two whole numbers fit: the published cells give the true count exactly."""
+        if self.undecided:
+            return False
         return math.floor(self.hi + EPSILON) - math.ceil(self.lo - EPSILON) < 1
 
 
@@ -138,7 +142,9 @@ class Attack:
                     continue  # its numerator or its denominator was small: which, unsaid
                 if cell.hidden and cell.flag in (SMALL, SENSITIVE):
                     top = SENSITIVE_THRESHOLD if cell.flag == SENSITIVE else r.threshold
-                    lo, hi = 1 - spread, top - 1 + spread
+                    # a count withheld was 1 or more; a median's n may be 0 (nothing to show)
+                    low = 0 if indicator.unit in VALUE_UNITS else 1
+                    lo, hi = low - spread, top - 1 + spread
                 elif cell.hidden:
                     lo, hi = 0, math.inf  # withheld for another reason: nothing said
                 elif value is None:
