@@ -151,6 +151,8 @@ class Attack:
                     continue  # a rate with no denominator: nothing said of its parts
                 else:
                     lo, hi = value - spread - r.round_to / 2, value + spread + r.round_to / 2
+                    if measure.mode.startswith("value:"):
+                        lo = max(lo, r.threshold)  # a median is shown only of enough values
                 self._add(coord, max(0.0, lo), hi, int(true_value or 0))
 
     def _coord(self, measure: Measure, key: tuple, request) -> Coord:

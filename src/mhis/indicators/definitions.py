@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mhis.registry.codes import MigrationStatus
+
 from .sources import BOOL, COMMON, DATE, FLOAT, INT, SOURCES, TEXT, Column, Source
 
 COMMON_NAMES = frozenset(c.name for c in COMMON)
@@ -110,6 +112,24 @@ class Indicator:
         """Whether the population counted depends on migration status (as "migrants", everyone
         but the host community): set beside another indicator, it tells status."""
         return any(c.column in STATUS_COLUMNS for p in self.parts for c in p.where)
+
+    @property
+    def statuses(self) -> frozenset[str] | None:
+        """The migration statuses the numerator's population admits (None: every one)."""
+        admitted = None
+        for c in self.numerator.where:
+            if c.column not in STATUS_COLUMNS:
+                continue
+            values = frozenset(c.value if isinstance(c.value, list | tuple) else [c.value])
+            match c.op:
+                case "eq" | "in":
+                    these = values
+                case "not" | "not_in":
+                    these = frozenset(MigrationStatus.values) - values
+                case _:
+                    these = frozenset(MigrationStatus.values)
+            admitted = these if admitted is None else admitted & these
+        return admitted
 
 
 def _check_value(where: str, fld: str, column: Column, value: Any) -> Any:

@@ -67,8 +67,13 @@ class Shown:
 
 
 def _sensitive(table: Table, key: Key) -> bool:
+    """Whether the cell counts only people of the highest-sensitivity statuses: by its own
+    status category, or by the indicator's population (say "irregular migrants seen")."""
     by = table.request.by
-    return "migration_status" in by and key[1 + by.index("migration_status")] in HIGHEST_SENSITIVITY
+    if "migration_status" in by and key[1 + by.index("migration_status")] in HIGHEST_SENSITIVITY:
+        return True
+    admitted = table.indicator.statuses
+    return admitted is not None and admitted <= HIGHEST_SENSITIVITY
 
 
 def protect(table: Table, *, exact: bool = False) -> list[Shown]:
@@ -84,13 +89,13 @@ def protect(table: Table, *, exact: bool = False) -> list[Shown]:
         threshold = max(r.threshold, SENSITIVE_THRESHOLD if _sensitive(table, key) else 0)
         flag = SMALL if threshold == r.threshold else SENSITIVE
         n = perturb(c.numerator, c.key)
-        if unit in VALUE_UNITS:  # a median or percentile, exact, of at least `threshold` values
-            shown = (
-                Shown(key, n, None, c.value)
-                if n >= threshold
-                else Shown(key, None, None, None, flag)
+        if unit in VALUE_UNITS:
+            # A median or percentile is exact: it is shown only when it summarises at least
+            # `threshold` values, in truth and once its n is adjusted.
+            enough = c.numerator >= threshold and n >= threshold
+            out.append(
+                Shown(key, n, None, c.value) if enough else Shown(key, None, None, None, flag)
             )
-            out.append(shown)
             continue
         d = perturb(c.denominator, c.den_key) if unit in RATE_UNITS else None
         if d is not None:

@@ -43,28 +43,39 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
+# The years a period may be asked for (a date's own period may lie outside: see `containing`).
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+
+
 def parse(key: str) -> Period:
-    """The period a key names; ValueError (naming the key) for anything else."""
+    """The period a key names; ValueError (naming the key) for anything else, or for a year
+    outside FIRST_YEAR–LAST_YEAR."""
     for kind, pattern in _PATTERNS.items():
         m = pattern.match(key or "")
-        if not m:
-            continue
-        year = int(m.group(1))
-        try:
-            if kind == "week":
-                start = dt.date.fromisocalendar(year, int(m.group(2)), 1)
-                return Period(start, start + dt.timedelta(days=7), kind, key)
-            if kind == "month":
-                start = dt.date(year, int(m.group(2)), 1)
-                return Period(start, _add_months(start, 1), kind, key)
-            if kind == "quarter":
-                start = dt.date(year, 3 * int(m.group(2)) - 2, 1)
-                return Period(start, _add_months(start, 3), kind, key)
-            start = dt.date(year, 1, 1)
-            return Period(start, dt.date(year + 1, 1, 1), kind, key)
-        except ValueError:
+        if m and FIRST_YEAR <= int(m.group(1)) <= LAST_YEAR:
+            period = _build(kind, int(m.group(1)), int(m.group(2)) if kind != "year" else 0, key)
+            if period is not None:
+                return period
+        if m:
             break
     raise ValueError(f"{key!r} is not a period (2026-W07, 2026-02, 2026-Q1 or 2026)")
+
+
+def _build(kind: str, year: int, n: int, key: str) -> Period | None:
+    try:
+        if kind == "week":
+            start = dt.date.fromisocalendar(year, n, 1)
+            return Period(start, start + dt.timedelta(days=7), kind, key)
+        if kind == "month":
+            start = dt.date(year, n, 1)
+            return Period(start, _add_months(start, 1), kind, key)
+        if kind == "quarter":
+            start = dt.date(year, 3 * n - 2, 1)
+            return Period(start, _add_months(start, 3), kind, key)
+        start = dt.date(year, 1, 1)
+        return Period(start, dt.date(year + 1, 1, 1), kind, key)
+    except (ValueError, OverflowError):  # no such week or month, or past the calendar's end
+        return None
 
 
 KINDS = ("week", "month", "quarter", "year")
@@ -82,7 +93,14 @@ def keys_of(day: dt.date) -> tuple[str, str, str, str]:
 
 
 def containing(day: dt.date, kind: str) -> Period:
-    return parse(keys_of(day)[KINDS.index(kind)])
+    """The period of `kind` holding `day` (any year); ValueError past the calendar's end."""
+    key = keys_of(day)[KINDS.index(kind)]
+    year, _, rest = key.partition("-")
+    n = int(rest.lstrip("WQ")) if rest else 0
+    period = _build(kind, int(year), n, key)
+    if period is None:
+        raise ValueError(f"{day}: its {kind} ends past the calendar's end")
+    return period
 
 
 def between(start: dt.date, end: dt.date, kind: str) -> list[Period]:

@@ -32,6 +32,14 @@ from .engine import Cell, Request, Table, broadcast, compute_rows, missing_dimen
 from .models import CachedResult
 from .sources import SOURCES, Scope, extract
 
+# Disaggregations asked at once: the cross-table of three and all its margins at most.
+MAX_BY = 3
+# Periods asked at once: two years of weeks (a trend), or ten years of months.
+MAX_PERIODS = 120
+# The deepest place a protected table breaks down by migration status: admin level 1, the
+# first areas below a country.
+STATUS_MAX_LEVEL = 1
+
 
 @lru_cache(maxsize=1)
 def catalogue() -> dict[str, Indicator]:
@@ -71,6 +79,8 @@ def clean_request(
         periods = sorted({P.parse(k) for k in period_keys})
     except ValueError as exc:
         raise ValidationError({"periods": str(exc)}) from None
+    if len(periods) > MAX_PERIODS:
+        raise ValidationError({"periods": _("At most %(n)s periods at once.") % {"n": MAX_PERIODS}})
     if len({p.type for p in periods}) > 1:
         raise ValidationError({"periods": _("Use periods of one kind (weeks, months, …).")})
     for dim in by:
@@ -174,29 +184,23 @@ def check_place(user, place: Place | None) -> None:
         raise PermissionDenied(_("This place is outside your scope."))
 
 
-# Disaggregations asked at once: the cross-table of three and all its margins at most.
-MAX_BY = 3
-# The deepest place a protected table breaks down by migration status: admin level 1, the
-# first areas below a country.
-STATUS_MAX_LEVEL = 1
-
-
 def check_disaggregation(user, indicator: Indicator, place: Place | None, by: tuple[str, ...]):
     """The firewall over aggregates: migration status, or an indicator whose population
-    depends on it, only for roles granted `indicators_by_status`; broken down by status in a
-    protected table, only for countries and first-level areas (`STATUS_MAX_LEVEL`), so that the
-    highest-sensitivity statuses are never shown below admin level 1."""
+    depends on it, only for roles granted `indicators_by_status`; in a protected table only for
+    countries and first-level areas (`STATUS_MAX_LEVEL`), so that the highest-sensitivity
+    statuses are never shown below admin level 1."""
     if len(by) > MAX_BY:
         raise ValidationError({"by": _("At most %(n)s disaggregations at once.") % {"n": MAX_BY}})
-    by_status = bool(STATUS_COLUMNS & set(by))
-    if by_status or indicator.counts_by_status:
+    by_status = bool(STATUS_COLUMNS & set(by)) or indicator.counts_by_status
+    if by_status:
         require(user, Can.INDICATORS_BY_STATUS)
     if by_status and not allowed(user, Can.EXACT_INDICATORS):
         deepest = (place.level if place else -1) + ("place" in by)
         if (place is not None and place.kind == PlaceKind.SITE) or deepest > STATUS_MAX_LEVEL:
             raise ValidationError(
-                {"by": _("Migration status is broken down for countries and first-level areas "
-                         "only: choose a wider place, or leave out the place breakdown.")}
+                {"by": _("Migration status, and what is counted by it, is shown for countries "
+                         "and first-level areas only: choose a wider place, or leave out the "
+                         "place breakdown.")}
             )  # fmt: skip
 
 

@@ -128,9 +128,13 @@ def _choices(request):
 
 
 def _previous(period: P.Period, n: int) -> list[P.Period]:
+    """`period` and the n − 1 before it, oldest first — fewer at the calendar's beginning."""
     out = [period]
     while len(out) < n:
-        out.insert(0, P.containing(out[0].start - dt.timedelta(days=1), period.type))
+        before = P.containing(out[0].start - dt.timedelta(days=1), period.type)
+        if before.start.year < P.FIRST_YEAR:
+            break
+        out.insert(0, before)
     return out
 
 
@@ -148,13 +152,18 @@ def _link(place: Place, period: P.Period, **extra) -> str:
 @login_required
 def overview(request):
     place, kind, period = _choices(request)
-    previous = _previous(period, 2)[0]
+    previous = _previous(period, 2)[0]  # the period itself at the calendar's beginning
     shared: dict = {}
     rows = []
     exact = False
     for indicator in services.visible_indicators(request.user):
         result = services.published(
-            request.user, indicator.code, [previous.key, period.key], place, (), shared=shared
+            request.user,
+            indicator.code,
+            sorted({previous.key, period.key}),
+            place,
+            (),
+            shared=shared,
         )
         exact = result.exact
         by_period = {c.key[0]: c for c in result.cells}

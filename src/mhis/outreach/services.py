@@ -322,7 +322,7 @@ def totals(user, start: dt.date, end: dt.date) -> dict:
 
 
 def _protected(by_site: dict[int, list[int]], start: dt.date, end: dt.date, exact: bool):
-    indicator = SimpleNamespace(unit="count", suppression="default")
+    indicator = SimpleNamespace(unit="count", suppression="default", statuses=None)
     table = Table(indicator, Request(start, end, "year", by=("place",)))
     for site, (n, key) in by_site.items():
         table.cells[(None, site)] = Cell(n, None, float(n), key=key % MODULUS)

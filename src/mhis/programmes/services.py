@@ -137,8 +137,12 @@ def indicator_period_key(start: dt.date, end: dt.date) -> str | None:
     from mhis.indicators import periods
 
     for kind in ("year", "quarter", "month"):
-        period = periods.containing(start, kind)
-        if period.start == start and period.end == end + dt.timedelta(days=1):
+        try:
+            period = periods.containing(start, kind)
+            following = end + dt.timedelta(days=1)
+        except (ValueError, OverflowError):  # a date at the end of the calendar
+            return None
+        if period.start == start and period.end == following:
             return period.key
     return None
 
