@@ -227,9 +227,12 @@ def merge_people(user, survivor, merged, *, pair=None, note: str = ""):
 @transaction.atomic
 def unmerge(user, merge):
     """Undo a merge: the moved records go back, the added site links go, the merged record
-    stands on its own again. Records added to the survivor since stay with the survivor."""
+    stands on its own again. Records added to the survivor since stay with the survivor, and
+    so does an added site link where one of them happened (every event at a site makes the
+    person known there)."""
     from django.apps import apps
 
+    from mhis.care.services import event_sites
     from mhis.registry.models import Person, PersonSite
 
     _require_admin(user)
@@ -241,7 +244,10 @@ def unmerge(user, merge):
         apps.get_model(label).objects.filter(pk__in=pks, person=merge.survivor).update(
             person=merge.merged
         )
-    PersonSite.objects.filter(pk__in=merge.added_sites).delete()
+    added = PersonSite.objects.filter(pk__in=merge.added_sites)
+    kept = event_sites(merge.survivor)
+    added.exclude(site_id__in=kept).delete()
+    added.update(reason=PersonSite.Reason.SEEN)  # those left: seen there since the merge
     Person.objects.filter(pk=merge.merged_id).update(merged_into=None)
     _forget_indicators(merge.survivor_id, merge.merged_id)
     _consents_moved(user, merge.survivor, merge.merged)
