@@ -164,4 +164,6 @@ def update_record(user, record, data: Mapping[str, Any]):
     changes = apply_changes(record, fields)
     record.save()
     log_change(user, record, RecordChange.Action.UPDATED, changes)
+    if "site" in fields:
+        link_site(record.person, record.site, PersonSite.Reason.SEEN)
     return record

@@ -290,7 +290,8 @@ def _clean_referral(
 
 @transaction.atomic
 def refer(user, person: Person, data: Mapping[str, Any]) -> Referral:
-    """Send a referral; the receiving site can then see the person."""
+    """Send a referral. The person is known at the sending site (a referral is an event there,
+    counted in its indicators) and at the receiving site, which can then see them."""
     require(user, Can.WRITE_PERSON)
     cleaned = _clean_referral(user, person, data, referral=None)
     referral = Referral(person=person, recorded_by=user)
@@ -300,6 +301,7 @@ def refer(user, person: Person, data: Mapping[str, Any]) -> Referral:
         referral=referral, status=ReferralStatus.SENT, on=referral.sent_on, by=user
     )
     log_change(user, referral, RecordChange.Action.CREATED, changes)
+    link_site(person, referral.site, PersonSite.Reason.SEEN)
     if referral.to_site is not None:
         link_site(person, referral.to_site, PersonSite.Reason.REFERRED)
     return referral
@@ -307,6 +309,8 @@ def refer(user, person: Person, data: Mapping[str, Any]) -> Referral:
 
 @transaction.atomic
 def update_referral(user, referral: Referral, data: Mapping[str, Any]) -> Referral:
+    """Change what may change after sending (reason, urgency, expected date, outcome); the
+    sending and receiving sites never change, so the person's site links stand."""
     require(user, Can.WRITE_PERSON)
     referral = Referral.objects.select_for_update().select_related("person").get(pk=referral.pk)
     cleaned = _clean_referral(user, referral.person, data, referral=referral)
@@ -392,6 +396,34 @@ def referrals_of(person: Person) -> QuerySet[Referral]:
         .select_related("site", "to_site")
         .prefetch_related("steps")
     )
+
+
+# -- where a person is known ---------------------------------------------------------------------
+
+# Every kind of event that happens to a person at a site, as (model, site field). Each makes the
+# person known at that site (`link_site`, by the service that writes it): exact indicator counts
+# go to the roles that see every person counted at their sites, and rely on it.
+EVENT_SITES = (
+    ("care.Encounter", "site"),
+    ("care.Referral", "site"),
+    ("care.Referral", "to_site"),
+    ("care.Assessment", "site"),
+    ("care.Immunisation", "site"),
+    ("care.LabResult", "site"),
+    ("protection.Enrolment", "site"),
+    ("outreach.Contact", "site"),
+)
+
+
+def event_sites(person: Person) -> set[int]:
+    """The ids of the sites where `person` has an event of any kind (`EVENT_SITES`)."""
+    from django.apps import apps
+
+    found: set[int] = set()
+    for label, field in EVENT_SITES:
+        rows = apps.get_model(label).objects.filter(person=person, **{f"{field}__isnull": False})
+        found |= set(rows.values_list(f"{field}_id", flat=True).distinct())
+    return found
 
 
 # -- reading records ---------------------------------------------------------------------------

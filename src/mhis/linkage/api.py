@@ -32,9 +32,13 @@ class PersonBrief(Schema):
 class PairOut(Schema):
     id: int
     run: int
-    probability: float
-    weight: float
-    evidence: dict[str, float] = Field(description="comparison -> match weight; above 0 agreed")
+    probability: float = Field(description="from the comparisons in `evidence` and the prior")
+    weight: float = Field(description="match weight (bits) of the comparisons in `evidence`")
+    evidence: dict[str, float] = Field(
+        description="comparison -> match weight; above 0 agreed. For a role that may not see "
+        "migration status, without the comparisons of migration episodes and identifier types"
+    )
+    complete: bool = Field(description="whether every comparison of the pair is in `evidence`")
     status: str
     left: PersonBrief
     right: PersonBrief
@@ -68,19 +72,21 @@ def queue(request, params: Query[QueueParams]):
     except PermissionDenied as exc:
         raise HttpError(403, str(exc)) from None
     log_listed(request.auth, [p.left for p in pairs] + [p.right for p in pairs], "linkage")
-    return [
-        {
+    out = []
+    for p in pairs:
+        shown = services.shown_evidence(request.auth, p)
+        out.append({
             "id": p.pk,
             "run": p.run_id,
-            "probability": p.probability,
-            "weight": p.weight,
-            "evidence": p.evidence,
+            "probability": shown.probability,
+            "weight": shown.weight,
+            "evidence": shown.comparisons,
+            "complete": shown.complete,
             "status": p.status,
             "left": _brief(p.left),
             "right": _brief(p.right),
-        }
-        for p in pairs
-    ]
+        })  # fmt: skip
+    return out
 
 
 @router.post("/linkage/pairs/{pair_id}/decision", response=DecisionOut, summary="Decide a pair")

@@ -44,6 +44,15 @@ COLUMNS = (
     "id_near",  # the keys with one character left out: a number mistyped once
 )
 
+# Comparisons whose weights tell what a role without `see_migration_status` may not learn;
+# `mhis.linkage.services.shown_evidence` leaves them out for it. Those of the record fields
+# read from the person's first migration episode (an occupation sector is recorded for people
+# who migrated for work, so "sector agrees" says both records are labour migrants):
+FROM_MIGRATION_EPISODES = frozenset({"origin", "destination", "sector", "arrival"})
+# and the comparison of identifiers, which weighs only documents of one type and issuer: its
+# weight tells that two documents shown as "identity document" are of the same type.
+OF_IDENTIFIER_TYPES = frozenset({"identifiers"})
+
 # Numbers shorter than this are too easily near one another by chance.
 NEAR_MIN_LENGTH = 6
 

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F, FloatField, Value
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mhis.access.policy import Can, allowed, require
 
 from . import link
+from .features import FROM_MIGRATION_EPISODES, OF_IDENTIFIER_TYPES
 from .models import CandidatePair, LinkRun, Merge
 from .records import registry_records
 
@@ -222,9 +227,12 @@ def merge_people(user, survivor, merged, *, pair=None, note: str = ""):
 @transaction.atomic
 def unmerge(user, merge):
     """Undo a merge: the moved records go back, the added site links go, the merged record
-    stands on its own again. Records added to the survivor since stay with the survivor."""
+    stands on its own again. Records added to the survivor since stay with the survivor, and
+    so does an added site link where one of them happened (every event at a site makes the
+    person known there)."""
     from django.apps import apps
 
+    from mhis.care.services import event_sites
     from mhis.registry.models import Person, PersonSite
 
     _require_admin(user)
@@ -236,7 +244,10 @@ def unmerge(user, merge):
         apps.get_model(label).objects.filter(pk__in=pks, person=merge.survivor).update(
             person=merge.merged
         )
-    PersonSite.objects.filter(pk__in=merge.added_sites).delete()
+    added = PersonSite.objects.filter(pk__in=merge.added_sites)
+    kept = event_sites(merge.survivor)
+    added.exclude(site_id__in=kept).delete()
+    added.update(reason=PersonSite.Reason.SEEN)  # those left: seen there since the merge
     Person.objects.filter(pk=merge.merged_id).update(merged_into=None)
     _forget_indicators(merge.survivor_id, merge.merged_id)
     _consents_moved(user, merge.survivor, merge.merged)
@@ -278,14 +289,70 @@ def triage(run, *, auto: float = AUTO_LINK, margin: float = MARGIN_BITS) -> dict
 
 
 def review_queue(user, run=None):
-    """Pairs waiting for a person's decision, strongest first (the latest run by default)."""
+    """Pairs waiting for a person's decision, strongest first by the evidence the user is
+    shown (`shown_evidence`), the latest run by default."""
     pairs = visible_pairs(user)
     run = run or LinkRun.objects.filter(status=LinkRun.Status.DONE).first()
     if run is None:
         return CandidatePair.objects.none()
+    shown_weight = F("weight")
+    for name in sorted(withheld_comparisons(user)):
+        weight = Cast(KT(f"evidence__{name}"), FloatField())
+        shown_weight = shown_weight - Coalesce(weight, Value(0.0))
     return (pairs.filter(run=run, status=CandidatePair.Status.REVIEW)
             .select_related("left__registration_site", "right__registration_site")
-            .order_by("-probability", "pk"))  # fmt: skip
+            .annotate(shown_weight=shown_weight)
+            .order_by("-shown_weight", "pk"))  # fmt: skip
+
+
+# -- what a reviewer is shown ----------------------------------------------------------------
+
+
+def withheld_comparisons(user) -> frozenset[str]:
+    """The comparisons of a pair left out for `user`: for a role that may not see migration
+    status, those of migration episodes and of identifier types (see `mhis.linkage.features`)."""
+    if allowed(user, Can.SEE_MIGRATION_STATUS):
+        return frozenset()
+    return FROM_MIGRATION_EPISODES | OF_IDENTIFIER_TYPES
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A pair as a reviewer is shown it: the weight (bits) of each comparison shown, and the
+    weight and probability of the match from those comparisons and the prior alone."""
+
+    comparisons: dict[str, float]
+    weight: float
+    probability: float
+    complete: bool  # every comparison is shown
+
+
+def _probability(weight: float) -> float:
+    """The probability of a match weight (log2 of the odds), as Splink gives it."""
+    if weight >= 0:
+        return 1 / (1 + 2.0**-weight)
+    odds = 2.0**weight
+    return odds / (1 + odds)
+
+
+def shown_evidence(user, pair: CandidatePair) -> Evidence:
+    """The evidence of `pair` that `user` may be shown, on pages and in the API alike.
+
+    A role that may not see migration status is not shown the comparisons of
+    `withheld_comparisons`, nor the model's probability, which adds them up: the prior and
+    the comparisons shown would give back their sum, and from it which of them agreed. It is
+    shown the weight and probability of the comparisons it is shown, and the queue is ordered
+    by them. What remains: which pairs are in the queue (the run keeps pairs whose probability
+    over every comparison reaches its threshold) and which were linked without review still
+    depend on every comparison, so a pair shown weak evidence in the queue had some of the
+    withheld comparisons agree, without saying which."""
+    withheld = withheld_comparisons(user)
+    evidence = {name: float(w) for name, w in (pair.evidence or {}).items()}
+    if not withheld:
+        return Evidence(evidence, pair.weight, pair.probability, complete=True)
+    shown = {name: w for name, w in evidence.items() if name not in withheld}
+    weight = pair.weight - sum(w for name, w in evidence.items() if name in withheld)
+    return Evidence(shown, weight, _probability(weight), complete=False)
 
 
 @transaction.atomic

@@ -28,7 +28,8 @@ LABELS = {
 def queue(request):
     pairs = list(services.review_queue(request.user)[:100])
     log_listed(request.user, [p.left for p in pairs] + [p.right for p in pairs], "page:linkage")
-    return render(request, "linkage/queue.html", {"pairs": pairs})
+    rows = [{"pair": p, "shown": services.shown_evidence(request.user, p)} for p in pairs]
+    return render(request, "linkage/queue.html", {"rows": rows})
 
 
 @login_required
@@ -56,13 +57,14 @@ def pair(request, pair_id):
             messages.success(request, _("Decision recorded."))
             return redirect("linkage:queue")
     log_listed(request.user, [pair.left, pair.right], "page:linkage-pair")
+    shown = services.shown_evidence(request.user, pair)
     evidence = [
         {"label": LABELS.get(name, name), "weight": weight, "agreed": weight > 0}
-        for name, weight in sorted(pair.evidence.items(), key=lambda item: -item[1])
+        for name, weight in sorted(shown.comparisons.items(), key=lambda item: -item[1])
     ]
     merge = Merge.objects.filter(pair=pair, undone_at__isnull=True).first()
     context = {"pair": pair, "left": pair.left, "right": pair.right, "evidence": evidence,
-               "merge": merge, "errors": errors}  # fmt: skip
+               "shown": shown, "merge": merge, "errors": errors}  # fmt: skip
     return render(request, "linkage/pair.html", context, status=422 if errors else 200)
 
 

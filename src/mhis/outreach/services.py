@@ -36,8 +36,8 @@ from mhis.input import (
 )
 from mhis.places.models import Place
 from mhis.registry.codes import Sex
-from mhis.registry.models import Person
-from mhis.registry.services import visible_people
+from mhis.registry.models import Person, PersonSite
+from mhis.registry.services import link_site, visible_people
 
 from .codes import AgeGroup, CornerKind, Topic, WorkerKind
 from .models import Contact, HealthCorner, Session, Training, Worker
@@ -206,7 +206,7 @@ def record_session(user, data: Mapping[str, Any], session: Session | None = None
 @transaction.atomic
 def record_contact(user, data: Mapping[str, Any], contact: Contact | None = None) -> Contact:
     """One person met by a worker; `person`, when given, is the id of a registered person the
-    writer may see."""
+    writer may see, who is then known at the contact's site."""
     require_recorder(user)
     errors = begin(data, CONTACT_FIELDS)
     given = _given(data, contact)
@@ -235,7 +235,10 @@ def record_contact(user, data: Mapping[str, Any], contact: Contact | None = None
     if given("referred"):
         out["referred"] = clean_flag(data.get("referred"), "referred", errors)
     errors.check()
-    return _save(Contact, contact, out, user)
+    contact = _save(Contact, contact, out, user)
+    if contact.person_id and ("site" in out or "person" in out):  # met there: known there
+        link_site(contact.person, contact.site, PersonSite.Reason.SEEN)
+    return contact
 
 
 @transaction.atomic

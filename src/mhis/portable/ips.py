@@ -3,7 +3,8 @@ Bundle, and the IPS rules we rely on, checked on any bundle (ours or another sys
 
 The bundle is built as plain JSON-ready dicts (so the exact bytes can be kept and signed)
 and each resource is checked against the `fhir.resources` R4B models in the tests.
-Migration status is never exported.
+Migration status is never exported: not from MHIS's own records, and not from what other
+systems sent (only their clinical entries are carried on, see :func:`clinical`).
 """
 
 from __future__ import annotations
@@ -32,8 +33,47 @@ SECTIONS = [
     ("plan", "18776-5", "Plan of care note", "Plan of care", False),
 ]  # fmt: skip
 REQUIRED_SECTIONS = {code for _, code, _, _, required in SECTIONS if required}
+
+# Sections of a summary another system sent that hold clinical content: shown to every role
+# that reads people, and carried into MHIS's own summary, print and SMART Health Links. The
+# others are where a sender writes what a person told them of their life — social history
+# (29762-2: occupation, "Migration status: asylum seeker"), the patient's story (81338-6),
+# alerts (104605-1: a flag such as "protection case") — and any section of a code not listed
+# here: shown only to roles that see migration status, and never exported.
+CLINICAL_SECTIONS = frozenset({
+    "11450-4",  # problems
+    "48765-2",  # allergies and intolerances
+    "10160-0",  # medications
+    "11369-6",  # immunizations
+    "30954-2",  # results
+    "18776-5",  # plan of care
+    "47519-4",  # procedures
+    "8716-3",  # vital signs
+    "11348-0",  # past problems
+    "10162-6",  # pregnancy
+    "46264-8",  # medical devices
+    "42348-3",  # advance directives
+    "47420-5",  # functional status
+})  # fmt: skip
+SOCIAL_HISTORY = "social-history"  # an Observation's category, in whichever section it is
 OPEN_REFERRALS = ("sent", "received")
 GENDER = {"female": "female", "male": "male", "other": "other", "unknown": "unknown"}
+
+
+def clinical(section: str, resource: dict | None = None) -> bool:
+    """Whether a received section (by its LOINC code), or an entry of it, is clinical
+    content (:data:`CLINICAL_SECTIONS`): an Observation of the social-history category is
+    not, whichever section the sender put it in."""
+    if section not in CLINICAL_SECTIONS:
+        return False
+    if not isinstance(resource, dict):
+        return True
+    categories = resource.get("category")
+    for category in categories if isinstance(categories, list) else []:
+        for coding in (category.get("coding") if isinstance(category, dict) else None) or []:
+            if isinstance(coding, dict) and coding.get("code") == SOCIAL_HISTORY:
+                return False
+    return True
 
 
 def _ref() -> str:
@@ -173,10 +213,15 @@ def bundle(person, site=None, now: dt.datetime | None = None) -> dict:
         line = f"{kind} → {to}, {referral.sent_on.isoformat()}–{referral.due_on.isoformat()}"
         entries["plan"].append((_ref(), resource, line))
 
-    # What other systems sent, in the section they sent it in, with its source.
+    # What other systems sent, in the section they sent it in, with its source: clinical
+    # entries only (never a social history, a patient's story or an alert, which may say a
+    # migration status).
     received: dict[str, list[tuple[str, dict, str]]] = {}
     titles: dict[str, str] = {}
-    for item in ReceivedItem.objects.filter(person=person).select_related("summary"):
+    items = ReceivedItem.objects.filter(person=person, section__in=CLINICAL_SECTIONS)
+    for item in items.select_related("summary"):
+        if not clinical(item.section, item.resource):
+            continue
         resource = _place_patient(item.resource, subject)
         line = (
             f"{item.text}" + (f", {item.date}" if item.date else "") + f" ({item.summary.source})"

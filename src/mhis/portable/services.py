@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from mhis.access.policy import Can, require
+from mhis.access.policy import Can, allowed, require
 from mhis.access.services import scope_sites
 from mhis.registry.models import Person
 from mhis.registry.services import get_person, log_listed, register_person, search_people
@@ -168,20 +168,33 @@ def import_ips(
     return Imported(summary, person, matched, possible_matches=possible)
 
 
-def received_summaries(person: Person) -> list[dict]:
-    """What other systems sent about a person, by summary and section, for display."""
+def received_summaries(user, person: Person) -> list[dict]:
+    """What other systems sent about a person, by summary and section, for display to `user`.
+
+    A role that may not see migration status is shown the clinical sections and entries only
+    (`ips.clinical`): not a social history, a patient's story, an alert or a section of a code
+    we do not know, where senders write "asylum seeker" or a UNHCR case number; nor the
+    sender's narrative of a section one of whose entries is withheld. `partial` says the
+    summaries were shown so (the same for every summary: it tells nothing about one)."""
+    whole = allowed(user, Can.SEE_MIGRATION_STATUS)
     out = []
     for summary in ReceivedSummary.objects.filter(person=person).prefetch_related("items"):
         by_section: dict[str, list] = {}
+        withheld: set[str] = set()
         for item in summary.items.all():
-            by_section.setdefault(item.section, []).append(item)
+            if whole or ips.clinical(item.section, item.resource):
+                by_section.setdefault(item.section, []).append(item)
+            else:
+                withheld.add(item.section)
         out.append({
             "summary": summary,
+            "partial": not whole,
             "sections": [
                 {"code": s["code"], "title": s.get("title", s["code"]),
-                 "narrative": sanitise(s.get("narrative", "")),
+                 "narrative": "" if s["code"] in withheld else sanitise(s.get("narrative", "")),
                  "items": by_section.get(s["code"], [])}
                 for s in summary.sections
+                if whole or ips.clinical(s["code"])
             ],
         })  # fmt: skip
     return out

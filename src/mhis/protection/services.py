@@ -132,6 +132,8 @@ def update_enrolment(user, enrolment: Enrolment, data: Mapping[str, Any]) -> Enr
         changes["member_number"] = ["…", "…"]
     enrolment.save()
     log_change(user, enrolment, RecordChange.Action.UPDATED, changes)
+    if "site" in fields:
+        link_site(enrolment.person, enrolment.site, PersonSite.Reason.SEEN)
     return enrolment
 
 

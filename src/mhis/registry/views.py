@@ -57,7 +57,7 @@ def detail(request, person_id):
         "household": services.household_of(request.user, person, view="page:person_household"),
         "can_edit": allowed(request.user, Can.WRITE_PERSON),
         "reads": access_history(person)[:20] if allowed(request.user, Can.SEE_ACCESS_LOG) else None,
-        "received": received_summaries(person),
+        "received": received_summaries(request.user, person),
     }
     return render(request, "registry/detail.html", context)
 
