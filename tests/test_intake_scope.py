@@ -181,7 +181,8 @@ def test_a_mapping_given_elsewhere_for_the_same_source_name_leaves_the_places_ow
     imported(people["chw"], path, "people", columns=chw_columns)
     again = imported(people["clinician"], path, "people")
     assert services.summary(again) == {"unchanged": 1}
-    assert services.mapping_for(services.namespace(people["clinician"]), SOURCE, "people",
+    clinician = people["clinician"]
+    assert services.mapping_for(clinician, services.namespace(clinician), SOURCE, "people",
                                 ["id", "full_name", "site", "other"]) == theirs  # fmt: skip
 
 

@@ -96,7 +96,7 @@ def test_identifiers_are_normalised_for_hashing():
         ("passport", "A12", "between 5 and 20"),
         ("passport", "   ", "required"),
         ("visa", "123456", "Unknown identifier type"),
-        ("national_id", "1" * 31, "between 4 and 30"),
+        ("national_id", "1" * 31, "between 3 and 30"),
         ("passport", "ÄB12345", "Use only"),
     ],
 )

@@ -51,6 +51,9 @@ class Job(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")  # fmt: skip
     error = models.TextField(blank=True)
+    # Its rows carry migration status (episodes; people with an episode column): only the
+    # person who started it and roles shown status read them (`services.rows_shown`).
+    holds_status = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("import")

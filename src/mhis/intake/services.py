@@ -30,9 +30,10 @@ from django.utils.translation import gettext as _
 from mhis import uploads
 from mhis.access.models import Scope
 from mhis.access.policy import Can, allowed, in_scope
-from mhis.access.services import place_scope_q
+from mhis.access.services import place_scope_q, scope_site_ids
 from mhis.bulk import insert_values
-from mhis.registry.models import Identifier, Person
+from mhis.registry.codes import IDENTITY_DOCUMENT, NEUTRAL_IDENTIFIER_TYPES
+from mhis.registry.models import Identifier, Person, PersonSite
 from mhis.registry.services import (
     Registered,
     clean_person_input,
@@ -42,7 +43,6 @@ from mhis.registry.services import (
     update_person,
     visible_people,
 )
-from mhis.registry.validation import clean_identifier
 
 from . import readers
 from .kinds import KINDS, Kind, person_of
@@ -72,6 +72,10 @@ PEOPLE_FIELDS = {
     "occupation_sector": "episodes.0.occupation_sector",
     "migration_start": "episodes.0.start_date",
 }
+# The people kind's columns that make a migration episode: imported only by roles shown
+# migration status, as episodes are written only by them (a row compared with the one stored,
+# "unchanged" or "updated", would also confirm a status guessed by anyone else).
+EPISODE_COLUMNS = ("migration_status", "origin_country", "destination_country", "occupation_sector", "migration_start")  # fmt: skip
 
 
 def can_import(user) -> bool:
@@ -80,13 +84,45 @@ def can_import(user) -> bool:
 
 def visible_jobs(user):
     """Imports the user may follow: their own; an administrator also sees those of people
-    whose places all lie inside the administrator's (an import's rows carry people's data)."""
+    whose places all lie inside the administrator's (an import's rows carry people's data).
+    What of a job's rows a follower reads: `rows_shown`."""
     jobs = Job.objects.select_related("started_by")
     if not allowed(user, Can.FOLLOW_IMPORTS):
         return jobs.filter(started_by=user)
     outside = Scope.objects.exclude(place_scope_q(user, "place")).values("user")
     inside = Scope.objects.filter(place_scope_q(user, "place")).values("user")
     return jobs.filter(Q(started_by=user) | Q(started_by__in=inside) & ~Q(started_by__in=outside))
+
+
+def holds_status(kind: str, columns: Mapping[str, str]) -> bool:
+    """Whether rows of this kind, read through `columns`, carry migration status: migration
+    episodes, and people with an episode column."""
+    return kind == "episodes" or (kind == "people" and any(f in columns for f in EPISODE_COLUMNS))
+
+
+def rows_shown(user, job: Job) -> bool:
+    """Whether the user reads the rows of `job` (its rejected rows: key, column, reason).
+
+    A job whose rows carry migration status shows them to whoever started it, and otherwise
+    only to a role shown migration status. A rejected row's reason quotes the value refused
+    ("“Irregular migrant” is not one of the allowed values") and its key may name the person
+    (an episode's key starts with the person's id), so redacting the status fields would not
+    do: a follower who may not see status reads such a job's counts, not its rows."""
+    return (
+        not job.holds_status
+        or (job.started_by_id is not None and job.started_by_id == user.pk)
+        or allowed(user, Can.SEE_MIGRATION_STATUS)
+    )
+
+
+def may_resume(user, job: Job) -> bool:
+    """Whether the user may resume `job`, writing its remaining rows as themselves: a role that
+    imports its kind and, for rows carrying migration status, is shown status."""
+    return (
+        job.kind in KINDS
+        and KINDS[job.kind].allows(user)
+        and (not job.holds_status or allowed(user, Can.SEE_MIGRATION_STATUS))
+    )
 
 
 def namespace(user) -> str:
@@ -112,10 +148,11 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def mapping_for(owner: str, source: str, kind: str, header: list[str], given: Mapping[str, str] | None = None) -> dict[str, str]:  # fmt: skip
+def mapping_for(user, owner: str, source: str, kind: str, header: list[str], given: Mapping[str, str] | None = None) -> dict[str, str]:  # fmt: skip
     """MHIS field -> the file's column: `given`, else the mapping saved for the source in the
     namespace `owner` (or one saved before mappings had owners), else the columns named like
-    the fields. Saved for the source in `owner` when given."""
+    the fields. Saved for the source in `owner` when given. A people file with an episode
+    column is refused to a role not shown migration status, before anything is saved."""
     fields = kind_of(kind).all_fields
     if given:
         unknown = sorted(set(given) - set(fields))
@@ -128,9 +165,6 @@ def mapping_for(owner: str, source: str, kind: str, header: list[str], given: Ma
         if errors:
             raise ValidationError(errors)
         columns = dict(given)
-        SavedMapping.objects.update_or_create(
-            owner=owner, source=source, kind=kind, defaults={"columns": columns}
-        )
     else:
         saved = (
             SavedMapping.objects.filter(owner__in=(owner, ""), source=source, kind=kind)
@@ -141,6 +175,11 @@ def mapping_for(owner: str, source: str, kind: str, header: list[str], given: Ma
     for field in fields:
         if field not in columns and field in header:
             columns[field] = field
+    _refuse_status(user, kind, columns)
+    if given:
+        SavedMapping.objects.update_or_create(
+            owner=owner, source=source, kind=kind, defaults={"columns": dict(given)}
+        )
     needed = kind_of(kind).required
     if "source_key" not in columns and kind_of(kind).key:
         needed = tuple(f for f in needed if f != "source_key")
@@ -152,7 +191,35 @@ def mapping_for(owner: str, source: str, kind: str, header: list[str], given: Ma
     return columns
 
 
+def _refuse_status(user, kind: str, columns: Mapping[str, str]) -> None:
+    """Refuse people columns (MHIS field -> the file's column) that make a migration episode
+    to a role not shown migration status, naming the file's columns."""
+    status = [columns[f] for f in EPISODE_COLUMNS if f in columns]
+    if kind == "people" and status and not allowed(user, Can.SEE_MIGRATION_STATUS):
+        raise ValidationError({"file": _(
+            "Your role cannot import migration status: remove the columns %(names)s from the file."
+        ) % {"names": ", ".join(status)}})  # fmt: skip
+
+
+def check_form(user, form: str) -> None:
+    """Refuse the submissions of a field form the user may not import, before any is read:
+    each kind it holds must be one the user imports, and the people questions that make a
+    migration episode (the registration form's) are refused as their columns would be."""
+    from . import fieldforms
+
+    if form not in fieldforms.FORMS:
+        raise ValidationError({"form": _("Unknown form; choose one of %(forms)s.") % {"forms": ", ".join(fieldforms.FORMS)}})  # fmt: skip
+    spec = fieldforms.FORMS[form]
+    for kind in (k for k in (spec.kind, *(r.kind for r in spec.repeats)) if k):
+        if not KINDS[kind].allows(user):
+            raise PermissionDenied(_("Your role cannot import %(kind)s.") % {"kind": KINDS[kind].label})  # fmt: skip
+    if spec.kind:
+        _refuse_status(user, spec.kind, {f: f for f in spec.fields})
+
+
 def _person_data(values: dict[str, str]) -> dict:
+    """A people row as the registry takes it. Episodes only from a file with an episode column:
+    a file without one says nothing of them, and a re-imported row keeps the person's."""
     data = {
         "registration_site": values.get("registration_site", ""),
         "names": [{"text": values.get("name", ""), "latin": values.get("latin_name", "")}],
@@ -165,14 +232,14 @@ def _person_data(values: dict[str, str]) -> dict:
         ],
         "contact": values.get("contact", ""),
         "identifiers": [],
-        "episodes": [],
     }
     if values.get("identifier_value") or values.get("identifier_type"):
         data["identifiers"] = [{"type": values.get("identifier_type", ""),
                                 "issuing_country": values.get("identifier_country", ""),
                                 "value": values.get("identifier_value", "")}]  # fmt: skip
-    episode_fields = ("migration_status", "origin_country", "destination_country", "occupation_sector", "migration_start")  # fmt: skip
-    if any(values.get(f) for f in episode_fields):
+    if any(f in values for f in EPISODE_COLUMNS):
+        data["episodes"] = []
+    if any(values.get(f) for f in EPISODE_COLUMNS):
         data["episodes"] = [{"status": values.get("migration_status") or None,
                              "origin_country": values.get("origin_country", ""),
                              "destination_country": values.get("destination_country", ""),
@@ -181,17 +248,43 @@ def _person_data(values: dict[str, str]) -> dict:
     return data
 
 
-def _known_by_identifier(user, values: dict[str, str]) -> Person | None:
-    kind, value = values.get("identifier_type", ""), values.get("identifier_value", "")
-    if not (kind and value):
+def _linker(user) -> Callable[[str, str, str], tuple]:
+    """What a row's identifier (type, issuing country, value hash) is matched on, to link the
+    row to a person known by it. To an importer not shown migration status, the types that tell
+    it are all one "identity document" (`registry.services.shown_identifiers`): they match on
+    the value and the issuing country whatever the type, so which of them a row names cannot
+    change its outcome ("linked" or not) and a masked document's type is never confirmed."""
+    masked = not allowed(user, Can.SEE_MIGRATION_STATUS)
+
+    def mark(kind: str, country: str, value_hash: str) -> tuple:
+        if masked and kind in NEUTRAL_IDENTIFIER_TYPES:
+            return (IDENTITY_DOCUMENT, country, value_hash)
+        return (kind, value_hash)
+
+    return mark
+
+
+def _known_people(user, marks: set[tuple]) -> dict[tuple, int]:
+    """Mark (`_linker`) -> the person (id) the user may see who holds such an identifier; the
+    first recorded when several do."""
+    mark = _linker(user)
+    found = Identifier.objects.filter(value_hash__in={m[-1] for m in marks}, person__in=visible_people(user))  # fmt: skip
+    owners: dict[tuple, int] = {}
+    for kind, country, value_hash, person_id in found.order_by("pk").values_list("type", "issuing_country", "value_hash", "person_id"):  # fmt: skip
+        owners.setdefault(mark(kind, country, value_hash), person_id)
+    return owners
+
+
+def _known_by_identifier(user, cleaned: dict) -> Person | None:
+    """The person a checked people row names by its identifier, if the user may see them."""
+    if not cleaned["identifiers"]:
         return None
-    try:
-        _shown, normal = clean_identifier(kind, value)
-    except ValueError:
-        return None
-    found = Identifier.objects.filter(value_hash=identifier_hash(normal), type=kind,
-                                      person__in=visible_people(user)).select_related("person").first()  # fmt: skip
-    return found.person if found else None
+    first = cleaned["identifiers"][0]
+    wanted = _linker(user)(
+        first["type"], first["issuing_country"], identifier_hash(first["normal"])
+    )
+    person_id = _known_people(user, {wanted}).get(wanted)
+    return Person.objects.get(pk=person_id) if person_id is not None else None
 
 
 @dataclass
@@ -287,12 +380,15 @@ def _person_row(user, job, key, row_hash, record, values) -> Outcome:
         record.row_hash = row_hash
         record.save(update_fields=["row_hash"])
         return Outcome(RowResult.Outcome.UPDATED, person)
-    if existing := _known_by_identifier(user, values):
+    # Checked before it links, as a row of a batch is (`_new_people`): a row that could not be
+    # registered is refused whether or not its identifier is known.
+    cleaned = clean_person_input(data, user=user)
+    if existing := _known_by_identifier(user, cleaned):
         SourceRecord.objects.create(owner=job.owner, source=job.source, kind=job.kind, key=key, row_hash=row_hash, person=existing)  # fmt: skip
         return Outcome(RowResult.Outcome.LINKED, existing)
     person = register_person(user, data)
     SourceRecord.objects.create(owner=job.owner, source=job.source, kind=job.kind, key=key, row_hash=row_hash, person=person)  # fmt: skip
-    duplicate = person.pk in _possible_duplicates([person])
+    duplicate = person.pk in _possible_duplicates(user, [person])
     return Outcome(RowResult.Outcome.DUPLICATE if duplicate else RowResult.Outcome.CREATED, person)
 
 
@@ -354,16 +450,16 @@ def _new_people(user, job: Job, mapping, column_of, batch) -> tuple[list[dict], 
             continue
         checked.append((key, number, row_hash, cleaned))
     # A known identifier links the row to its person (also one registered earlier in the batch).
-    hashes = {(c["identifiers"][0]["type"], identifier_hash(c["identifiers"][0]["normal"]))
-              for *_r, c in checked if c["identifiers"]}  # fmt: skip
-    owners = {}
-    if hashes:
-        found = Identifier.objects.filter(value_hash__in={h for _t, h in hashes}, person__in=visible_people(user))  # fmt: skip
-        owners = {(t, h): pk for t, h, pk in found.values_list("type", "value_hash", "person_id")}
+    mark_of = _linker(user)
+    marks = {}
+    for key, _n, _h, cleaned in checked:
+        if cleaned["identifiers"]:
+            first = cleaned["identifiers"][0]
+            marks[key] = mark_of(first["type"], first["issuing_country"], identifier_hash(first["normal"]))  # fmt: skip
+    owners: dict[tuple, int | tuple] = _known_people(user, set(marks.values())) if marks else {}
     new, links = [], []
     for key, number, row_hash, cleaned in checked:
-        ident = cleaned["identifiers"][0] if cleaned["identifiers"] else None
-        mark = (ident["type"], identifier_hash(ident["normal"])) if ident else None
+        mark = marks.get(key)
         if mark in owners:
             links.append((key, number, row_hash, owners[mark]))
         else:
@@ -379,7 +475,7 @@ def _new_people(user, job: Job, mapping, column_of, batch) -> tuple[list[dict], 
         records.append({"owner": job.owner, "source": job.source, "kind": "people", "key": key, "row_hash": row_hash, "person_id": person_id})  # fmt: skip
         results.append(_row(job, number, key, RowResult.Outcome.LINKED, person_id))
     insert_values(SourceRecord, records)
-    twins = _possible_duplicates(people)
+    twins = _possible_duplicates(user, people)
     for (key, number, _h, _c), person in zip(new, people, strict=True):
         outcome = RowResult.Outcome.DUPLICATE if person.pk in twins else RowResult.Outcome.CREATED
         results.append(_row(job, number, key, outcome, person.pk))
@@ -417,49 +513,57 @@ def _row(
             "field": field, "reason": reason, "person_id": person_id}  # fmt: skip
 
 
-def _possible_duplicates(people: list[Registered | Person]) -> set[int]:
+def _possible_duplicates(user, people: list[Registered | Person]) -> set[int]:
     """Of `people`, those sharing name (in Latin letters, any case), sex and birth year (when
-    known) with someone else not merged away. One query
+    known) with someone else not merged away whom the user may see. One query
     of exact conditions (by the index on lowered name, sex and birth date), so a common name
-    does not bring back everyone who bears it."""
+    does not bring back everyone who bears it. Only people in the user's places count: the
+    outcome "possible duplicate" must not tell that someone outside them is registered."""
     wanted = set()
     for p in people:
         name = (p.display_latin or p.display_name).lower()
         wanted.add((name, p.sex, p.birth_date.year if p.birth_date else None))
-    if not wanted:
+    sites = scope_site_ids(user)
+    if not wanted or not sites:
         return set()
     found = []
     wanted = sorted(wanted, key=str)
     quote = connection.ops.quote_name
     table = quote(Person._meta.db_table)
     pk, latin, sex, birth, merged = (quote(Person._meta.get_field(f).column) for f in ("id", "display_latin", "sex", "birth_date", "merged_into"))  # fmt: skip
+    links, linked, at = (quote(PersonSite._meta.db_table), quote(PersonSite._meta.get_field("person").column),
+                         quote(PersonSite._meta.get_field("site").column))  # fmt: skip
     # Plain SQL: the ORM takes longer to compile 200 alternatives than the database to answer.
     # Names of the table and columns come from the model; every value is a parameter.
-    select = f"SELECT {pk}, lower({latin}), {sex}, {birth}, {merged} FROM {table} WHERE "  # noqa: S608
+    # Known at a site in the user's places (`registry.services.known_in_places`):
+    marks = ", ".join(["%s"] * len(sites))
+    known = f"EXISTS (SELECT 1 FROM {links} s WHERE s.{linked} = p.{pk} AND s.{at} IN ({marks}))"  # noqa: S608
+    select = f"SELECT p.{pk}, lower(p.{latin}), p.{sex}, p.{birth}, p.{merged} FROM {table} p WHERE {known} AND "  # noqa: S608
     dated = [w for w in wanted if w[2] is not None]
     if connection.vendor == "postgresql" and dated:  # one join against the batch's conditions
         wanted = [w for w in wanted if w[2] is None]
         join = (
             f"SELECT p.{pk}, lower(p.{latin}), p.{sex}, p.{birth}, p.{merged} FROM {table} p "  # noqa: S608
             "JOIN unnest(%s::text[], %s::text[], %s::date[], %s::date[]) AS w(low, sex, lo, hi) "
-            f"ON lower(p.{latin}) = w.low AND p.{sex} = w.sex AND p.{birth} BETWEEN w.lo AND w.hi"
+            f"ON lower(p.{latin}) = w.low AND p.{sex} = w.sex AND p.{birth} BETWEEN w.lo AND w.hi "
+            f"WHERE {known}"
         )
         params = [[w[0] for w in dated], [w[1] for w in dated],
-                  [dt.date(w[2], 1, 1) for w in dated], [dt.date(w[2], 12, 31) for w in dated]]  # fmt: skip
+                  [dt.date(w[2], 1, 1) for w in dated], [dt.date(w[2], 12, 31) for w in dated], *sites]  # fmt: skip
         with connection.cursor() as cursor:
             cursor.execute(join, params)
             found += cursor.fetchall()
     for start in range(0, len(wanted), 200):  # SQLite parses a long OR as a deep tree
-        terms, params = [], []
+        terms, params = [], list(sites)
         for low, person_sex, year in wanted[start : start + 200]:
             if year is None:
-                terms.append(f"(lower({latin}) = %s AND {sex} = %s)")
+                terms.append(f"(lower(p.{latin}) = %s AND p.{sex} = %s)")
                 params += [low, person_sex]
             else:
-                terms.append(f"(lower({latin}) = %s AND {sex} = %s AND {birth} >= %s AND {birth} <= %s)")  # fmt: skip
+                terms.append(f"(lower(p.{latin}) = %s AND p.{sex} = %s AND p.{birth} >= %s AND p.{birth} <= %s)")  # fmt: skip
                 params += [low, person_sex, dt.date(year, 1, 1), dt.date(year, 12, 31)]
         with connection.cursor() as cursor:
-            cursor.execute(select + " OR ".join(terms), params)
+            cursor.execute(select + "(" + " OR ".join(terms) + ")", params)
             found += cursor.fetchall()
     seen: dict[tuple, set[int]] = {}
     for person_id, low, person_sex, born, merged_into in found:
@@ -512,12 +616,13 @@ def run_import(
                     columns=columns, progress=progress, job=job)  # fmt: skip
 
 
-def start_job(user, *, kind: str, source: str, file_name: str, digest: str) -> Job:
-    """The unfinished job of this file in the user's namespace, or a new one."""
+def start_job(user, *, kind: str, source: str, file_name: str, digest: str, columns: Mapping[str, str] | None = None) -> Job:  # fmt: skip
+    """The unfinished job of this file in the user's namespace, or a new one; `columns` is the
+    mapping its rows are read with (`holds_status`)."""
     owner = namespace(user)
     job = Job.objects.filter(owner=owner, source=source[:100], kind=kind, digest=digest, status=Job.Status.RUNNING).first()  # fmt: skip
     return job or Job.objects.create(owner=owner, source=source[:100], kind=kind, file_name=file_name[:255],
-                                     digest=digest, started_by=user)  # fmt: skip
+                                     digest=digest, started_by=user, holds_status=holds_status(kind, columns or {}))  # fmt: skip
 
 
 def run_rows(
@@ -533,8 +638,13 @@ def run_rows(
     if job is not None and not job.owner:  # started before jobs had owners
         job.owner = namespace(user)
         job.save(update_fields=["owner"])
-    mapping = mapping_for(job.owner if job else namespace(user), source, kind, header, columns)
-    job = job or start_job(user, kind=kind, source=source, file_name=file_name, digest=digest)
+    mapping = mapping_for(
+        user, job.owner if job else namespace(user), source, kind, header, columns
+    )
+    job = job or start_job(user, kind=kind, source=source, file_name=file_name, digest=digest, columns=mapping)  # fmt: skip
+    if holds_status(kind, mapping) and not job.holds_status:  # resumed with another mapping
+        job.holds_status = True
+        job.save(update_fields=["holds_status"])
     if not job.total:
         job.total = total()
         job.save(update_fields=["total"])
@@ -652,8 +762,7 @@ def import_submissions(
     `name` is the file's name as its sender knows it (an upload is stored by its digest)."""
     from . import fieldforms, submissions
 
-    if form not in fieldforms.FORMS:
-        raise ValidationError({"form": _("Unknown form; choose one of %(forms)s.") % {"forms": ", ".join(fieldforms.FORMS)}})  # fmt: skip
+    check_form(user, form)
     spec = fieldforms.FORMS[form]
     path = Path(path)
     name = name or path.name

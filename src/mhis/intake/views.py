@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from mhis import downloads
@@ -22,6 +23,10 @@ from .forms import UploadForm
 from .models import Job, RowResult
 
 SHOWN_ROWS = 200
+ROWS_WITHHELD = gettext_lazy(
+    "The rows of this import carry migration status: only the person who started it and "
+    "roles shown migration status read them."
+)
 
 
 @login_required
@@ -72,10 +77,11 @@ def _queue(user, data, path, digest) -> str:
             raise PermissionDenied(_("Your role cannot import %(kind)s.") % {"kind": spec.label})
         # Refuse a file too large once unpacked, or one that cannot map, before it is queued.
         services.check_table(path, name, upload.name)
-        services.mapping_for(services.namespace(user), source, name, readers.header(path))
-        job = services.start_job(user, kind=name, source=source, file_name=upload.name, digest=digest)  # fmt: skip
+        columns = services.mapping_for(user, services.namespace(user), source, name, readers.header(path))  # fmt: skip
+        job = services.start_job(user, kind=name, source=source, file_name=upload.name, digest=digest, columns=columns)  # fmt: skip
         runner.start(lambda: services.run_import(user, path, kind=name, source=source, job=job), digest=digest, path=path)  # fmt: skip
         return reverse("intake:job", args=[job.pk])
+    services.check_form(user, name)
     submissions.read(path, upload.name)  # refuse an unreadable export before it is queued
     source = data["source"] or name
     runner.start(lambda: services.import_submissions(user, path, form=name, source=source, name=upload.name), digest=digest, path=path)  # fmt: skip
@@ -97,14 +103,16 @@ def job(request, pk):
         if not running:
             response["HX-Refresh"] = "true"
         return response
-    rejected = job.rows.filter(outcome=RowResult.Outcome.REJECTED)
+    shown = services.rows_shown(request.user, job)
+    rejected = job.rows.filter(outcome=RowResult.Outcome.REJECTED) if shown else RowResult.objects.none()  # fmt: skip
     labels = dict(RowResult.Outcome.choices)
     counts = [(labels[o], n) for o, n in sorted(services.summary(job).items())]
     alive = any(t.name == f"import-{job.digest[:8]}" for t in threading.enumerate())
     return render(request, "intake/job.html", {
         "job": job, "running": running, "counts": counts, "rejected": rejected[:SHOWN_ROWS],
-        "more": max(0, rejected.count() - SHOWN_ROWS),
-        "can_resume": running and not alive and runner.stored_file(job) is not None,
+        "more": max(0, rejected.count() - SHOWN_ROWS), "rows_withheld": "" if shown else ROWS_WITHHELD,
+        "can_resume": running and not alive and runner.stored_file(job) is not None
+        and services.may_resume(request.user, job),
     })  # fmt: skip
 
 
@@ -115,6 +123,8 @@ def resume(request, pk):
     path = runner.stored_file(job)
     if job.status != Job.Status.RUNNING or path is None:
         raise Http404
+    if not services.may_resume(request.user, job):  # it would fail, and end the job for all
+        raise PermissionDenied(_("Your role cannot resume this import."))
     user = request.user
     runner.start(lambda: services.run_import(user, path, kind=job.kind, source=job.source, job=job), digest=job.digest, path=path)  # fmt: skip
     return redirect("intake:job", pk=job.pk)
@@ -123,6 +133,8 @@ def resume(request, pk):
 @login_required
 def rejected_csv(request, pk):
     job = _job_or_404(request.user, pk)
+    if not services.rows_shown(request.user, job):
+        raise PermissionDenied(ROWS_WITHHELD)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-rejected.csv"'
     writer = downloads.CsvWriter(response)

@@ -119,8 +119,13 @@ class ConsentOut(Schema):
 class HouseholdMemberIn(_In):
     member: UUID = Field(description="Id of a person in your places")
     relationship: str = Field(description="spouse | child | parent | sibling | other")
-    left_behind: bool = Field(False, description="Lives in the country of origin")
-    country_of_residence: str | None = None
+    left_behind: bool = Field(
+        False,
+        description="Lives in the country of origin; only roles shown migration status set it",
+    )
+    country_of_residence: str | None = Field(
+        None, description="Only roles shown migration status set it"
+    )
 
 
 class HouseholdMemberOut(Schema):
@@ -128,8 +133,13 @@ class HouseholdMemberOut(Schema):
     name: str
     name_latin: str
     relationship: str
-    left_behind: bool
-    country_of_residence: str
+    left_behind: bool | None = Field(
+        description="Lives in the country of origin; null for roles that are not shown "
+        "migration status (a member left behind is the status FAM_LB)."
+    )
+    country_of_residence: str | None = Field(
+        description="Null for roles that are not shown migration status."
+    )
 
 
 class HouseholdOut(Schema):

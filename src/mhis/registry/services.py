@@ -98,6 +98,10 @@ def _text(value: Any) -> str:
     return value.strip()
 
 
+def _empty(value: Any) -> bool:
+    return value in (None, "") or (isinstance(value, list | tuple) and not value)
+
+
 def _list(value: Any, field: str, errors: Errors, limit: int) -> list:
     if value in (None, ""):
         return []
@@ -367,7 +371,16 @@ def clean_person_input(
 
     if "identifiers" in data or not partial:
         out["identifiers"] = _clean_identifiers(data.get("identifiers"), errors, person)
-    if "episodes" in data or not partial:
+    if (
+        "episodes" in data
+        and not allowed(user, Can.SEE_MIGRATION_STATUS)
+        and (partial or not _empty(data["episodes"]))
+    ):
+        # Episodes are written only by the roles shown them: anyone else would replace (or, with
+        # an empty list, erase) a history they cannot read. A registration with no episode (the
+        # API's body always has the list) writes none and is taken.
+        errors.add("episodes", _("Only roles shown migration status can record migration episodes."))  # fmt: skip
+    elif "episodes" in data or not partial:
         out["episodes"] = _clean_episodes(data.get("episodes"), errors, birth)
     elif (
         # Only for a user who is shown migration episodes. For anyone else, whether a date is
@@ -849,6 +862,9 @@ def person_detail(person: Person, user) -> dict:
 
 def household_of(user, person: Person, *, view: str) -> dict:
     """The person's household as the user may see it: visible members, and how many are not.
+    Where a member lives (`left_behind`, `country_of_residence`) is None to a role that may not
+    see migration status: a member left behind in the country of origin is the status "family
+    member left behind" (FAM_LB).
 
     Each member shown but the person (whose read the caller logs) is logged as read in `view`:
     their names are on the page as much as the person's."""
@@ -859,6 +875,7 @@ def household_of(user, person: Person, *, view: str) -> dict:
     visible = set(
         visible_people(user).filter(pk__in=[r.person_id for r in rows]).values_list("pk", flat=True)
     )
+    sees_status = allowed(user, Can.SEE_MIGRATION_STATUS)
     members = [
         {
             "id": r.person.uuid,
@@ -866,8 +883,8 @@ def household_of(user, person: Person, *, view: str) -> dict:
             "name_latin": r.person.display_latin,
             "relationship": r.relationship,
             "relationship_label": Relationship(r.relationship).label,
-            "left_behind": r.left_behind,
-            "country_of_residence": r.country_of_residence,
+            "left_behind": r.left_behind if sees_status else None,
+            "country_of_residence": r.country_of_residence if sees_status else None,
         }
         for r in rows
         if r.person_id in visible
@@ -885,9 +902,12 @@ def add_household_member(user, person: Person, data: Mapping[str, Any]) -> House
     """Put `data["member"]` (a person id) in `person`'s household, creating it with `person` as head.
 
     Family left behind in the country of origin are registered people too (often with status
-    FAM_LB): `left_behind` and `country_of_residence` say where they live.
+    FAM_LB): `left_behind` and `country_of_residence` say where they live. Like the status, they
+    are written only by the roles shown it: anyone else is refused them, and a member they add
+    again keeps what was recorded.
     """
     require(user, Can.WRITE_PERSON)
+    sees_status = allowed(user, Can.SEE_MIGRATION_STATUS)
     errors = Errors()
     member = None
     try:
@@ -903,6 +923,11 @@ def add_household_member(user, person: Person, data: Mapping[str, Any]) -> House
     if not isinstance(left_behind, bool):
         errors.add("left_behind", _("Expected true or false."))
     country = _country(data.get("country_of_residence"), "country_of_residence", errors)
+    if not sees_status:
+        refusal = _("Only roles shown migration status can record where a member lives.")
+        for field, given in (("left_behind", left_behind), ("country_of_residence", country)):
+            if given and field not in errors:
+                errors.add(field, refusal)
     if (
         member is not None
         and member.memberships.exclude(household__members__person=person).exists()
@@ -917,13 +942,8 @@ def add_household_member(user, person: Person, data: Mapping[str, Any]) -> House
         )
     else:
         household = membership.household
+    where = {"left_behind": left_behind, "country_of_residence": country} if sees_status else {}
     row, _created = HouseholdMember.objects.update_or_create(
-        household=household,
-        person=member,
-        defaults={
-            "relationship": relationship,
-            "left_behind": left_behind,
-            "country_of_residence": country,
-        },
+        household=household, person=member, defaults={"relationship": relationship, **where}
     )
     return row

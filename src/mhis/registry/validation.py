@@ -17,11 +17,14 @@ OLDEST_YEAR_OFFSET = 120
 _PARTIAL_DATE = re.compile(r"^\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?\s*$")
 _IDENTIFIER_STRIP = re.compile(r"[\s\-./]+")
 _IDENTIFIER_OK = re.compile(r"^[A-Z0-9]+$")
+# The types shown as one "identity document" to a role that may not see migration status
+# (codes.NEUTRAL_IDENTIFIER_TYPES) have the same bounds, so the length of a value shown says
+# nothing of its type.
 IDENTIFIER_LENGTHS = {
     IdentifierType.PASSPORT: (5, 20),
-    IdentifierType.NATIONAL_ID: (4, 30),
-    IdentifierType.WORK_PERMIT: (4, 30),
-    IdentifierType.REFUGEE_NUMBER: (4, 30),
+    IdentifierType.NATIONAL_ID: (3, 30),
+    IdentifierType.WORK_PERMIT: (3, 30),
+    IdentifierType.REFUGEE_NUMBER: (3, 30),
     IdentifierType.CASE_NUMBER: (3, 30),
     IdentifierType.CLINIC_NUMBER: (1, 30),
 }
