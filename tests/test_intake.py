@@ -225,3 +225,36 @@ def test_a_file_named_xlsx_that_is_not_a_workbook_is_refused_naming_the_file(peo
     with pytest.raises(ValidationError) as refused:
         services.run_import(people["clinician"], path, source="notes", columns=MAP)
     assert "“notes.xlsx” is not a readable XLSX file" in str(refused.value.message_dict["file"])
+
+
+def test_a_changed_row_keeps_the_identifiers_its_file_does_not_mention(people, tmp_path):
+    """Re-importing a changed row from a file without identifier columns leaves the person's
+    documents as they are; with them, the row's document joins the others (nothing is lost)."""
+    from mhis.registry.models import Identifier
+    from mhis.registry.services import update_person
+
+    def table(name, birth, passport, documents=True):
+        path = tmp_path / name
+        with path.open("w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow([*HEADER, "id_type"])
+            writer.writerow(["K-1", "Aung Aung", "MSOT-CLIN", "male", birth, "MM", passport,
+                             "passport"])  # fmt: skip
+        columns = {**MAP, "identifier_type": "id_type"}
+        if not documents:
+            columns = {k: v for k, v in MAP.items() if k != "identifier_value"}
+        return services.run_import(people["clinician"], path, source="clinic", columns=columns)
+
+    table("first.csv", "1990-01-02", "MB1234567")
+    person = SourceRecord.objects.get(key="K-1").person
+    update_person(people["clinician"], person, {"identifiers": [
+        {"type": "passport", "issuing_country": "MM", "value": "MB1234567"},
+        {"type": "work_permit", "issuing_country": "TH", "value": "WP-2020-77"}]})  # fmt: skip
+    job = table("changed.csv", "1990-01-03", "", documents=False)
+    assert list(job.rows.values_list("outcome", flat=True)) == ["updated"]
+    documents = set(Identifier.objects.filter(person=person).values_list("type", "value"))
+    assert documents == {("passport", "MB1234567"), ("work_permit", "WP-2020-77")}
+    table("another.csv", "1990-01-03", "MC7654321")
+    documents = set(Identifier.objects.filter(person=person).values_list("type", "value"))
+    assert documents == {("passport", "MB1234567"), ("work_permit", "WP-2020-77"),
+                         ("passport", "MC7654321")}  # fmt: skip

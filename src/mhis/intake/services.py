@@ -32,6 +32,7 @@ from mhis.access.models import Scope
 from mhis.access.policy import Can, allowed, in_scope
 from mhis.access.services import place_scope_q, scope_site_ids
 from mhis.bulk import insert_values
+from mhis.codelists import normalise_country
 from mhis.registry.codes import IDENTITY_DOCUMENT, NEUTRAL_IDENTIFIER_TYPES
 from mhis.registry.models import Identifier, Person, PersonSite
 from mhis.registry.services import (
@@ -76,6 +77,7 @@ PEOPLE_FIELDS = {
 # migration status, as episodes are written only by them (a row compared with the one stored,
 # "unchanged" or "updated", would also confirm a status guessed by anyone else).
 EPISODE_COLUMNS = ("migration_status", "origin_country", "destination_country", "occupation_sector", "migration_start")  # fmt: skip
+IDENTIFIER_COLUMNS = ("identifier_type", "identifier_country", "identifier_value")
 
 
 def can_import(user) -> bool:
@@ -218,8 +220,9 @@ def check_form(user, form: str) -> None:
 
 
 def _person_data(values: dict[str, str]) -> dict:
-    """A people row as the registry takes it. Episodes only from a file with an episode column:
-    a file without one says nothing of them, and a re-imported row keeps the person's."""
+    """A people row as the registry takes it. Identifiers and episodes only from a file with
+    their columns: a file without them says nothing of them, and a re-imported row keeps the
+    person's."""
     data = {
         "registration_site": values.get("registration_site", ""),
         "names": [{"text": values.get("name", ""), "latin": values.get("latin_name", "")}],
@@ -231,8 +234,9 @@ def _person_data(values: dict[str, str]) -> dict:
             c.strip() for c in values.get("languages", "").replace(",", ";").split(";") if c.strip()
         ],
         "contact": values.get("contact", ""),
-        "identifiers": [],
     }
+    if any(f in values for f in IDENTIFIER_COLUMNS):
+        data["identifiers"] = []
     if values.get("identifier_value") or values.get("identifier_type"):
         data["identifiers"] = [{"type": values.get("identifier_type", ""),
                                 "issuing_country": values.get("identifier_country", ""),
@@ -373,9 +377,29 @@ def _one_row(user, job: Job, columns: dict[str, str], column_of: Callable[[str],
         return Outcome(RowResult.Outcome.REJECTED, errors={"": [str(exc)]})
 
 
+def _with_identifiers(person: Person, given: list[dict]) -> list[dict]:
+    """The person's identifiers, and those given that they do not hold yet."""
+    kept = [{"type": i.type, "issuing_country": i.issuing_country, "value": i.value}
+            for i in person.identifiers.all()]  # fmt: skip
+    held = {(i["type"], i["issuing_country"], identifier_hash(i["value"])) for i in kept}
+    for item in given:
+        try:
+            country = normalise_country(item["issuing_country"] or "")
+        except ValueError:
+            country = item["issuing_country"]  # refused with its field by the registry
+        mark = (item["type"], country, identifier_hash(item["value"]))
+        if mark not in held:
+            kept.append(item)
+    return kept
+
+
 def _person_row(user, job, key, row_hash, record, values) -> Outcome:
     data = _person_data(values)
     if record is not None:
+        if (
+            "identifiers" in data
+        ):  # the row's document joins the person's others, never replaces them
+            data["identifiers"] = _with_identifiers(record.person, data["identifiers"])
         person = update_person(user, record.person, data)
         record.row_hash = row_hash
         record.save(update_fields=["row_hash"])
