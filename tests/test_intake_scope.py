@@ -3,11 +3,9 @@ places that imported them, so someone elsewhere reusing them reaches nothing; a 
 changes a record outside the importer's places, nor attaches a person they cannot see — by
 the command, the upload page, a field form's export, for every kind."""
 
-import csv
 import importlib
 import io
 import json
-from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -22,16 +20,10 @@ from mhis.outreach.models import Contact, Session, Training, Worker
 from mhis.registry.models import MigrationEpisode, Person, PersonSite
 from mhis.registry.services import visible_people
 
+from .test_intake_kinds import table
+
 SOURCE = "Mae Sot clinic"
 OUTSIDE = "would change a record outside your places"
-
-
-def table(path: Path, header: list[str], rows: list[list[str]]) -> Path:
-    with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
 
 
 def imported(user, path, kind, source=SOURCE, columns=None):

@@ -430,14 +430,8 @@ class Witnesses:
         """Where the index of published cells disagrees with the records (empty when every
         cell's true count is what its rows give): the witnesses rest on it."""
         counted: dict[Coord, int] = defaultdict(int)
-        for source, extract in self.extracts.items():
-            if source not in self.measures:
-                continue
-            i_person = extract.names.index("person")
-            by_person: dict = defaultdict(list)
-            for row in extract.rows:
-                by_person[row[i_person]].append(row)
-            for rows in by_person.values():
+        for source, people in self._people().items():
+            for rows in people.values():
                 for coord, n in self.delta(source, [], rows).items():
                     counted[coord] += n
         return [
@@ -446,20 +440,27 @@ class Witnesses:
             if counted.get(coord, 0) != o.true
         ]
 
+    def _people(self) -> dict[str, dict[int, list[tuple]]]:
+        """Each counted source's rows by person (read once)."""
+        if not hasattr(self, "_by_person"):
+            self._by_person = {}
+            for source, extract in self.extracts.items():
+                if source in self.measures:
+                    i_person = extract.names.index("person")
+                    people: dict[int, list[tuple]] = defaultdict(list)
+                    for row in extract.rows:
+                        people[row[i_person]].append(row)
+                    self._by_person[source] = people
+        return self._by_person
+
     def search(self, targets: list[Coord], rows_per_target: int = 4) -> dict:
         """target → (lo, hi, how) for every target with a witness."""
         wanted = set(targets)
         rows: dict[Coord, list] = defaultdict(list)
         singles: dict[str, set] = {}
-        for source, extract in self.extracts.items():
-            if source not in self.measures:
-                continue
-            i_person = extract.names.index("person")
-            seen: dict = defaultdict(int)
-            for row in extract.rows:
-                seen[row[i_person]] += 1
-            singles[source] = {p for p, n in seen.items() if n == 1}
-            for row in extract.rows:
+        for source, people in self._people().items():
+            singles[source] = {p for p, person_rows in people.items() if len(person_rows) == 1}
+            for row in self.extracts[source].rows:
                 for coord in self.cells(source, row) & wanted:
                     if len(rows[coord]) < rows_per_target:
                         rows[coord].append((source, row))
