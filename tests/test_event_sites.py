@@ -195,7 +195,7 @@ def test_an_unmerge_keeps_the_survivor_known_where_it_was_seen_since(world, peop
     admin = people["admin"]
     survivor = register()  # at the Mae Sot clinic
     merged = register_person(people["chw"], PersonDataFactory(registration_site="RNG-PORT"))
-    other = register_person(people["admin"], PersonDataFactory(registration_site="MSOT-BRDG"))
+    other = register_person(people["clinician"], PersonDataFactory(registration_site="MSOT-BRDG"))
     merge = merge_people(admin, survivor, merged)
     assert _known(survivor, "RNG-PORT")
     care.record_encounter(
