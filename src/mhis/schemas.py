@@ -6,6 +6,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 from ninja import Schema
+from ninja.schema import DjangoGetter
 from pydantic import model_validator
 
 
@@ -35,7 +36,8 @@ class Input(Schema):
     @model_validator(mode="before")
     @classmethod
     def _refuse_nul(cls, data: Any) -> Any:
-        where = _nul_at(data, ())
+        # Ninja hands a schema that allows extra fields its input wrapped (DjangoGetter).
+        where = _nul_at(data._obj if isinstance(data, DjangoGetter) else data, ())
         if where is not None:
             field = ".".join(str(part) for part in where) or "body"
             raise ValueError(
