@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from mhis.events import AnnouncesChanges
+
 from .models import AccessLog, ApiToken, Scope, User
 
 
@@ -11,7 +13,7 @@ class ScopeInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AnnouncesChanges, BaseUserAdmin):
     list_display = ("username", "role", "is_active", "last_login")
     list_filter = ("role", "is_active")
     fieldsets = (*BaseUserAdmin.fieldsets, ("MHIS", {"fields": ("role",)}))
@@ -19,7 +21,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(admin.ModelAdmin):
+class AccessLogAdmin(AnnouncesChanges, admin.ModelAdmin):
     list_display = ("at", "user", "person", "view")
     list_filter = ("view",)
     date_hierarchy = "at"
@@ -35,7 +37,7 @@ class AccessLogAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(AnnouncesChanges, admin.ModelAdmin):
     list_display = ("prefix", "user", "name", "created_at", "last_used_at", "revoked_at")
     readonly_fields = ("prefix", "digest", "created_at", "last_used_at")
 

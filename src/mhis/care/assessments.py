@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from mhis.access.policy import Can, allowed, require
 from mhis.access.services import place_scope_q
 from mhis.codelists import normalise_country
+from mhis.events import announce
 from mhis.input import Errors, clean_choice, clean_date, clean_text, not_before_birth, own_site
 from mhis.registry.models import Person, PersonSite
 from mhis.registry.services import link_site
@@ -39,7 +40,7 @@ from .codes import (
     XpertResult,
     XrayResult,
 )
-from .history import apply_changes, log_change
+from .history import apply_changes, days_of, log_change
 from .models import Assessment, RecordChange, SputumSpecimen
 
 RESULT_FIELDS = {
@@ -395,6 +396,7 @@ def assess(user, person: Person, data: Mapping[str, Any]) -> Assessment:
     changes.update(_write_specimens(assessment, specimens))
     _settle(assessment, changes)
     log_change(user, assessment, RecordChange.Action.CREATED, changes)
+    announce(assessment, days=[assessment.date])
     link_site(person, assessment.site, PersonSite.Reason.SEEN)
     return assessment
 
@@ -412,6 +414,7 @@ def update_assessment(user, assessment: Assessment, data: Mapping[str, Any]) -> 
     changes.update(_write_specimens(assessment, specimens))
     _settle(assessment, changes)
     log_change(user, assessment, RecordChange.Action.UPDATED, changes)
+    announce(assessment, days=days_of(assessment, "date", changes))
     if "site" in fields:
         link_site(assessment.person, assessment.site, PersonSite.Reason.SEEN)
     return assessment

@@ -9,11 +9,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from mhis.access.policy import Can, require
+from mhis.events import announce
 from mhis.input import Errors, begin, clean_date, clean_text, not_before_birth, own_site
 from mhis.registry.models import Person, PersonSite
 from mhis.registry.services import link_site
 
-from .history import apply_changes, log_change
+from .history import apply_changes, days_of, log_change
 from .models import Assessment, Immunisation, LabResult, RecordChange
 from .vaccines import VACCINES, valid_loinc
 
@@ -139,6 +140,7 @@ def _clean_lab(user, person: Person, data: Mapping[str, Any], record: LabResult 
 
 
 _CLEANERS = {Immunisation: _clean_immunisation, LabResult: _clean_lab}
+_DAY = {Immunisation: "date", LabResult: "collected_on"}
 
 
 @transaction.atomic
@@ -150,6 +152,7 @@ def create_record(user, model, person: Person, data: Mapping[str, Any]):
     changes = apply_changes(record, fields)
     record.save()
     log_change(user, record, RecordChange.Action.CREATED, changes)
+    announce(record, days=days_of(record, _DAY[model], changes))
     link_site(person, record.site, PersonSite.Reason.SEEN)
     return record
 
@@ -164,6 +167,7 @@ def update_record(user, record, data: Mapping[str, Any]):
     changes = apply_changes(record, fields)
     record.save()
     log_change(user, record, RecordChange.Action.UPDATED, changes)
+    announce(record, days=days_of(record, _DAY[model], changes))
     if "site" in fields:
         link_site(record.person, record.site, PersonSite.Reason.SEEN)
     return record

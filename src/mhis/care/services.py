@@ -24,6 +24,7 @@ from mhis.access.services import (
     place_scope_q,
 )
 from mhis.codelists import normalise_country
+from mhis.events import announce
 from mhis.input import (
     Errors,
     clean_choice,
@@ -48,7 +49,7 @@ from .codes import (
     ReferralStatus,
     Urgency,
 )
-from .history import apply_changes, log_change
+from .history import apply_changes, days_of, log_change
 from .models import (
     Diagnosis,
     Encounter,
@@ -164,6 +165,7 @@ def record_encounter(user, person: Person, data: Mapping[str, Any]) -> Encounter
     Diagnosis.objects.bulk_create([Diagnosis(encounter=encounter, **d) for d in diagnoses])
     changes["diagnoses"] = [None, [d["code"] for d in diagnoses]]
     log_change(user, encounter, RecordChange.Action.CREATED, changes)
+    announce(encounter, days=[encounter.date])
     link_site(person, encounter.site, PersonSite.Reason.SEEN)
     return encounter
 
@@ -186,6 +188,7 @@ def update_encounter(user, encounter: Encounter, data: Mapping[str, Any]) -> Enc
             changes["diagnoses"] = [old, new]
     encounter.save()
     log_change(user, encounter, RecordChange.Action.UPDATED, changes)
+    announce(encounter, days=days_of(encounter, "date", changes))
     if "site" in cleaned:
         link_site(encounter.person, encounter.site, PersonSite.Reason.SEEN)
     return encounter
@@ -301,6 +304,7 @@ def refer(user, person: Person, data: Mapping[str, Any]) -> Referral:
         referral=referral, status=ReferralStatus.SENT, on=referral.sent_on, by=user
     )
     log_change(user, referral, RecordChange.Action.CREATED, changes)
+    announce(referral, days=[referral.sent_on])
     link_site(person, referral.site, PersonSite.Reason.SEEN)
     if referral.to_site is not None:
         link_site(person, referral.to_site, PersonSite.Reason.REFERRED)
@@ -317,6 +321,7 @@ def update_referral(user, referral: Referral, data: Mapping[str, Any]) -> Referr
     changes = apply_changes(referral, cleaned)
     referral.save()
     log_change(user, referral, RecordChange.Action.UPDATED, changes)
+    announce(referral, days=days_of(referral, "sent_on", changes))
     return referral
 
 
@@ -359,6 +364,7 @@ def advance_referral(user, referral: Referral, data: Mapping[str, Any]) -> Refer
     referral.save()
     ReferralStep.objects.create(referral=referral, status=status, on=on, note=note, by=user)
     log_change(user, referral, RecordChange.Action.UPDATED, changes)
+    announce(referral, days=days_of(referral, "sent_on", changes))
     return referral
 
 

@@ -27,7 +27,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mhis import uploads
+from mhis import events, uploads
 from mhis.access.models import Scope
 from mhis.access.policy import Can, allowed, in_scope
 from mhis.access.services import place_scope_q, scope_site_ids
@@ -701,7 +701,7 @@ def _run_rows(user, job: Job, kind: Kind, mapping: dict[str, str], rows: Iterato
     batch: list[tuple[int, dict]] = []
 
     def flush():
-        with transaction.atomic():
+        with transaction.atomic(), events.collecting():  # the batch's changes announced once
             results = []
             rows = batch
             if kind.name == "people":

@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class PortableConfig(AppConfig):
     name = "mhis.portable"
     verbose_name = _("Portable health record")
+
+    def ready(self) -> None:
+        from mhis import events
+
+        from . import links
+
+        # A change of a person's consents ends their links in the same transaction.
+        events.subscribe(links.consents_changed, at_once=True)

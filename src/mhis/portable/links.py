@@ -151,6 +151,15 @@ def revoke_unconsented(person, *, by=None) -> int:
     ).update(revoked_at=timezone.now(), revoked_by=by, revoked_reason=SharedLink.Revocation.CONSENT)
 
 
+def consents_changed(changes) -> None:
+    """The subscriber to change events (at once, in the writer's transaction): a change of
+    people's consents revokes their links unless their consent to sharing still stands."""
+    for change in changes:
+        if change.kind == "registry.consent":
+            for person in Person.objects.filter(pk__in=sorted(change.people)):
+                revoke_unconsented(person, by=change.by)
+
+
 def live(link: SharedLink) -> bool:
     """Whether a link still opens: active, and the person's consent to sharing stands (a link
     whose consent lapsed is revoked now, and the revocation kept)."""

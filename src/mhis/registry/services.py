@@ -28,6 +28,7 @@ from mhis.access.services import (
 from mhis.bulk import insert_rows, insert_values
 from mhis.codelists import normalise_country, normalise_language
 from mhis.crypto import keyed_hash
+from mhis.events import announce
 from mhis.input import Errors, begin, clean_choice, clean_date
 from mhis.lookups import AnyOf
 from mhis.places.models import Place, PlaceKind
@@ -500,14 +501,13 @@ def register_person(user, data: Mapping[str, Any]) -> Person:
     person.save(update_fields=["display_name", "display_latin"])
     _write_children(person, cleaned, user)
     link_site(person, person.registration_site, PersonSite.Reason.REGISTERED)
+    announce(person, days=[timezone.localdate(person.created_at)], by=user)
     return person
 
 
 def register_many(user, registrations: list[dict]) -> list[Registered]:
     """Write many registrations already checked by `clean_person_input` at once (an import):
     the same rows `register_person` writes, inserted in bulk. Call inside a transaction."""
-    from mhis.indicators.services import forget
-
     require(user, Can.WRITE_PERSON)
     if not registrations:
         return []
@@ -562,7 +562,7 @@ def register_many(user, registrations: list[dict]) -> list[Registered]:
                         (Consent, consents), (PersonSite, sites)):  # fmt: skip
         insert_values(model, rows)
     insert_rows(NameKey, ("person_id", "key"), keys)
-    forget("registration", [timezone.localdate(now)])
+    announce(Person, days=[timezone.localdate(now)], by=user)
     return people
 
 
@@ -589,10 +589,9 @@ def update_person(user, person: Person, data: Mapping[str, Any]) -> Person:
     _write_children(person, cleaned, user)
     if "registration_site" in cleaned:
         link_site(person, person.registration_site, PersonSite.Reason.REGISTERED)
+    announce(person, people=[person.pk], by=user)
     if "consents" in cleaned:  # a withdrawn consent to sharing ends the person's links now
-        from mhis.portable.links import revoke_unconsented
-
-        revoke_unconsented(person, by=user)
+        announce(Consent, people=[person.pk], by=user)
     return person
 
 
@@ -617,7 +616,9 @@ def add_episode(user, person: Person, data: Mapping[str, Any]) -> MigrationEpiso
     """Add one migration episode to a person's history (the others are kept)."""
     require(user, Can.WRITE_PERSON)
     require(user, Can.SEE_MIGRATION_STATUS)  # an episode is a status: kept by those who see it
-    return MigrationEpisode.objects.create(person=person, **_clean_episode(person, data))
+    episode = MigrationEpisode.objects.create(person=person, **_clean_episode(person, data))
+    announce(episode, people=[person.pk], by=user)
+    return episode
 
 
 @transaction.atomic
@@ -631,6 +632,7 @@ def update_episode(user, episode: MigrationEpisode, data: Mapping[str, Any]) -> 
     for field, value in _clean_episode(episode.person, {**current, **data}).items():
         setattr(episode, field, value)
     episode.save()
+    announce(episode, people=[episode.person_id], by=user)
     return episode
 
 
