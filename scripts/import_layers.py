@@ -29,7 +29,7 @@ PACKAGE = "mhis"
 # ([tool.importlinter]); keep the two together.
 LAYERS = [
     # Shared helpers: import no app of MHIS.
-    {"events", "env", "crypto", "codelists", "names", "bulk", "caching", "downloads",
+    {"events", "qrcodes", "env", "crypto", "codelists", "names", "bulk", "caching", "downloads",
      "formats", "formtools", "lookups", "schemas", "uploads", "maintenance"},
     {"places"},
     {"access"},

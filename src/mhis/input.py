@@ -7,6 +7,7 @@ so the same problem gets the same message everywhere.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -21,9 +22,20 @@ from django.utils.translation import gettext as _
 
 from mhis.access.services import in_scope
 from mhis.places.models import Place, PlaceKind
-from mhis.registry.validation import earliest_birth, parse_date
 
 MAX_TEXT = 4000
+_FULL_DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
+
+
+def parse_date(value: str) -> date:
+    """A full ISO date (YYYY-MM-DD)."""
+    match = _FULL_DATE.match(value or "")
+    if not match:
+        raise ValueError(_("Enter a date as YYYY-MM-DD."))
+    try:
+        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        raise ValueError(_("This date does not exist.")) from None
 
 
 class Errors(dict):
@@ -107,11 +119,7 @@ def clean_date(
 
 
 def not_before_birth(person, day: date | None, field: str, errors: Errors) -> None:
-    if (
-        day
-        and person.birth_date
-        and day < earliest_birth(person.birth_date, person.birth_date_precision)
-    ):
+    if day and person.birth_date and day < person.earliest_birth():
         errors.add(field, _("This date is before the person's date of birth."))
 
 

@@ -46,7 +46,7 @@ from mhis.registry.services import (
 )
 
 from . import readers
-from .kinds import KINDS, Kind, person_of
+from .kinds import KINDS, Kind
 from .models import Job, RowResult, SourceRecord
 from .models import Mapping as SavedMapping
 
@@ -78,6 +78,30 @@ PEOPLE_FIELDS = {
 # "unchanged" or "updated", would also confirm a status guessed by anyone else).
 EPISODE_COLUMNS = ("migration_status", "origin_country", "destination_country", "occupation_sector", "migration_start")  # fmt: skip
 IDENTIFIER_COLUMNS = ("identifier_type", "identifier_country", "identifier_value")
+
+
+def person_of(user, source: str, value: str, owner: str) -> Person:
+    """The person a record row names, always one the user may see: by a people key of the same
+    source imported by the same places (`owner`), else by the one person any source imported
+    under that key (a registration card number), else by MHIS id."""
+    people = visible_people(user)
+    keyed = SourceRecord.objects.filter(kind="people", key=value[:200], person__in=people)
+    record = keyed.filter(source=source, owner=owner).first()
+    if record is None:
+        found = list(keyed.values_list("person_id", flat=True).distinct()[:2])
+        record = keyed.first() if len(found) == 1 else None
+    if record is not None:
+        return record.person
+    try:
+        return people.get(uuid=value)
+    except (Person.DoesNotExist, ValidationError, ValueError):
+        raise ValidationError(
+            {
+                "person": _(
+                    "No person with this key in this source, nor with this id in your places."
+                )
+            }
+        ) from None
 
 
 def can_import(user) -> bool:

@@ -8,8 +8,11 @@ class PortableConfig(AppConfig):
 
     def ready(self) -> None:
         from mhis import events
+        from mhis.registry.views import PERSON_PAGE_PARTS
 
-        from . import links
+        from . import links, services
 
         # A change of a person's consents ends their links in the same transaction.
         events.subscribe(links.consents_changed, at_once=True)
+        # The person page lists the summaries received for them.
+        PERSON_PAGE_PARTS["received"] = services.received_summaries

@@ -271,22 +271,6 @@ def viewer_url(link: SharedLink, base: str) -> str:
     return f"{base}/shl/view/#{uri(link, base)}"
 
 
-def qr_svg(text: str) -> str:
-    import segno
-
-    return segno.make(text, error="m").svg_inline(scale=3, border=2, dark="#000", light="#fff")
-
-
-def qr_png(text: str) -> bytes:
-    import io
-
-    import segno
-
-    out = io.BytesIO()
-    segno.make(text, error="m").save(out, kind="png", scale=4, border=2)
-    return out.getvalue()
-
-
 @transaction.atomic
 def revoke(user, link: SharedLink) -> SharedLink:
     require(user, Can.SHARE_RECORD)

@@ -4,7 +4,6 @@ MHIS indicators, and the compendium's search."""
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -19,6 +18,7 @@ from mhis.access.policy import Can, allowed, require
 
 from . import codes
 from .models import Attendance, ExchangeRate, Practice, Project, ResultPeriod
+from .text import fold
 
 CENT = Decimal("0.01")
 
@@ -244,17 +244,6 @@ def trained(project: Project) -> dict[str, int]:
 
 
 # -- compendium -------------------------------------------------------------------------------
-
-
-def fold(text: str) -> str:
-    """Text for matching in any language: case folded, accents taken off Latin letters
-    (vacunación → vacunacion), other scripts kept whole (Thai and Burmese marks are letters)."""
-    out = []
-    for ch in unicodedata.normalize("NFKD", text or ""):
-        if unicodedata.category(ch) == "Mn" and out and out[-1] < "\u0250":
-            continue
-        out.append(ch)
-    return unicodedata.normalize("NFC", "".join(out)).casefold()
 
 
 def search_practices(

@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class ProtectionConfig(AppConfig):
     name = "mhis.protection"
     verbose_name = _("Social health protection")
+
+    def ready(self) -> None:
+        from . import timeline
+
+        # Enrolments and payments on a person's timeline, with their forms.
+        timeline.register()

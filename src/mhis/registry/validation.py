@@ -30,17 +30,6 @@ IDENTIFIER_LENGTHS = {
 }
 
 
-def parse_date(value: str) -> date:
-    """A full ISO date (YYYY-MM-DD)."""
-    match = _PARTIAL_DATE.match(value or "")
-    if not match or match.group(3) is None:
-        raise ValueError(_("Enter a date as YYYY-MM-DD."))
-    try:
-        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-    except ValueError:
-        raise ValueError(_("This date does not exist.")) from None
-
-
 _PRECISIONS = frozenset(DatePrecision.values)
 _FINER = {DatePrecision.EXACT.value: 3, DatePrecision.MONTH.value: 2, DatePrecision.YEAR.value: 1}
 
