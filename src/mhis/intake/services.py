@@ -44,6 +44,7 @@ from mhis.registry.services import (
     update_person,
     visible_people,
 )
+from mhis.surveillance.services import import_reports
 
 from . import readers
 from .kinds import KINDS, Kind
@@ -761,7 +762,6 @@ def _run_grouped(user, job: Job, mapping: dict[str, str], rows: Iterator[dict], 
     """Weekly reports: the rows of one site and week make one report, written (with its rows'
     results) in one transaction. A site-week already written by this job is skipped on a
     re-run; one written by an earlier import comes back unchanged."""
-    from mhis.surveillance.services import import_reports
 
     groups: dict[tuple[str, str], list[tuple[int, dict]]] = {}
     for number, raw in enumerate(rows, start=1):

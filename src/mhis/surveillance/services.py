@@ -16,9 +16,11 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mhis import uploads
 from mhis.access.policy import Can, require
 from mhis.access.services import in_scope, place_scope_q, scope_site_ids
-from mhis.input import Errors, begin, clean_choice, clean_text, own_site
+from mhis.care.models import Diagnosis, Encounter
+from mhis.input import Errors, begin, clean_choice, clean_date, clean_text, open_workbook, own_site
 from mhis.places.models import Place, PlaceKind
 
 from . import detection
@@ -254,7 +256,6 @@ def weekly_series(
     A week the site reported counts its report's current version; a week without a report
     counts the encounters diagnosed with the condition there (case-based). Never both, so a
     site that reports and records cases is not counted twice."""
-    from mhis.care.models import Diagnosis, Encounter
 
     site_ids = list(site_ids)
     codes = list(conditions) if conditions is not None else [c.code for c in CONDITIONS]
@@ -338,7 +339,6 @@ POPULATION_FIELDS = ("site", "since", "population", "note")
 def record_population(user, data: Any) -> SitePopulation:
     """A site's population from a date on: ``{"site": code, "since": "2026-10-01",
     "population": 12000, "note": ""}``. Recording the same date again replaces the number."""
-    from mhis.input import clean_date
 
     require(user, Can.MANAGE_ALERTS)
     errors = begin(data, POPULATION_FIELDS)
@@ -493,13 +493,9 @@ def read_table(path) -> Iterable[tuple[int, dict]]:
     import csv
     from pathlib import Path
 
-    from mhis import uploads
-
     path = Path(path)
     uploads.check(path, uploads.held())  # the reports are gathered whole before they are written
     if path.suffix.lower() == ".xlsx":
-        from mhis.input import open_workbook
-
         book = open_workbook(path)
         rows = book.active.iter_rows(values_only=True)
         header = [str(h or "").strip().lower() for h in next(rows, ())]
