@@ -15,37 +15,6 @@ class _In(Input):
     model_config = ConfigDict(extra="forbid")
 
 
-class DiagnosisIn(_In):
-    code: str = Field(max_length=10, description="WHO ICD-10 code, e.g. A15.0")
-    primary: bool | None = None
-
-
-class EncounterIn(_In):
-    site: str = Field(description="Code of a site in your places")
-    kind: str = Field(description="consultation | mobile_clinic | emergency | psychosocial")
-    date: str = Field(description="YYYY-MM-DD")
-    reason: str | None = Field(None, max_length=4000)
-    treatments: str | None = Field(None, max_length=4000)
-    diagnoses: list[DiagnosisIn] = Field(default_factory=list, max_length=20)
-    cost: str | float | None = Field(None, description="Amount, not negative")
-    currency: str | None = Field(None, description="ISO 4217, e.g. THB")
-    paid_by: str | None = Field(
-        None, description="patient | insurance | programme | employer | waived | other | unknown"
-    )
-
-
-class EncounterPatch(_In):
-    site: str | None = None
-    kind: str | None = None
-    date: str | None = None
-    reason: str | None = Field(None, max_length=4000)
-    treatments: str | None = Field(None, max_length=4000)
-    diagnoses: list[DiagnosisIn] | None = Field(None, max_length=20)
-    cost: str | float | None = None
-    currency: str | None = None
-    paid_by: str | None = None
-
-
 class PlaceRef(Schema):
     code: str
     name: str
