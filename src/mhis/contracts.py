@@ -385,3 +385,80 @@ def form_field(contract: type[Contract], name: str, **kwargs) -> forms.Field:
     length = next((m.max_length for m in info.metadata if getattr(m, "max_length", None)), None)
     kwargs.setdefault("max_length", length)
     return forms.CharField(**kwargs)
+
+
+class _ContractFormMetaclass(forms.forms.DeclarativeFieldsMetaclass):
+    """Gives a form with a `contract` a field for each of the contract's fields it does not
+    declare itself (labelled as the model labels it), in the contract's order."""
+
+    def __new__(mcs, name, bases, attrs):
+        cls = super().__new__(mcs, name, bases, attrs)
+        contract = getattr(cls, "contract", None)
+        if contract is None:
+            return cls
+        fields = {}
+        for column in contract.columns():
+            fields[column] = cls.base_fields.get(column) or form_field(
+                contract, column, label=_label_of(contract, column)
+            )
+        fields.update((k, v) for k, v in cls.base_fields.items() if k not in fields)
+        cls.base_fields = cls.declared_fields = fields
+        return cls
+
+
+def _label_of(contract: type[Contract], name: str) -> Any:
+    from django.utils.text import capfirst
+
+    if contract.model is not None:
+        return capfirst(contract.model._meta.get_field(name).verbose_name)
+    return capfirst(name.replace("_", " "))
+
+
+class ContractForm(forms.Form, metaclass=_ContractFormMetaclass):
+    """A page form that collects a contract's fields; the service checks them."""
+
+    contract: ClassVar[type[Contract] | None] = None
+
+
+# -- what the API shows of a record -------------------------------------------------------------
+
+
+def _stored_type(annotation: Any) -> Any:
+    """The type a contract's field has once stored, as the API shows it."""
+    if _literal_values(annotation) is not None:
+        return str
+    args = get_args(annotation) if get_origin(annotation) is not Annotated else ()
+    base = get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
+    if base is Decimal or Decimal in args:
+        return str | None
+    if base is date or date in args:
+        return date | None
+    if base is bool:
+        return bool
+    if base is int or int in args:
+        return int | None
+    return str
+
+
+def output_schema(contract: type[Contract], name: str, **fields: Any) -> type[BaseModel]:
+    """The API's view of a record of `contract`: each of its fields as stored, except those
+    given in `fields` (name → type), which come first. Adding a field to the contract adds
+    it here."""
+    from ninja import Schema
+
+    shown: dict[str, Any] = {key: (kind, ...) for key, kind in fields.items()}
+    for column, info in contract.model_fields.items():
+        if column not in shown:
+            shown[column] = (_stored_type(info.annotation), ...)
+    return create_model(name, __base__=Schema, **shown)
+
+
+def stored_values(contract: type[Contract], record: Any, *skip: str) -> dict[str, Any]:
+    """The record's values of the contract's fields (but `skip`), as output_schema shows them."""
+    out = {}
+    for column in contract.columns():
+        if column in skip:
+            continue
+        value = getattr(record, column)
+        out[column] = str(value) if isinstance(value, Decimal) else value
+    return out

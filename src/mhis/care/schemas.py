@@ -8,7 +8,10 @@ from typing import Any
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
+from mhis.contracts import output_schema
 from mhis.schemas import Input
+
+from .contracts import EncounterInput
 
 
 class _In(Input):
@@ -26,20 +29,17 @@ class DiagnosisOut(Schema):
     primary: bool
 
 
-class EncounterOut(Schema):
-    id: int
-    person: str
-    site: PlaceRef
-    kind: str
-    date: date
-    reason: str
-    treatments: str
-    diagnoses: list[DiagnosisOut]
-    cost: str | None
-    currency: str
-    paid_by: str
-    created_at: datetime
-    updated_at: datetime
+# The contract's fields as stored, and how the API shows the others.
+EncounterOut = output_schema(
+    EncounterInput,
+    "EncounterOut",
+    id=int,
+    person=str,
+    site=PlaceRef,
+    diagnoses=list[DiagnosisOut],
+    created_at=datetime,
+    updated_at=datetime,
+)
 
 
 class ReferralIn(_In):
