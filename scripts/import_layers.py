@@ -7,11 +7,13 @@ Cycles are counted at two levels with grimp (the graph import-linter reads): bet
 top-level modules of `mhis` (`mhis.registry`, `mhis.crypto`, …; a package stands for all its
 files) and between the files (every module, a cycle being a strongly connected group of more
 than one file). Upward imports are imports from a file to a file of a higher layer in
-`LAYERS`, counted once per (importer, imported) pair. Function-level imports are the
+`LAYERS`, counted once per (importer, imported) pair; imports between two top-level modules
+of one layer are counted apart (the layers contract forbids them too). Function-level imports are the
 `import`/`from … import` statements inside a function body that name another top-level
 module of `mhis` (read with `ast`).
 
-The exit status is 0 when there is no cycle and no upward import, 1 otherwise.
+The exit status is 0 when there is no cycle, no upward or sideways import and every
+top-level module is in a layer; 1 otherwise.
 """
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ PACKAGE = "mhis"
 # Lowest first. The same order is enforced by the `layers` contract in pyproject.toml
 # ([tool.importlinter]); keep the two together.
 LAYERS = [
-    # Shared helpers: import no app of MHIS.
-    {"events", "qrcodes", "env", "crypto", "codelists", "names", "bulk", "caching", "downloads",
-     "formats", "formtools", "lookups", "schemas", "uploads", "maintenance"},
+    # The floor: registries and helpers that import nothing of MHIS.
+    {"events", "kinds", "dates"},
+    # Shared helpers: import only the floor.
+    {"qrcodes", "env", "crypto", "codelists", "names", "bulk", "caching", "downloads", "formats",
+     "formtools", "lookups", "schemas", "uploads", "maintenance", "contracts"},
     {"places"},
     {"access"},
     {"input"},
@@ -136,7 +140,7 @@ def measure(verbose: bool = False) -> dict[str, int]:
     modules = {m for m in graph.modules if m != PACKAGE}
     file_edges: dict[str, set[str]] = {}
     top_edges: dict[str, set[str]] = {}
-    upward = []
+    upward, sideways = [], []
     for importer in modules:
         for imported in graph.find_modules_directly_imported_by(importer):
             if imported == PACKAGE or not imported.startswith(PACKAGE + "."):
@@ -148,6 +152,8 @@ def measure(verbose: bool = False) -> dict[str, int]:
             la, lb = layer_of(importer), layer_of(imported)
             if la is not None and lb is not None and lb > la:
                 upward.append((importer, imported))
+            elif la is not None and la == lb and a != b:
+                sideways.append((importer, imported))
     tops = {top(m) for m in modules}
     top_cycles = strongly_connected(tops, top_edges)
     file_cycles = strongly_connected(modules, file_edges)
@@ -162,6 +168,9 @@ def measure(verbose: bool = False) -> dict[str, int]:
     print(f"upward imports: {len(upward)}")
     for importer, imported in sorted(upward):
         print(f"    {importer} → {imported}")
+    print(f"imports between modules of one layer: {len(sideways)}")
+    for importer, imported in sorted(sideways):
+        print(f"    {importer} → {imported}")
     print(f"imports of another app inside functions: {len(inner)}")
     if verbose:
         for module, line, name in inner:
@@ -172,6 +181,7 @@ def measure(verbose: bool = False) -> dict[str, int]:
         "top_cycles": len(top_cycles),
         "file_cycles": len(file_cycles),
         "upward": len(upward),
+        "sideways": len(sideways),
         "inner": len(inner),
         "unplaced": len(unplaced),
     }
@@ -179,4 +189,5 @@ def measure(verbose: bool = False) -> dict[str, int]:
 
 if __name__ == "__main__":
     counts = measure(verbose="--verbose" in sys.argv)
-    sys.exit(1 if counts["top_cycles"] or counts["file_cycles"] or counts["upward"] else 0)
+    failing = ("top_cycles", "file_cycles", "upward", "sideways", "unplaced")
+    sys.exit(1 if any(counts[name] for name in failing) else 0)

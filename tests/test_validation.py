@@ -6,13 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mhis.input import parse_date
 from mhis.registry.validation import (
     clean_identifier,
     earliest_birth,
     format_birth_date,
     normalise_identifier,
     parse_birth_date,
+    parse_date,
 )
 
 TODAY = date(2026, 11, 22)

@@ -7,35 +7,48 @@ so the same problem gets the same message everywhere.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
 import pycountry
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from pydantic import AfterValidator, ValidationInfo
 
 from mhis.access.services import in_scope
+from mhis.contracts import RequiredDay, SiteCode, context_of
+from mhis.dates import parse_date
 from mhis.places.models import Place, PlaceKind
 
 MAX_TEXT = 4000
-_FULL_DATE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
+# -- scoped checks of the contracts (mhis.contracts): run when the service gives the context ---
 
 
-def parse_date(value: str) -> date:
-    """A full ISO date (YYYY-MM-DD)."""
-    match = _FULL_DATE.match(value or "")
-    if not match:
-        raise ValueError(_("Enter a date as YYYY-MM-DD."))
-    try:
-        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-    except ValueError:
-        raise ValueError(_("This date does not exist.")) from None
+def _own_site(code: Any, info: ValidationInfo) -> Any:
+    """The site with this code in the writing user's places (the Place itself)."""
+    user = context_of(info, "user")
+    if user is None:
+        return code
+    site = Place.objects.filter(code=code, kind=PlaceKind.SITE).first()
+    if site is None or not in_scope(user, site):
+        raise ValueError(_("No site with this code in your places."))
+    return site
+
+
+def _after_birth(day: date | None, info: ValidationInfo) -> date | None:
+    person = context_of(info, "person")
+    if day and person is not None and person.birth_date and day < person.earliest_birth():
+        raise ValueError(_("This date is before the person's date of birth."))
+    return day
+
+
+OwnSite = Annotated[SiteCode, AfterValidator(_own_site)]
+CareDay = Annotated[RequiredDay, AfterValidator(_after_birth)]
 
 
 class Errors(dict):

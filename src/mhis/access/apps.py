@@ -9,6 +9,9 @@ class AccessConfig(AppConfig):
     verbose_name = _("Access")
 
     def ready(self):
+        from . import recordkinds
+
+        recordkinds.declare()
         from mhis.places.models import Place
 
         from .models import Role

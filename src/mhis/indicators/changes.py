@@ -1,49 +1,52 @@
 """Keep the result cache honest: a committed change removes the periods it falls in.
 
 The write services announce their changes (`mhis.events`); this subscriber hears them once
-they are committed. Both the old and the new date of a record count (a record moved from
-January to March makes both stale). A change to a person or a migration episode touches every
-period with an event of that person, since sex, age group, nationality and status are read on
-the event day.
+they are committed. Which source a record feeds is declared with its record kind
+(`mhis.kinds`, `indicators=`); the parts of a record (a specimen of an assessment, a step of
+a referral, a payment for an encounter) are dated by the record they belong to, and their
+services announce that record's days. Both the old and the new date of a record count (a
+record moved from January to March makes both stale). A change to a person or a migration
+episode touches every period with an event of that person, since sex, age group,
+nationality and status are read on the event day.
 """
 
 from __future__ import annotations
 
 from django.utils import timezone
 
-from mhis.care.models import Assessment, Encounter, Immunisation, Referral
 from mhis.events import EVERYTHING, Change
+from mhis.kinds import feeding_indicators
 from mhis.registry.models import Person
 
 from .models import CachedResult
 from .services import forget
 
-# kind of record → the source it is counted in; its days are the source's days
-SOURCE_OF = {
-    "care.assessment": "assessment",
+# Changes of these count in the source of the record they belong to (on its days).
+PARTS = {
     "care.sputumspecimen": "assessment",
-    "care.encounter": "encounter",
-    "protection.payment": "encounter",
-    "care.referral": "referral",
     "care.referralstep": "referral",
-    "care.immunisation": "immunisation",
+    "protection.payment": "encounter",
     "registry.person": "registration",
 }
-# kinds whose change moves results between places: nothing cached can be trusted
+# Kinds whose change moves results between places: nothing cached can be trusted.
 EVERY_RESULT = {EVERYTHING, "places.place"}
 
-DATED = {
-    Assessment: ("assessment", "date"),
-    Encounter: ("encounter", "date"),
-    Referral: ("referral", "sent_on"),
-    Immunisation: ("immunisation", "date"),
-}
+
+def source_of(kind: str) -> str | None:
+    for record_kind in feeding_indicators():
+        if record_kind.model_label.lower() == kind:
+            return record_kind.indicators
+    return PARTS.get(kind)
 
 
 def _person_days(person_id: int) -> dict[str, list]:
     days = {
-        source: list(model.objects.filter(person_id=person_id).values_list(field, flat=True))
-        for model, (source, field) in DATED.items()
+        kind.indicators: list(
+            kind.model.objects.filter(**{kind.person_field: person_id}).values_list(
+                kind.date_field, flat=True
+            )
+        )
+        for kind in feeding_indicators()
     }
     created = Person.objects.filter(pk=person_id).values_list("created_at", flat=True).first()
     days["registration"] = [timezone.localdate(created)] if created else []
@@ -62,7 +65,7 @@ def changed(changes: list[Change]) -> None:
         CachedResult.objects.all().delete()
         return
     for change in changes:
-        source = SOURCE_OF.get(change.kind)
+        source = source_of(change.kind)
         if source and change.days is None:
             CachedResult.objects.filter(sources__contains=f",{source},").delete()
         elif source:

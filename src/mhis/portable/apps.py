@@ -10,8 +10,9 @@ class PortableConfig(AppConfig):
         from mhis import events
         from mhis.registry.views import PERSON_PAGE_PARTS
 
-        from . import links, services
+        from . import links, recordkinds, services
 
+        recordkinds.declare()
         # A change of a person's consents ends their links in the same transaction.
         events.subscribe(links.consents_changed, at_once=True)
         # The person page lists the summaries received for them.

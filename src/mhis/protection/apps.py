@@ -7,7 +7,8 @@ class ProtectionConfig(AppConfig):
     verbose_name = _("Social health protection")
 
     def ready(self) -> None:
-        from . import timeline
+        from . import recordkinds, timeline
 
-        # Enrolments and payments on a person's timeline, with their forms.
+        recordkinds.declare()
+        # The forms that add and change enrolments and payments on a person's timeline.
         timeline.register()

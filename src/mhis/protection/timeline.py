@@ -1,12 +1,12 @@
-"""What social health protection adds to a person's timeline (care's pages and API): its
-enrolments, and the forms that add and change enrolments and payments. Registered by
-`ProtectionConfig.ready()`."""
+"""What social health protection adds to a person's timeline page: the forms that add and
+change enrolments and payments (the enrolments themselves are a record kind on the timeline,
+see recordkinds). Registered by `ProtectionConfig.ready()`."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy
 
-from mhis.care import timeline, views
+from mhis.care import views
 from mhis.care.models import Encounter
 
 from . import services
@@ -20,9 +20,6 @@ def _record_payment(user, person, data):
 
 
 def register() -> None:
-    timeline.add_source(
-        "enrolment", "start_date", lambda: Enrolment.objects.select_related("site", "scheme")
-    )
     views.ADDERS["enrolment"] = (
         EnrolmentForm,
         lambda f: f.cleaned_data,

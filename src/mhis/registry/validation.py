@@ -11,6 +11,8 @@ from datetime import date, timedelta
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mhis.dates import parse_date as parse_date  # re-exported: the registry's parsers
+
 from .codes import DatePrecision, IdentifierType
 
 OLDEST_YEAR_OFFSET = 120
