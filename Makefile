@@ -51,6 +51,7 @@ ips-examples:
 lint: $(VENV)/.installed-dev system
 	$(BIN)/ruff format --check src tests e2e
 	$(BIN)/ruff check src tests e2e
+	$(BIN)/lint-imports
 	MHIS_DEBUG=1 MHIS_VAR_DIR=$$(mktemp -d) $(BIN)/mhis makemigrations --check --dry-run
 	$(BIN)/python scripts/check_messages.py
 
