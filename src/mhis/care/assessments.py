@@ -423,6 +423,6 @@ def update_assessment(user, assessment: Assessment, data: Mapping[str, Any]) -> 
 def assessments_of(person: Person) -> QuerySet[Assessment]:
     return (
         Assessment.objects.filter(person=person)
-        .select_related("site")
+        .select_related("site", "person")
         .prefetch_related("specimens")
     )

@@ -112,7 +112,9 @@ def update_encounter(
 
 def encounters_of(person: Person) -> QuerySet[Encounter]:
     return (
-        Encounter.objects.filter(person=person).select_related("site").prefetch_related("diagnoses")
+        Encounter.objects.filter(person=person)
+        .select_related("site", "person")
+        .prefetch_related("diagnoses")
     )
 
 
@@ -315,7 +317,7 @@ def shown_rows(user, records, *, view: str) -> list:
 def referrals_of(person: Person) -> QuerySet[Referral]:
     return (
         Referral.objects.filter(person=person)
-        .select_related("site", "to_site")
+        .select_related("site", "to_site", "person")
         .prefetch_related("steps")
     )
 

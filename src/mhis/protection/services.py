@@ -141,7 +141,7 @@ def update_enrolment(user, enrolment: Enrolment, data: Mapping[str, Any]) -> Enr
 
 
 def enrolments_of(person: Person) -> QuerySet[Enrolment]:
-    return Enrolment.objects.filter(person=person).select_related("scheme", "site")
+    return Enrolment.objects.filter(person=person).select_related("scheme", "site", "person")
 
 
 PAYMENT_FIELDS = ("amount", "currency", "payer", "paid_on")

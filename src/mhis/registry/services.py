@@ -415,10 +415,17 @@ def episodes_before_birth(person: Person, birth: tuple[date, str] | None = None)
     return [e for e in person.episodes.all() if e.start_date and e.start_date < earliest]
 
 
-def _write_names(person: Person, names: list[dict]) -> None:
-    PersonName.objects.filter(person=person).delete()
-    NameKey.objects.filter(person=person).delete()
-    PersonName.objects.bulk_create(
+def _display(names: list[dict]) -> tuple[str, str]:
+    """The name shown, in its own script and in Latin letters: the first name's."""
+    first = names[0]
+    return first["text"], first["latin"] or (first["text"] if first["script"] == "Latn" else "")
+
+
+def _write_names(person: Person, names: list[dict], *, new: bool = False) -> list[PersonName]:
+    if not new:  # a new person has nothing to replace
+        PersonName.objects.filter(person=person).delete()
+        NameKey.objects.filter(person=person).delete()
+    written = PersonName.objects.bulk_create(
         [
             PersonName(
                 person=person, text=n["text"], latin=n["latin"], use=n["use"], script=n["script"]
@@ -430,16 +437,17 @@ def _write_names(person: Person, names: list[dict]) -> None:
     for n in names:
         keys |= namelib.index_keys(n["text"], n["latin"])
     NameKey.objects.bulk_create([NameKey(person=person, key=k) for k in sorted(keys)])
-    person.display_name = names[0]["text"]
-    person.display_latin = names[0]["latin"] or (
-        names[0]["text"] if names[0]["script"] == "Latn" else ""
-    )
+    person.display_name, person.display_latin = _display(names)
+    return written
 
 
-def _write_children(person: Person, cleaned: dict, user) -> None:
+def _write_children(person: Person, cleaned: dict, user, *, new: bool = False) -> dict[str, list]:
+    """Write the lists given; return what was written, by relation, in the order a read gives."""
+    written = {}
     if "identifiers" in cleaned:
-        Identifier.objects.filter(person=person).delete()
-        Identifier.objects.bulk_create(
+        if not new:
+            Identifier.objects.filter(person=person).delete()
+        written["identifiers"] = Identifier.objects.bulk_create(
             [
                 Identifier(
                     person=person,
@@ -452,15 +460,30 @@ def _write_children(person: Person, cleaned: dict, user) -> None:
             ]
         )
     if "episodes" in cleaned:
-        MigrationEpisode.objects.filter(person=person).delete()
-        MigrationEpisode.objects.bulk_create(
+        if not new:
+            MigrationEpisode.objects.filter(person=person).delete()
+        episodes = MigrationEpisode.objects.bulk_create(
             [MigrationEpisode(person=person, **e) for e in cleaned["episodes"]]
         )
+        written["episodes"] = sorted(episodes, key=lambda e: (e.start_date or date.min, e.pk))
     if "consents" in cleaned:
-        Consent.objects.filter(person=person).delete()
-        Consent.objects.bulk_create(
+        if not new:
+            Consent.objects.filter(person=person).delete()
+        consents = Consent.objects.bulk_create(
             [Consent(person=person, recorded_by=user, **c) for c in cleaned["consents"]]
         )
+        written["consents"] = sorted(consents, key=lambda c: (c.given_on or date.min, c.pk))
+    return written
+
+
+def _as_prefetched(person: Person, written: dict[str, list]) -> None:
+    """Give `person` its lists as just written, as `prefetch_related` would: what a read of
+    them would find, so showing the new record needs no query for them."""
+    for relation, rows in written.items():
+        rows_read = getattr(person, relation).all()
+        rows_read._result_cache, rows_read._prefetch_done = list(rows), True
+        person._prefetched_objects_cache = getattr(person, "_prefetched_objects_cache", {})
+        person._prefetched_objects_cache[relation] = rows_read
 
 
 def _person_fields(user, cleaned: dict) -> dict:
@@ -496,11 +519,13 @@ def register_person(user, data: Mapping[str, Any]) -> Person:
     require(user, Can.WRITE_PERSON)
     cleaned = clean_person_input(data, user=user)
     person = Person(**_person_fields(user, cleaned))
+    person.display_name, person.display_latin = _display(cleaned["names"])
     person.save()
-    _write_names(person, cleaned["names"])
-    person.save(update_fields=["display_name", "display_latin"])
-    _write_children(person, cleaned, user)
-    link_site(person, person.registration_site, PersonSite.Reason.REGISTERED)
+    names = _write_names(person, cleaned["names"], new=True)
+    children = _write_children(person, cleaned, user, new=True)
+    _as_prefetched(person, {"names": names, **children})
+    PersonSite.objects.create(person=person, site=person.registration_site,
+                              reason=PersonSite.Reason.REGISTERED)  # fmt: skip
     announce(person, days=[timezone.localdate(person.created_at)], by=user)
     return person
 

@@ -166,7 +166,7 @@ def _alert(alert) -> dict:
                 "at": e.at,
                 "note": e.note,
             }
-            for e in alert.events.select_related("by")
+            for e in alert.events.all()  # with their users (`services.visible_alerts`)
         ],
     }
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Prefetch, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -210,6 +210,7 @@ def report_history(user, site: Place, year: int, week: int) -> list[WeeklyReport
         raise PermissionDenied(_("This site is not in your places."))
     return list(
         WeeklyReport.objects.filter(site=site, year=year, week=week)
+        .select_related("site")
         .prefetch_related("counts")
         .order_by("-version")
     )
@@ -434,7 +435,9 @@ def evaluate_week(
 
 def visible_alerts(user, states: Iterable[str] | None = None):
     require(user, Can.READ_ALERTS)
+    events = Prefetch("events", queryset=AlertEvent.objects.select_related("by"))
     alerts = Alert.objects.filter(place_scope_q(user, "site")).select_related("site")
+    alerts = alerts.prefetch_related(events)
     if states is not None:
         alerts = alerts.filter(state__in=list(states))
     return alerts
