@@ -366,6 +366,14 @@ def _literal_values(annotation: Any) -> tuple[str, ...] | None:
     return None
 
 
+class ContractChoiceField(forms.ChoiceField):
+    """A choice the contract checks, so a value outside it reads as it does in the API and
+    in imports."""
+
+    def valid_value(self, value: Any) -> bool:
+        return True
+
+
 def form_field(contract: type[Contract], name: str, **kwargs) -> forms.Field:
     """The page form's field for the contract's field `name`: a choice of exactly its allowed
     values (labelled as the model labels them) or text of its length. The form gives the
@@ -381,7 +389,7 @@ def form_field(contract: type[Contract], name: str, **kwargs) -> forms.Field:
         if "" not in values and not kwargs["required"]:
             kwargs["choices"] = [("", "—"), *kwargs["choices"]]
     if "choices" in kwargs:
-        return forms.ChoiceField(**kwargs)
+        return ContractChoiceField(**kwargs)
     length = next((m.max_length for m in info.metadata if getattr(m, "max_length", None)), None)
     kwargs.setdefault("max_length", length)
     return forms.CharField(**kwargs)

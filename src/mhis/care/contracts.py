@@ -38,7 +38,7 @@ def _diagnosis_list(value: Any) -> Any:
 class DiagnosisInput(Contract):
     model = Diagnosis
 
-    code: Annotated[str, BeforeValidator(_icd10), Field(max_length=10)] = Field(
+    code: Annotated[field(Diagnosis, "code"), BeforeValidator(_icd10)] = Field(
         description="WHO ICD-10 code, e.g. A15.0"
     )
     primary: bool | None = Field(None, description="The main diagnosis (default: the first)")
