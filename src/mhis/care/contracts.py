@@ -18,7 +18,7 @@ MAX_DIAGNOSES = 20
 
 
 def _icd10(value: Any) -> Any:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not value.strip():
         return value
     code = normalise_icd10(value)
     if code is None:
@@ -53,6 +53,7 @@ class EncounterInput(Contract):
     site: OwnSite
     kind: field(Encounter, "kind")
     date: CareDay
+    chief_complaint: Annotated[field(Encounter, "chief_complaint"), BeforeValidator(_icd10)] = ""
     reason: field(Encounter, "reason") = ""
     treatments: field(Encounter, "treatments") = ""
     diagnoses: Annotated[
