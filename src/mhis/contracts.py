@@ -15,11 +15,11 @@ the same paths.
 from __future__ import annotations
 
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from typing import Annotated, Any, ClassVar, Literal, Self, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, Self, Union, cast, get_args, get_origin
 
 import pycountry
 from django import forms
@@ -43,7 +43,7 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def blank_to(default: Any):
+def blank_to(default: Any) -> Callable[[Any], Any]:
     """A before-validator: an empty cell, an empty form field or null becomes `default`."""
 
     def convert(value: Any) -> Any:
@@ -148,9 +148,17 @@ SiteCode = Annotated[
 # -- fields from the model ----------------------------------------------------------------------
 
 
+def column_of(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    """The model's concrete field `name`."""
+    column = model._meta.get_field(name)
+    if not isinstance(column, models.Field):
+        raise TypeError(f"{model.__name__}.{name} is not a column")
+    return column
+
+
 def allowed_values(model: type[models.Model], name: str) -> tuple[str, ...]:
     """The values the model's field `name` allows, as stored."""
-    return tuple(str(value) for value, _label in model._meta.get_field(name).flatchoices)
+    return tuple(str(value) for value, _label in column_of(model, name).flatchoices)
 
 
 def field(model: type[models.Model], name: str, *, required: bool | None = None) -> Any:
@@ -161,7 +169,7 @@ def field(model: type[models.Model], name: str, *, required: bool | None = None)
     blank, no default) unless `required` says; an empty value of an optional field becomes
     the column's default, or blank.
     """
-    column = model._meta.get_field(name)
+    column = column_of(model, name)
     if required is None:
         required = not column.blank and not column.has_default()
     empty = column.default if column.has_default() and not callable(column.default) else ""
@@ -183,12 +191,12 @@ def field(model: type[models.Model], name: str, *, required: bool | None = None)
 # -- the contract -------------------------------------------------------------------------------
 
 
-def _nul_at(value: Any, where: tuple) -> tuple | None:
+def _nul_at(value: Any, where: tuple[Any, ...]) -> tuple[Any, ...] | None:
     """Where in a parsed value a text holds the NUL character, or None."""
     if isinstance(value, str):
         return where if "\x00" in value else None
     if isinstance(value, dict):
-        items: Iterable = value.items()
+        items: Iterable[tuple[Any, Any]] = value.items()
     elif isinstance(value, list | tuple):
         items = enumerate(value)
     else:
@@ -228,7 +236,7 @@ class Contract(BaseModel):
     def update(cls) -> type[Self]:
         """The contract of a change: every field optional; only the fields given change.
         Cross-field rules look at what was given (`given`)."""
-        return _update_of(cls)
+        return cast(type[Self], _update_of(cls))
 
     @classmethod
     def check(cls, data: Any, *, update: bool = False, **context: Any) -> Self:
@@ -265,7 +273,7 @@ def _update_of(cls: type[Contract]) -> type[Contract]:
     for name, info in cls.model_fields.items():
         # Not given: None, unchecked and left out of `given()`. Given, even as null: checked as
         # for a new record (a null coded field becomes its default, or is refused).
-        annotation = Annotated[info.annotation, *info.metadata]
+        annotation = Annotated.__class_getitem__((info.annotation, *info.metadata))  # type: ignore[attr-defined]  # built at run time
         fields[name] = (annotation, Field(None, description=info.description))
     update = create_model(f"{cls.__name__}Change", __base__=cls, **fields)
     update.is_update = True
@@ -276,7 +284,7 @@ def _update_of(cls: type[Contract]) -> type[Contract]:
 # -- errors -------------------------------------------------------------------------------------
 
 
-def path_of(loc: Iterable) -> str:
+def path_of(loc: Iterable[Any]) -> str:
     """A pydantic location as a dotted path, without the API's "body"/"payload"."""
     parts = [str(part) for part in loc]
     while parts and parts[0] in ("body", "payload"):
@@ -345,10 +353,9 @@ def form_errors(form: forms.Form, exc: ValidationError, fallback: str | None = N
     for path, messages in errors.items():
         target = path.split(".", 1)[0]
         if target not in form.fields:
-            target = fallback
             messages = messages if path == "__all__" else [f"{path}: {m}" for m in messages]
         for message in messages:
-            form.add_error(target, message)
+            form.add_error(target if target in form.fields else fallback, message)
 
 
 # -- page form fields from the contract ---------------------------------------------------------
@@ -366,7 +373,15 @@ def _literal_values(annotation: Any) -> tuple[str, ...] | None:
     return None
 
 
-def form_field(contract: type[Contract], name: str, **kwargs) -> forms.Field:
+class ContractChoiceField(forms.ChoiceField):
+    """A choice the contract checks, so a value outside it reads as it does in the API and
+    in imports."""
+
+    def valid_value(self, value: Any) -> bool:
+        return True
+
+
+def form_field(contract: type[Contract], name: str, **kwargs: Any) -> forms.Field:
     """The page form's field for the contract's field `name`: a choice of exactly its allowed
     values (labelled as the model labels them) or text of its length. The form gives the
     label and widget; the contract, through the service, checks the value."""
@@ -376,12 +391,12 @@ def form_field(contract: type[Contract], name: str, **kwargs) -> forms.Field:
     if values is not None and "choices" not in kwargs:
         labels = {}
         if contract.model is not None:
-            labels = dict(contract.model._meta.get_field(name).flatchoices)
+            labels = dict(column_of(contract.model, name).flatchoices)
         kwargs["choices"] = [(v, labels.get(v, v) if v else "—") for v in values]
         if "" not in values and not kwargs["required"]:
             kwargs["choices"] = [("", "—"), *kwargs["choices"]]
     if "choices" in kwargs:
-        return forms.ChoiceField(**kwargs)
+        return ContractChoiceField(**kwargs)
     length = next((m.max_length for m in info.metadata if getattr(m, "max_length", None)), None)
     kwargs.setdefault("max_length", length)
     return forms.CharField(**kwargs)
@@ -391,8 +406,8 @@ class _ContractFormMetaclass(forms.forms.DeclarativeFieldsMetaclass):
     """Gives a form with a `contract` a field for each of the contract's fields it does not
     declare itself (labelled as the model labels it), in the contract's order."""
 
-    def __new__(mcs, name, bases, attrs):
-        cls = super().__new__(mcs, name, bases, attrs)
+    def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any]) -> Any:
+        cls: Any = super().__new__(mcs, name, bases, attrs)
         contract = getattr(cls, "contract", None)
         if contract is None:
             return cls
@@ -410,7 +425,7 @@ def _label_of(contract: type[Contract], name: str) -> Any:
     from django.utils.text import capfirst
 
     if contract.model is not None:
-        return capfirst(contract.model._meta.get_field(name).verbose_name)
+        return capfirst(column_of(contract.model, name).verbose_name)
     return capfirst(name.replace("_", " "))
 
 

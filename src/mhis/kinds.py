@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
+from django.db.models import Model
 from django.utils.functional import Promise
 
 
@@ -29,9 +30,9 @@ class RecordKind:
     person_field: str = "person"
     date_field: str | None = None  # what dates a record on the timeline and in indicators
     contract: type | None = None  # its input contract (mhis.contracts)
-    create: Callable | None = None  # (user, person, data) -> record
-    update: Callable | None = None  # (user, record, data) -> record
-    output: Callable | None = None  # record -> what the API shows
+    create: Callable[..., Any] | None = None  # (user, person, data) -> record
+    update: Callable[..., Any] | None = None  # (user, record, data) -> record
+    output: Callable[..., Any] | None = None  # record -> what the API shows
     form: type | None = None  # its page form
     follows_merge: bool = True  # moves to the surviving record when two are merged
     indicators: str | None = None  # the indicator source whose cached periods it changes
@@ -41,7 +42,7 @@ class RecordKind:
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def model(self):
+    def model(self) -> type[Model]:
         return apps.get_model(self.model_label)
 
 
@@ -82,7 +83,7 @@ def feeding_indicators() -> list[RecordKind]:
     return [k for k in _KINDS.values() if k.indicators]
 
 
-def kind_of_model(model) -> RecordKind | None:
+def kind_of_model(model: type[Model]) -> RecordKind | None:
     label = model._meta.label
     return next((k for k in _KINDS.values() if k.model_label == label), None)
 

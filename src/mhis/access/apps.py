@@ -8,7 +8,7 @@ class AccessConfig(AppConfig):
     name = "mhis.access"
     verbose_name = _("Access")
 
-    def ready(self):
+    def ready(self) -> None:
         from . import recordkinds
 
         recordkinds.declare()

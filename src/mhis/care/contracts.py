@@ -18,7 +18,7 @@ MAX_DIAGNOSES = 20
 
 
 def _icd10(value: Any) -> Any:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not value.strip():
         return value
     code = normalise_icd10(value)
     if code is None:
@@ -38,7 +38,7 @@ def _diagnosis_list(value: Any) -> Any:
 class DiagnosisInput(Contract):
     model = Diagnosis
 
-    code: Annotated[str, BeforeValidator(_icd10), Field(max_length=10)] = Field(
+    code: Annotated[field(Diagnosis, "code"), BeforeValidator(_icd10)] = Field(
         description="WHO ICD-10 code, e.g. A15.0"
     )
     primary: bool | None = Field(None, description="The main diagnosis (default: the first)")
@@ -53,6 +53,7 @@ class EncounterInput(Contract):
     site: OwnSite
     kind: field(Encounter, "kind")
     date: CareDay
+    chief_complaint: Annotated[field(Encounter, "chief_complaint"), BeforeValidator(_icd10)] = ""
     reason: field(Encounter, "reason") = ""
     treatments: field(Encounter, "treatments") = ""
     diagnoses: Annotated[
