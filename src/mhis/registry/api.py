@@ -51,7 +51,7 @@ def create_person(request, payload: PersonIn):
     # Registered at one of the user's own sites: in their places, and read back as written.
     person = services.register_person(request.user, payload.model_dump())
     services.log_listed(request.user, [person], "api:person_create")
-    return Status(201, services.person_detail(person, request.user))
+    return Status(201, services.person_detail(services.as_written(person), request.user))
 
 
 @router.get("/persons/{person_id}", response=PersonOut, summary="Read a person's record")

@@ -476,14 +476,18 @@ def _write_children(person: Person, cleaned: dict, user, *, new: bool = False) -
     return written
 
 
-def _as_prefetched(person: Person, written: dict[str, list]) -> None:
-    """Give `person` its lists as just written, as `prefetch_related` would: what a read of
-    them would find, so showing the new record needs no query for them."""
-    for relation, rows in written.items():
+def as_written(person: Person) -> Person:
+    """The person `register_person` returned, given its lists as it wrote them, as
+    `prefetch_related` would: what a read of them now finds, so showing the new record needs
+    no query for them. Only to show the record at once (the lists do not follow later
+    changes, as with any prefetch)."""
+    cache = getattr(person, "_prefetched_objects_cache", {})
+    for relation, rows in getattr(person, "written", {}).items():
         rows_read = getattr(person, relation).all()
         rows_read._result_cache, rows_read._prefetch_done = list(rows), True
-        person._prefetched_objects_cache = getattr(person, "_prefetched_objects_cache", {})
-        person._prefetched_objects_cache[relation] = rows_read
+        cache[relation] = rows_read
+    person._prefetched_objects_cache = cache
+    return person
 
 
 def _person_fields(user, cleaned: dict) -> dict:
@@ -523,7 +527,7 @@ def register_person(user, data: Mapping[str, Any]) -> Person:
     person.save()
     names = _write_names(person, cleaned["names"], new=True)
     children = _write_children(person, cleaned, user, new=True)
-    _as_prefetched(person, {"names": names, **children})
+    person.written = {"names": names, **children}  # for `as_written`
     PersonSite.objects.create(person=person, site=person.registration_site,
                               reason=PersonSite.Reason.REGISTERED)  # fmt: skip
     announce(person, days=[timezone.localdate(person.created_at)], by=user)
