@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from mhis.linkage.models import CandidatePair, LinkRun
+from mhis.places.services import create_place
 from mhis.protection.services import create_scheme
 from mhis.registry.models import Person
 from mhis.registry.services import register_person
@@ -155,6 +156,8 @@ class World:
                                          probability=0.8, weight=3.0)  # fmt: skip
             Alert.objects.create(site=self.world["CLINIC"], condition="dengue", year=2026, week=i,
                                  method="threshold", observed=5, threshold=3.0)  # fmt: skip
+            create_place(code=f"MSOT-S{i}", name=f"Mae Sot site {i}", kind="site",
+                         parent=self.world["MAESOT"], site_type="clinic")  # fmt: skip
             self.post(self.chw, "/api/surveillance/reports", {
                 "site": "RNG-PORT", "week": "2026-W47",
                 "counts": [{"condition": "dengue", "sex": "female", "age_group": "15-49", "count": i}],
@@ -191,6 +194,10 @@ class World:
             "linkage pairs": (self.admin, "/api/linkage/pairs"),
             "alerts": (self.officer, "/api/surveillance/alerts"),
             "report versions": (self.chw, "/api/surveillance/reports/RNG-PORT/2026-W47"),
+            "completeness": (
+                self.officer,
+                "/api/surveillance/completeness?start=2026-W40&end=2026-W47",
+            ),
         }
 
     def counts(self):
