@@ -57,6 +57,9 @@ TAG = 16  # what AES-GCM adds to each
 FORMAT = "mhis-jsonl"  # Django's JSON Lines, times to the microsecond (see serializer.py)
 # Rebuilt by `migrate` in every database, and referred to by natural key in the backup.
 REBUILT = ["contenttypes.contenttype", "auth.permission"]
+# The task queue (mhis.work) is not kept: a restored database must not run again the work that
+# was queued or running when the backup was written (the backup's own task among it).
+NOT_KEPT = [*REBUILT, "django_tasks_db.dbtaskresult", "work.lease", "work.scheduled"]
 
 
 def new_key(path: Path) -> None:
@@ -237,7 +240,7 @@ def backup(out: Path, key_file: Path) -> int:
             sink.write(header)
             sealing = _Sealing(sink, aead, header)
             records = io.TextIOWrapper(io.BufferedWriter(sealing, CHUNK), encoding="utf-8", newline="\n")  # fmt: skip
-            call_command("dumpdata", natural_foreign=True, exclude=REBUILT, format=FORMAT,
+            call_command("dumpdata", natural_foreign=True, exclude=NOT_KEPT, format=FORMAT,
                          stdout=records, verbosity=0)  # fmt: skip
             records.flush()
             sealing.finish()
@@ -253,11 +256,11 @@ def backup(out: Path, key_file: Path) -> int:
 
 
 def _backed_up():
-    """The models a backup holds: every table but those `migrate` rebuilds."""
+    """The models a backup holds: every table but those `migrate` rebuilds and the queue."""
     return [
         model
         for model in apps.get_models(include_auto_created=True)
-        if model._meta.label_lower not in REBUILT
+        if model._meta.label_lower not in NOT_KEPT
     ]
 
 
