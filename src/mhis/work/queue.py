@@ -143,21 +143,30 @@ def _take_over(worker: str) -> Claimed | None:
     now = timezone.now()
     expired = Lease.objects.filter(expires_at__lt=now, task__status=TaskResultStatus.RUNNING)
     for lease in expired.values("task_id", "token", "attempts")[:20]:
-        if lease["attempts"] >= settings.MHIS_WORKER_MAX_ATTEMPTS:
-            _give_up(lease["task_id"], lease["token"], lease["attempts"], now)
-            continue
-        token = secrets.token_hex(16)
-        with transaction.atomic():
-            won = Lease.objects.filter(task_id=lease["task_id"], token=lease["token"], expires_at__lt=now).update(
-                token=token, worker=worker, heartbeat_at=now, expires_at=now + lease_time(),
-                attempts=F("attempts") + 1)  # fmt: skip
-            if won != 1:
-                continue  # another worker took it over first
-            ids = DBTaskResult.objects.filter(id=lease["task_id"]).values_list("worker_ids", flat=True)  # fmt: skip
-            DBTaskResult.objects.filter(id=lease["task_id"]).update(worker_ids=[*ids[0], worker])
-        log.warning("task %s: its worker stopped; taken over by %s", lease["task_id"], worker)
-        return Claimed(str(lease["task_id"]), token, lease["attempts"] + 1)
+        taken = take_over(worker, lease, now)
+        if taken is not None:
+            return taken
     return None
+
+
+def take_over(worker: str, lease: dict, now) -> Claimed | None:
+    """Take over the task of an expired `lease` as read at `now` (its task_id, token and
+    attempts), unless another worker did since, or it was taken over too often (then it is
+    marked failed)."""
+    if lease["attempts"] >= settings.MHIS_WORKER_MAX_ATTEMPTS:
+        _give_up(lease["task_id"], lease["token"], lease["attempts"], now)
+        return None
+    token = secrets.token_hex(16)
+    with transaction.atomic():
+        won = Lease.objects.filter(task_id=lease["task_id"], token=lease["token"], expires_at__lt=now).update(
+            token=token, worker=worker, heartbeat_at=now, expires_at=now + lease_time(),
+            attempts=F("attempts") + 1)  # fmt: skip
+        if won != 1:
+            return None  # another worker took it over first
+        ids = DBTaskResult.objects.filter(id=lease["task_id"]).values_list("worker_ids", flat=True)
+        DBTaskResult.objects.filter(id=lease["task_id"]).update(worker_ids=[*ids[0], worker])
+    log.warning("task %s: its worker stopped; taken over by %s", lease["task_id"], worker)
+    return Claimed(str(lease["task_id"]), token, lease["attempts"] + 1)
 
 
 def _give_up(task_id, token: str, attempts: int, now) -> bool:
