@@ -130,3 +130,20 @@ def test_the_schedule_queues_a_week_s_evaluation_once_however_often_asked(queued
     assert schedule.enqueue_due(monday + dt.timedelta(days=7, minutes=-1)) == ["linkage-new:2026-12-07"]  # fmt: skip
     assert schedule.enqueue_due(monday + dt.timedelta(days=7)) == ["surveillance-evaluation:2026-W49"]  # fmt: skip
     assert Scheduled.objects.count() == DBTaskResult.objects.count() == 5
+
+
+def test_the_nightly_backup_is_queued_once_a_night_and_keeps_the_last_ones(queued, tmp_path):
+    from mhis.maintenance.services import new_key
+
+    new_key(tmp_path / "backup.key")
+    queued.MHIS_SCHEDULE_EVALUATION = queued.MHIS_SCHEDULE_LINKAGE = ""
+    queued.MHIS_SCHEDULE_BACKUP, queued.MHIS_BACKUP_KEEP = "01:30", 2
+    night = dt.datetime(2026, 12, 1, 1, 30, tzinfo=dt.UTC)
+    assert schedule.enqueue_due(night) == []  # no folder set: no backups
+    queued.MHIS_BACKUP_DIR, queued.MHIS_BACKUP_KEY_FILE = str(tmp_path), str(tmp_path / "backup.key")
+    queued.MHIS_TASKS_INLINE = True
+    for n in range(3):
+        assert schedule.enqueue_due(night + dt.timedelta(days=n)) == [f"backup:2026-12-0{n + 1}"]
+        assert schedule.enqueue_due(night + dt.timedelta(days=n, hours=5)) == []
+    assert sorted(p.name for p in tmp_path.glob("*.backup")) == ["mhis-2026-12-02.backup", "mhis-2026-12-03.backup"]  # fmt: skip
+    assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}

@@ -299,3 +299,9 @@ MHIS_WORKER_MAX_ATTEMPTS = envint("MHIS_WORKER_MAX_ATTEMPTS", 3)
 # The worker's schedule, in MHIS_TIME_ZONE: "DAY HH:MM" weekly, "HH:MM" nightly; empty: off.
 MHIS_SCHEDULE_EVALUATION = envstr("MHIS_SCHEDULE_EVALUATION", "mon 06:15")
 MHIS_SCHEDULE_LINKAGE = envstr("MHIS_SCHEDULE_LINKAGE", "02:00")
+# The nightly backup: into MHIS_BACKUP_DIR with the key MHIS_BACKUP_KEY_FILE, keeping the last
+# MHIS_BACKUP_KEEP; off unless both are set.
+MHIS_SCHEDULE_BACKUP = envstr("MHIS_SCHEDULE_BACKUP", "01:30")
+MHIS_BACKUP_DIR = envstr("MHIS_BACKUP_DIR", "")
+MHIS_BACKUP_KEY_FILE = envstr("MHIS_BACKUP_KEY_FILE", "")
+MHIS_BACKUP_KEEP = envint("MHIS_BACKUP_KEEP", 7)

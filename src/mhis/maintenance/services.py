@@ -59,7 +59,7 @@ FORMAT = "mhis-jsonl"  # Django's JSON Lines, times to the microsecond (see seri
 REBUILT = ["contenttypes.contenttype", "auth.permission"]
 # The task queue (mhis.work) is not kept: a restored database must not run again the work that
 # was queued or running when the backup was written (the backup's own task among it).
-NOT_KEPT = [*REBUILT, "django_tasks_db.dbtaskresult", "work.lease", "work.scheduled"]
+NOT_KEPT = [*REBUILT, "django_tasks_database.dbtaskresult", "work.lease", "work.scheduled"]
 
 
 def new_key(path: Path) -> None:
@@ -217,6 +217,16 @@ class _Opening(io.RawIOBase):
         buffer[:size] = self._plain[self._at : self._at + size]
         self._at += size
         return size
+
+
+def nightly(directory: Path, key_file: Path, day: str, keep: int) -> int:
+    """The schedule's backup of `day` (``2026-12-04``): ``mhis-<day>.backup`` in `directory`,
+    then the oldest of these files deleted past the newest `keep`; its size in bytes."""
+    directory = Path(directory)
+    size = backup(directory / f"mhis-{day}.backup", key_file)
+    for old in sorted(directory.glob("mhis-????-??-??.backup"))[:-keep] if keep > 0 else []:
+        old.unlink(missing_ok=True)
+    return size
 
 
 def backup(out: Path, key_file: Path) -> int:

@@ -1,4 +1,5 @@
-"""The worker's schedule: the weekly surveillance evaluation and the nightly linkage run.
+"""The worker's schedule: the weekly surveillance evaluation, the nightly linkage run and,
+where a folder and key are set, the nightly backup.
 
 Every worker checks the schedule; each run is queued under a key naming its period
 (``surveillance-evaluation:2026-W47``, ``linkage-new:2026-12-04``), which the database takes
@@ -38,9 +39,9 @@ def weekly(spec: str, now: dt.datetime) -> dt.datetime:
     return slot if slot <= now else slot - dt.timedelta(days=7)
 
 
-def nightly(spec: str, now: dt.datetime) -> dt.datetime:
+def nightly(spec: str, now: dt.datetime, name: str = "MHIS_SCHEDULE_LINKAGE") -> dt.datetime:
     """The last time at or before `now` (aware, local) of a daily slot ``"02:00"``."""
-    at = _time(spec.strip(), "MHIS_SCHEDULE_LINKAGE")
+    at = _time(spec.strip(), name)
     slot = now.replace(hour=at.hour, minute=at.minute, second=0, microsecond=0)
     return slot if slot <= now else slot - dt.timedelta(days=1)
 
@@ -48,6 +49,7 @@ def nightly(spec: str, now: dt.datetime) -> dt.datetime:
 def due(now: dt.datetime | None = None) -> list[tuple[str, object, tuple]]:
     """The runs of the last period of each schedule at `now`: (key, task, arguments)."""
     from mhis.linkage.tasks import link
+    from mhis.maintenance.tasks import nightly_backup
     from mhis.surveillance import services as surveillance
     from mhis.surveillance.tasks import evaluate_week
 
@@ -61,6 +63,10 @@ def due(now: dt.datetime | None = None) -> list[tuple[str, object, tuple]]:
     if settings.MHIS_SCHEDULE_LINKAGE:
         slot = nightly(settings.MHIS_SCHEDULE_LINKAGE, local)
         runs.append((f"linkage-new:{slot.date().isoformat()}", link, ("new",)))
+    if settings.MHIS_SCHEDULE_BACKUP and settings.MHIS_BACKUP_DIR and settings.MHIS_BACKUP_KEY_FILE:
+        day = nightly(settings.MHIS_SCHEDULE_BACKUP, local, "MHIS_SCHEDULE_BACKUP").date().isoformat()
+        runs.append((f"backup:{day}", nightly_backup, (settings.MHIS_BACKUP_DIR,
+                     settings.MHIS_BACKUP_KEY_FILE, day, settings.MHIS_BACKUP_KEEP)))  # fmt: skip
     return runs
 
 
