@@ -140,7 +140,10 @@ def test_the_nightly_backup_is_queued_once_a_night_and_keeps_the_last_ones(queue
     queued.MHIS_SCHEDULE_BACKUP, queued.MHIS_BACKUP_KEEP = "01:30", 2
     night = dt.datetime(2026, 12, 1, 1, 30, tzinfo=dt.UTC)
     assert schedule.enqueue_due(night) == []  # no folder set: no backups
-    queued.MHIS_BACKUP_DIR, queued.MHIS_BACKUP_KEY_FILE = str(tmp_path), str(tmp_path / "backup.key")
+    queued.MHIS_BACKUP_DIR, queued.MHIS_BACKUP_KEY_FILE = (
+        str(tmp_path),
+        str(tmp_path / "backup.key"),
+    )
     queued.MHIS_TASKS_INLINE = True
     for n in range(3):
         assert schedule.enqueue_due(night + dt.timedelta(days=n)) == [f"backup:2026-12-0{n + 1}"]

@@ -271,7 +271,7 @@ MHIS_IATI_REPORTING_ORG_NAME = envstr(
 )
 MHIS_IATI_REPORTING_ORG_TYPE = envstr("MHIS_IATI_REPORTING_ORG_TYPE", "40")
 
-# Imports: uploads larger than this are refused; uploads run in a background thread.
+# Imports: uploads larger than this are refused; a worker (mhis worker) imports the others.
 MHIS_IMPORT_MAX_BYTES = envint("MHIS_IMPORT_MAX_BYTES", 500 * 2**20)
 # What a file unpacks to (every member of a ZIP, every part of an XLSX) and the rows it holds,
 # counted as a stream before an import starts (mhis.uploads): tables read row by row …

@@ -64,7 +64,9 @@ def due(now: dt.datetime | None = None) -> list[tuple[str, object, tuple]]:
         slot = nightly(settings.MHIS_SCHEDULE_LINKAGE, local)
         runs.append((f"linkage-new:{slot.date().isoformat()}", link, ("new",)))
     if settings.MHIS_SCHEDULE_BACKUP and settings.MHIS_BACKUP_DIR and settings.MHIS_BACKUP_KEY_FILE:
-        day = nightly(settings.MHIS_SCHEDULE_BACKUP, local, "MHIS_SCHEDULE_BACKUP").date().isoformat()
+        day = (
+            nightly(settings.MHIS_SCHEDULE_BACKUP, local, "MHIS_SCHEDULE_BACKUP").date().isoformat()
+        )
         runs.append((f"backup:{day}", nightly_backup, (settings.MHIS_BACKUP_DIR,
                      settings.MHIS_BACKUP_KEY_FILE, day, settings.MHIS_BACKUP_KEEP)))  # fmt: skip
     return runs

@@ -20,8 +20,8 @@ class Command(BaseCommand):
                             help="this worker's name in the queue (default: host:pid)")  # fmt: skip
 
     def handle(self, *args, verbosity, **options):
-        logging.basicConfig(level=logging.WARNING if verbosity == 0 else logging.INFO,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+        # What it runs, on the console handler of the settings' LOGGING (quiet with -v0).
+        logging.getLogger("mhis.work").setLevel(logging.WARNING if verbosity == 0 else logging.INFO)
         worker = Worker(**options_for(options))
         ran = worker.run()
         if verbosity:
