@@ -150,3 +150,28 @@ def test_the_nightly_backup_is_queued_once_a_night_and_keeps_the_last_ones(queue
         assert schedule.enqueue_due(night + dt.timedelta(days=n, hours=5)) == []
     assert sorted(p.name for p in tmp_path.glob("*.backup")) == ["mhis-2026-12-02.backup", "mhis-2026-12-03.backup"]  # fmt: skip
     assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}
+
+
+def test_the_commands_hand_their_work_to_the_worker_with_queue(queued, tmp_path):
+    from django.core.management import call_command
+
+    from mhis.maintenance.services import new_key
+
+    new_key(tmp_path / "k")
+    call_command("link", "--new", "--queue", verbosity=0)
+    call_command("surveillance", "evaluate", "--week", "2026-W47", "--queue")
+    call_command("indicators", "extract", "--out", str(tmp_path / "x"), "--queue")
+    call_command("backup", str(tmp_path / "b.backup"), key_file=str(tmp_path / "k"), queue=True)
+    queued_ = dict(DBTaskResult.objects.values_list("task_path", "args_kwargs"))
+    assert queued_ == {
+        "mhis.linkage.tasks.link": {"args": ["new", 0.5, 0.95], "kwargs": {}},
+        "mhis.surveillance.tasks.evaluate_week": {"args": [2026, 47], "kwargs": {}},
+        "mhis.indicators.tasks.extract": {"args": [str(tmp_path / "x")], "kwargs": {}},
+        "mhis.maintenance.tasks.backup": {"args": [str(tmp_path / "b.backup"), str(tmp_path / "k")], "kwargs": {}},
+    }  # fmt: skip
+    assert not (tmp_path / "x").exists() and not (tmp_path / "b.backup").exists()  # not run here
+    worker = queue.claim("w1")
+    while worker is not None:  # what a worker does with them
+        assert queue.execute(worker, heartbeat=False), worker
+        worker = queue.claim("w1")
+    assert (tmp_path / "b.backup").exists() and any((tmp_path / "x").iterdir())

@@ -26,7 +26,7 @@ class Command(BaseCommand):
                 services.new_key(key_file)
                 self.stdout.write(f"New key in {key_file}: keep a copy away from the backups.")
             if queue:  # the worker writes it: paths as the worker finds them
-                result = enqueue(backup, str(out.resolve()), str(key_file.resolve()))
+                result = enqueue(backup, str(Path(out).resolve()), str(Path(key_file).resolve()))
                 self.stdout.write(f"queued: task {result.id}")
                 return
             size = services.backup(out, key_file)
