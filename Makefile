@@ -54,6 +54,7 @@ lint: $(VENV)/.installed-dev system
 	$(BIN)/ruff check src tests e2e
 	MHIS_DEBUG=1 MHIS_VAR_DIR=$$(mktemp -d) $(BIN)/mhis makemigrations --check --dry-run
 	$(BIN)/python scripts/check_messages.py
+	MHIS_DEBUG=1 MHIS_VAR_DIR=$$(mktemp -d) $(BIN)/mypy
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format src tests e2e

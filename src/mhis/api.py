@@ -10,6 +10,7 @@ from ninja.parser import Parser
 
 from mhis import __version__
 from mhis.care.api import router as care_router
+from mhis.contracts import message_of
 from mhis.indicators.api import router as indicators_router
 from mhis.linkage.api import router as linkage_router
 from mhis.protection.api import router as protection_router
@@ -31,7 +32,25 @@ class _Parser(Parser):
         return super().parse_querydict(data, list_fields, request)
 
 
-api = NinjaAPI(
+class _API(NinjaAPI):
+    """Body errors keep the value given, so that a refused value reads the same here as on a
+    page or in an import (mhis.contracts.message_of)."""
+
+    def validation_error_from_error_contexts(self, error_contexts):
+        errors = []
+        for context in error_contexts:
+            model = context.model
+            for error in context.pydantic_validation_error.errors(include_url=False):
+                loc = tuple(error["loc"])
+                loc = [
+                    model.__ninja_param_source__,
+                    *model.__ninja_flatten_map_reverse__.get(loc, loc),
+                ]
+                errors.append({"loc": loc, "type": error["type"], "msg": message_of(error)})
+        return NinjaValidationError(errors)
+
+
+api = _API(
     parser=_Parser(),
     title="MHIS API",
     version=__version__,

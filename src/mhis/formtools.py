@@ -1,5 +1,4 @@
-"""Form helpers the apps share: an upload with a size limit, and a service's validation
-errors put on the form fields they name."""
+"""Form helpers the apps share: an upload with a size limit."""
 
 from __future__ import annotations
 
@@ -22,12 +21,3 @@ class BoundedFileField(forms.FileField):
                 _("The file is larger than %(n)s MB.") % {"n": self.max_bytes // 2**20}
             )
         return upload
-
-
-def add_service_errors(form: forms.Form, exc: ValidationError, fallback: str | None = None) -> None:
-    """Each message of `exc` on the form field it names; messages naming no field of the
-    form go to `fallback` (a field name, or None for the form as a whole)."""
-    errors = exc.message_dict if hasattr(exc, "error_dict") else {fallback: exc.messages}
-    for field, messages in errors.items():
-        for message in messages:
-            form.add_error(field if field in form.fields else fallback, message)

@@ -11,19 +11,51 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
 import pycountry
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from pydantic import AfterValidator, ValidationInfo
 
 from mhis.access.services import in_scope
+from mhis.contracts import RequiredDay, SiteCode, context_of
 from mhis.places.models import Place, PlaceKind
 from mhis.registry.validation import earliest_birth, parse_date
 
 MAX_TEXT = 4000
+
+
+# -- scoped checks of the contracts (mhis.contracts): run when the service gives the context ---
+
+
+def _own_site(code: Any, info: ValidationInfo) -> Any:
+    """The site with this code in the writing user's places (the Place itself)."""
+    user = context_of(info, "user")
+    if user is None:
+        return code
+    site = Place.objects.filter(code=code, kind=PlaceKind.SITE).first()
+    if site is None or not in_scope(user, site):
+        raise ValueError(_("No site with this code in your places."))
+    return site
+
+
+def _after_birth(day: date | None, info: ValidationInfo) -> date | None:
+    person = context_of(info, "person")
+    if (
+        day
+        and person is not None
+        and person.birth_date
+        and day < earliest_birth(person.birth_date, person.birth_date_precision)
+    ):
+        raise ValueError(_("This date is before the person's date of birth."))
+    return day
+
+
+OwnSite = Annotated[SiteCode, AfterValidator(_own_site)]
+CareDay = Annotated[RequiredDay, AfterValidator(_after_birth)]
 
 
 class Errors(dict):

@@ -9,9 +9,11 @@ from ninja.responses import Status
 
 from mhis.access.auth import api_auth
 from mhis.access.policy import Can, allowed
+from mhis.contracts import stored_values
 from mhis.registry.shortcuts import person_or_404
 
 from . import assessments, records, services
+from .contracts import EncounterChange, EncounterInput
 from .history import history as record_history
 from .models import Assessment, Encounter, Immunisation, LabResult, Referral
 from .schemas import (
@@ -19,9 +21,7 @@ from .schemas import (
     AssessmentOut,
     AssessmentPatch,
     ChangeOut,
-    EncounterIn,
     EncounterOut,
-    EncounterPatch,
     ImmunisationIn,
     ImmunisationOut,
     ImmunisationPatch,
@@ -47,13 +47,10 @@ def _place(place):
 
 def encounter_out(e: Encounter) -> dict:
     return {
+        **stored_values(EncounterInput, e, "site", "diagnoses"),
         "id": e.pk,
         "person": str(e.person.uuid),
         "site": _place(e.site),
-        "kind": e.kind,
-        "date": e.date,
-        "reason": e.reason,
-        "treatments": e.treatments,
         "diagnoses": [
             {
                 "code": d.code,
@@ -62,9 +59,6 @@ def encounter_out(e: Encounter) -> dict:
             }
             for d in e.diagnoses.all()
         ],
-        "cost": str(e.cost) if e.cost is not None else None,
-        "currency": e.currency,
-        "paid_by": e.paid_by,
         "created_at": e.created_at,
         "updated_at": e.updated_at,
     }
@@ -192,9 +186,9 @@ def list_encounters(request, person_id: UUID):
 @router.post(
     "/persons/{person_id}/encounters", response={201: EncounterOut}, summary="Record an encounter"
 )
-def create_encounter(request, person_id: UUID, payload: EncounterIn):
+def create_encounter(request, person_id: UUID, payload: EncounterInput):
     person = person_or_404(request, person_id, "api:encounter_create")
-    encounter = services.record_encounter(request.user, person, payload.model_dump())
+    encounter = services.record_encounter(request.user, person, payload)
     return Status(201, encounter_out(encounter))
 
 
@@ -204,11 +198,9 @@ def read_encounter(request, encounter_id: int):
 
 
 @router.patch("/encounters/{encounter_id}", response=EncounterOut, summary="Change an encounter")
-def change_encounter(request, encounter_id: int, payload: EncounterPatch):
+def change_encounter(request, encounter_id: int, payload: EncounterChange):
     encounter = record_or_404(request, Encounter, encounter_id, "api:encounter_update")
-    return encounter_out(
-        services.update_encounter(request.user, encounter, payload.model_dump(exclude_unset=True))
-    )
+    return encounter_out(services.update_encounter(request.user, encounter, payload))
 
 
 @router.get(

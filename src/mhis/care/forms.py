@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from mhis.codelists import country_choices
+from mhis.contracts import ContractForm, form_errors, form_field
 from mhis.places.models import Place, PlaceKind
 
 from .codes import (
@@ -15,7 +16,6 @@ from .codes import (
     AssessmentType,
     CultureResult,
     DstResult,
-    EncounterKind,
     FitToTravel,
     Payer,
     ReferralKind,
@@ -26,10 +26,11 @@ from .codes import (
     XpertResult,
     XrayResult,
 )
+from .contracts import EncounterInput
 from .models import Encounter
 
 
-class ServiceForm(forms.Form):
+class ServiceForm(ContractForm):
     """A form whose values are checked by a service; its errors land on the matching fields.
 
     Forms on a person's timeline are built with the user's sites and the person.
@@ -57,20 +58,17 @@ class ServiceForm(forms.Form):
         return initial
 
     def service_errors(self, exc: ValidationError) -> None:
-        for field, messages in exc.message_dict.items():
-            target = field.split(".", 1)[0]
-            if target not in self.fields:
-                target, messages = None, [f"{field}: {m}" for m in messages]
-            for message in messages:
-                self.add_error(target, message)
+        form_errors(self, exc)
 
 
 class EncounterForm(ServiceForm):
+    contract = EncounterInput
+
     site = forms.ChoiceField(label=_("Site"))
-    kind = forms.ChoiceField(label=_("Kind"), choices=EncounterKind.choices)
+    kind = form_field(EncounterInput, "kind", label=_("Kind"), required=True)
     date = forms.CharField(label=_("Date"), max_length=10, help_text="YYYY-MM-DD", required=False)
-    reason = forms.CharField(
-        label=_("Reason"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    reason = form_field(
+        EncounterInput, "reason", label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2})
     )
     diagnoses = forms.CharField(
         label=_("Diagnoses (ICD-10)"),
@@ -78,17 +76,19 @@ class EncounterForm(ServiceForm):
         max_length=200,
         help_text=_("Codes separated by commas, the main one first, e.g. A15.0, R05"),
     )
-    treatments = forms.CharField(
+    treatments = form_field(
+        EncounterInput,
+        "treatments",
         label=_("Treatments"),
-        required=False,
-        max_length=4000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     cost = forms.CharField(label=_("Cost"), required=False, max_length=20)
-    currency = forms.CharField(
-        label=_("Currency"), required=False, max_length=3, help_text=_("ISO 4217, e.g. THB")
+    currency = form_field(
+        EncounterInput, "currency", label=_("Currency"), help_text=_("ISO 4217, e.g. THB")
     )
-    paid_by = forms.ChoiceField(label=_("Paid by"), choices=Payer.choices, initial=Payer.UNKNOWN)
+    paid_by = form_field(
+        EncounterInput, "paid_by", label=_("Paid by"), initial=Payer.UNKNOWN, required=True
+    )
 
     @classmethod
     def initial_from(cls, record) -> dict:
@@ -98,10 +98,7 @@ class EncounterForm(ServiceForm):
         return initial
 
     def encounter_data(self) -> dict:
-        data = dict(self.cleaned_data)
-        codes = [c.strip() for c in data.pop("diagnoses").replace(";", ",").split(",") if c.strip()]
-        data["diagnoses"] = [{"code": c} for c in codes]
-        return data
+        return dict(self.cleaned_data)
 
 
 class ReferralForm(ServiceForm):

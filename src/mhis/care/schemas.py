@@ -8,42 +8,14 @@ from typing import Any
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
+from mhis.contracts import output_schema
 from mhis.schemas import Input
+
+from .contracts import EncounterInput
 
 
 class _In(Input):
     model_config = ConfigDict(extra="forbid")
-
-
-class DiagnosisIn(_In):
-    code: str = Field(max_length=10, description="WHO ICD-10 code, e.g. A15.0")
-    primary: bool | None = None
-
-
-class EncounterIn(_In):
-    site: str = Field(description="Code of a site in your places")
-    kind: str = Field(description="consultation | mobile_clinic | emergency | psychosocial")
-    date: str = Field(description="YYYY-MM-DD")
-    reason: str | None = Field(None, max_length=4000)
-    treatments: str | None = Field(None, max_length=4000)
-    diagnoses: list[DiagnosisIn] = Field(default_factory=list, max_length=20)
-    cost: str | float | None = Field(None, description="Amount, not negative")
-    currency: str | None = Field(None, description="ISO 4217, e.g. THB")
-    paid_by: str | None = Field(
-        None, description="patient | insurance | programme | employer | waived | other | unknown"
-    )
-
-
-class EncounterPatch(_In):
-    site: str | None = None
-    kind: str | None = None
-    date: str | None = None
-    reason: str | None = Field(None, max_length=4000)
-    treatments: str | None = Field(None, max_length=4000)
-    diagnoses: list[DiagnosisIn] | None = Field(None, max_length=20)
-    cost: str | float | None = None
-    currency: str | None = None
-    paid_by: str | None = None
 
 
 class PlaceRef(Schema):
@@ -57,20 +29,17 @@ class DiagnosisOut(Schema):
     primary: bool
 
 
-class EncounterOut(Schema):
-    id: int
-    person: str
-    site: PlaceRef
-    kind: str
-    date: date
-    reason: str
-    treatments: str
-    diagnoses: list[DiagnosisOut]
-    cost: str | None
-    currency: str
-    paid_by: str
-    created_at: datetime
-    updated_at: datetime
+# The contract's fields as stored, and how the API shows the others.
+EncounterOut = output_schema(
+    EncounterInput,
+    "EncounterOut",
+    id=int,
+    person=str,
+    site=PlaceRef,
+    diagnoses=list[DiagnosisOut],
+    created_at=datetime,
+    updated_at=datetime,
+)
 
 
 class ReferralIn(_In):

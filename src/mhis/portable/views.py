@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 from mhis.access.addresses import client_address
 from mhis.access.policy import Can, allowed
 from mhis.access.services import scope_sites
-from mhis.formtools import add_service_errors
+from mhis.contracts import form_errors
 from mhis.registry.shortcuts import person_or_404
 
 from . import display, ips
@@ -140,7 +140,7 @@ def import_summary(request):
                                 site=form.cleaned_data["site"] or None,
                                 source=form.cleaned_data["source"])  # fmt: skip
         except ValidationError as exc:
-            add_service_errors(form, exc, fallback="file")
+            form_errors(form, exc, fallback="file")
     return render(
         request, "portable/import.html", {"form": form, "person": person, "result": result}
     )

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mhis.codelists import country_name
-from mhis.formtools import add_service_errors
+from mhis.contracts import form_errors
 
 from . import codes, iati, maps, services
 from .forms import IatiImportForm, PracticeSearchForm
@@ -160,7 +160,7 @@ def iati_import(request):
         try:
             report = iati.import_activities(form.cleaned_data["file"].read())
         except ValidationError as exc:
-            add_service_errors(form, exc, fallback="file")
+            form_errors(form, exc, fallback="file")
         else:
             messages.success(request, _("%(created)s projects created, %(updated)s updated.")
                              % {"created": report.created, "updated": report.updated})  # fmt: skip

@@ -11,6 +11,8 @@ from datetime import date, timedelta
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mhis.dates import parse_date as parse_date  # re-exported: the registry's parsers
+
 from .codes import DatePrecision, IdentifierType
 
 OLDEST_YEAR_OFFSET = 120
@@ -28,17 +30,6 @@ IDENTIFIER_LENGTHS = {
     IdentifierType.CASE_NUMBER: (3, 30),
     IdentifierType.CLINIC_NUMBER: (1, 30),
 }
-
-
-def parse_date(value: str) -> date:
-    """A full ISO date (YYYY-MM-DD)."""
-    match = _PARTIAL_DATE.match(value or "")
-    if not match or match.group(3) is None:
-        raise ValueError(_("Enter a date as YYYY-MM-DD."))
-    try:
-        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-    except ValueError:
-        raise ValueError(_("This date does not exist.")) from None
 
 
 _PRECISIONS = frozenset(DatePrecision.values)
