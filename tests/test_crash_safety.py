@@ -164,7 +164,8 @@ def _post(session, url, **kwargs):
     return session.post(url, data=data, timeout=60, allow_redirects=False, **kwargs)
 
 
-LEASE = 2  # seconds: a killed worker's import is taken over soon after
+LEASE = 5  # seconds: a killed worker's import is taken over soon after; long enough that a
+# heartbeat waiting on a busy SQLite file (the import's batch) still comes in time
 
 
 def _job(db: Database) -> tuple[int, str, int]:
