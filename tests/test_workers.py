@@ -2,8 +2,10 @@
 and queue the schedule's evaluation of the week once between them. On a SQLite file, or on a
 database of its own on the suite's PostgreSQL server."""
 
+import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
@@ -24,7 +26,9 @@ for n in range({JOBS}):
 @pytest.mark.slow
 def test_two_workers_never_run_a_task_twice(database, tmp_path):  # noqa: F811
     env, db = database
-    env = {**env, "MHIS_SCHEDULE_LINKAGE": ""}  # the weekly evaluation only
+    root = str(Path(__file__).resolve().parent.parent)  # the workers import tests.work_tasks
+    path = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    env = {**env, "PYTHONPATH": path, "MHIS_SCHEDULE_LINKAGE": ""}  # the weekly evaluation only
     queued = mhis("shell", "-v", "0", "-c", QUEUE, env=env)
     assert queued.returncode == 0, queued.stderr
     workers = [work(env, tmp_path / f"worker-{i}.log") for i in (1, 2)]
