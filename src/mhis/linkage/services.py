@@ -127,7 +127,7 @@ def _require_visible(user, *people) -> None:
     """An administrator merges only records in their places: both people must be visible."""
     from django.core.exceptions import PermissionDenied
 
-    from mhis.registry.services import visible_people
+    from mhis.registry.search import visible_people
 
     pks = {p.pk for p in people}
     if visible_people(user).filter(pk__in=pks).count() != len(pks):
@@ -137,7 +137,7 @@ def _require_visible(user, *people) -> None:
 def visible_pairs(user):
     """Candidate pairs an administrator may review: both people known in their places (a pair
     with someone outside them is another administrator's to decide)."""
-    from mhis.registry.services import known_in_places
+    from mhis.registry.search import known_in_places
 
     _require_admin(user)
     # Each side probed on its own (not `left__in=<everyone visible>`): on PostgreSQL, with
@@ -151,7 +151,7 @@ def visible_pairs(user):
 def visible_merges(user):
     """Merges whose two people are both known in the user's places (none for a role that
     cannot read people); each side probed on its own, as for the pairs."""
-    from mhis.registry.services import known_in_places
+    from mhis.registry.search import known_in_places
 
     if not allowed(user, Can.READ_PERSON):
         return Merge.objects.none()
