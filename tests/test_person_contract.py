@@ -229,6 +229,18 @@ def test_a_change_checks_only_what_it_gives(people, register):
     assert set(refused.value.message_dict) == {"birth_date"}
 
 
+def test_a_precision_without_a_date_is_refused_at_the_date(people, world):
+    from mhis.registry.services import register_person
+
+    data = PersonDataFactory(birth_date_precision="year")
+    del data["birth_date"]
+    with pytest.raises(ValidationError) as refused:
+        register_person(people["clinician"], data)
+    assert refused.value.message_dict == {
+        "birth_date": ["Give the date that goes with the precision."]
+    }
+
+
 def test_test_data_of_the_factory_passes_the_contract(people, world):
     from mhis.registry.contracts import PersonInput
 

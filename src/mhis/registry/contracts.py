@@ -342,7 +342,7 @@ class PersonInput(Contract):
     sex: field(Person, "sex") = Person._meta.get_field("sex").default
     birth_date_precision: field(Person, "birth_date_precision") = ""
     birth_date: Annotated[str | None, BeforeValidator(blank_to(None))] = Field(
-        None, description="YYYY-MM-DD, YYYY-MM or YYYY"
+        None, validate_default=True, description="YYYY-MM-DD, YYYY-MM or YYYY"
     )
     nationality: Country = ""
     languages: Annotated[
