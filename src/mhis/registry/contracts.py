@@ -49,7 +49,15 @@ from mhis.contracts import (
 )
 from mhis.places.models import Place, PlaceKind
 
-from .codes import IDENTITY_DOCUMENT, NEUTRAL_IDENTIFIER_TYPES, MigrationStatus, Relationship
+from .codes import (
+    IDENTITY_DOCUMENT,
+    NEUTRAL_IDENTIFIER_TYPES,
+    MigrationStatus,
+    NameUse,
+    OccupationSector,
+    Relationship,
+    Sex,
+)
 from .models import (
     Consent,
     HouseholdMember,
@@ -111,22 +119,18 @@ def _clean_latin(value: Any) -> str:
     return latin
 
 
-def _length(model, name: str) -> int:
-    return model._meta.get_field(name).max_length
-
-
 class NameInput(Contract):
     """A name as written, in any script; its Latin spelling is generated when not given."""
 
     model = PersonName
 
-    text: Annotated[
-        str, BeforeValidator(_clean_name), Field(max_length=_length(PersonName, "text"))
-    ] = Field("", validate_default=True, description="The name as written, in any script.")
-    latin: Annotated[
-        str, BeforeValidator(_clean_latin), Field(max_length=_length(PersonName, "latin"))
-    ] = Field("", description="Latin spelling; generated when absent.")
-    use: field(PersonName, "use") = PersonName._meta.get_field("use").default
+    text: Annotated[field(PersonName, "text"), BeforeValidator(_clean_name)] = Field(
+        description="The name as written, in any script."
+    )
+    latin: Annotated[field(PersonName, "latin"), BeforeValidator(_clean_latin)] = Field(
+        "", description="Latin spelling; generated when absent."
+    )
+    use: field(PersonName, "use") = NameUse.OFFICIAL
 
     def row(self) -> dict:
         """The name as stored: its script, and a Latin spelling unless it is one."""
@@ -160,7 +164,7 @@ class IdentifierInput(Contract):
 
     type: IdentifierKind
     issuing_country: Country = ""
-    value: Annotated[str, Field(max_length=_length(Identifier, "value"))] = ""
+    value: field(Identifier, "value")
 
     @model_validator(mode="after")
     def _document(self, info: ValidationInfo):
@@ -225,7 +229,7 @@ class EpisodeInput(Contract):
         list[Country], BeforeValidator(split_list), BeforeValidator(blank_to([]))
     ] = Field(default_factory=list, max_length=MAX_TRANSIT)
     destination_country: Country = ""
-    occupation_sector: field(MigrationEpisode, "occupation_sector") = MigrationEpisode._meta.get_field("occupation_sector").default  # fmt: skip
+    occupation_sector: field(MigrationEpisode, "occupation_sector") = OccupationSector.UNKNOWN
     start_date: AnyDay = None
     end_date: AnyDay = None
 
@@ -339,7 +343,7 @@ class PersonInput(Contract):
         BeforeValidator(blank_to([])),
         Field(max_length=MAX_NAMES),
     ] = Field(default_factory=list, validate_default=True, description="The first is shown.")
-    sex: field(Person, "sex") = Person._meta.get_field("sex").default
+    sex: field(Person, "sex") = Sex.UNKNOWN
     birth_date_precision: field(Person, "birth_date_precision") = ""
     birth_date: Annotated[str | None, BeforeValidator(blank_to(None))] = Field(
         None, validate_default=True, description="YYYY-MM-DD, YYYY-MM or YYYY"
