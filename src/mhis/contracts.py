@@ -31,7 +31,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 from pydantic import ValidationError as PydanticError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from mhis.codelists import normalise_country
+from mhis.codelists import normalise_country, normalise_language
 from mhis.dates import parse_date
 
 # Free text without a length in the database (a TextField) is bounded here.
@@ -86,6 +86,13 @@ def parse_country(value: Any) -> Any:
     if not isinstance(value, str) or not value:
         return value  # blank, or refused as not text
     return normalise_country(value)
+
+
+def parse_language(value: Any) -> Any:
+    """An ISO 639-1, -2 or -3 code, as its 639-1 code where there is one."""
+    if not isinstance(value, str):
+        return value  # refused as not text
+    return normalise_language(value)
 
 
 def parse_money(value: Any) -> Decimal | None:
@@ -143,6 +150,11 @@ Country = Annotated[
     BeforeValidator(parse_country),
     BeforeValidator(blank_to("")),
     Field(max_length=3, description="ISO 3166-1 alpha-2 or alpha-3 code (stored as alpha-2)"),
+]
+Language = Annotated[
+    str,
+    BeforeValidator(parse_language),
+    Field(max_length=3, description="ISO 639 code (stored as 639-1 where there is one)"),
 ]
 Money = Annotated[
     Decimal | None,

@@ -33,11 +33,11 @@ from pydantic import (
 from mhis import names as namelib
 from mhis.access.policy import Can, allowed
 from mhis.access.services import in_scope
-from mhis.codelists import normalise_language
 from mhis.contracts import (
     AnyDay,
     Contract,
     Country,
+    Language,
     SiteCode,
     allowed_values,
     blank_to,
@@ -315,10 +315,6 @@ def _registration_site(code: Any, info: ValidationInfo) -> Any:
     return site
 
 
-def _language(value: Any) -> Any:
-    return normalise_language(value) if isinstance(value, str) else value
-
-
 def _one_of_each(values: list[str]) -> list[str]:
     return list(dict.fromkeys(values))
 
@@ -350,7 +346,7 @@ class PersonInput(Contract):
     )
     nationality: Country = ""
     languages: Annotated[
-        list[Annotated[str, BeforeValidator(_language), Field(max_length=3)]],
+        list[Language],
         AfterValidator(_one_of_each),
         BeforeValidator(split_list),
         BeforeValidator(blank_to([])),
