@@ -33,7 +33,8 @@ from mhis.input import (
 )
 from mhis.places.models import Place, PlaceKind
 from mhis.registry.models import Person, PersonSite
-from mhis.registry.services import link_site, visible_people
+from mhis.registry.search import visible_people
+from mhis.registry.services import link_site
 
 from .codes import (
     DEFAULT_DUE_DAYS,

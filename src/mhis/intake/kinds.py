@@ -27,6 +27,7 @@ from mhis.care.models import Assessment, Encounter, Immunisation, Referral
 from mhis.outreach import services as outreach
 from mhis.outreach.models import Contact, Session, Training, Worker
 from mhis.registry import services as registry
+from mhis.registry.contracts import EPISODE_FIELDS
 from mhis.registry.models import MigrationEpisode
 
 
@@ -149,7 +150,7 @@ WEEKLY = Kind(
     needs=(Can.SUBMIT_REPORTS,),
 )
 EPISODES = Kind(
-    "episodes", gettext_lazy("Migration episodes"), ("person", *registry.EPISODE_FIELDS),
+    "episodes", gettext_lazy("Migration episodes"), ("person", *EPISODE_FIELDS),
     required=("person",), key=("person", "origin_country", "destination_country", "start_date"),
     model=MigrationEpisode, about_person=True,
     create=registry.add_episode, update=registry.update_episode,

@@ -37,7 +37,8 @@ from mhis.input import (
 from mhis.places.models import Place
 from mhis.registry.codes import Sex
 from mhis.registry.models import Person, PersonSite
-from mhis.registry.services import link_site, visible_people
+from mhis.registry.search import visible_people
+from mhis.registry.services import link_site
 
 from .codes import AgeGroup, CornerKind, Topic, WorkerKind
 from .models import Contact, HealthCorner, Session, Training, Worker
