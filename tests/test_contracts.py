@@ -77,7 +77,9 @@ def test_a_contracts_allowed_values_and_lengths_are_its_models(contract):
         prop = _resolve(prop, schema.get("$defs", {}))
         if column.choices:
             allowed = {str(v) for v, _label in column.flatchoices}
-            assert set(prop["enum"]) - {""} == allowed, name
+            extra = set(contract.extra_values.get(name, ()))
+            assert not extra & allowed, f"{name}: a declared extra value is a choice already"
+            assert set(prop["enum"]) - {""} == allowed | extra, name
             checked += 1
         elif column.max_length:
             assert prop["maxLength"] == column.max_length, name
@@ -98,7 +100,8 @@ def test_the_openapi_document_lists_the_same_values_and_lengths_for_each_body():
             column = _column(contract, field)
             prop = _resolve(prop, components)
             if column is not None and column.choices:
-                assert set(prop["enum"]) - {""} == {str(v) for v, _ in column.flatchoices}
+                extra = set(contract.extra_values.get(field, ()))
+                assert set(prop["enum"]) - {""} == {str(v) for v, _ in column.flatchoices} | extra
                 compared += 1
             elif column is not None and getattr(column, "max_length", None):
                 assert prop["maxLength"] == column.max_length, (name, field)

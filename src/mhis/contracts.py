@@ -149,7 +149,8 @@ Country = Annotated[
     str,
     BeforeValidator(parse_country),
     BeforeValidator(blank_to("")),
-    Field(max_length=3, description="ISO 3166-1 alpha-2 or alpha-3 code (stored as alpha-2)"),
+    # The stored code's length: an alpha-3 code is read too, and stored as its alpha-2.
+    Field(max_length=2, description="ISO 3166-1 alpha-2 code (alpha-3 is read as its alpha-2)"),
 ]
 Language = Annotated[
     str,
@@ -257,6 +258,8 @@ class Contract(BaseModel):
     model_config = ConfigDict(extra="forbid")
     model: ClassVar[type[models.Model] | None] = None
     is_update: ClassVar[bool] = False
+    # Values a coded field takes beyond the model's choices, each with why (tests/test_contracts)
+    extra_values: ClassVar[dict[str, dict[str, str]]] = {}
 
     @model_validator(mode="before")
     @classmethod

@@ -161,6 +161,12 @@ class IdentifierInput(Contract):
     written and ignored when comparing)."""
 
     model = Identifier
+    extra_values = {
+        "type": {
+            IDENTITY_DOCUMENT: "a role that may not see migration status reads the kinds that "
+            "tell it as this, and may send it back: the stored kind is kept"
+        }
+    }
 
     type: IdentifierKind
     issuing_country: Country = ""
