@@ -27,9 +27,12 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, model_validator
 from pydantic import ValidationError as PydanticError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from mhis.codelists import normalise_country, normalise_language
 from mhis.dates import parse_date
 
 # Free text without a length in the database (a TextField) is bounded here.
@@ -62,15 +65,16 @@ def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-def parse_day(value: Any) -> Any:
-    """A full date (YYYY-MM-DD), not after today; a date object passes the same check."""
+def parse_day(value: Any, *, future: bool = False) -> Any:
+    """A full date (YYYY-MM-DD), not after today unless `future`; a date object passes the
+    same check."""
     if value is None:
         return None
     if isinstance(value, str):
         value = parse_date(value)
     elif not isinstance(value, date):
         raise ValueError(_("Enter a date as YYYY-MM-DD."))
-    if value > timezone.localdate():
+    if not future and value > timezone.localdate():
         raise ValueError(_("This date is in the future."))
     return value
 
@@ -99,6 +103,34 @@ def parse_currency(value: Any) -> str:
     return code
 
 
+def today_if_blank(value: Any) -> Any:
+    """A before-validator: an empty date is today (a referral sent, a step taken, today)."""
+    return timezone.localdate() if _blank(value) else value
+
+
+def parse_flag(value: Any) -> Any:
+    """Yes or no, as a form, a spreadsheet or a JSON body writes it (yes/no, true/false, 1/0)."""
+    if isinstance(value, bool) or value is None:
+        return value
+    text = str(value).strip().lower() if isinstance(value, str | int) else None
+    if text in ("1", "true", "yes", "y"):
+        return True
+    if text in ("0", "false", "no", "n"):
+        return False
+    raise ValueError(_("Expected yes or no."))
+
+
+def _coded(normalise) -> Any:
+    def parse(value: Any) -> Any:
+        if _blank(value):
+            return ""
+        if not isinstance(value, str):
+            raise ValueError(_("Expected text."))
+        return normalise(value)
+
+    return parse
+
+
 def split_list(value: Any) -> Any:
     """A list as a spreadsheet cell or a one-line form field writes it: "a; b, c"."""
     if isinstance(value, str):
@@ -112,6 +144,13 @@ Day = Annotated[
     BeforeValidator(parse_day),
     BeforeValidator(blank_to(None)),
     Field(description="YYYY-MM-DD, not after today"),
+]
+# A date that may be after today (an expected date, a coverage end).
+AnyDay = Annotated[
+    date | None,
+    BeforeValidator(lambda value: parse_day(value, future=True)),
+    BeforeValidator(blank_to(None)),
+    Field(description="YYYY-MM-DD"),
 ]
 RequiredDay = Annotated[
     date,
@@ -130,6 +169,71 @@ Currency = Annotated[
     BeforeValidator(lambda value: "" if _blank(value) else parse_currency(value)),
     Field(max_length=3, description="ISO 4217, e.g. THB"),
 ]
+
+
+Country = Annotated[
+    str,
+    BeforeValidator(_coded(normalise_country)),
+    Field(description="ISO 3166-1 country code (alpha-2, or alpha-3 made alpha-2), e.g. MM"),
+]
+Language = Annotated[
+    str,
+    BeforeValidator(_coded(normalise_language)),
+    Field(description="ISO 639 language code, e.g. my"),
+]
+
+
+def flag(default: bool | None) -> Any:
+    """Yes or no; an empty value is `default` (None: not known)."""
+    kind: Any = bool if default is not None else bool | None
+    return Annotated[
+        kind,
+        BeforeValidator(parse_flag),
+        BeforeValidator(blank_to(default)),
+        Field(description="yes or no (true/false, 1/0)"),
+    ]
+
+
+def whole(
+    low: int, high: int, *, required: bool = False, default: int | None = None, message=None
+) -> Any:
+    """A whole number from `low` to `high`, given as a number or as digits ("12"). An empty
+    value is refused when `required`, else becomes `default`. `message` (with %(low)s,
+    %(high)s or %(n)s, the highest) is what a value outside the range reads."""
+    message = message or gettext_lazy("Enter a whole number from %(low)s to %(high)s.")
+
+    def parse(value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value.strip())
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(str(message) % {"low": low, "high": high, "n": high})
+        return value
+
+    kind: Any = int if required or default is not None else int | None
+    blank = _required if required else blank_to(default)
+    return Annotated[kind, Field(ge=low, le=high), BeforeValidator(parse), BeforeValidator(blank)]
+
+
+def refuse(problems: Mapping[str, Any]) -> None:
+    """Raise, from a contract's validator, the problems found by a cross-field rule, each on
+    its own dotted path ("specimens.1.number") relative to the contract checked."""
+    if not problems:
+        return
+    raise PydanticError.from_exception_data(
+        "contract",
+        [
+            InitErrorDetails(
+                type=PydanticCustomError("value_error", str(message)),
+                loc=tuple(int(p) if p.isdigit() else p for p in path.split(".")),
+                input=None,
+            )
+            for path, message in problems.items()
+        ],
+    )
 
 
 def context_of(info: Any, key: str) -> Any:
@@ -252,6 +356,13 @@ class Contract(BaseModel):
     def columns(cls) -> tuple[str, ...]:
         """The fields in order: an import's columns, a form's fields."""
         return tuple(cls.model_fields)
+
+    def value_of(self, name: str, info: Any) -> Any:
+        """The field's value once written: as given, else (a change) the record's, the record
+        being what the writing service put in the context as `record`."""
+        if not self.is_update or name in self.model_fields_set:
+            return getattr(self, name)
+        return getattr(context_of(info, "record"), name, None)
 
     def given(self) -> dict[str, Any]:
         """The fields to write: all of them for a new record, those given for a change."""

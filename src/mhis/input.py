@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from pydantic import AfterValidator, ValidationInfo
 
 from mhis.access.services import in_scope
-from mhis.contracts import RequiredDay, SiteCode, context_of
+from mhis.contracts import Day, RequiredDay, SiteCode, context_of
 from mhis.places.models import Place, PlaceKind
 from mhis.registry.validation import earliest_birth, parse_date
 
@@ -56,6 +56,7 @@ def _after_birth(day: date | None, info: ValidationInfo) -> date | None:
 
 OwnSite = Annotated[SiteCode, AfterValidator(_own_site)]
 CareDay = Annotated[RequiredDay, AfterValidator(_after_birth)]
+OptionalCareDay = Annotated[Day, AfterValidator(_after_birth)]
 
 
 class Errors(dict):
