@@ -23,7 +23,7 @@ from typing import Annotated, Any, ClassVar, Literal, Self, Union, get_args, get
 
 import pycountry
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -477,6 +477,27 @@ def _literal_values(annotation: Any) -> tuple[str, ...] | None:
     return None
 
 
+def choices_of(contract: type[Contract], name: str) -> list[tuple[str, Any]]:
+    """The values the contract's field `name` allows (without the empty one), each with its
+    label in the model (the value itself when the model has none)."""
+    values = _literal_values(contract.model_fields[name].annotation) or ()
+    labels = {}
+    if contract.model is not None:
+        try:
+            labels = dict(contract.model._meta.get_field(name).flatchoices)
+        except FieldDoesNotExist:  # a field of the contract only
+            labels = {}
+    return [(v, labels.get(v, v)) for v in values if v != ""]
+
+
+def range_of(contract: type[Contract], name: str) -> tuple[Any, Any]:
+    """The lowest and highest value the contract's field `name` takes (None: unbounded)."""
+    metadata = contract.model_fields[name].metadata
+    low = next((m.ge for m in metadata if getattr(m, "ge", None) is not None), None)
+    high = next((m.le for m in metadata if getattr(m, "le", None) is not None), None)
+    return low, high
+
+
 def form_field(contract: type[Contract], name: str, **kwargs) -> forms.Field:
     """The page form's field for the contract's field `name`: a choice of exactly its allowed
     values (labelled as the model labels them) or text of its length. The form gives the
@@ -485,11 +506,8 @@ def form_field(contract: type[Contract], name: str, **kwargs) -> forms.Field:
     kwargs.setdefault("required", False)
     values = _literal_values(info.annotation)
     if values is not None and "choices" not in kwargs:
-        labels = {}
-        if contract.model is not None:
-            labels = dict(contract.model._meta.get_field(name).flatchoices)
-        kwargs["choices"] = [(v, labels.get(v, v) if v else "—") for v in values]
-        if "" not in values and not kwargs["required"]:
+        kwargs["choices"] = choices_of(contract, name)
+        if "" in values or not kwargs["required"]:
             kwargs["choices"] = [("", "—"), *kwargs["choices"]]
     if "choices" in kwargs:
         return forms.ChoiceField(**kwargs)
