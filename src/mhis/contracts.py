@@ -376,7 +376,9 @@ def _update_of(cls: type[Contract]) -> type[Contract]:
     for name, info in cls.model_fields.items():
         # Not given: None, unchecked and left out of `given()`. Given, even as null: checked as
         # for a new record (a null coded field becomes its default, or is refused).
-        annotation = Annotated[info.annotation, *info.metadata]
+        annotation = (
+            Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+        )
         fields[name] = (annotation, Field(None, description=info.description))
     update = create_model(f"{cls.__name__}Change", __base__=cls, **fields)
     update.is_update = True
