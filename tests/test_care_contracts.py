@@ -28,11 +28,6 @@ from mhis.outreach.models import Contact, Session, Training, Worker
 TODAY = timezone.localdate()
 DAY = (TODAY - timedelta(days=3)).isoformat()
 
-# Fields whose value the contract normalises to the stored code (alpha-3 → alpha-2 country
-# codes, language codes), or a code list that lives outside the model (destination
-# programmes): their length is the code's, not the column's.
-NORMALISED = {"to_country", "destination_country", "programme", "language"}
-
 
 @pytest.fixture(scope="module")
 def openapi():
@@ -65,7 +60,7 @@ def _check_against_model(body: dict, model: type[models.Model]) -> list[str]:
             column = model._meta.get_field(name)
         except FieldDoesNotExist:  # a field of the contract only (a look-up by code)
             continue
-        if not isinstance(column, models.CharField | models.TextField) or name in NORMALISED:
+        if not isinstance(column, models.CharField | models.TextField):
             continue
         (branch,) = _branches(prop)
         if column.choices:
@@ -75,10 +70,9 @@ def _check_against_model(body: dict, model: type[models.Model]) -> list[str]:
             assert set(branch["enum"]) == expected, name
         elif isinstance(column, models.TextField):
             assert branch["maxLength"] == MAX_TEXT, name
-        elif "enum" in branch:  # a code list kept outside the model (vaccines): codes that fit
-            assert max(map(len, branch["enum"])) <= column.max_length, name
-        else:
+        else:  # free text, or a code list kept outside the model (vaccines): codes that fit
             assert branch["maxLength"] == column.max_length, name
+            assert max(map(len, branch.get("enum", [""]))) <= column.max_length, name
         checked.append(name)
     return checked
 
@@ -87,17 +81,17 @@ def _check_against_model(body: dict, model: type[models.Model]) -> list[str]:
     ("path", "method", "model", "expected"),
     [
         ("/api/persons/{person_id}/referrals", "post", Referral,
-         {"kind", "reason", "urgency", "to_facility", "outcome"}),
+         {"kind", "reason", "urgency", "to_facility", "to_country", "outcome"}),
         ("/api/referrals/{referral_id}", "patch", Referral, {"reason", "urgency", "outcome"}),
         ("/api/referrals/{referral_id}/steps", "post", ReferralStep, {"status", "note"}),
         ("/api/persons/{person_id}/assessments", "post", Assessment,
-         {"type", "history", "examination", "xray_result", "xpert_result", "dst_result",
+         {"type", "programme", "destination_country", "history", "examination", "xray_result", "xpert_result", "dst_result",
           "igra_result", "hiv_result", "syphilis_result", "hepatitis_b_result", "malaria_result",
           "pregnancy_result", "counselling", "tb_classification", "fit_to_travel", "fit_reason"}),
         ("/api/assessments/{assessment_id}", "patch", Assessment,
          {"type", "xray_result", "fit_to_travel", "tb_classification", "history"}),
-        ("/api/persons/{person_id}/immunisations", "post", Immunisation, {"lot"}),
-        ("/api/immunisations/{record_id}", "patch", Immunisation, {"lot"}),
+        ("/api/persons/{person_id}/immunisations", "post", Immunisation, {"vaccine", "lot"}),
+        ("/api/immunisations/{record_id}", "patch", Immunisation, {"vaccine", "lot"}),
         ("/api/persons/{person_id}/lab-results", "post", LabResult,
          {"test", "loinc", "value", "unit", "reference_range"}),
         ("/api/lab-results/{record_id}", "patch", LabResult,
@@ -133,6 +127,7 @@ def test_vaccines_and_programmes_are_enums_of_their_code_lists(openapi):
         assert max(map(len, vaccine["enum"])) <= Immunisation._meta.get_field("vaccine").max_length
     programme = _body(openapi, "/api/persons/{person_id}/assessments", "post")["properties"]
     assert set(_branches(programme["programme"])[0]["enum"]) == set(TB_CLASSIFICATIONS)
+    assert programme["programme"]["maxLength"] == Assessment._meta.get_field("programme").max_length
 
 
 @pytest.mark.parametrize(
@@ -152,7 +147,7 @@ def test_outreach_contracts_list_the_models_choices_and_lengths(contract, model)
         columns = {
             f.name
             for f in model._meta.get_fields()
-            if isinstance(f, models.CharField | models.TextField) and f.name not in NORMALISED
+            if isinstance(f, models.CharField | models.TextField)
         }
         assert set(checked) == columns & set(kind.model_fields)
 

@@ -7,8 +7,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from mhis.indicators import services as indicators
 from mhis.indicators.models import CachedResult
+from mhis.kinds import staying
 from mhis.linkage.services import (
-    FOLLOW,
     decide,
     merge_people,
     review_queue,
@@ -19,6 +19,23 @@ from mhis.registry.models import Person, PersonSite
 
 from .indicator_world import build
 
+
+def _links_to_people() -> list[tuple[str, str]]:
+    """Every link to a person in the schema, read from the models themselves."""
+    return [
+        (model._meta.label, f.name)
+        for model in apps.get_models()
+        for f in model._meta.get_fields()
+        if f.many_to_one and f.concrete and f.related_model is Person
+    ]
+
+
+# What a merge must move: every link to a person but those declared to stay (each with its
+# reason, tests/test_record_kinds.py).
+FOLLOW = tuple(
+    sorted({label for label, field in _links_to_people() if (label, field) not in staying()})
+)
+FIELD = dict(_links_to_people())
 WATCHED = (*FOLLOW, "registry.PersonSite", "registry.PersonName", "registry.Identifier",
            "registry.Person")  # fmt: skip
 
@@ -30,7 +47,10 @@ def _snapshot() -> dict:
 
 
 def _counts(person) -> dict:
-    return {label: apps.get_model(label).objects.filter(person=person).count() for label in FOLLOW}
+    return {
+        label: apps.get_model(label).objects.filter(**{FIELD[label]: person}).count()
+        for label in FOLLOW
+    }
 
 
 @pytest.fixture

@@ -15,11 +15,11 @@ the same paths.
 from __future__ import annotations
 
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache
-from typing import Annotated, Any, ClassVar, Literal, Self, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, Self, Union, cast, get_args, get_origin
 
 import pycountry
 from django import forms
@@ -46,7 +46,7 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def blank_to(default: Any):
+def blank_to(default: Any) -> Callable[[Any], Any]:
     """A before-validator: an empty cell, an empty form field or null becomes `default`."""
 
     def convert(value: Any) -> Any:
@@ -120,7 +120,7 @@ def parse_flag(value: Any) -> Any:
     raise ValueError(_("Expected yes or no."))
 
 
-def _coded(normalise) -> Any:
+def _coded(normalise: Callable[[str], str]) -> Callable[[Any], Any]:
     def parse(value: Any) -> Any:
         if _blank(value):
             return ""
@@ -171,15 +171,17 @@ Currency = Annotated[
 ]
 
 
+# Codes as stored: a country's alpha-2 (an alpha-3 given is made alpha-2), a language's
+# ISO 639-1, else 639-3.
 Country = Annotated[
     str,
     BeforeValidator(_coded(normalise_country)),
-    Field(description="ISO 3166-1 country code (alpha-2, or alpha-3 made alpha-2), e.g. MM"),
+    Field(max_length=2, description="ISO 3166-1 country code (alpha-2, or alpha-3), e.g. MM"),
 ]
 Language = Annotated[
     str,
     BeforeValidator(_coded(normalise_language)),
-    Field(description="ISO 639 language code, e.g. my"),
+    Field(max_length=3, description="ISO 639 language code, e.g. my"),
 ]
 
 
@@ -195,7 +197,12 @@ def flag(default: bool | None) -> Any:
 
 
 def whole(
-    low: int, high: int, *, required: bool = False, default: int | None = None, message=None
+    low: int,
+    high: int,
+    *,
+    required: bool = False,
+    default: int | None = None,
+    message: Any = None,
 ) -> Any:
     """A whole number from `low` to `high`, given as a number or as digits ("12"). An empty
     value is refused when `required`, else becomes `default`. `message` (with %(low)s,
@@ -252,9 +259,36 @@ SiteCode = Annotated[
 # -- fields from the model ----------------------------------------------------------------------
 
 
+def column_of(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    """The model's concrete field `name`."""
+    column = model._meta.get_field(name)
+    if not isinstance(column, models.Field):
+        raise TypeError(f"{model.__name__}.{name} is not a column")
+    return column
+
+
+def coded(
+    model: type[models.Model], name: str, values: Iterable[str], *, default: str | None = None
+) -> Any:
+    """The contract's type for the model's field `name` whose code list lives outside the
+    model (vaccines, destination programmes): exactly `values` (an enum in OpenAPI), which fit
+    the column. An empty value becomes `default` (None: refused)."""
+    values = tuple(values)
+    column = column_of(model, name)
+    if column.max_length is None or max(map(len, values)) > column.max_length:
+        raise TypeError(f"{model.__name__}.{name}: a code is longer than the column")
+    blank = _required if default is None else blank_to(default)
+    return Annotated[
+        Literal.__getitem__(values),
+        Field(json_schema_extra={"maxLength": column.max_length}),
+        BeforeValidator(blank),
+        BeforeValidator(_strip),
+    ]
+
+
 def allowed_values(model: type[models.Model], name: str) -> tuple[str, ...]:
     """The values the model's field `name` allows, as stored."""
-    return tuple(str(value) for value, _label in model._meta.get_field(name).flatchoices)
+    return tuple(str(value) for value, _label in column_of(model, name).flatchoices)
 
 
 def field(model: type[models.Model], name: str, *, required: bool | None = None) -> Any:
@@ -265,7 +299,7 @@ def field(model: type[models.Model], name: str, *, required: bool | None = None)
     blank, no default) unless `required` says; an empty value of an optional field becomes
     the column's default, or blank.
     """
-    column = model._meta.get_field(name)
+    column = column_of(model, name)
     if required is None:
         required = not column.blank and not column.has_default()
     empty = column.default if column.has_default() and not callable(column.default) else ""
@@ -287,12 +321,12 @@ def field(model: type[models.Model], name: str, *, required: bool | None = None)
 # -- the contract -------------------------------------------------------------------------------
 
 
-def _nul_at(value: Any, where: tuple) -> tuple | None:
+def _nul_at(value: Any, where: tuple[Any, ...]) -> tuple[Any, ...] | None:
     """Where in a parsed value a text holds the NUL character, or None."""
     if isinstance(value, str):
         return where if "\x00" in value else None
     if isinstance(value, dict):
-        items: Iterable = value.items()
+        items: Iterable[tuple[Any, Any]] = value.items()
     elif isinstance(value, list | tuple):
         items = enumerate(value)
     else:
@@ -332,7 +366,7 @@ class Contract(BaseModel):
     def update(cls) -> type[Self]:
         """The contract of a change: every field optional; only the fields given change.
         Cross-field rules look at what was given (`given`)."""
-        return _update_of(cls)
+        return cast(type[Self], _update_of(cls))
 
     @classmethod
     def check(cls, data: Any, *, update: bool = False, **context: Any) -> Self:
@@ -376,10 +410,13 @@ def _update_of(cls: type[Contract]) -> type[Contract]:
     for name, info in cls.model_fields.items():
         # Not given: None, unchecked and left out of `given()`. Given, even as null: checked as
         # for a new record (a null coded field becomes its default, or is refused).
-        annotation = (
-            Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+        annotation = info.annotation
+        if info.metadata:  # Annotated takes at least one annotation
+            annotation = Annotated.__class_getitem__((info.annotation, *info.metadata))  # type: ignore[attr-defined]  # built at run time
+        fields[name] = (
+            annotation,
+            Field(None, description=info.description, json_schema_extra=info.json_schema_extra),
         )
-        fields[name] = (annotation, Field(None, description=info.description))
     update = create_model(f"{cls.__name__}Change", __base__=cls, **fields)
     update.is_update = True
     update.__doc__ = f"A change to a record: only the fields given change. {cls.__doc__ or ''}"
@@ -389,7 +426,7 @@ def _update_of(cls: type[Contract]) -> type[Contract]:
 # -- errors -------------------------------------------------------------------------------------
 
 
-def path_of(loc: Iterable) -> str:
+def path_of(loc: Iterable[Any]) -> str:
     """A pydantic location as a dotted path, without the API's "body"/"payload"."""
     parts = [str(part) for part in loc]
     while parts and parts[0] in ("body", "payload"):
@@ -458,10 +495,9 @@ def form_errors(form: forms.Form, exc: ValidationError, fallback: str | None = N
     for path, messages in errors.items():
         target = path.split(".", 1)[0]
         if target not in form.fields:
-            target = fallback
             messages = messages if path == "__all__" else [f"{path}: {m}" for m in messages]
         for message in messages:
-            form.add_error(target, message)
+            form.add_error(target if target in form.fields else fallback, message)
 
 
 # -- page form fields from the contract ---------------------------------------------------------
@@ -483,10 +519,10 @@ def choices_of(contract: type[Contract], name: str) -> list[tuple[str, Any]]:
     """The values the contract's field `name` allows (without the empty one), each with its
     label in the model (the value itself when the model has none)."""
     values = _literal_values(contract.model_fields[name].annotation) or ()
-    labels = {}
+    labels: dict[Any, Any] = {}
     if contract.model is not None:
         try:
-            labels = dict(contract.model._meta.get_field(name).flatchoices)
+            labels = dict(column_of(contract.model, name).flatchoices)
         except FieldDoesNotExist:  # a field of the contract only
             labels = {}
     return [(v, labels.get(v, v)) for v in values if v != ""]
@@ -500,7 +536,15 @@ def range_of(contract: type[Contract], name: str) -> tuple[Any, Any]:
     return low, high
 
 
-def form_field(contract: type[Contract], name: str, **kwargs) -> forms.Field:
+class ContractChoiceField(forms.ChoiceField):
+    """A choice the contract checks, so a value outside it reads as it does in the API and
+    in imports."""
+
+    def valid_value(self, value: Any) -> bool:
+        return True
+
+
+def form_field(contract: type[Contract], name: str, **kwargs: Any) -> forms.Field:
     """The page form's field for the contract's field `name`: a choice of exactly its allowed
     values (labelled as the model labels them) or text of its length. The form gives the
     label and widget; the contract, through the service, checks the value."""
@@ -512,7 +556,84 @@ def form_field(contract: type[Contract], name: str, **kwargs) -> forms.Field:
         if "" in values or not kwargs["required"]:
             kwargs["choices"] = [("", "—"), *kwargs["choices"]]
     if "choices" in kwargs:
-        return forms.ChoiceField(**kwargs)
+        return ContractChoiceField(**kwargs)
     length = next((m.max_length for m in info.metadata if getattr(m, "max_length", None)), None)
     kwargs.setdefault("max_length", length)
     return forms.CharField(**kwargs)
+
+
+class _ContractFormMetaclass(forms.forms.DeclarativeFieldsMetaclass):
+    """Gives a form with a `contract` a field for each of the contract's fields it does not
+    declare itself (labelled as the model labels it), in the contract's order."""
+
+    def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any]) -> Any:
+        cls: Any = super().__new__(mcs, name, bases, attrs)
+        contract = getattr(cls, "contract", None)
+        if contract is None:
+            return cls
+        fields = {}
+        for column in contract.columns():
+            fields[column] = cls.base_fields.get(column) or form_field(
+                contract, column, label=_label_of(contract, column)
+            )
+        fields.update((k, v) for k, v in cls.base_fields.items() if k not in fields)
+        cls.base_fields = cls.declared_fields = fields
+        return cls
+
+
+def _label_of(contract: type[Contract], name: str) -> Any:
+    from django.utils.text import capfirst
+
+    if contract.model is not None:
+        return capfirst(column_of(contract.model, name).verbose_name)
+    return capfirst(name.replace("_", " "))
+
+
+class ContractForm(forms.Form, metaclass=_ContractFormMetaclass):
+    """A page form that collects a contract's fields; the service checks them."""
+
+    contract: ClassVar[type[Contract] | None] = None
+
+
+# -- what the API shows of a record -------------------------------------------------------------
+
+
+def _stored_type(annotation: Any) -> Any:
+    """The type a contract's field has once stored, as the API shows it."""
+    if _literal_values(annotation) is not None:
+        return str
+    args = get_args(annotation) if get_origin(annotation) is not Annotated else ()
+    base = get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
+    if base is Decimal or Decimal in args:
+        return str | None
+    if base is date or date in args:
+        return date | None
+    if base is bool:
+        return bool
+    if base is int or int in args:
+        return int | None
+    return str
+
+
+def output_schema(contract: type[Contract], name: str, **fields: Any) -> type[BaseModel]:
+    """The API's view of a record of `contract`: each of its fields as stored, except those
+    given in `fields` (name → type), which come first. Adding a field to the contract adds
+    it here."""
+    from ninja import Schema
+
+    shown: dict[str, Any] = {key: (kind, ...) for key, kind in fields.items()}
+    for column, info in contract.model_fields.items():
+        if column not in shown:
+            shown[column] = (_stored_type(info.annotation), ...)
+    return create_model(name, __base__=Schema, **shown)
+
+
+def stored_values(contract: type[Contract], record: Any, *skip: str) -> dict[str, Any]:
+    """The record's values of the contract's fields (but `skip`), as output_schema shows them."""
+    out = {}
+    for column in contract.columns():
+        if column in skip:
+            continue
+        value = getattr(record, column)
+        out[column] = str(value) if isinstance(value, Decimal) else value
+    return out

@@ -8,7 +8,10 @@ class AccessConfig(AppConfig):
     name = "mhis.access"
     verbose_name = _("Access")
 
-    def ready(self):
+    def ready(self) -> None:
+        from . import recordkinds
+
+        recordkinds.declare()
         from mhis.places.models import Place
 
         from .models import Role

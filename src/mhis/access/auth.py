@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from django.http import HttpRequest
 from ninja.security import HttpBearer, django_auth
 
 from .services import user_for_token
+
+if TYPE_CHECKING:
+    from .models import User
 
 
 class TokenAuth(HttpBearer):
@@ -12,7 +18,7 @@ class TokenAuth(HttpBearer):
         "A token from `mhis token create USERNAME`, sent as `Authorization: Bearer …`."
     )
 
-    def authenticate(self, request, token):
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
         user = user_for_token(token)
         if user is not None:
             request.user = user

@@ -18,6 +18,8 @@ still learn which guess was right). docs/admin-guide.md states the trade-off.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from axes.attempts import get_cool_off_threshold
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username, get_cool_off, get_failure_limit
@@ -25,15 +27,29 @@ from axes.models import AccessAttempt
 from axes.signals import user_locked_out
 from django.conf import settings
 from django.db.models import Sum
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+if TYPE_CHECKING:
 
-class LockoutHandler(AxesDatabaseHandler):
-    def address_failures(self, request, credentials=None) -> int:
+    class AxesRequest(HttpRequest):
+        """A log-in request as django-axes has marked it (AxesMiddleware, the handler), and this
+        handler after it."""
+
+        axes_ip_address: str | None
+        axes_locked_out: bool
+        axes_credentials: dict[str, Any] | None
+        mhis_address_locked: bool
+
+
+class LockoutHandler(AxesDatabaseHandler):  # type: ignore[misc]  # django-axes has no types
+    def address_failures(
+        self, request: AxesRequest, credentials: dict[str, Any] | None = None
+    ) -> int:
         """Failures from the request's address within the cool-off, each user name counted
         for at most the per-name limit (at least the address limit when it is reached)."""
         limit = settings.MHIS_LOGIN_ADDRESS_FAILURE_LIMIT
-        per_name = get_failure_limit(request, credentials)
+        per_name: int = get_failure_limit(request, credentials)
         by_name = (
             AccessAttempt.objects.filter(
                 ip_address=request.axes_ip_address,
@@ -47,17 +63,25 @@ class LockoutHandler(AxesDatabaseHandler):
         # while a spraying goes on).
         return sum(min(failures, per_name) for failures in by_name.order_by()[:limit])
 
-    def address_locked(self, request, credentials=None) -> bool:
+    def address_locked(
+        self, request: AxesRequest, credentials: dict[str, Any] | None = None
+    ) -> bool:
         limit = settings.MHIS_LOGIN_ADDRESS_FAILURE_LIMIT
         locked = bool(limit) and self.address_failures(request, credentials) >= limit
         if locked:
             request.mhis_address_locked = True
         return locked
 
-    def is_locked(self, request, credentials=None) -> bool:
+    def is_locked(self, request: AxesRequest, credentials: dict[str, Any] | None = None) -> bool:
         return super().is_locked(request, credentials) or self.address_locked(request, credentials)
 
-    def user_login_failed(self, sender, credentials: dict, request=None, **kwargs):
+    def user_login_failed(
+        self,
+        sender: object,
+        credentials: dict[str, Any],
+        request: AxesRequest | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().user_login_failed(sender, credentials, request, **kwargs)
         if (
             request is None
@@ -76,7 +100,11 @@ class LockoutHandler(AxesDatabaseHandler):
         )
 
 
-def lockout_response(request, original_response=None, credentials=None):
+def lockout_response(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> HttpResponse:
     """The page a locked-out log-in gets (AXES_LOCKOUT_CALLABLE): 429, saying whether the
     user name or the whole address is locked, and for how long."""
     cool_off = get_cool_off(request)

@@ -1,13 +1,18 @@
 """A log-in by a role that needs a second factor goes no further than the code page until the
 code is given (MHIS_TWO_FACTOR_ROLES)."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
 from urllib.parse import urlencode
 
-from django.http import JsonResponse
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from .models import User
 from .services import needs_second_factor
 
 # Views reachable before the code: the code page itself, leaving, and the language switch.
@@ -15,14 +20,20 @@ OPEN_VIEWS = frozenset({"two_factor", "logout", "login", "set_language"})
 
 
 class SecondFactorMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         return self.get_response(request)
 
-    def process_view(self, request, view_func, view_args, view_kwargs):
-        user = getattr(request, "user", None)
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., HttpResponseBase],
+        view_args: tuple[object, ...],
+        view_kwargs: dict[str, object],
+    ) -> HttpResponse | None:
+        user: User | AnonymousUser | None = getattr(request, "user", None)
         if user is None or not needs_second_factor(user):
             return None
         match = request.resolver_match

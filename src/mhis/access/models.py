@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 from django.conf import settings
 from django.contrib.auth import models as auth_models
 from django.contrib.auth.models import AbstractUser
@@ -20,14 +22,18 @@ class Role(models.TextChoices):
     VIEWER = "viewer", _("Viewer")
 
 
-class UserManager(auth_models.UserManager):
+class UserManager(auth_models.UserManager["User"]):
     """Users made through the manager (`mhis createsuperuser`, prompted or not) have their
     password checked against AUTH_PASSWORD_VALIDATORS with their own name and details. Django's
     command checks neither a password given in DJANGO_SUPERUSER_PASSWORD nor one the operator
     answers "bypass" for at its prompt; here a refused password creates no user."""
 
-    def _create_user_object(self, username, email, password, **extra_fields):
-        user = super()._create_user_object(username, email, None, **extra_fields)
+    def _create_user_object(
+        self, username: str, email: str | None, password: str | None, **extra_fields: Any
+    ) -> User:
+        user: User = super()._create_user_object(  # type: ignore[misc]  # not in django-stubs
+            username, email, None, **extra_fields
+        )
         if password is not None:
             validate_password(password, user)
             user.set_password(password)
@@ -44,7 +50,11 @@ class User(AbstractUser):
         blank=True,
     )
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()
+
+    # Per-object caches kept by mhis.access.services (the places a user's scopes cover).
+    _mhis_scope_paths: list[str]
+    _mhis_scope_site_ids: list[int]
 
     class Meta:
         verbose_name = _("user")

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from .models import User
 
 
 def _letters_and_digits(text: str) -> str:
@@ -19,10 +24,10 @@ class UsernameInPasswordValidator:
     `min_length` letters and digits are not looked for (they are parts of many words).
     """
 
-    def __init__(self, min_length: int = 4):
+    def __init__(self, min_length: int = 4) -> None:
         self.min_length = min_length
 
-    def validate(self, password: str, user=None) -> None:
+    def validate(self, password: str, user: User | None = None) -> None:
         username = _letters_and_digits(getattr(user, "username", "") or "")
         if len(username) >= self.min_length and username in _letters_and_digits(password):
             raise ValidationError(

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
+from typing import TypeGuard, TypeVar, cast
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
+from django.db.models import Model
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from .models import Role
+from .models import Role, User
 
 
 class Can(StrEnum):
@@ -119,13 +122,13 @@ def roles_with(capability: Can) -> frozenset[str]:
     return frozenset(str(role) for role, granted in POLICY.items() if capability in granted)
 
 
-def allowed(user, capability: Can) -> bool:
+def allowed(user: User | AnonymousUser | None, capability: Can) -> TypeGuard[User]:
     """Whether the user's role grants `capability` (an active, signed-in user only)."""
     return bool(
         user is not None
         and user.is_authenticated
         and user.is_active
-        and capability in POLICY.get(getattr(user, "role", None), ())
+        and capability in POLICY.get(getattr(user, "role", ""), ())
     )
 
 
@@ -133,14 +136,18 @@ def allowed(user, capability: Can) -> bool:
 
 # How a subject of a given type is placed: the app that owns the type registers a test
 # (user, subject) -> bool when it starts (`register_scope`), so this module needs none of them.
-_SCOPE_RULES: dict[type, Callable[[object, object], bool]] = {}
+_ScopeRule = Callable[[User | AnonymousUser, Model], bool]
+_SCOPE_RULES: dict[type[Model], _ScopeRule] = {}
+
+_M = TypeVar("_M", bound=Model)
 
 
-def register_scope(model: type, rule: Callable[[object, object], bool]) -> None:
-    _SCOPE_RULES[model] = rule
+def register_scope(model: type[_M], rule: Callable[[User | AnonymousUser, _M], bool]) -> None:
+    # `in_scope` calls a rule only with an instance of the model it was registered for.
+    _SCOPE_RULES[model] = cast(_ScopeRule, rule)
 
 
-def in_scope(user, subject) -> bool:
+def in_scope(user: User | AnonymousUser, subject: Model) -> bool:
     """Whether `subject` lies in the user's places, by the rule registered for its type."""
     for model in type(subject).__mro__:
         if model in _SCOPE_RULES:
@@ -148,7 +155,9 @@ def in_scope(user, subject) -> bool:
     raise TypeError(f"No scope rule for {type(subject).__name__}")
 
 
-def require(user, capability: Can, subject=None) -> None:
+def require(
+    user: User | AnonymousUser | None, capability: Can, subject: Model | None = None
+) -> None:
     """Refuse (PermissionDenied, a 403) unless the user's role grants `capability` and, with
     `subject`, the subject lies in the user's places."""
     if not allowed(user, capability):

@@ -1,9 +1,13 @@
 """Where a user lands (the first page their role can use), and the second factor."""
 
+from __future__ import annotations
+
 from base64 import b32encode
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -11,7 +15,7 @@ from django_otp import login as otp_login
 
 from mhis.portable.links import qr_svg
 
-from .models import Role
+from .models import Role, User
 from .services import (
     check_second_factor,
     confirm_second_factor,
@@ -20,19 +24,27 @@ from .services import (
     pending_device,
 )
 
-LANDING = {
+if TYPE_CHECKING:
+
+    class AuthenticatedHttpRequest(HttpRequest):
+        """A request to a view behind `login_required`: its user has signed in."""
+
+        user: User
+
+
+LANDING: dict[str, str] = {
     Role.PROGRAMME_MANAGER: "programmes:dashboard",
     Role.ANALYST: "indicators:overview",
 }
 
 
 @login_required
-def home(request):
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     return redirect(LANDING.get(request.user.role, "registry:search"))
 
 
 @login_required
-def two_factor(request):
+def two_factor(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Set up an authenticator app (scan the code, type one code) or confirm a log-in with it."""
     user = request.user
     next_url = request.POST.get("next") or request.GET.get("next") or ""
@@ -43,7 +55,7 @@ def two_factor(request):
     if not needs_second_factor(user):
         return redirect(next_url)
     enrolled = has_second_factor(user)
-    error = None
+    error: str | None = None
     if request.method == "POST":
         code = request.POST.get("code", "")
         try:
@@ -53,7 +65,7 @@ def two_factor(request):
         else:
             otp_login(request, device)
             return redirect(next_url)
-    context = {"enrolled": enrolled, "error": error, "next": next_url}
+    context: dict[str, object] = {"enrolled": enrolled, "error": error, "next": next_url}
     if not enrolled:
         device = pending_device(user)
         context["secret"] = b32encode(device.bin_key).decode()

@@ -9,6 +9,7 @@ from ninja.responses import Status
 
 from mhis.access.auth import api_auth
 from mhis.access.policy import Can, allowed
+from mhis.contracts import stored_values
 from mhis.registry.shortcuts import person_or_404
 
 from . import assessments, records, services
@@ -49,13 +50,10 @@ def _place(place):
 
 def encounter_out(e: Encounter) -> dict:
     return {
+        **stored_values(EncounterInput, e, "site", "diagnoses"),
         "id": e.pk,
         "person": str(e.person.uuid),
         "site": _place(e.site),
-        "kind": e.kind,
-        "date": e.date,
-        "reason": e.reason,
-        "treatments": e.treatments,
         "diagnoses": [
             {
                 "code": d.code,
@@ -64,9 +62,6 @@ def encounter_out(e: Encounter) -> dict:
             }
             for d in e.diagnoses.all()
         ],
-        "cost": str(e.cost) if e.cost is not None else None,
-        "currency": e.currency,
-        "paid_by": e.paid_by,
         "created_at": e.created_at,
         "updated_at": e.updated_at,
     }

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class CareConfig(AppConfig):
     name = "mhis.care"
     verbose_name = _("Care")
+
+    def ready(self):
+        from . import recordkinds
+
+        recordkinds.declare()

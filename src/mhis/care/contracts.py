@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +27,7 @@ from mhis.contracts import (
     Money,
     SiteCode,
     blank_to,
+    coded,
     context_of,
     field,
     flag,
@@ -65,7 +66,7 @@ MAX_DIAGNOSES = 20
 
 
 def _icd10(value: Any) -> Any:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not value.strip():
         return value
     code = normalise_icd10(value)
     if code is None:
@@ -85,7 +86,7 @@ def _diagnosis_list(value: Any) -> Any:
 class DiagnosisInput(Contract):
     model = Diagnosis
 
-    code: Annotated[str, BeforeValidator(_icd10), Field(max_length=10)] = Field(
+    code: Annotated[field(Diagnosis, "code"), BeforeValidator(_icd10)] = Field(
         description="WHO ICD-10 code, e.g. A15.0"
     )
     primary: bool | None = Field(None, description="The main diagnosis (default: the first)")
@@ -100,6 +101,7 @@ class EncounterInput(Contract):
     site: OwnSite
     kind: field(Encounter, "kind")
     date: CareDay
+    chief_complaint: Annotated[field(Encounter, "chief_complaint"), BeforeValidator(_icd10)] = ""
     reason: field(Encounter, "reason") = ""
     treatments: field(Encounter, "treatments") = ""
     diagnoses: Annotated[
@@ -318,8 +320,7 @@ Rhs15Items = Annotated[
     BeforeValidator(blank_to(None)),
 ]
 Programme = Annotated[
-    Literal.__getitem__(tuple(TB_CLASSIFICATIONS)),
-    BeforeValidator(blank_to("GEN")),
+    coded(Assessment, "programme", TB_CLASSIFICATIONS, default="GEN"),
     Field(description="Destination programme of the TB classification"),
 ]
 
@@ -432,8 +433,7 @@ class ImmunisationInput(Contract):
 
     site: OwnSite
     vaccine: Annotated[
-        Literal.__getitem__(tuple(VACCINES)),
-        BeforeValidator(lambda v: v.strip() if isinstance(v, str) else v),
+        coded(Immunisation, "vaccine", VACCINES),
         Field(description="Vaccine code, e.g. MR, BCG, TD, HEPB, OCV"),
     ]
     dose_number: whole(1, MAX_DOSES, required=True, message=DOSE)

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from mhis.codelists import country_choices
-from mhis.contracts import form_errors, form_field
+from mhis.contracts import ContractForm, form_errors, form_field
 from mhis.places.models import Place, PlaceKind
 
 from .codes import DESTINATION_PROGRAMMES, TB_CLASSIFICATIONS, Payer, ReferralStatus, Urgency
@@ -24,7 +24,7 @@ from .contracts import (
 from .models import Encounter
 
 
-class ServiceForm(forms.Form):
+class ServiceForm(ContractForm):
     """A form whose values are checked by a service; its errors land on the matching fields.
 
     Forms on a person's timeline are built with the user's sites and the person.

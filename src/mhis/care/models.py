@@ -41,6 +41,8 @@ class CareRecord(models.Model):
 class Encounter(CareRecord):
     kind = models.CharField(_("kind"), max_length=16, choices=EncounterKind.choices)
     date = models.DateField(_("date"))
+    # What brought the person, coded in ICD-10 (a symptom, R00–R99, or a condition).
+    chief_complaint = models.CharField(_("chief complaint (ICD-10)"), max_length=8, blank=True)
     reason = models.TextField(_("reason"), blank=True)
     treatments = models.TextField(_("treatments"), blank=True)
     cost = models.DecimalField(_("cost"), max_digits=12, decimal_places=2, null=True, blank=True)

@@ -7,6 +7,10 @@ from typing import Any
 
 from ninja import Schema
 
+from mhis.contracts import output_schema
+
+from .contracts import EncounterInput
+
 
 class PlaceRef(Schema):
     code: str
@@ -19,20 +23,17 @@ class DiagnosisOut(Schema):
     primary: bool
 
 
-class EncounterOut(Schema):
-    id: int
-    person: str
-    site: PlaceRef
-    kind: str
-    date: date
-    reason: str
-    treatments: str
-    diagnoses: list[DiagnosisOut]
-    cost: str | None
-    currency: str
-    paid_by: str
-    created_at: datetime
-    updated_at: datetime
+# The contract's fields as stored, and how the API shows the others.
+EncounterOut = output_schema(
+    EncounterInput,
+    "EncounterOut",
+    id=int,
+    person=str,
+    site=PlaceRef,
+    diagnoses=list[DiagnosisOut],
+    created_at=datetime,
+    updated_at=datetime,
+)
 
 
 class ReferralStepOut(Schema):

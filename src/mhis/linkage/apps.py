@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class LinkageConfig(AppConfig):
     name = "mhis.linkage"
     verbose_name = _("Record linkage")
+
+    def ready(self):
+        from . import recordkinds
+
+        recordkinds.declare()

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mhis.access.policy import Can, allowed, require
+from mhis.kinds import following_merge, kind_of_model
 
 from . import link
 from .features import FROM_MIGRATION_EPISODES, OF_IDENTIFIER_TYPES
@@ -109,15 +110,6 @@ def run_linkage(
 
 # -- merge and un-merge --------------------------------------------------------------------
 
-# Records that follow the person they are about. Names, name keys and identifiers stay with
-# the record they were registered on (it is kept, marked merged); reads stay in the access log.
-FOLLOW = (
-    "care.Encounter", "care.Assessment", "care.Immunisation", "care.LabResult",
-    "care.Referral", "care.RecordChange", "protection.Enrolment", "registry.MigrationEpisode",
-    "registry.Consent", "registry.HouseholdMember", "portable.ReceivedSummary",
-    "portable.ReceivedItem",
-)  # fmt: skip
-
 
 def _require_admin(user) -> None:
     require(user, Can.MERGE_PEOPLE)
@@ -184,8 +176,6 @@ def merge_people(user, survivor, merged, *, pair=None, note: str = ""):
     household record of `merged` moves to `survivor`, which also gains its site links; the
     merged record and its names and identifiers stay, pointing at the survivor. Everything
     moved is recorded, so `unmerge` restores the exact state before. One transaction."""
-    from django.apps import apps
-
     from mhis.registry.models import HouseholdMember, Person, PersonSite
 
     _require_admin(user)
@@ -202,15 +192,18 @@ def merge_people(user, survivor, merged, *, pair=None, note: str = ""):
     if errors:
         raise ValidationError(errors)
     moved = {}
-    for label in FOLLOW:
-        model = apps.get_model(label)
-        rows = model.objects.filter(person=merged)
+    # Records that follow the person they are about (mhis.kinds). Names, name keys and
+    # identifiers stay with the record they were registered on (it is kept, marked merged);
+    # reads stay in the access log.
+    for kind in following_merge():
+        model, label = kind.model, kind.model_label
+        rows = model.objects.filter(**{kind.person_field: merged})
         if model is HouseholdMember:  # one membership per household and person
             shared = HouseholdMember.objects.filter(person=survivor).values("household")
             rows = rows.exclude(household__in=shared)
         pks = sorted(rows.values_list("pk", flat=True))
         if pks:
-            model.objects.filter(pk__in=pks).update(person=survivor)
+            model.objects.filter(pk__in=pks).update(**{kind.person_field: survivor})
             moved[label] = pks
     have = set(PersonSite.objects.filter(person=survivor).values_list("site_id", flat=True))
     added = []
@@ -241,8 +234,9 @@ def unmerge(user, merge):
     if merge.undone_at:
         raise ValidationError({"merge": _("This merge has already been undone.")})
     for label, pks in merge.moved.items():
-        apps.get_model(label).objects.filter(pk__in=pks, person=merge.survivor).update(
-            person=merge.merged
+        field = kind_of_model(apps.get_model(label)).person_field
+        apps.get_model(label).objects.filter(pk__in=pks, **{field: merge.survivor}).update(
+            **{field: merge.merged}
         )
     added = PersonSite.objects.filter(pk__in=merge.added_sites)
     kept = event_sites(merge.survivor)

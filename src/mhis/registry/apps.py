@@ -7,6 +7,9 @@ class RegistryConfig(AppConfig):
     verbose_name = _("Registry")
 
     def ready(self):
+        from . import recordkinds
+
+        recordkinds.declare()
         from mhis.access.policy import register_scope
 
         from .models import Person

@@ -1,4 +1,8 @@
-from django.core.management.base import BaseCommand, CommandError
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from mhis.access.models import ApiToken, User
 from mhis.access.services import create_token, revoke_token
@@ -7,7 +11,7 @@ from mhis.access.services import create_token, revoke_token
 class Command(BaseCommand):
     help = "Create, list or revoke API tokens: `mhis token create USERNAME`."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         create = sub.add_parser("create", help="create a token and print it once")
         create.add_argument("username")
@@ -17,7 +21,7 @@ class Command(BaseCommand):
         revoke = sub.add_parser("revoke", help="revoke a token by its prefix")
         revoke.add_argument("prefix")
 
-    def handle(self, *args, action, **options):
+    def handle(self, *args: str, action: str, **options: Any) -> None:
         if action == "revoke":
             rows = list(ApiToken.objects.filter(prefix=options["prefix"], revoked_at__isnull=True))
             if len(rows) != 1:

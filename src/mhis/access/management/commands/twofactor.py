@@ -1,4 +1,8 @@
-from django.core.management.base import BaseCommand, CommandError
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from mhis.access.models import User
 from mhis.access.services import reset_second_factor
@@ -10,12 +14,12 @@ class Command(BaseCommand):
         "(a lost phone); their next log-in sets up a new one."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         reset = sub.add_parser("reset", help="forget a user's authenticator app")
         reset.add_argument("username")
 
-    def handle(self, *args, action, username, **options):
+    def handle(self, *args: str, action: str, username: str, **options: Any) -> None:
         try:
             user = User.objects.get(username=username)
         except User.DoesNotExist:
