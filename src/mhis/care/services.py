@@ -1,6 +1,7 @@
 """The care write layer and its queries: encounters, referrals, history, the person's timeline.
 
-Input is a plain dict; problems are raised as one ValidationError keyed by field
+Input is the kind's contract (care.contracts), or a plain dict checked by it with the writer
+and the person as context; problems are raised as one ValidationError keyed by field
 (``date``, ``diagnoses.0.code``, ``to_site``). Every write is one transaction with its history.
 """
 
