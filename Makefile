@@ -51,8 +51,10 @@ ips-examples:
 lint: $(VENV)/.installed-dev system
 	$(BIN)/ruff format --check src tests e2e
 	$(BIN)/ruff check src tests e2e
+	$(BIN)/lint-imports
 	MHIS_DEBUG=1 MHIS_VAR_DIR=$$(mktemp -d) $(BIN)/mhis makemigrations --check --dry-run
 	$(BIN)/python scripts/check_messages.py
+	MHIS_DEBUG=1 MHIS_VAR_DIR=$$(mktemp -d) $(BIN)/mypy
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff format src tests e2e

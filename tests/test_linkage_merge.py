@@ -96,12 +96,15 @@ def test_unmerge_restores_every_affected_row_exactly(pair, people):
     assert merge.undone_by == people["admin"] and merge.undone_at is not None
 
 
-def test_merge_forgets_cached_indicator_periods(pair, people, world):
+def test_merge_forgets_cached_indicator_periods(
+    pair, people, world, django_capture_on_commit_callbacks
+):
     survivor, merged = pair
     indicators.table(indicators.get("PEOPLE_SEEN"), ["2026-01", "2026-02", "2026-03"],
                      world["TH"].path)  # fmt: skip
     assert CachedResult.objects.exists()
-    merge_people(people["admin"], survivor, merged)
+    with django_capture_on_commit_callbacks(execute=True):
+        merge_people(people["admin"], survivor, merged)
     assert CachedResult.objects.filter(indicator="PEOPLE_SEEN").count() < 3
 
 

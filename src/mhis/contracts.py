@@ -32,7 +32,6 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 from pydantic import ValidationError as PydanticError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from mhis.codelists import normalise_country, normalise_language
 from mhis.dates import parse_date
 
 # Free text without a length in the database (a TextField) is bounded here.
@@ -120,7 +119,10 @@ def parse_flag(value: Any) -> Any:
     raise ValueError(_("Expected yes or no."))
 
 
-def _coded(normalise: Callable[[str], str]) -> Callable[[Any], Any]:
+def code(normalise: Callable[[str], str], max_length: int, description: str) -> Any:
+    """A code as stored: `normalise` makes what is given the stored code (an alpha-3 country
+    code its alpha-2) or raises ValueError saying why not; empty is blank."""
+
     def parse(value: Any) -> Any:
         if _blank(value):
             return ""
@@ -128,7 +130,9 @@ def _coded(normalise: Callable[[str], str]) -> Callable[[Any], Any]:
             raise ValueError(_("Expected text."))
         return normalise(value)
 
-    return parse
+    return Annotated[
+        str, BeforeValidator(parse), Field(max_length=max_length, description=description)
+    ]
 
 
 def split_list(value: Any) -> Any:
@@ -168,20 +172,6 @@ Currency = Annotated[
     str,
     BeforeValidator(lambda value: "" if _blank(value) else parse_currency(value)),
     Field(max_length=3, description="ISO 4217, e.g. THB"),
-]
-
-
-# Codes as stored: a country's alpha-2 (an alpha-3 given is made alpha-2), a language's
-# ISO 639-1, else 639-3.
-Country = Annotated[
-    str,
-    BeforeValidator(_coded(normalise_country)),
-    Field(max_length=2, description="ISO 3166-1 country code (alpha-2, or alpha-3), e.g. MM"),
-]
-Language = Annotated[
-    str,
-    BeforeValidator(_coded(normalise_language)),
-    Field(max_length=3, description="ISO 639 language code, e.g. my"),
 ]
 
 

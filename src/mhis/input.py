@@ -21,13 +21,12 @@ from django.utils.translation import gettext as _
 from pydantic import AfterValidator, ValidationInfo
 
 from mhis.access.services import in_scope
-from mhis.contracts import Day, RequiredDay, SiteCode, context_of
+from mhis.codelists import normalise_country, normalise_language
+from mhis.contracts import Day, RequiredDay, SiteCode, code, context_of
+from mhis.dates import parse_date
 from mhis.places.models import Place, PlaceKind
-from mhis.registry.validation import earliest_birth, parse_date
 
 MAX_TEXT = 4000
-
-
 # -- scoped checks of the contracts (mhis.contracts): run when the service gives the context ---
 
 
@@ -44,12 +43,7 @@ def _own_site(code: Any, info: ValidationInfo) -> Any:
 
 def _after_birth(day: date | None, info: ValidationInfo) -> date | None:
     person = context_of(info, "person")
-    if (
-        day
-        and person is not None
-        and person.birth_date
-        and day < earliest_birth(person.birth_date, person.birth_date_precision)
-    ):
+    if day and person is not None and person.birth_date and day < person.earliest_birth():
         raise ValueError(_("This date is before the person's date of birth."))
     return day
 
@@ -57,6 +51,10 @@ def _after_birth(day: date | None, info: ValidationInfo) -> date | None:
 OwnSite = Annotated[SiteCode, AfterValidator(_own_site)]
 CareDay = Annotated[RequiredDay, AfterValidator(_after_birth)]
 OptionalCareDay = Annotated[Day, AfterValidator(_after_birth)]
+# Codes as stored: a country's ISO 3166-1 alpha-2 (alpha-3 given is made alpha-2), a
+# language's ISO 639-1, else 639-3.
+Country = code(normalise_country, 2, "ISO 3166-1 country code (alpha-2, or alpha-3), e.g. MM")
+Language = code(normalise_language, 3, "ISO 639 language code, e.g. my")
 
 
 class Errors(dict):
@@ -140,11 +138,7 @@ def clean_date(
 
 
 def not_before_birth(person, day: date | None, field: str, errors: Errors) -> None:
-    if (
-        day
-        and person.birth_date
-        and day < earliest_birth(person.birth_date, person.birth_date_precision)
-    ):
+    if day and person.birth_date and day < person.earliest_birth():
         errors.add(field, _("This date is before the person's date of birth."))
 
 

@@ -6,6 +6,8 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 
+from mhis.events import AnnouncesChanges
+
 from .models import AccessLog, ApiToken, Scope, User
 
 if TYPE_CHECKING:
@@ -27,7 +29,7 @@ class ScopeInline(_ScopeInlineBase):
 
 
 @admin.register(User)
-class UserAdmin(_UserAdminBase):
+class UserAdmin(AnnouncesChanges, _UserAdminBase):
     list_display = ("username", "role", "is_active", "last_login")
     list_filter = ("role", "is_active")
     fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("MHIS", {"fields": ("role",)}))
@@ -35,7 +37,7 @@ class UserAdmin(_UserAdminBase):
 
 
 @admin.register(AccessLog)
-class AccessLogAdmin(_AccessLogAdminBase):
+class AccessLogAdmin(AnnouncesChanges, _AccessLogAdminBase):
     list_display = ("at", "user", "person", "view")
     list_filter = ("view",)
     date_hierarchy = "at"
@@ -51,7 +53,7 @@ class AccessLogAdmin(_AccessLogAdminBase):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(_ApiTokenAdminBase):
+class ApiTokenAdmin(AnnouncesChanges, _ApiTokenAdminBase):
     list_display = ("prefix", "user", "name", "created_at", "last_used_at", "revoked_at")
     readonly_fields = ("prefix", "digest", "created_at", "last_used_at")
 

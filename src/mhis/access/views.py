@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp import login as otp_login
 
-from mhis.portable.links import qr_svg
+from mhis.qrcodes import qr_svg
 
 from .models import Role, User
 from .services import (

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from mhis.access.policy import Can, allowed, require
 from mhis.access.services import place_scope_q
+from mhis.events import announce
 from mhis.input import Errors
 from mhis.registry.models import Person, PersonSite
 from mhis.registry.services import link_site
@@ -33,7 +34,7 @@ from .codes import (
     XrayResult,
 )
 from .contracts import AssessmentInput
-from .history import apply_changes, log_change
+from .history import apply_changes, days_of, log_change
 from .models import Assessment, RecordChange, SputumSpecimen
 
 ASSESSMENT_FIELDS = AssessmentInput.columns()
@@ -208,6 +209,7 @@ def assess(user, person: Person, data: AssessmentInput | Mapping[str, Any]) -> A
     changes.update(_write_specimens(assessment, specimens))
     _settle(assessment, changes)
     log_change(user, assessment, RecordChange.Action.CREATED, changes)
+    announce(assessment, days=[assessment.date])
     link_site(person, assessment.site, PersonSite.Reason.SEEN)
     return assessment
 
@@ -227,6 +229,7 @@ def update_assessment(
     changes.update(_write_specimens(assessment, specimens))
     _settle(assessment, changes)
     log_change(user, assessment, RecordChange.Action.UPDATED, changes)
+    announce(assessment, days=days_of(assessment, "date", changes))
     if "site" in fields:
         link_site(assessment.person, assessment.site, PersonSite.Reason.SEEN)
     return assessment
@@ -235,6 +238,6 @@ def update_assessment(
 def assessments_of(person: Person) -> QuerySet[Assessment]:
     return (
         Assessment.objects.filter(person=person)
-        .select_related("site")
+        .select_related("site", "person")
         .prefetch_related("specimens")
     )

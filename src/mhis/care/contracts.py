@@ -21,7 +21,6 @@ from pydantic import (
 from mhis.contracts import (
     AnyDay,
     Contract,
-    Country,
     Currency,
     Day,
     Money,
@@ -36,7 +35,7 @@ from mhis.contracts import (
     today_if_blank,
     whole,
 )
-from mhis.input import CareDay, OptionalCareDay, OwnSite
+from mhis.input import CareDay, Country, OptionalCareDay, OwnSite
 from mhis.places.models import Place, PlaceKind
 
 from .codes import (

@@ -21,7 +21,6 @@ from .contracts import (
     ReferralStepInput,
     SpecimenInput,
 )
-from .models import Encounter
 
 
 class ServiceForm(ContractForm):
@@ -333,55 +332,6 @@ class LabResultForm(ServiceForm):
     reported_on = forms.CharField(
         label=_("Reported on"), max_length=10, help_text="YYYY-MM-DD", required=False
     )
-
-
-class EnrolmentForm(ServiceForm):
-    scheme = forms.ChoiceField(label=_("Scheme"))
-    site = forms.ChoiceField(label=_("Enrolled at"))
-    member_number = forms.CharField(label=_("Member number"), max_length=60, required=False)
-    start_date = forms.CharField(
-        label=_("Coverage starts"), max_length=10, help_text="YYYY-MM-DD", required=False
-    )
-    end_date = forms.CharField(
-        label=_("Coverage ends"), max_length=10, help_text="YYYY-MM-DD", required=False
-    )
-
-    def __init__(self, *args, **kwargs):
-        from mhis.protection.models import Scheme
-
-        super().__init__(*args, **kwargs)
-        self.fields["scheme"].choices = [
-            (s.code, f"{s.name} ({s.country})") for s in Scheme.objects.filter(active=True)
-        ]
-
-
-class PaymentForm(ServiceForm):
-    encounter = forms.ChoiceField(label=_("Encounter"))
-    amount = forms.CharField(label=_("Amount"), max_length=20, required=False)
-    currency = forms.CharField(
-        label=_("Currency"),
-        max_length=3,
-        required=False,
-        help_text=_("ISO 4217; the encounter's when empty"),
-    )
-    payer = forms.ChoiceField(label=_("Paid by"), choices=Payer.choices, initial=Payer.PATIENT)
-    paid_on = forms.CharField(
-        label=_("Paid on"),
-        max_length=10,
-        required=False,
-        help_text=_("YYYY-MM-DD; today when empty"),
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        encounters = (
-            Encounter.objects.filter(person=self.person).select_related("site").order_by("-date")
-        )
-        self.fields["encounter"].choices = (
-            [(e.pk, f"{e.date:%Y-%m-%d} · {e.get_kind_display()} · {e.site}") for e in encounters]
-            if self.person
-            else []
-        )
 
 
 class ReferralEditForm(ServiceForm):

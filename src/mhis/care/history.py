@@ -35,6 +35,15 @@ def apply_changes(record, values: Mapping[str, Any]) -> dict[str, list]:
     return changes
 
 
+def days_of(record, field: str, changes: Mapping[str, list]) -> list[date]:
+    """The day `record` falls on now and, when `changes` moved it, the day it fell on before
+    (both count for what is announced)."""
+    days = [getattr(record, field)]
+    if field in changes and changes[field][0]:
+        days.append(date.fromisoformat(changes[field][0]))
+    return days
+
+
 def log_change(user, record, action: str, changes: dict) -> None:
     if changes:
         RecordChange.objects.create(

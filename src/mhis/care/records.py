@@ -9,16 +9,18 @@ from django.db import transaction
 
 from mhis.access.policy import Can, require
 from mhis.contracts import Contract
+from mhis.events import announce
 from mhis.registry.models import Person, PersonSite
 from mhis.registry.services import link_site
 
 from .contracts import ImmunisationInput, LabResultInput
-from .history import apply_changes, log_change
+from .history import apply_changes, days_of, log_change
 from .models import Immunisation, LabResult, RecordChange
 
 IMMUNISATION_FIELDS = ImmunisationInput.columns()
 LAB_FIELDS = LabResultInput.columns()
 _CONTRACTS = {Immunisation: ImmunisationInput, LabResult: LabResultInput}
+_DAY = {Immunisation: "date", LabResult: "collected_on"}
 
 
 @transaction.atomic
@@ -30,6 +32,7 @@ def create_record(user, model, person: Person, data: Contract | Mapping[str, Any
     changes = apply_changes(record, fields)
     record.save()
     log_change(user, record, RecordChange.Action.CREATED, changes)
+    announce(record, days=days_of(record, _DAY[model], changes))
     link_site(person, record.site, PersonSite.Reason.SEEN)
     return record
 
@@ -48,6 +51,7 @@ def update_record(user, record, data: Contract | Mapping[str, Any]):
     changes = apply_changes(record, fields)
     record.save()
     log_change(user, record, RecordChange.Action.UPDATED, changes)
+    announce(record, days=days_of(record, _DAY[model], changes))
     if "site" in fields:
         link_site(record.person, record.site, PersonSite.Reason.SEEN)
     return record

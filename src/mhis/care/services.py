@@ -22,12 +22,13 @@ from mhis.access.services import (
     log_access,
     place_scope_q,
 )
+from mhis.events import announce
 from mhis.registry.models import Person, PersonSite
 from mhis.registry.services import link_site, visible_people
 
 from .codes import OPEN_REFERRAL_STATUSES, ReferralStatus
 from .contracts import EncounterInput, ReferralChange, ReferralInput, ReferralStepInput
-from .history import apply_changes, log_change
+from .history import apply_changes, days_of, log_change
 from .icd10 import icd10_description as icd10_description
 from .models import (
     Diagnosis,
@@ -62,6 +63,7 @@ def record_encounter(user, person: Person, data: EncounterInput | Mapping[str, A
     Diagnosis.objects.bulk_create([Diagnosis(encounter=encounter, **d) for d in diagnoses])
     changes["diagnoses"] = [None, [d["code"] for d in diagnoses]]
     log_change(user, encounter, RecordChange.Action.CREATED, changes)
+    announce(encounter, days=[encounter.date])
     link_site(person, encounter.site, PersonSite.Reason.SEEN)
     return encounter
 
@@ -86,6 +88,7 @@ def update_encounter(
             changes["diagnoses"] = [old, new]
     encounter.save()
     log_change(user, encounter, RecordChange.Action.UPDATED, changes)
+    announce(encounter, days=days_of(encounter, "date", changes))
     if "site" in cleaned:
         link_site(encounter.person, encounter.site, PersonSite.Reason.SEEN)
     return encounter
@@ -93,7 +96,9 @@ def update_encounter(
 
 def encounters_of(person: Person) -> QuerySet[Encounter]:
     return (
-        Encounter.objects.filter(person=person).select_related("site").prefetch_related("diagnoses")
+        Encounter.objects.filter(person=person)
+        .select_related("site", "person")
+        .prefetch_related("diagnoses")
     )
 
 
@@ -115,6 +120,7 @@ def refer(user, person: Person, data: ReferralInput | Mapping[str, Any]) -> Refe
         referral=referral, status=ReferralStatus.SENT, on=referral.sent_on, by=user
     )
     log_change(user, referral, RecordChange.Action.CREATED, changes)
+    announce(referral, days=[referral.sent_on])
     link_site(person, referral.site, PersonSite.Reason.SEEN)
     if referral.to_site is not None:
         link_site(person, referral.to_site, PersonSite.Reason.REFERRED)
@@ -131,6 +137,7 @@ def update_referral(user, referral: Referral, data: ReferralChange | Mapping[str
     changes = apply_changes(referral, cleaned)
     referral.save()
     log_change(user, referral, RecordChange.Action.UPDATED, changes)
+    announce(referral, days=days_of(referral, "sent_on", changes))
     return referral
 
 
@@ -159,6 +166,7 @@ def advance_referral(
     referral.save()
     ReferralStep.objects.create(referral=referral, status=status, on=on, note=note, by=user)
     log_change(user, referral, RecordChange.Action.UPDATED, changes)
+    announce(referral, days=days_of(referral, "sent_on", changes))
     return referral
 
 
@@ -193,7 +201,7 @@ def shown_rows(user, records, *, view: str) -> list:
 def referrals_of(person: Person) -> QuerySet[Referral]:
     return (
         Referral.objects.filter(person=person)
-        .select_related("site", "to_site")
+        .select_related("site", "to_site", "person")
         .prefetch_related("steps")
     )
 

@@ -11,7 +11,8 @@ def timeline(person: Person) -> list[dict]:
     items = []
     for kind in on_timeline():
         records = kind.model.objects.filter(**{kind.person_field: person})
-        records = records.select_related(*kind.related).prefetch_related(*kind.prefetch)
+        records = records.select_related(kind.person_field, *kind.related)
+        records = records.prefetch_related(*kind.prefetch)
         items.extend(
             {"type": kind.name, "date": getattr(record, kind.date_field), "record": record}
             for record in records

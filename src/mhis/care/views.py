@@ -12,8 +12,6 @@ from django.utils.translation import gettext_lazy
 
 from mhis.access.policy import Can, allowed
 from mhis.access.services import scope_sites
-from mhis.protection import services as protection
-from mhis.protection.models import Enrolment, Payment
 from mhis.registry.shortcuts import person_or_404
 
 from . import assessments, records, services
@@ -21,10 +19,8 @@ from .codes import REFERRAL_TRANSITIONS, ReferralStatus
 from .forms import (
     AssessmentForm,
     EncounterForm,
-    EnrolmentForm,
     ImmunisationForm,
     LabResultForm,
-    PaymentForm,
     ReferralEditForm,
     ReferralForm,
     ReferralStepForm,
@@ -121,22 +117,6 @@ ADDERS = {
         gettext_lazy("Referral sent."),
         gettext_lazy("Refer"),
     ),
-    "enrolment": (
-        EnrolmentForm,
-        lambda f: f.cleaned_data,
-        protection.enrol,
-        gettext_lazy("Enrolment recorded."),
-        gettext_lazy("Enrol in a health protection scheme"),
-    ),
-    "payment": (
-        PaymentForm,
-        lambda f: f.cleaned_data,
-        lambda user, person, data: protection.record_payment(
-            user, Encounter.objects.get(pk=data.pop("encounter"), person=person), data
-        ),
-        gettext_lazy("Payment recorded."),
-        gettext_lazy("Record a payment for an encounter"),
-    ),
 }
 
 
@@ -202,13 +182,6 @@ EDITORS = {
         records.update_record,
     ),
     "lab_result": (LabResult, LabResultForm, lambda f: f.cleaned_data, records.update_record),
-    "enrolment": (Enrolment, EnrolmentForm, lambda f: f.cleaned_data, protection.update_enrolment),
-    "payment": (
-        Payment,
-        PaymentForm,
-        lambda f: {k: v for k, v in f.cleaned_data.items() if k != "encounter"},
-        protection.update_payment,
-    ),
 }
 
 

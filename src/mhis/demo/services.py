@@ -22,6 +22,7 @@ from mhis.access.models import User
 from mhis.access.services import create_user
 from mhis.bulk import insert_rows
 from mhis.crypto import keyed_hash
+from mhis.events import EVERYTHING, announce
 from mhis.places.models import Place, PlaceKind
 from mhis.places.services import create_place
 from mhis.registry.models import (
@@ -130,6 +131,7 @@ class _Batch:
             model.objects.bulk_create(rows, batch_size=1000)
         insert_rows(NameKey, ("person_id", "key"), [(person.pk, key) for person, key in self.keys])
         self.care.flush()
+        announce(EVERYTHING, days=None)  # written in bulk: no cached result can be trusted
         self.__init__()
 
 

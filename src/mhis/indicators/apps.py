@@ -7,7 +7,10 @@ class IndicatorsConfig(AppConfig):
     verbose_name = _("Indicators")
 
     def ready(self) -> None:
-        # Definitions are checked at start: a bad file stops the system with its name and field.
-        from . import services, signals  # noqa: F401
+        from mhis import events
 
+        from . import changes, services
+
+        # Definitions are checked at start: a bad file stops the system with its name and field.
         services.catalogue()
+        events.subscribe(changes.changed)

@@ -35,9 +35,12 @@ from mhis.care.codes import (
     XpertResult,
     XrayResult,
 )
+from mhis.care.models import Assessment, Encounter, Immunisation, Referral, SputumSpecimen
 from mhis.care.vaccines import VACCINES
 from mhis.places.models import SiteType
+from mhis.protection.models import Enrolment, Payment
 from mhis.registry.codes import MigrationStatus, Sex
+from mhis.registry.models import MigrationEpisode, Person
 
 from .cellkey import person_key
 from .periods import keys_of
@@ -248,8 +251,6 @@ def _common(person, sex, birth, nationality, day, site_path, statuses: StatusBoo
 
 
 def _statuses(person_ids: Iterable[int] | None) -> StatusBook:
-    from mhis.registry.models import MigrationEpisode
-
     qs = MigrationEpisode.objects.all()
     if person_ids is not None:
         ids = list(set(person_ids))
@@ -278,8 +279,6 @@ def _chunks(qs, out: Extract, size: int = 20000) -> Iterator[list]:
 
 
 def _read_assessments(scope: Scope, out: Extract) -> None:
-    from mhis.care.models import Assessment, SputumSpecimen
-
     base = scope.filter(Assessment.objects.all(), "date")
     fields = (
         "pk",
@@ -353,9 +352,6 @@ def _read_assessments(scope: Scope, out: Extract) -> None:
 
 
 def _read_encounters(scope: Scope, out: Extract) -> None:
-    from mhis.care.models import Encounter
-    from mhis.protection.models import Enrolment, Payment
-
     base = scope.filter(Encounter.objects.all(), "date")
     fields = ("pk", *PERSON_FIELDS, "date", "site__path", "kind", "site__site_type")
     for chunk in _chunks(base.values_list(*fields), out):
@@ -387,8 +383,6 @@ def _read_encounters(scope: Scope, out: Extract) -> None:
 
 
 def _read_referrals(scope: Scope, out: Extract) -> None:
-    from mhis.care.models import Referral
-
     base = scope.filter(Referral.objects.all(), "sent_on")
     fields = (
         "pk",
@@ -420,8 +414,6 @@ def _read_referrals(scope: Scope, out: Extract) -> None:
 
 
 def _read_immunisations(scope: Scope, out: Extract) -> None:
-    from mhis.care.models import Immunisation
-
     base = scope.filter(Immunisation.objects.all(), "date")
     fields = ("pk", *PERSON_FIELDS, "date", "site__path", "vaccine", "dose_number", "assessment_id")
     for chunk in _chunks(base.values_list(*fields), out):
@@ -433,8 +425,6 @@ def _read_immunisations(scope: Scope, out: Extract) -> None:
 
 def _read_registrations(scope: Scope, out: Extract) -> None:
     from django.db.models.functions import TruncDate
-
-    from mhis.registry.models import Person
 
     # A record merged into another is the same person registered again: counted once.
     base = Person.objects.filter(merged_into__isnull=True).annotate(day=TruncDate("created_at"))

@@ -17,9 +17,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from mhis.care.codes import AssessmentType, EncounterKind, ReferralKind, ReferralStatus
+from mhis.care.templatetags.care import vaccine
 from mhis.places.models import Place
 from mhis.registry.codes import MigrationStatus, Sex
-from mhis.registry.templatetags.registry import country, vaccine
+from mhis.registry.templatetags.registry import country
 
 from . import charts, exports, services
 from . import periods as P

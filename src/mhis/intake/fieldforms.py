@@ -25,6 +25,7 @@ from django.utils import translation
 from mhis.care.contracts import ImmunisationInput
 from mhis.care.vaccines import VACCINES
 from mhis.contracts import choices_of, range_of
+from mhis.downloads import append
 from mhis.outreach.contracts import ContactInput, SessionInput
 from mhis.registry.codes import IdentifierType, MigrationStatus, OccupationSector, Sex
 from mhis.surveillance import models as surveillance
@@ -328,8 +329,6 @@ def workbook(form: FieldForm, sites: Iterable[tuple[str, str]] = ()):
     """The form as an XLSForm workbook (openpyxl). Without sites, the site is typed as text.
     Cells are written through `mhis.downloads`: a site's name cannot become a formula."""
     from openpyxl import Workbook
-
-    from mhis.downloads import append
 
     sites = list(sites)
     label_headers = [f"label::{name} ({code})" for code, name in LANGUAGES]

@@ -7,7 +7,7 @@ the pages and the API, so an imported record obeys every rule a typed one does.
 
 Records about a person name them in the `person` column: the `source_key` of a people row
 imported from the same source (by the same places), or the person's MHIS id. A row only ever
-reaches people and records inside the importer's places (`Kind.within`, `person_of`).
+reaches people and records inside the importer's places (`Kind.within`, `services.person_of`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,7 @@ from dataclasses import dataclass
 from functools import reduce
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.utils.functional import Promise
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from mhis.access.policy import Can, allowed, in_scope
@@ -31,10 +29,7 @@ from mhis.outreach import services as outreach
 from mhis.outreach.contracts import ContactInput, SessionInput, TrainingInput, WorkerInput
 from mhis.outreach.models import Contact, Session, Training, Worker
 from mhis.registry import services as registry
-from mhis.registry.models import MigrationEpisode, Person
-from mhis.registry.services import visible_people
-
-from .models import SourceRecord
+from mhis.registry.models import MigrationEpisode
 
 
 @dataclass(frozen=True)
@@ -86,30 +81,6 @@ class Kind:
                 value = [c for c in value.replace(",", ";").replace(" ", ";").split(";") if c]
             out[field] = value
         return out
-
-
-def person_of(user, source: str, value: str, owner: str) -> Person:
-    """The person a record row names, always one the user may see: by a people key of the same
-    source imported by the same places (`owner`), else by the one person any source imported
-    under that key (a registration card number), else by MHIS id."""
-    people = visible_people(user)
-    keyed = SourceRecord.objects.filter(kind="people", key=value[:200], person__in=people)
-    record = keyed.filter(source=source, owner=owner).first()
-    if record is None:
-        found = list(keyed.values_list("person_id", flat=True).distinct()[:2])
-        record = keyed.first() if len(found) == 1 else None
-    if record is not None:
-        return record.person
-    try:
-        return people.get(uuid=value)
-    except (Person.DoesNotExist, ValidationError, ValueError):
-        raise ValidationError(
-            {
-                "person": _(
-                    "No person with this key in this source, nor with this id in your places."
-                )
-            }
-        ) from None
 
 
 ENCOUNTERS = Kind(

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .kinds import KINDS
+
 
 class Mapping(models.Model):
     """How a source's columns map onto MHIS fields, saved for the next file."""
@@ -65,8 +67,6 @@ class Job(models.Model):
 
     @property
     def kind_label(self) -> str:
-        from .kinds import KINDS
-
         return str(KINDS[self.kind].label) if self.kind in KINDS else self.kind
 
 

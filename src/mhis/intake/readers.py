@@ -10,6 +10,8 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from mhis.input import open_workbook
+
 MAX_COLUMNS = 200
 
 
@@ -27,7 +29,6 @@ def _text(value) -> str:
 def _first_sheet(path: Path):
     """The first worksheet of an XLSX file, read as a stream; a file openpyxl cannot read
     (damaged, or not a workbook) is refused naming the file."""
-    from mhis.input import open_workbook
 
     book = open_workbook(path)
     try:

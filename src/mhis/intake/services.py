@@ -27,7 +27,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mhis import uploads
+from mhis import events, uploads
 from mhis.access.models import Scope
 from mhis.access.policy import Can, allowed, in_scope
 from mhis.access.services import place_scope_q, scope_site_ids
@@ -44,9 +44,10 @@ from mhis.registry.services import (
     update_person,
     visible_people,
 )
+from mhis.surveillance.services import import_reports
 
 from . import readers
-from .kinds import KINDS, Kind, person_of
+from .kinds import KINDS, Kind
 from .models import Job, RowResult, SourceRecord
 from .models import Mapping as SavedMapping
 
@@ -78,6 +79,30 @@ PEOPLE_FIELDS = {
 # "unchanged" or "updated", would also confirm a status guessed by anyone else).
 EPISODE_COLUMNS = ("migration_status", "origin_country", "destination_country", "occupation_sector", "migration_start")  # fmt: skip
 IDENTIFIER_COLUMNS = ("identifier_type", "identifier_country", "identifier_value")
+
+
+def person_of(user, source: str, value: str, owner: str) -> Person:
+    """The person a record row names, always one the user may see: by a people key of the same
+    source imported by the same places (`owner`), else by the one person any source imported
+    under that key (a registration card number), else by MHIS id."""
+    people = visible_people(user)
+    keyed = SourceRecord.objects.filter(kind="people", key=value[:200], person__in=people)
+    record = keyed.filter(source=source, owner=owner).first()
+    if record is None:
+        found = list(keyed.values_list("person_id", flat=True).distinct()[:2])
+        record = keyed.first() if len(found) == 1 else None
+    if record is not None:
+        return record.person
+    try:
+        return people.get(uuid=value)
+    except (Person.DoesNotExist, ValidationError, ValueError):
+        raise ValidationError(
+            {
+                "person": _(
+                    "No person with this key in this source, nor with this id in your places."
+                )
+            }
+        ) from None
 
 
 def can_import(user) -> bool:
@@ -701,7 +726,7 @@ def _run_rows(user, job: Job, kind: Kind, mapping: dict[str, str], rows: Iterato
     batch: list[tuple[int, dict]] = []
 
     def flush():
-        with transaction.atomic():
+        with transaction.atomic(), events.collecting():  # the batch's changes announced once
             results = []
             rows = batch
             if kind.name == "people":
@@ -737,7 +762,6 @@ def _run_grouped(user, job: Job, mapping: dict[str, str], rows: Iterator[dict], 
     """Weekly reports: the rows of one site and week make one report, written (with its rows'
     results) in one transaction. A site-week already written by this job is skipped on a
     re-run; one written by an earlier import comes back unchanged."""
-    from mhis.surveillance.services import import_reports
 
     groups: dict[tuple[str, str], list[tuple[int, dict]]] = {}
     for number, raw in enumerate(rows, start=1):

@@ -10,13 +10,14 @@ from collections.abc import Iterator
 
 from django.db.models import F
 
+from mhis.registry.models import Identifier, MigrationEpisode, Person, PersonName
+
 CHUNK = 20_000
 
 
 def registry_records(person_ids: list[int] | None = None) -> Iterator[dict]:
     """Each person of the registry (or of `person_ids`) as a record for
     :func:`mhis.linkage.features.features`, read in primary-key chunks."""
-    from mhis.registry.models import Identifier, MigrationEpisode, Person, PersonName
 
     people = Person.objects.filter(merged_into__isnull=True).order_by("pk")  # merged: settled
     if person_ids is not None:

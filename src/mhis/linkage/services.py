@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from django.apps import apps
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, FloatField, Value
 from django.db.models.fields.json import KT
@@ -14,7 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mhis.access.policy import Can, allowed, require
+from mhis.care.services import event_sites
+from mhis.events import announce
 from mhis.kinds import following_merge, kind_of_model
+from mhis.registry.models import Consent, HouseholdMember, Person, PersonSite
+from mhis.registry.services import known_in_places, visible_people
 
 from . import link
 from .features import FROM_MIGRATION_EPISODES, OF_IDENTIFIER_TYPES
@@ -69,8 +74,6 @@ def run_linkage(
 
         new = None
         if since is not None:
-            from mhis.registry.models import Person
-
             new = set(Person.objects.filter(created_at__gte=since).values_list("pk", flat=True))
         result = link(records(), threshold=threshold, cluster_threshold=cluster_threshold,
                       progress=progress)  # fmt: skip
@@ -117,10 +120,6 @@ def _require_admin(user) -> None:
 
 def _require_visible(user, *people) -> None:
     """An administrator merges only records in their places: both people must be visible."""
-    from django.core.exceptions import PermissionDenied
-
-    from mhis.registry.services import visible_people
-
     pks = {p.pk for p in people}
     if visible_people(user).filter(pk__in=pks).count() != len(pks):
         raise PermissionDenied(_("Both records must be in your places."))
@@ -129,8 +128,6 @@ def _require_visible(user, *people) -> None:
 def visible_pairs(user):
     """Candidate pairs an administrator may review: both people known in their places (a pair
     with someone outside them is another administrator's to decide)."""
-    from mhis.registry.services import known_in_places
-
     _require_admin(user)
     # Each side probed on its own (not `left__in=<everyone visible>`): on PostgreSQL, with
     # statistics that said the tables were empty, that was planned as a scan of people for
@@ -143,31 +140,18 @@ def visible_pairs(user):
 def visible_merges(user):
     """Merges whose two people are both known in the user's places (none for a role that
     cannot read people); each side probed on its own, as for the pairs."""
-    from mhis.registry.services import known_in_places
-
     if not allowed(user, Can.READ_PERSON):
         return Merge.objects.none()
     return Merge.objects.filter(known_in_places(user, "survivor"), known_in_places(user, "merged"))
 
 
-def _forget_indicators(*person_ids: int) -> None:
-    """Records moved in bulk send no signals: forget the cached indicator periods of both
-    people's events (their counts by person, sex or status may change)."""
-    from mhis.indicators.signals import forget_person
-
-    for pk in person_ids:
-        forget_person(pk)
-
-
-def _consents_moved(user, *people) -> None:
-    """Consents moved between records: a person left without consent to sharing loses their
+def _announce_moved(user, *person_ids: int) -> None:
+    """Records moved in bulk: both people changed (their counts by person, sex or status may
+    change), and so did their consents (a person left without consent to sharing loses their
     SMART Health Links, a record merged into another keeps its links only under the
-    survivor's consent."""
-    from mhis.portable.links import revoke_unconsented
-
-    for person in people:
-        person.refresh_from_db(fields=["merged_into"])
-        revoke_unconsented(person, by=user)
+    survivor's consent)."""
+    announce(Person, people=person_ids, by=user)
+    announce(Consent, people=person_ids, by=user)
 
 
 @transaction.atomic
@@ -176,8 +160,6 @@ def merge_people(user, survivor, merged, *, pair=None, note: str = ""):
     household record of `merged` moves to `survivor`, which also gains its site links; the
     merged record and its names and identifiers stay, pointing at the survivor. Everything
     moved is recorded, so `unmerge` restores the exact state before. One transaction."""
-    from mhis.registry.models import HouseholdMember, Person, PersonSite
-
     _require_admin(user)
     survivor = Person.objects.select_for_update().get(pk=survivor.pk)
     merged = Person.objects.select_for_update().get(pk=merged.pk)
@@ -211,8 +193,7 @@ def merge_people(user, survivor, merged, *, pair=None, note: str = ""):
         added.append(PersonSite.objects.create(person=survivor, site_id=site_link.site_id,
                                                reason=site_link.reason).pk)  # fmt: skip
     Person.objects.filter(pk=merged.pk).update(merged_into=survivor)
-    _forget_indicators(survivor.pk, merged.pk)
-    _consents_moved(user, survivor)
+    _announce_moved(user, survivor.pk, merged.pk)
     return Merge.objects.create(survivor=survivor, merged=merged, pair=pair, moved=moved,
                                 added_sites=added, note=note, merged_by=user)  # fmt: skip
 
@@ -223,11 +204,6 @@ def unmerge(user, merge):
     stands on its own again. Records added to the survivor since stay with the survivor, and
     so does an added site link where one of them happened (every event at a site makes the
     person known there)."""
-    from django.apps import apps
-
-    from mhis.care.services import event_sites
-    from mhis.registry.models import Person, PersonSite
-
     _require_admin(user)
     merge = Merge.objects.select_for_update().get(pk=merge.pk)
     _require_visible(user, merge.survivor, merge.merged)
@@ -243,8 +219,7 @@ def unmerge(user, merge):
     added.exclude(site_id__in=kept).delete()
     added.update(reason=PersonSite.Reason.SEEN)  # those left: seen there since the merge
     Person.objects.filter(pk=merge.merged_id).update(merged_into=None)
-    _forget_indicators(merge.survivor_id, merge.merged_id)
-    _consents_moved(user, merge.survivor, merge.merged)
+    _announce_moved(user, merge.survivor_id, merge.merged_id)
     merge.undone_by, merge.undone_at = user, timezone.now()
     merge.save(update_fields=["undone_by", "undone_at"])
     if merge.pair_id:  # the decision was wrong: the pair goes back to the review queue

@@ -48,6 +48,8 @@ from django.core.serializers.base import DeserializationError
 from django.db import DatabaseError, connection, transaction
 from django.utils.translation import gettext as _
 
+from mhis.events import EVERYTHING, announce
+
 MAGIC = b"MHIS-BACKUP 2\n"
 EARLIER = (b"MHIS-BACKUP 1\n",)  # formats this version no longer reads
 SALT = 32
@@ -305,6 +307,7 @@ def restore(source: Path, key_file: Path) -> int:
         try:
             with transaction.atomic():
                 _load(records)
+                announce(EVERYTHING, days=None)  # whatever was cached is recomputed
                 if records.read(1):  # everything was read, so the last chunk was opened
                     raise opening._damaged()
         except Refused as exc:

@@ -17,7 +17,6 @@ from mhis.access.services import in_scope
 from mhis.contracts import (
     Contract,
     Day,
-    Language,
     RequiredDay,
     blank_to,
     context_of,
@@ -26,7 +25,7 @@ from mhis.contracts import (
     refuse,
     whole,
 )
-from mhis.input import OwnSite
+from mhis.input import Language, OwnSite
 from mhis.registry.codes import Sex
 from mhis.registry.models import Person
 from mhis.registry.services import visible_people

@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from mhis.events import AnnouncesChanges
+
 from .models import Place
 
 
 @admin.register(Place)
-class PlaceAdmin(admin.ModelAdmin):
+class PlaceAdmin(AnnouncesChanges, admin.ModelAdmin):
     list_display = ("name", "code", "kind", "site_type", "country_code", "level")
     list_filter = ("kind", "site_type", "country_code")
     search_fields = ("name", "code")

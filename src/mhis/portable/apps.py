@@ -6,7 +6,14 @@ class PortableConfig(AppConfig):
     name = "mhis.portable"
     verbose_name = _("Portable health record")
 
-    def ready(self):
-        from . import recordkinds
+    def ready(self) -> None:
+        from mhis import events
+        from mhis.registry.views import PERSON_PAGE_PARTS
+
+        from . import links, recordkinds, services
 
         recordkinds.declare()
+        # A change of a person's consents ends their links in the same transaction.
+        events.subscribe(links.consents_changed, at_once=True)
+        # The person page lists the summaries received for them.
+        PERSON_PAGE_PARTS["received"] = services.received_summaries

@@ -17,6 +17,12 @@ from html import escape
 
 from django.utils import timezone, translation
 
+from mhis.care.codes import ReferralKind
+from mhis.care.models import Diagnosis, Immunisation, LabResult, Referral
+from mhis.care.services import icd10_description
+from mhis.care.vaccines import VACCINES
+from mhis.names import detect_script
+
 LOINC = "http://loinc.org"
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
 EMPTY_REASON = "http://terminology.hl7.org/CodeSystem/list-empty-reason"
@@ -127,10 +133,6 @@ def bundle(person, site=None, now: dt.datetime | None = None) -> dict:
     """The IPS document Bundle of `person`: Composition first, then the one Patient, the
     author organisation and every entry the sections point to. `site` (a Place) is the
     author; by default the person's registration site."""
-    from mhis.care.codes import ReferralKind
-    from mhis.care.models import Diagnosis, Immunisation, LabResult, Referral
-    from mhis.care.services import icd10_description
-    from mhis.care.vaccines import VACCINES
 
     from .models import ReceivedItem
 
@@ -496,7 +498,6 @@ def read(document: dict) -> Reading:
 def patient_data(patient: dict) -> dict:
     """Registration data from a Patient: names (a Latin-letter second name is taken as the
     first one's Latin form, as MHIS writes them), sex and date of birth."""
-    from mhis.names import detect_script
 
     names = [n for n in (human_name(n) for n in patient.get("name") or []) if n]
     cleaned = []

@@ -151,6 +151,15 @@ def revoke_unconsented(person, *, by=None) -> int:
     ).update(revoked_at=timezone.now(), revoked_by=by, revoked_reason=SharedLink.Revocation.CONSENT)
 
 
+def consents_changed(changes) -> None:
+    """The subscriber to change events (at once, in the writer's transaction): a change of
+    people's consents revokes their links unless their consent to sharing still stands."""
+    for change in changes:
+        if change.kind == "registry.consent":
+            for person in Person.objects.filter(pk__in=sorted(change.people)):
+                revoke_unconsented(person, by=change.by)
+
+
 def live(link: SharedLink) -> bool:
     """Whether a link still opens: active, and the person's consent to sharing stands (a link
     whose consent lapsed is revoked now, and the revocation kept)."""
@@ -260,22 +269,6 @@ def uri(link: SharedLink, base: str) -> str:
 
 def viewer_url(link: SharedLink, base: str) -> str:
     return f"{base}/shl/view/#{uri(link, base)}"
-
-
-def qr_svg(text: str) -> str:
-    import segno
-
-    return segno.make(text, error="m").svg_inline(scale=3, border=2, dark="#000", light="#fff")
-
-
-def qr_png(text: str) -> bytes:
-    import io
-
-    import segno
-
-    out = io.BytesIO()
-    segno.make(text, error="m").save(out, kind="png", scale=4, border=2)
-    return out.getvalue()
 
 
 @transaction.atomic

@@ -16,6 +16,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mhis.qrcodes import qr_png
+
 from . import display, ips
 
 # Font family -> file in MHIS_FONT_DIR. The first is the main font, the others fall back.
@@ -100,8 +102,6 @@ def summary_pdf(
 ) -> bytes:
     """The printed summary of `person` (or of `document`, an IPS of theirs) as PDF bytes."""
     from fpdf import FPDF
-
-    from .links import qr_png
 
     paths = _font_paths()
     document = document or ips.bundle(person)

@@ -26,6 +26,7 @@ from mhis.access.addresses import client_address
 from mhis.access.policy import Can, allowed
 from mhis.access.services import scope_sites
 from mhis.contracts import form_errors
+from mhis.qrcodes import qr_svg
 from mhis.registry.shortcuts import person_or_404
 
 from . import display, ips
@@ -105,7 +106,7 @@ def links(request, person_id):
         item = {"link": link, "accesses": list(link.accesses.all()[:10])}
         if shl.live(link) and can_share:  # the address carries the key
             item["url"] = shl.viewer_url(link, base)
-            item["qr"] = shl.qr_svg(item["url"])
+            item["qr"] = qr_svg(item["url"])
         shown.append(item)
     context = {"person": person, "form": form, "links": shown, "can_share": can_share,
                "consented": shl.sharing_consent(person), "now": timezone.now()}  # fmt: skip

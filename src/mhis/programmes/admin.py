@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from mhis.events import AnnouncesChanges
+
 from . import models
 from .services import can_write
 
@@ -52,7 +54,7 @@ class ActivityInline(Tabular):
 
 
 @admin.register(models.Project)
-class ProjectAdmin(ByRole, admin.ModelAdmin):
+class ProjectAdmin(AnnouncesChanges, ByRole, admin.ModelAdmin):
     list_display = ("code", "title", "type", "status", "coverage", "region")
     list_filter = ("type", "status", "coverage")
     search_fields = ("code", "title")
@@ -65,7 +67,7 @@ class PeriodInline(Tabular):
 
 
 @admin.register(models.ResultIndicator)
-class IndicatorAdmin(ByRole, admin.ModelAdmin):
+class IndicatorAdmin(AnnouncesChanges, ByRole, admin.ModelAdmin):
     list_display = ("title", "result", "mhis_indicator", "place")
     inlines = [PeriodInline]
 
@@ -75,7 +77,7 @@ class IndicatorInline(Stacked):
 
 
 @admin.register(models.Result)
-class ResultAdmin(ByRole, admin.ModelAdmin):
+class ResultAdmin(AnnouncesChanges, ByRole, admin.ModelAdmin):
     list_display = ("title", "project", "type")
     inlines = [IndicatorInline]
 
@@ -90,7 +92,7 @@ class ActionPlanInline(Tabular):
 
 
 @admin.register(models.Event)
-class EventAdmin(ByRole, admin.ModelAdmin):
+class EventAdmin(AnnouncesChanges, ByRole, admin.ModelAdmin):
     list_display = ("title", "kind", "start", "country", "project")
     list_filter = ("kind",)
     inlines = [AttendanceInline, ActionPlanInline]
@@ -101,7 +103,7 @@ class ActionItemInline(Tabular):
 
 
 @admin.register(models.ActionPlan)
-class ActionPlanAdmin(ByRole, admin.ModelAdmin):
+class ActionPlanAdmin(AnnouncesChanges, ByRole, admin.ModelAdmin):
     inlines = [ActionItemInline]
 
 
@@ -110,28 +112,28 @@ class MembershipInline(Tabular):
 
 
 @admin.register(models.Body)
-class BodyAdmin(ByRole, admin.ModelAdmin):
+class BodyAdmin(AnnouncesChanges, ByRole, admin.ModelAdmin):
     list_display = ("name", "kind", "country")
     inlines = [MembershipInline]
 
 
 @admin.register(models.Organisation)
-class OrganisationAdmin(ByRole, admin.ModelAdmin):
+class OrganisationAdmin(AnnouncesChanges, ByRole, admin.ModelAdmin):
     search_fields = ("name", "ref")
     list_display = ("name", "ref", "type", "country")
 
 
 @admin.register(models.ExchangeRate)
-class ExchangeRateAdmin(ByRole, admin.ModelAdmin):
+class ExchangeRateAdmin(AnnouncesChanges, ByRole, admin.ModelAdmin):
     list_display = ("currency", "on", "rate")
 
 
 @admin.register(models.Publication)
-class PublicationAdmin(ByRole, admin.ModelAdmin):
+class PublicationAdmin(AnnouncesChanges, ByRole, admin.ModelAdmin):
     list_display = ("title", "kind", "date", "reached")
 
 
 @admin.register(models.Practice)
-class PracticeAdmin(ByRole, admin.ModelAdmin):
+class PracticeAdmin(AnnouncesChanges, ByRole, admin.ModelAdmin):
     list_display = ("title", "country", "theme", "language")
     search_fields = ("title",)

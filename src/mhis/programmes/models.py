@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from . import codes
+from .text import fold
 
 
 class Organisation(models.Model):
@@ -351,7 +352,5 @@ class Practice(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        from .services import fold
-
         self.folded = fold(" ".join([self.title, self.description, self.evidence, self.contact]))
         super().save(*args, **kwargs)

@@ -4,7 +4,6 @@ MHIS indicators, and the compendium's search."""
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -16,9 +15,13 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from mhis.access.policy import Can, allowed, require
+from mhis.indicators import disclosure
+from mhis.indicators import periods as indicator_periods
+from mhis.indicators import services as indicators
 
 from . import codes
 from .models import Attendance, ExchangeRate, Practice, Project, ResultPeriod
+from .text import fold
 
 CENT = Decimal("0.01")
 
@@ -134,11 +137,10 @@ def portfolio(projects=None) -> Portfolio:
 
 def indicator_period_key(start: dt.date, end: dt.date) -> str | None:
     """The MHIS reporting period (year, quarter or month) that is exactly [start, end]."""
-    from mhis.indicators import periods
 
     for kind in ("year", "quarter", "month"):
         try:
-            period = periods.containing(start, kind)
+            period = indicator_periods.containing(start, kind)
             following = end + dt.timedelta(days=1)
         except (ValueError, OverflowError):  # a date at the end of the calendar
             return None
@@ -158,8 +160,6 @@ class Actual:
 def actual(user, period: ResultPeriod) -> Actual:
     """The actual of a result period: computed from the records when the indicator is linked
     to an MHIS indicator (in the user's scope, suppressed like any aggregate), else typed."""
-    from mhis.indicators import services as indicators
-    from mhis.indicators.disclosure import text
 
     indicator = period.indicator
     if not indicator.mhis_indicator:
@@ -180,7 +180,7 @@ def actual(user, period: ResultPeriod) -> Actual:
     cell = next((c for c in published.cells if c.key == (key,)), None)
     if cell is None:
         return Actual("0", 0.0, computed=True)
-    return Actual(text(cell, published.indicator.unit), cell.value if not cell.hidden else None,
+    return Actual(disclosure.text(cell, published.indicator.unit), cell.value if not cell.hidden else None,
                   computed=True, suppressed=cell.hidden)  # fmt: skip
 
 
@@ -244,17 +244,6 @@ def trained(project: Project) -> dict[str, int]:
 
 
 # -- compendium -------------------------------------------------------------------------------
-
-
-def fold(text: str) -> str:
-    """Text for matching in any language: case folded, accents taken off Latin letters
-    (vacunación → vacunacion), other scripts kept whole (Thai and Burmese marks are letters)."""
-    out = []
-    for ch in unicodedata.normalize("NFKD", text or ""):
-        if unicodedata.category(ch) == "Mn" and out and out[-1] < "\u0250":
-            continue
-        out.append(ch)
-    return unicodedata.normalize("NFC", "".join(out)).casefold()
 
 
 def search_practices(

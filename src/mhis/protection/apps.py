@@ -6,7 +6,9 @@ class ProtectionConfig(AppConfig):
     name = "mhis.protection"
     verbose_name = _("Social health protection")
 
-    def ready(self):
-        from . import recordkinds
+    def ready(self) -> None:
+        from . import recordkinds, timeline
 
         recordkinds.declare()
+        # The forms that add and change enrolments and payments on a person's timeline.
+        timeline.register()

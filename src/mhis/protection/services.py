@@ -19,6 +19,7 @@ from mhis.care.codes import Payer
 from mhis.care.history import apply_changes, log_change
 from mhis.care.models import Encounter, RecordChange
 from mhis.codelists import normalise_country
+from mhis.events import announce
 from mhis.input import (
     begin,
     clean_choice,
@@ -117,6 +118,7 @@ def enrol(user, person: Person, data: Mapping[str, Any]) -> Enrolment:
     enrolment.save()
     changes.pop("member_number", None)  # an identifier: kept out of the history in clear
     log_change(user, enrolment, RecordChange.Action.CREATED, changes)
+    announce(enrolment, people=[person.pk])
     link_site(person, enrolment.site, PersonSite.Reason.SEEN)
     return enrolment
 
@@ -132,13 +134,14 @@ def update_enrolment(user, enrolment: Enrolment, data: Mapping[str, Any]) -> Enr
         changes["member_number"] = ["…", "…"]
     enrolment.save()
     log_change(user, enrolment, RecordChange.Action.UPDATED, changes)
+    announce(enrolment, people=[enrolment.person_id])
     if "site" in fields:
         link_site(enrolment.person, enrolment.site, PersonSite.Reason.SEEN)
     return enrolment
 
 
 def enrolments_of(person: Person) -> QuerySet[Enrolment]:
-    return Enrolment.objects.filter(person=person).select_related("scheme", "site")
+    return Enrolment.objects.filter(person=person).select_related("scheme", "site", "person")
 
 
 PAYMENT_FIELDS = ("amount", "currency", "payer", "paid_on")
@@ -182,6 +185,7 @@ def record_payment(user, encounter: Encounter, data: Mapping[str, Any]) -> Payme
     changes = apply_changes(payment, _clean_payment(encounter, data, None))
     payment.save()
     log_change(user, payment, RecordChange.Action.CREATED, changes)
+    announce(payment, days=[encounter.date])
     log_change(user, encounter, RecordChange.Action.UPDATED, {"payment": [None, _summary(payment)]})
     return payment
 
@@ -195,6 +199,7 @@ def update_payment(user, payment: Payment, data: Mapping[str, Any]) -> Payment:
     changes = apply_changes(payment, _clean_payment(payment.encounter, data, payment))
     payment.save()
     log_change(user, payment, RecordChange.Action.UPDATED, changes)
+    announce(payment, days=[payment.encounter.date])
     if changes:
         log_change(
             user,

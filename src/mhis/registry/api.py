@@ -48,9 +48,10 @@ def list_persons(request, params: Query[ListParams]):
 def create_person(request, payload: PersonIn):
     if not allowed(request.user, Can.WRITE_PERSON):
         raise HttpError(403, _("Your role cannot register people."))
+    # Registered at one of the user's own sites: in their places, and read back as written.
     person = services.register_person(request.user, payload.model_dump())
-    person = services.get_person(request.user, person.uuid, view="api:person_create")
-    return Status(201, services.person_detail(person, request.user))
+    services.log_listed(request.user, [person], "api:person_create")
+    return Status(201, services.person_detail(services.as_written(person), request.user))
 
 
 @router.get("/persons/{person_id}", response=PersonOut, summary="Read a person's record")

@@ -20,6 +20,7 @@ from .codes import (
     Relationship,
     Sex,
 )
+from .validation import earliest_birth
 
 
 class Person(models.Model):
@@ -75,6 +76,12 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return self.display_latin or self.display_name
+
+    def earliest_birth(self):
+        """The earliest day the person can have been born (None when the date is unknown)."""
+        if self.birth_date is None:
+            return None
+        return earliest_birth(self.birth_date, self.birth_date_precision)
 
 
 class PersonSite(models.Model):

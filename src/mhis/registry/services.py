@@ -28,6 +28,7 @@ from mhis.access.services import (
 from mhis.bulk import insert_rows, insert_values
 from mhis.codelists import normalise_country, normalise_language
 from mhis.crypto import keyed_hash
+from mhis.events import announce
 from mhis.input import Errors, begin, clean_choice, clean_date
 from mhis.lookups import AnyOf
 from mhis.places.models import Place, PlaceKind
@@ -414,10 +415,17 @@ def episodes_before_birth(person: Person, birth: tuple[date, str] | None = None)
     return [e for e in person.episodes.all() if e.start_date and e.start_date < earliest]
 
 
-def _write_names(person: Person, names: list[dict]) -> None:
-    PersonName.objects.filter(person=person).delete()
-    NameKey.objects.filter(person=person).delete()
-    PersonName.objects.bulk_create(
+def _display(names: list[dict]) -> tuple[str, str]:
+    """The name shown, in its own script and in Latin letters: the first name's."""
+    first = names[0]
+    return first["text"], first["latin"] or (first["text"] if first["script"] == "Latn" else "")
+
+
+def _write_names(person: Person, names: list[dict], *, new: bool = False) -> list[PersonName]:
+    if not new:  # a new person has nothing to replace
+        PersonName.objects.filter(person=person).delete()
+        NameKey.objects.filter(person=person).delete()
+    written = PersonName.objects.bulk_create(
         [
             PersonName(
                 person=person, text=n["text"], latin=n["latin"], use=n["use"], script=n["script"]
@@ -429,16 +437,17 @@ def _write_names(person: Person, names: list[dict]) -> None:
     for n in names:
         keys |= namelib.index_keys(n["text"], n["latin"])
     NameKey.objects.bulk_create([NameKey(person=person, key=k) for k in sorted(keys)])
-    person.display_name = names[0]["text"]
-    person.display_latin = names[0]["latin"] or (
-        names[0]["text"] if names[0]["script"] == "Latn" else ""
-    )
+    person.display_name, person.display_latin = _display(names)
+    return written
 
 
-def _write_children(person: Person, cleaned: dict, user) -> None:
+def _write_children(person: Person, cleaned: dict, user, *, new: bool = False) -> dict[str, list]:
+    """Write the lists given; return what was written, by relation, in the order a read gives."""
+    written = {}
     if "identifiers" in cleaned:
-        Identifier.objects.filter(person=person).delete()
-        Identifier.objects.bulk_create(
+        if not new:
+            Identifier.objects.filter(person=person).delete()
+        written["identifiers"] = Identifier.objects.bulk_create(
             [
                 Identifier(
                     person=person,
@@ -451,15 +460,34 @@ def _write_children(person: Person, cleaned: dict, user) -> None:
             ]
         )
     if "episodes" in cleaned:
-        MigrationEpisode.objects.filter(person=person).delete()
-        MigrationEpisode.objects.bulk_create(
+        if not new:
+            MigrationEpisode.objects.filter(person=person).delete()
+        episodes = MigrationEpisode.objects.bulk_create(
             [MigrationEpisode(person=person, **e) for e in cleaned["episodes"]]
         )
+        written["episodes"] = sorted(episodes, key=lambda e: (e.start_date or date.min, e.pk))
     if "consents" in cleaned:
-        Consent.objects.filter(person=person).delete()
-        Consent.objects.bulk_create(
+        if not new:
+            Consent.objects.filter(person=person).delete()
+        consents = Consent.objects.bulk_create(
             [Consent(person=person, recorded_by=user, **c) for c in cleaned["consents"]]
         )
+        written["consents"] = sorted(consents, key=lambda c: (c.given_on or date.min, c.pk))
+    return written
+
+
+def as_written(person: Person) -> Person:
+    """The person `register_person` returned, given its lists as it wrote them, as
+    `prefetch_related` would: what a read of them now finds, so showing the new record needs
+    no query for them. Only to show the record at once (the lists do not follow later
+    changes, as with any prefetch)."""
+    cache = getattr(person, "_prefetched_objects_cache", {})
+    for relation, rows in getattr(person, "written", {}).items():
+        rows_read = getattr(person, relation).all()
+        rows_read._result_cache, rows_read._prefetch_done = list(rows), True
+        cache[relation] = rows_read
+    person._prefetched_objects_cache = cache
+    return person
 
 
 def _person_fields(user, cleaned: dict) -> dict:
@@ -495,19 +523,20 @@ def register_person(user, data: Mapping[str, Any]) -> Person:
     require(user, Can.WRITE_PERSON)
     cleaned = clean_person_input(data, user=user)
     person = Person(**_person_fields(user, cleaned))
+    person.display_name, person.display_latin = _display(cleaned["names"])
     person.save()
-    _write_names(person, cleaned["names"])
-    person.save(update_fields=["display_name", "display_latin"])
-    _write_children(person, cleaned, user)
-    link_site(person, person.registration_site, PersonSite.Reason.REGISTERED)
+    names = _write_names(person, cleaned["names"], new=True)
+    children = _write_children(person, cleaned, user, new=True)
+    person.written = {"names": names, **children}  # for `as_written`
+    PersonSite.objects.create(person=person, site=person.registration_site,
+                              reason=PersonSite.Reason.REGISTERED)  # fmt: skip
+    announce(person, days=[timezone.localdate(person.created_at)], by=user)
     return person
 
 
 def register_many(user, registrations: list[dict]) -> list[Registered]:
     """Write many registrations already checked by `clean_person_input` at once (an import):
     the same rows `register_person` writes, inserted in bulk. Call inside a transaction."""
-    from mhis.indicators.services import forget
-
     require(user, Can.WRITE_PERSON)
     if not registrations:
         return []
@@ -562,7 +591,7 @@ def register_many(user, registrations: list[dict]) -> list[Registered]:
                         (Consent, consents), (PersonSite, sites)):  # fmt: skip
         insert_values(model, rows)
     insert_rows(NameKey, ("person_id", "key"), keys)
-    forget("registration", [timezone.localdate(now)])
+    announce(Person, days=[timezone.localdate(now)], by=user)
     return people
 
 
@@ -589,10 +618,9 @@ def update_person(user, person: Person, data: Mapping[str, Any]) -> Person:
     _write_children(person, cleaned, user)
     if "registration_site" in cleaned:
         link_site(person, person.registration_site, PersonSite.Reason.REGISTERED)
+    announce(person, people=[person.pk], by=user)
     if "consents" in cleaned:  # a withdrawn consent to sharing ends the person's links now
-        from mhis.portable.links import revoke_unconsented
-
-        revoke_unconsented(person, by=user)
+        announce(Consent, people=[person.pk], by=user)
     return person
 
 
@@ -617,7 +645,9 @@ def add_episode(user, person: Person, data: Mapping[str, Any]) -> MigrationEpiso
     """Add one migration episode to a person's history (the others are kept)."""
     require(user, Can.WRITE_PERSON)
     require(user, Can.SEE_MIGRATION_STATUS)  # an episode is a status: kept by those who see it
-    return MigrationEpisode.objects.create(person=person, **_clean_episode(person, data))
+    episode = MigrationEpisode.objects.create(person=person, **_clean_episode(person, data))
+    announce(episode, people=[person.pk], by=user)
+    return episode
 
 
 @transaction.atomic
@@ -631,6 +661,7 @@ def update_episode(user, episode: MigrationEpisode, data: Mapping[str, Any]) -> 
     for field, value in _clean_episode(episode.person, {**current, **data}).items():
         setattr(episode, field, value)
     episode.save()
+    announce(episode, people=[episode.person_id], by=user)
     return episode
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,7 +17,6 @@ from mhis.access.services import (
     access_history,
     scope_sites,
 )
-from mhis.portable.services import received_summaries
 
 from . import services
 from .forms import PersonForm, RegistrationForm
@@ -40,6 +41,11 @@ def search(request):
     return render(request, template, context)
 
 
+# What other apps add to the person page, registered in their `AppConfig.ready()`: the name a
+# template reads → part(user, person).
+PERSON_PAGE_PARTS: dict[str, Callable] = {}
+
+
 @login_required
 def detail(request, person_id):
     person = person_or_404(request, person_id, "page:person")
@@ -57,8 +63,8 @@ def detail(request, person_id):
         "household": services.household_of(request.user, person, view="page:person_household"),
         "can_edit": allowed(request.user, Can.WRITE_PERSON),
         "reads": access_history(person)[:20] if allowed(request.user, Can.SEE_ACCESS_LOG) else None,
-        "received": received_summaries(request.user, person),
     }
+    context.update({name: part(request.user, person) for name, part in PERSON_PAGE_PARTS.items()})
     return render(request, "registry/detail.html", context)
 
 

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from mhis.events import AnnouncesChanges
+
 from .models import Alert, AlertEvent, ReportCount, SitePopulation, WeeklyReport
 
 
@@ -11,7 +13,7 @@ class CountInline(admin.TabularInline):
 
 
 @admin.register(WeeklyReport)
-class WeeklyReportAdmin(admin.ModelAdmin):
+class WeeklyReportAdmin(AnnouncesChanges, admin.ModelAdmin):
     """Reports are read here; they change only by a new submission (a correction)."""
 
     list_display = ("site", "year", "week", "version", "current", "source", "on_time")
@@ -34,7 +36,7 @@ class EventInline(admin.TabularInline):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(AnnouncesChanges, admin.ModelAdmin):
     """Alerts move through the workflow on their page, which records each step."""
 
     list_display = ("condition", "site", "year", "week", "observed", "threshold", "state")
@@ -46,6 +48,6 @@ class AlertAdmin(admin.ModelAdmin):
 
 
 @admin.register(SitePopulation)
-class SitePopulationAdmin(admin.ModelAdmin):
+class SitePopulationAdmin(AnnouncesChanges, admin.ModelAdmin):
     list_display = ("site", "since", "population")
     search_fields = ("site__code", "site__name")

@@ -15,6 +15,7 @@ from pydantic import Field
 
 from mhis.access.auth import api_auth
 from mhis.input import Errors
+from mhis.places.models import Place
 from mhis.schemas import Input
 
 from . import services
@@ -165,7 +166,7 @@ def _alert(alert) -> dict:
                 "at": e.at,
                 "note": e.note,
             }
-            for e in alert.events.select_related("by")
+            for e in alert.events.all()  # with their users (`services.visible_alerts`)
         ],
     }
 
@@ -210,8 +211,6 @@ def submit(request, payload: ReportIn):
     summary="Every version of a site's weekly report, latest first",
 )
 def history(request, site: str, week: str):
-    from mhis.places.models import Place
-
     parsed = services.require_week(week)
     place = get_object_or_404(Place, code=site)
     try:

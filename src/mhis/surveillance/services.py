@@ -12,13 +12,15 @@ from typing import Any
 import numpy as np
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Prefetch, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mhis import uploads
 from mhis.access.policy import Can, require
 from mhis.access.services import in_scope, place_scope_q, scope_site_ids
-from mhis.input import Errors, begin, clean_choice, clean_text, own_site
+from mhis.care.models import Diagnosis, Encounter
+from mhis.input import Errors, begin, clean_choice, clean_date, clean_text, open_workbook, own_site
 from mhis.places.models import Place, PlaceKind
 
 from . import detection
@@ -208,6 +210,7 @@ def report_history(user, site: Place, year: int, week: int) -> list[WeeklyReport
         raise PermissionDenied(_("This site is not in your places."))
     return list(
         WeeklyReport.objects.filter(site=site, year=year, week=week)
+        .select_related("site")
         .prefetch_related("counts")
         .order_by("-version")
     )
@@ -254,7 +257,6 @@ def weekly_series(
     A week the site reported counts its report's current version; a week without a report
     counts the encounters diagnosed with the condition there (case-based). Never both, so a
     site that reports and records cases is not counted twice."""
-    from mhis.care.models import Diagnosis, Encounter
 
     site_ids = list(site_ids)
     codes = list(conditions) if conditions is not None else [c.code for c in CONDITIONS]
@@ -338,7 +340,6 @@ POPULATION_FIELDS = ("site", "since", "population", "note")
 def record_population(user, data: Any) -> SitePopulation:
     """A site's population from a date on: ``{"site": code, "since": "2026-10-01",
     "population": 12000, "note": ""}``. Recording the same date again replaces the number."""
-    from mhis.input import clean_date
 
     require(user, Can.MANAGE_ALERTS)
     errors = begin(data, POPULATION_FIELDS)
@@ -434,7 +435,9 @@ def evaluate_week(
 
 def visible_alerts(user, states: Iterable[str] | None = None):
     require(user, Can.READ_ALERTS)
+    events = Prefetch("events", queryset=AlertEvent.objects.select_related("by"))
     alerts = Alert.objects.filter(place_scope_q(user, "site")).select_related("site")
+    alerts = alerts.prefetch_related(events)
     if states is not None:
         alerts = alerts.filter(state__in=list(states))
     return alerts
@@ -493,13 +496,9 @@ def read_table(path) -> Iterable[tuple[int, dict]]:
     import csv
     from pathlib import Path
 
-    from mhis import uploads
-
     path = Path(path)
     uploads.check(path, uploads.held())  # the reports are gathered whole before they are written
     if path.suffix.lower() == ".xlsx":
-        from mhis.input import open_workbook
-
         book = open_workbook(path)
         rows = book.active.iter_rows(values_only=True)
         header = [str(h or "").strip().lower() for h in next(rows, ())]

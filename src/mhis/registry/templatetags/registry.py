@@ -55,27 +55,3 @@ def birth(person) -> str:
     if person.birth_date_precision == DatePrecision.MONTH:
         return date_format(person.birth_date, "YEAR_MONTH_FORMAT")
     return date_format(person.birth_date, "SHORT_DATE_FORMAT")
-
-
-@register.filter
-def icd10(code: str) -> str:
-    """The WHO ICD-10 title of a code."""
-    from mhis.care.services import icd10_description
-
-    return icd10_description(code)
-
-
-@register.filter
-def tb_class(assessment) -> str:
-    """The label of an assessment's TB classification in its destination programme."""
-    from mhis.care.codes import TB_CLASSIFICATIONS
-
-    label = TB_CLASSIFICATIONS.get(assessment.programme, {}).get(assessment.tb_classification)
-    return str(label) if label else assessment.tb_classification
-
-
-@register.filter
-def vaccine(code: str) -> str:
-    from mhis.care.vaccines import VACCINES
-
-    return str(VACCINES[code][0]) if code in VACCINES else code

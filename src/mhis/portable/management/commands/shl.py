@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from mhis.portable import links
 from mhis.portable.models import SharedLink
+from mhis.qrcodes import qr_png, qr_svg
 from mhis.registry.models import Person
 
 
@@ -56,9 +57,9 @@ class Command(BaseCommand):
         if options["qr"]:
             path = Path(options["qr"])
             if path.suffix.lower() == ".png":
-                path.write_bytes(links.qr_png(url))
+                path.write_bytes(qr_png(url))
             else:
-                path.write_text(links.qr_svg(url), encoding="utf-8")
+                path.write_text(qr_svg(url), encoding="utf-8")
             self.stdout.write(f"wrote {path}")
         self.stdout.write(f"link {link.pk}, expires {link.expires_at:%Y-%m-%d %H:%M %Z}")
         self.stdout.write(links.uri(link, base))
