@@ -27,7 +27,6 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, model_validator
 from pydantic import ValidationError as PydanticError
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -195,9 +194,9 @@ def whole(
     message: Any = None,
 ) -> Any:
     """A whole number from `low` to `high`, given as a number or as digits ("12"). An empty
-    value is refused when `required`, else becomes `default`. `message` (with %(low)s,
-    %(high)s or %(n)s, the highest) is what a value outside the range reads."""
-    message = message or gettext_lazy("Enter a whole number from %(low)s to %(high)s.")
+    value is refused when `required`, else becomes `default`. `message` (with %(n)s, the
+    highest) is what a value that is not one reads; without it, "Enter a whole number." or
+    the bound it passes ("At most 50.")."""
 
     def parse(value: Any) -> Any:
         if value is None:
@@ -206,8 +205,10 @@ def whole(
             value = int(value.strip())
         if isinstance(value, float) and value.is_integer():
             value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise ValueError(str(message) % {"low": low, "high": high, "n": high})
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(str(message or _("Enter a whole number.")) % {"n": high})
+        if message is not None and not low <= value <= high:
+            raise ValueError(str(message) % {"n": high})
         return value
 
     kind: Any = int if required or default is not None else int | None
