@@ -20,11 +20,12 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 ## demo: install, migrate var/mhis.sqlite3, build the demo world if absent, serve on :8000
+## with a worker beside the server (imports, the schedule); Ctrl-C stops both
 demo: $(VENV)/.installed
 	MHIS_DEBUG=1 $(BIN)/mhis migrate --no-input -v0
 	MHIS_DEBUG=1 $(BIN)/mhis demo --if-absent --size $(SIZE)
-	@echo "Serving on http://127.0.0.1:8000  (API docs: http://127.0.0.1:8000/api/docs)"
-	MHIS_DEBUG=1 $(BIN)/mhis runserver 127.0.0.1:8000
+	@echo "Serving on http://127.0.0.1:8000  (API docs: http://127.0.0.1:8000/api/docs), with a worker"
+	MHIS_DEBUG=1 scripts/serve-with-worker.sh $(BIN) 127.0.0.1:8000
 
 ## test: lint, then the whole suite on SQLite and on a throwaway PostgreSQL cluster
 test: lint test-sqlite test-postgres

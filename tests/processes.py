@@ -71,3 +71,13 @@ def serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
                 process.kill()
                 pytest.fail("the server did not start:\n" + log.read_text())
             time.sleep(0.2)
+
+
+def work(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen:
+    """`mhis worker` in a process of its own (polling the queue every 0.1 s), its output
+    added to `log`."""
+    with log.open("a") as out:
+        return subprocess.Popen(  # noqa: S603 (our own command)
+            [sys.executable, "-m", "mhis.cli", "worker", "--interval", "0.1", *args],
+            env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip

@@ -19,7 +19,7 @@ WHITENOISE_AUTOREFRESH = True
 # The suite logs roles in without a code; tests/test_two_factor.py turns the production
 # default (administrators and analysts) back on.
 MHIS_TWO_FACTOR_ROLES = []
-MHIS_IMPORT_BACKGROUND = False  # imports run inline, inside the test transaction
+MHIS_TASKS_INLINE = True  # background tasks run where they are queued, inside the test transaction
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
     # A query the planner gets badly wrong fails its test, naming the query, within two
     # minutes instead of holding the whole suite past its time.

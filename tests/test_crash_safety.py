@@ -1,7 +1,8 @@
 """An import killed mid-write (SIGKILL, in a real process) leaves no record half-written, and
-the same command run again completes it with every row exactly once; so does the server killed
-while it imports an upload, once the import is resumed from its page. The processes write to a
-SQLite file, or, when the suite runs on PostgreSQL, to a database of their own on its server.
+the same command run again completes it with every row exactly once; so does a worker
+(`mhis worker`) killed while it imports an upload, once another worker takes the import over,
+or once it is resumed from its page. The processes write to a SQLite file, or, when the suite
+runs on PostgreSQL, to a database of their own on its server.
 """
 
 import csv
@@ -20,7 +21,7 @@ import pytest
 import requests
 from django.conf import settings
 
-from .processes import file_environment, free_port, mhis, serve
+from .processes import file_environment, free_port, mhis, serve, work
 
 ROWS = 5000
 BATCH = 1000
@@ -163,32 +164,56 @@ def _post(session, url, **kwargs):
     return session.post(url, data=data, timeout=60, allow_redirects=False, **kwargs)
 
 
+LEASE = 5  # seconds: a killed worker's import is taken over soon after; long enough that a
+# heartbeat waiting on a busy SQLite file (the import's batch) still comes in time
+
+
 def _job(db: Database) -> tuple[int, str, int]:
     return db.row("select id, status, done_rows from intake_job") or (0, "", 0)
 
 
-@pytest.mark.slow
-def test_a_server_killed_mid_import_leaves_whole_batches_and_resumes_it_once(database, tmp_path):
-    env, db = database
-    env = {**env, "MHIS_SECURE_COOKIES": "0"}  # plain HTTP on loopback
+def _task(db: Database) -> tuple[str, str, int]:
+    """The import's task: its status, the workers that ran it, and its lease's attempts."""
+    return db.row(
+        "select t.status, t.worker_ids, l.attempts from intake_job j "
+        "join django_tasks_database_dbtaskresult t on t.id = j.task_id "
+        "left join work_lease l on l.task_id = t.id"
+    )
+
+
+def _wait(condition, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
+        time.sleep(0.01)
+
+
+def _killed_mid_import(db: Database, env: dict, tmp_path, base: str, port: int):
+    """Upload a table to the server, let a worker import it, and SIGKILL the worker as its
+    first batch is committed; the server's session, and the server still running."""
     table = tmp_path / "upload.csv"
     _write_people(table, header=list(MAP))  # the columns named as the fields: no mapping
-    port, log = free_port(), tmp_path / "server.log"
-    base = f"http://127.0.0.1:{port}"
-    server = serve(env, port, log)
+    server = serve(env, port, tmp_path / "server.log")
+    worker = work(env, tmp_path / "worker.log", "--no-schedule")
     try:
         session = _logged_in(base)
         with table.open("rb") as f:
             started = _post(session, f"{base}/imports/", data={"what": "kind:people", "source": "clinic"},
                             files={"file": ("people.csv", f, "text/csv")})  # fmt: skip
         assert started.status_code == 302, started.text[:500]
-        deadline = time.monotonic() + 120
-        while _job(db)[2] < BATCH and time.monotonic() < deadline:
-            time.sleep(0.01)
-        server.send_signal(signal.SIGKILL)  # as the first batch is committed
-        server.wait(timeout=30)
-    finally:
+        pk = _job(db)[0]
+        _wait(lambda: db.one("select count(*) from work_lease") == 1, 60, "the worker's claim")
+        # The server never ran the import, and the worker's lease is live: no Resume.
+        page = session.get(f"{base}/imports/{pk}/", timeout=30).text
+        assert worker.poll() is None and f"/imports/{pk}/resume/" not in page
+        _wait(lambda: _job(db)[2] >= BATCH, 120, "the first batch")
+        worker.send_signal(signal.SIGKILL)  # as the first batch is committed
+        worker.wait(timeout=30)
+    except BaseException:
         server.kill()
+        raise
+    finally:
+        worker.kill()
     pk, status, _ = _job(db)
     killed = _counts(db)
     assert status == "running" and 0 < killed["people"] < ROWS, "the import was not killed half-way"
@@ -200,22 +225,77 @@ def test_a_server_killed_mid_import_leaves_whole_batches_and_resumes_it_once(dat
         == killed["rows done"]
         == killed["people"]
     )
+    return session, server, pk
 
-    # Started again, the server offers the stopped import; resumed, it completes once.
-    server = serve(env, port, log)
-    try:
-        session = _logged_in(base)
-        page = session.get(f"{base}/imports/{pk}/", timeout=30).text
-        assert f"/imports/{pk}/resume/" in page
-        resumed = _post(session, f"{base}/imports/{pk}/resume/")
-        assert resumed.status_code == 302
-        deadline = time.monotonic() + 300
-        while _job(db)[1] == "running" and time.monotonic() < deadline:
-            time.sleep(0.2)
-    finally:
-        server.kill()
-        server.wait(timeout=30)
+
+def _ended(db: Database) -> bool:
+    unfinished = "select count(*) from django_tasks_database_dbtaskresult where status in ('READY', 'RUNNING')"  # fmt: skip
+    return _job(db)[1] != "running" and db.one(unfinished) == 0
+
+
+def _imported_once(db: Database) -> None:
     assert _job(db)[1] == "done"
     final = _counts(db)
     assert final["people"] == final["source records"] == final["distinct keys"] == ROWS
     assert final["rows reported"] == ROWS and final["people without a name"] == 0
+
+
+@pytest.fixture
+def served(database, tmp_path):
+    env, db = database
+    env = {**env, "MHIS_SECURE_COOKIES": "0", "MHIS_WORKER_LEASE_SECONDS": str(LEASE)}
+    port = free_port()
+    return env, db, port, f"http://127.0.0.1:{port}"
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_import_leaves_whole_batches_and_another_takes_it_over_once(
+    served, tmp_path
+):
+    env, db, port, base = served
+    _session, server, _pk = _killed_mid_import(db, env, tmp_path, base, port)
+    server.kill()
+    server.wait(timeout=30)
+    # A worker started again takes the import over once its lease expired, and completes it.
+    worker = work(env, tmp_path / "worker.log", "--no-schedule")
+    try:
+        _wait(lambda: _ended(db), 300, "the import and its task to end")
+    finally:
+        worker.kill()
+        worker.wait(timeout=30)
+    _imported_once(db)
+    status, workers, attempts = _task(db)
+    assert status == "SUCCESSFUL" and attempts is None  # finished: its lease is gone
+    workers = json.loads(workers) if isinstance(workers, str) else workers  # SQLite: text
+    assert len(workers) == 2  # claimed once, taken over once
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_import_is_offered_for_resume_by_the_server_and_resumes_once(
+    served, tmp_path
+):
+    env, db, port, base = served
+    session, server, pk = _killed_mid_import(db, env, tmp_path, base, port)
+    try:
+        # The page, served by a process that never ran the import, offers Resume once the
+        # killed worker's lease has expired (read from the database).
+        _wait(lambda: f"/imports/{pk}/resume/" in session.get(f"{base}/imports/{pk}/", timeout=30).text,
+              LEASE + 30, "Resume on the page")  # fmt: skip
+        resumed = _post(session, f"{base}/imports/{pk}/resume/")
+        assert resumed.status_code == 302
+        page = session.get(f"{base}/imports/{pk}/", timeout=30).text
+        assert f"/imports/{pk}/resume/" not in page  # queued again: no second Resume
+        worker = work(env, tmp_path / "worker.log", "--no-schedule")
+        try:
+            _wait(lambda: _ended(db), 300, "the import and its task to end")
+        finally:
+            worker.kill()
+            worker.wait(timeout=30)
+    finally:
+        server.kill()
+        server.wait(timeout=30)
+    _imported_once(db)
+    # The killed worker's task was given up; the one queued by Resume ran the rest.
+    tasks = db.row("select count(*), sum(case when status = 'FAILED' then 1 else 0 end), "
+                   "sum(case when status = 'SUCCESSFUL' then 1 else 0 end) from django_tasks_database_dbtaskresult")  # fmt: skip
+    assert tuple(tasks) == (2, 1, 1)

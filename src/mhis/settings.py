@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_tasks",
+    "django_tasks_db",
     "mhis.places",
     "mhis.access",
     "mhis.registry",
@@ -65,6 +67,7 @@ INSTALLED_APPS = [
     "mhis.outreach",
     "mhis.maintenance",
     "mhis.demo",
+    "mhis.work",
 ]
 
 MIDDLEWARE = [
@@ -268,7 +271,7 @@ MHIS_IATI_REPORTING_ORG_NAME = envstr(
 )
 MHIS_IATI_REPORTING_ORG_TYPE = envstr("MHIS_IATI_REPORTING_ORG_TYPE", "40")
 
-# Imports: uploads larger than this are refused; uploads run in a background thread.
+# Imports: uploads larger than this are refused; a worker (mhis worker) imports the others.
 MHIS_IMPORT_MAX_BYTES = envint("MHIS_IMPORT_MAX_BYTES", 500 * 2**20)
 # What a file unpacks to (every member of a ZIP, every part of an XLSX) and the rows it holds,
 # counted as a stream before an import starts (mhis.uploads): tables read row by row …
@@ -281,4 +284,24 @@ MHIS_IMPORT_MAX_HELD_BYTES = envint("MHIS_IMPORT_MAX_HELD_BYTES", 50 * 10**6)
 MHIS_IMPORT_MAX_HELD_ROWS = envint("MHIS_IMPORT_MAX_HELD_ROWS", 100_000)
 # A workbook's shared strings are held in memory while it is read, whatever the import.
 MHIS_XLSX_MAX_STRINGS_BYTES = envint("MHIS_XLSX_MAX_STRINGS_BYTES", 30 * 10**6)
-MHIS_IMPORT_BACKGROUND = envbool("MHIS_IMPORT_BACKGROUND", True)
+
+# Background work (imports, linkage runs, extracts, backups, the schedule) is queued in the
+# database and run by `mhis worker` (mhis.work, docs/decisions/0015). Inline: run each task in
+# the request or command that queues it, without a worker (tests; MHIS_IMPORT_BACKGROUND=0 is
+# the older name).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+MHIS_TASKS_INLINE = envbool("MHIS_TASKS_INLINE", not envbool("MHIS_IMPORT_BACKGROUND", True))
+# A worker holds the task it runs by a lease it renews every quarter of this; a lease not
+# renewed for this long (the worker died) lets another worker take the task over.
+MHIS_WORKER_LEASE_SECONDS = envint("MHIS_WORKER_LEASE_SECONDS", 60)
+# How often a task is taken over from a dead worker before it is marked failed.
+MHIS_WORKER_MAX_ATTEMPTS = envint("MHIS_WORKER_MAX_ATTEMPTS", 3)
+# The worker's schedule, in MHIS_TIME_ZONE: "DAY HH:MM" weekly, "HH:MM" nightly; empty: off.
+MHIS_SCHEDULE_EVALUATION = envstr("MHIS_SCHEDULE_EVALUATION", "mon 06:15")
+MHIS_SCHEDULE_LINKAGE = envstr("MHIS_SCHEDULE_LINKAGE", "02:00")
+# The nightly backup: into MHIS_BACKUP_DIR with the key MHIS_BACKUP_KEY_FILE, keeping the last
+# MHIS_BACKUP_KEEP; off unless both are set.
+MHIS_SCHEDULE_BACKUP = envstr("MHIS_SCHEDULE_BACKUP", "01:30")
+MHIS_BACKUP_DIR = envstr("MHIS_BACKUP_DIR", "")
+MHIS_BACKUP_KEY_FILE = envstr("MHIS_BACKUP_KEY_FILE", "")
+MHIS_BACKUP_KEEP = envint("MHIS_BACKUP_KEEP", 7)

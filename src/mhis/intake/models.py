@@ -56,6 +56,9 @@ class Job(models.Model):
     # Its rows carry migration status (episodes; people with an episode column): only the
     # person who started it and roles shown status read them (`services.rows_shown`).
     holds_status = models.BooleanField(default=False)
+    # The task (mhis.work) importing it: whether it is queued, running or stopped is read from
+    # the queue. Not a foreign key: backups do not keep the queue.
+    task_id = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("import")

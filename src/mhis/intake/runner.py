@@ -1,11 +1,13 @@
 """Running an import away from the request that started it.
 
-An upload is saved under the data directory, then imported in a background thread while the
-page shows its progress (``MHIS_IMPORT_BACKGROUND``; off in tests, where the import runs
-inline). A thread that dies with the server leaves its job running with its checkpoint; the
-job's page offers to resume it from the saved file. The file holds people's data, so it is
-kept only while an import may resume from it: a refused upload, and the upload of an import
-that ended (done or failed), is deleted.
+An upload is saved under the data directory, then its import is queued as a task
+(`mhis.intake.tasks`) that a worker (`mhis worker`) runs while the page shows its progress.
+The job keeps the id of the task importing it: whether the import is queued, running or
+stopped is read from the queue (its worker's lease), whichever server process shows the page.
+A worker killed mid-import leaves its lease to expire: another worker takes the task over and
+goes on after the last committed batch, or the job's page offers to resume it. The file holds
+people's data, so it is kept only while an import may resume from it: a refused upload, and
+the upload of an import that ended (done or failed), is deleted.
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import close_old_connections, connections
+from django.db import transaction
 from django.utils.translation import gettext as _
+
+from mhis.work import queue
 
 from .models import Job
 
@@ -69,27 +74,80 @@ def _reason(exc: Exception) -> str:
     return _("The import stopped on an unexpected error; the server's log has the details.")
 
 
-def start(work: Callable[[], object], *, digest: str, path: Path) -> None:
-    """Run `work`, in a thread unless MHIS_IMPORT_BACKGROUND is off. An unexpected failure
-    marks the file's running jobs failed, with the reason. The upload at `path` is deleted
-    once no import of it is left unfinished."""
+def upload(name: str) -> Path:
+    """The saved upload `name` (``<sha256><suffix>``), kept in the upload folder."""
+    return upload_dir() / Path(name).name
 
-    def run():
-        try:
-            try:
-                work()
-            except Exception as exc:  # the reason is kept on the job for the page
-                log.exception("import of %s failed", digest)
-                Job.objects.filter(digest=digest, status=Job.Status.RUNNING).update(
-                    status=Job.Status.FAILED, error=_reason(exc)[:2000]
-                )
-            discard(path, digest)  # done or failed: no import resumes from it
-        finally:
-            if threading.current_thread() is not threading.main_thread():
-                connections.close_all()
 
-    if getattr(settings, "MHIS_IMPORT_BACKGROUND", True):
-        close_old_connections()
-        threading.Thread(target=run, name=f"import-{digest[:8]}", daemon=True).start()
-    else:
-        run()
+def run(work: Callable[[], object], *, digest: str, path: Path) -> None:
+    """Run `work` (in a worker's task). An unexpected failure marks the file's running jobs
+    failed, with the reason, and is raised again for the task's record. The upload at `path`
+    is deleted once no import of it is left unfinished."""
+    try:
+        work()
+    except Exception as exc:  # the reason is kept on the job for the page
+        log.exception("import of %s failed", digest)
+        Job.objects.filter(digest=digest, status=Job.Status.RUNNING).update(
+            status=Job.Status.FAILED, error=_reason(exc)[:2000]
+        )
+        discard(path, digest)
+        raise
+    discard(path, digest)  # done: no import resumes from it
+
+
+def import_table(user_id: int, name: str, job_id: int) -> None:
+    """The import of `job` from its saved upload `name`, by the user who queued it: from its
+    first row, or after its last committed batch when it was started before."""
+    from . import services
+
+    job = Job.objects.filter(pk=job_id).first()
+    path = upload(name)
+    if job is None or job.status != Job.Status.RUNNING:  # ended meanwhile (a take-over)
+        return
+    user = get_user_model().objects.get(pk=user_id)
+    run(lambda: services.run_import(user, path, kind=job.kind, source=job.source, job=job),
+        digest=job.digest, path=path)  # fmt: skip
+
+
+def import_form(user_id: int, name: str, form: str, source: str, file_name: str) -> None:
+    """The import of a field form's exported submissions saved as `name`."""
+    from . import services
+
+    path = upload(name)
+    user = get_user_model().objects.get(pk=user_id)
+    run(lambda: services.import_submissions(user, path, form=form, source=source, name=file_name),
+        digest=path.stem, path=path)  # fmt: skip
+
+
+def queue_import(user, job: Job, path: Path) -> bool:
+    """Queue the import of `job` from `path` as `user`, unless its task is queued or running
+    (under a live lease); a stopped task is first made sure never to run again. Whether it
+    was queued: of two people resuming a job at once, one queues it."""
+    from .tasks import import_table as task
+
+    old = job.task_id
+    if queue.state(old) in (queue.QUEUED, queue.RUNNING) or not queue.abandon(old):
+        return False
+    with transaction.atomic():
+        result = queue.enqueue_quietly(task, user.pk, Path(path).name, job.pk)
+        if not Job.objects.filter(pk=job.pk, task_id=old).update(task_id=result.id):
+            transaction.set_rollback(True)  # queued by someone else meanwhile
+            return False
+    job.task_id = result.id
+    queue.run_inline(result.id)
+    return True
+
+
+def queue_form(user, path: Path, *, form: str, source: str, file_name: str) -> None:
+    from .tasks import import_form as task
+
+    queue.enqueue(task, user.pk, Path(path).name, form, source, file_name)
+
+
+def state(job: Job) -> str:
+    """What the job's page says of its import, from the database: `queue.QUEUED`, `RUNNING`,
+    `STOPPED` (its worker died, or it never had one) or `FINISHED` (the job ended, or its task
+    did without ending it)."""
+    if job.status != Job.Status.RUNNING:
+        return queue.FINISHED
+    return queue.state(job.task_id)

@@ -668,9 +668,15 @@ def run_import(
 def start_job(user, *, kind: str, source: str, file_name: str, digest: str, columns: Mapping[str, str] | None = None) -> Job:  # fmt: skip
     """The unfinished job of this file in the user's namespace, or a new one; `columns` is the
     mapping its rows are read with (`holds_status`)."""
+    from mhis.work.queue import current_task_id
+
     owner = namespace(user)
+    task_id = current_task_id()  # the task running this import, if it runs in one
     job = Job.objects.filter(owner=owner, source=source[:100], kind=kind, digest=digest, status=Job.Status.RUNNING).first()  # fmt: skip
-    return job or Job.objects.create(owner=owner, source=source[:100], kind=kind, file_name=file_name[:255],
+    if job is not None and task_id is not None and job.task_id != task_id:
+        job.task_id = task_id
+        job.save(update_fields=["task_id"])
+    return job or Job.objects.create(owner=owner, source=source[:100], kind=kind, file_name=file_name[:255], task_id=task_id,
                                      digest=digest, started_by=user, holds_status=holds_status(kind, columns or {}))  # fmt: skip
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from io import BytesIO
 
 from django.contrib.auth.decorators import login_required
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_POST
 from mhis import downloads
 from mhis.access.services import scope_sites
 from mhis.contracts import form_errors
+from mhis.work import queue
 
 from . import fieldforms, readers, runner, services, submissions
 from .forms import UploadForm
@@ -79,12 +79,11 @@ def _queue(user, data, path, digest) -> str:
         services.check_table(path, name, upload.name)
         columns = services.mapping_for(user, services.namespace(user), source, name, readers.header(path))  # fmt: skip
         job = services.start_job(user, kind=name, source=source, file_name=upload.name, digest=digest, columns=columns)  # fmt: skip
-        runner.start(lambda: services.run_import(user, path, kind=name, source=source, job=job), digest=digest, path=path)  # fmt: skip
+        runner.queue_import(user, job, path)  # unless this file's import is queued or running
         return reverse("intake:job", args=[job.pk])
     services.check_form(user, name)
     submissions.read(path, upload.name)  # refuse an unreadable export before it is queued
-    source = data["source"] or name
-    runner.start(lambda: services.import_submissions(user, path, form=name, source=source, name=upload.name), digest=digest, path=path)  # fmt: skip
+    runner.queue_form(user, path, form=name, source=data["source"] or name, file_name=upload.name)
     return reverse("intake:imports")
 
 
@@ -107,12 +106,13 @@ def job(request, pk):
     rejected = job.rows.filter(outcome=RowResult.Outcome.REJECTED) if shown else RowResult.objects.none()  # fmt: skip
     labels = dict(RowResult.Outcome.choices)
     counts = [(labels[o], n) for o, n in sorted(services.summary(job).items())]
-    alive = any(t.name == f"import-{job.digest[:8]}" for t in threading.enumerate())
+    state = runner.state(job)  # from the queue, whichever server process asks
     return render(request, "intake/job.html", {
         "job": job, "running": running, "counts": counts, "rejected": rejected[:SHOWN_ROWS],
         "more": max(0, rejected.count() - SHOWN_ROWS), "rows_withheld": "" if shown else ROWS_WITHHELD,
-        "can_resume": running and not alive and runner.stored_file(job) is not None
-        and services.may_resume(request.user, job),
+        "queued": running and state == queue.QUEUED,
+        "can_resume": running and state in (queue.STOPPED, queue.FINISHED)
+        and runner.stored_file(job) is not None and services.may_resume(request.user, job),
     })  # fmt: skip
 
 
@@ -125,8 +125,7 @@ def resume(request, pk):
         raise Http404
     if not services.may_resume(request.user, job):  # it would fail, and end the job for all
         raise PermissionDenied(_("Your role cannot resume this import."))
-    user = request.user
-    runner.start(lambda: services.run_import(user, path, kind=job.kind, source=job.source, job=job), digest=job.digest, path=path)  # fmt: skip
+    runner.queue_import(request.user, job, path)  # unless a worker took it over meanwhile
     return redirect("intake:job", pk=job.pk)
 
 

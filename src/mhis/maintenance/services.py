@@ -59,6 +59,9 @@ TAG = 16  # what AES-GCM adds to each
 FORMAT = "mhis-jsonl"  # Django's JSON Lines, times to the microsecond (see serializer.py)
 # Rebuilt by `migrate` in every database, and referred to by natural key in the backup.
 REBUILT = ["contenttypes.contenttype", "auth.permission"]
+# The task queue (mhis.work) is not kept: a restored database must not run again the work that
+# was queued or running when the backup was written (the backup's own task among it).
+NOT_KEPT = [*REBUILT, "django_tasks_database.dbtaskresult", "work.lease", "work.scheduled"]
 
 
 def new_key(path: Path) -> None:
@@ -218,6 +221,16 @@ class _Opening(io.RawIOBase):
         return size
 
 
+def nightly(directory: Path, key_file: Path, day: str, keep: int) -> int:
+    """The schedule's backup of `day` (``2026-12-04``): ``mhis-<day>.backup`` in `directory`,
+    then the oldest of these files deleted past the newest `keep`; its size in bytes."""
+    directory = Path(directory)
+    size = backup(directory / f"mhis-{day}.backup", key_file)
+    for old in sorted(directory.glob("mhis-????-??-??.backup"))[:-keep] if keep > 0 else []:
+        old.unlink(missing_ok=True)
+    return size
+
+
 def backup(out: Path, key_file: Path) -> int:
     """Write an encrypted backup of the whole database to `out`; returns its size in bytes.
 
@@ -239,7 +252,7 @@ def backup(out: Path, key_file: Path) -> int:
             sink.write(header)
             sealing = _Sealing(sink, aead, header)
             records = io.TextIOWrapper(io.BufferedWriter(sealing, CHUNK), encoding="utf-8", newline="\n")  # fmt: skip
-            call_command("dumpdata", natural_foreign=True, exclude=REBUILT, format=FORMAT,
+            call_command("dumpdata", natural_foreign=True, exclude=NOT_KEPT, format=FORMAT,
                          stdout=records, verbosity=0)  # fmt: skip
             records.flush()
             sealing.finish()
@@ -255,11 +268,11 @@ def backup(out: Path, key_file: Path) -> int:
 
 
 def _backed_up():
-    """The models a backup holds: every table but those `migrate` rebuilds."""
+    """The models a backup holds: every table but those `migrate` rebuilds and the queue."""
     return [
         model
         for model in apps.get_models(include_auto_created=True)
-        if model._meta.label_lower not in REBUILT
+        if model._meta.label_lower not in NOT_KEPT
     ]
 
 

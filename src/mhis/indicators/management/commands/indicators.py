@@ -71,6 +71,8 @@ class Command(BaseCommand):
 
         extract = sub.add_parser("extract", help="write the encrypted batch extract (Parquet)")
         extract.add_argument("--out", type=Path, required=True)
+        extract.add_argument("--queue", action="store_true",
+                             help="queue the extract for a worker (mhis worker) instead of writing it here")  # fmt: skip
 
         run = sub.add_parser("batch", help="compute the whole pack over an extract with DuckDB")
         run.add_argument("--extract", type=Path, required=True)
@@ -134,7 +136,13 @@ class Command(BaseCommand):
             self.stdout.write(body.decode())
         self.stderr.write(f"{len(rows)} values exported, {withheld} withheld (small numbers).")
 
-    def do_extract(self, out, **options):
+    def do_extract(self, out, queue=False, **options):
+        if queue:  # the worker writes it: the folder as the worker finds it
+            from mhis.indicators.tasks import extract
+            from mhis.work.queue import enqueue
+
+            self.stdout.write(f"queued: task {enqueue(extract, str(out.resolve())).id}")
+            return
         columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,} rows"),
                    TimeElapsedColumn())  # fmt: skip
         with Progress(*columns, disable=options["verbosity"] == 0) as progress:

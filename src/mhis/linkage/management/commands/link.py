@@ -3,7 +3,13 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from mhis.linkage.models import LinkRun
-from mhis.linkage.services import run_linkage
+from mhis.linkage.services import _check, run_linkage
+from mhis.linkage.tasks import link
+from mhis.work.queue import enqueue
+
+
+def _options(exc: ValidationError) -> str:
+    return "; ".join(f"--{k.replace('_', '-')}: {' '.join(v)}" for k, v in exc.message_dict.items())  # fmt: skip
 
 
 class Command(BaseCommand):
@@ -16,21 +22,31 @@ class Command(BaseCommand):
                             help="keep pairs scored at least this (0–1, default 0.5)")  # fmt: skip
         parser.add_argument("--cluster-threshold", type=float, default=0.95,
                             help="link pairs scored at least this into clusters (default 0.95)")  # fmt: skip
+        parser.add_argument("--queue", action="store_true",
+                            help="queue the run for a worker (mhis worker) instead of running it here")  # fmt: skip
 
-    def handle(self, *args, new, threshold, cluster_threshold, verbosity, **options):
+    def handle(self, *args, new, threshold, cluster_threshold, verbosity, queue, **options):
+        scope = LinkRun.Scope.NEW if new else LinkRun.Scope.ALL
+        if queue:
+            try:
+                _check(threshold, cluster_threshold)
+            except ValidationError as exc:
+                raise CommandError(_options(exc)) from None
+            result = enqueue(link, scope, threshold, cluster_threshold)
+            self.stdout.write(f"queued: task {result.id}")
+            return
         columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
         with Progress(*columns, disable=verbosity == 0) as bar:
             task = bar.add_task("starting", total=None)
             try:
                 run = run_linkage(
-                    scope=LinkRun.Scope.NEW if new else LinkRun.Scope.ALL,
+                    scope=scope,
                     threshold=threshold,
                     cluster_threshold=cluster_threshold,
                     progress=lambda step: bar.update(task, description=step),
                 )
             except ValidationError as exc:
-                raise CommandError("; ".join(f"--{k.replace('_', '-')}: {' '.join(v)}"
-                                             for k, v in exc.message_dict.items())) from None  # fmt: skip
+                raise CommandError(_options(exc)) from None
         self.stdout.write(
             f"run {run.pk}: {run.records:,} records, {run.pairs:,} candidate pairs, "
             f"{run.clusters:,} clusters of more than one record"

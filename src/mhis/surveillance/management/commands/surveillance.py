@@ -4,6 +4,8 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.progress import Progress
 
 from mhis.surveillance import services
+from mhis.surveillance.tasks import evaluate_week
+from mhis.work.queue import enqueue
 
 
 class Command(BaseCommand):
@@ -13,6 +15,8 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         evaluate = sub.add_parser("evaluate", help="raise alerts for an ISO week, every site")
         evaluate.add_argument("--week", help="ISO week, 2026-W47 (default: last full week)")
+        evaluate.add_argument("--queue", action="store_true",
+                              help="queue the evaluation for a worker (mhis worker)")  # fmt: skip
         load = sub.add_parser("import", help="weekly reports from a CSV or XLSX file")
         load.add_argument("file")
         load.add_argument("--user", required=True, help="who sends them (their places apply)")
@@ -27,6 +31,10 @@ class Command(BaseCommand):
                 )
             except ValidationError as exc:
                 raise CommandError(f"--week: {' '.join(exc.message_dict['week'])}") from None
+            if options["queue"]:
+                result = enqueue(evaluate_week, *week)
+                self.stdout.write(f"queued: task {result.id}")
+                return
             result = services.evaluate_week(*week)
             self.stdout.write(f"{services.week_label(*week)}: {result['series']:,} series, "
                               f"{result['alarms']:,} above threshold, "

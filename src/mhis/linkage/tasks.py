@@ -1,0 +1,12 @@
+"""Linkage runs as background tasks (`mhis link --queue`, and the worker's nightly run)."""
+
+from mhis.work.queue import task
+
+from .models import LinkRun
+from .services import run_linkage
+
+
+@task()
+def link(scope: str = LinkRun.Scope.NEW, threshold: float = 0.5, cluster_threshold: float = 0.95) -> dict:  # fmt: skip
+    run = run_linkage(scope=scope, threshold=threshold, cluster_threshold=cluster_threshold)
+    return {"run": run.pk, "records": run.records, "pairs": run.pairs, "clusters": run.clusters}
