@@ -22,31 +22,19 @@ from __future__ import annotations
 import ast
 import importlib.util
 import sys
+import tomllib
 from pathlib import Path
 
 import grimp
 
 PACKAGE = "mhis"
 
-# Lowest first. The same order is enforced by the `layers` contract in pyproject.toml
-# ([tool.importlinter]); keep the two together.
+# Lowest first: the `layers` contract of pyproject.toml ([tool.importlinter]), which
+# lint-imports enforces, read from there so that the two cannot disagree.
+_CONTRACTS = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text())
 LAYERS = [
-    # The floor: registries and helpers that import nothing of MHIS.
-    {"events", "kinds", "dates"},
-    # Shared helpers: import only the floor.
-    {"qrcodes", "env", "crypto", "codelists", "names", "bulk", "caching", "downloads", "formats",
-     "formtools", "lookups", "schemas", "uploads", "maintenance", "contracts"},
-    {"places"},
-    {"access"},
-    {"input"},
-    {"registry"},
-    {"care"},
-    {"protection", "portable"},
-    {"indicators"},
-    {"outreach", "linkage", "surveillance", "programmes"},
-    {"intake"},
-    {"api", "demo"},
-    {"urls", "cli", "wsgi", "settings"},
+    {name.strip() for name in layer.split("|")}
+    for layer in reversed(next(c for c in _CONTRACTS["tool"]["importlinter"]["contracts"] if c["id"] == "layers")["layers"])
 ]  # fmt: skip
 
 

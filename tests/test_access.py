@@ -5,7 +5,7 @@ from django.core.management import call_command
 
 from mhis.access.models import AccessLog, ApiToken
 from mhis.access.services import create_token, in_scope, revoke_token, user_for_token
-from mhis.registry.services import get_person, search_people, visible_people
+from mhis.registry.search import get_person, search_people, visible_people
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +61,7 @@ def test_search_finds_the_same_people_whether_matches_are_read_first_or_joined(
     people, register, monkeypatch, candidates
 ):
     # Above SEARCH_CANDIDATES matching ids, search joins the name keys inside the database.
-    monkeypatch.setattr("mhis.registry.services.SEARCH_CANDIDATES", candidates)
+    monkeypatch.setattr("mhis.registry.search.SEARCH_CANDIDATES", candidates)
     thida = register(names=[{"text": "Thida Aye"}])
     aye_thida = register(names=[{"text": "Aye Thida Win"}])
     joined = register(names=[{"text": "Thidaaye Soe"}])

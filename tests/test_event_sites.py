@@ -26,7 +26,8 @@ from mhis.outreach.models import Contact
 from mhis.places.models import Place
 from mhis.protection import services as protection
 from mhis.registry.models import Person, PersonSite
-from mhis.registry.services import register_person, visible_people
+from mhis.registry.search import visible_people
+from mhis.registry.services import register_person
 
 from .factories import PersonDataFactory
 

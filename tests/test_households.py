@@ -118,7 +118,7 @@ def test_a_person_belongs_to_one_household(api, people, register):
 def test_person_page_lists_the_household(client, people, register):
     worker = register(names=[{"text": "Kyaw Win"}])
     wife = register(names=[{"text": "Khin Aye"}])
-    from mhis.registry.services import add_household_member
+    from mhis.registry.households import add_household_member
 
     add_household_member(
         people["clinician"],

@@ -285,7 +285,7 @@ def test_no_import_changes_or_reveals_a_record_outside_the_importer_s_places(
     from django.forms.models import model_to_dict
 
     from mhis.intake.models import SourceRecord
-    from mhis.registry.services import visible_people
+    from mhis.registry.search import visible_people
 
     from .test_intake_scope import KINDS, imported, table
 

@@ -18,7 +18,7 @@ from mhis.intake.models import Job, SourceRecord
 from mhis.outreach import services as outreach
 from mhis.outreach.models import Contact, Session, Training, Worker
 from mhis.registry.models import MigrationEpisode, Person, PersonSite
-from mhis.registry.services import visible_people
+from mhis.registry.search import visible_people
 
 from .test_intake_kinds import table
 

@@ -12,7 +12,9 @@ from mhis.access.services import create_user
 from mhis.intake.models import Job, RowResult
 from mhis.intake.models import Mapping as SavedMapping
 from mhis.registry.models import MigrationEpisode, Person
-from mhis.registry.services import person_detail, register_person, visible_people
+from mhis.registry.presentation import person_detail
+from mhis.registry.search import visible_people
+from mhis.registry.services import register_person
 
 from .test_intake_scope import imported, table
 

@@ -161,7 +161,7 @@ def test_a_merged_record_leads_to_the_survivor_and_counts_once(pair, people, wor
     from django.utils import timezone
 
     from mhis.indicators.periods import keys_of
-    from mhis.registry.services import search_people
+    from mhis.registry.search import search_people
 
     survivor, merged = pair
     merged.refresh_from_db()  # its registration date was set in the database

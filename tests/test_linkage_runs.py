@@ -10,7 +10,7 @@ from mhis.linkage import services
 from mhis.linkage.models import CandidatePair, LinkRun, Merge
 from mhis.linkage.services import run_linkage
 from mhis.registry.models import Identifier, Person, PersonName, PersonSite
-from mhis.registry.services import identifier_hash
+from mhis.registry.search import identifier_hash
 
 from .test_linkage import _known_set
 

@@ -19,7 +19,7 @@ from mhis.names._lexicon import LEXICON
 
 
 def matches(plan, keys) -> bool:
-    """The search rule of registry.services.search_people, on in-memory keys."""
+    """The search rule of registry.search.search_people, on in-memory keys."""
     by_words = all(any(k.startswith(a) for a in group for k in keys) for group in plan.groups)
     joined = len(plan.groups) > 1 and any(k.startswith(plan.joined) for k in keys)
     return by_words or joined

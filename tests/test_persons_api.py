@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from mhis.access.models import AccessLog
 from mhis.registry.models import Person
-from mhis.registry.services import search_people
+from mhis.registry.search import search_people
 
 from .factories import PersonDataFactory
 

@@ -79,7 +79,7 @@ def test_register_form_creates_a_person(client, people, world):
         {
             "registration_site": "MSOT-CLIN",
             "name": "ဒေါ်သီဒါ",
-            "name_latin": "",
+            "latin_name": "",
             "sex": "female",
             "birth_date": "1990",
             "birth_date_precision": "",
@@ -92,7 +92,7 @@ def test_register_form_creates_a_person(client, people, world):
             "origin_country": "MM",
             "destination_country": "TH",
             "occupation_sector": "fishing",
-            "episode_start": "2015-03-01",
+            "migration_start": "2015-03-01",
             "consent_care": "on",
         },
     )
@@ -147,7 +147,7 @@ def test_edit_form_changes_the_record_and_keeps_other_names(client, people, regi
         {
             "registration_site": "MSOT-BRDG",
             "name": "ကျော်ဝင်း",
-            "name_latin": "Kyaw Win",
+            "latin_name": "Kyaw Win",
             "sex": "male",
             "birth_date": "1988-07",
             "birth_date_precision": "",

@@ -18,7 +18,7 @@ django.setup()
 from mhis.access.models import User  # noqa: E402
 from mhis.access.services import create_token, scope_site_ids  # noqa: E402
 from mhis.places.models import Place  # noqa: E402
-from mhis.registry.services import visible_people  # noqa: E402
+from mhis.registry.search import visible_people  # noqa: E402
 
 USERNAME = os.environ.get("LOAD_USER", "clinician")
 SAMPLE = 2000

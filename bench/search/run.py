@@ -1,7 +1,7 @@
 """Person search latency on a built demo world.
 
 Usage: MHIS_DEBUG=1 MHIS_VAR_DIR=<folder with a demo world> .venv/bin/python bench/search/run.py
-Times registry.services.search_people (first page of 20 and the count, as the API does) for
+Times registry.search.search_people (first page of 20 and the count, as the API does) for
 queries in Burmese script, Latin spellings, abbreviations and an identifier, as the demo
 clinician (scope: Mae Sot) and the administrator (scope: every country).
 """
@@ -18,7 +18,7 @@ django.setup()
 
 from mhis.access.models import User  # noqa: E402
 from mhis.registry.models import Identifier, Person  # noqa: E402
-from mhis.registry.services import search_people  # noqa: E402
+from mhis.registry.search import search_people  # noqa: E402
 
 REPEAT = int(os.environ.get("REPEAT", "20"))
 

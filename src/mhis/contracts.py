@@ -31,6 +31,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 from pydantic import ValidationError as PydanticError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from mhis.codelists import normalise_country, normalise_language
 from mhis.dates import parse_date
 
 # Free text without a length in the database (a TextField) is bounded here.
@@ -63,18 +64,35 @@ def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-def parse_day(value: Any, *, future: bool = False) -> Any:
-    """A full date (YYYY-MM-DD), not after today unless `future`; a date object passes the
-    same check."""
-    if value is None:
-        return None
+def parse_any_day(value: Any) -> Any:
+    """A full date (YYYY-MM-DD), in the past or the future (a date object as it is)."""
+    if value is None or isinstance(value, date):
+        return value
     if isinstance(value, str):
-        value = parse_date(value)
-    elif not isinstance(value, date):
-        raise ValueError(_("Enter a date as YYYY-MM-DD."))
-    if not future and value > timezone.localdate():
+        return parse_date(value)
+    raise ValueError(_("Enter a date as YYYY-MM-DD."))
+
+
+def parse_day(value: Any) -> Any:
+    """A full date (YYYY-MM-DD), not after today; a date object passes the same check."""
+    value = parse_any_day(value)
+    if value is not None and value > timezone.localdate():
         raise ValueError(_("This date is in the future."))
     return value
+
+
+def parse_country(value: Any) -> Any:
+    """An ISO 3166-1 alpha-2 or alpha-3 code, as its alpha-2 code."""
+    if not isinstance(value, str) or not value:
+        return value  # blank, or refused as not text
+    return normalise_country(value)
+
+
+def parse_language(value: Any) -> Any:
+    """An ISO 639-1, -2 or -3 code, as its 639-1 code where there is one."""
+    if not isinstance(value, str):
+        return value  # refused as not text
+    return normalise_language(value)
 
 
 def parse_money(value: Any) -> Decimal | None:
@@ -118,22 +136,6 @@ def parse_flag(value: Any) -> Any:
     raise ValueError(_("Expected yes or no."))
 
 
-def code(normalise: Callable[[str], str], max_length: int, description: str) -> Any:
-    """A code as stored: `normalise` makes what is given the stored code (an alpha-3 country
-    code its alpha-2) or raises ValueError saying why not; empty is blank."""
-
-    def parse(value: Any) -> Any:
-        if _blank(value):
-            return ""
-        if not isinstance(value, str):
-            raise ValueError(_("Expected text."))
-        return normalise(value)
-
-    return Annotated[
-        str, BeforeValidator(parse), Field(max_length=max_length, description=description)
-    ]
-
-
 def split_list(value: Any) -> Any:
     """A list as a spreadsheet cell or a one-line form field writes it: "a; b, c"."""
     if isinstance(value, str):
@@ -148,18 +150,28 @@ Day = Annotated[
     BeforeValidator(blank_to(None)),
     Field(description="YYYY-MM-DD, not after today"),
 ]
-# A date that may be after today (an expected date, a coverage end).
-AnyDay = Annotated[
-    date | None,
-    BeforeValidator(lambda value: parse_day(value, future=True)),
-    BeforeValidator(blank_to(None)),
-    Field(description="YYYY-MM-DD"),
-]
 RequiredDay = Annotated[
     date,
     BeforeValidator(parse_day),
     BeforeValidator(_required),
     Field(description="YYYY-MM-DD, not after today"),
+]
+AnyDay = Annotated[
+    date | None,
+    BeforeValidator(parse_any_day),
+    BeforeValidator(blank_to(None)),
+    Field(description="YYYY-MM-DD"),
+]
+Country = Annotated[
+    str,
+    BeforeValidator(parse_country),
+    BeforeValidator(blank_to("")),
+    Field(max_length=3, description="ISO 3166-1 alpha-2 or alpha-3 code (stored as alpha-2)"),
+]
+Language = Annotated[
+    str,
+    BeforeValidator(parse_language),
+    Field(max_length=3, description="ISO 639 code (stored as 639-1 where there is one)"),
 ]
 Money = Annotated[
     Decimal | None,
@@ -214,24 +226,6 @@ def whole(
     kind: Any = int if required or default is not None else int | None
     blank = _required if required else blank_to(default)
     return Annotated[kind, Field(ge=low, le=high), BeforeValidator(parse), BeforeValidator(blank)]
-
-
-def refuse(problems: Mapping[str, Any]) -> None:
-    """Raise, from a contract's validator, the problems found by a cross-field rule, each on
-    its own dotted path ("specimens.1.number") relative to the contract checked."""
-    if not problems:
-        return
-    raise PydanticError.from_exception_data(
-        "contract",
-        [
-            InitErrorDetails(
-                type=PydanticCustomError("value_error", str(message)),
-                loc=tuple(int(p) if p.isdigit() else p for p in path.split(".")),
-                input=None,
-            )
-            for path, message in problems.items()
-        ],
-    )
 
 
 def context_of(info: Any, key: str) -> Any:
@@ -417,6 +411,20 @@ def _update_of(cls: type[Contract]) -> type[Contract]:
 # -- errors -------------------------------------------------------------------------------------
 
 
+def refuse(errors: Mapping[str, str | list[str]]) -> None:
+    """From a validator: refuse with messages at dotted paths inside what it validates (a
+    model validator of a name reports on "text", a list's validator on "0.start_date"), so a
+    rule that looks at several fields still names the one to correct. Nothing to refuse: no-op."""
+    details = []
+    for path, messages in errors.items():
+        loc = tuple(int(part) if part.isdigit() else part for part in path.split(".") if part)
+        for message in [messages] if isinstance(messages, str) else messages:
+            error = PydanticCustomError("value_error", "{message}", {"message": str(message)})
+            details.append(InitErrorDetails(type=error, loc=loc, input=None))
+    if details:
+        raise PydanticError.from_exception_data("refused", details)
+
+
 def path_of(loc: Iterable[Any]) -> str:
     """A pydantic location as a dotted path, without the API's "body"/"payload"."""
     parts = [str(part) for part in loc]
@@ -442,7 +450,8 @@ def message_of(error: Mapping[str, Any]) -> str:
                 "allowed": allowed,
             }
         return _("Not one of the allowed values: %(allowed)s.") % {"allowed": allowed}
-    if kind == "string_too_long":
+    if kind == "string_too_long" or (kind == "too_long" and isinstance(error.get("input"), str)):
+        # A length checked after a parser is pydantic's "too_long", even for text.
         return _("At most %(n)s characters.") % {"n": ctx.get("max_length")}
     if kind == "too_long":
         return _("At most %(n)s items.") % {"n": ctx.get("max_length")}
@@ -478,13 +487,32 @@ def errors_of(errors: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
     return out
 
 
-def form_errors(form: forms.Form, exc: ValidationError, fallback: str | None = None) -> None:
+def field_of(path: str, paths: Mapping[str, str]) -> str | None:
+    """The field of a flat shape (a page form, an import row) an error path lands on: the one
+    `paths` gives for the path or, failing that, for its longest leading part ("languages.2"
+    lands where "languages" does); None when no part of it is a field."""
+    parts = path.split(".")
+    while parts:
+        found = paths.get(".".join(parts))
+        if found is not None:
+            return found
+        parts.pop()
+    return None
+
+
+def form_errors(
+    form: forms.Form,
+    exc: ValidationError,
+    fallback: str | None = None,
+    paths: Mapping[str, str] | None = None,
+) -> None:
     """A service's errors on the page form's fields: the first part of a path names the field
-    ("diagnoses.0.code" lands on `diagnoses`); a path naming no field of the form goes to
-    `fallback` (None: the form as a whole), saying the path."""
+    ("diagnoses.0.code" lands on `diagnoses`) or, for a form that flattens the contract,
+    `paths` maps it (`field_of`); a path naming no field of the form goes to `fallback` (None:
+    the form as a whole), saying the path."""
     errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
     for path, messages in errors.items():
-        target = path.split(".", 1)[0]
+        target = field_of(path, paths) if paths is not None else path.split(".", 1)[0]
         if target not in form.fields:
             messages = messages if path == "__all__" else [f"{path}: {m}" for m in messages]
         for message in messages:

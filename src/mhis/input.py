@@ -21,8 +21,7 @@ from django.utils.translation import gettext as _
 from pydantic import AfterValidator, ValidationInfo
 
 from mhis.access.services import in_scope
-from mhis.codelists import normalise_country, normalise_language
-from mhis.contracts import Day, RequiredDay, SiteCode, code, context_of
+from mhis.contracts import Day, RequiredDay, SiteCode, context_of
 from mhis.dates import parse_date
 from mhis.places.models import Place, PlaceKind
 
@@ -51,10 +50,6 @@ def _after_birth(day: date | None, info: ValidationInfo) -> date | None:
 OwnSite = Annotated[SiteCode, AfterValidator(_own_site)]
 CareDay = Annotated[RequiredDay, AfterValidator(_after_birth)]
 OptionalCareDay = Annotated[Day, AfterValidator(_after_birth)]
-# Codes as stored: a country's ISO 3166-1 alpha-2 (alpha-3 given is made alpha-2), a
-# language's ISO 639-1, else 639-3.
-Country = code(normalise_country, 2, "ISO 3166-1 country code (alpha-2, or alpha-3), e.g. MM")
-Language = code(normalise_language, 3, "ISO 639 language code, e.g. my")
 
 
 class Errors(dict):

@@ -21,6 +21,7 @@ from pydantic import (
 from mhis.contracts import (
     AnyDay,
     Contract,
+    Country,
     Currency,
     Day,
     Money,
@@ -35,7 +36,7 @@ from mhis.contracts import (
     today_if_blank,
     whole,
 )
-from mhis.input import CareDay, Country, OptionalCareDay, OwnSite
+from mhis.input import CareDay, OptionalCareDay, OwnSite
 from mhis.places.models import Place, PlaceKind
 
 from .codes import (
@@ -130,6 +131,9 @@ EncounterChange = EncounterInput.update()
 
 # -- shared pieces -----------------------------------------------------------------------------
 
+# A country as stored: its alpha-2 code (an alpha-3 code given is made alpha-2 first).
+CountryCode = Annotated[Country, Field(max_length=2)]
+
 # A date that is today when left empty (a referral sent, a step taken, an examination, today).
 TodayCareDay = Annotated[CareDay, BeforeValidator(today_if_blank)]
 TodayDay = Annotated[Day, BeforeValidator(today_if_blank)]
@@ -205,7 +209,7 @@ class ReferralInput(Contract):
     urgency: field(Referral, "urgency") = Urgency.ROUTINE
     to_site: AnySite = None
     to_facility: field(Referral, "to_facility") = ""
-    to_country: Country = ""
+    to_country: CountryCode = ""
     sent_on: TodayCareDay = Field(default_factory=timezone.localdate)
     due_on: DueDay = None
     outcome: field(Referral, "outcome") = ""
@@ -356,7 +360,7 @@ class AssessmentInput(Contract):
     type: field(Assessment, "type")
     date: TodayCareDay = Field(default_factory=timezone.localdate)
     programme: Programme = "GEN"
-    destination_country: Country = ""
+    destination_country: CountryCode = ""
     history: field(Assessment, "history") = ""
     examination: field(Assessment, "examination") = ""
     tb_symptoms: flag(None) = None

@@ -24,7 +24,8 @@ from mhis.access.services import (
 )
 from mhis.events import announce
 from mhis.registry.models import Person, PersonSite
-from mhis.registry.services import link_site, visible_people
+from mhis.registry.search import visible_people
+from mhis.registry.services import link_site
 
 from .codes import OPEN_REFERRAL_STATUSES, ReferralStatus
 from .contracts import EncounterInput, ReferralChange, ReferralInput, ReferralStepInput

@@ -29,6 +29,7 @@ from mhis.outreach import services as outreach
 from mhis.outreach.contracts import ContactInput, SessionInput, TrainingInput, WorkerInput
 from mhis.outreach.models import Contact, Session, Training, Worker
 from mhis.registry import services as registry
+from mhis.registry.contracts import EPISODE_FIELDS
 from mhis.registry.models import MigrationEpisode
 
 
@@ -144,7 +145,7 @@ WEEKLY = Kind(
     needs=(Can.SUBMIT_REPORTS,),
 )
 EPISODES = Kind(
-    "episodes", gettext_lazy("Migration episodes"), ("person", *registry.EPISODE_FIELDS),
+    "episodes", gettext_lazy("Migration episodes"), ("person", *EPISODE_FIELDS),
     required=("person",), key=("person", "origin_country", "destination_country", "start_date"),
     model=MigrationEpisode, about_person=True,
     create=registry.add_episode, update=registry.update_episode,

@@ -21,7 +21,6 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from mhis.work import queue
@@ -117,31 +116,6 @@ def import_form(user_id: int, name: str, form: str, source: str, file_name: str)
     user = get_user_model().objects.get(pk=user_id)
     run(lambda: services.import_submissions(user, path, form=form, source=source, name=file_name),
         digest=path.stem, path=path)  # fmt: skip
-
-
-def queue_import(user, job: Job, path: Path) -> bool:
-    """Queue the import of `job` from `path` as `user`, unless its task is queued or running
-    (under a live lease); a stopped task is first made sure never to run again. Whether it
-    was queued: of two people resuming a job at once, one queues it."""
-    from .tasks import import_table as task
-
-    old = job.task_id
-    if queue.state(old) in (queue.QUEUED, queue.RUNNING) or not queue.abandon(old):
-        return False
-    with transaction.atomic():
-        result = queue.enqueue_quietly(task, user.pk, Path(path).name, job.pk)
-        if not Job.objects.filter(pk=job.pk, task_id=old).update(task_id=result.id):
-            transaction.set_rollback(True)  # queued by someone else meanwhile
-            return False
-    job.task_id = result.id
-    queue.run_inline(result.id)
-    return True
-
-
-def queue_form(user, path: Path, *, form: str, source: str, file_name: str) -> None:
-    from .tasks import import_form as task
-
-    queue.enqueue(task, user.pk, Path(path).name, form, source, file_name)
 
 
 def state(job: Job) -> str:

@@ -33,18 +33,20 @@ from mhis.access.policy import Can, allowed, in_scope
 from mhis.access.services import place_scope_q, scope_site_ids
 from mhis.bulk import insert_values
 from mhis.codelists import normalise_country
+from mhis.contracts import field_of
 from mhis.registry.codes import IDENTITY_DOCUMENT, NEUTRAL_IDENTIFIER_TYPES
+from mhis.registry.contracts import EPISODE_COLUMNS, FLAT_PATHS, person_from_flat
 from mhis.registry.models import Identifier, Person, PersonSite
+from mhis.registry.search import identifier_hash, visible_people
 from mhis.registry.services import (
     Registered,
-    clean_person_input,
-    identifier_hash,
+    person_fields,
     register_many,
     register_person,
     update_person,
-    visible_people,
 )
 from mhis.surveillance.services import import_reports
+from mhis.work.queue import current_task_id
 
 from . import readers
 from .kinds import KINDS, Kind
@@ -52,33 +54,6 @@ from .models import Job, RowResult, SourceRecord
 from .models import Mapping as SavedMapping
 
 BATCH = 1000
-
-# The people kind: its fields -> how the registration service names them in its errors.
-PEOPLE_FIELDS = {
-    "source_key": "source_key",
-    "registration_site": "registration_site",
-    "name": "names.0.text",
-    "latin_name": "names.0.latin",
-    "sex": "sex",
-    "birth_date": "birth_date",
-    "birth_date_precision": "birth_date_precision",
-    "nationality": "nationality",
-    "languages": "languages",
-    "contact": "contact",
-    "identifier_type": "identifiers.0.type",
-    "identifier_country": "identifiers.0.issuing_country",
-    "identifier_value": "identifiers.0.value",
-    "migration_status": "episodes.0.status",
-    "origin_country": "episodes.0.origin_country",
-    "destination_country": "episodes.0.destination_country",
-    "occupation_sector": "episodes.0.occupation_sector",
-    "migration_start": "episodes.0.start_date",
-}
-# The people kind's columns that make a migration episode: imported only by roles shown
-# migration status, as episodes are written only by them (a row compared with the one stored,
-# "unchanged" or "updated", would also confirm a status guessed by anyone else).
-EPISODE_COLUMNS = ("migration_status", "origin_country", "destination_country", "occupation_sector", "migration_start")  # fmt: skip
-IDENTIFIER_COLUMNS = ("identifier_type", "identifier_country", "identifier_value")
 
 
 def person_of(user, source: str, value: str, owner: str) -> Person:
@@ -244,43 +219,10 @@ def check_form(user, form: str) -> None:
         _refuse_status(user, spec.kind, {f: f for f in spec.fields})
 
 
-def _person_data(values: dict[str, str]) -> dict:
-    """A people row as the registry takes it. Identifiers and episodes only from a file with
-    their columns: a file without them says nothing of them, and a re-imported row keeps the
-    person's."""
-    data = {
-        "registration_site": values.get("registration_site", ""),
-        "names": [{"text": values.get("name", ""), "latin": values.get("latin_name", "")}],
-        "sex": values.get("sex") or "unknown",
-        "birth_date": values.get("birth_date") or None,
-        "birth_date_precision": values.get("birth_date_precision") or None,
-        "nationality": values.get("nationality", ""),
-        "languages": [
-            c.strip() for c in values.get("languages", "").replace(",", ";").split(";") if c.strip()
-        ],
-        "contact": values.get("contact", ""),
-    }
-    if any(f in values for f in IDENTIFIER_COLUMNS):
-        data["identifiers"] = []
-    if values.get("identifier_value") or values.get("identifier_type"):
-        data["identifiers"] = [{"type": values.get("identifier_type", ""),
-                                "issuing_country": values.get("identifier_country", ""),
-                                "value": values.get("identifier_value", "")}]  # fmt: skip
-    if any(f in values for f in EPISODE_COLUMNS):
-        data["episodes"] = []
-    if any(values.get(f) for f in EPISODE_COLUMNS):
-        data["episodes"] = [{"status": values.get("migration_status") or None,
-                             "origin_country": values.get("origin_country", ""),
-                             "destination_country": values.get("destination_country", ""),
-                             "occupation_sector": values.get("occupation_sector") or None,
-                             "start_date": values.get("migration_start") or None}]  # fmt: skip
-    return data
-
-
 def _linker(user) -> Callable[[str, str, str], tuple]:
     """What a row's identifier (type, issuing country, value hash) is matched on, to link the
     row to a person known by it. To an importer not shown migration status, the types that tell
-    it are all one "identity document" (`registry.services.shown_identifiers`): they match on
+    it are all one "identity document" (`registry.presentation.shown_identifiers`): they match on
     the value and the issuing country whatever the type, so which of them a row names cannot
     change its outcome ("linked" or not) and a masked document's type is never confirmed."""
     masked = not allowed(user, Can.SEE_MIGRATION_STATUS)
@@ -419,7 +361,7 @@ def _with_identifiers(person: Person, given: list[dict]) -> list[dict]:
 
 
 def _person_row(user, job, key, row_hash, record, values) -> Outcome:
-    data = _person_data(values)
+    data = person_from_flat(values)
     if record is not None:
         if (
             "identifiers" in data
@@ -431,7 +373,7 @@ def _person_row(user, job, key, row_hash, record, values) -> Outcome:
         return Outcome(RowResult.Outcome.UPDATED, person)
     # Checked before it links, as a row of a batch is (`_new_people`): a row that could not be
     # registered is refused whether or not its identifier is known.
-    cleaned = clean_person_input(data, user=user)
+    cleaned = person_fields(user, data)
     if existing := _known_by_identifier(user, cleaned):
         SourceRecord.objects.create(owner=job.owner, source=job.source, kind=job.kind, key=key, row_hash=row_hash, person=existing)  # fmt: skip
         return Outcome(RowResult.Outcome.LINKED, existing)
@@ -493,7 +435,7 @@ def _new_people(user, job: Job, mapping, column_of, batch) -> tuple[list[dict], 
     checked = []
     for key, number, values, row_hash in fresh:
         try:
-            cleaned = clean_person_input(_person_data(values), user=user, sites=sites)
+            cleaned = person_fields(user, person_from_flat(values), sites=sites)
         except ValidationError as exc:
             results += _results(job, number, key, _rejected(exc, column_of))
             continue
@@ -584,7 +526,7 @@ def _possible_duplicates(user, people: list[Registered | Person]) -> set[int]:
                          quote(PersonSite._meta.get_field("site").column))  # fmt: skip
     # Plain SQL: the ORM takes longer to compile 200 alternatives than the database to answer.
     # Names of the table and columns come from the model; every value is a parameter.
-    # Known at a site in the user's places (`registry.services.known_in_places`):
+    # Known at a site in the user's places (`registry.search.known_in_places`):
     marks = ", ".join(["%s"] * len(sites))
     known = f"EXISTS (SELECT 1 FROM {links} s WHERE s.{linked} = p.{pk} AND s.{at} IN ({marks}))"  # noqa: S608
     select = f"SELECT p.{pk}, lower(p.{latin}), p.{sex}, p.{birth}, p.{merged} FROM {table} p WHERE {known} AND "  # noqa: S608
@@ -633,8 +575,12 @@ def _column_of(kind: Kind, mapping: dict[str, str]) -> Callable[[str], str]:
     """The file's column for an error key of the service (``diagnoses.0.code`` → the column
     mapped to ``diagnoses``)."""
     if kind.name == "people":
-        by_service = {service: mapping.get(field, field) for field, service in PEOPLE_FIELDS.items()}  # fmt: skip
-        return lambda key: by_service.get(key, key)
+
+        def column(key: str) -> str:
+            flat = field_of(key, FLAT_PATHS) or key
+            return mapping.get(flat, flat)
+
+        return column
     return lambda key: mapping.get(key.split(".")[0], key.split(".")[0])
 
 
@@ -668,8 +614,6 @@ def run_import(
 def start_job(user, *, kind: str, source: str, file_name: str, digest: str, columns: Mapping[str, str] | None = None) -> Job:  # fmt: skip
     """The unfinished job of this file in the user's namespace, or a new one; `columns` is the
     mapping its rows are read with (`holds_status`)."""
-    from mhis.work.queue import current_task_id
-
     owner = namespace(user)
     task_id = current_task_id()  # the task running this import, if it runs in one
     job = Job.objects.filter(owner=owner, source=source[:100], kind=kind, digest=digest, status=Job.Status.RUNNING).first()  # fmt: skip

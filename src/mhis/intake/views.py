@@ -18,7 +18,7 @@ from mhis.access.services import scope_sites
 from mhis.contracts import form_errors
 from mhis.work import queue
 
-from . import fieldforms, readers, runner, services, submissions
+from . import fieldforms, readers, runner, services, submissions, tasks
 from .forms import UploadForm
 from .models import Job, RowResult
 
@@ -79,11 +79,11 @@ def _queue(user, data, path, digest) -> str:
         services.check_table(path, name, upload.name)
         columns = services.mapping_for(user, services.namespace(user), source, name, readers.header(path))  # fmt: skip
         job = services.start_job(user, kind=name, source=source, file_name=upload.name, digest=digest, columns=columns)  # fmt: skip
-        runner.queue_import(user, job, path)  # unless this file's import is queued or running
+        tasks.queue_import(user, job, path)  # unless this file's import is queued or running
         return reverse("intake:job", args=[job.pk])
     services.check_form(user, name)
     submissions.read(path, upload.name)  # refuse an unreadable export before it is queued
-    runner.queue_form(user, path, form=name, source=data["source"] or name, file_name=upload.name)
+    tasks.queue_form(user, path, form=name, source=data["source"] or name, file_name=upload.name)
     return reverse("intake:imports")
 
 
@@ -125,7 +125,7 @@ def resume(request, pk):
         raise Http404
     if not services.may_resume(request.user, job):  # it would fail, and end the job for all
         raise PermissionDenied(_("Your role cannot resume this import."))
-    runner.queue_import(request.user, job, path)  # unless a worker took it over meanwhile
+    tasks.queue_import(request.user, job, path)  # unless a worker took it over meanwhile
     return redirect("intake:job", pk=job.pk)
 
 

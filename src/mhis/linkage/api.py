@@ -11,7 +11,8 @@ from ninja.errors import HttpError
 from pydantic import Field
 
 from mhis.access.auth import api_auth
-from mhis.registry.services import log_listed, person_summary
+from mhis.registry.presentation import person_summary
+from mhis.registry.search import log_listed
 from mhis.schemas import Input
 
 from . import services

@@ -7,6 +7,9 @@ class LinkageConfig(AppConfig):
     verbose_name = _("Record linkage")
 
     def ready(self):
-        from . import recordkinds
+        from mhis.work import schedule
+
+        from . import recordkinds, tasks
 
         recordkinds.declare()
+        schedule.register(tasks.scheduled)

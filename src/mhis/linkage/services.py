@@ -19,7 +19,7 @@ from mhis.care.services import event_sites
 from mhis.events import announce
 from mhis.kinds import following_merge, kind_of_model
 from mhis.registry.models import Consent, HouseholdMember, Person, PersonSite
-from mhis.registry.services import known_in_places, visible_people
+from mhis.registry.search import known_in_places, visible_people
 
 from . import link
 from .features import FROM_MIGRATION_EPISODES, OF_IDENTIFIER_TYPES

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from mhis.registry.services import log_listed
+from mhis.registry.search import log_listed
 
 from . import services
 from .models import CandidatePair, Merge

@@ -17,6 +17,7 @@ from mhis.access.services import in_scope
 from mhis.contracts import (
     Contract,
     Day,
+    Language,
     RequiredDay,
     blank_to,
     context_of,
@@ -25,10 +26,10 @@ from mhis.contracts import (
     refuse,
     whole,
 )
-from mhis.input import Language, OwnSite
+from mhis.input import OwnSite
 from mhis.registry.codes import Sex
 from mhis.registry.models import Person
-from mhis.registry.services import visible_people
+from mhis.registry.search import visible_people
 
 from .codes import AgeGroup, Topic
 from .models import Contact, HealthCorner, Session, Training, Worker

@@ -27,7 +27,7 @@ from jwcrypto import jwe, jwk
 from mhis.access.policy import Can, allowed, require
 from mhis.crypto import keyed_hash
 from mhis.registry.models import ConsentScope, Person
-from mhis.registry.services import get_person
+from mhis.registry.search import get_person
 
 from . import ips
 from .models import LinkAccess, SharedLink

@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from mhis.access.policy import Can, allowed, require
 from mhis.access.services import scope_sites
 from mhis.registry.models import Person
-from mhis.registry.services import get_person, log_listed, register_person, search_people
+from mhis.registry.search import get_person, log_listed, search_people
+from mhis.registry.services import register_person
 
 from . import ips
 from .models import ReceivedItem, ReceivedSummary

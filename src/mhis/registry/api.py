@@ -14,8 +14,9 @@ from pydantic import Field
 from mhis.access.auth import api_auth
 from mhis.access.policy import Can, allowed
 
-from . import services
-from .schemas import HouseholdMemberIn, HouseholdOut, PersonIn, PersonOut, PersonPage, PersonPatch
+from . import households, presentation, search, services
+from .contracts import HouseholdMemberInput, PersonChange, PersonInput
+from .schemas import HouseholdOut, PersonOut, PersonPage
 from .shortcuts import person_or_404
 
 router = Router(tags=["persons"], auth=api_auth)
@@ -34,54 +35,54 @@ def list_persons(request, params: Query[ListParams]):
     if not allowed(request.user, Can.READ_PERSON):
         raise HttpError(403, _("Your role cannot see individual records."))
     start = (params.page - 1) * params.page_size
-    rows, count = services.search_page(request.user, params.q, start=start, size=params.page_size)
-    services.log_listed(request.user, rows, "api:persons_list")
+    rows, count = search.search_page(request.user, params.q, start=start, size=params.page_size)
+    search.log_listed(request.user, rows, "api:persons_list")
     return {
         "count": count,
         "page": params.page,
         "page_size": params.page_size,
-        "results": [services.person_summary(p) for p in rows],
+        "results": [presentation.person_summary(p) for p in rows],
     }
 
 
 @router.post("/persons", response={201: PersonOut}, summary="Register a person")
-def create_person(request, payload: PersonIn):
+def create_person(request, payload: PersonInput):
     if not allowed(request.user, Can.WRITE_PERSON):
         raise HttpError(403, _("Your role cannot register people."))
     # Registered at one of the user's own sites: in their places, and read back as written.
-    person = services.register_person(request.user, payload.model_dump())
-    services.log_listed(request.user, [person], "api:person_create")
-    return Status(201, services.person_detail(services.as_written(person), request.user))
+    person = services.register_person(request.user, payload)
+    search.log_listed(request.user, [person], "api:person_create")
+    return Status(201, presentation.person_detail(services.as_written(person), request.user))
 
 
 @router.get("/persons/{person_id}", response=PersonOut, summary="Read a person's record")
 def read_person(request, person_id: UUID):
     person = person_or_404(request, person_id, "api:person_read")
-    return services.person_detail(person, request.user)
+    return presentation.person_detail(person, request.user)
 
 
 @router.patch("/persons/{person_id}", response=PersonOut, summary="Change a person's record")
-def update_person(request, person_id: UUID, payload: PersonPatch):
+def update_person(request, person_id: UUID, payload: PersonChange):
     person = person_or_404(request, person_id, "api:person_update")
     if not allowed(request.user, Can.WRITE_PERSON):
         raise HttpError(403, _("Your role cannot change people."))
-    services.update_person(request.user, person, payload.model_dump(exclude_unset=True))
-    person = services.get_person(request.user, person_id, view="api:person_update")
-    return services.person_detail(person, request.user)
+    services.update_person(request.user, person, payload)
+    person = search.get_person(request.user, person_id, view="api:person_update")
+    return presentation.person_detail(person, request.user)
 
 
 @router.get("/persons/{person_id}/household", response=HouseholdOut, summary="A person's household")
 def read_household(request, person_id: UUID):
     person = person_or_404(request, person_id, "api:household_read")
-    return services.household_of(request.user, person, view="api:household_read")
+    return households.household_of(request.user, person, view="api:household_read")
 
 
 @router.post(
     "/persons/{person_id}/household", response=HouseholdOut, summary="Add a household member"
 )
-def add_household_member(request, person_id: UUID, payload: HouseholdMemberIn):
+def add_household_member(request, person_id: UUID, payload: HouseholdMemberInput):
     person = person_or_404(request, person_id, "api:household_update")
     if not allowed(request.user, Can.WRITE_PERSON):
         raise HttpError(403, _("Your role cannot change people."))
-    services.add_household_member(request.user, person, payload.model_dump())
-    return services.household_of(request.user, person, view="api:household_update")
+    households.add_household_member(request.user, person, payload)
+    return households.household_of(request.user, person, view="api:household_update")

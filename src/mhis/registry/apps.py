@@ -13,6 +13,6 @@ class RegistryConfig(AppConfig):
         from mhis.access.policy import register_scope
 
         from .models import Person
-        from .services import person_in_scope
+        from .search import person_in_scope
 
         register_scope(Person, person_in_scope)

@@ -15,6 +15,7 @@ from .codes import (
     ConsentScope,
     DatePrecision,
     IdentifierType,
+    MigrationStatus,
     NameUse,
     OccupationSector,
     Relationship,
@@ -45,7 +46,7 @@ class Person(models.Model):
     )
     nationality = models.CharField(_("nationality"), max_length=2, blank=True)
     languages = models.JSONField(_("languages"), default=list, blank=True)
-    contact = EncryptedTextField(_("contact"), blank=True)
+    contact = EncryptedTextField(_("contact"), max_length=500, blank=True)
     # Set when this record was found to be another person's and merged into theirs; the
     # record and its names stay, its care follows the survivor (mhis.linkage.services).
     merged_into = models.ForeignKey(
@@ -87,7 +88,7 @@ class Person(models.Model):
 class PersonSite(models.Model):
     """A site where the person is known: registered, seen, or referred to.
 
-    Scope checks go through these rows (registry.services.visible_people), so a clinic that
+    Scope checks go through these rows (registry.search.visible_people), so a clinic that
     receives a referral can open the person's record, and the read is logged like any other.
     """
 
@@ -133,7 +134,7 @@ class PersonName(models.Model):
 class NameKey(models.Model):
     """Search keys of a person's names (folded tokens, romanisations, joined runs).
 
-    Used by registry.services.search_people through prefix matches on `key`.
+    Used by registry.search.search_people through prefix matches on `key`.
     """
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
@@ -159,7 +160,7 @@ class Identifier(models.Model):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="identifiers")
     type = models.CharField(_("type"), max_length=20, choices=IdentifierType.choices)
     issuing_country = models.CharField(_("issuing country"), max_length=2, blank=True)
-    value = EncryptedTextField(_("value"))
+    value = EncryptedTextField(_("value"), max_length=100)
     # Keyed hash of the normalised value; used by search_people and, later, linkage.
     value_hash = models.CharField(max_length=64, db_index=True, editable=False)
 
@@ -174,7 +175,9 @@ class Identifier(models.Model):
 
 class MigrationEpisode(models.Model):
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="episodes")
-    status = EncryptedTextField(_("migration status"))
+    status = EncryptedTextField(
+        _("migration status"), choices=MigrationStatus.choices, default=MigrationStatus.UNK
+    )
     origin_country = models.CharField(_("country of origin"), max_length=2, blank=True)
     transit_countries = models.JSONField(_("transit countries"), default=list, blank=True)
     destination_country = models.CharField(_("country of destination"), max_length=2, blank=True)

@@ -1,4 +1,4 @@
-"""Shapes of the persons API. Values are checked by registry.services, as for the forms."""
+"""What the persons API answers (what it takes: registry.contracts)."""
 
 from __future__ import annotations
 
@@ -6,77 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
-
-from mhis.schemas import Input
-
-
-class _In(Input):
-    model_config = ConfigDict(extra="forbid")
-
-
-class NameIn(_In):
-    text: str = Field(max_length=400, description="The name as written, in any script.")
-    latin: str | None = Field(
-        None, max_length=400, description="Latin spelling; generated when absent."
-    )
-    use: str | None = Field(None, description="official | usual | alias")
-
-
-class IdentifierIn(_In):
-    type: str = Field(
-        description="passport | national_id | work_permit | refugee_number | case_number | "
-        "clinic_number; identity_document keeps the kind stored for the same document (how a "
-        "role that may not see migration status is shown the kinds that tell it)"
-    )
-    issuing_country: str | None = Field(None, description="ISO 3166-1 alpha-2 or alpha-3 code")
-    value: str = Field(max_length=100)
-
-
-class EpisodeIn(_In):
-    status: str | None = Field(
-        None, description="Migration status category, e.g. REG_LAB, IRR, REF, UNK, DECLINED"
-    )
-    origin_country: str | None = None
-    transit_countries: list[str] = Field(default_factory=list, max_length=10)
-    destination_country: str | None = None
-    occupation_sector: str | None = None
-    start_date: str | None = Field(None, description="YYYY-MM-DD")
-    end_date: str | None = Field(None, description="YYYY-MM-DD")
-
-
-class ConsentIn(_In):
-    scope: str = Field(description="care | sharing | contact | research")
-    given_on: str = Field(description="YYYY-MM-DD")
-    withdrawn_on: str | None = None
-
-
-class PersonIn(_In):
-    registration_site: str = Field(description="Code of a site in your places")
-    names: list[NameIn] = Field(max_length=10)
-    sex: str | None = Field(None, description="female | male | other | unknown")
-    birth_date: str | None = Field(None, description="YYYY-MM-DD, YYYY-MM or YYYY")
-    birth_date_precision: str | None = Field(None, description="exact | month | year | estimated")
-    nationality: str | None = None
-    languages: list[str] = Field(default_factory=list, max_length=10, description="ISO 639 codes")
-    contact: str | None = Field(None, max_length=1000)
-    identifiers: list[IdentifierIn] = Field(default_factory=list, max_length=10)
-    episodes: list[EpisodeIn] = Field(default_factory=list, max_length=20)
-    consents: list[ConsentIn] = Field(default_factory=list, max_length=10)
-
-
-class PersonPatch(_In):
-    registration_site: str | None = None
-    names: list[NameIn] | None = Field(None, max_length=10)
-    sex: str | None = None
-    birth_date: str | None = None
-    birth_date_precision: str | None = None
-    nationality: str | None = None
-    languages: list[str] | None = Field(None, max_length=10)
-    contact: str | None = Field(None, max_length=1000)
-    identifiers: list[IdentifierIn] | None = Field(None, max_length=10)
-    episodes: list[EpisodeIn] | None = Field(None, max_length=20)
-    consents: list[ConsentIn] | None = Field(None, max_length=10)
+from pydantic import Field
 
 
 class PlaceRef(Schema):
@@ -114,18 +44,6 @@ class ConsentOut(Schema):
     scope: str
     given_on: str
     withdrawn_on: str | None
-
-
-class HouseholdMemberIn(_In):
-    member: UUID = Field(description="Id of a person in your places")
-    relationship: str = Field(description="spouse | child | parent | sibling | other")
-    left_behind: bool = Field(
-        False,
-        description="Lives in the country of origin; only roles shown migration status set it",
-    )
-    country_of_residence: str | None = Field(
-        None, description="Only roles shown migration status set it"
-    )
 
 
 class HouseholdMemberOut(Schema):

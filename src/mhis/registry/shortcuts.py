@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from ninja.errors import HttpError
 
 from .models import Person
-from .services import get_person
+from .search import get_person
 
 # Views that change a record or add to it end so; a merged record takes no changes.
 WRITES = ("_create", "_update", "_edit")

@@ -108,3 +108,14 @@ def clean_identifier(kind: str, value: str) -> tuple[str, str]:
             % {"low": low, "high": high}
         )
     return shown, normal
+
+
+def episodes_before_birth(person, birth: tuple[date, str] | None = None) -> list:
+    """The person's migration episodes that start before they can have been born: on `birth`
+    (a date and its precision), or on their stored date of birth."""
+    if birth is None:
+        birth = (person.birth_date, person.birth_date_precision) if person.birth_date else None
+    if birth is None:
+        return []
+    earliest = earliest_birth(*birth)
+    return [e for e in person.episodes.all() if e.start_date and e.start_date < earliest]

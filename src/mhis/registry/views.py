@@ -18,8 +18,9 @@ from mhis.access.services import (
     scope_sites,
 )
 
-from . import services
+from . import households, presentation, services
 from .forms import PersonForm, RegistrationForm
+from .search import log_listed, search_people
 from .shortcuts import person_or_404
 from .validation import format_birth_date
 
@@ -29,9 +30,9 @@ def search(request):
     if not allowed(request.user, Can.READ_PERSON):
         raise PermissionDenied(_("Your role cannot see individual records."))
     query = request.GET.get("q", "").strip()[:200]
-    people = services.search_people(request.user, query).select_related("registration_site")
+    people = search_people(request.user, query).select_related("registration_site")
     page = Paginator(people, settings.MHIS_PAGE_SIZE).get_page(request.GET.get("page"))
-    services.log_listed(request.user, page.object_list, "page:search")
+    log_listed(request.user, page.object_list, "page:search")
     context = {
         "query": query,
         "page": page,
@@ -52,15 +53,12 @@ def detail(request, person_id):
     if person.merged_into_id:  # found to be another record's person: show theirs
         messages.info(request, _("The record you opened was merged into this one."))
         return redirect("registry:detail", person_id=person.merged_into.uuid)
-    sees_status = allowed(request.user, Can.SEE_MIGRATION_STATUS)
     context = {
         "person": person,
         "names": person.names.all(),
-        "identifiers": services.shown_identifiers(person, request.user),
-        "episodes": person.episodes.all() if sees_status else None,
-        "episodes_before_birth": services.episodes_before_birth(person) if sees_status else [],
+        **presentation.person_page(person, request.user),
         "consents": person.consents.all(),
-        "household": services.household_of(request.user, person, view="page:person_household"),
+        "household": households.household_of(request.user, person, view="page:person_household"),
         "can_edit": allowed(request.user, Can.WRITE_PERSON),
         "reads": access_history(person)[:20] if allowed(request.user, Can.SEE_ACCESS_LOG) else None,
     }
@@ -97,7 +95,7 @@ def edit(request, person_id):
     initial = {
         "registration_site": person.registration_site.code,
         "name": names[0].text if names else "",
-        "name_latin": names[0].latin if names else "",
+        "latin_name": names[0].latin if names else "",
         "sex": person.sex,
         "birth_date": format_birth_date(person.birth_date, person.birth_date_precision)
         if person.birth_date

@@ -1,5 +1,6 @@
-"""The worker's schedule: the weekly surveillance evaluation, the nightly linkage run and,
-where a folder and key are set, the nightly backup.
+"""The worker's schedule. Each app registers its scheduled work from `AppConfig.ready()`:
+surveillance the weekly evaluation, linkage the nightly run and, where a folder and key are
+set, maintenance the nightly backup.
 
 Every worker checks the schedule; each run is queued under a key naming its period
 (``surveillance-evaluation:2026-W47``, ``linkage-new:2026-12-04``), which the database takes
@@ -11,8 +12,8 @@ period only.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
@@ -46,30 +47,22 @@ def nightly(spec: str, now: dt.datetime, name: str = "MHIS_SCHEDULE_LINKAGE") ->
     return slot if slot <= now else slot - dt.timedelta(days=1)
 
 
-def due(now: dt.datetime | None = None) -> list[tuple[str, object, tuple]]:
-    """The runs of the last period of each schedule at `now`: (key, task, arguments)."""
-    from mhis.linkage.tasks import link
-    from mhis.maintenance.tasks import nightly_backup
-    from mhis.surveillance import services as surveillance
-    from mhis.surveillance.tasks import evaluate_week
+# A scheduled run: (key naming its period, task, arguments).
+Run = tuple[str, object, tuple]
+_SCHEDULES: list[Callable[[dt.datetime], list[Run]]] = []
 
+
+def register(runs: Callable[[dt.datetime], list[Run]]) -> None:
+    """An app's scheduled work (from its `AppConfig.ready()`): `runs(local_now)` gives the
+    runs of the last period of each of its schedules."""
+    if runs not in _SCHEDULES:
+        _SCHEDULES.append(runs)
+
+
+def due(now: dt.datetime | None = None) -> list[Run]:
+    """The runs of the last period of each schedule at `now`: (key, task, arguments)."""
     local = timezone.localtime(now or timezone.now())
-    runs = []
-    if settings.MHIS_SCHEDULE_EVALUATION:
-        slot = weekly(settings.MHIS_SCHEDULE_EVALUATION, local)
-        year, week = surveillance.last_full_week(slot.date())
-        key = f"surveillance-evaluation:{surveillance.week_label(year, week)}"
-        runs.append((key, evaluate_week, (year, week)))
-    if settings.MHIS_SCHEDULE_LINKAGE:
-        slot = nightly(settings.MHIS_SCHEDULE_LINKAGE, local)
-        runs.append((f"linkage-new:{slot.date().isoformat()}", link, ("new",)))
-    if settings.MHIS_SCHEDULE_BACKUP and settings.MHIS_BACKUP_DIR and settings.MHIS_BACKUP_KEY_FILE:
-        day = (
-            nightly(settings.MHIS_SCHEDULE_BACKUP, local, "MHIS_SCHEDULE_BACKUP").date().isoformat()
-        )
-        runs.append((f"backup:{day}", nightly_backup, (settings.MHIS_BACKUP_DIR,
-                     settings.MHIS_BACKUP_KEY_FILE, day, settings.MHIS_BACKUP_KEEP)))  # fmt: skip
-    return runs
+    return [run for runs in _SCHEDULES for run in runs(local)]
 
 
 def enqueue_due(now: dt.datetime | None = None) -> list[str]:

@@ -11,7 +11,9 @@ from mhis.indicators import periods as P
 from mhis.indicators.definitions import DefinitionError, load, load_file
 from mhis.indicators.disclosure import protect, text
 from mhis.indicators.engine import Request
+from mhis.indicators.tasks import extract
 from mhis.places.models import Place
+from mhis.work.queue import enqueue
 
 
 def _periods(raw: list[str] | None, kind: str | None, start: str | None, end: str | None):
@@ -138,9 +140,6 @@ class Command(BaseCommand):
 
     def do_extract(self, out, queue=False, **options):
         if queue:  # the worker writes it: the folder as the worker finds it
-            from mhis.indicators.tasks import extract
-            from mhis.work.queue import enqueue
-
             self.stdout.write(f"queued: task {enqueue(extract, str(out.resolve())).id}")
             return
         columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,} rows"),

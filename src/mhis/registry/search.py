@@ -1,0 +1,171 @@
+"""Who may see whom, and finding people: the scope of a person, search by name in any script
+or by identifier, reading one record (logged)."""
+
+from __future__ import annotations
+
+import uuid as uuid_module
+from collections.abc import Iterable
+
+from django.db import connection
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Window
+
+from mhis import names as namelib
+from mhis.access.policy import Can, allowed
+from mhis.access.services import log_access, scope_site_ids
+from mhis.crypto import keyed_hash
+from mhis.lookups import AnyOf
+
+from .models import Identifier, NameKey, Person, PersonSite
+from .validation import normalise_identifier
+
+# Beyond this many people matching a query anywhere, search joins inside the database.
+SEARCH_CANDIDATES = 5000
+
+
+def identifier_hash(value: str) -> str:
+    """The keyed hash an identifier is found by (of its normalised value)."""
+    return keyed_hash(normalise_identifier(value), purpose="identifier")
+
+
+def visible_people(user) -> QuerySet[Person]:
+    """People the user may see: known (registered, seen or referred) at a site in their scopes."""
+    if not allowed(user, Can.READ_PERSON):
+        return Person.objects.none()
+    return Person.objects.filter(known_in_places(user))
+
+
+def person_in_scope(user, person: Person) -> bool:
+    """The one scope rule for a person, for reading and writing alike (ADR 0013): known at a
+    site in the user's places."""
+    return PersonSite.objects.filter(person=person, site_id__in=scope_site_ids(user)).exists()
+
+
+def known_in_places(user, person: str = "pk") -> Exists:
+    """A condition on the outer row: the person its field `person` names is known at a site in
+    the user's scopes. The scope resolves to a short list of site ids once; each row is then
+    one probe of the (person, site) unique index, whatever the planner knows of the tables, so
+    a selective name search never has to materialise everyone in scope."""
+    return Exists(
+        PersonSite.objects.filter(person=OuterRef(person), site_id__in=scope_site_ids(user))
+    )
+
+
+def search_page(user, query: str, *, start: int, size: int) -> tuple[list[Person], int]:
+    """A page of `search_people(user, query)` (registration sites read with it) and how many
+    people there are in all, the matching ids read once for both."""
+    people = search_people(user, query)
+    if (query or "").strip():
+        # The database sorts every match to cut the page; counting them there costs no more
+        # and saves a second pass over the matches.
+        rows = list(
+            people.select_related("registration_site").annotate(_total=Window(Count("pk")))[
+                start : start + size
+            ]
+        )
+        if rows:
+            return rows, rows[0]._total
+        return rows, people.count() if start else 0
+    rows = list(people.select_related("registration_site")[start : start + size])
+    if start == 0 and len(rows) < size:
+        return rows, len(rows)
+    if not allowed(user, Can.READ_PERSON):
+        return rows, 0
+    # Everyone in scope: counted from the (person, site) links, not by sorting people.
+    count = (
+        PersonSite.objects.filter(site_id__in=scope_site_ids(user), person__merged_into=None)
+        .values("person_id")
+        .distinct()
+        .count()
+    )
+    return rows, count
+
+
+def _prefix(key: str) -> Q:
+    # PostgreSQL uses the varchar_pattern_ops index Django adds for LIKE 'x%'; SQLite's LIKE is
+    # case-insensitive and cannot use the index, so a range on the (already folded) key does.
+    if connection.vendor == "sqlite":
+        return Q(key__gte=key, key__lt=key + "\U0010ffff")
+    return Q(key__startswith=key)
+
+
+def _matching_ids(query: str) -> list[QuerySet]:
+    """Person ids matching the query, as one query per way of matching: by every word, by the
+    words written together, by an identifier."""
+    plan = namelib.query_plan(query)
+    ways = []
+    if plan:
+        groups = []
+        for group in plan.groups:
+            alternatives = Q()
+            for key in group:
+                alternatives |= _prefix(key)
+            groups.append(NameKey.objects.filter(alternatives).values_list("person_id", flat=True))
+        ways.append(
+            groups[0].intersection(*groups[1:]) if len(groups) > 1 else groups[0].distinct()
+        )
+        if plan.joined and len(plan.groups) > 1:
+            ways.append(
+                NameKey.objects.filter(_prefix(plan.joined))
+                .values_list("person_id", flat=True)
+                .distinct()
+            )
+    normal = normalise_identifier(query)
+    if normal and any(ch.isdigit() for ch in normal):
+        ways.append(
+            Identifier.objects.filter(value_hash=identifier_hash(query)).values_list(
+                "person_id", flat=True
+            )
+        )
+    return ways
+
+
+def search_people(user, query: str = "") -> QuerySet[Person]:
+    """People in the user's scopes whose names or identifiers match `query`, newest first.
+
+    A name matches when every word of the query starts one of the name's keys (in any of its
+    scripts or spellings), or when the query written without spaces starts one. A query that
+    looks like an identifier also matches the identifier's keyed hash exactly.
+
+    The matching ids are read first (from the covering index on name keys) when there are at
+    most SEARCH_CANDIDATES of them, as for most names of two words or more: the scope is then
+    checked person by person. A broader query (one common syllable) is left to the database
+    to join with the scope.
+    """
+    people = visible_people(user).filter(merged_into__isnull=True)  # merged: the survivor shows
+    query = (query or "").strip()[:200]
+    if not query:
+        return people.order_by("-created_at", "-pk")
+    ways = _matching_ids(query)
+    found: set[int] = set()
+    for way in ways:
+        ids = list(way[: SEARCH_CANDIDATES + 1])
+        if len(ids) > SEARCH_CANDIDATES:
+            conditions = Q(pk__in=[])
+            for each in ways:
+                conditions |= Q(pk__in=each)
+            return people.filter(conditions).order_by("-created_at", "-pk")
+        found.update(ids)
+    return people.filter(AnyOf(F("pk"), sorted(found))).order_by("-created_at", "-pk")
+
+
+def get_person(user, person_uuid, *, view: str) -> Person:
+    """The person with this id if the user may see them, logging the read; else DoesNotExist.
+
+    Out of scope and nonexistent are the same answer, so a record's existence never leaks.
+    """
+    try:
+        key = (
+            person_uuid
+            if isinstance(person_uuid, uuid_module.UUID)
+            else uuid_module.UUID(str(person_uuid))
+        )
+    except ValueError:
+        raise Person.DoesNotExist from None
+    person = visible_people(user).select_related("registration_site").get(uuid=key)
+    log_access(user, [person], view)
+    return person
+
+
+def log_listed(user, people: Iterable[Person], view: str) -> None:
+    """Log that the user was shown these people in a list."""
+    log_access(user, people, view)
