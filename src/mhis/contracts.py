@@ -23,7 +23,7 @@ from typing import Annotated, Any, ClassVar, Literal, Self, Union, cast, get_arg
 
 import pycountry
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -119,6 +119,23 @@ def parse_currency(value: Any) -> str:
     return code
 
 
+def today_if_blank(value: Any) -> Any:
+    """A before-validator: an empty date is today (a referral sent, a step taken, today)."""
+    return timezone.localdate() if _blank(value) else value
+
+
+def parse_flag(value: Any) -> Any:
+    """Yes or no, as a form, a spreadsheet or a JSON body writes it (yes/no, true/false, 1/0)."""
+    if isinstance(value, bool) or value is None:
+        return value
+    text = str(value).strip().lower() if isinstance(value, str | int) else None
+    if text in ("1", "true", "yes", "y"):
+        return True
+    if text in ("0", "false", "no", "n"):
+        return False
+    raise ValueError(_("Expected yes or no."))
+
+
 def split_list(value: Any) -> Any:
     """A list as a spreadsheet cell or a one-line form field writes it: "a; b, c"."""
     if isinstance(value, str):
@@ -170,6 +187,48 @@ Currency = Annotated[
 ]
 
 
+def flag(default: bool | None) -> Any:
+    """Yes or no; an empty value is `default` (None: not known)."""
+    kind: Any = bool if default is not None else bool | None
+    return Annotated[
+        kind,
+        BeforeValidator(parse_flag),
+        BeforeValidator(blank_to(default)),
+        Field(description="yes or no (true/false, 1/0)"),
+    ]
+
+
+def whole(
+    low: int,
+    high: int,
+    *,
+    required: bool = False,
+    default: int | None = None,
+    message: Any = None,
+) -> Any:
+    """A whole number from `low` to `high`, given as a number or as digits ("12"). An empty
+    value is refused when `required`, else becomes `default`. `message` (with %(n)s, the
+    highest) is what a value that is not one reads; without it, "Enter a whole number." or
+    the bound it passes ("At most 50.")."""
+
+    def parse(value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            value = int(value.strip())
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(str(message or _("Enter a whole number.")) % {"n": high})
+        if message is not None and not low <= value <= high:
+            raise ValueError(str(message) % {"n": high})
+        return value
+
+    kind: Any = int if required or default is not None else int | None
+    blank = _required if required else blank_to(default)
+    return Annotated[kind, Field(ge=low, le=high), BeforeValidator(parse), BeforeValidator(blank)]
+
+
 def context_of(info: Any, key: str) -> Any:
     """What the writing service put in the check's context (None when checked without it)."""
     return (info.context or {}).get(key)
@@ -192,6 +251,25 @@ def column_of(model: type[models.Model], name: str) -> models.Field[Any, Any]:
     if not isinstance(column, models.Field):
         raise TypeError(f"{model.__name__}.{name} is not a column")
     return column
+
+
+def coded(
+    model: type[models.Model], name: str, values: Iterable[str], *, default: str | None = None
+) -> Any:
+    """The contract's type for the model's field `name` whose code list lives outside the
+    model (vaccines, destination programmes): exactly `values` (an enum in OpenAPI), which fit
+    the column. An empty value becomes `default` (None: refused)."""
+    values = tuple(values)
+    column = column_of(model, name)
+    if column.max_length is None or max(map(len, values)) > column.max_length:
+        raise TypeError(f"{model.__name__}.{name}: a code is longer than the column")
+    blank = _required if default is None else blank_to(default)
+    return Annotated[
+        Literal.__getitem__(values),
+        Field(json_schema_extra={"maxLength": column.max_length}),
+        BeforeValidator(blank),
+        BeforeValidator(_strip),
+    ]
 
 
 def allowed_values(model: type[models.Model], name: str) -> tuple[str, ...]:
@@ -301,6 +379,13 @@ class Contract(BaseModel):
         """The fields in order: an import's columns, a form's fields."""
         return tuple(cls.model_fields)
 
+    def value_of(self, name: str, info: Any) -> Any:
+        """The field's value once written: as given, else (a change) the record's, the record
+        being what the writing service put in the context as `record`."""
+        if not self.is_update or name in self.model_fields_set:
+            return getattr(self, name)
+        return getattr(context_of(info, "record"), name, None)
+
     def given(self) -> dict[str, Any]:
         """The fields to write: all of them for a new record, those given for a change."""
         names = self.model_fields_set if self.is_update else type(self).model_fields
@@ -313,8 +398,13 @@ def _update_of(cls: type[Contract]) -> type[Contract]:
     for name, info in cls.model_fields.items():
         # Not given: None, unchecked and left out of `given()`. Given, even as null: checked as
         # for a new record (a null coded field becomes its default, or is refused).
-        annotation = Annotated.__class_getitem__((info.annotation, *info.metadata))  # type: ignore[attr-defined]  # built at run time
-        fields[name] = (annotation, Field(None, description=info.description))
+        annotation = info.annotation
+        if info.metadata:  # Annotated takes at least one annotation
+            annotation = Annotated.__class_getitem__((info.annotation, *info.metadata))  # type: ignore[attr-defined]  # built at run time
+        fields[name] = (
+            annotation,
+            Field(None, description=info.description, json_schema_extra=info.json_schema_extra),
+        )
     update = create_model(f"{cls.__name__}Change", __base__=cls, **fields)
     update.is_update = True
     update.__doc__ = f"A change to a record: only the fields given change. {cls.__doc__ or ''}"
@@ -447,6 +537,27 @@ def _literal_values(annotation: Any) -> tuple[str, ...] | None:
     return None
 
 
+def choices_of(contract: type[Contract], name: str) -> list[tuple[str, Any]]:
+    """The values the contract's field `name` allows (without the empty one), each with its
+    label in the model (the value itself when the model has none)."""
+    values = _literal_values(contract.model_fields[name].annotation) or ()
+    labels: dict[Any, Any] = {}
+    if contract.model is not None:
+        try:
+            labels = dict(column_of(contract.model, name).flatchoices)
+        except FieldDoesNotExist:  # a field of the contract only
+            labels = {}
+    return [(v, labels.get(v, v)) for v in values if v != ""]
+
+
+def range_of(contract: type[Contract], name: str) -> tuple[Any, Any]:
+    """The lowest and highest value the contract's field `name` takes (None: unbounded)."""
+    metadata = contract.model_fields[name].metadata
+    low = next((m.ge for m in metadata if getattr(m, "ge", None) is not None), None)
+    high = next((m.le for m in metadata if getattr(m, "le", None) is not None), None)
+    return low, high
+
+
 class ContractChoiceField(forms.ChoiceField):
     """A choice the contract checks, so a value outside it reads as it does in the API and
     in imports."""
@@ -463,11 +574,8 @@ def form_field(contract: type[Contract], name: str, **kwargs: Any) -> forms.Fiel
     kwargs.setdefault("required", False)
     values = _literal_values(info.annotation)
     if values is not None and "choices" not in kwargs:
-        labels = {}
-        if contract.model is not None:
-            labels = dict(column_of(contract.model, name).flatchoices)
-        kwargs["choices"] = [(v, labels.get(v, v) if v else "—") for v in values]
-        if "" not in values and not kwargs["required"]:
+        kwargs["choices"] = choices_of(contract, name)
+        if "" in values or not kwargs["required"]:
             kwargs["choices"] = [("", "—"), *kwargs["choices"]]
     if "choices" in kwargs:
         return ContractChoiceField(**kwargs)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from pydantic import AfterValidator, ValidationInfo
 
 from mhis.access.services import in_scope
-from mhis.contracts import RequiredDay, SiteCode, context_of
+from mhis.contracts import Day, RequiredDay, SiteCode, context_of
 from mhis.dates import parse_date
 from mhis.places.models import Place, PlaceKind
 
@@ -49,6 +49,7 @@ def _after_birth(day: date | None, info: ValidationInfo) -> date | None:
 
 OwnSite = Annotated[SiteCode, AfterValidator(_own_site)]
 CareDay = Annotated[RequiredDay, AfterValidator(_after_birth)]
+OptionalCareDay = Annotated[Day, AfterValidator(_after_birth)]
 
 
 class Errors(dict):
@@ -175,37 +176,6 @@ def clean_currency(value: Any, field: str, errors: Errors) -> str:
         errors.add(field, _("“%(code)s” is not an ISO 4217 currency code.") % {"code": value})
         return ""
     return code
-
-
-def clean_whole(
-    value: Any, field: str, errors: Errors, *, required: bool = False, most: int = 100_000
-) -> int | None:
-    """A whole number from 0 to `most`, given as a number or as digits."""
-    if value in (None, ""):
-        if required:
-            errors.add(field, _("This field is required."))
-        return None
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= most:
-        errors.add(field, _("Enter a whole number from 0 to %(n)s.") % {"n": most})
-        return None
-    return value
-
-
-def clean_flag(value: Any, field: str, errors: Errors) -> bool:
-    """Yes or no, as a form or a spreadsheet writes it (true/false, yes/no, 1/0)."""
-    if isinstance(value, bool):
-        return value
-    text = str(value if value is not None else "").strip().lower()
-    if text in ("", "0", "false", "no", "n"):
-        return False
-    if text in ("1", "true", "yes", "y"):
-        return True
-    errors.add(field, _("Expected yes or no."))
-    return False
 
 
 def open_workbook(path):

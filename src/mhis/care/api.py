@@ -13,25 +13,28 @@ from mhis.contracts import stored_values
 from mhis.registry.shortcuts import person_or_404
 
 from . import assessments, records, services
-from .contracts import EncounterChange, EncounterInput
+from .contracts import (
+    AssessmentChange,
+    AssessmentInput,
+    EncounterChange,
+    EncounterInput,
+    ImmunisationChange,
+    ImmunisationInput,
+    LabResultChange,
+    LabResultInput,
+    ReferralChange,
+    ReferralInput,
+    ReferralStepInput,
+)
 from .history import history as record_history
 from .models import Assessment, Encounter, Immunisation, LabResult, Referral
 from .schemas import (
-    AssessmentIn,
     AssessmentOut,
-    AssessmentPatch,
     ChangeOut,
     EncounterOut,
-    ImmunisationIn,
     ImmunisationOut,
-    ImmunisationPatch,
-    LabResultIn,
     LabResultOut,
-    LabResultPatch,
-    ReferralIn,
     ReferralOut,
-    ReferralPatch,
-    ReferralStepIn,
     TimelineItem,
 )
 from .shortcuts import record_or_404
@@ -224,9 +227,9 @@ def list_referrals(request, person_id: UUID):
 @router.post(
     "/persons/{person_id}/referrals", response={201: ReferralOut}, summary="Refer a person"
 )
-def create_referral(request, person_id: UUID, payload: ReferralIn):
+def create_referral(request, person_id: UUID, payload: ReferralInput):
     person = person_or_404(request, person_id, "api:referral_create")
-    return Status(201, referral_out(services.refer(request.user, person, payload.model_dump())))
+    return Status(201, referral_out(services.refer(request.user, person, payload)))
 
 
 @router.get(
@@ -254,11 +257,9 @@ def read_referral(request, referral_id: int):
     response=ReferralOut,
     summary="Change a referral's reason, urgency, date or outcome",
 )
-def change_referral(request, referral_id: int, payload: ReferralPatch):
+def change_referral(request, referral_id: int, payload: ReferralChange):
     referral = record_or_404(request, Referral, referral_id, "api:referral_update")
-    return referral_out(
-        services.update_referral(request.user, referral, payload.model_dump(exclude_unset=True))
-    )
+    return referral_out(services.update_referral(request.user, referral, payload))
 
 
 @router.post(
@@ -266,9 +267,9 @@ def change_referral(request, referral_id: int, payload: ReferralPatch):
     response=ReferralOut,
     summary="Move a referral to its next status",
 )
-def add_referral_step(request, referral_id: int, payload: ReferralStepIn):
+def add_referral_step(request, referral_id: int, payload: ReferralStepInput):
     referral = record_or_404(request, Referral, referral_id, "api:referral_step")
-    return referral_out(services.advance_referral(request.user, referral, payload.model_dump()))
+    return referral_out(services.advance_referral(request.user, referral, payload))
 
 
 @router.get(
@@ -294,14 +295,9 @@ def list_assessments(request, person_id: UUID):
     response={201: AssessmentOut},
     summary="Start a health assessment",
 )
-def create_assessment(request, person_id: UUID, payload: AssessmentIn):
+def create_assessment(request, person_id: UUID, payload: AssessmentInput):
     person = person_or_404(request, person_id, "api:assessment_create")
-    return Status(
-        201,
-        assessment_out(
-            assessments.assess(request.user, person, payload.model_dump(exclude_unset=True))
-        ),
-    )
+    return Status(201, assessment_out(assessments.assess(request.user, person, payload)))
 
 
 @router.get(
@@ -329,12 +325,9 @@ def read_assessment(request, assessment_id: int):
     response=AssessmentOut,
     summary="Add results or the outcome of an assessment",
 )
-def change_assessment(request, assessment_id: int, payload: AssessmentPatch):
+def change_assessment(request, assessment_id: int, payload: AssessmentChange):
     assessment = record_or_404(request, Assessment, assessment_id, "api:assessment_update")
-    changed = assessments.update_assessment(
-        request.user, assessment, payload.model_dump(exclude_unset=True)
-    )
-    return assessment_out(changed)
+    return assessment_out(assessments.update_assessment(request.user, assessment, payload))
 
 
 @router.get(
@@ -382,14 +375,7 @@ def _simple_record_endpoints(
     )
     def create(request, person_id: UUID, payload: schema_in):
         person = person_or_404(request, person_id, f"api:{name}_create")
-        return Status(
-            201,
-            to_out(
-                records.create_record(
-                    request.user, model, person, payload.model_dump(exclude_unset=True)
-                )
-            ),
-        )
+        return Status(201, to_out(records.create_record(request.user, model, person, payload)))
 
     @router.get(
         f"/{plural}/{{record_id}}",
@@ -408,9 +394,7 @@ def _simple_record_endpoints(
     )
     def update(request, record_id: int, payload: schema_patch):
         record = record_or_404(request, model, record_id, f"api:{name}_update")
-        return to_out(
-            records.update_record(request.user, record, payload.model_dump(exclude_unset=True))
-        )
+        return to_out(records.update_record(request.user, record, payload))
 
     @router.get(
         f"/{plural}/{{record_id}}/history",
@@ -426,11 +410,11 @@ def _simple_record_endpoints(
 _simple_record_endpoints(
     Immunisation,
     "immunisations",
-    ImmunisationIn,
-    ImmunisationPatch,
+    ImmunisationInput,
+    ImmunisationChange,
     ImmunisationOut,
     immunisation_out,
 )
 _simple_record_endpoints(
-    LabResult, "lab-results", LabResultIn, LabResultPatch, LabResultOut, lab_result_out
+    LabResult, "lab-results", LabResultInput, LabResultChange, LabResultOut, lab_result_out
 )

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -18,69 +17,27 @@ from django.utils.translation import gettext as _
 
 from mhis.access.policy import Can, allowed, require
 from mhis.access.services import place_scope_q
-from mhis.codelists import normalise_country
 from mhis.events import announce
-from mhis.input import Errors, clean_choice, clean_date, clean_text, not_before_birth, own_site
+from mhis.input import Errors
 from mhis.registry.models import Person, PersonSite
 from mhis.registry.services import link_site
 
 from .codes import (
     RHS15_ITEM_CUTOFF,
-    RHS15_ITEMS,
     RHS15_THERMOMETER_CUTOFF,
     SPUTUM_SPECIMENS,
-    TB_CLASSIFICATIONS,
     TB_DISEASE_CLASSES,
-    AssessmentType,
     CultureResult,
-    DstResult,
     FitToTravel,
-    SmearResult,
     TestResult,
     XpertResult,
     XrayResult,
 )
+from .contracts import AssessmentInput
 from .history import apply_changes, days_of, log_change
 from .models import Assessment, RecordChange, SputumSpecimen
 
-RESULT_FIELDS = {
-    "xray_result": XrayResult,
-    "xpert_result": XpertResult,
-    "dst_result": DstResult,
-    "igra_result": TestResult,
-    "hiv_result": TestResult,
-    "syphilis_result": TestResult,
-    "hepatitis_b_result": TestResult,
-    "malaria_result": TestResult,
-    "pregnancy_result": TestResult,
-}
-DATE_FIELDS = ("xray_date", "xpert_date", "dst_date")
-TEXT_FIELDS = ("history", "examination", "counselling", "fit_reason")
-SPECIMEN_FIELDS = (
-    "number",
-    "collected_on",
-    "smear_result",
-    "smear_reported_on",
-    "culture_result",
-    "culture_reported_on",
-)
-ASSESSMENT_FIELDS = (
-    "site",
-    "type",
-    "date",
-    "programme",
-    "destination_country",
-    "tb_symptoms",
-    "tst_mm",
-    "rhs15_items",
-    "rhs15_thermometer",
-    "tb_classification",
-    "fit_to_travel",
-    "specimens",
-    *RESULT_FIELDS,
-    *DATE_FIELDS,
-    *TEXT_FIELDS,
-)
+ASSESSMENT_FIELDS = AssessmentInput.columns()
 XPERT_DETECTED = frozenset(
     {XpertResult.RIF_NOT_DETECTED, XpertResult.RIF_DETECTED, XpertResult.RIF_INDETERMINATE}
 )
@@ -178,159 +135,15 @@ def pending_assessments(user) -> QuerySet[Assessment]:
 # -- input ---------------------------------------------------------------------------------------
 
 
-def _clean_specimens(raw: Any, person: Person, errors: Errors) -> list[dict]:
-    if raw in (None, ""):
-        return []
-    if not isinstance(raw, list | tuple) or len(raw) > SPUTUM_SPECIMENS:
-        errors.add(
-            "specimens", _("Expected a list of at most %(n)s specimens.") % {"n": SPUTUM_SPECIMENS}
-        )
-        return []
-    cleaned, seen = [], set()
-    for i, item in enumerate(raw):
-        field = f"specimens.{i}"
-        if not isinstance(item, Mapping):
-            errors.add(field, _("Expected an object describing a sputum specimen."))
-            continue
-        for key in sorted(set(item) - set(SPECIMEN_FIELDS)):
-            errors.add(f"{field}.{key}", _("Unknown field."))
-        number = item.get("number")
-        if number not in range(1, SPUTUM_SPECIMENS + 1) or isinstance(number, bool):
-            errors.add(f"{field}.number", _("A specimen is numbered 1, 2 or 3."))
-            continue
-        if number in seen:
-            errors.add(f"{field}.number", _("Specimen %(n)s is given twice.") % {"n": number})
-            continue
-        seen.add(number)
-        out = {"number": number}
-        for key in ("collected_on", "smear_reported_on", "culture_reported_on"):
-            if key in item:
-                out[key] = clean_date(item.get(key), f"{field}.{key}", errors)
-        if "smear_result" in item:
-            out["smear_result"] = clean_choice(
-                item.get("smear_result"), f"{field}.smear_result", errors, SmearResult, ""
-            )
-        if "culture_result" in item:
-            out["culture_result"] = clean_choice(
-                item.get("culture_result"), f"{field}.culture_result", errors, CultureResult, ""
-            )
-        collected = out.get("collected_on")
-        not_before_birth(person, collected, f"{field}.collected_on", errors)
-        for kind in ("smear", "culture"):
-            reported = out.get(f"{kind}_reported_on")
-            if reported and collected and reported < collected:
-                errors.add(
-                    f"{field}.{kind}_reported_on",
-                    _("The result is dated before the specimen was collected."),
-                )
-        cleaned.append(out)
-    return cleaned
-
-
-def _clean(
-    user, person: Person, data: Mapping[str, Any], assessment: Assessment | None
-) -> tuple[dict, list[dict]]:
-    if not isinstance(data, Mapping):
-        raise ValidationError({"__all__": [_("Expected an object.")]})
-    errors = Errors()
-    for field in sorted(set(data) - set(ASSESSMENT_FIELDS)):
-        errors.add(field, _("Unknown field."))
-    partial = assessment is not None
-    out: dict[str, Any] = {}
-
-    def given(field):
-        return field in data or not partial
-
-    if given("site"):
-        out["site"] = own_site(user, data.get("site"), "site", errors)
-    if given("type"):
-        out["type"] = clean_choice(data.get("type"), "type", errors, AssessmentType)
-    if given("date"):
-        out["date"] = clean_date(
-            data.get("date") or timezone.localdate(), "date", errors, required=True
-        )
-        not_before_birth(person, out["date"], "date", errors)
-    if given("programme"):
-        programme = data.get("programme") or "GEN"
-        if programme not in TB_CLASSIFICATIONS:
-            errors.add(
-                "programme",
-                _("Unknown destination programme; choose one of %(allowed)s.")
-                % {"allowed": ", ".join(TB_CLASSIFICATIONS)},
-            )
-        else:
-            out["programme"] = programme
-    if given("destination_country"):
-        try:
-            code = data.get("destination_country") or ""
-            out["destination_country"] = normalise_country(code) if code else ""
-        except ValueError as exc:
-            errors.add("destination_country", str(exc))
-    for field in TEXT_FIELDS:
-        if given(field):
-            out[field] = clean_text(data.get(field), field, errors)
-    if given("tb_symptoms"):
-        value = data.get("tb_symptoms")
-        if value is not None and not isinstance(value, bool):
-            errors.add("tb_symptoms", _("Expected true, false or nothing."))
-        else:
-            out["tb_symptoms"] = value
-    for field, choices in RESULT_FIELDS.items():
-        if given(field):
-            out[field] = clean_choice(data.get(field), field, errors, choices, "")
-    for field in DATE_FIELDS:
-        if given(field):
-            out[field] = clean_date(data.get(field), field, errors)
-            not_before_birth(person, out[field], field, errors)
-    if given("tst_mm"):
-        value = data.get("tst_mm")
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 50
-        ):
-            errors.add("tst_mm", _("Induration is a whole number of millimetres from 0 to 50."))
-        else:
-            out["tst_mm"] = value
-    if given("rhs15_items"):
-        items = data.get("rhs15_items")
-        if items is not None and (
-            not isinstance(items, list | tuple)
-            or len(items) != RHS15_ITEMS
-            or any(isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 4 for v in items)
-        ):
-            errors.add(
-                "rhs15_items",
-                _("Give the %(n)s item scores, each from 0 to 4.") % {"n": RHS15_ITEMS},
-            )
-        else:
-            out["rhs15_items"] = list(items) if items is not None else None
-    if given("rhs15_thermometer"):
-        value = data.get("rhs15_thermometer")
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10
-        ):
-            errors.add("rhs15_thermometer", _("The distress thermometer reads from 0 to 10."))
-        else:
-            out["rhs15_thermometer"] = value
-    specimens = (
-        _clean_specimens(data.get("specimens"), person, errors) if given("specimens") else []
+def _fields(user, person: Person, data, assessment: Assessment | None) -> tuple[dict, list[dict]]:
+    """The checked fields (the site as a Place in the user's places) and the specimens given,
+    each with the fields given."""
+    checked = AssessmentInput.check(
+        data, update=assessment is not None, user=user, person=person, record=assessment
     )
-    programme = out.get("programme") or (assessment.programme if assessment else "GEN")
-    if given("tb_classification"):
-        code = data.get("tb_classification") or ""
-        if code and code not in TB_CLASSIFICATIONS.get(programme, {}):
-            errors.add(
-                "tb_classification",
-                _("“%(code)s” is not a TB classification of the %(programme)s programme.")
-                % {"code": code, "programme": programme},
-            )
-        else:
-            out["tb_classification"] = code
-    if given("fit_to_travel"):
-        out["fit_to_travel"] = clean_choice(
-            data.get("fit_to_travel"), "fit_to_travel", errors, FitToTravel, ""
-        )
-    errors.check()
-    return out, specimens
+    fields = checked.given()
+    specimens = [s.given() for s in fields.pop("specimens", None) or ()]
+    return fields, specimens
 
 
 def _check_outcome(assessment: Assessment, missing: list[dict[str, str]]) -> None:
@@ -386,10 +199,10 @@ def _settle(assessment: Assessment, changes: dict) -> None:
 
 
 @transaction.atomic
-def assess(user, person: Person, data: Mapping[str, Any]) -> Assessment:
+def assess(user, person: Person, data: AssessmentInput | Mapping[str, Any]) -> Assessment:
     """Start (and possibly complete) a health assessment."""
     require(user, Can.WRITE_PERSON)
-    fields, specimens = _clean(user, person, data, None)
+    fields, specimens = _fields(user, person, data, None)
     assessment = Assessment(person=person, recorded_by=user)
     changes = apply_changes(assessment, fields)
     assessment.save()
@@ -402,13 +215,15 @@ def assess(user, person: Person, data: Mapping[str, Any]) -> Assessment:
 
 
 @transaction.atomic
-def update_assessment(user, assessment: Assessment, data: Mapping[str, Any]) -> Assessment:
+def update_assessment(
+    user, assessment: Assessment, data: AssessmentInput | Mapping[str, Any]
+) -> Assessment:
     """Add results or the outcome; specimens given replace those numbers' fields given."""
     require(user, Can.WRITE_PERSON)
     assessment = (
         Assessment.objects.select_for_update().select_related("person").get(pk=assessment.pk)
     )
-    fields, specimens = _clean(user, assessment.person, data, assessment)
+    fields, specimens = _fields(user, assessment.person, data, assessment)
     changes = apply_changes(assessment, fields)
     assessment.save()
     changes.update(_write_specimens(assessment, specimens))

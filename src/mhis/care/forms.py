@@ -10,23 +10,17 @@ from mhis.codelists import country_choices
 from mhis.contracts import ContractForm, form_errors, form_field
 from mhis.places.models import Place, PlaceKind
 
-from .codes import (
-    DESTINATION_PROGRAMMES,
-    TB_CLASSIFICATIONS,
-    AssessmentType,
-    CultureResult,
-    DstResult,
-    FitToTravel,
-    Payer,
-    ReferralKind,
-    ReferralStatus,
-    SmearResult,
-    TestResult,
-    Urgency,
-    XpertResult,
-    XrayResult,
+from .codes import DESTINATION_PROGRAMMES, TB_CLASSIFICATIONS, Payer, ReferralStatus, Urgency
+from .contracts import (
+    AssessmentInput,
+    EncounterInput,
+    ImmunisationInput,
+    LabResultInput,
+    ReferralChange,
+    ReferralInput,
+    ReferralStepInput,
+    SpecimenInput,
 )
-from .contracts import EncounterInput
 
 
 class ServiceForm(ContractForm):
@@ -102,17 +96,15 @@ class EncounterForm(ServiceForm):
 
 class ReferralForm(ServiceForm):
     site = forms.ChoiceField(label=_("From site"))
-    kind = forms.ChoiceField(label=_("Kind"), choices=ReferralKind.choices)
-    urgency = forms.ChoiceField(
-        label=_("Urgency"), choices=Urgency.choices, initial=Urgency.ROUTINE
+    kind = form_field(ReferralInput, "kind", label=_("Kind"), required=True)
+    urgency = form_field(
+        ReferralInput, "urgency", label=_("Urgency"), initial=Urgency.ROUTINE, required=True
     )
-    reason = forms.CharField(
-        label=_("Reason"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    reason = form_field(
+        ReferralInput, "reason", label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2})
     )
     to_site = forms.ChoiceField(label=_("To site"), required=False)
-    to_facility = forms.CharField(
-        label=_("Or to a facility outside MHIS"), required=False, max_length=200
-    )
+    to_facility = form_field(ReferralInput, "to_facility", label=_("Or to a facility outside MHIS"))
     to_country = forms.ChoiceField(label=_("Country of that facility"), required=False)
     sent_on = forms.CharField(
         label=_("Sent on"),
@@ -138,80 +130,60 @@ class ReferralForm(ServiceForm):
 
 
 class ReferralStepForm(ServiceForm):
-    status = forms.ChoiceField(
-        label=_("New status"), choices=[c for c in ReferralStatus.choices if c[0] != "sent"]
-    )
+    status = form_field(ReferralStepInput, "status", label=_("New status"), required=True)
     on = forms.CharField(
         label=_("On"), required=False, max_length=10, help_text=_("YYYY-MM-DD; today when empty")
     )
-    note = forms.CharField(label=_("Note"), required=False, max_length=4000)
+    note = form_field(ReferralStepInput, "note", label=_("Note"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        status = self.fields["status"]
+        status.choices = [c for c in status.choices if c[0] != ReferralStatus.SENT]
 
 
-def _blank(choices):
-    return [("", "—"), *choices]
+def _text(contract, name, label, rows=2):
+    return form_field(contract, name, label=label, widget=forms.Textarea(attrs={"rows": rows}))
 
 
 class AssessmentForm(ServiceForm):
     """One page for the whole assessment; empty fields are left as they are."""
 
     site = forms.ChoiceField(label=_("Site"))
-    type = forms.ChoiceField(label=_("Type"), choices=AssessmentType.choices)
+    type = form_field(AssessmentInput, "type", label=_("Type"), required=True)
     date = forms.CharField(
         label=_("Examination date"),
         required=False,
         max_length=10,
         help_text=_("YYYY-MM-DD; today when empty"),
     )
-    programme = forms.ChoiceField(
+    programme = form_field(
+        AssessmentInput,
+        "programme",
         label=_("Destination programme"),
         choices=list(DESTINATION_PROGRAMMES.items()),
         initial="GEN",
+        required=True,
     )
     destination_country = forms.ChoiceField(label=_("Destination country"), required=False)
-    history = forms.CharField(
-        label=_("History"),
-        required=False,
-        max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    examination = forms.CharField(
-        label=_("Examination"),
-        required=False,
-        max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    history = _text(AssessmentInput, "history", _("History"))
+    examination = _text(AssessmentInput, "examination", _("Examination"))
     tb_symptoms = forms.NullBooleanField(label=_("TB symptoms"), required=False)
-    xray_result = forms.ChoiceField(
-        label=_("Chest X-ray"), required=False, choices=_blank(XrayResult.choices)
-    )
+    xray_result = form_field(AssessmentInput, "xray_result", label=_("Chest X-ray"))
     xray_date = forms.CharField(label=_("Chest X-ray date"), required=False, max_length=10)
-    xpert_result = forms.ChoiceField(
-        label=_("Xpert MTB/RIF"), required=False, choices=_blank(XpertResult.choices)
-    )
+    xpert_result = form_field(AssessmentInput, "xpert_result", label=_("Xpert MTB/RIF"))
     xpert_date = forms.CharField(label=_("Xpert date"), required=False, max_length=10)
-    dst_result = forms.ChoiceField(
-        label=_("Drug-susceptibility testing"), required=False, choices=_blank(DstResult.choices)
-    )
+    dst_result = form_field(AssessmentInput, "dst_result", label=_("Drug-susceptibility testing"))
     dst_date = forms.CharField(label=_("DST date"), required=False, max_length=10)
-    igra_result = forms.ChoiceField(
-        label=_("IGRA"), required=False, choices=_blank(TestResult.choices)
-    )
+    igra_result = form_field(AssessmentInput, "igra_result", label=_("IGRA"))
     tst_mm = forms.IntegerField(label=_("TST induration (mm)"), required=False)
-    hiv_result = forms.ChoiceField(
-        label=_("HIV"), required=False, choices=_blank(TestResult.choices)
+    hiv_result = form_field(AssessmentInput, "hiv_result", label=_("HIV"))
+    syphilis_result = form_field(AssessmentInput, "syphilis_result", label=_("Syphilis"))
+    hepatitis_b_result = form_field(
+        AssessmentInput, "hepatitis_b_result", label=_("Hepatitis B (HBsAg)")
     )
-    syphilis_result = forms.ChoiceField(
-        label=_("Syphilis"), required=False, choices=_blank(TestResult.choices)
-    )
-    hepatitis_b_result = forms.ChoiceField(
-        label=_("Hepatitis B (HBsAg)"), required=False, choices=_blank(TestResult.choices)
-    )
-    malaria_result = forms.ChoiceField(
-        label=_("Malaria rapid test"), required=False, choices=_blank(TestResult.choices)
-    )
-    pregnancy_result = forms.ChoiceField(
-        label=_("Pregnancy test"), required=False, choices=_blank(TestResult.choices)
-    )
+    malaria_result = form_field(AssessmentInput, "malaria_result", label=_("Malaria rapid test"))
+    pregnancy_result = form_field(AssessmentInput, "pregnancy_result", label=_("Pregnancy test"))
     rhs15_items = forms.CharField(
         label=_("RHS-15 items 1–14"),
         required=False,
@@ -219,17 +191,10 @@ class AssessmentForm(ServiceForm):
         help_text=_("14 scores from 0 to 4, separated by spaces"),
     )
     rhs15_thermometer = forms.IntegerField(label=_("RHS-15 distress thermometer"), required=False)
-    counselling = forms.CharField(
-        label=_("Counselling"),
-        required=False,
-        max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    counselling = _text(AssessmentInput, "counselling", _("Counselling"))
     tb_classification = forms.ChoiceField(label=_("TB classification"), required=False)
-    fit_to_travel = forms.ChoiceField(
-        label=_("Fit to travel"), required=False, choices=_blank(FitToTravel.choices)
-    )
-    fit_reason = forms.CharField(label=_("Reason"), required=False, max_length=4000)
+    fit_to_travel = form_field(AssessmentInput, "fit_to_travel", label=_("Fit to travel"))
+    fit_reason = form_field(AssessmentInput, "fit_reason", label=_("Reason"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -243,18 +208,14 @@ class AssessmentForm(ServiceForm):
             self.fields[f"sputum{n}_collected_on"] = forms.CharField(
                 label=_("Sputum %(n)s collected on") % {"n": n}, required=False, max_length=10
             )
-            self.fields[f"sputum{n}_smear_result"] = forms.ChoiceField(
-                label=_("Smear %(n)s") % {"n": n},
-                required=False,
-                choices=_blank(SmearResult.choices),
+            self.fields[f"sputum{n}_smear_result"] = form_field(
+                SpecimenInput, "smear_result", label=_("Smear %(n)s") % {"n": n}
             )
             self.fields[f"sputum{n}_smear_reported_on"] = forms.CharField(
                 label=_("Smear %(n)s reported on") % {"n": n}, required=False, max_length=10
             )
-            self.fields[f"sputum{n}_culture_result"] = forms.ChoiceField(
-                label=_("Culture %(n)s") % {"n": n},
-                required=False,
-                choices=_blank(CultureResult.choices),
+            self.fields[f"sputum{n}_culture_result"] = form_field(
+                SpecimenInput, "culture_result", label=_("Culture %(n)s") % {"n": n}
             )
             self.fields[f"sputum{n}_culture_reported_on"] = forms.CharField(
                 label=_("Culture %(n)s reported on") % {"n": n}, required=False, max_length=10
@@ -322,11 +283,7 @@ class AssessmentForm(ServiceForm):
 
     def assessment_data(self) -> dict:
         data = {k: v for k, v in self.cleaned_data.items() if not k.startswith("sputum")}
-        text = data.pop("rhs15_items").replace(",", " ").split()
-        try:
-            data["rhs15_items"] = [int(v) for v in text] if text else None
-        except ValueError:
-            data["rhs15_items"] = text
+        data["rhs15_items"] = data.pop("rhs15_items") or None  # the contract reads the scores
         specimens, self._specimen_numbers = [], []
         for n in (1, 2, 3):
             values = {
@@ -351,7 +308,7 @@ class ImmunisationForm(ServiceForm):
     vaccine = forms.ChoiceField(label=_("Vaccine"))
     dose_number = forms.IntegerField(label=_("Dose number"), min_value=1, initial=1)
     date = forms.CharField(label=_("Date"), max_length=10, help_text="YYYY-MM-DD", required=False)
-    lot = forms.CharField(label=_("Lot"), max_length=40, required=False)
+    lot = form_field(ImmunisationInput, "lot", label=_("Lot"))
 
     def __init__(self, *args, **kwargs):
         from .vaccines import vaccine_choices
@@ -362,13 +319,13 @@ class ImmunisationForm(ServiceForm):
 
 class LabResultForm(ServiceForm):
     site = forms.ChoiceField(label=_("Site"))
-    test = forms.CharField(label=_("Test"), max_length=120, required=False)
-    loinc = forms.CharField(
-        label=_("LOINC code"), max_length=10, required=False, help_text=_("Optional, e.g. 718-7")
+    test = form_field(LabResultInput, "test", label=_("Test"))
+    loinc = form_field(
+        LabResultInput, "loinc", label=_("LOINC code"), help_text=_("Optional, e.g. 718-7")
     )
-    value = forms.CharField(label=_("Value"), max_length=120, required=False)
-    unit = forms.CharField(label=_("Unit"), max_length=30, required=False)
-    reference_range = forms.CharField(label=_("Reference range"), max_length=60, required=False)
+    value = form_field(LabResultInput, "value", label=_("Value"))
+    unit = form_field(LabResultInput, "unit", label=_("Unit"))
+    reference_range = form_field(LabResultInput, "reference_range", label=_("Reference range"))
     collected_on = forms.CharField(
         label=_("Collected on"), max_length=10, help_text="YYYY-MM-DD", required=False
     )
@@ -380,16 +337,9 @@ class LabResultForm(ServiceForm):
 class ReferralEditForm(ServiceForm):
     """What may change after a referral is sent; its steps move it on."""
 
-    reason = forms.CharField(
-        label=_("Reason"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
-    )
-    urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices)
+    reason = _text(ReferralChange, "reason", _("Reason"))
+    urgency = form_field(ReferralChange, "urgency", label=_("Urgency"), required=True)
     due_on = forms.CharField(
         label=_("Expected by"), required=False, max_length=10, help_text="YYYY-MM-DD"
     )
-    outcome = forms.CharField(
-        label=_("Outcome"),
-        required=False,
-        max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    outcome = _text(ReferralChange, "outcome", _("Outcome"))

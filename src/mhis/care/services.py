@@ -1,13 +1,14 @@
 """The care write layer and its queries: encounters, referrals, history, the person's timeline.
 
-Input is a plain dict; problems are raised as one ValidationError keyed by field
+Input is the kind's contract (care.contracts), or a plain dict checked by it with the writer
+and the person as context; problems are raised as one ValidationError keyed by field
 (``date``, ``diagnoses.0.code``, ``to_site``). Every write is one transaction with its history.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -21,30 +22,13 @@ from mhis.access.services import (
     log_access,
     place_scope_q,
 )
-from mhis.codelists import normalise_country
 from mhis.events import announce
-from mhis.input import (
-    Errors,
-    clean_choice,
-    clean_date,
-    clean_text,
-    not_before_birth,
-    own_site,
-)
-from mhis.places.models import Place, PlaceKind
 from mhis.registry.models import Person, PersonSite
 from mhis.registry.search import visible_people
 from mhis.registry.services import link_site
 
-from .codes import (
-    DEFAULT_DUE_DAYS,
-    OPEN_REFERRAL_STATUSES,
-    REFERRAL_TRANSITIONS,
-    ReferralKind,
-    ReferralStatus,
-    Urgency,
-)
-from .contracts import EncounterInput
+from .codes import OPEN_REFERRAL_STATUSES, ReferralStatus
+from .contracts import EncounterInput, ReferralChange, ReferralInput, ReferralStepInput
 from .history import apply_changes, days_of, log_change
 from .icd10 import icd10_description as icd10_description
 from .models import (
@@ -121,101 +105,15 @@ def encounters_of(person: Person) -> QuerySet[Encounter]:
 
 # -- referrals ---------------------------------------------------------------------------------
 
-REFERRAL_FIELDS = (
-    "site",
-    "kind",
-    "reason",
-    "urgency",
-    "to_site",
-    "to_facility",
-    "to_country",
-    "sent_on",
-    "due_on",
-    "outcome",
-)
-
-
-def _clean_referral(
-    user, person: Person, data: Mapping[str, Any], *, referral: Referral | None
-) -> dict:
-    if not isinstance(data, Mapping):
-        raise ValidationError({"__all__": [_("Expected an object.")]})
-    errors = Errors()
-    fields = REFERRAL_FIELDS if referral is None else ("reason", "urgency", "due_on", "outcome")
-    for field in sorted(set(data) - set(fields)):
-        errors.add(
-            field,
-            _("Unknown field.")
-            if field not in REFERRAL_FIELDS
-            else _("This cannot change after sending."),
-        )
-    out: dict[str, Any] = {}
-    partial = referral is not None
-
-    def given(field):
-        return field in data or not partial
-
-    if given("site"):
-        out["site"] = own_site(user, data.get("site"), "site", errors)
-    if given("kind"):
-        out["kind"] = clean_choice(data.get("kind"), "kind", errors, ReferralKind)
-    if given("reason"):
-        out["reason"] = clean_text(data.get("reason"), "reason", errors, required=True)
-    if given("urgency"):
-        out["urgency"] = clean_choice(
-            data.get("urgency"), "urgency", errors, Urgency, Urgency.ROUTINE
-        )
-    if given("outcome"):
-        out["outcome"] = clean_text(data.get("outcome"), "outcome", errors)
-    if not partial:
-        code = data.get("to_site")
-        facility = clean_text(data.get("to_facility"), "to_facility", errors)
-        out["to_site"], out["to_facility"] = None, facility
-        if code:
-            target = (
-                Place.objects.filter(code=code, kind=PlaceKind.SITE).first()
-                if isinstance(code, str)
-                else None
-            )
-            if target is None:
-                errors.add(
-                    "to_site",
-                    _("No site with this code in MHIS; name a facility outside MHIS instead."),
-                )
-            elif target == out.get("site"):
-                errors.add("to_site", _("A referral goes to another site."))
-            else:
-                out["to_site"], out["to_country"] = target, target.country_code
-        elif not facility:
-            errors.add("to_site", _("Give the site or the facility the person is referred to."))
-        if out["to_site"] is None:
-            try:
-                out["to_country"] = normalise_country(data.get("to_country") or "")
-            except ValueError as exc:
-                errors.add("to_country", str(exc))
-        out["sent_on"] = clean_date(
-            data.get("sent_on") or timezone.localdate(), "sent_on", errors, required=True
-        )
-        not_before_birth(person, out["sent_on"], "sent_on", errors)
-    sent_on = out.get("sent_on") or (referral.sent_on if referral else None)
-    if given("due_on") and data.get("due_on") not in (None, ""):
-        out["due_on"] = clean_date(data.get("due_on"), "due_on", errors, future=True)
-        if sent_on and out["due_on"] and out["due_on"] < sent_on:
-            errors.add("due_on", _("The expected date is before the referral was sent."))
-    elif not partial and sent_on:
-        out["due_on"] = sent_on + timedelta(
-            days=DEFAULT_DUE_DAYS[Urgency(out.get("urgency") or Urgency.ROUTINE)]
-        )
-    errors.check()
-    return out
+REFERRAL_FIELDS = ReferralInput.columns()
 
 
 @transaction.atomic
-def refer(user, person: Person, data: Mapping[str, Any]) -> Referral:
+def refer(user, person: Person, data: ReferralInput | Mapping[str, Any]) -> Referral:
     """Send a referral. The person is known at the sending site (a referral is an event there,
     counted in its indicators) and at the receiving site, which can then see them."""
     require(user, Can.WRITE_PERSON)
-    cleaned = _clean_referral(user, person, data, referral=None)
+    cleaned = ReferralInput.check(data, user=user, person=person).given()
     referral = Referral(person=person, recorded_by=user)
     changes = apply_changes(referral, cleaned)
     referral.save()
@@ -231,12 +129,12 @@ def refer(user, person: Person, data: Mapping[str, Any]) -> Referral:
 
 
 @transaction.atomic
-def update_referral(user, referral: Referral, data: Mapping[str, Any]) -> Referral:
+def update_referral(user, referral: Referral, data: ReferralChange | Mapping[str, Any]) -> Referral:
     """Change what may change after sending (reason, urgency, expected date, outcome); the
     sending and receiving sites never change, so the person's site links stand."""
     require(user, Can.WRITE_PERSON)
     referral = Referral.objects.select_for_update().select_related("person").get(pk=referral.pk)
-    cleaned = _clean_referral(user, referral.person, data, referral=referral)
+    cleaned = ReferralChange.check(data, user=user, person=referral.person, record=referral).given()
     changes = apply_changes(referral, cleaned)
     referral.save()
     log_change(user, referral, RecordChange.Action.UPDATED, changes)
@@ -253,28 +151,14 @@ _STEP_DATE_FIELD = {
 
 
 @transaction.atomic
-def advance_referral(user, referral: Referral, data: Mapping[str, Any]) -> Referral:
+def advance_referral(
+    user, referral: Referral, data: ReferralStepInput | Mapping[str, Any]
+) -> Referral:
     """Move a referral to its next status (sent → received → attended → closed, or lost)."""
     require(user, Can.WRITE_PERSON)
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
-    errors = Errors()
-    status = clean_choice(data.get("status"), "status", errors, ReferralStatus)
-    if status and status not in REFERRAL_TRANSITIONS[ReferralStatus(referral.status)]:
-        errors.add(
-            "status",
-            _("A referral that is “%(current)s” cannot become “%(next)s”.")
-            % {"current": referral.get_status_display(), "next": ReferralStatus(status).label},
-        )
-    on = clean_date(data.get("on") or timezone.localdate(), "on", errors, required=True)
-    last = referral.steps.order_by("-on", "-pk").first()
-    if on and last and on < last.on:
-        errors.add(
-            "on",
-            _("This is before the referral's previous step (%(day)s).")
-            % {"day": last.on.isoformat()},
-        )
-    note = clean_text(data.get("note"), "note", errors)
-    errors.check()
+    step = ReferralStepInput.check(data, user=user, record=referral)
+    status, on, note = step.status, step.on, step.note
     changes = apply_changes(
         referral, {"status": status, _STEP_DATE_FIELD[ReferralStatus(status)]: on}
     )

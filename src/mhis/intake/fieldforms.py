@@ -22,9 +22,11 @@ from pathlib import Path
 import pycountry
 from django.utils import translation
 
+from mhis.care.contracts import ImmunisationInput
 from mhis.care.vaccines import VACCINES
+from mhis.contracts import choices_of, range_of
 from mhis.downloads import append
-from mhis.outreach.codes import AgeGroup, Topic
+from mhis.outreach.contracts import ContactInput, SessionInput
 from mhis.registry.codes import IdentifierType, MigrationStatus, OccupationSector, Sex
 from mhis.surveillance import models as surveillance
 from mhis.surveillance.conditions import CONDITIONS
@@ -82,6 +84,13 @@ WORKER = Question("worker", "text", "Worker or volunteer code")
 CORNER = Question("corner", "text", "Health corner code (if any)")
 COUNT = "integer"
 NOT_NEGATIVE = ". >= 0 and . <= 10000"
+
+
+def within(contract, name: str) -> str:
+    """The XLSForm constraint of a whole number: the range its contract takes."""
+    low, high = range_of(contract, name)
+    return f". >= {low} and . <= {high}"
+
 
 FORMS = {
     f.form_id: f
@@ -141,10 +150,25 @@ FORMS = {
                 Question("topic", "select_one topic", "Topic", required=True),
                 Question("language", "select_one material_language", "Language of the material"),
                 Question(
-                    "females", COUNT, "Women and girls", required=True, constraint=NOT_NEGATIVE
+                    "females",
+                    COUNT,
+                    "Women and girls",
+                    required=True,
+                    constraint=within(SessionInput, "females"),
                 ),
-                Question("males", COUNT, "Men and boys", required=True, constraint=NOT_NEGATIVE),
-                Question("others", COUNT, "Others or not recorded", constraint=NOT_NEGATIVE),
+                Question(
+                    "males",
+                    COUNT,
+                    "Men and boys",
+                    required=True,
+                    constraint=within(SessionInput, "males"),
+                ),
+                Question(
+                    "others",
+                    COUNT,
+                    "Others or not recorded",
+                    constraint=within(SessionInput, "others"),
+                ),
                 Question("notes", "text", "Notes"),
             ),
         ),
@@ -171,7 +195,7 @@ FORMS = {
                             COUNT,
                             "Dose number",
                             required=True,
-                            constraint=". >= 1 and . <= 99",
+                            constraint=within(ImmunisationInput, "dose_number"),
                         ),
                         Question("lot", "text", "Lot number"),
                     ),
@@ -243,14 +267,17 @@ def choice_lists(sites: Iterable[tuple[str, str]] = ()) -> dict[str, list[tuple[
     coded = {
         "sex": _coded(Sex.choices),
         "case_sex": _coded(surveillance.Sex.choices),
-        "age_group": _coded(AgeGroup.choices),
+        "age_group": _coded(choices_of(ContactInput, "age_group")),
         "age_band": _coded(surveillance.AgeGroup.choices),
-        "topic": _coded(Topic.choices),
+        "topic": _coded(choices_of(ContactInput, "topic")),
         "yes_no": [("yes", "Yes"), ("no", "No")],
         "identifier_type": _coded(IdentifierType.choices),
         "migration_status": _coded(MigrationStatus.choices),
         "occupation_sector": _coded(OccupationSector.choices),
-        "vaccine": [(code, _english(name)) for code, (name, _most) in VACCINES.items()],
+        "vaccine": [
+            (code, _english(VACCINES[code][0]))
+            for code, _c in choices_of(ImmunisationInput, "vaccine")
+        ],
         "condition": [(c.code, _english(c.name)) for c in CONDITIONS],
     }
     table = labels()

@@ -23,8 +23,10 @@ from django.utils.translation import gettext_lazy
 from mhis.access.policy import Can, allowed, in_scope
 from mhis.care import assessments, records
 from mhis.care import services as care
+from mhis.care.contracts import AssessmentInput, EncounterInput, ImmunisationInput, ReferralInput
 from mhis.care.models import Assessment, Encounter, Immunisation, Referral
 from mhis.outreach import services as outreach
+from mhis.outreach.contracts import ContactInput, SessionInput, TrainingInput, WorkerInput
 from mhis.outreach.models import Contact, Session, Training, Worker
 from mhis.registry import services as registry
 from mhis.registry.contracts import EPISODE_FIELDS
@@ -45,8 +47,6 @@ class Kind:
     about_person: bool = False
     grouped: bool = False  # rows are gathered into one record per key (weekly reports)
     needs: tuple[Can, ...] = (Can.WRITE_PERSON,)  # what a role must be granted to import it
-    ints: tuple[str, ...] = ()
-    flags: tuple[str, ...] = ()
     site: str = "site"  # the place a record of no person lies at (a training: its worker's)
 
     def allows(self, user) -> bool:
@@ -69,72 +69,67 @@ class Kind:
 
     def data(self, values: dict[str, str]) -> dict[str, Any]:
         """A row's non-empty cells as the service takes them (an empty cell is left out, so a
-        new record gets the default and an update keeps what it had)."""
+        new record gets the default and an update keeps what it had). Numbers ("12") and
+        yes/no are read by the kind's contract."""
         out: dict[str, Any] = {}
         for field in self.fields:
             value = values.get(field, "")
             if field == "person" or value == "":
                 continue
-            if field in self.ints and value.isdigit():
-                value = int(value)
-            elif field in self.flags:
-                value = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}.get(value.lower(), value)  # fmt: skip
-            elif field == "diagnoses":
+            if field == "diagnoses":
                 value = [{"code": c.strip()} for c in value.replace(",", ";").replace(" ", ";").split(";") if c.strip()]  # fmt: skip
             elif field == "transit_countries":
                 value = [c for c in value.replace(",", ";").replace(" ", ";").split(";") if c]
-            elif field == "rhs15_items":
-                value = [int(v) if v.strip().isdigit() else v for v in value.replace(",", ";").split(";")]  # fmt: skip
             out[field] = value
         return out
 
 
 ENCOUNTERS = Kind(
-    "encounters", gettext_lazy("Encounters"), ("person", *care.ENCOUNTER_FIELDS),
+    "encounters", gettext_lazy("Encounters"), ("person", *EncounterInput.columns()),
     required=("person", "site", "date"), key=("person", "site", "date", "kind"),
     model=Encounter, create=care.record_encounter, update=care.update_encounter, about_person=True,
 )  # fmt: skip
 IMMUNISATIONS = Kind(
     "immunisations", gettext_lazy("Immunisations"),
-    ("person", *(f for f in records.IMMUNISATION_FIELDS if f != "assessment")),
+    ("person", *(f for f in ImmunisationInput.columns() if f != "assessment")),
     required=("person", "site", "vaccine", "date"), key=("person", "vaccine", "dose_number"),
-    model=Immunisation, about_person=True, ints=("dose_number",),
+    model=Immunisation, about_person=True,
     create=lambda user, person, data: records.create_record(user, Immunisation, person, data),
     update=records.update_record,
 )  # fmt: skip
 REFERRALS = Kind(
-    "referrals", gettext_lazy("Referrals"), ("person", *care.REFERRAL_FIELDS),
+    "referrals", gettext_lazy("Referrals"), ("person", *ReferralInput.columns()),
     required=("person", "site", "reason"), key=("person", "site", "sent_on", "to_site", "to_facility"),
     model=Referral, create=care.refer, update=care.update_referral, about_person=True,
     updatable=("reason", "urgency", "due_on", "outcome"),
 )  # fmt: skip
 ASSESSMENTS = Kind(
     "assessments", gettext_lazy("Health assessments"),
-    ("person", *(f for f in assessments.ASSESSMENT_FIELDS if f != "specimens")),
+    ("person", *(f for f in AssessmentInput.columns() if f != "specimens")),
     required=("person", "site", "type", "date"), key=("person", "type", "date"),
     model=Assessment, create=assessments.assess, update=assessments.update_assessment,
-    about_person=True, ints=("tst_mm", "rhs15_thermometer"), flags=("tb_symptoms",),
+    about_person=True,
 )  # fmt: skip
 WORKERS = Kind(
-    "workers", gettext_lazy("Community health workers and volunteers"), outreach.WORKER_FIELDS,
+    "workers", gettext_lazy("Community health workers and volunteers"), WorkerInput.columns(),
     required=("code", "name", "kind", "site"), key=("code",), model=Worker,
     create=lambda user, _person, data: outreach.save_worker(user, data),
     update=lambda user, record, data: outreach.save_worker(user, data, record),
 )  # fmt: skip
 SESSIONS = Kind(
-    "sessions", gettext_lazy("Health promotion sessions"), outreach.SESSION_FIELDS,
+    "sessions", gettext_lazy("Health promotion sessions"), SessionInput.columns(),
     required=("site", "date", "topic"), key=("site", "date", "topic", "worker", "corner"), model=Session,
     create=lambda user, _person, data: outreach.record_session(user, data),
     update=lambda user, record, data: outreach.record_session(user, data, record),
 )  # fmt: skip
 CONTACTS = Kind(
-    "contacts", gettext_lazy("Outreach contacts"), outreach.CONTACT_FIELDS,
-    required=("source_key", "site", "date", "topic"), model=Contact, flags=("referred",),
+    "contacts", gettext_lazy("Outreach contacts"), ContactInput.columns(),
+    required=("source_key", "site", "date", "topic"), model=Contact,
     create=lambda user, _person, data: outreach.record_contact(user, data),
     update=lambda user, record, data: outreach.record_contact(user, data, record),
 )  # fmt: skip
 TRAININGS = Kind(
-    "trainings", gettext_lazy("Trainings"), outreach.TRAINING_FIELDS,
+    "trainings", gettext_lazy("Trainings"), TrainingInput.columns(),
     required=("worker", "course", "date"), key=("worker", "course", "date"), model=Training,
     create=lambda user, _person, data: outreach.record_training(user, data),
     update=lambda user, record, data: outreach.record_training(user, data, record),

@@ -1,0 +1,217 @@
+"""What each outreach record kind takes: one typed contract per kind (see mhis.contracts).
+
+Workers, corners and registered people are named by their code or id; with the writer in
+the context (`user`) they are looked up in the writer's places, and the contract holds the
+records themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, model_validator
+
+from mhis.access.services import in_scope
+from mhis.contracts import (
+    Contract,
+    Day,
+    Language,
+    RequiredDay,
+    blank_to,
+    context_of,
+    field,
+    flag,
+    refuse,
+    whole,
+)
+from mhis.input import OwnSite
+from mhis.registry.codes import Sex
+from mhis.registry.models import Person
+from mhis.registry.search import visible_people
+
+from .codes import AgeGroup, Topic
+from .models import Contact, HealthCorner, Session, Training, Worker
+
+MAX_GROUP = 10_000
+MAX_HOURS = 1000
+MAX_LANGUAGES = 10
+
+
+def _text(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _present(value: Any) -> Any:
+    if value is None or value == "":
+        raise ValueError(_("This field is required."))
+    return value
+
+
+def _worker(code: Any, info: ValidationInfo) -> Any:
+    user = context_of(info, "user")
+    if code is None or user is None:
+        return code
+    worker = Worker.objects.filter(code=code).select_related("site").first()
+    if worker is None or not in_scope(user, worker.site):
+        raise ValueError(_("No worker with this code in your places."))
+    return worker
+
+
+def _corner(code: Any, info: ValidationInfo) -> Any:
+    user = context_of(info, "user")
+    if code is None or user is None:
+        return code
+    corner = HealthCorner.objects.filter(code=code).select_related("site").first()
+    if corner is None or not in_scope(user, corner.site):
+        raise ValueError(_("No health corner with this code in your places."))
+    return corner
+
+
+def _person(value: Any, info: ValidationInfo) -> Any:
+    user = context_of(info, "user")
+    if value is None or user is None:
+        return value
+    try:
+        return visible_people(user).get(uuid=value)
+    except (ValidationError, ValueError, Person.DoesNotExist):  # not an id, or not visible
+        raise ValueError(_("No person with this id in your places.")) from None
+
+
+_CODE = Worker._meta.get_field("code").max_length
+
+WorkerCode = Annotated[
+    str | None,
+    Field(max_length=_CODE, description="Code of a worker or volunteer in your places"),
+    AfterValidator(_worker),
+    BeforeValidator(blank_to(None)),
+    BeforeValidator(_text),
+]
+RequiredWorkerCode = Annotated[
+    str,
+    Field(max_length=_CODE, description="Code of a worker or volunteer in your places"),
+    AfterValidator(_worker),
+    BeforeValidator(_present),
+    BeforeValidator(_text),
+]
+CornerCode = Annotated[
+    str | None,
+    Field(
+        max_length=HealthCorner._meta.get_field("code").max_length,
+        description="Code of a migrant health corner in your places",
+    ),
+    AfterValidator(_corner),
+    BeforeValidator(blank_to(None)),
+    BeforeValidator(_text),
+]
+PersonId = Annotated[
+    str | None,
+    Field(max_length=36, description="MHIS id of a registered person you may see"),
+    AfterValidator(_person),
+    BeforeValidator(blank_to(None)),
+    BeforeValidator(_text),
+]
+
+
+def _languages(value: Any) -> Any:
+    """Codes as a cell writes them: "my th", "my; th" or "my, th"."""
+    if isinstance(value, str):
+        return [c for c in value.replace(",", " ").replace(";", " ").split() if c]
+    return [] if value is None else value
+
+
+class WorkerInput(Contract):
+    """A community health worker or volunteer."""
+
+    model = Worker
+
+    code: field(Worker, "code")
+    name: field(Worker, "name")
+    kind: field(Worker, "kind")
+    sex: field(Worker, "sex") = Sex.UNKNOWN
+    site: OwnSite
+    languages: Annotated[
+        list[Language], Field(max_length=MAX_LANGUAGES), BeforeValidator(_languages)
+    ] = Field(default_factory=list, description="ISO 639 codes of the languages spoken")
+    active: flag(True) = True
+    since: Day = None
+
+
+class CornerInput(Contract):
+    """A migrant health corner."""
+
+    model = HealthCorner
+
+    code: field(HealthCorner, "code")
+    name: field(HealthCorner, "name")
+    kind: field(HealthCorner, "kind")
+    site: OwnSite
+    opened_on: Day = None
+    closed_on: Day = None
+
+    @model_validator(mode="after")
+    def _open_before_closed(self, info: ValidationInfo):
+        opened, closed = self.value_of("opened_on", info), self.value_of("closed_on", info)
+        if opened and closed and closed < opened:
+            refuse({"closed_on": _("The corner closed before it opened.")})
+        return self
+
+
+class SessionInput(Contract):
+    """A health promotion session: how many came, by sex, never who."""
+
+    model = Session
+
+    site: OwnSite
+    corner: CornerCode = None
+    worker: WorkerCode = None
+    date: RequiredDay
+    topic: field(Session, "topic")
+    language: Language = Field("", description="ISO 639 code of the material's language")
+    females: whole(0, MAX_GROUP, default=0) = 0
+    males: whole(0, MAX_GROUP, default=0) = 0
+    others: whole(0, MAX_GROUP, default=0) = 0
+    notes: field(Session, "notes") = ""
+
+    @model_validator(mode="after")
+    def _somebody_came(self):
+        if not self.is_update and not (self.females or self.males or self.others):
+            refuse({"females": _("Give how many came, by sex.")})
+        return self
+
+
+class ContactInput(Contract):
+    """One person met by a worker; `person`, when given, is a registered person."""
+
+    model = Contact
+
+    site: OwnSite
+    worker: WorkerCode = None
+    corner: CornerCode = None
+    person: PersonId = None
+    date: RequiredDay
+    sex: field(Contact, "sex") = Sex.UNKNOWN
+    age_group: field(Contact, "age_group") = AgeGroup.UNK
+    topic: field(Contact, "topic")
+    referred: flag(False) = False
+
+
+class TrainingInput(Contract):
+    """A course a worker or volunteer completed."""
+
+    model = Training
+
+    worker: RequiredWorkerCode
+    course: field(Training, "course")
+    topic: field(Training, "topic") = Topic.OTHER
+    date: RequiredDay
+    provider: field(Training, "provider") = ""
+    hours: whole(0, MAX_HOURS) = None
+
+
+WorkerChange = WorkerInput.update()
+CornerChange = CornerInput.update()
+SessionChange = SessionInput.update()
+ContactChange = ContactInput.update()
+TrainingChange = TrainingInput.update()
