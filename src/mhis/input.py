@@ -7,15 +7,17 @@ so the same problem gets the same message everywhere.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pycountry
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import AfterValidator, ValidationInfo
@@ -24,6 +26,13 @@ from mhis.access.services import in_scope
 from mhis.contracts import Day, RequiredDay, SiteCode, context_of
 from mhis.dates import parse_date
 from mhis.places.models import Place, PlaceKind
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+    from openpyxl.workbook.workbook import Workbook
+
+    from mhis.access.models import User
+    from mhis.registry.models import Person
 
 MAX_TEXT = 4000
 # -- scoped checks of the contracts (mhis.contracts): run when the service gives the context ---
@@ -52,7 +61,7 @@ CareDay = Annotated[RequiredDay, AfterValidator(_after_birth)]
 OptionalCareDay = Annotated[Day, AfterValidator(_after_birth)]
 
 
-class Errors(dict):
+class Errors(dict[str, list[str]]):
     def add(self, field: str, message: str) -> None:
         self.setdefault(field, []).append(str(message))
 
@@ -72,12 +81,16 @@ def begin(data: Any, allowed: tuple[str, ...]) -> Errors:
 
 
 @lru_cache(maxsize=256)
-def _values(choices) -> frozenset:
+def _values(choices: type[models.TextChoices]) -> frozenset[str]:
     return frozenset(choices.values)
 
 
 def clean_choice(
-    value: Any, field: str, errors: Errors, choices, default: str | None = None
+    value: Any,
+    field: str,
+    errors: Errors,
+    choices: type[models.TextChoices],
+    default: str | None = None,
 ) -> str:
     if value in (None, "") and default is not None:
         return default
@@ -88,7 +101,8 @@ def clean_choice(
             % {"value": value, "allowed": ", ".join(choices.values)},
         )
         return default or ""
-    return value
+    chosen: str = value  # one of the choices' values
+    return chosen
 
 
 def clean_text(
@@ -99,12 +113,12 @@ def clean_text(
     if not isinstance(value, str):
         errors.add(field, _("Expected text."))
         return ""
-    value = value.strip()
-    if required and not value:
+    text: str = value.strip()
+    if required and not text:
         errors.add(field, _("This field is required."))
-    if len(value) > limit:
+    if len(text) > limit:
         errors.add(field, _("At most %(n)s characters.") % {"n": limit})
-    return value
+    return text
 
 
 def clean_date(
@@ -132,12 +146,13 @@ def clean_date(
     return parsed
 
 
-def not_before_birth(person, day: date | None, field: str, errors: Errors) -> None:
-    if day and person.birth_date and day < person.earliest_birth():
+def not_before_birth(person: Person, day: date | None, field: str, errors: Errors) -> None:
+    earliest = person.earliest_birth()  # None when the date of birth is unknown
+    if day and earliest is not None and day < earliest:
         errors.add(field, _("This date is before the person's date of birth."))
 
 
-def own_site(user, code: Any, field: str, errors: Errors) -> Place | None:
+def own_site(user: User | AnonymousUser, code: Any, field: str, errors: Errors) -> Place | None:
     site = (
         Place.objects.filter(code=code, kind=PlaceKind.SITE).first()
         if isinstance(code, str) and code
@@ -178,7 +193,7 @@ def clean_currency(value: Any, field: str, errors: Errors) -> str:
     return code
 
 
-def open_workbook(path):
+def open_workbook(path: str | os.PathLike[str]) -> Workbook:
     """An XLSX workbook opened for streaming, once what it unpacks to is known to be within
     MHIS_IMPORT_MAX_UNPACKED_BYTES (an XLSX is a ZIP: a small file could otherwise expand into
     gigabytes; `mhis.uploads.check`, which imports run first, also counts its rows). A

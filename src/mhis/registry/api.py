@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from django.conf import settings
@@ -19,6 +20,9 @@ from .contracts import HouseholdMemberInput, PersonChange, PersonInput
 from .schemas import HouseholdOut, PersonOut, PersonPage
 from .shortcuts import person_or_404
 
+if TYPE_CHECKING:
+    from mhis.access.views import AuthenticatedHttpRequest
+
 router = Router(tags=["persons"], auth=api_auth)
 
 
@@ -31,7 +35,7 @@ class ListParams(Schema):
 
 
 @router.get("/persons", response=PersonPage, summary="Search and list people in your places")
-def list_persons(request, params: Query[ListParams]):
+def list_persons(request: AuthenticatedHttpRequest, params: Query[ListParams]) -> dict[str, Any]:
     if not allowed(request.user, Can.READ_PERSON):
         raise HttpError(403, _("Your role cannot see individual records."))
     start = (params.page - 1) * params.page_size
@@ -46,7 +50,9 @@ def list_persons(request, params: Query[ListParams]):
 
 
 @router.post("/persons", response={201: PersonOut}, summary="Register a person")
-def create_person(request, payload: PersonInput):
+def create_person(
+    request: AuthenticatedHttpRequest, payload: PersonInput
+) -> Status[dict[str, Any]]:
     if not allowed(request.user, Can.WRITE_PERSON):
         raise HttpError(403, _("Your role cannot register people."))
     # Registered at one of the user's own sites: in their places, and read back as written.
@@ -56,13 +62,15 @@ def create_person(request, payload: PersonInput):
 
 
 @router.get("/persons/{person_id}", response=PersonOut, summary="Read a person's record")
-def read_person(request, person_id: UUID):
+def read_person(request: AuthenticatedHttpRequest, person_id: UUID) -> dict[str, Any]:
     person = person_or_404(request, person_id, "api:person_read")
     return presentation.person_detail(person, request.user)
 
 
 @router.patch("/persons/{person_id}", response=PersonOut, summary="Change a person's record")
-def update_person(request, person_id: UUID, payload: PersonChange):
+def update_person(
+    request: AuthenticatedHttpRequest, person_id: UUID, payload: PersonChange
+) -> dict[str, Any]:
     person = person_or_404(request, person_id, "api:person_update")
     if not allowed(request.user, Can.WRITE_PERSON):
         raise HttpError(403, _("Your role cannot change people."))
@@ -72,7 +80,7 @@ def update_person(request, person_id: UUID, payload: PersonChange):
 
 
 @router.get("/persons/{person_id}/household", response=HouseholdOut, summary="A person's household")
-def read_household(request, person_id: UUID):
+def read_household(request: AuthenticatedHttpRequest, person_id: UUID) -> dict[str, Any]:
     person = person_or_404(request, person_id, "api:household_read")
     return households.household_of(request.user, person, view="api:household_read")
 
@@ -80,7 +88,9 @@ def read_household(request, person_id: UUID):
 @router.post(
     "/persons/{person_id}/household", response=HouseholdOut, summary="Add a household member"
 )
-def add_household_member(request, person_id: UUID, payload: HouseholdMemberInput):
+def add_household_member(
+    request: AuthenticatedHttpRequest, person_id: UUID, payload: HouseholdMemberInput
+) -> dict[str, Any]:
     person = person_or_404(request, person_id, "api:household_update")
     if not allowed(request.user, Can.WRITE_PERSON):
         raise HttpError(403, _("Your role cannot change people."))

@@ -6,7 +6,7 @@ class RegistryConfig(AppConfig):
     name = "mhis.registry"
     verbose_name = _("Registry")
 
-    def ready(self):
+    def ready(self) -> None:
         from . import recordkinds
 
         recordkinds.declare()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -81,6 +81,33 @@ MAX_CONSENTS = 10
 MAX_LANGUAGES = 10
 MAX_TRANSIT = 10
 
+# The types of the fields that take their values and lengths from the models (mhis.contracts
+# .field) are built when the module loads; the type checker reads each as the text it holds.
+if TYPE_CHECKING:
+    NameText = str
+    NameLatin = str
+    NameUseCode = str
+    IdentifierValue = str
+    StatusCode = str
+    SectorCode = str
+    ConsentScopeCode = str
+    SexCode = str
+    PrecisionCode = str
+    ContactText = str
+    RelationshipCode = str
+else:
+    NameText = field(PersonName, "text")
+    NameLatin = field(PersonName, "latin")
+    NameUseCode = field(PersonName, "use")
+    IdentifierValue = field(Identifier, "value")
+    StatusCode = field(MigrationEpisode, "status")
+    SectorCode = field(MigrationEpisode, "occupation_sector")
+    ConsentScopeCode = field(Consent, "scope")
+    SexCode = field(Person, "sex")
+    PrecisionCode = field(Person, "birth_date_precision")
+    ContactText = field(Person, "contact")
+    RelationshipCode = field(HouseholdMember, "relationship")
+
 
 def _with_context(info: ValidationInfo) -> bool:
     """Whether the writing service gave its context (a check without it, as the API's first
@@ -124,15 +151,15 @@ class NameInput(Contract):
 
     model = PersonName
 
-    text: Annotated[field(PersonName, "text"), BeforeValidator(_clean_name)] = Field(
+    text: Annotated[NameText, BeforeValidator(_clean_name)] = Field(
         description="The name as written, in any script."
     )
-    latin: Annotated[field(PersonName, "latin"), BeforeValidator(_clean_latin)] = Field(
+    latin: Annotated[NameLatin, BeforeValidator(_clean_latin)] = Field(
         "", description="Latin spelling; generated when absent."
     )
-    use: field(PersonName, "use") = NameUse.OFFICIAL
+    use: NameUseCode = NameUse.OFFICIAL
 
-    def row(self) -> dict:
+    def row(self) -> dict[str, Any]:
         """The name as stored: its script, and a Latin spelling unless it is one."""
         script = namelib.detect_script(self.text)
         latin = self.latin or (namelib.romanise(self.text) if script != "Latn" else "")
@@ -146,14 +173,17 @@ class NameInput(Contract):
 
 # -- identifiers --------------------------------------------------------------------------------
 
-IdentifierKind = Annotated[
-    Literal.__getitem__((*allowed_values(Identifier, "type"), IDENTITY_DOCUMENT)),
-    BeforeValidator(lambda value: value.strip() if isinstance(value, str) else value),
-    Field(
-        description="identity_document keeps the kind stored for the same document (how a role "
-        "that may not see migration status is shown the kinds that tell it)"
-    ),
-]
+if TYPE_CHECKING:
+    IdentifierKind = str  # one of the model's kinds, or identity_document
+else:
+    IdentifierKind = Annotated[
+        Literal.__getitem__((*allowed_values(Identifier, "type"), IDENTITY_DOCUMENT)),
+        BeforeValidator(lambda value: value.strip() if isinstance(value, str) else value),
+        Field(
+            description="identity_document keeps the kind stored for the same document (how a "
+            "role that may not see migration status is shown the kinds that tell it)"
+        ),
+    ]
 
 
 class IdentifierInput(Contract):
@@ -170,10 +200,10 @@ class IdentifierInput(Contract):
 
     type: IdentifierKind
     issuing_country: Country = ""
-    value: field(Identifier, "value")
+    value: IdentifierValue
 
     @model_validator(mode="after")
-    def _document(self, info: ValidationInfo):
+    def _document(self, info: ValidationInfo) -> Self:
         if self.type == IDENTITY_DOCUMENT:
             if not _with_context(info):
                 return self
@@ -199,7 +229,7 @@ class IdentifierInput(Contract):
         """The value as compared and hashed."""
         return normalise_identifier(self.value)
 
-    def row(self) -> dict:
+    def row(self) -> dict[str, Any]:
         return {
             "type": self.type,
             "issuing_country": self.issuing_country,
@@ -229,13 +259,13 @@ class EpisodeInput(Contract):
 
     model = MigrationEpisode
 
-    status: field(MigrationEpisode, "status") = MigrationStatus.UNK
+    status: StatusCode = MigrationStatus.UNK
     origin_country: Country = ""
     transit_countries: Annotated[
         list[Country], BeforeValidator(split_list), BeforeValidator(blank_to([]))
     ] = Field(default_factory=list, max_length=MAX_TRANSIT)
     destination_country: Country = ""
-    occupation_sector: field(MigrationEpisode, "occupation_sector") = OccupationSector.UNKNOWN
+    occupation_sector: SectorCode = OccupationSector.UNKNOWN
     start_date: AnyDay = None
     end_date: AnyDay = None
 
@@ -254,7 +284,7 @@ class EpisodeInput(Contract):
             raise ValueError(_("The episode starts before the date of birth."))
         return value
 
-    def row(self) -> dict:
+    def row(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in type(self).model_fields}
 
 
@@ -281,7 +311,7 @@ class ConsentInput(Contract):
 
     model = Consent
 
-    scope: field(Consent, "scope")
+    scope: ConsentScopeCode
     given_on: Annotated[
         date, AfterValidator(_given_on), BeforeValidator(_required_day), Field(description="YYYY-MM-DD")
     ]  # fmt: skip
@@ -295,7 +325,7 @@ class ConsentInput(Contract):
             raise ValueError(_("Consent cannot be withdrawn before it was given."))
         return value
 
-    def row(self) -> dict:
+    def row(self) -> dict[str, Any]:
         return {"scope": self.scope, "given_on": self.given_on, "withdrawn_on": self.withdrawn_on}
 
 
@@ -345,8 +375,8 @@ class PersonInput(Contract):
         BeforeValidator(blank_to([])),
         Field(max_length=MAX_NAMES),
     ] = Field(default_factory=list, validate_default=True, description="The first is shown.")
-    sex: field(Person, "sex") = Sex.UNKNOWN
-    birth_date_precision: field(Person, "birth_date_precision") = ""
+    sex: SexCode = Sex.UNKNOWN
+    birth_date_precision: PrecisionCode = ""
     birth_date: Annotated[str | None, BeforeValidator(blank_to(None))] = Field(
         None, validate_default=True, description="YYYY-MM-DD, YYYY-MM or YYYY"
     )
@@ -358,7 +388,7 @@ class PersonInput(Contract):
         BeforeValidator(blank_to([])),
         Field(max_length=MAX_LANGUAGES, description="ISO 639 codes"),
     ] = Field(default_factory=list)
-    contact: field(Person, "contact") = ""
+    contact: ContactText = ""
     identifiers: Annotated[
         list[IdentifierInput], BeforeValidator(blank_to([])), Field(max_length=MAX_IDENTIFIERS)
     ] = Field(default_factory=list)
@@ -399,7 +429,9 @@ class PersonInput(Contract):
 
     @field_validator("episodes")
     @classmethod
-    def _episodes_after_birth(cls, value: list[EpisodeInput], info: ValidationInfo):
+    def _episodes_after_birth(
+        cls, value: list[EpisodeInput], info: ValidationInfo
+    ) -> list[EpisodeInput]:
         if "birth_date" in info.data and "birth_date_precision" in info.data:
             birth = _birth(info.data["birth_date"], info.data["birth_date_precision"])
             if birth is None and cls.is_update and info.data["birth_date"] is None:
@@ -415,7 +447,7 @@ class PersonInput(Contract):
         return value
 
     @model_validator(mode="after")
-    def _changes(self, info: ValidationInfo):
+    def _changes(self, info: ValidationInfo) -> Self:
         given = self.model_fields_set
         if self.is_update and "birth_date_precision" in given and "birth_date" not in given:
             refuse({"birth_date": _("Give the date that goes with the precision.")})
@@ -450,8 +482,12 @@ def _birth(value: str | None, precision: str | None) -> tuple[date, str] | None:
     return parse_birth_date(value, precision or None) if value else None
 
 
-PersonChange = PersonInput.update()
-EpisodeChange = EpisodeInput.update()
+if TYPE_CHECKING:  # a contract of a change is its contract's subclass
+    PersonChange = PersonInput
+    EpisodeChange = EpisodeInput
+else:
+    PersonChange = PersonInput.update()
+    EpisodeChange = EpisodeInput.update()
 
 
 # -- the flat shape: a page form, an import row ---------------------------------------------------
@@ -491,7 +527,7 @@ IDENTIFIER_COLUMNS = ("identifier_type", "identifier_country", "identifier_value
 EPISODE_COLUMNS = ("migration_status", "origin_country", "destination_country", "occupation_sector", "migration_start")  # fmt: skip
 
 
-def person_from_flat(values: Mapping[str, Any]) -> dict:
+def person_from_flat(values: Mapping[str, Any]) -> dict[str, Any]:
     """The contract's shape of a flat person. Identifiers and episodes only when their fields
     are there: a file or a form without them says nothing of them (a re-imported row keeps the
     person's); there but empty, they say there are none."""
@@ -563,7 +599,7 @@ class HouseholdMemberInput(Contract):
     member: Annotated[uuid.UUID, AfterValidator(_member), BeforeValidator(_member_id)] = Field(
         description="Id of a person in your places"
     )
-    relationship: Annotated[field(HouseholdMember, "relationship"), AfterValidator(_not_head)]
+    relationship: Annotated[RelationshipCode, AfterValidator(_not_head)]
     left_behind: bool = Field(
         False, description="Lives in the country of origin; only roles shown migration status set it"
     )  # fmt: skip
@@ -572,7 +608,7 @@ class HouseholdMemberInput(Contract):
     )
 
     @model_validator(mode="after")
-    def _where_they_live(self, info: ValidationInfo):
+    def _where_they_live(self, info: ValidationInfo) -> Self:
         user, person = context_of(info, "user"), context_of(info, "person")
         if user is not None and not allowed(user, Can.SEE_MIGRATION_STATUS):
             refusal = _("Only roles shown migration status can record where a member lives.")

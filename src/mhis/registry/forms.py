@@ -4,6 +4,9 @@ and its errors land on the fields `FLAT_PATHS` names."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, cast
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -22,9 +25,19 @@ from .contracts import (
     person_from_flat,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def _countries():
+    from mhis.places.models import Place
+
+
+def _countries() -> list[tuple[str, str]]:
     return [("", "—"), *country_choices()]
+
+
+def _choice(form: forms.Form, name: str) -> forms.ChoiceField:
+    """The form's field `name`, one of its choice fields."""
+    return cast(forms.ChoiceField, form.fields[name])
 
 
 class PersonForm(forms.Form):
@@ -56,17 +69,19 @@ class PersonForm(forms.Form):
         PersonInput, "contact", label=_("Contact"), widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args, sites=(), **kwargs):
+    def __init__(self, *args: Any, sites: Iterable[Place] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["registration_site"].choices = [(s.code, s.name) for s in sites]
-        self.fields["nationality"].choices = _countries()
-        precision = self.fields["birth_date_precision"]
-        precision.choices = [("", _("As written")), *precision.choices[1:]]
+        _choice(self, "registration_site").choices = [(s.code, s.name) for s in sites]
+        _choice(self, "nationality").choices = _countries()
+        precision = _choice(self, "birth_date_precision")
+        # The contract's values as `form_field` lists them: "" (shown "—") first.
+        listed = cast("list[tuple[str, StrOrPromise]]", precision.choices)
+        precision.choices = [("", _("As written")), *listed[1:]]
 
     def service_errors(self, exc: ValidationError) -> None:
         form_errors(self, exc, paths=FLAT_PATHS)
 
-    def person_data(self) -> dict:
+    def person_data(self) -> dict[str, Any]:
         return person_from_flat(self.cleaned_data)
 
 
@@ -102,10 +117,10 @@ class RegistrationForm(PersonForm):
         label=_("The person consents to care and record keeping today"), required=False
     )
 
-    def __init__(self, *args, show_status=False, **kwargs):
+    def __init__(self, *args: Any, show_status: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in ("identifier_country", "origin_country", "destination_country"):
-            self.fields[field].choices = _countries()
+            _choice(self, field).choices = _countries()
         if not show_status:
             for field in (
                 "migration_status",
@@ -116,7 +131,7 @@ class RegistrationForm(PersonForm):
             ):
                 del self.fields[field]
 
-    def person_data(self) -> dict:
+    def person_data(self) -> dict[str, Any]:
         data = super().person_data()
         cleaned = self.cleaned_data
         if cleaned.get("consent_care"):

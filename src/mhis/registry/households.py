@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import transaction
 
@@ -16,8 +16,11 @@ from .models import Household, HouseholdMember, Person
 from .presentation import household_member, shows_status
 from .search import visible_people
 
+if TYPE_CHECKING:
+    from mhis.access.models import User
 
-def household_of(user, person: Person, *, view: str) -> dict:
+
+def household_of(user: User, person: Person, *, view: str) -> dict[str, Any]:
     """The person's household as the user may see it: visible members (as
     `presentation.household_member` shows them), and how many are not.
 
@@ -41,7 +44,7 @@ def household_of(user, person: Person, *, view: str) -> dict:
 
 @transaction.atomic
 def add_household_member(
-    user, person: Person, data: HouseholdMemberInput | Mapping[str, Any]
+    user: User, person: Person, data: HouseholdMemberInput | Mapping[str, Any]
 ) -> HouseholdMember:
     """Put the member (a person id) in `person`'s household, creating it with `person` as head.
 
@@ -57,7 +60,7 @@ def add_household_member(
         )
     else:
         household = membership.household
-    where = {}
+    where: dict[str, bool | str] = {}
     if shows_status(user):
         where = {
             "left_behind": checked.left_behind,
@@ -65,7 +68,7 @@ def add_household_member(
         }
     row, _created = HouseholdMember.objects.update_or_create(
         household=household,
-        person=checked.member,
+        person=cast(Person, checked.member),  # checked with its context: the Person
         defaults={"relationship": checked.relationship, **where},
     )
     return row

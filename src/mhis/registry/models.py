@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -75,10 +78,15 @@ class Person(models.Model):
             ),
         ]
 
+    # What `services.register_person` wrote, for `services.as_written` to put in Django's
+    # prefetch cache (set on the instance only, never stored).
+    written: dict[str, Sequence[models.Model]]
+    _prefetched_objects_cache: dict[str, models.QuerySet[Any]]
+
     def __str__(self) -> str:
         return self.display_latin or self.display_name
 
-    def earliest_birth(self):
+    def earliest_birth(self) -> date | None:
         """The earliest day the person can have been born (None when the date is unknown)."""
         if self.birth_date is None:
             return None

@@ -9,6 +9,8 @@ a status (and the national ID among them) are one "identity document".
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from mhis.access.policy import Can, allowed
 
 from .codes import (
@@ -17,17 +19,23 @@ from .codes import (
     NEUTRAL_IDENTIFIER_TYPES,
     Relationship,
 )
-from .models import HouseholdMember, Person
+from .models import HouseholdMember, MigrationEpisode, Person
 from .validation import episodes_before_birth, format_birth_date
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+    from django_stubs_ext import StrOrPromise
 
-def shows_status(user) -> bool:
+    from mhis.access.models import User
+
+
+def shows_status(user: User | AnonymousUser) -> bool:
     """Whether the user is shown migration status (episodes, where a member lives, the kind of
     a status-telling document)."""
     return allowed(user, Can.SEE_MIGRATION_STATUS)
 
 
-def person_summary(person: Person) -> dict:
+def person_summary(person: Person) -> dict[str, Any]:
     """What a list shows of a person: no identifiers, no migration status."""
     site = person.registration_site
     return {
@@ -44,11 +52,11 @@ def person_summary(person: Person) -> dict:
     }
 
 
-def shown_identifiers(person: Person, user) -> list[dict]:
+def shown_identifiers(person: Person, user: User | AnonymousUser) -> list[dict[str, StrOrPromise]]:
     """A person's identifiers as the user may see them: to a role not shown migration status,
     the types that tell it (and the national ID among them) are an identity document."""
     neutral = not shows_status(user)
-    out = []
+    out: list[dict[str, StrOrPromise]] = []
     for identifier in person.identifiers.all():
         masked = neutral and identifier.type in NEUTRAL_IDENTIFIER_TYPES
         out.append(
@@ -62,12 +70,12 @@ def shown_identifiers(person: Person, user) -> list[dict]:
     return out
 
 
-def shown_episodes(person: Person, user):
+def shown_episodes(person: Person, user: User | AnonymousUser) -> list[MigrationEpisode] | None:
     """The person's migration episodes, or None to a role not shown migration status."""
     return list(person.episodes.all()) if shows_status(user) else None
 
 
-def person_page(person: Person, user) -> dict:
+def person_page(person: Person, user: User | AnonymousUser) -> dict[str, Any]:
     """What the person's page shows of their record beyond the model's own fields."""
     episodes = shown_episodes(person, user)
     return {
@@ -77,12 +85,13 @@ def person_page(person: Person, user) -> dict:
     }
 
 
-def person_detail(person: Person, user) -> dict:
+def person_detail(person: Person, user: User | AnonymousUser) -> dict[str, Any]:
     """The whole record as the user may see it (the API's)."""
     data = person_summary(person)
     episodes = shown_episodes(person, user)
+    survivor = person.merged_into if person.merged_into_id else None
     data.update(
-        merged_into=person.merged_into.uuid if person.merged_into_id else None,
+        merged_into=survivor.uuid if survivor is not None else None,
         names=[
             {"text": n.text, "latin": n.latin, "script": n.script, "use": n.use}
             for n in person.names.all()
@@ -121,7 +130,7 @@ def person_detail(person: Person, user) -> dict:
     return data
 
 
-def household_member(row: HouseholdMember, user) -> dict:
+def household_member(row: HouseholdMember, user: User | AnonymousUser) -> dict[str, Any]:
     """A household member as the user may see them. Where they live (`left_behind`,
     `country_of_residence`) is None to a role not shown migration status: a member left
     behind in the country of origin is the status "family member left behind" (FAM_LB)."""

@@ -4,7 +4,8 @@ or by identifier, reading one record (logged)."""
 from __future__ import annotations
 
 import uuid as uuid_module
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Window
@@ -18,6 +19,11 @@ from mhis.lookups import AnyOf
 from .models import Identifier, NameKey, Person, PersonSite
 from .validation import normalise_identifier
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from mhis.access.models import User
+
 # Beyond this many people matching a query anywhere, search joins inside the database.
 SEARCH_CANDIDATES = 5000
 
@@ -27,20 +33,22 @@ def identifier_hash(value: str) -> str:
     return keyed_hash(normalise_identifier(value), purpose="identifier")
 
 
-def visible_people(user) -> QuerySet[Person]:
+def visible_people(user: User | AnonymousUser) -> QuerySet[Person]:
     """People the user may see: known (registered, seen or referred) at a site in their scopes."""
     if not allowed(user, Can.READ_PERSON):
         return Person.objects.none()
     return Person.objects.filter(known_in_places(user))
 
 
-def person_in_scope(user, person: Person) -> bool:
+def person_in_scope(user: User | AnonymousUser, person: Person) -> bool:
     """The one scope rule for a person, for reading and writing alike (ADR 0013): known at a
     site in the user's places."""
+    if not user.is_authenticated:  # signed out: no places
+        return False
     return PersonSite.objects.filter(person=person, site_id__in=scope_site_ids(user)).exists()
 
 
-def known_in_places(user, person: str = "pk") -> Exists:
+def known_in_places(user: User, person: str = "pk") -> Exists:
     """A condition on the outer row: the person its field `person` names is known at a site in
     the user's scopes. The scope resolves to a short list of site ids once; each row is then
     one probe of the (person, site) unique index, whatever the planner knows of the tables, so
@@ -50,21 +58,21 @@ def known_in_places(user, person: str = "pk") -> Exists:
     )
 
 
-def search_page(user, query: str, *, start: int, size: int) -> tuple[list[Person], int]:
+def search_page(user: User, query: str, *, start: int, size: int) -> tuple[Sequence[Person], int]:
     """A page of `search_people(user, query)` (registration sites read with it) and how many
     people there are in all, the matching ids read once for both."""
     people = search_people(user, query)
     if (query or "").strip():
         # The database sorts every match to cut the page; counting them there costs no more
         # and saves a second pass over the matches.
-        rows = list(
+        counted = list(
             people.select_related("registration_site").annotate(_total=Window(Count("pk")))[
                 start : start + size
             ]
         )
-        if rows:
-            return rows, rows[0]._total
-        return rows, people.count() if start else 0
+        if counted:
+            return counted, counted[0]._total
+        return counted, people.count() if start else 0
     rows = list(people.select_related("registration_site")[start : start + size])
     if start == 0 and len(rows) < size:
         return rows, len(rows)
@@ -88,11 +96,11 @@ def _prefix(key: str) -> Q:
     return Q(key__startswith=key)
 
 
-def _matching_ids(query: str) -> list[QuerySet]:
+def _matching_ids(query: str) -> list[QuerySet[NameKey | Identifier, int]]:
     """Person ids matching the query, as one query per way of matching: by every word, by the
     words written together, by an identifier."""
     plan = namelib.query_plan(query)
-    ways = []
+    ways: list[QuerySet[NameKey | Identifier, int]] = []
     if plan:
         groups = []
         for group in plan.groups:
@@ -119,7 +127,7 @@ def _matching_ids(query: str) -> list[QuerySet]:
     return ways
 
 
-def search_people(user, query: str = "") -> QuerySet[Person]:
+def search_people(user: User | AnonymousUser, query: str = "") -> QuerySet[Person]:
     """People in the user's scopes whose names or identifiers match `query`, newest first.
 
     A name matches when every word of the query starts one of the name's keys (in any of its
@@ -148,7 +156,7 @@ def search_people(user, query: str = "") -> QuerySet[Person]:
     return people.filter(AnyOf(F("pk"), sorted(found))).order_by("-created_at", "-pk")
 
 
-def get_person(user, person_uuid, *, view: str) -> Person:
+def get_person(user: User, person_uuid: uuid_module.UUID | str, *, view: str) -> Person:
     """The person with this id if the user may see them, logging the read; else DoesNotExist.
 
     Out of scope and nonexistent are the same answer, so a record's existence never leaks.
@@ -166,6 +174,6 @@ def get_person(user, person_uuid, *, view: str) -> Person:
     return person
 
 
-def log_listed(user, people: Iterable[Person], view: str) -> None:
+def log_listed(user: User, people: Iterable[Person], view: str) -> None:
     """Log that the user was shown these people in a list."""
     log_access(user, people, view)

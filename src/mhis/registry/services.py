@@ -10,12 +10,12 @@ a refused input writes nothing.
 from __future__ import annotations
 
 import uuid as uuid_module
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from mhis import names as namelib
@@ -36,13 +36,20 @@ from .models import (
     PersonSite,
 )
 
+if TYPE_CHECKING:
+    from mhis.access.models import User
+
 OWN_FIELDS = ("registration_site", "sex", "birth_date", "birth_date_precision", "nationality",
               "languages", "contact")  # fmt: skip
 
 
 def person_fields(
-    user, data: PersonInput | Mapping[str, Any], *, person: Person | None = None, sites=None
-) -> dict:
+    user: User,
+    data: PersonInput | Mapping[str, Any],
+    *,
+    person: Person | None = None,
+    sites: dict[str, Place | None] | None = None,
+) -> dict[str, Any]:
     """`data` checked as a registration or, with `person`, a change of their record (absent
     fields keep their values), as the registry writes it: the registration site as a Place,
     the date of birth as its first possible day and a precision, each list as rows. `sites`
@@ -58,13 +65,15 @@ def person_fields(
     return out
 
 
-def _display(names: list[dict]) -> tuple[str, str]:
+def _display(names: list[dict[str, Any]]) -> tuple[str, str]:
     """The name shown, in its own script and in Latin letters: the first name's."""
     first = names[0]
     return first["text"], first["latin"] or (first["text"] if first["script"] == "Latn" else "")
 
 
-def _write_names(person: Person, names: list[dict], *, new: bool = False) -> list[PersonName]:
+def _write_names(
+    person: Person, names: list[dict[str, Any]], *, new: bool = False
+) -> list[PersonName]:
     if not new:  # a new person has nothing to replace
         PersonName.objects.filter(person=person).delete()
         NameKey.objects.filter(person=person).delete()
@@ -84,9 +93,11 @@ def _write_names(person: Person, names: list[dict], *, new: bool = False) -> lis
     return written
 
 
-def _write_children(person: Person, cleaned: dict, user, *, new: bool = False) -> dict[str, list]:
+def _write_children(
+    person: Person, cleaned: dict[str, Any], user: User, *, new: bool = False
+) -> dict[str, Sequence[models.Model]]:
     """Write the lists given; return what was written, by relation, in the order a read gives."""
-    written = {}
+    written: dict[str, Sequence[models.Model]] = {}
     if "identifiers" in cleaned:
         if not new:
             Identifier.objects.filter(person=person).delete()
@@ -108,14 +119,16 @@ def _write_children(person: Person, cleaned: dict, user, *, new: bool = False) -
         episodes = MigrationEpisode.objects.bulk_create(
             [MigrationEpisode(person=person, **e) for e in cleaned["episodes"]]
         )
-        written["episodes"] = sorted(episodes, key=lambda e: (e.start_date or date.min, e.pk))
+        ordered = sorted(episodes, key=lambda e: (e.start_date or date.min, e.pk))
+        written["episodes"] = ordered
     if "consents" in cleaned:
         if not new:
             Consent.objects.filter(person=person).delete()
         consents = Consent.objects.bulk_create(
             [Consent(person=person, recorded_by=user, **c) for c in cleaned["consents"]]
         )
-        written["consents"] = sorted(consents, key=lambda c: (c.given_on or date.min, c.pk))
+        by_date = sorted(consents, key=lambda c: (c.given_on or date.min, c.pk))
+        written["consents"] = by_date
     return written
 
 
@@ -133,7 +146,7 @@ def as_written(person: Person) -> Person:
     return person
 
 
-def _person_fields(user, cleaned: dict) -> dict:
+def _person_fields(user: User, cleaned: dict[str, Any]) -> dict[str, Any]:
     """A new person's own fields from checked registration input."""
     return {
         **{field: cleaned[field] for field in OWN_FIELDS},
@@ -155,7 +168,7 @@ class Registered:
 
 
 @transaction.atomic
-def register_person(user, data: PersonInput | Mapping[str, Any]) -> Person:
+def register_person(user: User, data: PersonInput | Mapping[str, Any]) -> Person:
     """Register a person from `data`; all rows are written, or none."""
     require(user, Can.WRITE_PERSON)
     cleaned = person_fields(user, data)
@@ -171,14 +184,15 @@ def register_person(user, data: PersonInput | Mapping[str, Any]) -> Person:
     return person
 
 
-def register_many(user, registrations: list[dict]) -> list[Registered]:
+def register_many(user: User, registrations: list[dict[str, Any]]) -> list[Registered]:
     """Write many registrations already checked by `person_fields` at once (an import):
     the same rows `register_person` writes, inserted in bulk. Call inside a transaction."""
     require(user, Can.WRITE_PERSON)
     if not registrations:
         return []
     now = timezone.now()
-    rows, people = [], []
+    rows: list[Mapping[str, Any]] = []
+    people: list[Registered] = []
     for cleaned in registrations:
         first = cleaned["names"][0]
         person = Registered(
@@ -199,8 +213,10 @@ def register_many(user, registrations: list[dict]) -> list[Registered]:
     # Their ids, by uuid; plain SQL because the ORM's conversion of every uuid read back
     # costs more than the query. Names come from the model; values are parameters.
     quote, field = connection.ops.quote_name, Person._meta.get_field("uuid")
-    table, uuid_column, id_column = quote(Person._meta.db_table), quote(field.column), quote(Person._meta.pk.column)  # fmt: skip
-    ids = {}
+    # A field's column is set once the field is on its model, as these are.
+    columns = cast(tuple[str, str], (field.column, Person._meta.pk.column))
+    table, uuid_column, id_column = quote(Person._meta.db_table), quote(columns[0]), quote(columns[1])  # fmt: skip
+    ids: dict[str, int] = {}
     with connection.cursor() as cursor:
         marks = ", ".join(["%s"] * len(people))
         cursor.execute(
@@ -211,7 +227,12 @@ def register_many(user, registrations: list[dict]) -> list[Registered]:
             ids[str(stored).replace("-", "")] = pk
     for person in people:
         person.pk = ids[person.uuid.hex]
-    names, keys, identifiers, episodes, consents, sites = [], [], [], [], [], []
+    names: list[Mapping[str, Any]] = []
+    keys: list[tuple[int | None, str]] = []
+    identifiers: list[Mapping[str, Any]] = []
+    episodes: list[Mapping[str, Any]] = []
+    consents: list[Mapping[str, Any]] = []
+    sites: list[Mapping[str, Any]] = []
     for person, cleaned in zip(people, registrations, strict=True):
         pk = person.pk
         person_keys: set[str] = set()
@@ -233,7 +254,7 @@ def register_many(user, registrations: list[dict]) -> list[Registered]:
 
 
 @transaction.atomic
-def update_person(user, person: Person, data: PersonInput | Mapping[str, Any]) -> Person:
+def update_person(user: User, person: Person, data: PersonInput | Mapping[str, Any]) -> Person:
     """Change the fields present in `data`; lists given replace the person's lists."""
     require(user, Can.WRITE_PERSON, person)
     person = Person.objects.select_for_update().get(pk=person.pk)
@@ -253,12 +274,14 @@ def update_person(user, person: Person, data: PersonInput | Mapping[str, Any]) -
     return person
 
 
-def _episode(person: Person, data: EpisodeInput | Mapping[str, Any]) -> dict:
+def _episode(person: Person, data: EpisodeInput | Mapping[str, Any]) -> dict[str, Any]:
     return EpisodeInput.check(data, episode_of=person).row()
 
 
 @transaction.atomic
-def add_episode(user, person: Person, data: EpisodeInput | Mapping[str, Any]) -> MigrationEpisode:
+def add_episode(
+    user: User, person: Person, data: EpisodeInput | Mapping[str, Any]
+) -> MigrationEpisode:
     """Add one migration episode to a person's history (the others are kept)."""
     require(user, Can.WRITE_PERSON)
     require(user, Can.SEE_MIGRATION_STATUS)  # an episode is a status: kept by those who see it
@@ -269,7 +292,7 @@ def add_episode(user, person: Person, data: EpisodeInput | Mapping[str, Any]) ->
 
 @transaction.atomic
 def update_episode(
-    user, episode: MigrationEpisode, data: EpisodeInput | Mapping[str, Any]
+    user: User, episode: MigrationEpisode, data: EpisodeInput | Mapping[str, Any]
 ) -> MigrationEpisode:
     """Change the fields given of one migration episode (checked with the fields kept, which
     only a role that sees migration status may be told of)."""

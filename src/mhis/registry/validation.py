@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +15,9 @@ from django.utils.translation import gettext as _
 from mhis.dates import parse_date as parse_date  # re-exported: the registry's parsers
 
 from .codes import DatePrecision, IdentifierType
+
+if TYPE_CHECKING:
+    from .models import MigrationEpisode, Person
 
 OLDEST_YEAR_OFFSET = 120
 _PARTIAL_DATE = re.compile(r"^\s*(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?\s*$")
@@ -49,7 +53,9 @@ def parse_birth_date(
     match = _PARTIAL_DATE.match(value or "")
     if not match:
         raise ValueError(_("Enter a date as YYYY-MM-DD, YYYY-MM or YYYY."))
-    year, month, day = (int(g) if g else None for g in match.groups())
+    year_written, month_written, day_written = match.groups()
+    year = int(year_written)  # the pattern always has the year
+    month, day = (int(g) if g else None for g in (month_written, day_written))
     written = DatePrecision.EXACT if day else DatePrecision.MONTH if month else DatePrecision.YEAR
     if precision in (None, ""):
         precision = written
@@ -110,7 +116,9 @@ def clean_identifier(kind: str, value: str) -> tuple[str, str]:
     return shown, normal
 
 
-def episodes_before_birth(person, birth: tuple[date, str] | None = None) -> list:
+def episodes_before_birth(
+    person: Person, birth: tuple[date, str] | None = None
+) -> list[MigrationEpisode]:
     """The person's migration episodes that start before they can have been born: on `birth`
     (a date and its precision), or on their stored date of birth."""
     if birth is None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -24,9 +27,22 @@ from .search import log_listed, search_people
 from .shortcuts import person_or_404
 from .validation import format_birth_date
 
+if TYPE_CHECKING:
+    from django_htmx.middleware import HtmxDetails
+
+    from mhis.access.models import User
+    from mhis.access.views import AuthenticatedHttpRequest
+
+    from .models import Person
+
+    class HtmxRequest(AuthenticatedHttpRequest):
+        """A signed-in user's request, with what django-htmx's middleware adds."""
+
+        htmx: HtmxDetails
+
 
 @login_required
-def search(request):
+def search(request: HtmxRequest) -> HttpResponse:
     if not allowed(request.user, Can.READ_PERSON):
         raise PermissionDenied(_("Your role cannot see individual records."))
     query = request.GET.get("q", "").strip()[:200]
@@ -44,15 +60,16 @@ def search(request):
 
 # What other apps add to the person page, registered in their `AppConfig.ready()`: the name a
 # template reads → part(user, person).
-PERSON_PAGE_PARTS: dict[str, Callable] = {}
+PERSON_PAGE_PARTS: dict[str, Callable[[User, Person], object]] = {}
 
 
 @login_required
-def detail(request, person_id):
+def detail(request: AuthenticatedHttpRequest, person_id: UUID) -> HttpResponse:
     person = person_or_404(request, person_id, "page:person")
-    if person.merged_into_id:  # found to be another record's person: show theirs
+    if person.merged_into_id and (merged := person.merged_into) is not None:
+        # found to be another record's person: show theirs
         messages.info(request, _("The record you opened was merged into this one."))
-        return redirect("registry:detail", person_id=person.merged_into.uuid)
+        return redirect("registry:detail", person_id=merged.uuid)
     context = {
         "person": person,
         "names": person.names.all(),
@@ -67,14 +84,14 @@ def detail(request, person_id):
 
 
 @login_required
-def register(request):
+def register(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not allowed(request.user, Can.WRITE_PERSON):
         raise PermissionDenied(_("Your role cannot register people."))
-    kwargs = {
-        "sites": scope_sites(request.user),
-        "show_status": allowed(request.user, Can.SEE_MIGRATION_STATUS),
-    }
-    form = RegistrationForm(request.POST or None, **kwargs)
+    form = RegistrationForm(
+        request.POST or None,
+        sites=scope_sites(request.user),
+        show_status=allowed(request.user, Can.SEE_MIGRATION_STATUS),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             person = services.register_person(request.user, form.person_data())
@@ -87,7 +104,7 @@ def register(request):
 
 
 @login_required
-def edit(request, person_id):
+def edit(request: AuthenticatedHttpRequest, person_id: UUID) -> HttpResponse:
     person = person_or_404(request, person_id, "page:person_edit")
     if not allowed(request.user, Can.WRITE_PERSON):
         raise PermissionDenied(_("Your role cannot change people."))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gettext
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import pycountry
 from django import template
@@ -13,11 +14,16 @@ from django.utils.translation import get_language
 from mhis.codelists import country_name, language_name
 from mhis.registry.codes import DatePrecision, MigrationStatus
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    from mhis.registry.models import Person
+
 register = template.Library()
 
 
 @lru_cache(maxsize=32)
-def _catalogue(domain: str, language: str):
+def _catalogue(domain: str, language: str) -> gettext.NullTranslations:
     return gettext.translation(domain, pycountry.LOCALES_DIR, languages=[language], fallback=True)
 
 
@@ -37,7 +43,7 @@ def language(code: str) -> str:
 
 
 @register.filter
-def migration_status(code: str) -> str:
+def migration_status(code: str) -> StrOrPromise:
     try:
         return MigrationStatus(code).label
     except ValueError:
@@ -45,7 +51,7 @@ def migration_status(code: str) -> str:
 
 
 @register.filter
-def birth(person) -> str:
+def birth(person: Person) -> str:
     """A person's date of birth in the reader's language, with only the precision it has
     (1994; May 1994; 3 May 1994)."""
     if not person.birth_date:
