@@ -113,9 +113,9 @@ PAGES = {
 # API operations, as "METHOD /path" from the OpenAPI schema. A person's records are read by
 # READ and written by WRITE; the subject of each is named by the path.
 CARE_RECORDS = {
-    "encounter": "/api/encounters/{encounter_id}",
-    "referral": "/api/referrals/{referral_id}",
-    "assessment": "/api/assessments/{assessment_id}",
+    "encounter": "/api/encounters/{record_id}",
+    "referral": "/api/referrals/{record_id}",
+    "assessment": "/api/assessments/{record_id}",
     "immunisation": "/api/immunisations/{record_id}",
     "lab_result": "/api/lab-results/{record_id}",
     "enrolment": "/api/enrolments/{enrolment_id}",

@@ -82,13 +82,13 @@ def _check_against_model(body: dict, model: type[models.Model]) -> list[str]:
     [
         ("/api/persons/{person_id}/referrals", "post", Referral,
          {"kind", "reason", "urgency", "to_facility", "to_country", "outcome"}),
-        ("/api/referrals/{referral_id}", "patch", Referral, {"reason", "urgency", "outcome"}),
+        ("/api/referrals/{record_id}", "patch", Referral, {"reason", "urgency", "outcome"}),
         ("/api/referrals/{referral_id}/steps", "post", ReferralStep, {"status", "note"}),
         ("/api/persons/{person_id}/assessments", "post", Assessment,
          {"type", "programme", "destination_country", "history", "examination", "xray_result", "xpert_result", "dst_result",
           "igra_result", "hiv_result", "syphilis_result", "hepatitis_b_result", "malaria_result",
           "pregnancy_result", "counselling", "tb_classification", "fit_to_travel", "fit_reason"}),
-        ("/api/assessments/{assessment_id}", "patch", Assessment,
+        ("/api/assessments/{record_id}", "patch", Assessment,
          {"type", "xray_result", "fit_to_travel", "tb_classification", "history"}),
         ("/api/persons/{person_id}/immunisations", "post", Immunisation, {"vaccine", "lot"}),
         ("/api/immunisations/{record_id}", "patch", Immunisation, {"vaccine", "lot"}),
@@ -106,7 +106,7 @@ def test_api_bodies_list_the_models_choices_and_lengths(openapi, path, method, m
 def test_sputum_specimens_in_the_assessment_body_list_their_results(openapi):
     for path, method in (
         ("/api/persons/{person_id}/assessments", "post"),
-        ("/api/assessments/{assessment_id}", "patch"),
+        ("/api/assessments/{record_id}", "patch"),
     ):
         specimens = _branches(_body(openapi, path, method)["properties"]["specimens"])[0]
         item = _resolve(openapi, specimens["items"])

@@ -17,6 +17,7 @@ import pytest
 from django.apps import apps
 from django.db import models
 
+from mhis import kinds
 from mhis.care import assessments
 from mhis.care import services as care
 from mhis.care.models import Immunisation, LabResult
@@ -121,9 +122,9 @@ def test_every_event_at_a_site_makes_the_person_known_there(world, people, stran
 
 
 def test_every_kind_of_event_with_a_person_and_a_site_is_listed():
-    """`care.services.EVENT_SITES` names every model with a person and a site (beside the site
-    links themselves and a person's registration site): a new kind of event is listed, and so
-    checked above and linked by the upgrade, or this fails."""
+    """The record kinds' sites (`site_fields`, mhis.kinds) name every model with a person and a
+    site (beside the site links themselves and a person's registration site): a new kind of
+    event is declared with its sites, and so checked above, or this fails."""
     found = set()
     for model in apps.get_models():
         fields = [f for f in model._meta.get_fields() if isinstance(f, models.ForeignKey)]
@@ -132,8 +133,9 @@ def test_every_kind_of_event_with_a_person_and_a_site_is_listed():
         ):
             continue
         found |= {(model._meta.label, f.name) for f in fields if f.related_model is Place}
-    assert found == set(care.EVENT_SITES)
-    assert {label for label, _ in care.EVENT_SITES} == set(WALKED.values())
+    declared = {(k.model_label, f) for k in kinds.at_sites() for f in k.site_fields}
+    assert found == declared
+    assert {label for label, _ in declared} == set(WALKED.values())
 
 
 def test_a_payment_is_at_its_encounters_site(world, people, stranger):

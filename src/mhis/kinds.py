@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.utils.functional import Promise
 
 
@@ -27,15 +27,23 @@ class RecordKind:
     name: str  # "encounter": the type on the timeline, in page addresses and in the access log
     model_label: str  # "care.Encounter"
     label: Promise | str = ""
-    person_field: str = "person"
+    person_field: str = "person"  # "encounter__person": reached through another record
     date_field: str | None = None  # what dates a record on the timeline and in indicators
     contract: type | None = None  # its input contract (mhis.contracts)
+    change_contract: type | None = None  # what a change takes (default: `contract.update()`)
     create: Callable[..., Any] | None = None  # (user, person, data) -> record
     update: Callable[..., Any] | None = None  # (user, record, data) -> record
     output: Callable[..., Any] | None = None  # record -> what the API shows
-    form: type | None = None  # its page form
+    output_schema: type | None = None  # the API's schema of `output`
+    plural: str = ""  # its path in the API ("encounters"): routes are made for it
+    form: type | None = None  # its page form on the timeline (adds a record)
+    change_form: type | None = None  # its page form to change a record (default: `form`)
+    added: Promise | str = ""  # what the page says once a record is added
+    add_title: Promise | str = ""  # the title of the adding form
     follows_merge: bool = True  # moves to the surviving record when two are merged
     indicators: str | None = None  # the indicator source whose cached periods it changes
+    # The sites where a record makes its person known (each write links the person there).
+    site_fields: tuple[str, ...] = ()
     on_timeline: bool = False
     related: tuple[str, ...] = ()  # select_related on the timeline
     prefetch: tuple[str, ...] = ()  # prefetch_related on the timeline
@@ -44,6 +52,14 @@ class RecordKind:
     @property
     def model(self) -> type[Model]:
         return apps.get_model(self.model_label)
+
+    def records_of(self, person: Model) -> QuerySet[Any]:
+        """The person's records of this kind, with what showing them reads."""
+        return (
+            self.model._default_manager.filter(**{self.person_field: person})
+            .select_related(*self.related)
+            .prefetch_related(*self.prefetch)
+        )
 
 
 _KINDS: dict[str, RecordKind] = {}
@@ -72,11 +88,35 @@ def kind(name: str) -> RecordKind:
 
 
 def following_merge() -> list[RecordKind]:
-    return [k for k in _KINDS.values() if k.follows_merge]
+    """The kinds whose records move to the survivor of a merge (a kind reached through
+    another record moves with it)."""
+    return [k for k in _KINDS.values() if k.follows_merge and "__" not in k.person_field]
+
+
+def addable() -> list[RecordKind]:
+    """The kinds added from a page form on the person's timeline, in declaration order."""
+    return [k for k in _KINDS.values() if k.form is not None and k.create is not None]
+
+
+def changeable() -> list[RecordKind]:
+    """The kinds changed from a page form."""
+    return [
+        k for k in _KINDS.values() if (k.change_form or k.form) is not None and k.update is not None
+    ]
+
+
+def with_routes() -> list[RecordKind]:
+    """The kinds the API lists, creates, reads and changes by the same routes."""
+    return [k for k in _KINDS.values() if k.plural]
 
 
 def on_timeline() -> list[RecordKind]:
     return [k for k in _KINDS.values() if k.on_timeline]
+
+
+def at_sites() -> list[RecordKind]:
+    """The kinds of event that happen to a person at a site."""
+    return [k for k in _KINDS.values() if k.site_fields]
 
 
 def feeding_indicators() -> list[RecordKind]:

@@ -53,6 +53,10 @@ class ServiceForm(ContractForm):
     def service_errors(self, exc: ValidationError) -> None:
         form_errors(self, exc)
 
+    def service_data(self) -> dict:
+        """What the form collected, as the kind's service takes it."""
+        return dict(self.cleaned_data)
+
 
 class EncounterForm(ServiceForm):
     contract = EncounterInput
@@ -90,7 +94,7 @@ class EncounterForm(ServiceForm):
         initial["cost"] = "" if record.cost is None else str(record.cost)
         return initial
 
-    def encounter_data(self) -> dict:
+    def service_data(self) -> dict:
         return dict(self.cleaned_data)
 
 
@@ -281,7 +285,7 @@ class AssessmentForm(ServiceForm):
             for message in messages:
                 self.add_error(target, message if target else f"{field}: {message}")
 
-    def assessment_data(self) -> dict:
+    def service_data(self) -> dict:
         data = {k: v for k, v in self.cleaned_data.items() if not k.startswith("sputum")}
         data["rhs15_items"] = data.pop("rhs15_items") or None  # the contract reads the scores
         specimens, self._specimen_numbers = [], []

@@ -149,14 +149,3 @@ class LabResultOut(Schema):
     collected_on: date
     reported_on: date | None
     assessment: int | None
-
-
-class TimelineItem(Schema):
-    type: str
-    date: date
-    encounter: EncounterOut | None = None
-    referral: ReferralOut | None = None
-    assessment: AssessmentOut | None = None
-    immunisation: ImmunisationOut | None = None
-    lab_result: LabResultOut | None = None
-    enrolment: dict | None = None

@@ -23,6 +23,7 @@ from mhis.access.services import (
     place_scope_q,
 )
 from mhis.events import announce
+from mhis.kinds import at_sites
 from mhis.registry.models import Person, PersonSite
 from mhis.registry.search import visible_people
 from mhis.registry.services import link_site
@@ -209,29 +210,19 @@ def referrals_of(person: Person) -> QuerySet[Referral]:
 
 # -- where a person is known ---------------------------------------------------------------------
 
-# Every kind of event that happens to a person at a site, as (model, site field). Each makes the
-# person known at that site (`link_site`, by the service that writes it): exact indicator counts
-# go to the roles that see every person counted at their sites, and rely on it.
-EVENT_SITES = (
-    ("care.Encounter", "site"),
-    ("care.Referral", "site"),
-    ("care.Referral", "to_site"),
-    ("care.Assessment", "site"),
-    ("care.Immunisation", "site"),
-    ("care.LabResult", "site"),
-    ("protection.Enrolment", "site"),
-    ("outreach.Contact", "site"),
-)
-
 
 def event_sites(person: Person) -> set[int]:
-    """The ids of the sites where `person` has an event of any kind (`EVENT_SITES`)."""
-    from django.apps import apps
-
+    """The ids of the sites where `person` has an event of any kind: each makes the person
+    known at that site (`link_site`, by the service that writes it); exact indicator counts go
+    to the roles that see every person counted at their sites, and rely on it. The kinds and
+    their sites are declared with the kinds (`site_fields`, mhis.kinds)."""
     found: set[int] = set()
-    for label, field in EVENT_SITES:
-        rows = apps.get_model(label).objects.filter(person=person, **{f"{field}__isnull": False})
-        found |= set(rows.values_list(f"{field}_id", flat=True).distinct())
+    for kind in at_sites():
+        for field in kind.site_fields:
+            rows = kind.model._default_manager.filter(
+                **{kind.person_field: person, f"{field}__isnull": False}
+            )
+            found |= set(rows.values_list(f"{field}_id", flat=True).distinct())
     return found
 
 

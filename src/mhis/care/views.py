@@ -8,25 +8,20 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from mhis.access.policy import Can, allowed
 from mhis.access.services import scope_sites
+from mhis.kinds import addable, changeable
 from mhis.registry.shortcuts import person_or_404
 
-from . import assessments, records, services
+from . import assessments, services
 from .codes import REFERRAL_TRANSITIONS, ReferralStatus
 from .forms import (
     AssessmentForm,
-    EncounterForm,
-    ImmunisationForm,
-    LabResultForm,
-    ReferralEditForm,
-    ReferralForm,
     ReferralStepForm,
 )
 from .history import history_by_record
-from .models import Assessment, Encounter, Immunisation, LabResult, Referral
+from .models import Assessment, Referral
 from .shortcuts import record_or_404
 from .timeline import timeline as person_timeline
 
@@ -60,11 +55,12 @@ def _timeline_context(request, person, forms=None):
         "can_write": allowed(request.user, Can.WRITE_PERSON),
         "adders": [
             {
-                "kind": kind,
-                "title": adder[4],
-                "form": forms.get(kind) or adder[0](prefix=kind, sites=sites, person=person),
+                "kind": kind.name,
+                "title": kind.add_title,
+                "form": forms.get(kind.name)
+                or kind.form(prefix=kind.name, sites=sites, person=person),
             }
-            for kind, adder in ADDERS.items()
+            for kind in addable()
         ],
     }
 
@@ -80,66 +76,26 @@ def timeline(request, person_id):
     return _render(request, _timeline_context(request, person))
 
 
-# kind → (form class, how the form's data is read, the service that writes it, message, form title)
-ADDERS = {
-    "encounter": (
-        EncounterForm,
-        lambda f: f.encounter_data(),
-        services.record_encounter,
-        gettext_lazy("Encounter recorded."),
-        gettext_lazy("Record an encounter"),
-    ),
-    "assessment": (
-        AssessmentForm,
-        lambda f: f.assessment_data(),
-        assessments.assess,
-        gettext_lazy("Assessment started."),
-        gettext_lazy("Start a health assessment"),
-    ),
-    "immunisation": (
-        ImmunisationForm,
-        lambda f: f.cleaned_data,
-        lambda user, person, data: records.create_record(user, Immunisation, person, data),
-        gettext_lazy("Immunisation recorded."),
-        gettext_lazy("Record an immunisation"),
-    ),
-    "lab_result": (
-        LabResultForm,
-        lambda f: f.cleaned_data,
-        lambda user, person, data: records.create_record(user, LabResult, person, data),
-        gettext_lazy("Lab result recorded."),
-        gettext_lazy("Record a lab result"),
-    ),
-    "referral": (
-        ReferralForm,
-        lambda f: f.cleaned_data,
-        services.refer,
-        gettext_lazy("Referral sent."),
-        gettext_lazy("Refer"),
-    ),
-}
-
-
 @login_required
 def add_record(request, person_id, kind):
     """Add a record of `kind` from the timeline's form; htmx gets the timeline back."""
-    if kind not in ADDERS:
+    adder = next((k for k in addable() if k.name == kind), None)
+    if adder is None:
         raise Http404
     person = person_or_404(request, person_id, f"page:{kind}_create")
     if request.method != "POST":
         return redirect("care:timeline", person_id=person.uuid)
     if not allowed(request.user, Can.WRITE_PERSON):
         raise PermissionDenied(_("Your role cannot record care."))
-    form_class, read, write, message, _title = ADDERS[kind]
-    form = form_class(request.POST, prefix=kind, sites=scope_sites(request.user), person=person)
+    form = adder.form(request.POST, prefix=kind, sites=scope_sites(request.user), person=person)
     if form.is_valid():
         try:
-            write(request.user, person, read(form))
+            adder.create(request.user, person, form.service_data())
         except ValidationError as exc:
             form.service_errors(exc)
         else:
             if not request.htmx:
-                messages.success(request, message)
+                messages.success(request, adder.added)
                 return redirect("care:timeline", person_id=person.uuid)
             form = None
     return _render(
@@ -166,31 +122,13 @@ def referral_step(request, referral_id):
     return _render(request, _timeline_context(request, person))
 
 
-# kind → (model, form class, how the form's data is read, the service that changes the record)
-EDITORS = {
-    "encounter": (
-        Encounter,
-        EncounterForm,
-        lambda f: f.encounter_data(),
-        services.update_encounter,
-    ),
-    "referral": (Referral, ReferralEditForm, lambda f: f.cleaned_data, services.update_referral),
-    "immunisation": (
-        Immunisation,
-        ImmunisationForm,
-        lambda f: f.cleaned_data,
-        records.update_record,
-    ),
-    "lab_result": (LabResult, LabResultForm, lambda f: f.cleaned_data, records.update_record),
-}
-
-
 @login_required
 def edit_record(request, kind, record_id):
     """Change a record; every change is kept in its history."""
-    if kind not in EDITORS:
+    editor = next((k for k in changeable() if k.name == kind), None)
+    if editor is None:
         raise Http404
-    model, form_class, read, update = EDITORS[kind]
+    model, form_class = editor.model, editor.change_form or editor.form
     record = record_or_404(request, model, record_id, f"page:{kind}_edit")
     if not allowed(request.user, Can.WRITE_PERSON):
         raise PermissionDenied(_("Your role cannot record care."))
@@ -202,7 +140,7 @@ def edit_record(request, kind, record_id):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            update(request.user, record, read(form))
+            editor.update(request.user, record, form.service_data())
         except ValidationError as exc:
             form.service_errors(exc)
         else:
@@ -234,7 +172,7 @@ def edit_assessment(request, assessment_id):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            assessments.update_assessment(request.user, assessment, form.assessment_data())
+            assessments.update_assessment(request.user, assessment, form.service_data())
         except ValidationError as exc:
             form.service_errors(exc)
         else:

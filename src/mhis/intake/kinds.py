@@ -12,19 +12,16 @@ reaches people and records inside the importer's places (`Kind.within`, `service
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import reduce
+from functools import cached_property, reduce
 from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
+from mhis import kinds as record_kinds
 from mhis.access.policy import Can, allowed, in_scope
-from mhis.care import assessments, records
-from mhis.care import services as care
-from mhis.care.contracts import AssessmentInput, EncounterInput, ImmunisationInput, ReferralInput
-from mhis.care.models import Assessment, Encounter, Immunisation, Referral
 from mhis.outreach import services as outreach
 from mhis.outreach.contracts import ContactInput, SessionInput, TrainingInput, WorkerInput
 from mhis.outreach.models import Contact, Session, Training, Worker
@@ -84,32 +81,35 @@ class Kind:
         return out
 
 
-ENCOUNTERS = Kind(
-    "encounters", gettext_lazy("Encounters"), ("person", *EncounterInput.columns()),
-    required=("person", "site", "date"), key=("person", "site", "date", "kind"),
-    model=Encounter, create=care.record_encounter, update=care.update_encounter, about_person=True,
-)  # fmt: skip
-IMMUNISATIONS = Kind(
-    "immunisations", gettext_lazy("Immunisations"),
-    ("person", *(f for f in ImmunisationInput.columns() if f != "assessment")),
-    required=("person", "site", "vaccine", "date"), key=("person", "vaccine", "dose_number"),
-    model=Immunisation, about_person=True,
-    create=lambda user, person, data: records.create_record(user, Immunisation, person, data),
-    update=records.update_record,
-)  # fmt: skip
-REFERRALS = Kind(
-    "referrals", gettext_lazy("Referrals"), ("person", *ReferralInput.columns()),
-    required=("person", "site", "reason"), key=("person", "site", "sent_on", "to_site", "to_facility"),
-    model=Referral, create=care.refer, update=care.update_referral, about_person=True,
-    updatable=("reason", "urgency", "due_on", "outcome"),
-)  # fmt: skip
-ASSESSMENTS = Kind(
-    "assessments", gettext_lazy("Health assessments"),
-    ("person", *(f for f in AssessmentInput.columns() if f != "specimens")),
-    required=("person", "site", "type", "date"), key=("person", "type", "date"),
-    model=Assessment, create=assessments.assess, update=assessments.update_assessment,
-    about_person=True,
-)  # fmt: skip
+def _of_record(name: str, import_name: str, label: Promise, *, omit: tuple[str, ...] = (),
+               **options: Any) -> Kind:  # fmt: skip
+    """The import of the record kind `name` (mhis.kinds): its columns are its contract's (but
+    `omit`), its rows written by the kind's own create and update, as a page or the API
+    writes them."""
+    record = record_kinds.kind(name)
+    columns = tuple(f for f in record.contract.columns() if f not in omit)
+    return Kind(import_name, label, ("person", *columns), model=record.model,
+                create=record.create, update=record.update, about_person=True, **options)  # fmt: skip
+
+
+def _records() -> tuple[Kind, ...]:
+    """The imports of care records, made once the record kinds are declared."""
+    return (
+        _of_record("encounter", "encounters", gettext_lazy("Encounters"),
+                   required=("person", "site", "date"), key=("person", "site", "date", "kind")),
+        _of_record("immunisation", "immunisations", gettext_lazy("Immunisations"),
+                   omit=("assessment",), required=("person", "site", "vaccine", "date"),
+                   key=("person", "vaccine", "dose_number")),
+        _of_record("referral", "referrals", gettext_lazy("Referrals"),
+                   required=("person", "site", "reason"),
+                   key=("person", "site", "sent_on", "to_site", "to_facility"),
+                   updatable=("reason", "urgency", "due_on", "outcome")),
+        _of_record("assessment", "assessments", gettext_lazy("Health assessments"),
+                   omit=("specimens",), required=("person", "site", "type", "date"),
+                   key=("person", "type", "date")),
+    )  # fmt: skip
+
+
 WORKERS = Kind(
     "workers", gettext_lazy("Community health workers and volunteers"), WorkerInput.columns(),
     required=("code", "name", "kind", "site"), key=("code",), model=Worker,
@@ -162,4 +162,24 @@ PEOPLE = Kind(
     required=("source_key", "name", "registration_site"),
 )  # fmt: skip
 
-KINDS = {k.name: k for k in (PEOPLE, EPISODES, ENCOUNTERS, IMMUNISATIONS, REFERRALS, ASSESSMENTS, WORKERS, SESSIONS, CONTACTS, TRAININGS, WEEKLY)}  # fmt: skip
+
+class _Kinds(Mapping[str, Kind]):
+    """Every kind of import by name, made on first use (the care records' once the record
+    kinds are declared, in AppConfig.ready())."""
+
+    @cached_property
+    def _by_name(self) -> dict[str, Kind]:
+        kinds = (PEOPLE, EPISODES, *_records(), WORKERS, SESSIONS, CONTACTS, TRAININGS, WEEKLY)
+        return {k.name: k for k in kinds}
+
+    def __getitem__(self, name: str) -> Kind:
+        return self._by_name[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_name)
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+
+KINDS = _Kinds()

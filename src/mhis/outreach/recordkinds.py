@@ -7,5 +7,11 @@ from mhis.kinds import RecordKind, register
 
 def declare() -> None:
     register(
-        RecordKind("contact", "outreach.Contact", _("Outreach contact"), date_field="date"),
+        RecordKind(
+            "contact",
+            "outreach.Contact",
+            _("Outreach contact"),
+            date_field="date",
+            site_fields=("site",),
+        ),
     )

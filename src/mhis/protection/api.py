@@ -9,9 +9,10 @@ from ninja.responses import Status
 from pydantic import ConfigDict, Field
 
 from mhis.access.auth import api_auth
-from mhis.care.api import ChangeOut, change_out
 from mhis.care.history import history
 from mhis.care.models import Encounter
+from mhis.care.presentation import change_out
+from mhis.care.schemas import ChangeOut
 from mhis.care.shortcuts import record_or_404
 from mhis.registry.shortcuts import person_or_404
 from mhis.schemas import Input

@@ -7,8 +7,6 @@ class ProtectionConfig(AppConfig):
     verbose_name = _("Social health protection")
 
     def ready(self) -> None:
-        from . import recordkinds, timeline
+        from . import recordkinds
 
         recordkinds.declare()
-        # The forms that add and change enrolments and payments on a person's timeline.
-        timeline.register()
