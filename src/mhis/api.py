@@ -26,9 +26,15 @@ class _Parser(Parser):
         for key, values in data.lists():
             if any("\x00" in key or "\x00" in str(value) for value in values):
                 raise NinjaValidationError(
-                    [{"loc": ["query", key], "type": "value_error",
-                      "msg": _("%(field)s: text cannot contain the NUL character.") % {"field": key}}]
-                )  # fmt: skip
+                    [
+                        {
+                            "loc": ["query", key],
+                            "type": "value_error",
+                            "msg": _("%(field)s: text cannot contain the NUL character.")
+                            % {"field": key},
+                        }
+                    ]
+                )
         return super().parse_querydict(data, list_fields, request)
 
 

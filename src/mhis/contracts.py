@@ -445,8 +445,10 @@ def message_of(error: Mapping[str, Any]) -> str:
         return _("Unknown field.")
     if kind in ("literal_error", "enum"):
         allowed = ", ".join(
-            part.strip().strip("'") for part in ctx.get("expected", "").replace(" or ", ",").split(",") if part.strip().strip("'")
-        )  # fmt: skip
+            part.strip().strip("'")
+            for part in ctx.get("expected", "").replace(" or ", ",").split(",")
+            if part.strip().strip("'")
+        )
         if "input" in error:
             return _("“%(value)s” is not one of the allowed values: %(allowed)s.") % {
                 "value": error["input"],

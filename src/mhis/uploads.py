@@ -141,9 +141,13 @@ def _csv_rows(stream, budget: _Budget, name: str) -> None:
         for _row in csv.reader(lines()):
             budget.take_rows(1)
     except UnicodeDecodeError:
-        raise ValidationError({"file": _("“%(file)s” is not UTF-8 text.") % {"file": name}}) from None  # fmt: skip
+        raise ValidationError(
+            {"file": _("“%(file)s” is not UTF-8 text.") % {"file": name}}
+        ) from None
     except csv.Error as exc:  # the csv module's own message: the fault, never a path
-        raise ValidationError({"file": _("Not a readable CSV file: %(error)s") % {"error": exc}}) from None  # fmt: skip
+        raise ValidationError(
+            {"file": _("Not a readable CSV file: %(error)s") % {"error": exc}}
+        ) from None
 
 
 def directory_size(path: Path) -> int | None:
@@ -160,7 +164,11 @@ def directory_size(path: Path) -> int | None:
 
 
 def _unreadable(name: str, workbook: bool) -> ValidationError:
-    message = _("“%(file)s” is not a readable XLSX file.") if workbook else _("“%(file)s” is not a readable ZIP file.")  # fmt: skip
+    message = (
+        _("“%(file)s” is not a readable XLSX file.")
+        if workbook
+        else _("“%(file)s” is not a readable ZIP file.")
+    )
     return ValidationError({"file": message % {"file": name}})
 
 
@@ -180,7 +188,7 @@ def _archive(path: Path, budget: _Budget, name: str, *, workbook: bool) -> None:
                     continue
                 label = f"{info.filename} ({name})"
                 with archive.open(info) as member:
-                    stream = io.BufferedReader(_Counted(member, budget), _CHUNK)  # fmt: skip
+                    stream = io.BufferedReader(_Counted(member, budget), _CHUNK)
                     if workbook:
                         _xml_rows(stream, budget, label, info.file_size, strings_limit)
                     elif info.filename.lower().endswith(".csv"):
@@ -211,7 +219,7 @@ def _xml_rows(stream, budget: _Budget, label: str, size: int, strings_limit: int
                 "The shared text of “%(file)s” unpacks to more than %(limit)s MB, the most an "
                 "import takes."
             )
-            raise ValidationError({"file": message % {"file": label, "limit": _mb(strings_limit)}})  # fmt: skip
+            raise ValidationError({"file": message % {"file": label, "limit": _mb(strings_limit)}})
         first = False
         if local == "row":
             rows += 1

@@ -44,8 +44,15 @@ def build_surveillance(seed: int, today: date | None = None) -> dict[str, int]:
                     continue  # a week the site did not report
                 monday = end - timedelta(weeks=n)
                 year, week = surveillance.week_of(monday)
-                reports.append(WeeklyReport(site=site, year=year, week=week, source=ReportSource.FORM,
-                                            on_time=rng.random() < 0.85 or monday + timedelta(days=7) > today))  # fmt: skip
+                reports.append(
+                    WeeklyReport(
+                        site=site,
+                        year=year,
+                        week=week,
+                        source=ReportSource.FORM,
+                        on_time=rng.random() < 0.85 or monday + timedelta(days=7) > today,
+                    )
+                )
                 cells = {}
                 for code, (level, peak) in LEVELS.items():
                     season = (

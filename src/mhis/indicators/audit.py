@@ -127,9 +127,13 @@ class Attack:
             parts = [("num", indicator.numerator, cell.numerator, true.numerator if true else 0)]
             if indicator.unit in RATE_UNITS:
                 parts.append(
-                    ("den", indicator.denominator, cell.denominator,
-                     true.denominator if true else 0)
-                )  # fmt: skip
+                    (
+                        "den",
+                        indicator.denominator,
+                        cell.denominator,
+                        true.denominator if true else 0,
+                    )
+                )
             for role, part, value, true_value in parts:
                 measure = Measure.of(indicator, part, denominator=role == "den")
                 value_column = indicator.value if measure.mode.startswith("value:") else None
@@ -253,9 +257,13 @@ class Attack:
         return [c for c, o in self.cells.items() if 0 < o.true < threshold]
 
     def run(
-        self, extracts: dict, targets: Iterable[Coord] | None = None, threshold: int = 5,
-        *, largest: int = 20_000,
-    ) -> list[Finding]:  # fmt: skip
+        self,
+        extracts: dict,
+        targets: Iterable[Coord] | None = None,
+        threshold: int = 5,
+        *,
+        largest: int = 20_000,
+    ) -> list[Finding]:
         """A finding for each target: a witness, or else its interval by linear programming
         (over its connected cells, up to `largest` unknowns; beyond, it stays undecided)."""
         wanted = list(targets) if targets is not None else self.targets(threshold)
@@ -298,8 +306,15 @@ class Attack:
             label = component[coord]
             coords = members[label]
             if len(coords) > largest:
-                findings.append(Finding(coord, self.cells[coord].true, math.nan, math.nan,
-                                        "undecided: too many linked cells"))  # fmt: skip
+                findings.append(
+                    Finding(
+                        coord,
+                        self.cells[coord].true,
+                        math.nan,
+                        math.nan,
+                        "undecided: too many linked cells",
+                    )
+                )
                 continue
             at = {c: i for i, c in enumerate(coords)}
             blocks = {"eq": ([], [], [], []), "le": ([], [], [], [])}
@@ -321,14 +336,23 @@ class Attack:
 
             a_eq, b_eq = matrix("eq")
             a_ub, b_ub = matrix("le")
-            bounds = [(self.cells[c].lo, None if math.isinf(self.cells[c].hi) else self.cells[c].hi)
-                      for c in coords]  # fmt: skip
+            bounds = [
+                (self.cells[c].lo, None if math.isinf(self.cells[c].hi) else self.cells[c].hi)
+                for c in coords
+            ]
             ends = []
             for sign in (1.0, -1.0):
                 objective = np.zeros(len(coords))
                 objective[at[coord]] = sign
-                result = linprog(objective, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq,
-                                 bounds=bounds, method="highs")  # fmt: skip
+                result = linprog(
+                    objective,
+                    A_ub=a_ub,
+                    b_ub=b_ub,
+                    A_eq=a_eq,
+                    b_eq=b_eq,
+                    bounds=bounds,
+                    method="highs",
+                )
                 if result.status == 3:  # unbounded
                     ends.append(math.inf if sign < 0 else 0.0)
                     continue

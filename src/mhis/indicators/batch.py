@@ -34,9 +34,7 @@ def schema(source: Source) -> pa.Schema:
 
 def _batch(source: Source, rows: list[tuple]) -> pa.RecordBatch:
     s = schema(source)
-    arrays = [
-        pa.array([r[i] for r in rows], type=f.type) for i, f in enumerate(s)
-    ]  # fmt: skip
+    arrays = [pa.array([r[i] for r in rows], type=f.type) for i, f in enumerate(s)]
     return pa.RecordBatch.from_arrays(arrays, schema=s)
 
 

@@ -166,9 +166,10 @@ def _conditions(where: str, fld: str, raw: Any, source: Source) -> tuple[Conditi
         column = columns.get(name)
         if column is None:
             raise DefinitionError(
-                where, path, f"unknown column of source {source.name!r} "
-                f"(columns: {', '.join(sorted(columns))})",
-            )  # fmt: skip
+                where,
+                path,
+                f"unknown column of source {source.name!r} (columns: {', '.join(sorted(columns))})",
+            )
         if isinstance(spec, list):
             if not spec:
                 raise DefinitionError(where, path, "an empty list matches nothing")

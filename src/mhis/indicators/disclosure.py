@@ -161,9 +161,12 @@ def legend(
         notes.append(_("—: not shown, because it rests on fewer than %(n)s.") % {"n": threshold})
     if status:
         notes.append(
-            _("<%(n)s: a group of irregular migrants, asylum seekers, stateless people or victims "
-              "of trafficking smaller than %(n)s.") % {"n": SENSITIVE_THRESHOLD}
-        )  # fmt: skip
+            _(
+                "<%(n)s: a group of irregular migrants, asylum seekers, stateless people or victims "
+                "of trafficking smaller than %(n)s."
+            )
+            % {"n": SENSITIVE_THRESHOLD}
+        )
     if rule_name == "rounded":
         notes.append(_("Counts are rounded to the nearest 5."))
     return notes

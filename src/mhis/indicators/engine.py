@@ -71,9 +71,13 @@ class Table:
 
 
 def _finish(
-    indicator: Indicator, num: dict, den: dict | None, request: Request,
-    keys: dict | None = None, den_keys: dict | None = None,
-) -> Table:  # fmt: skip
+    indicator: Indicator,
+    num: dict,
+    den: dict | None,
+    request: Request,
+    keys: dict | None = None,
+    den_keys: dict | None = None,
+) -> Table:
     table = Table(indicator, request)
     unit = indicator.unit
     keys, den_keys = keys or {}, den_keys or {}
@@ -83,8 +87,9 @@ def _finish(
             if unit in VALUE_UNITS:
                 values = sorted(n)
                 q = 0.5 if unit == "median_days" else 0.9
-                table.cells[key] = Cell(len(values), None, quantile(values, q) if values else None,
-                                        key=k)  # fmt: skip
+                table.cells[key] = Cell(
+                    len(values), None, quantile(values, q) if values else None, key=k
+                )
             else:
                 table.cells[key] = Cell(n, None, float(n), key=k)
         return table
@@ -94,8 +99,9 @@ def _finish(
         d = den.get(at, 0)
         n = num.get(key, 0)
         value = n * SCALE[unit] / d if d else None
-        table.cells[key] = Cell(n, d, value, key=keys.get(key, 0) % MODULUS,
-                                den_key=den_keys.get(at, 0) % MODULUS)  # fmt: skip
+        table.cells[key] = Cell(
+            n, d, value, key=keys.get(key, 0) % MODULUS, den_key=den_keys.get(at, 0) % MODULUS
+        )
     return table
 
 
@@ -214,10 +220,13 @@ def _aggregate(indicator: Indicator, part: Part, extract: Extract, request: Requ
         if not keep(row):
             continue
         values = [
-            child_place(site, depth) if d == "place" else None if dim_index[j] is None
+            child_place(site, depth)
+            if d == "place"
+            else None
+            if dim_index[j] is None
             else row[dim_index[j]]
             for j, d in enumerate(request.by)
-        ]  # fmt: skip
+        ]
         for g in groupings:
             if any(values[j] is None for j in g):
                 continue  # a missing value is not a category; the total still counts the row
@@ -363,13 +372,24 @@ class DuckEngine:
             for role, part in roles:
                 columns = SOURCES[part.source].by_name
                 present = {d for d in request.by if d == "place" or d in columns}
-                use = _Use(i, role, indicator.count, part, request,
-                           [s for s in request.groupings() if set(s) <= present])  # fmt: skip
+                use = _Use(
+                    i,
+                    role,
+                    indicator.count,
+                    part,
+                    request,
+                    [s for s in request.groupings() if set(s) <= present],
+                )
                 if indicator.unit in VALUE_UNITS:
                     use.mode, use.value = "value", indicator.value
                     use.q = 0.5 if indicator.unit == "median_days" else 0.9
-                scope = (part.source, request.start, request.end, request.period_type,
-                         request.place)  # fmt: skip
+                scope = (
+                    part.source,
+                    request.start,
+                    request.end,
+                    request.period_type,
+                    request.place,
+                )
                 groups[scope].append(use)
         found: list[dict[str, dict]] = [{"num": {}, "den": {}} for _ in jobs]
         for scope, uses in groups.items():
@@ -383,8 +403,9 @@ class DuckEngine:
             if indicator.unit in VALUE_UNITS:
                 table = Table(indicator, request)
                 for key, (n, value, k) in got["num"].items():
-                    table.cells[key] = Cell(n, None, float(value) if value is not None else None,
-                                            key=k)  # fmt: skip
+                    table.cells[key] = Cell(
+                        n, None, float(value) if value is not None else None, key=k
+                    )
                 tables.append(table)
             else:
                 num = {key: n for key, (n, _k) in got["num"].items()}
@@ -417,9 +438,14 @@ class DuckEngine:
         wanted = [c.removesuffix(CODE) for c in columns if c.endswith(CODE)]
         self._coded(source, [period_type, "site", *(d for d in dims if d != "place"), *wanted])
         exprs = [self._code(scope, d) for d in dims]
-        select = ", ".join([f'"{period_type}{CODE}" AS p',
-                            *(f"{e} AS d{i}" for i, e in enumerate(exprs)),
-                            "person", *(f'"{c}"' for c in sorted(columns - {"person"}))])  # fmt: skip
+        select = ", ".join(
+            [
+                f'"{period_type}{CODE}" AS p',
+                *(f"{e} AS d{i}" for i, e in enumerate(exprs)),
+                "person",
+                *(f'"{c}"' for c in sorted(columns - {"person"})),
+            ]
+        )
         where = f'"date" >= {bind(start)} AND "date" < {bind(end)}'
         if place != "/":
             where += f' AND {self._children(source, place)}["site{CODE}"] IS NOT NULL'
@@ -494,19 +520,26 @@ class DuckEngine:
         dims, sets = self._layout(uses)
         bind = _Params()
         columns = {c.column for u in distinct for c in u.part.where} | ({value} if value else set())
-        measures = [f"count(*) FILTER (WHERE {_sql_where(u.part.where, bind)}) AS n{m}"
-                    for m, u in enumerate(distinct)]  # fmt: skip
-        measures += [f'sum("key") FILTER (WHERE {_sql_where(u.part.where, bind)}) AS k{m}'
-                     for m, u in enumerate(distinct)]  # fmt: skip
+        measures = [
+            f"count(*) FILTER (WHERE {_sql_where(u.part.where, bind)}) AS n{m}"
+            for m, u in enumerate(distinct)
+        ]
+        measures += [
+            f'sum("key") FILTER (WHERE {_sql_where(u.part.where, bind)}) AS k{m}'
+            for m, u in enumerate(distinct)
+        ]
         columns.add("key")
         scan = self._scan(scope, dims, columns, bind)
         ds = [f"d{i}" for i in range(len(dims))]
         extra = f', "{value}"' if value else ""
-        grouping = ", ".join("(" + ", ".join(["p", *(f"d{dims.index(d)}" for d in s)]) + extra + ")"
-                             for s in sets)  # fmt: skip
+        grouping = ", ".join(
+            "(" + ", ".join(["p", *(f"d{dims.index(d)}" for d in s)]) + extra + ")" for s in sets
+        )
         gid = f"GROUPING({', '.join(ds)})" if ds else "0"
-        sql = (f"SELECT p, {''.join(d + ', ' for d in ds)}{gid} AS g{extra}, {', '.join(measures)} "  # noqa: S608
-               f"FROM ({scan}) GROUP BY GROUPING SETS ({grouping})")  # fmt: skip
+        sql = (
+            f"SELECT p, {''.join(d + ', ' for d in ds)}{gid} AS g{extra}, {', '.join(measures)} "  # noqa: S608
+            f"FROM ({scan}) GROUP BY GROUPING SETS ({grouping})"
+        )
         rows = self.con.execute(sql, bind.values).fetchall()
         first = 2 + len(dims) + bool(value)  # the first count
         for use in uses:
@@ -565,8 +598,10 @@ class DuckEngine:
         sets = list(needed)
         bind = _Params()
         columns = {c.column for u in distinct for c in u.part.where}
-        bits = " + ".join(f"(CASE WHEN {_sql_where(u.part.where, bind)} THEN {1 << m} ELSE 0 END)"
-                          for m, u in enumerate(distinct))  # fmt: skip
+        bits = " + ".join(
+            f"(CASE WHEN {_sql_where(u.part.where, bind)} THEN {1 << m} ELSE 0 END)"
+            for m, u in enumerate(distinct)
+        )
         # Packed dimensions: code_i × stride_i, the place (child id, unbounded) on top.
         parts, strides, stride = [], [], 1
         for i, d in enumerate(dims):
@@ -584,20 +619,26 @@ class DuckEngine:
         decoded = "".join(f"({unpack[i].replace('k', 'lo', 1)}) AS d{i}, " for i in range(k))
         decoded_r = "".join(f"({unpack[i]}) AS d{i}, " for i in range(k))
         ms = range(len(distinct))
-        sums = ", ".join([*(f"sum((fm >> {m}) & 1) AS m{m}" for m in ms),
-                          *(f"sum(((fm >> {m}) & 1) * pk) AS q{m}" for m in ms)])  # fmt: skip
+        sums = ", ".join(
+            [
+                *(f"sum((fm >> {m}) & 1) AS m{m}" for m in ms),
+                *(f"sum(((fm >> {m}) & 1) * pk) AS q{m}" for m in ms),
+            ]
+        )
         gid = f"GROUPING({', '.join(f'd{i}' for i in range(k))})" if k else "0"
         which = " ".join(f"WHEN {self._grouping_id(dims, t)} THEN {i}" for i, t in enumerate(sets))
 
         def grouping(extra=""):
-            return ", ".join("(" + ", ".join(["p", *(f"d{dims.index(d)}" for d in t)]) + extra + ")"
-                             for t in sets)  # fmt: skip
+            return ", ".join(
+                "(" + ", ".join(["p", *(f"d{dims.index(d)}" for d in t)]) + extra + ")"
+                for t in sets
+            )
 
         coded = {d + CODE for d in dims if d != "place"}
         scan = self._scan(scope, [], columns | coded | {"site" + CODE, "key"}, bind)
         sql = (
             f"WITH r AS NOT MATERIALIZED (SELECT p, person, k, bits, pk FROM (SELECT p, person, ({packed}) AS k, "  # noqa: S608
-            f"({bits})::BIGINT AS bits, \"key\" AS pk FROM ({scan})) WHERE bits <> 0), "
+            f'({bits})::BIGINT AS bits, "key" AS pk FROM ({scan})) WHERE bits <> 0), '
             f"pre AS MATERIALIZED (SELECT p, person, min(k) AS lo, max(k) AS hi, bit_or(bits) AS fm, "
             f"any_value(pk) AS pk FROM r GROUP BY p, person), "
             f"parts AS ("
@@ -610,7 +651,7 @@ class DuckEngine:
             f") GROUP BY sid, p, {dcols}fm) "
             f"SELECT sid, p, {dcols}{', '.join([*(f'sum(m{m})' for m in ms), *(f'sum(q{m})' for m in ms)])} "
             f"FROM parts GROUP BY sid, p, {dcols.rstrip(', ') or 'p'}"
-        )  # fmt: skip
+        )
         counts: dict[tuple, tuple] = {}  # (measure, set, period, values) → (people, key)
         n_measures = len(distinct)
         for row in self.con.execute(sql, bind.values).fetchall():

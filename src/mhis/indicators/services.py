@@ -64,8 +64,16 @@ CACHE_FORMAT = 2
 
 
 def fingerprint(indicator: Indicator) -> str:
-    text = repr((CACHE_FORMAT, indicator.unit, indicator.count, indicator.value,
-                 indicator.numerator, indicator.denominator))  # fmt: skip
+    text = repr(
+        (
+            CACHE_FORMAT,
+            indicator.unit,
+            indicator.count,
+            indicator.value,
+            indicator.numerator,
+            indicator.denominator,
+        )
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -126,9 +134,12 @@ def table(
     wanted = {p.key: p for p in periods}
     if use_cache:
         for row in CachedResult.objects.filter(
-            indicator=indicator.code, definition=version, place=place, by=by_text,
+            indicator=indicator.code,
+            definition=version,
+            place=place,
+            by=by_text,
             period__in=list(wanted),
-        ):  # fmt: skip
+        ):
             for dims, n, d, v, k, dk in row.cells:
                 result.cells[(row.period, *dims)] = Cell(n, d, v, k, dk)
             wanted.pop(row.period)
@@ -153,13 +164,16 @@ def table(
             try:
                 with transaction.atomic():
                     CachedResult.objects.update_or_create(
-                        indicator=indicator.code, definition=version, period=period.key,
-                        place=place, by=by_text,
+                        indicator=indicator.code,
+                        definition=version,
+                        period=period.key,
+                        place=place,
+                        by=by_text,
                         defaults={
                             "sources": "," + ",".join(indicator.sources) + ",",
                             "cells": _store_cells(fresh, period.key),
                         },
-                    )  # fmt: skip
+                    )
             except IntegrityError:  # computed at the same moment by another request
                 pass
     return result
@@ -198,10 +212,14 @@ def check_disaggregation(user, indicator: Indicator, place: Place | None, by: tu
         deepest = (place.level if place else -1) + ("place" in by)
         if (place is not None and place.kind == PlaceKind.SITE) or deepest > STATUS_MAX_LEVEL:
             raise ValidationError(
-                {"by": _("Migration status, and what is counted by it, is shown for countries "
-                         "and first-level areas only: choose a wider place, or leave out the "
-                         "place breakdown.")}
-            )  # fmt: skip
+                {
+                    "by": _(
+                        "Migration status, and what is counted by it, is shown for countries "
+                        "and first-level areas only: choose a wider place, or leave out the "
+                        "place breakdown."
+                    )
+                }
+            )
 
 
 def visible_indicators(user) -> list[Indicator]:
@@ -272,9 +290,12 @@ def nationalities() -> list[str]:
     found = cache.get("mhis:nationalities")
     if found is None:
         found = sorted(
-            {n or "UNK" for n in Person.objects.order_by().values_list("nationality", flat=True).distinct()}
+            {
+                n or "UNK"
+                for n in Person.objects.order_by().values_list("nationality", flat=True).distinct()
+            }
             | {"UNK"}
-        )  # fmt: skip
+        )
         cache.set("mhis:nationalities", found, 600)
     return found
 

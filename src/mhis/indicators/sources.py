@@ -301,18 +301,44 @@ def _read_assessments(scope: Scope, out: Extract) -> None:
         ids = [r[0] for r in chunk]
         specimens: dict[int, list] = defaultdict(list)
         for row in SputumSpecimen.objects.filter(assessment_id__in=ids).values_list(
-            "assessment_id", "number", "collected_on", "smear_result", "culture_result",
+            "assessment_id",
+            "number",
+            "collected_on",
+            "smear_result",
+            "culture_result",
             "culture_reported_on",
-        ):  # fmt: skip
+        ):
             specimens[row[0]].append(row[1:])
         statuses = out.statuses_for(r[1] for r in chunk)
         for r in chunk:
-            (pk, person, sex, birth, nat, day, path, type_, programme, symptoms, xray, hiv,
-             xpert, dst, tb_class, completed_on, items, thermometer) = r  # fmt: skip
+            (
+                pk,
+                person,
+                sex,
+                birth,
+                nat,
+                day,
+                path,
+                type_,
+                programme,
+                symptoms,
+                xray,
+                hiv,
+                xpert,
+                dst,
+                tb_class,
+                completed_on,
+                items,
+                thermometer,
+            ) = r
             ns = SimpleNamespace(
-                xray_result=xray, tb_symptoms=symptoms, hiv_result=hiv, xpert_result=xpert,
-                rhs15_items=items, rhs15_thermometer=thermometer,
-            )  # fmt: skip
+                xray_result=xray,
+                tb_symptoms=symptoms,
+                hiv_result=hiv,
+                xpert_result=xpert,
+                rhs15_items=items,
+                rhs15_thermometer=thermometer,
+            )
             spec = specimens.get(pk, [])
             presumptive = presumptive_tb(ns)
             complete = (

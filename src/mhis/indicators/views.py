@@ -146,8 +146,9 @@ def _trail(place: Place) -> list[Place]:
 
 
 def _link(place: Place, period: P.Period, **extra) -> str:
-    return "?" + urlencode({"place": place.code, "period": period.key, "every": period.type,
-                            **extra})  # fmt: skip
+    return "?" + urlencode(
+        {"place": place.code, "period": period.key, "every": period.type, **extra}
+    )
 
 
 @login_required

@@ -258,10 +258,14 @@ def _coded(choices) -> list[tuple[str, str]]:
 
 @cache
 def _country_names(language: str):
-    return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True)  # fmt: skip
+    return gettext.translation(
+        "iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True
+    )
 
 
-def choice_lists(sites: Iterable[tuple[str, str]] = ()) -> dict[str, list[tuple[str, dict[str, str]]]]:  # fmt: skip
+def choice_lists(
+    sites: Iterable[tuple[str, str]] = (),
+) -> dict[str, list[tuple[str, dict[str, str]]]]:
     """Each list: [(value, {language: label})]. Sites are (code, name), the name in every
     language."""
     coded = {
@@ -284,7 +288,9 @@ def choice_lists(sites: Iterable[tuple[str, str]] = ()) -> dict[str, list[tuple[
     out: dict[str, list] = {}
     for name, items in coded.items():
         out[name] = [(value, {"en": en, **table.get(en, {})}) for value, en in items]
-    out["material_language"] = [(code, dict.fromkeys(dict(LANGUAGES), own)) for code, own in MATERIAL_LANGUAGES.items()]  # fmt: skip
+    out["material_language"] = [
+        (code, dict.fromkeys(dict(LANGUAGES), own)) for code, own in MATERIAL_LANGUAGES.items()
+    ]
     out["country"] = [
         (
             c.alpha_2,
@@ -310,13 +316,19 @@ def missing_labels() -> list[tuple[str, str]]:
     for name, items in choice_lists().items():
         if name not in ("country", "site", "material_language"):
             wanted.update(label["en"] for _v, label in items)
-    return sorted((en, lang) for en in wanted for lang, _n in LANGUAGES[1:] if not table.get(en, {}).get(lang))  # fmt: skip
+    return sorted(
+        (en, lang) for en in wanted for lang, _n in LANGUAGES[1:] if not table.get(en, {}).get(lang)
+    )
 
 
 def _all_questions(form: FieldForm) -> list[Question]:
     out = []
     for q in form.questions:
-        out += [*list(q.questions), Question(q.name, "repeat", q.label)] if isinstance(q, Repeat) else [q]  # fmt: skip
+        out += (
+            [*list(q.questions), Question(q.name, "repeat", q.label)]
+            if isinstance(q, Repeat)
+            else [q]
+        )
     return out
 
 
@@ -345,7 +357,10 @@ def workbook(form: FieldForm, sites: Iterable[tuple[str, str]] = ()):
         if kind.startswith("select_one "):
             lists.add(kind.split()[1])
         labels_ = _label_columns(q.label) if q.label else [""] * len(LANGUAGES)
-        append(survey, [kind, q.name, *labels_, "yes" if q.required else "", q.constraint, q.calculation])  # fmt: skip
+        append(
+            survey,
+            [kind, q.name, *labels_, "yes" if q.required else "", q.constraint, q.calculation],
+        )
 
     for item in form.questions:
         if isinstance(item, Repeat):
@@ -360,7 +375,14 @@ def workbook(form: FieldForm, sites: Iterable[tuple[str, str]] = ()):
     all_lists = choice_lists(sites)
     for name in sorted(lists):
         for value, by_language in all_lists[name]:
-            append(choices, [name, value, *[by_language.get(code, by_language["en"]) for code, _n in LANGUAGES]])  # fmt: skip
+            append(
+                choices,
+                [
+                    name,
+                    value,
+                    *[by_language.get(code, by_language["en"]) for code, _n in LANGUAGES],
+                ],
+            )
     settings = book.create_sheet("settings")
     append(settings, ["form_title", "form_id", "version", "default_language"])
     append(settings, [form.title, form.form_id, form.version, "English (en)"])
@@ -382,7 +404,9 @@ class Submission:
     repeats: dict[str, list[dict[str, str]]] = field(default_factory=dict)
 
 
-def rows_by_kind(form: FieldForm, submissions: Iterable[Submission]) -> dict[str, list[dict[str, str]]]:  # fmt: skip
+def rows_by_kind(
+    form: FieldForm, submissions: Iterable[Submission]
+) -> dict[str, list[dict[str, str]]]:
     """The import rows of each kind the submissions hold: the submission's own (keyed by its
     instance id, or the form's key question) and one per repeat instance (keyed by the
     instance id, the group and its position)."""

@@ -11,8 +11,10 @@ from .kinds import KINDS
 def what_choices():
     tables = [(f"kind:{k.name}", k.label) for k in KINDS.values()]
     submissions = [(f"form:{f.form_id}", f.title) for f in FORMS.values()]
-    return [(_("A table (CSV or XLSX)"), tables),
-            (_("Submissions of a field form (ODK Central, KoboToolbox)"), submissions)]  # fmt: skip
+    return [
+        (_("A table (CSV or XLSX)"), tables),
+        (_("Submissions of a field form (ODK Central, KoboToolbox)"), submissions),
+    ]
 
 
 SOURCE_HELP = _(

@@ -74,67 +74,114 @@ class Kind:
             if field == "person" or value == "":
                 continue
             if field == "diagnoses":
-                value = [{"code": c.strip()} for c in value.replace(",", ";").replace(" ", ";").split(";") if c.strip()]  # fmt: skip
+                value = [
+                    {"code": c.strip()}
+                    for c in value.replace(",", ";").replace(" ", ";").split(";")
+                    if c.strip()
+                ]
             elif field == "transit_countries":
                 value = [c for c in value.replace(",", ";").replace(" ", ";").split(";") if c]
             out[field] = value
         return out
 
 
-def _of_record(name: str, import_name: str, label: Promise, *, omit: tuple[str, ...] = (),
-               **options: Any) -> Kind:  # fmt: skip
+def _of_record(
+    name: str, import_name: str, label: Promise, *, omit: tuple[str, ...] = (), **options: Any
+) -> Kind:
     """The import of the record kind `name` (mhis.kinds): its columns are its contract's (but
     `omit`), its rows written by the kind's own create and update, as a page or the API
     writes them."""
     record = record_kinds.kind(name)
     columns = tuple(f for f in record.contract.columns() if f not in omit)
-    return Kind(import_name, label, ("person", *columns), model=record.model,
-                create=record.create, update=record.update, about_person=True, **options)  # fmt: skip
+    return Kind(
+        import_name,
+        label,
+        ("person", *columns),
+        model=record.model,
+        create=record.create,
+        update=record.update,
+        about_person=True,
+        **options,
+    )
 
 
 def _records() -> tuple[Kind, ...]:
     """The imports of care records, made once the record kinds are declared."""
     return (
-        _of_record("encounter", "encounters", gettext_lazy("Encounters"),
-                   required=("person", "site", "date"), key=("person", "site", "date", "kind")),
-        _of_record("immunisation", "immunisations", gettext_lazy("Immunisations"),
-                   omit=("assessment",), required=("person", "site", "vaccine", "date"),
-                   key=("person", "vaccine", "dose_number")),
-        _of_record("referral", "referrals", gettext_lazy("Referrals"),
-                   required=("person", "site", "reason"),
-                   key=("person", "site", "sent_on", "to_site", "to_facility"),
-                   updatable=("reason", "urgency", "due_on", "outcome")),
-        _of_record("assessment", "assessments", gettext_lazy("Health assessments"),
-                   omit=("specimens",), required=("person", "site", "type", "date"),
-                   key=("person", "type", "date")),
-    )  # fmt: skip
+        _of_record(
+            "encounter",
+            "encounters",
+            gettext_lazy("Encounters"),
+            required=("person", "site", "date"),
+            key=("person", "site", "date", "kind"),
+        ),
+        _of_record(
+            "immunisation",
+            "immunisations",
+            gettext_lazy("Immunisations"),
+            omit=("assessment",),
+            required=("person", "site", "vaccine", "date"),
+            key=("person", "vaccine", "dose_number"),
+        ),
+        _of_record(
+            "referral",
+            "referrals",
+            gettext_lazy("Referrals"),
+            required=("person", "site", "reason"),
+            key=("person", "site", "sent_on", "to_site", "to_facility"),
+            updatable=("reason", "urgency", "due_on", "outcome"),
+        ),
+        _of_record(
+            "assessment",
+            "assessments",
+            gettext_lazy("Health assessments"),
+            omit=("specimens",),
+            required=("person", "site", "type", "date"),
+            key=("person", "type", "date"),
+        ),
+    )
 
 
 WORKERS = Kind(
-    "workers", gettext_lazy("Community health workers and volunteers"), WorkerInput.columns(),
-    required=("code", "name", "kind", "site"), key=("code",), model=Worker,
+    "workers",
+    gettext_lazy("Community health workers and volunteers"),
+    WorkerInput.columns(),
+    required=("code", "name", "kind", "site"),
+    key=("code",),
+    model=Worker,
     create=lambda user, _person, data: outreach.save_worker(user, data),
     update=lambda user, record, data: outreach.save_worker(user, data, record),
-)  # fmt: skip
+)
 SESSIONS = Kind(
-    "sessions", gettext_lazy("Health promotion sessions"), SessionInput.columns(),
-    required=("site", "date", "topic"), key=("site", "date", "topic", "worker", "corner"), model=Session,
+    "sessions",
+    gettext_lazy("Health promotion sessions"),
+    SessionInput.columns(),
+    required=("site", "date", "topic"),
+    key=("site", "date", "topic", "worker", "corner"),
+    model=Session,
     create=lambda user, _person, data: outreach.record_session(user, data),
     update=lambda user, record, data: outreach.record_session(user, data, record),
-)  # fmt: skip
+)
 CONTACTS = Kind(
-    "contacts", gettext_lazy("Outreach contacts"), ContactInput.columns(),
-    required=("source_key", "site", "date", "topic"), model=Contact,
+    "contacts",
+    gettext_lazy("Outreach contacts"),
+    ContactInput.columns(),
+    required=("source_key", "site", "date", "topic"),
+    model=Contact,
     create=lambda user, _person, data: outreach.record_contact(user, data),
     update=lambda user, record, data: outreach.record_contact(user, data, record),
-)  # fmt: skip
+)
 TRAININGS = Kind(
-    "trainings", gettext_lazy("Trainings"), TrainingInput.columns(),
-    required=("worker", "course", "date"), key=("worker", "course", "date"), model=Training,
+    "trainings",
+    gettext_lazy("Trainings"),
+    TrainingInput.columns(),
+    required=("worker", "course", "date"),
+    key=("worker", "course", "date"),
+    model=Training,
     create=lambda user, _person, data: outreach.record_training(user, data),
     update=lambda user, record, data: outreach.record_training(user, data, record),
     site="worker__site",
-)  # fmt: skip
+)
 WEEKLY = Kind(
     "weekly",
     gettext_lazy("Weekly site reports"),
@@ -145,22 +192,43 @@ WEEKLY = Kind(
     needs=(Can.SUBMIT_REPORTS,),
 )
 EPISODES = Kind(
-    "episodes", gettext_lazy("Migration episodes"), ("person", *EPISODE_FIELDS),
-    required=("person",), key=("person", "origin_country", "destination_country", "start_date"),
-    model=MigrationEpisode, about_person=True,
-    create=registry.add_episode, update=registry.update_episode,
+    "episodes",
+    gettext_lazy("Migration episodes"),
+    ("person", *EPISODE_FIELDS),
+    required=("person",),
+    key=("person", "origin_country", "destination_country", "start_date"),
+    model=MigrationEpisode,
+    about_person=True,
+    create=registry.add_episode,
+    update=registry.update_episode,
     # Comparing a row with the stored episode ("unchanged" or "updated") tells its status.
     needs=(Can.WRITE_PERSON, Can.SEE_MIGRATION_STATUS),
-)  # fmt: skip
+)
 # The people kind is written by the pipeline itself (identifier links, duplicates).
 PEOPLE = Kind(
-    "people", gettext_lazy("People"),
-    ("registration_site", "name", "latin_name", "sex", "birth_date", "birth_date_precision",
-     "nationality", "languages", "contact", "identifier_type", "identifier_country",
-     "identifier_value", "migration_status", "origin_country", "destination_country",
-     "occupation_sector", "migration_start"),
+    "people",
+    gettext_lazy("People"),
+    (
+        "registration_site",
+        "name",
+        "latin_name",
+        "sex",
+        "birth_date",
+        "birth_date_precision",
+        "nationality",
+        "languages",
+        "contact",
+        "identifier_type",
+        "identifier_country",
+        "identifier_value",
+        "migration_status",
+        "origin_country",
+        "destination_country",
+        "occupation_sector",
+        "migration_start",
+    ),
     required=("source_key", "name", "registration_site"),
-)  # fmt: skip
+)
 
 
 class _Kinds(Mapping[str, Kind]):

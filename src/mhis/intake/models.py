@@ -51,7 +51,9 @@ class Job(models.Model):
     done_rows = models.PositiveIntegerField(default=0)  # rows committed, in file order
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")  # fmt: skip
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     error = models.TextField(blank=True)
     # Its rows carry migration status (episodes; people with an episode column): only the
     # person who started it and roles shown status read them (`services.rows_shown`).
@@ -88,11 +90,15 @@ class RowResult(models.Model):
     outcome = models.CharField(max_length=10, choices=Outcome.choices)
     field = models.CharField(max_length=100, blank=True)  # the file's column, when rejected
     reason = models.TextField(blank=True)
-    person = models.ForeignKey("registry.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")  # fmt: skip
+    person = models.ForeignKey(
+        "registry.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["job", "row", "pk"]
-        constraints = [models.UniqueConstraint(fields=["job", "row", "field"], name="rowresult_once")]  # fmt: skip
+        constraints = [
+            models.UniqueConstraint(fields=["job", "row", "field"], name="rowresult_once")
+        ]
 
     def __str__(self) -> str:
         return f"row {self.row}: {self.outcome}"
@@ -108,12 +114,18 @@ class SourceRecord(models.Model):
     key = models.CharField(max_length=200)
     row_hash = models.CharField(max_length=64)
     # The person the row is about (people, and records about a person) …
-    person = models.ForeignKey("registry.Person", null=True, blank=True, on_delete=models.CASCADE, related_name="+")  # fmt: skip
+    person = models.ForeignKey(
+        "registry.Person", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     # … and the record it became, of the kind's model (none for people).
     record_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["owner", "source", "kind", "key"], name="sourcerecord_once_per_owner")]  # fmt: skip
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "source", "kind", "key"], name="sourcerecord_once_per_owner"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.source}:{self.key}"

@@ -89,7 +89,9 @@ def rows(path: Path) -> Iterator[dict[str, str]]:
         except UnicodeDecodeError:
             raise ValidationError({"file": _("The file is not UTF-8 text.")}) from None
         except csv.Error as exc:
-            raise ValidationError({"file": _("Not a readable CSV file: %(error)s") % {"error": exc}}) from None  # fmt: skip
+            raise ValidationError(
+                {"file": _("Not a readable CSV file: %(error)s") % {"error": exc}}
+            ) from None
 
 
 def _check(header: list[str]) -> None:
@@ -98,5 +100,7 @@ def _check(header: list[str]) -> None:
     seen = set()
     for name in header:
         if name and name in seen:
-            raise ValidationError({"file": _("The column “%(name)s” appears twice.") % {"name": name}})  # fmt: skip
+            raise ValidationError(
+                {"file": _("The column “%(name)s” appears twice.") % {"name": name}}
+            )
         seen.add(name)

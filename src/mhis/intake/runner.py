@@ -104,8 +104,11 @@ def import_table(user_id: int, name: str, job_id: int) -> None:
     if job is None or job.status != Job.Status.RUNNING:  # ended meanwhile (a take-over)
         return
     user = get_user_model().objects.get(pk=user_id)
-    run(lambda: services.run_import(user, path, kind=job.kind, source=job.source, job=job),
-        digest=job.digest, path=path)  # fmt: skip
+    run(
+        lambda: services.run_import(user, path, kind=job.kind, source=job.source, job=job),
+        digest=job.digest,
+        path=path,
+    )
 
 
 def import_form(user_id: int, name: str, form: str, source: str, file_name: str) -> None:
@@ -114,8 +117,11 @@ def import_form(user_id: int, name: str, form: str, source: str, file_name: str)
 
     path = upload(name)
     user = get_user_model().objects.get(pk=user_id)
-    run(lambda: services.import_submissions(user, path, form=form, source=source, name=file_name),
-        digest=path.stem, path=path)  # fmt: skip
+    run(
+        lambda: services.import_submissions(user, path, form=form, source=source, name=file_name),
+        digest=path.stem,
+        path=path,
+    )
 
 
 def state(job: Job) -> str:

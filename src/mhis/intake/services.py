@@ -133,12 +133,16 @@ def namespace(user) -> str:
     the same source name and keys, imports into another."""
     ids = sorted(Scope.objects.filter(user=user).values_list("place_id", flat=True))
     text = "places:" + ",".join(str(i) for i in ids)
-    return text if len(text) <= 100 else "places:sha256:" + hashlib.sha256(text.encode()).hexdigest()  # fmt: skip
+    return (
+        text if len(text) <= 100 else "places:sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    )
 
 
 def kind_of(name: str) -> Kind:
     if name not in KINDS:
-        raise ValidationError({"kind": _("Unknown kind; choose one of %(kinds)s.") % {"kinds": ", ".join(KINDS)}})  # fmt: skip
+        raise ValidationError(
+            {"kind": _("Unknown kind; choose one of %(kinds)s.") % {"kinds": ", ".join(KINDS)}}
+        )
     return KINDS[name]
 
 
@@ -150,7 +154,14 @@ def file_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def mapping_for(user, owner: str, source: str, kind: str, header: list[str], given: Mapping[str, str] | None = None) -> dict[str, str]:  # fmt: skip
+def mapping_for(
+    user,
+    owner: str,
+    source: str,
+    kind: str,
+    header: list[str],
+    given: Mapping[str, str] | None = None,
+) -> dict[str, str]:
     """MHIS field -> the file's column: `given`, else the mapping saved for the source in the
     namespace `owner` (or one saved before mappings had owners), else the columns named like
     the fields. Saved for the source in `owner` when given. A people file with an episode
@@ -198,9 +209,14 @@ def _refuse_status(user, kind: str, columns: Mapping[str, str]) -> None:
     to a role not shown migration status, naming the file's columns."""
     status = [columns[f] for f in EPISODE_COLUMNS if f in columns]
     if kind == "people" and status and not allowed(user, Can.SEE_MIGRATION_STATUS):
-        raise ValidationError({"file": _(
-            "Your role cannot import migration status: remove the columns %(names)s from the file."
-        ) % {"names": ", ".join(status)}})  # fmt: skip
+        raise ValidationError(
+            {
+                "file": _(
+                    "Your role cannot import migration status: remove the columns %(names)s from the file."
+                )
+                % {"names": ", ".join(status)}
+            }
+        )
 
 
 def check_form(user, form: str) -> None:
@@ -210,11 +226,18 @@ def check_form(user, form: str) -> None:
     from . import fieldforms
 
     if form not in fieldforms.FORMS:
-        raise ValidationError({"form": _("Unknown form; choose one of %(forms)s.") % {"forms": ", ".join(fieldforms.FORMS)}})  # fmt: skip
+        raise ValidationError(
+            {
+                "form": _("Unknown form; choose one of %(forms)s.")
+                % {"forms": ", ".join(fieldforms.FORMS)}
+            }
+        )
     spec = fieldforms.FORMS[form]
     for kind in (k for k in (spec.kind, *(r.kind for r in spec.repeats)) if k):
         if not KINDS[kind].allows(user):
-            raise PermissionDenied(_("Your role cannot import %(kind)s.") % {"kind": KINDS[kind].label})  # fmt: skip
+            raise PermissionDenied(
+                _("Your role cannot import %(kind)s.") % {"kind": KINDS[kind].label}
+            )
     if spec.kind:
         _refuse_status(user, spec.kind, {f: f for f in spec.fields})
 
@@ -239,9 +262,13 @@ def _known_people(user, marks: set[tuple]) -> dict[tuple, int]:
     """Mark (`_linker`) -> the person (id) the user may see who holds such an identifier; the
     first recorded when several do."""
     mark = _linker(user)
-    found = Identifier.objects.filter(value_hash__in={m[-1] for m in marks}, person__in=visible_people(user))  # fmt: skip
+    found = Identifier.objects.filter(
+        value_hash__in={m[-1] for m in marks}, person__in=visible_people(user)
+    )
     owners: dict[tuple, int] = {}
-    for kind, country, value_hash, person_id in found.order_by("pk").values_list("type", "issuing_country", "value_hash", "person_id"):  # fmt: skip
+    for kind, country, value_hash, person_id in found.order_by("pk").values_list(
+        "type", "issuing_country", "value_hash", "person_id"
+    ):
         owners.setdefault(mark(kind, country, value_hash), person_id)
     return owners
 
@@ -304,7 +331,12 @@ def _source_record(user, job: Job, kind: Kind, key: str) -> SourceRecord | None:
     """What the row's key became in the job's namespace. A record imported before records had
     owners is taken into the namespace when its record lies inside the user's places; one
     outside them is none of this import's business (the row is new here)."""
-    found = {r.owner: r for r in SourceRecord.objects.filter(owner__in=(job.owner, ""), source=job.source, kind=job.kind, key=key).select_related("person")}  # fmt: skip
+    found = {
+        r.owner: r
+        for r in SourceRecord.objects.filter(
+            owner__in=(job.owner, ""), source=job.source, kind=job.kind, key=key
+        ).select_related("person")
+    }
     if job.owner in found:
         return found[job.owner]
     legacy = found.get("")
@@ -315,13 +347,18 @@ def _source_record(user, job: Job, kind: Kind, key: str) -> SourceRecord | None:
     return legacy
 
 
-def _one_row(user, job: Job, columns: dict[str, str], column_of: Callable[[str], str], raw: dict[str, str]) -> Outcome:  # fmt: skip
+def _one_row(
+    user, job: Job, columns: dict[str, str], column_of: Callable[[str], str], raw: dict[str, str]
+) -> Outcome:
     """One row, in its own savepoint. A row that would change a record outside the user's
     places is refused whole."""
     kind = KINDS[job.kind]
     values = {field: raw.get(column, "") for field, column in columns.items()}
-    missing = {columns.get(f, f): [_("This field is required.")]
-               for f in kind.required if not values.get(f) and (f != "source_key" or not kind.key)}  # fmt: skip
+    missing = {
+        columns.get(f, f): [_("This field is required.")]
+        for f in kind.required
+        if not values.get(f) and (f != "source_key" or not kind.key)
+    }
     key = _row_key(kind, values)
     if not key and not missing:
         missing = {columns.get("source_key", "source_key"): [_("This field is required.")]}
@@ -346,8 +383,10 @@ def _one_row(user, job: Job, columns: dict[str, str], column_of: Callable[[str],
 
 def _with_identifiers(person: Person, given: list[dict]) -> list[dict]:
     """The person's identifiers, and those given that they do not hold yet."""
-    kept = [{"type": i.type, "issuing_country": i.issuing_country, "value": i.value}
-            for i in person.identifiers.all()]  # fmt: skip
+    kept = [
+        {"type": i.type, "issuing_country": i.issuing_country, "value": i.value}
+        for i in person.identifiers.all()
+    ]
     held = {(i["type"], i["issuing_country"], identifier_hash(i["value"])) for i in kept}
     for item in given:
         try:
@@ -375,10 +414,19 @@ def _person_row(user, job, key, row_hash, record, values) -> Outcome:
     # registered is refused whether or not its identifier is known.
     cleaned = person_fields(user, data)
     if existing := _known_by_identifier(user, cleaned):
-        SourceRecord.objects.create(owner=job.owner, source=job.source, kind=job.kind, key=key, row_hash=row_hash, person=existing)  # fmt: skip
+        SourceRecord.objects.create(
+            owner=job.owner,
+            source=job.source,
+            kind=job.kind,
+            key=key,
+            row_hash=row_hash,
+            person=existing,
+        )
         return Outcome(RowResult.Outcome.LINKED, existing)
     person = register_person(user, data)
-    SourceRecord.objects.create(owner=job.owner, source=job.source, kind=job.kind, key=key, row_hash=row_hash, person=person)  # fmt: skip
+    SourceRecord.objects.create(
+        owner=job.owner, source=job.source, kind=job.kind, key=key, row_hash=row_hash, person=person
+    )
     duplicate = person.pk in _possible_duplicates(user, [person])
     return Outcome(RowResult.Outcome.DUPLICATE if duplicate else RowResult.Outcome.CREATED, person)
 
@@ -397,8 +445,15 @@ def _record_row(user, job, kind: Kind, key, row_hash, record, values) -> Outcome
         record.delete()  # the record was removed since: import the row afresh
     person = person_of(user, job.source, values["person"], job.owner) if kind.about_person else None
     target = kind.create(user, person, data)
-    SourceRecord.objects.create(owner=job.owner, source=job.source, kind=job.kind, key=key,
-                                row_hash=row_hash, person=person, record_id=target.pk)  # fmt: skip
+    SourceRecord.objects.create(
+        owner=job.owner,
+        source=job.source,
+        kind=job.kind,
+        key=key,
+        row_hash=row_hash,
+        person=person,
+        record_id=target.pk,
+    )
     return Outcome(RowResult.Outcome.CREATED, person)
 
 
@@ -446,7 +501,9 @@ def _new_people(user, job: Job, mapping, column_of, batch) -> tuple[list[dict], 
     for key, _n, _h, cleaned in checked:
         if cleaned["identifiers"]:
             first = cleaned["identifiers"][0]
-            marks[key] = mark_of(first["type"], first["issuing_country"], identifier_hash(first["normal"]))  # fmt: skip
+            marks[key] = mark_of(
+                first["type"], first["issuing_country"], identifier_hash(first["normal"])
+            )
     owners: dict[tuple, int | tuple] = _known_people(user, set(marks.values())) if marks else {}
     new, links = [], []
     for key, number, row_hash, cleaned in checked:
@@ -459,11 +516,29 @@ def _new_people(user, job: Job, mapping, column_of, batch) -> tuple[list[dict], 
                 owners[mark] = (key,)  # the person this row is about to become
     people = register_many(user, [c for *_r, c in new])
     by_key = {key: person for (key, *_r), person in zip(new, people, strict=True)}
-    records = [{"owner": job.owner, "source": job.source, "kind": "people", "key": key, "row_hash": row_hash, "person_id": person.pk}
-               for (key, _n, row_hash, _c), person in zip(new, people, strict=True)]  # fmt: skip
+    records = [
+        {
+            "owner": job.owner,
+            "source": job.source,
+            "kind": "people",
+            "key": key,
+            "row_hash": row_hash,
+            "person_id": person.pk,
+        }
+        for (key, _n, row_hash, _c), person in zip(new, people, strict=True)
+    ]
     for key, number, row_hash, owner in links:
         person_id = by_key[owner[0]].pk if isinstance(owner, tuple) else owner
-        records.append({"owner": job.owner, "source": job.source, "kind": "people", "key": key, "row_hash": row_hash, "person_id": person_id})  # fmt: skip
+        records.append(
+            {
+                "owner": job.owner,
+                "source": job.source,
+                "kind": "people",
+                "key": key,
+                "row_hash": row_hash,
+                "person_id": person_id,
+            }
+        )
         results.append(_row(job, number, key, RowResult.Outcome.LINKED, person_id))
     insert_values(SourceRecord, records)
     twins = _possible_duplicates(user, people)
@@ -479,11 +554,17 @@ def _people_records(user, job: Job, keys: list[str]) -> dict[str, SourceRecord]:
     user may see)."""
     own: dict[str, SourceRecord] = {}
     legacy: dict[str, SourceRecord] = {}
-    for record in SourceRecord.objects.filter(owner__in=(job.owner, ""), source=job.source, kind="people", key__in=keys):  # fmt: skip
+    for record in SourceRecord.objects.filter(
+        owner__in=(job.owner, ""), source=job.source, kind="people", key__in=keys
+    ):
         (own if record.owner == job.owner else legacy)[record.key] = record
     legacy = {key: r for key, r in legacy.items() if key not in own}
     if legacy:
-        seen = set(visible_people(user).filter(pk__in=[r.person_id for r in legacy.values()]).values_list("pk", flat=True))  # fmt: skip
+        seen = set(
+            visible_people(user)
+            .filter(pk__in=[r.person_id for r in legacy.values()])
+            .values_list("pk", flat=True)
+        )
         taken = {key: r for key, r in legacy.items() if r.person_id in seen}
         SourceRecord.objects.filter(pk__in=[r.pk for r in taken.values()]).update(owner=job.owner)
         own.update(taken)
@@ -500,8 +581,15 @@ def _row(
     reason: str = "",
 ) -> dict:
     """A row's result, as `insert_values` writes it."""
-    return {"job_id": job.pk, "row": number, "source_key": key, "outcome": outcome,
-            "field": field, "reason": reason, "person_id": person_id}  # fmt: skip
+    return {
+        "job_id": job.pk,
+        "row": number,
+        "source_key": key,
+        "outcome": outcome,
+        "field": field,
+        "reason": reason,
+        "person_id": person_id,
+    }
 
 
 def _possible_duplicates(user, people: list[Registered | Person]) -> set[int]:
@@ -521,9 +609,15 @@ def _possible_duplicates(user, people: list[Registered | Person]) -> set[int]:
     wanted = sorted(wanted, key=str)
     quote = connection.ops.quote_name
     table = quote(Person._meta.db_table)
-    pk, latin, sex, birth, merged = (quote(Person._meta.get_field(f).column) for f in ("id", "display_latin", "sex", "birth_date", "merged_into"))  # fmt: skip
-    links, linked, at = (quote(PersonSite._meta.db_table), quote(PersonSite._meta.get_field("person").column),
-                         quote(PersonSite._meta.get_field("site").column))  # fmt: skip
+    pk, latin, sex, birth, merged = (
+        quote(Person._meta.get_field(f).column)
+        for f in ("id", "display_latin", "sex", "birth_date", "merged_into")
+    )
+    links, linked, at = (
+        quote(PersonSite._meta.db_table),
+        quote(PersonSite._meta.get_field("person").column),
+        quote(PersonSite._meta.get_field("site").column),
+    )
     # Plain SQL: the ORM takes longer to compile 200 alternatives than the database to answer.
     # Names of the table and columns come from the model; every value is a parameter.
     # Known at a site in the user's places (`registry.search.known_in_places`):
@@ -539,8 +633,13 @@ def _possible_duplicates(user, people: list[Registered | Person]) -> set[int]:
             f"ON lower(p.{latin}) = w.low AND p.{sex} = w.sex AND p.{birth} BETWEEN w.lo AND w.hi "
             f"WHERE {known}"
         )
-        params = [[w[0] for w in dated], [w[1] for w in dated],
-                  [dt.date(w[2], 1, 1) for w in dated], [dt.date(w[2], 12, 31) for w in dated], *sites]  # fmt: skip
+        params = [
+            [w[0] for w in dated],
+            [w[1] for w in dated],
+            [dt.date(w[2], 1, 1) for w in dated],
+            [dt.date(w[2], 12, 31) for w in dated],
+            *sites,
+        ]
         with connection.cursor() as cursor:
             cursor.execute(join, params)
             found += cursor.fetchall()
@@ -551,7 +650,9 @@ def _possible_duplicates(user, people: list[Registered | Person]) -> set[int]:
                 terms.append(f"(lower(p.{latin}) = %s AND p.{sex} = %s)")
                 params += [low, person_sex]
             else:
-                terms.append(f"(lower(p.{latin}) = %s AND p.{sex} = %s AND p.{birth} >= %s AND p.{birth} <= %s)")  # fmt: skip
+                terms.append(
+                    f"(lower(p.{latin}) = %s AND p.{sex} = %s AND p.{birth} >= %s AND p.{birth} <= %s)"
+                )
                 params += [low, person_sex, dt.date(year, 1, 1), dt.date(year, 12, 31)]
         with connection.cursor() as cursor:
             cursor.execute(select + "(" + " OR ".join(terms) + ")", params)
@@ -594,9 +695,15 @@ def check_table(path: Path, kind: str, name: str) -> None:
 
 
 def run_import(
-    user, path: Path, *, kind: str = "people", source: str = "", columns: Mapping[str, str] | None = None,
-    progress: Callable[[int, int], None] = lambda done, total: None, job: Job | None = None,
-) -> Job:  # fmt: skip
+    user,
+    path: Path,
+    *,
+    kind: str = "people",
+    source: str = "",
+    columns: Mapping[str, str] | None = None,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+    job: Job | None = None,
+) -> Job:
     """Import `path` (CSV or XLSX): a new job, or the unfinished job of the same file resumed
     after its last committed row. A job is only ever started for a file `check_table` passed,
     so the file of a job given is not checked again."""
@@ -606,30 +713,66 @@ def run_import(
         check_table(path, kind, path.name)
     header = readers.header(path)
     digest = job.digest if job else file_digest(path)  # an upload's job knows it already
-    return run_rows(user, kind=kind, source=source, file_name=path.name, digest=digest,
-                    header=header, rows=lambda: readers.rows(path), total=lambda: readers.count_rows(path),
-                    columns=columns, progress=progress, job=job)  # fmt: skip
+    return run_rows(
+        user,
+        kind=kind,
+        source=source,
+        file_name=path.name,
+        digest=digest,
+        header=header,
+        rows=lambda: readers.rows(path),
+        total=lambda: readers.count_rows(path),
+        columns=columns,
+        progress=progress,
+        job=job,
+    )
 
 
-def start_job(user, *, kind: str, source: str, file_name: str, digest: str, columns: Mapping[str, str] | None = None) -> Job:  # fmt: skip
+def start_job(
+    user,
+    *,
+    kind: str,
+    source: str,
+    file_name: str,
+    digest: str,
+    columns: Mapping[str, str] | None = None,
+) -> Job:
     """The unfinished job of this file in the user's namespace, or a new one; `columns` is the
     mapping its rows are read with (`holds_status`)."""
     owner = namespace(user)
     task_id = current_task_id()  # the task running this import, if it runs in one
-    job = Job.objects.filter(owner=owner, source=source[:100], kind=kind, digest=digest, status=Job.Status.RUNNING).first()  # fmt: skip
+    job = Job.objects.filter(
+        owner=owner, source=source[:100], kind=kind, digest=digest, status=Job.Status.RUNNING
+    ).first()
     if job is not None and task_id is not None and job.task_id != task_id:
         job.task_id = task_id
         job.save(update_fields=["task_id"])
-    return job or Job.objects.create(owner=owner, source=source[:100], kind=kind, file_name=file_name[:255], task_id=task_id,
-                                     digest=digest, started_by=user, holds_status=holds_status(kind, columns or {}))  # fmt: skip
+    return job or Job.objects.create(
+        owner=owner,
+        source=source[:100],
+        kind=kind,
+        file_name=file_name[:255],
+        task_id=task_id,
+        digest=digest,
+        started_by=user,
+        holds_status=holds_status(kind, columns or {}),
+    )
 
 
 def run_rows(
-    user, *, kind: str, source: str, file_name: str, digest: str, header: list[str],
-    rows: Callable[[], Iterator[dict[str, str]]], total: Callable[[], int],
-    columns: Mapping[str, str] | None = None, progress: Callable[[int, int], None] = lambda d, t: None,
+    user,
+    *,
+    kind: str,
+    source: str,
+    file_name: str,
+    digest: str,
+    header: list[str],
+    rows: Callable[[], Iterator[dict[str, str]]],
+    total: Callable[[], int],
+    columns: Mapping[str, str] | None = None,
+    progress: Callable[[int, int], None] = lambda d, t: None,
     job: Job | None = None,
-) -> Job:  # fmt: skip
+) -> Job:
     """The pipeline over any stream of rows (a table's, or a form's submissions flattened)."""
     spec = kind_of(kind)
     if not spec.allows(user):
@@ -640,7 +783,9 @@ def run_rows(
     mapping = mapping_for(
         user, job.owner if job else namespace(user), source, kind, header, columns
     )
-    job = job or start_job(user, kind=kind, source=source, file_name=file_name, digest=digest, columns=mapping)  # fmt: skip
+    job = job or start_job(
+        user, kind=kind, source=source, file_name=file_name, digest=digest, columns=mapping
+    )
     if holds_status(kind, mapping) and not job.holds_status:  # resumed with another mapping
         job.holds_status = True
         job.save(update_fields=["holds_status"])
@@ -666,12 +811,24 @@ def run_rows(
 def _results(job: Job, number: int, key: str, done: Outcome) -> list[dict]:
     """A row's results: one, or one for each column it was rejected for."""
     if done.errors:
-        return [_row(job, number, key, done.outcome, None, field[:100], " ".join(str(m) for m in messages))
-                for field, messages in done.errors.items()]  # fmt: skip
+        return [
+            _row(
+                job,
+                number,
+                key,
+                done.outcome,
+                None,
+                field[:100],
+                " ".join(str(m) for m in messages),
+            )
+            for field, messages in done.errors.items()
+        ]
     return [_row(job, number, key, done.outcome, done.person.pk if done.person else None)]
 
 
-def _run_rows(user, job: Job, kind: Kind, mapping: dict[str, str], rows: Iterator[dict], progress) -> None:  # fmt: skip
+def _run_rows(
+    user, job: Job, kind: Kind, mapping: dict[str, str], rows: Iterator[dict], progress
+) -> None:
     column_of = _column_of(kind, mapping)
     batch: list[tuple[int, dict]] = []
 
@@ -717,7 +874,9 @@ def _run_grouped(user, job: Job, mapping: dict[str, str], rows: Iterator[dict], 
     for number, raw in enumerate(rows, start=1):
         if any(raw.values()):
             values = {f: raw.get(c, "") for f, c in mapping.items()}
-            groups.setdefault((values.get("site", ""), values.get("week", "")), []).append((number, values))  # fmt: skip
+            groups.setdefault((values.get("site", ""), values.get("week", "")), []).append(
+                (number, values)
+            )
     done_rows = set(job.rows.values_list("row", flat=True))
     finished = 0
     for members in groups.values():
@@ -728,13 +887,17 @@ def _run_grouped(user, job: Job, mapping: dict[str, str], rows: Iterator[dict], 
             (line,) = import_reports(user, members)
             errors: dict[int, dict[str, list]] = {}
             for error in line["errors"]:
-                errors.setdefault(error["row"], {}).setdefault(mapping.get(error["field"], error["field"]), []).append(error["message"])  # fmt: skip
+                errors.setdefault(error["row"], {}).setdefault(
+                    mapping.get(error["field"], error["field"]), []
+                ).append(error["message"])
             results = []
             for number, values in members:
                 outcome = _REPORT_STATUS[line["status"]]
                 key = f"{values.get('site', '')}|{values.get('week', '')}"
                 if outcome == RowResult.Outcome.REJECTED:
-                    reasons = errors.get(number) or {"": [_("Another row of this site and week was rejected.")]}  # fmt: skip
+                    reasons = errors.get(number) or {
+                        "": [_("Another row of this site and week was rejected.")]
+                    }
                     results += _results(job, number, key, Outcome(outcome, errors=reasons))
                 else:
                     results += _results(job, number, key, Outcome(outcome))
@@ -752,9 +915,14 @@ def summary(job: Job) -> dict[str, int]:
 
 
 def import_submissions(
-    user, path: Path, *, form: str, source: str = "",
-    progress: Callable[[int, int], None] = lambda done, total: None, name: str = "",
-) -> list[Job]:  # fmt: skip
+    user,
+    path: Path,
+    *,
+    form: str,
+    source: str = "",
+    progress: Callable[[int, int], None] = lambda done, total: None,
+    name: str = "",
+) -> list[Job]:
     """Import the submissions of a field form exported from ODK Central or KoboToolbox: one
     job per kind the form holds (the submissions' own records first, then their repeats).
     `name` is the file's name as its sender knows it (an upload is stored by its digest)."""
@@ -770,8 +938,18 @@ def import_submissions(
     jobs = []
     for kind, rows in by_kind.items():
         header = list(rows[0]) if rows else ["source_key", *KINDS[kind].fields]
-        jobs.append(run_rows(user, kind=kind, source=source, file_name=name, digest=digest,
-                             header=header, rows=lambda rows=rows: iter(rows), total=lambda rows=rows: len(rows),
-                             columns={f: f for f in header if f in KINDS[kind].all_fields},
-                             progress=progress))  # fmt: skip
+        jobs.append(
+            run_rows(
+                user,
+                kind=kind,
+                source=source,
+                file_name=name,
+                digest=digest,
+                header=header,
+                rows=lambda rows=rows: iter(rows),
+                total=lambda rows=rows: len(rows),
+                columns={f: f for f in header if f in KINDS[kind].all_fields},
+                progress=progress,
+            )
+        )
     return jobs

@@ -61,18 +61,28 @@ def _flatten(obj: dict, values: dict[str, str], repeats: dict[str, list]) -> Non
         elif isinstance(value, list):
             values[name] = " ".join(_text(v) for v in value)
         elif name not in values or values[name] == "":
-            values[name] = "" if value is None else _text(value) if not isinstance(value, bool) else ("yes" if value else "no")  # fmt: skip
+            values[name] = (
+                ""
+                if value is None
+                else _text(value)
+                if not isinstance(value, bool)
+                else ("yes" if value else "no")
+            )
 
 
 def from_json(path: Path) -> list[Submission]:
     try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationError({"file": _("Not readable JSON: %(error)s") % {"error": exc}}) from None  # fmt: skip
+        raise ValidationError(
+            {"file": _("Not readable JSON: %(error)s") % {"error": exc}}
+        ) from None
     if isinstance(data, dict):
         data = data.get("value", data.get("results", data.get("data")))
     if not isinstance(data, list) or not all(isinstance(s, dict) for s in data):
-        raise ValidationError({"file": _("Expected a list of submissions (or an object with “value” or “results”).")})  # fmt: skip
+        raise ValidationError(
+            {"file": _("Expected a list of submissions (or an object with “value” or “results”).")}
+        )
     out = []
     for item in data:
         values: dict[str, str] = {}
@@ -95,7 +105,9 @@ def _table(rows: list[dict[str, str]]) -> list[dict[str, str]]:
     return out
 
 
-def _assemble(main: list[dict[str, str]], repeats: dict[str, list[dict[str, str]]]) -> list[Submission]:  # fmt: skip
+def _assemble(
+    main: list[dict[str, str]], repeats: dict[str, list[dict[str, str]]]
+) -> list[Submission]:
     subs = []
     by_link: dict[str, Submission] = {}
     for row in main:
@@ -117,7 +129,11 @@ def _assemble(main: list[dict[str, str]], repeats: dict[str, list[dict[str, str]
 def _sheet_rows(sheet) -> list[dict[str, str]]:
     values = sheet.iter_rows(values_only=True)
     header = [_text(v) for v in next(values, ())]
-    return [{h: _text(v) for h, v in zip(header, row, strict=False) if h} for row in values if any(v not in (None, "") for v in row)]  # fmt: skip
+    return [
+        {h: _text(v) for h, v in zip(header, row, strict=False) if h}
+        for row in values
+        if any(v not in (None, "") for v in row)
+    ]
 
 
 def from_xlsx(path: Path) -> list[Submission]:
@@ -130,9 +146,14 @@ def from_xlsx(path: Path) -> list[Submission]:
 
 def _csv_rows(text: io.TextIOBase) -> list[dict[str, str]]:
     try:
-        return [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in csv.DictReader(text)]  # fmt: skip
+        return [
+            {k.strip(): (v or "").strip() for k, v in row.items() if k}
+            for row in csv.DictReader(text)
+        ]
     except (csv.Error, UnicodeDecodeError) as exc:
-        raise ValidationError({"file": _("Not a readable CSV file: %(error)s") % {"error": exc}}) from None  # fmt: skip
+        raise ValidationError(
+            {"file": _("Not a readable CSV file: %(error)s") % {"error": exc}}
+        ) from None
 
 
 def from_csv(path: Path) -> list[Submission]:
@@ -152,10 +173,16 @@ def from_zip(path: Path) -> list[Submission]:
             if not info.filename.lower().endswith(".csv"):
                 continue
             with archive.open(info) as raw:
-                tables[Path(info.filename).stem] = _table(_csv_rows(io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")))  # fmt: skip
+                tables[Path(info.filename).stem] = _table(
+                    _csv_rows(io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""))
+                )
     if not tables:
         raise ValidationError({"file": _("The ZIP file holds no CSV file.")})
-    main_name = min((n for n, rows in tables.items() if not rows or "PARENT_KEY" not in rows[0]), key=len, default=None)  # fmt: skip
+    main_name = min(
+        (n for n, rows in tables.items() if not rows or "PARENT_KEY" not in rows[0]),
+        key=len,
+        default=None,
+    )
     if main_name is None:
         raise ValidationError({"file": _("The ZIP file holds no file of submissions.")})
     repeats = {_name(n): rows for n, rows in tables.items() if n != main_name}
@@ -173,5 +200,12 @@ def read(path: Path, name: str = "") -> list[Submission]:
     submissions = readers[suffix](path)
     unkeyed = [i for i, s in enumerate(submissions, start=1) if not s.key]
     if unkeyed:
-        raise ValidationError({"file": _("Submission %(n)s has no instance id (meta/instanceID, __id, _uuid or KEY).") % {"n": unkeyed[0]}})  # fmt: skip
+        raise ValidationError(
+            {
+                "file": _(
+                    "Submission %(n)s has no instance id (meta/instanceID, __id, _uuid or KEY)."
+                )
+                % {"n": unkeyed[0]}
+            }
+        )
     return submissions

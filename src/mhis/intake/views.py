@@ -52,8 +52,11 @@ def imports(request):
         if not running:
             response["HX-Refresh"] = "true"
         return response
-    return render(request, "intake/imports.html", {"form": form, "jobs": jobs, "running": running,
-                                                   "forms": fieldforms.FORMS.values()})  # fmt: skip
+    return render(
+        request,
+        "intake/imports.html",
+        {"form": form, "jobs": jobs, "running": running, "forms": fieldforms.FORMS.values()},
+    )
 
 
 def _start(user, data) -> str:
@@ -77,8 +80,12 @@ def _queue(user, data, path, digest) -> str:
             raise PermissionDenied(_("Your role cannot import %(kind)s.") % {"kind": spec.label})
         # Refuse a file too large once unpacked, or one that cannot map, before it is queued.
         services.check_table(path, name, upload.name)
-        columns = services.mapping_for(user, services.namespace(user), source, name, readers.header(path))  # fmt: skip
-        job = services.start_job(user, kind=name, source=source, file_name=upload.name, digest=digest, columns=columns)  # fmt: skip
+        columns = services.mapping_for(
+            user, services.namespace(user), source, name, readers.header(path)
+        )
+        job = services.start_job(
+            user, kind=name, source=source, file_name=upload.name, digest=digest, columns=columns
+        )
         tasks.queue_import(user, job, path)  # unless this file's import is queued or running
         return reverse("intake:job", args=[job.pk])
     services.check_form(user, name)
@@ -103,17 +110,29 @@ def job(request, pk):
             response["HX-Refresh"] = "true"
         return response
     shown = services.rows_shown(request.user, job)
-    rejected = job.rows.filter(outcome=RowResult.Outcome.REJECTED) if shown else RowResult.objects.none()  # fmt: skip
+    rejected = (
+        job.rows.filter(outcome=RowResult.Outcome.REJECTED) if shown else RowResult.objects.none()
+    )
     labels = dict(RowResult.Outcome.choices)
     counts = [(labels[o], n) for o, n in sorted(services.summary(job).items())]
     state = runner.state(job)  # from the queue, whichever server process asks
-    return render(request, "intake/job.html", {
-        "job": job, "running": running, "counts": counts, "rejected": rejected[:SHOWN_ROWS],
-        "more": max(0, rejected.count() - SHOWN_ROWS), "rows_withheld": "" if shown else ROWS_WITHHELD,
-        "queued": running and state == queue.QUEUED,
-        "can_resume": running and state in (queue.STOPPED, queue.FINISHED)
-        and runner.stored_file(job) is not None and services.may_resume(request.user, job),
-    })  # fmt: skip
+    return render(
+        request,
+        "intake/job.html",
+        {
+            "job": job,
+            "running": running,
+            "counts": counts,
+            "rejected": rejected[:SHOWN_ROWS],
+            "more": max(0, rejected.count() - SHOWN_ROWS),
+            "rows_withheld": "" if shown else ROWS_WITHHELD,
+            "queued": running and state == queue.QUEUED,
+            "can_resume": running
+            and state in (queue.STOPPED, queue.FINISHED)
+            and runner.stored_file(job) is not None
+            and services.may_resume(request.user, job),
+        },
+    )
 
 
 @login_required
@@ -152,6 +171,9 @@ def field_form(request, form_id):
         raise Http404
     out = BytesIO()
     fieldforms.workbook(form, scope_sites(request.user).values_list("code", "name")).save(out)
-    response = HttpResponse(out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")  # fmt: skip
+    response = HttpResponse(
+        out.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
     response["Content-Disposition"] = f'attachment; filename="{form.form_id}.xlsx"'
     return response

@@ -146,10 +146,27 @@ def _schema():
     import pyarrow as pa
 
     text, texts = pa.string(), pa.list_(pa.string())
-    types = {"unique_id": text, "name_main": text, "name_forms": texts, "name_tokens": texts,
-             "name_initials": texts, "name_sounds": texts, "name_block": texts, "sex": text,
-             "birth_date": pa.date32(), "birth_year": pa.int32(), "birth_month": pa.int32(),
-             "birth_fuzzy": pa.bool_(), "nationality": text, "origin": text, "id_keys": texts,
-             "id_kinds": texts, "id_first": text, "id_near": texts, "destination": text,
-             "sector": text, "arrival_month": pa.int32()}  # fmt: skip
+    types = {
+        "unique_id": text,
+        "name_main": text,
+        "name_forms": texts,
+        "name_tokens": texts,
+        "name_initials": texts,
+        "name_sounds": texts,
+        "name_block": texts,
+        "sex": text,
+        "birth_date": pa.date32(),
+        "birth_year": pa.int32(),
+        "birth_month": pa.int32(),
+        "birth_fuzzy": pa.bool_(),
+        "nationality": text,
+        "origin": text,
+        "id_keys": texts,
+        "id_kinds": texts,
+        "id_first": text,
+        "id_near": texts,
+        "destination": text,
+        "sector": text,
+        "arrival_month": pa.int32(),
+    }
     return pa.schema([(c, types[c]) for c in COLUMNS])

@@ -76,17 +76,19 @@ def queue(request, params: Query[QueueParams]):
     out = []
     for p in pairs:
         shown = services.shown_evidence(request.auth, p)
-        out.append({
-            "id": p.pk,
-            "run": p.run_id,
-            "probability": shown.probability,
-            "weight": shown.weight,
-            "evidence": shown.comparisons,
-            "complete": shown.complete,
-            "status": p.status,
-            "left": _brief(p.left),
-            "right": _brief(p.right),
-        })  # fmt: skip
+        out.append(
+            {
+                "id": p.pk,
+                "run": p.run_id,
+                "probability": shown.probability,
+                "weight": shown.weight,
+                "evidence": shown.comparisons,
+                "complete": shown.complete,
+                "status": p.status,
+                "left": _brief(p.left),
+                "right": _brief(p.right),
+            }
+        )
     return out
 
 

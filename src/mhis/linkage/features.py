@@ -103,8 +103,12 @@ def birth_features(birth: dt.date | None, precision: str | None) -> dict:
     fuzzy = precision in IMPRECISE or (birth.month == 1 and birth.day == 1)
     month = None if fuzzy else birth.month
     exact = birth if precision in (None, "exact") and not fuzzy else None
-    return {"birth_date": exact, "birth_year": birth.year, "birth_month": month,
-            "birth_fuzzy": fuzzy}  # fmt: skip
+    return {
+        "birth_date": exact,
+        "birth_year": birth.year,
+        "birth_month": month,
+        "birth_fuzzy": fuzzy,
+    }
 
 
 def near_values(value: str) -> set[str]:

@@ -53,10 +53,12 @@ DIALECTS = {
 
 
 def _name(sql: Sql):
-    within = " AND ".join([
-        sql.has_all(sql.both("name_tokens_r", "name_initials_r"), "name_tokens_l"),
-        sql.has_all("name_initials_r", "name_initials_l"),
-    ])  # fmt: skip
+    within = " AND ".join(
+        [
+            sql.has_all(sql.both("name_tokens_r", "name_initials_r"), "name_tokens_l"),
+            sql.has_all("name_initials_r", "name_initials_l"),
+        ]
+    )
     within_r = within.replace("_r", "_x").replace("_l", "_r").replace("_x", "_l")
     return cl.CustomComparison(
         output_column_name="name",
@@ -323,8 +325,9 @@ def train(
     linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
     silver = silver_pairs(table)
     if len(silver) >= 20:
-        labels = pa.table({"unique_id_l": [a for a, _ in silver],
-                           "unique_id_r": [b for _, b in silver]})  # fmt: skip
+        labels = pa.table(
+            {"unique_id_l": [a for a, _ in silver], "unique_id_r": [b for _, b in silver]}
+        )
         registered = linker.table_management.register_table(labels, "__mhis_silver", overwrite=True)
         linker.training.estimate_m_from_pairwise_labels(registered)
     else:

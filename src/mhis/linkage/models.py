@@ -59,8 +59,9 @@ class CandidatePair(models.Model):
         DIFFERENT = "different", _("different people")
 
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.REVIEW)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")  # fmt: skip
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     note = models.TextField(blank=True)
 
@@ -79,16 +80,19 @@ class Merge(models.Model):
 
     survivor = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="+")
     merged = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="+")
-    pair = models.ForeignKey(CandidatePair, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="+")  # fmt: skip
+    pair = models.ForeignKey(
+        CandidatePair, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     moved = models.JSONField(default=dict)  # "app.Model" -> primary keys moved to the survivor
     added_sites = models.JSONField(default=list)  # PersonSite rows created for the survivor
     note = models.TextField(blank=True)
-    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,
-                                  related_name="+")  # fmt: skip
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     merged_at = models.DateTimeField(auto_now_add=True)
-    undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                  on_delete=models.SET_NULL, related_name="+")  # fmt: skip
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     undone_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

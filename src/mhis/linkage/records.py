@@ -23,8 +23,16 @@ def registry_records(person_ids: list[int] | None = None) -> Iterator[dict]:
     if person_ids is not None:
         people = people.filter(pk__in=person_ids)
     last = 0
-    fields = ("pk", "uuid", "display_name", "display_latin", "sex", "birth_date",
-              "birth_date_precision", "nationality")  # fmt: skip
+    fields = (
+        "pk",
+        "uuid",
+        "display_name",
+        "display_latin",
+        "sex",
+        "birth_date",
+        "birth_date_precision",
+        "nationality",
+    )
     while True:
         chunk = list(people.filter(pk__gt=last).values_list(*fields)[:CHUNK])
         if not chunk:
@@ -51,9 +59,14 @@ def registry_records(person_ids: list[int] | None = None) -> Iterator[dict]:
         for person, *journey in (
             MigrationEpisode.objects.filter(**span)
             .order_by(F("start_date").asc(nulls_last=True), "pk")
-            .values_list("person_id", "origin_country", "destination_country",
-                         "occupation_sector", "start_date")
-        ):  # fmt: skip
+            .values_list(
+                "person_id",
+                "origin_country",
+                "destination_country",
+                "occupation_sector",
+                "start_date",
+            )
+        ):
             journeys.setdefault(person, journey)
         for pk, uuid, display, latin, sex, birth, precision, nationality in chunk:
             written = [n for n in (display, latin, *names[pk]) if n]

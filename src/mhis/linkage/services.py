@@ -61,8 +61,9 @@ def run_linkage(
     if scope == LinkRun.Scope.NEW:
         last = LinkRun.objects.filter(status=LinkRun.Status.DONE).order_by("-started_at").first()
         since = last.started_at if last else None
-    run = LinkRun.objects.create(scope=scope, threshold=threshold,
-                                 cluster_threshold=cluster_threshold, started_by=user)  # fmt: skip
+    run = LinkRun.objects.create(
+        scope=scope, threshold=threshold, cluster_threshold=cluster_threshold, started_by=user
+    )
     try:
         progress("reading")
         person_of: dict[str, int] = {}
@@ -75,8 +76,9 @@ def run_linkage(
         new = None
         if since is not None:
             new = set(Person.objects.filter(created_at__gte=since).values_list("pk", flat=True))
-        result = link(records(), threshold=threshold, cluster_threshold=cluster_threshold,
-                      progress=progress)  # fmt: skip
+        result = link(
+            records(), threshold=threshold, cluster_threshold=cluster_threshold, progress=progress
+        )
         progress("saving")
         rows = []
         for pair in result.pairs:
@@ -86,10 +88,17 @@ def run_linkage(
             if left > right:
                 left, right = right, left
             together = result.clusters.get(pair.left) == result.clusters.get(pair.right)
-            rows.append(CandidatePair(run=run, left_id=left, right_id=right,
-                                      probability=pair.probability, weight=pair.weight,
-                                      evidence=pair.evidence,
-                                      cluster=result.clusters[pair.left] if together else ""))  # fmt: skip
+            rows.append(
+                CandidatePair(
+                    run=run,
+                    left_id=left,
+                    right_id=right,
+                    probability=pair.probability,
+                    weight=pair.weight,
+                    evidence=pair.evidence,
+                    cluster=result.clusters[pair.left] if together else "",
+                )
+            )
         sizes: dict[str, int] = {}
         for cluster in result.clusters.values():
             sizes[cluster] = sizes.get(cluster, 0) + 1
@@ -190,12 +199,22 @@ def merge_people(user, survivor, merged, *, pair=None, note: str = ""):
     have = set(PersonSite.objects.filter(person=survivor).values_list("site_id", flat=True))
     added = []
     for site_link in PersonSite.objects.filter(person=merged).exclude(site_id__in=have):
-        added.append(PersonSite.objects.create(person=survivor, site_id=site_link.site_id,
-                                               reason=site_link.reason).pk)  # fmt: skip
+        added.append(
+            PersonSite.objects.create(
+                person=survivor, site_id=site_link.site_id, reason=site_link.reason
+            ).pk
+        )
     Person.objects.filter(pk=merged.pk).update(merged_into=survivor)
     _announce_moved(user, survivor.pk, merged.pk)
-    return Merge.objects.create(survivor=survivor, merged=merged, pair=pair, moved=moved,
-                                added_sites=added, note=note, merged_by=user)  # fmt: skip
+    return Merge.objects.create(
+        survivor=survivor,
+        merged=merged,
+        pair=pair,
+        moved=moved,
+        added_sites=added,
+        note=note,
+        merged_by=user,
+    )
 
 
 @transaction.atomic
@@ -249,8 +268,9 @@ def triage(run, *, auto: float = AUTO_LINK, margin: float = MARGIN_BITS) -> dict
     for pair in pairs:
         if pair.probability < auto:
             continue
-        rivals = [p.weight for r in (pair.left_id, pair.right_id) for p in by_record[r]
-                  if p.pk != pair.pk]  # fmt: skip
+        rivals = [
+            p.weight for r in (pair.left_id, pair.right_id) for p in by_record[r] if p.pk != pair.pk
+        ]
         if all(pair.weight - w >= margin for w in rivals):
             auto_ids.append(pair.pk)
     CandidatePair.objects.filter(pk__in=auto_ids).update(status=CandidatePair.Status.AUTO)
@@ -268,10 +288,12 @@ def review_queue(user, run=None):
     for name in sorted(withheld_comparisons(user)):
         weight = Cast(KT(f"evidence__{name}"), FloatField())
         shown_weight = shown_weight - Coalesce(weight, Value(0.0))
-    return (pairs.filter(run=run, status=CandidatePair.Status.REVIEW)
-            .select_related("left__registration_site", "right__registration_site")
-            .annotate(shown_weight=shown_weight)
-            .order_by("-shown_weight", "pk"))  # fmt: skip
+    return (
+        pairs.filter(run=run, status=CandidatePair.Status.REVIEW)
+        .select_related("left__registration_site", "right__registration_site")
+        .annotate(shown_weight=shown_weight)
+        .order_by("-shown_weight", "pk")
+    )
 
 
 # -- what a reviewer is shown ----------------------------------------------------------------

@@ -10,7 +10,9 @@ from .services import run_linkage
 
 
 @task()
-def link(scope: str = LinkRun.Scope.NEW, threshold: float = 0.5, cluster_threshold: float = 0.95) -> dict:  # fmt: skip
+def link(
+    scope: str = LinkRun.Scope.NEW, threshold: float = 0.5, cluster_threshold: float = 0.95
+) -> dict:
     run = run_linkage(scope=scope, threshold=threshold, cluster_threshold=cluster_threshold)
     return {"run": run.pk, "records": run.records, "pairs": run.pairs, "clusters": run.clusters}
 

@@ -43,8 +43,9 @@ def pair(request, pair_id):
     errors = {}
     if request.method == "POST":
         try:
-            decided = services.decide(request.user, pair, request.POST.get("decision", ""),
-                                      request.POST.get("note", ""))  # fmt: skip
+            decided = services.decide(
+                request.user, pair, request.POST.get("decision", ""), request.POST.get("note", "")
+            )
         except ValidationError as exc:
             errors = exc.message_dict
         else:
@@ -63,8 +64,15 @@ def pair(request, pair_id):
         for name, weight in sorted(shown.comparisons.items(), key=lambda item: -item[1])
     ]
     merge = Merge.objects.filter(pair=pair, undone_at__isnull=True).first()
-    context = {"pair": pair, "left": pair.left, "right": pair.right, "evidence": evidence,
-               "shown": shown, "merge": merge, "errors": errors}  # fmt: skip
+    context = {
+        "pair": pair,
+        "left": pair.left,
+        "right": pair.right,
+        "evidence": evidence,
+        "shown": shown,
+        "merge": merge,
+        "errors": errors,
+    }
     return render(request, "linkage/pair.html", context, status=422 if errors else 200)
 
 

@@ -82,7 +82,9 @@ def _key(key_file: Path) -> bytes:
     except FileNotFoundError:
         raise ValidationError({"key": _("No key file at %(path)s.") % {"path": key_file}}) from None
     except (ValueError, TypeError):
-        raise ValidationError({"key": _("%(path)s does not hold a backup key.") % {"path": key_file}}) from None  # fmt: skip
+        raise ValidationError(
+            {"key": _("%(path)s does not hold a backup key.") % {"path": key_file}}
+        ) from None
     return base64.urlsafe_b64decode(text)
 
 
@@ -150,7 +152,12 @@ class _Opening(io.RawIOBase):
         self._source, self._name = source, name
         magic = source.read(len(MAGIC))
         if magic in EARLIER:
-            raise Refused(_("%(file)s was written by an earlier version of MHIS (backup format 1): restore it with that version, then back it up again with this one.") % {"file": name})  # fmt: skip
+            raise Refused(
+                _(
+                    "%(file)s was written by an earlier version of MHIS (backup format 1): restore it with that version, then back it up again with this one."
+                )
+                % {"file": name}
+            )
         if magic != MAGIC:
             raise Refused(_("%(file)s is not an MHIS backup.") % {"file": name})
         rest = source.read(SALT + CHECK)
@@ -158,7 +165,12 @@ class _Opening(io.RawIOBase):
             raise self._cut_short()
         self._aead, check = _file_keys(key, rest[:SALT])
         if not hmac.compare_digest(check, rest[SALT:]):
-            raise Refused(_("%(file)s does not open with the key in %(key)s: the wrong key (it was written with another), or its first bytes were altered.") % {"file": name, "key": key_file})  # fmt: skip
+            raise Refused(
+                _(
+                    "%(file)s does not open with the key in %(key)s: the wrong key (it was written with another), or its first bytes were altered."
+                )
+                % {"file": name, "key": key_file}
+            )
         self._header = magic + rest
         self._offset = len(self._header)
         self._number = 0
@@ -168,11 +180,15 @@ class _Opening(io.RawIOBase):
         self._plain, self._at = b"", 0
 
     def _cut_short(self) -> Refused:
-        return Refused(_("%(file)s is cut short: it ends before its last part.") % {"file": self._name})  # fmt: skip
+        return Refused(
+            _("%(file)s is cut short: it ends before its last part.") % {"file": self._name}
+        )
 
     def _damaged(self) -> Refused:
-        return Refused(_("%(file)s is damaged or was altered at byte %(offset)s.")
-                       % {"file": self._name, "offset": f"{self._offset:,}"})  # fmt: skip
+        return Refused(
+            _("%(file)s is damaged or was altered at byte %(offset)s.")
+            % {"file": self._name, "offset": f"{self._offset:,}"}
+        )
 
     def _open_chunk(self) -> bytes:
         sealed = self._next
@@ -189,8 +205,12 @@ class _Opening(io.RawIOBase):
                 self._aead.decrypt(_nonce(self._number, False), sealed, self._header)
             except InvalidTag:
                 if len(sealed) < CHUNK + TAG:  # ends inside a chunk: a killed backup, or cut
-                    raise Refused(_("%(file)s is cut short or damaged: its last part, at byte %(offset)s, is incomplete or altered.")
-                                  % {"file": self._name, "offset": f"{self._offset:,}"}) from None  # fmt: skip
+                    raise Refused(
+                        _(
+                            "%(file)s is cut short or damaged: its last part, at byte %(offset)s, is incomplete or altered."
+                        )
+                        % {"file": self._name, "offset": f"{self._offset:,}"}
+                    ) from None
                 raise self._damaged() from None
             raise self._cut_short() from None
         self._offset += len(sealed)
@@ -245,15 +265,25 @@ def backup(out: Path, key_file: Path) -> int:
     try:
         fd, partial = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".partial")
     except OSError as exc:
-        raise ValidationError({"out": _("Cannot write %(file)s: %(error)s.") % {"file": out, "error": exc.strerror}}) from None  # fmt: skip
+        raise ValidationError(
+            {"out": _("Cannot write %(file)s: %(error)s.") % {"file": out, "error": exc.strerror}}
+        ) from None
     sealing = None
     try:
         with os.fdopen(fd, "wb") as sink:
             sink.write(header)
             sealing = _Sealing(sink, aead, header)
-            records = io.TextIOWrapper(io.BufferedWriter(sealing, CHUNK), encoding="utf-8", newline="\n")  # fmt: skip
-            call_command("dumpdata", natural_foreign=True, exclude=NOT_KEPT, format=FORMAT,
-                         stdout=records, verbosity=0)  # fmt: skip
+            records = io.TextIOWrapper(
+                io.BufferedWriter(sealing, CHUNK), encoding="utf-8", newline="\n"
+            )
+            call_command(
+                "dumpdata",
+                natural_foreign=True,
+                exclude=NOT_KEPT,
+                format=FORMAT,
+                stdout=records,
+                verbosity=0,
+            )
             records.flush()
             sealing.finish()
             sink.flush()
@@ -306,7 +336,12 @@ def restore(source: Path, key_file: Path) -> int:
     try:
         stream = source.open("rb")
     except OSError as exc:
-        raise ValidationError({"file": _("Cannot read %(file)s: %(error)s.") % {"file": source, "error": exc.strerror}}) from None  # fmt: skip
+        raise ValidationError(
+            {
+                "file": _("Cannot read %(file)s: %(error)s.")
+                % {"file": source, "error": exc.strerror}
+            }
+        ) from None
     with stream:
         try:
             opening = _Opening(stream, str(source), key, Path(key_file))
@@ -314,9 +349,15 @@ def restore(source: Path, key_file: Path) -> int:
             raise ValidationError({"file": exc.message}) from None
         occupied = [model._meta.label for model in _backed_up() if model._base_manager.exists()]
         if occupied:
-            raise ValidationError({"database": _("Restore into an empty database: %(tables)s hold data.")
-                                   % {"tables": ", ".join(occupied[:5])}})  # fmt: skip
-        records = io.TextIOWrapper(io.BufferedReader(opening, CHUNK), encoding="utf-8", newline="\n")  # fmt: skip
+            raise ValidationError(
+                {
+                    "database": _("Restore into an empty database: %(tables)s hold data.")
+                    % {"tables": ", ".join(occupied[:5])}
+                }
+            )
+        records = io.TextIOWrapper(
+            io.BufferedReader(opening, CHUNK), encoding="utf-8", newline="\n"
+        )
         try:
             with transaction.atomic():
                 _load(records)
@@ -327,7 +368,13 @@ def restore(source: Path, key_file: Path) -> int:
             raise ValidationError({"file": exc.message}) from None
         except (DeserializationError, DatabaseError, ValueError) as exc:
             problem = " ".join(str(exc).split())[:300]
-            raise ValidationError({"file": _("%(file)s holds a record this database cannot take (%(problem)s): was it written by another version of MHIS?")
-                                   % {"file": source, "problem": problem}}) from None  # fmt: skip
+            raise ValidationError(
+                {
+                    "file": _(
+                        "%(file)s holds a record this database cannot take (%(problem)s): was it written by another version of MHIS?"
+                    )
+                    % {"file": source, "problem": problem}
+                }
+            ) from None
     # The tables were empty: what they hold now is what was restored.
     return sum(model._base_manager.count() for model in _backed_up())

@@ -22,8 +22,20 @@ def nightly_backup(directory: str, key_file: str, day: str, keep: int) -> dict:
 
 def scheduled(local):
     """The nightly backup, where MHIS_BACKUP_DIR and MHIS_BACKUP_KEY_FILE are set."""
-    if not (settings.MHIS_SCHEDULE_BACKUP and settings.MHIS_BACKUP_DIR and settings.MHIS_BACKUP_KEY_FILE):  # fmt: skip
+    if not (
+        settings.MHIS_SCHEDULE_BACKUP and settings.MHIS_BACKUP_DIR and settings.MHIS_BACKUP_KEY_FILE
+    ):
         return []
     day = nightly(settings.MHIS_SCHEDULE_BACKUP, local, "MHIS_SCHEDULE_BACKUP").date().isoformat()
-    return [(f"backup:{day}", nightly_backup, (settings.MHIS_BACKUP_DIR,
-             settings.MHIS_BACKUP_KEY_FILE, day, settings.MHIS_BACKUP_KEEP))]  # fmt: skip
+    return [
+        (
+            f"backup:{day}",
+            nightly_backup,
+            (
+                settings.MHIS_BACKUP_DIR,
+                settings.MHIS_BACKUP_KEY_FILE,
+                day,
+                settings.MHIS_BACKUP_KEEP,
+            ),
+        )
+    ]

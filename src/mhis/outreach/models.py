@@ -21,7 +21,9 @@ class Worker(models.Model):
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=10, choices=WorkerKind.choices)
     sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
-    site = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+", verbose_name=_("site"))  # fmt: skip
+    site = models.ForeignKey(
+        "places.Place", on_delete=models.PROTECT, related_name="+", verbose_name=_("site")
+    )
     languages = models.JSONField(_("languages"), default=list, blank=True)
     active = models.BooleanField(_("active"), default=True)
     since = models.DateField(_("working since"), null=True, blank=True)
@@ -42,7 +44,9 @@ class HealthCorner(models.Model):
     code = models.CharField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=10, choices=CornerKind.choices)
-    site = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+", verbose_name=_("site"))  # fmt: skip
+    site = models.ForeignKey(
+        "places.Place", on_delete=models.PROTECT, related_name="+", verbose_name=_("site")
+    )
     opened_on = models.DateField(_("opened on"), null=True, blank=True)
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
 
@@ -59,9 +63,25 @@ class Session(models.Model):
     """A health promotion session: a topic, the language of the material, and how many
     came, by sex."""
 
-    site = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+", verbose_name=_("site"))  # fmt: skip
-    corner = models.ForeignKey(HealthCorner, null=True, blank=True, on_delete=models.PROTECT, related_name="sessions", verbose_name=_("health corner"))  # fmt: skip
-    worker = models.ForeignKey(Worker, null=True, blank=True, on_delete=models.PROTECT, related_name="sessions", verbose_name=_("held by"))  # fmt: skip
+    site = models.ForeignKey(
+        "places.Place", on_delete=models.PROTECT, related_name="+", verbose_name=_("site")
+    )
+    corner = models.ForeignKey(
+        HealthCorner,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sessions",
+        verbose_name=_("health corner"),
+    )
+    worker = models.ForeignKey(
+        Worker,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="sessions",
+        verbose_name=_("held by"),
+    )
     date = models.DateField(_("date"))
     topic = models.CharField(_("topic"), max_length=16, choices=Topic.choices)
     language = models.CharField(_("language of the material"), max_length=3, blank=True)
@@ -69,7 +89,9 @@ class Session(models.Model):
     males = models.PositiveIntegerField(_("men and boys"), default=0)
     others = models.PositiveIntegerField(_("other or not recorded"), default=0)
     notes = models.TextField(_("notes"), blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")  # fmt: skip
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("health promotion session")
@@ -87,16 +109,43 @@ class Session(models.Model):
 class Contact(models.Model):
     """One person met by a worker: advice given, and whether they were referred."""
 
-    site = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="+", verbose_name=_("site"))  # fmt: skip
-    worker = models.ForeignKey(Worker, null=True, blank=True, on_delete=models.PROTECT, related_name="contacts", verbose_name=_("worker"))  # fmt: skip
-    corner = models.ForeignKey(HealthCorner, null=True, blank=True, on_delete=models.PROTECT, related_name="contacts", verbose_name=_("health corner"))  # fmt: skip
-    person = models.ForeignKey("registry.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("person"))  # fmt: skip
+    site = models.ForeignKey(
+        "places.Place", on_delete=models.PROTECT, related_name="+", verbose_name=_("site")
+    )
+    worker = models.ForeignKey(
+        Worker,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contacts",
+        verbose_name=_("worker"),
+    )
+    corner = models.ForeignKey(
+        HealthCorner,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contacts",
+        verbose_name=_("health corner"),
+    )
+    person = models.ForeignKey(
+        "registry.Person",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("person"),
+    )
     date = models.DateField(_("date"))
     sex = models.CharField(_("sex"), max_length=8, choices=Sex.choices, default=Sex.UNKNOWN)
-    age_group = models.CharField(_("age group"), max_length=6, choices=AgeGroup.choices, default=AgeGroup.UNK)  # fmt: skip
+    age_group = models.CharField(
+        _("age group"), max_length=6, choices=AgeGroup.choices, default=AgeGroup.UNK
+    )
     topic = models.CharField(_("topic"), max_length=16, choices=Topic.choices)
     referred = models.BooleanField(_("referred"), default=False)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")  # fmt: skip
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("outreach contact")
@@ -110,9 +159,11 @@ class Contact(models.Model):
 class Training(models.Model):
     """A course a worker or volunteer completed."""
 
-    worker = models.ForeignKey(Worker, on_delete=models.CASCADE, related_name="trainings", verbose_name=_("worker"))  # fmt: skip
+    worker = models.ForeignKey(
+        Worker, on_delete=models.CASCADE, related_name="trainings", verbose_name=_("worker")
+    )
     course = models.CharField(_("course"), max_length=200)
-    topic = models.CharField(_("topic"), max_length=16, choices=Topic.choices, default=Topic.OTHER)  # fmt: skip
+    topic = models.CharField(_("topic"), max_length=16, choices=Topic.choices, default=Topic.OTHER)
     date = models.DateField(_("completed on"))
     provider = models.CharField(_("given by"), max_length=200, blank=True)
     hours = models.PositiveSmallIntegerField(_("hours"), null=True, blank=True)
@@ -121,7 +172,9 @@ class Training(models.Model):
         verbose_name = _("training")
         verbose_name_plural = _("trainings")
         ordering = ["-date", "-pk"]
-        constraints = [models.UniqueConstraint(fields=["worker", "course", "date"], name="training_once")]  # fmt: skip
+        constraints = [
+            models.UniqueConstraint(fields=["worker", "course", "date"], name="training_once")
+        ]
 
     def __str__(self) -> str:
         return f"{self.worker.code}: {self.course} ({self.date})"

@@ -73,7 +73,9 @@ def _save(model, record, fields: dict, user=None):
 
 
 @transaction.atomic
-def save_worker(user, data: WorkerInput | Mapping[str, Any], worker: Worker | None = None) -> Worker:  # fmt: skip
+def save_worker(
+    user, data: WorkerInput | Mapping[str, Any], worker: Worker | None = None
+) -> Worker:
     """Add a community health worker or volunteer, or change the fields given."""
     require_recorder(user)
     fields = _checked(WorkerInput, user, data, worker)
@@ -82,7 +84,9 @@ def save_worker(user, data: WorkerInput | Mapping[str, Any], worker: Worker | No
 
 
 @transaction.atomic
-def save_corner(user, data: CornerInput | Mapping[str, Any], corner: HealthCorner | None = None) -> HealthCorner:  # fmt: skip
+def save_corner(
+    user, data: CornerInput | Mapping[str, Any], corner: HealthCorner | None = None
+) -> HealthCorner:
     require_recorder(user)
     fields = _checked(CornerInput, user, data, corner)
     _unique_code(HealthCorner, fields, corner, _("Another health corner has this code."))
@@ -90,14 +94,18 @@ def save_corner(user, data: CornerInput | Mapping[str, Any], corner: HealthCorne
 
 
 @transaction.atomic
-def record_session(user, data: SessionInput | Mapping[str, Any], session: Session | None = None) -> Session:  # fmt: skip
+def record_session(
+    user, data: SessionInput | Mapping[str, Any], session: Session | None = None
+) -> Session:
     """A health promotion session, or the fields given of one already recorded."""
     require_recorder(user)
     return _save(Session, session, _checked(SessionInput, user, data, session), user)
 
 
 @transaction.atomic
-def record_contact(user, data: ContactInput | Mapping[str, Any], contact: Contact | None = None) -> Contact:  # fmt: skip
+def record_contact(
+    user, data: ContactInput | Mapping[str, Any], contact: Contact | None = None
+) -> Contact:
     """One person met by a worker; `person`, when given, is the id of a registered person the
     writer may see, who is then known at the contact's site."""
     require_recorder(user)
@@ -109,13 +117,21 @@ def record_contact(user, data: ContactInput | Mapping[str, Any], contact: Contac
 
 
 @transaction.atomic
-def record_training(user, data: TrainingInput | Mapping[str, Any], training: Training | None = None) -> Training:  # fmt: skip
+def record_training(
+    user, data: TrainingInput | Mapping[str, Any], training: Training | None = None
+) -> Training:
     """A course a worker completed (once per worker, course and date)."""
     require_recorder(user)
     fields = _checked(TrainingInput, user, data, training)
     once = {k: fields.get(k, getattr(training, k, None)) for k in ("worker", "course", "date")}
     if Training.objects.filter(**once).exclude(pk=training.pk if training else None).exists():
-        raise ValidationError({"course": [_("This worker's completion of this course on this date is already recorded.")]})  # fmt: skip
+        raise ValidationError(
+            {
+                "course": [
+                    _("This worker's completion of this course on this date is already recorded.")
+                ]
+            }
+        )
     return _save(Training, training, fields)
 
 

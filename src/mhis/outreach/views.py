@@ -21,6 +21,12 @@ def overview(request):
         year = this_year
     year = min(max(year, 2000), this_year)
     totals = services.totals(request.user, dt.date(year, 1, 1), dt.date(year + 1, 1, 1))
-    return render(request, "outreach/overview.html", {
-        "year": year, "years": range(this_year, this_year - 10, -1), "totals": totals,
-    })  # fmt: skip
+    return render(
+        request,
+        "outreach/overview.html",
+        {
+            "year": year,
+            "years": range(this_year, this_year - 10, -1),
+            "totals": totals,
+        },
+    )

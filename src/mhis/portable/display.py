@@ -38,13 +38,21 @@ def sections(document: dict) -> list[dict]:
             resource = index.get(entry.get("reference"))
             if resource:
                 items.append(ips.describe(resource))
-        out.append({"code": code, "title": TITLES.get(code) or section.get("title") or code,
-                    "items": items, "empty": not items})  # fmt: skip
+        out.append(
+            {
+                "code": code,
+                "title": TITLES.get(code) or section.get("title") or code,
+                "items": items,
+                "empty": not items,
+            }
+        )
     return out
 
 
 def patient(document: dict) -> dict:
-    found = next(e["resource"] for e in document["entry"] if e["resource"].get("resourceType") == "Patient")  # fmt: skip
+    found = next(
+        e["resource"] for e in document["entry"] if e["resource"].get("resourceType") == "Patient"
+    )
     return {
         "names": [ips.human_name(n) for n in found.get("name") or []],
         "gender": found.get("gender", ""),

@@ -27,16 +27,32 @@ class ImportForm(forms.Form):
 
 
 class LinkForm(forms.Form):
-    label = forms.CharField(label=_("Label"), max_length=MAX_LABEL, required=False,
-                            help_text=_("Shown to whoever opens the link, e.g. “Summary for the TB clinic”."))  # fmt: skip
-    expires = forms.CharField(label=_("Expires"), initial="30d", max_length=20,
-                              help_text=_("A duration such as 30d, 12h or 2w, or a date (YYYY-MM-DD)."))  # fmt: skip
-    passcode = forms.CharField(label=_("Passcode"), required=False, max_length=40,
-                               widget=forms.PasswordInput(render_value=False),
-                               help_text=_("Optional. Tell it to the person; it is not stored in the link."))  # fmt: skip
+    label = forms.CharField(
+        label=_("Label"),
+        max_length=MAX_LABEL,
+        required=False,
+        help_text=_("Shown to whoever opens the link, e.g. “Summary for the TB clinic”."),
+    )
+    expires = forms.CharField(
+        label=_("Expires"),
+        initial="30d",
+        max_length=20,
+        help_text=_("A duration such as 30d, 12h or 2w, or a date (YYYY-MM-DD)."),
+    )
+    passcode = forms.CharField(
+        label=_("Passcode"),
+        required=False,
+        max_length=40,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Optional. Tell it to the person; it is not stored in the link."),
+    )
 
 
 class ViewerForm(forms.Form):
     link = forms.CharField(label=_("SMART Health Link"), widget=forms.Textarea(attrs={"rows": 3}))
-    passcode = forms.CharField(label=_("Passcode"), required=False, max_length=40,
-                               widget=forms.PasswordInput(render_value=False))  # fmt: skip
+    passcode = forms.CharField(
+        label=_("Passcode"),
+        required=False,
+        max_length=40,
+        widget=forms.PasswordInput(render_value=False),
+    )

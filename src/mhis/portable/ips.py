@@ -46,21 +46,23 @@ REQUIRED_SECTIONS = {code for _, code, _, _, required in SECTIONS if required}
 # (29762-2: occupation, "Migration status: asylum seeker"), the patient's story (81338-6),
 # alerts (104605-1: a flag such as "protection case") — and any section of a code not listed
 # here: shown only to roles that see migration status, and never exported.
-CLINICAL_SECTIONS = frozenset({
-    "11450-4",  # problems
-    "48765-2",  # allergies and intolerances
-    "10160-0",  # medications
-    "11369-6",  # immunizations
-    "30954-2",  # results
-    "18776-5",  # plan of care
-    "47519-4",  # procedures
-    "8716-3",  # vital signs
-    "11348-0",  # past problems
-    "10162-6",  # pregnancy
-    "46264-8",  # medical devices
-    "42348-3",  # advance directives
-    "47420-5",  # functional status
-})  # fmt: skip
+CLINICAL_SECTIONS = frozenset(
+    {
+        "11450-4",  # problems
+        "48765-2",  # allergies and intolerances
+        "10160-0",  # medications
+        "11369-6",  # immunizations
+        "30954-2",  # results
+        "18776-5",  # plan of care
+        "47519-4",  # procedures
+        "8716-3",  # vital signs
+        "11348-0",  # past problems
+        "10162-6",  # pregnancy
+        "46264-8",  # medical devices
+        "42348-3",  # advance directives
+        "47420-5",  # functional status
+    }
+)
 SOCIAL_HISTORY = "social-history"  # an Observation's category, in whichever section it is
 OPEN_REFERRALS = ("sent", "received")
 GENDER = {"female": "female", "male": "male", "other": "other", "unknown": "unknown"}
@@ -149,24 +151,43 @@ def bundle(person, site=None, now: dt.datetime | None = None) -> dict:
             continue
         seen_codes.add(diagnosis.code)
         display = icd10_description(diagnosis.code) or diagnosis.code
-        entries["problems"].append((_ref(), {
-            "resourceType": "Condition",
-            "clinicalStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]},
-            "code": {"coding": [{"system": ICD10, "code": diagnosis.code, "display": display}], "text": display},
-            "subject": subject,
-            "onsetDateTime": diagnosis.encounter.date.isoformat(),
-        }, f"{display} ({diagnosis.code}), {diagnosis.encounter.date.isoformat()}"))  # fmt: skip
+        entries["problems"].append(
+            (
+                _ref(),
+                {
+                    "resourceType": "Condition",
+                    "clinicalStatus": {
+                        "coding": [
+                            {
+                                "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                                "code": "active",
+                            }
+                        ]
+                    },
+                    "code": {
+                        "coding": [{"system": ICD10, "code": diagnosis.code, "display": display}],
+                        "text": display,
+                    },
+                    "subject": subject,
+                    "onsetDateTime": diagnosis.encounter.date.isoformat(),
+                },
+                f"{display} ({diagnosis.code}), {diagnosis.encounter.date.isoformat()}",
+            )
+        )
 
     for shot in Immunisation.objects.filter(person=person).order_by("date", "pk"):
         label = str(VACCINES.get(shot.vaccine, (shot.vaccine,))[0])
         resource = {
             "resourceType": "Immunization",
             "status": "completed",
-            "vaccineCode": {"coding": [{"system": VACCINE_SYSTEM, "code": shot.vaccine, "display": label}], "text": label},
+            "vaccineCode": {
+                "coding": [{"system": VACCINE_SYSTEM, "code": shot.vaccine, "display": label}],
+                "text": label,
+            },
             "patient": subject,
             "occurrenceDateTime": shot.date.isoformat(),
             "protocolApplied": [{"doseNumberPositiveInt": shot.dose_number}],
-        }  # fmt: skip
+        }
         if shot.lot:
             resource["lotNumber"] = shot.lot
         entries["immunizations"].append(
@@ -180,13 +201,26 @@ def bundle(person, site=None, now: dt.datetime | None = None) -> dict:
         resource = {
             "resourceType": "Observation",
             "status": "final",
-            "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory"}]}],
+            "category": [
+                {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                            "code": "laboratory",
+                        }
+                    ]
+                }
+            ],
             "code": code,
             "subject": subject,
             "effectiveDateTime": lab.collected_on.isoformat(),
-        }  # fmt: skip
+        }
         try:
-            resource["valueQuantity"] = {"value": float(lab.value), "unit": lab.unit} if lab.unit else {"value": float(lab.value)}  # fmt: skip
+            resource["valueQuantity"] = (
+                {"value": float(lab.value), "unit": lab.unit}
+                if lab.unit
+                else {"value": float(lab.value)}
+            )
         except ValueError:
             resource["valueString"] = lab.value
         if lab.reference_range:
@@ -204,14 +238,26 @@ def bundle(person, site=None, now: dt.datetime | None = None) -> dict:
             "resourceType": "ServiceRequest",
             "status": "active",
             "intent": "order",
-            "code": {"coding": [{"system": "http://snomed.info/sct", "code": "3457005", "display": "Patient referral"}], "text": kind},
+            "code": {
+                "coding": [
+                    {
+                        "system": "http://snomed.info/sct",
+                        "code": "3457005",
+                        "display": "Patient referral",
+                    }
+                ],
+                "text": kind,
+            },
             "subject": subject,
             "authoredOn": referral.sent_on.isoformat(),
-            "occurrencePeriod": {"start": referral.sent_on.isoformat(), "end": referral.due_on.isoformat()},
+            "occurrencePeriod": {
+                "start": referral.sent_on.isoformat(),
+                "end": referral.due_on.isoformat(),
+            },
             "priority": "urgent" if referral.urgency == "urgent" else "routine",
             "performer": [{"display": f"{to} ({referral.to_country})"}],
             "reasonCode": [{"text": referral.reason}],
-        }  # fmt: skip
+        }
         line = f"{kind} → {to}, {referral.sent_on.isoformat()}–{referral.due_on.isoformat()}"
         entries["plan"].append((_ref(), resource, line))
 
@@ -229,9 +275,13 @@ def bundle(person, site=None, now: dt.datetime | None = None) -> dict:
             f"{item.text}" + (f", {item.date}" if item.date else "") + f" ({item.summary.source})"
         )
         received.setdefault(item.section, []).append((_ref(), resource, line))
-        titles.setdefault(item.section, next(
-            (s["title"] for s in item.summary.sections if s["code"] == item.section), item.section
-        ))  # fmt: skip
+        titles.setdefault(
+            item.section,
+            next(
+                (s["title"] for s in item.summary.sections if s["code"] == item.section),
+                item.section,
+            ),
+        )
     ours = {
         code: (key, display, title, required) for key, code, display, title, required in SECTIONS
     }
@@ -254,7 +304,11 @@ def bundle(person, site=None, now: dt.datetime | None = None) -> dict:
         if found:
             section["entry"] = [{"reference": ref} for ref, _, _ in found]
         else:
-            section["emptyReason"] = {"coding": [{"system": EMPTY_REASON, "code": "unavailable", "display": "Unavailable"}]}  # fmt: skip
+            section["emptyReason"] = {
+                "coding": [
+                    {"system": EMPTY_REASON, "code": "unavailable", "display": "Unavailable"}
+                ]
+            }
         sections.append(section)
 
     stamp = now.replace(microsecond=0).isoformat()
@@ -269,8 +323,11 @@ def bundle(person, site=None, now: dt.datetime | None = None) -> dict:
         "section": sections,
     }
     organisation = {"resourceType": "Organization", "name": site.name}
-    resources = [(composition_ref, composition), (patient_ref, _patient(person)),
-                 (author_ref, organisation)]  # fmt: skip
+    resources = [
+        (composition_ref, composition),
+        (patient_ref, _patient(person)),
+        (author_ref, organisation),
+    ]
     resources += [(ref, resource) for ref, resource, _ in placed]
     return {
         "resourceType": "Bundle",
@@ -426,8 +483,14 @@ def describe(resource: dict) -> tuple[str, str]:
         text = f"{text}: {value}"
     date = next((str(resource[k]) for k in DATE_FIELDS if isinstance(resource.get(k), str)), "")
     if not date:
-        date = next((str(resource[k].get("start", "")) for k in PERIOD_FIELDS
-                     if isinstance(resource.get(k), dict)), "")  # fmt: skip
+        date = next(
+            (
+                str(resource[k].get("start", ""))
+                for k in PERIOD_FIELDS
+                if isinstance(resource.get(k), dict)
+            ),
+            "",
+        )
     return text[:300], date[:40]
 
 
@@ -480,8 +543,10 @@ def read(document: dict) -> Reading:
         codings = (section.get("code") or {}).get("coding") or [{}]
         code = str(codings[0].get("code") or "")[:20]
         title = str(section.get("title") or codings[0].get("display") or code)
-        reading.sections[code] = {"title": title[:200],
-                                  "narrative": (section.get("text") or {}).get("div", "")}  # fmt: skip
+        reading.sections[code] = {
+            "title": title[:200],
+            "narrative": (section.get("text") or {}).get("div", ""),
+        }
         for entry in section.get("entry") or []:
             target = index.get(entry.get("reference"))
             if target is None or target.get("resourceType") in ("Patient", "Composition"):
@@ -490,8 +555,15 @@ def read(document: dict) -> Reading:
             kept = {k: v for k, v in target.items() if k not in ("id", "meta", "text")}
             kept = _keep(kept, index, patient)
             text, date = describe(kept)
-            reading.items.append({"section": code, "resource_type": target["resourceType"],
-                                  "text": text, "date": date, "resource": kept})  # fmt: skip
+            reading.items.append(
+                {
+                    "section": code,
+                    "resource_type": target["resourceType"],
+                    "text": text,
+                    "date": date,
+                    "resource": kept,
+                }
+            )
     return reading
 
 
@@ -502,8 +574,12 @@ def patient_data(patient: dict) -> dict:
     names = [n for n in (human_name(n) for n in patient.get("name") or []) if n]
     cleaned = []
     for text in names:
-        if (len(cleaned) == 1 and not cleaned[0].get("latin")
-                and detect_script(cleaned[0]["text"]) != "Latn" and detect_script(text) == "Latn"):  # fmt: skip
+        if (
+            len(cleaned) == 1
+            and not cleaned[0].get("latin")
+            and detect_script(cleaned[0]["text"]) != "Latn"
+            and detect_script(text) == "Latn"
+        ):
             cleaned[0]["latin"] = text
         elif text not in [c["text"] for c in cleaned]:
             cleaned.append({"text": text})

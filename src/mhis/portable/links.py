@@ -54,8 +54,12 @@ def parse_expiry(value: str, now: dt.datetime | None = None) -> dt.datetime:
     value = (value or "").strip()
     if match := _DURATION.match(value):
         n, unit = int(match.group(1)), match.group(2)
-        expires = now + {"h": dt.timedelta(hours=n), "d": dt.timedelta(days=n),
-                         "w": dt.timedelta(weeks=n)}[unit]  # fmt: skip
+        expires = (
+            now
+            + {"h": dt.timedelta(hours=n), "d": dt.timedelta(days=n), "w": dt.timedelta(weeks=n)}[
+                unit
+            ]
+        )
     else:
         try:
             day = dt.date.fromisoformat(value)
@@ -241,8 +245,9 @@ def create_link(
 def _summary_person(summary: str) -> str:
     try:
         document = json.loads(summary)
-        patient = next(e["resource"] for e in document["entry"]
-                       if e["resource"]["resourceType"] == "Patient")  # fmt: skip
+        patient = next(
+            e["resource"] for e in document["entry"] if e["resource"]["resourceType"] == "Patient"
+        )
         return patient["identifier"][0]["value"]
     except (ValueError, KeyError, TypeError, IndexError, StopIteration):
         return ""
@@ -258,8 +263,12 @@ def base_url(request=None) -> str:
 
 def uri(link: SharedLink, base: str) -> str:
     """The `shlink:/` URI of a link: manifest URL, key, expiry, flags and label."""
-    payload = {"url": f"{base}{MANIFEST_PATH}{link.manifest_id}", "key": link.key,
-               "exp": int(link.expires_at.timestamp()), "v": 1}  # fmt: skip
+    payload = {
+        "url": f"{base}{MANIFEST_PATH}{link.manifest_id}",
+        "key": link.key,
+        "exp": int(link.expires_at.timestamp()),
+        "v": 1,
+    }
     if link.passcode:
         payload["flag"] = "P"
     if link.label:
@@ -349,15 +358,21 @@ def manifest_request(raw: bytes) -> ManifestRequest:
 def _throttled(address: str) -> bool:
     """Whether `address` (hashed) sent `MHIS_SHL_ADDRESS_LIMIT` wrong passcodes in the hour."""
     since = timezone.now() - dt.timedelta(hours=1)
-    wrong = LinkAccess.objects.filter(address=address, at__gte=since,
-                                      outcome=LinkAccess.Outcome.WRONG_PASSCODE)  # fmt: skip
+    wrong = LinkAccess.objects.filter(
+        address=address, at__gte=since, outcome=LinkAccess.Outcome.WRONG_PASSCODE
+    )
     return wrong.count() >= settings.MHIS_SHL_ADDRESS_LIMIT
 
 
 def manifest(
-    manifest_id: str, *, passcode: str = "", recipient: str = "", embedded_max: int | None = None,
-    base: str = "", address: str = "",
-) -> dict:  # fmt: skip
+    manifest_id: str,
+    *,
+    passcode: str = "",
+    recipient: str = "",
+    embedded_max: int | None = None,
+    base: str = "",
+    address: str = "",
+) -> dict:
     """The manifest of a link: its one file, embedded (or, when longer than `embedded_max`,
     at a location that works for an hour). Every request is recorded; a wrong passcode
     uses up an attempt, and when none are left the link is locked for good. An address
@@ -372,10 +387,15 @@ def manifest(
         if link is None:
             raise Refused(404, _("No such link."))
         if not link.active or _consent_lapsed(link):
-            outcome, refused = LinkAccess.Outcome.REFUSED, Refused(404, _("This link is no longer active."))  # fmt: skip
+            outcome, refused = (
+                LinkAccess.Outcome.REFUSED,
+                Refused(404, _("This link is no longer active.")),
+            )
         elif link.passcode and address and _throttled(address):
             outcome = LinkAccess.Outcome.THROTTLED
-            refused = Refused(429, _("Too many wrong passcodes from your address. Try again in an hour."))  # fmt: skip
+            refused = Refused(
+                429, _("Too many wrong passcodes from your address. Try again in an hour.")
+            )
         elif link.passcode and not check_password(passcode or "", link.passcode):
             link.attempts_left -= 1
             link.save(update_fields=["attempts_left"])
@@ -383,8 +403,9 @@ def manifest(
             refused = Refused(401, _("Wrong passcode."), remaining=link.attempts_left)
         else:
             outcome = LinkAccess.Outcome.SERVED
-        LinkAccess.objects.create(link=link, recipient=(recipient or "")[:200], outcome=outcome,
-                                  address=address)  # fmt: skip
+        LinkAccess.objects.create(
+            link=link, recipient=(recipient or "")[:200], outcome=outcome, address=address
+        )
     if refused:  # after the commit: the used attempt stays used
         raise refused
     entry = {"contentType": CONTENT_TYPE}

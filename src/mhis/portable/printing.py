@@ -73,10 +73,14 @@ def _font_paths() -> dict[str, Path]:
     paths = {family: folder / name for family, name in FONTS.items()}
     missing = [str(p) for p in paths.values() if not p.is_file()]
     if missing:  # the files are named in the log, not to the reader (paths on this server)
-        logging.getLogger(__name__).error("fonts missing for the printed summary: %s", ", ".join(missing))  # fmt: skip
+        logging.getLogger(__name__).error(
+            "fonts missing for the printed summary: %s", ", ".join(missing)
+        )
         raise FontsMissing(
-            _("Fonts for the printed summary are missing on the server: install fonts-noto-core or set MHIS_FONT_DIR.")
-        )  # fmt: skip
+            _(
+                "Fonts for the printed summary are missing on the server: install fonts-noto-core or set MHIS_FONT_DIR."
+            )
+        )
     return paths
 
 
@@ -131,8 +135,11 @@ def summary_pdf(
     pdf.ln(2)
     pdf.set_font("NotoSans", size=10)
     sex = _pair(patient["gender"] or "unknown", languages, patient["gender"])
-    for key, value in (("name", " · ".join(patient["names"])), ("birth", patient["birth_date"] or "—"),
-                       ("sex", sex)):  # fmt: skip
+    for key, value in (
+        ("name", " · ".join(patient["names"])),
+        ("birth", patient["birth_date"] or "—"),
+        ("sex", sex),
+    ):
         pdf.multi_cell(
             width, 5.5, f"{_pair(key, languages)}: {value}", new_x="LMARGIN", new_y="NEXT"
         )
@@ -144,8 +151,13 @@ def summary_pdf(
 
     for section in display.sections(document):
         pdf.set_font("NotoSans", size=12)
-        pdf.multi_cell(0, 6.5, _pair(section["code"], languages, str(section["title"])),
-                       new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+        pdf.multi_cell(
+            0,
+            6.5,
+            _pair(section["code"], languages, str(section["title"])),
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
         pdf.set_font("NotoSans", size=9.5)
         if section["empty"]:
             pdf.multi_cell(0, 5, _pair("none", languages), new_x="LMARGIN", new_y="NEXT")
@@ -158,6 +170,11 @@ def summary_pdf(
     pdf.set_font("NotoSans", size=8)
     site = person.registration_site.name if person.registration_site_id else ""
     stamp = timezone.localdate().isoformat()
-    pdf.multi_cell(0, 4.5, f"{_pair('by', languages)}: {site} · {_pair('date', languages)}: {stamp}",
-                   new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+    pdf.multi_cell(
+        0,
+        4.5,
+        f"{_pair('by', languages)}: {site} · {_pair('date', languages)}: {stamp}",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
     return bytes(pdf.output())

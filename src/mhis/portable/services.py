@@ -60,9 +60,11 @@ def _parse(raw: bytes | str) -> tuple[dict, bytes]:
         raise ValidationError({"file": _("The file is not UTF-8 text.")}) from None
     except ValueError as exc:
         raise ValidationError(
-            {"file": _("The file is not JSON (line %(line)s): %(error)s")
-             % {"line": getattr(exc, "lineno", "?"), "error": getattr(exc, "msg", str(exc))}}
-        ) from None  # fmt: skip
+            {
+                "file": _("The file is not JSON (line %(line)s): %(error)s")
+                % {"line": getattr(exc, "lineno", "?"), "error": getattr(exc, "msg", str(exc))}
+            }
+        ) from None
     faults = ips.faults(document)
     if faults:
         raise ValidationError({"bundle": faults})
@@ -187,15 +189,22 @@ def received_summaries(user, person: Person) -> list[dict]:
                 by_section.setdefault(item.section, []).append(item)
             else:
                 withheld.add(item.section)
-        out.append({
-            "summary": summary,
-            "partial": not whole,
-            "sections": [
-                {"code": s["code"], "title": s.get("title", s["code"]),
-                 "narrative": "" if s["code"] in withheld else sanitise(s.get("narrative", "")),
-                 "items": by_section.get(s["code"], [])}
-                for s in summary.sections
-                if whole or ips.clinical(s["code"])
-            ],
-        })  # fmt: skip
+        out.append(
+            {
+                "summary": summary,
+                "partial": not whole,
+                "sections": [
+                    {
+                        "code": s["code"],
+                        "title": s.get("title", s["code"]),
+                        "narrative": ""
+                        if s["code"] in withheld
+                        else sanitise(s.get("narrative", "")),
+                        "items": by_section.get(s["code"], []),
+                    }
+                    for s in summary.sections
+                    if whole or ips.clinical(s["code"])
+                ],
+            }
+        )
     return out

@@ -68,7 +68,9 @@ def summary_pdf(request, person_id):
     if link_id := request.GET.get("link", ""):
         if not shl.can_share_links(request.user):  # the QR code opens the link
             raise PermissionDenied(_("Your role cannot share records."))
-        link = SharedLink.objects.filter(pk=link_id if link_id.isdigit() else 0, person=person).first()  # fmt: skip
+        link = SharedLink.objects.filter(
+            pk=link_id if link_id.isdigit() else 0, person=person
+        ).first()
         if link is None or not shl.live(link):
             raise Http404(_("No active link with this number."))
         link_uri = shl.viewer_url(link, shl.base_url(request))
@@ -108,8 +110,14 @@ def links(request, person_id):
             item["url"] = shl.viewer_url(link, base)
             item["qr"] = qr_svg(item["url"])
         shown.append(item)
-    context = {"person": person, "form": form, "links": shown, "can_share": can_share,
-               "consented": shl.sharing_consent(person), "now": timezone.now()}  # fmt: skip
+    context = {
+        "person": person,
+        "form": form,
+        "links": shown,
+        "can_share": can_share,
+        "consented": shl.sharing_consent(person),
+        "now": timezone.now(),
+    }
     return render(request, "portable/links.html", context)
 
 
@@ -130,16 +138,20 @@ def import_summary(request):
         raise PermissionDenied(_("Your role cannot add to people's records."))
     person = None
     if request.GET.get("person") or request.POST.get("person"):
-        person = _current(request, request.GET.get("person") or request.POST.get("person"),
-                          "page:ips-import")  # fmt: skip
+        person = _current(
+            request, request.GET.get("person") or request.POST.get("person"), "page:ips-import"
+        )
     form = ImportForm(request.POST or None, request.FILES or None, sites=scope_sites(request.user))
     result = None
     if request.method == "POST" and form.is_valid():
         try:
-            result = import_ips(request.user, form.cleaned_data["file"].read(),
-                                person_uuid=person.uuid if person else None,
-                                site=form.cleaned_data["site"] or None,
-                                source=form.cleaned_data["source"])  # fmt: skip
+            result = import_ips(
+                request.user,
+                form.cleaned_data["file"].read(),
+                person_uuid=person.uuid if person else None,
+                site=form.cleaned_data["site"] or None,
+                source=form.cleaned_data["source"],
+            )
         except ValidationError as exc:
             form_errors(form, exc, fallback="file")
     return render(
@@ -177,9 +189,14 @@ def manifest(request, manifest_id):
         if request.content_type and not shl.is_json(request.content_type):
             raise shl.Refused(415, _("Send the request as application/json."))
         asked = shl.manifest_request(_body(request))
-        served = shl.manifest(manifest_id, passcode=asked.passcode, recipient=asked.recipient,
-                              embedded_max=asked.embedded_max, base=shl.base_url(request),
-                              address=client_address(request))  # fmt: skip
+        served = shl.manifest(
+            manifest_id,
+            passcode=asked.passcode,
+            recipient=asked.recipient,
+            embedded_max=asked.embedded_max,
+            base=shl.base_url(request),
+            address=client_address(request),
+        )
     except shl.Refused as exc:
         return _refused(exc)
     return JsonResponse(served)
@@ -218,9 +235,12 @@ def viewer(request):
         status = 400
     elif request.method == "POST":
         try:
-            opened = shl.open_link(form.cleaned_data["link"], passcode=form.cleaned_data["passcode"],
-                                   recipient=_("viewer on this server"),
-                                   address=client_address(request))  # fmt: skip
+            opened = shl.open_link(
+                form.cleaned_data["link"],
+                passcode=form.cleaned_data["passcode"],
+                recipient=_("viewer on this server"),
+                address=client_address(request),
+            )
         except ValidationError as exc:
             status = 400
             for field, errors in exc.message_dict.items():

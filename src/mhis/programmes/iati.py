@@ -86,11 +86,18 @@ def publish_identifiers(projects) -> None:
 def _activity(root: ET.Element, project: Project, org: dict) -> None:
     problems = []
     if not any(getattr(project, name) for _, name in DATE_TYPES):
-        problems.append(_("%(code)s: give at least one date (planned or actual start or end).") % {"code": project.code})  # fmt: skip
+        problems.append(
+            _("%(code)s: give at least one date (planned or actual start or end).")
+            % {"code": project.code}
+        )
     if problems:
         raise ValidationError(problems)
-    activity = _empty(root, "iati-activity", last_updated_datetime=project.updated_at.replace(microsecond=0).isoformat(),
-                      default_currency=project.default_currency)  # fmt: skip
+    activity = _empty(
+        root,
+        "iati-activity",
+        last_updated_datetime=project.updated_at.replace(microsecond=0).isoformat(),
+        default_currency=project.default_currency,
+    )
     activity.set(XML_LANG, project.language or "en")
     ET.SubElement(activity, "iati-identifier").text = project.iati_identifier
     _text(activity, "reporting-org", org["name"], ref=org["ref"], type=org["type"])
@@ -98,7 +105,9 @@ def _activity(root: ET.Element, project: Project, org: dict) -> None:
     _text(activity, "description", project.description or project.title, type="1")
     participations = list(project.participations.select_related("organisation"))
     if not participations:
-        _text(activity, "participating-org", org["name"], ref=org["ref"], type=org["type"], role="2")  # fmt: skip
+        _text(
+            activity, "participating-org", org["name"], ref=org["ref"], type=org["type"], role="2"
+        )
     for p in participations:
         attrs = {"role": p.role}
         if p.organisation.ref:
@@ -150,8 +159,12 @@ def _activity(root: ET.Element, project: Project, org: dict) -> None:
         if result.description:
             _text(element, "description", result.description)
         for indicator in indicators:
-            node = _empty(element, "indicator", measure=indicator.measure,
-                          ascending="1" if indicator.ascending else "0")  # fmt: skip
+            node = _empty(
+                element,
+                "indicator",
+                measure=indicator.measure,
+                ascending="1" if indicator.ascending else "0",
+            )
             _text(node, "title", indicator.title)
             if indicator.mhis_indicator:
                 _empty(node, "reference", vocabulary=OURS, code=f"mhis:{indicator.mhis_indicator}")
@@ -189,7 +202,11 @@ def export(projects=None, *, now: dt.datetime | None = None) -> bytes:
         "iati-activities", {"version": VERSION, "generated-datetime": now.isoformat()}
     )
     errors = []
-    for project in Project.objects.filter(pk__in=[p.pk for p in projects]).prefetch_related("budgets", "documents").order_by("code"):  # fmt: skip
+    for project in (
+        Project.objects.filter(pk__in=[p.pk for p in projects])
+        .prefetch_related("budgets", "documents")
+        .order_by("code")
+    ):
         try:
             _activity(root, project, org)
         except ValidationError as exc:
@@ -240,7 +257,9 @@ def _date(value: str | None, where: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value[:10])
     except ValueError:
-        raise ValidationError(_("%(where)s: “%(value)s” is not a date.") % {"where": where, "value": value}) from None  # fmt: skip
+        raise ValidationError(
+            _("%(where)s: “%(value)s” is not a date.") % {"where": where, "value": value}
+        ) from None
 
 
 def _decimal(value: str | None, where: str) -> Decimal | None:
@@ -249,7 +268,9 @@ def _decimal(value: str | None, where: str) -> Decimal | None:
     try:
         return Decimal(value.strip())
     except InvalidOperation:
-        raise ValidationError(_("%(where)s: “%(value)s” is not a number.") % {"where": where, "value": value}) from None  # fmt: skip
+        raise ValidationError(
+            _("%(where)s: “%(value)s” is not a number.") % {"where": where, "value": value}
+        ) from None
 
 
 def _organisation(element) -> Organisation:
@@ -259,8 +280,11 @@ def _organisation(element) -> Organisation:
     found = found or Organisation.objects.filter(name=name[:200]).first()
     if found is None:
         kind = element.get("type", "")
-        found = Organisation.objects.create(name=name[:200], ref=ref[:100],
-                                            type=kind if kind in codes.OrganisationType.values else "")  # fmt: skip
+        found = Organisation.objects.create(
+            name=name[:200],
+            ref=ref[:100],
+            type=kind if kind in codes.OrganisationType.values else "",
+        )
     return found
 
 
@@ -270,7 +294,14 @@ def _read_activity(activity, default_lang: str) -> ActivityReport:
         raise ValidationError(_("An activity has no iati-identifier."))
     where = identifier
     lang = activity.get(XML_LANG) or default_lang or "en"
-    code = next((o.get("ref") for o in activity.findall("other-identifier") if o.get("type") == "A1" and o.get("ref")), "")  # fmt: skip
+    code = next(
+        (
+            o.get("ref")
+            for o in activity.findall("other-identifier")
+            if o.get("type") == "A1" and o.get("ref")
+        ),
+        "",
+    )
     project = Project.objects.filter(iati_identifier=identifier).first()
     if project is None and code:
         project = Project.objects.filter(code=code, iati_identifier__isnull=True).first()
@@ -287,14 +318,26 @@ def _read_activity(activity, default_lang: str) -> ActivityReport:
     except ValueError:
         project.language = "en"
     status = activity.find("activity-status")
-    project.status = status.get("code") if status is not None and status.get("code") in codes.Status.values else codes.Status.IMPLEMENTATION  # fmt: skip
+    project.status = (
+        status.get("code")
+        if status is not None and status.get("code") in codes.Status.values
+        else codes.Status.IMPLEMENTATION
+    )
     for kind, name in DATE_TYPES:
         node = next((d for d in activity.findall("activity-date") if d.get("type") == kind), None)
-        setattr(project, name, _date(node.get("iso-date"), f"{where} activity-date") if node is not None else None)  # fmt: skip
+        setattr(
+            project,
+            name,
+            _date(node.get("iso-date"), f"{where} activity-date") if node is not None else None,
+        )
     scope = activity.find("activity-scope")
-    project.coverage = codes.COVERAGE_OF.get(scope.get("code") if scope is not None else "", codes.Coverage.NATIONAL)  # fmt: skip
+    project.coverage = codes.COVERAGE_OF.get(
+        scope.get("code") if scope is not None else "", codes.Coverage.NATIONAL
+    )
     project.default_currency = activity.get("default-currency") or project.default_currency or "USD"
-    project.countries = [c.get("code", "").upper() for c in activity.findall("recipient-country") if c.get("code")]  # fmt: skip
+    project.countries = [
+        c.get("code", "").upper() for c in activity.findall("recipient-country") if c.get("code")
+    ]
     unmapped: list[str] = []
     themes, gcm, kind, region = [], [], "", ""
     for tag in activity.findall("tag"):
@@ -321,19 +364,36 @@ def _read_activity(activity, default_lang: str) -> ActivityReport:
         if role not in codes.Role.values:
             unmapped.append(f"participating-org role {role}")
             continue
-        Participation.objects.get_or_create(project=project, organisation=_organisation(node), role=role)  # fmt: skip
+        Participation.objects.get_or_create(
+            project=project, organisation=_organisation(node), role=role
+        )
     project.budgets.all().delete()
     for node in activity.findall("budget"):
         value = node.find("value")
         amount = _decimal(value.text if value is not None else None, f"{where} budget")
-        start = _date(node.find("period-start").get("iso-date") if node.find("period-start") is not None else None, f"{where} budget")  # fmt: skip
-        end = _date(node.find("period-end").get("iso-date") if node.find("period-end") is not None else None, f"{where} budget")  # fmt: skip
+        start = _date(
+            node.find("period-start").get("iso-date")
+            if node.find("period-start") is not None
+            else None,
+            f"{where} budget",
+        )
+        end = _date(
+            node.find("period-end").get("iso-date")
+            if node.find("period-end") is not None
+            else None,
+            f"{where} budget",
+        )
         if amount is None or start is None or end is None:
             unmapped.append("budget without value or period")
             continue
-        Budget.objects.create(project=project, period_start=start, period_end=end, amount=amount,
-                              currency=value.get("currency") or project.default_currency,
-                              value_date=_date(value.get("value-date"), f"{where} budget") or start)  # fmt: skip
+        Budget.objects.create(
+            project=project,
+            period_start=start,
+            period_end=end,
+            amount=amount,
+            currency=value.get("currency") or project.default_currency,
+            value_date=_date(value.get("value-date"), f"{where} budget") or start,
+        )
     project.documents.all().delete()
     for node in activity.findall("document-link"):
         category = node.find("category")
@@ -355,31 +415,54 @@ def _read_activity(activity, default_lang: str) -> ActivityReport:
         if kind not in codes.ResultType.values:
             unmapped.append(f"result type {kind}")
             continue
-        result = Result.objects.create(project=project, type=kind, title=_narrative(node.find("title"))[:300],
-                                       description=_narrative(node.find("description")))  # fmt: skip
+        result = Result.objects.create(
+            project=project,
+            type=kind,
+            title=_narrative(node.find("title"))[:300],
+            description=_narrative(node.find("description")),
+        )
         for item in node.findall("indicator"):
-            reference = next((r.get("code", "") for r in item.findall("reference")
-                              if r.get("vocabulary") == OURS and r.get("code", "").startswith("mhis:")), "")  # fmt: skip
+            reference = next(
+                (
+                    r.get("code", "")
+                    for r in item.findall("reference")
+                    if r.get("vocabulary") == OURS and r.get("code", "").startswith("mhis:")
+                ),
+                "",
+            )
             baseline = item.find("baseline")
             indicator = ResultIndicator.objects.create(
-                result=result, title=_narrative(item.find("title"))[:300],
-                measure=item.get("measure") if item.get("measure") in codes.Measure.values else codes.Measure.UNIT,
+                result=result,
+                title=_narrative(item.find("title"))[:300],
+                measure=item.get("measure")
+                if item.get("measure") in codes.Measure.values
+                else codes.Measure.UNIT,
                 ascending=item.get("ascending", "1") in ("1", "true"),
-                baseline_year=int(baseline.get("year")) if baseline is not None and (baseline.get("year") or "").isdigit() else None,
-                baseline_value=_decimal(baseline.get("value"), f"{where} baseline") if baseline is not None else None,
+                baseline_year=int(baseline.get("year"))
+                if baseline is not None and (baseline.get("year") or "").isdigit()
+                else None,
+                baseline_value=_decimal(baseline.get("value"), f"{where} baseline")
+                if baseline is not None
+                else None,
                 mhis_indicator=reference.removeprefix("mhis:")[:60],
-            )  # fmt: skip
+            )
             if item.get("measure") not in codes.Measure.values:
                 unmapped.append(f"indicator measure {item.get('measure')}")
             for period in item.findall("period"):
                 target, actual = period.find("target"), period.find("actual")
                 ResultPeriod.objects.create(
                     indicator=indicator,
-                    start=_date(period.find("period-start").get("iso-date"), f"{where} result period"),
+                    start=_date(
+                        period.find("period-start").get("iso-date"), f"{where} result period"
+                    ),
                     end=_date(period.find("period-end").get("iso-date"), f"{where} result period"),
-                    target=_decimal(target.get("value"), f"{where} target") if target is not None else None,
-                    actual=_decimal(actual.get("value"), f"{where} actual") if actual is not None else None,
-                )  # fmt: skip
+                    target=_decimal(target.get("value"), f"{where} target")
+                    if target is not None
+                    else None,
+                    actual=_decimal(actual.get("value"), f"{where} actual")
+                    if actual is not None
+                    else None,
+                )
     for child in activity:
         if child.tag not in MAPPED and isinstance(child.tag, str):
             unmapped.append(child.tag)
@@ -404,7 +487,9 @@ def import_activities(data: bytes) -> ImportReport:
         raise ValidationError({"file": _("This is not an IATI activities file.")})
     version = root.get("version", "")
     if not version.startswith("2."):
-        raise ValidationError({"file": _("IATI version %(v)s is not read; give 2.0x.") % {"v": version or "?"}})  # fmt: skip
+        raise ValidationError(
+            {"file": _("IATI version %(v)s is not read; give 2.0x.") % {"v": version or "?"}}
+        )
     report = ImportReport()
     with transaction.atomic():
         for activity in root.findall("iati-activity"):

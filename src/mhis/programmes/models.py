@@ -17,7 +17,9 @@ class Organisation(models.Model):
 
     ref = models.CharField(_("IATI organisation identifier"), max_length=100, blank=True)
     name = models.CharField(_("name"), max_length=200, unique=True)
-    type = models.CharField(_("type"), max_length=3, choices=codes.OrganisationType.choices, blank=True)  # fmt: skip
+    type = models.CharField(
+        _("type"), max_length=3, choices=codes.OrganisationType.choices, blank=True
+    )
     country = models.CharField(_("country"), max_length=2, blank=True)
 
     class Meta:
@@ -32,17 +34,26 @@ class Organisation(models.Model):
 class Project(models.Model):
     code = models.CharField(_("project code"), max_length=50, unique=True)
     # Set when first published and never changed after, so IATI readers can follow it.
-    iati_identifier = models.CharField(_("IATI identifier"), max_length=150, unique=True, null=True, blank=True)  # fmt: skip
+    iati_identifier = models.CharField(
+        _("IATI identifier"), max_length=150, unique=True, null=True, blank=True
+    )
     title = models.CharField(_("title"), max_length=300)
     description = models.TextField(_("description"), blank=True)
     language = models.CharField(_("language of the text"), max_length=3, default="en")
     type = models.CharField(_("type"), max_length=12, choices=codes.ProjectType.choices)
-    status = models.CharField(_("status"), max_length=1, choices=codes.Status.choices, default=codes.Status.IMPLEMENTATION)  # fmt: skip
+    status = models.CharField(
+        _("status"), max_length=1, choices=codes.Status.choices, default=codes.Status.IMPLEMENTATION
+    )
     planned_start = models.DateField(_("planned start"), null=True, blank=True)
     planned_end = models.DateField(_("planned end"), null=True, blank=True)
     actual_start = models.DateField(_("actual start"), null=True, blank=True)
     actual_end = models.DateField(_("actual end"), null=True, blank=True)
-    coverage = models.CharField(_("coverage"), max_length=10, choices=codes.Coverage.choices, default=codes.Coverage.NATIONAL)  # fmt: skip
+    coverage = models.CharField(
+        _("coverage"),
+        max_length=10,
+        choices=codes.Coverage.choices,
+        default=codes.Coverage.NATIONAL,
+    )
     region = models.CharField(_("region"), max_length=100, blank=True)
     countries = models.JSONField(_("benefiting countries"), default=list, blank=True)
     gcm_objectives = models.JSONField(_("GCM objectives"), default=list, blank=True)
@@ -165,13 +176,23 @@ class ResultIndicator(models.Model):
 
     result = models.ForeignKey(Result, on_delete=models.CASCADE, related_name="indicators")
     title = models.CharField(_("title"), max_length=300)
-    measure = models.CharField(_("measure"), max_length=1, choices=codes.Measure.choices, default=codes.Measure.UNIT)  # fmt: skip
+    measure = models.CharField(
+        _("measure"), max_length=1, choices=codes.Measure.choices, default=codes.Measure.UNIT
+    )
     ascending = models.BooleanField(_("higher is better"), default=True)
     baseline_year = models.PositiveSmallIntegerField(_("baseline year"), null=True, blank=True)
-    baseline_value = models.DecimalField(_("baseline"), max_digits=16, decimal_places=2, null=True, blank=True)  # fmt: skip
+    baseline_value = models.DecimalField(
+        _("baseline"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
     mhis_indicator = models.CharField(_("MHIS indicator"), max_length=60, blank=True)
-    place = models.ForeignKey("places.Place", verbose_name=_("computed for"), null=True, blank=True,
-                              on_delete=models.PROTECT, related_name="+")  # fmt: skip
+    place = models.ForeignKey(
+        "places.Place",
+        verbose_name=_("computed for"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["pk"]
@@ -184,8 +205,12 @@ class ResultPeriod(models.Model):
     indicator = models.ForeignKey(ResultIndicator, on_delete=models.CASCADE, related_name="periods")
     start = models.DateField(_("period start"))
     end = models.DateField(_("period end"))
-    target = models.DecimalField(_("target"), max_digits=16, decimal_places=2, null=True, blank=True)  # fmt: skip
-    actual = models.DecimalField(_("actual"), max_digits=16, decimal_places=2, null=True, blank=True)  # fmt: skip
+    target = models.DecimalField(
+        _("target"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    actual = models.DecimalField(
+        _("actual"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
 
     class Meta:
         ordering = ["start", "pk"]
@@ -207,7 +232,12 @@ class WorkplanActivity(models.Model):
     planned_end = models.DateField(_("planned end"))
     actual_start = models.DateField(_("actual start"), null=True, blank=True)
     actual_end = models.DateField(_("actual end"), null=True, blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=codes.WorkStatus.choices, default=codes.WorkStatus.PLANNED)  # fmt: skip
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=codes.WorkStatus.choices,
+        default=codes.WorkStatus.PLANNED,
+    )
 
     class Meta:
         verbose_name = _("workplan activity")
@@ -219,7 +249,9 @@ class WorkplanActivity(models.Model):
 
 
 class Event(models.Model):
-    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="events")  # fmt: skip
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+    )
     kind = models.CharField(_("kind"), max_length=12, choices=codes.EventKind.choices)
     title = models.CharField(_("title"), max_length=300)
     start = models.DateField(_("start"))
@@ -242,9 +274,18 @@ class Attendance(models.Model):
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="attendance")
     country = models.CharField(_("country"), max_length=2, blank=True)
-    organisation = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+")  # fmt: skip
-    sex = models.CharField(_("sex"), max_length=8, choices=codes.Sex.choices, default=codes.Sex.UNKNOWN)  # fmt: skip
-    role = models.CharField(_("role"), max_length=10, choices=codes.ParticipantRole.choices, default=codes.ParticipantRole.OTHER)  # fmt: skip
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    sex = models.CharField(
+        _("sex"), max_length=8, choices=codes.Sex.choices, default=codes.Sex.UNKNOWN
+    )
+    role = models.CharField(
+        _("role"),
+        max_length=10,
+        choices=codes.ParticipantRole.choices,
+        default=codes.ParticipantRole.OTHER,
+    )
     count = models.PositiveIntegerField(_("people"))
 
     class Meta:
@@ -270,7 +311,12 @@ class ActionItem(models.Model):
     plan = models.ForeignKey(ActionPlan, on_delete=models.CASCADE, related_name="items")
     text = models.TextField(_("activity"))
     due = models.DateField(_("due"), null=True, blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=codes.WorkStatus.choices, default=codes.WorkStatus.PLANNED)  # fmt: skip
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=codes.WorkStatus.choices,
+        default=codes.WorkStatus.PLANNED,
+    )
 
     class Meta:
         ordering = ["pk"]
@@ -309,7 +355,9 @@ class Membership(models.Model):
 
 
 class Publication(models.Model):
-    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="publications")  # fmt: skip
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="publications"
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=codes.PublicationKind.choices)
     title = models.CharField(_("title"), max_length=300)
     date = models.DateField(_("date"), null=True, blank=True)
@@ -339,9 +387,13 @@ class Practice(models.Model):
     evidence = models.TextField(_("evidence"), blank=True)
     contact = models.CharField(_("contact"), max_length=300, blank=True)
     language = models.CharField(_("language"), max_length=3, default="en")
-    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="practices")  # fmt: skip
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="practices"
+    )
     folded = models.TextField(editable=False, default="")
-    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")  # fmt: skip
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("promising practice")

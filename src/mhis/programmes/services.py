@@ -180,8 +180,12 @@ def actual(user, period: ResultPeriod) -> Actual:
     cell = next((c for c in published.cells if c.key == (key,)), None)
     if cell is None:
         return Actual("0", 0.0, computed=True)
-    return Actual(disclosure.text(cell, published.indicator.unit), cell.value if not cell.hidden else None,
-                  computed=True, suppressed=cell.hidden)  # fmt: skip
+    return Actual(
+        disclosure.text(cell, published.indicator.unit),
+        cell.value if not cell.hidden else None,
+        computed=True,
+        suppressed=cell.hidden,
+    )
 
 
 ACTUAL_LIMIT = Decimal("1e14")
@@ -218,7 +222,7 @@ def results_against_targets(user, projects) -> list[dict]:
         ResultPeriod.objects.filter(indicator__result__project__in=projects, target__isnull=False)
         .select_related("indicator__result__project", "indicator__place")
         .order_by("indicator_id", "-start")
-    )  # fmt: skip
+    )
     seen = set()
     for period in periods:
         if period.indicator_id in seen:
@@ -228,18 +232,29 @@ def results_against_targets(user, projects) -> list[dict]:
         share = None
         if shown.value is not None and period.target:
             share = round(100 * shown.value / float(period.target))
-        rows.append({"project": period.indicator.result.project, "indicator": period.indicator,
-                     "period": period, "actual": shown, "share": share})  # fmt: skip
+        rows.append(
+            {
+                "project": period.indicator.result.project,
+                "indicator": period.indicator,
+                "period": period,
+                "actual": shown,
+                "share": share,
+            }
+        )
     return rows
 
 
 def trained(project: Project) -> dict[str, int]:
     """People trained by the project's trainings, by role (CHWs, volunteers, providers)."""
     rows = (
-        Attendance.objects.filter(event__project=project, event__kind=codes.EventKind.TRAINING,
-                                  role__in=codes.TRAINED_ROLES)
-        .values("role").annotate(n=Sum("count"))
-    )  # fmt: skip
+        Attendance.objects.filter(
+            event__project=project,
+            event__kind=codes.EventKind.TRAINING,
+            role__in=codes.TRAINED_ROLES,
+        )
+        .values("role")
+        .annotate(n=Sum("count"))
+    )
     return {row["role"]: row["n"] for row in rows}
 
 

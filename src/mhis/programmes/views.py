@@ -34,8 +34,13 @@ def dashboard(request):
         "country": {c: country_name(c) for c in summary.by.get("country", {}) if c != "—"},
     }
     tables = []
-    for dimension, title in (("type", _("By type")), ("region", _("By region")), ("country", _("By country")),
-                             ("status", _("By status")), ("year", _("By budget year"))):  # fmt: skip
+    for dimension, title in (
+        ("type", _("By type")),
+        ("region", _("By region")),
+        ("country", _("By country")),
+        ("status", _("By status")),
+        ("year", _("By budget year")),
+    ):
         rows = [
             {
                 "value": labels.get(dimension, {}).get(value, value),
@@ -49,13 +54,17 @@ def dashboard(request):
     progress = services.results_against_targets(request.user, projects)
     counts = {c: cell["n"] for c, cell in summary.by.get("country", {}).items() if c != "—"}
     context = {
-        "summary": summary, "tables": tables, "projects": projects, "progress": progress,
+        "summary": summary,
+        "tables": tables,
+        "projects": projects,
+        "progress": progress,
         "map": maps.benefiting(counts, _("Projects")) if counts else "",
         "countries": [(c, country_name(c)) for c in summary.countries],
         "filters": {"country": country, "status": status, "type": kind},
-        "statuses": codes.Status.choices, "types": codes.ProjectType.choices,
+        "statuses": codes.Status.choices,
+        "types": codes.ProjectType.choices,
         "can_write": services.can_write(request.user),
-    }  # fmt: skip
+    }
     return render(request, "programmes/dashboard.html", context)
 
 
@@ -119,8 +128,11 @@ def record_actual(request, code, period_id):
         services.record_actual(request.user, period, request.POST.get("actual", ""))
     except ValidationError as exc:
         for message in exc.message_dict.get("actual", exc.messages):
-            messages.error(request, _("Actual for %(period)s: %(error)s") % {
-                "period": f"{period.start:%Y-%m-%d} – {period.end:%Y-%m-%d}", "error": message})  # fmt: skip
+            messages.error(
+                request,
+                _("Actual for %(period)s: %(error)s")
+                % {"period": f"{period.start:%Y-%m-%d} – {period.end:%Y-%m-%d}", "error": message},
+            )
     else:
         messages.success(request, _("Actual recorded."))
     return redirect(reverse("programmes:project", args=[code]) + f"#period-{period.pk}")
@@ -132,8 +144,11 @@ def practices(request):
     form = PracticeSearchForm(request.GET or None)
     found = services.search_practices()
     if form.is_valid():
-        found = services.search_practices(form.cleaned_data["q"], theme=form.cleaned_data["theme"],
-                                          country=form.cleaned_data["country"])  # fmt: skip
+        found = services.search_practices(
+            form.cleaned_data["q"],
+            theme=form.cleaned_data["theme"],
+            country=form.cleaned_data["country"],
+        )
     return render(request, "programmes/practices.html", {"form": form, "practices": found[:200]})
 
 
@@ -162,6 +177,9 @@ def iati_import(request):
         except ValidationError as exc:
             form_errors(form, exc, fallback="file")
         else:
-            messages.success(request, _("%(created)s projects created, %(updated)s updated.")
-                             % {"created": report.created, "updated": report.updated})  # fmt: skip
+            messages.success(
+                request,
+                _("%(created)s projects created, %(updated)s updated.")
+                % {"created": report.created, "updated": report.updated},
+            )
     return render(request, "programmes/iati_import.html", {"form": form, "report": report})

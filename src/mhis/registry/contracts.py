@@ -313,8 +313,11 @@ class ConsentInput(Contract):
 
     scope: ConsentScopeCode
     given_on: Annotated[
-        date, AfterValidator(_given_on), BeforeValidator(_required_day), Field(description="YYYY-MM-DD")
-    ]  # fmt: skip
+        date,
+        AfterValidator(_given_on),
+        BeforeValidator(_required_day),
+        Field(description="YYYY-MM-DD"),
+    ]
     withdrawn_on: AnyDay = None
 
     @field_validator("withdrawn_on")
@@ -424,7 +427,7 @@ class PersonInput(Contract):
             and not allowed(user, Can.SEE_MIGRATION_STATUS)
             and (cls.is_update or value not in (None, "", [], ()))
         ):
-            raise ValueError(_("Only roles shown migration status can record migration episodes."))  # fmt: skip
+            raise ValueError(_("Only roles shown migration status can record migration episodes."))
         return value
 
     @field_validator("episodes")
@@ -544,17 +547,25 @@ def person_from_flat(values: Mapping[str, Any]) -> dict[str, Any]:
     if any(f in values for f in IDENTIFIER_COLUMNS):
         data["identifiers"] = []
     if values.get("identifier_value") or values.get("identifier_type"):
-        data["identifiers"] = [{"type": values.get("identifier_type", ""),
-                                "issuing_country": values.get("identifier_country", ""),
-                                "value": values.get("identifier_value", "")}]  # fmt: skip
+        data["identifiers"] = [
+            {
+                "type": values.get("identifier_type", ""),
+                "issuing_country": values.get("identifier_country", ""),
+                "value": values.get("identifier_value", ""),
+            }
+        ]
     if any(f in values for f in EPISODE_COLUMNS):
         data["episodes"] = []
     if any(values.get(f) for f in EPISODE_COLUMNS):
-        data["episodes"] = [{"status": values.get("migration_status", ""),
-                             "origin_country": values.get("origin_country", ""),
-                             "destination_country": values.get("destination_country", ""),
-                             "occupation_sector": values.get("occupation_sector", ""),
-                             "start_date": values.get("migration_start", "")}]  # fmt: skip
+        data["episodes"] = [
+            {
+                "status": values.get("migration_status", ""),
+                "origin_country": values.get("origin_country", ""),
+                "destination_country": values.get("destination_country", ""),
+                "occupation_sector": values.get("occupation_sector", ""),
+                "start_date": values.get("migration_start", ""),
+            }
+        ]
     return data
 
 
@@ -601,8 +612,9 @@ class HouseholdMemberInput(Contract):
     )
     relationship: Annotated[RelationshipCode, AfterValidator(_not_head)]
     left_behind: bool = Field(
-        False, description="Lives in the country of origin; only roles shown migration status set it"
-    )  # fmt: skip
+        False,
+        description="Lives in the country of origin; only roles shown migration status set it",
+    )
     country_of_residence: Country = Field(
         "", description="Only roles shown migration status set it"
     )

@@ -8,11 +8,12 @@ from mhis.kinds import RecordKind, register, stays
 
 def declare() -> None:
     register(
-        RecordKind("episode", "registry.MigrationEpisode", _("Migration episode"),
-                   date_field="start_date"),
+        RecordKind(
+            "episode", "registry.MigrationEpisode", _("Migration episode"), date_field="start_date"
+        ),
         RecordKind("consent", "registry.Consent", _("Consent")),
         RecordKind("household_member", "registry.HouseholdMember", _("Household member")),
-    )  # fmt: skip
+    )
     reason = "kept on the merged record, which points at the survivor"
     stays("registry.PersonName", "person", reason)
     stays("registry.NameKey", "person", reason)

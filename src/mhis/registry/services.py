@@ -54,7 +54,9 @@ def person_fields(
     fields keep their values), as the registry writes it: the registration site as a Place,
     the date of birth as its first possible day and a precision, each list as rows. `sites`
     caches the site of each code across many calls (an import)."""
-    checked = PersonInput.check(data, update=person is not None, user=user, person=person, sites=sites)  # fmt: skip
+    checked = PersonInput.check(
+        data, update=person is not None, user=user, person=person, sites=sites
+    )
     given = checked.given()
     out = {f: given[f] for f in OWN_FIELDS if f in given}
     if "birth_date" in given or "birth_date_precision" in given:
@@ -178,8 +180,9 @@ def register_person(user: User, data: PersonInput | Mapping[str, Any]) -> Person
     names = _write_names(person, cleaned["names"], new=True)
     children = _write_children(person, cleaned, user, new=True)
     person.written = {"names": names, **children}  # for `as_written`
-    PersonSite.objects.create(person=person, site=person.registration_site,
-                              reason=PersonSite.Reason.REGISTERED)  # fmt: skip
+    PersonSite.objects.create(
+        person=person, site=person.registration_site, reason=PersonSite.Reason.REGISTERED
+    )
     announce(person, days=[timezone.localdate(person.created_at)], by=user)
     return person
 
@@ -207,15 +210,27 @@ def register_many(user: User, registrations: list[dict[str, Any]]) -> list[Regis
         fields = _person_fields(user, cleaned)
         fields["registration_site_id"] = fields.pop("registration_site").pk
         fields["created_by_id"] = (created_by := fields.pop("created_by")) and created_by.pk
-        rows.append({**fields, "uuid": person.uuid, "display_name": person.display_name,
-                     "display_latin": person.display_latin, "created_at": now, "updated_at": now})  # fmt: skip
+        rows.append(
+            {
+                **fields,
+                "uuid": person.uuid,
+                "display_name": person.display_name,
+                "display_latin": person.display_latin,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
     insert_values(Person, rows)
     # Their ids, by uuid; plain SQL because the ORM's conversion of every uuid read back
     # costs more than the query. Names come from the model; values are parameters.
     quote, field = connection.ops.quote_name, Person._meta.get_field("uuid")
     # A field's column is set once the field is on its model, as these are.
     columns = cast(tuple[str, str], (field.column, Person._meta.pk.column))
-    table, uuid_column, id_column = quote(Person._meta.db_table), quote(columns[0]), quote(columns[1])  # fmt: skip
+    table, uuid_column, id_column = (
+        quote(Person._meta.db_table),
+        quote(columns[0]),
+        quote(columns[1]),
+    )
     ids: dict[str, int] = {}
     with connection.cursor() as cursor:
         marks = ", ".join(["%s"] * len(people))
@@ -237,16 +252,43 @@ def register_many(user: User, registrations: list[dict[str, Any]]) -> list[Regis
         pk = person.pk
         person_keys: set[str] = set()
         for n in cleaned["names"]:
-            names.append({"person_id": pk, "text": n["text"], "latin": n["latin"], "use": n["use"], "script": n["script"]})  # fmt: skip
+            names.append(
+                {
+                    "person_id": pk,
+                    "text": n["text"],
+                    "latin": n["latin"],
+                    "use": n["use"],
+                    "script": n["script"],
+                }
+            )
             person_keys |= namelib.index_keys(n["text"], n["latin"])
         keys += [(pk, k) for k in sorted(person_keys)]
-        identifiers += [{"person_id": pk, "type": i["type"], "issuing_country": i["issuing_country"], "value": i["value"],
-                         "value_hash": keyed_hash(i["normal"], purpose="identifier")} for i in cleaned["identifiers"]]  # fmt: skip
+        identifiers += [
+            {
+                "person_id": pk,
+                "type": i["type"],
+                "issuing_country": i["issuing_country"],
+                "value": i["value"],
+                "value_hash": keyed_hash(i["normal"], purpose="identifier"),
+            }
+            for i in cleaned["identifiers"]
+        ]
         episodes += [{"person_id": pk, **e} for e in cleaned["episodes"]]
         consents += [{"person_id": pk, "recorded_by_id": user.pk, **c} for c in cleaned["consents"]]
-        sites.append({"person_id": pk, "site_id": person.registration_site_id, "reason": PersonSite.Reason.REGISTERED})  # fmt: skip
-    for model, rows in ((PersonName, names), (Identifier, identifiers), (MigrationEpisode, episodes),
-                        (Consent, consents), (PersonSite, sites)):  # fmt: skip
+        sites.append(
+            {
+                "person_id": pk,
+                "site_id": person.registration_site_id,
+                "reason": PersonSite.Reason.REGISTERED,
+            }
+        )
+    for model, rows in (
+        (PersonName, names),
+        (Identifier, identifiers),
+        (MigrationEpisode, episodes),
+        (Consent, consents),
+        (PersonSite, sites),
+    ):
         insert_values(model, rows)
     insert_rows(NameKey, ("person_id", "key"), keys)
     announce(Person, days=[timezone.localdate(now)], by=user)

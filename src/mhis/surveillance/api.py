@@ -249,8 +249,12 @@ def population(request, payload: PopulationIn):
         row = services.record_population(request.auth, payload.model_dump())
     except PermissionDenied as exc:
         _denied(exc)
-    return {"site": row.site.code, "since": row.since.isoformat(),
-            "population": row.population, "note": row.note}  # fmt: skip
+    return {
+        "site": row.site.code,
+        "since": row.since.isoformat(),
+        "population": row.population,
+        "note": row.note,
+    }
 
 
 @router.post("/surveillance/evaluate", response=EvaluateOut, summary="Evaluate a week")

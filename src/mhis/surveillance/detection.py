@@ -320,8 +320,14 @@ def detect(series: list, settings: FarringtonSettings | None = None, populations
     for (method, years, known), members in groups.items():
         if method is None:
             for i in members:
-                out[i] = {"method": None, "years": None, "observed": float(series[i][-1]) if len(series[i]) else None,
-                          "expected": None, "threshold": None, "alarm": False}  # fmt: skip
+                out[i] = {
+                    "method": None,
+                    "years": None,
+                    "observed": float(series[i][-1]) if len(series[i]) else None,
+                    "expected": None,
+                    "threshold": None,
+                    "alarm": False,
+                }
             continue
         if method == "farrington":
             chosen = replace(settings, years=years)
@@ -335,7 +341,12 @@ def detect(series: list, settings: FarringtonSettings | None = None, populations
             block = np.array([np.asarray(series[i], dtype=float)[-EARS_WEEKS:] for i in members])
             result = ears_c2(block)
         for j, i in enumerate(members):
-            out[i] = {"method": method, "years": years, "observed": float(result.observed[j]),
-                      "expected": float(result.expected[j]),
-                      "threshold": float(result.threshold[j]), "alarm": bool(result.alarm[j])}  # fmt: skip
+            out[i] = {
+                "method": method,
+                "years": years,
+                "observed": float(result.observed[j]),
+                "expected": float(result.expected[j]),
+                "threshold": float(result.threshold[j]),
+                "alarm": bool(result.alarm[j]),
+            }
     return out

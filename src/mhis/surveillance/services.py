@@ -237,9 +237,16 @@ def completeness(user, start: tuple[int, int], end: tuple[int, int]) -> list[dic
     out = []
     for site in Place.objects.filter(pk__in=scope_site_ids(user)).order_by("name"):
         got, timely = len(received[site.pk]), len(on_time[site.pk])
-        out.append({"site": site, "expected": expected, "received": got, "on_time": timely,
-                    "completeness": got / expected if expected else None,
-                    "timeliness": timely / expected if expected else None})  # fmt: skip
+        out.append(
+            {
+                "site": site,
+                "expected": expected,
+                "received": got,
+                "on_time": timely,
+                "completeness": got / expected if expected else None,
+                "timeliness": timely / expected if expected else None,
+            }
+        )
     return out
 
 
@@ -247,9 +254,12 @@ def completeness(user, start: tuple[int, int], end: tuple[int, int]) -> list[dic
 
 
 def weekly_series(
-    site_ids: Iterable[int], year: int, week: int, weeks: int = HISTORY_WEEKS,
+    site_ids: Iterable[int],
+    year: int,
+    week: int,
+    weeks: int = HISTORY_WEEKS,
     conditions: Iterable[str] | None = None,
-) -> dict[tuple[int, str], np.ndarray]:  # fmt: skip
+) -> dict[tuple[int, str], np.ndarray]:
     """The weekly counts of each site and condition for the `weeks` weeks ending at
     (`year`, `week`), oldest first, starting no earlier than the site's first data (its first
     report or first diagnosed encounter), so that a new site has a short series.
@@ -290,9 +300,10 @@ def weekly_series(
 
     prefixes = [(p, c.code) for c in CONDITIONS if c.code in codes for p in c.icd10]
     diagnosed = Diagnosis.objects.filter(
-        encounter__site_id__in=site_ids, encounter__date__gte=start,
+        encounter__site_id__in=site_ids,
+        encounter__date__gte=start,
         encounter__date__lt=end + dt.timedelta(days=7),
-    ).values_list("encounter_id", "encounter__site_id", "encounter__date", "code")  # fmt: skip
+    ).values_list("encounter_id", "encounter__site_id", "encounter__date", "code")
     seen = set()
     for encounter_id, site_id, day, code in diagnosed:
         condition = next((c for p, c in prefixes if code.startswith(p)), None)
@@ -351,9 +362,10 @@ def record_population(user, data: Any) -> SitePopulation:
     note = clean_text(data.get("note"), "note", errors)
     errors.check()
     row, _created = SitePopulation.objects.update_or_create(
-        site=site, since=since,
+        site=site,
+        since=since,
         defaults={"population": population, "note": note, "recorded_by": user},
-    )  # fmt: skip
+    )
     return row
 
 
@@ -413,16 +425,27 @@ def evaluate_week(
     for key in keys:
         condition = BY_CODE[key[1]]
         if condition.method == THRESHOLD and series[key][-1] >= condition.threshold:
-            found[key] = {"method": THRESHOLD, "observed": float(series[key][-1]),
-                          "expected": None, "threshold": condition.threshold - 1}  # fmt: skip
+            found[key] = {
+                "method": THRESHOLD,
+                "observed": float(series[key][-1]),
+                "expected": None,
+                "threshold": condition.threshold - 1,
+            }
     raised = 0
     with transaction.atomic():
         for (site_id, code), result in found.items():
             alert, created = Alert.objects.get_or_create(
-                site_id=site_id, condition=code, year=year, week=week,
-                defaults={"method": result["method"], "observed": int(result["observed"]),
-                          "expected": result["expected"], "threshold": result["threshold"]},
-            )  # fmt: skip
+                site_id=site_id,
+                condition=code,
+                year=year,
+                week=week,
+                defaults={
+                    "method": result["method"],
+                    "observed": int(result["observed"]),
+                    "expected": result["expected"],
+                    "threshold": result["threshold"],
+                },
+            )
             if created:
                 raised += 1
                 AlertEvent.objects.create(alert=alert, to_state=AlertState.NEW, by=user)
@@ -454,8 +477,11 @@ def transition(user, alert: Alert, to_state: Any, note: Any = "") -> Alert:
     allowed = TRANSITIONS[AlertState(alert.state)]
     if to_state not in allowed:
         names = ", ".join(str(AlertState(s).label) for s in allowed) or _("nowhere")
-        errors.add("state", _("An alert that is “%(state)s” can go to: %(allowed)s.")
-                   % {"state": AlertState(alert.state).label, "allowed": names})  # fmt: skip
+        errors.add(
+            "state",
+            _("An alert that is “%(state)s” can go to: %(allowed)s.")
+            % {"state": AlertState(alert.state).label, "allowed": names},
+        )
     elif to_state == AlertState.DISCARDED and not note:
         errors.add("note", _("Say why the alert is discarded."))
     errors.check()
@@ -533,8 +559,14 @@ def import_reports(user, rows: Iterable[tuple[int, dict]]) -> list[dict]:
             if not any(row.get(c) not in (None, "") for c in ("condition", "count")):
                 continue  # a site-week reported with no case at all
             numbers.append(n)
-            counts.append({"condition": row.get("condition"), "sex": row.get("sex") or None,
-                           "age_group": row.get("age_group") or None, "count": row.get("count")})  # fmt: skip
+            counts.append(
+                {
+                    "condition": row.get("condition"),
+                    "sex": row.get("sex") or None,
+                    "age_group": row.get("age_group") or None,
+                    "count": row.get("count"),
+                }
+            )
         line = {"site": site, "week": week, "rows": [n for n, _ in members], "errors": []}
         try:
             report, created = submit_report(

@@ -22,25 +22,37 @@ from .models import OPEN_STATES, TRANSITIONS, AlertState, ReportSource, Sex
 def alerts(request):
     show_all = request.GET.get("all") == "1"
     rows = services.visible_alerts(request.user, None if show_all else OPEN_STATES)
-    return render(request, "surveillance/alerts.html",
-                  {"alerts": rows[:500], "show_all": show_all})  # fmt: skip
+    return render(request, "surveillance/alerts.html", {"alerts": rows[:500], "show_all": show_all})
 
 
 def _chart(alert, series):
     threshold = max(alert.threshold, 0)
-    return render_chart({
-        "width": 520, "height": 180,
-        "layer": [
-            {"data": {"values": series},
-             "mark": {"type": "bar"},
-             "encoding": {"x": {"field": "week", "type": "ordinal", "title": _("ISO week"),
-                                "axis": {"labelAngle": -60, "labelOverlap": True}},
-                          "y": {"field": "cases", "type": "quantitative", "title": _("Cases")}}},
-            {"data": {"values": [{"threshold": threshold}]},
-             "mark": {"type": "rule", "color": "#b3261e", "strokeDash": [4, 3]},
-             "encoding": {"y": {"field": "threshold", "type": "quantitative"}}},
-        ],
-    })  # fmt: skip
+    return render_chart(
+        {
+            "width": 520,
+            "height": 180,
+            "layer": [
+                {
+                    "data": {"values": series},
+                    "mark": {"type": "bar"},
+                    "encoding": {
+                        "x": {
+                            "field": "week",
+                            "type": "ordinal",
+                            "title": _("ISO week"),
+                            "axis": {"labelAngle": -60, "labelOverlap": True},
+                        },
+                        "y": {"field": "cases", "type": "quantitative", "title": _("Cases")},
+                    },
+                },
+                {
+                    "data": {"values": [{"threshold": threshold}]},
+                    "mark": {"type": "rule", "color": "#b3261e", "strokeDash": [4, 3]},
+                    "encoding": {"y": {"field": "threshold", "type": "quantitative"}},
+                },
+            ],
+        }
+    )
 
 
 @login_required
@@ -49,8 +61,9 @@ def alert(request, alert_id):
     errors = {}
     if request.method == "POST":
         try:
-            services.transition(request.user, found, request.POST.get("state", ""),
-                                request.POST.get("note", ""))  # fmt: skip
+            services.transition(
+                request.user, found, request.POST.get("state", ""), request.POST.get("note", "")
+            )
         except ValidationError as exc:
             errors = exc.message_dict
         else:
@@ -85,8 +98,12 @@ def report(request):
                 raw = request.POST.get(f"{condition.code}-{sex}", "").strip()
                 if raw:
                     counts.append({"condition": condition.code, "sex": sex, "count": raw})
-        data = {"site": request.POST.get("site", ""), "week": request.POST.get("week", ""),
-                "counts": counts, "note": request.POST.get("note", "")}  # fmt: skip
+        data = {
+            "site": request.POST.get("site", ""),
+            "week": request.POST.get("week", ""),
+            "counts": counts,
+            "note": request.POST.get("note", ""),
+        }
         try:
             saved, created = services.submit_report(request.user, data, source=ReportSource.FORM)
         except ValidationError as exc:
@@ -96,8 +113,11 @@ def report(request):
             if not created:
                 messages.info(request, _("Nothing changed: these counts were already sent."))
             elif saved.version > 1:
-                messages.success(request, _("Correction for %(week)s saved (version %(v)s).")
-                                 % {"week": label, "v": saved.version})  # fmt: skip
+                messages.success(
+                    request,
+                    _("Correction for %(week)s saved (version %(v)s).")
+                    % {"week": label, "v": saved.version},
+                )
             else:
                 messages.success(request, _("Report for %(week)s saved.") % {"week": label})
             raised = [a.get_condition_display() for a in services.open_alerts_for(saved)]
@@ -113,15 +133,30 @@ def report(request):
     # Which row each error belongs to: "counts.3.count" names the 4th non-empty cell.
     row_errors = {}
     if errors:
-        cells = [(c.code, s) for c in CONDITIONS for s in SEXES
-                 if request.POST.get(f"{c.code}-{s}", "").strip()]  # fmt: skip
+        cells = [
+            (c.code, s)
+            for c in CONDITIONS
+            for s in SEXES
+            if request.POST.get(f"{c.code}-{s}", "").strip()
+        ]
         for field, message in errors.items():
             parts = field.split(".")
             if parts[0] == "counts" and len(parts) > 1 and parts[1].isdigit():
                 row_errors.setdefault(cells[int(parts[1])][0], []).extend(message)
-    rows = [{"condition": c, "cells": [(f"{c.code}-{s}", values.get(f"{c.code}-{s}", ""), s.label)
-                                       for s in SEXES], "errors": row_errors.get(c.code, [])}
-            for c in CONDITIONS]  # fmt: skip
-    context = {"sites": sites, "rows": rows, "sexes": SEXES, "errors": errors, "values": values,
-               "default_week": services.week_label(*services.last_full_week())}  # fmt: skip
+    rows = [
+        {
+            "condition": c,
+            "cells": [(f"{c.code}-{s}", values.get(f"{c.code}-{s}", ""), s.label) for s in SEXES],
+            "errors": row_errors.get(c.code, []),
+        }
+        for c in CONDITIONS
+    ]
+    context = {
+        "sites": sites,
+        "rows": rows,
+        "sexes": SEXES,
+        "errors": errors,
+        "values": values,
+        "default_week": services.week_label(*services.last_full_week()),
+    }
     return render(request, "surveillance/report.html", context, status=422 if errors else 200)

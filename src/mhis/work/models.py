@@ -15,7 +15,9 @@ from django_tasks_db.models import DBTaskResult
 
 
 class Lease(models.Model):
-    task = models.OneToOneField(DBTaskResult, primary_key=True, on_delete=models.CASCADE, related_name="lease")  # fmt: skip
+    task = models.OneToOneField(
+        DBTaskResult, primary_key=True, on_delete=models.CASCADE, related_name="lease"
+    )
     token = models.CharField(max_length=32)  # the holder's; a take-over changes it
     worker = models.CharField(max_length=64)
     heartbeat_at = models.DateTimeField()

@@ -128,13 +128,22 @@ def claim(worker: str, *, queues=QUEUES, task_id: str | None = None) -> Claimed 
         now, token = timezone.now(), secrets.token_hex(16)
         with transaction.atomic():
             won = DBTaskResult.objects.filter(id=row["id"], status=TaskResultStatus.READY).update(
-                status=TaskResultStatus.RUNNING, started_at=now, worker_ids=[*row["worker_ids"], worker]
-            )  # fmt: skip
+                status=TaskResultStatus.RUNNING,
+                started_at=now,
+                worker_ids=[*row["worker_ids"], worker],
+            )
             if won != 1:
                 continue  # another worker claimed it first
-            Lease.objects.update_or_create(task_id=row["id"], defaults={
-                "token": token, "worker": worker, "heartbeat_at": now,
-                "expires_at": now + lease_time(), "attempts": 1})  # fmt: skip
+            Lease.objects.update_or_create(
+                task_id=row["id"],
+                defaults={
+                    "token": token,
+                    "worker": worker,
+                    "heartbeat_at": now,
+                    "expires_at": now + lease_time(),
+                    "attempts": 1,
+                },
+            )
         return Claimed(str(row["id"]), token, 1)
     return None
 
@@ -158,9 +167,15 @@ def take_over(worker: str, lease: dict, now) -> Claimed | None:
         return None
     token = secrets.token_hex(16)
     with transaction.atomic():
-        won = Lease.objects.filter(task_id=lease["task_id"], token=lease["token"], expires_at__lt=now).update(
-            token=token, worker=worker, heartbeat_at=now, expires_at=now + lease_time(),
-            attempts=F("attempts") + 1)  # fmt: skip
+        won = Lease.objects.filter(
+            task_id=lease["task_id"], token=lease["token"], expires_at__lt=now
+        ).update(
+            token=token,
+            worker=worker,
+            heartbeat_at=now,
+            expires_at=now + lease_time(),
+            attempts=F("attempts") + 1,
+        )
         if won != 1:
             return None  # another worker took it over first
         ids = DBTaskResult.objects.filter(id=lease["task_id"]).values_list("worker_ids", flat=True)
@@ -176,9 +191,11 @@ def _give_up(task_id, token: str, attempts: int, now) -> bool:
         won, _ = Lease.objects.filter(task_id=task_id, token=token, expires_at__lt=now).delete()
         if won:
             DBTaskResult.objects.filter(id=task_id, status=TaskResultStatus.RUNNING).update(
-                status=TaskResultStatus.FAILED, finished_at=now,
+                status=TaskResultStatus.FAILED,
+                finished_at=now,
                 exception_class_path=f"{WorkerLost.__module__}.{WorkerLost.__qualname__}",
-                traceback=f"The workers running this task stopped {attempts} times.")  # fmt: skip
+                traceback=f"The workers running this task stopped {attempts} times.",
+            )
     if won:
         log.error("task %s: failed, its workers stopped %s times", task_id, attempts)
     return bool(won)
@@ -216,14 +233,19 @@ class _Heartbeat(threading.Thread):
 def renew(claimed: Claimed) -> bool:
     """Extend the lease, if it is still this worker's."""
     now = timezone.now()
-    return bool(Lease.objects.filter(task_id=claimed.task_id, token=claimed.token).update(
-        heartbeat_at=now, expires_at=now + lease_time()))  # fmt: skip
+    return bool(
+        Lease.objects.filter(task_id=claimed.task_id, token=claimed.token).update(
+            heartbeat_at=now, expires_at=now + lease_time()
+        )
+    )
 
 
 def release(claimed: Claimed) -> None:
     """Let the lease expire now (the worker is stopping mid-task): another worker takes the
     task over at once."""
-    Lease.objects.filter(task_id=claimed.task_id, token=claimed.token).update(expires_at=timezone.now())  # fmt: skip
+    Lease.objects.filter(task_id=claimed.task_id, token=claimed.token).update(
+        expires_at=timezone.now()
+    )
 
 
 def execute(claimed: Claimed, *, heartbeat: bool = True) -> bool:
@@ -235,16 +257,23 @@ def execute(claimed: Claimed, *, heartbeat: bool = True) -> bool:
     marker = _current.set(claimed.task_id)
     try:
         value = row.task.call(*row.args_kwargs["args"], **row.args_kwargs["kwargs"])
-        outcome = {"status": TaskResultStatus.SUCCESSFUL, "return_value": _json(value),
-                   "exception_class_path": "", "traceback": ""}  # fmt: skip
+        outcome = {
+            "status": TaskResultStatus.SUCCESSFUL,
+            "return_value": _json(value),
+            "exception_class_path": "",
+            "traceback": "",
+        }
     except (KeyboardInterrupt, SystemExit):
         release(claimed)
         raise
     except Exception as exc:
         log.exception("task %s (%s) failed", claimed.task_id, row.task_path)
-        outcome = {"status": TaskResultStatus.FAILED, "return_value": None,
-                   "exception_class_path": f"{type(exc).__module__}.{type(exc).__qualname__}",
-                   "traceback": "".join(traceback.format_exception(exc))}  # fmt: skip
+        outcome = {
+            "status": TaskResultStatus.FAILED,
+            "return_value": None,
+            "exception_class_path": f"{type(exc).__module__}.{type(exc).__qualname__}",
+            "traceback": "".join(traceback.format_exception(exc)),
+        }
     finally:
         _current.reset(marker)
         if beat is not None:
@@ -263,7 +292,10 @@ def _finish(claimed: Claimed, outcome: dict) -> bool:
     with transaction.atomic():
         held, _ = Lease.objects.filter(task_id=claimed.task_id, token=claimed.token).delete()
         if not held:
-            log.error("task %s: finished after its lease was taken over; outcome not recorded", claimed.task_id)  # fmt: skip
+            log.error(
+                "task %s: finished after its lease was taken over; outcome not recorded",
+                claimed.task_id,
+            )
             return False
         DBTaskResult.objects.filter(id=claimed.task_id, status=TaskResultStatus.RUNNING).update(
             finished_at=timezone.now(), **outcome
@@ -307,11 +339,16 @@ def abandon(task_id) -> bool:
         if lease is not None:
             if lease["expires_at"] >= now:
                 return False
-            won, _ = Lease.objects.filter(task_id=task_id, token=lease["token"], expires_at__lt=now).delete()  # fmt: skip
+            won, _ = Lease.objects.filter(
+                task_id=task_id, token=lease["token"], expires_at__lt=now
+            ).delete()
             if not won:
                 return False
-        return bool(DBTaskResult.objects.filter(id=task_id, status=TaskResultStatus.RUNNING).update(
-            status=TaskResultStatus.FAILED, finished_at=now,
-            exception_class_path=f"{WorkerLost.__module__}.{WorkerLost.__qualname__}",
-            traceback="Its worker stopped; the work was queued again.",
-        ))  # fmt: skip
+        return bool(
+            DBTaskResult.objects.filter(id=task_id, status=TaskResultStatus.RUNNING).update(
+                status=TaskResultStatus.FAILED,
+                finished_at=now,
+                exception_class_path=f"{WorkerLost.__module__}.{WorkerLost.__qualname__}",
+                traceback="Its worker stopped; the work was queued again.",
+            )
+        )

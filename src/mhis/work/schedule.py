@@ -33,8 +33,12 @@ def weekly(spec: str, now: dt.datetime) -> dt.datetime:
     """The last time at or before `now` (aware, local) of a weekly slot ``"mon 06:15"``."""
     day, _sep, at = spec.strip().lower().partition(" ")
     if day not in DAYS:
-        raise ImproperlyConfigured(f"MHIS_SCHEDULE_EVALUATION: give a day ({', '.join(DAYS)}) and a time, not {spec!r}")  # fmt: skip
-    slot = now.replace(hour=0, minute=0, second=0, microsecond=0) - dt.timedelta(days=(now.weekday() - DAYS.index(day)) % 7)  # fmt: skip
+        raise ImproperlyConfigured(
+            f"MHIS_SCHEDULE_EVALUATION: give a day ({', '.join(DAYS)}) and a time, not {spec!r}"
+        )
+    slot = now.replace(hour=0, minute=0, second=0, microsecond=0) - dt.timedelta(
+        days=(now.weekday() - DAYS.index(day)) % 7
+    )
     at_time = _time(at.strip(), "MHIS_SCHEDULE_EVALUATION")
     slot = slot.replace(hour=at_time.hour, minute=at_time.minute)
     return slot if slot <= now else slot - dt.timedelta(days=7)
@@ -67,4 +71,4 @@ def due(now: dt.datetime | None = None) -> list[Run]:
 
 def enqueue_due(now: dt.datetime | None = None) -> list[str]:
     """Queue the runs due at `now` that no worker has queued yet; their keys."""
-    return [key for key, task, args in due(now) if queue.enqueue_once(key, task, *args) is not None]  # fmt: skip
+    return [key for key, task, args in due(now) if queue.enqueue_once(key, task, *args) is not None]

@@ -19,8 +19,16 @@ SCHEDULE_EVERY = 30  # seconds between two looks at the schedule
 
 
 class Worker:
-    def __init__(self, *, worker_id: str = "", queues=queue.QUEUES, interval: float = 1.0,
-                 keep_schedule: bool = True, until_empty: bool = False, max_tasks: int | None = None):  # fmt: skip
+    def __init__(
+        self,
+        *,
+        worker_id: str = "",
+        queues=queue.QUEUES,
+        interval: float = 1.0,
+        keep_schedule: bool = True,
+        until_empty: bool = False,
+        max_tasks: int | None = None,
+    ):
         self.worker_id = (worker_id or f"{socket.gethostname()}:{os.getpid()}")[:64]
         self.queues, self.interval = tuple(queues), interval
         self.keep_schedule, self.until_empty, self.max_tasks = keep_schedule, until_empty, max_tasks

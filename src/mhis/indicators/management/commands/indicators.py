@@ -73,8 +73,11 @@ class Command(BaseCommand):
 
         extract = sub.add_parser("extract", help="write the encrypted batch extract (Parquet)")
         extract.add_argument("--out", type=Path, required=True)
-        extract.add_argument("--queue", action="store_true",
-                             help="queue the extract for a worker (mhis worker) instead of writing it here")  # fmt: skip
+        extract.add_argument(
+            "--queue",
+            action="store_true",
+            help="queue the extract for a worker (mhis worker) instead of writing it here",
+        )
 
         run = sub.add_parser("batch", help="compute the whole pack over an extract with DuckDB")
         run.add_argument("--extract", type=Path, required=True)
@@ -142,8 +145,12 @@ class Command(BaseCommand):
         if queue:  # the worker writes it: the folder as the worker finds it
             self.stdout.write(f"queued: task {enqueue(extract, str(out.resolve())).id}")
             return
-        columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,} rows"),
-                   TimeElapsedColumn())  # fmt: skip
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:,} rows"),
+            TimeElapsedColumn(),
+        )
         with Progress(*columns, disable=options["verbosity"] == 0) as progress:
             tasks = {}
 
@@ -167,8 +174,14 @@ class Command(BaseCommand):
         for indicator in services.catalogue().values():
             # The total and each disaggregation on its own (margins), planned as one batch.
             own = tuple(d for d in dims if d in indicator.disaggregations)
-            request = Request(periods[0].start, periods[-1].end, periods[0].type,
-                              place_obj.path if place_obj else "/", own, cross=False)  # fmt: skip
+            request = Request(
+                periods[0].start,
+                periods[-1].end,
+                periods[0].type,
+                place_obj.path if place_obj else "/",
+                own,
+                cross=False,
+            )
             jobs.append((indicator, request))
         cells = sum(len(table.cells) for table in engine.compute_many(jobs))
         took = time.perf_counter() - started

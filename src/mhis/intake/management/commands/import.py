@@ -46,8 +46,13 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(f"--map: not JSON ({exc})") from None
         quiet = options["verbosity"] == 0
-        with Progress(TextColumn("rows"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                      disable=quiet) as bar:  # fmt: skip
+        with Progress(
+            TextColumn("rows"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            disable=quiet,
+        ) as bar:
             task = bar.add_task("rows", total=None)
 
             def progress(done, total):
@@ -58,9 +63,15 @@ class Command(BaseCommand):
 
             try:
                 if form:
-                    jobs = services.import_submissions(who, path, form=form, source=source, progress=progress)  # fmt: skip
+                    jobs = services.import_submissions(
+                        who, path, form=form, source=source, progress=progress
+                    )
                 else:
-                    jobs = [services.run_import(who, path, kind=kind, source=source, columns=columns, progress=progress)]  # fmt: skip
+                    jobs = [
+                        services.run_import(
+                            who, path, kind=kind, source=source, columns=columns, progress=progress
+                        )
+                    ]
             except ValidationError as exc:
                 lines = [f"{k}: {m}" for k, ms in exc.message_dict.items() for m in ms]
                 raise CommandError("\n".join(lines)) from None

@@ -9,21 +9,35 @@ from mhis.work.queue import enqueue
 
 
 def _options(exc: ValidationError) -> str:
-    return "; ".join(f"--{k.replace('_', '-')}: {' '.join(v)}" for k, v in exc.message_dict.items())  # fmt: skip
+    return "; ".join(f"--{k.replace('_', '-')}: {' '.join(v)}" for k, v in exc.message_dict.items())
 
 
 class Command(BaseCommand):
     help = "Find people registered more than once: score candidate pairs and cluster them."
 
     def add_arguments(self, parser):
-        parser.add_argument("--new", action="store_true",
-                            help="keep only pairs with a record registered since the last run")  # fmt: skip
-        parser.add_argument("--threshold", type=float, default=0.5,
-                            help="keep pairs scored at least this (0–1, default 0.5)")  # fmt: skip
-        parser.add_argument("--cluster-threshold", type=float, default=0.95,
-                            help="link pairs scored at least this into clusters (default 0.95)")  # fmt: skip
-        parser.add_argument("--queue", action="store_true",
-                            help="queue the run for a worker (mhis worker) instead of running it here")  # fmt: skip
+        parser.add_argument(
+            "--new",
+            action="store_true",
+            help="keep only pairs with a record registered since the last run",
+        )
+        parser.add_argument(
+            "--threshold",
+            type=float,
+            default=0.5,
+            help="keep pairs scored at least this (0–1, default 0.5)",
+        )
+        parser.add_argument(
+            "--cluster-threshold",
+            type=float,
+            default=0.95,
+            help="link pairs scored at least this into clusters (default 0.95)",
+        )
+        parser.add_argument(
+            "--queue",
+            action="store_true",
+            help="queue the run for a worker (mhis worker) instead of running it here",
+        )
 
     def handle(self, *args, new, threshold, cluster_threshold, verbosity, queue, **options):
         scope = LinkRun.Scope.NEW if new else LinkRun.Scope.ALL

@@ -13,12 +13,19 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("out", type=Path, help="the backup file to write")
-        parser.add_argument("--key-file", type=Path, required=True,
-                            help="the operator's backup key (see --new-key)")  # fmt: skip
-        parser.add_argument("--new-key", action="store_true",
-                            help="first write a new key to --key-file (which must not exist)")  # fmt: skip
-        parser.add_argument("--queue", action="store_true",
-                            help="queue the backup for a worker (mhis worker) instead of writing it here")  # fmt: skip
+        parser.add_argument(
+            "--key-file", type=Path, required=True, help="the operator's backup key (see --new-key)"
+        )
+        parser.add_argument(
+            "--new-key",
+            action="store_true",
+            help="first write a new key to --key-file (which must not exist)",
+        )
+        parser.add_argument(
+            "--queue",
+            action="store_true",
+            help="queue the backup for a worker (mhis worker) instead of writing it here",
+        )
 
     def handle(self, *args, out, key_file, new_key, queue, **options):
         try:

@@ -41,8 +41,13 @@ class Command(BaseCommand):
                 links.revoke(who, link)
                 self.stdout.write(f"revoked link {link.pk}")
                 return
-            link = links.create_link(who, options["person"], expires=options["expires"],
-                                     passcode=options["passcode"], label=options["label"])  # fmt: skip
+            link = links.create_link(
+                who,
+                options["person"],
+                expires=options["expires"],
+                passcode=options["passcode"],
+                label=options["label"],
+            )
             base = (options["base_url"] or "").rstrip("/") or links.base_url()
         except Person.DoesNotExist:
             raise CommandError(

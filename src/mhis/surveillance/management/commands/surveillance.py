@@ -15,8 +15,9 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         evaluate = sub.add_parser("evaluate", help="raise alerts for an ISO week, every site")
         evaluate.add_argument("--week", help="ISO week, 2026-W47 (default: last full week)")
-        evaluate.add_argument("--queue", action="store_true",
-                              help="queue the evaluation for a worker (mhis worker)")  # fmt: skip
+        evaluate.add_argument(
+            "--queue", action="store_true", help="queue the evaluation for a worker (mhis worker)"
+        )
         load = sub.add_parser("import", help="weekly reports from a CSV or XLSX file")
         load.add_argument("file")
         load.add_argument("--user", required=True, help="who sends them (their places apply)")
@@ -36,9 +37,11 @@ class Command(BaseCommand):
                 self.stdout.write(f"queued: task {result.id}")
                 return
             result = services.evaluate_week(*week)
-            self.stdout.write(f"{services.week_label(*week)}: {result['series']:,} series, "
-                              f"{result['alarms']:,} above threshold, "
-                              f"{result['new_alerts']:,} new alerts")  # fmt: skip
+            self.stdout.write(
+                f"{services.week_label(*week)}: {result['series']:,} series, "
+                f"{result['alarms']:,} above threshold, "
+                f"{result['new_alerts']:,} new alerts"
+            )
             return
         user = get_user_model().objects.filter(username=options["user"]).first()
         if user is None:
