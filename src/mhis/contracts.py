@@ -326,6 +326,18 @@ def _nul_at(value: Any, where: tuple[Any, ...]) -> tuple[Any, ...] | None:
     return None
 
 
+def refuse_nul(data: Any) -> Any:
+    """`data`, unless a text in it holds the NUL character: refused naming where it is (no
+    database column stores it, and no name, code or note needs it)."""
+    where = _nul_at(getattr(data, "_obj", data), ())  # ninja may hand a body wrapped
+    if where is not None:
+        raise ValueError(
+            _("%(field)s: text cannot contain the NUL character.")
+            % {"field": ".".join(str(part) for part in where) or "body"}
+        )
+    return data
+
+
 class Contract(BaseModel):
     """What one write of a record kind takes. Unknown fields are refused; text holding the NUL
     character is refused naming where it is (no database column stores it).
@@ -342,13 +354,7 @@ class Contract(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _refuse_nul(cls, data: Any) -> Any:
-        where = _nul_at(getattr(data, "_obj", data), ())  # ninja may hand the body wrapped
-        if where is not None:
-            raise ValueError(
-                _("%(field)s: text cannot contain the NUL character.")
-                % {"field": ".".join(str(part) for part in where) or "body"}
-            )
-        return data
+        return refuse_nul(data)
 
     @classmethod
     def update(cls) -> type[Self]:
