@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from django.utils import timezone
@@ -249,7 +249,10 @@ CountryCode = Annotated[Country, Field(max_length=2)]
 
 # A date that is today when left empty (a referral sent, a step taken, an examination, today).
 TodayCareDay = Annotated[CareDay, BeforeValidator(today_if_blank)]
-TodayDay = Annotated[Day, BeforeValidator(today_if_blank)]
+if TYPE_CHECKING:
+    TodayDay = date  # an empty value is today, so there is always one
+else:
+    TodayDay = Annotated[Day, BeforeValidator(today_if_blank)]
 
 
 def _code(place: Any) -> Any:
