@@ -15,18 +15,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.db.models import Model, QuerySet
-from django.utils.functional import Promise
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
 class RecordKind:
     name: str  # "encounter": the type on the timeline, in page addresses and in the access log
     model_label: str  # "care.Encounter"
-    label: Promise | str = ""
+    label: StrOrPromise = ""
     person_field: str = "person"  # "encounter__person": reached through another record
     date_field: str | None = None  # what dates a record on the timeline and in indicators
     contract: type | None = None  # its input contract (mhis.contracts)
@@ -38,8 +40,8 @@ class RecordKind:
     plural: str = ""  # its path in the API ("encounters"): routes are made for it
     form: type | None = None  # its page form on the timeline (adds a record)
     change_form: type | None = None  # its page form to change a record (default: `form`)
-    added: Promise | str = ""  # what the page says once a record is added
-    add_title: Promise | str = ""  # the title of the adding form
+    added: StrOrPromise = ""  # what the page says once a record is added
+    add_title: StrOrPromise = ""  # the title of the adding form
     follows_merge: bool = True  # moves to the surviving record when two are merged
     indicators: str | None = None  # the indicator source whose cached periods it changes
     # The sites where a record makes its person known (each write links the person there).

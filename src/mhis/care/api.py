@@ -1,9 +1,12 @@
 """Care API: every care record kind by the same routes (mhis.kinds), referrals' steps, the
 lists of overdue referrals and pending assessments, and the person's timeline."""
 
+from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 from uuid import UUID
 
+from django.db.models import Model
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.errors import HttpError
@@ -13,6 +16,7 @@ from pydantic import create_model
 from mhis import kinds
 from mhis.access.auth import api_auth
 from mhis.access.policy import Can, allowed
+from mhis.contracts import Contract
 from mhis.kinds import RecordKind, on_timeline, with_routes
 from mhis.registry.shortcuts import person_or_404
 
@@ -25,15 +29,26 @@ from .schemas import AssessmentOut, ChangeOut, ReferralOut
 from .shortcuts import record_or_404
 from .timeline import timeline
 
+if TYPE_CHECKING:
+    from mhis.access.views import AuthenticatedHttpRequest
+
+    from .history import PersonsRecord
+
+# A kind's writers and what the API shows of its records: `with_routes()` gives kinds that
+# have them.
+_Write = Callable[..., Model]
+_Out = Callable[[Model], dict[str, Any]]
+
 router = Router(tags=["care"], auth=api_auth)
 
 # An item of a person's timeline: its type, its date, and the record under its type's name.
+# Its fields' types are Any: mypy checks a dict given as keywords against every keyword of
+# create_model (`__config__` too).
+_TIMELINE_FIELDS: dict[str, Any] = {
+    k.name: (k.output_schema | None, None) for k in on_timeline() if k.output_schema
+}
 TimelineItem = create_model(
-    "TimelineItem",
-    __base__=Schema,
-    type=(str, ...),
-    date=(date, ...),
-    **{k.name: (k.output_schema | None, None) for k in on_timeline() if k.output_schema},
+    "TimelineItem", __base__=Schema, type=(str, ...), date=(date, ...), **_TIMELINE_FIELDS
 )
 
 
@@ -42,13 +57,13 @@ TimelineItem = create_model(
     response=list[TimelineItem],
     summary="Everything recorded about a person",
 )
-def person_timeline(request, person_id: UUID):
+def person_timeline(request: "AuthenticatedHttpRequest", person_id: UUID) -> list[dict[str, Any]]:
     person = person_or_404(request, person_id, "api:timeline")
     return [
         {
             "type": item["type"],
             "date": item["date"],
-            item["type"]: kinds.kind(item["type"]).output(item["record"]),
+            item["type"]: cast(_Out, kinds.kind(item["type"]).output)(item["record"]),
         }
         for item in timeline(person)
     ]
@@ -59,7 +74,7 @@ def person_timeline(request, person_id: UUID):
     response=list[ReferralOut],
     summary="Open referrals past their expected date",
 )
-def list_overdue(request):
+def list_overdue(request: "AuthenticatedHttpRequest") -> list[dict[str, Any]]:
     if not allowed(request.user, Can.READ_PERSON):
         raise HttpError(403, _("Your role cannot see individual records."))
     referrals = services.overdue_referrals(request.user).prefetch_related("steps")
@@ -74,7 +89,9 @@ def list_overdue(request):
     response=ReferralOut,
     summary="Move a referral to its next status",
 )
-def add_referral_step(request, referral_id: int, payload: ReferralStepInput):
+def add_referral_step(
+    request: "AuthenticatedHttpRequest", referral_id: int, payload: ReferralStepInput
+) -> dict[str, Any]:
     referral = record_or_404(request, Referral, referral_id, "api:referral_step")
     return referral_out(services.advance_referral(request.user, referral, payload))
 
@@ -84,7 +101,7 @@ def add_referral_step(request, referral_id: int, payload: ReferralStepInput):
     response=list[AssessmentOut],
     summary="Assessments at your sites that are not complete",
 )
-def list_pending(request):
+def list_pending(request: "AuthenticatedHttpRequest") -> list[dict[str, Any]]:
     if not allowed(request.user, Can.READ_PERSON):
         raise HttpError(403, _("Your role cannot see individual records."))
     pending = assessments.pending_assessments(request.user)
@@ -97,38 +114,57 @@ def list_pending(request):
 def _record_routes(kind: RecordKind) -> None:
     """A person's records of `kind` listed and added, a record read, changed and its history:
     the same five routes for every kind the registry gives a path (mhis.kinds)."""
-    name, plural, schema_out, to_out = kind.name, kind.plural, kind.output_schema, kind.output
-    model, contract = kind.model, kind.contract
+    name, plural, to_out = kind.name, kind.plural, cast(_Out, kind.output)
+    create_record, update_record = cast(_Write, kind.create), cast(_Write, kind.update)
+    model = kind.model
+    # The kind's own schemas and contracts: the API reads them where it finds them, in the
+    # routes' responses and the handlers' annotations; the type checker reads what they are.
+    if TYPE_CHECKING:
+        SchemaOut: TypeAlias = Schema
+        Payload: TypeAlias = Contract
+        ChangePayload: TypeAlias = Contract
+    else:
+        SchemaOut = kind.output_schema
+        Payload = kind.contract
     many, one = str(model._meta.verbose_name_plural), str(model._meta.verbose_name)
 
-    @router.get(f"/persons/{{person_id}}/{plural}", response=list[schema_out],
+    @router.get(f"/persons/{{person_id}}/{plural}", response=list[SchemaOut],
                 summary=f"A person's {many}", operation_id=f"list_{name}")  # fmt: skip
-    def list_records(request, person_id: UUID):
+    def list_records(request: "AuthenticatedHttpRequest", person_id: UUID) -> list[dict[str, Any]]:
         person = person_or_404(request, person_id, f"api:{name}_list")
         return [to_out(r) for r in kind.records_of(person).select_related("person")]
 
-    @router.post(f"/persons/{{person_id}}/{plural}", response={201: schema_out},
+    @router.post(f"/persons/{{person_id}}/{plural}", response={201: SchemaOut},
                  summary=f"Record {one}", operation_id=f"create_{name}")  # fmt: skip
-    def create(request, person_id: UUID, payload: contract):
+    def create(
+        request: "AuthenticatedHttpRequest", person_id: UUID, payload: Payload
+    ) -> Status[dict[str, Any]]:
         person = person_or_404(request, person_id, f"api:{name}_create")
-        return Status(201, to_out(kind.create(request.user, person, payload)))
+        return Status(201, to_out(create_record(request.user, person, payload)))
 
-    @router.get(f"/{plural}/{{record_id}}", response=schema_out, summary=f"One {one}",
+    @router.get(f"/{plural}/{{record_id}}", response=SchemaOut, summary=f"One {one}",
                 operation_id=f"read_{name}")  # fmt: skip
-    def read(request, record_id: int):
+    def read(request: "AuthenticatedHttpRequest", record_id: int) -> dict[str, Any]:
         return to_out(record_or_404(request, model, record_id, f"api:{name}_read"))
 
-    @router.patch(f"/{plural}/{{record_id}}", response=schema_out, summary=f"Change {one}",
+    if not TYPE_CHECKING:
+        ChangePayload = kind.change_contract or Payload.update()
+
+    @router.patch(f"/{plural}/{{record_id}}", response=SchemaOut, summary=f"Change {one}",
                   operation_id=f"update_{name}")  # fmt: skip
-    def update(request, record_id: int, payload: kind.change_contract or contract.update()):
+    def update(
+        request: "AuthenticatedHttpRequest", record_id: int, payload: ChangePayload
+    ) -> dict[str, Any]:
         record = record_or_404(request, model, record_id, f"api:{name}_update")
-        return to_out(kind.update(request.user, record, payload))
+        return to_out(update_record(request.user, record, payload))
 
     @router.get(f"/{plural}/{{record_id}}/history", response=list[ChangeOut],
                 summary=f"Changes to {one}", operation_id=f"history_{name}")  # fmt: skip
-    def history_of_record(request, record_id: int):
+    def history_of_record(
+        request: "AuthenticatedHttpRequest", record_id: int
+    ) -> list[dict[str, Any]]:
         record = record_or_404(request, model, record_id, f"api:{name}_history")
-        return [change_out(c) for c in record_history(record)]
+        return [change_out(c) for c in record_history(cast("PersonsRecord", record))]
 
 
 # Routes with a fixed path (above) come before a record's, so "overdue" is not read as an id.

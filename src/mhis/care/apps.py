@@ -6,7 +6,7 @@ class CareConfig(AppConfig):
     name = "mhis.care"
     verbose_name = _("Care")
 
-    def ready(self):
+    def ready(self) -> None:
         from . import recordkinds
 
         recordkinds.declare()

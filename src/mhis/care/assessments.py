@@ -8,7 +8,7 @@ outcome (TB classification and fit-to-travel) is recorded with nothing missing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -37,6 +37,11 @@ from .contracts import AssessmentInput
 from .history import apply_changes, days_of, log_change
 from .models import Assessment, RecordChange, SputumSpecimen
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from mhis.access.models import User
+
 ASSESSMENT_FIELDS = AssessmentInput.columns()
 XPERT_DETECTED = frozenset(
     {XpertResult.RIF_NOT_DETECTED, XpertResult.RIF_DETECTED, XpertResult.RIF_INDETERMINATE}
@@ -46,7 +51,7 @@ XPERT_DETECTED = frozenset(
 # -- questions the workflow asks -----------------------------------------------------------------
 
 
-def rhs15(assessment: Assessment) -> dict | None:
+def rhs15(assessment: Assessment) -> dict[str, Any] | None:
     """Refugee Health Screener-15 score and result, or None when not administered."""
     if assessment.rhs15_items is None and assessment.rhs15_thermometer is None:
         return None
@@ -120,7 +125,7 @@ def quality_flags(assessment: Assessment) -> list[dict[str, str]]:
     return [{"code": code, "message": str(message)} for code, message in flags]
 
 
-def pending_assessments(user) -> QuerySet[Assessment]:
+def pending_assessments(user: User | AnonymousUser) -> QuerySet[Assessment]:
     """Assessments at the user's sites that are not complete, oldest first."""
     if not allowed(user, Can.READ_PERSON):
         return Assessment.objects.none()
@@ -135,7 +140,12 @@ def pending_assessments(user) -> QuerySet[Assessment]:
 # -- input ---------------------------------------------------------------------------------------
 
 
-def _fields(user, person: Person, data, assessment: Assessment | None) -> tuple[dict, list[dict]]:
+def _fields(
+    user: User,
+    person: Person,
+    data: AssessmentInput | Mapping[str, Any],
+    assessment: Assessment | None,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The checked fields (the site as a Place in the user's places) and the specimens given,
     each with the fields given."""
     checked = AssessmentInput.check(
@@ -173,8 +183,10 @@ def _check_outcome(assessment: Assessment, missing: list[dict[str, str]]) -> Non
     errors.check()
 
 
-def _write_specimens(assessment: Assessment, specimens: list[dict]) -> dict[str, list]:
-    changes: dict[str, list] = {}
+def _write_specimens(
+    assessment: Assessment, specimens: list[dict[str, Any]]
+) -> dict[str, list[Any]]:
+    changes: dict[str, list[Any]] = {}
     existing = _specimens(assessment)
     for values in specimens:
         number = values["number"]
@@ -187,7 +199,7 @@ def _write_specimens(assessment: Assessment, specimens: list[dict]) -> dict[str,
     return changes
 
 
-def _settle(assessment: Assessment, changes: dict) -> None:
+def _settle(assessment: Assessment, changes: dict[str, list[Any]]) -> None:
     """Check the outcome against the results, then date completion (or undo it)."""
     missing = missing_steps(assessment)
     _check_outcome(assessment, missing)
@@ -199,7 +211,7 @@ def _settle(assessment: Assessment, changes: dict) -> None:
 
 
 @transaction.atomic
-def assess(user, person: Person, data: AssessmentInput | Mapping[str, Any]) -> Assessment:
+def assess(user: User, person: Person, data: AssessmentInput | Mapping[str, Any]) -> Assessment:
     """Start (and possibly complete) a health assessment."""
     require(user, Can.WRITE_PERSON)
     fields, specimens = _fields(user, person, data, None)
@@ -216,7 +228,7 @@ def assess(user, person: Person, data: AssessmentInput | Mapping[str, Any]) -> A
 
 @transaction.atomic
 def update_assessment(
-    user, assessment: Assessment, data: AssessmentInput | Mapping[str, Any]
+    user: User, assessment: Assessment, data: AssessmentInput | Mapping[str, Any]
 ) -> Assessment:
     """Add results or the outcome; specimens given replace those numbers' fields given."""
     require(user, Can.WRITE_PERSON)

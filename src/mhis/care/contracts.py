@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
-from typing import Annotated, Any
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -63,6 +63,116 @@ from .models import (
 from .vaccines import VACCINES, valid_loinc
 
 MAX_DIAGNOSES = 20
+DOSE = gettext_lazy("The dose number is a whole number from 1 to %(n)s.")
+MAX_DOSES = 99
+
+
+# The types of the fields that take their values and lengths from the models (mhis.contracts
+# .field, .coded, .whole, .flag) are built when the module loads; the type checker reads each
+# as the value it holds. A change's field left out is None (a default is not checked).
+if TYPE_CHECKING:
+    DiagnosisCode = str
+    EncounterKindCode = str
+    ComplaintCode = str
+    EncounterReason = str
+    Treatments = str
+    PaidByCode = str
+    ReferralKindCode = str
+    ReferralReason = str
+    UrgencyCode = str
+    Facility = str
+    Outcome = str
+    ReasonChange = str | None
+    UrgencyChange = str | None
+    OutcomeChange = str | None
+    StepStatusCode = str
+    StepNote = str
+    ProgrammeCode = str
+    SpecimenNumber = int
+    SmearResultCode = str
+    CultureResultCode = str
+    AssessmentTypeCode = str
+    History = str
+    Examination = str
+    TbSymptoms = bool | None
+    XrayResultCode = str
+    XpertResultCode = str
+    DstResultCode = str
+    IgraResultCode = str
+    HivResultCode = str
+    SyphilisResultCode = str
+    HepatitisBResultCode = str
+    MalariaResultCode = str
+    PregnancyResultCode = str
+    Induration = int | None
+    Thermometer = int | None
+    Counselling = str
+    TbClassCode = str
+    FitToTravelCode = str
+    FitReason = str
+    VaccineCode = str
+    DoseNumber = int
+    Lot = str
+    TestName = str
+    LoincCode = str
+    LabValue = str
+    LabUnit = str
+    ReferenceRange = str
+else:
+    DiagnosisCode = field(Diagnosis, "code")
+    EncounterKindCode = field(Encounter, "kind")
+    ComplaintCode = field(Encounter, "chief_complaint")
+    EncounterReason = field(Encounter, "reason")
+    Treatments = field(Encounter, "treatments")
+    PaidByCode = field(Encounter, "paid_by")
+    ReferralKindCode = field(Referral, "kind")
+    ReferralReason = field(Referral, "reason")
+    UrgencyCode = field(Referral, "urgency")
+    Facility = field(Referral, "to_facility")
+    Outcome = field(Referral, "outcome")
+    ReasonChange = field(Referral, "reason")
+    UrgencyChange = field(Referral, "urgency")
+    OutcomeChange = field(Referral, "outcome")
+    StepStatusCode = field(ReferralStep, "status")
+    StepNote = field(ReferralStep, "note")
+    ProgrammeCode = coded(Assessment, "programme", TB_CLASSIFICATIONS, default="GEN")
+    SpecimenNumber = whole(
+        1,
+        SPUTUM_SPECIMENS,
+        required=True,
+        message=gettext_lazy("A specimen is numbered 1, 2 or 3."),
+    )
+    SmearResultCode = field(SputumSpecimen, "smear_result")
+    CultureResultCode = field(SputumSpecimen, "culture_result")
+    AssessmentTypeCode = field(Assessment, "type")
+    History = field(Assessment, "history")
+    Examination = field(Assessment, "examination")
+    TbSymptoms = flag(None)
+    XrayResultCode = field(Assessment, "xray_result")
+    XpertResultCode = field(Assessment, "xpert_result")
+    DstResultCode = field(Assessment, "dst_result")
+    IgraResultCode = field(Assessment, "igra_result")
+    HivResultCode = field(Assessment, "hiv_result")
+    SyphilisResultCode = field(Assessment, "syphilis_result")
+    HepatitisBResultCode = field(Assessment, "hepatitis_b_result")
+    MalariaResultCode = field(Assessment, "malaria_result")
+    PregnancyResultCode = field(Assessment, "pregnancy_result")
+    Induration = whole(
+        0, 50, message=gettext_lazy("Induration is a whole number of millimetres from 0 to 50.")
+    )
+    Thermometer = whole(0, 10, message=gettext_lazy("The distress thermometer reads from 0 to 10."))
+    Counselling = field(Assessment, "counselling")
+    TbClassCode = field(Assessment, "tb_classification")
+    FitToTravelCode = field(Assessment, "fit_to_travel")
+    FitReason = field(Assessment, "fit_reason")
+    VaccineCode = coded(Immunisation, "vaccine", VACCINES)
+    DoseNumber = whole(1, MAX_DOSES, required=True, message=DOSE)
+    Lot = field(Immunisation, "lot")
+    TestName = field(LabResult, "test")
+    LoincCode = field(LabResult, "loinc")
+    LabValue = field(LabResult, "value")
+    LabUnit = field(LabResult, "unit")
+    ReferenceRange = field(LabResult, "reference_range")
 
 
 def _icd10(value: Any) -> Any:
@@ -86,7 +196,7 @@ def _diagnosis_list(value: Any) -> Any:
 class DiagnosisInput(Contract):
     model = Diagnosis
 
-    code: Annotated[field(Diagnosis, "code"), BeforeValidator(_icd10)] = Field(
+    code: Annotated[DiagnosisCode, BeforeValidator(_icd10)] = Field(
         description="WHO ICD-10 code, e.g. A15.0"
     )
     primary: bool | None = Field(None, description="The main diagnosis (default: the first)")
@@ -99,17 +209,17 @@ class EncounterInput(Contract):
     model = Encounter
 
     site: OwnSite
-    kind: field(Encounter, "kind")
+    kind: EncounterKindCode
     date: CareDay
-    chief_complaint: Annotated[field(Encounter, "chief_complaint"), BeforeValidator(_icd10)] = ""
-    reason: field(Encounter, "reason") = ""
-    treatments: field(Encounter, "treatments") = ""
+    chief_complaint: Annotated[ComplaintCode, BeforeValidator(_icd10)] = ""
+    reason: EncounterReason = ""
+    treatments: Treatments = ""
     diagnoses: Annotated[
         list[DiagnosisInput], BeforeValidator(_diagnosis_list), Field(max_length=MAX_DIAGNOSES)
     ] = Field(default_factory=list, description="The main diagnosis first")
     cost: Money = None
     currency: Currency = Field("", validate_default=True)
-    paid_by: field(Encounter, "paid_by") = Payer.UNKNOWN
+    paid_by: PaidByCode = Payer.UNKNOWN
 
     @field_validator("currency")
     @classmethod
@@ -119,14 +229,17 @@ class EncounterInput(Contract):
         return value
 
     @model_validator(mode="after")
-    def _main_diagnosis(self):
+    def _main_diagnosis(self) -> Self:
         for i, diagnosis in enumerate(self.diagnoses or ()):
             if diagnosis.primary is None:
                 diagnosis.primary = i == 0
         return self
 
 
-EncounterChange = EncounterInput.update()
+if TYPE_CHECKING:  # a contract of a change is its contract's subclass
+    EncounterChange = EncounterInput
+else:
+    EncounterChange = EncounterInput.update()
 
 
 # -- shared pieces -----------------------------------------------------------------------------
@@ -136,7 +249,10 @@ CountryCode = Annotated[Country, Field(max_length=2)]
 
 # A date that is today when left empty (a referral sent, a step taken, an examination, today).
 TodayCareDay = Annotated[CareDay, BeforeValidator(today_if_blank)]
-TodayDay = Annotated[Day, BeforeValidator(today_if_blank)]
+if TYPE_CHECKING:
+    TodayDay = date  # an empty value is today, so there is always one
+else:
+    TodayDay = Annotated[Day, BeforeValidator(today_if_blank)]
 
 
 def _code(place: Any) -> Any:
@@ -187,7 +303,9 @@ DueDay = Annotated[
 ]
 
 
-def _due_on_problems(contract: Contract, info: ValidationInfo) -> dict[str, str]:
+def _due_on_problems(
+    contract: ReferralInput | ReferralChange, info: ValidationInfo
+) -> dict[str, str]:
     sent_on = getattr(contract, "sent_on", None) or getattr(
         context_of(info, "record"), "sent_on", None
     )
@@ -204,18 +322,18 @@ class ReferralInput(Contract):
     model = Referral
 
     site: OwnSite
-    kind: field(Referral, "kind")
-    reason: field(Referral, "reason")
-    urgency: field(Referral, "urgency") = Urgency.ROUTINE
+    kind: ReferralKindCode
+    reason: ReferralReason
+    urgency: UrgencyCode = Urgency.ROUTINE
     to_site: AnySite = None
-    to_facility: field(Referral, "to_facility") = ""
+    to_facility: Facility = ""
     to_country: CountryCode = ""
     sent_on: TodayCareDay = Field(default_factory=timezone.localdate)
     due_on: DueDay = None
-    outcome: field(Referral, "outcome") = ""
+    outcome: Outcome = ""
 
     @model_validator(mode="after")
-    def _destination(self, info: ValidationInfo):
+    def _destination(self, info: ValidationInfo) -> Self:
         problems: dict[str, str] = {}
         if self.to_site is not None:
             if _code(self.to_site) == _code(self.site):
@@ -243,10 +361,10 @@ class ReferralChange(Contract):
     model = Referral
     is_update = True
 
-    reason: field(Referral, "reason") = None
-    urgency: field(Referral, "urgency") = None
+    reason: ReasonChange = None
+    urgency: UrgencyChange = None
     due_on: DueDay = None
-    outcome: field(Referral, "outcome") = None
+    outcome: OutcomeChange = None
 
     @model_validator(mode="before")
     @classmethod
@@ -257,7 +375,7 @@ class ReferralChange(Contract):
         return data
 
     @model_validator(mode="after")
-    def _due_after_sent(self, info: ValidationInfo):
+    def _due_after_sent(self, info: ValidationInfo) -> Self:
         refuse(_due_on_problems(self, info))
         if self.due_on is None:  # an empty date keeps the expected date
             self.model_fields_set.discard("due_on")
@@ -269,12 +387,12 @@ class ReferralStepInput(Contract):
 
     model = ReferralStep
 
-    status: field(ReferralStep, "status")
+    status: StepStatusCode
     on: TodayDay = Field(default_factory=timezone.localdate)
-    note: field(ReferralStep, "note") = ""
+    note: StepNote = ""
 
     @model_validator(mode="after")
-    def _workflow(self, info: ValidationInfo):
+    def _workflow(self, info: ValidationInfo) -> Self:
         referral = context_of(info, "record")
         if referral is None:
             return self
@@ -323,7 +441,7 @@ Rhs15Items = Annotated[
     BeforeValidator(blank_to(None)),
 ]
 Programme = Annotated[
-    coded(Assessment, "programme", TB_CLASSIFICATIONS, default="GEN"),
+    ProgrammeCode,
     Field(description="Destination programme of the TB classification"),
 ]
 
@@ -334,21 +452,12 @@ class SpecimenInput(Contract):
     model = SputumSpecimen
     is_update = True  # a specimen's fields not given are left as they are
 
-    number: whole(
-        1,
-        SPUTUM_SPECIMENS,
-        required=True,
-        message=gettext_lazy("A specimen is numbered 1, 2 or 3."),
-    )
+    number: SpecimenNumber
     collected_on: OptionalCareDay = None
-    smear_result: field(SputumSpecimen, "smear_result") = ""
+    smear_result: SmearResultCode = ""
     smear_reported_on: Day = None
-    culture_result: field(SputumSpecimen, "culture_result") = ""
+    culture_result: CultureResultCode = ""
     culture_reported_on: Day = None
-
-
-def _result(name: str) -> Any:
-    return field(Assessment, name)
 
 
 class AssessmentInput(Contract):
@@ -357,44 +466,40 @@ class AssessmentInput(Contract):
     model = Assessment
 
     site: OwnSite
-    type: field(Assessment, "type")
+    type: AssessmentTypeCode
     date: TodayCareDay = Field(default_factory=timezone.localdate)
     programme: Programme = "GEN"
     destination_country: CountryCode = ""
-    history: field(Assessment, "history") = ""
-    examination: field(Assessment, "examination") = ""
-    tb_symptoms: flag(None) = None
-    xray_result: _result("xray_result") = ""
+    history: History = ""
+    examination: Examination = ""
+    tb_symptoms: TbSymptoms = None
+    xray_result: XrayResultCode = ""
     xray_date: OptionalCareDay = None
-    xpert_result: _result("xpert_result") = ""
+    xpert_result: XpertResultCode = ""
     xpert_date: OptionalCareDay = None
-    dst_result: _result("dst_result") = ""
+    dst_result: DstResultCode = ""
     dst_date: OptionalCareDay = None
-    igra_result: _result("igra_result") = ""
-    tst_mm: whole(
-        0, 50, message=gettext_lazy("Induration is a whole number of millimetres from 0 to 50.")
-    ) = None
-    hiv_result: _result("hiv_result") = ""
-    syphilis_result: _result("syphilis_result") = ""
-    hepatitis_b_result: _result("hepatitis_b_result") = ""
-    malaria_result: _result("malaria_result") = ""
-    pregnancy_result: _result("pregnancy_result") = ""
+    igra_result: IgraResultCode = ""
+    tst_mm: Induration = None
+    hiv_result: HivResultCode = ""
+    syphilis_result: SyphilisResultCode = ""
+    hepatitis_b_result: HepatitisBResultCode = ""
+    malaria_result: MalariaResultCode = ""
+    pregnancy_result: PregnancyResultCode = ""
     rhs15_items: Rhs15Items = None
-    rhs15_thermometer: whole(
-        0, 10, message=gettext_lazy("The distress thermometer reads from 0 to 10.")
-    ) = None
-    counselling: field(Assessment, "counselling") = ""
+    rhs15_thermometer: Thermometer = None
+    counselling: Counselling = ""
     specimens: Annotated[list[SpecimenInput], Field(max_length=SPUTUM_SPECIMENS)] = Field(
         default_factory=list, description="Sputum specimens: the fields given of each number"
     )
-    tb_classification: field(Assessment, "tb_classification") = Field(
+    tb_classification: TbClassCode = Field(
         "", description="A code of the programme's TB classifications"
     )
-    fit_to_travel: _result("fit_to_travel") = ""
-    fit_reason: field(Assessment, "fit_reason") = ""
+    fit_to_travel: FitToTravelCode = ""
+    fit_reason: FitReason = ""
 
     @model_validator(mode="after")
-    def _cross_field(self, info: ValidationInfo):
+    def _cross_field(self, info: ValidationInfo) -> Self:
         """Every cross-field rule at once: the specimens', then the classification's."""
         problems: dict[str, str] = {}
         seen: set[int] = set()
@@ -420,13 +525,13 @@ class AssessmentInput(Contract):
         return self
 
 
-AssessmentChange = AssessmentInput.update()
+if TYPE_CHECKING:  # a contract of a change is its contract's subclass
+    AssessmentChange = AssessmentInput
+else:
+    AssessmentChange = AssessmentInput.update()
 
 
 # -- immunisations and lab results -------------------------------------------------------------
-
-DOSE = gettext_lazy("The dose number is a whole number from 1 to %(n)s.")
-MAX_DOSES = 99
 
 
 class ImmunisationInput(Contract):
@@ -436,16 +541,16 @@ class ImmunisationInput(Contract):
 
     site: OwnSite
     vaccine: Annotated[
-        coded(Immunisation, "vaccine", VACCINES),
+        VaccineCode,
         Field(description="Vaccine code, e.g. MR, BCG, TD, HEPB, OCV"),
     ]
-    dose_number: whole(1, MAX_DOSES, required=True, message=DOSE)
+    dose_number: DoseNumber
     date: CareDay
-    lot: field(Immunisation, "lot") = ""
+    lot: Lot = ""
     assessment: AssessmentId = None
 
     @model_validator(mode="after")
-    def _dose_of_vaccine(self, info: ValidationInfo):
+    def _dose_of_vaccine(self, info: ValidationInfo) -> Self:
         vaccine = self.value_of("vaccine", info)
         most = VACCINES[vaccine][1] if vaccine in VACCINES else MAX_DOSES
         dose = self.dose_number
@@ -454,7 +559,10 @@ class ImmunisationInput(Contract):
         return self
 
 
-ImmunisationChange = ImmunisationInput.update()
+if TYPE_CHECKING:  # a contract of a change is its contract's subclass
+    ImmunisationChange = ImmunisationInput
+else:
+    ImmunisationChange = ImmunisationInput.update()
 
 
 def _loinc(code: str) -> str:
@@ -471,19 +579,19 @@ class LabResultInput(Contract):
     model = LabResult
 
     site: OwnSite
-    test: field(LabResult, "test")
-    loinc: Annotated[field(LabResult, "loinc"), AfterValidator(_loinc)] = Field(
+    test: TestName
+    loinc: Annotated[LoincCode, AfterValidator(_loinc)] = Field(
         "", description="LOINC code, e.g. 718-7"
     )
-    value: field(LabResult, "value")
-    unit: field(LabResult, "unit") = ""
-    reference_range: field(LabResult, "reference_range") = ""
+    value: LabValue
+    unit: LabUnit = ""
+    reference_range: ReferenceRange = ""
     collected_on: CareDay
     reported_on: Day = None
     assessment: AssessmentId = None
 
     @model_validator(mode="after")
-    def _reported_after_collected(self, info: ValidationInfo):
+    def _reported_after_collected(self, info: ValidationInfo) -> Self:
         collected = self.value_of("collected_on", info)
         reported = self.value_of("reported_on", info)
         if collected and reported and reported < collected:
@@ -491,4 +599,7 @@ class LabResultInput(Contract):
         return self
 
 
-LabResultChange = LabResultInput.update()
+if TYPE_CHECKING:  # a contract of a change is its contract's subclass
+    LabResultChange = LabResultInput
+else:
+    LabResultChange = LabResultInput.update()

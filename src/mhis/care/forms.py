@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
 
 from mhis.codelists import country_choices
-from mhis.contracts import ContractForm, form_errors, form_field
+from mhis.contracts import Contract, ContractForm, form_errors, form_field
 from mhis.places.models import Place, PlaceKind
 
 from .codes import DESTINATION_PROGRAMMES, TB_CLASSIFICATIONS, Payer, ReferralStatus, Urgency
@@ -21,29 +25,49 @@ from .contracts import (
     ReferralStepInput,
     SpecimenInput,
 )
+from .models import Assessment, Encounter, Immunisation, LabResult, Referral
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    from mhis.registry.models import Person
+
+_R = TypeVar("_R", bound=Model)
 
 
-class ServiceForm(ContractForm):
+def choice_field(form: forms.Form, name: str) -> forms.ChoiceField:
+    """The form's field `name`, one of its choice fields."""
+    return cast(forms.ChoiceField, form.fields[name])
+
+
+class ServiceForm(ContractForm, Generic[_R]):
     """A form whose values are checked by a service; its errors land on the matching fields.
 
-    Forms on a person's timeline are built with the user's sites and the person.
+    Forms on a person's timeline are built with the user's sites and the person; a form that
+    changes a record shows the values of one of its kind (`_R`).
     """
 
-    def __init__(self, *args, sites=(), person=None, **kwargs):
+    def __init__(
+        self,
+        *args: Any,
+        sites: Iterable[Place] = (),
+        person: Person | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.sites, self.person = list(sites), person
         if "site" in self.fields:
-            self.fields["site"].choices = [(s.code, s.name) for s in self.sites]
+            choice_field(self, "site").choices = [(s.code, s.name) for s in self.sites]
 
     @classmethod
-    def initial_from(cls, record) -> dict:
+    def initial_from(cls, record: _R) -> dict[str, Any]:
         """The record's values as this form shows them (places and schemes by code)."""
-        initial = {}
+        initial: dict[str, Any] = {}
         for name in cls.base_fields:
-            value = getattr(record, name, None)
+            value: object = getattr(record, name, None)
             if hasattr(value, "code"):
                 value = value.code
-            elif hasattr(value, "_meta"):
+            elif isinstance(value, Model):  # a record without a code
                 value = value.pk
             elif hasattr(value, "isoformat"):
                 value = value.isoformat()
@@ -53,12 +77,12 @@ class ServiceForm(ContractForm):
     def service_errors(self, exc: ValidationError) -> None:
         form_errors(self, exc)
 
-    def service_data(self) -> dict:
+    def service_data(self) -> dict[str, Any]:
         """What the form collected, as the kind's service takes it."""
         return dict(self.cleaned_data)
 
 
-class EncounterForm(ServiceForm):
+class EncounterForm(ServiceForm[Encounter]):
     contract = EncounterInput
 
     site = forms.ChoiceField(label=_("Site"))
@@ -88,17 +112,17 @@ class EncounterForm(ServiceForm):
     )
 
     @classmethod
-    def initial_from(cls, record) -> dict:
+    def initial_from(cls, record: Encounter) -> dict[str, Any]:
         initial = super().initial_from(record)
         initial["diagnoses"] = ", ".join(d.code for d in record.diagnoses.all())
         initial["cost"] = "" if record.cost is None else str(record.cost)
         return initial
 
-    def service_data(self) -> dict:
+    def service_data(self) -> dict[str, Any]:
         return dict(self.cleaned_data)
 
 
-class ReferralForm(ServiceForm):
+class ReferralForm(ServiceForm[Referral]):
     site = forms.ChoiceField(label=_("From site"))
     kind = form_field(ReferralInput, "kind", label=_("Kind"), required=True)
     urgency = form_field(
@@ -123,34 +147,36 @@ class ReferralForm(ServiceForm):
         help_text=_("YYYY-MM-DD; from the urgency when empty"),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         targets = Place.objects.filter(kind=PlaceKind.SITE).order_by("country_code", "name")
-        self.fields["to_site"].choices = [
+        choice_field(self, "to_site").choices = [
             ("", "—"),
             *((p.code, f"{p.name} ({p.country_code})") for p in targets),
         ]
-        self.fields["to_country"].choices = [("", "—"), *country_choices()]
+        choice_field(self, "to_country").choices = [("", "—"), *country_choices()]
 
 
-class ReferralStepForm(ServiceForm):
+class ReferralStepForm(ServiceForm[Referral]):
     status = form_field(ReferralStepInput, "status", label=_("New status"), required=True)
     on = forms.CharField(
         label=_("On"), required=False, max_length=10, help_text=_("YYYY-MM-DD; today when empty")
     )
     note = form_field(ReferralStepInput, "note", label=_("Note"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        status = self.fields["status"]
-        status.choices = [c for c in status.choices if c[0] != ReferralStatus.SENT]
+        status = choice_field(self, "status")
+        # The contract's values as `form_field` lists them.
+        listed = cast("list[tuple[str, StrOrPromise]]", status.choices)
+        status.choices = [c for c in listed if c[0] != ReferralStatus.SENT]
 
 
-def _text(contract, name, label, rows=2):
+def _text(contract: type[Contract], name: str, label: StrOrPromise, rows: int = 2) -> forms.Field:
     return form_field(contract, name, label=label, widget=forms.Textarea(attrs={"rows": rows}))
 
 
-class AssessmentForm(ServiceForm):
+class AssessmentForm(ServiceForm[Assessment]):
     """One page for the whole assessment; empty fields are left as they are."""
 
     site = forms.ChoiceField(label=_("Site"))
@@ -200,10 +226,10 @@ class AssessmentForm(ServiceForm):
     fit_to_travel = form_field(AssessmentInput, "fit_to_travel", label=_("Fit to travel"))
     fit_reason = form_field(AssessmentInput, "fit_reason", label=_("Reason"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["destination_country"].choices = [("", "—"), *country_choices()]
-        self.fields["tb_classification"].choices = [("", "—")] + [
+        choice_field(self, "destination_country").choices = [("", "—"), *country_choices()]
+        choice_field(self, "tb_classification").choices = [("", "—")] + [
             (code, f"{programme}: {label}")
             for programme, classes in TB_CLASSIFICATIONS.items()
             for code, label in classes.items()
@@ -226,8 +252,8 @@ class AssessmentForm(ServiceForm):
             )
 
     @staticmethod
-    def initial_from(assessment) -> dict:
-        initial = {
+    def initial_from(assessment: Assessment) -> dict[str, Any]:
+        initial: dict[str, Any] = {
             field: getattr(assessment, field)
             for field in (
                 "type",
@@ -273,7 +299,7 @@ class AssessmentForm(ServiceForm):
         return initial
 
     def service_errors(self, exc: ValidationError) -> None:
-        remapped = {}
+        remapped: dict[str, list[str]] = {}
         for field, messages in exc.message_dict.items():
             parts = field.split(".")
             if parts[0] == "specimens" and len(parts) == 3:
@@ -285,10 +311,11 @@ class AssessmentForm(ServiceForm):
             for message in messages:
                 self.add_error(target, message if target else f"{field}: {message}")
 
-    def service_data(self) -> dict:
+    def service_data(self) -> dict[str, Any]:
         data = {k: v for k, v in self.cleaned_data.items() if not k.startswith("sputum")}
         data["rhs15_items"] = data.pop("rhs15_items") or None  # the contract reads the scores
-        specimens, self._specimen_numbers = [], []
+        specimens: list[dict[str, Any]] = []
+        self._specimen_numbers: list[int] = []
         for n in (1, 2, 3):
             values = {
                 k: self.cleaned_data[f"sputum{n}_{k}"]
@@ -307,21 +334,21 @@ class AssessmentForm(ServiceForm):
         return data
 
 
-class ImmunisationForm(ServiceForm):
+class ImmunisationForm(ServiceForm[Immunisation]):
     site = forms.ChoiceField(label=_("Site"))
     vaccine = forms.ChoiceField(label=_("Vaccine"))
     dose_number = forms.IntegerField(label=_("Dose number"), min_value=1, initial=1)
     date = forms.CharField(label=_("Date"), max_length=10, help_text="YYYY-MM-DD", required=False)
     lot = form_field(ImmunisationInput, "lot", label=_("Lot"))
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         from .vaccines import vaccine_choices
 
         super().__init__(*args, **kwargs)
-        self.fields["vaccine"].choices = vaccine_choices()
+        choice_field(self, "vaccine").choices = vaccine_choices()
 
 
-class LabResultForm(ServiceForm):
+class LabResultForm(ServiceForm[LabResult]):
     site = forms.ChoiceField(label=_("Site"))
     test = form_field(LabResultInput, "test", label=_("Test"))
     loinc = form_field(
@@ -338,7 +365,7 @@ class LabResultForm(ServiceForm):
     )
 
 
-class ReferralEditForm(ServiceForm):
+class ReferralEditForm(ServiceForm[Referral]):
     """What may change after a referral is sent; its steps move it on."""
 
     reason = _text(ReferralChange, "reason", _("Reason"))

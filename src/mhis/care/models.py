@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
+from django.db.models.expressions import Combinable
 from django.utils.translation import gettext_lazy as _
 
 from .codes import (
@@ -21,6 +25,9 @@ from .codes import (
     XpertResult,
     XrayResult,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class CareRecord(models.Model):
@@ -175,7 +182,9 @@ class RecordChange(models.Model):
         return f"{self.record_type}#{self.record_id} {self.action}"
 
 
-def _result(label, choices=TestResult.choices):
+def _result(
+    label: StrOrPromise, choices: Sequence[tuple[str, StrOrPromise]] = TestResult.choices
+) -> models.CharField[str | int | Combinable, str]:
     return models.CharField(label, max_length=20, choices=choices, blank=True)
 
 

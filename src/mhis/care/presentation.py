@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from mhis.contracts import stored_values
+from mhis.places.models import Place
 
 from . import assessments, services
 from .contracts import EncounterInput
-from .models import Assessment, Encounter, Immunisation, LabResult, Referral
+from .models import Assessment, Encounter, Immunisation, LabResult, RecordChange, Referral
 from .schemas import AssessmentOut
 from .vaccines import VACCINES
 
 
-def _place(place):
+def _place(place: Place | None) -> dict[str, str] | None:
     return {"code": place.code, "name": place.name} if place else None
 
 
-def encounter_out(e: Encounter) -> dict:
+def encounter_out(e: Encounter) -> dict[str, Any]:
     return {
         **stored_values(EncounterInput, e, "site", "diagnoses"),
         "id": e.pk,
@@ -34,7 +37,7 @@ def encounter_out(e: Encounter) -> dict:
     }
 
 
-def referral_out(r: Referral) -> dict:
+def referral_out(r: Referral) -> dict[str, Any]:
     return {
         "id": r.pk,
         "person": str(r.person.uuid),
@@ -56,7 +59,7 @@ def referral_out(r: Referral) -> dict:
     }
 
 
-def assessment_out(a: Assessment) -> dict:
+def assessment_out(a: Assessment) -> dict[str, Any]:
     data = {
         field: getattr(a, field)
         for field in AssessmentOut.model_fields
@@ -88,7 +91,7 @@ def assessment_out(a: Assessment) -> dict:
     return data
 
 
-def immunisation_out(i: Immunisation) -> dict:
+def immunisation_out(i: Immunisation) -> dict[str, Any]:
     return {
         "id": i.pk,
         "person": str(i.person.uuid),
@@ -102,7 +105,7 @@ def immunisation_out(i: Immunisation) -> dict:
     }
 
 
-def lab_result_out(lab: LabResult) -> dict:
+def lab_result_out(lab: LabResult) -> dict[str, Any]:
     fields = ("test", "loinc", "value", "unit", "reference_range", "collected_on", "reported_on")
     return {
         "id": lab.pk,
@@ -113,7 +116,7 @@ def lab_result_out(lab: LabResult) -> dict:
     }
 
 
-def change_out(c) -> dict:
+def change_out(c: RecordChange) -> dict[str, Any]:
     return {
         "action": c.action,
         "changes": c.changes,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import transaction
 
@@ -19,12 +19,22 @@ from .models import Immunisation, LabResult, RecordChange
 
 IMMUNISATION_FIELDS = ImmunisationInput.columns()
 LAB_FIELDS = LabResultInput.columns()
-_CONTRACTS = {Immunisation: ImmunisationInput, LabResult: LabResultInput}
-_DAY = {Immunisation: "date", LabResult: "collected_on"}
+_CONTRACTS: dict[type[Immunisation | LabResult], type[Contract]] = {
+    Immunisation: ImmunisationInput,
+    LabResult: LabResultInput,
+}
+_DAY: dict[type[Immunisation | LabResult], str] = {Immunisation: "date", LabResult: "collected_on"}
+
+if TYPE_CHECKING:
+    from mhis.access.models import User
+
+_Record = TypeVar("_Record", Immunisation, LabResult)
 
 
 @transaction.atomic
-def create_record(user, model, person: Person, data: Contract | Mapping[str, Any]):
+def create_record(
+    user: User, model: type[_Record], person: Person, data: Contract | Mapping[str, Any]
+) -> _Record:
     """Record an immunisation or a lab result for `person`."""
     require(user, Can.WRITE_PERSON)
     fields = _CONTRACTS[model].check(data, user=user, person=person).given()
@@ -38,7 +48,7 @@ def create_record(user, model, person: Person, data: Contract | Mapping[str, Any
 
 
 @transaction.atomic
-def update_record(user, record, data: Contract | Mapping[str, Any]):
+def update_record(user: User, record: _Record, data: Contract | Mapping[str, Any]) -> _Record:
     """Change the fields given of an immunisation or a lab result, keeping the history."""
     require(user, Can.WRITE_PERSON)
     model = type(record)

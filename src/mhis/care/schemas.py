@@ -11,6 +11,9 @@ from mhis.contracts import output_schema
 
 from .contracts import EncounterInput
 
+# A field named "date" hides the type in its class body.
+Date = date
+
 
 class PlaceRef(Schema):
     code: str
@@ -94,18 +97,18 @@ class AssessmentOut(Schema):
     person: str
     site: PlaceRef
     type: str
-    date: date
+    date: Date
     programme: str
     destination_country: str
     history: str
     examination: str
     tb_symptoms: bool | None
     xray_result: str
-    xray_date: date | None
+    xray_date: Date | None
     xpert_result: str
-    xpert_date: date | None
+    xpert_date: Date | None
     dst_result: str
-    dst_date: date | None
+    dst_date: Date | None
     igra_result: str
     tst_mm: int | None
     hiv_result: str
@@ -119,7 +122,7 @@ class AssessmentOut(Schema):
     tb_classification: str
     fit_to_travel: str
     fit_reason: str
-    completed_on: date | None
+    completed_on: Date | None
     presumptive_tb: bool
     missing: list[StepOut]
     quality_flags: list[StepOut]
@@ -132,7 +135,7 @@ class ImmunisationOut(Schema):
     vaccine: str
     vaccine_name: str
     dose_number: int
-    date: date
+    date: Date
     lot: str
     assessment: int | None
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,6 +33,7 @@ from .contracts import EncounterInput, ReferralChange, ReferralInput, ReferralSt
 from .history import apply_changes, days_of, log_change
 from .icd10 import icd10_description as icd10_description
 from .models import (
+    Assessment,
     Diagnosis,
     Encounter,
     RecordChange,
@@ -40,12 +41,30 @@ from .models import (
     ReferralStep,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from mhis.access.models import User
+
+    from .history import PersonsRecord
+
+
+_R = TypeVar("_R", bound=Model)
+_Listed = TypeVar("_Listed", Referral, Assessment)
+
+
 # -- encounters --------------------------------------------------------------------------------
 
 ENCOUNTER_FIELDS = EncounterInput.columns()
 
 
-def _encounter_fields(user, person: Person, data, *, update: bool = False) -> dict:
+def _encounter_fields(
+    user: User,
+    person: Person,
+    data: EncounterInput | Mapping[str, Any],
+    *,
+    update: bool = False,
+) -> dict[str, Any]:
     """The checked fields as the encounter stores them (the site as a Place in the user's
     places, the diagnoses as dicts)."""
     out = EncounterInput.check(data, update=update, user=user, person=person).given()
@@ -55,7 +74,9 @@ def _encounter_fields(user, person: Person, data, *, update: bool = False) -> di
 
 
 @transaction.atomic
-def record_encounter(user, person: Person, data: EncounterInput | Mapping[str, Any]) -> Encounter:
+def record_encounter(
+    user: User, person: Person, data: EncounterInput | Mapping[str, Any]
+) -> Encounter:
     require(user, Can.WRITE_PERSON)
     cleaned = _encounter_fields(user, person, data)
     diagnoses = cleaned.pop("diagnoses")
@@ -72,7 +93,7 @@ def record_encounter(user, person: Person, data: EncounterInput | Mapping[str, A
 
 @transaction.atomic
 def update_encounter(
-    user, encounter: Encounter, data: EncounterInput | Mapping[str, Any]
+    user: User, encounter: Encounter, data: EncounterInput | Mapping[str, Any]
 ) -> Encounter:
     require(user, Can.WRITE_PERSON)
     encounter = Encounter.objects.select_for_update().select_related("person").get(pk=encounter.pk)
@@ -110,7 +131,7 @@ REFERRAL_FIELDS = ReferralInput.columns()
 
 
 @transaction.atomic
-def refer(user, person: Person, data: ReferralInput | Mapping[str, Any]) -> Referral:
+def refer(user: User, person: Person, data: ReferralInput | Mapping[str, Any]) -> Referral:
     """Send a referral. The person is known at the sending site (a referral is an event there,
     counted in its indicators) and at the receiving site, which can then see them."""
     require(user, Can.WRITE_PERSON)
@@ -130,7 +151,9 @@ def refer(user, person: Person, data: ReferralInput | Mapping[str, Any]) -> Refe
 
 
 @transaction.atomic
-def update_referral(user, referral: Referral, data: ReferralChange | Mapping[str, Any]) -> Referral:
+def update_referral(
+    user: User, referral: Referral, data: ReferralChange | Mapping[str, Any]
+) -> Referral:
     """Change what may change after sending (reason, urgency, expected date, outcome); the
     sending and receiving sites never change, so the person's site links stand."""
     require(user, Can.WRITE_PERSON)
@@ -153,7 +176,7 @@ _STEP_DATE_FIELD = {
 
 @transaction.atomic
 def advance_referral(
-    user, referral: Referral, data: ReferralStepInput | Mapping[str, Any]
+    user: User, referral: Referral, data: ReferralStepInput | Mapping[str, Any]
 ) -> Referral:
     """Move a referral to its next status (sent → received → attended → closed, or lost)."""
     require(user, Can.WRITE_PERSON)
@@ -172,14 +195,14 @@ def advance_referral(
     return referral
 
 
-def visible_referrals(user) -> QuerySet[Referral]:
+def visible_referrals(user: User | AnonymousUser) -> QuerySet[Referral]:
     """Referrals sent from or to a site in the user's scopes."""
     if not allowed(user, Can.READ_PERSON):
         return Referral.objects.none()
     return Referral.objects.filter(place_scope_q(user, "site") | place_scope_q(user, "to_site"))
 
 
-def overdue_referrals(user, today: date | None = None) -> QuerySet[Referral]:
+def overdue_referrals(user: User | AnonymousUser, today: date | None = None) -> QuerySet[Referral]:
     """Open referrals (sent or received, not attended) past their expected date, oldest first."""
     today = today or timezone.localdate()
     return (
@@ -193,7 +216,7 @@ def overdue_referrals(user, today: date | None = None) -> QuerySet[Referral]:
 LIST_LIMIT = 500
 
 
-def shown_rows(user, records, *, view: str) -> list:
+def shown_rows(user: User, records: QuerySet[_Listed], *, view: str) -> list[_Listed]:
     """The first LIST_LIMIT records of a work list, logging one read of each person shown."""
     rows = list(records[:LIST_LIMIT])
     log_access(user, {r.person for r in rows}, view)
@@ -229,7 +252,14 @@ def event_sites(person: Person) -> set[int]:
 # -- reading records ---------------------------------------------------------------------------
 
 
-def get_record(user, model, record_id, *, view: str):
+def does_not_exist(model: type[Model]) -> type[ObjectDoesNotExist]:
+    """The model's DoesNotExist."""
+    # The stubs declare DoesNotExist on each concrete model only, not on Model.
+    missing: type[ObjectDoesNotExist] = model.DoesNotExist  # type: ignore[attr-defined]
+    return missing
+
+
+def get_record(user: User, model: type[_R], record_id: int | str, *, view: str) -> _R:
     """A record of a person the user may see, logging the read; else model.DoesNotExist.
 
     Records without a person of their own (payments) are reached through their encounter.
@@ -237,10 +267,11 @@ def get_record(user, model, record_id, *, view: str):
     try:
         pk = int(record_id)
     except (TypeError, ValueError):
-        raise model.DoesNotExist from None
+        raise does_not_exist(model) from None
     owner = "person" if any(f.name == "person" for f in model._meta.fields) else "encounter__person"
-    record = model.objects.select_related(owner).get(
+    record = model._default_manager.select_related(owner).get(
         pk=pk, **{f"{owner}__in": visible_people(user)}
     )
-    log_access(user, [record.person], view)
+    # Each record read here has a person: its own, or its encounter's (a payment).
+    log_access(user, [cast("PersonsRecord", record).person], view)
     return record

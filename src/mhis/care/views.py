@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
+from uuid import UUID
+
+from django import forms as djforms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.db.models import Model
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -16,17 +22,35 @@ from mhis.registry.shortcuts import person_or_404
 
 from . import assessments, services
 from .codes import REFERRAL_TRANSITIONS, ReferralStatus
-from .forms import (
-    AssessmentForm,
-    ReferralStepForm,
-)
+from .forms import AssessmentForm, ReferralStepForm, ServiceForm, choice_field
 from .history import history_by_record
 from .models import Assessment, Referral
 from .shortcuts import record_or_404
 from .timeline import timeline as person_timeline
 
+if TYPE_CHECKING:
+    from django_htmx.middleware import HtmxDetails
+    from django_stubs_ext import StrOrPromise
 
-def _timeline_context(request, person, forms=None):
+    from mhis.access.views import AuthenticatedHttpRequest
+    from mhis.registry.models import Person
+
+    from .history import PersonsRecord
+
+    class HtmxRequest(AuthenticatedHttpRequest):
+        """A signed-in user's request, with what django-htmx's middleware adds."""
+
+        htmx: HtmxDetails
+
+
+# A kind's page form and its writers: `addable()` and `changeable()` give kinds that have them.
+_Form = type[ServiceForm[Model]]
+_Write = Callable[..., Model]
+
+
+def _timeline_context(
+    request: HtmxRequest, person: Person, forms: dict[str, djforms.Form] | None = None
+) -> dict[str, Any]:
     sites = scope_sites(request.user)
     items = person_timeline(person)
     changes = history_by_record(person)
@@ -44,9 +68,10 @@ def _timeline_context(request, person, forms=None):
         )
         if moves:
             form = ReferralStepForm(prefix=f"step{record.pk}")
-            form.fields["status"].choices = [
-                c for c in form.fields["status"].choices if c[0] in moves
-            ]
+            status = choice_field(form, "status")
+            # The contract's values as `form_field` lists them.
+            listed = cast("list[tuple[str, StrOrPromise]]", status.choices)
+            status.choices = [c for c in listed if c[0] in moves]
             item["step_form"] = form
     forms = forms or {}
     return {
@@ -58,26 +83,26 @@ def _timeline_context(request, person, forms=None):
                 "kind": kind.name,
                 "title": kind.add_title,
                 "form": forms.get(kind.name)
-                or kind.form(prefix=kind.name, sites=sites, person=person),
+                or cast(_Form, kind.form)(prefix=kind.name, sites=sites, person=person),
             }
             for kind in addable()
         ],
     }
 
 
-def _render(request, context):
+def _render(request: HtmxRequest, context: dict[str, Any]) -> HttpResponse:
     template = "care/_timeline.html" if request.htmx else "care/timeline.html"
     return render(request, template, context)
 
 
 @login_required
-def timeline(request, person_id):
+def timeline(request: HtmxRequest, person_id: UUID) -> HttpResponse:
     person = person_or_404(request, person_id, "page:timeline")
     return _render(request, _timeline_context(request, person))
 
 
 @login_required
-def add_record(request, person_id, kind):
+def add_record(request: HtmxRequest, person_id: UUID, kind: str) -> HttpResponse:
     """Add a record of `kind` from the timeline's form; htmx gets the timeline back."""
     adder = next((k for k in addable() if k.name == kind), None)
     if adder is None:
@@ -87,10 +112,12 @@ def add_record(request, person_id, kind):
         return redirect("care:timeline", person_id=person.uuid)
     if not allowed(request.user, Can.WRITE_PERSON):
         raise PermissionDenied(_("Your role cannot record care."))
-    form = adder.form(request.POST, prefix=kind, sites=scope_sites(request.user), person=person)
+    form_class, create = cast(_Form, adder.form), cast(_Write, adder.create)
+    form: ServiceForm[Model] | None  # none once added: htmx gets the adders empty
+    form = form_class(request.POST, prefix=kind, sites=scope_sites(request.user), person=person)
     if form.is_valid():
         try:
-            adder.create(request.user, person, form.service_data())
+            create(request.user, person, form.service_data())
         except ValidationError as exc:
             form.service_errors(exc)
         else:
@@ -104,7 +131,7 @@ def add_record(request, person_id, kind):
 
 
 @login_required
-def referral_step(request, referral_id):
+def referral_step(request: HtmxRequest, referral_id: int) -> HttpResponse:
     referral = record_or_404(request, Referral, referral_id, "page:referral_step")
     if request.method != "POST":
         return redirect("care:timeline", person_id=referral.person.uuid)
@@ -123,35 +150,37 @@ def referral_step(request, referral_id):
 
 
 @login_required
-def edit_record(request, kind, record_id):
+def edit_record(request: AuthenticatedHttpRequest, kind: str, record_id: int) -> HttpResponse:
     """Change a record; every change is kept in its history."""
     editor = next((k for k in changeable() if k.name == kind), None)
     if editor is None:
         raise Http404
-    model, form_class = editor.model, editor.change_form or editor.form
+    model, form_class = editor.model, cast(_Form, editor.change_form or editor.form)
+    update = cast(_Write, editor.update)
     record = record_or_404(request, model, record_id, f"page:{kind}_edit")
     if not allowed(request.user, Can.WRITE_PERSON):
         raise PermissionDenied(_("Your role cannot record care."))
+    person = cast("PersonsRecord", record).person  # its own, or its encounter's (a payment)
     form = form_class(
         request.POST or None,
         initial=form_class.initial_from(record),
         sites=scope_sites(request.user),
-        person=record.person,
+        person=person,
     )
     if request.method == "POST" and form.is_valid():
         try:
-            editor.update(request.user, record, form.service_data())
+            update(request.user, record, form.service_data())
         except ValidationError as exc:
             form.service_errors(exc)
         else:
             messages.success(request, _("Saved."))
-            return redirect("care:timeline", person_id=record.person.uuid)
+            return redirect("care:timeline", person_id=person.uuid)
     context = {"form": form, "record": record, "title": model._meta.verbose_name}
     return render(request, "care/record_form.html", context)
 
 
 @login_required
-def overdue(request):
+def overdue(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not allowed(request.user, Can.READ_PERSON):
         raise PermissionDenied(_("Your role cannot see individual records."))
     rows = services.shown_rows(
@@ -161,7 +190,7 @@ def overdue(request):
 
 
 @login_required
-def edit_assessment(request, assessment_id):
+def edit_assessment(request: AuthenticatedHttpRequest, assessment_id: int) -> HttpResponse:
     assessment = record_or_404(request, Assessment, assessment_id, "page:assessment_edit")
     if not allowed(request.user, Can.WRITE_PERSON):
         raise PermissionDenied(_("Your role cannot record care."))
@@ -187,7 +216,7 @@ def edit_assessment(request, assessment_id):
 
 
 @login_required
-def pending(request):
+def pending(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not allowed(request.user, Can.READ_PERSON):
         raise PermissionDenied(_("Your role cannot see individual records."))
     rows = services.shown_rows(

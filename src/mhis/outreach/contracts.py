@@ -7,7 +7,7 @@ records themselves.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -121,20 +121,65 @@ def _languages(value: Any) -> Any:
     return [] if value is None else value
 
 
+# The types of the fields that take their values and lengths from the models (mhis.contracts
+# .field, .whole, .flag) are built when the module loads; the type checker reads each as the
+# value it holds.
+if TYPE_CHECKING:
+    WorkerCodeText = str
+    WorkerName = str
+    WorkerKindCode = str
+    WorkerSexCode = str
+    Active = bool
+    CornerCodeText = str
+    CornerName = str
+    CornerKindCode = str
+    SessionTopicCode = str
+    Attendance = int
+    SessionNotes = str
+    ContactSexCode = str
+    AgeGroupCode = str
+    ContactTopicCode = str
+    Referred = bool
+    Course = str
+    TrainingTopicCode = str
+    Provider = str
+    Hours = int | None
+else:
+    WorkerCodeText = field(Worker, "code")
+    WorkerName = field(Worker, "name")
+    WorkerKindCode = field(Worker, "kind")
+    WorkerSexCode = field(Worker, "sex")
+    Active = flag(True)
+    CornerCodeText = field(HealthCorner, "code")
+    CornerName = field(HealthCorner, "name")
+    CornerKindCode = field(HealthCorner, "kind")
+    SessionTopicCode = field(Session, "topic")
+    Attendance = whole(0, MAX_GROUP, default=0)
+    SessionNotes = field(Session, "notes")
+    ContactSexCode = field(Contact, "sex")
+    AgeGroupCode = field(Contact, "age_group")
+    ContactTopicCode = field(Contact, "topic")
+    Referred = flag(False)
+    Course = field(Training, "course")
+    TrainingTopicCode = field(Training, "topic")
+    Provider = field(Training, "provider")
+    Hours = whole(0, MAX_HOURS)
+
+
 class WorkerInput(Contract):
     """A community health worker or volunteer."""
 
     model = Worker
 
-    code: field(Worker, "code")
-    name: field(Worker, "name")
-    kind: field(Worker, "kind")
-    sex: field(Worker, "sex") = Sex.UNKNOWN
+    code: WorkerCodeText
+    name: WorkerName
+    kind: WorkerKindCode
+    sex: WorkerSexCode = Sex.UNKNOWN
     site: OwnSite
     languages: Annotated[
         list[Language], Field(max_length=MAX_LANGUAGES), BeforeValidator(_languages)
     ] = Field(default_factory=list, description="ISO 639 codes of the languages spoken")
-    active: flag(True) = True
+    active: Active = True
     since: Day = None
 
 
@@ -143,15 +188,15 @@ class CornerInput(Contract):
 
     model = HealthCorner
 
-    code: field(HealthCorner, "code")
-    name: field(HealthCorner, "name")
-    kind: field(HealthCorner, "kind")
+    code: CornerCodeText
+    name: CornerName
+    kind: CornerKindCode
     site: OwnSite
     opened_on: Day = None
     closed_on: Day = None
 
     @model_validator(mode="after")
-    def _open_before_closed(self, info: ValidationInfo):
+    def _open_before_closed(self, info: ValidationInfo) -> Self:
         opened, closed = self.value_of("opened_on", info), self.value_of("closed_on", info)
         if opened and closed and closed < opened:
             refuse({"closed_on": _("The corner closed before it opened.")})
@@ -167,15 +212,15 @@ class SessionInput(Contract):
     corner: CornerCode = None
     worker: WorkerCode = None
     date: RequiredDay
-    topic: field(Session, "topic")
+    topic: SessionTopicCode
     language: Language = Field("", description="ISO 639 code of the material's language")
-    females: whole(0, MAX_GROUP, default=0) = 0
-    males: whole(0, MAX_GROUP, default=0) = 0
-    others: whole(0, MAX_GROUP, default=0) = 0
-    notes: field(Session, "notes") = ""
+    females: Attendance = 0
+    males: Attendance = 0
+    others: Attendance = 0
+    notes: SessionNotes = ""
 
     @model_validator(mode="after")
-    def _somebody_came(self):
+    def _somebody_came(self) -> Self:
         if not self.is_update and not (self.females or self.males or self.others):
             refuse({"females": _("Give how many came, by sex.")})
         return self
@@ -191,10 +236,10 @@ class ContactInput(Contract):
     corner: CornerCode = None
     person: PersonId = None
     date: RequiredDay
-    sex: field(Contact, "sex") = Sex.UNKNOWN
-    age_group: field(Contact, "age_group") = AgeGroup.UNK
-    topic: field(Contact, "topic")
-    referred: flag(False) = False
+    sex: ContactSexCode = Sex.UNKNOWN
+    age_group: AgeGroupCode = AgeGroup.UNK
+    topic: ContactTopicCode
+    referred: Referred = False
 
 
 class TrainingInput(Contract):
@@ -203,15 +248,22 @@ class TrainingInput(Contract):
     model = Training
 
     worker: RequiredWorkerCode
-    course: field(Training, "course")
-    topic: field(Training, "topic") = Topic.OTHER
+    course: Course
+    topic: TrainingTopicCode = Topic.OTHER
     date: RequiredDay
-    provider: field(Training, "provider") = ""
-    hours: whole(0, MAX_HOURS) = None
+    provider: Provider = ""
+    hours: Hours = None
 
 
-WorkerChange = WorkerInput.update()
-CornerChange = CornerInput.update()
-SessionChange = SessionInput.update()
-ContactChange = ContactInput.update()
-TrainingChange = TrainingInput.update()
+if TYPE_CHECKING:  # a contract of a change is its contract's subclass
+    WorkerChange = WorkerInput
+    CornerChange = CornerInput
+    SessionChange = SessionInput
+    ContactChange = ContactInput
+    TrainingChange = TrainingInput
+else:
+    WorkerChange = WorkerInput.update()
+    CornerChange = CornerInput.update()
+    SessionChange = SessionInput.update()
+    ContactChange = ContactInput.update()
+    TrainingChange = TrainingInput.update()

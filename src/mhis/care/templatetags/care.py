@@ -3,6 +3,7 @@
 from django import template
 
 from mhis.care.codes import TB_CLASSIFICATIONS
+from mhis.care.models import Assessment
 from mhis.care.services import icd10_description
 from mhis.care.vaccines import VACCINES
 
@@ -16,7 +17,7 @@ def icd10(code: str) -> str:
 
 
 @register.filter
-def tb_class(assessment) -> str:
+def tb_class(assessment: Assessment) -> str:
     """The label of an assessment's TB classification in its destination programme."""
     label = TB_CLASSIFICATIONS.get(assessment.programme, {}).get(assessment.tb_classification)
     return str(label) if label else assessment.tb_classification
