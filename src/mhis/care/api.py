@@ -128,38 +128,58 @@ def _record_routes(kind: RecordKind) -> None:
         Payload = kind.contract
     many, one = str(model._meta.verbose_name_plural), str(model._meta.verbose_name)
 
-    @router.get(f"/persons/{{person_id}}/{plural}", response=list[SchemaOut],
-                summary=f"A person's {many}", operation_id=f"list_{name}")  # fmt: skip
+    @router.get(
+        f"/persons/{{person_id}}/{plural}",
+        response=list[SchemaOut],
+        summary=f"A person's {many}",
+        operation_id=f"list_{name}",
+    )
     def list_records(request: "AuthenticatedHttpRequest", person_id: UUID) -> list[dict[str, Any]]:
         person = person_or_404(request, person_id, f"api:{name}_list")
         return [to_out(r) for r in kind.records_of(person).select_related("person")]
 
-    @router.post(f"/persons/{{person_id}}/{plural}", response={201: SchemaOut},
-                 summary=f"Record {one}", operation_id=f"create_{name}")  # fmt: skip
+    @router.post(
+        f"/persons/{{person_id}}/{plural}",
+        response={201: SchemaOut},
+        summary=f"Record {one}",
+        operation_id=f"create_{name}",
+    )
     def create(
         request: "AuthenticatedHttpRequest", person_id: UUID, payload: Payload
     ) -> Status[dict[str, Any]]:
         person = person_or_404(request, person_id, f"api:{name}_create")
         return Status(201, to_out(create_record(request.user, person, payload)))
 
-    @router.get(f"/{plural}/{{record_id}}", response=SchemaOut, summary=f"One {one}",
-                operation_id=f"read_{name}")  # fmt: skip
+    @router.get(
+        f"/{plural}/{{record_id}}",
+        response=SchemaOut,
+        summary=f"One {one}",
+        operation_id=f"read_{name}",
+    )
     def read(request: "AuthenticatedHttpRequest", record_id: int) -> dict[str, Any]:
         return to_out(record_or_404(request, model, record_id, f"api:{name}_read"))
 
     if not TYPE_CHECKING:
         ChangePayload = kind.change_contract or Payload.update()
 
-    @router.patch(f"/{plural}/{{record_id}}", response=SchemaOut, summary=f"Change {one}",
-                  operation_id=f"update_{name}")  # fmt: skip
+    @router.patch(
+        f"/{plural}/{{record_id}}",
+        response=SchemaOut,
+        summary=f"Change {one}",
+        operation_id=f"update_{name}",
+    )
     def update(
         request: "AuthenticatedHttpRequest", record_id: int, payload: ChangePayload
     ) -> dict[str, Any]:
         record = record_or_404(request, model, record_id, f"api:{name}_update")
         return to_out(update_record(request.user, record, payload))
 
-    @router.get(f"/{plural}/{{record_id}}/history", response=list[ChangeOut],
-                summary=f"Changes to {one}", operation_id=f"history_{name}")  # fmt: skip
+    @router.get(
+        f"/{plural}/{{record_id}}/history",
+        response=list[ChangeOut],
+        summary=f"Changes to {one}",
+        operation_id=f"history_{name}",
+    )
     def history_of_record(
         request: "AuthenticatedHttpRequest", record_id: int
     ) -> list[dict[str, Any]]:
