@@ -101,7 +101,7 @@ class EnrolmentInput(Contract):
     end_date: CoverageEnd = None
 
     @model_validator(mode="after")
-    def _coverage(self, info: ValidationInfo):
+    def _coverage(self, info: ValidationInfo) -> EnrolmentInput:
         start = self.value_of("start_date", info)
         end = self.value_of("end_date", info)
         if start and end and end < start:
@@ -109,10 +109,10 @@ class EnrolmentInput(Contract):
         scheme, person = self.value_of("scheme", info), context_of(info, "person")
         if not isinstance(scheme, Scheme) or person is None or start is None:
             return self  # checked again with the context
+        others = Enrolment.objects.filter(person=person, scheme=scheme)
         record = context_of(info, "record")
-        others = Enrolment.objects.filter(person=person, scheme=scheme).exclude(
-            pk=getattr(record, "pk", None)
-        )
+        if record is not None:
+            others = others.exclude(pk=record.pk)
         for other in others:
             if other.start_date <= (end or date.max) and start <= (other.end_date or date.max):
                 refuse(
@@ -163,7 +163,7 @@ class PaymentInput(Contract):
     paid_on: PaidOn = Field(default_factory=timezone.localdate)
 
     @model_validator(mode="after")
-    def _after_the_encounter(self, info: ValidationInfo):
+    def _after_the_encounter(self, info: ValidationInfo) -> PaymentInput:
         encounter = context_of(info, "encounter")
         if encounter is not None and self.paid_on and self.paid_on < encounter.date:
             refuse({"paid_on": _("A payment for an encounter is not made before the encounter.")})

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mhis.care.forms import ServiceForm
 from mhis.care.models import Encounter
-from mhis.contracts import form_field
+from mhis.contracts import ContractChoiceField, form_field
 
 from .contracts import EnrolmentInput, PaymentInput
 from .models import Scheme
@@ -17,7 +17,7 @@ from .models import Scheme
 class EnrolmentForm(ServiceForm):
     contract = EnrolmentInput
 
-    scheme = forms.ChoiceField(label=_("Scheme"))
+    scheme = ContractChoiceField(label=_("Scheme"))  # a code the service looks up
     site = forms.ChoiceField(label=_("Enrolled at"))
     member_number = form_field(EnrolmentInput, "member_number", label=_("Member number"))
     start_date = forms.CharField(
