@@ -26,6 +26,7 @@ from django import forms
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, model_validator
 from pydantic import ValidationError as PydanticError
@@ -589,7 +590,17 @@ def form_field(contract: type[Contract], name: str, **kwargs: Any) -> forms.Fiel
         return ContractChoiceField(**kwargs)
     length = next((m.max_length for m in info.metadata if getattr(m, "max_length", None)), None)
     kwargs.setdefault("max_length", length)
+    if length is not None:  # too long reads as the contract says it (message_of)
+        kwargs.setdefault("error_messages", {"max_length": _at_most_characters(length)})
     return forms.CharField(**kwargs)
+
+
+def _at_most(n: int) -> str:
+    return _("At most %(n)s characters.") % {"n": n}
+
+
+# Put in the user's language when shown, not when the form class is made.
+_at_most_characters = lazy(_at_most, str)
 
 
 class _ContractFormMetaclass(forms.forms.DeclarativeFieldsMetaclass):

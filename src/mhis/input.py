@@ -10,11 +10,9 @@ import logging
 import os
 from collections.abc import Mapping
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import TYPE_CHECKING, Annotated, Any
 
-import pycountry
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -32,7 +30,6 @@ if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
 
     from mhis.access.models import User
-    from mhis.registry.models import Person
 
 MAX_TEXT = 4000
 # -- scoped checks of the contracts (mhis.contracts): run when the service gives the context ---
@@ -146,12 +143,6 @@ def clean_date(
     return parsed
 
 
-def not_before_birth(person: Person, day: date | None, field: str, errors: Errors) -> None:
-    earliest = person.earliest_birth()  # None when the date of birth is unknown
-    if day and earliest is not None and day < earliest:
-        errors.add(field, _("This date is before the person's date of birth."))
-
-
 def own_site(user: User | AnonymousUser, code: Any, field: str, errors: Errors) -> Place | None:
     site = (
         Place.objects.filter(code=code, kind=PlaceKind.SITE).first()
@@ -164,33 +155,6 @@ def own_site(user: User | AnonymousUser, code: Any, field: str, errors: Errors) 
         errors.add(field, _("No site with this code in your places."))
         return None
     return site
-
-
-def clean_money(value: Any, field: str, errors: Errors) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        errors.add(field, _("Enter an amount."))
-        return None
-    if not amount.is_finite() or amount < 0:
-        errors.add(field, _("An amount cannot be negative."))
-        return None
-    if amount >= Decimal("1e10"):
-        errors.add(field, _("This amount is too large."))
-        return None
-    return amount.quantize(Decimal("0.01"))
-
-
-def clean_currency(value: Any, field: str, errors: Errors) -> str:
-    if value in (None, ""):
-        return ""
-    code = value.strip().upper() if isinstance(value, str) else ""
-    if pycountry.currencies.get(alpha_3=code) is None:
-        errors.add(field, _("“%(code)s” is not an ISO 4217 currency code.") % {"code": value})
-        return ""
-    return code
 
 
 def open_workbook(path: str | os.PathLike[str]) -> Workbook:

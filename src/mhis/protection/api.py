@@ -6,7 +6,6 @@ from uuid import UUID
 from django.utils import timezone
 from ninja import Router, Schema
 from ninja.responses import Status
-from pydantic import ConfigDict, Field
 
 from mhis.access.auth import api_auth
 from mhis.care.history import history
@@ -15,23 +14,12 @@ from mhis.care.presentation import change_out
 from mhis.care.schemas import ChangeOut
 from mhis.care.shortcuts import record_or_404
 from mhis.registry.shortcuts import person_or_404
-from mhis.schemas import Input
 
 from . import services
+from .contracts import EnrolmentChange, EnrolmentInput, PaymentChange, PaymentInput, SchemeInput
 from .models import Enrolment, Payment, Scheme
 
 router = Router(tags=["social health protection"], auth=api_auth)
-
-
-class _In(Input):
-    model_config = ConfigDict(extra="forbid")
-
-
-class SchemeIn(_In):
-    code: str = Field(max_length=40)
-    name: str = Field(max_length=200)
-    country: str
-    type: str = Field(description="national | migrant | community | programme")
 
 
 class SchemeOut(Schema):
@@ -40,22 +28,6 @@ class SchemeOut(Schema):
     country: str
     type: str
     active: bool
-
-
-class EnrolmentIn(_In):
-    scheme: str = Field(description="Code of an active scheme")
-    site: str = Field(description="Code of a site in your places")
-    member_number: str | None = Field(None, max_length=60)
-    start_date: str = Field(description="YYYY-MM-DD")
-    end_date: str | None = None
-
-
-class EnrolmentPatch(_In):
-    scheme: str | None = None
-    site: str | None = None
-    member_number: str | None = Field(None, max_length=60)
-    start_date: str | None = None
-    end_date: str | None = None
 
 
 class EnrolmentOut(Schema):
@@ -67,15 +39,6 @@ class EnrolmentOut(Schema):
     start_date: date
     end_date: date | None
     covers_today: bool
-
-
-class PaymentIn(_In):
-    amount: str | float = Field(description="Not negative")
-    currency: str | None = Field(None, description="ISO 4217; the encounter's when absent")
-    payer: str | None = Field(
-        None, description="patient (default) | insurance | programme | employer | waived | other"
-    )
-    paid_on: str | None = Field(None, description="YYYY-MM-DD; today when absent")
 
 
 class PaymentOut(Schema):
@@ -129,8 +92,8 @@ def list_schemes(request):
 
 
 @router.post("/schemes", response={201: SchemeOut}, summary="Add a scheme (administrators)")
-def create_scheme(request, payload: SchemeIn):
-    return Status(201, _scheme(services.create_scheme(request.user, payload.model_dump())))
+def create_scheme(request, payload: SchemeInput):
+    return Status(201, _scheme(services.create_scheme(request.user, payload)))
 
 
 @router.get(
@@ -146,11 +109,11 @@ def list_enrolments(request, person_id: UUID):
     response={201: EnrolmentOut},
     summary="Enrol a person in a scheme",
 )
-def create_enrolment(request, person_id: UUID, payload: EnrolmentIn):
+def create_enrolment(request, person_id: UUID, payload: EnrolmentInput):
     person = person_or_404(request, person_id, "api:enrolment_create")
     return Status(
         201,
-        enrolment_out(services.enrol(request.user, person, payload.model_dump(exclude_unset=True))),
+        enrolment_out(services.enrol(request.user, person, payload)),
     )
 
 
@@ -166,11 +129,9 @@ def read_enrolment(request, enrolment_id: int):
 @router.patch(
     "/enrolments/{enrolment_id}", response=EnrolmentOut, summary="Change an enrolment, e.g. its end"
 )
-def change_enrolment(request, enrolment_id: int, payload: EnrolmentPatch):
+def change_enrolment(request, enrolment_id: int, payload: EnrolmentChange):
     enrolment = _enrolment(request, enrolment_id, "api:enrolment_update")
-    return enrolment_out(
-        services.update_enrolment(request.user, enrolment, payload.model_dump(exclude_unset=True))
-    )
+    return enrolment_out(services.update_enrolment(request.user, enrolment, payload))
 
 
 @router.get(
@@ -197,21 +158,12 @@ def list_payments(request, encounter_id: int):
 @router.post(
     "/encounters/{encounter_id}/payments", response={201: PaymentOut}, summary="Record a payment"
 )
-def create_payment(request, encounter_id: int, payload: PaymentIn):
+def create_payment(request, encounter_id: int, payload: PaymentInput):
     encounter = record_or_404(request, Encounter, encounter_id, "api:payment_create")
     return Status(
         201,
-        payment_out(
-            services.record_payment(request.user, encounter, payload.model_dump(exclude_unset=True))
-        ),
+        payment_out(services.record_payment(request.user, encounter, payload)),
     )
-
-
-class PaymentPatch(_In):
-    amount: str | float | None = None
-    currency: str | None = None
-    payer: str | None = None
-    paid_on: str | None = None
 
 
 @router.get("/payments/{payment_id}", response=PaymentOut, summary="A payment")
@@ -220,11 +172,9 @@ def read_payment(request, payment_id: int):
 
 
 @router.patch("/payments/{payment_id}", response=PaymentOut, summary="Correct a payment")
-def change_payment(request, payment_id: int, payload: PaymentPatch):
+def change_payment(request, payment_id: int, payload: PaymentChange):
     payment = record_or_404(request, Payment, payment_id, "api:payment_update")
-    return payment_out(
-        services.update_payment(request.user, payment, payload.model_dump(exclude_unset=True))
-    )
+    return payment_out(services.update_payment(request.user, payment, payload))
 
 
 @router.get(

@@ -1,21 +1,25 @@
-"""The timeline's forms for social health protection: enrolments and payments."""
+"""The timeline's forms for social health protection: enrolments and payments. Their choices
+and lengths are the contracts' (protection.contracts); the services check the values."""
 
 from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from mhis.care.codes import Payer
 from mhis.care.forms import ServiceForm
 from mhis.care.models import Encounter
+from mhis.contracts import ContractChoiceField, form_field
 
+from .contracts import EnrolmentInput, PaymentInput
 from .models import Scheme
 
 
 class EnrolmentForm(ServiceForm):
-    scheme = forms.ChoiceField(label=_("Scheme"))
+    contract = EnrolmentInput
+
+    scheme = ContractChoiceField(label=_("Scheme"))  # a code the service looks up
     site = forms.ChoiceField(label=_("Enrolled at"))
-    member_number = forms.CharField(label=_("Member number"), max_length=60, required=False)
+    member_number = form_field(EnrolmentInput, "member_number", label=_("Member number"))
     start_date = forms.CharField(
         label=_("Coverage starts"), max_length=10, help_text="YYYY-MM-DD", required=False
     )
@@ -33,13 +37,19 @@ class EnrolmentForm(ServiceForm):
 class PaymentForm(ServiceForm):
     encounter = forms.ChoiceField(label=_("Encounter"))
     amount = forms.CharField(label=_("Amount"), max_length=20, required=False)
-    currency = forms.CharField(
+    currency = form_field(
+        PaymentInput,
+        "currency",
         label=_("Currency"),
-        max_length=3,
-        required=False,
         help_text=_("ISO 4217; the encounter's when empty"),
     )
-    payer = forms.ChoiceField(label=_("Paid by"), choices=Payer.choices, initial=Payer.PATIENT)
+    payer = form_field(
+        PaymentInput,
+        "payer",
+        label=_("Paid by"),
+        initial=PaymentInput.model_fields["payer"].default,
+        required=True,
+    )
     paid_on = forms.CharField(
         label=_("Paid on"),
         max_length=10,

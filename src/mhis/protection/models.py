@@ -41,7 +41,7 @@ class Enrolment(models.Model):
     site = models.ForeignKey(
         "places.Place", verbose_name=_("enrolled at"), on_delete=models.PROTECT, related_name="+"
     )
-    member_number = EncryptedTextField(_("member number"), blank=True)
+    member_number = EncryptedTextField(_("member number"), max_length=60, blank=True)
     start_date = models.DateField(_("coverage starts"))
     end_date = models.DateField(_("coverage ends"), null=True, blank=True)
     recorded_by = models.ForeignKey(
@@ -77,7 +77,9 @@ class Payment(models.Model):
     )
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3)
-    payer = models.CharField(_("payer"), max_length=12, choices=Payer.choices)
+    payer = models.CharField(
+        _("payer"), max_length=12, choices=Payer.choices, default=Payer.PATIENT
+    )
     paid_on = models.DateField(_("paid on"))
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

@@ -11,6 +11,7 @@ def declare() -> None:
 
     from . import services
     from .api import EnrolmentOut, enrolment_out
+    from .contracts import EnrolmentInput, PaymentInput
     from .forms import EnrolmentForm, PaymentForm
 
     def record_payment(user, person, data):
@@ -23,6 +24,7 @@ def declare() -> None:
     register(
         RecordKind(
             "enrolment", "protection.Enrolment", _("Enrolment"), date_field="start_date",
+            contract=EnrolmentInput,
             create=services.enrol, update=services.update_enrolment, output=enrolment_out,
             output_schema=EnrolmentOut, form=EnrolmentForm, added=_("Enrolment recorded."),
             add_title=_("Enrol in a health protection scheme"), site_fields=("site",), on_timeline=True,
@@ -31,6 +33,7 @@ def declare() -> None:
         # A payment belongs to its encounter, and follows it.
         RecordKind(
             "payment", "protection.Payment", _("Payment"), person_field="encounter__person",
+            contract=PaymentInput,
             create=record_payment, update=update_payment, form=PaymentForm,
             added=_("Payment recorded."), add_title=_("Record a payment for an encounter"),
         ),
