@@ -9,7 +9,7 @@ and date are checked against its encounter (`encounter`).
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -52,15 +52,30 @@ def _new_code(code: str, info: ValidationInfo) -> str:
     return code
 
 
+# The fields taken from the models, by name (the checker reads them as what they hold).
+if TYPE_CHECKING:
+    SchemeCodeText = str
+    SchemeName = str
+    SchemeTypeCode = str
+    MemberNumber = str
+    PayerCode = str
+else:
+    SchemeCodeText = field(Scheme, "code")
+    SchemeName = field(Scheme, "name")
+    SchemeTypeCode = field(Scheme, "type")
+    MemberNumber = field(Enrolment, "member_number")
+    PayerCode = field(Payment, "payer")
+
+
 class SchemeInput(Contract):
     """A social health protection scheme of a country (added by administrators)."""
 
     model = Scheme
 
-    code: Annotated[field(Scheme, "code"), AfterValidator(_new_code)]
-    name: field(Scheme, "name")
+    code: Annotated[SchemeCodeText, AfterValidator(_new_code)]
+    name: SchemeName
     country: Annotated[Country, BeforeValidator(_present)]
-    type: field(Scheme, "type")
+    type: SchemeTypeCode
 
 
 # -- enrolments ----------------------------------------------------------------------------------
@@ -96,7 +111,7 @@ class EnrolmentInput(Contract):
 
     scheme: SchemeCode
     site: OwnSite
-    member_number: field(Enrolment, "member_number") = ""
+    member_number: MemberNumber = ""
     start_date: CareDay
     end_date: CoverageEnd = None
 
@@ -159,7 +174,7 @@ class PaymentInput(Contract):
         AfterValidator(_currency_of_encounter),
         Field(description="ISO 4217, e.g. THB; the encounter's when empty"),
     ] = Field("", validate_default=True)
-    payer: field(Payment, "payer") = Payment._meta.get_field("payer").default
+    payer: PayerCode = Payment._meta.get_field("payer").default
     paid_on: PaidOn = Field(default_factory=timezone.localdate)
 
     @model_validator(mode="after")

@@ -19,22 +19,39 @@ def declare() -> None:
         return services.record_payment(user, encounter, data)
 
     def update_payment(user, payment, data):
-        return services.update_payment(user, payment, {k: v for k, v in data.items() if k != "encounter"})  # fmt: skip
+        return services.update_payment(
+            user, payment, {k: v for k, v in data.items() if k != "encounter"}
+        )
 
     register(
         RecordKind(
-            "enrolment", "protection.Enrolment", _("Enrolment"), date_field="start_date",
+            "enrolment",
+            "protection.Enrolment",
+            _("Enrolment"),
+            date_field="start_date",
             contract=EnrolmentInput,
-            create=services.enrol, update=services.update_enrolment, output=enrolment_out,
-            output_schema=EnrolmentOut, form=EnrolmentForm, added=_("Enrolment recorded."),
-            add_title=_("Enrol in a health protection scheme"), site_fields=("site",), on_timeline=True,
+            create=services.enrol,
+            update=services.update_enrolment,
+            output=enrolment_out,
+            output_schema=EnrolmentOut,
+            form=EnrolmentForm,
+            added=_("Enrolment recorded."),
+            add_title=_("Enrol in a health protection scheme"),
+            site_fields=("site",),
+            on_timeline=True,
             related=("site", "scheme", "person"),
         ),
         # A payment belongs to its encounter, and follows it.
         RecordKind(
-            "payment", "protection.Payment", _("Payment"), person_field="encounter__person",
+            "payment",
+            "protection.Payment",
+            _("Payment"),
+            person_field="encounter__person",
             contract=PaymentInput,
-            create=record_payment, update=update_payment, form=PaymentForm,
-            added=_("Payment recorded."), add_title=_("Record a payment for an encounter"),
+            create=record_payment,
+            update=update_payment,
+            form=PaymentForm,
+            added=_("Payment recorded."),
+            add_title=_("Record a payment for an encounter"),
         ),
-    )  # fmt: skip
+    )
