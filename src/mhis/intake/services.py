@@ -414,21 +414,25 @@ def _person_row(user, job, key, row_hash, record, values) -> Outcome:
     # registered is refused whether or not its identifier is known.
     cleaned = person_fields(user, data)
     if existing := _known_by_identifier(user, cleaned):
-        SourceRecord.objects.create(
-            owner=job.owner,
-            source=job.source,
-            kind=job.kind,
-            key=key,
-            row_hash=row_hash,
-            person=existing,
-        )
+        _remember(job, key, row_hash, existing)
         return Outcome(RowResult.Outcome.LINKED, existing)
     person = register_person(user, data)
-    SourceRecord.objects.create(
-        owner=job.owner, source=job.source, kind=job.kind, key=key, row_hash=row_hash, person=person
-    )
+    _remember(job, key, row_hash, person)
     duplicate = person.pk in _possible_duplicates(user, [person])
     return Outcome(RowResult.Outcome.DUPLICATE if duplicate else RowResult.Outcome.CREATED, person)
+
+
+def _remember(job, key: str, row_hash: str, person, record_id: int | None = None) -> None:
+    """What a row of this source, in the job's namespace and kind, was imported as."""
+    SourceRecord.objects.create(
+        owner=job.owner,
+        source=job.source,
+        kind=job.kind,
+        key=key,
+        row_hash=row_hash,
+        person=person,
+        record_id=record_id,
+    )
 
 
 def _record_row(user, job, kind: Kind, key, row_hash, record, values) -> Outcome:
@@ -445,15 +449,7 @@ def _record_row(user, job, kind: Kind, key, row_hash, record, values) -> Outcome
         record.delete()  # the record was removed since: import the row afresh
     person = person_of(user, job.source, values["person"], job.owner) if kind.about_person else None
     target = kind.create(user, person, data)
-    SourceRecord.objects.create(
-        owner=job.owner,
-        source=job.source,
-        kind=job.kind,
-        key=key,
-        row_hash=row_hash,
-        person=person,
-        record_id=target.pk,
-    )
+    _remember(job, key, row_hash, person, target.pk)
     return Outcome(RowResult.Outcome.CREATED, person)
 
 
