@@ -38,6 +38,8 @@ def test_the_perturbation_table_is_unbiased_bounded_and_never_negative():
         assert sum(p for _, p in rows) == pytest.approx(1)
         assert sum(e * p for e, p in rows) == pytest.approx(0, abs=1e-9)
         assert all(-count <= e <= SPREAD and p > 0 for e, p in rows)
+        if count < SPREAD:  # published above SPREAD, a small count would tell someone is there
+            assert max(count + e for e, _ in rows) == SPREAD
     assert noise(0, 12345) == 0, "a cell of no records stays 0"
     assert set(PTABLE) == set(range(1, SPREAD + 1))
 
@@ -73,11 +75,11 @@ def test_small_published_counts_are_withheld_and_zero_is_shown():
         (None,): (30, None, HIGHEST, 0),  # 30 + 5
         ("female",): (0, None, 0, 0),  # nobody: 0, never adjusted
         ("male",): (2, None, LOWEST, 0),  # 2 − 2 = 0
-        ("other",): (3, None, HIGHEST, 0),  # 3 + 5 = 8
+        ("other",): (3, None, HIGHEST, 0),  # 3 + 2 = 5: a small count never above SPREAD
         ("unknown",): (6, None, LOWEST, 0),  # 6 − 5 = 1: withheld
     }))  # fmt: skip
     texts = {c.key[1]: text(c, "count") for c in shown}
-    assert texts == {None: "35", "female": "0", "male": "0", "other": "8", "unknown": "<5"}
+    assert texts == {None: "35", "female": "0", "male": "0", "other": "5", "unknown": "<5"}
     assert {c.key[1]: c.flag for c in shown}["unknown"] == SMALL
 
 

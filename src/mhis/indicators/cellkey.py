@@ -49,9 +49,15 @@ def _record_key(secret: str, kind: str, pk: int) -> int:
 
 def _tilted(count: int) -> list[tuple[int, float]]:
     """(noise, probability) for a true `count` >= 1: the base distribution on the noises that
-    keep the count at 0 or above, tilted (exp(t·noise), t found by bisection) so that its mean
+    keep the count at 0 or above (and a small count at SPREAD or below), tilted (exp(t·noise), t found by bisection) so that its mean
     is 0 — the least change to the base distribution that keeps it unbiased."""
-    support = [e for e in range(-SPREAD, SPREAD + 1) if e >= -count]
+    # A small count (below SPREAD) is never published above SPREAD: a published value more
+    # than SPREAD would tell that the cell holds someone.
+    support = [
+        e
+        for e in range(-SPREAD, SPREAD + 1)
+        if e >= -count and (count >= SPREAD or count + e <= SPREAD)
+    ]
     weights = [BASE[abs(e)] for e in support]
 
     def mean(t: float) -> float:
