@@ -245,11 +245,3 @@ def update_assessment(
     if "site" in fields:
         link_site(assessment.person, assessment.site, PersonSite.Reason.SEEN)
     return assessment
-
-
-def assessments_of(person: Person) -> QuerySet[Assessment]:
-    return (
-        Assessment.objects.filter(person=person)
-        .select_related("site", "person")
-        .prefetch_related("specimens")
-    )

@@ -55,8 +55,6 @@ _Listed = TypeVar("_Listed", Referral, Assessment)
 
 # -- encounters --------------------------------------------------------------------------------
 
-ENCOUNTER_FIELDS = EncounterInput.columns()
-
 
 def _encounter_fields(
     user: User,
@@ -117,17 +115,7 @@ def update_encounter(
     return encounter
 
 
-def encounters_of(person: Person) -> QuerySet[Encounter]:
-    return (
-        Encounter.objects.filter(person=person)
-        .select_related("site", "person")
-        .prefetch_related("diagnoses")
-    )
-
-
 # -- referrals ---------------------------------------------------------------------------------
-
-REFERRAL_FIELDS = ReferralInput.columns()
 
 
 @transaction.atomic
@@ -221,14 +209,6 @@ def shown_rows(user: User, records: QuerySet[_Listed], *, view: str) -> list[_Li
     rows = list(records[:LIST_LIMIT])
     log_access(user, {r.person for r in rows}, view)
     return rows
-
-
-def referrals_of(person: Person) -> QuerySet[Referral]:
-    return (
-        Referral.objects.filter(person=person)
-        .select_related("site", "to_site", "person")
-        .prefetch_related("steps")
-    )
 
 
 # -- where a person is known ---------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Self
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, model_validator
 
 from mhis.access.services import in_scope
@@ -31,6 +32,9 @@ from mhis.registry.codes import Sex
 from mhis.registry.models import Person
 from mhis.registry.search import visible_people
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 from .codes import AgeGroup, Topic
 from .models import Contact, HealthCorner, Session, Training, Worker
 
@@ -49,24 +53,23 @@ def _present(value: Any) -> Any:
     return value
 
 
-def _worker(code: Any, info: ValidationInfo) -> Any:
-    user = context_of(info, "user")
-    if code is None or user is None:
-        return code
-    worker = Worker.objects.filter(code=code).select_related("site").first()
-    if worker is None or not in_scope(user, worker.site):
-        raise ValueError(_("No worker with this code in your places."))
-    return worker
+def _in_places(model: type[Worker] | type[HealthCorner], refusal: StrOrPromise) -> Any:
+    """A look-up of a `model` (at a site) by its code, in the writing user's places."""
+
+    def look_up(code: Any, info: ValidationInfo) -> Any:
+        user = context_of(info, "user")
+        if code is None or user is None:
+            return code
+        found = model.objects.filter(code=code).select_related("site").first()
+        if found is None or not in_scope(user, found.site):
+            raise ValueError(str(refusal))
+        return found
+
+    return look_up
 
 
-def _corner(code: Any, info: ValidationInfo) -> Any:
-    user = context_of(info, "user")
-    if code is None or user is None:
-        return code
-    corner = HealthCorner.objects.filter(code=code).select_related("site").first()
-    if corner is None or not in_scope(user, corner.site):
-        raise ValueError(_("No health corner with this code in your places."))
-    return corner
+_worker = _in_places(Worker, gettext_lazy("No worker with this code in your places."))
+_corner = _in_places(HealthCorner, gettext_lazy("No health corner with this code in your places."))
 
 
 def _person(value: Any, info: ValidationInfo) -> Any:
