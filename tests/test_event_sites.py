@@ -193,7 +193,7 @@ def test_an_unmerge_keeps_the_survivor_known_where_it_was_seen_since(world, peop
     """A merge gives the survivor the merged record's sites; an un-merge takes back those
     where nothing happened to the survivor since, and keeps one where the survivor was seen
     after the merge."""
-    from mhis.linkage.services import merge_people, unmerge
+    from mhis.linkage.merges import merge_people, unmerge
 
     admin = people["admin"]
     survivor = register()  # at the Mae Sot clinic

@@ -8,13 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from mhis.indicators import services as indicators
 from mhis.indicators.models import CachedResult
 from mhis.kinds import staying
-from mhis.linkage.services import (
-    decide,
-    merge_people,
-    review_queue,
-    unmerge,
-    visible_pairs,
-)
+from mhis.linkage.merges import merge_people, unmerge
+from mhis.linkage.services import decide, review_queue, visible_pairs
 from mhis.registry.models import Person, PersonSite
 
 from .indicator_world import build

@@ -369,7 +369,7 @@ def test_no_link_is_made_once_consent_to_sharing_is_withdrawn(client, people, pe
 
 
 def test_consents_moved_back_by_an_unmerge_revoke_the_links_they_carried(client, people, register):
-    from mhis.linkage.services import merge_people, unmerge
+    from mhis.linkage.merges import merge_people, unmerge
 
     survivor = register()  # consented to care only
     merged = register(consents=SHARING)

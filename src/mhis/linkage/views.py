@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from mhis.registry.search import log_listed
 
-from . import services
+from . import merges, services
 from .models import CandidatePair, Merge
 
 LABELS = {
@@ -80,9 +80,9 @@ def pair(request, pair_id):
 @require_POST
 def unmerge(request, merge_id):
     """Undo a merge made from the queue; the pair goes back to the queue."""
-    merge = get_object_or_404(services.visible_merges(request.user), pk=merge_id)
+    merge = get_object_or_404(merges.visible_merges(request.user), pk=merge_id)
     try:
-        services.unmerge(request.user, merge)
+        merges.unmerge(request.user, merge)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
