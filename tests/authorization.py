@@ -79,6 +79,8 @@ PAGES = {
     "linkage:pair": _on("pair", MERGE),
     # Un-merging needs a merge; `tests/test_linkage_merge.py` covers who may.
     "linkage:unmerge": POST_ONLY,
+    # Starting a run: `tests/test_linkage_runs.py` covers who may.
+    "linkage:start": POST_ONLY,
     "surveillance:alerts": LOGIN,
     "surveillance:alert": _on("alert", ALERT_READ),
     "surveillance:report": LOGIN,
@@ -163,6 +165,8 @@ API.update(
             ("GET", "/api/indicators"),
             ("GET", "/api/indicators/{code}"),
             ("GET", "/api/linkage/pairs"),
+            ("GET", "/api/linkage/runs"),
+            ("POST", "/api/linkage/runs"),
             ("GET", "/api/surveillance/conditions"),
             ("GET", "/api/surveillance/completeness"),
             ("POST", "/api/surveillance/evaluate"),

@@ -57,7 +57,7 @@ def test_the_review_shows_no_comparison_of_migration_episodes_to_a_role_that_may
     assert not pinned
     agreed = [p for p in CandidatePair.objects.all() if p.evidence.get("sector", 0) > 0]
     assert agreed, "the demo world has pairs whose occupation sector agrees"
-    queue = api(admin).get("/api/linkage/pairs", limit=500).json()
+    queue = api(admin).get("/api/linkage/pairs", page_size=500).json()["results"]
     assert queue
     priors = set()
     for item in queue:
@@ -100,7 +100,7 @@ def test_the_queue_is_ordered_by_the_evidence_shown(world, people, register, api
                               destination=1.0, arrival=1.5)  # fmt: skip
     agreeing_names = _pair(register, run, name=6.0, birth=3.0)
     assert agreeing_episodes.weight > agreeing_names.weight
-    queue = api(people["admin"]).get("/api/linkage/pairs").json()
+    queue = api(people["admin"]).get("/api/linkage/pairs").json()["results"]
     assert [item["id"] for item in queue] == [agreeing_names.pk, agreeing_episodes.pk]
     assert queue[0]["probability"] > queue[1]["probability"]
     client.force_login(people["admin"])

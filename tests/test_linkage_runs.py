@@ -3,10 +3,11 @@
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from mhis.access.models import AccessLog
 from mhis.linkage import services
+from mhis.linkage.merges import unmerge
 from mhis.linkage.models import CandidatePair, LinkRun, Merge
 from mhis.linkage.services import run_linkage
 from mhis.registry.models import Identifier, Person, PersonName, PersonSite
@@ -92,25 +93,45 @@ def test_link_command(world, capsys):
         call_command("link", "--threshold", "2", "--verbosity", "0")
 
 
-def test_review_queue_margin_and_decisions(world, people, api):
-    _registry(world)
+def test_records_linked_without_review_are_merged_a_group_at_a_time(world, people, api):
+    persons, truth = _registry(world)
     run = run_linkage()
-    pairs = CandidatePair.objects.filter(run=run)
-    auto = pairs.filter(status=CandidatePair.Status.AUTO)
-    assert auto.exists() and pairs.filter(status=CandidatePair.Status.REVIEW).exists()
-    for pair in auto:  # the best of both records, by the margin
-        rivals = pairs.filter(
-            Q(left__in=[pair.left, pair.right]) | Q(right__in=[pair.left, pair.right])
-        ).exclude(pk=pair.pk)
-        assert pair.probability >= 0.99
-        assert all(pair.weight - r.weight >= 5 for r in rivals)
+    auto = CandidatePair.objects.filter(status=CandidatePair.Status.AUTO)
+    assert run.merged > 0 and auto.exists()
+    merges = Merge.objects.filter(run=run)
+    assert merges.count() == run.merged and not merges.filter(merged_by__isnull=False).exists()
+    for pair in auto:  # linked: both records are now one person, the earlier one surviving
+        left, right = (Person.objects.get(pk=pk) for pk in (pair.left_id, pair.right_id))
+        assert (left.merged_into_id or left.pk) == (right.merged_into_id or right.pk)
+        survivor = left.merged_into_id or left.pk
+        assert survivor <= min(pair.left_id, pair.right_id)
+    for merge in merges:  # each record joined to its group by a pair scored above the cut
+        group = {merge.survivor_id} | set(
+            Person.objects.filter(merged_into=merge.survivor_id).values_list("pk", flat=True)
+        )
+        strong = CandidatePair.objects.filter(
+            Q(left=merge.merged_id, right__in=group) | Q(right=merge.merged_id, left__in=group),
+            probability__gte=run.cluster_threshold,
+        )
+        assert strong.exists()
+    by_pk = {p.pk: uid for uid, p in persons.items()}
+    linked = {tuple(sorted((by_pk[m.survivor_id], by_pk[m.merged_id]))) for m in merges}
+    assert len(linked & truth) / len(linked) >= 0.95  # what is merged unseen must be right
 
+
+def test_review_queue_and_decisions(world, people, api):
+    _registry(world)
+    run_linkage()
     assert api(people["clinician"]).get("/api/linkage/pairs").status_code == 403
-    queue = api(people["admin"]).get("/api/linkage/pairs", limit=5).json()
-    assert queue and all(item["status"] == "review" for item in queue)
+    page = api(people["admin"]).get("/api/linkage/pairs", page_size=5).json()
+    queue = page["results"]
+    assert page["count"] > 5 and len(queue) == 5
+    assert all(item["status"] == "review" for item in queue)
     assert queue[0]["probability"] >= queue[-1]["probability"]
     assert {"name", "birth"} <= set(queue[0]["evidence"])
     assert AccessLog.objects.filter(user=people["admin"], view="linkage").exists()
+    second_page = api(people["admin"]).get("/api/linkage/pairs", page_size=5, page=2).json()
+    assert not {p["id"] for p in queue} & {p["id"] for p in second_page["results"]}
 
     first, second = queue[0], queue[1]
     bad = api(people["admin"]).post(f"/api/linkage/pairs/{first['id']}/decision",
@@ -127,6 +148,74 @@ def test_review_queue_margin_and_decisions(world, people, api):
     again = api(people["admin"]).post(f"/api/linkage/pairs/{second['id']}/decision",
                                       {"decision": "same"})  # fmt: skip
     assert again.status_code == 422
+
+
+def test_a_decided_pair_is_never_asked_again_and_runs_add_to_the_queue(world, people):
+    _registry(world)
+    first = run_linkage()
+    queue = list(services.review_queue(people["admin"]))
+    different, same = queue[0], queue[1]
+    services.decide(people["admin"], different, "different", "two sisters")
+    waiting = {p.pk for p in services.review_queue(people["admin"])}
+
+    nothing_new = run_linkage(scope=LinkRun.Scope.NEW)  # nothing registered since
+    assert nothing_new.pairs == 0
+    assert {p.pk for p in services.review_queue(people["admin"])} == waiting
+
+    again = run_linkage()  # the whole registry again: the same pairs, scored again
+    assert again.new_pairs == 0 and again.pk != first.pk
+    different.refresh_from_db()
+    assert different.status == "different" and different.run_id == again.pk
+    assert different.note == "two sisters"
+    assert CandidatePair.objects.filter(left=different.left, right=different.right).count() == 1
+    assert different.pk not in {p.pk for p in services.review_queue(people["admin"])}
+
+    # A record merged by one decision takes its other pairs out of the queue.
+    services.decide(people["admin"], same, "same")
+    others = CandidatePair.objects.filter(
+        Q(left=same.right) | Q(right=same.right), status="review"
+    ).exclude(pk=same.pk)
+    for other in others:
+        assert other not in services.review_queue(people["admin"])
+        with pytest.raises(ValidationError, match="since been merged"):
+            services.decide(people["admin"], other, "different")
+
+
+def test_an_undone_automatic_merge_is_not_made_again(world, people):
+    _registry(world)
+    run = run_linkage()
+    merge = Merge.objects.filter(run=run).first()
+    unmerge(people["admin"], merge)
+    run_linkage()
+    assert Person.objects.get(pk=merge.merged_id).merged_into_id is None
+    assert not Merge.objects.filter(
+        survivor=merge.survivor, merged=merge.merged, undone_at__isnull=True
+    ).exists()
+
+
+def test_linkage_is_started_from_the_page_and_the_api(world, people, api, client, settings):
+    settings.MHIS_TASKS_INLINE = True
+    _registry(world, people=120, duplicates=40)
+    assert api(people["clinician"]).post("/api/linkage/runs", {"scope": "all"}).status_code == 403
+    bad = api(people["admin"]).post("/api/linkage/runs", {"scope": "some"})
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "scope"]
+    started = api(people["admin"]).post("/api/linkage/runs", {"scope": "all"})
+    assert started.status_code == 202 and started.json()["task"]
+    runs = api(people["admin"]).get("/api/linkage/runs").json()
+    assert runs[0]["status"] == "done" and runs[0]["scope"] == "all" and runs[0]["pairs"] > 0
+
+    client.force_login(people["admin"])
+    page = client.post("/linkage/runs/", {"scope": "new"}, follow=True)
+    assert "queued" in page.content.decode()
+    assert LinkRun.objects.filter(scope="new", status="done").exists()
+
+
+def test_the_thresholds_are_settings(world, settings):
+    _registry(world, people=120, duplicates=40)
+    settings.MHIS_LINKAGE_REVIEW, settings.MHIS_LINKAGE_AUTO = 0.7, 0.999
+    run = run_linkage()
+    assert (run.threshold, run.cluster_threshold) == (0.7, 0.999)
+    assert not CandidatePair.objects.filter(probability__lt=0.7).exists()
 
 
 def test_review_pages(world, people, client):
@@ -196,3 +285,35 @@ def test_registry_records_carry_the_first_migration(register):
     assert (record["origin"], record["destination"], record["sector"]) == ("MM", "TH", "fishing")
     assert record["arrival"].isoformat() == "2019-03-10"
     assert record["identifiers_hashed"] is True
+
+
+def test_link_after_an_import_that_joined_every_shared_identifier(people, tmp_path, capsys):
+    """The import links a row to the person already holding its passport, so no two records
+    share an identifier when linkage runs: the model trains without them."""
+    import csv
+    import json
+
+    records, _ = _known_set(seed=11, people=150, duplicates=60)
+    path = tmp_path / "registrations.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "name", "site", "sex", "dob", "nationality", "passport", "kind"])
+        for r in records:
+            passport = r["identifiers"][0][2] if r["identifiers"] else ""
+            writer.writerow([r["unique_id"], r["names"][0], "MSOT-CLIN", r["sex"],
+                             r["birth_date"].isoformat() if r["birth_date"] else "",
+                             r["nationality"], passport, "passport" if passport else ""])  # fmt: skip
+    mapping = {"source_key": "id", "name": "name", "registration_site": "site", "sex": "sex",
+               "birth_date": "dob", "nationality": "nationality",
+               "identifier_value": "passport", "identifier_type": "kind"}  # fmt: skip
+    call_command("import", str(path), user="mae_sot_clinician", source="registry",
+                 map=json.dumps(mapping), stdout=__import__("io").StringIO())  # fmt: skip
+    shared = (
+        Identifier.objects.values("value_hash").annotate(n=Count("person", distinct=True))
+    ).filter(n__gt=1)
+    assert Person.objects.count() < len(records) and not shared.exists()
+
+    call_command("link", "--verbosity", "0")
+    run = LinkRun.objects.get()
+    assert run.status == LinkRun.Status.DONE and run.pairs > 0
+    assert "candidate pairs" in capsys.readouterr().out

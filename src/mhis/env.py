@@ -40,6 +40,20 @@ def envint(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
 
 
+def envprobability(name: str, default: float) -> float:
+    """A probability strictly between 0 and 1."""
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0 < number < 1:
+        raise ImproperlyConfigured(f"{name} must be a number between 0 and 1, not {value!r}")
+    return number
+
+
 def envlist(name: str, default: str = "") -> list[str]:
     value = envstr(name, default) or ""
     return [item.strip() for item in value.split(",") if item.strip()]

@@ -10,7 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from mhis.crypto import derive_key
-from mhis.env import envbool, envint, envlist, envnetworks, envstr
+from mhis.env import envbool, envint, envlist, envnetworks, envprobability, envstr
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(envstr("MHIS_VAR_DIR") or Path.cwd() / "var").resolve()
@@ -299,6 +299,14 @@ MHIS_WORKER_MAX_ATTEMPTS = envint("MHIS_WORKER_MAX_ATTEMPTS", 3)
 # The worker's schedule, in MHIS_TIME_ZONE: "DAY HH:MM" weekly, "HH:MM" nightly; empty: off.
 MHIS_SCHEDULE_EVALUATION = envstr("MHIS_SCHEDULE_EVALUATION", "mon 06:15")
 MHIS_SCHEDULE_LINKAGE = envstr("MHIS_SCHEDULE_LINKAGE", "02:00")
+# Linkage: pairs scored at least MHIS_LINKAGE_REVIEW go to the review queue; at least
+# MHIS_LINKAGE_AUTO, records are merged without review, a group of at most
+# MHIS_LINKAGE_LARGEST_GROUP records at a time (mhis.linkage.clusters). A blocking key held
+# by more than MHIS_LINKAGE_MAX_BLOCK records is too common to find candidates by.
+MHIS_LINKAGE_REVIEW = envprobability("MHIS_LINKAGE_REVIEW", 0.5)
+MHIS_LINKAGE_AUTO = envprobability("MHIS_LINKAGE_AUTO", 0.99)
+MHIS_LINKAGE_LARGEST_GROUP = envint("MHIS_LINKAGE_LARGEST_GROUP", 8)
+MHIS_LINKAGE_MAX_BLOCK = envint("MHIS_LINKAGE_MAX_BLOCK", 50)
 # The nightly backup: into MHIS_BACKUP_DIR with the key MHIS_BACKUP_KEY_FILE, keeping the last
 # MHIS_BACKUP_KEEP; off unless both are set.
 MHIS_SCHEDULE_BACKUP = envstr("MHIS_SCHEDULE_BACKUP", "01:30")

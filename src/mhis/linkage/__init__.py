@@ -45,6 +45,7 @@ def link(
     threshold: float = 0.5,
     cluster_threshold: float = 0.95,
     identifier_recall: float = 0.5,
+    max_block: int | None = None,
     backend: str = "duckdb",
     spark=None,
     progress: Callable[[str], None] = lambda step: None,
@@ -60,7 +61,7 @@ def link(
     if table.num_rows < 2:
         return Result(clusters={u: u for u in table.column("unique_id").to_pylist()})
     progress("blocking")
-    table = model.block_keys(table)
+    table = model.block_keys(table, **({"max_block": max_block} if max_block else {}))
     if backend == "spark":
         from splink import SparkAPI  # needs pyspark, installed apart for regional scale
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
@@ -15,7 +16,9 @@ from mhis.registry.presentation import person_summary
 from mhis.registry.search import log_listed
 from mhis.schemas import Input
 
-from . import services
+from . import merges, services
+from .models import LinkRun
+from .tasks import start_linkage
 
 router = Router(tags=["linkage"], auth=api_auth)
 
@@ -46,7 +49,41 @@ class PairOut(Schema):
 
 
 class QueueParams(Schema):
-    limit: int = Field(50, ge=1, le=500)
+    page: int = Field(1, ge=1, le=1_000_000)
+    page_size: int = Field(50, ge=1, le=500)
+    place: str = Field("", max_length=64, description="a place's code: pairs known under it")
+    script: str = Field("", max_length=4, description="the names' script (ISO 15924)")
+    order: Literal["probability", "newest"] = "probability"
+
+
+class PairPage(Schema):
+    count: int
+    page: int
+    page_size: int
+    results: list[PairOut]
+
+
+class RunIn(Input):
+    scope: Literal["new", "all"] = Field(
+        "new", description="new records against the registry, or the whole registry"
+    )
+
+
+class RunOut(Schema):
+    id: int
+    scope: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    records: int
+    pairs: int
+    new_pairs: int
+    merged: int
+    error: str
+
+
+class QueuedOut(Schema):
+    task: str
 
 
 class DecisionIn(Input):
@@ -66,12 +103,16 @@ def _brief(person) -> dict:
     return data
 
 
-@router.get("/linkage/pairs", response=list[PairOut], summary="Pairs waiting for review")
+@router.get("/linkage/pairs", response=PairPage, summary="Pairs waiting for review")
 def queue(request, params: Query[QueueParams]):
     try:
-        pairs = list(services.review_queue(request.auth)[: params.limit])
+        filters = services.queue_filters(request.auth, params.dict())
+        queued = services.review_queue(request.auth, **filters)
     except PermissionDenied as exc:
         raise HttpError(403, str(exc)) from None
+    start = (params.page - 1) * params.page_size
+    pairs = list(queued[start : start + params.page_size])
+    count = queued.count() if pairs or start else 0
     log_listed(request.auth, [p.left for p in pairs] + [p.right for p in pairs], "linkage")
     out = []
     for p in pairs:
@@ -89,7 +130,25 @@ def queue(request, params: Query[QueueParams]):
                 "right": _brief(p.right),
             }
         )
-    return out
+    return {"count": count, "page": params.page, "page_size": params.page_size, "results": out}
+
+
+@router.get("/linkage/runs", response=list[RunOut], summary="The latest linkage runs")
+def runs(request):
+    try:
+        merges._require_admin(request.auth)
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc)) from None
+    return list(LinkRun.objects.all()[:20])
+
+
+@router.post("/linkage/runs", response={202: QueuedOut}, summary="Start a linkage run")
+def start(request, payload: RunIn):
+    try:
+        result = start_linkage(request.auth, scope=payload.scope)
+    except PermissionDenied as exc:
+        raise HttpError(403, str(exc)) from None
+    return 202, {"task": str(result.id)}
 
 
 @router.post("/linkage/pairs/{pair_id}/decision", response=DecisionOut, summary="Decide a pair")

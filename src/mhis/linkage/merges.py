@@ -47,15 +47,20 @@ def _announce_moved(user, *person_ids: int) -> None:
 
 
 @transaction.atomic
-def merge_people(user, survivor, merged, *, pair=None, note: str = ""):
+def merge_people(user, survivor, merged, *, pair=None, pair_id=None, run=None, note: str = ""):
     """Merge `merged` into `survivor`: every care, protection, migration, consent and
     household record of `merged` moves to `survivor`, which also gains its site links; the
     merged record and its names and identifiers stay, pointing at the survivor. Everything
-    moved is recorded, so `unmerge` restores the exact state before. One transaction."""
-    _require_admin(user)
+    moved is recorded, so `unmerge` restores the exact state before. One transaction.
+
+    Made by `user`, an administrator who sees both records, or, with `run` and no user, by a
+    linkage run linking records without review."""
+    if run is None or user is not None:
+        _require_admin(user)
     survivor = Person.objects.select_for_update().get(pk=survivor.pk)
     merged = Person.objects.select_for_update().get(pk=merged.pk)
-    _require_visible(user, survivor, merged)
+    if run is None or user is not None:
+        _require_visible(user, survivor, merged)
     errors = {}
     if survivor.pk == merged.pk:
         errors["merged"] = _("A record cannot be merged into itself.")
@@ -92,7 +97,8 @@ def merge_people(user, survivor, merged, *, pair=None, note: str = ""):
     return Merge.objects.create(
         survivor=survivor,
         merged=merged,
-        pair=pair,
+        pair_id=pair.pk if pair is not None else pair_id,
+        run=run,
         moved=moved,
         added_sites=added,
         note=note,

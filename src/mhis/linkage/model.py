@@ -319,11 +319,20 @@ def train(
     """
     import pyarrow as pa
 
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("id_keys", arrays_to_explode=["id_keys"])], recall=identifier_recall
-    )
-    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
     silver = silver_pairs(table)
+    if silver:
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on("id_keys", arrays_to_explode=["id_keys"])], recall=identifier_recall
+        )
+    else:  # no two records share an identifier (an import joined them already)
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on("name_main", "birth_date", "sex")], recall=0.3
+        )
+    options = linker._settings_obj
+    if not options._probability_two_random_records_match > 0:
+        # Nothing agreed on the rule: assume one record in ten is someone registered again.
+        options._probability_two_random_records_match = 0.1 / max(table.num_rows - 1, 1)
+    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
     if len(silver) >= 20:
         labels = pa.table(
             {"unique_id_l": [a for a, _ in silver], "unique_id_r": [b for _, b in silver]}
@@ -334,5 +343,6 @@ def train(
         linker.training.estimate_parameters_using_expectation_maximisation(
             block_on("name_main", "birth_year"),
             estimate_without_term_frequencies=True,
+            fix_probability_two_random_records_match=True,
             record_sample_proportion=min(1.0, 200_000 / max(table.num_rows, 1)),
         )

@@ -26,11 +26,13 @@ class LinkRun(models.Model):
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    threshold = models.FloatField()
-    cluster_threshold = models.FloatField()
+    threshold = models.FloatField()  # pairs scored at least this are kept (to review)
+    cluster_threshold = models.FloatField()  # ... at least this are linked, in groups
     records = models.PositiveIntegerField(default=0)
     pairs = models.PositiveIntegerField(default=0)
     clusters = models.PositiveIntegerField(default=0)  # clusters of more than one record
+    new_pairs = models.PositiveIntegerField(default=0)  # pairs never scored before
+    merged = models.PositiveIntegerField(default=0)  # records merged without review
     model = models.JSONField(default=dict, blank=True)  # the trained parameters
     error = models.TextField(blank=True)
 
@@ -40,11 +42,27 @@ class LinkRun(models.Model):
     def __str__(self) -> str:
         return f"link run {self.pk} ({self.status})"
 
+    @property
+    def queued(self) -> int:
+        """Pairs waiting for review now, from every run."""
+        return CandidatePair.objects.filter(
+            status=CandidatePair.Status.REVIEW,
+            left__merged_into__isnull=True,
+            right__merged_into__isnull=True,
+        ).count()
+
 
 class CandidatePair(models.Model):
-    """Two records the matcher scored, with the weight of each comparison."""
+    """Two records the matcher scored, with the weight of each comparison.
 
-    run = models.ForeignKey(LinkRun, on_delete=models.CASCADE, related_name="candidate_pairs")
+    One row per pair of records, whatever the number of runs: a decision belongs to the pair,
+    so a later run updates the score and never asks again what a person decided."""
+
+    run = models.ForeignKey(  # the latest run that scored the pair
+        LinkRun, on_delete=models.CASCADE, related_name="candidate_pairs"
+    )
+    found_at = models.DateTimeField(auto_now_add=True)  # first scored
+    script = models.CharField(max_length=4, blank=True)  # of the names, for the queue's filter
     left = models.ForeignKey("registry.Person", on_delete=models.CASCADE, related_name="+")
     right = models.ForeignKey("registry.Person", on_delete=models.CASCADE, related_name="+")
     probability = models.FloatField()
@@ -67,9 +85,9 @@ class CandidatePair(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["run", "left", "right"], name="candidatepair_unique")
+            models.UniqueConstraint(fields=["left", "right"], name="candidatepair_records")
         ]
-        indexes = [models.Index(fields=["run", "-probability"], name="candidatepair_score")]
+        indexes = [models.Index(fields=["status", "-probability"], name="candidatepair_queue")]
 
     def __str__(self) -> str:
         return f"{self.left_id}~{self.right_id} {self.probability:.3f}"
@@ -82,6 +100,9 @@ class Merge(models.Model):
     merged = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="+")
     pair = models.ForeignKey(
         CandidatePair, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    run = models.ForeignKey(  # the run that linked the records without review
+        LinkRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="merges"
     )
     moved = models.JSONField(default=dict)  # "app.Model" -> primary keys moved to the survivor
     added_sites = models.JSONField(default=list)  # PersonSite rows created for the survivor

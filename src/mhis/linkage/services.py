@@ -5,22 +5,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, FloatField, Value
+from django.db.models import Exists, F, FloatField, OuterRef, Value
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mhis.access.policy import Can, allowed
-from mhis.registry.models import Person
+from mhis.access.services import place_scope_q, scope_site_ids
+from mhis.names import detect_script
+from mhis.places.models import Place
+from mhis.registry.models import Person, PersonSite
 from mhis.registry.search import known_in_places
 
-from . import link
+from . import clusters, link
 from .features import FROM_MIGRATION_EPISODES, OF_IDENTIFIER_TYPES
 from .merges import _require_admin, _require_visible, merge_people
-from .models import CandidatePair, LinkRun
+from .models import CandidatePair, LinkRun, Merge
 from .records import registry_records
 
 BATCH = 5_000
@@ -38,21 +42,34 @@ def _check(threshold: float, cluster_threshold: float) -> None:
         raise ValidationError(errors)
 
 
+def _script(*names: str) -> str:
+    """The script a pair's names are written in, for the queue's filter: the first other
+    than Latin, else Latin."""
+    scripts = [detect_script(n) for n in names if n]
+    return next((s for s in scripts if s not in ("Latn", "Zyyy")), scripts[0] if scripts else "")
+
+
 def run_linkage(
     *,
     scope: str = LinkRun.Scope.ALL,
-    threshold: float = 0.5,
-    cluster_threshold: float = 0.95,
+    threshold: float | None = None,
+    cluster_threshold: float | None = None,
     user=None,
     progress: Callable[[str], None] = lambda step: None,
 ) -> LinkRun:
-    """Match the registry and store the scored pairs and clusters of one run.
+    """Match the registry, keep the scored pairs, and merge the records the model links
+    without review (`cluster_threshold`, decided as groups: `mhis.linkage.clusters`).
 
-    With scope ``new``, every record is scored (the model learns from the whole registry)
-    but only pairs with a record registered since the last finished run are kept. The
-    pairs are written in one transaction: a failed run leaves its row marked failed and no
-    pairs.
+    A pair is one row whatever the number of runs: a run updates its score and never its
+    decision, so a pair decided by a person is never asked again, and a pair a person
+    un-merged is never merged again without review. Pairs naming a merged record leave the
+    queue. With scope ``new``, every record is scored but only pairs with a record
+    registered since the last finished run are kept. Everything is written in one
+    transaction: a failed run leaves its row marked failed and nothing else.
     """
+    threshold = settings.MHIS_LINKAGE_REVIEW if threshold is None else threshold
+    if cluster_threshold is None:
+        cluster_threshold = max(settings.MHIS_LINKAGE_AUTO, threshold)
     _check(threshold, cluster_threshold)
     since = None
     if scope == LinkRun.Scope.NEW:
@@ -64,57 +81,149 @@ def run_linkage(
     try:
         progress("reading")
         person_of: dict[str, int] = {}
+        names_of: dict[int, str] = {}
 
         def records():
             for record in registry_records():
                 person_of[record["unique_id"]] = record["person"]
+                names_of[record["person"]] = " ".join(record["names"][:2])
                 yield record
 
         new = None
         if since is not None:
             new = set(Person.objects.filter(created_at__gte=since).values_list("pk", flat=True))
         result = link(
-            records(), threshold=threshold, cluster_threshold=cluster_threshold, progress=progress
+            records(),
+            threshold=threshold,
+            cluster_threshold=cluster_threshold,
+            max_block=settings.MHIS_LINKAGE_MAX_BLOCK,
+            progress=progress,
         )
         progress("saving")
-        rows = []
+        scored = {}
         for pair in result.pairs:
             left, right = person_of[pair.left], person_of[pair.right]
             if new is not None and left not in new and right not in new:
                 continue
-            if left > right:
-                left, right = right, left
-            together = result.clusters.get(pair.left) == result.clusters.get(pair.right)
-            rows.append(
-                CandidatePair(
-                    run=run,
-                    left_id=left,
-                    right_id=right,
-                    probability=pair.probability,
-                    weight=pair.weight,
-                    evidence=pair.evidence,
-                    cluster=result.clusters[pair.left] if together else "",
-                )
-            )
+            scored[(min(left, right), max(left, right))] = pair
         sizes: dict[str, int] = {}
         for cluster in result.clusters.values():
             sizes[cluster] = sizes.get(cluster, 0) + 1
         with transaction.atomic():
-            CandidatePair.objects.bulk_create(rows, batch_size=BATCH)
-            run.records, run.pairs = len(person_of), len(rows)
+            saved = _save_pairs(run, scored, result.clusters, names_of)
+            run.records, run.pairs = len(person_of), len(scored)
             run.clusters = sum(1 for n in sizes.values() if n > 1)
-            run.model, run.status, run.finished_at = (
-                result.model,
-                LinkRun.Status.DONE,
-                timezone.now(),
-            )
+            run.new_pairs = saved
+            progress("linking")
+            run.merged = link_groups(run, scored, cluster_threshold)
+            run.model, run.status = result.model, LinkRun.Status.DONE
+            run.finished_at = timezone.now()
             run.save()
-            triage(run)
     except Exception as exc:
         run.status, run.error, run.finished_at = LinkRun.Status.FAILED, str(exc), timezone.now()
         run.save(update_fields=["status", "error", "finished_at"])
         raise
     return run
+
+
+def _save_pairs(run, scored: dict, clusters: dict[str, str], names_of: dict[int, str]) -> int:
+    """Write the run's pairs: the score of a pair scored before is updated (its status and
+    decision stay), a new one is added to the queue. Returns how many were new."""
+    known = {}
+    keys = sorted(scored)
+    for start in range(0, len(keys), BATCH):
+        lefts = {k[0] for k in keys[start : start + BATCH]}
+        for pk, left, right in CandidatePair.objects.filter(left_id__in=lefts).values_list(
+            "pk", "left_id", "right_id"
+        ):
+            if (left, right) in scored:
+                known[(left, right)] = pk
+    fresh, changed = [], []
+    for key, pair in scored.items():
+        together = clusters.get(pair.left) == clusters.get(pair.right)
+        row = CandidatePair(
+            pk=known.get(key),
+            run=run,
+            left_id=key[0],
+            right_id=key[1],
+            probability=pair.probability,
+            weight=pair.weight,
+            evidence=pair.evidence,
+            cluster=clusters[pair.left] if together else "",
+            script=_script(names_of.get(key[0], ""), names_of.get(key[1], "")),
+        )
+        (changed if row.pk else fresh).append(row)
+    CandidatePair.objects.bulk_create(fresh, batch_size=BATCH)
+    CandidatePair.objects.bulk_update(
+        changed,
+        ["run", "probability", "weight", "evidence", "cluster", "script"],
+        batch_size=BATCH,
+    )
+    return len(fresh)
+
+
+@dataclass(frozen=True)
+class _Scored:
+    left: int
+    right: int
+    probability: float
+    evidence: dict
+
+
+def link_groups(run, scored: dict, auto: float) -> int:
+    """Merge the groups of records the model links without review (`clusters.groups` over
+    the run's pairs at `auto`): each into its earliest record. A group where a person decided
+    two records are different people, or un-merged two of them, goes to review whole.
+    Returns how many records were merged."""
+    pairs = [_Scored(k[0], k[1], p.probability, p.evidence) for k, p in scored.items()]
+    decided = {
+        (left, right)
+        for left, right in CandidatePair.objects.filter(
+            status=CandidatePair.Status.DIFFERENT
+        ).values_list("left_id", "right_id")
+    }
+    for survivor, merged in Merge.objects.exclude(undone_at=None).values_list(
+        "survivor_id", "merged_id"
+    ):
+        decided.add((min(survivor, merged), max(survivor, merged)))
+    ids = {k: v.pk for k, v in _pairs_by_key(scored).items()}
+    merged_count = 0
+    for group in clusters.groups(
+        [_Scored(str(p.left), str(p.right), p.probability, p.evidence) for p in pairs],
+        threshold=auto,
+        largest=settings.MHIS_LINKAGE_LARGEST_GROUP,
+    ):
+        members = sorted(int(m) for m in group.members)
+        inside = [(a, b) for i, a in enumerate(members) for b in members[i + 1 :]]
+        if not group.linked or any(key in decided for key in inside):
+            continue
+        survivor = members[0]  # the earliest registered
+        within = [ids[key] for key in inside if key in ids]
+        CandidatePair.objects.filter(pk__in=within, status=CandidatePair.Status.REVIEW).update(
+            status=CandidatePair.Status.AUTO
+        )
+        for other in members[1:]:
+            merge_people(
+                None,
+                Person(pk=survivor),
+                Person(pk=other),
+                pair_id=ids.get((survivor, other)),
+                run=run,
+                note=_("Linked without review by run %(run)s.") % {"run": run.pk},
+            )
+            merged_count += 1
+    return merged_count
+
+
+def _pairs_by_key(scored: dict) -> dict:
+    keys = sorted(scored)
+    found = {}
+    for start in range(0, len(keys), BATCH):
+        lefts = {k[0] for k in keys[start : start + BATCH]}
+        for pair in CandidatePair.objects.filter(left_id__in=lefts).only("pk", "left", "right"):
+            if (pair.left_id, pair.right_id) in scored:
+                found[(pair.left_id, pair.right_id)] = pair
+    return found
 
 
 def visible_pairs(user):
@@ -131,49 +240,66 @@ def visible_pairs(user):
 
 # -- the review queue ------------------------------------------------------------------------
 
-AUTO_LINK = 0.99  # probability at or above which a pair may be linked without review
-MARGIN_BITS = 5.0  # ... if it beats every other candidate of both records by this weight
 NOTE_LIMIT = 2000
+ORDERS = {  # the queue's orders: name -> fields (the evidence shown first)
+    "probability": ("-shown_weight", "pk"),
+    "newest": ("-found_at", "-pk"),
+}
 
 
-def triage(run, *, auto: float = AUTO_LINK, margin: float = MARGIN_BITS) -> dict[str, int]:
-    """Mark the pairs of a run that need no human: at `auto` or above, and the best
-    candidate of both its records by at least `margin` bits over the runner-up. Every other
-    pair stays in the review queue."""
-    pairs = list(CandidatePair.objects.filter(run=run).order_by("-weight"))
-    by_record: dict[int, list[CandidatePair]] = {}
-    for pair in pairs:
-        by_record.setdefault(pair.left_id, []).append(pair)
-        by_record.setdefault(pair.right_id, []).append(pair)
-    auto_ids = []
-    for pair in pairs:
-        if pair.probability < auto:
-            continue
-        rivals = [
-            p.weight for r in (pair.left_id, pair.right_id) for p in by_record[r] if p.pk != pair.pk
-        ]
-        if all(pair.weight - w >= margin for w in rivals):
-            auto_ids.append(pair.pk)
-    CandidatePair.objects.filter(pk__in=auto_ids).update(status=CandidatePair.Status.AUTO)
-    return {"auto": len(auto_ids), "review": len(pairs) - len(auto_ids)}
-
-
-def review_queue(user, run=None):
-    """Pairs waiting for a person's decision, strongest first by the evidence the user is
-    shown (`shown_evidence`), the latest run by default."""
-    pairs = visible_pairs(user)
-    run = run or LinkRun.objects.filter(status=LinkRun.Status.DONE).first()
-    if run is None:
-        return CandidatePair.objects.none()
+def review_queue(user, *, place=None, script: str = "", order: str = "probability"):
+    """Pairs waiting for a person's decision, from every run: neither record merged since,
+    both known in the user's places (and, given `place`, one of them known at a site under
+    it), names in `script` if given; by default strongest first by the evidence the user
+    is shown (`shown_evidence`)."""
+    pairs = visible_pairs(user).filter(
+        status=CandidatePair.Status.REVIEW,
+        left__merged_into__isnull=True,
+        right__merged_into__isnull=True,
+    )
+    if place is not None:
+        under = PersonSite.objects.filter(
+            site__path__startswith=place.path, site_id__in=scope_site_ids(user)
+        )
+        pairs = pairs.filter(
+            Exists(under.filter(person=OuterRef("left")))
+            | Exists(under.filter(person=OuterRef("right")))
+        )
+    if script:
+        pairs = pairs.filter(script=script)
     shown_weight = F("weight")
     for name in sorted(withheld_comparisons(user)):
         weight = Cast(KT(f"evidence__{name}"), FloatField())
         shown_weight = shown_weight - Coalesce(weight, Value(0.0))
     return (
-        pairs.filter(run=run, status=CandidatePair.Status.REVIEW)
-        .select_related("left__registration_site", "right__registration_site")
+        pairs.select_related("left__registration_site", "right__registration_site")
         .annotate(shown_weight=shown_weight)
-        .order_by("-shown_weight", "pk")
+        .order_by(*ORDERS.get(order, ORDERS["probability"]))
+    )
+
+
+def queue_filters(user, given) -> dict:
+    """The queue's filters from a query (page or API): an unknown place or order is ignored
+    rather than failing, a place outside the user's places is as unknown."""
+    code = (given.get("place") or "").strip()
+    place = queue_places(user).filter(code=code).first() if code else None
+    order = given.get("order") or "probability"
+    return {
+        "place": place,
+        "script": (given.get("script") or "").strip()[:4],
+        "order": order if order in ORDERS else "probability",
+    }
+
+
+def queue_places(user):
+    """The places the queue can be filtered by: those in the user's scopes."""
+    return Place.objects.filter(place_scope_q(user, "self")).order_by("path")
+
+
+def queue_scripts(user) -> list[str]:
+    """The scripts of the names in the user's queue, for its filter."""
+    return sorted(
+        set(review_queue(user).order_by().values_list("script", flat=True).distinct()) - {""}
     )
 
 
@@ -238,11 +364,15 @@ def decide(user, pair, decision: str, note: str = ""):
         raise ValidationError({"decision": _("Choose “same person” or “different people”.")})
     if pair.status in (CandidatePair.Status.SAME, CandidatePair.Status.DIFFERENT):
         raise ValidationError({"decision": _("This pair has already been decided.")})
+    if pair.left.merged_into_id or pair.right.merged_into_id:
+        raise ValidationError(
+            {"decision": _("One of these records has since been merged into another.")}
+        )
     if len(note) > NOTE_LIMIT:
         raise ValidationError({"note": _("At most %(n)s characters.") % {"n": NOTE_LIMIT}})
     pair.status, pair.note = decision, note
     pair.decided_by, pair.decided_at = user, timezone.now()
     pair.save(update_fields=["status", "note", "decided_by", "decided_at"])
     if decision == CandidatePair.Status.SAME:
-        merge_people(user, pair.left, pair.right, pair=pair, note=note)
+        merge_people(user, pair.left, pair.right, pair_id=pair.pk, note=note)
     return pair

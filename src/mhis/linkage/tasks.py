@@ -1,20 +1,47 @@
-"""Linkage runs as background tasks (`mhis link --queue`, and the worker's nightly run)."""
+"""Linkage runs as background tasks (`mhis link --queue`, the page's and the API's "start a
+run", and the worker's nightly run)."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
-from mhis.work.queue import task
+from mhis.work.queue import enqueue, task
 from mhis.work.schedule import nightly
 
+from .merges import _require_admin
 from .models import LinkRun
 from .services import run_linkage
 
 
 @task()
 def link(
-    scope: str = LinkRun.Scope.NEW, threshold: float = 0.5, cluster_threshold: float = 0.95
+    scope: str = LinkRun.Scope.NEW,
+    threshold: float | None = None,
+    cluster_threshold: float | None = None,
+    user_id: int | None = None,
 ) -> dict:
-    run = run_linkage(scope=scope, threshold=threshold, cluster_threshold=cluster_threshold)
-    return {"run": run.pk, "records": run.records, "pairs": run.pairs, "clusters": run.clusters}
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    run = run_linkage(
+        scope=scope, threshold=threshold, cluster_threshold=cluster_threshold, user=user
+    )
+    return {
+        "run": run.pk,
+        "records": run.records,
+        "pairs": run.pairs,
+        "new_pairs": run.new_pairs,
+        "merged": run.merged,
+    }
+
+
+def start_linkage(user, *, scope: str = LinkRun.Scope.NEW):
+    """Queue a linkage run for the worker: the page's and the API's "start a run"."""
+    _require_admin(user)
+    if scope not in LinkRun.Scope.values:
+        raise ValidationError({"scope": _("Choose “all” or “new”.")})
+    if LinkRun.objects.filter(status=LinkRun.Status.RUNNING).exists():
+        raise ValidationError({"scope": _("A linkage run is already under way.")})
+    return enqueue(link, scope, user_id=user.pk)
 
 
 def scheduled(local):

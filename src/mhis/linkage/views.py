@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -13,7 +14,8 @@ from django.views.decorators.http import require_POST
 from mhis.registry.search import log_listed
 
 from . import merges, services
-from .models import CandidatePair, Merge
+from .models import CandidatePair, LinkRun, Merge
+from .tasks import start_linkage
 
 LABELS = {
     "name": gettext_lazy("Name"), "birth": gettext_lazy("Date of birth"),
@@ -24,12 +26,59 @@ LABELS = {
 }  # fmt: skip
 
 
+SCRIPTS = {
+    "Latn": gettext_lazy("Latin letters"), "Mymr": gettext_lazy("Myanmar script"),
+    "Khmr": gettext_lazy("Khmer script"), "Laoo": gettext_lazy("Lao script"),
+    "Thai": gettext_lazy("Thai script"), "Sinh": gettext_lazy("Sinhala script"),
+    "Deva": gettext_lazy("Devanagari"), "Arab": gettext_lazy("Arabic script"),
+}  # fmt: skip
+ORDERS = {"probability": gettext_lazy("Strongest first"), "newest": gettext_lazy("Newest first")}
+PAGE_SIZE = 50
+
+
 @login_required
 def queue(request):
-    pairs = list(services.review_queue(request.user)[:100])
-    log_listed(request.user, [p.left for p in pairs] + [p.right for p in pairs], "page:linkage")
-    rows = [{"pair": p, "shown": services.shown_evidence(request.user, p)} for p in pairs]
-    return render(request, "linkage/queue.html", {"rows": rows})
+    """The review queue, a page at a time, filtered by place and by the script of the
+    names, with the runs and a button to start one."""
+    filters = services.queue_filters(request.user, request.GET)
+    pairs = services.review_queue(request.user, **filters)
+    page = Paginator(pairs, PAGE_SIZE).get_page(request.GET.get("page"))
+    shown = list(page.object_list)
+    log_listed(request.user, [p.left for p in shown] + [p.right for p in shown], "page:linkage")
+    rows = [{"pair": p, "shown": services.shown_evidence(request.user, p)} for p in shown]
+    scripts = [(code, SCRIPTS.get(code, code)) for code in services.queue_scripts(request.user)]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "rows": rows,
+        "page": page,
+        "query": query.urlencode(),
+        "places": services.queue_places(request.user),
+        "scripts": scripts,
+        "orders": list(ORDERS.items()),
+        "chosen": {
+            "place": request.GET.get("place", ""),
+            "script": filters["script"],
+            "order": filters["order"],
+        },
+        "runs": LinkRun.objects.all()[:5],
+    }
+    return render(request, "linkage/queue.html", context)
+
+
+@login_required
+@require_POST
+def start(request):
+    """Start a linkage run on the worker."""
+    try:
+        start_linkage(request.user, scope=request.POST.get("scope", LinkRun.Scope.NEW))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, _("The linkage run is queued; its pairs appear here when it is done.")
+        )
+    return redirect("linkage:queue")
 
 
 @login_required
@@ -60,7 +109,12 @@ def pair(request, pair_id):
     log_listed(request.user, [pair.left, pair.right], "page:linkage-pair")
     shown = services.shown_evidence(request.user, pair)
     evidence = [
-        {"label": LABELS.get(name, name), "weight": weight, "agreed": weight > 0}
+        {
+            "label": LABELS.get(name, name),
+            "weight": weight,
+            "agreed": weight > 0,
+            "compared": weight != 0,  # 0: a side had no value (the null level)
+        }
         for name, weight in sorted(shown.comparisons.items(), key=lambda item: -item[1])
     ]
     merge = Merge.objects.filter(pair=pair, undone_at__isnull=True).first()

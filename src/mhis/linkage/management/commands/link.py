@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -19,19 +20,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--new",
             action="store_true",
-            help="keep only pairs with a record registered since the last run",
+            help="score only pairs with a record registered since the last run",
         )
         parser.add_argument(
             "--threshold",
             type=float,
-            default=0.5,
-            help="keep pairs scored at least this (0–1, default 0.5)",
+            default=None,
+            help="send pairs scored at least this to review (0–1; default MHIS_LINKAGE_REVIEW, 0.5)",
         )
         parser.add_argument(
             "--cluster-threshold",
             type=float,
-            default=0.95,
-            help="link pairs scored at least this into clusters (default 0.95)",
+            default=None,
+            help="merge records linked by pairs scored at least this without review, a group at "
+            "a time (default MHIS_LINKAGE_AUTO, 0.99)",
         )
         parser.add_argument(
             "--queue",
@@ -43,7 +45,10 @@ class Command(BaseCommand):
         scope = LinkRun.Scope.NEW if new else LinkRun.Scope.ALL
         if queue:
             try:
-                _check(threshold, cluster_threshold)
+                _check(
+                    settings.MHIS_LINKAGE_REVIEW if threshold is None else threshold,
+                    settings.MHIS_LINKAGE_AUTO if cluster_threshold is None else cluster_threshold,
+                )
             except ValidationError as exc:
                 raise CommandError(_options(exc)) from None
             result = enqueue(link, scope, threshold, cluster_threshold)
@@ -62,6 +67,7 @@ class Command(BaseCommand):
             except ValidationError as exc:
                 raise CommandError(_options(exc)) from None
         self.stdout.write(
-            f"run {run.pk}: {run.records:,} records, {run.pairs:,} candidate pairs, "
-            f"{run.clusters:,} clusters of more than one record"
+            f"run {run.pk}: {run.records:,} records, {run.pairs:,} candidate pairs "
+            f"({run.new_pairs:,} new), {run.merged:,} records merged without review, "
+            f"{run.queued:,} pairs waiting for review"
         )
