@@ -296,3 +296,24 @@ def test_search_follows_merges_however_deep(records, admin, monkeypatch, broad):
     assert list(search_people(admin, value.value)) == [a]
     found = list(search_people(admin, "Naw Paw"))
     assert sorted(p.pk for p in found) == sorted([a.pk, records["D"].pk])
+
+
+def test_a_summary_received_on_both_records_stays_with_each(records, admin):
+    from mhis.portable.models import ReceivedItem, ReceivedSummary
+
+    a, b = records["A"], records["B"]
+    for person in (a, b):
+        summary = ReceivedSummary.objects.create(person=person, source="Myawaddy", digest="d1",
+                                                 document="{}")  # fmt: skip
+        ReceivedItem.objects.create(summary=summary, person=person, section="11450-4",
+                                    resource_type="Condition", text="x", resource={})  # fmt: skip
+    other = ReceivedSummary.objects.create(person=b, source="Myawaddy", digest="d2", document="{}")
+    before = snapshot()
+    merge = merge_people(admin, a, b)  # the same document on both: no second copy on A
+    assert sorted(ReceivedSummary.objects.filter(person=a).values_list("digest", flat=True)) == [
+        "d1", "d2"]  # fmt: skip
+    assert ReceivedSummary.objects.get(person=b).digest == "d1"
+    assert ReceivedItem.objects.filter(person=b, summary__person=b).count() == 1
+    assert ReceivedSummary.objects.get(pk=other.pk).person == a
+    unmerge(admin, merge)
+    assert _differences(before, snapshot()) == []
