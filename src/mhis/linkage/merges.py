@@ -16,7 +16,7 @@ from datetime import date
 from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -25,6 +25,7 @@ from mhis.access.services import scope_site_ids
 from mhis.care.services import event_sites
 from mhis.events import announce
 from mhis.kinds import following_merge, kind_of_model
+from mhis.lookups import AnyOf
 from mhis.portable.models import ReceivedItem, ReceivedSummary
 from mhis.protection.models import Enrolment
 from mhis.registry.models import Consent, HouseholdMember, Person, PersonSite
@@ -78,16 +79,15 @@ def visible_merges(user):
         known_in_places(user, "survivor"), known_in_places(user, "merged")
     ).values_list("pk", "survivor_id", "merged_id")
     rows = list(candidates)
-    added = _added_by_merges({s for _, s, _ in rows} | {m for _, _, m in rows})
-    sites = scope_site_ids(user)
+    people = sorted({s for _, s, _ in rows} | {m for _, _, m in rows})
+    added = sorted(_added_by_merges(people))
     known = set(
-        PersonSite.objects.filter(
-            person_id__in={s for _, s, _ in rows} | {m for _, _, m in rows}, site_id__in=sites
-        )
-        .exclude(pk__in=added)
+        PersonSite.objects.filter(AnyOf(F("person_id"), people), site_id__in=scope_site_ids(user))
+        .exclude(AnyOf(F("pk"), added))
         .values_list("person_id", flat=True)
     )
-    return Merge.objects.filter(pk__in=[pk for pk, s, m in rows if s in known and m in known])
+    shown = [pk for pk, s, m in rows if s in known and m in known]
+    return Merge.objects.filter(AnyOf(F("pk"), shown))
 
 
 def _announce_moved(user, *person_ids: int) -> None:
