@@ -240,9 +240,22 @@ def test_two_open_enrolments_in_one_scheme_are_flagged_and_the_merge_goes_ahead(
     messages = conflict_messages(merge)
     assert len(messages) == 2 and "Migrant health insurance" in messages[0]
     # C's open enrolment is in the scheme A was enrolled in first; C's household is A's.
-    merge = merge_people(admin, a, c)
-    assert [x["kind"] for x in merge.conflicts] == ["enrolment"]
-    assert "Social security" in conflict_messages(merge)[0]
+    later = merge_people(admin, a, c)
+    assert [x["kind"] for x in later.conflicts] == ["enrolment"]
+    assert "Social security" in conflict_messages(later)[0]
+    # Resolved since: no longer listed. Ending the enrolment B brought before A's began
+    # resolves the first conflict; leaving the household B brought resolves the second.
+    assert (
+        Enrolment.objects.filter(person=a, scheme=scheme, start_date__lt=D(2025, 6, 1)).update(
+            end_date=D(2025, 5, 31)
+        )
+        == 1
+    )
+    assert [m for m in conflict_messages(merge) if "households" in m] == conflict_messages(merge)
+    HouseholdMember.objects.filter(person=a, household__label="B").delete()
+    assert conflict_messages(merge) == []
+    unmerge(admin, later)
+    assert conflict_messages(later) == []  # undone: the records stand apart again
 
 
 def test_periods_that_do_not_overlap_are_no_conflict(records, admin):

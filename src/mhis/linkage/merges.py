@@ -124,18 +124,20 @@ def _conflicts(survivor: Person, moved: dict[str, list[int]]) -> list[dict]:
 
 
 def conflict_messages(merge: Merge) -> list[str]:
-    """The conflicts found at the merge, in words (in the reader's language), each saying
-    what to resolve."""
+    """The conflicts found at the merge and not resolved since, in words (in the reader's
+    language), each saying what to resolve. None once the merge is undone."""
+    if merge.undone_at:
+        return []
     out = []
     for conflict in merge.conflicts or []:
         if conflict.get("kind") == "enrolment":
             rows = list(
-                Enrolment.objects.filter(pk__in=conflict["records"])
+                Enrolment.objects.filter(pk__in=conflict["records"], person=merge.survivor_id)
                 .select_related("scheme")
                 .order_by("start_date", "pk")
             )
-            if len(rows) < 2:
-                continue  # one of them was since deleted: resolved
+            if len(rows) < 2 or not _overlap(*rows):
+                continue  # one of them was ended, corrected or deleted since: resolved
             periods = [
                 _("%(start)s to %(end)s")
                 % {
@@ -152,10 +154,12 @@ def conflict_messages(merge: Merge) -> list[str]:
                 % {"scheme": rows[0].scheme.name, "first": periods[0], "second": periods[1]}
             )
         elif conflict.get("kind") == "household":
-            out.append(
-                _("The person now belongs to %(count)s households: keep one of them.")
-                % {"count": len(conflict["records"])}
-            )
+            count = HouseholdMember.objects.filter(person=merge.survivor_id).count()
+            if count > 1:
+                out.append(
+                    _("The person now belongs to %(count)s households: keep one of them.")
+                    % {"count": count}
+                )
     return out
 
 
