@@ -106,6 +106,8 @@ class Merge(models.Model):
     )
     moved = models.JSONField(default=dict)  # "app.Model" -> primary keys moved to the survivor
     added_sites = models.JSONField(default=list)  # PersonSite rows created for the survivor
+    # What the survivor holds twice against its rules since the merge (merges.conflict_messages)
+    conflicts = models.JSONField(default=list, blank=True)
     note = models.TextField(blank=True)
     merged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

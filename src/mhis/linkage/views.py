@@ -125,6 +125,7 @@ def pair(request, pair_id):
         "evidence": evidence,
         "shown": shown,
         "merge": merge,
+        "conflicts": merges.conflict_messages(merge) if merge else [],
         "errors": errors,
     }
     return render(request, "linkage/pair.html", context, status=422 if errors else 200)

@@ -130,6 +130,9 @@ def _matching_ids(query: str) -> list[QuerySet[NameKey | Identifier, int]]:
 def search_people(user: User | AnonymousUser, query: str = "") -> QuerySet[Person]:
     """People in the user's scopes whose names or identifiers match `query`, newest first.
 
+    A merged record is not listed: its names and identifiers find the record it was merged
+    into (once), when the user may see that one.
+
     A name matches when every word of the query starts one of the name's keys (in any of its
     scripts or spellings), or when the query written without spaces starts one. A query that
     looks like an identifier also matches the identifier's keyed hash exactly.
@@ -151,9 +154,31 @@ def search_people(user: User | AnonymousUser, query: str = "") -> QuerySet[Perso
             conditions = Q(pk__in=[])
             for each in ways:
                 conditions |= Q(pk__in=each)
+                merged = Person.objects.filter(merged_into__isnull=False).filter(pk__in=each)
+                conditions |= Q(pk__in=_survivors(merged.values_list("pk", flat=True)))
             return people.filter(conditions).order_by("-created_at", "-pk")
         found.update(ids)
+    found |= _survivors(found)
     return people.filter(AnyOf(F("pk"), sorted(found))).order_by("-created_at", "-pk")
+
+
+def _survivors(ids: Iterable[int]) -> set[int]:
+    """The records that `ids` were merged into, however many merges deep: a name or
+    identifier of a merged record leads to the survivor (which shows in its place, where the
+    user may see it)."""
+    out: set[int] = set()
+    frontier = set(ids)
+    while frontier:
+        frontier = (
+            set(
+                Person.objects.filter(AnyOf(F("pk"), sorted(frontier)))
+                .exclude(merged_into=None)
+                .values_list("merged_into_id", flat=True)
+            )
+            - out
+        )
+        out |= frontier
+    return out
 
 
 def get_person(user: User, person_uuid: uuid_module.UUID | str, *, view: str) -> Person:
