@@ -20,6 +20,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -40,6 +41,8 @@ from mhis.registry.models import Identifier, Person, PersonSite
 from mhis.registry.search import identifier_hash, visible_people
 from mhis.registry.services import (
     Registered,
+    add_names,
+    link_site,
     person_fields,
     register_many,
     register_person,
@@ -50,6 +53,8 @@ from mhis.work.queue import current_task_id
 
 from . import readers
 from .kinds import KINDS, Kind
+from .mapping import ColumnMap
+from .mapping import parse as parse_mapping
 from .models import Job, RowResult, SourceRecord
 from .models import Mapping as SavedMapping
 
@@ -160,34 +165,27 @@ def mapping_for(
     source: str,
     kind: str,
     header: list[str],
-    given: Mapping[str, str] | None = None,
-) -> dict[str, str]:
-    """MHIS field -> the file's column: `given`, else the mapping saved for the source in the
-    namespace `owner` (or one saved before mappings had owners), else the columns named like
-    the fields. Saved for the source in `owner` when given. A people file with an episode
-    column is refused to a role not shown migration status, before anything is saved."""
+    given: Mapping[str, Any] | None = None,
+) -> ColumnMap:
+    """Where each MHIS field's value comes from (`mapping.parse`: the file's column, a
+    recoded column, a constant, or a country read as the importer's site there): `given`,
+    else the mapping saved for the source in the namespace `owner` (or one saved before
+    mappings had owners), else the columns named like the fields. Saved for the source in
+    `owner` when given. A people file with an episode column is refused to a role not shown
+    migration status, before anything is saved."""
     fields = kind_of(kind).all_fields
     if given:
-        unknown = sorted(set(given) - set(fields))
-        missing = sorted(c for c in given.values() if c not in header)
-        errors = {}
-        if unknown:
-            errors["mapping"] = _("Unknown fields: %(names)s.") % {"names": ", ".join(unknown)}
-        if missing:
-            errors["file"] = _("The file has no column %(names)s.") % {"names": ", ".join(missing)}
-        if errors:
-            raise ValidationError(errors)
-        columns = dict(given)
+        columns = parse_mapping(user, given, fields, header)
     else:
         saved = (
             SavedMapping.objects.filter(owner__in=(owner, ""), source=source, kind=kind)
             .order_by("-owner")  # the places' own first
             .first()
         )
-        columns = dict(saved.columns) if saved else {}
+        columns = parse_mapping(user, dict(saved.columns) if saved else {}, fields)
     for field in fields:
         if field not in columns and field in header:
-            columns[field] = field
+            columns.add_column(field)
     _refuse_status(user, kind, columns)
     if given:
         SavedMapping.objects.update_or_create(
@@ -348,12 +346,14 @@ def _source_record(user, job: Job, kind: Kind, key: str) -> SourceRecord | None:
 
 
 def _one_row(
-    user, job: Job, columns: dict[str, str], column_of: Callable[[str], str], raw: dict[str, str]
+    user, job: Job, columns: ColumnMap, column_of: Callable[[str], str], raw: dict[str, str]
 ) -> Outcome:
     """One row, in its own savepoint. A row that would change a record outside the user's
-    places is refused whole."""
+    places is refused whole, as is one whose values the mapping cannot read."""
     kind = KINDS[job.kind]
-    values = {field: raw.get(column, "") for field, column in columns.items()}
+    values, unread = columns.read(raw)
+    if unread:
+        return Outcome(RowResult.Outcome.REJECTED, errors=unread)
     missing = {
         columns.get(f, f): [_("This field is required.")]
         for f in kind.required
@@ -414,12 +414,21 @@ def _person_row(user, job, key, row_hash, record, values) -> Outcome:
     # registered is refused whether or not its identifier is known.
     cleaned = person_fields(user, data)
     if existing := _known_by_identifier(user, cleaned):
+        _keep_row(user, existing, cleaned)
         _remember(job, key, row_hash, existing)
         return Outcome(RowResult.Outcome.LINKED, existing)
     person = register_person(user, data)
     _remember(job, key, row_hash, person)
     duplicate = person.pk in _possible_duplicates(user, [person])
     return Outcome(RowResult.Outcome.DUPLICATE if duplicate else RowResult.Outcome.CREATED, person)
+
+
+def _keep_row(user, person: Person, cleaned: dict) -> None:
+    """What a row linked to `person` by its identifier adds to them: its spelling of the name,
+    when they do not hold it yet (with its search keys), and its registration site. Through
+    the registry's services, so a second import of the row adds nothing."""
+    add_names(user, person, cleaned["names"])
+    link_site(person, cleaned["registration_site"], PersonSite.Reason.REGISTERED)
 
 
 def _remember(job, key: str, row_hash: str, person, record_id: int | None = None) -> None:
@@ -463,9 +472,9 @@ def _new_people(user, job: Job, mapping, column_of, batch) -> tuple[list[dict], 
     later, fresh = [], []
     keyed: dict[str, tuple] = {}
     for number, raw in batch:
-        values = {f: raw.get(c, "") for f, c in mapping.items()}
+        values, unread = mapping.read(raw)
         key = _row_key(kind, values)
-        if not all(values.get(f) for f in kind.required):
+        if unread or not all(values.get(f) for f in kind.required):
             later.append((number, raw))  # refused one by one, with the same messages
             continue
         row_hash = _row_hash(values)
@@ -505,7 +514,7 @@ def _new_people(user, job: Job, mapping, column_of, batch) -> tuple[list[dict], 
     for key, number, row_hash, cleaned in checked:
         mark = marks.get(key)
         if mark in owners:
-            links.append((key, number, row_hash, owners[mark]))
+            links.append((key, number, row_hash, owners[mark], cleaned))
         else:
             new.append((key, number, row_hash, cleaned))
             if mark:
@@ -523,8 +532,12 @@ def _new_people(user, job: Job, mapping, column_of, batch) -> tuple[list[dict], 
         }
         for (key, _n, row_hash, _c), person in zip(new, people, strict=True)
     ]
-    for key, number, row_hash, owner in links:
+    linked = Person.objects.in_bulk(
+        {by_key[o[0]].pk if isinstance(o, tuple) else o for *_r, o, _c in links}
+    )
+    for key, number, row_hash, owner, cleaned in links:
         person_id = by_key[owner[0]].pk if isinstance(owner, tuple) else owner
+        _keep_row(user, linked[person_id], cleaned)
         records.append(
             {
                 "owner": job.owner,
@@ -823,7 +836,7 @@ def _results(job: Job, number: int, key: str, done: Outcome) -> list[dict]:
 
 
 def _run_rows(
-    user, job: Job, kind: Kind, mapping: dict[str, str], rows: Iterator[dict], progress
+    user, job: Job, kind: Kind, mapping: ColumnMap, rows: Iterator[dict], progress
 ) -> None:
     column_of = _column_of(kind, mapping)
     batch: list[tuple[int, dict]] = []
@@ -837,8 +850,7 @@ def _run_rows(
                 results += quick
             for number, raw in rows:
                 done = _one_row(user, job, mapping, column_of, raw)
-                values = {f: raw.get(c, "") for f, c in mapping.items()}
-                results += _results(job, number, _row_key(kind, values), done)
+                results += _results(job, number, _row_key(kind, mapping.read(raw)[0]), done)
             insert_values(RowResult, results)
             job.done_rows = batch[-1][0]
             job.save(update_fields=["done_rows"])
@@ -861,7 +873,7 @@ _REPORT_STATUS = {"new": RowResult.Outcome.CREATED, "corrected": RowResult.Outco
                   "unchanged": RowResult.Outcome.UNCHANGED, "rejected": RowResult.Outcome.REJECTED}  # fmt: skip
 
 
-def _run_grouped(user, job: Job, mapping: dict[str, str], rows: Iterator[dict], progress) -> None:
+def _run_grouped(user, job: Job, mapping: ColumnMap, rows: Iterator[dict], progress) -> None:
     """Weekly reports: the rows of one site and week make one report, written (with its rows'
     results) in one transaction. A site-week already written by this job is skipped on a
     re-run; one written by an earlier import comes back unchanged."""
@@ -869,7 +881,7 @@ def _run_grouped(user, job: Job, mapping: dict[str, str], rows: Iterator[dict], 
     groups: dict[tuple[str, str], list[tuple[int, dict]]] = {}
     for number, raw in enumerate(rows, start=1):
         if any(raw.values()):
-            values = {f: raw.get(c, "") for f, c in mapping.items()}
+            values, _unread = mapping.read(raw)  # a weekly report's fields read no country
             groups.setdefault((values.get("site", ""), values.get("week", "")), []).append(
                 (number, values)
             )

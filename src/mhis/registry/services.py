@@ -25,7 +25,8 @@ from mhis.crypto import keyed_hash
 from mhis.events import announce
 from mhis.places.models import Place
 
-from .contracts import EPISODE_FIELDS, EpisodeInput, PersonInput
+from .codes import NameUse
+from .contracts import EPISODE_FIELDS, MAX_NAMES, EpisodeInput, PersonInput
 from .models import (
     Consent,
     Identifier,
@@ -314,6 +315,52 @@ def update_person(user: User, person: Person, data: PersonInput | Mapping[str, A
     if "consents" in cleaned:  # a withdrawn consent to sharing ends the person's links now
         announce(Consent, people=[person.pk], by=user)
     return person
+
+
+def _held(text: str) -> str:
+    return " ".join(namelib.fold(text).split())
+
+
+@transaction.atomic
+def add_names(user: User, person: Person, names: list[dict[str, Any]]) -> list[PersonName]:
+    """Add to `person`'s names those of `names` (checked, as `person_fields` gives them) whose
+    spelling they do not hold yet (in any case, as the text or the Latin spelling of a name
+    they have), as other spellings, with their search keys. The name shown is kept; a person
+    holding `MAX_NAMES` names gets no more. Returns the names added."""
+    require(user, Can.WRITE_PERSON, person)
+    held = PersonName.objects.filter(person=person)
+    spellings = {_held(t) for pair in held.values_list("text", "latin") for t in pair if t}
+    room = MAX_NAMES - held.count()
+    added: list[dict[str, Any]] = []
+    for n in names:
+        if room <= len(added):
+            break
+        if _held(n["text"]) in spellings and (not n["latin"] or _held(n["latin"]) in spellings):
+            continue
+        spellings |= {_held(n["text"]), _held(n["latin"] or n["text"])}
+        added.append(n)
+    if not added:
+        return []
+    written = PersonName.objects.bulk_create(
+        [
+            PersonName(
+                person=person,
+                text=n["text"],
+                latin=n["latin"],
+                use=NameUse.ALIAS,
+                script=n["script"],
+            )
+            for n in added
+        ]
+    )
+    keys: set[str] = set()
+    for n in added:
+        keys |= namelib.index_keys(n["text"], n["latin"])
+    NameKey.objects.bulk_create(
+        [NameKey(person=person, key=k) for k in sorted(keys)], ignore_conflicts=True
+    )
+    announce(person, people=[person.pk], by=user)
+    return written
 
 
 def _episode(person: Person, data: EpisodeInput | Mapping[str, Any]) -> dict[str, Any]:
