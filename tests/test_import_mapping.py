@@ -242,3 +242,29 @@ def test_the_command_reads_the_mapping_from_a_file(importer, known, world, tmp_p
         call_command(
             "import", str(path), user="registry_importer", source="cli2", mapping=str(mapping)
         )
+
+
+def test_the_page_takes_the_mapping_and_names_what_is_wrong_with_it(client, importer, world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from mhis.intake.models import Job
+
+    client.force_login(importer)
+    body = b"Reg No,Full Name,Sex,Country\nW-1,Naw Paw,F,MMR\n"
+
+    def post(mapping):
+        return client.post("/imports/", {"what": "kind:people", "source": "web", "mapping": mapping,
+                                         "file": SimpleUploadedFile("web.csv", body)})  # fmt: skip
+
+    page = post("{not json").content.decode()
+    assert "The mapping is not JSON" in page and not Job.objects.exists()
+    page = post('{"sex": {"column": "Sex", "as": "country"}}').content.decode()
+    assert "sex: only the registration site can be read as a country." in page
+    mapping = {"source_key": "Reg No", "name": "Full Name",
+               "sex": {"column": "Sex", "values": {"F": "female"}},
+               "registration_site": {"column": "Country", "as": "country"}}  # fmt: skip
+    response = post(json.dumps(mapping))
+    assert response.status_code == 302
+    person = Job.objects.get().rows.get().person
+    assert (person.sex, person.registration_site) == ("female", world["MYAWADDY"])
+    assert services.SavedMapping.objects.get(source="web").columns == mapping
