@@ -268,3 +268,23 @@ def test_the_page_takes_the_mapping_and_names_what_is_wrong_with_it(client, impo
     person = Job.objects.get().rows.get().person
     assert (person.sex, person.registration_site) == ("female", world["MYAWADDY"])
     assert services.SavedMapping.objects.get(source="web").columns == mapping
+
+
+def test_a_changed_linked_row_adds_to_its_person_and_replaces_nothing(
+    importer, known, world, tmp_path
+):
+    services.run_import(importer, export(tmp_path / "a.csv", ROWS), source="o", columns=MAPPING)
+    rows = [list(r) for r in ROWS]
+    rows[0][3] = "1988-02-15"  # the linked row, corrected
+    rows[0][1] = "မောင်အောင်ကျော်"  # and spelled once more
+    rows[1][1] = "Naw Htoo Paw Corrected"  # a row that registered its person
+    job = services.run_import(importer, export(tmp_path / "b.csv", rows), source="o")
+    outcome = {r.source_key: r.outcome for r in job.rows.all()}
+    assert outcome["R-001"] == outcome["R-002"] == "updated"
+    known.refresh_from_db()
+    assert (known.display_name, known.registration_site) == ("Aung Kyaw", world["CLINIC"])
+    assert str(known.birth_date) == "1988-02-15"
+    assert set(known.names.values_list("text", flat=True)) == {"Aung Kyaw", BURMESE, "မောင်အောင်ကျော်"}
+    assert known.site_links.count() == 2
+    naw = job.rows.get(source_key="R-002").person
+    assert list(naw.names.values_list("text", flat=True)) == ["Naw Htoo Paw Corrected"]

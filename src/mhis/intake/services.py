@@ -406,7 +406,13 @@ def _person_row(user, job, key, row_hash, record, values) -> Outcome:
             "identifiers" in data
         ):  # the row's document joins the person's others, never replaces them
             data["identifiers"] = _with_identifiers(record.person, data["identifiers"])
-        person = update_person(user, record.person, data)
+        if _linked_before(job, key):  # a person registered elsewhere keeps their name and site
+            checked = person_fields(user, data, person=record.person)
+            data = {f: v for f, v in data.items() if f not in ("names", "registration_site")}
+            person = update_person(user, record.person, data)
+            _keep_row(user, person, checked)
+        else:
+            person = update_person(user, record.person, data)
         record.row_hash = row_hash
         record.save(update_fields=["row_hash"])
         return Outcome(RowResult.Outcome.UPDATED, person)
@@ -421,6 +427,24 @@ def _person_row(user, job, key, row_hash, record, values) -> Outcome:
     _remember(job, key, row_hash, person)
     duplicate = person.pk in _possible_duplicates(user, [person])
     return Outcome(RowResult.Outcome.DUPLICATE if duplicate else RowResult.Outcome.CREATED, person)
+
+
+def _linked_before(job: Job, key: str) -> bool:
+    """Whether the row `key` of the job's source was first imported as a link to a person
+    known by its identifier (not as the person's registration)."""
+    first = (
+        RowResult.objects.filter(
+            job__owner__in=(job.owner, ""),
+            job__source=job.source,
+            job__kind=job.kind,
+            source_key=key,
+        )
+        .exclude(outcome=RowResult.Outcome.REJECTED)
+        .order_by("job_id", "row")
+        .values_list("outcome", flat=True)
+        .first()
+    )
+    return first == RowResult.Outcome.LINKED
 
 
 def _keep_row(user, person: Person, cleaned: dict) -> None:
