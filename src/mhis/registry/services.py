@@ -359,6 +359,8 @@ def add_names(user: User, person: Person, names: list[dict[str, Any]]) -> list[P
     NameKey.objects.bulk_create(
         [NameKey(person=person, key=k) for k in sorted(keys)], ignore_conflicts=True
     )
+    person.updated_at = timezone.now()  # their record changed, as `update_person` marks it
+    Person.objects.filter(pk=person.pk).update(updated_at=person.updated_at)
     announce(person, people=[person.pk], by=user)
     return written
 
