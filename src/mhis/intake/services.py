@@ -42,7 +42,7 @@ from mhis.registry.search import identifier_hash, visible_people
 from mhis.registry.services import (
     Registered,
     add_names,
-    link_site,
+    link_sites,
     person_fields,
     register_many,
     register_person,
@@ -451,8 +451,19 @@ def _keep_row(user, person: Person, cleaned: dict) -> None:
     """What a row linked to `person` by its identifier adds to them: its spelling of the name,
     when they do not hold it yet (with its search keys), and its registration site. Through
     the registry's services, so a second import of the row adds nothing."""
-    add_names(user, person, cleaned["names"])
-    link_site(person, cleaned["registration_site"], PersonSite.Reason.REGISTERED)
+    _keep_rows(user, [(person.pk, cleaned)])
+
+
+def _keep_rows(user, linked: list[tuple[int, dict]]) -> None:
+    """`_keep_row` for the rows of a batch: (person id, the row checked) each."""
+    names: dict[int, list[dict]] = {}
+    for person_id, cleaned in linked:
+        names.setdefault(person_id, []).extend(cleaned.get("names") or ())
+    add_names(user, names)
+    link_sites(
+        [(p, c["registration_site"].pk) for p, c in linked if c.get("registration_site")],
+        PersonSite.Reason.REGISTERED,
+    )
 
 
 def _remember(job, key: str, row_hash: str, person, record_id: int | None = None) -> None:
@@ -556,12 +567,10 @@ def _new_people(user, job: Job, mapping, column_of, batch) -> tuple[list[dict], 
         }
         for (key, _n, row_hash, _c), person in zip(new, people, strict=True)
     ]
-    linked = Person.objects.in_bulk(
-        {by_key[o[0]].pk if isinstance(o, tuple) else o for *_r, o, _c in links}
-    )
+    kept = []
     for key, number, row_hash, owner, cleaned in links:
         person_id = by_key[owner[0]].pk if isinstance(owner, tuple) else owner
-        _keep_row(user, linked[person_id], cleaned)
+        kept.append((person_id, cleaned))
         records.append(
             {
                 "owner": job.owner,
@@ -574,6 +583,7 @@ def _new_people(user, job: Job, mapping, column_of, batch) -> tuple[list[dict], 
         )
         results.append(_row(job, number, key, RowResult.Outcome.LINKED, person_id))
     insert_values(SourceRecord, records)
+    _keep_rows(user, kept)
     twins = _possible_duplicates(user, people)
     for (key, number, _h, _c), person in zip(new, people, strict=True):
         outcome = RowResult.Outcome.DUPLICATE if person.pk in twins else RowResult.Outcome.CREATED
