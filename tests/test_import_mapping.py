@@ -288,3 +288,23 @@ def test_a_changed_linked_row_adds_to_its_person_and_replaces_nothing(
     assert known.site_links.count() == 2
     naw = job.rows.get(source_key="R-002").person
     assert list(naw.names.values_list("text", flat=True)) == ["Naw Htoo Paw Corrected"]
+
+
+def test_names_are_added_only_to_people_in_the_writers_places_and_up_to_the_limit(people, known):
+    from django.core.exceptions import PermissionDenied
+
+    from mhis.registry.contracts import MAX_NAMES
+    from mhis.registry.services import add_names, person_fields
+
+    def checked(*texts):
+        data = {"registration_site": "MSOT-CLIN", "names": [{"text": t} for t in texts]}
+        return person_fields(people["clinician"], data)["names"]
+
+    with pytest.raises(PermissionDenied):
+        add_names(people["hn_clinician"], {known.pk: checked("Aung Kyaw Oo")})
+    assert known.names.count() == 1
+    spellings = [f"Aung Kyaw {letter}" for letter in "ABCDEFGHIJKL"]
+    assert add_names(people["clinician"], {known.pk: checked(*spellings[:10])}) == MAX_NAMES - 1
+    assert known.names.count() == MAX_NAMES
+    assert add_names(people["clinician"], {known.pk: checked("Aung Kyaw Z")}) == 0
+    assert list(search_people(people["clinician"], "Aung Kyaw C")) == [known]
