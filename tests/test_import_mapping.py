@@ -208,6 +208,10 @@ BAD = [
      "mapping", "registration_site: “Atlantis” is not a country"),
     ({"registration_site": {"column": "Country", "as": "country", "sites": {"HN": "SPS-CAMR"}}},
      "mapping", "registration_site: no site with the code “SPS-CAMR” in your places."),
+    ({"sex": {"column": "Sex", "values": {"M": "man", "F": "female"}}}, "mapping",
+     "sex: “man”: not among the values MHIS takes (female, male, other, unknown)."),
+    ({"identifier_type": {"value": "pasport"}}, "mapping",
+     "identifier_type: “pasport”: not among the values MHIS takes ("),
     ({"sex": {"column": "Gender"}}, "file", "The file has no column Gender."),
 ]  # fmt: skip
 

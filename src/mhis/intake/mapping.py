@@ -126,10 +126,17 @@ class ColumnMap(dict):
         )
 
 
-def parse(user, spec: Any, fields: Iterable[str], header: list[str] | None = None) -> ColumnMap:
+def parse(
+    user,
+    spec: Any,
+    fields: Iterable[str],
+    header: list[str] | None = None,
+    codes: Mapping[str, tuple[str, ...]] | None = None,
+) -> ColumnMap:
     """The mapping `spec` (field -> a column, or an object of `OPTIONS`) checked: every
     problem is reported at once under ``mapping``, each naming its field; with `header`,
-    a column the file does not have under ``file``."""
+    a column the file does not have under ``file``. `codes` are the values a coded field
+    takes: what the mapping recodes to, or sets, must be one of them."""
     if not isinstance(spec, Mapping):
         raise ValidationError(
             {"mapping": _("Give the mapping as an object of MHIS fields and the file's columns.")}
@@ -143,7 +150,7 @@ def parse(user, spec: Any, fields: Iterable[str], header: list[str] | None = Non
     entries = []
     for name, given in spec.items():
         if name in fields:
-            entry = _entry(name, given, problems, sites)
+            entry = _entry(name, given, problems, sites, (codes or {}).get(name))
             if entry is not None:
                 entries.append(entry)
     errors: dict[str, list[str]] = {}
@@ -171,7 +178,13 @@ def _sites_by_country(user) -> dict[str, list[str]]:
     return out
 
 
-def _entry(name: str, given: Any, problems: list[str], sites: dict[str, list[str]]):
+def _entry(
+    name: str,
+    given: Any,
+    problems: list[str],
+    sites: dict[str, list[str]],
+    codes: tuple[str, ...] | None,
+) -> Entry | None:
     """One field's entry, or None with its problems added (each naming the field)."""
 
     def problem(message: str, **params: str) -> None:
@@ -206,6 +219,16 @@ def _entry(name: str, given: Any, problems: list[str], sites: dict[str, list[str
     ):
         problem(_("“values” must map each of the file's values to MHIS's, as text."))
         recode = {}
+    if codes is not None:
+        written = [given.get("value"), given.get("default"), *recode.values()]
+        wrong = sorted({v for v in written if isinstance(v, str) and v and v not in codes})
+        wrong = [v for v in wrong if v.strip().casefold() not in {_fold(k) for k in recode}]
+        if wrong:
+            problem(
+                _("%(values)s: not among the values MHIS takes (%(codes)s)."),
+                values=", ".join(f"“{v}”" for v in wrong),
+                codes=", ".join(codes),
+            )
     country = "as" in given
     if country and given["as"] != "country":
         problem(_("“as” can only be “country”."))

@@ -34,7 +34,7 @@ from mhis.access.policy import Can, allowed, in_scope
 from mhis.access.services import place_scope_q, scope_site_ids
 from mhis.bulk import insert_values
 from mhis.codelists import normalise_country
-from mhis.contracts import field_of
+from mhis.contracts import allowed_values, field_of
 from mhis.registry.codes import IDENTITY_DOCUMENT, NEUTRAL_IDENTIFIER_TYPES
 from mhis.registry.contracts import EPISODE_COLUMNS, FLAT_PATHS, person_from_flat
 from mhis.registry.models import Identifier, Person, PersonSite
@@ -175,14 +175,16 @@ def mapping_for(
     migration status, before anything is saved."""
     fields = kind_of(kind).all_fields
     if given:
-        columns = parse_mapping(user, given, fields, header)
+        columns = parse_mapping(user, given, fields, header, _codes(kind))
     else:
         saved = (
             SavedMapping.objects.filter(owner__in=(owner, ""), source=source, kind=kind)
             .order_by("-owner")  # the places' own first
             .first()
         )
-        columns = parse_mapping(user, dict(saved.columns) if saved else {}, fields)
+        columns = parse_mapping(
+            user, dict(saved.columns) if saved else {}, fields, None, _codes(kind)
+        )
     for field in fields:
         if field not in columns and field in header:
             columns.add_column(field)
@@ -200,6 +202,17 @@ def mapping_for(
             {"file": _("No column for %(names)s.") % {"names": ", ".join(missing)}}
         )
     return columns
+
+
+def _codes(kind: str) -> dict[str, tuple[str, ...]]:
+    """The values a coded field of the kind takes, that a mapping may recode to or set."""
+    if kind != "people":
+        return {}
+    return {
+        "sex": allowed_values(Person, "sex"),
+        "birth_date_precision": allowed_values(Person, "birth_date_precision"),
+        "identifier_type": (*allowed_values(Identifier, "type"), IDENTITY_DOCUMENT),
+    }
 
 
 def _refuse_status(user, kind: str, columns: Mapping[str, str]) -> None:
