@@ -20,7 +20,7 @@ from mhis.registry.search import search_people
 HEADER = ["Reg No", "Full Name", "Sex", "Date of Birth", "Nationality", "Passport No", "Country"]
 MAPPING = {
     "source_key": "Reg No",
-    "name": "Full Name",
+    "name": "Full Name ",  # spaces around a column's name do not matter, as in the file
     "sex": {"column": "Sex", "values": {"M": "male", "F": "female", "1": "male", "2": "female"}},
     "birth_date": "Date of Birth",
     "nationality": "Nationality",

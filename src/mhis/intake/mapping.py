@@ -194,7 +194,7 @@ def _entry(
         if not given.strip():
             problem(_("give the file's column."))
             return None
-        return Entry(name, column=given)
+        return Entry(name, column=given.strip())
     if not isinstance(given, Mapping):
         problem(_("give the file's column, or an object with “column” or “value”."))
         return None
@@ -254,7 +254,7 @@ def _entry(
         return None
     return Entry(
         name,
-        column=given.get("column", ""),
+        column=given.get("column", "").strip(),
         value=given.get("value"),
         values={_fold(k): v for k, v in recode.items()},
         default=given.get("default", ""),
