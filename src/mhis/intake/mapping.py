@@ -74,14 +74,11 @@ class Entry:
 
 class ColumnMap(dict):
     """MHIS field -> what names it in a row's errors (the file's column, or the field for a
-    constant); `read` gives a row's values, `spec` is the mapping as saved."""
+    constant); `read` gives a row's values."""
 
-    def __init__(
-        self, entries: Iterable[Entry], spec: Mapping[str, Any], sites: dict[str, list[str]]
-    ):
+    def __init__(self, entries: Iterable[Entry], sites: dict[str, list[str]]):
         self.entries = {e.field: e for e in entries}
         super().__init__({f: e.label for f, e in self.entries.items()})
-        self.spec = dict(spec)
         self._sites = sites  # the importer's site codes by country
 
     def add_column(self, name: str) -> None:
@@ -89,12 +86,16 @@ class ColumnMap(dict):
         self.entries[name] = Entry(name, column=name)
         self[name] = name
 
+    def _in_order(self) -> list[tuple[str, Entry]]:
+        """The entries, those that describe another field (`DESCRIBES`) after it."""
+        return sorted(self.entries.items(), key=lambda item: item[0] in DESCRIBES)
+
     def read(self, raw: Mapping[str, str]) -> tuple[dict[str, str], dict[str, list[str]]]:
         """A row's values by field, and the errors of values the mapping cannot read (the
         file's column -> reasons)."""
         values: dict[str, str] = {}
         errors: dict[str, list[str]] = {}
-        for name, entry in sorted(self.entries.items(), key=lambda item: item[0] in DESCRIBES):
+        for name, entry in self._in_order():
             described = name not in DESCRIBES or bool(values.get(DESCRIBES[name]))
             text = entry.cell(raw, described)
             if entry.country and text:
@@ -164,7 +165,7 @@ def parse(
             ]
     if errors:
         raise ValidationError(errors)
-    return ColumnMap(entries, spec, sites)
+    return ColumnMap(entries, sites)
 
 
 def _reads_country(spec: Mapping) -> bool:
