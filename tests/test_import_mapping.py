@@ -272,6 +272,10 @@ def test_the_page_takes_the_mapping_and_names_what_is_wrong_with_it(client, impo
     person = Job.objects.get().rows.get().person
     assert (person.sex, person.registration_site) == ("female", world["MYAWADDY"])
     assert services.SavedMapping.objects.get(source="web").columns == mapping
+    # A field form's submissions are read by the form.
+    page = client.post("/imports/", {"what": "form:mhis_registration", "mapping": json.dumps(mapping),
+                                     "file": SimpleUploadedFile("sub.json", b"[]")}).content.decode()  # fmt: skip
+    assert "A field form&#x27;s submissions are read by the form: give no mapping." in page
 
 
 def test_a_changed_linked_row_adds_to_its_person_and_replaces_nothing(
