@@ -271,16 +271,30 @@ def _linker(user) -> Callable[[str, str, str], tuple]:
 
 def _known_people(user, marks: set[tuple]) -> dict[tuple, int]:
     """Mark (`_linker`) -> the person (id) the user may see who holds such an identifier; the
-    first recorded when several do."""
+    first recorded when several do. A masked document's mark names its issuing country: one
+    left blank, on either side, still matches the same number issued anywhere (as the other
+    types match whatever their issuer)."""
     mark = _linker(user)
     found = Identifier.objects.filter(
         value_hash__in={m[-1] for m in marks}, person__in=visible_people(user)
     )
     owners: dict[tuple, int] = {}
+    unissued: dict[str, int] = {}  # a masked document's hash -> its holder, with no issuer
+    issued: dict[str, int] = {}  # … with any issuer
     for kind, country, value_hash, person_id in found.order_by("pk").values_list(
         "type", "issuing_country", "value_hash", "person_id"
     ):
-        owners.setdefault(mark(kind, country, value_hash), person_id)
+        held = mark(kind, country, value_hash)
+        owners.setdefault(held, person_id)
+        if held[0] == IDENTITY_DOCUMENT and len(held) == 3:
+            issued.setdefault(value_hash, person_id)
+            if not country:
+                unissued.setdefault(value_hash, person_id)
+    for wanted in marks:
+        if wanted not in owners and wanted[0] == IDENTITY_DOCUMENT and len(wanted) == 3:
+            person_id = (unissued if wanted[1] else issued).get(wanted[2])
+            if person_id is not None:
+                owners[wanted] = person_id
     return owners
 
 
