@@ -23,7 +23,7 @@ MAPPING = {
     "name": "Full Name ",  # spaces around a column's name do not matter, as in the file
     "sex": {"column": "Sex", "values": {"M": "male", "F": "female", "1": "male", "2": "female"}},
     "birth_date": "Date of Birth",
-    "nationality": "Nationality",
+    "nationality": {"column": "Nationality", "as": "country"},
     "identifier_value": "Passport No",
     "identifier_type": {"value": "passport"},
     "identifier_country": {"value": "MMR"},
@@ -63,7 +63,7 @@ def known(register):
 ROWS = [
     # Recognised by the passport: written in Myanmar script, registered in Myanmar.
     ["R-001", BURMESE, "M", "1988-02-14", "MMR", "MB7654321", "Myanmar"],
-    ["R-002", "Naw Htoo Paw", "F", "1995", "MMR", "MC1111111", "THA"],
+    ["R-002", "Naw Htoo Paw", "F", "1995", "Myanmar", "MC1111111", "THA"],
     ["R-003", "မမြင့်", "2", "1979-11-03", "MM", "", "MM"],
     ["R-004", "Saw Ler Moo", "m", "2001-07", "MMR", "", "TH"],
     ["R-005", "Unknown Sex", "X", "1990-01-01", "MMR", "", "TH"],
@@ -111,6 +111,7 @@ def test_another_systems_export_imports_through_the_mapping_alone(importer, know
 
     naw, ma, saw = person("R-002"), person("R-003"), person("R-004")
     assert (naw.sex, ma.sex, saw.sex) == ("female", "female", "male")
+    assert (naw.nationality, ma.nationality) == ("MM", "MM")  # "Myanmar", "MM"
     assert naw.registration_site == world["CLINIC"]  # "THA", the site named for Thailand
     assert ma.registration_site == world["MYAWADDY"]  # the importer's one site in Myanmar
     assert list(naw.identifiers.values_list("type", "issuing_country", "value")) == [
@@ -199,9 +200,12 @@ BAD = [
     ({"registration_site": {"column": "Country", "as": "region"}}, "mapping",
      "registration_site: “as” can only be “country”."),
     ({"sex": {"column": "Sex", "as": "country"}}, "mapping",
-     "sex: only the registration site can be read as a country."),
+     "sex: only registration_site, nationality, identifier_country, origin_country, "
+     "destination_country can be read as a country."),
     ({"registration_site": {"column": "Country", "sites": {"TH": "MSOT-CLIN"}}}, "mapping",
-     "registration_site: “sites” goes with “as”: “country”."),
+     "registration_site: “sites” goes with “as”: “country” for the registration site."),
+    ({"nationality": {"column": "Nationality", "as": "country", "sites": {"TH": "MSOT-CLIN"}}},
+     "mapping", "nationality: “sites” goes with “as”: “country” for the registration site."),
     ({"registration_site": {"column": "Country", "as": "country", "sites": ["MSOT-CLIN"]}},
      "mapping", "registration_site: “sites” must map countries"),
     ({"registration_site": {"column": "Country", "as": "country", "sites": {"Atlantis": "MSOT-CLIN"}}},
@@ -242,7 +246,7 @@ def test_the_command_reads_the_mapping_from_a_file(importer, known, world, tmp_p
     assert Person.objects.count() == 3  # the known person and two new
     assert known.site_links.filter(site=world["MYAWADDY"]).exists()
     mapping.write_text('{"sex": {"column": "Sex", "as": "country"}}', encoding="utf-8")
-    with pytest.raises(Exception, match="only the registration site"):
+    with pytest.raises(Exception, match="can be read as a country"):
         call_command(
             "import", str(path), user="registry_importer", source="cli2", mapping=str(mapping)
         )
@@ -263,7 +267,7 @@ def test_the_page_takes_the_mapping_and_names_what_is_wrong_with_it(client, impo
     page = post("{not json").content.decode()
     assert "The mapping is not JSON" in page and not Job.objects.exists()
     page = post('{"sex": {"column": "Sex", "as": "country"}}').content.decode()
-    assert "sex: only the registration site can be read as a country." in page
+    assert "sex: only registration_site, nationality" in page
     mapping = {"source_key": "Reg No", "name": "Full Name",
                "sex": {"column": "Sex", "values": {"F": "female"}},
                "registration_site": {"column": "Country", "as": "country"}}  # fmt: skip

@@ -9,13 +9,14 @@ as an object saying more::
     {"column": "Country", "as": "country", "sites": {"TH": "MSOT-CLIN"}}
 
 A constant (`value`) and a `default` are read as a cell of the file would be: recoded by
-`values`, and, for the registration site read ``"as": "country"``, taken for a country. A
-value `values` does not list is read as it is, so a file mixing its own codes with MHIS's
-imports, and a value that is neither is refused with its row, naming the column.
+`values`, and, for a field read ``"as": "country"``, taken for a country. A value `values`
+does not list is read as it is, so a file mixing its own codes with MHIS's imports, and a
+value that is neither is refused with its row, naming the column.
 
-The registration site read as a country: the cell holds a country (an ISO 3166-1 alpha-2 or
-alpha-3 code, or its English name) and the row is registered at the importer's one site in
-that country. Where the importer has several sites there, `sites` names the one to use
+A field of a country's code (nationality, an identifier's issuer, a migration's origin and
+destination) read ``"as": "country"`` takes an ISO 3166-1 alpha-2 or alpha-3 code or the
+country's English name. The registration site read as a country: the cell holds a country
+and the row is registered at the importer's one site in that country. Where the importer has several sites there, `sites` names the one to use
 (country -> site code); a country with none of their sites, or several and none named,
 refuses the row, naming the column.
 """
@@ -33,7 +34,10 @@ from mhis.access.services import scope_sites
 from mhis.codelists import country_of
 
 OPTIONS = ("column", "value", "values", "default", "as", "sites")
-COUNTRY_FIELDS = ("registration_site",)  # the fields that may be read as a country
+SITE_FIELD = "registration_site"  # read as a country: the importer's site there
+# Fields of a country's code that may be read "as": "country" (a code or an English name).
+COUNTRY_FIELDS = (SITE_FIELD, "nationality", "identifier_country", "origin_country",
+                  "destination_country")  # fmt: skip
 # A constant or default of these fields fills only the rows that have the field they
 # describe: an identifier's type and issuer go with a number.
 DESCRIBES = {"identifier_type": "identifier_value", "identifier_country": "identifier_value"}
@@ -100,7 +104,7 @@ class ColumnMap(dict):
             text = entry.cell(raw, described)
             if entry.country and text:
                 try:
-                    text = self._site_in(entry, text)
+                    text = self._site_in(entry, text) if name == SITE_FIELD else country_of(text)
                 except ValueError as exc:
                     errors[entry.label] = [str(exc)]
                     text = ""
@@ -234,11 +238,11 @@ def _entry(
     if country and given["as"] != "country":
         problem(_("“as” can only be “country”."))
     elif country and name not in COUNTRY_FIELDS:
-        problem(_("only the registration site can be read as a country."))
+        problem(_("only %(fields)s can be read as a country."), fields=", ".join(COUNTRY_FIELDS))
     chosen: dict[str, str] = {}
     if "sites" in given:
-        if not country:
-            problem(_("“sites” goes with “as”: “country”."))
+        if not country or name != SITE_FIELD:
+            problem(_("“sites” goes with “as”: “country” for the registration site."))
         elif not isinstance(given["sites"], Mapping):
             problem(_("“sites” must map countries to the codes of your sites."))
         else:
