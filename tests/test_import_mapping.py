@@ -276,6 +276,8 @@ def test_the_page_takes_the_mapping_and_names_what_is_wrong_with_it(client, impo
     person = Job.objects.get().rows.get().person
     assert (person.sex, person.registration_site) == ("female", world["MYAWADDY"])
     assert services.SavedMapping.objects.get(source="web").columns == mapping
+    shown = client.get("/imports/").content.decode()
+    assert "Saved column mappings" in shown and "&quot;as&quot;: &quot;country&quot;" in shown
     # A field form's submissions are read by the form.
     page = client.post("/imports/", {"what": "form:mhis_registration", "mapping": json.dumps(mapping),
                                      "file": SimpleUploadedFile("sub.json", b"[]")}).content.decode()  # fmt: skip

@@ -204,6 +204,21 @@ def mapping_for(
     return columns
 
 
+def saved_mappings(user) -> list[dict[str, str]]:
+    """The column mappings saved for the sources of the user's namespace (shared with the
+    colleagues of the same places), as JSON to copy and change."""
+    saved = SavedMapping.objects.filter(owner=namespace(user)).order_by("source", "kind")
+    return [
+        {
+            "source": m.source,
+            "kind": KINDS[m.kind].label if m.kind in KINDS else m.kind,
+            "json": json.dumps(m.columns, ensure_ascii=False),
+        }
+        for m in saved
+        if m.columns
+    ]
+
+
 def _codes(kind: str) -> dict[str, tuple[str, ...]]:
     """The values a coded field of the kind takes, that a mapping may recode to or set."""
     if kind != "people":

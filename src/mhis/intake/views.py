@@ -55,7 +55,13 @@ def imports(request):
     return render(
         request,
         "intake/imports.html",
-        {"form": form, "jobs": jobs, "running": running, "forms": fieldforms.FORMS.values()},
+        {
+            "form": form,
+            "jobs": jobs,
+            "running": running,
+            "forms": fieldforms.FORMS.values(),
+            "mappings": services.saved_mappings(request.user),
+        },
     )
 
 
