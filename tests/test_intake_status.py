@@ -272,3 +272,23 @@ def test_a_follower_not_shown_status_cannot_resume_a_colleague_s_import_that_hol
     assert client.post(f"/imports/{job.pk}/resume/").status_code == 302
     job.refresh_from_db()
     assert job.status == Job.Status.DONE and Person.objects.count() == 1
+
+
+def test_a_masked_document_with_a_blank_issuer_on_either_side_still_links(
+    people, register, tmp_path
+):
+    """For a role not shown migration status a document links on its number and issuer; an
+    issuer left blank on one side still matches (as a passport matches whatever its issuer),
+    while two different issuers are two documents."""
+    issued = register(identifiers=[{"type": "national_id", "issuing_country": "MM",
+                                    "value": "12/MAKANA-N-123456"}])  # fmt: skip
+    unissued = register(identifiers=[{"type": "work_permit", "issuing_country": "",
+                                      "value": "WP-77001122"}])  # fmt: skip
+    rows = [["K1", "Probe A", "MSOT-CLIN", "male", "national_id", "", "12/MAKANA-N-123456"],
+            ["K2", "Probe B", "MSOT-CLIN", "male", "work_permit", "TH", "WP-77001122"],
+            ["K3", "Probe C", "MSOT-CLIN", "male", "national_id", "TH", "12/MAKANA-N-123456"]]  # fmt: skip
+    job = imported(people["admin"], table(tmp_path / "b.csv", IDENTIFIER_COLUMNS, rows), "people", source="b")  # fmt: skip
+    outcome = {key: (o, p) for key, o, p in job.rows.values_list("source_key", "outcome", "person")}
+    assert outcome["K1"] == (RowResult.Outcome.LINKED, issued.pk)
+    assert outcome["K2"] == (RowResult.Outcome.LINKED, unissued.pk)
+    assert outcome["K3"][0] != RowResult.Outcome.LINKED

@@ -23,6 +23,27 @@ def normalise_country(code: str) -> str:
 
 
 @lru_cache(maxsize=1024)
+def country_of(text: str) -> str:
+    """ISO 3166-1 alpha-2 code for an alpha-2 or alpha-3 code or a country's English name
+    (common, short or official: "Myanmar", "Viet Nam", "Lao People's Democratic Republic");
+    ValueError if it names no country."""
+    value = (text or "").strip()
+    if len(value) in (2, 3):
+        try:
+            return normalise_country(value)
+        except ValueError:
+            pass
+    try:
+        return pycountry.countries.lookup(value).alpha_2
+    except LookupError:
+        pass
+    raise ValueError(
+        _("“%(text)s” is not a country (an ISO 3166-1 code or a country's English name).")
+        % {"text": text}
+    )
+
+
+@lru_cache(maxsize=1024)
 def normalise_language(code: str) -> str:
     """ISO 639 code (639-1 where one exists, else 639-3) for a 639-1/-2/-3 code."""
     value = (code or "").strip().lower()

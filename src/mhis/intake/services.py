@@ -20,6 +20,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -33,13 +34,15 @@ from mhis.access.policy import Can, allowed, in_scope
 from mhis.access.services import place_scope_q, scope_site_ids
 from mhis.bulk import insert_values
 from mhis.codelists import normalise_country
-from mhis.contracts import field_of
+from mhis.contracts import allowed_values, field_of
 from mhis.registry.codes import IDENTITY_DOCUMENT, NEUTRAL_IDENTIFIER_TYPES
 from mhis.registry.contracts import EPISODE_COLUMNS, FLAT_PATHS, person_from_flat
 from mhis.registry.models import Identifier, Person, PersonSite
 from mhis.registry.search import identifier_hash, visible_people
 from mhis.registry.services import (
     Registered,
+    add_names,
+    link_sites,
     person_fields,
     register_many,
     register_person,
@@ -50,6 +53,8 @@ from mhis.work.queue import current_task_id
 
 from . import readers
 from .kinds import KINDS, Kind
+from .mapping import ColumnMap
+from .mapping import parse as parse_mapping
 from .models import Job, RowResult, SourceRecord
 from .models import Mapping as SavedMapping
 
@@ -160,34 +165,29 @@ def mapping_for(
     source: str,
     kind: str,
     header: list[str],
-    given: Mapping[str, str] | None = None,
-) -> dict[str, str]:
-    """MHIS field -> the file's column: `given`, else the mapping saved for the source in the
-    namespace `owner` (or one saved before mappings had owners), else the columns named like
-    the fields. Saved for the source in `owner` when given. A people file with an episode
-    column is refused to a role not shown migration status, before anything is saved."""
+    given: Mapping[str, Any] | None = None,
+) -> ColumnMap:
+    """Where each MHIS field's value comes from (`mapping.parse`: the file's column, a
+    recoded column, a constant, or a country read as the importer's site there): `given`,
+    else the mapping saved for the source in the namespace `owner` (or one saved before
+    mappings had owners), else the columns named like the fields. Saved for the source in
+    `owner` when given. A people file with an episode column is refused to a role not shown
+    migration status, before anything is saved."""
     fields = kind_of(kind).all_fields
     if given:
-        unknown = sorted(set(given) - set(fields))
-        missing = sorted(c for c in given.values() if c not in header)
-        errors = {}
-        if unknown:
-            errors["mapping"] = _("Unknown fields: %(names)s.") % {"names": ", ".join(unknown)}
-        if missing:
-            errors["file"] = _("The file has no column %(names)s.") % {"names": ", ".join(missing)}
-        if errors:
-            raise ValidationError(errors)
-        columns = dict(given)
+        columns = parse_mapping(user, given, fields, header, _codes(kind))
     else:
         saved = (
             SavedMapping.objects.filter(owner__in=(owner, ""), source=source, kind=kind)
             .order_by("-owner")  # the places' own first
             .first()
         )
-        columns = dict(saved.columns) if saved else {}
+        columns = parse_mapping(
+            user, dict(saved.columns) if saved else {}, fields, None, _codes(kind)
+        )
     for field in fields:
         if field not in columns and field in header:
-            columns[field] = field
+            columns.add_column(field)
     _refuse_status(user, kind, columns)
     if given:
         SavedMapping.objects.update_or_create(
@@ -202,6 +202,32 @@ def mapping_for(
             {"file": _("No column for %(names)s.") % {"names": ", ".join(missing)}}
         )
     return columns
+
+
+def saved_mappings(user) -> list[dict[str, str]]:
+    """The column mappings saved for the sources of the user's namespace (shared with the
+    colleagues of the same places), as JSON to copy and change."""
+    saved = SavedMapping.objects.filter(owner=namespace(user)).order_by("source", "kind")
+    return [
+        {
+            "source": m.source,
+            "kind": KINDS[m.kind].label if m.kind in KINDS else m.kind,
+            "json": json.dumps(m.columns, ensure_ascii=False),
+        }
+        for m in saved
+        if m.columns
+    ]
+
+
+def _codes(kind: str) -> dict[str, tuple[str, ...]]:
+    """The values a coded field of the kind takes, that a mapping may recode to or set."""
+    if kind != "people":
+        return {}
+    return {
+        "sex": allowed_values(Person, "sex"),
+        "birth_date_precision": allowed_values(Person, "birth_date_precision"),
+        "identifier_type": (*allowed_values(Identifier, "type"), IDENTITY_DOCUMENT),
+    }
 
 
 def _refuse_status(user, kind: str, columns: Mapping[str, str]) -> None:
@@ -260,16 +286,30 @@ def _linker(user) -> Callable[[str, str, str], tuple]:
 
 def _known_people(user, marks: set[tuple]) -> dict[tuple, int]:
     """Mark (`_linker`) -> the person (id) the user may see who holds such an identifier; the
-    first recorded when several do."""
+    first recorded when several do. A masked document's mark names its issuing country: one
+    left blank, on either side, still matches the same number issued anywhere (as the other
+    types match whatever their issuer)."""
     mark = _linker(user)
     found = Identifier.objects.filter(
         value_hash__in={m[-1] for m in marks}, person__in=visible_people(user)
     )
     owners: dict[tuple, int] = {}
+    unissued: dict[str, int] = {}  # a masked document's hash -> its holder, with no issuer
+    issued: dict[str, int] = {}  # … with any issuer
     for kind, country, value_hash, person_id in found.order_by("pk").values_list(
         "type", "issuing_country", "value_hash", "person_id"
     ):
-        owners.setdefault(mark(kind, country, value_hash), person_id)
+        held = mark(kind, country, value_hash)
+        owners.setdefault(held, person_id)
+        if held[0] == IDENTITY_DOCUMENT and len(held) == 3:
+            issued.setdefault(value_hash, person_id)
+            if not country:
+                unissued.setdefault(value_hash, person_id)
+    for wanted in marks:
+        if wanted not in owners and wanted[0] == IDENTITY_DOCUMENT and len(wanted) == 3:
+            person_id = (unissued if wanted[1] else issued).get(wanted[2])
+            if person_id is not None:
+                owners[wanted] = person_id
     return owners
 
 
@@ -348,12 +388,14 @@ def _source_record(user, job: Job, kind: Kind, key: str) -> SourceRecord | None:
 
 
 def _one_row(
-    user, job: Job, columns: dict[str, str], column_of: Callable[[str], str], raw: dict[str, str]
+    user, job: Job, columns: ColumnMap, column_of: Callable[[str], str], raw: dict[str, str]
 ) -> Outcome:
     """One row, in its own savepoint. A row that would change a record outside the user's
-    places is refused whole."""
+    places is refused whole, as is one whose values the mapping cannot read."""
     kind = KINDS[job.kind]
-    values = {field: raw.get(column, "") for field, column in columns.items()}
+    values, unread = columns.read(raw)
+    if unread:
+        return Outcome(RowResult.Outcome.REJECTED, errors=unread)
     missing = {
         columns.get(f, f): [_("This field is required.")]
         for f in kind.required
@@ -406,7 +448,13 @@ def _person_row(user, job, key, row_hash, record, values) -> Outcome:
             "identifiers" in data
         ):  # the row's document joins the person's others, never replaces them
             data["identifiers"] = _with_identifiers(record.person, data["identifiers"])
-        person = update_person(user, record.person, data)
+        if _linked_before(job, key):  # a person registered elsewhere keeps their name and site
+            checked = person_fields(user, data, person=record.person)
+            data = {f: v for f, v in data.items() if f not in ("names", "registration_site")}
+            person = update_person(user, record.person, data)
+            _keep_row(user, person, checked)
+        else:
+            person = update_person(user, record.person, data)
         record.row_hash = row_hash
         record.save(update_fields=["row_hash"])
         return Outcome(RowResult.Outcome.UPDATED, person)
@@ -414,12 +462,50 @@ def _person_row(user, job, key, row_hash, record, values) -> Outcome:
     # registered is refused whether or not its identifier is known.
     cleaned = person_fields(user, data)
     if existing := _known_by_identifier(user, cleaned):
+        _keep_row(user, existing, cleaned)
         _remember(job, key, row_hash, existing)
         return Outcome(RowResult.Outcome.LINKED, existing)
     person = register_person(user, data)
     _remember(job, key, row_hash, person)
     duplicate = person.pk in _possible_duplicates(user, [person])
     return Outcome(RowResult.Outcome.DUPLICATE if duplicate else RowResult.Outcome.CREATED, person)
+
+
+def _linked_before(job: Job, key: str) -> bool:
+    """Whether the row `key` of the job's source was first imported as a link to a person
+    known by its identifier (not as the person's registration)."""
+    first = (
+        RowResult.objects.filter(
+            job__owner__in=(job.owner, ""),
+            job__source=job.source,
+            job__kind=job.kind,
+            source_key=key,
+        )
+        .exclude(outcome=RowResult.Outcome.REJECTED)
+        .order_by("job_id", "row")
+        .values_list("outcome", flat=True)
+        .first()
+    )
+    return first == RowResult.Outcome.LINKED
+
+
+def _keep_row(user, person: Person, cleaned: dict) -> None:
+    """What a row linked to `person` by its identifier adds to them: its spelling of the name,
+    when they do not hold it yet (with its search keys), and its registration site. Through
+    the registry's services, so a second import of the row adds nothing."""
+    _keep_rows(user, [(person.pk, cleaned)])
+
+
+def _keep_rows(user, linked: list[tuple[int, dict]]) -> None:
+    """`_keep_row` for the rows of a batch: (person id, the row checked) each."""
+    names: dict[int, list[dict]] = {}
+    for person_id, cleaned in linked:
+        names.setdefault(person_id, []).extend(cleaned.get("names") or ())
+    add_names(user, names)
+    link_sites(
+        [(p, c["registration_site"].pk) for p, c in linked if c.get("registration_site")],
+        PersonSite.Reason.REGISTERED,
+    )
 
 
 def _remember(job, key: str, row_hash: str, person, record_id: int | None = None) -> None:
@@ -463,9 +549,9 @@ def _new_people(user, job: Job, mapping, column_of, batch) -> tuple[list[dict], 
     later, fresh = [], []
     keyed: dict[str, tuple] = {}
     for number, raw in batch:
-        values = {f: raw.get(c, "") for f, c in mapping.items()}
+        values, unread = mapping.read(raw)
         key = _row_key(kind, values)
-        if not all(values.get(f) for f in kind.required):
+        if unread or not all(values.get(f) for f in kind.required):
             later.append((number, raw))  # refused one by one, with the same messages
             continue
         row_hash = _row_hash(values)
@@ -505,7 +591,7 @@ def _new_people(user, job: Job, mapping, column_of, batch) -> tuple[list[dict], 
     for key, number, row_hash, cleaned in checked:
         mark = marks.get(key)
         if mark in owners:
-            links.append((key, number, row_hash, owners[mark]))
+            links.append((key, number, row_hash, owners[mark], cleaned))
         else:
             new.append((key, number, row_hash, cleaned))
             if mark:
@@ -523,8 +609,10 @@ def _new_people(user, job: Job, mapping, column_of, batch) -> tuple[list[dict], 
         }
         for (key, _n, row_hash, _c), person in zip(new, people, strict=True)
     ]
-    for key, number, row_hash, owner in links:
+    kept = []
+    for key, number, row_hash, owner, cleaned in links:
         person_id = by_key[owner[0]].pk if isinstance(owner, tuple) else owner
+        kept.append((person_id, cleaned))
         records.append(
             {
                 "owner": job.owner,
@@ -537,6 +625,7 @@ def _new_people(user, job: Job, mapping, column_of, batch) -> tuple[list[dict], 
         )
         results.append(_row(job, number, key, RowResult.Outcome.LINKED, person_id))
     insert_values(SourceRecord, records)
+    _keep_rows(user, kept)
     twins = _possible_duplicates(user, people)
     for (key, number, _h, _c), person in zip(new, people, strict=True):
         outcome = RowResult.Outcome.DUPLICATE if person.pk in twins else RowResult.Outcome.CREATED
@@ -823,7 +912,7 @@ def _results(job: Job, number: int, key: str, done: Outcome) -> list[dict]:
 
 
 def _run_rows(
-    user, job: Job, kind: Kind, mapping: dict[str, str], rows: Iterator[dict], progress
+    user, job: Job, kind: Kind, mapping: ColumnMap, rows: Iterator[dict], progress
 ) -> None:
     column_of = _column_of(kind, mapping)
     batch: list[tuple[int, dict]] = []
@@ -837,8 +926,7 @@ def _run_rows(
                 results += quick
             for number, raw in rows:
                 done = _one_row(user, job, mapping, column_of, raw)
-                values = {f: raw.get(c, "") for f, c in mapping.items()}
-                results += _results(job, number, _row_key(kind, values), done)
+                results += _results(job, number, _row_key(kind, mapping.read(raw)[0]), done)
             insert_values(RowResult, results)
             job.done_rows = batch[-1][0]
             job.save(update_fields=["done_rows"])
@@ -861,7 +949,7 @@ _REPORT_STATUS = {"new": RowResult.Outcome.CREATED, "corrected": RowResult.Outco
                   "unchanged": RowResult.Outcome.UNCHANGED, "rejected": RowResult.Outcome.REJECTED}  # fmt: skip
 
 
-def _run_grouped(user, job: Job, mapping: dict[str, str], rows: Iterator[dict], progress) -> None:
+def _run_grouped(user, job: Job, mapping: ColumnMap, rows: Iterator[dict], progress) -> None:
     """Weekly reports: the rows of one site and week make one report, written (with its rows'
     results) in one transaction. A site-week already written by this job is skipped on a
     re-run; one written by an earlier import comes back unchanged."""
@@ -869,7 +957,7 @@ def _run_grouped(user, job: Job, mapping: dict[str, str], rows: Iterator[dict], 
     groups: dict[tuple[str, str], list[tuple[int, dict]]] = {}
     for number, raw in enumerate(rows, start=1):
         if any(raw.values()):
-            values = {f: raw.get(c, "") for f, c in mapping.items()}
+            values, _unread = mapping.read(raw)  # a weekly report's fields read no country
             groups.setdefault((values.get("site", ""), values.get("week", "")), []).append(
                 (number, values)
             )

@@ -55,7 +55,13 @@ def imports(request):
     return render(
         request,
         "intake/imports.html",
-        {"form": form, "jobs": jobs, "running": running, "forms": fieldforms.FORMS.values()},
+        {
+            "form": form,
+            "jobs": jobs,
+            "running": running,
+            "forms": fieldforms.FORMS.values(),
+            "mappings": services.saved_mappings(request.user),
+        },
     )
 
 
@@ -81,13 +87,17 @@ def _queue(user, data, path, digest) -> str:
         # Refuse a file too large once unpacked, or one that cannot map, before it is queued.
         services.check_table(path, name, upload.name)
         columns = services.mapping_for(
-            user, services.namespace(user), source, name, readers.header(path)
+            user, services.namespace(user), source, name, readers.header(path), data["mapping"]
         )
         job = services.start_job(
             user, kind=name, source=source, file_name=upload.name, digest=digest, columns=columns
         )
         tasks.queue_import(user, job, path)  # unless this file's import is queued or running
         return reverse("intake:job", args=[job.pk])
+    if data["mapping"]:
+        raise ValidationError(
+            {"mapping": _("A field form's submissions are read by the form: give no mapping.")}
+        )
     services.check_form(user, name)
     submissions.read(path, upload.name)  # refuse an unreadable export before it is queued
     tasks.queue_form(user, path, form=name, source=data["source"] or name, file_name=upload.name)

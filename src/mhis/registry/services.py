@@ -10,22 +10,26 @@ a refused input writes nothing.
 from __future__ import annotations
 
 import uuid as uuid_module
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, cast
 
+from django.core.exceptions import PermissionDenied
 from django.db import connection, models, transaction
 from django.utils import timezone
 
 from mhis import names as namelib
-from mhis.access.policy import Can, require
+from mhis.access.policy import OUT_OF_SCOPE, Can, require
+from mhis.access.services import scope_site_ids
 from mhis.bulk import insert_rows, insert_values
 from mhis.crypto import keyed_hash
 from mhis.events import announce
 from mhis.places.models import Place
 
-from .contracts import EPISODE_FIELDS, EpisodeInput, PersonInput
+from .codes import NameUse
+from .contracts import EPISODE_FIELDS, MAX_NAMES, EpisodeInput, PersonInput
 from .models import (
     Consent,
     Identifier,
@@ -314,6 +318,73 @@ def update_person(user: User, person: Person, data: PersonInput | Mapping[str, A
     if "consents" in cleaned:  # a withdrawn consent to sharing ends the person's links now
         announce(Consent, people=[person.pk], by=user)
     return person
+
+
+def _held(text: str) -> str:
+    return " ".join(namelib.fold(text).split())
+
+
+@transaction.atomic
+def add_names(user: User, names_of: Mapping[int, Sequence[dict[str, Any]]]) -> int:
+    """Add to each person (by id) the names `names_of` gives them (checked, as `person_fields`
+    gives them) whose spelling they do not hold yet (in any case, as the text or the Latin
+    spelling of a name they have), as other spellings, with their search keys: the same rows
+    a registration writes. The name shown is kept; a person holding `MAX_NAMES` names gets no
+    more. Every person must lie in the writer's places. A few queries for any number of
+    people (an import's batch); returns how many names were added."""
+    require(user, Can.WRITE_PERSON)
+    ids = {pk for pk, names in names_of.items() if names}
+    if not ids:
+        return 0
+    inside = PersonSite.objects.filter(person_id__in=ids, site_id__in=scope_site_ids(user))
+    if ids - set(inside.values_list("person_id", flat=True)):  # the rule of `person_in_scope`
+        raise PermissionDenied(OUT_OF_SCOPE)
+    held: dict[int, set[str]] = {pk: set() for pk in ids}
+    count: Counter[int] = Counter()
+    for pk, text, latin in PersonName.objects.filter(person_id__in=ids).values_list(
+        "person_id", "text", "latin"
+    ):
+        count[pk] += 1
+        held[pk] |= {_held(t) for t in (text, latin) if t}
+    rows: list[Mapping[str, Any]] = []
+    keys: list[NameKey] = []
+    for pk in sorted(ids):
+        person_keys: set[str] = set()
+        for n in names_of[pk]:
+            if count[pk] >= MAX_NAMES:
+                break
+            if _held(n["text"]) in held[pk] and (not n["latin"] or _held(n["latin"]) in held[pk]):
+                continue
+            held[pk] |= {_held(n["text"]), _held(n["latin"] or n["text"])}
+            count[pk] += 1
+            rows.append(
+                {
+                    "person_id": pk,
+                    "text": n["text"],
+                    "latin": n["latin"],
+                    "use": NameUse.ALIAS,
+                    "script": n["script"],
+                }
+            )
+            person_keys |= namelib.index_keys(n["text"], n["latin"])
+        keys += [NameKey(person_id=pk, key=k) for k in sorted(person_keys)]
+    if not rows:
+        return 0
+    insert_values(PersonName, rows)
+    NameKey.objects.bulk_create(keys, ignore_conflicts=True, batch_size=1000)  # some are held
+    changed = {row["person_id"] for row in rows}
+    Person.objects.filter(pk__in=changed).update(updated_at=timezone.now())
+    announce(PersonName, by=user)  # names feed no count: the people's attributes stay
+    return len(rows)
+
+
+def link_sites(links: Iterable[tuple[int, int]], reason: str) -> None:
+    """`link_site` for many (person id, site id) pairs at once (an import's batch)."""
+    PersonSite.objects.bulk_create(
+        [PersonSite(person_id=p, site_id=s, reason=reason) for p, s in set(links)],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
 
 
 def _episode(person: Person, data: EpisodeInput | Mapping[str, Any]) -> dict[str, Any]:

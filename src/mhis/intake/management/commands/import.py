@@ -30,21 +30,37 @@ class Command(BaseCommand):
             "--source", default="", help="the source's name (default: the file's name)"
         )
         parser.add_argument(
-            "--map", default="", help='JSON {"field": "column"}, saved for the source'
+            "--map",
+            default="",
+            help='the column mapping as JSON {"field": "column" or {...}}, saved for the source',
+        )
+        parser.add_argument(
+            "--mapping",
+            default="",
+            help="a JSON file holding the column mapping (recoded values, constants, a country "
+            "for the site: see the user guide), saved for the source",
         )
         parser.add_argument("--report", help="write the rejected rows to this CSV file")
 
-    def handle(self, *args, file, kind, form, user, source, map, report, **options):
+    def handle(self, *args, file, kind, form, user, source, map, mapping, report, **options):
         who = get_user_model().objects.filter(username=user).first()
         if who is None:
             raise CommandError(f"--user: no user {user}")
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"file: no file {file}")
+        if map and mapping:
+            raise CommandError("--map and --mapping: give one of them")
+        if mapping:
+            try:
+                map = Path(mapping).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise CommandError(f"--mapping: cannot read {mapping} ({exc})") from None
         try:
             columns = json.loads(map) if map else None
         except ValueError as exc:
-            raise CommandError(f"--map: not JSON ({exc})") from None
+            option = "--mapping" if mapping else "--map"
+            raise CommandError(f"{option}: not JSON ({exc})") from None
         quiet = options["verbosity"] == 0
         with Progress(
             TextColumn("rows"),
