@@ -163,6 +163,8 @@ def _schema():
         "origin": text,
         "id_keys": texts,
         "id_kinds": texts,
+        "id_types": texts,
+        "id_open": texts,
         "id_first": text,
         "id_near": texts,
         "destination": text,

@@ -38,8 +38,10 @@ COLUMNS = (
     "destination",  # country of destination of the first migration
     "sector",  # occupation sector
     "arrival_month",  # when that migration began, in months (year × 12 + month − 1)
-    "id_keys",  # "type|issuer|value"
+    "id_keys",  # "type|issuer|value", and "type|value" whatever the issuer
     "id_kinds",  # "type|issuer": a conflict needs the same kind on both sides
+    "id_types",  # "type" of every identifier
+    "id_open",  # "type" of the identifiers recorded without their issuer
     "id_first",  # the first key, for training on pairs that share an identifier
     "id_near",  # the keys with one character left out: a number mistyped once
 )
@@ -122,20 +124,31 @@ def near_values(value: str) -> set[str]:
 
 def identifier_features(identifiers: Iterable, hashed: bool = False) -> dict:
     """Keys of the identifiers. `hashed`: the values are keyed hashes (the registry's), so
-    no near keys: a hash says nothing about how close two numbers were."""
-    keys, kinds, near = set(), set(), set()
+    no near keys: a hash says nothing about how close two numbers were.
+
+    An identifier recorded without its issuing country (``passport||123``) still meets the
+    same number recorded with it (``passport|MM|123``): every identifier also gives a key
+    of its type and value alone (``passport|123``), and its type is listed in ``id_open``
+    so that the comparison weighs it against the other side's documents of that type."""
+    keys, loose, kinds, types, open_, near = set(), set(), set(), set(), set(), set()
     for kind, issuer, value in identifiers:
         if not value:
             continue
         prefix = f"{kind}|{issuer or ''}"
         keys.add(f"{prefix}|{value}")
+        loose.add(f"{kind}|{value}")
         kinds.add(prefix)
+        types.add(kind)
+        if not issuer:
+            open_.add(kind)
         if not hashed:
-            near |= {f"{prefix}|{v}" for v in near_values(str(value))}
+            near |= {f"{kind}|{v}" for v in near_values(str(value))}
     ordered = sorted(keys)
     return {
-        "id_keys": ordered,
+        "id_keys": ordered + sorted(loose),
         "id_kinds": sorted(kinds),
+        "id_types": sorted(types),
+        "id_open": sorted(open_),
         "id_first": ordered[0] if ordered else None,
         "id_near": sorted(near),
     }

@@ -149,9 +149,14 @@ def _identifiers(sql: Sql):
     return cl.CustomComparison(
         output_column_name="identifiers",
         comparison_levels=[
-            cll.CustomLevel(f"NOT {sql.has_any('id_kinds_l', 'id_kinds_r')}").configure(
-                is_null_level=True
-            ),
+            # Nothing to compare: no document of one type and issuer on both sides (a
+            # document whose issuer was not recorded is compared with the other side's of
+            # its type). A record without documents is never evidence either way.
+            cll.CustomLevel(
+                f"NOT ({sql.has_any('id_kinds_l', 'id_kinds_r')}"
+                f" OR {sql.has_any('id_open_l', 'id_types_r')}"
+                f" OR {sql.has_any('id_types_l', 'id_open_r')})"
+            ).configure(is_null_level=True),
             # Two people share a number of the same type and issuer only by a typing error:
             # too rare for random pairs to show, so fixed.
             cll.CustomLevel(
@@ -298,41 +303,117 @@ def silver_pairs(table, largest: int = 5) -> list[tuple[str, str]]:
     ).fetchall()
 
 
+# Fewer pairs sharing an identifier than this teach nothing reliable: the prior then comes
+# from pairs of the same name, date of birth and sex, and m by expectation maximisation.
+MIN_SILVER = 20
+# Share of a registry's true pairs that have the same joined name, exact date of birth and
+# sex: names are spelt, ordered and written in other scripts, and dates given vaguely, so
+# few do (about one in four on the evaluation set, bench/linkage).
+SAME_NAME_AND_DATE_RECALL = 0.25
+# With neither, the stated default: one true pair for every ten records.
+DEFAULT_PAIRS_PER_RECORD = 0.1
+
+
+def shared_identifier_pairs(table) -> int:
+    """How many pairs of records (an Arrow table with ``unique_id`` and ``id_keys``) share
+    an identifier."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.register("records", table.select(["unique_id", "id_keys"]))
+    (count,) = con.execute(
+        """
+        WITH held AS (SELECT DISTINCT unique_id, unnest(id_keys) AS key FROM records)
+        SELECT count(DISTINCT (a.unique_id, b.unique_id))
+        FROM held a JOIN held b ON a.key = b.key AND a.unique_id < b.unique_id
+        """
+    ).fetchone()
+    con.close()
+    return int(count)
+
+
+def same_name_and_date_pairs(table) -> int:
+    import duckdb
+
+    con = duckdb.connect()
+    con.register("records", table.select(["name_main", "birth_date", "sex"]))
+    (count,) = con.execute(
+        """
+        SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM (
+            SELECT count(*) AS n FROM records
+            WHERE name_main IS NOT NULL AND birth_date IS NOT NULL AND sex IS NOT NULL
+            GROUP BY name_main, birth_date, sex)
+        """
+    ).fetchone()
+    con.close()
+    return int(count)
+
+
+def estimate_prior(linker, table, identifier_recall: float = 0.5) -> str:
+    """Set the chance that two records match; returns how it was estimated.
+
+    - pairs sharing an identifier, scaled up by the share of people registered twice who
+      carry the same number both times (`identifier_recall`), when there are enough;
+    - otherwise (a registry whose records sharing an identifier were already joined, as
+      ``mhis import`` does) pairs of the same joined name, exact date of birth and sex,
+      scaled up by :data:`SAME_NAME_AND_DATE_RECALL`;
+    - otherwise :data:`DEFAULT_PAIRS_PER_RECORD`.
+    """
+    n = table.num_rows
+    if shared_identifier_pairs(table) >= MIN_SILVER:
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on("id_keys", arrays_to_explode=["id_keys"])], recall=identifier_recall
+        )
+        return "identifiers"
+    total = n * (n - 1) / 2
+    same = same_name_and_date_pairs(table)
+    if same >= 1 and same / SAME_NAME_AND_DATE_RECALL < total:
+        linker._settings_obj._probability_two_random_records_match = (
+            same / SAME_NAME_AND_DATE_RECALL / total
+        )
+        return "name and date"
+    linker._settings_obj._probability_two_random_records_match = min(
+        0.5, DEFAULT_PAIRS_PER_RECORD * n / total
+    )
+    return "default"
+
+
 def train(
     linker,
     table,
     identifier_recall: float = 0.5,
     max_pairs: float = 2e6,
     seed: int = 2026,
-) -> None:
+) -> str:
     """Estimate the model's parameters from the records themselves (`table`, the feature
-    rows as Arrow), without labels.
+    rows as Arrow), without labels. Returns how the prior was estimated.
 
-    - the chance that two records match: pairs sharing an identifier, scaled up by the
-      share of people registered twice who carry the same number both times
-      (`identifier_recall`);
+    - the chance that two records match: see :func:`estimate_prior`;
     - u (how often two different people agree): random pairs;
     - m (how often the same person agrees with themself): the pairs sharing an identifier,
       a silver standard, when there are enough of them; otherwise expectation maximisation
-      blocked on the joined name and birth year. The identifier comparison's own m is
-      fixed (a shared number is decisive; 1 true match in 1,000 conflicts).
+      blocked on the joined name and birth year, then on the exact date of birth. The
+      identifier comparison's own m is fixed (a shared number is decisive; 1 true match in
+      1,000 conflicts).
     """
     import pyarrow as pa
 
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("id_keys", arrays_to_explode=["id_keys"])], recall=identifier_recall
-    )
+    how = estimate_prior(linker, table, identifier_recall)
     linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
     silver = silver_pairs(table)
-    if len(silver) >= 20:
+    if len(silver) >= MIN_SILVER:
         labels = pa.table(
             {"unique_id_l": [a for a, _ in silver], "unique_id_r": [b for _, b in silver]}
         )
         registered = linker.table_management.register_table(labels, "__mhis_silver", overwrite=True)
         linker.training.estimate_m_from_pairwise_labels(registered)
-    else:
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            block_on("name_main", "birth_year"),
-            estimate_without_term_frequencies=True,
-            record_sample_proportion=min(1.0, 200_000 / max(table.num_rows, 1)),
-        )
+        return how
+    sample = min(1.0, 200_000 / max(table.num_rows, 1))
+    for rule in (block_on("name_main", "birth_year"), block_on("birth_date", "sex")):
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True, record_sample_proportion=sample
+            )
+        except Exception:  # a session with no pairs to learn from: its m stay as they are
+            logging.getLogger(__name__).info("no pairs to learn from in %s", rule)
+    return how
