@@ -33,6 +33,7 @@ class Sql:
     all: str  # does the first list hold every element of the second
     concat: str
     edits: str  # edit distance between two strings
+    size: str  # how many elements a list holds
 
     def has_any(self, a: str, b: str) -> str:
         return self.any.format(a=a, b=b)
@@ -43,12 +44,16 @@ class Sql:
     def both(self, a: str, b: str) -> str:
         return self.concat.format(a=a, b=b)
 
+    def length(self, a: str) -> str:
+        return self.size.format(a=a)
+
 
 DIALECTS = {
     "duckdb": Sql(any="list_has_any({a}, {b})", all="list_has_all({a}, {b})",
-                  concat="list_concat({a}, {b})", edits="damerau_levenshtein"),
+                  concat="list_concat({a}, {b})", edits="damerau_levenshtein",
+                  size="len({a})"),
     "spark": Sql(any="arrays_overlap({a}, {b})", all="size(array_except({b}, {a})) = 0",
-                 concat="concat({a}, {b})", edits="levenshtein"),
+                 concat="concat({a}, {b})", edits="levenshtein", size="size({a})"),
 }  # fmt: skip
 
 
@@ -57,6 +62,8 @@ def _name(sql: Sql):
         [
             sql.has_all(sql.both("name_tokens_r", "name_initials_r"), "name_tokens_l"),
             sql.has_all("name_initials_r", "name_initials_l"),
+            # one word alone ("Hser" in "Saw Hser Pyae Htun") says little: a word in common
+            f"{sql.length('name_initials_l')} >= 2",
         ]
     )
     within_r = within.replace("_r", "_x").replace("_l", "_r").replace("_x", "_l")
@@ -103,8 +110,15 @@ def _birth():
                 m_probability=0.5
             ),
             cll.CustomLevel(
-                "birth_year_l = birth_year_r AND birth_month_l = birth_month_r", "same month"
+                "birth_year_l = birth_year_r AND birth_month_l = birth_month_r"
+                " AND (birth_date_l IS NULL OR birth_date_r IS NULL)",
+                "same month, one given to the month",
             ).configure(m_probability=0.1),
+            # Two exact dates a few days apart in one month: a typing error, or two people.
+            cll.CustomLevel(
+                "birth_year_l = birth_year_r AND birth_month_l = birth_month_r",
+                "same month, other days",
+            ).configure(m_probability=0.02),
             cll.CustomLevel(
                 f"birth_year_l = birth_year_r AND {fuzzy}", "same year, one vague"
             ).configure(m_probability=0.3),
@@ -181,6 +195,31 @@ def _identifiers(sql: Sql):
             cll.ElseLevel().configure(m_probability=0.001, fix_m_probability=True),
         ],
         comparison_description="identifiers of the same type and issuer",
+    )
+
+
+def _origin():
+    """The country of origin. Nearly everyone comes from the country of their nationality,
+    so two records agreeing on both say little more than the nationality already said:
+    that level weighs nothing (m and u fixed equal). An origin other than the nationality,
+    or given where the nationality is not, is evidence of its own."""
+    both_native = (
+        "coalesce(origin_l = nationality_l, false) AND coalesce(origin_r = nationality_r, false)"
+    )
+    return cl.CustomComparison(
+        output_column_name="origin",
+        comparison_levels=[
+            cll.NullLevel("origin"),
+            cll.CustomLevel(
+                f"origin_l = origin_r AND NOT ({both_native})", "same, not the nationality"
+            ).configure(m_probability=0.5),
+            cll.CustomLevel("origin_l = origin_r", "same, the nationality").configure(
+                m_probability=0.5, fix_m_probability=True, u_probability=0.5,
+                fix_u_probability=True,
+            ),
+            cll.ElseLevel().configure(m_probability=0.05, fix_m_probability=True),
+        ],
+        comparison_description="country of origin",
     )
 
 
@@ -270,7 +309,7 @@ def settings(dialect: str = "duckdb", link_type: str = "dedupe_only") -> Setting
             _identifiers(sql),
             _exact("sex", 0.01, "sex"),
             _exact("nationality", 0.02, "nationality"),
-            _exact("origin", 0.05, "country of origin"),
+            _origin(),
             _exact("destination", 0.05, "country of destination"),
             _exact("sector", 0.1, "occupation sector"),
             _arrival(),
