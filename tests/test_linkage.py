@@ -113,10 +113,11 @@ def test_finds_people_registered_twice_above_fixed_floors():
     found = {tuple(sorted(p)) for m in members.values() for p in combinations(m, 2)}
     true_found = len(found & truth)
     precision, recall = true_found / max(len(found), 1), true_found / len(truth)
-    # Measured 0.95 and 1.00 here; the pools of names are small, so some different people
-    # share a name and a birth year and cannot be told apart without more.
-    assert precision >= 0.85, (precision, recall)
-    assert recall >= 0.95, (precision, recall)
+    # Measured 0.99 and 0.93 here; the pools of names are small, so some different people
+    # share a name and a birth year and cannot be told apart without more. (Before the
+    # country of origin stopped repeating the nationality's weight: 0.95 and 1.00.)
+    assert precision >= 0.95, (precision, recall)
+    assert recall >= 0.9, (precision, recall)
     # Each scored pair says which comparisons agreed.
     assert result.pairs and set(result.pairs[0].evidence) >= {"name", "birth", "identifiers"}
 

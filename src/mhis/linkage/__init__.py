@@ -154,6 +154,7 @@ def _schema():
         "name_initials": texts,
         "name_sounds": texts,
         "name_block": texts,
+        "name_word_sounds": texts,
         "sex": text,
         "birth_date": pa.date32(),
         "birth_year": pa.int32(),

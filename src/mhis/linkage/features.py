@@ -28,6 +28,7 @@ COLUMNS = (
     "name_initials",  # "~k" for each word's first letter: K. Perera ~ Kamal Perera
     "name_sounds",  # phonetic keys of the joined forms
     "name_block",  # blocking keys: each word and each joined form
+    "name_word_sounds",  # phonetic key of each word of three letters or more (blocking)
     "sex",
     "birth_date",
     "birth_year",
@@ -96,6 +97,7 @@ def name_features(names: Iterable[str]) -> dict:
         "name_initials": sorted({"~" + t[0] for t in tokens} | set(written_initials)),
         "name_sounds": sounds,
         "name_block": sorted(set(tokens) | set(forms)),
+        "name_word_sounds": sorted({_sound([t]) for t in tokens if len(t) >= 3} - {""}),
     }
 
 

@@ -214,7 +214,9 @@ def _origin():
                 f"origin_l = origin_r AND NOT ({both_native})", "same, not the nationality"
             ).configure(m_probability=0.5),
             cll.CustomLevel("origin_l = origin_r", "same, the nationality").configure(
-                m_probability=0.5, fix_m_probability=True, u_probability=0.5,
+                m_probability=0.5,
+                fix_m_probability=True,
+                u_probability=0.5,
                 fix_u_probability=True,
             ),
             cll.ElseLevel().configure(m_probability=0.05, fix_m_probability=True),
@@ -238,18 +240,27 @@ def _exact(column: str, recorded_wrong: float, description: str):
     )
 
 
-BLOCK_COLUMNS = ("b_name_year", "b_sound_nation", "b_name_sex", "b_date_initial")
+BLOCK_COLUMNS = (
+    "b_name_year",
+    "b_sound_nation",
+    "b_name_sex",
+    "b_date_initial",
+    "b_word_sound",
+)
 
 
 def block_keys(table, max_block: int = MAX_BLOCK):
     """`table` (the feature rows, Arrow) with the blocking keys added, each kept only where
     at most `max_block` records hold it:
 
-    - ``b_name_year``: a name word or joined form, with the birth year;
+    - ``b_name_year``: a name word or joined form, with the birth year (and, for a vague
+      date, the years either side: an estimated age is often a year off);
     - ``b_sound_nation``: a name's sound, with the nationality;
     - ``b_name_sex``: the joined name, with sex (finds a mistyped year);
     - ``b_date_initial``: the exact date of birth, with the name's first letter (finds
-      a name spelt past recognition).
+      a name spelt past recognition);
+    - ``b_word_sound``: the sound of one word of the name, with the nationality (finds an
+      uncommon name respelt, whatever the date; a common word is held by too many).
     """
     import duckdb
 
@@ -257,8 +268,13 @@ def block_keys(table, max_block: int = MAX_BLOCK):
     con.register("t", table)
     keys = con.sql(
         """
-        WITH nb AS (SELECT unique_id, unnest(name_block) || '|' || birth_year AS k
-                    FROM t WHERE birth_year IS NOT NULL),
+        WITH years AS (SELECT unique_id, name_block, unnest(CASE WHEN birth_fuzzy
+                         THEN [birth_year - 1, birth_year, birth_year + 1]
+                         ELSE [birth_year] END) AS y
+                       FROM t WHERE birth_year IS NOT NULL),
+             nb AS (SELECT unique_id, unnest(name_block) || '|' || y AS k FROM years),
+             ws AS (SELECT unique_id, unnest(name_word_sounds) || '|' || nationality AS k
+                    FROM t WHERE nationality IS NOT NULL),
              sn AS (SELECT unique_id, unnest(name_sounds) || '|' || nationality AS k
                     FROM t WHERE nationality IS NOT NULL),
              ns AS (SELECT unique_id, name_main || '|' || sex AS k FROM t),
@@ -267,16 +283,18 @@ def block_keys(table, max_block: int = MAX_BLOCK):
                 SELECT unique_id, list(k) FILTER (WHERE kind = 1) AS b_name_year,
                        list(k) FILTER (WHERE kind = 2) AS b_sound_nation,
                        any_value(k) FILTER (WHERE kind = 3) AS b_name_sex,
-                       any_value(k) FILTER (WHERE kind = 4) AS b_date_initial
+                       any_value(k) FILTER (WHERE kind = 4) AS b_date_initial,
+                       list(k) FILTER (WHERE kind = 5) AS b_word_sound
                 FROM (
                     SELECT kind, unique_id, k, count(*) OVER (PARTITION BY kind, k) AS held
                     FROM (SELECT 1 AS kind, * FROM nb UNION ALL SELECT 2, * FROM sn
-                          UNION ALL SELECT 3, * FROM ns UNION ALL SELECT 4, * FROM di)
+                          UNION ALL SELECT 3, * FROM ns UNION ALL SELECT 4, * FROM di
+                          UNION ALL SELECT 5, * FROM ws)
                     WHERE k IS NOT NULL
                 ) WHERE held BETWEEN 2 AND ?
                 GROUP BY unique_id
              )
-        SELECT t.* EXCLUDE (name_block), lists.* EXCLUDE (unique_id)
+        SELECT t.* EXCLUDE (name_block, name_word_sounds), lists.* EXCLUDE (unique_id)
         FROM t LEFT JOIN lists USING (unique_id)
         """,
         params=[max_block],
@@ -295,6 +313,7 @@ def blocking_rules():
         block_on("b_name_sex"),
         block_on("b_sound_nation", arrays_to_explode=["b_sound_nation"]),
         block_on("b_date_initial"),
+        block_on("b_word_sound", arrays_to_explode=["b_word_sound"]),
     ]
 
 
