@@ -149,6 +149,7 @@ def _schema():
     types = {
         "unique_id": text,
         "name_main": text,
+        "name_sorted": text,
         "name_forms": texts,
         "name_tokens": texts,
         "name_initials": texts,

@@ -23,6 +23,7 @@ IMPRECISE = frozenset({"year", "estimated"})
 COLUMNS = (
     "unique_id",
     "name_main",  # the first name's words joined: "thida", "nguyenthilan"
+    "name_sorted",  # the first name's words sorted and joined: respelt in another order
     "name_forms",  # every name joined in order and sorted: order-free exact matches
     "name_tokens",  # every word of every name
     "name_initials",  # "~k" for each word's first letter: K. Perera ~ Kamal Perera
@@ -81,17 +82,20 @@ def _one_name(name: str) -> tuple:
 
 def name_features(names: Iterable[str]) -> dict:
     forms: list[str] = []
+    first: tuple = ()
     tokens: list[str] = []
     sounds: list[str] = []
     written_initials: list[str] = []
     for name in names:
         full, name_forms, name_sounds, initials = _one_name(name)
+        first = first or full
         forms += [f for f in name_forms if f not in forms]
         sounds += [k for k in name_sounds if k not in sounds]
         tokens += [w for w in full if w not in tokens]
         written_initials += initials
     return {
         "name_main": forms[0] if forms else None,
+        "name_sorted": "".join(sorted(first)) or None,
         "name_forms": forms,
         "name_tokens": tokens,
         "name_initials": sorted({"~" + t[0] for t in tokens} | set(written_initials)),

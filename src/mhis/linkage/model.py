@@ -57,6 +57,13 @@ DIALECTS = {
 }  # fmt: skip
 
 
+def _close(sql: Sql, column: str) -> str:
+    """One edit apart, or two in names of eight letters or more."""
+    edits = f"{sql.edits}({column}_l, {column}_r)"
+    shorter = f"least(length({column}_l), length({column}_r))"
+    return f"({edits} <= 1 OR ({edits} <= 2 AND {shorter} >= 8))"
+
+
 def _name(sql: Sql):
     within = " AND ".join(
         [
@@ -83,7 +90,7 @@ def _name(sql: Sql):
                 f"({within}) OR ({within_r})", "all words of one in the other"
             ).configure(m_probability=0.1),
             cll.CustomLevel(
-                f"{sql.edits}(name_main_l, name_main_r) <= 1 OR ({sql.edits}(name_main_l, name_main_r) <= 2 AND least(length(name_main_l), length(name_main_r)) >= 8)",
+                f"{_close(sql, 'name_main')} OR {_close(sql, 'name_sorted')}",
                 "close spelling",
             ).configure(m_probability=0.08),
             cll.CustomLevel(sql.has_any("name_sounds_l", "name_sounds_r"), "same sound").configure(
