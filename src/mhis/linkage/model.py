@@ -96,6 +96,15 @@ def _name(sql: Sql):
             cll.CustomLevel(sql.has_any("name_sounds_l", "name_sounds_r"), "same sound").configure(
                 m_probability=0.05
             ),
+            # Initials for some names ("H.M.N.K. Bandara", "Nimal Kumara Bandara"): a word in
+            # common, and the initials of one are among the other's.
+            cll.CustomLevel(
+                f"{sql.has_any('name_tokens_l', 'name_tokens_r')} AND "
+                f"({sql.has_all('name_initials_l', 'name_initials_r')}"
+                f" OR {sql.has_all('name_initials_r', 'name_initials_l')})"
+                f" AND least({sql.length('name_initials_l')}, {sql.length('name_initials_r')}) >= 2",
+                "a word in common, the initials agree",
+            ).configure(m_probability=0.04),
             cll.CustomLevel(
                 sql.has_any("name_tokens_l", "name_tokens_r"), "a word in common"
             ).configure(m_probability=0.04),
