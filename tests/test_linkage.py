@@ -308,3 +308,27 @@ def test_an_exact_date_agrees_with_the_same_year_or_month_given_vaguely():
     other = pairs[frozenset(("y1", "y4"))].evidence["birth"]
     assert month > year > 3  # the same year given vaguely is evidence, the month more
     assert other < 0
+
+
+def test_a_group_is_linked_whole_unless_a_pair_inside_is_unlikely_and_conflicts():
+    from mhis.linkage import Pair
+    from mhis.linkage.clusters import groups
+
+    def pair(a, b, probability, **evidence):
+        return Pair(a, b, probability, 0.0, evidence)
+
+    renewed = [
+        pair("a1", "a2", 0.999),
+        pair("a2", "a3", 0.999),
+        # another passport number, but name and birth agree: still likely the same person
+        pair("a1", "a3", 0.7, identifiers=-10.0),
+    ]
+    chained = [
+        pair("b1", "b2", 0.999),
+        pair("b2", "b3", 0.999),
+        pair("b1", "b3", 0.001, identifiers=-10.0),  # two passports, little else in common
+    ]
+    decided = {g.members: g for g in groups(renewed + chained, threshold=0.99)}
+    assert decided[("a1", "a2", "a3")].linked
+    assert not decided[("b1", "b2", "b3")].linked
+    assert decided[("b1", "b2", "b3")].reason == "conflicting evidence"

@@ -106,6 +106,9 @@ def _name(sql: Sql):
                 "a word in common, the initials agree",
             ).configure(m_probability=0.04),
             cll.CustomLevel(
+                sql.has_any("name_rare_l", "name_rare_r"), "an uncommon word in common"
+            ).configure(m_probability=0.03),
+            cll.CustomLevel(
                 sql.has_any("name_tokens_l", "name_tokens_r"), "a word in common"
             ).configure(m_probability=0.04),
             cll.ElseLevel().configure(m_probability=0.03),
@@ -256,6 +259,11 @@ def _exact(column: str, recorded_wrong: float, description: str):
     )
 
 
+# A word of a name held by at most this share of the records (and at least RARE_MIN) is rare:
+# two records sharing it say more than two sharing "Nguyen" or "Aung".
+RARE_SHARE = 0.002
+RARE_MIN = 5
+
 BLOCK_COLUMNS = (
     "b_name_year",
     "b_sound_nation",
@@ -276,7 +284,10 @@ def block_keys(table, max_block: int = MAX_BLOCK):
     - ``b_date_initial``: the exact date of birth, with the name's first letter (finds
       a name spelt past recognition);
     - ``b_word_sound``: the sound of one word of the name, with the nationality (finds an
-      uncommon name respelt, whatever the date; a common word is held by too many).
+      uncommon name respelt, whatever the date; a common word is held by too many);
+
+    and ``name_rare``, the words of the names held by few records (see :data:`RARE_SHARE`),
+    for the comparison of names.
     """
     import duckdb
 
@@ -310,10 +321,15 @@ def block_keys(table, max_block: int = MAX_BLOCK):
                 ) WHERE held BETWEEN 2 AND ?
                 GROUP BY unique_id
              )
-        SELECT t.* EXCLUDE (name_block, name_word_sounds), lists.* EXCLUDE (unique_id)
-        FROM t LEFT JOIN lists USING (unique_id)
+        , words AS (SELECT DISTINCT unique_id, unnest(name_tokens) AS w FROM t),
+             word_counts AS (SELECT w, count(*) AS n FROM words GROUP BY w),
+             rare AS (SELECT unique_id, list(w ORDER BY w) AS name_rare
+                      FROM words JOIN word_counts USING (w) WHERE n <= ? GROUP BY unique_id)
+        SELECT t.* EXCLUDE (name_block, name_word_sounds), lists.* EXCLUDE (unique_id),
+               coalesce(rare.name_rare, []::VARCHAR[]) AS name_rare
+        FROM t LEFT JOIN lists USING (unique_id) LEFT JOIN rare USING (unique_id)
         """,
-        params=[max_block],
+        params=[max_block, max(RARE_MIN, int(RARE_SHARE * table.num_rows))],
     ).to_arrow_table()
     con.close()
     return keys
