@@ -332,3 +332,25 @@ def test_a_group_is_linked_whole_unless_a_pair_inside_is_unlikely_and_conflicts(
     assert decided[("a1", "a2", "a3")].linked
     assert not decided[("b1", "b2", "b3")].linked
     assert decided[("b1", "b2", "b3")].reason == "conflicting evidence"
+
+
+def test_mhis_link_runs_on_a_registry_whose_records_share_no_identifier(world):
+    """After `mhis import`, which joins the rows sharing an identifier, no two people of the
+    registry share one: `mhis link` trains without them and finds the duplicates."""
+    from django.core.management import call_command
+
+    from mhis.linkage.models import CandidatePair, LinkRun
+    from mhis.registry.models import Identifier
+
+    from .test_linkage_runs import _registry
+
+    persons, truth = _registry(world, seed=11, people=300, duplicates=80)
+    copies = [p for uid, p in persons.items() if uid.startswith("d")]
+    Identifier.objects.filter(person__in=copies).delete()
+    call_command("link", verbosity=0)
+    run = LinkRun.objects.get()
+    assert run.status == LinkRun.Status.DONE
+    by_pk = {p.pk: uid for uid, p in persons.items()}
+    found = {tuple(sorted((by_pk[p.left_id], by_pk[p.right_id])))
+             for p in CandidatePair.objects.filter(run=run, probability__gte=0.95)}  # fmt: skip
+    assert len(found & truth) / len(truth) >= 0.5

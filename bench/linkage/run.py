@@ -111,18 +111,16 @@ def stock_linker(records, threshold):
 # -- the evaluation set ----------------------------------------------------------------------
 
 
-def _ours_scored(records, review):
-    """Ours: every candidate pair with its probability and evidence, and the groups that
-    `clusters.groups` links without review at the automatic threshold."""
-
-    result = link(records, threshold=1e-6)
-    return list(result.pairs), result
+def _ours_scored(records, keep):
+    """Ours: every candidate pair scored at `keep` or more, with its probability and
+    evidence."""
+    return link(records, threshold=keep).pairs
 
 
-def _stock_scored(records, review):
+def _stock_scored(records, keep):
     from mhis.linkage import Pair
 
-    _linker, predictions = stock_linker(records, 1e-6)
+    _linker, predictions = stock_linker(records, keep)
     return [
         Pair(str(r["unique_id_l"]), str(r["unique_id_r"]), float(r["match_probability"]),
              float(r["match_weight"]), {})
@@ -130,7 +128,7 @@ def _stock_scored(records, review):
     ]  # fmt: skip
 
 
-def _recordlinkage_scored(records, review):
+def _recordlinkage_scored(records, keep):
     """The recordlinkage toolkit on the evaluation set: blocked on the name as written in
     Latin letters and on the date of birth, Jaro-Winkler on the name, exact date of birth,
     sex and nationality, its unsupervised ECM classifier's probabilities."""
@@ -204,9 +202,10 @@ def evalset(args):
     cultures = sorted(set(culture.values()))
     for label, run in methods:
         started = time.perf_counter()
-        scored = run(records, args.review)
-        if isinstance(scored, tuple):
-            scored = scored[0]
+        # Every candidate pair is kept on small sets; on large ones, those scored 0.01 or more
+        # (all of them would not fit in memory as Python objects).
+        keep = args.keep if args.keep is not None else (1e-6 if len(records) < 50_000 else 0.01)
+        scored = run(records, keep)
         took = time.perf_counter() - started
         if label == "MHIS":
             linked = [g.members for g in groups(scored, threshold=args.auto) if g.linked]
@@ -217,8 +216,11 @@ def evalset(args):
         queue = {tuple(sorted((p.left, p.right))) for p in scored if p.probability >= args.review}
         candidates = {tuple(sorted((p.left, p.right))) for p in scored}
         ceiling = _pairs(_union(list(auto) + [p for p in queue if p in true]))
-        print(f"\n{label}: {took:.1f} s; candidate pairs {len(candidates):,}, "
-              f"true pairs among them {len(candidates & true) / len(true):.3f}")  # fmt: skip
+        print(
+            f"\n{label}: {took:.1f} s; candidate pairs scored {keep:g} or more "
+            f"{len(candidates):,}, true pairs among them "
+            f"{len(candidates & true) / len(true):.3f}"
+        )
         print(
             "| naming culture | true pairs | auto P | auto R | auto F1 | auto+queue P | "
             "auto+queue R | auto+queue F1 | queue size | ceiling R |"
@@ -527,6 +529,13 @@ def main():
     e.add_argument("--auto", type=float, default=0.99, help="automatic link threshold")
     e.add_argument("--review", type=float, default=0.5, help="review queue threshold")
     e.add_argument("--ours-only", action="store_true")
+    e.add_argument(
+        "--keep",
+        type=float,
+        default=None,
+        help="keep pairs scored at least this (default: all candidates below "
+        "50,000 records, 0.01 above)",
+    )
     f = sub.add_parser("febrl")
     f.add_argument("--ours-only", action="store_true")
     f.add_argument("--identifier-recall", type=float, default=0.9,
