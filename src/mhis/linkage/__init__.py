@@ -156,6 +156,7 @@ def _schema():
         "name_sounds": texts,
         "name_block": texts,
         "name_word_sounds": texts,
+        "name_pairs": texts,
         "sex": text,
         "birth_date": pa.date32(),
         "birth_year": pa.int32(),

@@ -30,6 +30,7 @@ COLUMNS = (
     "name_sounds",  # phonetic keys of the joined forms
     "name_block",  # blocking keys: each word and each joined form
     "name_word_sounds",  # phonetic key of each word of three letters or more (blocking)
+    "name_pairs",  # two words of the names, or a word and another's initial (blocking)
     "sex",
     "birth_date",
     "birth_year",
@@ -102,7 +103,19 @@ def name_features(names: Iterable[str]) -> dict:
         "name_sounds": sounds,
         "name_block": sorted(set(tokens) | set(forms)),
         "name_word_sounds": sorted({_sound([t]) for t in tokens if len(t) >= 3} - {""}),
+        "name_pairs": _pairs(tokens, written_initials),
     }
+
+
+def _pairs(tokens: list[str], written_initials: list[str], most: int = 6) -> list[str]:
+    """Two words of a name ("minh+nguyen"), whatever their order and the words between, and
+    a word with the initial of another ("bandara+~n"): common words together are much rarer
+    than alone, and "H.M.N. Bandara" meets "Nimal Bandara"."""
+    words = sorted(set(tokens[:most]))
+    initials = {"~" + w[0] for w in words} | set(written_initials)
+    pairs = {f"{a}+{b}" for i, a in enumerate(words) for b in words[i + 1 :]}
+    pairs |= {f"{w}+{i}" for w in words for i in initials if i != "~" + w[0]}
+    return sorted(pairs)
 
 
 def birth_features(birth: dt.date | None, precision: str | None) -> dict:

@@ -270,6 +270,7 @@ BLOCK_COLUMNS = (
     "b_name_sex",
     "b_date_initial",
     "b_word_sound",
+    "b_pair_year",
 )
 
 
@@ -285,6 +286,9 @@ def block_keys(table, max_block: int = MAX_BLOCK):
       a name spelt past recognition);
     - ``b_word_sound``: the sound of one word of the name, with the nationality (finds an
       uncommon name respelt, whatever the date; a common word is held by too many);
+    - ``b_pair_year``: two words of the name, or a word and another's initial, with the
+      birth year (and the years either side for a vague date): common names meet again
+      where each word alone is held by too many;
 
     and ``name_rare``, the words of the names held by few records (see :data:`RARE_SHARE`),
     for the comparison of names.
@@ -295,11 +299,12 @@ def block_keys(table, max_block: int = MAX_BLOCK):
     con.register("t", table)
     keys = con.sql(
         """
-        WITH years AS (SELECT unique_id, name_block, unnest(CASE WHEN birth_fuzzy
+        WITH years AS (SELECT unique_id, name_block, name_pairs, unnest(CASE WHEN birth_fuzzy
                          THEN [birth_year - 1, birth_year, birth_year + 1]
                          ELSE [birth_year] END) AS y
                        FROM t WHERE birth_year IS NOT NULL),
              nb AS (SELECT unique_id, unnest(name_block) || '|' || y AS k FROM years),
+             np AS (SELECT unique_id, unnest(name_pairs) || '|' || y AS k FROM years),
              ws AS (SELECT unique_id, unnest(name_word_sounds) || '|' || nationality AS k
                     FROM t WHERE nationality IS NOT NULL),
              sn AS (SELECT unique_id, unnest(name_sounds) || '|' || nationality AS k
@@ -311,12 +316,13 @@ def block_keys(table, max_block: int = MAX_BLOCK):
                        list(k) FILTER (WHERE kind = 2) AS b_sound_nation,
                        any_value(k) FILTER (WHERE kind = 3) AS b_name_sex,
                        any_value(k) FILTER (WHERE kind = 4) AS b_date_initial,
-                       list(k) FILTER (WHERE kind = 5) AS b_word_sound
+                       list(k) FILTER (WHERE kind = 5) AS b_word_sound,
+                       list(k) FILTER (WHERE kind = 6) AS b_pair_year
                 FROM (
                     SELECT kind, unique_id, k, count(*) OVER (PARTITION BY kind, k) AS held
                     FROM (SELECT 1 AS kind, * FROM nb UNION ALL SELECT 2, * FROM sn
                           UNION ALL SELECT 3, * FROM ns UNION ALL SELECT 4, * FROM di
-                          UNION ALL SELECT 5, * FROM ws)
+                          UNION ALL SELECT 5, * FROM ws UNION ALL SELECT 6, * FROM np)
                     WHERE k IS NOT NULL
                 ) WHERE held BETWEEN 2 AND ?
                 GROUP BY unique_id
@@ -325,7 +331,8 @@ def block_keys(table, max_block: int = MAX_BLOCK):
              word_counts AS (SELECT w, count(*) AS n FROM words GROUP BY w),
              rare AS (SELECT unique_id, list(w ORDER BY w) AS name_rare
                       FROM words JOIN word_counts USING (w) WHERE n <= ? GROUP BY unique_id)
-        SELECT t.* EXCLUDE (name_block, name_word_sounds), lists.* EXCLUDE (unique_id),
+        SELECT t.* EXCLUDE (name_block, name_word_sounds, name_pairs),
+               lists.* EXCLUDE (unique_id),
                coalesce(rare.name_rare, []::VARCHAR[]) AS name_rare
         FROM t LEFT JOIN lists USING (unique_id) LEFT JOIN rare USING (unique_id)
         """,
@@ -346,6 +353,7 @@ def blocking_rules():
         block_on("b_sound_nation", arrays_to_explode=["b_sound_nation"]),
         block_on("b_date_initial"),
         block_on("b_word_sound", arrays_to_explode=["b_word_sound"]),
+        block_on("b_pair_year", arrays_to_explode=["b_pair_year"]),
     ]
 
 
