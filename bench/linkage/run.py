@@ -551,6 +551,7 @@ def main():
     e.add_argument("--auto", type=float, default=0.99, help="automatic link threshold")
     e.add_argument("--review", type=float, default=0.5, help="review queue threshold")
     e.add_argument("--ours-only", action="store_true")
+    e.add_argument("--sweep", action="store_true", help="ours at other thresholds too")
     e.add_argument(
         "--keep",
         type=float,
