@@ -123,3 +123,22 @@ def test_the_threshold_is_a_setting(client, people, register, settings):
     client.force_login(people["clinician"])
     response = client.post("/people/new/", _form(birth_date="1990"))
     assert response.status_code == 302
+
+
+def test_a_role_not_shown_migration_status_is_warned_on_the_comparisons_it_is_shown(
+    client, people, register
+):
+    passport = [{"type": "passport", "issuing_country": "MM", "value": "MA123456"}]
+    known = _known(register, identifiers=passport)
+    form = _form(identifier_type="passport", identifier_country="MM", identifier_value="MA123456")
+    client.force_login(people["clinician"])
+    [seen] = client.post("/people/new/", form).context["likely"]
+    assert "identifiers" in seen.agreed
+    for field in ("migration_status", "occupation_sector"):
+        del form[field]
+    client.force_login(people["admin"])  # registers, is not shown migration status
+    page = client.post("/people/new/", form)
+    [shown] = page.context["likely"]
+    assert shown.person == known and "identifiers" not in shown.agreed
+    assert shown.probability < seen.probability
+    assert "Identifiers" not in page.content.decode().split("What agrees")[1]
