@@ -344,18 +344,21 @@ def trained() -> Trained:
         LinkRun.objects.filter(status=LinkRun.Status.DONE)
         .exclude(model={})
         .order_by("-started_at", "-pk")
-        .values_list("pk", "records")
+        .values_list("pk", "records", "finished_at")
         .first()
     )
     if latest is None:
         if None not in _SCORERS:
             _SCORERS[None] = Scorer(default_model(), default_u=True)
         return Trained(_SCORERS[None], 0, None)
-    run_id, records = latest
-    if run_id not in _SCORERS:
+    run_id, records, finished = latest
+    key = (run_id, finished)  # a run's id alone may come again (SQLite, a run deleted)
+    if key not in _SCORERS:
         stored = LinkRun.objects.filter(pk=run_id).values_list("model", flat=True).get()
-        _SCORERS[run_id] = Scorer(stored)
-    return Trained(_SCORERS[run_id], records, run_id)
+        for older in [k for k in _SCORERS if k is not None]:
+            del _SCORERS[older]  # one trained model kept per process: the latest
+        _SCORERS[key] = Scorer(stored)
+    return Trained(_SCORERS[key], records, run_id)
 
 
 class RegistryShares:
