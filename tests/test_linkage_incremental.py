@@ -218,3 +218,22 @@ def test_score_new_uses_the_latest_runs_model_and_agrees_with_it(register, world
             agreed += 1
     assert agreed >= 0.8 * len(new)
     assert LinkRun.objects.count() == 1  # nothing was retrained
+
+
+@pytest.mark.django_db
+def test_a_name_is_found_in_another_order_and_common_words_alone_are_passed_over(
+    register, monkeypatch
+):
+    from mhis.linkage import candidates
+
+    kept = register(names=[{"text": "Sok Dara"}], sex="male", birth_date="1984-06-09")
+    for given in ("Vanna", "Pisey", "Rith", "Sophal"):  # sharing one word, born that year
+        register(names=[{"text": f"Sok {given}"}], sex="male", birth_date="1984-02-02")
+        register(names=[{"text": f"Chan {given} Dara"}], sex="male", birth_date="1984-02-02")
+    row = features({"unique_id": "new", "names": ["DARA SOK"], "sex": "male",
+                    "birth_date": dt.date(1984, 6, 9), "birth_precision": "exact"})  # fmt: skip
+    assert kept.pk in candidates_of(row)
+    # "sok" and "dara" are now too common to look up alone: the words joined in the
+    # other order find the one person.
+    monkeypatch.setattr(candidates, "COMMON_KEY", 3)
+    assert candidates_of(row) == [kept.pk]

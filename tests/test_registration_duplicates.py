@@ -94,14 +94,14 @@ def _payload(**overrides):
 
 
 def test_the_api_lists_likely_duplicates_in_the_users_places_and_saves_nothing(
-    api, people, register
+    api, people, register, settings
 ):
     known = _known(register)
     elsewhere = _known(register, by=people["hn_clinician"], site="SPS-CAMR")
     response = api(people["clinician"]).post("/api/persons/matches", _payload())
     assert response.status_code == 200, response.content
     body = response.json()
-    assert body["threshold"] == 0.8
+    assert body["threshold"] == settings.MHIS_LIKELY_DUPLICATE
     assert [r["person"]["id"] for r in body["results"]] == [str(known.uuid)]
     assert body["results"][0]["probability"] >= 0.8 and "name" in body["results"][0]["agreed"]
     assert Person.objects.count() == 2

@@ -33,6 +33,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mhis.settings")
 django.setup()
 logging.disable(logging.WARNING)
 
+from django.conf import settings  # noqa: E402
 from django.db import transaction  # noqa: E402
 
 from mhis.access.models import User  # noqa: E402
@@ -49,6 +50,9 @@ CULTURES = {"MM": "burmese", "KH": "khmer", "LA": "lao", "TH": "thai", "VN": "vi
             "HN": "spanish", "LK": "sinhala", "NP": "nepali"}  # fmt: skip
 
 
+LEVELS = (0.3, 0.5, 0.8, 0.95)  # thresholds the warnings are counted at
+
+
 class Rollback(Exception):
     pass
 
@@ -57,11 +61,14 @@ def _registrations(rng, user, sites, n):
     """`n` registrations as a page would send them, each with the person it is again: half
     someone in the user's places written another way (name spelt or ordered otherwise, the
     date maybe year only), half new people (None)."""
+    known = Person.objects.filter(registration_site__in=sites, merged_into=None).exclude(
+        birth_date=None
+    )
+    chosen = rng.sample(sorted(known.values_list("pk", flat=True)), n // 2)
     people = list(
-        Person.objects.filter(registration_site__in=sites, merged_into=None)
-        .exclude(birth_date=None)
-        .order_by("?")
-        .values("pk", "display_name", "display_latin", "sex", "birth_date", "nationality")[: n // 2]
+        known.filter(pk__in=chosen)
+        .order_by("pk")
+        .values("pk", "display_name", "display_latin", "sex", "birth_date", "nationality")
     )
     out = []
     for p in people:
@@ -137,23 +144,27 @@ def main():
     try:
         with transaction.atomic():
             page, core = [], []
-            found = missed = false = 0
+            warn = threshold()
+            # Listed from the lowest threshold, counted at each.
+            settings.MHIS_LIKELY_DUPLICATE = min(LEVELS)
+            right = dict.fromkeys(LEVELS, 0)
+            false = dict.fromkeys(LEVELS, 0)
             likely_duplicates(user, registrations[0][1], view="bench")  # warm the caches
             for again, data in registrations:
                 start = time.perf_counter()
                 likely = likely_duplicates(user, data, view="bench")
                 page.append(time.perf_counter() - start)
-                named = {item.person.pk for item in likely}
-                if again is None:
-                    false += bool(named)
-                elif again in named:
-                    found += 1
-                else:
-                    missed += 1
+                for level in LEVELS:
+                    named = {item.person.pk for item in likely if item.probability >= level}
+                    if again is None:
+                        false[level] += bool(named)
+                    else:
+                        right[level] += again in named
                 cleaned = person_fields(user, data)
                 start = time.perf_counter()
-                likely_for_registration(user, cleaned, threshold())
+                likely_for_registration(user, cleaned, warn)
                 core.append(time.perf_counter() - start)
+            settings.MHIS_LIKELY_DUPLICATE = warn
             p50, p95 = _quantiles(page)
             c50, c95 = _quantiles(core)
             print(
@@ -161,10 +172,13 @@ def main():
                 f"p50 {_ms(p50)}, p95 {_ms(p95)}, max {_ms(max(page))}"
             )
             print(f"  scoring alone: p50 {_ms(c50)}, p95 {_ms(c95)}, max {_ms(max(core))}")
-            print(
-                f"  second registrations: {found} warned of the right person, {missed} not; "
-                f"new people warned of someone: {false}"
-            )
+            again = sum(1 for person, _ in registrations if person is not None)
+            for level in LEVELS:
+                print(
+                    f"  at {level}{' (the setting)' if level == warn else ''}: {right[level]}/"
+                    f"{again} second registrations warned of the right person, {false[level]}/"
+                    f"{len(registrations) - again} new people warned of someone"
+                )
 
             ids = [register_person(user, data).pk for _, data in registrations[: args.new]]
             start = time.perf_counter()

@@ -5,17 +5,18 @@ The registry's own indexes stand in for a run's blocking (mhis.linkage.model.blo
 - people holding an identifier with the same keyed hash (any type or issuer: the scoring
   tells them apart);
 - people with the record's joined name as a name key, born any year (a mistyped year);
-- people sharing a word or joined form of the name as a name key, born within a year of the
-  record or of unknown birth, those sharing the most keys first.
+- people sharing a word or joined form of the name (the words in any order) as a name key,
+  born within a year of the record or of unknown birth, those sharing the most keys first.
 
 A key held by more than `COMMON_KEY` people is passed over (as a run passes over a blocking
-key held by too many records); each way stops at `cap` people.
+key held by too many records), unless every key is; each way stops at `cap` people.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from itertools import permutations
 from typing import Any
 
 from django.db.models import Count, Q
@@ -23,7 +24,8 @@ from django.db.models import Count, Q
 from mhis.registry.models import Identifier, NameKey
 
 MAX_CANDIDATES = 200
-COMMON_KEY = 20_000
+COMMON_KEY = 2_000
+MAX_ORDERED = 4  # names of at most this many words are looked up in every order
 
 Scope = Callable[[str], Any]  # field naming a person -> a condition on rows (their places)
 
@@ -40,6 +42,16 @@ def _hashes(row: dict) -> list[str]:
     return sorted({key.rsplit("|", 1)[-1] for key in row.get("id_keys") or ()})
 
 
+def _name_keys(row: dict) -> list[str]:
+    """The name keys to look up: each word and joined form of the record's names, and the
+    words joined in every order (a name kept as "Sok Dara" is found from "Dara Sok")."""
+    tokens = list(row.get("name_tokens") or ())
+    keys = {*tokens, *(row.get("name_forms") or ())}
+    if 1 < len(tokens) <= MAX_ORDERED:
+        keys |= {"".join(order) for order in permutations(tokens)}
+    return sorted({k[:64] for k in keys if k})
+
+
 def candidates_of(row: dict, *, scope: Scope | None = None, cap: int = MAX_CANDIDATES) -> list[int]:
     """Ids of people (not merged) who may be the person of `row` (a record's features, its
     identifiers hashed as the registry keeps them), identifiers first. `scope`, given a
@@ -54,27 +66,24 @@ def candidates_of(row: dict, *, scope: Scope | None = None, cap: int = MAX_CANDI
     if hashes:
         ids = kept(Identifier.objects.filter(value_hash__in=hashes))
         found.update(dict.fromkeys(ids.values_list("person_id", flat=True)[:cap]))
-    main = (row.get("name_main") or "")[:64]
-    if main:
-        ids = kept(NameKey.objects.filter(key=main))
-        found.update(dict.fromkeys(ids.values_list("person_id", flat=True)[:cap]))
-    words = {k[:64] for k in (*(row.get("name_tokens") or ()), *(row.get("name_forms") or ()))}
-    if words:
-        held = dict(
-            NameKey.objects.filter(key__in=sorted(words))
-            .values_list("key")
-            .annotate(n=Count("pk"))
-            .values_list("key", "n")
+    keys = _name_keys(row)
+    if keys:
+        # How many people hold each key, counted no further than COMMON_KEY.
+        held = {k: NameKey.objects.filter(key=k)[: COMMON_KEY + 1].count() for k in keys}
+        usable = sorted(k for k in keys if 0 < held[k] <= COMMON_KEY)
+        if not usable and any(held.values()):  # every key common: the least common one
+            usable = [min((k for k in keys if held[k]), key=lambda k: (held[k], k))]
+        main = (row.get("name_main") or "")[:64]
+        if main in usable and held[main] <= cap:  # the whole name, whatever the year
+            ids = kept(NameKey.objects.filter(key=main))
+            found.update(dict.fromkeys(ids.values_list("person_id", flat=True)[:cap]))
+        ids = (
+            kept(NameKey.objects.filter(key__in=usable))
+            .filter(_birth_near(row.get("birth_year")))
+            .values("person_id")
+            .annotate(shared=Count("pk"))
+            .order_by("-shared", "-person_id")
+            .values_list("person_id", flat=True)
         )
-        usable = sorted(k for k in words if 0 < held.get(k, 0) <= COMMON_KEY)
-        if usable:
-            ids = (
-                kept(NameKey.objects.filter(key__in=usable))
-                .filter(_birth_near(row.get("birth_year")))
-                .values("person_id")
-                .annotate(shared=Count("pk"))
-                .order_by("-shared", "-person_id")
-                .values_list("person_id", flat=True)
-            )
-            found.update(dict.fromkeys(ids[:cap]))
+        found.update(dict.fromkeys(ids[:cap]))
     return list(found)[: cap * 3]

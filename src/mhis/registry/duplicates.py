@@ -55,7 +55,7 @@ class Likely:
 
 def threshold() -> float:
     """The probability from which a registration is warned of someone (a setting)."""
-    return float(getattr(settings, "MHIS_LIKELY_DUPLICATE", 0.8))
+    return float(getattr(settings, "MHIS_LIKELY_DUPLICATE", 0.5))
 
 
 def likely_duplicates(
