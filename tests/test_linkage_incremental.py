@@ -237,3 +237,17 @@ def test_a_name_is_found_in_another_order_and_common_words_alone_are_passed_over
     # other order find the one person.
     monkeypatch.setattr(candidates, "COMMON_KEY", 3)
     assert candidates_of(row) == [kept.pk]
+
+
+@pytest.mark.django_db
+def test_an_unreadable_stored_model_gives_way_to_the_default():
+    from django.utils import timezone
+
+    run = LinkRun.objects.create(
+        status=LinkRun.Status.DONE, threshold=0.5, cluster_threshold=0.95,
+        finished_at=timezone.now(), model={"comparisons": [{"no levels": True}]},
+    )  # fmt: skip
+    model = incremental.trained()
+    assert model.run_id == run.pk and model.scorer.comparisons
+    row = features({"unique_id": "a", "names": ["Thida"], "sex": "female"})
+    assert model.scorer.score(row, dict(row, unique_id="b"))[1] > 0

@@ -143,3 +143,19 @@ def test_a_role_not_shown_migration_status_is_warned_on_the_comparisons_it_is_sh
     assert shown.person == known and "identifiers" not in shown.agreed
     assert shown.probability < seen.probability
     assert "Identifiers" not in page.content.decode().split("What agrees")[1]
+
+
+def test_a_failing_search_for_duplicates_never_stops_a_registration(
+    client, people, register, monkeypatch
+):
+    from mhis.registry import duplicates
+
+    _known(register)
+
+    def broken(user, cleaned, threshold):
+        raise RuntimeError("the model is unreadable")
+
+    monkeypatch.setattr(duplicates, "FINDERS", [broken])
+    client.force_login(people["clinician"])
+    assert client.post("/people/new/", _form()).status_code == 302
+    assert Person.objects.count() == 2

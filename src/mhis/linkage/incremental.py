@@ -237,7 +237,7 @@ class Scorer:
             key = (
                 ELSE
                 if level["sql_condition"].strip().upper() == "ELSE"
-                else level["label_for_charts"]
+                else level.get("label_for_charts") or level["sql_condition"]
             )
             if key not in mirror:
                 log.warning("No Python level for %r of %r: the comparison is left out", key, name)
@@ -357,7 +357,11 @@ def trained() -> Trained:
         stored = LinkRun.objects.filter(pk=run_id).values_list("model", flat=True).get()
         for older in [k for k in _SCORERS if k is not None]:
             del _SCORERS[older]  # one trained model kept per process: the latest
-        _SCORERS[key] = Scorer(stored)
+        try:
+            _SCORERS[key] = Scorer(stored)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            log.exception("The model of link run %s cannot be read: the default is used", run_id)
+            _SCORERS[key] = Scorer(default_model(), default_u=True)
     return Trained(_SCORERS[key], records, run_id)
 
 

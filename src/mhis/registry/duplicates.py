@@ -8,11 +8,13 @@ user may see are shown, and showing them is logged as any list of people is.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.db import transaction
 
 from mhis.access.policy import Can, allowed
 
@@ -23,6 +25,8 @@ from .services import person_fields
 
 if TYPE_CHECKING:
     from mhis.access.models import User
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,13 @@ def likely_duplicates(
         return []
     found: dict[int, Found] = {}
     for finder in FINDERS:
-        for one in finder(user, cleaned, threshold()):
+        try:
+            with transaction.atomic():  # a failed query leaves the registration's work whole
+                answer = finder(user, cleaned, threshold())
+        except Exception:  # a registration is never refused for want of a warning
+            log.exception("Looking for likely duplicates failed; registering without")
+            continue
+        for one in answer:
             if one.person_id not in found or one.probability > found[one.person_id].probability:
                 found[one.person_id] = one
     if not found:
