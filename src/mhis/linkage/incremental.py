@@ -337,11 +337,12 @@ class Trained:
 
 
 def trained() -> Trained:
-    """The model of the latest finished run that trained one, or the default model."""
+    """The model of the latest finished run over the whole registry, or the default."""
     from .models import LinkRun
 
     latest = (
-        LinkRun.objects.filter(status=LinkRun.Status.DONE)
+        # A run of new records scores with the model of a run over the whole registry.
+        LinkRun.objects.filter(status=LinkRun.Status.DONE, scope=LinkRun.Scope.ALL)
         .exclude(model={})
         .order_by("-started_at", "-pk")
         .values_list("pk", "records", "finished_at")
