@@ -113,10 +113,11 @@ def test_finds_people_registered_twice_above_fixed_floors():
     found = {tuple(sorted(p)) for m in members.values() for p in combinations(m, 2)}
     true_found = len(found & truth)
     precision, recall = true_found / max(len(found), 1), true_found / len(truth)
-    # Measured 0.95 and 1.00 here; the pools of names are small, so some different people
-    # share a name and a birth year and cannot be told apart without more.
-    assert precision >= 0.85, (precision, recall)
-    assert recall >= 0.95, (precision, recall)
+    # Measured 0.99 and 0.93 here; the pools of names are small, so some different people
+    # share a name and a birth year and cannot be told apart without more. (Before the
+    # country of origin stopped repeating the nationality's weight: 0.95 and 1.00.)
+    assert precision >= 0.95, (precision, recall)
+    assert recall >= 0.9, (precision, recall)
     # Each scored pair says which comparisons agreed.
     assert result.pairs and set(result.pairs[0].evidence) >= {"name", "birth", "identifiers"}
 
@@ -247,3 +248,109 @@ def test_the_spark_backend_finds_people_registered_twice_above_the_same_floors()
     found = {tuple(sorted(p)) for m in members.values() for p in combinations(m, 2)}
     assert len(found & truth) / max(len(found), 1) >= 0.85
     assert len(found & truth) / len(truth) >= 0.95
+
+
+def test_a_registry_sharing_no_identifier_trains_and_finds_its_duplicates():
+    """As after `mhis import`, which joins every pair sharing an identifier: no two records
+    share one, so the chance of a match cannot come from identifiers."""
+    records, truth = _known_set(seed=11, people=600, duplicates=120)
+    for record in records:
+        if record["unique_id"].startswith("d"):
+            record["identifiers"] = []
+    from mhis.linkage import feature_table
+    from mhis.linkage.model import shared_identifier_pairs
+
+    assert shared_identifier_pairs(feature_table(records)) == 0
+    result = link(records)
+    found = {tuple(sorted((p.left, p.right))) for p in result.pairs if p.probability >= 0.95}
+    assert len(found & truth) / len(truth) >= 0.8
+    assert len(found & truth) / max(len(found), 1) >= 0.8
+
+
+def _identifier_weight(left_ids, right_ids):
+    records, _ = _known_set(seed=13, people=300, duplicates=60)
+    base = {"sex": "female", "birth_date": dt.date(1991, 4, 17), "birth_precision": "exact",
+            "nationality": "MM", "origin": "MM", "names": ["Khin Mya Aye"]}  # fmt: skip
+    records += [dict(base, unique_id="x1", identifiers=left_ids),
+                dict(base, unique_id="x2", identifiers=right_ids)]  # fmt: skip
+    pairs = {frozenset((p.left, p.right)): p for p in link(records, threshold=1e-9).pairs}
+    return pairs[frozenset(("x1", "x2"))].evidence["identifiers"]
+
+
+def test_a_blank_issuer_on_one_side_still_compares():
+    same = _identifier_weight([("passport", "", "MB123456")], [("passport", "MM", "MB123456")])
+    other = _identifier_weight([("passport", "", "MB123456")], [("passport", "MM", "MC987654")])
+    assert same > 10  # the same number: the identifier agrees
+    assert other < -3  # another number of that type: it disagrees
+
+
+def test_a_missing_identifier_on_one_side_weighs_nothing():
+    assert _identifier_weight([], [("passport", "MM", "MB123456")]) == 0
+    # nor does a document of another type or another issuer
+    assert _identifier_weight([("passport", "TH", "X1")], [("passport", "MM", "MB123456")]) == 0
+
+
+def test_an_exact_date_agrees_with_the_same_year_or_month_given_vaguely():
+    from mhis.linkage import feature_table
+
+    records, _ = _known_set(seed=17, people=600, duplicates=120)
+    base = {"sex": "male", "nationality": "KH", "origin": "KH", "names": ["Sok Dara"]}
+    records += [
+        dict(base, unique_id="y1", birth_date=dt.date(1991, 4, 17), birth_precision="exact"),
+        dict(base, unique_id="y2", birth_date=dt.date(1991, 1, 1), birth_precision="year"),
+        dict(base, unique_id="y3", birth_date=dt.date(1991, 4, 1), birth_precision="month"),
+        dict(base, unique_id="y4", birth_date=dt.date(1993, 8, 2), birth_precision="exact"),
+    ]
+    assert {r["unique_id"] for r in feature_table(records).to_pylist()} >= {"y1", "y4"}
+    pairs = {frozenset((p.left, p.right)): p for p in link(records, threshold=1e-9).pairs}
+    year = pairs[frozenset(("y1", "y2"))].evidence["birth"]
+    month = pairs[frozenset(("y1", "y3"))].evidence["birth"]
+    other = pairs[frozenset(("y1", "y4"))].evidence["birth"]
+    assert month > year > 3  # the same year given vaguely is evidence, the month more
+    assert other < 0
+
+
+def test_a_group_is_linked_whole_unless_a_pair_inside_is_unlikely_and_conflicts():
+    from mhis.linkage import Pair
+    from mhis.linkage.clusters import groups
+
+    def pair(a, b, probability, **evidence):
+        return Pair(a, b, probability, 0.0, evidence)
+
+    renewed = [
+        pair("a1", "a2", 0.999),
+        pair("a2", "a3", 0.999),
+        # another passport number, but name and birth agree: still likely the same person
+        pair("a1", "a3", 0.7, identifiers=-10.0),
+    ]
+    chained = [
+        pair("b1", "b2", 0.999),
+        pair("b2", "b3", 0.999),
+        pair("b1", "b3", 0.001, identifiers=-10.0),  # two passports, little else in common
+    ]
+    decided = {g.members: g for g in groups(renewed + chained, threshold=0.99)}
+    assert decided[("a1", "a2", "a3")].linked
+    assert not decided[("b1", "b2", "b3")].linked
+    assert decided[("b1", "b2", "b3")].reason == "conflicting evidence"
+
+
+def test_mhis_link_runs_on_a_registry_whose_records_share_no_identifier(world):
+    """After `mhis import`, which joins the rows sharing an identifier, no two people of the
+    registry share one: `mhis link` trains without them and finds the duplicates."""
+    from django.core.management import call_command
+
+    from mhis.linkage.models import CandidatePair, LinkRun
+    from mhis.registry.models import Identifier
+
+    from .test_linkage_runs import _registry
+
+    persons, truth = _registry(world, seed=11, people=300, duplicates=80)
+    copies = [p for uid, p in persons.items() if uid.startswith("d")]
+    Identifier.objects.filter(person__in=copies).delete()
+    call_command("link", verbosity=0)
+    run = LinkRun.objects.get()
+    assert run.status == LinkRun.Status.DONE
+    by_pk = {p.pk: uid for uid, p in persons.items()}
+    found = {tuple(sorted((by_pk[p.left_id], by_pk[p.right_id])))
+             for p in CandidatePair.objects.filter(run=run, probability__gte=0.95)}  # fmt: skip
+    assert len(found & truth) / len(truth) >= 0.5

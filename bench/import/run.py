@@ -38,9 +38,9 @@ CULTURES = [("burmese", "MM", "my"), ("karen", "MM", "ksw"), ("khmer", "KH", "km
 
 
 def fresh_postgres(url: str) -> None:
-    import psycopg
-
     from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
 
     parts = urlsplit(url)
     name = parts.path.lstrip("/")

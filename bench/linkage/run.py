@@ -60,10 +60,18 @@ def _f1(tp, t, f):
 
 
 def stock(records):
+    """Stock Splink's clusters at 0.95 (see :func:`stock_linker`)."""
+    linker, predictions = stock_linker(records, 0.5)
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, 0.95)
+    return {str(r["unique_id"]): str(r["cluster_id"]) for r in clusters.as_record_list()}
+
+
+def stock_linker(records, threshold):
     """Stock Splink: its default name and date comparisons on the name in Latin letters and
     the date of birth, trained the way ours is (so only the comparisons differ): the prior
     and m from pairs sharing an identifier, u from random pairs. (Trained by expectation
-    maximisation instead, it settles on nationality and finds no pairs at all.)"""
+    maximisation instead, it settles on nationality and finds no pairs at all.) Returns the
+    linker and its predictions at `threshold`."""
     import pyarrow as pa
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
@@ -97,9 +105,162 @@ def stock(records):
     )
     table = linker.table_management.register_table(labels, "__silver", overwrite=True)
     linker.training.estimate_m_from_pairwise_labels(table)
-    predictions = linker.inference.predict(threshold_match_probability=0.5)
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, 0.95)
-    return {str(r["unique_id"]): str(r["cluster_id"]) for r in clusters.as_record_list()}
+    return linker, linker.inference.predict(threshold_match_probability=threshold)
+
+
+# -- the evaluation set ----------------------------------------------------------------------
+
+
+def _ours_scored(records, keep):
+    """Ours: every candidate pair scored at `keep` or more, with its probability and
+    evidence."""
+    return link(records, threshold=keep).pairs
+
+
+def _stock_scored(records, keep):
+    from mhis.linkage import Pair
+
+    _linker, predictions = stock_linker(records, keep)
+    return [
+        Pair(str(r["unique_id_l"]), str(r["unique_id_r"]), float(r["match_probability"]),
+             float(r["match_weight"]), {})
+        for r in predictions.as_record_list()
+    ]  # fmt: skip
+
+
+def _recordlinkage_scored(records, keep):
+    """The recordlinkage toolkit on the evaluation set: blocked on the name as written in
+    Latin letters and on the date of birth, Jaro-Winkler on the name, exact date of birth,
+    sex and nationality, its unsupervised ECM classifier's probabilities."""
+    import pandas as pd
+    import recordlinkage
+
+    from mhis.linkage import Pair
+
+    rows = []
+    for r in records:
+        latin = next((n for n in r["names"] if n.isascii()), r["names"][0] if r["names"] else "")
+        rows.append({"unique_id": r["unique_id"], "name": latin.lower() or None,
+                     "birth_date": str(r["birth_date"]) if r["birth_date"] else None,
+                     "sex": r["sex"], "nationality": r["nationality"]})  # fmt: skip
+    frame = pd.DataFrame(rows).set_index("unique_id")
+    candidates = None
+    for column in ("name", "birth_date"):
+        indexer = recordlinkage.Index()
+        indexer.block(column)
+        found = indexer.index(frame)
+        candidates = found if candidates is None else candidates.union(found)
+    compare = recordlinkage.Compare()
+    compare.string("name", "name", method="jarowinkler", threshold=0.85)
+    compare.exact("birth_date", "birth_date")
+    compare.exact("sex", "sex")
+    compare.exact("nationality", "nationality")
+    vectors = compare.compute(candidates, frame)
+    ecm = recordlinkage.ECMClassifier(binarize=0.5)
+    ecm.fit(vectors)
+    probabilities = pd.Series(ecm.prob(vectors), index=vectors.index)
+    return [Pair(str(a), str(b), float(p), 0.0, {}) for (a, b), p in probabilities.items()]
+
+
+def _union(pairs):
+    parent = {}
+
+    def root(x):
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        parent[root(a)] = root(b)
+    groups = collections.defaultdict(list)
+    for x in list(parent):
+        groups[root(x)].append(x)
+    return groups
+
+
+def evalset(args):
+    """The project's evaluation set (`mhis.demo.population`): automatic links, automatic
+    links with the review queue, and a perfect reviewer's ceiling, overall and per naming
+    culture, for ours, stock Splink and the recordlinkage toolkit."""
+    from mhis.demo.population import DEFAULT, HELD_OUT, registrations
+    from mhis.linkage.clusters import groups
+
+    variant = HELD_OUT if args.held_out else DEFAULT
+    records = list(registrations(args.people, seed=args.seed, variant=variant))
+    person = {r["unique_id"]: r["true_person"] for r in records}
+    culture = {r["unique_id"]: r["culture"] for r in records}
+    by_person = collections.defaultdict(list)
+    for uid, who in person.items():
+        by_person[who].append(uid)
+    true = _pairs(by_person)
+    print(f"evaluation set: {args.people:,} people ({'held-out variant' if args.held_out else 'default variant'}, "
+          f"seed {args.seed}), {len(records):,} registrations, {len(true):,} true pairs")  # fmt: skip
+    methods = [("MHIS", _ours_scored)]
+    if not args.ours_only:
+        methods += [("stock Splink", _stock_scored), ("recordlinkage (ECM)", _recordlinkage_scored)]
+    cultures = sorted(set(culture.values()))
+
+    def sweep(scored):
+        """Ours at other thresholds, overall: automatic links and the queue."""
+        print(
+            "| auto threshold | auto P | auto R | review threshold | auto+queue P | "
+            "auto+queue R | auto+queue F1 | queue size |"
+        )
+        print("|---|---|---|---|---|---|---|---|")
+        for auto_at in (0.99, 0.995, 0.999):
+            linked = [g.members for g in groups(scored, threshold=auto_at) if g.linked]
+            auto = _pairs(dict(enumerate(linked)))
+            ap, ar, _ = _f1(len(auto & true), len(true), len(auto))
+            for review_at in (0.5, 0.7, 0.9):
+                queue = {tuple(sorted((p.left, p.right))) for p in scored
+                         if p.probability >= review_at}  # fmt: skip
+                qp, qr, qf = _f1(len((auto | queue) & true), len(true), len(auto | queue))
+                print(f"| {auto_at} | {ap:.4f} | {ar:.3f} | {review_at} | {qp:.3f} | {qr:.3f} | "
+                      f"{qf:.3f} | {len(queue - auto):,} |", flush=True)  # fmt: skip
+
+    for label, run in methods:
+        started = time.perf_counter()
+        # Every candidate pair is kept on small sets; on large ones, those scored 0.01 or more
+        # (all of them would not fit in memory as Python objects).
+        keep = args.keep if args.keep is not None else (1e-6 if len(records) < 50_000 else 0.01)
+        scored = run(records, keep)
+        took = time.perf_counter() - started
+        if label == "MHIS":
+            linked = [g.members for g in groups(scored, threshold=args.auto) if g.linked]
+        else:  # the stock tools have no group rule: clusters of their pairs at the threshold
+            strong = [(p.left, p.right) for p in scored if p.probability >= args.auto]
+            linked = list(_union(strong).values())
+        auto = _pairs(dict(enumerate(linked)))
+        queue = {tuple(sorted((p.left, p.right))) for p in scored if p.probability >= args.review}
+        candidates = {tuple(sorted((p.left, p.right))) for p in scored}
+        ceiling = _pairs(_union(list(auto) + [p for p in queue if p in true]))
+        print(
+            f"\n{label}: {took:.1f} s; candidate pairs scored {keep:g} or more "
+            f"{len(candidates):,}, true pairs among them "
+            f"{len(candidates & true) / len(true):.3f}"
+        )
+        print(
+            "| naming culture | true pairs | auto P | auto R | auto F1 | auto+queue P | "
+            "auto+queue R | auto+queue F1 | queue size | ceiling R |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for name in ["all", *cultures]:
+
+            def of(pairs, name=name):
+                return pairs if name == "all" else {p for p in pairs if culture[p[0]] == name}
+
+            t = of(true)
+            a, q, c = of(auto), of(auto | queue), of(ceiling)
+            ap, ar, af = _f1(len(a & t), len(t), len(a))
+            qp, qr, qf = _f1(len(q & t), len(t), len(q))
+            waiting = len(of(queue) - of(auto))
+            print(f"| {name} | {len(t):,} | {ap:.3f} | {ar:.3f} | {af:.3f} | {qp:.3f} | "
+                  f"{qr:.3f} | {qf:.3f} | {waiting:,} | {len(c & t) / max(len(t), 1):.3f} |",
+                  flush=True)  # fmt: skip
+        if label == "MHIS" and args.sweep:
+            print()
+            sweep(scored)
 
 
 def demo(args):
@@ -379,12 +540,30 @@ def main():
     d.add_argument("--backend", choices=("duckdb", "spark"), default="duckdb")
     d.add_argument("--read-only", action="store_true", help="only read the registry (the floor)")
     sub.add_parser("namesakes")
+    e = sub.add_parser("evalset")
+    e.add_argument("--people", type=int, default=3000)
+    e.add_argument("--seed", type=int, default=2026)
+    e.add_argument(
+        "--held-out",
+        action="store_true",
+        help="the held-out variant of the generator (use with another seed)",
+    )
+    e.add_argument("--auto", type=float, default=0.99, help="automatic link threshold")
+    e.add_argument("--review", type=float, default=0.5, help="review queue threshold")
+    e.add_argument("--ours-only", action="store_true")
+    e.add_argument(
+        "--keep",
+        type=float,
+        default=None,
+        help="keep pairs scored at least this (default: all candidates below "
+        "50,000 records, 0.01 above)",
+    )
     f = sub.add_parser("febrl")
     f.add_argument("--ours-only", action="store_true")
     f.add_argument("--identifier-recall", type=float, default=0.9,
                    help="share of true pairs that share the identifier (FEBRL: most)")  # fmt: skip
     args = parser.parse_args()
-    {"demo": demo, "febrl": febrl, "namesakes": namesakes}[args.what](args)
+    {"demo": demo, "febrl": febrl, "namesakes": namesakes, "evalset": evalset}[args.what](args)
 
 
 if __name__ == "__main__":

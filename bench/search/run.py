@@ -51,7 +51,7 @@ def main():
         "zz no such name",
     ]
     print(f"people: {people:,}; repeats: {REPEAT}")
-    print(f"| user | query | matches | median ms | p95 ms |\n|---|---|---|---|---|")
+    print("| user | query | matches | median ms | p95 ms |\n|---|---|---|---|---|")
     for username in ("clinician", "admin"):
         user = User.objects.get(username=username)
         for q in queries:

@@ -23,11 +23,14 @@ IMPRECISE = frozenset({"year", "estimated"})
 COLUMNS = (
     "unique_id",
     "name_main",  # the first name's words joined: "thida", "nguyenthilan"
+    "name_sorted",  # the first name's words sorted and joined: respelt in another order
     "name_forms",  # every name joined in order and sorted: order-free exact matches
     "name_tokens",  # every word of every name
     "name_initials",  # "~k" for each word's first letter: K. Perera ~ Kamal Perera
     "name_sounds",  # phonetic keys of the joined forms
     "name_block",  # blocking keys: each word and each joined form
+    "name_word_sounds",  # phonetic key of each word of three letters or more (blocking)
+    "name_pairs",  # two words of the names, or a word and another's initial (blocking)
     "sex",
     "birth_date",
     "birth_year",
@@ -38,8 +41,10 @@ COLUMNS = (
     "destination",  # country of destination of the first migration
     "sector",  # occupation sector
     "arrival_month",  # when that migration began, in months (year × 12 + month − 1)
-    "id_keys",  # "type|issuer|value"
+    "id_keys",  # "type|issuer|value", and "type|value" whatever the issuer
     "id_kinds",  # "type|issuer": a conflict needs the same kind on both sides
+    "id_types",  # "type" of every identifier
+    "id_open",  # "type" of the identifiers recorded without their issuer
     "id_first",  # the first key, for training on pairs that share an identifier
     "id_near",  # the keys with one character left out: a number mistyped once
 )
@@ -78,23 +83,39 @@ def _one_name(name: str) -> tuple:
 
 def name_features(names: Iterable[str]) -> dict:
     forms: list[str] = []
+    first: tuple = ()
     tokens: list[str] = []
     sounds: list[str] = []
     written_initials: list[str] = []
     for name in names:
         full, name_forms, name_sounds, initials = _one_name(name)
+        first = first or full
         forms += [f for f in name_forms if f not in forms]
         sounds += [k for k in name_sounds if k not in sounds]
         tokens += [w for w in full if w not in tokens]
         written_initials += initials
     return {
         "name_main": forms[0] if forms else None,
+        "name_sorted": "".join(sorted(first)) or None,
         "name_forms": forms,
         "name_tokens": tokens,
         "name_initials": sorted({"~" + t[0] for t in tokens} | set(written_initials)),
         "name_sounds": sounds,
         "name_block": sorted(set(tokens) | set(forms)),
+        "name_word_sounds": sorted({_sound([t]) for t in tokens if len(t) >= 3} - {""}),
+        "name_pairs": _pairs(tokens, written_initials),
     }
+
+
+def _pairs(tokens: list[str], written_initials: list[str], most: int = 6) -> list[str]:
+    """Two words of a name ("minh+nguyen"), whatever their order and the words between, and
+    a word with the initial of another ("bandara+~n"): common words together are much rarer
+    than alone, and "H.M.N. Bandara" meets "Nimal Bandara"."""
+    words = sorted(set(tokens[:most]))
+    initials = {"~" + w[0] for w in words} | set(written_initials)
+    pairs = {f"{a}+{b}" for i, a in enumerate(words) for b in words[i + 1 :]}
+    pairs |= {f"{w}+{i}" for w in words for i in initials if i != "~" + w[0]}
+    return sorted(pairs)
 
 
 def birth_features(birth: dt.date | None, precision: str | None) -> dict:
@@ -122,20 +143,31 @@ def near_values(value: str) -> set[str]:
 
 def identifier_features(identifiers: Iterable, hashed: bool = False) -> dict:
     """Keys of the identifiers. `hashed`: the values are keyed hashes (the registry's), so
-    no near keys: a hash says nothing about how close two numbers were."""
-    keys, kinds, near = set(), set(), set()
+    no near keys: a hash says nothing about how close two numbers were.
+
+    An identifier recorded without its issuing country (``passport||123``) still meets the
+    same number recorded with it (``passport|MM|123``): every identifier also gives a key
+    of its type and value alone (``passport|123``), and its type is listed in ``id_open``
+    so that the comparison weighs it against the other side's documents of that type."""
+    keys, loose, kinds, types, open_, near = set(), set(), set(), set(), set(), set()
     for kind, issuer, value in identifiers:
         if not value:
             continue
         prefix = f"{kind}|{issuer or ''}"
         keys.add(f"{prefix}|{value}")
+        loose.add(f"{kind}|{value}")
         kinds.add(prefix)
+        types.add(kind)
+        if not issuer:
+            open_.add(kind)
         if not hashed:
-            near |= {f"{prefix}|{v}" for v in near_values(str(value))}
+            near |= {f"{kind}|{v}" for v in near_values(str(value))}
     ordered = sorted(keys)
     return {
-        "id_keys": ordered,
+        "id_keys": ordered + sorted(loose),
         "id_kinds": sorted(kinds),
+        "id_types": sorted(types),
+        "id_open": sorted(open_),
         "id_first": ordered[0] if ordered else None,
         "id_near": sorted(near),
     }

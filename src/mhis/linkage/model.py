@@ -33,6 +33,7 @@ class Sql:
     all: str  # does the first list hold every element of the second
     concat: str
     edits: str  # edit distance between two strings
+    size: str  # how many elements a list holds
 
     def has_any(self, a: str, b: str) -> str:
         return self.any.format(a=a, b=b)
@@ -43,13 +44,24 @@ class Sql:
     def both(self, a: str, b: str) -> str:
         return self.concat.format(a=a, b=b)
 
+    def length(self, a: str) -> str:
+        return self.size.format(a=a)
+
 
 DIALECTS = {
     "duckdb": Sql(any="list_has_any({a}, {b})", all="list_has_all({a}, {b})",
-                  concat="list_concat({a}, {b})", edits="damerau_levenshtein"),
+                  concat="list_concat({a}, {b})", edits="damerau_levenshtein",
+                  size="len({a})"),
     "spark": Sql(any="arrays_overlap({a}, {b})", all="size(array_except({b}, {a})) = 0",
-                 concat="concat({a}, {b})", edits="levenshtein"),
+                 concat="concat({a}, {b})", edits="levenshtein", size="size({a})"),
 }  # fmt: skip
+
+
+def _close(sql: Sql, column: str) -> str:
+    """One edit apart, or two in names of eight letters or more."""
+    edits = f"{sql.edits}({column}_l, {column}_r)"
+    shorter = f"least(length({column}_l), length({column}_r))"
+    return f"({edits} <= 1 OR ({edits} <= 2 AND {shorter} >= 8))"
 
 
 def _name(sql: Sql):
@@ -57,6 +69,8 @@ def _name(sql: Sql):
         [
             sql.has_all(sql.both("name_tokens_r", "name_initials_r"), "name_tokens_l"),
             sql.has_all("name_initials_r", "name_initials_l"),
+            # one word alone ("Hser" in "Saw Hser Pyae Htun") says little: a word in common
+            f"{sql.length('name_initials_l')} >= 2",
         ]
     )
     within_r = within.replace("_r", "_x").replace("_l", "_r").replace("_x", "_l")
@@ -76,12 +90,24 @@ def _name(sql: Sql):
                 f"({within}) OR ({within_r})", "all words of one in the other"
             ).configure(m_probability=0.1),
             cll.CustomLevel(
-                f"{sql.edits}(name_main_l, name_main_r) <= 1 OR ({sql.edits}(name_main_l, name_main_r) <= 2 AND least(length(name_main_l), length(name_main_r)) >= 8)",
+                f"{_close(sql, 'name_main')} OR {_close(sql, 'name_sorted')}",
                 "close spelling",
             ).configure(m_probability=0.08),
             cll.CustomLevel(sql.has_any("name_sounds_l", "name_sounds_r"), "same sound").configure(
                 m_probability=0.05
             ),
+            # Initials for some names ("H.M.N.K. Bandara", "Nimal Kumara Bandara"): a word in
+            # common, and the initials of one are among the other's.
+            cll.CustomLevel(
+                f"{sql.has_any('name_tokens_l', 'name_tokens_r')} AND "
+                f"({sql.has_all('name_initials_l', 'name_initials_r')}"
+                f" OR {sql.has_all('name_initials_r', 'name_initials_l')})"
+                f" AND least({sql.length('name_initials_l')}, {sql.length('name_initials_r')}) >= 2",
+                "a word in common, the initials agree",
+            ).configure(m_probability=0.04),
+            cll.CustomLevel(
+                sql.has_any("name_rare_l", "name_rare_r"), "an uncommon word in common"
+            ).configure(m_probability=0.03),
             cll.CustomLevel(
                 sql.has_any("name_tokens_l", "name_tokens_r"), "a word in common"
             ).configure(m_probability=0.04),
@@ -103,8 +129,15 @@ def _birth():
                 m_probability=0.5
             ),
             cll.CustomLevel(
-                "birth_year_l = birth_year_r AND birth_month_l = birth_month_r", "same month"
+                "birth_year_l = birth_year_r AND birth_month_l = birth_month_r"
+                " AND (birth_date_l IS NULL OR birth_date_r IS NULL)",
+                "same month, one given to the month",
             ).configure(m_probability=0.1),
+            # Two exact dates a few days apart in one month: a typing error, or two people.
+            cll.CustomLevel(
+                "birth_year_l = birth_year_r AND birth_month_l = birth_month_r",
+                "same month, other days",
+            ).configure(m_probability=0.02),
             cll.CustomLevel(
                 f"birth_year_l = birth_year_r AND {fuzzy}", "same year, one vague"
             ).configure(m_probability=0.3),
@@ -149,9 +182,14 @@ def _identifiers(sql: Sql):
     return cl.CustomComparison(
         output_column_name="identifiers",
         comparison_levels=[
-            cll.CustomLevel(f"NOT {sql.has_any('id_kinds_l', 'id_kinds_r')}").configure(
-                is_null_level=True
-            ),
+            # Nothing to compare: no document of one type and issuer on both sides (a
+            # document whose issuer was not recorded is compared with the other side's of
+            # its type). A record without documents is never evidence either way.
+            cll.CustomLevel(
+                f"NOT ({sql.has_any('id_kinds_l', 'id_kinds_r')}"
+                f" OR {sql.has_any('id_open_l', 'id_types_r')}"
+                f" OR {sql.has_any('id_types_l', 'id_open_r')})"
+            ).configure(is_null_level=True),
             # Two people share a number of the same type and issuer only by a typing error:
             # too rare for random pairs to show, so fixed.
             cll.CustomLevel(
@@ -179,6 +217,33 @@ def _identifiers(sql: Sql):
     )
 
 
+def _origin():
+    """The country of origin. Nearly everyone comes from the country of their nationality,
+    so two records agreeing on both say little more than the nationality already said:
+    that level weighs nothing (m and u fixed equal). An origin other than the nationality,
+    or given where the nationality is not, is evidence of its own."""
+    both_native = (
+        "coalesce(origin_l = nationality_l, false) AND coalesce(origin_r = nationality_r, false)"
+    )
+    return cl.CustomComparison(
+        output_column_name="origin",
+        comparison_levels=[
+            cll.NullLevel("origin"),
+            cll.CustomLevel(
+                f"origin_l = origin_r AND NOT ({both_native})", "same, not the nationality"
+            ).configure(m_probability=0.5),
+            cll.CustomLevel("origin_l = origin_r", "same, the nationality").configure(
+                m_probability=0.5,
+                fix_m_probability=True,
+                u_probability=0.5,
+                fix_u_probability=True,
+            ),
+            cll.ElseLevel().configure(m_probability=0.05, fix_m_probability=True),
+        ],
+        comparison_description="country of origin",
+    )
+
+
 def _exact(column: str, recorded_wrong: float, description: str):
     """Same value or not. How often a true match disagrees is a recording error rate, fixed
     rather than estimated: registries with clean data would train it to zero, and a
@@ -194,18 +259,39 @@ def _exact(column: str, recorded_wrong: float, description: str):
     )
 
 
-BLOCK_COLUMNS = ("b_name_year", "b_sound_nation", "b_name_sex", "b_date_initial")
+# A word of a name held by at most this share of the records (and at least RARE_MIN) is rare:
+# two records sharing it say more than two sharing "Nguyen" or "Aung".
+RARE_SHARE = 0.002
+RARE_MIN = 5
+
+BLOCK_COLUMNS = (
+    "b_name_year",
+    "b_sound_nation",
+    "b_name_sex",
+    "b_date_initial",
+    "b_word_sound",
+    "b_pair_year",
+)
 
 
 def block_keys(table, max_block: int = MAX_BLOCK):
     """`table` (the feature rows, Arrow) with the blocking keys added, each kept only where
     at most `max_block` records hold it:
 
-    - ``b_name_year``: a name word or joined form, with the birth year;
+    - ``b_name_year``: a name word or joined form, with the birth year (and, for a vague
+      date, the years either side: an estimated age is often a year off);
     - ``b_sound_nation``: a name's sound, with the nationality;
     - ``b_name_sex``: the joined name, with sex (finds a mistyped year);
     - ``b_date_initial``: the exact date of birth, with the name's first letter (finds
-      a name spelt past recognition).
+      a name spelt past recognition);
+    - ``b_word_sound``: the sound of one word of the name, with the nationality (finds an
+      uncommon name respelt, whatever the date; a common word is held by too many);
+    - ``b_pair_year``: two words of the name, or a word and another's initial, with the
+      birth year (and the years either side for a vague date): common names meet again
+      where each word alone is held by too many;
+
+    and ``name_rare``, the words of the names held by few records (see :data:`RARE_SHARE`),
+    for the comparison of names.
     """
     import duckdb
 
@@ -213,8 +299,14 @@ def block_keys(table, max_block: int = MAX_BLOCK):
     con.register("t", table)
     keys = con.sql(
         """
-        WITH nb AS (SELECT unique_id, unnest(name_block) || '|' || birth_year AS k
-                    FROM t WHERE birth_year IS NOT NULL),
+        WITH years AS (SELECT unique_id, name_block, name_pairs, unnest(CASE WHEN birth_fuzzy
+                         THEN [birth_year - 1, birth_year, birth_year + 1]
+                         ELSE [birth_year] END) AS y
+                       FROM t WHERE birth_year IS NOT NULL),
+             nb AS (SELECT unique_id, unnest(name_block) || '|' || y AS k FROM years),
+             np AS (SELECT unique_id, unnest(name_pairs) || '|' || y AS k FROM years),
+             ws AS (SELECT unique_id, unnest(name_word_sounds) || '|' || nationality AS k
+                    FROM t WHERE nationality IS NOT NULL),
              sn AS (SELECT unique_id, unnest(name_sounds) || '|' || nationality AS k
                     FROM t WHERE nationality IS NOT NULL),
              ns AS (SELECT unique_id, name_main || '|' || sex AS k FROM t),
@@ -223,19 +315,28 @@ def block_keys(table, max_block: int = MAX_BLOCK):
                 SELECT unique_id, list(k) FILTER (WHERE kind = 1) AS b_name_year,
                        list(k) FILTER (WHERE kind = 2) AS b_sound_nation,
                        any_value(k) FILTER (WHERE kind = 3) AS b_name_sex,
-                       any_value(k) FILTER (WHERE kind = 4) AS b_date_initial
+                       any_value(k) FILTER (WHERE kind = 4) AS b_date_initial,
+                       list(k) FILTER (WHERE kind = 5) AS b_word_sound,
+                       list(k) FILTER (WHERE kind = 6) AS b_pair_year
                 FROM (
                     SELECT kind, unique_id, k, count(*) OVER (PARTITION BY kind, k) AS held
                     FROM (SELECT 1 AS kind, * FROM nb UNION ALL SELECT 2, * FROM sn
-                          UNION ALL SELECT 3, * FROM ns UNION ALL SELECT 4, * FROM di)
+                          UNION ALL SELECT 3, * FROM ns UNION ALL SELECT 4, * FROM di
+                          UNION ALL SELECT 5, * FROM ws UNION ALL SELECT 6, * FROM np)
                     WHERE k IS NOT NULL
                 ) WHERE held BETWEEN 2 AND ?
                 GROUP BY unique_id
              )
-        SELECT t.* EXCLUDE (name_block), lists.* EXCLUDE (unique_id)
-        FROM t LEFT JOIN lists USING (unique_id)
+        , words AS (SELECT DISTINCT unique_id, unnest(name_tokens) AS w FROM t),
+             word_counts AS (SELECT w, count(*) AS n FROM words GROUP BY w),
+             rare AS (SELECT unique_id, list(w ORDER BY w) AS name_rare
+                      FROM words JOIN word_counts USING (w) WHERE n <= ? GROUP BY unique_id)
+        SELECT t.* EXCLUDE (name_block, name_word_sounds, name_pairs),
+               lists.* EXCLUDE (unique_id),
+               coalesce(rare.name_rare, []::VARCHAR[]) AS name_rare
+        FROM t LEFT JOIN lists USING (unique_id) LEFT JOIN rare USING (unique_id)
         """,
-        params=[max_block],
+        params=[max_block, max(RARE_MIN, int(RARE_SHARE * table.num_rows))],
     ).to_arrow_table()
     con.close()
     return keys
@@ -251,6 +352,8 @@ def blocking_rules():
         block_on("b_name_sex"),
         block_on("b_sound_nation", arrays_to_explode=["b_sound_nation"]),
         block_on("b_date_initial"),
+        block_on("b_word_sound", arrays_to_explode=["b_word_sound"]),
+        block_on("b_pair_year", arrays_to_explode=["b_pair_year"]),
     ]
 
 
@@ -265,7 +368,7 @@ def settings(dialect: str = "duckdb", link_type: str = "dedupe_only") -> Setting
             _identifiers(sql),
             _exact("sex", 0.01, "sex"),
             _exact("nationality", 0.02, "nationality"),
-            _exact("origin", 0.05, "country of origin"),
+            _origin(),
             _exact("destination", 0.05, "country of destination"),
             _exact("sector", 0.1, "occupation sector"),
             _arrival(),
@@ -298,41 +401,117 @@ def silver_pairs(table, largest: int = 5) -> list[tuple[str, str]]:
     ).fetchall()
 
 
+# Fewer pairs sharing an identifier than this teach nothing reliable: the prior then comes
+# from pairs of the same name, date of birth and sex, and m by expectation maximisation.
+MIN_SILVER = 20
+# Share of a registry's true pairs that have the same joined name, exact date of birth and
+# sex: names are spelt, ordered and written in other scripts, and dates given vaguely, so
+# few do (about one in four on the evaluation set, bench/linkage).
+SAME_NAME_AND_DATE_RECALL = 0.25
+# With neither, the stated default: one true pair for every ten records.
+DEFAULT_PAIRS_PER_RECORD = 0.1
+
+
+def shared_identifier_pairs(table) -> int:
+    """How many pairs of records (an Arrow table with ``unique_id`` and ``id_keys``) share
+    an identifier."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.register("records", table.select(["unique_id", "id_keys"]))
+    (count,) = con.execute(
+        """
+        WITH held AS (SELECT DISTINCT unique_id, unnest(id_keys) AS key FROM records)
+        SELECT count(DISTINCT (a.unique_id, b.unique_id))
+        FROM held a JOIN held b ON a.key = b.key AND a.unique_id < b.unique_id
+        """
+    ).fetchone()
+    con.close()
+    return int(count)
+
+
+def same_name_and_date_pairs(table) -> int:
+    import duckdb
+
+    con = duckdb.connect()
+    con.register("records", table.select(["name_main", "birth_date", "sex"]))
+    (count,) = con.execute(
+        """
+        SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM (
+            SELECT count(*) AS n FROM records
+            WHERE name_main IS NOT NULL AND birth_date IS NOT NULL AND sex IS NOT NULL
+            GROUP BY name_main, birth_date, sex)
+        """
+    ).fetchone()
+    con.close()
+    return int(count)
+
+
+def estimate_prior(linker, table, identifier_recall: float = 0.5) -> str:
+    """Set the chance that two records match; returns how it was estimated.
+
+    - pairs sharing an identifier, scaled up by the share of people registered twice who
+      carry the same number both times (`identifier_recall`), when there are enough;
+    - otherwise (a registry whose records sharing an identifier were already joined, as
+      ``mhis import`` does) pairs of the same joined name, exact date of birth and sex,
+      scaled up by :data:`SAME_NAME_AND_DATE_RECALL`;
+    - otherwise :data:`DEFAULT_PAIRS_PER_RECORD`.
+    """
+    n = table.num_rows
+    if shared_identifier_pairs(table) >= MIN_SILVER:
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on("id_keys", arrays_to_explode=["id_keys"])], recall=identifier_recall
+        )
+        return "identifiers"
+    total = n * (n - 1) / 2
+    same = same_name_and_date_pairs(table)
+    if same >= 1 and same / SAME_NAME_AND_DATE_RECALL < total:
+        linker._settings_obj._probability_two_random_records_match = (
+            same / SAME_NAME_AND_DATE_RECALL / total
+        )
+        return "name and date"
+    linker._settings_obj._probability_two_random_records_match = min(
+        0.5, DEFAULT_PAIRS_PER_RECORD * n / total
+    )
+    return "default"
+
+
 def train(
     linker,
     table,
     identifier_recall: float = 0.5,
     max_pairs: float = 2e6,
     seed: int = 2026,
-) -> None:
+) -> str:
     """Estimate the model's parameters from the records themselves (`table`, the feature
-    rows as Arrow), without labels.
+    rows as Arrow), without labels. Returns how the prior was estimated.
 
-    - the chance that two records match: pairs sharing an identifier, scaled up by the
-      share of people registered twice who carry the same number both times
-      (`identifier_recall`);
+    - the chance that two records match: see :func:`estimate_prior`;
     - u (how often two different people agree): random pairs;
     - m (how often the same person agrees with themself): the pairs sharing an identifier,
       a silver standard, when there are enough of them; otherwise expectation maximisation
-      blocked on the joined name and birth year. The identifier comparison's own m is
-      fixed (a shared number is decisive; 1 true match in 1,000 conflicts).
+      blocked on the joined name and birth year, then on the exact date of birth. The
+      identifier comparison's own m is fixed (a shared number is decisive; 1 true match in
+      1,000 conflicts).
     """
     import pyarrow as pa
 
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("id_keys", arrays_to_explode=["id_keys"])], recall=identifier_recall
-    )
+    how = estimate_prior(linker, table, identifier_recall)
     linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
     silver = silver_pairs(table)
-    if len(silver) >= 20:
+    if len(silver) >= MIN_SILVER:
         labels = pa.table(
             {"unique_id_l": [a for a, _ in silver], "unique_id_r": [b for _, b in silver]}
         )
         registered = linker.table_management.register_table(labels, "__mhis_silver", overwrite=True)
         linker.training.estimate_m_from_pairwise_labels(registered)
-    else:
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            block_on("name_main", "birth_year"),
-            estimate_without_term_frequencies=True,
-            record_sample_proportion=min(1.0, 200_000 / max(table.num_rows, 1)),
-        )
+        return how
+    sample = min(1.0, 200_000 / max(table.num_rows, 1))
+    for rule in (block_on("name_main", "birth_year"), block_on("birth_date", "sex")):
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True, record_sample_proportion=sample
+            )
+        except Exception:  # a session with no pairs to learn from: its m stay as they are
+            logging.getLogger(__name__).info("no pairs to learn from in %s", rule)
+    return how
