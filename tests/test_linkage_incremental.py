@@ -49,6 +49,12 @@ def _splink_and_python(seed, people=500, duplicates=150):
     def tf(column, value):  # as Splink computes it: over the records of the run
         return names[value] / total if column == "name_main" and value in names else None
 
+    # The uncommon words of names, as a run counts them (model.block_keys).
+    from mhis.linkage.model import RARE_MIN, RARE_SHARE
+
+    words = Counter(w for row in rows.values() for w in set(row["name_tokens"]))
+    most = max(RARE_MIN, int(RARE_SHARE * len(rows)))
+    tf.rare = lambda word: words[word] <= most
     return result, rows, tf
 
 
@@ -59,7 +65,7 @@ def test_python_levels_give_splinks_match_weight_on_every_pair():
     met = Counter()
     assert len(result.pairs) > 1000
     for pair in result.pairs:
-        weight, probability, evidence = scorer.score(rows[pair.left], rows[pair.right], tf)
+        weight, probability, evidence = scorer.score(rows[pair.left], rows[pair.right], tf, tf.rare)
         assert weight == pytest.approx(pair.weight, abs=1e-6), (pair, evidence)
         assert probability == pytest.approx(pair.probability, abs=1e-9)
         assert evidence.keys() == pair.evidence.keys()
@@ -68,7 +74,7 @@ def test_python_levels_give_splinks_match_weight_on_every_pair():
         for comparison in scorer.comparisons:
             for level in comparison.levels:
                 if evidence[comparison.name] and level.test(
-                    rows[pair.left], rows[pair.right], scorer.edits
+                    rows[pair.left], rows[pair.right], scorer.edits._replace(rare=tf.rare)
                 ):
                     met[comparison.name, level.label] += 1
                     break

@@ -69,7 +69,7 @@ def likely_for_registration(user, cleaned: dict[str, Any], threshold: float) -> 
     shares = RegistryShares(model.records, extra=1)  # the registration counts as a record
     found = []
     for record in registry_records(person_ids=ids):
-        evidence = model.scorer.evidence(row, features(record), shares)
+        evidence = model.scorer.evidence(row, features(record), shares, shares.rare)
         shown = {name: w for name, w in evidence.items() if name not in withheld}
         p = probability(model.scorer.prior + sum(shown.values()))
         if p >= threshold:

@@ -38,10 +38,13 @@ Row = Mapping[str, Any]  # a record's features (mhis.linkage.features.features)
 
 
 class Edits(NamedTuple):
-    """The edit distance of the model's SQL dialect (DuckDB's counts a swap of neighbours
-    as one edit, Spark's as two)."""
+    """What the levels need beyond the two rows: the edit distance of the model's SQL
+    dialect (DuckDB's counts a swap of neighbours as one edit, Spark's as two), and whether a
+    word of a name is uncommon in the registry (see :class:`RegistryShares`; without it, the
+    rows' own ``name_rare``)."""
 
     distance: Callable[[str, str], int]
+    rare: Callable[[str], bool] | None = None
 
 
 EDITS = {
@@ -61,16 +64,52 @@ def _all(a, b) -> bool:
 
 
 def _within(x: Row, y: Row) -> bool:
-    """Every word of `x` is a word or initial of `y`, and every initial of `x` one of `y`'s."""
-    return _all([*y["name_tokens"], *y["name_initials"]], x["name_tokens"]) and _all(
-        y["name_initials"], x["name_initials"]
+    """Every word of `x` is a word or initial of `y`, every initial of `x` one of `y`'s, and
+    `x` has two words or more."""
+    return (
+        _all([*y["name_tokens"], *y["name_initials"]], x["name_tokens"])
+        and _all(y["name_initials"], x["name_initials"])
+        and len(x["name_initials"]) >= 2
     )
 
 
-def _close(a: Row, b: Row, edits: Edits) -> bool:
-    x, y = a["name_main"], b["name_main"]
+def _close_on(a: Row, b: Row, edits: Edits, column: str) -> bool:
+    x, y = a.get(column), b.get(column)
+    if x is None or y is None:
+        return False
     d = edits.distance(x, y)
     return d <= 1 or (d <= 2 and min(len(x), len(y)) >= 8)
+
+
+def _close(a: Row, b: Row, edits: Edits) -> bool:
+    return _close_on(a, b, edits, "name_main") or _close_on(a, b, edits, "name_sorted")
+
+
+def _initials_agree(a: Row, b: Row) -> bool:
+    x, y = a["name_initials"], b["name_initials"]
+    return (
+        _any(a["name_tokens"], b["name_tokens"])
+        and (_all(x, y) or _all(y, x))
+        and min(len(x), len(y)) >= 2
+    )
+
+
+def _uncommon_in_common(a: Row, b: Row, edits: Edits) -> bool:
+    if edits.rare is None:
+        return _any(a.get("name_rare"), b.get("name_rare"))
+    return any(edits.rare(w) for w in set(a["name_tokens"]) & set(b["name_tokens"]))
+
+
+def _both_native(a: Row, b: Row) -> bool:
+    return a["origin"] == a["nationality"] and b["origin"] == b["nationality"]
+
+
+def _same_month(a: Row, b: Row) -> bool:
+    return (
+        a["birth_year"] == b["birth_year"]
+        and a["birth_month"] is not None
+        and a["birth_month"] == b["birth_month"]
+    )
 
 
 def _fuzzy(a: Row, b: Row) -> bool:
@@ -110,20 +149,21 @@ LEVELS: dict[str, dict[str, Level]] = {
         ),
         "close spelling": Level(lambda a, b, e: _close(a, b, e), 5e-4),
         "same sound": Level(lambda a, b, e: _any(a["name_sounds"], b["name_sounds"]), 1e-3),
+        "a word in common, the initials agree": Level(lambda a, b, e: _initials_agree(a, b), 2e-3),
+        "an uncommon word in common": Level(_uncommon_in_common, 2e-3),
         "a word in common": Level(lambda a, b, e: _any(a["name_tokens"], b["name_tokens"]), 0.04),
         ELSE: Level(lambda a, b, e: True, 0.95),
     },
     "birth": {
         NULL: Level(_either_null("birth_year")),
         "same date": Level(_same("birth_date"), 3e-4),
-        "same month": Level(
+        "same month, one given to the month": Level(
             lambda a, b, e: (
-                a["birth_year"] == b["birth_year"]
-                and a["birth_month"] is not None
-                and a["birth_month"] == b["birth_month"]
+                _same_month(a, b) and (a["birth_date"] is None or b["birth_date"] is None)
             ),
             1e-3,
         ),
+        "same month, other days": Level(lambda a, b, e: _same_month(a, b), 1e-3),
         "same year, one vague": Level(
             lambda a, b, e: a["birth_year"] == b["birth_year"] and _fuzzy(a, b), 0.015
         ),
@@ -134,12 +174,28 @@ LEVELS: dict[str, dict[str, Level]] = {
         ELSE: Level(lambda a, b, e: True, 0.95),
     },
     "identifiers": {
-        NULL: Level(lambda a, b, e: not _any(a["id_kinds"], b["id_kinds"])),
+        NULL: Level(
+            lambda a, b, e: (
+                not (
+                    _any(a["id_kinds"], b["id_kinds"])
+                    or _any(a["id_open"], b["id_types"])
+                    or _any(a["id_types"], b["id_open"])
+                )
+            )
+        ),
         "an identifier in common": Level(lambda a, b, e: _any(a["id_keys"], b["id_keys"]), 1e-6),
         "an identifier one typing error apart": Level(
             lambda a, b, e: _any(a["id_near"], b["id_near"]), 0.01
         ),
         ELSE: Level(lambda a, b, e: True, 0.99),
+    },
+    "origin": {
+        NULL: Level(_either_null("origin")),
+        "same, not the nationality": Level(
+            lambda a, b, e: a["origin"] == b["origin"] and not _both_native(a, b), 0.05
+        ),
+        "same, the nationality": Level(lambda a, b, e: a["origin"] == b["origin"], 0.5),
+        ELSE: Level(lambda a, b, e: True, 0.85),
     },
     "arrival": {
         NULL: Level(_either_null("arrival_month")),
@@ -269,17 +325,23 @@ class Scorer:
         return _Comparison(name, null, tuple(scored))
 
     def evidence(
-        self, a: Row, b: Row, tf: Callable[[str, Any], float | None] | None = None
+        self,
+        a: Row,
+        b: Row,
+        tf: Callable[[str, Any], float | None] | None = None,
+        rare: Callable[[str], bool] | None = None,
     ) -> dict[str, float]:
         """Each comparison's match weight (bits), its term-frequency adjustment included
-        when `tf` gives the frequency of a value (column, value → share of records)."""
+        when `tf` gives the frequency of a value (column, value → share of records). `rare`
+        tells whether a word of a name is uncommon (else the rows' ``name_rare`` do)."""
+        context = self.edits if rare is None else self.edits._replace(rare=rare)
         out: dict[str, float] = {}
         for comparison in self.comparisons:
-            if comparison.null is not None and comparison.null(a, b, self.edits):
+            if comparison.null is not None and comparison.null(a, b, context):
                 out[comparison.name] = 0.0
                 continue
             for level in comparison.levels:
-                if level.test(a, b, self.edits):
+                if level.test(a, b, context):
                     weight = level.weight
                     if level.tf is not None and tf is not None:
                         column, log2_u, adjustment, least = level.tf
@@ -291,10 +353,14 @@ class Scorer:
         return out
 
     def score(
-        self, a: Row, b: Row, tf: Callable[[str, Any], float | None] | None = None
+        self,
+        a: Row,
+        b: Row,
+        tf: Callable[[str, Any], float | None] | None = None,
+        rare: Callable[[str], bool] | None = None,
     ) -> tuple[float, float, dict[str, float]]:
         """The match weight, probability and evidence of the pair."""
-        evidence = self.evidence(a, b, tf)
+        evidence = self.evidence(a, b, tf, rare)
         weight = self.prior + sum(evidence.values())
         return weight, probability(weight), evidence
 
@@ -377,6 +443,21 @@ class RegistryShares:
     def __init__(self, records: int, extra: int = 0):
         self.records, self.extra = records, extra
         self._counts: dict[str, int] = {}
+        self._rare: dict[str, bool] = {}
+
+    def rare(self, word: str) -> bool:
+        """Whether few people hold this word of a name (as a run counts its records' words:
+        at most `model.RARE_SHARE` of them, or `model.RARE_MIN`)."""
+        from mhis.registry.models import NameKey
+
+        from .model import RARE_MIN, RARE_SHARE
+
+        most = max(RARE_MIN, int(RARE_SHARE * (max(self.records, 1) + self.extra)))
+        key = word[:64]
+        if key not in self._rare:
+            held = NameKey.objects.filter(key=key)[: most + 1].count() + self.extra
+            self._rare[key] = held <= most
+        return self._rare[key]
 
     def __call__(self, column: str, value: Any) -> float | None:
         if column != "name_main" or not value:
@@ -405,7 +486,8 @@ def score_against(
     for other in others:
         if other["unique_id"] == row["unique_id"]:
             continue
-        weight, p, evidence = scorer.score(row, other, tf)
+        rare = getattr(tf, "rare", None)
+        weight, p, evidence = scorer.score(row, other, tf, rare)
         if p >= threshold:
             pairs.append(Pair(row["unique_id"], other["unique_id"], p, weight, evidence))
     pairs.sort(key=lambda pair: -pair.weight)
