@@ -164,6 +164,7 @@ LEVELS: dict[str, dict[str, Level]] = {
             1e-3,
         ),
         "same month, other days": Level(lambda a, b, e: _same_month(a, b), 1e-3),
+        "same month": Level(lambda a, b, e: _same_month(a, b), 1e-3),  # models before the two
         "same year, one vague": Level(
             lambda a, b, e: a["birth_year"] == b["birth_year"] and _fuzzy(a, b), 0.015
         ),
@@ -183,6 +184,10 @@ LEVELS: dict[str, dict[str, Level]] = {
                 )
             )
         ),
+        # The null level of models from before identifiers without an issuer were compared.
+        "NOT list_has_any(id_kinds_l, id_kinds_r)": Level(
+            lambda a, b, e: not _any(a["id_kinds"], b["id_kinds"])
+        ),
         "an identifier in common": Level(lambda a, b, e: _any(a["id_keys"], b["id_keys"]), 1e-6),
         "an identifier one typing error apart": Level(
             lambda a, b, e: _any(a["id_near"], b["id_near"]), 0.01
@@ -195,6 +200,7 @@ LEVELS: dict[str, dict[str, Level]] = {
             lambda a, b, e: a["origin"] == b["origin"] and not _both_native(a, b), 0.05
         ),
         "same, the nationality": Level(lambda a, b, e: a["origin"] == b["origin"], 0.5),
+        "Exact match on origin": Level(_same("origin"), 0.15),  # models before the two
         ELSE: Level(lambda a, b, e: True, 0.85),
     },
     "arrival": {
@@ -287,8 +293,8 @@ class Scorer:
         default_m, default_us = _splink_defaults(len(counted))
         null, scored = None, []
         for level in levels:
-            if level.get("is_null_level"):
-                null = mirror[NULL].test
+            if level.get("is_null_level"):  # by its condition if it is an older one, else NULL
+                null = mirror.get(level.get("label_for_charts") or "", mirror[NULL]).test
                 continue
             key = (
                 ELSE
