@@ -145,6 +145,7 @@ API.update(
         "POST /api/referrals/{referral_id}/steps": _on("referral", WRITE),
         # These name their site in the body: the site must be the user's.
         "POST /api/persons": _on("site", WRITE, body_field="registration_site"),
+        "POST /api/persons/matches": _on("site", WRITE, body_field="registration_site"),
         "POST /api/linkage/pairs/{pair_id}/decision": _on("pair", MERGE),
         "POST /api/surveillance/reports": _on("site", REPORT, body_field="site"),
         "GET /api/surveillance/reports/{site}/{week}": _on("site", REPORT_READ),
@@ -183,6 +184,10 @@ def bodies(s: dict) -> dict:
     site = {"site": s["site"]}
     return {
         "POST /api/persons": {"registration_site": s["site"], "names": [{"text": "Naw Eh Say"}]},
+        "POST /api/persons/matches": {
+            "registration_site": s["site"],
+            "names": [{"text": "Naw Eh Say"}],
+        },
         "POST /api/persons/{person_id}/household": {
             "member": str(s["relative"]),
             "relationship": "sibling",

@@ -246,6 +246,9 @@ MHIS_INDICATOR_DIRS = envlist("MHIS_INDICATOR_DIRS")
 MHIS_EXPORT_MAPPING = envstr("MHIS_EXPORT_MAPPING")
 MHIS_PAGE_SIZE = 20
 MHIS_MAX_PAGE_SIZE = 100
+# Registration warns of people in the user's places at least this likely the same person
+# (mhis.registry.duplicates), scored by the latest linkage model.
+MHIS_LIKELY_DUPLICATE = float(envstr("MHIS_LIKELY_DUPLICATE", "0.5") or 0.5)
 
 LOGGING = {
     "version": 1,

@@ -15,9 +15,9 @@ from pydantic import Field
 from mhis.access.auth import api_auth
 from mhis.access.policy import Can, allowed
 
-from . import households, presentation, search, services
+from . import duplicates, households, presentation, search, services
 from .contracts import HouseholdMemberInput, PersonChange, PersonInput
-from .schemas import HouseholdOut, PersonOut, PersonPage
+from .schemas import HouseholdOut, LikelyPage, PersonOut, PersonPage
 from .shortcuts import person_or_404
 
 if TYPE_CHECKING:
@@ -59,6 +59,31 @@ def create_person(
     person = services.register_person(request.user, payload)
     search.log_listed(request.user, [person], "api:person_create")
     return Status(201, presentation.person_detail(services.as_written(person), request.user))
+
+
+@router.post(
+    "/persons/matches",
+    response=LikelyPage,
+    summary="People in your places likely to be the person a registration describes",
+    description="Checks the registration as POST /persons would, saves nothing, and lists the "
+    "people in your places at least as likely as the threshold (setting MHIS_LIKELY_DUPLICATE) "
+    "to be that person, most likely first. The listing is logged as reads are.",
+)
+def person_matches(request: AuthenticatedHttpRequest, payload: PersonInput) -> dict[str, Any]:
+    if not allowed(request.user, Can.WRITE_PERSON):
+        raise HttpError(403, _("Your role cannot register people."))
+    likely = duplicates.likely_duplicates(request.user, payload, view="api:person_matches")
+    return {
+        "threshold": duplicates.threshold(),
+        "results": [
+            {
+                "person": presentation.person_summary(item.person),
+                "probability": item.probability,
+                "agreed": list(item.agreed),
+            }
+            for item in likely
+        ],
+    }
 
 
 @router.get("/persons/{person_id}", response=PersonOut, summary="Read a person's record")

@@ -77,6 +77,24 @@ class PersonSummary(Schema):
     registration_site: PlaceRef
 
 
+class LikelyOut(Schema):
+    person: PersonSummary
+    probability: float = Field(
+        description="How likely this is the person described, by the latest linkage model (for "
+        "a role not shown migration status, from the comparisons it is shown)"
+    )
+    agreed: list[str] = Field(
+        description="The comparisons that agreed: name, birth, identifiers, sex, nationality, "
+        "origin, destination, sector, arrival (the last five and identifiers only for roles "
+        "shown migration status)"
+    )
+
+
+class LikelyPage(Schema):
+    threshold: float = Field(description="The probability from which a person is listed")
+    results: list[LikelyOut]
+
+
 class PersonOut(PersonSummary):
     merged_into: UUID | None = Field(
         None,

@@ -21,7 +21,7 @@ from mhis.access.services import (
     scope_sites,
 )
 
-from . import households, presentation, services
+from . import duplicates, households, presentation, services
 from .forms import PersonForm, RegistrationForm
 from .search import log_listed, search_people
 from .shortcuts import person_or_404
@@ -92,15 +92,27 @@ def register(request: AuthenticatedHttpRequest) -> HttpResponse:
         sites=scope_sites(request.user),
         show_status=allowed(request.user, Can.SEE_MIGRATION_STATUS),
     )
+    likely: list[duplicates.Likely] = []
     if request.method == "POST" and form.is_valid():
+        data = form.person_data()
+        # Saved at once when the user said the person is none of those shown them.
+        anyway = request.POST.get("different_person") == "1"
         try:
-            person = services.register_person(request.user, form.person_data())
+            if not anyway:
+                likely = duplicates.likely_duplicates(
+                    request.user, data, view="page:register_duplicates"
+                )
+            if not likely:
+                person = services.register_person(request.user, data)
+                messages.success(request, _("Registered."))
+                return redirect("registry:detail", person_id=person.uuid)
         except ValidationError as exc:
             form.service_errors(exc)
-        else:
-            messages.success(request, _("Registered."))
-            return redirect("registry:detail", person_id=person.uuid)
-    return render(request, "registry/form.html", {"form": form, "title": _("Register a person")})
+    return render(
+        request,
+        "registry/form.html",
+        {"form": form, "title": _("Register a person"), "likely": likely},
+    )
 
 
 @login_required
