@@ -15,11 +15,17 @@ from mhis.registry.models import Identifier, MigrationEpisode, Person, PersonNam
 CHUNK = 20_000
 
 
-def registry_records(person_ids: list[int] | None = None) -> Iterator[dict]:
+def registry_records(
+    person_ids: list[int] | None = None, *, merged: bool = False
+) -> Iterator[dict]:
     """Each person of the registry (or of `person_ids`) as a record for
-    :func:`mhis.linkage.features.features`, read in primary-key chunks."""
+    :func:`mhis.linkage.features.features`, read in primary-key chunks. Records merged into
+    another are settled and left out, unless `merged` (they still teach the model how one
+    person's records differ: their identifiers are the pairs it trains on)."""
 
-    people = Person.objects.filter(merged_into__isnull=True).order_by("pk")  # merged: settled
+    people = Person.objects.order_by("pk")
+    if not merged:
+        people = people.filter(merged_into__isnull=True)
     if person_ids is not None:
         people = people.filter(pk__in=person_ids)
     last = 0
@@ -32,6 +38,7 @@ def registry_records(person_ids: list[int] | None = None) -> Iterator[dict]:
         "birth_date",
         "birth_date_precision",
         "nationality",
+        "merged_into",
     )
     while True:
         chunk = list(people.filter(pk__gt=last).values_list(*fields)[:CHUNK])
@@ -68,7 +75,7 @@ def registry_records(person_ids: list[int] | None = None) -> Iterator[dict]:
             )
         ):
             journeys.setdefault(person, journey)
-        for pk, uuid, display, latin, sex, birth, precision, nationality in chunk:
+        for pk, uuid, display, latin, sex, birth, precision, nationality, into in chunk:
             written = [n for n in (display, latin, *names[pk]) if n]
             origin, destination, sector, arrival = journeys.get(pk) or (None,) * 4
             yield {
@@ -85,4 +92,5 @@ def registry_records(person_ids: list[int] | None = None) -> Iterator[dict]:
                 "arrival": arrival,
                 "identifiers": identifiers[pk],
                 "identifiers_hashed": True,
+                "merged": into is not None,
             }

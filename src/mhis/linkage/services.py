@@ -21,13 +21,14 @@ from mhis.places.models import Place
 from mhis.registry.models import Person, PersonSite
 from mhis.registry.search import known_in_places
 
-from . import clusters, link
+from . import Result, clusters, incremental, link
 from .features import FROM_MIGRATION_EPISODES, OF_IDENTIFIER_TYPES
 from .merges import _require_admin, _require_visible, merge_people
 from .models import CandidatePair, LinkRun, Merge
 from .records import registry_records
 
 BATCH = 5_000
+SETTLED = 0  # a merged record's place in a run: read, learnt from, never paired
 
 
 def _check(threshold: float, cluster_threshold: float) -> None:
@@ -63,8 +64,10 @@ def run_linkage(
     A pair is one row whatever the number of runs: a run updates its score and never its
     decision, so a pair decided by a person is never asked again, and a pair a person
     un-merged is never merged again without review. Pairs naming a merged record leave the
-    queue. With scope ``new``, every record is scored but only pairs with a record
-    registered since the last finished run are kept. Everything is written in one
+    queue. With scope ``new``, only pairs with a record registered since the last finished
+    run are kept: scored with the model of the last run over the whole registry
+    (`incremental.score_new`, in proportion to what is new), or, before any, by training on
+    the whole registry. Everything is written in one
     transaction: a failed run leaves its row marked failed and nothing else.
     """
     threshold = settings.MHIS_LINKAGE_REVIEW if threshold is None else threshold
@@ -79,30 +82,26 @@ def run_linkage(
         scope=scope, threshold=threshold, cluster_threshold=cluster_threshold, started_by=user
     )
     try:
-        progress("reading")
-        person_of: dict[str, int] = {}
-        names_of: dict[int, str] = {}
-
-        def records():
-            for record in registry_records():
-                person_of[record["unique_id"]] = record["person"]
-                names_of[record["person"]] = " ".join(record["names"][:2])
-                yield record
-
         new = None
         if since is not None:
-            new = set(Person.objects.filter(created_at__gte=since).values_list("pk", flat=True))
-        result = link(
-            records(),
-            threshold=threshold,
-            cluster_threshold=cluster_threshold,
-            max_block=settings.MHIS_LINKAGE_MAX_BLOCK,
-            progress=progress,
-        )
+            new = set(
+                Person.objects.filter(created_at__gte=since, merged_into__isnull=True).values_list(
+                    "pk", flat=True
+                )
+            )
+        if new is not None and incremental.trained().run_id is not None:
+            # What is new against the registry, with the model of the last whole run: no
+            # retraining, in proportion to what is new.
+            progress("scoring new records")
+            result, person_of, names_of = _score_new(new, threshold)
+        else:
+            result, person_of, names_of = _score_all(threshold, cluster_threshold, progress)
         progress("saving")
         scored = {}
         for pair in result.pairs:
             left, right = person_of[pair.left], person_of[pair.right]
+            if SETTLED in (left, right):
+                continue
             if new is not None and left not in new and right not in new:
                 continue
             scored[(min(left, right), max(left, right))] = pair
@@ -111,7 +110,8 @@ def run_linkage(
             sizes[cluster] = sizes.get(cluster, 0) + 1
         with transaction.atomic():
             saved = _save_pairs(run, scored, result.clusters, names_of)
-            run.records, run.pairs = len(person_of), len(scored)
+            run.records = sum(1 for pk in person_of.values() if pk != SETTLED)
+            run.pairs = len(scored)
             run.clusters = sum(1 for n in sizes.values() if n > 1)
             run.new_pairs = saved
             progress("linking")
@@ -124,6 +124,50 @@ def run_linkage(
         run.save(update_fields=["status", "error", "finished_at"])
         raise
     return run
+
+
+def _score_all(threshold: float, cluster_threshold: float, progress):
+    """Train on the whole registry and score every candidate pair."""
+    progress("reading")
+    person_of: dict[str, int] = {}
+    names_of: dict[int, str] = {}
+
+    def records():
+        # Merged records too: the model learns from them; their pairs are not kept.
+        for record in registry_records(merged=True):
+            if record["merged"]:
+                person_of[record["unique_id"]] = SETTLED
+                yield record
+                continue
+            person_of[record["unique_id"]] = record["person"]
+            names_of[record["person"]] = " ".join(record["names"][:2])
+            yield record
+
+    result = link(
+        records(),
+        threshold=threshold,
+        cluster_threshold=cluster_threshold,
+        max_block=settings.MHIS_LINKAGE_MAX_BLOCK,
+        progress=progress,
+    )
+    return result, person_of, names_of
+
+
+def _score_new(new: set[int], threshold: float):
+    """Score the new records against the registry with the trained model
+    (`incremental.score_new`); the run keeps no model of its own."""
+    pairs = incremental.score_new(sorted(new), threshold=threshold)
+    uuids = {p.left for p in pairs} | {p.right for p in pairs}
+    person_of, names_of = {}, {}
+    rows = Person.objects.filter(uuid__in=sorted(uuids)).values_list(
+        "uuid", "pk", "display_name", "display_latin"
+    )
+    for uuid, pk, name, latin in rows:
+        person_of[str(uuid)] = pk
+        names_of[pk] = " ".join(n for n in (name, latin) if n)
+    for pk in new:  # every new record counts as read
+        person_of.setdefault(f"new:{pk}", pk)
+    return Result(pairs=pairs), person_of, names_of
 
 
 def _save_pairs(run, scored: dict, clusters: dict[str, str], names_of: dict[int, str]) -> int:
@@ -140,7 +184,7 @@ def _save_pairs(run, scored: dict, clusters: dict[str, str], names_of: dict[int,
                 known[(left, right)] = pk
     fresh, changed = [], []
     for key, pair in scored.items():
-        together = clusters.get(pair.left) == clusters.get(pair.right)
+        together = pair.left in clusters and clusters[pair.left] == clusters.get(pair.right)
         row = CandidatePair(
             pk=known.get(key),
             run=run,
