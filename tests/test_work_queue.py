@@ -164,7 +164,7 @@ def test_the_commands_hand_their_work_to_the_worker_with_queue(queued, tmp_path)
     call_command("backup", str(tmp_path / "b.backup"), key_file=str(tmp_path / "k"), queue=True)
     queued_ = dict(DBTaskResult.objects.values_list("task_path", "args_kwargs"))
     assert queued_ == {
-        "mhis.linkage.tasks.link": {"args": ["new", 0.5, 0.95], "kwargs": {}},
+        "mhis.linkage.tasks.link": {"args": ["new", None, None], "kwargs": {}},
         "mhis.surveillance.tasks.evaluate_week": {"args": [2026, 47], "kwargs": {}},
         "mhis.indicators.tasks.extract": {"args": [str(tmp_path / "x")], "kwargs": {}},
         "mhis.maintenance.tasks.backup": {"args": [str(tmp_path / "b.backup"), str(tmp_path / "k")], "kwargs": {}},
