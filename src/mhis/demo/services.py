@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -87,13 +88,19 @@ def build_users() -> dict[str, str]:
     """One user per role (and a Honduras clinician); returns username → password."""
     logins = {}
     for username, role, scope_codes in USERS:
-        password = secrets.token_urlsafe(9)
-        create_user(
-            username=username,
-            password=password,
-            role=role,
-            places=list(Place.objects.filter(code__in=scope_codes)),
-        )
+        places = list(Place.objects.filter(code__in=scope_codes))
+        for attempt in range(10):
+            # A random password can, rarely, look too much like the user's name for the
+            # password validators: another one is drawn.
+            password = secrets.token_urlsafe(9)
+            try:
+                with transaction.atomic():
+                    create_user(username=username, password=password, role=role, places=places)
+            except ValidationError as exc:
+                if "password" not in exc.message_dict or attempt == 9:
+                    raise
+            else:
+                break
         logins[username] = password
     return logins
 
