@@ -47,8 +47,10 @@ class Sql:
 DIALECTS = {
     "duckdb": Sql(any="list_has_any({a}, {b})", all="list_has_all({a}, {b})",
                   concat="list_concat({a}, {b})", edits="damerau_levenshtein"),
+    # Damerau-Levenshtein on Spark is Splink's function (its jar, which link() adds to the
+    # session): plain Levenshtein counts two swapped letters as two edits, not one.
     "spark": Sql(any="arrays_overlap({a}, {b})", all="size(array_except({b}, {a})) = 0",
-                 concat="concat({a}, {b})", edits="levenshtein"),
+                 concat="concat({a}, {b})", edits="damerau_levenshtein"),
 }  # fmt: skip
 
 
