@@ -235,11 +235,27 @@ def _spark_or_skip():
             .getOrCreate())  # fmt: skip
 
 
-def test_the_spark_backend_finds_people_registered_twice_above_the_same_floors():
+@pytest.fixture(scope="module")
+def on_both_backends():
+    """One registry linked on Spark and on DuckDB, every pair scored 0.01 or more kept."""
     spark = _spark_or_skip()
     records, truth = _known_set(seed=7, people=500, duplicates=100)
     records[0]["arrival"] = dt.date(2020, 1, 1)  # one record knows, the others do not
-    result = link(records, backend="spark", spark=spark)
+    # Two letters swapped in a short name: one edit for Damerau-Levenshtein, two for plain
+    # Levenshtein, so a backend counting edits the other way scores the pair otherwise.
+    base = {"sex": "male", "birth_date": dt.date(1991, 7, 2), "birth_precision": "exact",
+            "nationality": "KH", "origin": "KH"}  # fmt: skip
+    records += [dict(base, unique_id="s1", names=["Sok Dara"]),
+                dict(base, unique_id="s2", names=["Sok Draa"])]  # fmt: skip
+    return (
+        truth,
+        link(records, threshold=0.01, backend="spark", spark=spark),
+        link(records, threshold=0.01),
+    )
+
+
+def test_the_spark_backend_finds_people_registered_twice_above_the_same_floors(on_both_backends):
+    truth, result, _ = on_both_backends
     # No record but one gave when the migration began: not an agreement on any pair.
     assert all(p.evidence["arrival"] == 0 for p in result.pairs)
     members: dict[str, list[str]] = {}
@@ -354,3 +370,33 @@ def test_mhis_link_runs_on_a_registry_whose_records_share_no_identifier(world):
     found = {tuple(sorted((by_pk[p.left_id], by_pk[p.right_id])))
              for p in CandidatePair.objects.filter(run=run, probability__gte=0.95)}  # fmt: skip
     assert len(found & truth) / len(truth) >= 0.5
+
+
+def test_spark_and_duckdb_find_the_same_pairs_with_the_same_evidence(on_both_backends):
+    _, spark, duckdb = on_both_backends
+    # One model: trained once, its comparisons written in each backend's SQL.
+    assert _parameters(spark.model) == _parameters(duckdb.model)
+    on_spark = {frozenset((p.left, p.right)): p for p in spark.pairs}
+    on_duckdb = {frozenset((p.left, p.right)): p for p in duckdb.pairs}
+    assert frozenset(("s1", "s2")) in on_duckdb
+    assert on_spark.keys() == on_duckdb.keys()
+    for key, pair in on_duckdb.items():
+        assert on_spark[key].probability == pytest.approx(pair.probability, abs=1e-9), key
+        assert on_spark[key].evidence == pytest.approx(pair.evidence, abs=1e-9), key
+
+    def groups(clusters):
+        members: dict[str, set[str]] = {}
+        for uid, cluster in clusters.items():
+            members.setdefault(cluster, set()).add(uid)
+        return {frozenset(m) for m in members.values()}
+
+    assert groups(spark.clusters) == groups(duckdb.clusters)
+
+
+def _parameters(model):
+    """The trained probabilities: the prior and each comparison level's, in order."""
+    return [model["probability_two_random_records_match"]] + [
+        [(level.get("m_probability"), level.get("u_probability"))
+         for level in comparison["comparison_levels"]]
+        for comparison in model["comparisons"]
+    ]  # fmt: skip

@@ -62,23 +62,18 @@ def link(
         return Result(clusters={u: u for u in table.column("unique_id").to_pylist()})
     progress("blocking")
     table = model.block_keys(table, **({"max_block": max_block} if max_block else {}))
-    if backend == "spark":
-        from splink import SparkAPI  # needs pyspark, installed apart for regional scale
-
-        if spark.sparkContext.getCheckpointDir() is None:  # Splink breaks lineage there
-            import tempfile
-
-            spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="mhis-spark-"))
-        db = SparkAPI(spark_session=spark)
-        # Straight from Arrow, keeping the column types (through pandas, whole numbers with
-        # gaps turn into floats and empty lists lose their element type).
-        data = db.register(spark.createDataFrame(table))
-    else:
-        db = DuckDBAPI()
-        data = db.register(table)
-    linker = Linker(data, model.settings(backend), log_level="WARNING")
+    # Trained on DuckDB whatever the backend, from the feature table already in memory (the
+    # blocking keys were built there too): Splink samples the pairs that estimate u by a
+    # hash of the record's id, and DuckDB's and Spark's hashes pick different records, so
+    # two backends trained apart disagree by their samples alone. Spark scores and clusters
+    # the candidate pairs, the part that grows with the registry, with the same parameters.
+    trainer = Linker(DuckDBAPI().register(table), model.settings("duckdb"), log_level="WARNING")
     progress("training")
-    model.train(linker, table, identifier_recall=identifier_recall)
+    model.train(trainer, table, identifier_recall=identifier_recall)
+    if backend == "spark":
+        linker = _on_spark(table, spark, trainer.misc.save_model_to_json())
+    else:
+        linker = trainer
     progress("scoring")
     predictions = linker.inference.predict(threshold_match_probability=threshold)
     progress("clustering")
@@ -104,6 +99,40 @@ def link(
         zip(ids.column("u").to_pylist(), ids.column("c").to_pylist(), strict=True)
     )
     return result
+
+
+def _on_spark(table, spark, trained: dict):
+    """A linker on `spark` over `table`, with the comparisons in Spark SQL and the
+    parameters of `trained` (a model saved as JSON from the same settings)."""
+    from splink import Linker, SparkAPI  # needs pyspark, installed apart for regional scale
+    from splink.backends.spark import similarity_jar_location
+
+    from . import model
+
+    if spark.sparkContext.getCheckpointDir() is None:  # Splink breaks lineage there
+        import tempfile
+
+        spark.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="mhis-spark-"))
+    # Splink's functions for Spark (Damerau-Levenshtein among them, as DuckDB has it) come in
+    # a jar: added to the session unless it was built with it.
+    jar = similarity_jar_location()
+    if not any(jar.rsplit("/", 1)[-1] in row[0] for row in spark.sql("LIST JAR").collect()):
+        spark.sql(f"ADD JAR '{jar}'")
+    db = SparkAPI(spark_session=spark)
+    if not spark.catalog.functionExists("damerau_levenshtein"):
+        raise RuntimeError(f"Spark could not load Splink's string functions from {jar}")
+    settings = model.settings("spark").create_settings_dict(sql_dialect_str="spark")
+    settings["probability_two_random_records_match"] = trained[
+        "probability_two_random_records_match"
+    ]
+    for comparison, learnt in zip(settings["comparisons"], trained["comparisons"], strict=True):
+        levels = zip(comparison["comparison_levels"], learnt["comparison_levels"], strict=True)
+        for level, values in levels:
+            level.update({k: values[k] for k in ("m_probability", "u_probability") if k in values})
+    # Straight from Arrow, keeping the column types (through pandas, whole numbers with
+    # gaps turn into floats and empty lists lose their element type).
+    data = db.register(spark.createDataFrame(table))
+    return Linker(data, settings, log_level="WARNING")
 
 
 def _counted(records: Iterable[dict], progress, every: int = 20_000):

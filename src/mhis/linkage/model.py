@@ -52,8 +52,10 @@ DIALECTS = {
     "duckdb": Sql(any="list_has_any({a}, {b})", all="list_has_all({a}, {b})",
                   concat="list_concat({a}, {b})", edits="damerau_levenshtein",
                   size="len({a})"),
+    # Damerau-Levenshtein on Spark is Splink's function (its jar, which link() adds to the
+    # session): plain Levenshtein counts two swapped letters as two edits, not one.
     "spark": Sql(any="arrays_overlap({a}, {b})", all="size(array_except({b}, {a})) = 0",
-                 concat="concat({a}, {b})", edits="levenshtein", size="size({a})"),
+                 concat="concat({a}, {b})", edits="damerau_levenshtein", size="size({a})"),
 }  # fmt: skip
 
 
@@ -497,7 +499,12 @@ def train(
     import pyarrow as pa
 
     how = estimate_prior(linker, table, identifier_recall)
-    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
+    # Every sampled pair counted: by default Splink stops at the first hundredth of them once
+    # each level has been seen 100 times, so u (nationality's among them) came from the
+    # few records of that first slice and moved by half between seeds and backends.
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=max_pairs, seed=seed, min_count_per_level=None
+    )
     silver = silver_pairs(table)
     if len(silver) >= MIN_SILVER:
         labels = pa.table(
