@@ -93,6 +93,30 @@ def test_a_known_passport_links_the_row_to_its_person(people, register, tmp_path
     assert Person.objects.count() == 1
 
 
+def test_a_passport_held_by_a_merged_record_links_the_row_to_its_survivor(
+    people, register, tmp_path
+):
+    from mhis.linkage.merges import merge_people
+
+    merged = register(
+        identifiers=[{"type": "passport", "issuing_country": "MM", "value": "MB7654321"}]
+    )
+    survivor = register()
+    merge_people(people["admin"], survivor, merged)
+    path = tmp_path / "merged.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow([*HEADER, "id_type"])
+        writer.writerow(["P-9", "Yet Another", "MSOT-CLIN", "female", "1991-04-01", "MM",
+                         "MB7654321", "passport"])  # fmt: skip
+    job = services.run_import(people["clinician"], path, source="merged",
+                              columns={**MAP, "identifier_type": "id_type"})  # fmt: skip
+    (row,) = job.rows.all()
+    assert row.outcome == "linked" and row.person == survivor
+    assert survivor.names.filter(text="Yet Another").exists()
+    assert not merged.names.filter(text="Yet Another").exists()
+
+
 def test_an_xlsx_file_streams_through_the_same_pipeline(people, tmp_path):
     from openpyxl import Workbook
 

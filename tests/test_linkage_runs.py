@@ -325,3 +325,32 @@ def test_link_after_an_import_that_joined_every_shared_identifier(people, tmp_pa
     run = LinkRun.objects.get()
     assert run.status == LinkRun.Status.DONE and run.pairs > 0
     assert "candidate pairs" in capsys.readouterr().out
+
+
+def test_a_decision_holds_for_the_records_merged_into_its_people_since(people, register):
+    """A ≠ B was decided; B was merged into C since: a run that finds A and C the same
+    person must not merge them without review (that would make A and B one)."""
+    from mhis.linkage import Pair
+    from mhis.linkage.merges import merge_people
+
+    a, b, c = register(), register(), register()
+    run = LinkRun.objects.create(threshold=0.5, cluster_threshold=0.99)
+    decided = CandidatePair.objects.create(run=run, left=a, right=b, probability=0.7,
+                                           weight=3.0, evidence={})  # fmt: skip
+    services.decide(people["admin"], decided, "different")
+    merge_people(people["admin"], c, b)
+    strong = {(a.pk, c.pk): Pair(str(a.pk), str(c.pk), 0.999, 12.0, {"name": 8.0})}
+    assert services.link_groups(run, strong, 0.99) == 0
+    assert Person.objects.get(pk=a.pk).merged_into_id is None
+
+    d = register()  # nothing decided about D: the same finding merges it
+    strong = {(c.pk, d.pk): Pair(str(c.pk), str(d.pk), 0.999, 12.0, {"name": 8.0})}
+    assert services.link_groups(run, strong, 0.99) == 1
+    assert Person.objects.get(pk=d.pk).merged_into_id == c.pk
+
+
+def test_a_second_run_is_refused_while_one_is_queued(world, people, api, settings):
+    settings.MHIS_TASKS_INLINE = False  # queued for a worker, not run here
+    assert api(people["admin"]).post("/api/linkage/runs", {"scope": "all"}).status_code == 202
+    again = api(people["admin"]).post("/api/linkage/runs", {"scope": "new"})
+    assert again.status_code == 422 and "under way" in again.json()["detail"][0]["msg"]

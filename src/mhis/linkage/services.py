@@ -110,7 +110,11 @@ def run_linkage(
             sizes[cluster] = sizes.get(cluster, 0) + 1
         with transaction.atomic():
             saved = _save_pairs(run, scored, result.clusters, names_of)
-            run.records = sum(1 for pk in person_of.values() if pk != SETTLED)
+            run.records = (
+                len(new)
+                if not result.model and new is not None
+                else sum(1 for pk in person_of.values() if pk != SETTLED)
+            )
             run.pairs = len(scored)
             run.clusters = sum(1 for n in sizes.values() if n > 1)
             run.new_pairs = saved
@@ -165,8 +169,6 @@ def _score_new(new: set[int], threshold: float):
     for uuid, pk, name, latin in rows:
         person_of[str(uuid)] = pk
         names_of[pk] = " ".join(n for n in (name, latin) if n)
-    for pk in new:  # every new record counts as read
-        person_of.setdefault(f"new:{pk}", pk)
     return Result(pairs=pairs), person_of, names_of
 
 
@@ -216,20 +218,20 @@ class _Scored:
 
 def link_groups(run, scored: dict, auto: float) -> int:
     """Merge the groups of records the model links without review (`clusters.groups` over
-    the run's pairs at `auto`): each into its earliest record. A group where a person decided
-    two records are different people, or un-merged two of them, goes to review whole.
-    Returns how many records were merged."""
+    the run's pairs at `auto`): each into its earliest record. A group goes to review whole
+    where a person decided two of its records are different people, or un-merged two of them
+    — counting the records merged into each since — or where one of them was merged or
+    removed while the run scored. Each group is merged in its own savepoint: one that cannot
+    be merged leaves the others. Returns how many records were merged."""
     pairs = [_Scored(k[0], k[1], p.probability, p.evidence) for k, p in scored.items()]
-    decided = {
-        (left, right)
-        for left, right in CandidatePair.objects.filter(
-            status=CandidatePair.Status.DIFFERENT
-        ).values_list("left_id", "right_id")
-    }
-    for survivor, merged in Merge.objects.exclude(undone_at=None).values_list(
-        "survivor_id", "merged_id"
-    ):
-        decided.add((min(survivor, merged), max(survivor, merged)))
+    refused = list(
+        CandidatePair.objects.filter(status=CandidatePair.Status.DIFFERENT).values_list(
+            "left_id", "right_id"
+        )
+    )
+    refused += Merge.objects.exclude(undone_at=None).values_list("survivor_id", "merged_id")
+    root = _survivors({pk for pair in refused for pk in pair})
+    decided = {frozenset((root[a], root[b])) for a, b in refused if root[a] != root[b]}
     ids = {k: v.pk for k, v in _pairs_by_key(scored).items()}
     merged_count = 0
     for group in clusters.groups(
@@ -239,24 +241,54 @@ def link_groups(run, scored: dict, auto: float) -> int:
     ):
         members = sorted(int(m) for m in group.members)
         inside = [(a, b) for i, a in enumerate(members) for b in members[i + 1 :]]
-        if not group.linked or any(key in decided for key in inside):
+        if not group.linked or any(frozenset(key) in decided for key in inside):
             continue
-        survivor = members[0]  # the earliest registered
-        within = [ids[key] for key in inside if key in ids]
-        CandidatePair.objects.filter(pk__in=within, status=CandidatePair.Status.REVIEW).update(
-            status=CandidatePair.Status.AUTO
-        )
-        for other in members[1:]:
-            merge_people(
-                None,
-                Person(pk=survivor),
-                Person(pk=other),
-                pair_id=ids.get((survivor, other)),
-                run=run,
-                note=_("Linked without review by run %(run)s.") % {"run": run.pk},
-            )
-            merged_count += 1
+        try:
+            with transaction.atomic():
+                standing = Person.objects.select_for_update().filter(
+                    pk__in=members, merged_into__isnull=True
+                )
+                if standing.count() != len(members):  # merged or removed meanwhile
+                    continue
+                survivor = members[0]  # the earliest registered
+                within = [ids[key] for key in inside if key in ids]
+                CandidatePair.objects.filter(
+                    pk__in=within, status=CandidatePair.Status.REVIEW
+                ).update(status=CandidatePair.Status.AUTO)
+                for other in members[1:]:
+                    merge_people(
+                        None,
+                        Person(pk=survivor),
+                        Person(pk=other),
+                        pair_id=ids.get((survivor, other)),
+                        run=run,
+                    )
+        except (ValidationError, Person.DoesNotExist):
+            continue  # left to review
+        merged_count += len(members) - 1
     return merged_count
+
+
+def _survivors(person_ids: set[int]) -> dict[int, int]:
+    """Each person id -> the record it is merged into now, however many merges deep."""
+    into: dict[int, int] = {}
+    wanted = set(person_ids)
+    while wanted:
+        found = dict(
+            Person.objects.filter(pk__in=wanted, merged_into__isnull=False).values_list(
+                "pk", "merged_into"
+            )
+        )
+        into |= found
+        wanted = set(found.values()) - set(into)
+    out = {}
+    for pk in person_ids:
+        seen, at = {pk}, pk
+        while at in into and into[at] not in seen:
+            at = into[at]
+            seen.add(at)
+        out[pk] = at
+    return out
 
 
 def _pairs_by_key(scored: dict) -> dict:

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from mhis.work.queue import enqueue, task
+from mhis.work.queue import enqueue, pending, task
 from mhis.work.schedule import nightly
 
 from .merges import _require_admin
@@ -39,7 +39,7 @@ def start_linkage(user, *, scope: str = LinkRun.Scope.NEW):
     _require_admin(user)
     if scope not in LinkRun.Scope.values:
         raise ValidationError({"scope": _("Choose “all” or “new”.")})
-    if LinkRun.objects.filter(status=LinkRun.Status.RUNNING).exists():
+    if pending(link):  # queued or running: two runs at once would decide the same pairs
         raise ValidationError({"scope": _("A linkage run is already under way.")})
     return enqueue(link, scope, user_id=user.pk)
 

@@ -76,6 +76,15 @@ def current_task_id() -> str | None:
 # Queuing ----------------------------------------------------------------------------------
 
 
+def pending(task_) -> bool:
+    """Whether a run of `task_` is queued or under way (a worker's lease may have lapsed:
+    it is taken over, not run twice)."""
+    return DBTaskResult.objects.filter(
+        task_path=task_.module_path,
+        status__in=(TaskResultStatus.READY, TaskResultStatus.RUNNING),
+    ).exists()
+
+
 def enqueue(task_, *args, **kwargs):
     """Queue `task_` (run it at once with MHIS_TASKS_INLINE); its result, with its `id`."""
     result = task_.enqueue(*args, **kwargs)

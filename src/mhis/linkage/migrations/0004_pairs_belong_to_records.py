@@ -28,6 +28,10 @@ def one_row_per_pair(apps, schema_editor):
     for pk, key in dropped.items():
         Merge.objects.filter(pair_id=pk).update(pair_id=kept[key][1])
     Pair.objects.filter(pk__in=list(dropped)).delete()
+    if schema_editor.connection.vendor == "postgresql":
+        # The deletes leave deferred foreign-key checks pending, and PostgreSQL alters no
+        # table with pending trigger events: check them now, before the constraint is added.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):
