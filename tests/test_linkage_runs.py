@@ -354,3 +354,19 @@ def test_a_second_run_is_refused_while_one_is_queued(world, people, api, setting
     assert api(people["admin"]).post("/api/linkage/runs", {"scope": "all"}).status_code == 202
     again = api(people["admin"]).post("/api/linkage/runs", {"scope": "new"})
     assert again.status_code == 422 and "under way" in again.json()["detail"][0]["msg"]
+
+
+def test_the_nightly_run_leaves_the_registry_to_a_run_under_way(world, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from mhis.linkage.tasks import link
+
+    _registry(world, people=60, duplicates=20)
+    under_way = LinkRun.objects.create(threshold=0.5, cluster_threshold=0.99)
+    assert link.call("new") == {"skipped": "a linkage run is under way"}
+    assert LinkRun.objects.count() == 1
+    # A run marked running for longer than a run takes died with its process.
+    LinkRun.objects.filter(pk=under_way.pk).update(started_at=timezone.now() - timedelta(days=1))
+    assert link.call("all")["run"] != under_way.pk
