@@ -14,8 +14,7 @@ from mhis.access.services import create_user
 from mhis.linkage import link, services
 from mhis.linkage.features import FROM_MIGRATION_EPISODES, OF_IDENTIFIER_TYPES
 from mhis.linkage.models import CandidatePair, LinkRun
-from mhis.linkage.services import run_linkage
-from mhis.linkage.views import LABELS
+from mhis.linkage.services import LABELS, run_linkage
 from mhis.places.models import Place
 from mhis.registry.models import MigrationEpisode
 

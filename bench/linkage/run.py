@@ -516,20 +516,7 @@ def recordlinkage_febrl(frames):
 
 
 def _closure(pairs):
-    parent = {}
-
-    def root(x):
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in pairs:
-        parent[root(a)] = root(b)
-    groups = collections.defaultdict(list)
-    for x in list(parent):
-        groups[root(x)].append(x)
-    return _pairs(groups)
+    return _pairs(_union(pairs))
 
 
 def main():

@@ -38,7 +38,7 @@ from mhis.contracts import allowed_values, field_of
 from mhis.registry.codes import IDENTITY_DOCUMENT, NEUTRAL_IDENTIFIER_TYPES
 from mhis.registry.contracts import EPISODE_COLUMNS, FLAT_PATHS, person_from_flat
 from mhis.registry.models import Identifier, Person, PersonSite
-from mhis.registry.search import identifier_hash, visible_people
+from mhis.registry.search import identifier_hash, survivors, visible_people
 from mhis.registry.services import (
     Registered,
     add_names,
@@ -310,36 +310,8 @@ def _known_people(user, marks: set[tuple]) -> dict[tuple, int]:
             person_id = (unissued if wanted[1] else issued).get(wanted[2])
             if person_id is not None:
                 owners[wanted] = person_id
-    survivor = _survivors(set(owners.values()))
+    survivor = survivors(set(owners.values()))
     return {held: survivor[person_id] for held, person_id in owners.items()}
-
-
-def _survivors(person_ids: set[int]) -> dict[int, int]:
-    """Each person id -> the record it was merged into, however many merges deep (itself
-    when not merged): a merged record keeps its identifiers, but its rows go to the
-    survivor."""
-    into = dict(
-        Person.objects.filter(pk__in=person_ids, merged_into__isnull=False).values_list(
-            "pk", "merged_into"
-        )
-    )
-    while True:
-        further = dict(
-            Person.objects.filter(
-                pk__in=set(into.values()) - set(into), merged_into__isnull=False
-            ).values_list("pk", "merged_into")
-        )
-        if not further:
-            break
-        into |= further
-    out = {}
-    for pk in person_ids:
-        seen, at = {pk}, pk
-        while at in into and into[at] not in seen:
-            at = into[at]
-            seen.add(at)
-        out[pk] = at
-    return out
 
 
 def _known_by_identifier(user, cleaned: dict) -> Person | None:

@@ -15,8 +15,7 @@ from .candidates import candidates_of
 from .features import features
 from .incremental import RegistryShares, probability, trained
 from .records import registry_records
-from .services import withheld_comparisons
-from .views import LABELS
+from .services import LABELS, withheld_comparisons
 
 NEW = "new registration"
 

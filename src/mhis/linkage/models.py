@@ -45,11 +45,7 @@ class LinkRun(models.Model):
     @property
     def queued(self) -> int:
         """Pairs waiting for review now, from every run."""
-        return CandidatePair.objects.filter(
-            status=CandidatePair.Status.REVIEW,
-            left__merged_into__isnull=True,
-            right__merged_into__isnull=True,
-        ).count()
+        return CandidatePair.objects.filter(waiting()).count()
 
 
 class CandidatePair(models.Model):
@@ -91,6 +87,15 @@ class CandidatePair(models.Model):
 
     def __str__(self) -> str:
         return f"{self.left_id}~{self.right_id} {self.probability:.3f}"
+
+
+def waiting() -> models.Q:
+    """Pairs waiting for a decision: to review, neither record merged since."""
+    return models.Q(
+        status=CandidatePair.Status.REVIEW,
+        left__merged_into__isnull=True,
+        right__merged_into__isnull=True,
+    )
 
 
 class Merge(models.Model):

@@ -13,18 +13,19 @@ from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from mhis.access.policy import Can, allowed
 from mhis.access.services import place_scope_q, scope_site_ids
 from mhis.names import detect_script
 from mhis.places.models import Place
 from mhis.registry.models import Person, PersonSite
-from mhis.registry.search import known_in_places
+from mhis.registry.search import known_in_places, survivors
 
 from . import Result, clusters, incremental, link
 from .features import FROM_MIGRATION_EPISODES, OF_IDENTIFIER_TYPES
 from .merges import _require_admin, _require_visible, merge_people
-from .models import CandidatePair, LinkRun, Merge
+from .models import CandidatePair, LinkRun, Merge, waiting
 from .records import registry_records
 
 BATCH = 5_000
@@ -175,15 +176,7 @@ def _score_new(new: set[int], threshold: float):
 def _save_pairs(run, scored: dict, clusters: dict[str, str], names_of: dict[int, str]) -> int:
     """Write the run's pairs: the score of a pair scored before is updated (its status and
     decision stay), a new one is added to the queue. Returns how many were new."""
-    known = {}
-    keys = sorted(scored)
-    for start in range(0, len(keys), BATCH):
-        lefts = {k[0] for k in keys[start : start + BATCH]}
-        for pk, left, right in CandidatePair.objects.filter(left_id__in=lefts).values_list(
-            "pk", "left_id", "right_id"
-        ):
-            if (left, right) in scored:
-                known[(left, right)] = pk
+    known = _pair_ids(scored)
     fresh, changed = [], []
     for key, pair in scored.items():
         together = pair.left in clusters and clusters[pair.left] == clusters.get(pair.right)
@@ -209,9 +202,9 @@ def _save_pairs(run, scored: dict, clusters: dict[str, str], names_of: dict[int,
 
 
 @dataclass(frozen=True)
-class _Scored:
-    left: int
-    right: int
+class _Scored:  # a pair as `clusters.groups` reads it, by person id
+    left: str
+    right: str
     probability: float
     evidence: dict
 
@@ -223,19 +216,21 @@ def link_groups(run, scored: dict, auto: float) -> int:
     — counting the records merged into each since — or where one of them was merged or
     removed while the run scored. Each group is merged in its own savepoint: one that cannot
     be merged leaves the others. Returns how many records were merged."""
-    pairs = [_Scored(k[0], k[1], p.probability, p.evidence) for k, p in scored.items()]
     refused = list(
         CandidatePair.objects.filter(status=CandidatePair.Status.DIFFERENT).values_list(
             "left_id", "right_id"
         )
     )
     refused += Merge.objects.exclude(undone_at=None).values_list("survivor_id", "merged_id")
-    root = _survivors({pk for pair in refused for pk in pair})
+    root = survivors({pk for pair in refused for pk in pair})
     decided = {frozenset((root[a], root[b])) for a, b in refused if root[a] != root[b]}
-    ids = {k: v.pk for k, v in _pairs_by_key(scored).items()}
+    ids = _pair_ids(scored)
     merged_count = 0
     for group in clusters.groups(
-        [_Scored(str(p.left), str(p.right), p.probability, p.evidence) for p in pairs],
+        [
+            _Scored(str(left), str(right), p.probability, p.evidence)
+            for (left, right), p in scored.items()
+        ],
         threshold=auto,
         largest=settings.MHIS_LINKAGE_LARGEST_GROUP,
     ):
@@ -269,36 +264,17 @@ def link_groups(run, scored: dict, auto: float) -> int:
     return merged_count
 
 
-def _survivors(person_ids: set[int]) -> dict[int, int]:
-    """Each person id -> the record it is merged into now, however many merges deep."""
-    into: dict[int, int] = {}
-    wanted = set(person_ids)
-    while wanted:
-        found = dict(
-            Person.objects.filter(pk__in=wanted, merged_into__isnull=False).values_list(
-                "pk", "merged_into"
-            )
-        )
-        into |= found
-        wanted = set(found.values()) - set(into)
-    out = {}
-    for pk in person_ids:
-        seen, at = {pk}, pk
-        while at in into and into[at] not in seen:
-            at = into[at]
-            seen.add(at)
-        out[pk] = at
-    return out
-
-
-def _pairs_by_key(scored: dict) -> dict:
+def _pair_ids(scored: dict) -> dict[tuple[int, int], int]:
+    """The rows of the pairs of `scored` already written: (left, right) -> primary key."""
     keys = sorted(scored)
     found = {}
     for start in range(0, len(keys), BATCH):
         lefts = {k[0] for k in keys[start : start + BATCH]}
-        for pair in CandidatePair.objects.filter(left_id__in=lefts).only("pk", "left", "right"):
-            if (pair.left_id, pair.right_id) in scored:
-                found[(pair.left_id, pair.right_id)] = pair
+        for pk, left, right in CandidatePair.objects.filter(left_id__in=lefts).values_list(
+            "pk", "left_id", "right_id"
+        ):
+            if (left, right) in scored:
+                found[(left, right)] = pk
     return found
 
 
@@ -328,11 +304,7 @@ def review_queue(user, *, place=None, script: str = "", order: str = "probabilit
     both known in the user's places (and, given `place`, one of them known at a site under
     it), names in `script` if given; by default strongest first by the evidence the user
     is shown (`shown_evidence`)."""
-    pairs = visible_pairs(user).filter(
-        status=CandidatePair.Status.REVIEW,
-        left__merged_into__isnull=True,
-        right__merged_into__isnull=True,
-    )
+    pairs = visible_pairs(user).filter(waiting())
     if place is not None:
         under = PersonSite.objects.filter(
             site__path__startswith=place.path, site_id__in=scope_site_ids(user)
@@ -381,6 +353,15 @@ def queue_scripts(user) -> list[str]:
 
 # -- what a reviewer is shown ----------------------------------------------------------------
 
+# Each comparison as a reviewer reads it.
+LABELS = {
+    "name": gettext_lazy("Name"), "birth": gettext_lazy("Date of birth"),
+    "identifiers": gettext_lazy("Identifiers"), "sex": gettext_lazy("Sex"),
+    "nationality": gettext_lazy("Nationality"), "origin": gettext_lazy("Country of origin"),
+    "destination": gettext_lazy("Country of destination"),
+    "sector": gettext_lazy("Occupation sector"), "arrival": gettext_lazy("Arrival date"),
+}  # fmt: skip
+
 
 def withheld_comparisons(user) -> frozenset[str]:
     """The comparisons of a pair left out for `user`: for a role that may not see migration
@@ -401,14 +382,6 @@ class Evidence:
     complete: bool  # every comparison is shown
 
 
-def _probability(weight: float) -> float:
-    """The probability of a match weight (log2 of the odds), as Splink gives it."""
-    if weight >= 0:
-        return 1 / (1 + 2.0**-weight)
-    odds = 2.0**weight
-    return odds / (1 + odds)
-
-
 def shown_evidence(user, pair: CandidatePair) -> Evidence:
     """The evidence of `pair` that `user` may be shown, on pages and in the API alike.
 
@@ -426,7 +399,7 @@ def shown_evidence(user, pair: CandidatePair) -> Evidence:
         return Evidence(evidence, pair.weight, pair.probability, complete=True)
     shown = {name: w for name, w in evidence.items() if name not in withheld}
     weight = pair.weight - sum(w for name, w in evidence.items() if name in withheld)
-    return Evidence(shown, weight, _probability(weight), complete=False)
+    return Evidence(shown, weight, incremental.probability(weight), complete=False)
 
 
 @transaction.atomic

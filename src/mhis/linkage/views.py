@@ -17,15 +17,6 @@ from . import merges, services
 from .models import CandidatePair, LinkRun, Merge
 from .tasks import start_linkage
 
-LABELS = {
-    "name": gettext_lazy("Name"), "birth": gettext_lazy("Date of birth"),
-    "identifiers": gettext_lazy("Identifiers"), "sex": gettext_lazy("Sex"),
-    "nationality": gettext_lazy("Nationality"), "origin": gettext_lazy("Country of origin"),
-    "destination": gettext_lazy("Country of destination"),
-    "sector": gettext_lazy("Occupation sector"), "arrival": gettext_lazy("Arrival date"),
-}  # fmt: skip
-
-
 SCRIPTS = {
     "Latn": gettext_lazy("Latin letters"), "Mymr": gettext_lazy("Myanmar script"),
     "Khmr": gettext_lazy("Khmer script"), "Laoo": gettext_lazy("Lao script"),
@@ -110,7 +101,7 @@ def pair(request, pair_id):
     shown = services.shown_evidence(request.user, pair)
     evidence = [
         {
-            "label": LABELS.get(name, name),
+            "label": services.LABELS.get(name, name),
             "weight": weight,
             "agreed": weight > 0,
             "compared": weight != 0,  # 0: a side had no value (the null level)

@@ -155,29 +155,36 @@ def search_people(user: User | AnonymousUser, query: str = "") -> QuerySet[Perso
             for each in ways:
                 conditions |= Q(pk__in=each)
                 merged = Person.objects.filter(merged_into__isnull=False).filter(pk__in=each)
-                conditions |= Q(pk__in=_survivors(merged.values_list("pk", flat=True)))
+                found_merged = merged.values_list("pk", flat=True)
+                conditions |= Q(pk__in=set(survivors(found_merged).values()))
             return people.filter(conditions).order_by("-created_at", "-pk")
         found.update(ids)
-    found |= _survivors(found)
+    found |= set(survivors(found).values())
     return people.filter(AnyOf(F("pk"), sorted(found))).order_by("-created_at", "-pk")
 
 
-def _survivors(ids: Iterable[int]) -> set[int]:
-    """The records that `ids` were merged into, however many merges deep: a name or
-    identifier of a merged record leads to the survivor (which shows in its place, where the
-    user may see it)."""
-    out: set[int] = set()
-    frontier = set(ids)
+def survivors(ids: Iterable[int]) -> dict[int, int]:
+    """Each person id -> the record it is merged into now, however many merges deep (itself
+    when not merged): a merged record keeps its names and identifiers, but what they lead to
+    is the survivor."""
+    wanted = set(ids)
+    into: dict[int, int] = {}
+    frontier = wanted
     while frontier:
-        frontier = (
-            set(
-                Person.objects.filter(AnyOf(F("pk"), sorted(frontier)))
-                .exclude(merged_into=None)
-                .values_list("merged_into_id", flat=True)
-            )
-            - out
+        found = dict(
+            Person.objects.filter(AnyOf(F("pk"), sorted(frontier)))
+            .exclude(merged_into=None)
+            .values_list("pk", "merged_into_id")
         )
-        out |= frontier
+        into |= found
+        frontier = set(found.values()) - set(into)
+    out = {}
+    for pk in wanted:
+        seen, at = {pk}, pk
+        while at in into and into[at] not in seen:
+            at = into[at]
+            seen.add(at)
+        out[pk] = at
     return out
 
 
