@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Model
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from mhis.codelists import country_choices
@@ -25,6 +26,7 @@ from .contracts import (
     ReferralStepInput,
     SpecimenInput,
 )
+from .diagnoses import DiagnosesField, DiagnosesWidget, diagnosis_problems, resolve_diagnoses
 from .models import Assessment, Encounter, Immunisation, LabResult, Referral
 
 if TYPE_CHECKING:
@@ -33,6 +35,11 @@ if TYPE_CHECKING:
     from mhis.registry.models import Person
 
 _R = TypeVar("_R", bound=Model)
+
+
+def _values(data: Any, key: str) -> list[str]:
+    """Every value `data` (a QueryDict or a plain mapping) has for `key`."""
+    return list(data.getlist(key)) if hasattr(data, "getlist") else [data[key]]
 
 
 def choice_field(form: forms.Form, name: str) -> forms.ChoiceField:
@@ -91,12 +98,7 @@ class EncounterForm(ServiceForm[Encounter]):
     reason = form_field(
         EncounterInput, "reason", label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2})
     )
-    diagnoses = forms.CharField(
-        label=_("Diagnoses (ICD-10)"),
-        required=False,
-        max_length=200,
-        help_text=_("Codes separated by commas, the main one first, e.g. A15.0, R05"),
-    )
+    diagnoses = DiagnosesField()
     treatments = form_field(
         EncounterInput,
         "treatments",
@@ -117,6 +119,36 @@ class EncounterForm(ServiceForm[Encounter]):
         initial["diagnoses"] = ", ".join(d.code for d in record.diagnoses.all())
         initial["cost"] = "" if record.cost is None else str(record.cost)
         return initial
+
+    def clean_diagnoses(self) -> str:
+        """Codes for the words typed. Words that match several codes, or none, stay as typed:
+        the service refuses them with the rest of what is wrong, and `service_errors` says
+        what to do (the codes to pick are listed under the field; the one picked comes back
+        with the next save). Items resolved are shown as their codes if the page comes back."""
+        widget = cast(DiagnosesWidget, self.fields["diagnoses"].widget)
+        prefix = self.add_prefix("diagnoses") + "_pick_"
+        picks = {
+            int(key[len(prefix) :]): str(value)
+            for key, value in self.data.items()
+            if key.startswith(prefix) and key[len(prefix) :].isdigit()
+        }
+        text, widget.to_pick, unknown = resolve_diagnoses(
+            self.cleaned_data.get("diagnoses") or "", picks
+        )
+        self._diagnosis_problems = diagnosis_problems(widget.to_pick, unknown)
+        data = QueryDict(mutable=True)
+        for key in self.data:
+            data.setlist(key, _values(self.data, key))
+        data[self.add_prefix("diagnoses")] = text
+        self.data = data
+        return text
+
+    def service_errors(self, exc: ValidationError) -> None:
+        super().service_errors(exc)
+        if getattr(self, "_diagnosis_problems", None):
+            self.errors.pop("diagnoses", None)
+            for message in self._diagnosis_problems:
+                self.add_error("diagnoses", message)
 
     def service_data(self) -> dict[str, Any]:
         return dict(self.cleaned_data)
