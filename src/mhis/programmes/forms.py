@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from mhis.codelists import country_choices
 from mhis.formtools import BoundedFileField
 
 from . import codes
@@ -13,7 +14,11 @@ class PracticeSearchForm(forms.Form):
     theme = forms.ChoiceField(
         label=_("Theme"), required=False, choices=[("", "—"), *codes.Theme.choices]
     )
-    country = forms.CharField(label=_("Country (ISO code)"), required=False, max_length=2)
+    country = forms.ChoiceField(label=_("Country"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].choices = [("", "—"), *country_choices()]
 
 
 class IatiImportForm(forms.Form):

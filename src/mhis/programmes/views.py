@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from mhis.codelists import country_name
+from mhis.codelists import collation_key, country_label
 from mhis.contracts import form_errors
 
 from . import codes, iati, maps, services
@@ -31,7 +31,7 @@ def dashboard(request):
     labels = {
         "type": dict(codes.ProjectType.choices),
         "status": dict(codes.Status.choices),
-        "country": {c: country_name(c) for c in summary.by.get("country", {}) if c != "—"},
+        "country": {c: country_label(c) for c in summary.by.get("country", {}) if c != "—"},
     }
     tables = []
     for dimension, title in (
@@ -49,7 +49,7 @@ def dashboard(request):
             }
             for value, cell in summary.by.get(dimension, {}).items()
         ]
-        rows.sort(key=lambda row: str(row["value"]))
+        rows.sort(key=lambda row: collation_key(str(row["value"])))
         tables.append({"title": title, "rows": rows, "dimension": dimension})
     progress = services.results_against_targets(request.user, projects)
     counts = {c: cell["n"] for c, cell in summary.by.get("country", {}).items() if c != "—"}
@@ -59,7 +59,10 @@ def dashboard(request):
         "projects": projects,
         "progress": progress,
         "map": maps.benefiting(counts, _("Projects")) if counts else "",
-        "countries": [(c, country_name(c)) for c in summary.countries],
+        "countries": sorted(
+            ((c, country_label(c)) for c in summary.countries),
+            key=lambda item: collation_key(item[1]),
+        ),
         "filters": {"country": country, "status": status, "type": kind},
         "statuses": codes.Status.choices,
         "types": codes.ProjectType.choices,
@@ -84,7 +87,7 @@ def project(request, code):
         results.append({"result": result, "indicators": indicators})
     context = {
         "project": item,
-        "countries": [country_name(c) for c in item.countries or []],
+        "countries": [country_label(c) for c in item.countries or []],
         "themes": [codes.Theme(t).label for t in item.themes or [] if t in codes.Theme.values],
         "participations": item.participations.select_related("organisation"),
         "budgets": item.budgets.all(),

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mhis.codelists import country_choices
 from mhis.contracts import form_errors, form_field
+from mhis.formtools import LanguagesField
 
 from .codes import IdentifierType, MigrationStatus, OccupationSector, Sex
 from .contracts import (
@@ -59,11 +60,10 @@ class PersonForm(forms.Form):
     )
     birth_date_precision = form_field(PersonInput, "birth_date_precision", label=_("Precision"))
     nationality = forms.ChoiceField(label=_("Nationality"), required=False)
-    languages = forms.CharField(
+    languages = LanguagesField(
         label=_("Languages"),
-        max_length=100,
         required=False,
-        help_text=_("ISO 639 codes, e.g. my, th, km"),
+        help_text=_("One language a box, by its name or ISO 639 code; the list suggests names."),
     )
     contact = form_field(
         PersonInput, "contact", label=_("Contact"), widget=forms.Textarea(attrs={"rows": 2})
@@ -80,6 +80,10 @@ class PersonForm(forms.Form):
 
     def service_errors(self, exc: ValidationError) -> None:
         form_errors(self, exc, paths=FLAT_PATHS)
+        # Languages the field could not read: its own words (pick from the list) instead.
+        problems = getattr(self.fields["languages"], "problems", None)
+        if problems and "languages" in self.errors:
+            self.errors["languages"] = self.error_class(problems)
 
     def person_data(self) -> dict[str, Any]:
         return person_from_flat(self.cleaned_data)
