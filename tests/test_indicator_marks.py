@@ -124,3 +124,15 @@ def test_the_overview_tells_a_count_of_nothing_from_a_rate_with_no_data(analyst,
     # Nothing was recorded in 2025-Q4: no one was registered (0), no rate could be computed.
     assert rows["People registered"]["before"] == {"text": "0", "status": charts.SHOWN}
     assert rows["Chest X-ray coverage"]["before"] == {"text": "no data", "status": charts.NO_DATA}
+
+
+def test_an_alert_chart_counts_whole_cases():
+    from types import SimpleNamespace
+
+    from mhis.surveillance.views import _chart
+
+    series = [{"week": f"2026-W{w:02d}", "cases": c} for w, c in enumerate([0, 1, 0, 1], 1)]
+    svg = _chart(SimpleNamespace(threshold=0.0), series)
+    labels = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+    numbers = [t for t in labels if re.fullmatch(r"[\d.,]+", t)]
+    assert numbers and all("." not in t for t in numbers), numbers
