@@ -151,10 +151,23 @@ def indicator_period_key(start: dt.date, end: dt.date) -> str | None:
 
 @dataclass
 class Actual:
-    text: str  # as shown: a number, "<5", or why there is none
+    text: str  # as shown: a number (with "%" for a percentage), "<5", or why there is none
     value: float | None = None
     computed: bool = False
     suppressed: bool = False
+    unit: str = ""  # an MHIS indicator unit: "count", "percentage", …
+
+
+# The unit of a result indicator's targets (and typed actuals), by its IATI measure.
+MEASURE_UNITS = {codes.Measure.UNIT: "count", codes.Measure.PERCENTAGE: "percentage"}
+
+
+def target_unit(indicator) -> str:
+    return MEASURE_UNITS.get(indicator.measure, "count")
+
+
+def _with_unit(text: str, unit: str, value: float | None) -> str:
+    return f"{text} %" if unit == "percentage" and value is not None else text
 
 
 def actual(user, period: ResultPeriod) -> Actual:
@@ -163,11 +176,13 @@ def actual(user, period: ResultPeriod) -> Actual:
 
     indicator = period.indicator
     if not indicator.mhis_indicator:
+        unit = target_unit(indicator)
         if period.actual is None:
-            return Actual("")
+            return Actual("", unit=unit)
         value = period.actual
         shown = int(value) if value == value.to_integral_value() else value
-        return Actual(number_format(shown, use_l10n=True, force_grouping=True), float(value))
+        text = number_format(shown, use_l10n=True, force_grouping=True)
+        return Actual(_with_unit(text, unit, float(value)), float(value), unit=unit)
     key = indicator_period_key(period.start, period.end)
     if key is None:
         return Actual(_("not a year, quarter or month"), computed=True)
@@ -177,15 +192,26 @@ def actual(user, period: ResultPeriod) -> Actual:
         return Actual(_("outside your places"), computed=True)
     except (KeyError, ValidationError, ValueError):
         return Actual(_("unknown indicator"), computed=True)
+    unit = published.indicator.unit
     cell = next((c for c in published.cells if c.key == (key,)), None)
     if cell is None:
-        return Actual("0", 0.0, computed=True)
+        if unit == "count":
+            return Actual("0", 0.0, computed=True, unit=unit)
+        return Actual(disclosure.no_data(), computed=True, unit=unit)
+    value = cell.value if not cell.hidden else None
     return Actual(
-        disclosure.text(cell, published.indicator.unit),
-        cell.value if not cell.hidden else None,
+        _with_unit(disclosure.text(cell, unit), unit, value),
+        value,
         computed=True,
         suppressed=cell.hidden,
+        unit=unit,
     )
+
+
+def comparable(indicator, shown: Actual) -> bool:
+    """Whether the actual is in the unit of the targets (a percentage is never set against a
+    target counted in people)."""
+    return not shown.unit or shown.unit == target_unit(indicator)
 
 
 ACTUAL_LIMIT = Decimal("1e14")
@@ -230,7 +256,8 @@ def results_against_targets(user, projects) -> list[dict]:
         seen.add(period.indicator_id)
         shown = actual(user, period)
         share = None
-        if shown.value is not None and period.target:
+        same_unit = comparable(period.indicator, shown)
+        if same_unit and shown.value is not None and period.target:
             share = round(100 * shown.value / float(period.target))
         rows.append(
             {
@@ -239,9 +266,20 @@ def results_against_targets(user, projects) -> list[dict]:
                 "period": period,
                 "actual": shown,
                 "share": share,
+                "mismatch": "" if same_unit else units_differ(period.indicator, shown),
             }
         )
     return rows
+
+
+def units_differ(indicator, shown: Actual) -> str:
+    """Why an actual is not set against its target: their units."""
+    from mhis.indicators.views import UNIT_LABELS
+
+    return _("Not comparable: the target is in %(target)s, the actual in %(actual)s.") % {
+        "target": UNIT_LABELS.get(target_unit(indicator), target_unit(indicator)),
+        "actual": UNIT_LABELS.get(shown.unit, shown.unit),
+    }
 
 
 def trained(project: Project) -> dict[str, int]:

@@ -83,7 +83,15 @@ def project(request, code):
                 {"period": p, "actual": services.actual(request.user, p)}
                 for p in indicator.periods.all()
             ]
-            indicators.append({"indicator": indicator, "periods": periods})
+            mismatch = next(
+                (
+                    services.units_differ(indicator, p["actual"])
+                    for p in periods
+                    if not services.comparable(indicator, p["actual"])
+                ),
+                "",
+            )
+            indicators.append({"indicator": indicator, "periods": periods, "mismatch": mismatch})
         results.append({"result": result, "indicators": indicators})
     context = {
         "project": item,
