@@ -104,12 +104,30 @@ def test_words_are_resolved_on_the_edit_page_too(client, people, person):
     assert list(encounter.diagnoses.values_list("code", flat=True)) == ["A19"]
 
 
-def test_suggestions_need_a_login_take_the_last_item_and_are_limited(client, people):
+def test_suggestions_need_a_login_take_the_last_item_and_are_limited(client, people, monkeypatch):
     assert client.get("/care/icd10/", {"q": "tuberculosis"}).status_code == 302
     client.force_login(people["hn_clinician"])  # another place: the code list is everyone's
-    page = client.get("/care/icd10/", {"encounter-diagnoses": "R05, tubercul"}).content.decode()
+    asked = {"encounter-diagnoses": "R05, tubercul", "field": "encounter-diagnoses"}
+    page = client.get("/care/icd10/", asked).content.decode()
     assert 'data-icd10-code="A15"' in page and 'data-icd10-code="R05"' not in page
     cache.clear()
+    monkeypatch.setattr("mhis.care.views.time.time", lambda: 1_800_000_000.0)  # one minute
     statuses = [client.get("/care/icd10/", {"q": "cough"}).status_code for _ in range(61)]
     assert statuses[:60] == [200] * 60 and statuses[60] == 429
     cache.clear()
+
+
+def test_the_chief_complaint_is_found_by_words_too(client, people, person):
+    client.force_login(people["clinician"])
+    url = f"/care/people/{person.uuid}/encounter/new/"
+    asked = {"encounter-chief_complaint": "tuberculosis"}
+    response = client.post(url, encounter_form("R05", **asked))
+    form = next(a["form"] for a in response.context["adders"] if a["kind"] == "encounter")
+    assert "several ICD-10 codes" in form.errors["chief_complaint"][0]
+    assert 'name="encounter-chief_complaint_pick_0" value="A16"' in response.content.decode()
+    picked = {**asked, "encounter-chief_complaint_pick_0": "A16"}
+    assert client.post(url, encounter_form("R05", **picked)).status_code == 302
+    assert Encounter.objects.get().chief_complaint == "A16"
+    simple = {"encounter-chief_complaint": "cough"}  # exactly R05's title
+    assert client.post(url, encounter_form("", **simple)).status_code == 302
+    assert Encounter.objects.latest("pk").chief_complaint == "R05"

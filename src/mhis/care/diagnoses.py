@@ -8,6 +8,7 @@ field asks for suggestions as one types (`views.icd10_search`).
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -74,6 +75,8 @@ class DiagnosesWidget(forms.TextInput):
                 "hx-swap": "innerHTML",
                 "hx-sync": "this:replace",
                 "data-icd10-box": box,
+                # Which field asks: the suggestions page reads the value sent under its name.
+                "hx-vals": json.dumps({"field": name}),
                 "aria-controls": box,
             }
         )

@@ -98,6 +98,11 @@ class EncounterForm(ServiceForm[Encounter]):
     reason = form_field(
         EncounterInput, "reason", label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2})
     )
+    chief_complaint = DiagnosesField(
+        label=_("Chief complaint (ICD-10)"),
+        max_length=100,
+        help_text=_("A code or words (English titles), e.g. R05 or cough"),
+    )
     diagnoses = DiagnosesField()
     treatments = form_field(
         EncounterInput,
@@ -113,6 +118,10 @@ class EncounterForm(ServiceForm[Encounter]):
         EncounterInput, "paid_by", label=_("Paid by"), initial=Payer.UNKNOWN, required=True
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._code_problems: dict[str, list[str]] = {}  # field → what its items need
+
     @classmethod
     def initial_from(cls, record: Encounter) -> dict[str, Any]:
         initial = super().initial_from(record)
@@ -120,35 +129,41 @@ class EncounterForm(ServiceForm[Encounter]):
         initial["cost"] = "" if record.cost is None else str(record.cost)
         return initial
 
-    def clean_diagnoses(self) -> str:
-        """Codes for the words typed. Words that match several codes, or none, stay as typed:
-        the service refuses them with the rest of what is wrong, and `service_errors` says
-        what to do (the codes to pick are listed under the field; the one picked comes back
-        with the next save). Items resolved are shown as their codes if the page comes back."""
-        widget = cast(DiagnosesWidget, self.fields["diagnoses"].widget)
-        prefix = self.add_prefix("diagnoses") + "_pick_"
+    def _codes(self, name: str) -> str:
+        """Codes for the words typed in the ICD-10 field `name`. Words that match several
+        codes, or none, stay as typed: the service refuses them with the rest of what is
+        wrong, and `service_errors` says what to do (the codes to pick are listed under the
+        field; the one picked comes back with the next save). Items resolved are shown as
+        their codes if the page comes back."""
+        widget = cast(DiagnosesWidget, self.fields[name].widget)
+        prefix = self.add_prefix(name) + "_pick_"
         picks = {
             int(key[len(prefix) :]): str(value)
             for key, value in self.data.items()
             if key.startswith(prefix) and key[len(prefix) :].isdigit()
         }
-        text, widget.to_pick, unknown = resolve_diagnoses(
-            self.cleaned_data.get("diagnoses") or "", picks
-        )
-        self._diagnosis_problems = diagnosis_problems(widget.to_pick, unknown)
+        text, widget.to_pick, unknown = resolve_diagnoses(self.cleaned_data.get(name) or "", picks)
+        self._code_problems[name] = diagnosis_problems(widget.to_pick, unknown)
         data = QueryDict(mutable=True)
         for key in self.data:
             data.setlist(key, _values(self.data, key))
-        data[self.add_prefix("diagnoses")] = text
+        data[self.add_prefix(name)] = text
         self.data = data
         return text
 
+    def clean_chief_complaint(self) -> str:
+        return self._codes("chief_complaint")
+
+    def clean_diagnoses(self) -> str:
+        return self._codes("diagnoses")
+
     def service_errors(self, exc: ValidationError) -> None:
         super().service_errors(exc)
-        if getattr(self, "_diagnosis_problems", None):
-            self.errors.pop("diagnoses", None)
-            for message in self._diagnosis_problems:
-                self.add_error("diagnoses", message)
+        for name, problems in self._code_problems.items():
+            if problems:
+                self.errors.pop(name, None)
+                for message in problems:
+                    self.add_error(name, message)
 
     def service_data(self) -> dict[str, Any]:
         return dict(self.cleaned_data)

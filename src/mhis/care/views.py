@@ -191,14 +191,10 @@ ICD10_SEARCHES_PER_MINUTE = 60
 @login_required
 def icd10_search(request: AuthenticatedHttpRequest) -> HttpResponse:
     """ICD-10 codes whose titles have the words typed, as a short list to pick from: `q`, or
-    the last item of the diagnoses field that asks (htmx sends the field by its name). The
+    the last item of the field that asks (htmx sends the field by its name, and `field`). The
     code list is the same for everyone, so no place is checked and nothing is logged."""
     asked = request.GET.get("q")
-    text = (
-        asked
-        if asked is not None
-        else next((str(v) for k, v in request.GET.items() if k.endswith("diagnoses")), "")
-    )
+    text = asked if asked is not None else request.GET.get(request.GET.get("field", ""), "")
     items = split_items(text)
     words = items[-1] if items else ""
     key = f"icd10-search:{request.user.pk}:{int(time.time() // 60)}"
