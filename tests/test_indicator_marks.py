@@ -136,3 +136,13 @@ def test_an_alert_chart_counts_whole_cases():
     labels = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
     numbers = [t for t in labels if re.fullmatch(r"[\d.,]+", t)]
     assert numbers and all("." not in t for t in numbers), numbers
+
+
+def test_a_chart_of_values_only_has_no_legend_to_read():
+    rows = [r for r in _rows() if r["status"] == charts.SHOWN]
+    bars = charts.bars_spec(rows, "Age group", "number")["layer"][0]
+    assert bars["encoding"]["color"]["legend"] is None
+    assert (
+        "legend"
+        not in charts.bars_spec(_rows(), "Age group", "number")["layer"][0]["encoding"]["color"]
+    )

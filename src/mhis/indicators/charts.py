@@ -38,14 +38,18 @@ def _labels() -> dict[str, str]:
 
 
 def _colour(rows: list[dict]) -> dict[str, Any]:
-    """The colour channel: one legend entry for each kind of cell present."""
+    """The colour channel: one legend entry for each kind of cell present (no legend when
+    every cell is a value)."""
     labels = _labels()
     present = [s for s in (SHOWN, WITHHELD, NO_DATA) if any(r["status"] == s for r in rows)]
-    return {
+    channel: dict[str, Any] = {
         "field": "kind",
         "type": "nominal",
         "scale": {"domain": [labels[s] for s in present], "range": [COLOURS[s] for s in present]},
     }
+    if present == [SHOWN]:
+        channel["legend"] = None  # every cell a value: nothing to tell apart
+    return channel
 
 
 def _with_kinds(rows: list[dict]) -> list[dict]:
