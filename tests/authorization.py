@@ -73,6 +73,7 @@ PAGES = {
     "care:overdue": LOGIN,
     "care:edit_assessment": _on("assessment", WRITE),
     "care:pending": LOGIN,
+    "care:icd10_search": LOGIN,  # the code list, the same for everyone
     "indicators:overview": LOGIN,
     "indicators:indicator": LOGIN,
     "linkage:queue": LOGIN,
