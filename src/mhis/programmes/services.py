@@ -276,7 +276,10 @@ def units_differ(indicator, shown: Actual) -> str:
     """Why an actual is not set against its target: their units."""
     from mhis.indicators.views import UNIT_LABELS
 
-    return _("Not comparable: the target is in %(target)s, the actual in %(actual)s.") % {
+    return _(
+        "Not comparable: the target and the actual are in different units "
+        "(target: %(target)s, actual: %(actual)s)."
+    ) % {
         "target": UNIT_LABELS.get(target_unit(indicator), target_unit(indicator)),
         "actual": UNIT_LABELS.get(shown.unit, shown.unit),
     }
