@@ -179,10 +179,14 @@ def _language_names(language: str) -> dict[str, str]:
     """Every ISO 639-3 language and 639-5 family by its English name and its name in
     `language`, without accents or case → its code (the offered lists' names win a tie)."""
     names: dict[str, str] = {}
-    everything = [*pycountry.languages, *pycountry.language_families]
-    for lang in everything:
+    everything = [
+        *((lang, "iso639-3") for lang in pycountry.languages),
+        *((family, "iso639-5") for family in pycountry.language_families),
+    ]
+    for lang, domain in everything:
         code = getattr(lang, "alpha_2", None) or lang.alpha_3
-        for name in (lang.name, language_label(code, language)):
+        translated = _catalogue(domain, language).gettext(lang.name)
+        for name in (lang.name, translated):
             names.setdefault(_plain(name), code)
             # A family is also known by its bare name ("Karen languages": "Karen").
             names.setdefault(_plain(name.removesuffix(" languages")), code)
