@@ -149,6 +149,7 @@ class ConsentForm(forms.Form):
         max_length=10,
         required=False,
         help_text=_("YYYY-MM-DD; left empty, today."),
+        widget=forms.TextInput(attrs={"type": "date"}),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -164,6 +165,7 @@ class WithdrawalForm(forms.Form):
         max_length=10,
         required=False,
         help_text=_("YYYY-MM-DD; left empty, today."),
+        widget=forms.TextInput(attrs={"type": "date"}),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
