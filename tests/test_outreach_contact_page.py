@@ -111,3 +111,14 @@ def test_the_site_offered_first_is_that_of_the_users_last_contact(client, people
     services.record_contact(user, {"date": "2025-01-01", "topic": "tb", "site": "MSOT-BRDG"})
     client.force_login(user)
     assert '<option value="MSOT-BRDG" selected>' in client.get(URL).content.decode()
+
+
+def test_only_the_topic_need_be_chosen(client, people):
+    client.force_login(people["chw"])
+    day = timezone.localdate().isoformat()
+    response = client.post(URL, {"date": day, "topic": "hygiene", "sex": "", "age_group": "",
+                                 "site": "RNG-PORT", "worker": "", "corner": "", "person": ""})  # fmt: skip
+    assert response.status_code == 302
+    contact = Contact.objects.get()
+    assert (contact.sex, contact.age_group, contact.referred) == ("unknown", "UNK", False)
+    assert contact.worker is None and contact.corner is None
