@@ -175,3 +175,17 @@ def test_the_consent_of_another_person_is_not_withdrawn_through_this_one(
     assert response.status_code == 404
     consent.refresh_from_db()
     assert consent.withdrawn_on is None
+
+
+def test_the_services_refuse_other_roles_and_places_whatever_the_door(people, person):
+    from django.core.exceptions import PermissionDenied
+
+    from mhis.registry import services
+
+    consent = person.consents.get(scope="care")
+    for user in (people["tak_officer"], people["hn_clinician"]):
+        with pytest.raises(PermissionDenied):
+            services.record_consent(user, person, {"scope": "sharing"})
+        with pytest.raises(PermissionDenied):
+            services.withdraw_consent(user, consent, {})
+    assert person.consents.count() == 1 and person.consents.get().withdrawn_on is None
