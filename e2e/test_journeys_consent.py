@@ -61,7 +61,9 @@ def test_clinician_records_consent_to_sharing_then_creates_a_link_and_withdrawal
     form.get_by_label("Given on").fill(dt.date.today().isoformat())
     form.get_by_role("button", name="Record the consent").click()
     expect(page.locator("main")).to_contain_text("Consent recorded")
-    sharing = page.get_by_role("row").filter(has_text="Sharing the record with other providers")
+    sharing = page.locator(".consents .card").filter(
+        has_text="Sharing the record with other providers"
+    )
     expect(sharing).to_contain_text("Stands")
     shot(page, "recorded")
 
@@ -74,10 +76,14 @@ def test_clinician_records_consent_to_sharing_then_creates_a_link_and_withdrawal
 
     # The person withdraws their consent: the link stops opening at once.
     page.get_by_role("link", name="Record").first.click()
-    sharing = page.get_by_role("row").filter(has_text="Sharing the record with other providers")
+    sharing = page.locator(".consents .card").filter(
+        has_text="Sharing the record with other providers"
+    )
     sharing.get_by_role("button", name=re.compile("Record the withdrawal")).click()
     expect(page.locator("main")).to_contain_text("Withdrawal recorded")
-    sharing = page.get_by_role("row").filter(has_text="Sharing the record with other providers")
+    sharing = page.locator(".consents .card").filter(
+        has_text="Sharing the record with other providers"
+    )
     expect(sharing).to_contain_text("Withdrawn")
     page.get_by_role("link", name="Share the record").first.click()
     card = page.locator("section.card").filter(has_text="For the TB clinic in Tak")
