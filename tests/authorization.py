@@ -66,6 +66,10 @@ PAGES = {
     "registry:register": LOGIN,
     "registry:detail": PERSON_READ,
     "registry:edit": PERSON_WRITE,
+    # Reading a person's consents; recording one is a POST to the same page, covered with
+    # withdrawing one by `tests/test_consent_pages.py`.
+    "registry:consents": PERSON_READ,
+    "registry:withdraw-consent": _on("consent", WRITE, post_only=True),
     "care:timeline": PERSON_READ,
     "care:add_record": _on("person", WRITE, post_only=True, fill={"kind": "encounter"}),
     "care:edit_record": _on("encounter", WRITE, fill={"kind": "encounter"}),
@@ -107,6 +111,9 @@ PAGES = {
     "intake:resume": POST_ONLY,
     "intake:field-form": LOGIN,
     "outreach:overview": LOGIN,
+    # Not about a record: the site is chosen in the form, among the user's own; roles and
+    # places are covered by `tests/test_outreach_contact_page.py`.
+    "outreach:contact": LOGIN,
     # The API's own routes are checked operation by operation below.
     "api:openapi-json": PUBLIC,
     "api:openapi-view": PUBLIC,
