@@ -380,3 +380,28 @@ def test_an_administrator_adds_a_site_inside_their_places_only(client, world, ta
                                  kind="area")  # fmt: skip
     assert "parent" in refused.value.message_dict
     assert not Place.objects.filter(code="TH-NEW").exists()
+
+
+# -- the first administrator -------------------------------------------------------------------
+
+
+def test_the_first_administrator_is_made_on_the_server_with_a_temporary_password(db, capsys):
+    from django.core.management import call_command
+
+    call_command("administrator", "first_admin", "TH", "MMR")
+    out = capsys.readouterr().out
+    assert "Country TH added." in out and "Country MM added." in out
+    password = re.search(r"Temporary password \(to change at first log-in\): (\S+)", out)[1]
+    user = User.objects.get(username="first_admin")
+    assert (user.role, user.is_staff, user.must_change_password) == ("administrator", True, True)
+    assert user.check_password(password) and not user.is_superuser
+    assert scopes(user) == {"TH", "MM"}
+    assert Place.objects.get(code="MM").name == "Myanmar"
+    # Again, for an existing user: the password stays, the places are added to.
+    call_command("administrator", "first_admin", "KH")
+    user.refresh_from_db()
+    assert user.check_password(password) and scopes(user) == {"TH", "MM", "KH"}
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="No place has the code 'NOWHERE'"):
+        call_command("administrator", "first_admin", "NOWHERE")

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
 
+from mhis.codelists import country_name, normalise_country
 from mhis.events import announce
 from mhis.places.models import Place, PlaceKind
 from mhis.places.services import create_place, trails, under, update_place
@@ -380,3 +381,50 @@ def add_place(
     _log(by, place, ADDITION, f"Created {kind} {place.code} in {parent}")
     announce(Place, days=None, by=by)
     return place
+
+
+# -- the first administrator, made on the server -----------------------------------------------
+
+
+@transaction.atomic
+def make_administrator(username: str, codes: Sequence[str]) -> tuple[User, str | None, list[str]]:
+    """On the server (`mhis administrator`): make `username` an administrator of the places with
+    `codes`, creating the user (with a temporary password, returned, to change at the first
+    log-in) and any country named by an ISO code that is not yet a place. Returns the user,
+    the temporary password (None for an existing user, whose password stays) and the codes of
+    the countries added. ValueError says what is wrong."""
+    places: list[Place] = []
+    added: list[str] = []
+    for code in codes:
+        place = Place.objects.filter(code=code).first()
+        if place is None:
+            try:
+                iso = normalise_country(code)
+            except ValueError:
+                raise ValueError(f"No place has the code {code!r}.") from None
+            place = Place.objects.filter(code=iso, kind=PlaceKind.COUNTRY).first() or create_place(
+                code=iso, name=country_name(iso), kind=PlaceKind.COUNTRY, country_code=iso
+            )
+            added.append(place.code)
+        places.append(place)
+    if not places:
+        raise ValueError("Name at least one place: an administrator with no place sees nobody.")
+    user = User.objects.filter(username=username).first()
+    password: str | None = None
+    if user is None:
+        user = User(username=username, must_change_password=True)
+        try:
+            user.full_clean(exclude=["password"])
+        except ValidationError as exc:
+            raise ValueError("; ".join(exc.messages)) from None
+        password = temporary_password(user)
+        user.set_password(password)
+    user.role = Role.ADMINISTRATOR
+    user.is_staff = True
+    user.save()
+    have = set(Scope.objects.filter(user=user).values_list("place_id", flat=True))
+    Scope.objects.bulk_create([Scope(user=user, place=p) for p in places if p.pk not in have])
+    _log(user, user, ADDITION if password else CHANGE,
+         "Made an administrator on the server: " + _describe(user.role, places))  # fmt: skip
+    announce(User, days=None)
+    return user, password, added

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.password_validation import password_validators_help_texts
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -314,6 +315,8 @@ def password_change(request: AuthenticatedHttpRequest) -> HttpResponse:
     ):
         next_url = reverse("home")
     form = PasswordChangeForm(request.user, request.POST or None)
+    # The rules as one sentence (Django's list would sit in the label's paragraph).
+    form.fields["new_password1"].help_text = " ".join(password_validators_help_texts())
     if request.method == "POST" and form.is_valid():
         try:
             administration.choose_password(request.user, form.cleaned_data["new_password1"])
