@@ -16,6 +16,7 @@ Rules (tested in tests/test_administration.py):
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -26,7 +27,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Model, QuerySet
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mhis.codelists import country_name, normalise_country
 from mhis.events import announce
@@ -107,14 +111,35 @@ def history(subject: Model) -> QuerySet[LogEntry]:
 # -- writing ---------------------------------------------------------------------------------
 
 
-def _log(by: User, subject: Model, flag: int, message: str) -> None:
+# What the log says, in the form of Django's admin log (a list of "added" / "changed" /
+# "deleted" parts): field and record names are stored untranslated and translated when shown
+# (LogEntry.get_change_message), on these pages and in the admin site's history alike.
+TEMPORARY_PASSWORD = gettext_noop("temporary password")
+AUTHENTICATOR = gettext_noop("authenticator app")
+PLACE_SCOPE = gettext_noop("place scope")
+ROLE = gettext_noop("role")
+
+
+def _fields(model: type[Model], names: Iterable[str]) -> list[str]:
+    """The untranslated verbose names of fields, as the admin log stores them."""
+    with translation.override(None):
+        return [str(getattr(model._meta.get_field(name), "verbose_name", name)) for name in names]
+
+
+def _scopes_changed(added: Iterable[Place], removed: Iterable[Place]) -> list[dict[str, Any]]:
+    return [{"added": {"name": PLACE_SCOPE, "object": p.name}} for p in added] + [
+        {"deleted": {"name": PLACE_SCOPE, "object": p.name}} for p in removed
+    ]
+
+
+def _log(by: User, subject: Model, flag: int, parts: list[dict[str, Any]]) -> None:
     LogEntry.objects.create(
         user=by,
         content_type=ContentType.objects.get_for_model(subject._meta.model),
         object_id=str(subject.pk),
         object_repr=str(subject)[:200],
         action_flag=flag,
-        change_message=message,
+        change_message=json.dumps(parts, ensure_ascii=False),
     )
 
 
@@ -144,11 +169,6 @@ def temporary_password(user: User) -> str:
             continue
         return password
     raise RuntimeError("no temporary password passed the password rules")  # pragma: no cover
-
-
-def _describe(role: str, places: Iterable[Place]) -> str:
-    names = ", ".join(sorted(p.name for p in places))
-    return f"role {role}; places: {names}"
 
 
 @transaction.atomic
@@ -190,7 +210,8 @@ def create_account(
     user.set_password(password)
     user.save()
     Scope.objects.bulk_create([Scope(user=user, place=place) for place in places])
-    _log(by, user, ADDITION, "Created: " + _describe(role, places))
+    _log(by, user, ADDITION, [{"added": {}}, {"added": {"name": ROLE, "object": role}},
+                              *_scopes_changed(places, [])])  # fmt: skip
     announce(User, days=None, by=by)
     return user, password
 
@@ -211,7 +232,8 @@ def update_account(
     the names of the fields changed; raises ValidationError naming the fields."""
     require_user_manager(by)
     user = manageable_user(by, user.pk)  # the rows as they are now, and refused if not ours
-    before_places = set(Scope.objects.filter(user=user).values_list("place_id", flat=True))
+    held = {s.place_id: s.place for s in Scope.objects.filter(user=user).select_related("place")}
+    before_places = set(held)
     errors: dict[str, list[str]] = {}
     if role_error := _role_error(role):
         errors["role"] = [role_error]
@@ -260,15 +282,17 @@ def update_account(
         )
         changed.append("places")
     if changed:
-        parts = []
-        for field in changed:
-            if field == "places":
-                parts.append("places: " + ", ".join(sorted(p.name for p in places)))
-            elif field in ("role", "is_active"):
-                parts.append(f"{field}: {values[field]}")
-            else:
-                parts.append(field)
-        _log(by, user, CHANGE, "Changed " + "; ".join(parts))
+        parts: list[dict[str, Any]] = []
+        fields = [f for f in changed if f != "places"]
+        if fields:
+            parts.append({"changed": {"fields": _fields(User, fields)}})
+        if "role" in changed:
+            parts.append({"added": {"name": ROLE, "object": role}})
+        parts += _scopes_changed(
+            [p for pk, p in wanted.items() if pk not in before_places],
+            [p for pk, p in held.items() if pk not in wanted],
+        )
+        _log(by, user, CHANGE, parts)
         announce(User, days=None, by=by)
     return changed
 
@@ -284,7 +308,7 @@ def reset_password(by: User, user: User) -> str:
     user.set_password(password)
     user.must_change_password = True
     user.save(update_fields=["password", "must_change_password"])
-    _log(by, user, CHANGE, "Temporary password set; to be changed at next log-in")
+    _log(by, user, CHANGE, [{"changed": {"fields": [TEMPORARY_PASSWORD]}}])
     announce(User, days=None, by=by)
     return password
 
@@ -293,8 +317,14 @@ def reset_password(by: User, user: User) -> str:
 def reset_two_factor(by: User, user: User) -> int:
     """Forget the user's authenticator apps (a lost phone): their next log-in sets one up."""
     user = manageable_user(by, user.pk)
+    if user.pk == by.pk:
+        raise ValidationError(
+            {"second_factor": [_("Another administrator must reset your own second factor.")]}
+        )
+    devices = list(TOTPDevice.objects.filter(user=user).values_list("name", flat=True))
     removed = reset_second_factor(user)
-    _log(by, user, CHANGE, f"Second factor reset ({removed} authenticator(s) forgotten)")
+    parts = [{"deleted": {"name": AUTHENTICATOR, "object": name}} for name in devices]
+    _log(by, user, CHANGE, parts or [{"changed": {"fields": [AUTHENTICATOR]}}])
     announce(User, days=None, by=by)
     return removed
 
@@ -310,7 +340,7 @@ def choose_password(user: User, password: str) -> None:
     user.set_password(password)
     user.must_change_password = False
     user.save(update_fields=["password", "must_change_password"])
-    _log(user, user, CHANGE, "Password changed by the user")
+    _log(user, user, CHANGE, [{"changed": {"fields": _fields(User, ["password"])}}])
 
 
 def second_factor_enrolled(user: User) -> bool:
@@ -341,7 +371,7 @@ def edit_place(
         place, name=name, site_type=site_type, latitude=latitude, longitude=longitude
     )
     if changed:
-        _log(by, place, CHANGE, "Changed " + ", ".join(changed))
+        _log(by, place, CHANGE, [{"changed": {"fields": _fields(Place, changed)}}])
         announce(Place, days=None, by=by)
     return changed
 
@@ -378,7 +408,7 @@ def add_place(
         latitude=latitude,
         longitude=longitude,
     )
-    _log(by, place, ADDITION, f"Created {kind} {place.code} in {parent}")
+    _log(by, place, ADDITION, [{"added": {}}])
     announce(Place, days=None, by=by)
     return place
 
@@ -423,8 +453,10 @@ def make_administrator(username: str, codes: Sequence[str]) -> tuple[User, str |
     user.is_staff = True
     user.save()
     have = set(Scope.objects.filter(user=user).values_list("place_id", flat=True))
-    Scope.objects.bulk_create([Scope(user=user, place=p) for p in places if p.pk not in have])
+    new = [p for p in places if p.pk not in have]
+    Scope.objects.bulk_create([Scope(user=user, place=p) for p in new])
+    first: dict[str, Any] = {"added": {}} if password else {"changed": {"fields": [ROLE]}}
     _log(user, user, ADDITION if password else CHANGE,
-         "Made an administrator on the server: " + _describe(user.role, places))  # fmt: skip
+         [first, {"added": {"name": ROLE, "object": user.role}}, *_scopes_changed(new, [])])  # fmt: skip
     announce(User, days=None)
     return user, password, added

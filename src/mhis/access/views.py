@@ -214,7 +214,11 @@ def user_second_factor(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
         account = administration.manageable_user(request.user, pk)
     except User.DoesNotExist:
         raise Http404 from None
-    administration.reset_two_factor(request.user, account)
+    try:
+        administration.reset_two_factor(request.user, account)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("administration:user", pk=pk)
     messages.success(
         request,
         _("%(user)s's authenticator app is forgotten: they set up a new one at their next log-in.")
