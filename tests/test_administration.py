@@ -334,6 +334,20 @@ def test_a_temporary_password_replaces_the_old_one_and_ends_the_users_sessions(
     assert not admin.must_change_password
 
 
+def test_a_temporary_password_lifts_the_lock_of_a_user_who_tried_too_many_passwords(
+    client, people, settings
+):
+    settings.AXES_FAILURE_LIMIT = 5
+    chw = people["chw"]
+    for _attempt in range(5):
+        client.post("/login/", {"username": chw.username, "password": "wrong guess 12345"})
+    client.force_login(people["admin"])
+    password = temporary_password_in(client.post(f"/administration/users/{chw.pk}/password/"))
+    client.logout()
+    response = client.post("/login/", {"username": chw.username, "password": password})
+    assert response.status_code == 302 and SESSION_KEY in client.session
+
+
 def test_a_lost_phone_second_factor_is_forgotten_and_logged(client, people):
     viewer_th = people["clinician"]
     TOTPDevice.objects.create(user=viewer_th, name="authenticator", confirmed=True)

@@ -21,6 +21,7 @@ import secrets
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from axes.utils import reset as axes_reset
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.contenttypes.models import ContentType
@@ -300,7 +301,8 @@ def update_account(
 @transaction.atomic
 def reset_password(by: User, user: User) -> str:
     """Give the user a new temporary password (returned, to be handed over) that they must
-    change at their next log-in; their open sessions end."""
+    change at their next log-in; their open sessions end, and the lock on their user name
+    after too many wrong passwords is lifted."""
     user = manageable_user(by, user.pk)
     if user.pk == by.pk:
         raise ValidationError({"password": [_("Change your own password from the password page.")]})
@@ -308,6 +310,8 @@ def reset_password(by: User, user: User) -> str:
     user.set_password(password)
     user.must_change_password = True
     user.save(update_fields=["password", "must_change_password"])
+    # Someone locked out after too many wrong passwords can log in with the new one at once.
+    axes_reset(username=user.username)
     _log(by, user, CHANGE, [{"changed": {"fields": [TEMPORARY_PASSWORD]}}])
     announce(User, days=None, by=by)
     return password
