@@ -10,6 +10,8 @@ import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth import SESSION_KEY
 from django.core.exceptions import ValidationError
+from django.test import RequestFactory
+from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from mhis.access import administration
@@ -429,3 +431,27 @@ def test_the_first_administrator_is_made_on_the_server_with_a_temporary_password
 
     with pytest.raises(CommandError, match="No place has the code 'NOWHERE'"):
         call_command("administrator", "first_admin", "NOWHERE")
+
+
+def test_an_administrator_with_a_temporary_password_confirms_the_second_factor_first(
+    client, people, tak_admin, settings
+):
+    client.force_login(people["admin"])
+    password = temporary_password_in(client.post(f"/administration/users/{tak_admin.pk}/password/"))
+    client.logout()
+    settings.MHIS_TWO_FACTOR_ROLES = ["administrator"]
+    assert (
+        client.post("/login/", {"username": "tak_admin", "password": password}).status_code == 302
+    )
+    # The code first (nothing opens before it, the password page included) …
+    assert client.get("/people/")["Location"].startswith("/login/code/")
+    assert client.get("/account/password/")["Location"].startswith("/login/code/")
+    device = TOTPDevice.objects.create(user=tak_admin, name="authenticator", confirmed=True)
+    request = RequestFactory().get("/")
+    request.session = client.session
+    request.user = tak_admin
+    otp_login(request, device)
+    request.session.save()
+    # … then their own password.
+    assert client.get("/people/")["Location"] == "/account/password/?next=%2Fpeople%2F"
+    assert client.get("/account/password/").status_code == 200
