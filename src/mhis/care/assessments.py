@@ -151,7 +151,7 @@ def _what_was_found(
     found: list[str] = []
     match decision.basis:
         case tb.Basis.TREATING | tb.Basis.TREATED:
-            found.append(str(assessment.get_tb_treatment_display()))
+            found.append(str(TbTreatment(assessment.tb_treatment).label))
         case tb.Basis.MTB | tb.Basis.SMEAR:
             for n, s in sorted(specimens.items()):
                 if s.culture_result == CultureResult.MTB:
