@@ -533,3 +533,17 @@ def test_the_pending_list_flags_a_stored_contradiction(client, api, people, regi
         f"/care/assessments/{flagged.pk}/"
         not in client.get("/care/assessments/pending/").content.decode()
     )
+
+
+def test_the_timeline_form_starts_an_assessment_for_the_programme_chosen(client, people, register):
+    person = register()
+    client.force_login(people["clinician"])
+    form = {
+        "assessment-site": "MSOT-CLIN",
+        "assessment-type": "pre_departure",
+        "assessment-programme": "US",
+        "assessment-tb_symptoms": "unknown",
+    }
+    response = client.post(f"/care/people/{person.uuid}/assessment/new/", form)
+    assert response.status_code in (200, 302)
+    assert Assessment.objects.get(person=person).programme == "US"

@@ -204,10 +204,7 @@ def _contradictions(
             (
                 "tb_contradiction",
                 "tb_classification",
-                _(
-                    "“%(given)s” contradicts the results (%(found)s): the %(programme)s "
-                    "instructions give %(allowed)s."
-                )
+                _("“%(given)s” contradicts the results (%(found)s). By %(programme)s: %(allowed)s.")
                 % {
                     "given": _class_label(programme, given),
                     "found": what,
