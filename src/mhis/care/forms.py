@@ -222,9 +222,23 @@ class AssessmentForm(ServiceForm[Assessment]):
     )
     rhs15_thermometer = forms.IntegerField(label=_("RHS-15 distress thermometer"), required=False)
     counselling = _text(AssessmentInput, "counselling", _("Counselling"))
+    tb_contact = forms.NullBooleanField(label=_("Contact of a known TB case"), required=False)
+    extrapulmonary_tb = forms.NullBooleanField(
+        label=_("Signs of extrapulmonary TB"), required=False
+    )
+    tb_treatment = form_field(AssessmentInput, "tb_treatment", label=_("TB treatment"))
     tb_classification = forms.ChoiceField(label=_("TB classification"), required=False)
     fit_to_travel = form_field(AssessmentInput, "fit_to_travel", label=_("Fit to travel"))
     fit_reason = form_field(AssessmentInput, "fit_reason", label=_("Reason"))
+    tb_override = forms.BooleanField(
+        label=_("Override the TB rules"),
+        required=False,
+        help_text=_(
+            "Only to keep a TB classification or fit-to-travel decision the results contradict; "
+            "give the reason below. The reason is kept in the assessment's history."
+        ),
+    )
+    tb_override_reason = _text(AssessmentInput, "tb_override_reason", _("Reason for the override"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -274,6 +288,9 @@ class AssessmentForm(ServiceForm[Assessment]):
                 "pregnancy_result",
                 "rhs15_thermometer",
                 "counselling",
+                "tb_contact",
+                "extrapulmonary_tb",
+                "tb_treatment",
                 "tb_classification",
                 "fit_to_travel",
                 "fit_reason",
