@@ -312,13 +312,13 @@ def test_timeline_lists_records_newest_first_and_logs_one_read(api, people, pers
 
 
 @pytest.mark.parametrize("status", ["received", "attended"])
-def test_only_the_receiving_site_marks_a_referral_received_or_attended(
-    api, people, person, status
-):
+def test_only_the_receiving_site_marks_a_referral_received_or_attended(api, people, person, status):
     sender, receiver = api(people["clinician"]), api(people["mm_clinician"])
     rid = sender.post(f"/api/persons/{person.uuid}/referrals", referral_payload()).json()["id"]
     if status == "attended":
-        assert receiver.post(f"/api/referrals/{rid}/steps", {"status": "received"}).status_code == 200
+        assert (
+            receiver.post(f"/api/referrals/{rid}/steps", {"status": "received"}).status_code == 200
+        )
     before = sender.get(f"/api/referrals/{rid}").json()
     refused = sender.post(f"/api/referrals/{rid}/steps", {"status": status})
     assert refused.status_code == 422 and ("status",) in locs(refused)
