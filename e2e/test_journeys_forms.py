@@ -3,6 +3,7 @@ them, each linking to its field, and keeps what was typed; a merge is confirmed 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -94,4 +95,39 @@ def test_discarding_an_alert_without_a_reason_is_refused_where_it_can_be_seen(
         "href", "#note"
     )
     expect(page.get_by_label("Discarded")).to_be_checked()
+    shot(page, "refused", whole=False)
+
+
+# Someone registered in Mae Sot, printed as uuid.
+MAE_SOT_PERSON = """
+from mhis.registry.models import Person
+print(Person.objects.filter(registration_site__code__startswith="TH-MSOT", merged_into=None)
+      .order_by("pk").first().uuid)
+"""
+
+
+@pytest.mark.journey("forms-encounter")
+def test_a_refused_encounter_on_the_timeline_keeps_what_was_typed_and_starts_from_today(
+    page, server, login, shot
+):
+    uuid = server.shell(MAE_SOT_PERSON).splitlines()[-1]
+    login(page, "clinician")
+    page.goto(f"/care/people/{uuid}/timeline/")
+    page.get_by_text("Record an encounter").click()
+    encounter = page.locator("form[action$='/encounter/new/']")
+    # A new encounter starts from today.
+    expect(encounter.get_by_label(re.compile(r"^Date"))).to_have_value(dt.date.today().isoformat())
+    encounter.get_by_label(re.compile(r"^Reason")).fill("Cough for three weeks")
+    encounter.get_by_label(re.compile(r"^Diagnoses")).fill("XYZ")
+    encounter.get_by_role("button", name="Save").click()
+
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_visible()
+    expect(summary).to_be_focused()
+    link = summary.get_by_role("link", name=re.compile(r"^Diagnoses"))
+    expect(link).to_have_attribute("href", "#id_encounter-diagnoses")
+    link.click()
+    assert page.evaluate("document.activeElement.id") == "id_encounter-diagnoses"
+    expect(encounter.get_by_label(re.compile(r"^Reason"))).to_have_value("Cough for three weeks")
+    expect(encounter.get_by_label(re.compile(r"^Diagnoses"))).to_have_value("XYZ")
     shot(page, "refused", whole=False)

@@ -255,3 +255,20 @@ def test_new_care_records_start_from_today_and_the_users_site(client, people, re
     page = client.get(f"/care/encounter/{old.pk}/edit/").content.decode()
     assert f'value="{(TODAY - timedelta(days=9)).isoformat()}"' in page
     assert _selected(page, "site") == "MSOT-CLIN"
+
+
+def test_a_refused_record_on_the_timeline_shows_the_summary_in_its_form(client, people, register):
+    person = register()
+    client.force_login(people["clinician"])
+    page = client.post(
+        f"/care/people/{person.uuid}/encounter/new/",
+        {"encounter-site": "MSOT-CLIN", "encounter-kind": "consultation",
+         "encounter-diagnoses": "XYZ", "encounter-date": TODAY.isoformat(), "encounter-reason": "Cough for three weeks",
+         "encounter-paid_by": "waived"},
+        headers={"HX-Request": "true"},
+    ).content.decode()  # fmt: skip
+    assert Encounter.objects.count() == 0
+    _block, links = summary(page)
+    assert [i for i, _ in links] == ["id_encounter-diagnoses"]
+    assert_links_to_fields(page, links)
+    assert "Cough for three weeks" in page and 'value="XYZ"' in page
