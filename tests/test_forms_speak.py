@@ -11,6 +11,8 @@ from django.utils import timezone
 from mhis.access.services import scope_sites
 from mhis.care.models import Encounter
 from mhis.care.services import record_encounter
+from mhis.kinds import kind
+from mhis.linkage.merges import merge_preview
 from mhis.linkage.models import CandidatePair, LinkRun, Merge
 from mhis.registry.models import Person, PersonSite
 from mhis.surveillance.models import Alert, AlertState
@@ -194,11 +196,18 @@ def test_a_merge_asks_for_confirmation_showing_what_moves_and_nothing_moves_befo
     pair.refresh_from_db()
     assert pair.status == CandidatePair.Status.REVIEW
 
+    preview = merge_preview(people["admin"], pair.left, later)
     done = client.post(
         f"/linkage/pairs/{pair.pk}/", {"decision": "same", "note": "Same permit", "confirm": "1"}
     )
     assert done.status_code == 302
     merge = Merge.objects.get()
+    # What the page showed is what moved.
+    shown = {kind(item["kind"]).model_label: item["count"] for item in preview["counts"]}
+    assert shown == {label: len(pks) for label, pks in merge.moved.items()}
+    assert [s.pk for s in preview["sites"]] == list(
+        PersonSite.objects.filter(pk__in=merge.added_sites).values_list("site_id", flat=True)
+    )
     assert (merge.survivor, merge.merged, merge.note) == (pair.left, later, "Same permit")
     assert Encounter.objects.filter(person=pair.left).count() == 2
 
