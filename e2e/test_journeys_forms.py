@@ -131,3 +131,32 @@ def test_a_refused_encounter_on_the_timeline_keeps_what_was_typed_and_starts_fro
     expect(encounter.get_by_label(re.compile(r"^Reason"))).to_have_value("Cough for three weeks")
     expect(encounter.get_by_label(re.compile(r"^Diagnoses"))).to_have_value("XYZ")
     shot(page, "refused", whole=False)
+
+
+@pytest.mark.journey("forms-report")
+def test_the_weekly_report_stays_on_its_site_and_shows_the_alert_apart(page, login, shot):
+    week = (dt.date.today() - dt.timedelta(days=7)).isocalendar()
+    login(page, "surveillance")
+    page.get_by_role("link", name="Weekly report").click()
+    page.get_by_label("Site").select_option(label="Tak mobile clinic")  # not the first site
+    page.get_by_label("Week (for example 2026-W07)").fill(f"{week.year}-W{week.week:02d}")
+    page.get_by_label("Measles: Female").fill("2")
+    page.get_by_label("Note").fill("Two sisters with rash and fever.")
+    page.get_by_role("button", name="Send").click()
+
+    expect(page.get_by_role("status")).to_contain_text("saved")
+    expect(page.get_by_role("status")).not_to_contain_text("alert")
+    # Still on the same site and week, with what was sent.
+    expect(page.get_by_label("Site")).to_have_value("TH-MSOT-MOBI")
+    expect(page.get_by_label("Week (for example 2026-W07)")).to_have_value(
+        f"{week.year}-W{week.week:02d}"
+    )
+    expect(page.get_by_label("Measles: Female")).to_have_value("2")
+    expect(page.get_by_label("Note")).to_have_value("Two sisters with rash and fever.")
+    # The alert it raised is a warning of its own, linking to the alert.
+    warning = page.locator("section.warning")
+    expect(warning).to_contain_text("raise an alert")
+    shot(page, "saved", whole=False)
+    warning.get_by_role("link", name="Measles").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Measles")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Tak mobile clinic")
