@@ -17,7 +17,7 @@ from datetime import date
 from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -39,14 +39,29 @@ def _require_admin(user) -> None:
     require(user, Can.MERGE_PEOPLE)
 
 
-def _added_by_merges(person_ids) -> set[int]:
-    """The site links that merges still in force added to these people (as survivors)."""
+def _added_by_merges(person_ids=None) -> set[int]:
+    """The site links that merges still in force added to these people (as survivors; to
+    anyone when `person_ids` is None)."""
+    merges = Merge.objects.filter(undone_at=None)
+    if person_ids is not None:
+        merges = merges.filter(survivor_id__in=person_ids)
     added: set[int] = set()
-    for pks in Merge.objects.filter(survivor_id__in=person_ids, undone_at=None).values_list(
-        "added_sites", flat=True
-    ):
+    for pks in merges.values_list("added_sites", flat=True):
         added.update(pks)
     return added
+
+
+def known_on_its_own(user, person: str = "pk") -> Exists:
+    """A condition on the outer row: the person its field `person` names is known at a site
+    in the user's scopes on its own, not only through a site link a merge added (the rows
+    `_require_visible` accepts, read in one query)."""
+    scope = scope_site_ids(user)
+    added = PersonSite.objects.filter(pk__in=_added_by_merges(), site_id__in=scope)
+    return Exists(
+        PersonSite.objects.filter(person=OuterRef(person), site_id__in=scope).exclude(
+            pk__in=list(added.values_list("pk", flat=True))
+        )
+    )
 
 
 def own_site_links(person) -> QuerySet[PersonSite]:
