@@ -207,7 +207,7 @@ def test_a_merge_opens_the_whole_history_to_both_sites_and_no_right_to_undo(
     assert client.post(f"/linkage/merges/{merge.pk}/undo/").status_code == 404
     response = caller.post(f"/api/linkage/pairs/{pair.pk}/decision", {"decision": "same"})
     assert response.status_code in (403, 404)
-    page = client.post(f"/linkage/pairs/{pair.pk}/", {"decision": "same"})
+    page = client.post(f"/linkage/pairs/{pair.pk}/", {"decision": "same", "confirm": "1"})
     assert page.status_code in (403, 404)
     assert _differences(state, snapshot(), requests=True) == []
     assert CandidatePair.objects.get(pk=pair.pk).status == CandidatePair.Status.REVIEW

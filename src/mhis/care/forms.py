@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Model
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mhis.codelists import country_choices
@@ -44,8 +45,12 @@ class ServiceForm(ContractForm, Generic[_R]):
     """A form whose values are checked by a service; its errors land on the matching fields.
 
     Forms on a person's timeline are built with the user's sites and the person; a form that
-    changes a record shows the values of one of its kind (`_R`).
+    changes a record shows the values of one of its kind (`_R`). A new record's form starts
+    from sensible defaults: today in its `today_fields`, and the user's site (their only
+    one, or else the person's registration site when it is one of theirs).
     """
+
+    today_fields: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -58,6 +63,21 @@ class ServiceForm(ContractForm, Generic[_R]):
         self.sites, self.person = list(sites), person
         if "site" in self.fields:
             choice_field(self, "site").choices = [(s.code, s.name) for s in self.sites]
+        if not self.is_bound:
+            self._defaults()
+
+    def _defaults(self) -> None:
+        today = timezone.localdate().isoformat()
+        for name in self.today_fields:
+            self.initial.setdefault(name, today)
+        if "site" in self.fields and "site" not in self.initial:
+            site = self.sites[0] if len(self.sites) == 1 else None
+            if site is None and self.person is not None:
+                site = next(
+                    (s for s in self.sites if s.pk == self.person.registration_site_id), None
+                )
+            if site is not None:
+                self.initial["site"] = site.code
 
     @classmethod
     def initial_from(cls, record: _R) -> dict[str, Any]:
@@ -83,6 +103,8 @@ class ServiceForm(ContractForm, Generic[_R]):
 
 
 class EncounterForm(ServiceForm[Encounter]):
+    today_fields = ("date",)
+
     contract = EncounterInput
 
     site = forms.ChoiceField(label=_("Site"))
@@ -123,6 +145,8 @@ class EncounterForm(ServiceForm[Encounter]):
 
 
 class ReferralForm(ServiceForm[Referral]):
+    today_fields = ("sent_on",)
+
     site = forms.ChoiceField(label=_("From site"))
     kind = form_field(ReferralInput, "kind", label=_("Kind"), required=True)
     urgency = form_field(
@@ -352,6 +376,8 @@ class AssessmentForm(ServiceForm[Assessment]):
 
 
 class ImmunisationForm(ServiceForm[Immunisation]):
+    today_fields = ("date",)
+
     site = forms.ChoiceField(label=_("Site"))
     vaccine = forms.ChoiceField(label=_("Vaccine"))
     dose_number = forms.IntegerField(label=_("Dose number"), min_value=1, initial=1)
@@ -366,6 +392,8 @@ class ImmunisationForm(ServiceForm[Immunisation]):
 
 
 class LabResultForm(ServiceForm[LabResult]):
+    today_fields = ("collected_on",)
+
     site = forms.ChoiceField(label=_("Site"))
     test = form_field(LabResultInput, "test", label=_("Test"))
     loinc = form_field(

@@ -66,12 +66,16 @@ def _timeline_context(
             if item["type"] == "referral"
             else ()
         )
-        if moves:
+        if moves and any(services.may_record_step(request.user, record, m) for m in moves):
             form = ReferralStepForm(prefix=f"step{record.pk}")
             status = choice_field(form, "status")
             # The contract's values as `form_field` lists them.
             listed = cast("list[tuple[str, StrOrPromise]]", status.choices)
-            status.choices = [c for c in listed if c[0] in moves]
+            status.choices = [
+                c
+                for c in listed
+                if c[0] in moves and services.may_record_step(request.user, record, c[0])
+            ]
             item["step_form"] = form
     forms = forms or {}
     return {

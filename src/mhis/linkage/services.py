@@ -403,12 +403,10 @@ def shown_evidence(user, pair: CandidatePair) -> Evidence:
     return Evidence(shown, weight, incremental.probability(weight), complete=False)
 
 
-@transaction.atomic
-def decide(user, pair, decision: str, note: str = ""):
-    """Record a reviewer's decision on a pair. "same" merges the later record into the
-    earlier one (see `merge_people`); "different" keeps them apart."""
+def check_decision(user, pair, decision: str, note: str = "") -> None:
+    """Refuse a decision `decide` would refuse, before anything is written: the page checks
+    a "same person" decision this way before asking to confirm the merge."""
     _require_admin(user)
-    pair = CandidatePair.objects.select_for_update().get(pk=pair.pk)
     _require_visible(user, pair.left, pair.right)
     if decision not in (CandidatePair.Status.SAME, CandidatePair.Status.DIFFERENT):
         raise ValidationError({"decision": _("Choose “same person” or “different people”.")})
@@ -420,6 +418,14 @@ def decide(user, pair, decision: str, note: str = ""):
         )
     if len(note) > NOTE_LIMIT:
         raise ValidationError({"note": _("At most %(n)s characters.") % {"n": NOTE_LIMIT}})
+
+
+@transaction.atomic
+def decide(user, pair, decision: str, note: str = ""):
+    """Record a reviewer's decision on a pair. "same" merges the later record into the
+    earlier one (see `merge_people`); "different" keeps them apart."""
+    pair = CandidatePair.objects.select_for_update().get(pk=pair.pk)
+    check_decision(user, pair, decision, note)
     pair.status, pair.note = decision, note
     pair.decided_by, pair.decided_at = user, timezone.now()
     pair.save(update_fields=["status", "note", "decided_by", "decided_at"])
