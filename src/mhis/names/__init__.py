@@ -21,7 +21,10 @@ from functools import lru_cache
 
 from anyascii import anyascii
 
-from ._lexicon import ABBREVIATIONS, HONORIFICS_LATIN, HONORIFICS_SCRIPT, LEXICON
+from . import _burmese
+from ._lexicon import ABBREVIATIONS, LEXICON
+from ._lexicon import HONORIFICS_LATIN as _LEXICON_HONORIFICS_LATIN
+from ._lexicon import HONORIFICS_SCRIPT as _LEXICON_HONORIFICS_SCRIPT
 
 __all__ = [
     "JOINERS",
@@ -183,6 +186,15 @@ for _script, _native, _latin, _variants in LEXICON:
         elif _words:
             # Word by word, "de" would read as "silva" everywhere: the words go together.
             _PHRASES.setdefault(_words, _latin.lower())
+# Burmese, Karen, Mon and Shan syllables and titles (mhis.names._burmese), after the lexicon.
+for _latin in _burmese.SYLLABLES.values():
+    _words = tuple(_split(fold(_latin)))
+    if len(_words) == 1:
+        _CANONICAL.setdefault(_words[0], _words[0])
+for _variant, _conventional in _burmese.VARIANTS.items():
+    _CANONICAL.setdefault(_variant, _CANONICAL.get(_conventional, _conventional))
+HONORIFICS_LATIN = _LEXICON_HONORIFICS_LATIN | _burmese.HONORIFICS_LATIN
+HONORIFICS_SCRIPT = _LEXICON_HONORIFICS_SCRIPT | _burmese.HONORIFICS
 _LONGEST_NATIVE = max(len(k) for k in _TO_LATIN)
 _LONGEST_PHRASE = max((len(k) for k in _PHRASES), default=1)
 
@@ -214,9 +226,16 @@ def romanise(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     words: list[str] = []
     for part in text.split():
-        if detect_script(part) in ("Latn", "Zyyy"):
+        script = detect_script(part)
+        if script in ("Latn", "Zyyy"):
             words.append(part)
             continue
+        if script == "Mymr":
+            # Syllable by syllable, each a word as on a passport (Naw Wa Wa Moe).
+            burmese = _burmese.romanise_burmese(part)
+            if burmese is not None:
+                words.extend(burmese)
+                continue
         i = 0
         pending = ""
         while i < len(part):
@@ -255,6 +274,8 @@ def _latin_keys(latin: str) -> set[str]:
 def index_keys(text: str, latin: str | None = None) -> set[str]:
     """Search keys stored for a name written as `text`, with an optional Latin spelling."""
     keys = set(_split(fold(text)))
+    # A Burmese name is found by what follows its title too: ဝါဝါမိုး finds နော်ဝါဝါမိုး.
+    keys |= {fold(_burmese.strip_honorifics(k)) for k in keys if detect_script(k) == "Mymr"}
     keys |= _latin_keys(latin or "")
     if detect_script(text) not in ("Latn", "Zyyy"):
         keys |= _latin_keys(romanise(text))
