@@ -10,12 +10,14 @@ linkage. Public API::
     index_keys(text, latin=None) -> set     # keys stored for search
     query_plan(text) -> QueryPlan           # what a search for `text` must match
     name_tokens(text) -> list               # canonical Latin words, honorifics dropped
+    match_rank(query, names) -> int | None  # how well names answer a search (EXACT … NEAR)
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -27,8 +29,12 @@ from ._lexicon import HONORIFICS_LATIN as _LEXICON_HONORIFICS_LATIN
 from ._lexicon import HONORIFICS_SCRIPT as _LEXICON_HONORIFICS_SCRIPT
 
 __all__ = [
+    "EXACT",
     "JOINERS",
     "MAX_NAME_LENGTH",
+    "NEAR",
+    "PREFIX",
+    "WHOLE_WORDS",
     "InvalidName",
     "QueryPlan",
     "clean_name",
@@ -36,7 +42,10 @@ __all__ = [
     "detect_script",
     "fold",
     "index_keys",
+    "match_rank",
+    "may_be_misspelt",
     "name_tokens",
+    "one_letter_off",
     "query_plan",
     "romanise",
 ]
@@ -333,3 +342,115 @@ def name_tokens(text: str) -> list[str]:
     while len(tokens) > 1 and tokens[0] in HONORIFICS_LATIN:
         tokens = tokens[1:]
     return tokens
+
+
+# -- ranking: how well a name answers a search --------------------------------------------------
+
+EXACT, WHOLE_WORDS, PREFIX, NEAR = 0, 1, 2, 3
+# Shortest word of a query read with one letter wrong: in a query of several words, and alone.
+NEAR_MIN_LENGTH, NEAR_MIN_LENGTH_ALONE = 3, 5
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def _words_variants(text: str, *, query: bool = False) -> list[list[str]]:
+    """Ways of reading a name for comparison: canonical Latin words without leading titles,
+    and the folded words as written (their script, their spelling); for a query, also
+    without its titles wherever they are (they are optional in a search)."""
+    folded = _split(fold(unicodedata.normalize("NFC", text)))
+    variants = [name_tokens(text), folded]
+    if query:
+        canonical = [_canonical(t) for t in _collapse(folded)]
+        variants.append([t for t in canonical if t not in HONORIFICS_LATIN])
+    burmese = [fold(_burmese.strip_honorifics(w)) for w in folded if detect_script(w) == "Mymr"]
+    if burmese:
+        variants.append(burmese)
+    return [v for v in variants if v]
+
+
+def one_letter_off(token: str) -> set[str]:
+    """Latin words one letter from `token` (a letter left out, added, changed or two swapped):
+    what a search for `token` also finds, ranked after the rest. Empty for short words and
+    other scripts."""
+    if not token.isascii() or not token.isalpha():
+        return set()
+    out: set[str] = set()
+    for i in range(len(token) + 1):
+        head, tail = token[:i], token[i:]
+        if tail:
+            out.add(head + tail[1:])
+            if len(tail) > 1:
+                out.add(head + tail[1] + tail[0] + tail[2:])
+        for letter in _LETTERS:
+            out.add(head + letter + tail)
+            if tail:
+                out.add(head + letter + tail[1:])
+    out.discard(token)
+    return out
+
+
+def _near(a: str, b: str) -> bool:
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return a == b
+    return b in one_letter_off(a)
+
+
+def may_be_misspelt(token: str, alone: bool = False) -> bool:
+    """Whether a word of a query is read with one letter wrong too: long enough, and not
+    itself a name known to the lexicon (Maung is not a misspelt Aung, nor Win a Min: Burmese
+    name syllables are a letter apart from each other)."""
+    least = NEAR_MIN_LENGTH_ALONE if alone else NEAR_MIN_LENGTH
+    return len(token) >= least and token not in _CANONICAL and token.isascii()
+
+
+def _assign(query: list[str], name: list[str], fits: Callable[[str, str], bool]) -> bool:
+    """Each query word matched to its own word of the name, by `fits(q, word)`."""
+    if not query:
+        return True
+    first, rest = query[0], query[1:]
+    for i, word in enumerate(name):
+        if fits(first, word) and _assign(rest, name[:i] + name[i + 1 :], fits):
+            return True
+    return False
+
+
+def _runs(words: list[str]) -> list[str]:
+    return ["".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)]
+
+
+def _rank_words(query: list[str], name: list[str]) -> int | None:
+    joined = "".join(query)
+    if joined == "".join(name):
+        return EXACT
+    runs = _runs(name)
+    if joined in runs or _assign(query, name, str.__eq__):
+        return WHOLE_WORDS
+    if any(r.startswith(joined) for r in runs) or _assign(
+        query, name, lambda q, w: w.startswith(q)
+    ):
+        return PREFIX
+    alone = len(query) == 1
+
+    def fits(q: str, w: str) -> bool:
+        return w.startswith(q) or (may_be_misspelt(q, alone) and _near(q, w))
+
+    if _assign(query, name, fits):
+        return NEAR
+    return None
+
+
+def match_rank(query: str, names: list[tuple[str, str]]) -> int | None:
+    """How well a person's names (text, Latin spelling) answer a search for `query`: EXACT
+    (the whole name), WHOLE_WORDS (each word of the query is a word of the name, as often as
+    typed), PREFIX (each starts one), NEAR (with one letter wrong), or None (the name does
+    not have every word typed: ``Maung Maung`` is not answered by Maung Aung)."""
+    queries = _words_variants(query, query=True)
+    best: int | None = None
+    for text, latin in names:
+        for name in _words_variants(text) + (_words_variants(latin) if latin else []):
+            for words in queries:
+                rank = _rank_words(words, name)
+                if rank is not None and (best is None or rank < best):
+                    best = rank
+                    if best == EXACT:
+                        return best
+    return best
