@@ -101,3 +101,21 @@ def test_ranking_reads_names_once_whatever_the_number_found(client, people, regi
     assert page.content.decode().count("Maung Maung") >= 9
     assert len(many.captured_queries) == len(few.captured_queries)
     assert AccessLog.objects.filter(view="page:search").count() == 3 + 9
+
+
+def test_the_migration_rebuilds_the_keys_of_names_in_myanmar_script(people, register):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from mhis.registry.models import NameKey
+
+    person = register(names=[{"text": "နော်ဝါဝါမိုး", "latin": "Nay Avava Moe"}])
+    NameKey.objects.filter(person=person).exclude(key__startswith="nay").delete()
+    assert list(search_people(people["clinician"], "ဝါဝါမိုး")) == []
+    migration = import_module(
+        "mhis.registry.migrations.0008_rebuild_keys_of_burmese_names_by_syllable"
+    )
+    migration.rebuild(apps, None)
+    for typed in ("ဝါဝါမိုး", "Naw Wa Wa Moe", "Nay Avava Moe"):
+        assert list(search_people(people["clinician"], typed)) == [person], typed
