@@ -119,3 +119,24 @@ def test_the_migration_rebuilds_the_keys_of_names_in_myanmar_script(people, regi
     migration.rebuild(apps, None)
     for typed in ("ဝါဝါမိုး", "Naw Wa Wa Moe", "Nay Avava Moe"):
         assert list(search_people(people["clinician"], typed)) == [person], typed
+
+
+def test_beyond_the_ranking_limit_the_words_typed_together_come_first(
+    people, register, monkeypatch
+):
+    monkeypatch.setattr("mhis.registry.search.RANK_AT_MOST", 1)
+    whole = register(names=[{"text": "Kyaw Zaw"}])
+    register(names=[{"text": "Kyaw Zaw Htet"}])  # newer, but "kyawzaw" only starts its key
+    found = list(search_people(people["clinician"], "Kyaw Zaw"))
+    assert found[0] == whole and len(found) == 2
+
+
+def test_a_word_typed_twice_needs_it_twice_in_the_database_too(people, register):
+    from mhis.names import query_plan
+
+    assert query_plan("Maung Maung").repeated == ("maungmaung",)
+    assert query_plan("Mg Maung").repeated == ("maungmaung",)
+    assert query_plan("Maung Aung").repeated == ()
+    register(names=[{"text": "Mg Mg Htet"}])
+    register(names=[{"text": "Maung Htet"}])
+    assert names_of(search_people(people["clinician"], "Maung Maung")) == ["Mg Mg Htet"]

@@ -143,12 +143,15 @@ def read_date(value: str, *, field: str = "", language: str | None = None) -> Sp
     """
     order = NUMERIC_ORDER.get((language or translation.get_language() or "en").lower(), "dmy")
 
-    def refuse() -> ValueError:
+    def refuse(written: bool = False) -> ValueError:
+        """The error: no date (or, `written`, a date that does not exist) and the forms."""
         problem = (
-            _("%(field)s: “%(value)s” is not a date.") % {"field": field, "value": value.strip()}
-            if field
+            _("This date does not exist.")
+            if written
             else _("“%(value)s” is not a date.") % {"value": value.strip()}
         )
+        if field:
+            problem = _("%(field)s: %(problem)s") % {"field": field, "problem": problem}
         return ValueError(f"{problem} {accepted_forms()}")
 
     text = _fold(value or "").strip()
@@ -196,7 +199,7 @@ def read_date(value: str, *, field: str = "", language: str | None = None) -> Sp
     try:
         date(year, month or 1, day or 1)
     except ValueError:
-        raise refuse() from None
+        raise refuse(written=True) from None
     if (month is not None and not 1 <= month <= 12) or day == 0:
-        raise refuse()
+        raise refuse(written=True)
     return SpokenDate(year, month, day)

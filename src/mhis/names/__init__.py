@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import groupby
 
 from anyascii import anyascii
 
@@ -225,6 +226,7 @@ def _collapse(tokens: list[str]) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=65536)
 def romanise(text: str) -> str:
     """Conventional Latin spelling of a name written in any script.
 
@@ -295,10 +297,13 @@ def index_keys(text: str, latin: str | None = None) -> set[str]:
 
 @dataclass(frozen=True)
 class QueryPlan:
-    """What a name search must match: every group (one alternative of each), or `joined`."""
+    """What a name search must match: every group (one alternative of each), or `joined`;
+    and, for a word typed twice or more in a row (``Maung Maung``), the start of a key with
+    it repeated (`repeated`: ``maungmaung``), so that one Maung is not enough."""
 
     groups: tuple[frozenset[str], ...]
     joined: str
+    repeated: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.groups)
@@ -310,6 +315,14 @@ def query_plan(text: str) -> QueryPlan:
     Honorifics (U, Daw, Ko, Ma …) are optional when other words are given.
     """
     tokens = _collapse(_split(fold(unicodedata.normalize("NFC", text))))
+    # Repeated as typed, titles and all: "Kaung Ko Kaung" repeats no word.
+    typed = [
+        _canonical(t)
+        if detect_script(t) in ("Latn", "Zyyy")
+        else "".join(_canonical(w) for w in _split(fold(romanise(t))))
+        for t in tokens
+    ]
+    repeated = ["".join(run)[:64] for run in (list(r) for _w, r in groupby(typed)) if len(run) > 1]
     named = [t for t in tokens if t not in HONORIFICS_LATIN and t not in HONORIFICS_SCRIPT]
     if named:
         tokens = named
@@ -326,7 +339,9 @@ def query_plan(text: str) -> QueryPlan:
         group = frozenset(a[:64] for a in alternatives if a)
         if group not in groups:
             groups.append(group)
-    return QueryPlan(groups=tuple(groups), joined="".join(joined_parts)[:64])
+    return QueryPlan(
+        groups=tuple(groups), joined="".join(joined_parts)[:64], repeated=tuple(repeated)
+    )
 
 
 def name_tokens(text: str) -> list[str]:
@@ -352,7 +367,8 @@ NEAR_MIN_LENGTH, NEAR_MIN_LENGTH_ALONE = 3, 5
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
-def _words_variants(text: str, *, query: bool = False) -> list[list[str]]:
+@lru_cache(maxsize=65536)
+def _words_variants(text: str, *, query: bool = False) -> tuple[tuple[str, ...], ...]:
     """Ways of reading a name for comparison: canonical Latin words without leading titles,
     and the folded words as written (their script, their spelling); for a query, also
     without its titles wherever they are (they are optional in a search)."""
@@ -364,7 +380,8 @@ def _words_variants(text: str, *, query: bool = False) -> list[list[str]]:
     burmese = [fold(_burmese.strip_honorifics(w)) for w in folded if detect_script(w) == "Mymr"]
     if burmese:
         variants.append(burmese)
-    return [v for v in variants if v]
+    unique: dict[tuple[str, ...], None] = {tuple(v): None for v in variants if v}
+    return tuple(unique)
 
 
 def one_letter_off(token: str) -> set[str]:
@@ -402,7 +419,9 @@ def may_be_misspelt(token: str, alone: bool = False) -> bool:
     return len(token) >= least and token not in _CANONICAL and token.isascii()
 
 
-def _assign(query: list[str], name: list[str], fits: Callable[[str, str], bool]) -> bool:
+def _assign(
+    query: tuple[str, ...], name: tuple[str, ...], fits: Callable[[str, str], bool]
+) -> bool:
     """Each query word matched to its own word of the name, by `fits(q, word)`."""
     if not query:
         return True
@@ -413,11 +432,11 @@ def _assign(query: list[str], name: list[str], fits: Callable[[str, str], bool])
     return False
 
 
-def _runs(words: list[str]) -> list[str]:
+def _runs(words: tuple[str, ...]) -> list[str]:
     return ["".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)]
 
 
-def _rank_words(query: list[str], name: list[str]) -> int | None:
+def _rank_words(query: tuple[str, ...], name: tuple[str, ...]) -> int | None:
     joined = "".join(query)
     if joined == "".join(name):
         return EXACT
@@ -446,7 +465,7 @@ def match_rank(query: str, names: list[tuple[str, str]]) -> int | None:
     queries = _words_variants(query, query=True)
     best: int | None = None
     for text, latin in names:
-        for name in _words_variants(text) + (_words_variants(latin) if latin else []):
+        for name in _words_variants(text) + (_words_variants(latin) if latin else ()):
             for words in queries:
                 rank = _rank_words(words, name)
                 if rank is not None and (best is None or rank < best):

@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 
 # Beyond this many people matching a query anywhere, search joins inside the database.
 SEARCH_CANDIDATES = 5000
+# Up to this many, their names are read and ranked (mhis.names.match_rank); beyond, the
+# database orders them by the words typed together.
+RANK_AT_MOST = 500
 
 
 def identifier_hash(value: str) -> str:
@@ -124,6 +127,8 @@ def _matching_ids(query: str) -> tuple[list[QuerySet[NameKey | Identifier, int]]
                 if namelib.may_be_misspelt(key, alone):
                     alternatives |= Q(key__in=sorted(namelib.one_letter_off(key)))
             groups.append(NameKey.objects.filter(alternatives).values_list("person_id", flat=True))
+        for run in plan.repeated:  # a word typed twice is there twice: "maungmaung…"
+            groups.append(NameKey.objects.filter(_prefix(run)).values_list("person_id", flat=True))
         ways.append(
             groups[0].intersection(*groups[1:]) if len(groups) > 1 else groups[0].distinct()
         )
@@ -177,6 +182,13 @@ def _ranked(people: QuerySet[Person], ranks: dict[int, int]) -> QuerySet[Person]
     )
 
 
+def _whole_first(people: QuerySet[Person], query: str) -> QuerySet[Person]:
+    """Too many to rank one by one: those with a key equal to the words typed together
+    first (the name, or its end), then newest first."""
+    whole = NameKey.objects.filter(person=OuterRef("pk"), key=namelib.query_plan(query).joined)
+    return people.alias(_whole=Exists(whole)).order_by("-_whole", "-created_at", "-pk")
+
+
 def search_people(user: User | AnonymousUser, query: str = "") -> QuerySet[Person]:
     """People in the user's scopes whose names or identifiers match `query`, best match
     first, then newest first.
@@ -193,10 +205,10 @@ def search_people(user: User | AnonymousUser, query: str = "") -> QuerySet[Perso
     must be there twice (``Maung Maung`` does not list everyone called Maung).
 
     The matching ids are read first (from the covering index on name keys) when there are at
-    most SEARCH_CANDIDATES of them, as for most names of two words or more: their names are
-    then read once to rank them, and the scope is checked person by person. A broader query
-    (one common syllable) is left to the database to join with the scope, those with a key
-    equal to the query first.
+    most SEARCH_CANDIDATES of them, as for most names of two words or more, and the scope is
+    checked person by person; up to RANK_AT_MOST of them, their names are read once to rank
+    them. A broader query (one common syllable) is left to the database to join with the
+    scope; beyond RANK_AT_MOST, those with a key equal to the words typed together come first.
     """
     people = visible_people(user).filter(merged_into__isnull=True)  # merged: the survivor shows
     query = (query or "").strip()[:200]
@@ -214,16 +226,13 @@ def search_people(user: User | AnonymousUser, query: str = "") -> QuerySet[Perso
                 merged = Person.objects.filter(merged_into__isnull=False).filter(pk__in=each)
                 found_merged = merged.values_list("pk", flat=True)
                 conditions |= Q(pk__in=set(survivors(found_merged).values()))
-            plan = namelib.query_plan(query)
-            whole = NameKey.objects.filter(person=OuterRef("pk"), key=plan.joined)
-            return (
-                people.filter(conditions)
-                .alias(_whole=Exists(whole))
-                .order_by("-_whole", "-created_at", "-pk")
-            )
+            return _whole_first(people.filter(conditions), query)
         found.update(ids)
         if by_identifier and n == len(ways) - 1:
             identified.update(ids)
+    if len(found) > RANK_AT_MOST:
+        found |= set(survivors(found).values())
+        return _whole_first(people.filter(AnyOf(F("pk"), sorted(found))), query)
     ranks = _ranks(query, found, identified) if found else {}
     # A merged record's names find the record it was merged into, as well as they find it.
     for pk, survivor in survivors(ranks).items():
