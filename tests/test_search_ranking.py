@@ -114,7 +114,7 @@ def test_the_migration_rebuilds_the_keys_of_names_in_myanmar_script(people, regi
     NameKey.objects.filter(person=person).exclude(key__startswith="nay").delete()
     assert list(search_people(people["clinician"], "ဝါဝါမိုး")) == []
     migration = import_module(
-        "mhis.registry.migrations.0008_rebuild_keys_of_burmese_names_by_syllable"
+        "mhis.registry.migrations.0009_rebuild_keys_of_burmese_names_by_syllable"
     )
     migration.rebuild(apps, None)
     for typed in ("ဝါဝါမိုး", "Naw Wa Wa Moe", "Nay Avava Moe"):
