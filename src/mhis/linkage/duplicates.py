@@ -12,7 +12,7 @@ from mhis.crypto import keyed_hash
 from mhis.registry.duplicates import Found
 from mhis.registry.search import known_in_places
 
-from .candidates import candidates_of
+from .candidates import candidates_of, held_counts
 from .features import features
 from .incremental import RegistryShares, probability, trained
 from .records import registry_records
@@ -93,10 +93,15 @@ def likely_for_people(user, person_ids: Iterable[int], threshold: float) -> dict
     withheld = withheld_comparisons(user)
     rows = [(r["person"], features(r)) for r in registry_records(person_ids=new)]
     fresh = set(new)
+    # The batch's names counted at once, not a query a name for each row.
+    held = held_counts(row for _pk, row in rows)
+    shares.prime(w for _pk, row in rows for w in (*row["name_tokens"], row.get("name_main")))
     wanted = {
         pk: [
             other
-            for other in candidates_of(row, scope=lambda field: known_in_places(user, field))
+            for other in candidates_of(
+                row, scope=lambda field: known_in_places(user, field), held=held
+            )
             if other not in fresh
         ]
         for pk, row in rows
@@ -106,6 +111,7 @@ def likely_for_people(user, person_ids: Iterable[int], threshold: float) -> dict
     for start in range(0, len(ids), 5_000):
         for record in registry_records(person_ids=ids[start : start + 5_000]):
             others[record["person"]] = features(record)
+    shares.prime(other.get("name_main") for other in others.values())
     out: dict[int, list[Found]] = {}
     for pk, row in rows:
         found = []
