@@ -159,6 +159,18 @@ def test_demo_with_link_fills_the_review_queue(tmp_path, settings):
     run = LinkRun.objects.get()
     assert run.status == LinkRun.Status.DONE and run.scope == LinkRun.Scope.ALL
     assert CandidatePair.objects.filter(waiting()).exists()
+    # `make demo` again: the world and its run are there; nothing more is queued.
+    call_command("demo", "--if-absent", "--link", "--out", str(tmp_path), verbosity=0)
+    assert DBTaskResult.objects.count() == 1
+
+
+def test_demo_with_link_queues_a_run_for_a_world_built_before_without_one(built, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.MHIS_TASKS_INLINE = False
+    call_command("demo", "--if-absent", "--link", "--out", str(built), verbosity=0)
+    call_command("demo", "--if-absent", "--link", "--out", str(built), verbosity=0)
+    assert DBTaskResult.objects.count() == 1  # queued once, not again while it waits
 
 
 def test_demo_without_link_queues_no_run(built):

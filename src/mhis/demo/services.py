@@ -38,7 +38,7 @@ from mhis.registry.models import (
     PersonSite,
 )
 from mhis.registry.validation import normalise_identifier
-from mhis.work.queue import enqueue
+from mhis.work.queue import enqueue, pending
 
 from . import people as gen
 from .care import CareBatch, add_care, create_schemes
@@ -64,11 +64,14 @@ def world_exists() -> bool:
 
 
 @transaction.atomic
-def queue_linkage() -> str:
+def queue_linkage() -> str | None:
     """A linkage run over the whole registry queued for the worker (as `mhis link --queue`),
     so that the review queue ("Possible duplicates") fills, and the warnings of likely
     duplicates at registration and import get their trained model, without the demo waiting
-    for it. Returns the task's id."""
+    for it. Returns the task's id; None when a run is queued or under way already, or one
+    has been made."""
+    if pending(link) or LinkRun.objects.exists():
+        return None
     return str(enqueue(link, LinkRun.Scope.ALL).id)
 
 

@@ -41,8 +41,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--link",
             action="store_true",
-            help="once the world is built, queue a linkage run for the worker (mhis worker), "
-            "so the review queue of possible duplicates fills",
+            help="queue a linkage run for the worker (mhis worker) unless one was made or is "
+            "queued, so the review queue of possible duplicates fills",
         )
 
     def handle(self, *args, size, seed, if_absent, out, link=False, **options):
@@ -87,12 +87,11 @@ class Command(BaseCommand):
                 f"Built the portfolio: {portfolio['projects']} projects, "
                 f"{portfolio['events']} events, {portfolio['practices']} promising practices."
             )
-            if link:
-                task_id = services.queue_linkage()
-                self.stdout.write(
-                    f"Queued the linkage (task {task_id}): the worker fills the review queue "
-                    "(Possible duplicates) in a minute or two."
-                )
+        if link and (task_id := services.queue_linkage()):
+            self.stdout.write(
+                f"Queued the linkage (task {task_id}): the worker fills the review queue "
+                "(Possible duplicates) in a minute or two."
+            )
         logins = services.read_logins(out / "logins.txt")
         roles = services.demo_roles()
         self.stdout.write("Demo logins (user · role · password):")
