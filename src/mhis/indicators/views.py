@@ -5,6 +5,7 @@ disclosure control (`services.published`)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -246,6 +247,29 @@ def indicator_page(request, code):
     trend_periods = _previous(period, 8)
     trend = services.published(request.user, code, [p.key for p in trend_periods], place, ())
     fmt = request.GET.get("format")
+    if fmt in ("dhis2", "adx"):
+        try:
+            mapping, values, _withheld = exports.for_indicator(
+                request.user, code, place, [period.key]
+            )
+            if fmt == "dhis2":
+                document = exports.dhis2(mapping, values)
+                body = json.dumps(document, ensure_ascii=False, indent=1).encode()
+                content_type, suffix = "application/json", "json"
+            else:
+                body = exports.adx(mapping, values)
+                content_type, suffix = "application/adx+xml", "adx.xml"
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        except ValueError as exc:  # nothing left to send
+            messages.error(request, str(exc))
+        else:
+            response = HttpResponse(body, content_type=content_type)
+            response["Content-Disposition"] = (
+                f'attachment; filename="{code}_{place.code}_{period.key}.{suffix}"'
+            )
+            return response
     if fmt in ("csv", "xlsx"):
         rows = exports.shown_rows(current, labels)
         name = f"{code}_{place.code}_{period.key}"
@@ -325,5 +349,8 @@ def indicator_page(request, code):
                 status="migration_status" in current.by,
             ),
             "download": _link(place, period, by=by),
+            "exchange": _link(place, period)
+            if exports.exportable(request.user, code, place)
+            else "",
         },
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Sum
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,10 +15,11 @@ from django.views.decorators.http import require_POST
 
 from mhis.codelists import collation_key, country_label
 from mhis.contracts import form_errors
+from mhis.formtools import error_items
 
 from . import codes, iati, maps, services
-from .forms import IatiImportForm, PracticeSearchForm
-from .models import Project, ResultPeriod
+from .forms import ActivityForm, AttendanceForm, IatiImportForm, PracticeSearchForm
+from .models import Attendance, Event, Project, ResultPeriod, WorkplanActivity
 
 
 @login_required
@@ -75,6 +77,12 @@ def dashboard(request):
 def project(request, code):
     services.require_reader(request.user)
     item = get_object_or_404(Project, code=code)
+    return render(request, "programmes/project.html", _project_context(request, item))
+
+
+def _project_context(request, item, failed=None):
+    """The project page's context; `failed` is a refused actual: {"period": its pk, "value":
+    what was typed, "errors": the messages}."""
     results = []
     for result in item.results.prefetch_related("indicators__periods"):
         indicators = []
@@ -122,8 +130,12 @@ def project(request, code):
         "bodies": item.bodies.prefetch_related("members__organisation"),
         "today": timezone.localdate(),
         "can_write": services.can_write(request.user),
+        "failed": failed,
+        "error_items": error_items({"actual": failed["errors"]}, {"actual": failed["id"]})
+        if failed
+        else [],
     }
-    return render(request, "programmes/project.html", context)
+    return context
 
 
 @login_required
@@ -135,17 +147,29 @@ def record_actual(request, code, period_id):
         pk=period_id,
         indicator__result__project__code=code,
     )
+    typed = request.POST.get("actual", "")
     try:
-        services.record_actual(request.user, period, request.POST.get("actual", ""))
+        services.record_actual(request.user, period, typed)
     except ValidationError as exc:
-        for message in exc.message_dict.get("actual", exc.messages):
-            messages.error(
-                request,
-                _("Actual for %(period)s: %(error)s")
-                % {"period": f"{period.start:%Y-%m-%d} – {period.end:%Y-%m-%d}", "error": message},
-            )
-    else:
-        messages.success(request, _("Actual recorded."))
+        found = (
+            exc.message_dict.get("actual", exc.messages)
+            if hasattr(exc, "error_dict")
+            else exc.messages
+        )
+        label = f"{period.start:%Y-%m-%d} – {period.end:%Y-%m-%d}"
+        failed = {
+            "period": period.pk,
+            "id": f"actual-{period.pk}",
+            "value": typed,
+            "errors": [
+                _("Actual for %(period)s: %(error)s") % {"period": label, "error": message}
+                for message in found
+            ],
+        }
+        project = period.indicator.result.project
+        context = _project_context(request, project, failed)
+        return render(request, "programmes/project.html", context, status=422)
+    messages.success(request, _("Actual recorded."))
     return redirect(reverse("programmes:project", args=[code]) + f"#period-{period.pk}")
 
 
@@ -194,3 +218,99 @@ def iati_import(request):
                 % {"created": report.created, "updated": report.updated},
             )
     return render(request, "programmes/iati_import.html", {"form": form, "report": report})
+
+
+# -- workplans and event attendance -----------------------------------------------------------
+
+
+@login_required
+def workplan(request, code):
+    services.require_reader(request.user)
+    item = get_object_or_404(Project, code=code)
+    context = {
+        "project": item,
+        "activities": item.activities.all(),
+        "today": timezone.localdate(),
+        "can_edit": services.can_write(request.user) and services.in_places(request.user, item),
+    }
+    return render(request, "programmes/workplan.html", context)
+
+
+@login_required
+def activity_form(request, code, activity_id=None):
+    item = get_object_or_404(Project, code=code)
+    services.require_editor(request.user, item)
+    activity = (
+        get_object_or_404(WorkplanActivity, pk=activity_id, project=item) if activity_id else None
+    )
+    if activity is not None:
+        initial = {f: getattr(activity, f) for f in ActivityForm.base_fields}
+    else:
+        initial = {"planned_start": timezone.localdate(), "status": codes.WorkStatus.PLANNED}
+    form = ActivityForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.save_activity(request.user, item, form.cleaned_data, activity)
+        except ValidationError as exc:
+            form_errors(form, exc)
+        else:
+            messages.success(request, _("Activity “%(title)s” saved.") % {"title": saved.title})
+            return redirect(reverse("programmes:workplan", args=[code]) + f"#activity-{saved.pk}")
+    return render(
+        request,
+        "programmes/activity_form.html",
+        {"project": item, "activity": activity, "form": form},
+    )
+
+
+@login_required
+def events(request):
+    services.require_reader(request.user)
+    found = Event.objects.select_related("project").annotate(people=Sum("attendance__count"))
+    return render(request, "programmes/events.html", {"events": found})
+
+
+@login_required
+def attendance(request, event_id):
+    services.require_reader(request.user)
+    event = get_object_or_404(Event.objects.select_related("project"), pk=event_id)
+    rows = event.attendance.select_related("organisation")
+    context = {
+        "event": event,
+        "rows": [{"row": r, "country": country_label(r.country) if r.country else ""} for r in rows],
+        "totals": services.attendance_totals(event),
+        "can_edit": services.can_write(request.user) and services.in_places(request.user, event),
+    }
+    return render(request, "programmes/attendance.html", context)
+
+
+@login_required
+def attendance_form(request, event_id, row_id=None):
+    event = get_object_or_404(Event.objects.select_related("project"), pk=event_id)
+    services.require_editor(request.user, event)
+    row = get_object_or_404(Attendance, pk=row_id, event=event) if row_id else None
+    initial = {"country": event.country}
+    if row is not None:
+        initial = {
+            "count": row.count,
+            "sex": row.sex,
+            "role": row.role,
+            "country": row.country,
+            "organisation": str(row.organisation_id or ""),
+        }
+    form = AttendanceForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.save_attendance(request.user, event, form.cleaned_data, row)
+        except ValidationError as exc:
+            form_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Attendance saved: %(count)s %(role)s.")
+                % {"count": saved.count, "role": saved.get_role_display()},
+            )
+            return redirect(reverse("programmes:attendance", args=[event.pk]) + f"#row-{saved.pk}")
+    return render(
+        request, "programmes/attendance_form.html", {"event": event, "row": row, "form": form}
+    )
