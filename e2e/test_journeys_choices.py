@@ -36,7 +36,10 @@ def test_clinician_saves_a_diagnosis_typed_in_words_and_picks_the_code(page, ser
     form.get_by_role("button", name="Save").click()
     # Refused: the words match several codes, listed to pick; what was typed is kept.
     form = page.locator("form[action$='/encounter/new/']")
-    expect(form.get_by_text("matches several ICD-10 codes")).to_be_visible()
+    # The error summary names the field and links to it; the field says what to do.
+    summary = form.get_by_role("link", name=re.compile("matches several ICD-10 codes"))
+    expect(summary).to_be_visible()
+    expect(form.get_by_text(re.compile("^“tuberculosis” matches several"))).to_be_visible()
     expect(form.get_by_label("Diagnoses (ICD-10)")).to_have_value("tuberculosis")
     pick = form.get_by_role("radio", name=re.compile(r"^A16 "))
     expect(pick).to_be_visible()
