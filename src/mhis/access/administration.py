@@ -59,12 +59,13 @@ def require_place_manager(by: User) -> None:
 
 
 def manageable_users(by: User) -> QuerySet[User]:
-    """The users `by` may manage: every place scope of theirs inside `by`'s places."""
+    """The users `by` may manage: every place scope of theirs inside `by`'s places. A user
+    with no place scope lies inside nobody's places: superusers alone manage them."""
     require_user_manager(by)
     outside = Scope.objects.exclude(under(scope_paths(by), "place")).values("user_id")
     users = User.objects.exclude(pk__in=outside)
     if not by.is_superuser:
-        users = users.exclude(is_superuser=True)
+        users = users.exclude(is_superuser=True).filter(pk__in=Scope.objects.values("user_id"))
     return users.order_by("username")
 
 

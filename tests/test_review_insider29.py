@@ -1,0 +1,118 @@
+"""Insider attempts on the administration pages, the programme portfolio's admin pages and the
+DHIS2/ADX downloads: each a way round a rule the pages keep, closed."""
+
+import datetime as dt
+
+import pytest
+
+from mhis.access import administration
+from mhis.access.services import create_user
+from mhis.indicators import exports, services
+from mhis.programmes.models import Attendance, Event, Project, WorkplanActivity
+
+from .indicator_world import build
+
+# -- DHIS2 / ADX: an indicator counted by migration status ----------------------------------
+
+
+def test_an_indicator_counted_by_status_is_not_exported_below_the_first_level(
+    world, people, client
+):
+    """SHP_ENROLMENT_MIGRANTS counts migrants only (its population depends on status): a
+    protected table of it is for countries and first-level areas only, and an export is
+    protected whoever asks. A clinician of Mae Sot (exact counts on the page) must not get it
+    for Mae Sot as a file that leaves MHIS."""
+    build(world)
+    indicator = services.get("SHP_ENROLMENT_MIGRANTS")
+    assert indicator.counts_by_status
+    mae_sot = world["MAESOT"]
+    assert not exports.exportable(people["clinician"], "SHP_ENROLMENT_MIGRANTS", mae_sot)
+    client.force_login(people["clinician"])
+    query = {"place": mae_sot.code, "period": "2026-Q1", "every": "quarter"}
+    for fmt in ("dhis2", "adx"):
+        answer = client.get("/indicators/SHP_ENROLMENT_MIGRANTS/", query | {"format": fmt},
+                            follow=True)  # fmt: skip
+        assert answer["Content-Type"].startswith("text/html"), fmt
+        assert "countries and first-level areas only" in answer.content.decode()
+
+
+# -- the programme portfolio in the admin pages ------------------------------------------------
+
+
+@pytest.fixture
+def th_manager(world):
+    return create_user(username="th_pm", password=None, role="programme_manager",
+                       places=[world["TH"]])  # fmt: skip
+
+
+@pytest.fixture
+def honduras(db):
+    project = Project.objects.create(code="HN-ROUTE", title="Along the route", type="promotion",
+                                     countries=["HN"])  # fmt: skip
+    event = Event.objects.create(project=project, kind="workshop", title="Route workshop",
+                                 start=dt.date(2026, 2, 1), end=dt.date(2026, 2, 1))  # fmt: skip
+    return project, event
+
+
+def _inline(prefix: str, rows: list[dict]) -> dict:
+    data = {f"{prefix}-TOTAL_FORMS": str(len(rows)), f"{prefix}-INITIAL_FORMS": "0",
+            f"{prefix}-MIN_NUM_FORMS": "0", f"{prefix}-MAX_NUM_FORMS": "1000"}  # fmt: skip
+    for i, row in enumerate(rows):
+        data |= {f"{prefix}-{i}-{k}": v for k, v in row.items()}
+    return data
+
+
+def test_a_thailand_manager_cannot_change_honduras_work_in_the_admin_pages(
+    client, th_manager, honduras
+):
+    project, event = honduras
+    client.force_login(th_manager)
+    # The workplan of a Honduras project, through the project's admin page and its inline.
+    data = {"code": project.code, "title": "Along the route", "type": "promotion",
+            "status": project.status, "coverage": project.coverage,
+            "countries": '["HN"]', "gcm_objectives": "[]", "themes": "[]",
+            "language": "en", "default_currency": "USD",
+            **_inline("participations", []), **_inline("budgets", []),
+            **_inline("results", []),
+            **_inline("activities", [{"title": "Planted", "planned_start": "2026-01-05",
+                                      "planned_end": "2026-03-31",
+                                      "status": "planned"}])}  # fmt: skip
+    answer = client.post(f"/admin/programmes/project/{project.pk}/change/", data)
+    assert answer.status_code == 403
+    assert not WorkplanActivity.objects.exists()
+    # The attendance of a Honduras event, through the event's admin page and its inline.
+    data = {"project": project.pk, "kind": "workshop", "title": "Route workshop",
+            "start": "2026-02-01", "end": "2026-02-01",
+            **_inline("attendance", [{"count": "9", "sex": "female", "role": "other"}]),
+            **_inline("action_plans", [])}  # fmt: skip
+    answer = client.post(f"/admin/programmes/event/{event.pk}/change/", data)
+    assert answer.status_code == 403
+    assert not Attendance.objects.exists()
+    # Nor by adding an event to a Honduras project.
+    data["title"] = "Another workshop"
+    answer = client.post("/admin/programmes/event/add/", data)
+    assert answer.status_code == 403
+    assert not Event.objects.filter(title="Another workshop").exists()
+    # A Thailand project stays theirs to change.
+    own = Project.objects.create(code="TH-CHV", title="Volunteers", type="promotion",
+                                 countries=["TH"])  # fmt: skip
+    assert client.get(f"/admin/programmes/project/{own.pk}/change/").status_code == 200
+
+
+# -- users with no place -----------------------------------------------------------------------
+
+
+def test_a_user_with_no_place_is_not_every_administrators_to_take_over(client, world):
+    """A user with no place scope (made on the server, or whose scopes an operator removed)
+    lies inside nobody's places: no administrator of one area may set their password or give
+    them places."""
+    tak_admin = create_user(username="tak_admin", password=None, role="administrator",
+                            places=[world["TAK"]])  # fmt: skip
+    nowhere = create_user(username="hn_director", password=None, role="administrator")
+    assert not administration.manageable_users(tak_admin).filter(pk=nowhere.pk).exists()
+    client.force_login(tak_admin)
+    assert client.get(f"/administration/users/{nowhere.pk}/").status_code == 404
+    assert client.post(f"/administration/users/{nowhere.pk}/password/").status_code == 404
+    nowhere.refresh_from_db()
+    assert not nowhere.must_change_password
+    assert "hn_director" not in client.get("/administration/users/").content.decode()
