@@ -4,11 +4,21 @@ DHIS2/ADX downloads: each a way round a rule the pages keep, closed."""
 import datetime as dt
 
 import pytest
+from django.core.exceptions import PermissionDenied
 
 from mhis.access import administration
 from mhis.access.services import create_user
 from mhis.indicators import exports, services
-from mhis.programmes.models import Attendance, Event, Project, WorkplanActivity
+from mhis.programmes import services as programme_services
+from mhis.programmes.models import (
+    Attendance,
+    Event,
+    Project,
+    Result,
+    ResultIndicator,
+    ResultPeriod,
+    WorkplanActivity,
+)
 
 from .indicator_world import build
 
@@ -116,3 +126,23 @@ def test_a_user_with_no_place_is_not_every_administrators_to_take_over(client, w
     nowhere.refresh_from_db()
     assert not nowhere.must_change_password
     assert "hn_director" not in client.get("/administration/users/").content.decode()
+
+
+def test_a_thailand_manager_cannot_type_a_honduras_projects_actual(client, th_manager, honduras):
+    """The actual of a result period is the project's work, as its workplan is: typed only by
+    a manager whose places it lies in, whatever period id is guessed."""
+    project, _event = honduras
+    result = Result.objects.create(project=project, type="1", title="Reached")
+    indicator = ResultIndicator.objects.create(result=result, title="People reached")
+    period = ResultPeriod.objects.create(indicator=indicator, start=dt.date(2026, 1, 1),
+                                         end=dt.date(2026, 12, 31))  # fmt: skip
+    client.force_login(th_manager)
+    answer = client.post(f"/programmes/projects/{project.code}/periods/{period.pk}/actual/",
+                         {"actual": "999"})  # fmt: skip
+    assert answer.status_code == 403
+    with pytest.raises(PermissionDenied):
+        programme_services.record_actual(th_manager, period, "999")
+    period.refresh_from_db()
+    assert period.actual is None
+    page = client.get(f"/programmes/projects/{project.code}/").content.decode()
+    assert f"/periods/{period.pk}/actual/" not in page  # no form for what they cannot change

@@ -130,6 +130,7 @@ def _project_context(request, item, failed=None):
         "bodies": item.bodies.prefetch_related("members__organisation"),
         "today": timezone.localdate(),
         "can_write": services.can_write(request.user),
+        "can_edit": services.can_write(request.user) and services.in_places(request.user, item),
         "failed": failed,
         "error_items": error_items({"actual": failed["errors"]}, {"actual": failed["id"]})
         if failed
