@@ -11,6 +11,7 @@ from mhis.access.services import create_user
 from mhis.indicators import exports, services
 from mhis.programmes import services as programme_services
 from mhis.programmes.models import (
+    ActionPlan,
     Attendance,
     Event,
     Project,
@@ -146,3 +147,30 @@ def test_a_thailand_manager_cannot_type_a_honduras_projects_actual(client, th_ma
     assert period.actual is None
     page = client.get(f"/programmes/projects/{project.code}/").content.decode()
     assert f"/periods/{period.pk}/actual/" not in page  # no form for what they cannot change
+
+
+def test_what_belongs_to_honduras_work_is_not_changed_in_the_admin_pages_either(
+    rf, th_manager, honduras
+):
+    """A result, its indicator (whose periods' actuals are an inline) and an event's action
+    plan are the project's or the event's: changed only in the user's places."""
+    from django.contrib import admin as django_admin
+
+    project, event = honduras
+    result = Result.objects.create(project=project, type="1", title="Reached")
+    indicator = ResultIndicator.objects.create(result=result, title="People reached")
+    plan = ActionPlan.objects.create(event=event, title="After the workshop")
+    request = rf.post("/")
+    request.user = th_manager
+    for record in (result, indicator, plan):
+        model_admin = django_admin.site._registry[type(record)]
+        assert model_admin.has_view_permission(request, record)
+        assert not model_admin.has_change_permission(request, record), record
+        assert not model_admin.has_delete_permission(request, record), record
+        for inline in model_admin.get_inline_instances(request, record):
+            assert not inline.has_change_permission(request, record), (record, inline)
+            assert not inline.has_add_permission(request, record), (record, inline)
+    own = Project.objects.create(code="TH-CHV", title="Volunteers", type="promotion",
+                                 countries=["TH"])  # fmt: skip
+    mine = Result.objects.create(project=own, type="1", title="Trained")
+    assert django_admin.site._registry[Result].has_change_permission(request, mine)

@@ -11,11 +11,18 @@ from .services import can_write, in_places
 
 
 def _ours(request, obj) -> bool:
-    """Whether a project or an event (or, for an inline, the project or event it is part of)
-    lies in the user's places, the rule of the workplan and attendance pages: a manager of
+    """Whether a project or an event (or what is part of one, or for an inline, the record it
+    is part of) lies in the user's places, the rule of the workplan and attendance pages: a manager of
     Thailand does not change Honduras's work here either."""
     if obj is None or request.user.is_superuser:
         return True
+    # A project's results and their indicators (with the periods' actuals), an event's plans.
+    if isinstance(obj, models.ResultIndicator) and obj.result_id:
+        obj = obj.result
+    if isinstance(obj, models.Result) and obj.project_id:
+        obj = obj.project
+    if isinstance(obj, models.ActionPlan) and obj.event_id:
+        obj = obj.event
     if isinstance(obj, models.Project | models.Event):
         return in_places(request.user, obj)
     return True
