@@ -174,3 +174,31 @@ def test_what_belongs_to_honduras_work_is_not_changed_in_the_admin_pages_either(
                                  countries=["TH"])  # fmt: skip
     mine = Result.objects.create(project=own, type="1", title="Trained")
     assert django_admin.site._registry[Result].has_change_permission(request, mine)
+
+
+def test_a_thailand_manager_cannot_overwrite_a_honduras_project_by_importing_iati(
+    client, th_manager, honduras
+):
+    """An IATI file naming a Honduras project (by its code, or its IATI identifier) would
+    replace its title, countries, partners, budgets and results: refused, nothing written."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    project, _event = honduras
+    body = (b'<iati-activities version="2.03"><iati-activity>'
+            b"<iati-identifier>XM-EVIL-1</iati-identifier>"
+            b'<other-identifier type="A1" ref="HN-ROUTE"/>'
+            b"<title><narrative>Taken over</narrative></title>"
+            b'<recipient-country code="TH"/>'
+            b"</iati-activity></iati-activities>")  # fmt: skip
+    client.force_login(th_manager)
+    answer = client.post("/programmes/iati/import/",
+                         {"file": SimpleUploadedFile("a.xml", body, "text/xml")})  # fmt: skip
+    project.refresh_from_db()
+    assert (project.title, project.countries, project.iati_identifier) == (
+        "Along the route", ["HN"], None)  # fmt: skip
+    assert "HN-ROUTE is a project outside your places" in answer.content.decode()
+    # Nor a new project for a country not theirs.
+    body = body.replace(b"HN-ROUTE", b"HN-NEW").replace(b'"TH"', b'"HN"')
+    client.post("/programmes/iati/import/",
+                {"file": SimpleUploadedFile("b.xml", body, "text/xml")})  # fmt: skip
+    assert not Project.objects.filter(code="HN-NEW").exists()

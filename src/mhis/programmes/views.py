@@ -209,7 +209,7 @@ def iati_import(request):
     report = None
     if request.method == "POST" and form.is_valid():
         try:
-            report = iati.import_activities(form.cleaned_data["file"].read())
+            report = iati.import_activities(form.cleaned_data["file"].read(), request.user)
         except ValidationError as exc:
             form_errors(form, exc, fallback="file")
         else:
