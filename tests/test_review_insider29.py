@@ -104,6 +104,10 @@ def test_a_thailand_manager_cannot_change_honduras_work_in_the_admin_pages(
     answer = client.post("/admin/programmes/event/add/", data)
     assert answer.status_code == 403
     assert not Event.objects.filter(title="Another workshop").exists()
+    # Nor by deleting it from the list, with the action for the selected.
+    client.post("/admin/programmes/project/", {"action": "delete_selected", "post": "yes",
+                                               "_selected_action": [project.pk]})  # fmt: skip
+    assert Project.objects.filter(pk=project.pk).exists()
     # A Thailand project stays theirs to change.
     own = Project.objects.create(code="TH-CHV", title="Volunteers", type="promotion",
                                  countries=["TH"])  # fmt: skip
