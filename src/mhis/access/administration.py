@@ -5,7 +5,8 @@ Rules (tested in tests/test_administration.py):
 - Only roles granted `manage_users` / `manage_places` reach any of this (403 for others).
 - An administrator manages the users all of whose place scopes lie inside their own places;
   any other user is "not found" to them (a 404, as a person outside one's places is).
-  Superusers are managed by superusers only.
+  Superusers, and users with no place scope (inside nobody's places), are managed by
+  superusers only.
 - A scope given is always inside the giver's places, so nobody can grant a scope wider than
   their own, nor make an administrator who reaches more than they do.
 - Administrators cannot change their own role, places or active status: another administrator
@@ -59,12 +60,13 @@ def require_place_manager(by: User) -> None:
 
 
 def manageable_users(by: User) -> QuerySet[User]:
-    """The users `by` may manage: every place scope of theirs inside `by`'s places."""
+    """The users `by` may manage: every place scope of theirs inside `by`'s places. A user
+    with no place scope lies inside nobody's places: superusers alone manage them."""
     require_user_manager(by)
     outside = Scope.objects.exclude(under(scope_paths(by), "place")).values("user_id")
     users = User.objects.exclude(pk__in=outside)
     if not by.is_superuser:
-        users = users.exclude(is_superuser=True)
+        users = users.exclude(is_superuser=True).filter(pk__in=Scope.objects.values("user_id"))
     return users.order_by("username")
 
 

@@ -185,11 +185,12 @@ def _checked(user, code: str, place: Place, mapping: Mapping) -> Mapping:
     spec = mapping.indicators[code]
     by = tuple(spec.get("by", ()))
     check_disaggregation(user, indicator, place, by)
-    if STATUS_COLUMNS & set(by) and (
+    if (STATUS_COLUMNS & set(by) or indicator.counts_by_status) and (
         place.kind == PlaceKind.SITE or place.level > STATUS_MAX_LEVEL
     ):
         # An export is protected whoever asks: as for any protected table, a breakdown by
-        # migration status leaves for countries and first-level areas only.
+        # migration status, or a count whose population depends on it, leaves for countries
+        # and first-level areas only.
         raise ValidationError(
             {
                 "format": _(

@@ -1,16 +1,37 @@
 """Data entry for the portfolio, open to administrators and programme managers by role."""
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 
+from mhis.access.policy import OUT_OF_SCOPE
 from mhis.events import AnnouncesChanges
 
 from . import models
-from .services import can_write
+from .services import can_write, in_places
+
+
+def _ours(request, obj) -> bool:
+    """Whether a project or an event (or what is part of one, or for an inline, the record it
+    is part of) lies in the user's places, the rule of the workplan and attendance pages: a manager of
+    Thailand does not change Honduras's work here either."""
+    if obj is None or request.user.is_superuser:
+        return True
+    # A project's results and their indicators (with the periods' actuals), an event's plans.
+    if isinstance(obj, models.ResultIndicator) and obj.result_id:
+        obj = obj.result
+    if isinstance(obj, models.Result) and obj.project_id:
+        obj = obj.project
+    if isinstance(obj, models.ActionPlan) and obj.event_id:
+        obj = obj.event
+    if isinstance(obj, models.Project | models.Event):
+        return in_places(request.user, obj)
+    return True
 
 
 class ByRole:
     """Administrators and programme managers may view, add, change and delete, whatever
-    Django permissions they hold: the portfolio holds no personal data."""
+    Django permissions they hold: the portfolio holds no personal data. Projects and events
+    (with their workplans and attendance) they change only in their places."""
 
     def has_module_permission(self, request):
         return can_write(request.user)
@@ -19,13 +40,19 @@ class ByRole:
         return can_write(request.user)
 
     def has_add_permission(self, request, obj=None):
-        return can_write(request.user)
+        return can_write(request.user) and _ours(request, obj)
 
     def has_change_permission(self, request, obj=None):
-        return can_write(request.user)
+        return can_write(request.user) and _ours(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return can_write(request.user)
+        return can_write(request.user) and _ours(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        # As saved: a project given another country, or an event another project, stays ours.
+        if not _ours(request, obj):
+            raise PermissionDenied(OUT_OF_SCOPE)
+        super().save_model(request, obj, form, change)  # type: ignore[misc]
 
 
 class Tabular(ByRole, admin.TabularInline):

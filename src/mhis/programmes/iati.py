@@ -34,6 +34,7 @@ from .models import (
     ResultIndicator,
     ResultPeriod,
 )
+from .services import in_places
 
 VERSION = "2.03"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -288,7 +289,14 @@ def _organisation(element) -> Organisation:
     return found
 
 
-def _read_activity(activity, default_lang: str) -> ActivityReport:
+def _ours(user, project: Project) -> bool:
+    """Whether `user` may write `project` (None: the server's command, anything)."""
+    if user is None or user.is_superuser:
+        return True
+    return in_places(user, project)
+
+
+def _read_activity(activity, default_lang: str, user=None) -> ActivityReport:
     identifier = (activity.findtext("iati-identifier") or "").strip()
     if not identifier:
         raise ValidationError(_("An activity has no iati-identifier."))
@@ -306,6 +314,10 @@ def _read_activity(activity, default_lang: str) -> ActivityReport:
     if project is None and code:
         project = Project.objects.filter(code=code, iati_identifier__isnull=True).first()
     created = project is None
+    if project is not None and not _ours(user, project):
+        raise ValidationError(
+            _("%(project)s is a project outside your places.") % {"project": project.code}
+        )
     project = project or Project(code=(code or identifier)[:50])
     project.iati_identifier = identifier
     project.published_at = project.published_at or timezone.now()
@@ -356,6 +368,10 @@ def _read_activity(activity, default_lang: str) -> ActivityReport:
         unmapped.append(f"tag {tag.get('vocabulary')}:{value}")
     project.type = kind or project.type or codes.ProjectType.POLICY
     project.themes, project.gcm_objectives, project.region = themes, gcm, region[:100]
+    if not _ours(user, project):  # as read: its countries, too, must be the user's
+        raise ValidationError(
+            _("%(project)s is a project outside your places.") % {"project": project.code}
+        )
     project.save()
 
     project.participations.all().delete()
@@ -473,10 +489,11 @@ def _read_activity(activity, default_lang: str) -> ActivityReport:
     return ActivityReport(identifier=identifier, code=project.code, created=created, unmapped=notes)
 
 
-def import_activities(data: bytes) -> ImportReport:
+def import_activities(data: bytes, user=None) -> ImportReport:
     """Read an IATI activities file into projects: an activity already read (same IATI
     identifier) updates its project and replaces its partners, budgets, documents and
-    results; everything is written or nothing."""
+    results; everything is written or nothing. With `user` (the page), every project read,
+    as it was and as it is read, lies in the user's places (`services.in_places`)."""
     try:
         root = SafeET.fromstring(data)
     except SafeET.ParseError as exc:
@@ -494,7 +511,7 @@ def import_activities(data: bytes) -> ImportReport:
     with transaction.atomic():
         for activity in root.findall("iati-activity"):
             try:
-                report.activities.append(_read_activity(activity, root.get(XML_LANG, "")))
+                report.activities.append(_read_activity(activity, root.get(XML_LANG, ""), user))
             except ValidationError as exc:
                 raise ValidationError({"file": exc.messages}) from None
     return report

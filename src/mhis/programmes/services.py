@@ -233,8 +233,9 @@ ACTUAL_LIMIT = Decimal("1e14")
 
 def record_actual(user, period: ResultPeriod, value: str) -> ResultPeriod:
     """Type the actual of a result period that is not computed from the records. An empty
-    value clears it. Errors name the field "actual"."""
-    require_writer(user)
+    value clears it. Errors name the field "actual". The project must lie in the user's places
+    (`in_places`), as for its workplan."""
+    require_editor(user, period.indicator.result.project)
     if period.indicator.mhis_indicator:
         raise ValidationError(
             {"actual": _("This actual is computed from the records and cannot be typed.")}

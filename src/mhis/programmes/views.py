@@ -130,6 +130,7 @@ def _project_context(request, item, failed=None):
         "bodies": item.bodies.prefetch_related("members__organisation"),
         "today": timezone.localdate(),
         "can_write": services.can_write(request.user),
+        "can_edit": services.can_write(request.user) and services.in_places(request.user, item),
         "failed": failed,
         "error_items": error_items({"actual": failed["errors"]}, {"actual": failed["id"]})
         if failed
@@ -208,7 +209,7 @@ def iati_import(request):
     report = None
     if request.method == "POST" and form.is_valid():
         try:
-            report = iati.import_activities(form.cleaned_data["file"].read())
+            report = iati.import_activities(form.cleaned_data["file"].read(), request.user)
         except ValidationError as exc:
             form_errors(form, exc, fallback="file")
         else:
