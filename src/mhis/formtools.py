@@ -1,6 +1,9 @@
-"""Form helpers the apps share: an upload with a size limit."""
+"""Form helpers the apps share: an upload with a size limit, a form's fields in sections."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -21,3 +24,25 @@ class BoundedFileField(forms.FileField):
                 _("The file is larger than %(n)s MB.") % {"n": self.max_bytes // 2**20}
             )
         return upload
+
+
+def sections(form: forms.Form) -> list[dict[str, Any]]:
+    """The form's fields in the short sections its `sections` names — a sequence of (legend,
+    field names) — each as {"legend", "fields"} with its bound fields in the form's order, empty
+    sections left out.
+    A field no section names goes with the field before it in the form (a field added beside
+    another joins its section). A form without `sections` is one section without a legend."""
+    named: Sequence[tuple[Any, Sequence[str]]] = getattr(form, "sections", ())
+    if not named:
+        return [{"legend": None, "fields": list(form)}]
+    section_of = {name: index for index, (_legend, names) in enumerate(named) for name in names}
+    grouped: list[list[forms.BoundField]] = [[] for _ in named]
+    current = 0
+    for field in form:
+        current = section_of.get(field.name, current)
+        grouped[current].append(field)
+    return [
+        {"legend": legend, "fields": fields}
+        for (legend, _names), fields in zip(named, grouped, strict=True)
+        if fields
+    ]
