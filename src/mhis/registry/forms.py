@@ -46,8 +46,7 @@ class PersonForm(forms.Form):
     sections = (
         (_("Name"), ("name", "latin_name")),
         (_("Sex and birth"), ("sex", "birth_date", "birth_date_precision")),
-        (_("Nationality and languages"), ("nationality", "languages")),
-        (_("Contact"), ("contact",)),
+        (_("Nationality, languages and contact"), ("nationality", "languages", "contact")),
         (_("Identity document"), ("identifier_type", "identifier_country", "identifier_value")),
         (_("Migration"), ("migration_status", "origin_country", "destination_country",
                           "occupation_sector", "migration_start")),
