@@ -161,6 +161,8 @@ def test_reviewer_merges_a_pair_from_the_queue_and_un_merges_it(page, login, sho
     page.get_by_label("Same person: merge the later record into the earlier one").check()
     page.get_by_label("Note").fill("Same date of birth and work permit.")
     page.get_by_role("button", name="Record the decision").click()
+    expect(page.get_by_role("heading", name="Confirm the merge")).to_be_visible()
+    page.get_by_role("button", name="Confirm: merge the records").click()
     expect(page.get_by_role("status")).to_contain_text("merged")
 
     page.get_by_role("link", name=later).click()  # the later record leads to the earlier

@@ -61,11 +61,25 @@ PAGES = {
     "login": PUBLIC,
     "logout": PUBLIC,
     "two_factor": LOGIN,
+    "password_change": LOGIN,
+    # Administration: roles, own places and the insider's attempts in tests/test_administration.py.
+    "administration:users": LOGIN,
+    "administration:user_new": LOGIN,
+    "administration:user": LOGIN,
+    "administration:user_password": POST_ONLY,
+    "administration:user_second_factor": POST_ONLY,
+    "administration:places": LOGIN,
+    "administration:place_new": LOGIN,
+    "administration:place": LOGIN,
     "set_language": PUBLIC,
     "registry:search": LOGIN,
     "registry:register": LOGIN,
     "registry:detail": PERSON_READ,
     "registry:edit": PERSON_WRITE,
+    # Reading a person's consents; recording one is a POST to the same page, covered with
+    # withdrawing one by `tests/test_consent_pages.py`.
+    "registry:consents": PERSON_READ,
+    "registry:withdraw-consent": _on("consent", WRITE, post_only=True),
     "care:timeline": PERSON_READ,
     "care:add_record": _on("person", WRITE, post_only=True, fill={"kind": "encounter"}),
     "care:edit_record": _on("encounter", WRITE, fill={"kind": "encounter"}),
@@ -107,6 +121,9 @@ PAGES = {
     "intake:resume": POST_ONLY,
     "intake:field-form": LOGIN,
     "outreach:overview": LOGIN,
+    # Not about a record: the site is chosen in the form, among the user's own; roles and
+    # places are covered by `tests/test_outreach_contact_page.py`.
+    "outreach:contact": LOGIN,
     # The API's own routes are checked operation by operation below.
     "api:openapi-json": PUBLIC,
     "api:openapi-view": PUBLIC,

@@ -230,5 +230,6 @@ def subjects(world, people, register):
         "referral": referral.pk, "assessment": assessment.pk, "immunisation": immunisation.pk,
         "lab_result": lab_result.pk, "enrolment": enrolment.pk, "payment": payment.pk,
         "alert": alert.pk, "pair": pair.pk, "link": link.pk, "site": "MSOT-CLIN",
+        "consent": person.consents.get(scope="care").pk,
         "scheme": scheme.code, "week": f"{year}-W{week:02d}", "day": _day(2),
     }  # fmt: skip

@@ -185,13 +185,13 @@ def test_cross_border_referral_from_sent_to_closed(api, people, person):
     ],
 )
 def test_referral_steps_follow_the_workflow(api, people, person, steps, bad, field):
-    caller = api(people["clinician"])
-    rid = caller.post(f"/api/persons/{person.uuid}/referrals", referral_payload()).json()["id"]
+    sender, receiver = api(people["clinician"]), api(people["mm_clinician"])
+    rid = sender.post(f"/api/persons/{person.uuid}/referrals", referral_payload()).json()["id"]
     for step in steps:
-        caller.post(f"/api/referrals/{rid}/steps", {**step, "on": days_ago(step["on"])})
+        receiver.post(f"/api/referrals/{rid}/steps", {**step, "on": days_ago(step["on"])})
     if "on" in bad:
         bad = {**bad, "on": days_ago(bad["on"])}
-    response = caller.post(f"/api/referrals/{rid}/steps", bad)
+    response = receiver.post(f"/api/referrals/{rid}/steps", bad)
     assert response.status_code == 422
     assert (field,) in locs(response)
 
@@ -252,8 +252,8 @@ def test_overdue_referrals_are_listed_for_both_ends_only(api, people, person):
         f"/api/persons/{person.uuid}/referrals", referral_payload(sent_on=TODAY.isoformat())
     )
     attended = caller.post(f"/api/persons/{person.uuid}/referrals", referral_payload()).json()["id"]
-    for status in ("received", "attended"):
-        caller.post(f"/api/referrals/{attended}/steps", {"status": status})
+    for status in ("received", "attended"):  # the receiving site's steps
+        api(people["mm_clinician"]).post(f"/api/referrals/{attended}/steps", {"status": status})
     assert [r["id"] for r in caller.get("/api/referrals/overdue").json()] == [overdue]
     assert [r["id"] for r in api(people["mm_clinician"]).get("/api/referrals/overdue").json()] == [
         overdue
@@ -309,3 +309,29 @@ def test_timeline_lists_records_newest_first_and_logs_one_read(api, people, pers
     assert (
         api(people["hn_clinician"]).get(f"/api/persons/{person.uuid}/timeline").status_code == 404
     )
+
+
+@pytest.mark.parametrize("status", ["received", "attended"])
+def test_only_the_receiving_site_marks_a_referral_received_or_attended(api, people, person, status):
+    sender, receiver = api(people["clinician"]), api(people["mm_clinician"])
+    rid = sender.post(f"/api/persons/{person.uuid}/referrals", referral_payload()).json()["id"]
+    if status == "attended":
+        assert (
+            receiver.post(f"/api/referrals/{rid}/steps", {"status": "received"}).status_code == 200
+        )
+    before = sender.get(f"/api/referrals/{rid}").json()
+    refused = sender.post(f"/api/referrals/{rid}/steps", {"status": status})
+    assert refused.status_code == 422 and ("status",) in locs(refused)
+    assert "Only the receiving site (Myawaddy Hospital)" in refused.content.decode()
+    assert sender.get(f"/api/referrals/{rid}").json() == before  # nothing moved
+    # The sending site still records what is its own: the person lost to follow-up.
+    assert sender.post(f"/api/referrals/{rid}/steps", {"status": "lost"}).status_code == 200
+
+
+def test_a_referral_outside_mhis_is_marked_received_by_the_sending_site(api, people, person):
+    sender = api(people["clinician"])
+    payload = referral_payload(to_site="", to_facility="Mawlamyine TB clinic", to_country="MM")
+    sent = sender.post(f"/api/persons/{person.uuid}/referrals", payload)
+    assert sent.status_code == 201, sent.content
+    received = sender.post(f"/api/referrals/{sent.json()['id']}/steps", {"status": "received"})
+    assert received.status_code == 200 and received.json()["status"] == "received"

@@ -456,3 +456,29 @@ def test_edit_pages_change_records_and_keep_history(
 def test_edit_page_of_an_unknown_kind_is_404(client, people):
     client.force_login(people["clinician"])
     assert client.get("/care/surgery/1/edit/").status_code == 404
+
+
+def test_the_sending_site_is_not_offered_received_and_is_refused_it(client, people, person):
+    referral = refer(
+        people["clinician"],
+        person,
+        {"site": "MSOT-CLIN", "kind": "medical", "reason": "x", "to_site": "MWD-HOSP"},
+    )
+    status_field = f'name="step{referral.pk}-status"'
+    client.force_login(people["clinician"])
+    timeline = client.get(f"/care/people/{person.uuid}/timeline/").content.decode()
+    form = timeline[timeline.index(status_field) :]
+    form = form[: form.index("</select>")]
+    assert 'value="lost"' in form and 'value="received"' not in form
+    refused = client.post(
+        f"/care/referrals/{referral.pk}/steps/",
+        {f"step{referral.pk}-status": "received"},
+        follow=True,
+    )
+    referral.refresh_from_db()
+    assert referral.status == "sent" and referral.received_on is None
+    assert "Only the receiving site (Myawaddy Hospital)" in refused.content.decode()
+    client.force_login(people["mm_clinician"])
+    timeline = client.get(f"/care/people/{person.uuid}/timeline/").content.decode()
+    form = timeline[timeline.index(status_field) :]
+    assert 'value="received"' in form[: form.index("</select>")]

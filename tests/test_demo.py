@@ -104,7 +104,7 @@ def test_demo_clinician_finds_a_person_by_burmese_script_and_by_latin_spelling(b
 
 
 def test_demo_care_data_follows_the_workflow_rules(built):
-    from mhis.care.assessments import missing_steps, quality_flags
+    from mhis.care.assessments import contradicted, missing_steps, quality_flags
     from mhis.care.models import Assessment, Referral
 
     assessments = list(Assessment.objects.prefetch_related("specimens"))
@@ -113,6 +113,7 @@ def test_demo_care_data_follows_the_workflow_rules(built):
         missing = missing_steps(assessment)
         assert (assessment.completed_on is not None) == (missing == []), (assessment.pk, missing)
         assert quality_flags(assessment) == []
+        assert not contradicted(assessment), assessment.pk  # the programme's TB table holds
     presumptive = sum(1 for a in assessments if a.specimens.all())
     assert 0 < presumptive < len(assessments) * 0.2
     for referral in Referral.objects.prefetch_related("steps"):

@@ -16,6 +16,7 @@ from mhis.access.services import create_user
 from mhis.care.models import Encounter, Referral
 from mhis.linkage.merges import conflict_messages, merge_people, unmerge, visible_merges
 from mhis.linkage.models import CandidatePair, LinkRun, Merge
+from mhis.linkage.services import review_queue
 from mhis.protection.models import Enrolment, Scheme
 from mhis.registry.models import Household, HouseholdMember, Identifier, Person, PersonSite
 from mhis.registry.search import search_people, visible_people
@@ -201,10 +202,12 @@ def test_a_merge_opens_the_whole_history_to_both_sites_and_no_right_to_undo(
         with pytest.raises(PermissionDenied):
             attempt()
     assert merge not in visible_merges(hn) and merge in visible_merges(across["both"])
+    # Nor is a pair it could not decide put in its queue.
+    assert pair not in review_queue(hn) and pair in review_queue(across["both"])
     assert client.post(f"/linkage/merges/{merge.pk}/undo/").status_code == 404
     response = caller.post(f"/api/linkage/pairs/{pair.pk}/decision", {"decision": "same"})
-    assert response.status_code == 403
-    page = client.post(f"/linkage/pairs/{pair.pk}/", {"decision": "same"})
+    assert response.status_code in (403, 404)
+    page = client.post(f"/linkage/pairs/{pair.pk}/", {"decision": "same", "confirm": "1"})
     assert page.status_code in (403, 404)
     assert _differences(state, snapshot(), requests=True) == []
     assert CandidatePair.objects.get(pk=pair.pk).status == CandidatePair.Status.REVIEW

@@ -253,7 +253,9 @@ def test_a_pair_merged_on_its_page_is_unmerged_there_and_goes_back_to_the_queue(
     run_linkage()
     pair = services.review_queue(people["admin"]).first()
     client.force_login(people["admin"])
-    merged = client.post(f"/linkage/pairs/{pair.pk}/", {"decision": "same"}, follow=True)
+    merged = client.post(
+        f"/linkage/pairs/{pair.pk}/", {"decision": "same", "confirm": "1"}, follow=True
+    )
     merge = Merge.objects.get(pair=pair)
     page = merged.content.decode()
     assert f"/linkage/merges/{merge.pk}/undo/" in page and "Record the decision" not in page

@@ -202,8 +202,12 @@ def test_a_typed_actual_is_recorded_on_the_project_page_and_goes_into_iati(
     assert f'action="{url}"' in page
     assert f"/periods/{computed_period.pk}/actual/" not in page  # computed: no form
 
-    bad = client.post(url, {"actual": "about forty"}, follow=True).content.decode()
-    assert "Give a number" in bad
+    refused = client.post(url, {"actual": "about forty"})
+    bad = refused.content.decode()
+    assert refused.status_code == 422 and "Give a number" in bad
+    # In the error summary, linked to the field, which keeps what was typed.
+    assert f'<a href="#actual-{period.pk}">' in bad.split('class="error-summary"', 1)[1]
+    assert f'id="actual-{period.pk}" name="actual" value="about forty"' in bad
     period.refresh_from_db()
     assert period.actual is None
     client.post(url, {"actual": "1,250.5"})

@@ -258,7 +258,8 @@ def test_the_pages_take_a_report_show_the_alert_and_move_it(client, people, worl
     # The report is evaluated as it is saved: the cholera case raises its alert at once.
     alert = Alert.objects.get(condition="cholera")
     assert (alert.site.code, alert.year, alert.week) == ("RNG-PORT", 2026, 47)
-    assert "raise an alert for Cholera" in client.get("/surveillance/report/").content.decode()
+    shown = client.get(sent.url).content.decode()  # back on the same site and week
+    assert "These counts raise an alert" in shown and "Cholera" in shown
     client.force_login(officer)
     listing = client.get("/surveillance/alerts/").content.decode()
     assert f"/surveillance/alerts/{alert.pk}/" in listing and "Cholera" in listing

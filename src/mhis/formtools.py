@@ -1,8 +1,9 @@
-"""Form helpers the apps share: an upload with a size limit, a form's fields in sections."""
+"""Form helpers the apps share: an upload with a size limit, a page's own errors for the
+error summary, a form's fields in sections."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django import forms
@@ -24,6 +25,21 @@ class BoundedFileField(forms.FileField):
                 _("The file is larger than %(n)s MB.") % {"n": self.max_bytes // 2**20}
             )
         return upload
+
+
+def error_items(
+    errors: Mapping[str, Iterable[str]], ids: Mapping[str, str] | None = None
+) -> list[dict[str, str]]:
+    """A page's errors that are not a Django form's (by field name, as a ValidationError's
+    `message_dict` gives them) as the error summary (includes/error_summary.html) lists
+    them: each message with the id of the field it links to, from `ids` (a name not there
+    links to nothing)."""
+    ids = ids or {}
+    return [
+        {"id": ids.get(name, ""), "message": str(message)}
+        for name, messages in errors.items()
+        for message in messages
+    ]
 
 
 def sections(form: forms.Form) -> list[dict[str, Any]]:

@@ -51,11 +51,7 @@ def _label_row(row: str, labels: list[str]) -> str:
         tag, attributes = cell.group(1), cell.group(2)
         out.append(row[position : cell.start()])
         start = cell.group(0)
-        if (
-            tag.lower() == "td"
-            and column < len(labels)
-            and "data-label" not in attributes.lower()
-        ):
+        if tag.lower() == "td" and column < len(labels) and "data-label" not in attributes.lower():
             label = html.escape(labels[column], quote=True)
             start = f'<{tag} data-label="{label}"{attributes}>'
         out.append(start)

@@ -1,5 +1,6 @@
 """A log-in by a role that needs a second factor goes no further than the code page until the
-code is given (MHIS_TWO_FACTOR_ROLES)."""
+code is given (MHIS_TWO_FACTOR_ROLES); a user given a temporary password by an administrator
+goes no further than the page for choosing their own until they have."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from .services import needs_second_factor
 
 # Views reachable before the code: the code page itself, leaving, and the language switch.
 OPEN_VIEWS = frozenset({"two_factor", "logout", "login", "set_language"})
+# … and, for a temporary password, the page for choosing a new one.
+PASSWORD_VIEWS = OPEN_VIEWS | {"password_change"}
 
 
 class SecondFactorMiddleware:
@@ -34,9 +37,21 @@ class SecondFactorMiddleware:
         view_kwargs: dict[str, object],
     ) -> HttpResponse | None:
         user: User | AnonymousUser | None = getattr(request, "user", None)
-        if user is None or not needs_second_factor(user):
+        if user is None or not user.is_authenticated:
             return None
         match = request.resolver_match
+        if not needs_second_factor(user):
+            if not getattr(user, "must_change_password", False):
+                return None
+            if match is not None and match.view_name in PASSWORD_VIEWS:
+                return None
+            if match is not None and match.namespace == "api":
+                return JsonResponse(
+                    {"detail": _("Choose your own password first: log in in the browser.")},
+                    status=403,
+                )
+            target = reverse("password_change")
+            return redirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
         if match is not None and match.view_name in OPEN_VIEWS:
             return None
         if match is not None and match.namespace == "api":

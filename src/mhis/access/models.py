@@ -49,6 +49,11 @@ class User(AbstractUser):
         related_name="+",
         blank=True,
     )
+    # Set when an administrator gives the user a temporary password: until they choose their
+    # own, every page leads to the page for choosing it.
+    must_change_password = models.BooleanField(
+        _("must change password at next log-in"), default=False
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 

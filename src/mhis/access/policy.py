@@ -41,6 +41,8 @@ class Can(StrEnum):
     MANAGE_ALERTS = "manage_alerts"  # move alerts through their workflow, set populations
     READ_PROGRAMMES = "read_programmes"
     WRITE_PROGRAMMES = "write_programmes"
+    MANAGE_USERS = "manage_users"  # users, roles, scopes, passwords, second factors, in scope
+    MANAGE_PLACES = "manage_places"  # the place tree under one's own places
     USE_ADMIN_SITE = "use_admin_site"  # Django's admin pages (each model grants its own)
     READ_INDICATORS = "read_indicators"  # aggregates for places in scope, protected
     INDICATORS_BY_STATUS = "indicators_by_status"  # disaggregate by migration status
@@ -64,6 +66,8 @@ read_alerts             x        x       .        x           x         .       
 manage_alerts           x        .       .        x           .         .         .
 read_programmes         x        .       .        .           x         x         x
 write_programmes        x        .       .        .           .         x         .
+manage_users            x        .       .        .           .         .         .
+manage_places           x        .       .        .           .         .         .
 use_admin_site          x        .       .        .           .         x         .
 read_indicators         x        x       x        x           x         x         x
 indicators_by_status    .        x       x        .           x         .         .
@@ -109,6 +113,8 @@ REFUSALS: dict[Can, Promise] = {
     Can.MANAGE_ALERTS: _("Your role does not handle alerts."),
     Can.READ_PROGRAMMES: _("Your role cannot see the programmes."),
     Can.WRITE_PROGRAMMES: _("Your role cannot change the programmes."),
+    Can.MANAGE_USERS: _("Only an administrator manages users."),
+    Can.MANAGE_PLACES: _("Only an administrator manages places."),
     Can.USE_ADMIN_SITE: _("Your role cannot use the administration pages."),
     Can.READ_INDICATORS: _("Sign in to see indicators."),
     Can.INDICATORS_BY_STATUS: _("Your role cannot break indicators down by migration status."),

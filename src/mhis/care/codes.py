@@ -108,6 +108,12 @@ class TestResult(models.TextChoices):
     DECLINED = "declined", _("Declined")
 
 
+class TbTreatment(models.TextChoices):
+    NONE = "none", _("Not treated for TB")
+    ONGOING = "ongoing", _("TB treatment ongoing")
+    COMPLETED = "completed", _("TB treatment completed under directly observed therapy")
+
+
 class FitToTravel(models.TextChoices):
     FIT = "fit", _("Fit to travel")
     FIT_WITH_CONDITIONS = "fit_with_conditions", _("Fit to travel with conditions")
@@ -115,17 +121,23 @@ class FitToTravel(models.TextChoices):
     UNFIT = "unfit", _("Unfit to travel")
 
 
-# TB classifications per destination programme. US: the CDC technical instructions' classes.
-# GEN: for assessments without a destination programme's own set.
+# TB classifications per destination programme (the decision table of each is in care.tb).
+# US: the CDC technical instructions' classes. UK: the UK pre-entry screening's outcome.
+# GEN: for assessments without a destination programme's own set (WHO case definitions).
 TB_CLASSIFICATIONS: dict[str, dict[str, object]] = {
     "US": {
         "NONE": _("No TB classification"),
         "A": _("Class A: TB disease, infectious"),
         "A_WAIVER": _("Class A with waiver"),
+        "B0": _("Class B0: TB, pulmonary, treatment completed under directly observed therapy"),
         "B1_PULM": _("Class B1: TB, pulmonary"),
         "B1_EXTRA": _("Class B1: TB, extrapulmonary"),
         "B2": _("Class B2: latent TB infection evaluation"),
         "B3": _("Class B3: TB contact evaluation"),
+    },
+    "UK": {
+        "UK_CLEAR": _("No active pulmonary TB: certificate may be issued"),
+        "UK_TB": _("Active pulmonary TB suspected or confirmed: no certificate"),
     },
     "GEN": {
         "NO_TB": _("No TB"),
@@ -137,10 +149,11 @@ TB_CLASSIFICATIONS: dict[str, dict[str, object]] = {
 }
 DESTINATION_PROGRAMMES = {
     "US": _("United States (CDC technical instructions)"),
+    "UK": _("United Kingdom (pre-entry TB screening)"),
     "GEN": _("General (no destination programme)"),
 }
 # Classes that assert TB disease: sputum microbiology must be complete before they are given.
-TB_DISEASE_CLASSES = frozenset({"A", "A_WAIVER", "B1_PULM", "ACTIVE_BC", "ACTIVE_CD"})
+TB_DISEASE_CLASSES = frozenset({"A", "A_WAIVER", "B1_PULM", "ACTIVE_BC", "ACTIVE_CD", "UK_TB"})
 SPUTUM_SPECIMENS = 3
 # Refugee Health Screener-15: items 1-14 scored 0-4, item 15 a distress thermometer 0-10.
 # Positive when items 1-14 sum to 12 or more, or the thermometer reads 5 or more.

@@ -108,6 +108,10 @@ if TYPE_CHECKING:
     Thermometer = int | None
     Counselling = str
     TbClassCode = str
+    TbTreatmentCode = str
+    TbFlag = bool | None
+    Override = bool
+    OverrideReason = str
     FitToTravelCode = str
     FitReason = str
     VaccineCode = str
@@ -163,6 +167,10 @@ else:
     Thermometer = whole(0, 10, message=gettext_lazy("The distress thermometer reads from 0 to 10."))
     Counselling = field(Assessment, "counselling")
     TbClassCode = field(Assessment, "tb_classification")
+    TbTreatmentCode = field(Assessment, "tb_treatment")
+    TbFlag = flag(None)
+    Override = flag(False)
+    OverrideReason = field(Assessment, "tb_override_reason")
     FitToTravelCode = field(Assessment, "fit_to_travel")
     FitReason = field(Assessment, "fit_reason")
     VaccineCode = coded(Immunisation, "vaccine", VACCINES)
@@ -489,6 +497,9 @@ class AssessmentInput(Contract):
     rhs15_items: Rhs15Items = None
     rhs15_thermometer: Thermometer = None
     counselling: Counselling = ""
+    tb_contact: TbFlag = None
+    extrapulmonary_tb: TbFlag = None
+    tb_treatment: TbTreatmentCode = ""
     specimens: Annotated[list[SpecimenInput], Field(max_length=SPUTUM_SPECIMENS)] = Field(
         default_factory=list, description="Sputum specimens: the fields given of each number"
     )
@@ -497,6 +508,12 @@ class AssessmentInput(Contract):
     )
     fit_to_travel: FitToTravelCode = ""
     fit_reason: FitReason = ""
+    tb_override: Override = Field(
+        False,
+        description="Keep a TB classification or fit-to-travel decision that contradicts the "
+        "programme's decision table; needs tb_override_reason",
+    )
+    tb_override_reason: OverrideReason = ""
 
     @model_validator(mode="after")
     def _cross_field(self, info: ValidationInfo) -> Self:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Model
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mhis.codelists import country_choices
@@ -44,8 +45,12 @@ class ServiceForm(ContractForm, Generic[_R]):
     """A form whose values are checked by a service; its errors land on the matching fields.
 
     Forms on a person's timeline are built with the user's sites and the person; a form that
-    changes a record shows the values of one of its kind (`_R`).
+    changes a record shows the values of one of its kind (`_R`). A new record's form starts
+    from sensible defaults: today in its `today_fields`, and the user's site (their only
+    one, or else the person's registration site when it is one of theirs).
     """
+
+    today_fields: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -58,6 +63,21 @@ class ServiceForm(ContractForm, Generic[_R]):
         self.sites, self.person = list(sites), person
         if "site" in self.fields:
             choice_field(self, "site").choices = [(s.code, s.name) for s in self.sites]
+        if not self.is_bound:
+            self._defaults()
+
+    def _defaults(self) -> None:
+        today = timezone.localdate().isoformat()
+        for name in self.today_fields:
+            self.initial.setdefault(name, today)
+        if "site" in self.fields and "site" not in self.initial:
+            site = self.sites[0] if len(self.sites) == 1 else None
+            if site is None and self.person is not None:
+                site = next(
+                    (s for s in self.sites if s.pk == self.person.registration_site_id), None
+                )
+            if site is not None:
+                self.initial["site"] = site.code
 
     @classmethod
     def initial_from(cls, record: _R) -> dict[str, Any]:
@@ -83,6 +103,8 @@ class ServiceForm(ContractForm, Generic[_R]):
 
 
 class EncounterForm(ServiceForm[Encounter]):
+    today_fields = ("date",)
+
     contract = EncounterInput
 
     site = forms.ChoiceField(label=_("Site"))
@@ -123,6 +145,8 @@ class EncounterForm(ServiceForm[Encounter]):
 
 
 class ReferralForm(ServiceForm[Referral]):
+    today_fields = ("sent_on",)
+
     site = forms.ChoiceField(label=_("From site"))
     kind = form_field(ReferralInput, "kind", label=_("Kind"), required=True)
     urgency = form_field(
@@ -183,7 +207,8 @@ class AssessmentForm(ServiceForm[Assessment]):
     # before it.
     sections = (
         (_("Assessment"), ("site", "type", "date", "programme", "destination_country")),
-        (_("History and examination"), ("history", "examination", "tb_symptoms")),
+        (_("History and examination"), ("history", "examination", "tb_symptoms", "tb_contact",
+                                         "extrapulmonary_tb", "tb_treatment")),
         (_("Chest X-ray and TB tests"), ("xray_result", "xray_date", "xpert_result", "xpert_date",
                                           "dst_result", "dst_date", "igra_result", "tst_mm")),
         (_("Sputum"), tuple(f"sputum{n}_{part}" for n in (1, 2, 3) for part in (
@@ -238,9 +263,23 @@ class AssessmentForm(ServiceForm[Assessment]):
     )
     rhs15_thermometer = forms.IntegerField(label=_("RHS-15 distress thermometer"), required=False)
     counselling = _text(AssessmentInput, "counselling", _("Counselling"))
+    tb_contact = forms.NullBooleanField(label=_("Contact of a known TB case"), required=False)
+    extrapulmonary_tb = forms.NullBooleanField(
+        label=_("Signs of extrapulmonary TB"), required=False
+    )
+    tb_treatment = form_field(AssessmentInput, "tb_treatment", label=_("TB treatment"))
     tb_classification = forms.ChoiceField(label=_("TB classification"), required=False)
     fit_to_travel = form_field(AssessmentInput, "fit_to_travel", label=_("Fit to travel"))
     fit_reason = form_field(AssessmentInput, "fit_reason", label=_("Reason"))
+    tb_override = forms.BooleanField(
+        label=_("Override the TB rules"),
+        required=False,
+        help_text=_(
+            "Only to keep a TB classification or fit-to-travel decision the results contradict; "
+            "give the reason below. The reason is kept in the assessment's history."
+        ),
+    )
+    tb_override_reason = _text(AssessmentInput, "tb_override_reason", _("Reason for the override"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -290,6 +329,9 @@ class AssessmentForm(ServiceForm[Assessment]):
                 "pregnancy_result",
                 "rhs15_thermometer",
                 "counselling",
+                "tb_contact",
+                "extrapulmonary_tb",
+                "tb_treatment",
                 "tb_classification",
                 "fit_to_travel",
                 "fit_reason",
@@ -351,6 +393,8 @@ class AssessmentForm(ServiceForm[Assessment]):
 
 
 class ImmunisationForm(ServiceForm[Immunisation]):
+    today_fields = ("date",)
+
     site = forms.ChoiceField(label=_("Site"))
     vaccine = forms.ChoiceField(label=_("Vaccine"))
     dose_number = forms.IntegerField(label=_("Dose number"), min_value=1, initial=1)
@@ -365,6 +409,8 @@ class ImmunisationForm(ServiceForm[Immunisation]):
 
 
 class LabResultForm(ServiceForm[LabResult]):
+    today_fields = ("collected_on",)
+
     site = forms.ChoiceField(label=_("Site"))
     test = form_field(LabResultInput, "test", label=_("Test"))
     loinc = form_field(

@@ -20,6 +20,7 @@ from .codes import (
     ReferralKind,
     ReferralStatus,
     SmearResult,
+    TbTreatment,
     TestResult,
     Urgency,
     XpertResult,
@@ -216,11 +217,19 @@ class Assessment(CareRecord):
         _("RHS-15 distress thermometer"), null=True, blank=True
     )
     counselling = models.TextField(_("counselling"), blank=True)
+    tb_contact = models.BooleanField(_("contact of a known TB case"), null=True, blank=True)
+    extrapulmonary_tb = models.BooleanField(_("signs of extrapulmonary TB"), null=True, blank=True)
+    tb_treatment = models.CharField(
+        _("TB treatment"), max_length=12, choices=TbTreatment.choices, blank=True
+    )
     tb_classification = models.CharField(_("TB classification"), max_length=12, blank=True)
     fit_to_travel = models.CharField(
         _("fit to travel"), max_length=20, choices=FitToTravel.choices, blank=True
     )
     fit_reason = models.TextField(_("reason"), blank=True)
+    # Why the clinician kept a TB classification or fit-to-travel decision that contradicts
+    # the programme's decision table (care.tb); blank when nothing is overridden.
+    tb_override_reason = models.TextField(_("reason for overriding the TB rules"), blank=True)
     completed_on = models.DateField(_("completed on"), null=True, blank=True)
 
     class Meta:

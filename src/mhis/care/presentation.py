@@ -60,6 +60,7 @@ def referral_out(r: Referral) -> dict[str, Any]:
 
 
 def assessment_out(a: Assessment) -> dict[str, Any]:
+    decision = assessments.tb_decision(a)
     data = {
         field: getattr(a, field)
         for field in AssessmentOut.model_fields
@@ -84,6 +85,8 @@ def assessment_out(a: Assessment) -> dict[str, Any]:
             for s in a.specimens.all()
         ],
         rhs15=assessments.rhs15(a),
+        tb_proposed=decision.proposed,
+        tb_allowed=list(decision.allowed),
         presumptive_tb=assessments.presumptive_tb(a),
         missing=assessments.missing_steps(a),
         quality_flags=assessments.quality_flags(a),

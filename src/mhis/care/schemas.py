@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from ninja import Schema
+from ninja import Field, Schema
 
 from mhis.contracts import output_schema
 
@@ -118,10 +118,16 @@ class AssessmentOut(Schema):
     pregnancy_result: str
     rhs15: Rhs15Out | None
     counselling: str
+    tb_contact: bool | None
+    extrapulmonary_tb: bool | None
+    tb_treatment: str
     specimens: list[SpecimenOut]
     tb_classification: str
+    tb_proposed: str = Field(description="The class the programme's decision table proposes")
+    tb_allowed: list[str] = Field(description="The classes the results allow")
     fit_to_travel: str
     fit_reason: str
+    tb_override_reason: str
     completed_on: Date | None
     presumptive_tb: bool
     missing: list[StepOut]

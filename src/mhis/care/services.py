@@ -21,6 +21,7 @@ from mhis.access.policy import Can, allowed, require
 from mhis.access.services import (
     log_access,
     place_scope_q,
+    scope_site_ids,
 )
 from mhis.events import announce
 from mhis.kinds import at_sites
@@ -162,6 +163,19 @@ _STEP_DATE_FIELD = {
 }
 
 
+# The steps only the receiving site records: it alone knows that the person arrived.
+RECEIVING_SITE_STEPS = (ReferralStatus.RECEIVED, ReferralStatus.ATTENDED)
+
+
+def may_record_step(user: User, referral: Referral, status: str) -> bool:
+    """Whether `user` may move `referral` to `status`. "Received" and "attended" are the
+    receiving site's to record: a user whose places hold the site it was sent to. A referral
+    to a facility outside MHIS has no one there to record them, so the sending site does."""
+    if status not in RECEIVING_SITE_STEPS or referral.to_site_id is None:
+        return True
+    return referral.to_site_id in scope_site_ids(user)
+
+
 @transaction.atomic
 def advance_referral(
     user: User, referral: Referral, data: ReferralStepInput | Mapping[str, Any]
@@ -171,6 +185,16 @@ def advance_referral(
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
     step = ReferralStepInput.check(data, user=user, record=referral)
     status, on, note = step.status, step.on, step.note
+    if not may_record_step(user, referral, status):
+        to_site = referral.to_site
+        raise ValidationError(
+            {
+                "status": _(
+                    "Only the receiving site (%(site)s) marks a referral received or attended."
+                )
+                % {"site": to_site.name if to_site else ""}
+            }
+        )
     changes = apply_changes(
         referral, {"status": status, _STEP_DATE_FIELD[ReferralStatus(status)]: on}
     )

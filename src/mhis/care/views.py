@@ -66,12 +66,16 @@ def _timeline_context(
             if item["type"] == "referral"
             else ()
         )
-        if moves:
+        if moves and any(services.may_record_step(request.user, record, m) for m in moves):
             form = ReferralStepForm(prefix=f"step{record.pk}")
             status = choice_field(form, "status")
             # The contract's values as `form_field` lists them.
             listed = cast("list[tuple[str, StrOrPromise]]", status.choices)
-            status.choices = [c for c in listed if c[0] in moves]
+            status.choices = [
+                c
+                for c in listed
+                if c[0] in moves and services.may_record_step(request.user, record, c[0])
+            ]
             item["step_form"] = form
     forms = forms or {}
     return {
@@ -194,23 +198,31 @@ def edit_assessment(request: AuthenticatedHttpRequest, assessment_id: int) -> Ht
     assessment = record_or_404(request, Assessment, assessment_id, "page:assessment_edit")
     if not allowed(request.user, Can.WRITE_PERSON):
         raise PermissionDenied(_("Your role cannot record care."))
-    form = AssessmentForm(
-        request.POST or None,
-        initial=AssessmentForm.initial_from(assessment),
-        sites=scope_sites(request.user),
-    )
+    initial = AssessmentForm.initial_from(assessment)
+    missing = assessments.requirements(assessment)
+    decision = assessments.tb_decision(assessment)
+    results_in = not any(m["code"].startswith(assessments.RESULT_STEPS) for m in missing)
+    if not assessment.tb_classification and results_in:
+        initial["tb_classification"] = decision.proposed  # the table's proposal, to confirm
+    form = AssessmentForm(request.POST or None, initial=initial, sites=scope_sites(request.user))
     if request.method == "POST" and form.is_valid():
+        data = form.service_data()
         try:
-            assessments.update_assessment(request.user, assessment, form.service_data())
+            assessments.update_assessment(request.user, assessment, data)
         except ValidationError as exc:
             form.service_errors(exc)
+            # What the refused save was checked against: the values typed, not those stored.
+            draft = assessments.preview(request.user, assessment, data)
+            if draft is not None:
+                missing, decision = draft
         else:
             messages.success(request, _("Saved."))
             return redirect("care:timeline", person_id=assessment.person.uuid)
     context = {
         "form": form,
         "assessment": assessment,
-        "missing": assessments.missing_steps(assessment),
+        "missing": missing,
+        "proposal": assessments.proposal(assessment, decision),
     }
     return render(request, "care/assessment_form.html", context)
 
@@ -222,5 +234,9 @@ def pending(request: AuthenticatedHttpRequest) -> HttpResponse:
     rows = services.shown_rows(
         request.user, assessments.pending_assessments(request.user), view="page:assessments_pending"
     )
-    items = [{"assessment": a, "missing": assessments.missing_steps(a)} for a in rows]
+    items = []
+    for a in rows:
+        missing = assessments.missing_steps(a)
+        contradictions = [m for m in missing if m["code"] in assessments.CONTRADICTIONS]
+        items.append({"assessment": a, "missing": missing, "contradictions": contradictions})
     return render(request, "care/pending.html", {"items": items})

@@ -325,6 +325,7 @@ def _assessment(batch, rng, person, site, kind, programme, status, registered_on
     else:
         a.tb_classification = "ACTIVE_BC" if confirmed else "NO_TB"
     if confirmed:
+        a.tb_treatment = "ongoing"
         a.fit_to_travel, a.fit_reason = "temporarily_unfit", "Active TB: treatment started"
     else:
         a.fit_to_travel = "fit"

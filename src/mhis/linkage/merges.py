@@ -11,12 +11,13 @@ administrator.md), and those links give no right to merge further or to undo."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -24,7 +25,7 @@ from mhis.access.policy import Can, allowed, require
 from mhis.access.services import scope_site_ids
 from mhis.care.services import event_sites
 from mhis.events import announce
-from mhis.kinds import following_merge, kind_of_model
+from mhis.kinds import RecordKind, following_merge, kind_of_model
 from mhis.lookups import AnyOf
 from mhis.portable.models import ReceivedItem, ReceivedSummary
 from mhis.protection.models import Enrolment
@@ -38,14 +39,29 @@ def _require_admin(user) -> None:
     require(user, Can.MERGE_PEOPLE)
 
 
-def _added_by_merges(person_ids) -> set[int]:
-    """The site links that merges still in force added to these people (as survivors)."""
+def _added_by_merges(person_ids=None) -> set[int]:
+    """The site links that merges still in force added to these people (as survivors; to
+    anyone when `person_ids` is None)."""
+    merges = Merge.objects.filter(undone_at=None)
+    if person_ids is not None:
+        merges = merges.filter(survivor_id__in=person_ids)
     added: set[int] = set()
-    for pks in Merge.objects.filter(survivor_id__in=person_ids, undone_at=None).values_list(
-        "added_sites", flat=True
-    ):
+    for pks in merges.values_list("added_sites", flat=True):
         added.update(pks)
     return added
+
+
+def known_on_its_own(user, person: str = "pk") -> Exists:
+    """A condition on the outer row: the person its field `person` names is known at a site
+    in the user's scopes on its own, not only through a site link a merge added (the rows
+    `_require_visible` accepts, read in one query)."""
+    scope = scope_site_ids(user)
+    added = PersonSite.objects.filter(pk__in=_added_by_merges(), site_id__in=scope)
+    return Exists(
+        PersonSite.objects.filter(person=OuterRef(person), site_id__in=scope).exclude(
+            pk__in=list(added.values_list("pk", flat=True))
+        )
+    )
 
 
 def own_site_links(person) -> QuerySet[PersonSite]:
@@ -163,6 +179,57 @@ def conflict_messages(merge: Merge) -> list[str]:
     return out
 
 
+def _rows_to_move(survivor: Person, merged: Person) -> Iterator[tuple[RecordKind, QuerySet]]:
+    """What a merge of `merged` into `survivor` moves, kind by kind: the records that follow
+    the person they are about (mhis.kinds). Names, name keys and identifiers stay with the
+    record they were registered on (it is kept, marked merged); reads stay in the access
+    log."""
+    twice = ReceivedSummary.objects.filter(
+        person=merged, digest__in=ReceivedSummary.objects.filter(person=survivor).values("digest")
+    )
+    for kind in following_merge():
+        model = kind.model
+        rows = model._default_manager.filter(**{kind.person_field: merged})
+        if model is HouseholdMember:  # one membership per household and person
+            shared = HouseholdMember.objects.filter(person=survivor).values("household")
+            rows = rows.exclude(household__in=shared)
+        elif model is ReceivedSummary:  # a summary received on both records: each keeps its own
+            rows = rows.exclude(pk__in=twice)
+        elif model is ReceivedItem:
+            rows = rows.exclude(summary__in=twice)
+        yield kind, rows
+
+
+def _site_links_gained(survivor: Person, merged: Person) -> QuerySet[PersonSite]:
+    """The merged record's site links at sites where the survivor is not known yet."""
+    have = PersonSite.objects.filter(person=survivor).values("site_id")
+    return PersonSite.objects.filter(person=merged).exclude(site_id__in=have)
+
+
+def merge_preview(user, survivor: Person, merged: Person) -> dict:
+    """What merging `merged` into `survivor` would move, for the reviewer to confirm first:
+    the count of each kind of record (only kinds with records), the sites the survivor would
+    gain, and the merged record's names and identifiers, which stay on it and lead to the
+    survivor. Nothing is written. Asked by an administrator who sees both records."""
+    _require_admin(user)
+    _require_visible(user, survivor, merged)
+    counts = []
+    for kind, rows in _rows_to_move(survivor, merged):
+        n = rows.count()
+        if n:
+            label = kind.model._meta.verbose_name_plural
+            counts.append({"kind": kind.name, "label": label, "count": n})
+    sites = [
+        link.site
+        for link in _site_links_gained(survivor, merged).select_related("site").order_by("pk")
+    ]
+    return {
+        "counts": counts,
+        "sites": sites,
+        "names": list(merged.names.all()),
+    }
+
+
 @transaction.atomic
 def merge_people(user, survivor, merged, *, pair=None, pair_id=None, run=None, note: str = ""):
     """Merge `merged` into `survivor`: every care, protection, migration, consent and
@@ -191,29 +258,13 @@ def merge_people(user, survivor, merged, *, pair=None, pair_id=None, run=None, n
     if errors:
         raise ValidationError(errors)
     moved = {}
-    # Records that follow the person they are about (mhis.kinds). Names, name keys and
-    # identifiers stay with the record they were registered on (it is kept, marked merged);
-    # reads stay in the access log.
-    twice = ReceivedSummary.objects.filter(
-        person=merged, digest__in=ReceivedSummary.objects.filter(person=survivor).values("digest")
-    )
-    for kind in following_merge():
-        model, label = kind.model, kind.model_label
-        rows = model._default_manager.filter(**{kind.person_field: merged})
-        if model is HouseholdMember:  # one membership per household and person
-            shared = HouseholdMember.objects.filter(person=survivor).values("household")
-            rows = rows.exclude(household__in=shared)
-        elif model is ReceivedSummary:  # a summary received on both records: each keeps its own
-            rows = rows.exclude(pk__in=twice)
-        elif model is ReceivedItem:
-            rows = rows.exclude(summary__in=twice)
+    for kind, rows in _rows_to_move(survivor, merged):
         pks = sorted(rows.values_list("pk", flat=True))
         if pks:
-            model._default_manager.filter(pk__in=pks).update(**{kind.person_field: survivor})
-            moved[label] = pks
-    have = set(PersonSite.objects.filter(person=survivor).values_list("site_id", flat=True))
+            kind.model._default_manager.filter(pk__in=pks).update(**{kind.person_field: survivor})
+            moved[kind.model_label] = pks
     added = []
-    for site_link in PersonSite.objects.filter(person=merged).exclude(site_id__in=have):
+    for site_link in _site_links_gained(survivor, merged):
         added.append(
             PersonSite.objects.create(
                 person=survivor, site_id=site_link.site_id, reason=site_link.reason

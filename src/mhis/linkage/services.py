@@ -20,11 +20,11 @@ from mhis.access.services import place_scope_q, scope_site_ids
 from mhis.names import detect_script
 from mhis.places.models import Place
 from mhis.registry.models import Person, PersonSite
-from mhis.registry.search import known_in_places, survivors
+from mhis.registry.search import survivors
 
 from . import Result, clusters, incremental, link
 from .features import FROM_MIGRATION_EPISODES, OF_IDENTIFIER_TYPES
-from .merges import _require_admin, _require_visible, merge_people
+from .merges import _require_admin, _require_visible, known_on_its_own, merge_people
 from .models import CandidatePair, LinkRun, Merge, waiting
 from .records import registry_records
 
@@ -279,14 +279,15 @@ def _pair_ids(scored: dict) -> dict[tuple[int, int], int]:
 
 
 def visible_pairs(user):
-    """Candidate pairs an administrator may review: both people known in their places (a pair
-    with someone outside them is another administrator's to decide)."""
+    """Candidate pairs an administrator may review: both people known in their places on
+    their own (a pair with someone outside them, or known there only through a site link a
+    merge added, is another administrator's to decide: `decide` would refuse it)."""
     _require_admin(user)
     # Each side probed on its own (not `left__in=<everyone visible>`): on PostgreSQL, with
     # statistics that said the tables were empty, that was planned as a scan of people for
     # every pair.
     return CandidatePair.objects.filter(
-        known_in_places(user, "left"), known_in_places(user, "right")
+        known_on_its_own(user, "left"), known_on_its_own(user, "right")
     )
 
 
@@ -402,12 +403,10 @@ def shown_evidence(user, pair: CandidatePair) -> Evidence:
     return Evidence(shown, weight, incremental.probability(weight), complete=False)
 
 
-@transaction.atomic
-def decide(user, pair, decision: str, note: str = ""):
-    """Record a reviewer's decision on a pair. "same" merges the later record into the
-    earlier one (see `merge_people`); "different" keeps them apart."""
+def check_decision(user, pair, decision: str, note: str = "") -> None:
+    """Refuse a decision `decide` would refuse, before anything is written: the page checks
+    a "same person" decision this way before asking to confirm the merge."""
     _require_admin(user)
-    pair = CandidatePair.objects.select_for_update().get(pk=pair.pk)
     _require_visible(user, pair.left, pair.right)
     if decision not in (CandidatePair.Status.SAME, CandidatePair.Status.DIFFERENT):
         raise ValidationError({"decision": _("Choose “same person” or “different people”.")})
@@ -419,6 +418,14 @@ def decide(user, pair, decision: str, note: str = ""):
         )
     if len(note) > NOTE_LIMIT:
         raise ValidationError({"note": _("At most %(n)s characters.") % {"n": NOTE_LIMIT}})
+
+
+@transaction.atomic
+def decide(user, pair, decision: str, note: str = ""):
+    """Record a reviewer's decision on a pair. "same" merges the later record into the
+    earlier one (see `merge_people`); "different" keeps them apart."""
+    pair = CandidatePair.objects.select_for_update().get(pk=pair.pk)
+    check_decision(user, pair, decision, note)
     pair.status, pair.note = decision, note
     pair.decided_by, pair.decided_at = user, timezone.now()
     pair.save(update_fields=["status", "note", "decided_by", "decided_at"])

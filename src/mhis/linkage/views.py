@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from mhis.formtools import error_items
+from mhis.registry.presentation import shown_identifiers
 from mhis.registry.search import log_listed
 
 from . import merges, services
@@ -82,10 +84,14 @@ def pair(request, pair_id):
     )
     errors = {}
     if request.method == "POST":
+        decision, note = request.POST.get("decision", ""), request.POST.get("note", "")
+        confirmed = request.POST.get("confirm") == "1"
         try:
-            decided = services.decide(
-                request.user, pair, request.POST.get("decision", ""), request.POST.get("note", "")
-            )
+            if decision == CandidatePair.Status.SAME and not confirmed:
+                # Nothing moves yet: the reviewer sees what would and confirms.
+                services.check_decision(request.user, pair, decision, note)
+                return _confirm_merge(request, pair, note)
+            decided = services.decide(request.user, pair, decision, note)
         except ValidationError as exc:
             errors = exc.message_dict
         else:
@@ -118,8 +124,25 @@ def pair(request, pair_id):
         "merge": merge,
         "conflicts": merges.conflict_messages(merge) if merge else [],
         "errors": errors,
+        "error_items": error_items(errors, {"decision": "decision-same", "note": "note"}),
+        "typed": request.POST,
     }
     return render(request, "linkage/pair.html", context, status=422 if errors else 200)
+
+
+def _confirm_merge(request, pair, note: str):
+    """The page that asks to confirm a merge, showing what it moves to the earlier record."""
+    log_listed(request.user, [pair.left, pair.right], "page:linkage-merge-confirm")
+    preview = merges.merge_preview(request.user, pair.left, pair.right)
+    context = {
+        "pair": pair,
+        "survivor": pair.left,
+        "merged": pair.right,
+        "preview": preview,
+        "identifiers": shown_identifiers(pair.right, request.user),
+        "note": note,
+    }
+    return render(request, "linkage/confirm_merge.html", context)
 
 
 @login_required

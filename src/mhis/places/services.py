@@ -98,6 +98,52 @@ def create_place(
     return place
 
 
+@transaction.atomic
+def update_place(
+    place: Place,
+    *,
+    name: str,
+    site_type: str = "",
+    latitude=None,
+    longitude=None,
+) -> list[str]:
+    """Rename a place, or change a site's type and position; its code, kind and parent stay
+    (imports and the place paths rest on them). Returns the names of the fields changed;
+    raises ValidationError naming the field."""
+    errors: dict[str, str] = {}
+    name = " ".join((name or "").split())
+    if not name:
+        errors["name"] = _("This field is required.")
+    if place.kind == PlaceKind.SITE:
+        if site_type not in SiteType.values:
+            errors["site_type"] = _("Choose a site type.")
+    else:
+        site_type = ""
+    values: dict[str, object] = {"name": name, "site_type": site_type}
+    for field, limit, value in (("latitude", 90, latitude), ("longitude", 180, longitude)):
+        try:
+            values[field] = _coordinate(value, field, limit)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    changed = [field for field, value in values.items() if getattr(place, field) != value]
+    for field in changed:
+        setattr(place, field, values[field])
+    if changed:
+        place.save(update_fields=changed)
+    return changed
+
+
+def trails(places) -> dict[int, str]:
+    """Each place with the places above it, from the country down ("Thailand › Tak › Mae
+    Sot"), by id; one query for all the names."""
+    chains = {p.pk: [int(i) for i in p.path.strip("/").split("/") if i] for p in places}
+    ids = {i for chain in chains.values() for i in chain}
+    names = dict(Place.objects.filter(pk__in=ids).values_list("pk", "name"))
+    return {pk: " › ".join(names.get(i, "?") for i in chain) for pk, chain in chains.items()}
+
+
 def under(paths, field: str | None = None) -> Q:
     """A condition on places (or on the place in `field`) lying under any of `paths`.
 

@@ -135,11 +135,13 @@ def _withdrawn_by(holder: Person):
     """Who recorded the latest withdrawal of the holder's consent to sharing, if anyone did."""
     withdrawal = (
         holder.consents.filter(scope=ConsentScope.SHARING, withdrawn_on__isnull=False)
-        .select_related("recorded_by")
+        .select_related("recorded_by", "withdrawn_by")
         .order_by("-withdrawn_on", "-pk")
         .first()
     )
-    return withdrawal.recorded_by if withdrawal else None
+    if withdrawal is None:
+        return None
+    return withdrawal.withdrawn_by or withdrawal.recorded_by
 
 
 def revoke_unconsented(person, *, by=None) -> int:

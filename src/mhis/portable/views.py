@@ -116,6 +116,7 @@ def links(request, person_id):
         "links": shown,
         "can_share": can_share,
         "consented": shl.sharing_consent(person),
+        "can_record_consent": allowed(request.user, Can.WRITE_PERSON),
         "now": timezone.now(),
     }
     return render(request, "portable/links.html", context)

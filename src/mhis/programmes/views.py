@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from mhis.codelists import country_name
 from mhis.contracts import form_errors
+from mhis.formtools import error_items
 
 from . import codes, iati, maps, services
 from .forms import IatiImportForm, PracticeSearchForm
@@ -72,6 +73,12 @@ def dashboard(request):
 def project(request, code):
     services.require_reader(request.user)
     item = get_object_or_404(Project, code=code)
+    return render(request, "programmes/project.html", _project_context(request, item))
+
+
+def _project_context(request, item, failed=None):
+    """The project page's context; `failed` is a refused actual: {"period": its pk, "value":
+    what was typed, "errors": the messages}."""
     results = []
     for result in item.results.prefetch_related("indicators__periods"):
         indicators = []
@@ -111,8 +118,12 @@ def project(request, code):
         "bodies": item.bodies.prefetch_related("members__organisation"),
         "today": timezone.localdate(),
         "can_write": services.can_write(request.user),
+        "failed": failed,
+        "error_items": error_items({"actual": failed["errors"]}, {"actual": failed["id"]})
+        if failed
+        else [],
     }
-    return render(request, "programmes/project.html", context)
+    return context
 
 
 @login_required
@@ -124,17 +135,29 @@ def record_actual(request, code, period_id):
         pk=period_id,
         indicator__result__project__code=code,
     )
+    typed = request.POST.get("actual", "")
     try:
-        services.record_actual(request.user, period, request.POST.get("actual", ""))
+        services.record_actual(request.user, period, typed)
     except ValidationError as exc:
-        for message in exc.message_dict.get("actual", exc.messages):
-            messages.error(
-                request,
-                _("Actual for %(period)s: %(error)s")
-                % {"period": f"{period.start:%Y-%m-%d} – {period.end:%Y-%m-%d}", "error": message},
-            )
-    else:
-        messages.success(request, _("Actual recorded."))
+        found = (
+            exc.message_dict.get("actual", exc.messages)
+            if hasattr(exc, "error_dict")
+            else exc.messages
+        )
+        label = f"{period.start:%Y-%m-%d} – {period.end:%Y-%m-%d}"
+        failed = {
+            "period": period.pk,
+            "id": f"actual-{period.pk}",
+            "value": typed,
+            "errors": [
+                _("Actual for %(period)s: %(error)s") % {"period": label, "error": message}
+                for message in found
+            ],
+        }
+        project = period.indicator.result.project
+        context = _project_context(request, project, failed)
+        return render(request, "programmes/project.html", context, status=422)
+    messages.success(request, _("Actual recorded."))
     return redirect(reverse("programmes:project", args=[code]) + f"#period-{period.pk}")
 
 

@@ -36,7 +36,7 @@ def age_in_years(birth: dt.date, today: dt.date) -> int:
 
 
 def age_text(person: Person, today: dt.date | None = None) -> str:
-    """"34 years" ("about 34 years" where the date of birth is a year or an estimate); empty
+    """ "34 years" ("about 34 years" where the date of birth is a year or an estimate); empty
     without a date of birth."""
     if not person.birth_date:
         return ""

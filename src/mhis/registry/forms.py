@@ -18,6 +18,7 @@ from mhis.contracts import form_errors, form_field
 from .codes import IdentifierType, MigrationStatus, OccupationSector, Sex
 from .contracts import (
     FLAT_PATHS,
+    ConsentInput,
     EpisodeInput,
     IdentifierInput,
     NameInput,
@@ -148,3 +149,38 @@ class RegistrationForm(PersonForm):
         if cleaned.get("consent_care"):
             data["consents"] = [{"scope": "care", "given_on": timezone.localdate().isoformat()}]
         return data
+
+
+class ConsentForm(forms.Form):
+    """A consent the person gives: what to, and the day (today unless said otherwise)."""
+
+    scope = form_field(ConsentInput, "scope", label=_("Consent to"), required=True)
+    given_on = forms.CharField(
+        label=_("Given on"),
+        max_length=10,
+        required=False,
+        help_text=_("YYYY-MM-DD; left empty, today."),
+        widget=forms.TextInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {}).setdefault("given_on", timezone.localdate().isoformat())
+        super().__init__(*args, **kwargs)
+
+
+class WithdrawalForm(forms.Form):
+    """The withdrawal of one consent: the day the person withdrew it (today unless said)."""
+
+    withdrawn_on = forms.CharField(
+        label=_("Withdrawn on"),
+        max_length=10,
+        required=False,
+        help_text=_("YYYY-MM-DD; left empty, today."),
+        widget=forms.TextInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {}).setdefault(
+            "withdrawn_on", timezone.localdate().isoformat()
+        )
+        super().__init__(*args, **kwargs)

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, cast
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mhis import names as namelib
 from mhis.access.policy import OUT_OF_SCOPE, Can, require
@@ -29,7 +30,7 @@ from mhis.events import announce
 from mhis.places.models import Place
 
 from .codes import NameUse
-from .contracts import EPISODE_FIELDS, MAX_NAMES, EpisodeInput, PersonInput
+from .contracts import EPISODE_FIELDS, MAX_NAMES, ConsentInput, EpisodeInput, PersonInput
 from .models import (
     Consent,
     Identifier,
@@ -318,6 +319,56 @@ def update_person(user: User, person: Person, data: PersonInput | Mapping[str, A
     if "consents" in cleaned:  # a withdrawn consent to sharing ends the person's links now
         announce(Consent, people=[person.pk], by=user)
     return person
+
+
+@transaction.atomic
+def record_consent(user: User, person: Person, data: Mapping[str, Any]) -> Consent:
+    """Record a consent the person gave: its scope and the day (`given_on`, today when not
+    given), kept with who recorded it. A consent of the same scope that still stands is
+    refused (withdraw it first); earlier ones, withdrawn, stay in the history."""
+    require(user, Can.WRITE_PERSON, person)
+    person = Person.objects.select_for_update().get(pk=person.pk)  # one record at a time
+    given = data.get("given_on")
+    checked = ConsentInput.check(
+        {
+            "scope": data.get("scope"),
+            "given_on": timezone.localdate() if given in (None, "") else given,
+        }
+    ).row()
+    if person.consents.filter(scope=checked["scope"], withdrawn_on__isnull=True).exists():
+        raise ValidationError(
+            {
+                "scope": [
+                    _("This consent is already recorded: withdraw it before recording it again.")
+                ]
+            }
+        )
+    consent = Consent.objects.create(person=person, recorded_by=user, **checked)
+    announce(Consent, people=[person.pk], by=user)
+    return consent
+
+
+@transaction.atomic
+def withdraw_consent(user: User, consent: Consent, data: Mapping[str, Any]) -> Consent:
+    """Record the withdrawal of a consent on `withdrawn_on` (today when not given), kept with
+    who recorded it; the consent stays in the history. A withdrawn consent to sharing ends
+    the person's SMART Health Links in this transaction (mhis.portable.links)."""
+    require(user, Can.WRITE_PERSON, consent.person)
+    consent = Consent.objects.select_for_update().get(pk=consent.pk)
+    if consent.withdrawn_on is not None:
+        raise ValidationError({"withdrawn_on": [_("This consent is already withdrawn.")]})
+    day = data.get("withdrawn_on")
+    checked = ConsentInput.check(
+        {
+            "scope": consent.scope,
+            "given_on": consent.given_on,
+            "withdrawn_on": timezone.localdate() if day in (None, "") else day,
+        }
+    ).row()
+    consent.withdrawn_on, consent.withdrawn_by = checked["withdrawn_on"], user
+    consent.save(update_fields=["withdrawn_on", "withdrawn_by"])
+    announce(Consent, people=[consent.person_id], by=user)
+    return consent
 
 
 def _held(text: str) -> str:

@@ -12,17 +12,20 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from mhis.access.policy import Can, allowed
 from mhis.access.services import (
     access_history,
     scope_sites,
 )
+from mhis.contracts import form_errors
 
 from . import duplicates, households, presentation, services
-from .forms import PersonForm, RegistrationForm
+from .forms import ConsentForm, PersonForm, RegistrationForm, WithdrawalForm
 from .search import log_listed, search_people
 from .shortcuts import person_or_404
 from .validation import format_birth_date
@@ -74,13 +77,112 @@ def detail(request: AuthenticatedHttpRequest, person_id: UUID) -> HttpResponse:
         "person": person,
         "names": person.names.all(),
         **presentation.person_page(person, request.user),
-        "consents": person.consents.all(),
+        **_consent_part(request.user, person),
         "household": households.household_of(request.user, person, view="page:person_household"),
         "can_edit": allowed(request.user, Can.WRITE_PERSON),
         "reads": access_history(person)[:20] if allowed(request.user, Can.SEE_ACCESS_LOG) else None,
     }
     context.update({name: part(request.user, person) for name, part in PERSON_PAGE_PARTS.items()})
     return render(request, "registry/detail.html", context)
+
+
+def _consent_part(
+    user: User,
+    person: Person,
+    *,
+    form: ConsentForm | None = None,
+    refused: tuple[int, WithdrawalForm] | None = None,
+) -> dict[str, object]:
+    """The consents section of a person's pages: every consent ever recorded (withdrawn ones
+    kept) and, for a role that changes records, the form to record one and a withdrawal form
+    for each that stands (`form` and `refused`: a form refused, shown with what was typed)."""
+    consents = list(person.consents.select_related("recorded_by", "withdrawn_by"))
+    can_record = allowed(user, Can.WRITE_PERSON)
+    withdrawals = {}
+    if can_record:
+        for c in consents:
+            if c.withdrawn_on is None:
+                withdrawals[c.pk] = WithdrawalForm(prefix=f"consent-{c.pk}")
+        if refused is not None:
+            withdrawals[refused[0]] = refused[1]
+    return {
+        "consents": [(c, withdrawals.get(c.pk)) for c in consents],
+        "consent_form": (form or ConsentForm()) if can_record else None,
+    }
+
+
+def _consents_page(
+    request: AuthenticatedHttpRequest,
+    person: Person,
+    form: ConsentForm | WithdrawalForm,
+    refused: tuple[int, WithdrawalForm] | None = None,
+) -> HttpResponse:
+    """The consents page; `form` is the one the error summary reads."""
+    part = _consent_part(
+        request.user,
+        person,
+        form=form if isinstance(form, ConsentForm) else None,
+        refused=refused,
+    )
+    return render(request, "registry/consents.html", {"person": person, "form": form, **part})
+
+
+def _to_consents(person: Person) -> HttpResponse:
+    return redirect(reverse("registry:detail", kwargs={"person_id": person.uuid}) + "#consents")
+
+
+@login_required
+def consents(request: AuthenticatedHttpRequest, person_id: UUID) -> HttpResponse:
+    """A person's consents, and (POST) recording one they give."""
+    writing = request.method == "POST"
+    view = "page:person_consent_create" if writing else "page:person_consents"
+    person = person_or_404(request, person_id, view)
+    if person.merged_into_id and (merged := person.merged_into) is not None:
+        return redirect("registry:consents", person_id=merged.uuid)
+    if not writing:
+        scope = request.GET.get("scope", "")
+        form = ConsentForm(initial={"scope": scope}) if scope else ConsentForm()
+        return _consents_page(request, person, form)
+    if not allowed(request.user, Can.WRITE_PERSON):
+        raise PermissionDenied(_("Your role cannot change people."))
+    form = ConsentForm(request.POST)
+    if form.is_valid():
+        try:
+            consent = services.record_consent(request.user, person, form.cleaned_data)
+        except ValidationError as exc:
+            form_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Consent recorded: %(scope)s.") % {"scope": consent.get_scope_display()},
+            )
+            return _to_consents(person)
+    return _consents_page(request, person, form)
+
+
+@login_required
+@require_POST
+def withdraw_consent(
+    request: AuthenticatedHttpRequest, person_id: UUID, consent_id: int
+) -> HttpResponse:
+    """Record the withdrawal of one of the person's consents."""
+    person = person_or_404(request, person_id, "page:person_consent_update")
+    if not allowed(request.user, Can.WRITE_PERSON):
+        raise PermissionDenied(_("Your role cannot change people."))
+    consent = get_object_or_404(person.consents, pk=consent_id)
+    form = WithdrawalForm(request.POST, prefix=f"consent-{consent.pk}")
+    if form.is_valid():
+        try:
+            services.withdraw_consent(request.user, consent, form.cleaned_data)
+        except ValidationError as exc:
+            form_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Withdrawal recorded: %(scope)s.") % {"scope": consent.get_scope_display()},
+            )
+            return _to_consents(person)
+    return _consents_page(request, person, form, refused=(consent.pk, form))
 
 
 @login_required

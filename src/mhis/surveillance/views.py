@@ -3,19 +3,23 @@ report form."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from mhis.access.policy import Can, allowed, require
 from mhis.access.services import scope_sites
+from mhis.formtools import error_items
 from mhis.indicators.charts import render as render_chart
 
 from . import services
 from .conditions import CONDITIONS
-from .models import OPEN_STATES, TRANSITIONS, AlertState, ReportSource, Sex
+from .models import OPEN_STATES, TRANSITIONS, AlertState, ReportSource, Sex, WeeklyReport
 
 
 @login_required
@@ -70,14 +74,20 @@ def alert(request, alert_id):
             messages.success(request, _("Alert updated."))
             return redirect("surveillance:alert", alert_id=found.pk)
     series = services.alert_series(found)
+    next_states = [AlertState(s) for s in TRANSITIONS[AlertState(found.state)]]
+    can_move = allowed(request.user, Can.MANAGE_ALERTS)
+    # A refused step links to its field when the form is there (none once an alert is closed).
+    ids = {"state": "state-0", "note": "note"} if can_move and next_states else {}
     context = {
         "alert": found,
         "week": services.week_label(found.year, found.week),
         "chart": _chart(found, series),
         "events": found.events.select_related("by"),
-        "next_states": [AlertState(s) for s in TRANSITIONS[AlertState(found.state)]],
-        "can_move": allowed(request.user, Can.MANAGE_ALERTS),
+        "next_states": next_states,
+        "can_move": can_move,
         "errors": errors,
+        "error_items": error_items(errors, ids),
+        "typed": request.POST,
     }
     return render(request, "surveillance/alert.html", context, status=422 if errors else 200)
 
@@ -85,11 +95,45 @@ def alert(request, alert_id):
 SEXES = (Sex.FEMALE, Sex.MALE, Sex.UNKNOWN)
 
 
+def _saved_values(report) -> dict[str, str]:
+    """The form's values for a saved report: its site, week, counts by condition and sex (age
+    groups added up, as the form has no column for them) and note."""
+    values = {
+        "site": report.site.code,
+        "week": services.week_label(report.year, report.week),
+        "note": report.note,
+    }
+    for count in report.counts.all():
+        key = f"{count.condition}-{count.sex}"
+        values[key] = str(int(values.get(key, 0)) + count.count)
+    return values
+
+
+def _shown_report(request, sites):
+    """The report the page shows after a save (?site=…&week=…): the current version of that
+    site's week, when the site is one of the user's; else None."""
+    code, week = request.GET.get("site", ""), request.GET.get("week", "")
+    site = next((s for s in sites if s.code == code), None)
+    if site is None or not week:
+        return site, None
+    match = services.WEEK.match(week.strip().upper())
+    if not match:
+        return site, None
+    return site, (
+        WeeklyReport.objects.filter(site=site, year=int(match[1]), week=int(match[2]), current=True)
+        .select_related("site")
+        .prefetch_related("counts")
+        .first()
+    )
+
+
 @login_required
 def report(request):
     require(request.user, Can.SUBMIT_REPORTS)
-    sites = scope_sites(request.user)
-    errors, values = {}, {}
+    sites = list(scope_sites(request.user))
+    errors: dict = {}
+    values: dict = {}
+    raised: list = []
     if request.method == "POST":
         values = request.POST
         counts = []
@@ -120,18 +164,19 @@ def report(request):
                 )
             else:
                 messages.success(request, _("Report for %(week)s saved.") % {"week": label})
-            raised = [a.get_condition_display() for a in services.open_alerts_for(saved)]
-            if raised:
-                messages.warning(
-                    request,
-                    _(
-                        "These counts raise an alert for %(conditions)s: the surveillance officers see it now."
-                    )
-                    % {"conditions": ", ".join(str(c) for c in raised)},
-                )
-            return redirect("surveillance:report")
+            # Back to the same site and week, showing what was sent and what it raised.
+            query = urlencode({"site": saved.site.code, "week": label})
+            return redirect(reverse("surveillance:report") + "?" + query)
+    else:
+        site, shown = _shown_report(request, sites)
+        if shown is not None:
+            values = _saved_values(shown)
+            raised = list(services.open_alerts_for(shown))
+        elif site is not None:
+            values = {"site": site.code, "week": request.GET.get("week", "")}
     # Which row each error belongs to: "counts.3.count" names the 4th non-empty cell.
-    row_errors = {}
+    row_errors: dict[str, list[str]] = {}
+    cell_ids = {}
     if errors:
         cells = [
             (c.code, s)
@@ -142,7 +187,11 @@ def report(request):
         for field, message in errors.items():
             parts = field.split(".")
             if parts[0] == "counts" and len(parts) > 1 and parts[1].isdigit():
-                row_errors.setdefault(cells[int(parts[1])][0], []).extend(message)
+                code, sex = cells[int(parts[1])]
+                row_errors.setdefault(code, []).extend(message)
+                cell_ids[field] = f"{code}-{sex}"
+            elif parts[0] == "counts":
+                cell_ids[field] = f"{CONDITIONS[0].code}-{SEXES[0]}"
     rows = [
         {
             "condition": c,
@@ -156,7 +205,12 @@ def report(request):
         "rows": rows,
         "sexes": SEXES,
         "errors": errors,
+        "error_items": error_items(
+            errors, {"site": "site", "week": "week", "note": "note", **cell_ids}
+        ),
         "values": values,
+        "raised": raised,
+        "can_read_alerts": allowed(request.user, Can.READ_ALERTS),
         "default_week": services.week_label(*services.last_full_week()),
     }
     return render(request, "surveillance/report.html", context, status=422 if errors else 200)
