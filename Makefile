@@ -23,7 +23,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 ## with a worker beside the server (imports, the schedule); Ctrl-C stops both
 demo: $(VENV)/.installed
 	MHIS_DEBUG=1 $(BIN)/mhis migrate --no-input -v0
-	MHIS_DEBUG=1 $(BIN)/mhis demo --if-absent --size $(SIZE)
+	MHIS_DEBUG=1 $(BIN)/mhis demo --if-absent --link --size $(SIZE)
 	@echo "Serving on http://127.0.0.1:8000  (API docs: http://127.0.0.1:8000/api/docs), with a worker"
 	MHIS_DEBUG=1 scripts/serve-with-worker.sh $(BIN) 127.0.0.1:8000
 

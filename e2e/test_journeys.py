@@ -10,6 +10,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from e2e.forms import check_refused
+
 from .conftest import go, open_menu
 
 # A person registered in Mae Sot under a Burmese name with a Latin spelling of three or more
@@ -53,7 +55,16 @@ def test_clinician_finds_a_person_by_a_latin_spelling_assesses_and_refers_across
     assessment = page.locator("form[action$='/assessment/new/']")
     assessment.get_by_label("Site:").select_option(label="Mae Sot Migrant Clinic")
     assessment.get_by_label("Type:").select_option(label="On arrival")
+    date = assessment.get_by_label(re.compile(r"^Examination date"))
+    date.fill("2026-02-30")  # no such day: refused, and what was typed stays
     assessment.get_by_label("History:").fill("Cough for one week, no fever.")
+    assessment.get_by_role("button", name="Save").click()
+    check_refused(page, re.compile(r"^Examination date"), date)
+    expect(date).to_have_value("2026-02-30")
+    expect(assessment.get_by_label("Site:")).to_have_value("TH-MSOT-CLIN")
+    expect(assessment.get_by_label("Type:")).to_have_value("on_arrival")
+    expect(assessment.get_by_label("History:")).to_have_value("Cough for one week, no fever.")
+    date.fill("")  # today
     assessment.get_by_role("button", name="Save").click()
     assessment = page.get_by_role("heading", name=re.compile("Health assessment: On arrival"))
     expect(assessment).to_be_visible()
@@ -63,8 +74,13 @@ def test_clinician_finds_a_person_by_a_latin_spelling_assesses_and_refers_across
     referral = page.locator("form[action$='/referral/new/']")
     referral.get_by_label("From site:").select_option(label="Mae Sot Migrant Clinic")
     referral.get_by_label("Kind:").select_option(label="Medical referral")
-    referral.get_by_label("Reason:").fill("Chest X-ray and sputum tests at the hospital.")
     referral.get_by_label("To site:").select_option(label="Myawaddy Hospital (MM)")
+    referral.get_by_role("button", name="Save").click()  # without a reason: refused
+    check_refused(page, re.compile(r"^Reason"), referral.get_by_label("Reason:"))
+    expect(referral.get_by_label("From site:")).to_have_value("TH-MSOT-CLIN")
+    expect(referral.get_by_label("Kind:")).to_have_value("medical")
+    expect(referral.get_by_label("To site:")).to_have_value("MM-MWD-HOSP")
+    referral.get_by_label("Reason:").fill("Chest X-ray and sputum tests at the hospital.")
     referral.get_by_role("button", name="Save").click()
     sent = page.get_by_role(
         "heading", name=re.compile("Mae Sot Migrant Clinic → Myawaddy Hospital")
@@ -76,9 +92,11 @@ def test_clinician_finds_a_person_by_a_latin_spelling_assesses_and_refers_across
 
 @pytest.mark.journey("surveillance")
 def test_volunteers_weekly_report_raises_an_alert_an_officer_verifies_and_closes(
-    new_context, page, login, shot
+    new_context, page, console, login, shot
 ):
+    console.expect(r"status of 422")  # the refused report is answered 422, as it should be
     week = dt.date.today().isocalendar()
+    ahead = (dt.date.today() + dt.timedelta(days=14)).isocalendar()
     login(page, "volunteer")
     go(page, "Weekly report")
     page.get_by_label("Site").select_option(label="Mae Sot Migrant Clinic")
@@ -86,6 +104,16 @@ def test_volunteers_weekly_report_raises_an_alert_an_officer_verifies_and_closes
     page.get_by_label("Cholera: Male").fill("1")
     page.get_by_label("Acute watery diarrhoea: Female").fill("3")
     shot(page, "report")
+    # A week that has not begun is refused; the counts typed stay.
+    page.get_by_label("Week (for example 2026-W07)").fill(f"{ahead.year}-W{ahead.week:02d}")
+    page.get_by_role("button", name="Send").click()
+    check_refused(
+        page, "This week has not begun yet.", page.get_by_label("Week (for example 2026-W07)")
+    )
+    expect(page.get_by_label("Site")).to_have_value("TH-MSOT-CLIN")
+    expect(page.get_by_label("Cholera: Male")).to_have_value("1")
+    expect(page.get_by_label("Acute watery diarrhoea: Female")).to_have_value("3")
+    page.get_by_label("Week (for example 2026-W07)").fill(f"{week.year}-W{week.week:02d}")
     page.get_by_role("button", name="Send").click()
     expect(page.locator("main")).to_contain_text("alert")
     shot(page, "sent")
@@ -100,6 +128,12 @@ def test_volunteers_weekly_report_raises_an_alert_an_officer_verifies_and_closes
     shot(desk, "alerts")
     row.get_by_role("link").first.click()
     expect(desk.get_by_role("heading", level=1)).to_contain_text("Cholera")
+    # Discarding without saying why is refused, and the choice stays.
+    desk.get_by_label("Discarded").check()
+    desk.get_by_role("button", name="Save").click()
+    check_refused(desk, "Say why the alert is discarded.", desk.get_by_label("Note"))
+    expect(desk.get_by_label("Discarded")).to_be_checked()
+    expect(desk.locator("dl")).to_contain_text("New")  # nothing moved
     for state, note in (
         ("Under verification", "Called the clinic: one man with rice-water stools."),
         ("Confirmed", "Rapid test positive."),
@@ -150,7 +184,8 @@ def test_analyst_changes_the_period_downloads_the_csv_and_finds_small_counts_hid
 
 
 @pytest.mark.journey("linkage")
-def test_reviewer_merges_a_pair_from_the_queue_and_un_merges_it(page, login, shot):
+def test_reviewer_merges_a_pair_from_the_queue_and_un_merges_it(page, console, login, shot):
+    console.expect(r"status of 422")  # the refused decision is answered 422, as it should be
     login(page, "admin")
     go(page, "Possible duplicates")
     shot(page, "queue", whole=False)
@@ -158,8 +193,13 @@ def test_reviewer_merges_a_pair_from_the_queue_and_un_merges_it(page, login, sho
     expect(page.get_by_role("heading", name="Evidence")).to_be_visible()
     later = page.locator("table tbody tr").first.locator("td").nth(1).inner_text()
     shot(page, "pair")
-    page.get_by_label("Same person: merge the later record into the earlier one").check()
+    # Recording without choosing is refused; the note typed stays.
     page.get_by_label("Note").fill("Same date of birth and work permit.")
+    page.get_by_role("button", name="Record the decision").click()
+    same = page.get_by_label("Same person: merge the later record into the earlier one")
+    check_refused(page, re.compile("same person"), same)
+    expect(page.get_by_label("Note")).to_have_value("Same date of birth and work permit.")
+    same.check()
     page.get_by_role("button", name="Record the decision").click()
     expect(page.get_by_role("heading", name="Confirm the merge")).to_be_visible()
     page.get_by_role("button", name="Confirm: merge the records").click()
@@ -185,6 +225,14 @@ def test_a_persons_smart_health_link_qr_is_created_and_opened_in_the_viewer(
     page.goto(f"/people/{uuid}/")
     page.get_by_role("link", name="Share the record").click()
     page.get_by_label("Label:").fill("Summary for the TB clinic")
+    page.get_by_label("Expires:").fill("1 month")  # not a duration it knows: refused
+    page.get_by_label("Passcode:").fill("4711")
+    page.get_by_role("button", name="Create the link").click()
+    check_refused(page, re.compile(r"^Expires"), page.get_by_label("Expires:"))
+    expect(page.get_by_label("Label:")).to_have_value("Summary for the TB clinic")
+    expect(page.get_by_label("Expires:")).to_have_value("1 month")
+    expect(page.get_by_label("Passcode:")).to_have_value("")  # a passcode is never sent back
+    page.get_by_label("Expires:").fill("30d")
     page.get_by_label("Passcode:").fill("4711")
     page.get_by_role("button", name="Create the link").click()
     card = page.locator("section.card").filter(has_text="Summary for the TB clinic")
@@ -203,11 +251,17 @@ def test_a_persons_smart_health_link_qr_is_created_and_opened_in_the_viewer(
 
 
 @pytest.mark.journey("programmes")
-def test_programme_manager_records_a_result_actual_and_exports_iati(page, login, shot):
+def test_programme_manager_records_a_result_actual_and_exports_iati(page, console, login, shot):
+    console.expect(r"status of 422")  # the refused actual is answered 422, as it should be
     login(page, "manager")
     go(page, "Programmes")
     page.get_by_role("link", name="TH-MHP").first.click()
     field = page.get_by_label(re.compile(r"^Actual, ")).first
+    field.fill("about 1450")  # not a number: refused, and what was typed stays
+    field.press("Enter")
+    check_refused(page, re.compile(r"^Actual for .*Give a number"), field)
+    expect(field).to_have_value("about 1450")
+    expect(field).to_have_attribute("aria-invalid", "true")
     field.fill("1450")
     field.press("Enter")
     expect(page.get_by_role("status")).to_contain_text("Actual recorded")

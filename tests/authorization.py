@@ -87,6 +87,7 @@ PAGES = {
     "care:overdue": LOGIN,
     "care:edit_assessment": _on("assessment", WRITE),
     "care:pending": LOGIN,
+    "care:icd10_search": LOGIN,  # the code list, the same for everyone
     "indicators:overview": LOGIN,
     "indicators:indicator": LOGIN,
     "linkage:queue": LOGIN,
@@ -112,6 +113,14 @@ PAGES = {
     "programmes:project": LOGIN,
     "programmes:record-actual": POST_ONLY,
     "programmes:practices": LOGIN,
+    # Workplans and attendance: tests/test_programme_fieldwork.py covers roles and countries.
+    "programmes:workplan": LOGIN,
+    "programmes:activity-new": LOGIN,
+    "programmes:activity-edit": LOGIN,
+    "programmes:events": LOGIN,
+    "programmes:attendance": LOGIN,
+    "programmes:attendance-new": LOGIN,
+    "programmes:attendance-edit": LOGIN,
     "programmes:iati-export": LOGIN,
     "programmes:iati-import": LOGIN,
     "intake:imports": LOGIN,

@@ -24,7 +24,7 @@ from .test_authorization_matrix import _address, _call, _job
 
 # Downloads and exports reached by a query string on a route the matrix walks.
 QUERIES = {
-    "indicators:indicator": ["?format=csv", "?format=xlsx"],
+    "indicators:indicator": ["?format=csv", "?format=xlsx", "?format=dhis2", "?format=adx"],
     "portable:summary-pdf": ["?link={link}"],
 }
 

@@ -139,3 +139,42 @@ def test_demo_enrols_honduran_returnee_women(built):
     women = Enrolment.objects.filter(scheme__code="HN-RET-WOMEN")
     assert women.exists()
     assert set(women.values_list("person__sex", flat=True)) == {"female"}
+
+
+def test_demo_with_link_fills_the_review_queue(tmp_path, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    from mhis.linkage.models import CandidatePair, LinkRun, waiting
+    from mhis.work.queue import claim, execute
+
+    settings.MHIS_TASKS_INLINE = False  # as `make demo`: queued for the worker beside it
+    call_command(
+        "demo", "--size", "tiny", "--seed", "7", "--link", "--out", str(tmp_path), verbosity=0
+    )
+    assert not LinkRun.objects.exists()  # the demo does not wait for the run
+    (queued,) = DBTaskResult.objects.all()
+    assert queued.task_path == "mhis.linkage.tasks.link"
+    claimed = claim("test-worker", task_id=str(queued.pk))
+    assert claimed is not None
+    execute(claimed, heartbeat=False)
+    run = LinkRun.objects.get()
+    assert run.status == LinkRun.Status.DONE and run.scope == LinkRun.Scope.ALL
+    assert CandidatePair.objects.filter(waiting()).exists()
+    # `make demo` again: the world and its run are there; nothing more is queued.
+    call_command("demo", "--if-absent", "--link", "--out", str(tmp_path), verbosity=0)
+    assert DBTaskResult.objects.count() == 1
+
+
+def test_demo_with_link_queues_a_run_for_a_world_built_before_without_one(built, settings):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.MHIS_TASKS_INLINE = False
+    call_command("demo", "--if-absent", "--link", "--out", str(built), verbosity=0)
+    call_command("demo", "--if-absent", "--link", "--out", str(built), verbosity=0)
+    assert DBTaskResult.objects.count() == 1  # queued once, not again while it waits
+
+
+def test_demo_without_link_queues_no_run(built):
+    from django_tasks_db.models import DBTaskResult
+
+    assert not DBTaskResult.objects.exists()

@@ -99,7 +99,7 @@ def test_a_rate_is_withheld_when_its_numerator_or_denominator_is_small():
     }))  # fmt: skip
     by = {c.key[1]: c for c in shown}
     assert by["a"].value == pytest.approx(by["a"].numerator * 100 / by["a"].denominator)
-    assert by["b"].flag == SMALL and text(by["b"], "percentage") == "—"
+    assert by["b"].flag == SMALL and text(by["b"], "percentage") == "n<5"
     assert by["c"].flag == SMALL and by["c"].numerator is None
     # The numerator of a rate never exceeds its denominator once both are adjusted.
     [cell] = protect(_table(RATE, (), {(): (10, 10, HIGHEST, LOWEST)}))

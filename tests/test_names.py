@@ -21,6 +21,7 @@ from mhis.names._lexicon import LEXICON
 def matches(plan, keys) -> bool:
     """The search rule of registry.search.search_people, on in-memory keys."""
     by_words = all(any(k.startswith(a) for a in group for k in keys) for group in plan.groups)
+    by_words = by_words and all(any(k.startswith(r) for k in keys) for r in plan.repeated)
     joined = len(plan.groups) > 1 and any(k.startswith(plan.joined) for k in keys)
     return by_words or joined
 

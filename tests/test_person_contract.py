@@ -197,7 +197,10 @@ def test_service_errors_land_on_the_page_field_the_flat_shape_names(client, peop
     page = client.post("/people/new/", values)
     errors = page.context["form"].errors
     assert set(errors) == {"identifier_value", "languages", "birth_date"}
-    assert errors["languages"] == ["“xx” is not an ISO 639 language code."]
+    # The page's own words for a language it could not read: what to do about it.
+    assert errors["languages"] == [
+        "“xx” is not a language: pick one from the list or type its ISO 639 code."
+    ]
     assert Person.objects.count() == 0
 
 

@@ -77,6 +77,7 @@ def test_register_form_creates_a_person(client, people, world):
     response = client.post(
         "/people/new/",
         {
+            "latin_checked": "1",  # the Latin spelling made from the name was shown and kept
             "registration_site": "MSOT-CLIN",
             "name": "ဒေါ်သီဒါ",
             "latin_name": "",

@@ -14,6 +14,7 @@ def _form(**overrides):
         "registration_site": "MSOT-CLIN",
         "name": "မသီတာ",
         "latin_name": "",
+        "latin_checked": "1",  # the Latin spelling made from the name was shown and kept
         "sex": "female",
         "birth_date": "1991",
         "birth_date_precision": "",

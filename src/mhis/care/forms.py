@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Model
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -26,6 +27,7 @@ from .contracts import (
     ReferralStepInput,
     SpecimenInput,
 )
+from .diagnoses import DiagnosesField, DiagnosesWidget, diagnosis_problems, resolve_diagnoses
 from .models import Assessment, Encounter, Immunisation, LabResult, Referral
 
 if TYPE_CHECKING:
@@ -34,6 +36,11 @@ if TYPE_CHECKING:
     from mhis.registry.models import Person
 
 _R = TypeVar("_R", bound=Model)
+
+
+def _values(data: Any, key: str) -> list[str]:
+    """Every value `data` (a QueryDict or a plain mapping) has for `key`."""
+    return list(data.getlist(key)) if hasattr(data, "getlist") else [data[key]]
 
 
 def choice_field(form: forms.Form, name: str) -> forms.ChoiceField:
@@ -113,12 +120,12 @@ class EncounterForm(ServiceForm[Encounter]):
     reason = form_field(
         EncounterInput, "reason", label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2})
     )
-    diagnoses = forms.CharField(
-        label=_("Diagnoses (ICD-10)"),
-        required=False,
-        max_length=200,
-        help_text=_("Codes separated by commas, the main one first, e.g. A15.0, R05"),
+    chief_complaint = DiagnosesField(
+        label=_("Chief complaint (ICD-10)"),
+        max_length=100,
+        help_text=_("A code or words (English titles), e.g. R05 or cough"),
     )
+    diagnoses = DiagnosesField()
     treatments = form_field(
         EncounterInput,
         "treatments",
@@ -133,12 +140,52 @@ class EncounterForm(ServiceForm[Encounter]):
         EncounterInput, "paid_by", label=_("Paid by"), initial=Payer.UNKNOWN, required=True
     )
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._code_problems: dict[str, list[str]] = {}  # field → what its items need
+
     @classmethod
     def initial_from(cls, record: Encounter) -> dict[str, Any]:
         initial = super().initial_from(record)
         initial["diagnoses"] = ", ".join(d.code for d in record.diagnoses.all())
         initial["cost"] = "" if record.cost is None else str(record.cost)
         return initial
+
+    def _codes(self, name: str) -> str:
+        """Codes for the words typed in the ICD-10 field `name`. Words that match several
+        codes, or none, stay as typed: the service refuses them with the rest of what is
+        wrong, and `service_errors` says what to do (the codes to pick are listed under the
+        field; the one picked comes back with the next save). Items resolved are shown as
+        their codes if the page comes back."""
+        widget = cast(DiagnosesWidget, self.fields[name].widget)
+        prefix = self.add_prefix(name) + "_pick_"
+        picks = {
+            int(key[len(prefix) :]): str(value)
+            for key, value in self.data.items()
+            if key.startswith(prefix) and key[len(prefix) :].isdigit()
+        }
+        text, widget.to_pick, unknown = resolve_diagnoses(self.cleaned_data.get(name) or "", picks)
+        self._code_problems[name] = diagnosis_problems(widget.to_pick, unknown)
+        data = QueryDict(mutable=True)
+        for key in self.data:
+            data.setlist(key, _values(self.data, key))
+        data[self.add_prefix(name)] = text
+        self.data = data
+        return text
+
+    def clean_chief_complaint(self) -> str:
+        return self._codes("chief_complaint")
+
+    def clean_diagnoses(self) -> str:
+        return self._codes("diagnoses")
+
+    def service_errors(self, exc: ValidationError) -> None:
+        super().service_errors(exc)
+        for name, problems in self._code_problems.items():
+            if problems:
+                self.errors.pop(name, None)
+                for message in problems:
+                    self.add_error(name, message)
 
     def service_data(self) -> dict[str, Any]:
         return dict(self.cleaned_data)

@@ -10,5 +10,6 @@ urlpatterns = [
     path("referrals/<int:referral_id>/steps/", views.referral_step, name="referral_step"),
     path("referrals/overdue/", views.overdue, name="overdue"),
     path("assessments/<int:assessment_id>/", views.edit_assessment, name="edit_assessment"),
+    path("icd10/", views.icd10_search, name="icd10_search"),
     path("assessments/pending/", views.pending, name="pending"),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
@@ -9,6 +10,7 @@ from uuid import UUID
 from django import forms as djforms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Model
 from django.http import Http404, HttpResponse
@@ -22,8 +24,10 @@ from mhis.registry.shortcuts import person_or_404
 
 from . import assessments, services
 from .codes import REFERRAL_TRANSITIONS, ReferralStatus
+from .diagnoses import split_items
 from .forms import AssessmentForm, ReferralStepForm, ServiceForm, choice_field
 from .history import history_by_record
+from .icd10 import search_icd10
 from .models import Assessment, Referral
 from .shortcuts import record_or_404
 from .timeline import timeline as person_timeline
@@ -181,6 +185,28 @@ def edit_record(request: AuthenticatedHttpRequest, kind: str, record_id: int) ->
             return redirect("care:timeline", person_id=person.uuid)
     context = {"form": form, "record": record, "title": model._meta.verbose_name}
     return render(request, "care/record_form.html", context)
+
+
+# Suggestions a user may ask for in a minute: typing pauses ask once each (htmx waits for a
+# pause), so this is far above a person typing and far below a script walking the list.
+ICD10_SEARCHES_PER_MINUTE = 60
+
+
+@login_required
+def icd10_search(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """ICD-10 codes whose titles have the words typed, as a short list to pick from: `q`, or
+    the last item of the field that asks (htmx sends the field by its name, and `field`). The
+    code list is the same for everyone, so no place is checked and nothing is logged."""
+    asked = request.GET.get("q")
+    text = asked if asked is not None else request.GET.get(request.GET.get("field", ""), "")
+    items = split_items(text)
+    words = items[-1] if items else ""
+    key = f"icd10-search:{request.user.pk}:{int(time.time() // 60)}"
+    cache.add(key, 0, timeout=120)
+    if cache.incr(key) > ICD10_SEARCHES_PER_MINUTE:
+        return HttpResponse(_("Too many searches: wait a minute."), status=429)
+    matches = search_icd10(words) if len(words) >= 2 else []
+    return render(request, "care/_icd10_suggestions.html", {"matches": matches, "words": words})
 
 
 @login_required

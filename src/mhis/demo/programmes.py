@@ -222,11 +222,13 @@ def build_programmes() -> dict[str, int]:
         lhss,
         codes.ResultType.OUTCOME,
         "Migrant women covered by social health protection",
-        "Migrant women enrolled in social health protection (from the records)",
+        "Share of migrant women enrolled in social health protection (from the records)",
         [
-            (date(2025, 1, 1), date(2025, 12, 31), "500", None),
-            (date(2026, 1, 1), date(2026, 12, 31), "800", None),
+            (date(2025, 1, 1), date(2025, 12, 31), "50", None),
+            (date(2026, 1, 1), date(2026, 12, 31), "65", None),
         ],
+        # The linked indicator is a percentage: so are the targets.
+        measure=codes.Measure.PERCENTAGE,
         mhis_indicator="SHP_ENROLMENT_MIGRANT_WOMEN",
         place=honduras,
     )

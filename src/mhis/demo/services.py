@@ -24,6 +24,8 @@ from mhis.access.services import create_user
 from mhis.bulk import insert_rows
 from mhis.crypto import keyed_hash
 from mhis.events import EVERYTHING, announce
+from mhis.linkage.models import LinkRun
+from mhis.linkage.tasks import link
 from mhis.places.models import Place, PlaceKind
 from mhis.places.services import create_place
 from mhis.registry.models import (
@@ -36,6 +38,7 @@ from mhis.registry.models import (
     PersonSite,
 )
 from mhis.registry.validation import normalise_identifier
+from mhis.work.queue import enqueue, pending
 
 from . import people as gen
 from .care import CareBatch, add_care, create_schemes
@@ -61,6 +64,17 @@ def world_exists() -> bool:
 
 
 @transaction.atomic
+def queue_linkage() -> str | None:
+    """A linkage run over the whole registry queued for the worker (as `mhis link --queue`),
+    so that the review queue ("Possible duplicates") fills, and the warnings of likely
+    duplicates at registration and import get their trained model, without the demo waiting
+    for it. Returns the task's id; None when a run is queued or under way already, or one
+    has been made."""
+    if pending(link) or LinkRun.objects.exists():
+        return None
+    return str(enqueue(link, LinkRun.Scope.ALL).id)
+
+
 def build_places() -> list[tuple[Place, Site]]:
     sites: list[tuple[Place, Site]] = []
     for code, name, iso in COUNTRIES:

@@ -31,6 +31,7 @@ from mhis.registry.codes import HIGHEST_SENSITIVITY
 from .cellkey import perturb
 from .definitions import RATE_UNITS, VALUE_UNITS
 from .engine import SCALE, Key, Table
+from .sources import AGE_GROUPS
 
 SMALL, SENSITIVE = "small", "sensitive"
 # The smallest group of a highest-sensitivity migration status shown in a protected table.
@@ -80,7 +81,8 @@ def protect(table: Table, *, exact: bool = False) -> list[Shown]:
     """The publishable cells of `table`, in key order: exact, or protected (see above)."""
     indicator = table.indicator
     unit = indicator.unit
-    cells = sorted(table.cells.items(), key=_order)
+    by = table.request.by
+    cells = sorted(table.cells.items(), key=lambda item: _order(item, by))
     if exact:
         return [Shown(key, _int(c.numerator), _int(c.denominator), c.value) for key, c in cells]
     r = rule(indicator.suppression)
@@ -123,19 +125,32 @@ def _rounded(n: int | None, r: Rule) -> int | None:
     return int(r.round_to * round(n / r.round_to))
 
 
-def _order(item) -> tuple:
+_AGE_RANK = {code: f"{i:03d}" for i, code in enumerate(AGE_GROUPS)}
+
+
+def _order(item, by: tuple[str, ...] = ()) -> tuple:
+    """Period, then each breakdown's values: the total first, age bands by age (0–4 before
+    5–14, unknown last), other values as text."""
     key = item[0]
-    return tuple(("", "") if v is None else ("~", str(v)) for v in key)
+    dims = ("period", *by)
+    return tuple(
+        ("", "") if v is None else ("~", _AGE_RANK.get(v, str(v)) if dim == "age_group" else str(v))
+        for dim, v in zip(dims, key, strict=False)
+    )
+
+
+def threshold_of(shown: Shown, rule_name: str = "default") -> int:
+    """The size under which the cell was withheld."""
+    return SENSITIVE_THRESHOLD if shown.flag == SENSITIVE else rule(rule_name).threshold
 
 
 def text(shown: Shown, unit: str, rule_name: str = "default") -> str:
-    """The cell as a reader sees it: "<5" (or "<10") for a withheld count, "—" for a rate or
-    a median that rests on too few."""
-    if shown.flag and unit not in RATE_UNITS and unit not in VALUE_UNITS:
-        threshold = SENSITIVE_THRESHOLD if shown.flag == SENSITIVE else rule(rule_name).threshold
-        return f"<{threshold}"
+    """The cell as a reader sees it: "<5" (or "<10") for a withheld count, "n<5" for a rate
+    or a median that rests on too few (never a sign that could be read as no data), ""
+    where there is nothing to show (a rate of nothing: `no_data` on pages)."""
     if shown.flag:
-        return "—"
+        prefix = "" if unit not in RATE_UNITS and unit not in VALUE_UNITS else "n"
+        return f"{prefix}<{threshold_of(shown, rule_name)}"
     if shown.value is None:
         return ""
     if unit == "count":
@@ -148,7 +163,7 @@ def legend(
 ) -> list[str]:
     """What the signs of a table mean; `status`: the table is broken down by migration status."""
     if exact:
-        return [_("Exact counts: you may see every person counted here.")]
+        return [_("Exact counts: you may see every person counted here."), no_data_note()]
     threshold = rule(rule_name).threshold
     notes = [
         _(
@@ -158,7 +173,9 @@ def legend(
         _("<%(n)s: fewer than %(n)s, not shown to protect the people counted.") % {"n": threshold},
     ]
     if unit in RATE_UNITS or unit in VALUE_UNITS:
-        notes.append(_("—: not shown, because it rests on fewer than %(n)s.") % {"n": threshold})
+        notes.append(
+            _("n<%(n)s: not shown, because it rests on fewer than %(n)s people.") % {"n": threshold}
+        )
     if status:
         notes.append(
             _(
@@ -169,4 +186,13 @@ def legend(
         )
     if rule_name == "rounded":
         notes.append(_("Counts are rounded to the nearest 5."))
-    return notes
+    return [*notes, no_data_note()]
+
+
+def no_data() -> str:
+    """The mark of a cell with nothing to show (nothing recorded, or a rate of nothing)."""
+    return _("no data")
+
+
+def no_data_note() -> str:
+    return _("no data: nothing was recorded to compute it from, in this place and period.")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -24,7 +25,17 @@ from mhis.places.models import Place, PlaceKind
 from . import periods as P
 from .definitions import STATUS_COLUMNS, DefinitionError
 from .disclosure import protect, text
-from .services import STATUS_MAX_LEVEL, Published, catalogue, complete, get, table
+from .services import (
+    STATUS_MAX_LEVEL,
+    Published,
+    catalogue,
+    check_disaggregation,
+    check_place,
+    complete,
+    get,
+    table,
+    visible_indicators,
+)
 
 ADX_NS = "urn:ihe:qrph:adx:2015"
 DEFAULT_MAPPING = Path(__file__).with_name("mapping.toml")
@@ -157,6 +168,58 @@ def values(
                 ) % {"n": group["hidden"]}
             out += ([group["total"]] if group["total"] else []) + group["parts"]
     return out, withheld
+
+
+def _checked(user, code: str, place: Place, mapping: Mapping) -> Mapping:
+    """The mapping of one indicator, once the user may send it for `place`: the place in their
+    scope, an indicator they may see, and its category combination (the mapping's `by`)
+    through the firewall. PermissionDenied or ValidationError (on "format") otherwise."""
+    check_place(user, place)
+    indicator = get(code)
+    if indicator not in visible_indicators(user):
+        raise PermissionDenied(_("Your role cannot see this indicator."))
+    if code not in mapping.indicators:
+        raise ValidationError(
+            {"format": _("This indicator has no DHIS2 or ADX code in the export mapping.")}
+        )
+    spec = mapping.indicators[code]
+    by = tuple(spec.get("by", ()))
+    check_disaggregation(user, indicator, place, by)
+    if STATUS_COLUMNS & set(by) and (
+        place.kind == PlaceKind.SITE or place.level > STATUS_MAX_LEVEL
+    ):
+        # An export is protected whoever asks: as for any protected table, a breakdown by
+        # migration status leaves for countries and first-level areas only.
+        raise ValidationError(
+            {
+                "format": _(
+                    "This indicator is sent by migration status, which leaves MHIS for "
+                    "countries and first-level areas only: choose a wider place."
+                )
+            }
+        )
+    return Mapping(mapping.data_set, mapping.categories, {code: spec})
+
+
+def exportable(user, code: str, place: Place, mapping: Mapping | None = None) -> bool:
+    """Whether `user` may download `code` for `place` as DHIS2 or ADX (`for_indicator`)."""
+    try:
+        _checked(user, code, place, mapping or load_mapping())
+    except (PermissionDenied, ValidationError, DefinitionError):
+        return False
+    return True
+
+
+def for_indicator(
+    user, code: str, place: Place, period_keys: list[str], mapping: Mapping | None = None
+) -> tuple[Mapping, list[Value], int]:
+    """One indicator's values for DHIS2 or ADX as the dashboard offers them to `user`: its
+    mapping (that indicator alone), the values and the number withheld. Protected as every
+    export is, whatever the role (a withheld value is left out; its total says how many),
+    and only where the user may see the indicator and its breakdown (`_checked`)."""
+    one = _checked(user, code, place, mapping or load_mapping())
+    rows, withheld = values(one, place, period_keys)
+    return one, rows, withheld
 
 
 def _coc(value: Value) -> str:

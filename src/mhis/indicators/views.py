@@ -5,6 +5,7 @@ disclosure control (`services.published`)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -24,7 +25,7 @@ from mhis.registry.templatetags.registry import country
 
 from . import charts, exports, services
 from . import periods as P
-from .disclosure import legend, text
+from .disclosure import Shown, legend, no_data, text
 
 DIMENSION_LABELS = {
     "sex": gettext_lazy("Sex"),
@@ -174,8 +175,12 @@ def overview(request):
                 "indicator": indicator,
                 "name": _(indicator.name),
                 "unit": UNIT_LABELS[indicator.unit],
-                "now": _shown(by_period.get(period.key), indicator),
-                "before": _shown(by_period.get(previous.key), indicator),
+                "now": _shown(
+                    _present(by_period.get(period.key), indicator, period.key), indicator
+                ),
+                "before": _shown(
+                    _present(by_period.get(previous.key), indicator, previous.key), indicator
+                ),
             }
         )
     return render(
@@ -198,8 +203,28 @@ def overview(request):
     )
 
 
-def _shown(cell, indicator) -> str:
-    return text(cell, indicator.unit, indicator.suppression) if cell else "–"
+def _present(cell, indicator, key):
+    """The cell, or where the table has none (nothing recorded): a count of 0 for a count,
+    as every empty category of a breakdown is; nothing for a rate, a median or a percentile."""
+    if cell is None and indicator.unit == "count":
+        return Shown((key,), 0, None, 0.0)
+    return cell
+
+
+def _shown(cell, indicator) -> dict:
+    """A cell as a table shows it: its text and what it is (shown, withheld, no data)."""
+    status = _status(cell)
+    if status == charts.NO_DATA:
+        return {"text": no_data(), "status": status}
+    return {"text": text(cell, indicator.unit, indicator.suppression), "status": status}
+
+
+def _status(cell) -> str:
+    if cell is None:
+        return charts.NO_DATA
+    if cell.hidden:
+        return charts.WITHHELD
+    return charts.NO_DATA if cell.value is None else charts.SHOWN
 
 
 @login_required
@@ -222,6 +247,29 @@ def indicator_page(request, code):
     trend_periods = _previous(period, 8)
     trend = services.published(request.user, code, [p.key for p in trend_periods], place, ())
     fmt = request.GET.get("format")
+    if fmt in ("dhis2", "adx"):
+        try:
+            mapping, values, _withheld = exports.for_indicator(
+                request.user, code, place, [period.key]
+            )
+            if fmt == "dhis2":
+                document = exports.dhis2(mapping, values)
+                body = json.dumps(document, ensure_ascii=False, indent=1).encode()
+                content_type, suffix = "application/json", "json"
+            else:
+                body = exports.adx(mapping, values)
+                content_type, suffix = "application/adx+xml", "adx.xml"
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        except ValueError as exc:  # nothing left to send
+            messages.error(request, str(exc))
+        else:
+            response = HttpResponse(body, content_type=content_type)
+            response["Content-Disposition"] = (
+                f'attachment; filename="{code}_{place.code}_{period.key}.{suffix}"'
+            )
+            return response
     if fmt in ("csv", "xlsx"):
         rows = exports.shown_rows(current, labels)
         name = f"{code}_{place.code}_{period.key}"
@@ -244,21 +292,31 @@ def indicator_page(request, code):
                 "total": by and value is None,
                 "numerator": cell.numerator,
                 "denominator": cell.denominator,
-                "text": text(cell, indicator.unit, indicator.suppression),
+                **_shown(cell, indicator),
                 "hidden": cell.hidden,
                 "drill": _link(child, period, by="place") if child else "",
             }
         )
+    # Every part in the chart, in the table's order: a withheld part or one without data is
+    # a marked gap, never a bar of 0.
     bars = [
-        {"label": row["label"], "value": cell.value}
+        {"label": row["label"], "value": cell.value, "status": row["status"], "mark": row["text"]}
         for row, cell in zip(table, current.cells, strict=True)
-        if not row["total"] and not cell.hidden and cell.value is not None
+        if not row["total"]
     ]
-    line = [
-        {"period": c.key[0], "value": c.value}
-        for c in trend.cells
-        if not c.hidden and c.value is not None
-    ]
+    by_period = {c.key[0]: c for c in trend.cells}
+    line = []
+    for p in trend_periods:
+        cell = _present(by_period.get(p.key), indicator, p.key)
+        shown = _shown(cell, indicator)
+        line.append(
+            {
+                "period": p.key,
+                "value": cell.value if cell else None,
+                "status": shown["status"],
+                "mark": shown["text"],
+            }
+        )
     unit = str(UNIT_LABELS[indicator.unit])
     return render(
         request,
@@ -278,8 +336,12 @@ def indicator_page(request, code):
             "by_label": labels.dimension(by) if by else "",
             "table": table,
             "rate": indicator.denominator is not None,
-            "chart": charts.bars(bars, labels.dimension(by) if by else "", unit) if bars else "",
-            "trend": charts.line(line, str(PERIOD_LABELS[kind]), unit) if len(line) > 1 else "",
+            "chart": charts.bars(bars, labels.dimension(by) if by else "", unit)
+            if any(b["status"] == charts.SHOWN for b in bars)
+            else "",
+            "trend": charts.line(line, str(PERIOD_LABELS[kind]), unit)
+            if sum(p["status"] == charts.SHOWN for p in line) > 1
+            else "",
             "legend": legend(
                 indicator.unit,
                 indicator.suppression,
@@ -287,5 +349,8 @@ def indicator_page(request, code):
                 status="migration_status" in current.by,
             ),
             "download": _link(place, period, by=by),
+            "exchange": _link(place, period)
+            if exports.exportable(request.user, code, place)
+            else "",
         },
     )

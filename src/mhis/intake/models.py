@@ -93,6 +93,9 @@ class RowResult(models.Model):
     person = models.ForeignKey(
         "registry.Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # People already registered whom the row's new person likely is (the linkage model's
+    # scoring): [{"person": id, "probability": 0.93}, …], strongest first.
+    likely = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["job", "row", "pk"]

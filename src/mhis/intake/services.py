@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,10 +36,13 @@ from mhis.access.services import place_scope_q, scope_site_ids
 from mhis.bulk import insert_values
 from mhis.codelists import normalise_country
 from mhis.contracts import allowed_values, field_of
+from mhis.linkage.duplicates import likely_for_people
+from mhis.linkage.incremental import trained
 from mhis.registry.codes import IDENTITY_DOCUMENT, NEUTRAL_IDENTIFIER_TYPES
 from mhis.registry.contracts import EPISODE_COLUMNS, FLAT_PATHS, person_from_flat
+from mhis.registry.duplicates import threshold as likely_threshold
 from mhis.registry.models import Identifier, Person, PersonSite
-from mhis.registry.search import identifier_hash, survivors, visible_people
+from mhis.registry.search import identifier_hash, log_listed, survivors, visible_people
 from mhis.registry.services import (
     Registered,
     add_names,
@@ -59,6 +63,7 @@ from .models import Job, RowResult, SourceRecord
 from .models import Mapping as SavedMapping
 
 BATCH = 1000
+log = logging.getLogger(__name__)
 
 
 def person_of(user, source: str, value: str, owner: str) -> Person:
@@ -678,6 +683,75 @@ def _row(
     }
 
 
+NEW_PERSON = (RowResult.Outcome.CREATED, RowResult.Outcome.DUPLICATE)
+
+
+def likely_duplicates(user, person_ids: list[int]) -> dict[int, list[dict]]:
+    """For people an import has just registered, the people already in the registry, among
+    those `user` may see, whom each likely is: the linkage model's scoring of the new people
+    alone (`mhis.linkage.duplicates.likely_for_people`), at `MHIS_LIKELY_DUPLICATE` or above,
+    as {new person id: [{"person": id, "probability": p}, …]}, strongest first. A warning
+    only: a failure to score is logged and leaves the import as it was.
+
+    Only once a linkage run over the whole registry has trained the model: before that (a
+    first load into a new system, the largest import there is) the exact check of name, sex
+    and birth year (`_possible_duplicates`) is the only one, and the rows go at full speed."""
+    if not person_ids or not allowed(user, Can.READ_PERSON):
+        return {}
+    try:
+        if trained().run_id is None:
+            return {}
+        with transaction.atomic():  # a failed query leaves the batch's work whole
+            found = likely_for_people(user, person_ids, likely_threshold())
+    except Exception:
+        log.exception("Looking for likely duplicates of imported people failed; importing without")
+        return {}
+    return {
+        pk: [{"person": one.person_id, "probability": round(one.probability, 3)} for one in ones]
+        for pk, ones in found.items()
+    }
+
+
+def _warn_likely(user, results: list[dict]) -> None:
+    """Mark the batch's rows that registered someone likely already registered: outcome
+    "possible duplicate", the likely people kept on the row and named in its reason."""
+    new = [r for r in results if r["outcome"] in NEW_PERSON and r.get("person_id")]
+    likely = likely_duplicates(user, [r["person_id"] for r in new])
+    for result in new:
+        found = likely.get(result["person_id"])
+        if not found:
+            continue
+        result["outcome"] = RowResult.Outcome.DUPLICATE
+        result["likely"] = found
+        result["reason"] = _("Likely already registered: %(people)s.") % {
+            "people": ", ".join(
+                _("record %(id)s (%(percent)s%%)")
+                % {"id": one["person"], "percent": round(100 * one["probability"])}
+                for one in found
+            )
+        }
+
+
+def likely_rows(user, job: Job, limit: int) -> tuple[list[dict], int]:
+    """The first `limit` rows of a people import that registered someone likely already
+    registered, each with the new person and the likely ones the user may see (the listing
+    logged), and how many such rows there are in all."""
+    found = job.rows.filter(outcome=RowResult.Outcome.DUPLICATE).exclude(reason="")
+    rows = list(found[:limit])
+    ids = {r.person_id for r in rows} | {one["person"] for r in rows for one in r.likely}
+    people = {p.pk: p for p in visible_people(user).filter(pk__in=ids)}
+    shown = []
+    for r in rows:
+        likely = [
+            {"person": people[one["person"]], "probability": one["probability"]}
+            for one in r.likely
+            if one["person"] in people
+        ]
+        shown.append({"row": r, "person": people.get(r.person_id), "likely": likely})
+    log_listed(user, list(people.values()), "intake.job.likely")
+    return shown, found.count()
+
+
 def _possible_duplicates(user, people: list[Registered | Person]) -> set[int]:
     """Of `people`, those sharing name (in Latin letters, any case), sex and birth year (when
     known) with someone else not merged away whom the user may see. One query
@@ -928,6 +1002,8 @@ def _run_rows(
             for number, raw in rows:
                 done = _one_row(user, job, mapping, column_of, raw)
                 results += _results(job, number, _row_key(kind, mapping.read(raw)[0]), done)
+            if kind.name == "people":
+                _warn_likely(user, results)
             insert_values(RowResult, results)
             job.done_rows = batch[-1][0]
             job.save(update_fields=["done_rows"])

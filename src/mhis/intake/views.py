@@ -123,6 +123,11 @@ def job(request, pk):
     rejected = (
         job.rows.filter(outcome=RowResult.Outcome.REJECTED) if shown else RowResult.objects.none()
     )
+    likely, likely_count = (
+        services.likely_rows(request.user, job, SHOWN_ROWS)
+        if shown and job.kind == "people"
+        else ([], 0)
+    )
     labels = dict(RowResult.Outcome.choices)
     counts = [(labels[o], n) for o, n in sorted(services.summary(job).items())]
     state = runner.state(job)  # from the queue, whichever server process asks
@@ -135,6 +140,8 @@ def job(request, pk):
             "counts": counts,
             "rejected": rejected[:SHOWN_ROWS],
             "more": max(0, rejected.count() - SHOWN_ROWS),
+            "likely": likely,
+            "likely_more": max(0, likely_count - len(likely)),
             "rows_withheld": "" if shown else ROWS_WITHHELD,
             "queued": running and state == queue.QUEUED,
             "can_resume": running

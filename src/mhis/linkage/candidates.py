@@ -15,7 +15,7 @@ key held by too many records), unless every key is; each way stops at `cap` peop
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from itertools import permutations
 from typing import Any
 
@@ -52,10 +52,36 @@ def _name_keys(row: dict) -> list[str]:
     return sorted({k[:64] for k in keys if k})
 
 
-def candidates_of(row: dict, *, scope: Scope | None = None, cap: int = MAX_CANDIDATES) -> list[int]:
+def held_counts(rows: Iterable[dict]) -> dict[str, int]:
+    """How many people hold each name key of `rows`, counted no further than COMMON_KEY as
+    `candidates_of` counts them, in a few grouped queries for a batch of records instead of
+    a query a key (pass the answer to `candidates_of` as `held`)."""
+    keys = sorted({k for row in rows for k in _name_keys(row)})
+    held = dict.fromkeys(keys, 0)
+    for start in range(0, len(keys), 500):
+        counted = (
+            NameKey.objects.filter(key__in=keys[start : start + 500])
+            .order_by()
+            .values("key")
+            .annotate(n=Count("pk"))
+            .values_list("key", "n")
+        )
+        for key, n in counted:
+            held[key] = min(n, COMMON_KEY + 1)
+    return held
+
+
+def candidates_of(
+    row: dict,
+    *,
+    scope: Scope | None = None,
+    cap: int = MAX_CANDIDATES,
+    held: Mapping[str, int] | None = None,
+) -> list[int]:
     """Ids of people (not merged) who may be the person of `row` (a record's features, its
     identifiers hashed as the registry keeps them), identifiers first. `scope`, given a
-    field naming a person, the condition that person is one a user may see."""
+    field naming a person, the condition that person is one a user may see; `held`, the
+    holders of the row's name keys counted beforehand (`held_counts`)."""
     found: dict[int, None] = {}
 
     def kept(rows, field: str = "person"):
@@ -69,7 +95,10 @@ def candidates_of(row: dict, *, scope: Scope | None = None, cap: int = MAX_CANDI
     keys = _name_keys(row)
     if keys:
         # How many people hold each key, counted no further than COMMON_KEY.
-        held = {k: NameKey.objects.filter(key=k)[: COMMON_KEY + 1].count() for k in keys}
+        if held is None:
+            held = {k: NameKey.objects.filter(key=k)[: COMMON_KEY + 1].count() for k in keys}
+        else:
+            held = {k: held[k] if k in held else held_counts([row])[k] for k in keys}
         usable = sorted(k for k in keys if 0 < held[k] <= COMMON_KEY)
         if not usable and any(held.values()):  # every key common: the least common one
             usable = [min((k for k in keys if held[k]), key=lambda k: (held[k], k))]

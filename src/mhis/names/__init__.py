@@ -10,22 +10,32 @@ linkage. Public API::
     index_keys(text, latin=None) -> set     # keys stored for search
     query_plan(text) -> QueryPlan           # what a search for `text` must match
     name_tokens(text) -> list               # canonical Latin words, honorifics dropped
+    match_rank(query, names) -> int | None  # how well names answer a search (EXACT … NEAR)
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import groupby
 
 from anyascii import anyascii
 
-from ._lexicon import ABBREVIATIONS, HONORIFICS_LATIN, HONORIFICS_SCRIPT, LEXICON
+from . import _burmese
+from ._lexicon import ABBREVIATIONS, LEXICON
+from ._lexicon import HONORIFICS_LATIN as _LEXICON_HONORIFICS_LATIN
+from ._lexicon import HONORIFICS_SCRIPT as _LEXICON_HONORIFICS_SCRIPT
 
 __all__ = [
+    "EXACT",
     "JOINERS",
     "MAX_NAME_LENGTH",
+    "NEAR",
+    "PREFIX",
+    "WHOLE_WORDS",
     "InvalidName",
     "QueryPlan",
     "clean_name",
@@ -33,7 +43,10 @@ __all__ = [
     "detect_script",
     "fold",
     "index_keys",
+    "match_rank",
+    "may_be_misspelt",
     "name_tokens",
+    "one_letter_off",
     "query_plan",
     "romanise",
 ]
@@ -183,6 +196,15 @@ for _script, _native, _latin, _variants in LEXICON:
         elif _words:
             # Word by word, "de" would read as "silva" everywhere: the words go together.
             _PHRASES.setdefault(_words, _latin.lower())
+# Burmese, Karen, Mon and Shan syllables and titles (mhis.names._burmese), after the lexicon.
+for _latin in _burmese.SYLLABLES.values():
+    _words = tuple(_split(fold(_latin)))
+    if len(_words) == 1:
+        _CANONICAL.setdefault(_words[0], _words[0])
+for _variant, _conventional in _burmese.VARIANTS.items():
+    _CANONICAL.setdefault(_variant, _CANONICAL.get(_conventional, _conventional))
+HONORIFICS_LATIN = _LEXICON_HONORIFICS_LATIN | _burmese.HONORIFICS_LATIN
+HONORIFICS_SCRIPT = _LEXICON_HONORIFICS_SCRIPT | _burmese.HONORIFICS
 _LONGEST_NATIVE = max(len(k) for k in _TO_LATIN)
 _LONGEST_PHRASE = max((len(k) for k in _PHRASES), default=1)
 
@@ -204,6 +226,7 @@ def _collapse(tokens: list[str]) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=65536)
 def romanise(text: str) -> str:
     """Conventional Latin spelling of a name written in any script.
 
@@ -214,9 +237,16 @@ def romanise(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     words: list[str] = []
     for part in text.split():
-        if detect_script(part) in ("Latn", "Zyyy"):
+        script = detect_script(part)
+        if script in ("Latn", "Zyyy"):
             words.append(part)
             continue
+        if script == "Mymr":
+            # Syllable by syllable, each a word as on a passport (Naw Wa Wa Moe).
+            burmese = _burmese.romanise_burmese(part)
+            if burmese is not None:
+                words.extend(burmese)
+                continue
         i = 0
         pending = ""
         while i < len(part):
@@ -255,6 +285,8 @@ def _latin_keys(latin: str) -> set[str]:
 def index_keys(text: str, latin: str | None = None) -> set[str]:
     """Search keys stored for a name written as `text`, with an optional Latin spelling."""
     keys = set(_split(fold(text)))
+    # A Burmese name is found by what follows its title too: ဝါဝါမိုး finds နော်ဝါဝါမိုး.
+    keys |= {fold(_burmese.strip_honorifics(k)) for k in keys if detect_script(k) == "Mymr"}
     keys |= _latin_keys(latin or "")
     if detect_script(text) not in ("Latn", "Zyyy"):
         keys |= _latin_keys(romanise(text))
@@ -265,10 +297,13 @@ def index_keys(text: str, latin: str | None = None) -> set[str]:
 
 @dataclass(frozen=True)
 class QueryPlan:
-    """What a name search must match: every group (one alternative of each), or `joined`."""
+    """What a name search must match: every group (one alternative of each), or `joined`;
+    and, for a word typed twice or more in a row (``Maung Maung``), the start of a key with
+    it repeated (`repeated`: ``maungmaung``), so that one Maung is not enough."""
 
     groups: tuple[frozenset[str], ...]
     joined: str
+    repeated: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.groups)
@@ -280,6 +315,14 @@ def query_plan(text: str) -> QueryPlan:
     Honorifics (U, Daw, Ko, Ma …) are optional when other words are given.
     """
     tokens = _collapse(_split(fold(unicodedata.normalize("NFC", text))))
+    # Repeated as typed, titles and all: "Kaung Ko Kaung" repeats no word.
+    typed = [
+        _canonical(t)
+        if detect_script(t) in ("Latn", "Zyyy")
+        else "".join(_canonical(w) for w in _split(fold(romanise(t))))
+        for t in tokens
+    ]
+    repeated = ["".join(run)[:64] for run in (list(r) for _w, r in groupby(typed)) if len(run) > 1]
     named = [t for t in tokens if t not in HONORIFICS_LATIN and t not in HONORIFICS_SCRIPT]
     if named:
         tokens = named
@@ -296,7 +339,9 @@ def query_plan(text: str) -> QueryPlan:
         group = frozenset(a[:64] for a in alternatives if a)
         if group not in groups:
             groups.append(group)
-    return QueryPlan(groups=tuple(groups), joined="".join(joined_parts)[:64])
+    return QueryPlan(
+        groups=tuple(groups), joined="".join(joined_parts)[:64], repeated=tuple(repeated)
+    )
 
 
 def name_tokens(text: str) -> list[str]:
@@ -312,3 +357,119 @@ def name_tokens(text: str) -> list[str]:
     while len(tokens) > 1 and tokens[0] in HONORIFICS_LATIN:
         tokens = tokens[1:]
     return tokens
+
+
+# -- ranking: how well a name answers a search --------------------------------------------------
+
+EXACT, WHOLE_WORDS, PREFIX, NEAR = 0, 1, 2, 3
+# Shortest word of a query read with one letter wrong: in a query of several words, and alone.
+NEAR_MIN_LENGTH, NEAR_MIN_LENGTH_ALONE = 3, 5
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+@lru_cache(maxsize=65536)
+def _words_variants(text: str, *, query: bool = False) -> tuple[tuple[str, ...], ...]:
+    """Ways of reading a name for comparison: canonical Latin words without leading titles,
+    and the folded words as written (their script, their spelling); for a query, also
+    without its titles wherever they are (they are optional in a search)."""
+    folded = _split(fold(unicodedata.normalize("NFC", text)))
+    variants = [name_tokens(text), folded]
+    if query:
+        canonical = [_canonical(t) for t in _collapse(folded)]
+        variants.append([t for t in canonical if t not in HONORIFICS_LATIN])
+    burmese = [fold(_burmese.strip_honorifics(w)) for w in folded if detect_script(w) == "Mymr"]
+    if burmese:
+        variants.append(burmese)
+    unique: dict[tuple[str, ...], None] = {tuple(v): None for v in variants if v}
+    return tuple(unique)
+
+
+def one_letter_off(token: str) -> set[str]:
+    """Latin words one letter from `token` (a letter left out, added, changed or two swapped):
+    what a search for `token` also finds, ranked after the rest. Empty for short words and
+    other scripts."""
+    if not token.isascii() or not token.isalpha():
+        return set()
+    out: set[str] = set()
+    for i in range(len(token) + 1):
+        head, tail = token[:i], token[i:]
+        if tail:
+            out.add(head + tail[1:])
+            if len(tail) > 1:
+                out.add(head + tail[1] + tail[0] + tail[2:])
+        for letter in _LETTERS:
+            out.add(head + letter + tail)
+            if tail:
+                out.add(head + letter + tail[1:])
+    out.discard(token)
+    return out
+
+
+def _near(a: str, b: str) -> bool:
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return a == b
+    return b in one_letter_off(a)
+
+
+def may_be_misspelt(token: str, alone: bool = False) -> bool:
+    """Whether a word of a query is read with one letter wrong too: long enough, and not
+    itself a name known to the lexicon (Maung is not a misspelt Aung, nor Win a Min: Burmese
+    name syllables are a letter apart from each other)."""
+    least = NEAR_MIN_LENGTH_ALONE if alone else NEAR_MIN_LENGTH
+    return len(token) >= least and token not in _CANONICAL and token.isascii()
+
+
+def _assign(
+    query: tuple[str, ...], name: tuple[str, ...], fits: Callable[[str, str], bool]
+) -> bool:
+    """Each query word matched to its own word of the name, by `fits(q, word)`."""
+    if not query:
+        return True
+    first, rest = query[0], query[1:]
+    for i, word in enumerate(name):
+        if fits(first, word) and _assign(rest, name[:i] + name[i + 1 :], fits):
+            return True
+    return False
+
+
+def _runs(words: tuple[str, ...]) -> list[str]:
+    return ["".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)]
+
+
+def _rank_words(query: tuple[str, ...], name: tuple[str, ...]) -> int | None:
+    joined = "".join(query)
+    if joined == "".join(name):
+        return EXACT
+    runs = _runs(name)
+    if joined in runs or _assign(query, name, str.__eq__):
+        return WHOLE_WORDS
+    if any(r.startswith(joined) for r in runs) or _assign(
+        query, name, lambda q, w: w.startswith(q)
+    ):
+        return PREFIX
+    alone = len(query) == 1
+
+    def fits(q: str, w: str) -> bool:
+        return w.startswith(q) or (may_be_misspelt(q, alone) and _near(q, w))
+
+    if _assign(query, name, fits):
+        return NEAR
+    return None
+
+
+def match_rank(query: str, names: list[tuple[str, str]]) -> int | None:
+    """How well a person's names (text, Latin spelling) answer a search for `query`: EXACT
+    (the whole name), WHOLE_WORDS (each word of the query is a word of the name, as often as
+    typed), PREFIX (each starts one), NEAR (with one letter wrong), or None (the name does
+    not have every word typed: ``Maung Maung`` is not answered by Maung Aung)."""
+    queries = _words_variants(query, query=True)
+    best: int | None = None
+    for text, latin in names:
+        for name in _words_variants(text) + (_words_variants(latin) if latin else ()):
+            for words in queries:
+                rank = _rank_words(words, name)
+                if rank is not None and (best is None or rank < best):
+                    best = rank
+                    if best == EXACT:
+                        return best
+    return best

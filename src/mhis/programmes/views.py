@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Sum
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,13 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from mhis.codelists import country_name
+from mhis.codelists import collation_key, country_label
 from mhis.contracts import form_errors
 from mhis.formtools import error_items
 
 from . import codes, iati, maps, services
-from .forms import IatiImportForm, PracticeSearchForm
-from .models import Project, ResultPeriod
+from .forms import ActivityForm, AttendanceForm, IatiImportForm, PracticeSearchForm
+from .models import Attendance, Event, Project, ResultPeriod, WorkplanActivity
 
 
 @login_required
@@ -32,7 +33,7 @@ def dashboard(request):
     labels = {
         "type": dict(codes.ProjectType.choices),
         "status": dict(codes.Status.choices),
-        "country": {c: country_name(c) for c in summary.by.get("country", {}) if c != "—"},
+        "country": {c: country_label(c) for c in summary.by.get("country", {}) if c != "—"},
     }
     tables = []
     for dimension, title in (
@@ -50,7 +51,7 @@ def dashboard(request):
             }
             for value, cell in summary.by.get(dimension, {}).items()
         ]
-        rows.sort(key=lambda row: str(row["value"]))
+        rows.sort(key=lambda row: collation_key(str(row["value"])))
         tables.append({"title": title, "rows": rows, "dimension": dimension})
     progress = services.results_against_targets(request.user, projects)
     counts = {c: cell["n"] for c, cell in summary.by.get("country", {}).items() if c != "—"}
@@ -60,7 +61,10 @@ def dashboard(request):
         "projects": projects,
         "progress": progress,
         "map": maps.benefiting(counts, _("Projects")) if counts else "",
-        "countries": [(c, country_name(c)) for c in summary.countries],
+        "countries": sorted(
+            ((c, country_label(c)) for c in summary.countries),
+            key=lambda item: collation_key(item[1]),
+        ),
         "filters": {"country": country, "status": status, "type": kind},
         "statuses": codes.Status.choices,
         "types": codes.ProjectType.choices,
@@ -87,11 +91,19 @@ def _project_context(request, item, failed=None):
                 {"period": p, "actual": services.actual(request.user, p)}
                 for p in indicator.periods.all()
             ]
-            indicators.append({"indicator": indicator, "periods": periods})
+            mismatch = next(
+                (
+                    services.units_differ(indicator, p["actual"])
+                    for p in periods
+                    if not services.comparable(indicator, p["actual"])
+                ),
+                "",
+            )
+            indicators.append({"indicator": indicator, "periods": periods, "mismatch": mismatch})
         results.append({"result": result, "indicators": indicators})
     context = {
         "project": item,
-        "countries": [country_name(c) for c in item.countries or []],
+        "countries": [country_label(c) for c in item.countries or []],
         "themes": [codes.Theme(t).label for t in item.themes or [] if t in codes.Theme.values],
         "participations": item.participations.select_related("organisation"),
         "budgets": item.budgets.all(),
@@ -206,3 +218,101 @@ def iati_import(request):
                 % {"created": report.created, "updated": report.updated},
             )
     return render(request, "programmes/iati_import.html", {"form": form, "report": report})
+
+
+# -- workplans and event attendance -----------------------------------------------------------
+
+
+@login_required
+def workplan(request, code):
+    services.require_reader(request.user)
+    item = get_object_or_404(Project, code=code)
+    context = {
+        "project": item,
+        "activities": item.activities.all(),
+        "today": timezone.localdate(),
+        "can_edit": services.can_write(request.user) and services.in_places(request.user, item),
+    }
+    return render(request, "programmes/workplan.html", context)
+
+
+@login_required
+def activity_form(request, code, activity_id=None):
+    item = get_object_or_404(Project, code=code)
+    services.require_editor(request.user, item)
+    activity = (
+        get_object_or_404(WorkplanActivity, pk=activity_id, project=item) if activity_id else None
+    )
+    if activity is not None:
+        initial = {f: getattr(activity, f) for f in ActivityForm.base_fields}
+    else:
+        initial = {"planned_start": timezone.localdate(), "status": codes.WorkStatus.PLANNED}
+    form = ActivityForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.save_activity(request.user, item, form.cleaned_data, activity)
+        except ValidationError as exc:
+            form_errors(form, exc)
+        else:
+            messages.success(request, _("Activity “%(title)s” saved.") % {"title": saved.title})
+            return redirect(reverse("programmes:workplan", args=[code]) + f"#activity-{saved.pk}")
+    return render(
+        request,
+        "programmes/activity_form.html",
+        {"project": item, "activity": activity, "form": form},
+    )
+
+
+@login_required
+def events(request):
+    services.require_reader(request.user)
+    found = Event.objects.select_related("project").annotate(people=Sum("attendance__count"))
+    return render(request, "programmes/events.html", {"events": found})
+
+
+@login_required
+def attendance(request, event_id):
+    services.require_reader(request.user)
+    event = get_object_or_404(Event.objects.select_related("project"), pk=event_id)
+    rows = event.attendance.select_related("organisation")
+    context = {
+        "event": event,
+        "rows": [
+            {"row": r, "country": country_label(r.country) if r.country else ""} for r in rows
+        ],
+        "totals": services.attendance_totals(event),
+        "can_edit": services.can_write(request.user) and services.in_places(request.user, event),
+    }
+    return render(request, "programmes/attendance.html", context)
+
+
+@login_required
+def attendance_form(request, event_id, row_id=None):
+    event = get_object_or_404(Event.objects.select_related("project"), pk=event_id)
+    services.require_editor(request.user, event)
+    row = get_object_or_404(Attendance, pk=row_id, event=event) if row_id else None
+    initial = {"country": event.country}
+    if row is not None:
+        initial = {
+            "count": row.count,
+            "sex": row.sex,
+            "role": row.role,
+            "country": row.country,
+            "organisation": str(row.organisation_id or ""),
+        }
+    form = AttendanceForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.save_attendance(request.user, event, form.cleaned_data, row)
+        except ValidationError as exc:
+            form_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Attendance saved: %(count)s %(role)s.")
+                % {"count": saved.count, "role": saved.get_role_display()},
+            )
+            return redirect(reverse("programmes:attendance", args=[event.pk]) + f"#row-{saved.pk}")
+    return render(
+        request, "programmes/attendance_form.html", {"event": event, "row": row, "form": form}
+    )

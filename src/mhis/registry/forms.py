@@ -14,6 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from mhis.codelists import country_choices
 from mhis.contracts import form_errors, form_field
+from mhis.dates import read_date
+from mhis.formtools import LanguagesField
+from mhis.names import InvalidName, clean_name, detect_script, romanise
 
 from .codes import IdentifierType, MigrationStatus, OccupationSector, Sex
 from .contracts import (
@@ -25,6 +28,7 @@ from .contracts import (
     PersonInput,
     person_from_flat,
 )
+from .validation import parse_birth_date
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -62,20 +66,24 @@ class PersonForm(forms.Form):
         label=_("Name in Latin letters"),
         help_text=_("As on a passport or permit; left empty, it is generated."),
     )
+    # Set once the Latin spelling made from a name in another script was shown to be checked:
+    # left empty after that, it is generated on saving.
+    latin_checked = forms.BooleanField(required=False, widget=forms.HiddenInput)
     sex = form_field(PersonInput, "sex", label=_("Sex"), initial=Sex.UNKNOWN, required=True)
     birth_date = forms.CharField(
         label=_("Date of birth"),
-        max_length=20,
+        max_length=40,
         required=False,
-        help_text=_("YYYY-MM-DD, YYYY-MM or YYYY"),
+        help_text=_(
+            "As much as is known: 3 April 1991, April 1991, 1991, or 03/04/1991 (day/month/year)."
+        ),
     )
     birth_date_precision = form_field(PersonInput, "birth_date_precision", label=_("Precision"))
     nationality = forms.ChoiceField(label=_("Nationality"), required=False)
-    languages = forms.CharField(
+    languages = LanguagesField(
         label=_("Languages"),
-        max_length=100,
         required=False,
-        help_text=_("ISO 639 codes, e.g. my, th, km"),
+        help_text=_("One language a box, by its name or ISO 639 code; the list suggests names."),
     )
     contact = form_field(
         PersonInput, "contact", label=_("Contact"), widget=forms.Textarea(attrs={"rows": 2})
@@ -90,8 +98,65 @@ class PersonForm(forms.Form):
         listed = cast("list[tuple[str, StrOrPromise]]", precision.choices)
         precision.choices = [("", _("As written")), *listed[1:]]
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        self._propose_latin(cleaned)
+        return cleaned
+
+    def _propose_latin(self, cleaned: dict[str, Any]) -> None:
+        """A name in another script with no Latin spelling: the first save shows the one made
+        from it (Naw Wa Wa Moe for နော်ဝါဝါမိုး) in the Latin field, to be checked against
+        their documents, changed if need be and saved."""
+        name = cleaned.get("name") or ""
+        if cleaned.get("latin_name") or cleaned.get("latin_checked") or not name.strip():
+            return
+        try:
+            name = clean_name(name)
+        except InvalidName:
+            return  # the contract says what is wrong with it
+        if detect_script(name) in ("Latn", "Zyyy"):
+            return
+        data = self.data.copy()  # type: ignore[attr-defined]  # a QueryDict or a dict
+        data[self.add_prefix("latin_name")] = romanise(name)
+        data[self.add_prefix("latin_checked")] = "1"
+        self.data = data
+        self.add_error(
+            "latin_name",
+            ValidationError(
+                _(
+                    "Check this spelling in Latin letters, made from the name: change it to "
+                    "the spelling on their passport or permit if it differs, then save again."
+                ),
+                code="check_latin",
+            ),
+        )
+
+    def clean_birth_date(self) -> str:
+        """The date of birth as said (April 1991, 03/04/1991 …), as the contract reads it:
+        YYYY-MM-DD, YYYY-MM or YYYY, the precision of what was written."""
+        value = self.cleaned_data.get("birth_date") or ""
+        if not value.strip():
+            return ""
+        try:
+            said = read_date(value, field=str(self.fields["birth_date"].label)).iso()
+            parse_birth_date(said)  # not in the future, nor too long ago: said with the rest
+        except ValueError as exc:
+            raise ValidationError(str(exc), code="invalid") from None
+        return said
+
     def service_errors(self, exc: ValidationError) -> None:
         form_errors(self, exc, paths=FLAT_PATHS)
+        # Languages the field could not read: its own words (pick from the list) instead.
+        problems = getattr(self.fields["languages"], "problems", None)
+        if problems and "languages" in self.errors:
+            self.errors["languages"] = self.error_class(problems)
+
+    def readable_data(self) -> dict[str, Any]:
+        """After a refusal by the form's own checks (a date it could not read, a Latin
+        spelling to check), the contract's shape of what it could read: checked too, so that
+        every problem shows at once. The fields refused are left out."""
+        cleaned = getattr(self, "cleaned_data", {})
+        return person_from_flat({k: v for k, v in cleaned.items() if k not in self.errors})
 
     def person_data(self) -> dict[str, Any]:
         return person_from_flat(self.cleaned_data)

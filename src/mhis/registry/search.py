@@ -8,7 +8,19 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Window
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    Window,
+)
 
 from mhis import names as namelib
 from mhis.access.policy import Can, allowed
@@ -16,7 +28,7 @@ from mhis.access.services import log_access, scope_site_ids
 from mhis.crypto import keyed_hash
 from mhis.lookups import AnyOf
 
-from .models import Identifier, NameKey, Person, PersonSite
+from .models import Identifier, NameKey, Person, PersonName, PersonSite
 from .validation import normalise_identifier
 
 if TYPE_CHECKING:
@@ -26,6 +38,9 @@ if TYPE_CHECKING:
 
 # Beyond this many people matching a query anywhere, search joins inside the database.
 SEARCH_CANDIDATES = 5000
+# Up to this many, their names are read and ranked (mhis.names.match_rank); beyond, the
+# database orders them by the words typed together.
+RANK_AT_MOST = 500
 
 
 def identifier_hash(value: str) -> str:
@@ -96,18 +111,24 @@ def _prefix(key: str) -> Q:
     return Q(key__startswith=key)
 
 
-def _matching_ids(query: str) -> list[QuerySet[NameKey | Identifier, int]]:
-    """Person ids matching the query, as one query per way of matching: by every word, by the
-    words written together, by an identifier."""
+def _matching_ids(query: str) -> tuple[list[QuerySet[NameKey | Identifier, int]], bool]:
+    """Person ids matching the query, as one query per way of matching: by every word (each
+    also with one letter wrong when :func:`mhis.names.may_be_misspelt`), by the words written
+    together, by an identifier; and whether the last way is by identifier."""
     plan = namelib.query_plan(query)
     ways: list[QuerySet[NameKey | Identifier, int]] = []
     if plan:
         groups = []
+        alone = len(plan.groups) == 1
         for group in plan.groups:
             alternatives = Q()
             for key in group:
                 alternatives |= _prefix(key)
+                if namelib.may_be_misspelt(key, alone):
+                    alternatives |= Q(key__in=sorted(namelib.one_letter_off(key)))
             groups.append(NameKey.objects.filter(alternatives).values_list("person_id", flat=True))
+        for run in plan.repeated:  # a word typed twice is there twice: "maungmaung…"
+            groups.append(NameKey.objects.filter(_prefix(run)).values_list("person_id", flat=True))
         ways.append(
             groups[0].intersection(*groups[1:]) if len(groups) > 1 else groups[0].distinct()
         )
@@ -118,37 +139,85 @@ def _matching_ids(query: str) -> list[QuerySet[NameKey | Identifier, int]]:
                 .distinct()
             )
     normal = normalise_identifier(query)
-    if normal and any(ch.isdigit() for ch in normal):
+    by_identifier = bool(normal and any(ch.isdigit() for ch in normal))
+    if by_identifier:
         ways.append(
             Identifier.objects.filter(value_hash=identifier_hash(query)).values_list(
                 "person_id", flat=True
             )
         )
-    return ways
+    return ways, by_identifier
+
+
+def _ranks(query: str, ids: set[int], by_identifier: set[int]) -> dict[int, int]:
+    """The rank (mhis.names.match_rank) of each person whose names answer the query, their
+    names read in one query; found by identifier is EXACT. People whose names lack a word
+    typed (Maung Aung for ``Maung Maung``) are left out."""
+    names: dict[int, list[tuple[str, str]]] = {}
+    rows = PersonName.objects.filter(AnyOf(F("person_id"), sorted(ids)))
+    for person_id, text, latin in rows.values_list("person_id", "text", "latin"):
+        names.setdefault(person_id, []).append((text, latin))
+    ranks = dict.fromkeys(by_identifier, namelib.EXACT)
+    for pk, written in names.items():
+        rank = namelib.match_rank(query, written)
+        if rank is not None and rank < ranks.get(pk, rank + 1):
+            ranks[pk] = rank
+    return ranks
+
+
+def _ranked(people: QuerySet[Person], ranks: dict[int, int]) -> QuerySet[Person]:
+    """`people` among the ranked, best first, newest first within a rank."""
+    tiers: dict[int, list[int]] = {}
+    for pk, rank in ranks.items():
+        tiers.setdefault(rank, []).append(pk)
+    order = Case(
+        *(When(AnyOf(F("pk"), sorted(pks)), then=Value(rank)) for rank, pks in tiers.items()),
+        default=Value(namelib.NEAR + 1),
+        output_field=IntegerField(),
+    )
+    return (
+        people.filter(AnyOf(F("pk"), sorted(ranks)))
+        .alias(_rank=order)
+        .order_by("_rank", "-created_at", "-pk")
+    )
+
+
+def _whole_first(people: QuerySet[Person], query: str) -> QuerySet[Person]:
+    """Too many to rank one by one: those with a key equal to the words typed together
+    first (the name, or its end), then newest first."""
+    whole = NameKey.objects.filter(person=OuterRef("pk"), key=namelib.query_plan(query).joined)
+    return people.alias(_whole=Exists(whole)).order_by("-_whole", "-created_at", "-pk")
 
 
 def search_people(user: User | AnonymousUser, query: str = "") -> QuerySet[Person]:
-    """People in the user's scopes whose names or identifiers match `query`, newest first.
+    """People in the user's scopes whose names or identifiers match `query`, best match
+    first, then newest first.
 
     A merged record is not listed: its names and identifiers find the record it was merged
     into (once), when the user may see that one.
 
     A name matches when every word of the query starts one of the name's keys (in any of its
-    scripts or spellings), or when the query written without spaces starts one. A query that
-    looks like an identifier also matches the identifier's keyed hash exactly.
+    scripts or spellings), or when the query written without spaces starts one; a longer
+    word that is no known name also matches with one letter wrong (``Thien`` finds Thein).
+    A query that looks like an identifier also matches the identifier's keyed hash exactly.
+    Matches are ranked (:func:`mhis.names.match_rank`): the whole name, then every word typed
+    as a whole word, then as the start of one, then with a letter wrong; a word typed twice
+    must be there twice (``Maung Maung`` does not list everyone called Maung).
 
     The matching ids are read first (from the covering index on name keys) when there are at
-    most SEARCH_CANDIDATES of them, as for most names of two words or more: the scope is then
-    checked person by person. A broader query (one common syllable) is left to the database
-    to join with the scope.
+    most SEARCH_CANDIDATES of them, as for most names of two words or more, and the scope is
+    checked person by person; up to RANK_AT_MOST of them, their names are read once to rank
+    them. A broader query (one common syllable) is left to the database to join with the
+    scope; beyond RANK_AT_MOST, those with a key equal to the words typed together come first.
     """
     people = visible_people(user).filter(merged_into__isnull=True)  # merged: the survivor shows
     query = (query or "").strip()[:200]
     if not query:
         return people.order_by("-created_at", "-pk")
-    ways = _matching_ids(query)
+    ways, by_identifier = _matching_ids(query)
     found: set[int] = set()
-    for way in ways:
+    identified: set[int] = set()
+    for n, way in enumerate(ways):
         ids = list(way[: SEARCH_CANDIDATES + 1])
         if len(ids) > SEARCH_CANDIDATES:
             conditions = Q(pk__in=[])
@@ -157,10 +226,19 @@ def search_people(user: User | AnonymousUser, query: str = "") -> QuerySet[Perso
                 merged = Person.objects.filter(merged_into__isnull=False).filter(pk__in=each)
                 found_merged = merged.values_list("pk", flat=True)
                 conditions |= Q(pk__in=set(survivors(found_merged).values()))
-            return people.filter(conditions).order_by("-created_at", "-pk")
+            return _whole_first(people.filter(conditions), query)
         found.update(ids)
-    found |= set(survivors(found).values())
-    return people.filter(AnyOf(F("pk"), sorted(found))).order_by("-created_at", "-pk")
+        if by_identifier and n == len(ways) - 1:
+            identified.update(ids)
+    if len(found) > RANK_AT_MOST:
+        found |= set(survivors(found).values())
+        return _whole_first(people.filter(AnyOf(F("pk"), sorted(found))), query)
+    ranks = _ranks(query, found, identified) if found else {}
+    # A merged record's names find the record it was merged into, as well as they find it.
+    for pk, survivor in survivors(ranks).items():
+        if survivor != pk and ranks[pk] < ranks.get(survivor, namelib.NEAR + 1):
+            ranks[survivor] = ranks[pk]
+    return _ranked(people, ranks)
 
 
 def survivors(ids: Iterable[int]) -> dict[int, int]:

@@ -210,11 +210,22 @@ def register(request: AuthenticatedHttpRequest) -> HttpResponse:
                 return redirect("registry:detail", person_id=person.uuid)
         except ValidationError as exc:
             form.service_errors(exc)
+    elif request.method == "POST":
+        _check_the_rest(request.user, form)
     return render(
         request,
         "registry/form.html",
         {"form": form, "title": _("Register a person"), "likely": likely},
     )
+
+
+def _check_the_rest(user: User, form: PersonForm, person: Person | None = None) -> None:
+    """A form refused by its own checks is checked by the contract too (nothing is written),
+    so the page shows every problem at once."""
+    try:
+        services.person_fields(user, form.readable_data(), person=person)
+    except ValidationError as exc:
+        form.service_errors(exc)
 
 
 @login_required
@@ -253,6 +264,8 @@ def edit(request: AuthenticatedHttpRequest, person_id: UUID) -> HttpResponse:
         else:
             messages.success(request, _("Saved."))
             return redirect("registry:detail", person_id=person.uuid)
+    elif request.method == "POST":
+        _check_the_rest(request.user, form, person)
     return render(
         request,
         "registry/form.html",

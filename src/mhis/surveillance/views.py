@@ -46,7 +46,13 @@ def _chart(alert, series):
                             "title": _("ISO week"),
                             "axis": {"labelAngle": -60, "labelOverlap": True},
                         },
-                        "y": {"field": "cases", "type": "quantitative", "title": _("Cases")},
+                        # Whole cases: no 0.2-case steps on a small count.
+                        "y": {
+                            "field": "cases",
+                            "type": "quantitative",
+                            "title": _("Cases"),
+                            "axis": {"tickMinStep": 1, "format": "d"},
+                        },
                     },
                 },
                 {

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import gettext
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-import pycountry
 from django import template
 from django.utils.formats import date_format
-from django.utils.translation import get_language
 
 from mhis import formtools
-from mhis.codelists import country_name, language_name
+from mhis.codelists import country_label, language_label
 from mhis.registry import banner
 from mhis.registry.codes import DatePrecision, MigrationStatus
 
@@ -24,24 +20,16 @@ if TYPE_CHECKING:
 register = template.Library()
 
 
-@lru_cache(maxsize=32)
-def _catalogue(domain: str, language: str) -> gettext.NullTranslations:
-    return gettext.translation(domain, pycountry.LOCALES_DIR, languages=[language], fallback=True)
-
-
 @register.filter
 def country(code: str) -> str:
     """ISO 3166-1 code → the country's name in the current language (the code when unknown)."""
-    if not code:
-        return ""
-    return _catalogue("iso3166-1", get_language() or "en").gettext(country_name(code))
+    return country_label(code)
 
 
 @register.filter
 def language(code: str) -> str:
-    if not code:
-        return ""
-    return _catalogue("iso639-3", get_language() or "en").gettext(language_name(code))
+    """ISO 639 code → the language's name in the current language (the code when unknown)."""
+    return language_label(code)
 
 
 @register.filter

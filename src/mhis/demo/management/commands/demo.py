@@ -38,8 +38,14 @@ class Command(BaseCommand):
             default=None,
             help="folder for logins.txt and ground_truth.csv (default: var/demo)",
         )
+        parser.add_argument(
+            "--link",
+            action="store_true",
+            help="queue a linkage run for the worker (mhis worker) unless one was made or is "
+            "queued, so the review queue of possible duplicates fills",
+        )
 
-    def handle(self, *args, size, seed, if_absent, out, **options):
+    def handle(self, *args, size, seed, if_absent, out, link=False, **options):
         out = out or Path(settings.VAR_DIR) / "demo"
         if services.world_exists():
             if not if_absent:
@@ -80,6 +86,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Built the portfolio: {portfolio['projects']} projects, "
                 f"{portfolio['events']} events, {portfolio['practices']} promising practices."
+            )
+        if link and (task_id := services.queue_linkage()):
+            self.stdout.write(
+                f"Queued the linkage (task {task_id}): the worker fills the review queue "
+                "(Possible duplicates) in a minute or two."
             )
         logins = services.read_logins(out / "logins.txt")
         roles = services.demo_roles()

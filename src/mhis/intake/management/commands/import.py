@@ -107,6 +107,15 @@ class Command(BaseCommand):
             self.stdout.write(f"  row {row.row}, {row.field or '—'}: {row.reason}")
         if rejected.count() > 20:
             self.stdout.write(f"  … {rejected.count() - 20} more")
+        likely = job.rows.filter(outcome="duplicate").exclude(reason="")
+        for row in likely[:20]:
+            people = ", ".join(f"{one['person']} ({one['probability']:.2f})" for one in row.likely)
+            self.stdout.write(
+                f"  row {row.row} ({row.source_key}), person {row.person_id}: likely already "
+                f"registered as {people}"
+            )
+        if likely.count() > 20:
+            self.stdout.write(f"  … {likely.count() - 20} more likely already registered")
         if report:
             with Path(report).open("w", encoding="utf-8", newline="") as f:
                 writer = downloads.CsvWriter(f)
