@@ -78,14 +78,17 @@ browser:
 	  else echo "Install Debian's chromium (apt-get install chromium)"; exit 1; fi; }
 
 ## e2e: the users' journeys in headless Chromium against the small demo world on a free
-## loopback port; screenshots go to $(E2E_SCREENSHOTS)
+## loopback port, each at desktop and at phone size, every page checked with axe-core;
+## screenshots go to $(E2E_SCREENSHOTS)
 E2E_SCREENSHOTS ?= $(CURDIR)/var/e2e/screenshots
 e2e: $(VENV)/.installed-dev system browser
 	@echo "=== end-to-end journeys in Chromium ==="
 	E2E_SCREENSHOTS=$(E2E_SCREENSHOTS) DATABASE_URL= $(BIN)/pytest e2e -p no:cacheprovider
 
-## guide-screenshots: run the journeys and keep their screenshots for the user guide
+## guide-screenshots: run the journeys and keep their screenshots, at desktop and at phone
+## size, for the user guide (the old ones are removed first)
 guide-screenshots:
+	rm -f $(CURDIR)/docs/guide/screenshots/*.png
 	$(MAKE) e2e E2E_SCREENSHOTS=$(CURDIR)/docs/guide/screenshots
 
 ## bench-load: the load benchmark (bench/load): gunicorn on a throwaway PostgreSQL with the

@@ -12,6 +12,8 @@ from playwright.sync_api import expect
 
 from e2e.forms import check_refused
 
+from .conftest import go, open_menu
+
 # A person registered in Mae Sot under a Burmese name with a Latin spelling of three or more
 # words that starts with "Maung", who consented to sharing: printed as uuid|name|latin.
 MAE_SOT_PERSON = """
@@ -36,7 +38,7 @@ def test_clinician_finds_a_person_by_a_latin_spelling_assesses_and_refers_across
     _uuid, name, latin = _person(server)
     spelling = "Mg " + latin.split(" ", 1)[1]  # "Maung" as it is often shortened
     login(page, "clinician")
-    page.get_by_role("link", name="People").first.click()
+    go(page, "People")
     page.get_by_label("Name or identifier").fill(spelling)
     page.get_by_role("button", name="Search").click()
     result = page.get_by_role("link", name=name)
@@ -90,13 +92,13 @@ def test_clinician_finds_a_person_by_a_latin_spelling_assesses_and_refers_across
 
 @pytest.mark.journey("surveillance")
 def test_volunteers_weekly_report_raises_an_alert_an_officer_verifies_and_closes(
-    context, page, console, server, login, shot
+    new_context, page, console, login, shot
 ):
     console.expect(r"status of 422")  # the refused report is answered 422, as it should be
     week = dt.date.today().isocalendar()
     ahead = (dt.date.today() + dt.timedelta(days=14)).isocalendar()
     login(page, "volunteer")
-    page.get_by_role("link", name="Weekly report").click()
+    go(page, "Weekly report")
     page.get_by_label("Site").select_option(label="Mae Sot Migrant Clinic")
     page.get_by_label("Week (for example 2026-W07)").fill(f"{week.year}-W{week.week:02d}")
     page.get_by_label("Cholera: Male").fill("1")
@@ -116,39 +118,33 @@ def test_volunteers_weekly_report_raises_an_alert_an_officer_verifies_and_closes
     expect(page.locator("main")).to_contain_text("alert")
     shot(page, "sent")
 
-    officer = context.browser.new_context(base_url=server.url)
-    try:
-        desk = officer.new_page()
-        login(desk, "surveillance")
-        desk.get_by_role("link", name="Alerts").click()
-        row = (
-            desk.get_by_role("row")
-            .filter(has_text="Cholera")
-            .filter(has_text="Mae Sot Migrant Clinic")
-        )
-        expect(row).to_have_count(1)
-        shot(desk, "alerts")
-        row.get_by_role("link").first.click()
-        expect(desk.get_by_role("heading", level=1)).to_contain_text("Cholera")
-        # Discarding without saying why is refused, and the choice stays.
-        desk.get_by_label("Discarded").check()
+    desk = new_context().new_page()  # the officer's
+    login(desk, "surveillance")
+    go(desk, "Alerts")
+    row = (
+        desk.get_by_role("row").filter(has_text="Cholera").filter(has_text="Mae Sot Migrant Clinic")
+    )
+    expect(row).to_have_count(1)
+    shot(desk, "alerts")
+    row.get_by_role("link").first.click()
+    expect(desk.get_by_role("heading", level=1)).to_contain_text("Cholera")
+    # Discarding without saying why is refused, and the choice stays.
+    desk.get_by_label("Discarded").check()
+    desk.get_by_role("button", name="Save").click()
+    check_refused(desk, "Say why the alert is discarded.", desk.get_by_label("Note"))
+    expect(desk.get_by_label("Discarded")).to_be_checked()
+    expect(desk.locator("dl")).to_contain_text("New")  # nothing moved
+    for state, note in (
+        ("Under verification", "Called the clinic: one man with rice-water stools."),
+        ("Confirmed", "Rapid test positive."),
+        ("Closed", "No further cases in two incubation periods."),
+    ):
+        desk.get_by_label(state).check()
+        desk.get_by_label("Note").fill(note)
         desk.get_by_role("button", name="Save").click()
-        check_refused(desk, "Say why the alert is discarded.", desk.get_by_label("Note"))
-        expect(desk.get_by_label("Discarded")).to_be_checked()
-        expect(desk.locator("dl")).to_contain_text("New")  # nothing moved
-        for state, note in (
-            ("Under verification", "Called the clinic: one man with rice-water stools."),
-            ("Confirmed", "Rapid test positive."),
-            ("Closed", "No further cases in two incubation periods."),
-        ):
-            desk.get_by_label(state).check()
-            desk.get_by_label("Note").fill(note)
-            desk.get_by_role("button", name="Save").click()
-            expect(desk.locator("dl")).to_contain_text(state)
-        expect(desk.get_by_role("radio")).to_have_count(0)  # closed: nowhere to go
-        shot(desk, "closed")
-    finally:
-        officer.close()
+        expect(desk.locator("dl")).to_contain_text(state)
+    expect(desk.get_by_role("radio")).to_have_count(0)  # closed: nowhere to go
+    shot(desk, "closed")
 
 
 @pytest.mark.journey("analyst")
@@ -156,7 +152,7 @@ def test_analyst_changes_the_period_downloads_the_csv_and_finds_small_counts_hid
     page, login, shot
 ):
     login(page, "analyst")
-    page.get_by_role("link", name="Indicators").first.click()
+    go(page, "Indicators")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Honduras")
     shot(page, "overview")
     page.get_by_role("link", name="Encounters", exact=True).click()
@@ -191,7 +187,7 @@ def test_analyst_changes_the_period_downloads_the_csv_and_finds_small_counts_hid
 def test_reviewer_merges_a_pair_from_the_queue_and_un_merges_it(page, console, login, shot):
     console.expect(r"status of 422")  # the refused decision is answered 422, as it should be
     login(page, "admin")
-    page.get_by_role("link", name="Possible duplicates").click()
+    go(page, "Possible duplicates")
     shot(page, "queue", whole=False)
     page.get_by_role("link", name="Compare").first.click()
     expect(page.get_by_role("heading", name="Evidence")).to_be_visible()
@@ -222,7 +218,7 @@ def test_reviewer_merges_a_pair_from_the_queue_and_un_merges_it(page, console, l
 
 @pytest.mark.journey("shl")
 def test_a_persons_smart_health_link_qr_is_created_and_opened_in_the_viewer(
-    browser, page, server, login, shot
+    new_context, page, server, login, shot
 ):
     uuid, name, _latin = _person(server)
     login(page, "clinician")
@@ -245,24 +241,20 @@ def test_a_persons_smart_health_link_qr_is_created_and_opened_in_the_viewer(
     link = card.get_by_role("link", name="Open in the viewer").get_attribute("href")
     assert "#shlink:/" in link
 
-    stranger = browser.new_context(base_url=server.url)  # whoever scans the code
-    try:
-        viewer = stranger.new_page()
-        viewer.goto(link)
-        viewer.get_by_label("Passcode").fill("4711")
-        viewer.get_by_role("button", name="Open").click()
-        expect(viewer.get_by_role("heading", level=1)).to_contain_text("Summary for the TB clinic")
-        expect(viewer.locator("dl.facts")).to_contain_text(name)
-        shot(viewer, "viewer")
-    finally:
-        stranger.close()
+    viewer = new_context().new_page()  # whoever scans the code
+    viewer.goto(link)
+    viewer.get_by_label("Passcode").fill("4711")
+    viewer.get_by_role("button", name="Open").click()
+    expect(viewer.get_by_role("heading", level=1)).to_contain_text("Summary for the TB clinic")
+    expect(viewer.locator("dl.facts")).to_contain_text(name)
+    shot(viewer, "viewer")
 
 
 @pytest.mark.journey("programmes")
 def test_programme_manager_records_a_result_actual_and_exports_iati(page, console, login, shot):
     console.expect(r"status of 422")  # the refused actual is answered 422, as it should be
     login(page, "manager")
-    page.get_by_role("link", name="Programmes").click()
+    go(page, "Programmes")
     page.get_by_role("link", name="TH-MHP").first.click()
     field = page.get_by_label(re.compile(r"^Actual, ")).first
     field.fill("about 1450")  # not a number: refused, and what was typed stays
@@ -306,6 +298,7 @@ def test_switching_to_thai_changes_the_person_page_and_the_dashboard(page, serve
     login(page, "clinician")
     page.goto(f"/people/{uuid}/")
     expect(page.get_by_text("Date of birth", exact=True)).to_be_visible()
+    open_menu(page)
     page.get_by_label("Language").select_option("th")
     page.get_by_role("button", name="Change").click()
     expect(page.locator("html")).to_have_attribute("lang", "th")
@@ -314,11 +307,12 @@ def test_switching_to_thai_changes_the_person_page_and_the_dashboard(page, serve
     expect(page.get_by_role("link", name="ลำดับเหตุการณ์")).to_be_visible()  # timeline
     assert "Date of birth" not in page.locator("main").inner_text()
     shot(page, "person")
-    page.get_by_role("link", name="ตัวชี้วัด").click()  # indicators
+    go(page, "ตัวชี้วัด")  # indicators
     expect(page.get_by_role("heading", level=1)).to_contain_text("ตัวชี้วัดของ")
     expect(page.get_by_role("link", name="การรับบริการ", exact=True)).to_be_visible()  # encounters
     expect(page.get_by_label("รอบเวลา")).to_be_visible()  # periods
     shot(page, "dashboard")
+    open_menu(page)
     page.get_by_label("ภาษา").select_option("en")
     page.get_by_role("button", name="เปลี่ยน").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")

@@ -8,6 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from .conftest import go
+
 # A site with people; one of them (unique Latin name); and someone known at no site of theirs,
 # in another country: printed as site name|trail|in-site name|other name.
 SITES = """
@@ -36,7 +38,7 @@ def test_an_administrator_creates_a_chw_for_one_site_who_then_sees_only_that_sit
     console.expect(r"status of 422")  # the refused first try answers 422, as it should
     site, trail, inside, elsewhere = server.shell(SITES).splitlines()[-1].split("|")
     login(page, "admin")
-    page.get_by_role("link", name="Users and places").click()
+    go(page, "Users and places")
     expect(page.get_by_role("heading", name="Users", level=1)).to_be_visible()
     page.get_by_role("link", name="Add a user").click()
 
@@ -77,7 +79,7 @@ def test_an_administrator_creates_a_chw_for_one_site_who_then_sees_only_that_sit
     expect(page.get_by_role("status").first).to_contain_text("Your new password is saved")
 
     # Their site's people are found; someone known only elsewhere is not.
-    page.get_by_role("link", name="People").first.click()
+    go(page, "People")
     page.get_by_label("Name or identifier").fill(inside)
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_role("cell", name=inside, exact=True).first).to_be_visible()

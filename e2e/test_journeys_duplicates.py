@@ -8,9 +8,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from .conftest import go
+
 
 def _register(page, latin: str, birth: str):
-    page.get_by_role("link", name="People").first.click()
+    go(page, "People")
     page.get_by_role("link", name="Register a person").click()
     page.get_by_label("Name as written").fill(latin)
     page.get_by_label("Sex").select_option(label="Female")

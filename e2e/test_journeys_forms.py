@@ -9,6 +9,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from .conftest import go
+
 
 def _focused_class(page) -> str:
     return page.evaluate("document.activeElement && document.activeElement.className") or ""
@@ -19,7 +21,7 @@ def test_a_refused_registration_shows_the_summary_with_focus_links_and_kept_valu
     page, login, shot
 ):
     login(page, "clinician")
-    page.get_by_role("link", name="People").first.click()
+    go(page, "People")
     page.get_by_role("link", name="Register a person").click()
     page.get_by_label(re.compile(r"^Name in Latin letters")).fill("Naw Paw Htoo")
     page.get_by_label(re.compile(r"^Date of birth")).fill("2099")
@@ -50,7 +52,7 @@ def test_a_refused_registration_shows_the_summary_with_focus_links_and_kept_valu
 @pytest.mark.journey("forms-merge")
 def test_a_merge_from_the_queue_is_confirmed_on_a_page_showing_what_moves(page, login, shot):
     login(page, "admin")
-    page.get_by_role("link", name="Possible duplicates").click()
+    go(page, "Possible duplicates")
     page.get_by_role("link", name="Compare").last.click()
     expect(page.get_by_role("heading", name="Evidence")).to_be_visible()
     page.get_by_label("Same person: merge the later record into the earlier one").check()
@@ -84,7 +86,7 @@ def test_discarding_an_alert_without_a_reason_is_refused_where_it_can_be_seen(
 ):
     console.expect(r"status of 422")  # the refused step is answered 422, as it should be
     login(page, "surveillance")
-    page.get_by_role("link", name="Alerts").click()
+    go(page, "Alerts")
     page.get_by_role("row").filter(has_text=re.compile("New")).get_by_role("link").first.click()
     page.get_by_label("Discarded").check()
     page.get_by_role("button", name="Save").click()
@@ -137,7 +139,7 @@ def test_a_refused_encounter_on_the_timeline_keeps_what_was_typed_and_starts_fro
 def test_the_weekly_report_stays_on_its_site_and_shows_the_alert_apart(page, login, shot):
     week = (dt.date.today() - dt.timedelta(days=7)).isocalendar()
     login(page, "surveillance")
-    page.get_by_role("link", name="Weekly report").click()
+    go(page, "Weekly report")
     page.get_by_label("Site").select_option(label="Tak mobile clinic")  # not the first site
     page.get_by_label("Week (for example 2026-W07)").fill(f"{week.year}-W{week.week:02d}")
     page.get_by_label("Measles: Female").fill("2")

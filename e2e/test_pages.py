@@ -1,11 +1,13 @@
 """Every page a journey passes through: light enough for a slow link, readable without
-JavaScript, with every form field labelled and the navigation reachable by keyboard."""
+JavaScript, with every form field labelled, the navigation reachable by keyboard, and no page
+wider than a small phone's screen."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
 
+from .conftest import axe_violations
 from .test_journeys import _person
 
 LIMIT = 200_000  # bytes of HTML, styles and scripts, images aside
@@ -30,6 +32,7 @@ def addresses(server):
     return _addresses(server)
 
 
+@pytest.mark.viewports("desktop")
 def test_pages_weigh_under_200_kb_without_images(page, login, addresses):
     weights = {}
     for user, path in addresses:
@@ -48,6 +51,7 @@ def test_pages_weigh_under_200_kb_without_images(page, login, addresses):
     assert not heavy, f"pages over {LIMIT:,} bytes: {heavy}"
 
 
+@pytest.mark.viewports("desktop")
 def test_pages_read_without_javascript(browser, server, login, addresses):
     context = browser.new_context(base_url=server.url, java_script_enabled=False)
     try:
@@ -79,25 +83,30 @@ def _found_on_each_page(page, login, addresses, script: str) -> dict[str, list]:
     return found
 
 
+@pytest.mark.viewports("desktop")
 def test_every_form_field_has_a_label(page, login, addresses):
     missing = _found_on_each_page(page, login, addresses, UNLABELLED)
     assert not missing, f"fields without a label: {missing}"
 
 
-def test_the_navigation_and_search_are_reached_with_the_keyboard(page, login):
+FOCUSED = "document.activeElement.textContent.trim() || document.activeElement.name"
+
+
+def test_the_navigation_and_search_are_reached_with_the_keyboard(page, login, viewport):
+    """The skip link comes first; on a phone the menu opens with Enter."""
     login(page, "clinician")
     page.goto("/people/")
     reached = []
     for _ in range(30):
         page.keyboard.press("Tab")
-        reached.append(
-            page.evaluate(
-                "document.activeElement.textContent.trim() || document.activeElement.name"
-            )
-        )
+        reached.append(page.evaluate(FOCUSED))
+        if reached[-1] == "Menu":
+            page.keyboard.press("Enter")
         if reached[-1] == "q":
             break
+    assert reached[0] == "Skip to main content"
     assert "People" in reached and "Indicators" in reached and reached[-1] == "q"
+    assert ("Menu" in reached) == (viewport.name == "phone")
     page.keyboard.type("Maung")
     page.keyboard.press("Enter")
     expect(page.get_by_role("table")).to_be_visible()
@@ -132,12 +141,14 @@ LOW_CONTRAST = """() => {
 }"""
 
 
+@pytest.mark.viewports("desktop")
 def test_text_contrast_is_adequate(page, login, addresses):
     low = _found_on_each_page(page, login, addresses, LOW_CONTRAST)
     shown = {path: items[:5] for path, items in low.items()}
     assert not low, f"text below the WCAG AA contrast ratio: {shown}"
 
 
+@pytest.mark.viewports("desktop")
 def test_the_contrast_check_finds_faint_text(page):
     page.set_content(
         "<main><p style='color:#aaa'>faint</p><p>dark</p>"
@@ -146,6 +157,7 @@ def test_the_contrast_check_finds_faint_text(page):
     assert [item.split('"')[1] for item in page.evaluate(LOW_CONTRAST)] == ["faint"]
 
 
+@pytest.mark.viewports("desktop")
 def test_the_api_docs_work_under_the_content_security_policy(page, login):
     """Swagger UI is served from the installed package, its settings as JSON data: nothing in
     it needs an inline script, so the policy blocks nothing (a block is a console error)."""
@@ -153,3 +165,72 @@ def test_the_api_docs_work_under_the_content_security_policy(page, login):
     response = page.goto("/api/docs")
     assert "script-src 'self'" in response.headers["content-security-policy"]
     expect(page.get_by_text("/api/persons").first).to_be_visible()
+
+
+def test_the_skip_link_moves_to_the_main_content(page, login):
+    login(page, "clinician")
+    page.goto("/people/")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+
+def test_the_phone_header_is_small_and_its_menu_opens(page, login, viewport):
+    """At 390×844 the header takes at most a tenth of the screen; "Menu" shows the links."""
+    login(page, "clinician")
+    page.goto("/people/")
+    navigation = page.get_by_role("link", name="Pending assessments")
+    if viewport.name == "desktop":
+        expect(navigation).to_be_visible()
+        return
+    assert page.locator("header").bounding_box()["height"] <= 844 / 10
+    expect(page.get_by_role("link", name="Register a person")).to_be_in_viewport(ratio=1)
+    expect(navigation).to_be_hidden()
+    page.get_by_text("Menu", exact=True).click()
+    expect(navigation).to_be_visible()
+
+
+SMALLEST = {"width": 360, "height": 740}
+WIDER = "document.documentElement.scrollWidth > 360"
+
+
+@pytest.mark.viewports("desktop")
+def test_no_page_scrolls_sideways_on_a_360_px_screen(browser, server, login, addresses):
+    context = browser.new_context(base_url=server.url, viewport=SMALLEST)
+    try:
+        page = context.new_page()
+        wide = {}
+        for user, path in addresses:
+            login(page, user)
+            page.goto(path)
+            if page.evaluate(WIDER):
+                wide[path] = page.evaluate("document.documentElement.scrollWidth")
+    finally:
+        context.close()
+    assert not wide, f"pages wider than 360 px: {wide}"
+
+
+def test_the_width_check_finds_a_wide_page(browser):
+    context = browser.new_context(viewport=SMALLEST)
+    try:
+        page = context.new_page()
+        page.set_content("<div style='width:500px'>wide</div>")
+        assert page.evaluate(WIDER)
+        page.set_content("<table><thead><tr><th>A</th></tr></thead></table><p>narrow</p>")
+        assert not page.evaluate(WIDER)
+    finally:
+        context.close()
+
+
+def test_the_accessibility_check_finds_a_field_without_a_label(browser):
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.set_content("<html lang='en'><title>t</title><main><input></main></html>")
+        assert any("label" in line for line in axe_violations(page))
+        page.set_content(
+            "<html lang='en'><title>t</title><main><label>Name <input></label></main></html>"
+        )
+        assert axe_violations(page) == []
+    finally:
+        context.close()

@@ -41,7 +41,8 @@ def test_each_role_is_shown_the_types_it_may_see(api, client, world, refugee, ro
         assert shown == {"RF-2219-07": "identity_document", "12/KAMANA-123456": "identity_document",
                          "MB1234567": "passport"}  # fmt: skip
         assert "Refugee or asylum number" not in page and "National ID" not in page
-        assert page.count("Identity document") == 2
+        # Each of the two, in the patient banner and in the table of identifiers.
+        assert page.count("Identity document") == 4
 
 
 def test_an_identity_document_sent_back_keeps_the_type_stored(api, world, people, refugee):

@@ -1,9 +1,9 @@
 """Form helpers the apps share: an upload with a size limit, a page's own errors for the
-error summary, languages picked by name."""
+error summary, languages picked by name, a form's fields in sections."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django import forms
@@ -160,3 +160,26 @@ class LanguagesField(forms.Field):
                 found = ["-".join(entry.split())]
             codes.extend(code for code in found if code not in codes)
         return ", ".join(codes)
+
+
+def sections(form: forms.Form) -> list[dict[str, Any]]:
+    """The form's fields in the short sections its `sections` names — a sequence of (legend,
+    field names) — each as {"legend", "fields"} with its bound fields in the form's order, empty
+    sections left out.
+    A field no section names goes with the field before it in the form (a field added beside
+    another joins its section). A form without `sections` is one section without a legend. Hidden fields are
+    left to the template."""
+    named: Sequence[tuple[Any, Sequence[str]]] = getattr(form, "sections", ())
+    if not named:
+        return [{"legend": None, "fields": list(form.visible_fields())}]
+    section_of = {name: index for index, (_legend, names) in enumerate(named) for name in names}
+    grouped: list[list[forms.BoundField]] = [[] for _ in named]
+    current = 0
+    for field in form.visible_fields():
+        current = section_of.get(field.name, current)
+        grouped[current].append(field)
+    return [
+        {"legend": legend, "fields": fields}
+        for (legend, _names), fields in zip(named, grouped, strict=True)
+        if fields
+    ]

@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After whitenoise: static files keep their caching; every other response is no-store.
     "mhis.caching.NoStoreMiddleware",
+    # Each table cell labelled with its column's heading, for the cards of a narrow screen.
+    "mhis.tables.CardLabelsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

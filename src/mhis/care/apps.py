@@ -7,6 +7,10 @@ class CareConfig(AppConfig):
     verbose_name = _("Care")
 
     def ready(self) -> None:
-        from . import recordkinds
+        from mhis.registry.banner import BANNER_PARTS
+
+        from . import banner, recordkinds
 
         recordkinds.declare()
+        # The patient banner shows the flags raised on the person's assessments.
+        BANNER_PARTS["alerts"] = banner.assessment_flags

@@ -250,6 +250,23 @@ def _text(contract: type[Contract], name: str, label: StrOrPromise, rows: int = 
 class AssessmentForm(ServiceForm[Assessment]):
     """One page for the whole assessment; empty fields are left as they are."""
 
+    # The page in short sections (mhis.formtools.sections); a field not named joins the one
+    # before it.
+    sections = (
+        (_("Assessment"), ("site", "type", "date", "programme", "destination_country")),
+        (_("History and examination"), ("history", "examination", "tb_symptoms", "tb_contact",
+                                         "extrapulmonary_tb", "tb_treatment")),
+        (_("Chest X-ray and TB tests"), ("xray_result", "xray_date", "xpert_result", "xpert_date",
+                                          "dst_result", "dst_date", "igra_result", "tst_mm")),
+        (_("Sputum"), tuple(f"sputum{n}_{part}" for n in (1, 2, 3) for part in (
+            "collected_on", "smear_result", "smear_reported_on", "culture_result",
+            "culture_reported_on"))),
+        (_("Other tests"), ("hiv_result", "syphilis_result", "hepatitis_b_result",
+                            "malaria_result", "pregnancy_result")),
+        (_("Mental health"), ("rhs15_items", "rhs15_thermometer", "counselling")),
+        (_("Outcome"), ("tb_classification", "fit_to_travel", "fit_reason")),
+    )  # fmt: skip
+
     site = forms.ChoiceField(label=_("Site"))
     type = form_field(AssessmentInput, "type", label=_("Type"), required=True)
     date = forms.CharField(

@@ -143,9 +143,10 @@ def line_spec(rows: list[dict], axis: str, unit: str) -> dict:
                 },
             },
             {
-                # Only for the legend: a point of each kind, none drawn.
+                # Only for the legend: a point of each kind, none drawn (nothing for a screen
+                # reader to read: an empty group it would be told is an image).
                 "transform": [{"filter": "false"}],
-                "mark": {"type": "point", "filled": True, "opacity": 1},
+                "mark": {"type": "point", "filled": True, "opacity": 1, "aria": False},
                 "encoding": {"color": colour},
             },
         ],

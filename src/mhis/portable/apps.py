@@ -8,6 +8,7 @@ class PortableConfig(AppConfig):
 
     def ready(self) -> None:
         from mhis import events
+        from mhis.registry.banner import BANNER_PARTS
         from mhis.registry.views import PERSON_PAGE_PARTS
 
         from . import links, recordkinds, services
@@ -17,3 +18,5 @@ class PortableConfig(AppConfig):
         events.subscribe(links.consents_changed, at_once=True)
         # The person page lists the summaries received for them.
         PERSON_PAGE_PARTS["received"] = services.received_summaries
+        # The patient banner shows the allergies other providers recorded.
+        BANNER_PARTS["allergies"] = services.received_allergies

@@ -171,6 +171,18 @@ def import_ips(
     return Imported(summary, person, matched, possible_matches=possible)
 
 
+ALLERGIES = "48765-2"  # the IPS section of allergies and intolerances
+
+
+def received_allergies(user, person: Person) -> list[str]:
+    """The allergies and intolerances other providers recorded for the person, each with its
+    source (a clinical section: shown to every role that reads the person)."""
+    if not allowed(user, Can.READ_PERSON):
+        return []
+    items = ReceivedItem.objects.filter(person=person, section=ALLERGIES).select_related("summary")
+    return [f"{item.text} ({item.summary.source})" for item in items]
+
+
 def received_summaries(user, person: Person) -> list[dict]:
     """What other systems sent about a person, by summary and section, for display to `user`.
 

@@ -47,6 +47,9 @@ def benefiting(counts: dict[str, int], title: str) -> str:
                         "fill": "#e6e9ed",
                         "stroke": "#fff",
                         "strokeWidth": 0.4,
+                        # The outlines are the background: the shaded countries carry the
+                        # labels a screen reader reads.
+                        "aria": False,
                     }
                 },
                 {

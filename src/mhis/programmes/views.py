@@ -278,7 +278,9 @@ def attendance(request, event_id):
     rows = event.attendance.select_related("organisation")
     context = {
         "event": event,
-        "rows": [{"row": r, "country": country_label(r.country) if r.country else ""} for r in rows],
+        "rows": [
+            {"row": r, "country": country_label(r.country) if r.country else ""} for r in rows
+        ],
         "totals": services.attendance_totals(event),
         "can_edit": services.can_write(request.user) and services.in_places(request.user, event),
     }

@@ -46,6 +46,17 @@ def _choice(form: forms.Form, name: str) -> forms.ChoiceField:
 
 
 class PersonForm(forms.Form):
+    # The form in short sections (mhis.formtools.sections); a field not named joins the one
+    # before it.
+    sections = (
+        (_("Name"), ("name", "latin_name")),
+        (_("Sex and birth"), ("sex", "birth_date", "birth_date_precision")),
+        (_("Nationality, languages and contact"), ("nationality", "languages", "contact")),
+        (_("Identity document"), ("identifier_type", "identifier_country", "identifier_value")),
+        (_("Migration"), ("migration_status", "origin_country", "destination_country",
+                          "occupation_sector", "migration_start")),
+        (_("Registration"), ("registration_site", "consent_care")),
+    )  # fmt: skip
     registration_site = forms.ChoiceField(label=_("Registration site"))
     # Not required here: the contract checks names, so every problem is shown at once.
     name = form_field(NameInput, "text", label=_("Name as written"), help_text=_("In any script."))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django import template
 from django.utils.formats import date_format
 
+from mhis import formtools
 from mhis.codelists import country_label, language_label
+from mhis.registry import banner
 from mhis.registry.codes import DatePrecision, MigrationStatus
 
 if TYPE_CHECKING:
@@ -49,3 +51,17 @@ def birth(person: Person) -> str:
     if person.birth_date_precision == DatePrecision.MONTH:
         return date_format(person.birth_date, "YEAR_MONTH_FORMAT")
     return date_format(person.birth_date, "SHORT_DATE_FORMAT")
+
+
+@register.inclusion_tag("includes/patient_banner.html", takes_context=True)
+def patient_banner(
+    context: template.Context, person: Person, heading: bool = False
+) -> dict[str, Any]:
+    """The banner of a page about `person` (`heading`: the person's name is the page's h1)."""
+    return {**banner.patient_banner(person, context["request"].user), "heading": heading}
+
+
+@register.filter
+def sections(form: Any) -> list[dict[str, Any]]:
+    """The form's fields in its short sections (mhis.formtools.sections)."""
+    return formtools.sections(form)
