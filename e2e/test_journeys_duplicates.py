@@ -10,6 +10,8 @@ from playwright.sync_api import expect
 
 from .conftest import go
 
+from .conftest import go
+
 
 def _register(page, latin: str, birth: str):
     go(page, "People")
