@@ -10,8 +10,6 @@ from playwright.sync_api import expect
 
 from .conftest import go
 
-from .conftest import go
-
 
 def _register(page, latin: str, birth: str):
     go(page, "People")
