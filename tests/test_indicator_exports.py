@@ -18,6 +18,7 @@ from mhis.access.services import create_user
 from mhis.indicators import exports, services
 from mhis.indicators.cellkey import SPREAD
 from mhis.indicators.definitions import DefinitionError
+from mhis.indicators.services import get
 from mhis.registry.codes import MigrationStatus, Sex
 
 from .indicator_world import build
@@ -114,10 +115,11 @@ def test_no_export_breaks_migration_status_down_below_the_first_level(known, wor
     refused: list[str] = []
     rows, _withheld = exports.values(mapping, world["TAK"], ["2026-Q1"], children=True,
                                      refused=refused)  # fmt: skip
-    status_elements = {spec["data_element"] for code, spec in mapping.indicators.items()
-                       if "migration_status" in spec.get("by", ())}  # fmt: skip
-    assert set(refused) == {code for code, spec in mapping.indicators.items()
-                            if "migration_status" in spec.get("by", ())}  # fmt: skip
+    # Broken down by status, or counting a population that status defines (migrants only).
+    by_status = {code for code, spec in mapping.indicators.items()
+                 if "migration_status" in spec.get("by", ()) or get(code).counts_by_status}  # fmt: skip
+    status_elements = {mapping.indicators[code]["data_element"] for code in by_status}
+    assert set(refused) == by_status
     assert status_elements and not status_elements & {v.data_element for v in rows}
     assert any(v.data_element == "MHIS_PEOPLE_SEEN" for v in rows)  # the others still go
 

@@ -110,8 +110,9 @@ def values(
     """The publishable values of every mapped indicator; also the number withheld.
 
     An export leaves for another system, so it is always protected (never exact), every
-    category is sent (0 included), and a breakdown by migration status goes only for places at
-    admin level 1 or above; an indicator refused for that is named in `refused`."""
+    category is sent (0 included), and a breakdown by migration status, or a count whose
+    population depends on it, goes only for places at admin level 1 or above (as from the
+    indicator's page); an indicator refused for that is named in `refused`."""
     periods = {p.key: p for p in (P.parse(k) for k in period_keys)}
     out, withheld = [], 0
     codes = {p.path: p.code for p in Place.objects.filter(path__startswith=place.path)}
@@ -120,7 +121,7 @@ def values(
         indicator = get(code)
         dims = tuple(spec.get("by", ()))
         by = (*dims, "place") if children else dims
-        if STATUS_COLUMNS & set(dims) and (
+        if (STATUS_COLUMNS & set(dims) or indicator.counts_by_status) and (
             place.kind == PlaceKind.SITE or deepest > STATUS_MAX_LEVEL
         ):
             if refused is not None:
