@@ -91,6 +91,9 @@ def test_a_wrong_code_is_refused_naming_the_code_and_slows_the_next_try(client, 
     wrong = client.post("/login/code/", {"code": "12345x"})
     assert wrong.status_code == 422
     assert b'id="code-error"' in wrong.content
+    # Listed at the top too, linked to the field.
+    summary = wrong.content.split(b"error-summary", 1)[1].split(b"</div>", 1)[0]
+    assert b'href="#code"' in summary
     right = code_for(key, steps_ahead=1)
     client.post("/login/code/", {"code": f"{(int(right) + 1) % 1_000_000:06d}"})
     device = TOTPDevice.objects.get(user=admin)

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 
 from mhis.contracts import form_errors
+from mhis.formtools import error_items
 from mhis.places.models import Place, PlaceKind
 from mhis.places.services import trails
 from mhis.qrcodes import qr_svg
@@ -78,7 +79,12 @@ def two_factor(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             otp_login(request, device)
             return redirect(next_url)
-    context: dict[str, object] = {"enrolled": enrolled, "error": error, "next": next_url}
+    context: dict[str, object] = {
+        "enrolled": enrolled,
+        "error": error,
+        "error_items": error_items({"code": [error]}, {"code": "code"}) if error else [],
+        "next": next_url,
+    }
     if not enrolled:
         device = pending_device(user)
         context["secret"] = b32encode(device.bin_key).decode()
