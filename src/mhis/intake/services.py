@@ -847,11 +847,12 @@ def _column_of(kind: Kind, mapping: dict[str, str]) -> Callable[[str], str]:
 
 def check_table(path: Path, kind: str, name: str) -> None:
     """Refuse a table (CSV or XLSX) that unpacks to more bytes, or holds more rows, than an
-    import of `kind` takes (`mhis.uploads`), before anything reads it; `name` is the file's
-    name as its sender knows it."""
+    import of `kind` takes (`mhis.uploads`), or has no row after its header, before anything
+    reads it; `name` is the file's name as its sender knows it."""
     if Path(path).suffix.lower() not in (".csv", ".xlsx"):
         raise ValidationError({"file": _("Give a .csv or .xlsx file.")})
     uploads.check(path, uploads.held() if kind_of(kind).grouped else uploads.streamed(), name)
+    readers.require_rows(path)
 
 
 def run_import(
