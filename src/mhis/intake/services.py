@@ -886,7 +886,14 @@ def run_import(
         columns=columns,
         progress=progress,
         job=job,
+        list_unread=True,
     )
+
+
+def unread_columns(header: list[str], mapping: ColumnMap) -> list[str]:
+    """The columns of `header` that no field of `mapping` reads, in the file's order."""
+    read = {entry.column for entry in mapping.entries.values() if entry.column}
+    return [name for name in header if name not in read]
 
 
 def start_job(
@@ -933,8 +940,11 @@ def run_rows(
     columns: Mapping[str, str] | None = None,
     progress: Callable[[int, int], None] = lambda d, t: None,
     job: Job | None = None,
+    list_unread: bool = False,
 ) -> Job:
-    """The pipeline over any stream of rows (a table's, or a form's submissions flattened)."""
+    """The pipeline over any stream of rows (a table's, or a form's submissions flattened);
+    with `list_unread`, the header's columns no field is read from are kept for the report.
+    Whatever stops it once its job exists ends the job "failed" with the reason."""
     spec = kind_of(kind)
     if not spec.allows(user):
         raise PermissionDenied(_("Your role cannot import %(kind)s.") % {"kind": spec.label})
@@ -947,21 +957,23 @@ def run_rows(
     job = job or start_job(
         user, kind=kind, source=source, file_name=file_name, digest=digest, columns=mapping
     )
-    if holds_status(kind, mapping) and not job.holds_status:  # resumed with another mapping
-        job.holds_status = True
-        job.save(update_fields=["holds_status"])
-    if not job.total:
-        job.total = total()
-        job.save(update_fields=["total"])
-    progress(job.done_rows, job.total)
     try:
+        if holds_status(kind, mapping) and not job.holds_status:  # resumed, another mapping
+            job.holds_status = True
+            job.save(update_fields=["holds_status"])
+        if list_unread:
+            job.unread_columns = unread_columns(header, mapping)
+            job.save(update_fields=["unread_columns"])
+        if not job.total:
+            job.total = total()
+            job.save(update_fields=["total"])
+        progress(job.done_rows, job.total)
         if spec.grouped:
             _run_grouped(user, job, mapping, rows(), progress)
         else:
             _run_rows(user, job, spec, mapping, rows(), progress)
-    except ValidationError as exc:  # the file itself (not a row) is unreadable
-        job.status, job.error = Job.Status.FAILED, " ".join(exc.messages)
-        job.save(update_fields=["status", "error"])
+    except Exception as exc:  # the file itself (not a row) is unreadable, or a fault
+        job.fail(exc)
         raise
     job.status, job.finished_at = Job.Status.DONE, timezone.now()
     job.done_rows = max(job.done_rows, job.total)
