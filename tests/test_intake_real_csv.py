@@ -273,3 +273,17 @@ def test_a_bad_byte_is_named_by_line_even_where_no_column_can_be():
     with pytest.raises(ValidationError) as inside:
         records(b'a,b\n1,"two\nli\xffnes"\n')
     assert "Line 3 (row 1): byte 0xFF is not valid in UTF-8." in inside.value.messages[0]
+
+
+def test_lines_may_end_with_a_lone_carriage_return_as_excel_for_mac_writes_them():
+    assert records(b"a,b\r1,2\r3,4\r") == [["a", "b"], ["1", "2"], ["3", "4"]]
+    assert records(b'a,b\r1,"x\ry"\r') == [["a", "b"], ["1", "x\ry"]]
+    with pytest.raises(ValidationError) as bad:
+        records(b"a,b\r1,2\r3,\xe94\r")
+    assert "Line 3 (row 2, column “b”): byte 0xE9" in bad.value.messages[0]
+
+
+def test_a_file_of_lone_carriage_returns_longer_than_one_read_keeps_its_lines(monkeypatch):
+    monkeypatch.setattr(uploads, "_MAX_LINE_BYTES", 8)  # a read of 9 bytes at most
+    data = b"a,b\r" + b"".join(f"{i},x{i}\r".encode() for i in range(20)) + b"20,end"
+    assert records(data)[1:] == [[str(i), f"x{i}"] for i in range(20)] + [["20", "end"]]

@@ -147,6 +147,7 @@ def _csv_rows(stream, budget: _Budget, name: str) -> None:
 DELIMITERS = (",", ";", "\t")
 _SEP_LINE = re.compile(r"^sep=(.)\r?\n?$", re.IGNORECASE)
 _MAX_LINE_BYTES = 4 * MAX_LINE  # a character of UTF-8 is at most four bytes
+_LONE_CR = re.compile(rb"(?<=\r)(?!\n)")  # after a CR that no LF follows
 
 
 class _BadByte(Exception):
@@ -178,6 +179,8 @@ class _Lines:
 
     def __init__(self, stream, name: str):
         self.stream, self.name, self.number = stream, name, 0
+        self.pending: list[bytes] = []  # the lines of a read ended by lone CRs, last first
+        self.carry = b""  # the start of a line a read was cut in
         head = stream.peek(_CHUNK)[:_CHUNK] if hasattr(stream, "peek") else b""
         self.utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
         if self.utf16:
@@ -187,6 +190,23 @@ class _Lines:
 
     def __iter__(self):
         return self
+
+    def _raw_line(self) -> bytes:
+        """The next line's bytes, ended by LF, CRLF or a lone CR (Excel for Mac's "CSV");
+        empty at the end."""
+        while not self.pending:
+            more = self.stream.readline(_MAX_LINE_BYTES + 1)
+            raw, self.carry = self.carry + more, b""
+            if not raw:
+                return b""
+            if b"\r" not in raw[:-2]:
+                self.pending = [raw]
+                break
+            pieces = [piece for piece in _LONE_CR.split(raw) if piece]
+            if more and not more.endswith((b"\n", b"\r")) and len(pieces) > 1:
+                self.carry = pieces.pop()  # cut by the read's limit: the line goes on
+            self.pending = pieces[::-1]
+        return self.pending.pop()
 
     def _too_long(self) -> ValidationError:
         message = _("Line %(line)s of “%(file)s” is longer than %(limit)s characters.")
@@ -210,7 +230,7 @@ class _Lines:
             if not line:
                 raise StopIteration
             return line.removeprefix("\ufeff")
-        raw = self.stream.readline(_MAX_LINE_BYTES + 1)
+        raw = self._raw_line()
         if not raw:
             raise StopIteration
         if len(raw) > _MAX_LINE_BYTES:
