@@ -63,7 +63,10 @@ def _text(value, number_format: str | None = None) -> str:
 
 
 def _cell_text(cell) -> str:
-    return _text(cell.value, getattr(cell, "number_format", None))
+    value = cell.value
+    if isinstance(value, date):  # a datetime too: read as its number format shows it
+        return _text(value, cell.number_format)
+    return _text(value)
 
 
 @contextmanager
