@@ -287,3 +287,14 @@ def test_a_file_of_lone_carriage_returns_longer_than_one_read_keeps_its_lines(mo
     monkeypatch.setattr(uploads, "_MAX_LINE_BYTES", 8)  # a read of 9 bytes at most
     data = b"a,b\r" + b"".join(f"{i},x{i}\r".encode() for i in range(20)) + b"20,end"
     assert records(data)[1:] == [[str(i), f"x{i}"] for i in range(20)] + [["20", "end"]]
+
+
+def test_utf16_is_read_by_its_byte_order_mark_and_refused_by_line_when_broken():
+    assert records("a\tb\r\nမ\tသ\r\n".encode("utf-16-be").join([b"\xfe\xff", b""])) == [
+        ["a", "b"],
+        ["မ", "သ"],
+    ]
+    broken = "a,b\r\n".encode("utf-16") + b"\x00\xd8\x31\x00"  # a lone high surrogate
+    with pytest.raises(ValidationError) as refused:
+        records(broken)
+    assert refused.value.messages == ["Line 2: the text is not valid UTF-16."]

@@ -147,6 +147,11 @@ def _csv_rows(stream, budget: _Budget, name: str) -> None:
 DELIMITERS = (",", ";", "\t")
 _SEP_LINE = re.compile(r"^sep=(.)\r?\n?$", re.IGNORECASE)
 _MAX_LINE_BYTES = 4 * MAX_LINE  # a character of UTF-8 is at most four bytes
+# Text is decoded ahead of the line read: what cannot be decoded is marked by a lone
+# surrogate, which no decoded text holds, and refused on the line it is found in.
+_BAD = "\udc00"
+_MARK_BAD = "mhis.mark-undecodable"
+codecs.register_error(_MARK_BAD, lambda error: (_BAD, error.end))
 _LONE_CR = re.compile(rb"(?<=\r)(?!\n)")  # after a CR that no LF follows
 
 
@@ -184,7 +189,9 @@ class _Lines:
         head = stream.peek(_CHUNK)[:_CHUNK] if hasattr(stream, "peek") else b""
         self.utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
         if self.utf16:
-            self.text = io.TextIOWrapper(stream, encoding="utf-16", newline="")
+            self.text = io.TextIOWrapper(
+                stream, encoding="utf-16", errors=_MARK_BAD, newline=""
+            )
         elif (why := _not_text(head)) is not None:
             raise ValidationError({"file": why})
 
@@ -216,15 +223,14 @@ class _Lines:
     def __next__(self) -> str:
         self.number += 1
         if self.utf16:
-            try:
-                line = self.text.readline(MAX_LINE + 1)
-            except UnicodeDecodeError:
+            line = self.text.readline(MAX_LINE + 1)
+            if _BAD in line:
                 raise ValidationError(
                     {
                         "file": _("Line %(line)s: the text is not valid UTF-16.")
                         % {"line": self.number}
                     }
-                ) from None
+                )
             if len(line) > MAX_LINE:
                 raise self._too_long()
             if not line:
