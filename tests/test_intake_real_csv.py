@@ -298,3 +298,20 @@ def test_utf16_is_read_by_its_byte_order_mark_and_refused_by_line_when_broken():
     with pytest.raises(ValidationError) as refused:
         records(broken)
     assert refused.value.messages == ["Line 2: the text is not valid UTF-16."]
+
+
+def test_kobos_semicolon_csv_is_read_as_a_forms_submissions_too(people, tmp_path):
+    """KoboToolbox's default CSV export (semicolons, every field quoted) of the registration
+    form, given as the form's submissions rather than as a table: read, names kept."""
+    header = ["start", "end", "registration/card", "registration/registration_site",
+              "registration/name", "registration/sex", "meta/instanceID", "_id", "_uuid",
+              "_submission_time", "_validation_status", "_index"]  # fmt: skip
+    rows = [["2026-11-02T09:14:03+07:00", "2026-11-02T09:20:44+07:00", "C-1", "MSOT-CLIN",
+             "ခင်မာ", "female", "uuid:5d9c7e2a", "101", "5d9c7e2a", "2026-11-02T02:21:10", "", "1"],
+            ["2026-11-02T10:02:51+07:00", "2026-11-02T10:09:12+07:00", "C-2", "MSOT-CLIN",
+             "Saw Eh; Htoo", "male", "uuid:0b1a2c3d", "102", "0b1a2c3d", "2026-11-02T03:10:02", "", "2"]]  # fmt: skip
+    path = tmp_path / "kobo.csv"
+    path.write_text("".join('"' + '";"'.join(r) + '"\n' for r in [header, *rows]), "utf-8")
+    (job,) = services.import_submissions(people["clinician"], path, form="mhis_registration")
+    assert job.status == "done" and not job.rows.filter(outcome="rejected").exists()
+    assert set(Person.objects.values_list("display_name", flat=True)) == {"ခင်မာ", "Saw Eh; Htoo"}

@@ -189,9 +189,7 @@ class _Lines:
         head = stream.peek(_CHUNK)[:_CHUNK] if hasattr(stream, "peek") else b""
         self.utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
         if self.utf16:
-            self.text = io.TextIOWrapper(
-                stream, encoding="utf-16", errors=_MARK_BAD, newline=""
-            )
+            self.text = io.TextIOWrapper(stream, encoding="utf-16", errors=_MARK_BAD, newline="")
         elif (why := _not_text(head)) is not None:
             raise ValidationError({"file": why})
 

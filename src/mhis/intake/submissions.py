@@ -15,7 +15,6 @@ or ``KEY``) is the submission's key, so the same submission imported twice is on
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import zipfile
@@ -144,20 +143,22 @@ def from_xlsx(path: Path) -> list[Submission]:
     return _assemble(main, repeats)
 
 
-def _csv_rows(text: io.TextIOBase) -> list[dict[str, str]]:
-    try:
-        return [
-            {k.strip(): (v or "").strip() for k, v in row.items() if k}
-            for row in csv.DictReader(text)
-        ]
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise ValidationError(
-            {"file": _("Not a readable CSV file: %(error)s") % {"error": exc}}
-        ) from None
+def _csv_rows(raw) -> list[dict[str, str]]:
+    """The rows of a CSV file opened as bytes, its encoding and delimiter found by
+    `uploads.csv_records` (KoboToolbox's CSV is separated by semicolons); blank lines skipped."""
+    records = uploads.csv_records(io.BufferedReader(raw) if not hasattr(raw, "peek") else raw)
+    header = [h.strip() for h in next(records, [])]
+    rows = []
+    for values in records:
+        if values:
+            row = dict.fromkeys((h for h in header if h), "")
+            row.update({h: v.strip() for h, v in zip(header, values, strict=False) if h})
+            rows.append(row)
+    return rows
 
 
 def from_csv(path: Path) -> list[Submission]:
-    with path.open(encoding="utf-8-sig", newline="") as f:
+    with path.open("rb") as f:
         return _assemble(_table(_csv_rows(f)), {})
 
 
@@ -173,9 +174,7 @@ def from_zip(path: Path) -> list[Submission]:
             if not info.filename.lower().endswith(".csv"):
                 continue
             with archive.open(info) as raw:
-                tables[Path(info.filename).stem] = _table(
-                    _csv_rows(io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""))
-                )
+                tables[Path(info.filename).stem] = _table(_csv_rows(raw))
     if not tables:
         raise ValidationError({"file": _("The ZIP file holds no CSV file.")})
     main_name = min(
