@@ -315,3 +315,20 @@ def test_kobos_semicolon_csv_is_read_as_a_forms_submissions_too(people, tmp_path
     (job,) = services.import_submissions(people["clinician"], path, form="mhis_registration")
     assert job.status == "done" and not job.rows.filter(outcome="rejected").exists()
     assert set(Person.objects.values_list("display_name", flat=True)) == {"ခင်မာ", "Saw Eh; Htoo"}
+
+
+def test_weekly_reports_in_utf16_or_with_semicolons_are_read_like_any_table(tmp_path):
+    from mhis.surveillance.services import read_table
+
+    text = "site;week;condition;sex;age_group;count\r\nRNG-PORT;2026-W10;malaria;male;15-49;3\r\n"
+    for encoding in ("utf-16", "utf-8-sig"):
+        path = tmp_path / f"weeks-{encoding}.csv"
+        path.write_bytes(text.encode(encoding))
+        assert list(read_table(path)) == [
+            (2, {"site": "RNG-PORT", "week": "2026-W10", "condition": "malaria", "sex": "male",
+                 "age_group": "15-49", "count": "3"})
+        ]  # fmt: skip
+    path.write_bytes(text.encode("utf-8") + b"RNG-PORT;2026-W1\xe91;malaria;male;15-49;1\r\n")
+    with pytest.raises(ValidationError) as refused:
+        list(read_table(path))
+    assert "Line 3 (row 2, column “week”): byte 0xE9" in refused.value.messages[0]
