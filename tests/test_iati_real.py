@@ -174,6 +174,29 @@ def test_a_dportal_extract_refuses_only_its_version_1_activities(db):
     assert [s["percentage"] for s in project("GB-CHC-202918-MLIB06").sectors] == ["20", "25", "40", "15"]  # fmt: skip
 
 
+def test_the_iati_standard_example_keeps_languages_dimensions_flags_and_shares(client, world):
+    report = read("iati-standard-example-2.03.xml")
+    (activity,) = report.activities
+    assert activity.partner == "Organisation name" and not activity.refused
+    assert "policy-marker ×3" in activity.unmapped and "transaction" in activity.unmapped
+    item = project("AA-AAA-123456789-ABC123")
+    assert (item.humanitarian, item.hierarchy) == (True, 1)
+    assert item.translations["title"] == {"fr": "Titre de l'activité", "es": "Título de la actividad"}  # fmt: skip
+    assert item.country_shares == {"AF": "25", "AG": "25"}
+    assert [r["percentage"] for r in item.regions] == ["25", "25"]
+    assert [(s["vocabulary"], s["code"], s["percentage"]) for s in item.sectors] == [
+        ("2", "111", "50"), ("2", "112", "50"), ("99", "A1", "100")]  # fmt: skip
+    (period,) = [q for r in item.results.all() for i in r.indicators.all() for q in i.periods.all()]
+    assert period.breakdown == [
+        {"kind": "target", "value": "10", "dimensions": [["sex", "female"], ["age", "adult"]]},
+        {"kind": "actual", "value": "11", "dimensions": [["sex", "female"], ["age", "adult"]]},
+    ]
+    client.force_login(create_user(username="pm", password=None, role="programme_manager", places=[world["TH"]]))  # fmt: skip
+    page = client.get(f"/programmes/projects/{item.code}/").content.decode()
+    assert "target 10 · sex: female · age: adult" in page and 'lang="fr"' in page
+    assert "AF 25 %, AG 25 %" in page
+
+
 @pytest.fixture
 def far_manager(world):
     places = [create_place(code=c, name=c, kind="country") for c in ("CD", "GN")]
