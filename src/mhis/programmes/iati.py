@@ -733,7 +733,9 @@ def _read_activity(activity, default_lang: str, user, version: str) -> ActivityR
         _read_result(project, node, lang, notes)
     for child in activity:
         if isinstance(child.tag, str) and child.tag not in MAPPED:
-            notes.add(child.tag)
+            # A publisher's own extension: its name, then its namespace.
+            space, _brace, local = child.tag[1:].partition("}") if child.tag.startswith("{") else ("", "", child.tag)  # fmt: skip
+            notes.add(f"{local} ({space})" if space else local)
     counted: dict[str, int] = {}
     for item in notes:
         counted[item] = counted.get(item, 0) + 1
