@@ -80,6 +80,7 @@ def test_usaid_sectors_given_on_transactions_only_are_said_not_kept(db):
     activity = kept(report)["US-GOV-1-720FDA18CA00052"]
     assert "sectors given on transactions only (10:7, 1:72050, 99:7001)" in activity.unmapped
     assert "transaction ×12" in activity.unmapped
+    assert "tec1 (https://explorer.usaid.gov)" in activity.unmapped  # USAID's own extension
     assert project("US-GOV-1-720FDA18CA00052").sectors == []  # nothing invented
     assert activity.partner == "U.S. Agency for International Development"
 
