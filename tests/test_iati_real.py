@@ -407,3 +407,21 @@ def test_round_trip_export_import_elsewhere_export_again_changes_only_the_update
     }
     assert (periods["Commitment"].target_text, periods["Commitment"].actual_text) == ("A declaration signed", "Signed in June")  # fmt: skip
     assert periods["Officials trained"].breakdown == [{"kind": "target", "value": "25", "dimensions": [["sex", "female"]]}]  # fmt: skip
+
+
+def test_activities_read_from_others_before_this_change_leave_our_export(db):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    ours = iati.reporting_org()["ref"]
+    Project.objects.create(code="OURS", title="Ours", type="policy", countries=["TH"],
+                           planned_start=dt.date(2024, 1, 1), iati_identifier=f"{ours}-OURS")  # fmt: skip
+    Project.objects.create(code="GB-1-203445-110", title="Theirs", type="policy", countries=["CD"],
+                           planned_start=dt.date(2024, 1, 1), iati_identifier="GB-1-203445-110")  # fmt: skip
+    import_module("mhis.programmes.migrations.0003_mark_earlier_imported_partners_activities").mark(apps, None)  # fmt: skip
+    assert list(iati.ours().values_list("code", flat=True)) == ["OURS"]
+    assert b"GB-1-203445-110" not in iati.export()
+    read("dfid-cd.xml")  # read again: the publisher is filled in, the same project updated
+    assert project("GB-1-203445-110").reporting_org_ref == "GB-GOV-1"
+    assert Project.objects.filter(title="Theirs").count() == 0  # its title is DFID's now

@@ -4,90 +4,146 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programmes', '0001_initial'),
+        ("programmes", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='budget',
-            name='status',
-            field=models.CharField(choices=[('1', 'Indicative'), ('2', 'Committed')], default='1', max_length=1, verbose_name='budget status'),
+            model_name="budget",
+            name="status",
+            field=models.CharField(
+                choices=[("1", "Indicative"), ("2", "Committed")],
+                default="1",
+                max_length=1,
+                verbose_name="budget status",
+            ),
         ),
         migrations.AddField(
-            model_name='budget',
-            name='type',
-            field=models.CharField(choices=[('1', 'Original'), ('2', 'Revised')], default='1', max_length=1, verbose_name='budget type'),
+            model_name="budget",
+            name="type",
+            field=models.CharField(
+                choices=[("1", "Original"), ("2", "Revised")],
+                default="1",
+                max_length=1,
+                verbose_name="budget type",
+            ),
         ),
         migrations.AddField(
-            model_name='project',
-            name='country_shares',
-            field=models.JSONField(blank=True, default=dict, verbose_name='shares by country'),
+            model_name="project",
+            name="country_shares",
+            field=models.JSONField(blank=True, default=dict, verbose_name="shares by country"),
         ),
         migrations.AddField(
-            model_name='project',
-            name='hierarchy',
-            field=models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='IATI hierarchy level'),
+            model_name="project",
+            name="hierarchy",
+            field=models.PositiveSmallIntegerField(
+                blank=True, null=True, verbose_name="IATI hierarchy level"
+            ),
         ),
         migrations.AddField(
-            model_name='project',
-            name='humanitarian',
-            field=models.BooleanField(blank=True, null=True, verbose_name='humanitarian'),
+            model_name="project",
+            name="humanitarian",
+            field=models.BooleanField(blank=True, null=True, verbose_name="humanitarian"),
         ),
         migrations.AddField(
-            model_name='project',
-            name='regions',
-            field=models.JSONField(blank=True, default=list, verbose_name='benefiting regions (IATI)'),
+            model_name="project",
+            name="regions",
+            field=models.JSONField(
+                blank=True, default=list, verbose_name="benefiting regions (IATI)"
+            ),
         ),
         migrations.AddField(
-            model_name='project',
-            name='reporting_org_name',
-            field=models.CharField(blank=True, max_length=200, verbose_name='reporting organisation name'),
+            model_name="project",
+            name="reporting_org_name",
+            field=models.CharField(
+                blank=True, max_length=200, verbose_name="reporting organisation name"
+            ),
         ),
         migrations.AddField(
-            model_name='project',
-            name='reporting_org_ref',
-            field=models.CharField(blank=True, max_length=100, verbose_name="reporting organisation (partner's activity)"),
+            model_name="project",
+            name="reporting_org_ref",
+            field=models.CharField(
+                blank=True,
+                max_length=100,
+                verbose_name="reporting organisation (partner's activity)",
+            ),
         ),
         migrations.AddField(
-            model_name='project',
-            name='sectors',
-            field=models.JSONField(blank=True, default=list, verbose_name='sectors'),
+            model_name="project",
+            name="sectors",
+            field=models.JSONField(blank=True, default=list, verbose_name="sectors"),
         ),
         migrations.AddField(
-            model_name='project',
-            name='translations',
-            field=models.JSONField(blank=True, default=dict, verbose_name='other languages'),
+            model_name="project",
+            name="translations",
+            field=models.JSONField(blank=True, default=dict, verbose_name="other languages"),
         ),
         migrations.AddField(
-            model_name='resultperiod',
-            name='actual_text',
-            field=models.CharField(blank=True, max_length=500, verbose_name='actual (text)'),
+            model_name="resultperiod",
+            name="actual_text",
+            field=models.CharField(blank=True, max_length=500, verbose_name="actual (text)"),
         ),
         migrations.AddField(
-            model_name='resultperiod',
-            name='breakdown',
-            field=models.JSONField(blank=True, default=list, verbose_name='by dimension'),
+            model_name="resultperiod",
+            name="breakdown",
+            field=models.JSONField(blank=True, default=list, verbose_name="by dimension"),
         ),
         migrations.AddField(
-            model_name='resultperiod',
-            name='target_text',
-            field=models.CharField(blank=True, max_length=500, verbose_name='target (text)'),
+            model_name="resultperiod",
+            name="target_text",
+            field=models.CharField(blank=True, max_length=500, verbose_name="target (text)"),
         ),
         migrations.AlterField(
-            model_name='organisation',
-            name='type',
-            field=models.CharField(blank=True, choices=[('10', 'Government'), ('11', 'Local government'), ('15', 'Other public sector'), ('21', 'International NGO'), ('22', 'National NGO'), ('23', 'Regional NGO'), ('24', 'Partner country based NGO'), ('30', 'Public private partnership'), ('40', 'Multilateral'), ('60', 'Foundation'), ('70', 'Private sector'), ('71', 'Private sector in provider country'), ('72', 'Private sector in aid recipient country'), ('73', 'Private sector in third country'), ('80', 'Academic, training and research'), ('90', 'Other')], max_length=3, verbose_name='type'),
+            model_name="organisation",
+            name="type",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("10", "Government"),
+                    ("11", "Local government"),
+                    ("15", "Other public sector"),
+                    ("21", "International NGO"),
+                    ("22", "National NGO"),
+                    ("23", "Regional NGO"),
+                    ("24", "Partner country based NGO"),
+                    ("30", "Public private partnership"),
+                    ("40", "Multilateral"),
+                    ("60", "Foundation"),
+                    ("70", "Private sector"),
+                    ("71", "Private sector in provider country"),
+                    ("72", "Private sector in aid recipient country"),
+                    ("73", "Private sector in third country"),
+                    ("80", "Academic, training and research"),
+                    ("90", "Other"),
+                ],
+                max_length=3,
+                verbose_name="type",
+            ),
         ),
         migrations.AlterField(
-            model_name='result',
-            name='type',
-            field=models.CharField(choices=[('1', 'Output'), ('2', 'Outcome'), ('3', 'Impact'), ('9', 'Other')], max_length=1, verbose_name='type'),
+            model_name="result",
+            name="type",
+            field=models.CharField(
+                choices=[("1", "Output"), ("2", "Outcome"), ("3", "Impact"), ("9", "Other")],
+                max_length=1,
+                verbose_name="type",
+            ),
         ),
         migrations.AlterField(
-            model_name='resultindicator',
-            name='measure',
-            field=models.CharField(choices=[('1', 'Unit'), ('2', 'Percentage'), ('3', 'Nominal'), ('4', 'Ordinal'), ('5', 'Qualitative')], default='1', max_length=1, verbose_name='measure'),
+            model_name="resultindicator",
+            name="measure",
+            field=models.CharField(
+                choices=[
+                    ("1", "Unit"),
+                    ("2", "Percentage"),
+                    ("3", "Nominal"),
+                    ("4", "Ordinal"),
+                    ("5", "Qualitative"),
+                ],
+                default="1",
+                max_length=1,
+                verbose_name="measure",
+            ),
         ),
     ]
