@@ -1099,7 +1099,12 @@ def import_submissions(
 ) -> list[Job]:
     """Import the submissions of a field form exported from ODK Central or KoboToolbox: one
     job per kind the form holds (the submissions' own records first, then their repeats).
-    `name` is the file's name as its sender knows it (an upload is stored by its digest)."""
+    `name` is the file's name as its sender knows it (an upload is stored by its digest).
+
+    A submission is keyed by its first instance id, which an edit keeps, so an edited
+    submission updates what its first version made; one known so far by the id an edit
+    replaced takes the new key. Submissions rejected in Central or not approved in Kobo are
+    left out: each is a rejected row of the first job, its reason naming the review state."""
     from . import fieldforms, submissions
 
     check_form(user, form)
@@ -1108,22 +1113,65 @@ def import_submissions(
     name = name or path.name
     source = (source or form)[:100]
     digest = file_digest(path)
-    by_kind = fieldforms.rows_by_kind(spec, submissions.read(path, name))
+    read = submissions.read(path, name)
+    submissions.check_shape(spec, read)
+    _follow_edits(namespace(user), source, spec, read)
+    by_kind = fieldforms.rows_by_kind(spec, read)
+    left_out = [s for s in read if s.left_out]
     jobs = []
     for kind, rows in by_kind.items():
         header = list(rows[0]) if rows else ["source_key", *KINDS[kind].fields]
-        jobs.append(
-            run_rows(
-                user,
-                kind=kind,
-                source=source,
-                file_name=name,
-                digest=digest,
-                header=header,
-                rows=lambda rows=rows: iter(rows),
-                total=lambda rows=rows: len(rows),
-                columns={f: f for f in header if f in KINDS[kind].all_fields},
-                progress=progress,
-            )
+        job = run_rows(
+            user,
+            kind=kind,
+            source=source,
+            file_name=name,
+            digest=digest,
+            header=header,
+            rows=lambda rows=rows: iter(rows),
+            total=lambda rows=rows: len(rows),
+            columns={f: f for f in header if f in KINDS[kind].all_fields},
+            progress=progress,
         )
+        if not jobs and left_out:
+            _report_left_out(job, len(rows), left_out)
+        jobs.append(job)
     return jobs
+
+
+def _report_left_out(job: Job, after: int, left_out: list) -> None:
+    """The submissions left out for their review state, as rejected rows after the job's own
+    (once: a resumed job already holds them)."""
+    if job.rows.filter(row__gt=after).exists():
+        return
+    insert_values(
+        RowResult,
+        [
+            _row(job, after + i, sub.key[:200], RowResult.Outcome.REJECTED, None, "", sub.left_out)
+            for i, sub in enumerate(left_out, start=1)
+        ],
+    )
+    job.total = job.done_rows = after + len(left_out)
+    job.save(update_fields=["total", "done_rows"])
+
+
+def _follow_edits(owner: str, source: str, spec, subs: list) -> None:
+    """Records imported under an id an edit has since replaced (the submission's earlier
+    instance id, before its first id was known) take the submission's key, with those of its
+    repeat instances, so the edit updates them instead of importing them again."""
+    kinds = [spec.kind] if spec.kind and not spec.key else []
+    repeats = [(r.kind, r.name) for r in spec.repeats]
+    with transaction.atomic():
+        for sub in subs:
+            for alias in sub.aliases:
+                found = SourceRecord.objects.filter(owner=owner, source=source)
+                for kind in kinds:
+                    if not found.filter(kind=kind, key=sub.key).exists():
+                        found.filter(kind=kind, key=alias).update(key=sub.key)
+                for kind, group in repeats:
+                    old, new = f"{alias}/{group}/", f"{sub.key}/{group}/"
+                    if found.filter(kind=kind, key__startswith=new).exists():
+                        continue
+                    for record in found.filter(kind=kind, key__startswith=old):
+                        record.key = (new + record.key[len(old) :])[:200]
+                        record.save(update_fields=["key"])
