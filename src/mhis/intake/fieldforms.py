@@ -236,9 +236,9 @@ FORMS = {
                     "diagnoses",
                     "text",
                     "Diagnoses (ICD-10 codes, separated by spaces)",
-                    hint="For example: A90 J06.9",
+                    hint="For example: A97.0 J06.9",
                     constraint="regex(., '^[A-Za-z][0-9][0-9A-Za-z.]*( +[A-Za-z][0-9][0-9A-Za-z.]*)*$')",
-                    constraint_message="ICD-10 codes such as A90 or J06.9, separated by spaces.",
+                    constraint_message="ICD-10 codes such as A97.0 or J06.9, separated by spaces.",
                 ),
                 Question("treatments", "text", "Treatment given"),
                 Repeat(
