@@ -381,3 +381,39 @@ def test_round_trip_our_forms_through_central_to_the_record(people, tmp_path):
     # The vaccination inherits the visit's site and date.
     shot = Immunisation.objects.get()
     assert (shot.site.code, shot.date) == ("MSOT-CLIN", encounter.date)
+
+
+def test_the_import_command_counts_the_left_out_submissions(registered, people):
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("import", str(CENTRAL / "mhis_clinic_visit.csv.zip"), form="mhis_clinic_visit",
+                 user="mae_sot_clinician", stdout=out)  # fmt: skip
+    text = out.getvalue()
+    assert "encounters: 3 created, 1 rejected" in text
+    assert "row 4, —: Not imported: rejected in ODK Central." in text
+    assert "immunisations: 3 created" in text
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '{"value": ' + "[" * 50000 + "]" * 50000 + "}",
+        '{"value": [' + '{"a": ' * 3000 + "1" + "}" * 3000 + "]}",
+        '{"value": [{"__id": "x", "g": {"r@odata.navigationLink": 5}}]}',
+        '{"results": [{"_uuid": "x", "_validation_status": ["odd"], "person": "P"}]}',
+    ],
+    ids=["deep-lists", "deep-objects", "odd-link", "odd-status"],
+)
+def test_hostile_json_is_refused_or_read_without_a_traceback(people, tmp_path, content):
+    path = tmp_path / "hostile.json"
+    path.write_text(content)
+    try:
+        jobs = services.import_submissions(people["clinician"], path, form="mhis_clinic_visit")
+    except ValidationError as exc:
+        assert exc.messages[0]
+    else:
+        assert all(services.summary(j).keys() <= {"rejected"} for j in jobs)
+    assert not Encounter.objects.exists()

@@ -108,6 +108,15 @@ def _flatten(obj: dict, values: dict[str, str], repeats: dict[str, list]) -> Non
 
 def from_json(path: Path) -> list[Submission]:
     try:
+        return _from_json(path)
+    except RecursionError:
+        raise ValidationError(
+            {"file": _("Not readable JSON: it is nested too deeply to be a submissions export.")}
+        ) from None
+
+
+def _from_json(path: Path) -> list[Submission]:
+    try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationError(
