@@ -417,3 +417,25 @@ def test_hostile_json_is_refused_or_read_without_a_traceback(people, tmp_path, c
     else:
         assert all(services.summary(j).keys() <= {"rejected"} for j in jobs)
     assert not Encounter.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("form", "export", "refusal"),
+    [
+        ("mhis_registration", KOBO / "mhis_registration-labels.xlsx", "XML values and headers”"),
+        ("mhis_clinic_visit", CENTRAL / "mhis_clinic_visit.svc-Submissions.json", "$expand=*"),
+    ],
+    ids=["kobo-labels", "central-no-expand"],
+)
+def test_the_imports_page_refuses_the_export_with_its_fix_before_queueing_it(client, people, settings, tmp_path, form, export, refusal):  # fmt: skip
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from mhis.intake.models import Job
+
+    settings.VAR_DIR = tmp_path
+    client.force_login(people["clinician"])
+    upload = SimpleUploadedFile(export.name, export.read_bytes())
+    response = client.post("/imports/", {"what": f"form:{form}", "source": "", "file": upload})
+    assert response.status_code == 200
+    assert refusal in response.content.decode().replace("&#x27;", "'")
+    assert not Job.objects.exists() and not Person.objects.exists()
