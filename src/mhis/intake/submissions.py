@@ -78,10 +78,6 @@ def _submission(flat: dict[str, str], repeats: dict[str, list]) -> Submission:
     return Submission(key, flat, repeats, aliases=aliases, left_out=_left_out(review))
 
 
-def _key(flat: dict[str, str]) -> str:
-    return _submission(flat, {}).key
-
-
 def _flatten(obj: dict, values: dict[str, str], repeats: dict[str, list]) -> None:
     for path, value in obj.items():
         name = _name(path)
