@@ -439,3 +439,26 @@ def test_the_imports_page_refuses_the_export_with_its_fix_before_queueing_it(cli
     assert response.status_code == 200
     assert refusal in response.content.decode().replace("&#x27;", "'")
     assert not Job.objects.exists() and not Person.objects.exists()
+
+
+def test_a_registration_edit_that_corrects_the_card_number_updates_the_same_person(people, tmp_path):  # fmt: skip
+    user = people["clinician"]
+    services.import_submissions(user, KOBO / "mhis_registration-xml-values.xlsx", form="mhis_registration")  # fmt: skip
+    aung = Person.objects.get(display_latin="Aung Aung")
+    book = load_workbook(KOBO / "mhis_registration-xml-values.xlsx")
+    sheet = book.active
+    header = [c.value for c in sheet[1]]
+    cell = {name: header.index(name) + 1 for name in ("card", "meta/instanceID", "meta/deprecatedID", "_uuid")}  # fmt: skip
+    sheet.cell(row=2, column=cell["card"], value="TAK-0420")  # a typo corrected
+    sheet.cell(row=2, column=cell["meta/deprecatedID"], value=sheet.cell(row=2, column=cell["meta/instanceID"]).value)  # fmt: skip
+    sheet.cell(
+        row=2, column=cell["meta/instanceID"], value="uuid:0e0e0e0e-1111-4222-8333-444455556666"
+    )
+    sheet.cell(row=2, column=cell["_uuid"], value="0e0e0e0e-1111-4222-8333-444455556666")
+    book.save(tmp_path / "edited.xlsx")
+    (job,) = services.import_submissions(user, tmp_path / "edited.xlsx", form="mhis_registration")
+    assert services.summary(job) == {"updated": 1, "unchanged": 2, "rejected": 1}
+    assert Person.objects.count() == 3
+    assert (
+        services.person_of(user, "mhis_registration", "TAK-0420", services.namespace(user)) == aung
+    )

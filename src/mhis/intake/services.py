@@ -1136,7 +1136,31 @@ def import_submissions(
         if not jobs and left_out:
             _report_left_out(job, len(rows), left_out)
         jobs.append(job)
+    if spec.key:
+        _remember_submissions(namespace(user), source, spec, read)
     return jobs
+
+
+SUBMISSION = "submission"  # SourceRecord kind: a keyed form's submission -> the person it made
+
+
+def _remember_submissions(owner: str, source: str, spec, subs: list) -> None:
+    """For a form keyed by an answer (the registration's card number): which person each
+    submission (by the id its edits keep) became, so an edit that changes the answer updates
+    that person (`_follow_edits`) rather than registering another."""
+    cards = {s.values.get(spec.key, ""): s.key for s in subs if not s.left_out and s.key}
+    found = SourceRecord.objects.filter(
+        owner=owner, source=source, kind=spec.kind, key__in=[c for c in cards if c]
+    )
+    with transaction.atomic():
+        for record in found:
+            SourceRecord.objects.update_or_create(
+                owner=owner,
+                source=source,
+                kind=SUBMISSION,
+                key=cards[record.key][:200],
+                defaults={"person": record.person, "row_hash": ""},
+            )
 
 
 def _report_left_out(job: Job, after: int, left_out: list) -> None:
@@ -1155,6 +1179,23 @@ def _report_left_out(job: Job, after: int, left_out: list) -> None:
     job.save(update_fields=["total", "done_rows"])
 
 
+def _follow_answer(owner: str, source: str, spec, sub) -> None:
+    """A keyed form's submission whose key answer (a card number) an edit changed: the record
+    its first version made takes the new answer as its key, when that record is the person's
+    only one from this source."""
+    found = SourceRecord.objects.filter(owner=owner, source=source)
+    answer = sub.values[spec.key][:200]
+    if found.filter(kind=spec.kind, key=answer).exists():
+        return
+    made = found.filter(kind=SUBMISSION, key__in=[sub.key, *sub.aliases]).first()
+    if made is None or made.person_id is None:
+        return
+    earlier = list(found.filter(kind=spec.kind, person_id=made.person_id)[:2])
+    if len(earlier) == 1:
+        earlier[0].key = answer
+        earlier[0].save(update_fields=["key"])
+
+
 def _follow_edits(owner: str, source: str, spec, subs: list) -> None:
     """Records imported under an id an edit has since replaced (the submission's earlier
     instance id, before its first id was known) take the submission's key, with those of its
@@ -1163,6 +1204,8 @@ def _follow_edits(owner: str, source: str, spec, subs: list) -> None:
     repeats = [(r.kind, r.name) for r in spec.repeats]
     with transaction.atomic():
         for sub in subs:
+            if spec.key and sub.values.get(spec.key):
+                _follow_answer(owner, source, spec, sub)
             for alias in sub.aliases:
                 found = SourceRecord.objects.filter(owner=owner, source=source)
                 for kind in kinds:
