@@ -336,3 +336,52 @@ def test_adx_refuses_a_uid_mapping_and_an_option_code_it_cannot_write(known, wor
     spaced.write_text(BY_CODE.read_text().replace('female = "F"', 'female = " F"'))
     with pytest.raises(exports.MappingError, match=r"categories\.sex\.options\.female"):
         exports.load_mapping(spaced)
+
+
+# -- the page -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def analyst(world):
+    from mhis.access.services import create_user
+
+    return create_user(username="th_analyst", password=None, role="analyst", places=[world["TH"]])
+
+
+def test_the_page_checks_a_mapping_line_by_line_and_saves_it(known, world, analyst, people, client):
+    client.force_login(analyst)
+    page = client.get("/indicators/dhis2/")
+    assert page.status_code == 200 and "MHIS_MIGRANT_HEALTH" in page.content.decode()
+    bad = BY_UID.read_text().replace('TH-63 = "ThaiTak0063"', 'TH-63 = "Tak 63"')
+    refused = client.post("/indicators/dhis2/", {"action": "save", "text": bad})
+    body = refused.content.decode()
+    assert refused.status_code == 200 and "There is a problem" in body
+    assert "Line 7: org_units.TH-63: &#x27;Tak 63&#x27; is not a DHIS2 UID" in body
+    assert not ExportMapping.objects.exists()
+    upload = ("mapping_uid.toml", BY_UID.read_bytes())
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    saved = client.post("/indicators/dhis2/", {"action": "save", "text": "",
+                        "upload": SimpleUploadedFile(*upload)})  # fmt: skip
+    assert saved.status_code == 302
+    assert ExportMapping.objects.get().saved_by == analyst
+    assert exports.load_mapping().data_set == "MigHealthDS"
+    # Other roles never reach it.
+    client.force_login(people["clinician"])
+    assert client.get("/indicators/dhis2/").status_code == 403
+    client.logout()
+    assert client.get("/indicators/dhis2/").status_code == 302
+
+
+def test_the_page_dry_runs_then_imports(known, world, analyst, client, standin):
+    ExportMapping.objects.create(text=BY_UID.read_text())
+    client.force_login(analyst)
+    form = {"place": "TH", "period": "2026-Q1", "children": "on"}
+    dry = client.post("/indicators/dhis2/", form | {"action": "dry_run"}).content.decode()
+    assert re.search(r"Dry run: SUCCESS — \d+ imported", dry) and standin.instance.values == {}
+    done = client.post("/indicators/dhis2/", form | {"action": "commit"}).content.decode()
+    assert "Import: SUCCESS" in done and standin.instance.values
+    bad = client.post("/indicators/dhis2/", form | {"action": "dry_run", "period": "2026-13"})
+    assert "Not a period" in bad.content.decode()
+    outside = client.post("/indicators/dhis2/", form | {"action": "dry_run", "place": "HN"})
+    assert outside.status_code == 403

@@ -458,6 +458,30 @@ def for_indicator(
     return one, rows, withheld
 
 
+def for_push(
+    user, place: Place, period_keys: list[str], *, children: bool = False
+) -> tuple[Mapping, list[Value], int, list[str]]:
+    """What `user` sends to DHIS2 from the mapping page: every mapped indicator they may send
+    for `place` (as `for_indicator` checks one; with `children`, broken down by place too),
+    protected as every export is. Also the number withheld and the indicators left out."""
+    mapping = load_mapping()
+    check_place(user, place)
+    kept, refused = {}, []
+    for code, spec in mapping.indicators.items():
+        try:
+            _checked(user, code, place, mapping)
+            if children:
+                by = (*spec.get("by", ()), "place")
+                check_disaggregation(user, get(code), place, by)
+        except (PermissionDenied, ValidationError):
+            refused.append(code)
+            continue
+        kept[code] = spec
+    allowed = replace(mapping, indicators=kept)
+    rows, withheld = values(allowed, place, period_keys, children=children, refused=refused)
+    return allowed, rows, withheld, refused
+
+
 def dhis2(mapping: Mapping, rows: list[Value]) -> dict:
     """A DHIS2 dataValueSet (Web API import format) that names its id schemes, so DHIS2 reads
     each identifier as the mapping writes it (schemes in a payload outrank the request's)."""
