@@ -385,3 +385,37 @@ def test_the_page_dry_runs_then_imports(known, world, analyst, client, standin):
     assert "Not a period" in bad.content.decode()
     outside = client.post("/indicators/dhis2/", form | {"action": "dry_run", "place": "HN"})
     assert outside.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ('data_set = "A"\nindicators = 5', "indicators"),
+        ('data_set = "A"\norg_units = 3', "org_units"),
+        ("data_set = 5", "data_set"),
+        ('data_set = "A"\nid_scheme = ["uid"]', "id_scheme"),
+        ('data_set = "A"\n[categories.sex]\ncode = "SEX"\noptions = 3', "categories.sex.options"),
+        (
+            'data_set = "A"\n[categories.sex]\ncode = "SEX"\n[indicators.ENCOUNTERS]\n'
+            'data_element = "E"\nby = "sex"',
+            "indicators.ENCOUNTERS.by",
+        ),
+        (
+            'data_set = "A"\n[categories.sex]\ncode = "SEX"\n[indicators.ENCOUNTERS]\n'
+            'data_element = "E"\nby = ["sex"]\ncombos = 3',
+            "indicators.ENCOUNTERS.combos",
+        ),
+        (
+            'data_set = "A"\n[indicators.ENCOUNTERS]\ndata_element = "E"\ntotal_data_element = ["x"]',
+            "indicators.ENCOUNTERS.total_data_element",
+        ),
+        (
+            'data_set = "A"\n[indicators.ENCOUNTERS]\ndata_element = "E"\ntotal = "x"',
+            "indicators.ENCOUNTERS.total",
+        ),
+        ("\x00\x01 not toml", "file"),
+    ],
+)
+def test_a_malformed_mapping_is_refused_by_field_never_a_traceback(db, text, field):
+    mapping, problems = exports.check_mapping(text, "hostile.toml")
+    assert mapping is None and field in {f for _line, f, _message in problems}

@@ -176,11 +176,20 @@ def check_mapping(text: str, name: str = "mapping") -> tuple[Mapping | None, lis
     def bad(path: str, message: str) -> None:
         problems.append((at(path), path, message))
 
+    def table(path: str, value) -> dict:
+        """`value` if it is a table, else {} (and the problem said)."""
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            bad(path, _("expected a table"))
+            return {}
+        return value
+
     schemes: dict[str, str] = {"default": str(raw.get("id_scheme", "code")).lower()}
     if schemes["default"] not in SCHEMES:
         bad("id_scheme", _("expected uid or code"))
         schemes["default"] = "code"
-    for kind, scheme in (raw.get("id_schemes") or {}).items():
+    for kind, scheme in table("id_schemes", raw.get("id_schemes")).items():
         if kind not in SCHEME_PARAMETERS:
             bad(f"id_schemes.{kind}", _("expected one of %(kinds)s") % {
                 "kinds": ", ".join(SCHEME_PARAMETERS)})  # fmt: skip
@@ -211,10 +220,7 @@ def check_mapping(text: str, name: str = "mapping") -> tuple[Mapping | None, lis
     aoc = raw.get("attribute_option_combo", "")
     if aoc:
         identifier("attribute_option_combo", aoc, "category_option_combo")
-    org_units = raw.get("org_units", {})
-    if not isinstance(org_units, dict):
-        bad("org_units", _("expected a table of place codes and org units"))
-        org_units = {}
+    org_units = table("org_units", raw.get("org_units"))
     known_places = set(
         Place.objects.filter(code__in=list(org_units)).values_list("code", flat=True)
     )
@@ -222,19 +228,20 @@ def check_mapping(text: str, name: str = "mapping") -> tuple[Mapping | None, lis
         if place not in known_places:
             bad(f"org_units.{place}", _("no place has this code"))
         identifier(f"org_units.{place}", unit, "org_unit")
-    categories = raw.get("categories", {})
+    categories = table("categories", raw.get("categories"))
     for dim, spec in categories.items():
         code = spec.get("code") if isinstance(spec, dict) else None
         if not isinstance(code, str) or not NCNAME.match(code) or code in _ADX_RESERVED:
             bad(f"categories.{dim}.code", _("%(value)r cannot name an ADX category: letters, "
                 "digits and _ . - only, a letter or _ first") % {"value": code})  # fmt: skip
             continue
-        for value, option in (spec.get("options") or {}).items():
+        options = table(f"categories.{dim}.options", spec.get("options"))
+        for value, option in options.items():
             if not isinstance(option, str) or not TOKEN.match(option):
                 bad(f"categories.{dim}.options.{value}", _("%(value)r is not a valid option "
                     "code (no spaces around, no double spaces)") % {"value": option})  # fmt: skip
     known = catalogue()
-    indicators = raw.get("indicators", {})
+    indicators = table("indicators", raw.get("indicators"))
     for code, spec in indicators.items():
         where = f"indicators.{code}"
         if code not in known:
@@ -245,13 +252,16 @@ def check_mapping(text: str, name: str = "mapping") -> tuple[Mapping | None, lis
             continue
         identifier(f"{where}.data_element", spec.get("data_element"), "data_element")
         by = spec.get("by", [])
+        if not isinstance(by, list) or not all(isinstance(d, str) for d in by):
+            bad(f"{where}.by", _('expected a list of disaggregations, as ["sex", "age_group"]'))
+            by = []
         for dim in by:
             if dim not in known[code].disaggregations or dim in ("place", "period"):
                 bad(f"{where}.by", _("%(dim)r is not a disaggregation of %(code)s") % {
                     "dim": dim, "code": code})  # fmt: skip
             elif dim not in categories:
                 bad(f"{where}.by", _("no category for %(dim)r") % {"dim": dim})
-        for key, combo in (spec.get("combos") or {}).items():
+        for key, combo in table(f"{where}.combos", spec.get("combos")).items():
             if len(str(key).split(",")) != len(by):
                 bad(f"{where}.combos.{key}", _("expected one value per category of by, "
                     "separated by commas"))  # fmt: skip
