@@ -8,7 +8,7 @@ for each POST:
 - reads the id schemes: the payload's over the query's, a specific one over ``idScheme``,
   ``uid`` by default; looks every identifier up by that property;
 - checks the data set (E7600), the attribute option combo (E7604), and per value: the data
-  element (E7610), the period (E7611), the org unit (E7612), the category option combo (E7613,
+  element (E7610), its attribute option combo (E7615), the period (E7611), the org unit (E7612), the category option combo (E7613,
   the default one when left out), that combo in the data element's category combo (E7634),
   the data element in the data set (E7633), the org unit assigned to the data set (E7636),
   a value or a comment (E7618), the value against the value type (E7619);
@@ -127,11 +127,22 @@ class Instance:
                 count["ignored"] += 1
                 continue
             element, period, unit, coc = problem
+            value_aoc = aoc
+            if dv.get("attributeOptionCombo"):
+                found = self.find("categoryOptionCombo", dv["attributeOptionCombo"],
+                                  schemes["categoryOptionCombo"])  # fmt: skip
+                if found is None:
+                    conflict(dv["attributeOptionCombo"], "attributeOptionCombo", "E7615",
+                             "Attribute option combo not found or not accessible for writing "
+                             f"data: `{dv['attributeOptionCombo']}`", index)  # fmt: skip
+                    count["ignored"] += 1
+                    continue
+                value_aoc = found["id"]
             value, comment = dv.get("value"), dv.get("comment")
             if value in ("0", "0.0") and not element.get("zeroIsSignificant") and not comment:
                 count["ignored"] += 1  # DHIS2 does not store an insignificant zero
                 continue
-            key = (element["id"], period, unit["id"], coc["id"], aoc)
+            key = (element["id"], period, unit["id"], coc["id"], value_aoc)
             count["updated" if key in self.values else "imported"] += 1
             if not dry:
                 self.values[key] = {"value": value, "comment": comment}

@@ -419,3 +419,34 @@ def test_the_page_dry_runs_then_imports(known, world, analyst, client, standin):
 def test_a_malformed_mapping_is_refused_by_field_never_a_traceback(db, text, field):
     mapping, problems = exports.check_mapping(text, "hostile.toml")
     assert mapping is None and field in {f for _line, f, _message in problems}
+
+
+# -- the stand-in against DHIS2's own file ---------------------------------------------------
+
+
+def test_dhis2s_own_bulk_file_imports_into_the_standin_as_dhis2_documents(db):
+    """DHIS2's own end-to-end data values (dhis2-core, trimmed): every value imported, the
+    three zeros of a data element whose zeros are not significant ignored without a conflict;
+    then the same file with a combo of another data element's combination and a period
+    written as a date, each refused by its index with DHIS2's code."""
+    import requests
+
+    bulk = json.loads((REAL / "dhis2_core_dataValues_bulk.json").read_text())
+    with StandIn(REAL / "dhis2_core_bulk_metadata.json") as server:
+        url = f"{server.url}/api/dataValueSets"
+        answer = requests.post(url, json=bulk, params={"dryRun": "true"},
+                               auth=("admin", "district"), timeout=5)  # fmt: skip
+        summary = dhis2.read_summary(answer.status_code, answer.text, dry_run=True)
+        assert (answer.status_code, summary.status) == (200, "SUCCESS")
+        assert (summary.imported, summary.ignored, summary.conflicts) == (22, 3, [])
+        assert server.instance.values == {}  # a dry run stores nothing
+        bulk["dataValues"][6]["categoryOptionCombo"] = "Ngi3BgUod0E"  # a Foci combo on Age
+        bulk["dataValues"][9]["period"] = "2019-12"
+        answer = requests.post(url, json=bulk, auth=("admin", "district"), timeout=5)
+        summary = dhis2.read_summary(answer.status_code, answer.text, dry_run=False)
+        assert (answer.status_code, summary.status, summary.imported) == (409, "WARNING", 20)
+        codes = {c.error_code: c.indexes for c in summary.conflicts}
+        assert codes == {"E7634": [6], "E7611": [9]}
+        assert "must be part of category combo of data element: `dFaBg0HpoIL`" in str(
+            next(c for c in summary.conflicts if c.error_code == "E7634")
+        )

@@ -34,7 +34,8 @@ class MappingForm(forms.Form):
             except UnicodeDecodeError:
                 self.add_error("upload", _("The file is not UTF-8 text."))
                 return data
-        if not (data.get("text") or "").strip():
+        data["text"] = (data.get("text") or "").replace("\r\n", "\n")
+        if not data["text"].strip():
             self.add_error("text", _("Paste a mapping or upload a file."))
         return data
 
