@@ -450,3 +450,24 @@ def test_dhis2s_own_bulk_file_imports_into_the_standin_as_dhis2_documents(db):
         assert "must be part of category combo of data element: `dFaBg0HpoIL`" in str(
             next(c for c in summary.conflicts if c.error_code == "E7634")
         )
+
+
+def test_the_page_refuses_a_file_that_is_not_a_mapping(known, world, analyst, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(analyst)
+    binary = SimpleUploadedFile("mapping.toml", b"\xff\xfe\x00bad")
+    page = client.post("/indicators/dhis2/", {"action": "save", "upload": binary})
+    assert page.status_code == 200 and "The file is not UTF-8 text." in page.content.decode()
+    big = SimpleUploadedFile("mapping.toml", b"# x\n" * 200_000)
+    page = client.post("/indicators/dhis2/", {"action": "check", "upload": big})
+    assert "The file is over 500 kB" in page.content.decode()
+    empty = client.post("/indicators/dhis2/", {"action": "save", "text": "   "})
+    assert "Paste a mapping or upload a file." in empty.content.decode()
+    assert not ExportMapping.objects.exists()
+
+
+def test_a_long_list_of_conflicts_is_cut_short():
+    many = [dhis2.Conflict(f"X{i}", "Data element not found", "E7610") for i in range(130)]
+    lines = dhis2.Summary("WARNING", True, ignored=130, conflicts=many).lines()
+    assert len(lines) == 1 + 100 + 1 and lines[-1] == "… and 30 more conflicts."

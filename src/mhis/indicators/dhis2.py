@@ -53,7 +53,7 @@ class Summary:
     def clean(self) -> bool:
         return self.status == "SUCCESS" and not self.conflicts
 
-    def lines(self) -> list[str]:
+    def lines(self, most: int = 100) -> list[str]:
         head = _("Dry run") if self.dry_run else _("Import")
         out = [
             _(
@@ -71,7 +71,9 @@ class Summary:
         ]
         if self.description and self.status != "SUCCESS":
             out.append(self.description)
-        out += [str(c) for c in self.conflicts]
+        out += [str(c) for c in self.conflicts[:most]]
+        if len(self.conflicts) > most:
+            out.append(_("… and %(n)s more conflicts.") % {"n": len(self.conflicts) - most})
         return out
 
 
