@@ -471,3 +471,28 @@ def test_a_long_list_of_conflicts_is_cut_short():
     many = [dhis2.Conflict(f"X{i}", "Data element not found", "E7610") for i in range(130)]
     lines = dhis2.Summary("WARNING", True, ignored=130, conflicts=many).lines()
     assert len(lines) == 1 + 100 + 1 and lines[-1] == "… and 30 more conflicts."
+
+
+def test_a_server_that_does_not_answer_times_out(known, world, settings):
+    _mapping, document, _withheld = _document(world, BY_UID)
+    with socket.socket() as silent:  # accepts the connection, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        settings.MHIS_DHIS2_URL = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        settings.MHIS_DHIS2_TOKEN, settings.MHIS_DHIS2_TIMEOUT = "d2pat_x", 1
+        with pytest.raises(dhis2.PushError, match="did not answer within 1 seconds"):
+            dhis2.push(document)
+
+
+def test_the_attribute_option_combo_is_looked_up(known, world, standin, tmp_path):
+    mapped = tmp_path / "aoc.toml"
+    base = BY_UID.read_text().replace('id_scheme = "uid"\n', 'id_scheme = "uid"\nAOC\n')
+    mapped.write_text(base.replace("AOC", 'attribute_option_combo = "HllvX50cXC0"'))
+    _mapping, document, _withheld = _document(world, mapped)
+    assert document["attributeOptionCombo"] == "HllvX50cXC0"
+    assert dhis2.push(document).clean
+    mapped.write_text(base.replace("AOC", 'attribute_option_combo = "NoSuchAoc01"'))
+    _mapping, document, _withheld = _document(world, mapped)
+    summary = dhis2.push(document)
+    assert summary.status == "ERROR" and summary.imported == 0
+    assert [c.error_code for c in summary.conflicts] == ["E7604"]
