@@ -43,7 +43,7 @@ class ReceivedSummary(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.source} ({self.composed_at or self.received_at:%Y-%m-%d})"
+        return f"{self.source} ({self.composed_at[:10] or f'{self.received_at:%Y-%m-%d}'})"
 
 
 class ReceivedItem(models.Model):
