@@ -332,3 +332,23 @@ def test_round_trip_through_another_installation_lists_exactly_what_changes(peop
     back = import_ips(people["clinician"], json.dumps(second))
     assert back.matched == "identifier" and back.person == elsewhere.person
     assert back.already and back.known_entries == 1 and ReceivedSummary.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda d: d["entry"][0]["resource"]["section"][0].update(code="11450-4"),
+        lambda d: d["entry"][1]["resource"].update(identifier="HN-1"),
+        lambda d: d.update(entry="nothing"),
+        lambda d: d["entry"][5]["resource"].update(code={"coding": "x"}),
+    ],
+)
+def test_an_element_of_the_wrong_type_is_refused_by_name_never_a_500(damage, people, client):
+    document = json.loads((REAL / "official/Bundle-IPS-examples-Bundle-01.json").read_bytes())
+    damage(document)
+    client.force_login(people["clinician"])
+    upload = SimpleUploadedFile("ips.json", json.dumps(document).encode())
+    page = client.post("/record/import/", {"file": upload, "site": "MSOT-CLIN"})
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "wrong type" in text or "read from" in text or "not a Composition" in text

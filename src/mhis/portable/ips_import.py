@@ -105,9 +105,22 @@ def _code(section: dict) -> str:
     return ""
 
 
+MALFORMED = (TypeError, AttributeError, KeyError, ValueError, IndexError)
+
+
 def faults(document) -> list[str]:
     """What keeps `document` from being an IPS document we can read at all, each fault in
     words (IPS 2.0.0: Bundle-uv-ips, Composition-uv-ips, Patient-uv-ips and bdl-ips-1)."""
+    try:
+        return _faults(document)
+    except MALFORMED:  # an element of the wrong JSON type where the Bundle's frame is
+        return [
+            "the bundle is malformed: an element of its frame (entries, Composition, "
+            "sections, Patient) has the wrong type"
+        ]
+
+
+def _faults(document) -> list[str]:
     if not isinstance(document, dict) or document.get("resourceType") != "Bundle":
         return ["not a FHIR Bundle"]
     out = []
@@ -218,6 +231,13 @@ class _Keeper:
 
     def contain(self, resource: dict, reference: str) -> str:
         key = id(resource)
+        if key not in self.ids and (bad := non_finite(resource)):
+            kind = resource.get("resourceType", "")
+            raise Refused(
+                f"{reference}: "
+                + ", ".join(f"{kind}.{where}" for where in bad)
+                + " is not a finite number"
+            )
         if key not in self.ids:
             self.ids[key] = f"{CONTAINED}{len(self.ids) + 1}"
             kept = {k: v for k, v in resource.items() if k not in ("meta", "text", "contained")}
@@ -359,13 +379,21 @@ def read(document: dict) -> Reading:
                 continue
             try:
                 kept, notes = keep(target, index, patient)
+                text, date = describe(kept)
+                details(kept)
+                json.dumps(kept, allow_nan=False)
             except Refused as exc:
                 reading.skipped.append(f"{title}: {_label(target, reference)} refused: {exc}")
+                continue
+            except MALFORMED:
+                reading.skipped.append(
+                    f"{title}: {target.get('resourceType', '')} {reference} refused: "
+                    "an element has the wrong type"
+                )
                 continue
             reading.skipped += [
                 f"{title}: {_label(target, reference)}: {n}; read without it" for n in notes
             ]
-            text, date = describe(kept)
             reading.items.append(
                 {
                     "section": code,

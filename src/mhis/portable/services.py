@@ -88,8 +88,11 @@ def _ours(user, patient: dict) -> Person | None:
     """The person a bundle names by one of our own record ids, if the user may see them. A
     person of ours outside the user's places is not registered again: the bundle is refused."""
     outside = False
-    for identifier in patient.get("identifier") or []:
-        value = str(identifier.get("value") or "") if isinstance(identifier, dict) else ""
+    identifiers = patient.get("identifier")
+    for identifier in identifiers if isinstance(identifiers, list) else []:
+        if not isinstance(identifier, dict):
+            continue
+        value = str(identifier.get("value") or "")
         if identifier.get("system") == "urn:ietf:rfc:3986" and value.startswith("urn:uuid:"):
             try:
                 key = uuid.UUID(value.removeprefix("urn:uuid:"))
@@ -208,7 +211,12 @@ def import_ips(
     transaction. Faults of the whole bundle are raised as a ValidationError naming each."""
     require(user, Can.WRITE_PERSON)
     document, data = _parse(raw)
-    reading = ips_import.read(document)
+    try:
+        reading = ips_import.read(document)
+    except ips_import.MALFORMED:  # the frame passed the checks, its details did not
+        raise ValidationError(
+            {"bundle": [_("The bundle is malformed: an element has the wrong type.")]}
+        ) from None
     digest = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
         person: Person | None = None
@@ -295,7 +303,10 @@ def received_summaries(user, person: Person) -> list[dict]:
         withheld: set[str] = set()
         for item in summary.items.all():
             if whole or ips.clinical(item.section, item.resource):
-                item.details = ips_import.details(item.resource)  # panel members, medication…
+                try:  # panel members, medication…
+                    item.details = ips_import.details(item.resource)
+                except ips_import.MALFORMED:
+                    item.details = []
                 by_section.setdefault(item.section, []).append(item)
             else:
                 withheld.add(item.section)
