@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import nh3
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from mhis.access.policy import Can, allowed, require
@@ -188,6 +188,16 @@ def _possible_matches(user, person: Person, limit: int = 5) -> list[Person]:
     return found
 
 
+def _one_at_a_time(keys) -> None:
+    """Two readings of the same document or patient at once wait for each other (until the
+    transaction ends), so that the second recognises what the first wrote."""
+    if connection.vendor != "postgresql":  # SQLite writes one transaction at a time anyway
+        return
+    with connection.cursor() as cursor:
+        for key in sorted({k for k in keys if k}):
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 24))", [f"ips:{key}"])
+
+
 def _in_record(person: Person) -> set[str]:
     """Fingerprints of every entry the person's record already holds: its own (as MHIS
     exports them) and what other systems sent."""
@@ -219,6 +229,7 @@ def import_ips(
         ) from None
     digest = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
+        _one_at_a_time([reading.document_key, digest, *reading.patient_keys])
         person: Person | None = None
         matched = "new"
         if person_uuid:
@@ -239,6 +250,7 @@ def import_ips(
             matched = "known"
         items, known = reading.items, 0
         if person is not None:
+            Person.objects.select_for_update().filter(pk=person.pk).first()
             held = _in_record(person)
             items = [i for i in reading.items if ips_import.fingerprint(i["resource"]) not in held]
             known = len(reading.items) - len(items)
