@@ -26,7 +26,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from mhis.crypto import keyed_hash
 
@@ -80,6 +81,16 @@ def non_finite(node, path: str = "") -> list[str]:
     return found
 
 
+def _not_finite(where: str) -> str:
+    return _("%(where)s is not a finite number") % {"where": where}
+
+
+def _unresolved(reference) -> str:
+    return _("the reference %(reference)s resolves to no entry of the bundle") % {
+        "reference": reference
+    }
+
+
 # --- What refuses the whole document ----------------------------------------------------
 
 
@@ -115,8 +126,10 @@ def faults(document) -> list[str]:
         return _faults(document)
     except MALFORMED:  # an element of the wrong JSON type where the Bundle's frame is
         return [
-            "the bundle is malformed: an element of its frame (entries, Composition, "
-            "sections, Patient) has the wrong type"
+            _(
+                "the bundle is malformed: an element of its frame (entries, Composition, "
+                "sections, Patient) has the wrong type"
+            )
         ]
 
 
@@ -125,53 +138,66 @@ def _faults(document) -> list[str]:
         return ["not a FHIR Bundle"]
     out = []
     if document.get("type") != "document":
-        out.append("Bundle.type is not “document”")
+        out.append(_("Bundle.type is not “document”"))
     identifier = document.get("identifier")
     if not isinstance(identifier, dict) or not str(identifier.get("value") or "").strip():
-        out.append("Bundle.identifier is missing: a document is known by it")
+        out.append(_("Bundle.identifier is missing: a document is known by it"))
     if not isinstance(document.get("timestamp"), str) or not document["timestamp"].strip():
-        out.append("Bundle.timestamp is missing: a document says when it was assembled")
+        out.append(_("Bundle.timestamp is missing: a document says when it was assembled"))
     resources = _resources(document)
     composition = resources[0] if resources else {}
     if composition.get("resourceType") != "Composition":
-        out.append("the first entry is not a Composition")
+        out.append(_("the first entry is not a Composition"))
         composition = {}
     for number, resource in enumerate(resources[1:], start=2):
         if resource.get("resourceType") == "Composition":
-            out.append(f"a second Composition (entry {number}); an IPS has exactly one")
+            out.append(
+                _("a second Composition (entry %(n)s); an IPS has exactly one") % {"n": number}
+            )
     patients = [r for r in resources if r.get("resourceType") == "Patient"]
     if len(patients) != 1:
-        out.append(f"{len(patients)} Patient resources; an IPS has exactly one")
+        out.append(_("%(n)s Patient resources; an IPS has exactly one") % {"n": len(patients)})
     else:
         (patient,) = patients
         if not _birth_given(patient):
-            out.append("Patient.birthDate is missing (an IPS gives it, or the reason it is absent)")
-        out += [f"Patient.{where} is not a finite number" for where in non_finite(patient)]
+            out.append(
+                _("Patient.birthDate is missing (an IPS gives it, or the reason it is absent)")
+            )
+        out += [_not_finite(f"Patient.{where}") for where in non_finite(patient)]
     urls = ips._index(document)
     if composition:
         subject = (composition.get("subject") or {}).get("reference")
         if len(patients) == 1 and urls.get(subject) is not patients[0]:
-            out.append(f"Composition.subject ({subject or 'none'}) is not the bundle's Patient")
+            out.append(
+                _("Composition.subject (%(reference)s) is not the bundle's Patient")
+                % {"reference": subject or "—"}
+            )
         sections = {}
         for number, section in enumerate(composition.get("section") or [], start=1):
             if not isinstance(section, dict):
-                out.append(f"section {number} is not a section")
+                out.append(_("section %(n)s is not a section") % {"n": number})
                 continue
             code = _code(section)
             sections.setdefault(code, section)
             if not str((section.get("text") or {}).get("div") or "").strip():
                 name = section.get("title") or code or number
-                out.append(f"the section {code or number} ({name}) has no text (narrative)")
+                out.append(
+                    _("the section %(code)s (%(title)s) has no text (narrative)")
+                    % {"code": code or number, "title": name}
+                )
             if (
                 code in ips.REQUIRED_SECTIONS  # ips-comp-1: the required sections only
                 and not section.get("entry")
                 and not section.get("emptyReason")
             ):
-                out.append(f"the section {code} has neither entries nor an empty reason")
+                out.append(
+                    _("the section %(code)s has neither entries nor an empty reason")
+                    % {"code": code}
+                )
         for code in sorted(ips.REQUIRED_SECTIONS):
             if code not in sections:
-                out.append(f"the required section {code} is missing")
-        out += [f"Composition.{where} is not a finite number" for where in non_finite(composition)]
+                out.append(_("the required section %(code)s is missing") % {"code": code})
+        out += [_not_finite(f"Composition.{where}") for where in non_finite(composition)]
     return out
 
 
@@ -234,9 +260,7 @@ class _Keeper:
         if key not in self.ids and (bad := non_finite(resource)):
             kind = resource.get("resourceType", "")
             raise Refused(
-                f"{reference}: "
-                + ", ".join(f"{kind}.{where}" for where in bad)
-                + " is not a finite number"
+                f"{reference}: " + _not_finite(", ".join(f"{kind}.{where}" for where in bad))
             )
         if key not in self.ids:
             self.ids[key] = f"{CONTAINED}{len(self.ids) + 1}"
@@ -253,11 +277,13 @@ class _Keeper:
         if target is self.patient:
             return {"reference": ips.PATIENT}
         if key in SUBJECT_KEYS:
-            raise Refused(f"it is about {reference}, not the bundle's patient")
+            raise Refused(
+                _("it is about %(reference)s, not the bundle's patient") % {"reference": reference}
+            )
         if target is None:
             if key in ("hasMember", "medicationReference"):
-                raise Refused(f"the reference {reference} resolves to no entry of the bundle")
-            note = f"the reference {reference} resolves to no entry of the bundle"
+                raise Refused(_unresolved(reference))
+            note = _unresolved(reference)
             if note not in self.notes:
                 self.notes.append(note)
             return {"display": str(node.get("display") or reference)[:200]}
@@ -284,7 +310,7 @@ def keep(resource: dict, index: dict, patient: dict) -> tuple[dict, list[str]]:
     :class:`Refused` when what it depends on is not in the bundle or not finite."""
     if bad := non_finite(resource):
         kind = resource.get("resourceType", "")
-        raise Refused(", ".join(f"{kind}.{where}" for where in bad) + " is not a finite number")
+        raise Refused(_not_finite(", ".join(f"{kind}.{where}" for where in bad)))
     keeper = _Keeper(index, patient)
     kept = {k: v for k, v in resource.items() if k not in ("id", "meta", "text")}
     kept = keeper.keep(kept)
@@ -371,11 +397,15 @@ def read(document: dict) -> Reading:
             target = _resolve(index, reference)
             if target is None:
                 reading.skipped.append(
-                    f"{title}: the entry {reference} resolves to no entry of the bundle"
+                    _("%(section)s: the entry %(reference)s resolves to no entry of the bundle")
+                    % {"section": title, "reference": reference}
                 )
                 continue
             if target.get("resourceType") in ("Patient", "Composition"):
-                reading.skipped.append(f"{title}: {_label(target, reference)} is not an entry")
+                reading.skipped.append(
+                    _("%(section)s: %(entry)s is not an entry")
+                    % {"section": title, "entry": _label(target, reference)}
+                )
                 continue
             try:
                 kept, notes = keep(target, index, patient)
@@ -383,16 +413,25 @@ def read(document: dict) -> Reading:
                 details(kept)
                 json.dumps(kept, allow_nan=False)
             except Refused as exc:
-                reading.skipped.append(f"{title}: {_label(target, reference)} refused: {exc}")
+                reading.skipped.append(
+                    _("%(section)s: %(entry)s refused: %(reason)s")
+                    % {"section": title, "entry": _label(target, reference), "reason": exc}
+                )
                 continue
             except MALFORMED:
                 reading.skipped.append(
-                    f"{title}: {target.get('resourceType', '')} {reference} refused: "
-                    "an element has the wrong type"
+                    _("%(section)s: %(entry)s refused: %(reason)s")
+                    % {
+                        "section": title,
+                        "entry": f"{target.get('resourceType', '')} {reference}",
+                        "reason": _("an element has the wrong type"),
+                    }
                 )
                 continue
             reading.skipped += [
-                f"{title}: {_label(target, reference)}: {n}; read without it" for n in notes
+                _("%(section)s: %(entry)s: %(reason)s; read without it")
+                % {"section": title, "entry": _label(target, reference), "reason": n}
+                for n in notes
             ]
             reading.items.append(
                 {
@@ -439,24 +478,24 @@ def details(resource: dict, root: dict | None = None, depth: int = 0) -> list[tu
     for component in resource.get("component") or []:
         if isinstance(component, dict):
             out.append(
-                (_("Component"), f"{indent}{ips.concept_text(component.get('code'))}: "
+                (gettext_lazy("Component"), f"{indent}{ips.concept_text(component.get('code'))}: "
                  f"{ips.value_text(component) or '—'}")
             )  # fmt: skip
     for member in resource.get("hasMember") or []:
         found = contained(root, (member or {}).get("reference")) if depth < 5 else None
         if found is None:
             if isinstance(member, dict) and member.get("display"):
-                out.append((_("Member"), f"{indent}{member['display']}"))
+                out.append((gettext_lazy("Member"), f"{indent}{member['display']}"))
             continue
         text, date = ips.describe(found)
-        out.append((_("Member"), f"{indent}{text}" + (f" ({date})" if date else "")))
+        out.append((gettext_lazy("Member"), f"{indent}{text}" + (f" ({date})" if date else "")))
         out += details(found, root, depth + 1)
     medication = contained(root, (resource.get("medicationReference") or {}).get("reference"))
     if resource.get("resourceType") == "Medication":
         medication = resource
     if medication:
         if form := ips.concept_text(medication.get("form")):
-            out.append((_("Form"), form))
+            out.append((gettext_lazy("Form"), form))
         for ingredient in medication.get("ingredient") or []:
             if not isinstance(ingredient, dict):
                 continue
@@ -464,9 +503,9 @@ def details(resource: dict, root: dict | None = None, depth: int = 0) -> list[tu
                 (ingredient.get("itemReference") or {}).get("display") or ""
             )
             strength = _ratio(ingredient.get("strength"))
-            out.append((_("Ingredient"), f"{item} {strength}".strip()))
+            out.append((gettext_lazy("Ingredient"), f"{item} {strength}".strip()))
         if amount := _ratio(medication.get("amount")):
-            out.append((_("Amount"), amount))
+            out.append((gettext_lazy("Amount"), amount))
     for dosage in [*(resource.get("dosage") or []), *(resource.get("dosageInstruction") or [])]:
         if not isinstance(dosage, dict):
             continue
@@ -477,5 +516,5 @@ def details(resource: dict, root: dict | None = None, depth: int = 0) -> list[tu
         if route := ips.concept_text(dosage.get("route")):
             words.append(route)
         if words:
-            out.append((_("Dosage"), "; ".join(w for w in words if w)))
+            out.append((gettext_lazy("Dosage"), "; ".join(w for w in words if w)))
     return out
