@@ -86,6 +86,9 @@ def test_a_real_summary_is_read_once_with_what_it_keeps_and_refuses(
         return
     result = import_ips(people["clinician"], raw, site="MSOT-CLIN")
     assert result.matched == "new" and not result.already
+    # The sender by name: a custodian, attester or author; never a resource type.
+    assert result.summary.source.strip() and result.summary.source not in (
+        "Device", "Organization", "Practitioner", "PractitionerRole", "unknown source")  # fmt: skip
     by_section = collections.Counter(
         ReceivedItem.objects.filter(summary=result.summary).values_list("section", flat=True)
     )
@@ -134,6 +137,7 @@ def test_the_austrian_panels_keep_their_56_member_values_and_the_medication_deta
     valued = [index[m] for m in members if ips.value_text(index[m])]
     assert len(members) == 66 and len(valued) == 56
     result = import_ips(people["clinician"], raw, site="MSOT-CLIN")
+    assert result.summary.source == "IPS Generator"  # the authoring Device's name, not "Device"
     contained = [
         c for item in result.summary.items.all() for c in item.resource.get("contained", [])
     ]

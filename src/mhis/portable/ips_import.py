@@ -360,6 +360,43 @@ def patient_keys(patient: dict) -> list[str]:
     return sorted(set(out))
 
 
+def _party(ref, index: dict) -> tuple[str, bool]:
+    """The name of who a reference names, and whether it is a device (a generator of
+    documents: named only when no person or organisation is)."""
+    if not isinstance(ref, dict):
+        return "", False
+    target = _resolve(index, ref.get("reference")) or {}
+    kind = target.get("resourceType", "")
+    if ref.get("display"):
+        return str(ref["display"]), kind == "Device"
+    if kind == "Device":
+        owner = target.get("owner")
+        if isinstance(owner, dict) and (name := _party(owner, index)[0]):
+            return name, False
+        names = [n.get("name") for n in target.get("deviceName") or [] if isinstance(n, dict)]
+        return str(next((n for n in names if n), "")), True
+    if kind == "PractitionerRole":
+        for key in ("organization", "practitioner"):
+            if name := _party(target.get(key), index)[0]:
+                return name, False
+        return "", False
+    name = ips._name_of(target) if target else ""
+    return ("" if name == kind else str(name)), False
+
+
+def _source(composition: dict, index: dict) -> str:
+    """Who sent the summary: the custodian, else an attester, else an author — a person or
+    an organisation before a device (never the word "Device")."""
+    attesters = [a.get("party") for a in composition.get("attester") or [] if isinstance(a, dict)]
+    device = ""
+    for ref in [composition.get("custodian"), *attesters, *(composition.get("author") or [])]:
+        name, is_device = _party(ref, index)
+        if name and not is_device:
+            return name
+        device = device or name
+    return device
+
+
 def read(document: dict) -> Reading:
     """Read a bundle that has no `faults`: the patient, the source (custodian or first
     author), the sections and their entries; entries that cannot be read are refused one by
@@ -368,13 +405,7 @@ def read(document: dict) -> Reading:
     resources = _resources(document)
     composition = resources[0]
     patient = next(r for r in resources if r.get("resourceType") == "Patient")
-    source = ""
-    for ref in [composition.get("custodian"), *(composition.get("author") or [])]:
-        if isinstance(ref, dict):
-            target = _resolve(index, ref.get("reference"))
-            source = ref.get("display") or (ips._name_of(target) if target else "")
-            if source:
-                break
+    source = _source(composition, index)
     identifier = document.get("identifier") or {}
     reading = Reading(
         patient=patient,
