@@ -356,3 +356,21 @@ def test_an_element_of_the_wrong_type_is_refused_by_name_never_a_500(damage, peo
     assert page.status_code == 200
     text = page.content.decode()
     assert "wrong type" in text or "read from" in text or "not a Composition" in text
+
+
+def test_a_link_to_a_summary_with_received_medications_shows_their_details(
+    client, people, register, settings
+):
+    settings.MHIS_PUBLIC_URL = "https://mhis.example.org"
+    person = register(consents=[{"scope": "care", "given_on": "2026-01-15"},
+                                {"scope": "sharing", "given_on": "2026-01-15"}])  # fmt: skip
+    raw = (REAL / "connectathon/CH_HL7CH_Examples_01.json").read_bytes()
+    import_ips(people["clinician"], raw, person_uuid=person.uuid)
+    link = links.create_link(people["clinician"], person.uuid, expires="30d")
+    page = client.post("/shl/view/", {"link": links.viewer_url(link, "https://mhis.example.org")})
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "TRIATEC Tabl 2.5 mg" in text  # the medication's name, from the Medication contained
+    assert (
+        "Ramipril 2.5 milligram/1 Tablet (unit of presentation)" in text and "Ingredient:" in text
+    )
