@@ -30,7 +30,7 @@ FILES = [
     ("connectathon/AR_Repository_Example_02.json", None, 1, "Bundle.timestamp is missing: a document says when it was assembled"),
     ("connectathon/AT_ELGA_GmbH_01.json", {"10160-0": 7, "11348-0": 3, "11369-6": 3, "11450-4": 2, "30954-2": 5, "48765-2": 1, "8716-3": 6}, 0, ""),
     ("connectathon/AU-example-sparked.json", {"10160-0": 4, "10162-6": 1, "11369-6": 6, "11450-4": 2, "48765-2": 1}, 0, ""),
-    ("connectathon/BR_may2024_connectathon.json", None, 6, "the section 11450-4 (Active Problems) has no text (narrative)"),
+    ("connectathon/BR_may2024_connectathon.json", None, 7, "Patient.name is missing: an IPS gives a text, family or given name"),
     ("connectathon/CA-IPS-Bundle1Example.json", {"10160-0": 1, "11450-4": 1, "48765-2": 1}, 0, ""),
     ("connectathon/CH_HL7CH_Examples_01.json", {"10160-0": 2, "11348-0": 1, "11369-6": 1, "11450-4": 1, "48765-2": 1}, 0, ""),
     ("connectathon/CY_249867.json", None, 1, "the required section 10160-0 is missing"),
@@ -374,3 +374,19 @@ def test_a_link_to_a_summary_with_received_medications_shows_their_details(
     assert (
         "Ramipril 2.5 milligram/1 Tablet (unit of presentation)" in text and "Ingredient:" in text
     )
+
+
+def test_a_patient_name_of_the_wrong_shape_is_a_named_fault_not_a_500(people):
+    document = json.loads((REAL / "official/Bundle-bundle-minimal.json").read_bytes())
+    patient = next(
+        e["resource"] for e in document["entry"] if e["resource"]["resourceType"] == "Patient"
+    )
+    patient["name"] = [{"given": "Anna", "family": 7}]  # given must be a list, family text
+    with pytest.raises(ValidationError) as refused:
+        import_ips(people["clinician"], json.dumps(document), site="MSOT-CLIN")
+    assert refused.value.message_dict["bundle"] == [
+        "Patient.name is missing: an IPS gives a text, family or given name"
+    ]
+    patient["name"] = [{"given": ["Anna", 3], "family": "Lopez"}]  # the good parts are read
+    result = import_ips(people["clinician"], json.dumps(document), site="MSOT-CLIN")
+    assert result.person.display_name == "Anna Lopez"

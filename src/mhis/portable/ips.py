@@ -455,11 +455,28 @@ def read(document: dict):
     return reading(document)
 
 
+def _plain_name(name) -> dict:
+    """A HumanName from another system with only the parts of the right type."""
+    if not isinstance(name, dict):
+        return {}
+    given = name.get("given")
+    return {
+        "text": name["text"] if isinstance(name.get("text"), str) else "",
+        "family": name["family"] if isinstance(name.get("family"), str) else "",
+        "given": [g for g in given if isinstance(g, str)] if isinstance(given, list) else [],
+    }
+
+
 def patient_data(patient: dict) -> dict:
     """Registration data from a Patient: names (a Latin-letter second name is taken as the
     first one's Latin form, as MHIS writes them), sex and date of birth."""
 
-    names = [n for n in (human_name(n) for n in patient.get("name") or []) if n]
+    given = patient.get("name")
+    names = [
+        n
+        for n in (human_name(_plain_name(n)) for n in (given if isinstance(given, list) else []))
+        if n
+    ]
     cleaned = []
     for text in names:
         if (

@@ -102,6 +102,10 @@ def _resources(document: dict) -> list[dict]:
     ]
 
 
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
 def _birth_given(patient: dict) -> bool:
     if isinstance(patient.get("birthDate"), str) and patient["birthDate"].strip():
         return True
@@ -159,6 +163,8 @@ def _faults(document) -> list[str]:
         out.append(_("%(n)s Patient resources; an IPS has exactly one") % {"n": len(patients)})
     else:
         (patient,) = patients
+        if not any(ips.human_name(ips._plain_name(n)) for n in _list(patient.get("name"))):
+            out.append(_("Patient.name is missing: an IPS gives a text, family or given name"))
         if not _birth_given(patient):
             out.append(
                 _("Patient.birthDate is missing (an IPS gives it, or the reason it is absent)")
