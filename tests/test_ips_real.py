@@ -390,3 +390,19 @@ def test_a_patient_name_of_the_wrong_shape_is_a_named_fault_not_a_500(people):
     patient["name"] = [{"given": ["Anna", 3], "family": "Lopez"}]  # the good parts are read
     result = import_ips(people["clinician"], json.dumps(document), site="MSOT-CLIN")
     assert result.person.display_name == "Anna Lopez"
+
+
+def test_our_entries_back_home_through_another_record_are_recognised_not_relabelled(
+    people, register
+):
+    """Home exports; another place reads it into its own record of the person and exports
+    that; home reads it back into its record: every entry is home's own, nothing is written."""
+    home = register(names=[{"text": "Naw Hsa"}], sex="female", birth_date="1994-03-02")
+    create_record(people["clinician"], LabResult, home, {"site": "MSOT-CLIN", "test": "Haemoglobin",
+                  "loinc": "718-7", "value": "10.4", "unit": "g/dL", "collected_on": "2026-11-02"})  # fmt: skip
+    away = register(names=[{"text": "Naw Hsa"}], sex="female", birth_date="1994-03-02")
+    there = import_ips(people["clinician"], json.dumps(ips.bundle(home)), person_uuid=away.uuid)
+    assert there.matched == "chosen" and there.summary.items.count() == 1
+    back = import_ips(people["clinician"], json.dumps(ips.bundle(away)), person_uuid=home.uuid)
+    assert back.already and back.summary is None and back.known_entries == 1
+    assert ReceivedSummary.objects.filter(person=home).count() == 0  # not relabelled as "away"
