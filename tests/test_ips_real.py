@@ -406,3 +406,19 @@ def test_our_entries_back_home_through_another_record_are_recognised_not_relabel
     back = import_ips(people["clinician"], json.dumps(ips.bundle(away)), person_uuid=home.uuid)
     assert back.already and back.summary is None and back.known_entries == 1
     assert ReceivedSummary.objects.filter(person=home).count() == 0  # not relabelled as "away"
+
+
+def test_a_lab_value_nan_never_leaves_in_a_link(people, register):
+    """Whatever the export makes of a lab value "NaN", no link carries a bare NaN."""
+    person = register(consents=[{"scope": "care", "given_on": "2026-01-15"},
+                                {"scope": "sharing", "given_on": "2026-01-15"}])  # fmt: skip
+    create_record(people["clinician"], LabResult, person, {"site": "MSOT-CLIN", "test": "Glucose",
+                  "value": "NaN", "unit": "mmol/L", "collected_on": "2026-11-02"})  # fmt: skip
+    try:
+        link = links.create_link(people["clinician"], person.uuid, expires="30d")
+    except ValidationError as refused:
+        assert "NaN or Infinity" in refused.message_dict["summary"][0]
+        assert "valueQuantity.value" in refused.message_dict["summary"][0]
+    else:
+        served = links.decrypt(link.payload, links._unb64(link.key)).decode()
+        json.loads(served, parse_constant=lambda name: pytest.fail(f"{name} in the link"))
