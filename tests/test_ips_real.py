@@ -422,3 +422,20 @@ def test_a_lab_value_nan_never_leaves_in_a_link(people, register):
     else:
         served = links.decrypt(link.payload, links._unb64(link.key)).decode()
         json.loads(served, parse_constant=lambda name: pytest.fail(f"{name} in the link"))
+
+
+def test_component_values_are_kept_and_shown(client, people):
+    raw = (REAL / "official/Bundle-bundle-ips-all-sections.json").read_bytes()
+    result = import_ips(people["clinician"], raw, site="MSOT-CLIN")
+    panel = result.summary.items.get(text__startswith="Blood pressure panel")
+    assert [c["code"]["coding"][0]["code"] for c in panel.resource["component"]] == [
+        "8480-6",
+        "8462-4",
+    ]
+    assert ips_import.details(panel.resource) == [
+        ("Component", "Systolic blood pressure: 140 mmHg"),
+        ("Component", "Diastolic blood pressure: 80 mmHg"),
+    ]
+    client.force_login(people["clinician"])
+    page = client.get(f"/people/{result.person.uuid}/").content.decode()
+    assert "Component:</span> Systolic blood pressure: 140 mmHg" in page
