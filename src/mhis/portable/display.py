@@ -49,6 +49,25 @@ def sections(document: dict) -> list[dict]:
     return out
 
 
+def authors(document: dict) -> list[str]:
+    """Who wrote the summary, by name: an organisation, a person, or a system (a Device,
+    named by its name, maker and model, or type; never the word "Device")."""
+    index = ips._index(document)
+    composition = document["entry"][0]["resource"]
+    out = []
+    for ref in composition.get("author") or []:
+        if not isinstance(ref, dict):
+            continue
+        reference = ref.get("reference")
+        target = index.get(reference) if isinstance(reference, str) else None
+        name = ref.get("display") or (ips._name_of(target) if target else "")
+        if target and target.get("resourceType") == "Device" and name in ("", "Device"):
+            name = str(_("an unnamed system"))
+        if name and name not in out:
+            out.append(str(name))
+    return out
+
+
 def patient(document: dict) -> dict:
     found = next(
         e["resource"] for e in document["entry"] if e["resource"].get("resourceType") == "Patient"
