@@ -112,3 +112,24 @@ def test_make_system_checks_every_font_the_summary_embeds():
     assert declared, "PRINT_FONTS is not in the Makefile"
     listed = declared.group(1).replace("\\\n", " ").split()
     assert {f"{name}-Regular.ttf" for name in listed} == set(printing.FONTS.values())
+
+
+# Scripts `mhis.names` recognises beyond the demo's: a one-word name of each (a name of
+# several right-to-left words is read back by pypdf in the order the words are drawn).
+OTHER_SCRIPTS = {"Arab": "محمد", "Hebr": "דוד", "Beng": "রহিম", "Taml": "முருகன்",
+                 "Ethi": "አበበ", "Geor": "გიორგი", "Armn": "Արամ", "Grek": "Νίκος",
+                 "Cyrl": "Иван"}  # fmt: skip
+
+
+@pytest.mark.parametrize(("script", "name"), sorted(OTHER_SCRIPTS.items()))
+def test_a_name_in_another_script_names_recognise_is_printed_exactly(script, name, caplog):
+    assert detect_script(name) == script
+    document = {"resourceType": "Bundle", "type": "document", "entry": [
+        {"resource": {"resourceType": "Composition", "section": []}},
+        {"resource": {"resourceType": "Patient", "name": [{"text": name}]}},
+    ]}  # fmt: skip
+    person = SimpleNamespace(languages=[], registration_site_id=None)
+    with caplog.at_level(logging.WARNING, logger="mhis.portable.printing"):
+        text = _text_layer(_print(person, document=document))
+    assert f"Name: {name} " in text
+    assert not caplog.records
