@@ -121,7 +121,8 @@ def _shape_text(self, text: str, font_size_pt: float, text_shaping_params):
     reader shows their raw codes (control characters) in the text. Here the cluster's
     characters are dealt out to its glyphs in drawing order (the last glyph takes what is
     left; a glyph left without one maps to nothing), so reading the glyphs in order gives
-    the characters in their logical order.
+    the characters in their logical order. And a mark moved onto its base is drawn without
+    new text positions around it (a reader takes those for a gap between words).
     """
     if not text:
         return []
@@ -142,16 +143,12 @@ def _shape_text(self, text: str, font_size_pt: float, text_shaping_params):
     out = []
     for index, (info, position) in enumerate(zip(infos, positions, strict=True)):
         name = self.ttfont.getGlyphName(info.codepoint)
-        width = round(self.scale * self.ttfont["hmtx"].metrics[name][0])
         x_offset = position.x_offset
-        placed = width != position.x_advance or bool(
-            x_offset or position.y_offset or position.y_advance
-        )
-        if placed:
-            # The pen is set again after a placed glyph (a mark moved onto its base), so
-            # its width in the PDF only tells a reader where it ends: where the next glyph
-            # starts, lest the gap be read as a space in the middle of a word.
-            width = max(0, position.x_advance - x_offset)
+        after = positions[index + 1].x_offset if index + 1 < len(positions) else 0
+        # The glyph's width in the PDF is where the next one is drawn, measured from where
+        # this one is: the pen lands there without a new text position (which a reader
+        # may take for a word gap) unless a glyph is raised or lowered.
+        width = position.x_advance + after - x_offset
         glyph = self.subset.get_glyph(
             glyph=info.codepoint, unicode=codes[index], glyph_name=name, glyph_width=width
         )
@@ -164,7 +161,7 @@ def _shape_text(self, text: str, font_size_pt: float, text_shaping_params):
                 "y_advance": position.y_advance,
                 "x_offset": x_offset,
                 "y_offset": position.y_offset,
-                "force_positioning": placed,
+                "force_positioning": bool(position.y_offset or position.y_advance),
             }
         )
     return out
