@@ -112,9 +112,9 @@ def test_an_unknown_birth_date_is_said_unknown_and_a_partial_one_keeps_its_preci
             "valueCode": "unknown",
         }
     ]
-    month = register(birth_date="1991-04")
-    (patient,) = _of_type(ips.bundle(month), "Patient")
-    assert patient["birthDate"] == "1991-04"
+    for recorded in ("1991-04", "1991", "1991-04-05"):
+        (patient,) = _of_type(ips.bundle(register(birth_date=recorded)), "Patient")
+        assert patient["birthDate"] == recorded and "_birthDate" not in patient
 
 
 def test_the_export_validates_as_fhir_r4(people, register):
