@@ -209,3 +209,22 @@ def test_a_received_non_finite_value_is_said_absent_when_sent_on():
     )
     assert sent["component"][1]["valueQuantity"] == {"value": 2.5}
     assert sent["extension"] == [{"url": "urn:x"}]
+
+
+def test_a_real_device_authored_summary_names_its_generator():
+    """Austria's ELGA connectathon summary: its only author is a Device, "IPS Generator"."""
+    from mhis.portable import display
+
+    path = (
+        Path(__file__).parent
+        / "fixtures"
+        / "real"
+        / "ips-export"
+        / "AT_ELGA_GmbH_01-device-author.json"
+    )
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert ips.faults(document) == []
+    assert display.authors(document) == ["IPS Generator"]
+    reading = ips.read(document)
+    assert reading.source == "IPS Generator"
+    assert {item["resource_type"] for item in reading.items} >= {"Condition", "MedicationStatement"}
