@@ -121,3 +121,11 @@ def test_a_name_in_another_script_names_recognise_is_printed_exactly(script, nam
         text = _text_layer(_print(person, document=document))
     assert f"Name: {name} " in text
     assert not caplog.records
+
+
+def test_the_print_page_serves_a_name_no_font_draws_marked(client, people, register):
+    person = register(names=[{"text": "김민준", "latin": "Kim Minjun"}])
+    client.force_login(people["clinician"])
+    response = client.get(f"/record/{person.uuid}/summary.pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert printing.MISSING_MARK in _text_layer(response.content)
