@@ -44,12 +44,20 @@ def test_a_diagnosis_is_not_called_active_nor_dated_from_its_encounter(people, r
 
 def test_every_vaccine_code_has_a_snomed_or_atc_coding_beside_the_local_one():
     assert set(VACCINE_CODES) == set(VACCINES)
+    atc_root = "J07"  # the IPS's WHO ATC vaccine value set: descendants of J07
+    atc_set = PACKAGE / "ValueSet-vaccines-whoatc-uv-ips.json"
+    if atc_set.is_file():  # read from the IPS 2.0.0 package when it is here
+        (include,) = json.loads(atc_set.read_text(encoding="utf-8"))["compose"]["include"]
+        assert include["system"] == ATC
+        (rule,) = include["filter"]
+        assert rule["op"] == "descendent-of"
+        atc_root = rule["value"]
     for code, (snomed, atc) in VACCINE_CODES.items():
         assert snomed or atc, code
         if snomed:
             assert snomed[0].isdigit() and "vaccine product" in snomed[1].lower(), code
         if atc:
-            assert atc[0].startswith("J07"), code  # the IPS's WHO ATC vaccine value set
+            assert atc[0].startswith(atc_root) and atc[0] != atc_root, code
 
 
 def test_the_immunization_carries_the_international_codes(people, register):
