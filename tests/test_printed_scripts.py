@@ -102,11 +102,11 @@ def test_make_system_checks_every_font_the_summary_embeds():
     assert {f"{name}-Regular.ttf" for name in listed} == set(printing.FONTS.values())
 
 
-# Scripts `mhis.names` recognises beyond the demo's: a one-word name of each (a name of
-# several right-to-left words is read back by pypdf in the order the words are drawn).
-OTHER_SCRIPTS = {"Arab": "محمد", "Hebr": "דוד", "Beng": "রহিম", "Taml": "முருகன்",
-                 "Ethi": "አበበ", "Geor": "გიორგი", "Armn": "Արամ", "Grek": "Νίκος",
-                 "Cyrl": "Иван"}  # fmt: skip
+# Scripts `mhis.names` recognises beyond the demo's (right-to-left names of several words
+# among them: they read back in the order written, not the order drawn).
+OTHER_SCRIPTS = {"Arab": "محمد علي حسن", "Hebr": "דוד כהן", "Beng": "রহিম উদ্দিন",
+                 "Taml": "முருகன் செல்வம்", "Ethi": "አበበ ቢቂላ", "Geor": "გიორგი",
+                 "Armn": "Արամ", "Grek": "Νίκος", "Cyrl": "Иван Петров"}  # fmt: skip
 
 
 @pytest.mark.parametrize(("script", "name"), sorted(OTHER_SCRIPTS.items()))

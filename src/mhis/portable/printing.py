@@ -11,6 +11,7 @@ so a name copied or searched in the PDF is the name as registered.
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import unicodedata
@@ -197,6 +198,46 @@ def _exact_text_layer(pdf) -> None:
             font.__class__ = ExactText
 
 
+@functools.cache
+def _paper():
+    """fpdf2's FPDF, keeping a space between two runs of one fallback font in that font.
+
+    A name of several words in a script the main font lacks is drawn in the script's font
+    but its spaces in the main one, so a right-to-left name became one run per word, which
+    readers put back in drawing order (last word first). Kept in one run, the words read
+    back in the order they were written.
+    """
+    from fpdf import FPDF
+
+    class Paper(FPDF):
+        def _parse_chars(self, text, markdown, **kwargs):
+            fragments = list(super()._parse_chars(text, markdown, **kwargs))
+            index = 0
+            while index < len(fragments):
+                fragment = fragments[index]
+                while index + 2 < len(fragments):
+                    gap, following = fragments[index + 1], fragments[index + 2]
+                    if not (
+                        following.font is fragment.font
+                        and gap.font is not fragment.font
+                        and gap.characters
+                        and all(c == " " for c in gap.characters)
+                        and 0x20 in getattr(fragment.font, "cmap", {})
+                        and fragment.link == gap.link == following.link
+                    ):
+                        break
+                    fragment.characters = [
+                        *fragment.characters,
+                        *gap.characters,
+                        *following.characters,
+                    ]
+                    index += 2
+                yield fragment
+                index += 1
+
+    return Paper
+
+
 def _printable(text: str, drawn: set[int], missing: set[str]) -> str:
     """`text` with each character no font draws replaced by MISSING_MARK (and noted in
     `missing`); spaces, joiners and other format characters need no glyph."""
@@ -232,8 +273,6 @@ def summary_pdf(
     person, *, clinic_language: str = "en", link_uri: str = "", document: dict | None = None
 ) -> bytes:
     """The printed summary of `person` (or of `document`, an IPS of theirs) as PDF bytes."""
-    from fpdf import FPDF
-
     paths = _font_paths()
     document = document or ips.bundle(person)
     clinic = clinic_language.split("-")[0] if clinic_language else "en"
@@ -241,7 +280,7 @@ def summary_pdf(
     languages = [language_of(person, clinic), clinic]
     patient = display.patient(document)
 
-    pdf = FPDF(format="A4")
+    pdf = _paper()(format="A4")
     pdf.set_title(_pair("title", languages))
     pdf.set_creator("MHIS")
     pdf.set_margins(15, 15, 15)
