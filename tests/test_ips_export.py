@@ -103,6 +103,7 @@ def test_a_non_finite_lab_value_is_said_absent_never_written_as_a_number(people,
     text = ips.text(document)  # strict JSON: would raise on a NaN or an Infinity
     assert not re.search(r"\":\s*-?(NaN|Infinity)\b", text)  # a bare number after a key
     json.loads(text, parse_constant=lambda name: pytest.fail(f"{name} written"))
+    assert ips.describe(observation)[0] == f"Haemoglobin: {value}"  # shown as recorded
 
 
 def test_serialising_a_non_finite_number_is_refused():

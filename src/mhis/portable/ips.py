@@ -540,6 +540,8 @@ def value_text(resource: dict) -> str:
     for key in ("valueString", "valueBoolean", "valueInteger", "valueDateTime"):
         if key in resource:
             return str(resource[key])
+    if "valueCodeableConcept" not in resource and "dataAbsentReason" in resource:
+        return concept_text(resource["dataAbsentReason"])  # why there is no value
     return concept_text(resource.get("valueCodeableConcept"))
 
 
