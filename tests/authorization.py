@@ -90,6 +90,8 @@ PAGES = {
     "care:icd10_search": LOGIN,  # the code list, the same for everyone
     "indicators:overview": LOGIN,
     "indicators:indicator": LOGIN,
+    # The DHIS2 mapping and push: roles granted manage_exchange, in tests/test_dhis2_push.py.
+    "indicators:dhis2": LOGIN,
     "linkage:queue": LOGIN,
     "linkage:pair": _on("pair", MERGE),
     # Un-merging needs a merge; `tests/test_linkage_merge.py` covers who may.

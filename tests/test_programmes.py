@@ -186,7 +186,7 @@ def test_budget_totals_equal_the_sum_of_project_budgets_across_currencies(
 def test_a_typed_actual_is_recorded_on_the_project_page_and_goes_into_iati(
     client, world, manager, people
 ):
-    project = Project.objects.create(code="P2", title="Volunteers", type="promotion",
+    project = Project.objects.create(code="P2", title="Volunteers", type="promotion", countries=["TH"],
                                      planned_start=dt.date(2026, 1, 1), planned_end=dt.date(2026, 12, 31))  # fmt: skip
     result = Result.objects.create(project=project, type="1", title="Volunteers trained")
     typed = ResultIndicator.objects.create(result=result, title="Volunteers trained")

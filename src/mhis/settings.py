@@ -246,6 +246,14 @@ MHIS_SUPPRESSION_THRESHOLD = envint("MHIS_SUPPRESSION_THRESHOLD", 5)
 MHIS_INDICATOR_DIRS = envlist("MHIS_INDICATOR_DIRS")
 # Mapping of indicators to DHIS2 / ADX codes (a TOML file); the bundled one by default.
 MHIS_EXPORT_MAPPING = envstr("MHIS_EXPORT_MAPPING")
+# The DHIS2 instance `mhis indicators push-dhis2` sends to: its address (https, or http on
+# this machine only), and a personal access token or a username and password (each may come
+# from a file: MHIS_DHIS2_TOKEN_FILE, MHIS_DHIS2_PASSWORD_FILE). Never stored in the database.
+MHIS_DHIS2_URL = (envstr("MHIS_DHIS2_URL") or "").rstrip("/")
+MHIS_DHIS2_TOKEN = envstr("MHIS_DHIS2_TOKEN") or ""
+MHIS_DHIS2_USERNAME = envstr("MHIS_DHIS2_USERNAME") or ""
+MHIS_DHIS2_PASSWORD = envstr("MHIS_DHIS2_PASSWORD") or ""
+MHIS_DHIS2_TIMEOUT = envint("MHIS_DHIS2_TIMEOUT", 60)
 MHIS_PAGE_SIZE = 20
 MHIS_MAX_PAGE_SIZE = 100
 # Registration warns of people in the user's places at least this likely the same person

@@ -22,11 +22,15 @@ JSON file's bytes only (it is parsed whole; its size is its bound).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
 import pyexpat
+import re
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -125,29 +129,202 @@ def check(path: Path, limits: Limits, name: str | None = None) -> None:
 
 def _csv_rows(stream, budget: _Budget, name: str) -> None:
     """Count the records of a CSV stream (whose bytes the budget already takes)."""
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+    for _row in csv_records(stream, name):
+        budget.take_rows(1)
 
-    def lines():
-        number = 0
-        while line := text.readline(MAX_LINE + 1):
-            number += 1
+
+# -- CSV text: its encoding and delimiter found, never guessed into the wrong letters --------
+#
+# A CSV file is read as UTF-8 (with or without Excel's byte order mark) or, with its byte order
+# mark, UTF-16 (Excel's "Unicode text"). A file in any other encoding is refused at its first
+# byte that is not UTF-8, naming the line, the row and the column: an 8-bit encoding cannot be
+# told from another by its bytes (Windows-1252 from the Thai Windows-874), so reading it as one
+# would turn the names of another into other letters without a word
+# (docs/decisions/0022-csv-encoding-and-delimiter.md). The delimiter is the one of comma,
+# semicolon (KoboToolbox's default, and Excel's where the decimal mark is a comma) or tab that
+# splits the header into the most columns, or the one an Excel ``sep=`` first line names.
+
+DELIMITERS = (",", ";", "\t")
+_SEP_LINE = re.compile(r"^sep=(.)\r?\n?$", re.IGNORECASE)
+_MAX_LINE_BYTES = 4 * MAX_LINE  # a character of UTF-8 is at most four bytes
+# Text is decoded ahead of the line read: what cannot be decoded is marked by a lone
+# surrogate, which no decoded text holds, and refused on the line it is found in.
+_BAD = "\udc00"
+_MARK_BAD = "mhis.mark-undecodable"
+codecs.register_error(_MARK_BAD, lambda error: (_BAD, error.end))
+_LONE_CR = re.compile(rb"(?<=\r)(?!\n)")  # after a CR that no LF follows
+
+
+class _BadByte(Exception):
+    def __init__(self, line: int, byte: int, before: str):
+        super().__init__(line, byte)
+        self.line, self.byte, self.before = line, byte, before
+
+
+def _not_text(head: bytes) -> str | None:
+    """Why a file that starts with `head` is no CSV text, if it is plainly something else."""
+    if head.startswith(b"PK\x03\x04"):
+        return _(
+            "This file is a workbook or a ZIP archive, not CSV text: give a workbook the "
+            "extension .xlsx."
+        )
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return _(
+            "This file is an Excel 97-2003 workbook (.xls), not CSV text: save it as XLSX or "
+            "as CSV UTF-8."
+        )
+    if b"\x00" in head:
+        return _("This file holds binary data, not CSV text.")
+    return None
+
+
+class _Lines:
+    """The lines of a CSV byte stream as text, numbered as a text editor numbers them; a byte
+    that is not UTF-8 raises `_BadByte`."""
+
+    def __init__(self, stream, name: str):
+        self.stream, self.name, self.number = stream, name, 0
+        self.pending: list[bytes] = []  # the lines of a read ended by lone CRs, last first
+        self.carry = b""  # the start of a line a read was cut in
+        head = stream.peek(_CHUNK)[:_CHUNK] if hasattr(stream, "peek") else b""
+        self.utf16 = head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+        if self.utf16:
+            self.text = io.TextIOWrapper(stream, encoding="utf-16", errors=_MARK_BAD, newline="")
+        elif (why := _not_text(head)) is not None:
+            raise ValidationError({"file": why})
+
+    def __iter__(self):
+        return self
+
+    def _raw_line(self) -> bytes:
+        """The next line's bytes, ended by LF, CRLF or a lone CR (Excel for Mac's "CSV");
+        empty at the end."""
+        while not self.pending:
+            more = self.stream.readline(_MAX_LINE_BYTES + 1)
+            raw, self.carry = self.carry + more, b""
+            if not raw:
+                return b""
+            if b"\r" not in raw[:-2]:
+                self.pending = [raw]
+                break
+            pieces = [piece for piece in _LONE_CR.split(raw) if piece]
+            if more and not more.endswith((b"\n", b"\r")) and len(pieces) > 1:
+                self.carry = pieces.pop()  # cut by the read's limit: the line goes on
+            self.pending = pieces[::-1]
+        return self.pending.pop()
+
+    def _too_long(self) -> ValidationError:
+        message = _("Line %(line)s of “%(file)s” is longer than %(limit)s characters.")
+        values = {"line": self.number, "file": self.name, "limit": f"{MAX_LINE:,}"}
+        return ValidationError({"file": message % values})
+
+    def __next__(self) -> str:
+        self.number += 1
+        if self.utf16:
+            line = self.text.readline(MAX_LINE + 1)
+            if _BAD in line:
+                raise ValidationError(
+                    {
+                        "file": _("Line %(line)s: the text is not valid UTF-16.")
+                        % {"line": self.number}
+                    }
+                )
             if len(line) > MAX_LINE:
-                message = _("Line %(line)s of “%(file)s” is longer than %(limit)s characters.")
-                values = {"line": number, "file": name, "limit": f"{MAX_LINE:,}"}
-                raise ValidationError({"file": message % values})
-            yield line
+                raise self._too_long()
+            if not line:
+                raise StopIteration
+            return line.removeprefix("\ufeff")
+        raw = self._raw_line()
+        if not raw:
+            raise StopIteration
+        if len(raw) > _MAX_LINE_BYTES:
+            raise self._too_long()
+        if self.number == 1:
+            raw = raw.removeprefix(codecs.BOM_UTF8)
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            before = raw[: exc.start].decode("utf-8", "replace")
+            raise _BadByte(self.number, raw[exc.start], before) from None
+        if len(line) > MAX_LINE:
+            raise self._too_long()
+        return line
 
+
+def delimiter_of(header: str) -> str:
+    """The delimiter that splits the header line into the most columns (comma on a tie)."""
+    best, most = ",", 1
+    for delimiter in DELIMITERS:
+        fields = len(next(csv.reader([header], delimiter=delimiter), []))
+        if fields > most:
+            best, most = delimiter, fields
+    return best
+
+
+def csv_records(stream, name: str = "") -> Iterator[list[str]]:
+    """The records of a CSV file opened as bytes (`stream`, a buffered reader), its header
+    first: UTF-8 (a byte order mark or none) or UTF-16 with its byte order mark, delimited by
+    a comma, a semicolon or a tab (see above). A file that is not such text is refused
+    (ValidationError on ``file``): a byte that is not UTF-8 by its line, its row (1 is the
+    first after the header) and, where the line starts a row, its column."""
+    lines = _Lines(stream, name)
+    skipped = 0
+    delimiter = ","
+    header: list[str] | None = None
+    records = ended = 0  # records read, and the lines they took
     try:
-        for _row in csv.reader(lines()):
-            budget.take_rows(1)
-    except UnicodeDecodeError:
-        raise ValidationError(
-            {"file": _("“%(file)s” is not UTF-8 text.") % {"file": name}}
-        ) from None
+        first = next(lines, None)
+        if first is not None and (sep := _SEP_LINE.match(first)):
+            delimiter, skipped = sep.group(1), 1  # Excel's "sep=;" line names it
+            first = next(lines, None)
+        elif first is not None:
+            delimiter = delimiter_of(first)
+        if first is None:
+            return
+        reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter)
+        for record in reader:
+            if header is None:
+                header = record
+            records, ended = records + 1, reader.line_num
+            yield record
+    except _BadByte as bad:
+        starts_row = ended + skipped + 1 == bad.line
+        reason = _bad_byte(bad, header, records, delimiter, starts_row)
+        raise ValidationError({"file": reason}) from None
     except csv.Error as exc:  # the csv module's own message: the fault, never a path
         raise ValidationError(
-            {"file": _("Not a readable CSV file: %(error)s") % {"error": exc}}
+            {
+                "file": _("Not a readable CSV file: line %(line)s: %(error)s")
+                % {"line": lines.number, "error": exc}
+            }
         ) from None
+
+
+def _bad_byte(
+    bad: _BadByte, header: list[str] | None, records: int, delimiter: str, starts_row: bool
+) -> str:
+    values: dict[str, object] = {"line": bad.line, "byte": f"{bad.byte:02X}", "row": records}
+    if header is None:
+        problem = _("Line %(line)s (the header): byte 0x%(byte)s is not valid in UTF-8.")
+    else:
+        column = ""
+        if starts_row:
+            at = len(next(csv.reader([bad.before], delimiter=delimiter), [""])) - 1
+            column = header[at].strip() if 0 <= at < len(header) else ""
+        if column:
+            values["column"] = column
+            problem = _(
+                "Line %(line)s (row %(row)s, column “%(column)s”): byte 0x%(byte)s is not "
+                "valid in UTF-8."
+            )
+        else:
+            problem = _("Line %(line)s (row %(row)s): byte 0x%(byte)s is not valid in UTF-8.")
+    fix = _(
+        "MHIS reads CSV files in UTF-8 only, so that no name is misread: save the file as "
+        "“CSV UTF-8” (Excel: Save As, “CSV UTF-8 (Comma delimited)”; LibreOffice: character "
+        "set “Unicode (UTF-8)”) and import it again."
+    )
+    return f"{problem % values} {fix}"
 
 
 def directory_size(path: Path) -> int | None:

@@ -47,6 +47,7 @@ class Can(StrEnum):
     READ_INDICATORS = "read_indicators"  # aggregates for places in scope, protected
     INDICATORS_BY_STATUS = "indicators_by_status"  # disaggregate by migration status
     EXACT_INDICATORS = "exact_indicators"  # exact counts (roles that see the people anyway)
+    MANAGE_EXCHANGE = "manage_exchange"  # the DHIS2 mapping, and pushes to DHIS2
 
 
 # The table: a capability per line, a column per role ("x": granted).
@@ -72,6 +73,7 @@ use_admin_site          x        .       .        .           .         x       
 read_indicators         x        x       x        x           x         x         x
 indicators_by_status    .        x       x        .           x         .         .
 exact_indicators        .        x       x        .           .         .         .
+manage_exchange         x        .       .        .           x         .         .
 """
 # The columns, in order. The analyst (the M&E officer) never reads an individual record, so
 # the aggregates by migration status are theirs, protected at the levels and group sizes of
@@ -119,6 +121,7 @@ REFUSALS: dict[Can, Promise] = {
     Can.READ_INDICATORS: _("Sign in to see indicators."),
     Can.INDICATORS_BY_STATUS: _("Your role cannot break indicators down by migration status."),
     Can.EXACT_INDICATORS: _("Your role sees protected counts only."),
+    Can.MANAGE_EXCHANGE: _("Your role cannot change the DHIS2 mapping or send to DHIS2."),
 }
 OUT_OF_SCOPE = _("This is not in your places.")
 

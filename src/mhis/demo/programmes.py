@@ -471,6 +471,10 @@ def build_programmes() -> dict[str, int]:
         [],
         [],
     )
+    # Global work benefits no one country: IATI then needs a recipient region (OECD DAC
+    # region 998, "developing countries, unspecified").
+    gcm.regions = [{"code": "998", "vocabulary": "1", "percentage": ""}]
+    gcm.save(update_fields=["regions"])
     for title, start, end in (
         (
             "Critical considerations and actions for safe access to basic services and continuity of care",

@@ -33,3 +33,19 @@ class CachedResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator} {self.period} {self.place} [{self.by}]"
+
+
+class ExportMapping(models.Model):
+    """A DHIS2 and ADX mapping saved on the mapping page; the latest is the one in force.
+
+    Earlier ones are kept, so a change can be seen and undone. No credentials here: the DHIS2
+    server and its account come from the environment (MHIS_DHIS2_*)."""
+
+    text = models.TextField()
+    saved_by = models.ForeignKey(
+        "access.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    saved_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"mapping of {self.saved_at:%Y-%m-%d %H:%M}"

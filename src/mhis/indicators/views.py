@@ -11,21 +11,25 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from mhis.access.policy import Can, allowed, require
 from mhis.care.codes import AssessmentType, EncounterKind, ReferralKind, ReferralStatus
 from mhis.care.templatetags.care import vaccine
-from mhis.places.models import Place
+from mhis.places.models import Place, PlaceKind
 from mhis.registry.codes import MigrationStatus, Sex
 from mhis.registry.templatetags.registry import country
 
-from . import charts, exports, services
+from . import charts, dhis2, exports, services
 from . import periods as P
+from .definitions import DefinitionError
 from .disclosure import Shown, legend, no_data, text
+from .forms import MappingForm, PushForm
+from .models import ExportMapping
 
 DIMENSION_LABELS = {
     "sex": gettext_lazy("Sex"),
@@ -195,6 +199,7 @@ def overview(request):
             "kind": kind,
             "rows": rows,
             "legend": legend("percentage", exact=exact),
+            "exchange": allowed(request.user, Can.MANAGE_EXCHANGE),
             "step": {
                 "back": _link(place, _previous(period, 2)[0]),
                 "next": _link(place, P.containing(period.end, kind)),
@@ -354,3 +359,96 @@ def indicator_page(request, code):
             else "",
         },
     )
+
+
+@login_required
+def dhis2_page(request):
+    """The DHIS2 mapping (see it, check a new one line by line, save it) and a push to the
+    DHIS2 server: a dry run first, its import summary shown, then the import when asked."""
+    require(request.user, Can.MANAGE_EXCHANGE)
+    try:
+        text, source = exports.mapping_text()
+    except DefinitionError as exc:
+        text, source = "", str(exc)
+    saved = ExportMapping.objects.select_related("saved_by").order_by("-saved_at", "-pk").first()
+    mapping_form = MappingForm(initial={"text": text})
+    home = services.home_place(request.user)
+    push_form = PushForm(
+        initial={
+            "place": home.code if home else "",
+            "period": P.containing(timezone.localdate(), "quarter").key,
+        }
+    )
+    problems: list[str] = []
+    error_items: list[dict] = []
+    summaries: list[dhis2.Summary] = []
+    left_out: list[str] = []
+    action = request.POST.get("action", "")
+    if request.method == "POST" and action in ("check", "save"):
+        mapping_form = MappingForm(request.POST, request.FILES)
+        if mapping_form.is_valid():
+            new = mapping_form.cleaned_data["text"]
+            _mapping, found = exports.check_mapping(new, _("the mapping"))
+            problems = [
+                (_("Line %(n)s: %(field)s: %(message)s") if line else "%(field)s: %(message)s")
+                % {"n": line, "field": field, "message": message}
+                for line, field, message in found
+            ]
+            error_items = [{"id": "id_text", "message": p} for p in problems]
+            if not found and action == "save":
+                ExportMapping.objects.create(text=new, saved_by=request.user)
+                messages.success(request, _("Mapping saved: it is now the one in force."))
+                return redirect("indicators:dhis2")
+            if not found:
+                messages.success(request, _("The mapping is valid. Save it to put it in force."))
+            mapping_form = MappingForm(initial={"text": new})
+    elif request.method == "POST" and action in ("dry_run", "commit"):
+        push_form = PushForm(request.POST)
+        if push_form.is_valid():
+            summaries, left_out, error_items = _push(request, push_form.cleaned_data, action)
+    return render(
+        request,
+        "indicators/dhis2.html",
+        {
+            "mapping_form": mapping_form,
+            "push_form": push_form,
+            "source": source,
+            "saved": saved,
+            "problems": problems,
+            "error_items": error_items,
+            "summaries": summaries,
+            "left_out": left_out,
+            "server": dhis2.Server.from_settings().url,
+        },
+    )
+
+
+def _push(request, data, action):
+    """A dry run, then (action "commit", and only when the dry run is clean) the import."""
+    place = Place.objects.filter(code=data["place"].strip()).first()
+    if place is None:
+        return [], [], [{"id": "id_place", "message": _("No place has this code.")}]
+    keys = [data["period"]]
+    try:
+        mapping, rows, withheld, left_out = exports.for_push(
+            request.user, place, keys, children=data["children"] and place.kind != PlaceKind.SITE
+        )
+        if not rows:
+            raise ValueError(_("Nothing to send: every value is empty."))
+        document = exports.dhis2(mapping, rows)
+        summaries = [dhis2.push(document, dry_run=True)]
+        if action == "commit" and summaries[0].clean:
+            summaries.append(dhis2.push(document, dry_run=False))
+        elif action == "commit":
+            messages.error(request, _("Nothing imported: the dry run reports conflicts."))
+    except PermissionDenied:
+        raise
+    except (ValueError, ValidationError, dhis2.PushError) as exc:
+        message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        return [], [], [{"id": "", "message": message}]
+    messages.info(
+        request,
+        _("%(n)s values, %(w)s of them withheld (sent as a comment without a value).")
+        % {"n": len(rows), "w": withheld},
+    )
+    return summaries, left_out, []

@@ -13,6 +13,8 @@ rows of its own kind, inheriting the person, site and date of their submission.
 from __future__ import annotations
 
 import gettext
+import hashlib
+import json
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -49,6 +51,9 @@ class Question:
     required: bool = False
     constraint: str = ""
     calculation: str = ""
+    constraint_message: str = ""  # English; shown when the constraint fails
+    hint: str = ""  # English
+    relevant: str = ""  # asked only when this XPath holds (it depends on another answer)
 
 
 @dataclass(frozen=True)
@@ -66,8 +71,8 @@ class FieldForm:
     title: str
     kind: str | None  # the kind of the submission itself (None: only its repeats are records)
     questions: tuple[Question | Repeat, ...]
-    version: str = "2026112301"
     key: str = ""  # a question whose answer keys the record (else the instance id)
+    instance_name: str = ""  # how ODK Collect, Central and Kobo name each submission
 
     @property
     def repeats(self) -> list[Repeat]:
@@ -78,8 +83,11 @@ class FieldForm:
         return [q.name for q in self.questions if isinstance(q, Question)]
 
 
+NOT_FUTURE = "The date cannot be in the future."
 SITE = Question("site", "select_one site", "Site", required=True)
-DATE = Question("date", "date", "Date", required=True, constraint=". <= today()")
+DATE = Question(
+    "date", "date", "Date", required=True, constraint=". <= today()", constraint_message=NOT_FUTURE
+)
 WORKER = Question("worker", "text", "Worker or volunteer code")
 CORNER = Question("corner", "text", "Health corner code (if any)")
 COUNT = "integer"
@@ -90,6 +98,12 @@ def within(contract, name: str) -> str:
     """The XLSForm constraint of a whole number: the range its contract takes."""
     low, high = range_of(contract, name)
     return f". >= {low} and . <= {high}"
+
+
+def between(contract, name: str) -> str:
+    """The constraint message of `within`."""
+    low, high = range_of(contract, name)
+    return f"A whole number from {low} to {high}."
 
 
 FORMS = {
@@ -105,12 +119,31 @@ FORMS = {
                 Question("name", "text", "Full name, as the person writes it", required=True),
                 Question("latin_name", "text", "Name in Latin letters"),
                 Question("sex", "select_one sex", "Sex", required=True),
-                Question("birth_date", "date", "Date of birth", constraint=". <= today()"),
+                Question(
+                    "birth_date",
+                    "date",
+                    "Date of birth",
+                    constraint=". <= today()",
+                    constraint_message=NOT_FUTURE,
+                    hint="Leave empty if not known.",
+                ),
                 Question("nationality", "select_one country", "Nationality"),
-                Question("languages", "text", "Languages spoken (ISO codes, separated by spaces)"),
+                Question(
+                    "languages",
+                    "select_multiple material_language",
+                    "Languages spoken",
+                    hint="Choose every language the person speaks.",
+                ),
                 Question("contact", "text", "Telephone or other contact"),
                 Question("identifier_type", "select_one identifier_type", "Identity document"),
-                Question("identifier_value", "text", "Document number"),
+                Question(
+                    "identifier_value",
+                    "text",
+                    "Document number",
+                    required=True,
+                    relevant="${identifier_type} != ''",
+                    hint="As written on the document.",
+                ),
                 Question(
                     "migration_status",
                     "select_one migration_status",
@@ -121,6 +154,7 @@ FORMS = {
                 Question("occupation_sector", "select_one occupation_sector", "Work sector"),
             ),
             key="card",
+            instance_name="concat(${card}, ' ', ${name})",
         ),
         FieldForm(
             "mhis_outreach_contact",
@@ -135,8 +169,14 @@ FORMS = {
                 Question("age_group", "select_one age_group", "Age group"),
                 Question("topic", "select_one topic", "Topic", required=True),
                 Question("referred", "select_one yes_no", "Referred to a health service?"),
-                Question("person", "text", "MHIS id of the person (if registered)"),
+                Question(
+                    "person",
+                    "text",
+                    "MHIS id of the person (if registered)",
+                    hint="On the person's MHIS card; leave empty if not registered.",
+                ),
             ),
+            instance_name="concat(${site}, ' ', ${date}, ' ', ${topic})",
         ),
         FieldForm(
             "mhis_health_session",
@@ -155,6 +195,7 @@ FORMS = {
                     "Women and girls",
                     required=True,
                     constraint=within(SessionInput, "females"),
+                    constraint_message=between(SessionInput, "females"),
                 ),
                 Question(
                     "males",
@@ -162,27 +203,43 @@ FORMS = {
                     "Men and boys",
                     required=True,
                     constraint=within(SessionInput, "males"),
+                    constraint_message=between(SessionInput, "males"),
                 ),
                 Question(
                     "others",
                     COUNT,
                     "Others or not recorded",
                     constraint=within(SessionInput, "others"),
+                    constraint_message=between(SessionInput, "others"),
                 ),
                 Question("notes", "text", "Notes"),
             ),
+            instance_name="concat(${site}, ' ', ${date}, ' ', ${topic})",
         ),
         FieldForm(
             "mhis_clinic_visit",
             "MHIS mobile clinic visit",
             "encounters",
             (
-                Question("person", "text", "Person: MHIS id or registration number", required=True),
+                Question(
+                    "person",
+                    "text",
+                    "Person: MHIS id or registration number",
+                    required=True,
+                    hint="As on the person's card.",
+                ),
                 SITE,
                 DATE,
                 Question("kind", "calculate", calculation="'mobile_clinic'"),
                 Question("reason", "text", "Reason for the visit"),
-                Question("diagnoses", "text", "Diagnoses (ICD-10 codes, separated by spaces)"),
+                Question(
+                    "diagnoses",
+                    "text",
+                    "Diagnoses (ICD-10 codes, separated by spaces)",
+                    hint="For example: A97.0 J06.9",
+                    constraint="regex(., '^[A-Za-z][0-9][0-9A-Za-z.]*( +[A-Za-z][0-9][0-9A-Za-z.]*)*$')",
+                    constraint_message="ICD-10 codes such as A97.0 or J06.9, separated by spaces.",
+                ),
                 Question("treatments", "text", "Treatment given"),
                 Repeat(
                     "vaccination",
@@ -196,12 +253,14 @@ FORMS = {
                             "Dose number",
                             required=True,
                             constraint=within(ImmunisationInput, "dose_number"),
+                            constraint_message=between(ImmunisationInput, "dose_number"),
                         ),
                         Question("lot", "text", "Lot number"),
                     ),
                     inherit=("person", "site", "date"),
                 ),
             ),
+            instance_name="concat(${person}, ' ', ${date})",
         ),
         FieldForm(
             "mhis_weekly_report",
@@ -215,6 +274,7 @@ FORMS = {
                     "ISO week (for example 2026-W47)",
                     required=True,
                     constraint="regex(., '^[0-9]{4}-W[0-9]{2}$')",
+                    constraint_message="A year, -W and the week's two digits: 2026-W47.",
                 ),
                 Question("note", "text", "Notes"),
                 Repeat(
@@ -231,11 +291,13 @@ FORMS = {
                             "Number of cases",
                             required=True,
                             constraint=NOT_NEGATIVE,
+                            constraint_message="A whole number from 0 to 10000.",
                         ),
                     ),
                     inherit=("site", "week", "note"),
                 ),
             ),
+            instance_name="concat(${site}, ' ', ${week})",
         ),
     )
 }
@@ -332,9 +394,82 @@ def _all_questions(form: FieldForm) -> list[Question]:
     return out
 
 
+def questions_of(form: FieldForm) -> list[Question]:
+    """Every question of the form, those of its repeat groups included."""
+    return [q for q in _all_questions(form) if q.type != "repeat"]
+
+
+def label_texts(label: str) -> set[str]:
+    """An English label and its translations."""
+    return {label, *labels().get(label, {}).values()}
+
+
 def _label_columns(label: str) -> list[str]:
     table = labels().get(label, {})
     return [label if lang == "en" else table.get(lang, label) for lang, _n in LANGUAGES]
+
+
+def _content(form: FieldForm, sites: list[tuple[str, str]]):
+    """The form's survey rows, choices rows and settings (but its version), as written."""
+    label_headers = [f"label::{name} ({code})" for code, name in LANGUAGES]
+    hint_headers = [f"hint::{name} ({code})" for code, name in LANGUAGES]
+    message_headers = [f"constraint_message::{name} ({code})" for code, name in LANGUAGES]
+    blank = [""] * len(LANGUAGES)
+    survey = [["type", "name", *label_headers, *hint_headers, "required", "relevant",
+               "constraint", *message_headers, "calculation"]]  # fmt: skip
+    lists = set()
+
+    def question(q: Question):
+        kind = q.type
+        if kind == "select_one site" and not sites:
+            kind = "text"
+        if kind.startswith(("select_one ", "select_multiple ")):
+            lists.add(kind.split()[1])
+        survey.append(
+            [
+                kind,
+                q.name,
+                *(_label_columns(q.label) if q.label else blank),
+                *(_label_columns(q.hint) if q.hint else blank),
+                "yes" if q.required else "",
+                q.relevant,
+                q.constraint,
+                *(_label_columns(q.constraint_message) if q.constraint_message else blank),
+                q.calculation,
+            ]
+        )
+
+    for item in form.questions:
+        if isinstance(item, Repeat):
+            survey.append(["begin_repeat", item.name, *_label_columns(item.label)]
+                          + [""] * (len(survey[0]) - 2 - len(LANGUAGES)))  # fmt: skip
+            for q in item.questions:
+                question(q)
+            survey.append(["end_repeat", item.name] + [""] * (len(survey[0]) - 2))
+        else:
+            question(item)
+    choices = [["list_name", "name", *label_headers]]
+    all_lists = choice_lists(sites)
+    for name in sorted(lists):
+        for value, by_language in all_lists[name]:
+            choices.append(
+                [name, value, *[by_language.get(code, by_language["en"]) for code, _n in LANGUAGES]]
+            )
+    settings = {
+        "form_title": form.title,
+        "form_id": form.form_id,
+        "default_language": "English (en)",
+        "instance_name": form.instance_name,
+    }
+    return survey, choices, settings
+
+
+def version(form: FieldForm, sites: Iterable[tuple[str, str]] = ()) -> str:
+    """The form's version: a digest of what the workbook holds (questions, labels in every
+    language, choices, sites, settings), so any change makes a new version, as ODK Central
+    requires of a form's update, and the same form written twice keeps its version."""
+    content = json.dumps(_content(form, list(sites)), ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(content.encode()).hexdigest()[:12]
 
 
 def workbook(form: FieldForm, sites: Iterable[tuple[str, str]] = ()):
@@ -343,49 +478,19 @@ def workbook(form: FieldForm, sites: Iterable[tuple[str, str]] = ()):
     from openpyxl import Workbook
 
     sites = list(sites)
-    label_headers = [f"label::{name} ({code})" for code, name in LANGUAGES]
+    survey_rows, choice_rows, settings_ = _content(form, sites)
     book = Workbook()
     survey = book.active
     survey.title = "survey"
-    append(survey, ["type", "name", *label_headers, "required", "constraint", "calculation"])
-    lists = set()
-
-    def question(q: Question):
-        kind = q.type
-        if kind == "select_one site" and not sites:
-            kind = "text"
-        if kind.startswith("select_one "):
-            lists.add(kind.split()[1])
-        labels_ = _label_columns(q.label) if q.label else [""] * len(LANGUAGES)
-        append(
-            survey,
-            [kind, q.name, *labels_, "yes" if q.required else "", q.constraint, q.calculation],
-        )
-
-    for item in form.questions:
-        if isinstance(item, Repeat):
-            append(survey, ["begin_repeat", item.name, *_label_columns(item.label), "", "", ""])
-            for q in item.questions:
-                question(q)
-            append(survey, ["end_repeat", item.name, *[""] * len(LANGUAGES), "", "", ""])
-        else:
-            question(item)
+    for row in survey_rows:
+        append(survey, row)
     choices = book.create_sheet("choices")
-    append(choices, ["list_name", "name", *label_headers])
-    all_lists = choice_lists(sites)
-    for name in sorted(lists):
-        for value, by_language in all_lists[name]:
-            append(
-                choices,
-                [
-                    name,
-                    value,
-                    *[by_language.get(code, by_language["en"]) for code, _n in LANGUAGES],
-                ],
-            )
+    for row in choice_rows:
+        append(choices, row)
     settings = book.create_sheet("settings")
-    append(settings, ["form_title", "form_id", "version", "default_language"])
-    append(settings, [form.title, form.form_id, form.version, "English (en)"])
+    settings_["version"] = version(form, sites)
+    append(settings, list(settings_))
+    append(settings, list(settings_.values()))
     return book
 
 
@@ -399,9 +504,12 @@ def write(form: FieldForm, path: Path, sites: Iterable[tuple[str, str]] = ()) ->
 
 @dataclass
 class Submission:
-    key: str  # the instance id (uuid:…), the row's source key
+    key: str  # the submission as a whole: its first instance id (uuid:…), the row's source key
     values: dict[str, str] = field(default_factory=dict)
     repeats: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    # Other ids it was known by: this version's instance id and the one it replaced (an edit).
+    aliases: tuple[str, ...] = ()
+    left_out: str = ""  # why it is not imported (its review state), if it is not
 
 
 def rows_by_kind(
@@ -416,6 +524,8 @@ def rows_by_kind(
     for repeat in form.repeats:
         out.setdefault(repeat.kind, [])
     for sub in submissions:
+        if sub.left_out:
+            continue
         if form.kind:
             row = {name: sub.values.get(name, "") for name in form.fields if name != form.key}
             key = sub.values.get(form.key, "") if form.key else sub.key

@@ -8,7 +8,10 @@ docs/decisions/0012-import-namespaces.md)."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .kinds import KINDS
@@ -55,6 +58,8 @@ class Job(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     error = models.TextField(blank=True)
+    # The file's columns that no field was read from, told in the report.
+    unread_columns = models.JSONField(default=list, blank=True)
     # Its rows carry migration status (episodes; people with an episode column): only the
     # person who started it and roles shown status read them (`services.rows_shown`).
     holds_status = models.BooleanField(default=False)
@@ -69,6 +74,27 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.kind}, {self.status})"
+
+    def fail(self, exc: BaseException) -> None:
+        """End the job "failed" by `exc`, unless it has ended meanwhile: whatever stops an
+        import (the command's, or a worker's), its page says so and why, never "running" for
+        ever. The reason shown is the application's own message (a file refused names the
+        line, row or column); of anything else only that it happened, since its text can hold
+        paths on this server (the log has it)."""
+        if isinstance(exc, ValidationError):
+            reason = " ".join(exc.messages)
+        else:
+            reason = gettext(
+                "The import stopped on an unexpected error; the server's log has the details."
+            )
+        self.status, self.error, self.finished_at = (
+            self.Status.FAILED,
+            reason[:2000],
+            timezone.now(),
+        )
+        Job.objects.filter(pk=self.pk, status=self.Status.RUNNING).update(
+            status=self.status, error=self.error, finished_at=self.finished_at
+        )
 
     @property
     def kind_label(self) -> str:

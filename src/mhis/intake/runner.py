@@ -20,8 +20,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
 
 from mhis.work import queue
 
@@ -65,14 +63,6 @@ def stored_file(job: Job) -> Path | None:
     return path if path.is_file() else None
 
 
-def _reason(exc: Exception) -> str:
-    """What the import's page says of a failure: the application's own messages; of anything
-    else only that it happened (its text can hold paths on this server: the log has it)."""
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    return _("The import stopped on an unexpected error; the server's log has the details.")
-
-
 def upload(name: str) -> Path:
     """The saved upload `name` (``<sha256><suffix>``), kept in the upload folder."""
     return upload_dir() / Path(name).name
@@ -86,9 +76,8 @@ def run(work: Callable[[], object], *, digest: str, path: Path) -> None:
         work()
     except Exception as exc:  # the reason is kept on the job for the page
         log.exception("import of %s failed", digest)
-        Job.objects.filter(digest=digest, status=Job.Status.RUNNING).update(
-            status=Job.Status.FAILED, error=_reason(exc)[:2000]
-        )
+        for job in Job.objects.filter(digest=digest, status=Job.Status.RUNNING):
+            job.fail(exc)
         discard(path, digest)
         raise
     discard(path, digest)  # done: no import resumes from it

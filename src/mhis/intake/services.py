@@ -847,11 +847,12 @@ def _column_of(kind: Kind, mapping: dict[str, str]) -> Callable[[str], str]:
 
 def check_table(path: Path, kind: str, name: str) -> None:
     """Refuse a table (CSV or XLSX) that unpacks to more bytes, or holds more rows, than an
-    import of `kind` takes (`mhis.uploads`), before anything reads it; `name` is the file's
-    name as its sender knows it."""
+    import of `kind` takes (`mhis.uploads`), or has no row after its header, before anything
+    reads it; `name` is the file's name as its sender knows it."""
     if Path(path).suffix.lower() not in (".csv", ".xlsx"):
         raise ValidationError({"file": _("Give a .csv or .xlsx file.")})
     uploads.check(path, uploads.held() if kind_of(kind).grouped else uploads.streamed(), name)
+    readers.require_rows(path)
 
 
 def run_import(
@@ -885,7 +886,14 @@ def run_import(
         columns=columns,
         progress=progress,
         job=job,
+        list_unread=True,
     )
+
+
+def unread_columns(header: list[str], mapping: ColumnMap) -> list[str]:
+    """The columns of `header` that no field of `mapping` reads, in the file's order."""
+    read = {entry.column for entry in mapping.entries.values() if entry.column}
+    return [name for name in header if name not in read]
 
 
 def start_job(
@@ -932,8 +940,11 @@ def run_rows(
     columns: Mapping[str, str] | None = None,
     progress: Callable[[int, int], None] = lambda d, t: None,
     job: Job | None = None,
+    list_unread: bool = False,
 ) -> Job:
-    """The pipeline over any stream of rows (a table's, or a form's submissions flattened)."""
+    """The pipeline over any stream of rows (a table's, or a form's submissions flattened);
+    with `list_unread`, the header's columns no field is read from are kept for the report.
+    Whatever stops it once its job exists ends the job "failed" with the reason."""
     spec = kind_of(kind)
     if not spec.allows(user):
         raise PermissionDenied(_("Your role cannot import %(kind)s.") % {"kind": spec.label})
@@ -946,21 +957,23 @@ def run_rows(
     job = job or start_job(
         user, kind=kind, source=source, file_name=file_name, digest=digest, columns=mapping
     )
-    if holds_status(kind, mapping) and not job.holds_status:  # resumed with another mapping
-        job.holds_status = True
-        job.save(update_fields=["holds_status"])
-    if not job.total:
-        job.total = total()
-        job.save(update_fields=["total"])
-    progress(job.done_rows, job.total)
     try:
+        if holds_status(kind, mapping) and not job.holds_status:  # resumed, another mapping
+            job.holds_status = True
+            job.save(update_fields=["holds_status"])
+        if list_unread:
+            job.unread_columns = unread_columns(header, mapping)
+            job.save(update_fields=["unread_columns"])
+        if not job.total:
+            job.total = total()
+            job.save(update_fields=["total"])
+        progress(job.done_rows, job.total)
         if spec.grouped:
             _run_grouped(user, job, mapping, rows(), progress)
         else:
             _run_rows(user, job, spec, mapping, rows(), progress)
-    except ValidationError as exc:  # the file itself (not a row) is unreadable
-        job.status, job.error = Job.Status.FAILED, " ".join(exc.messages)
-        job.save(update_fields=["status", "error"])
+    except Exception as exc:  # the file itself (not a row) is unreadable, or a fault
+        job.fail(exc)
         raise
     job.status, job.finished_at = Job.Status.DONE, timezone.now()
     job.done_rows = max(job.done_rows, job.total)
@@ -1086,7 +1099,12 @@ def import_submissions(
 ) -> list[Job]:
     """Import the submissions of a field form exported from ODK Central or KoboToolbox: one
     job per kind the form holds (the submissions' own records first, then their repeats).
-    `name` is the file's name as its sender knows it (an upload is stored by its digest)."""
+    `name` is the file's name as its sender knows it (an upload is stored by its digest).
+
+    A submission is keyed by its first instance id, which an edit keeps, so an edited
+    submission updates what its first version made; one known so far by the id an edit
+    replaced takes the new key. Submissions rejected in Central or not approved in Kobo are
+    left out: each is a rejected row of the first job, its reason naming the review state."""
     from . import fieldforms, submissions
 
     check_form(user, form)
@@ -1095,22 +1113,108 @@ def import_submissions(
     name = name or path.name
     source = (source or form)[:100]
     digest = file_digest(path)
-    by_kind = fieldforms.rows_by_kind(spec, submissions.read(path, name))
+    read = submissions.read(path, name)
+    submissions.check_shape(spec, read)
+    _follow_edits(namespace(user), source, spec, read)
+    by_kind = fieldforms.rows_by_kind(spec, read)
+    left_out = [s for s in read if s.left_out]
     jobs = []
     for kind, rows in by_kind.items():
         header = list(rows[0]) if rows else ["source_key", *KINDS[kind].fields]
-        jobs.append(
-            run_rows(
-                user,
-                kind=kind,
-                source=source,
-                file_name=name,
-                digest=digest,
-                header=header,
-                rows=lambda rows=rows: iter(rows),
-                total=lambda rows=rows: len(rows),
-                columns={f: f for f in header if f in KINDS[kind].all_fields},
-                progress=progress,
-            )
+        job = run_rows(
+            user,
+            kind=kind,
+            source=source,
+            file_name=name,
+            digest=digest,
+            header=header,
+            rows=lambda rows=rows: iter(rows),
+            total=lambda rows=rows: len(rows),
+            columns={f: f for f in header if f in KINDS[kind].all_fields},
+            progress=progress,
         )
+        if not jobs and left_out:
+            _report_left_out(job, len(rows), left_out)
+        jobs.append(job)
+    if spec.key:
+        _remember_submissions(namespace(user), source, spec, read)
     return jobs
+
+
+SUBMISSION = "submission"  # SourceRecord kind: a keyed form's submission -> the person it made
+
+
+def _remember_submissions(owner: str, source: str, spec, subs: list) -> None:
+    """For a form keyed by an answer (the registration's card number): which person each
+    submission (by the id its edits keep) became, so an edit that changes the answer updates
+    that person (`_follow_edits`) rather than registering another."""
+    cards = {s.values.get(spec.key, ""): s.key for s in subs if not s.left_out and s.key}
+    found = SourceRecord.objects.filter(
+        owner=owner, source=source, kind=spec.kind, key__in=[c for c in cards if c]
+    )
+    with transaction.atomic():
+        for record in found:
+            SourceRecord.objects.update_or_create(
+                owner=owner,
+                source=source,
+                kind=SUBMISSION,
+                key=cards[record.key][:200],
+                defaults={"person": record.person, "row_hash": ""},
+            )
+
+
+def _report_left_out(job: Job, after: int, left_out: list) -> None:
+    """The submissions left out for their review state, as rejected rows after the job's own
+    (once: a resumed job already holds them)."""
+    if job.rows.filter(row__gt=after).exists():
+        return
+    insert_values(
+        RowResult,
+        [
+            _row(job, after + i, sub.key[:200], RowResult.Outcome.REJECTED, None, "", sub.left_out)
+            for i, sub in enumerate(left_out, start=1)
+        ],
+    )
+    job.total = job.done_rows = after + len(left_out)
+    job.save(update_fields=["total", "done_rows"])
+
+
+def _follow_answer(owner: str, source: str, spec, sub) -> None:
+    """A keyed form's submission whose key answer (a card number) an edit changed: the record
+    its first version made takes the new answer as its key, when that record is the person's
+    only one from this source."""
+    found = SourceRecord.objects.filter(owner=owner, source=source)
+    answer = sub.values[spec.key][:200]
+    if found.filter(kind=spec.kind, key=answer).exists():
+        return
+    made = found.filter(kind=SUBMISSION, key__in=[sub.key, *sub.aliases]).first()
+    if made is None or made.person_id is None:
+        return
+    earlier = list(found.filter(kind=spec.kind, person_id=made.person_id)[:2])
+    if len(earlier) == 1:
+        earlier[0].key = answer
+        earlier[0].save(update_fields=["key"])
+
+
+def _follow_edits(owner: str, source: str, spec, subs: list) -> None:
+    """Records imported under an id an edit has since replaced (the submission's earlier
+    instance id, before its first id was known) take the submission's key, with those of its
+    repeat instances, so the edit updates them instead of importing them again."""
+    kinds = [spec.kind] if spec.kind and not spec.key else []
+    repeats = [(r.kind, r.name) for r in spec.repeats]
+    with transaction.atomic():
+        for sub in subs:
+            if spec.key and sub.values.get(spec.key):
+                _follow_answer(owner, source, spec, sub)
+            for alias in sub.aliases:
+                found = SourceRecord.objects.filter(owner=owner, source=source)
+                for kind in kinds:
+                    if not found.filter(kind=kind, key=sub.key).exists():
+                        found.filter(kind=kind, key=alias).update(key=sub.key)
+                for kind, group in repeats:
+                    old, new = f"{alias}/{group}/", f"{sub.key}/{group}/"
+                    if found.filter(kind=kind, key__startswith=new).exists():
+                        continue
+                    for record in found.filter(kind=kind, key__startswith=old):
+                        record.key = (new + record.key[len(old) :])[:200]
+                        record.save(update_fields=["key"])

@@ -9,13 +9,20 @@ Accepted:
 - CSV: one file of submissions, or ODK Central's ZIP of CSV files (one per repeat group).
 
 A column or key is known by its last path segment (``group/field``, ``group-field``), which is
-the field's name in the MHIS forms. The instance id (``meta/instanceID``, ``__id``, ``_uuid``
-or ``KEY``) is the submission's key, so the same submission imported twice is one record.
+the field's name in the MHIS forms.
+
+A submission is known by its first instance id, which an edit keeps: ODK Central's ``__id``
+(OData) or ``KEY`` (CSV), KoboToolbox's ``meta/rootUuid``; without them, by its own
+``meta/instanceID`` (or ``_uuid``), the id it replaced (``meta/deprecatedID``) kept as an alias so
+that an edit imported after its first version updates what that version made. Submissions
+rejected in ODK Central (review state ``rejected``) or not approved in KoboToolbox
+(``validation_status_not_approved``) are read but left out, with the reason. Exports that
+cannot be read right are refused naming the fix: labels instead of XML values and headers,
+an OData feed without ``$expand=*`` (its repeat groups left out).
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import zipfile
@@ -26,10 +33,16 @@ from django.utils.translation import gettext as _
 
 from mhis import uploads
 
-from .fieldforms import Submission
+from . import fieldforms
+from .fieldforms import FieldForm, Submission
 from .readers import _first_sheet, _text
 
-_ID_KEYS = ("instanceID", "__id", "_uuid", "KEY", "uuid")
+# The submission as a whole (kept by an edit): Central's OData and CSV, Kobo's.
+_ROOT_KEYS = ("__id", "KEY", "rootUuid")
+# This version of it, and the version an edit replaced.
+_VERSION_KEYS = ("instanceID", "_uuid", "uuid")
+_REVIEW_KEYS = ("ReviewState", "reviewState", "_validation_status")
+NAVIGATION = "@odata.navigationLink"
 
 
 def _name(path: str) -> str:
@@ -38,12 +51,31 @@ def _name(path: str) -> str:
     return path.strip()
 
 
-def _key(flat: dict[str, str]) -> str:
-    for name in _ID_KEYS:
-        value = flat.get(name)
-        if value:
-            return value if value.startswith("uuid:") or name == "KEY" else f"uuid:{value}"
+def _id(value: str) -> str:
+    """An instance id with its scheme (Kobo's ``_uuid`` and Central's test ids have none)."""
+    value = value.strip()
+    return value if ":" in value else f"uuid:{value}"
+
+
+def _left_out(review: str) -> str:
+    """Why a submission in this review state is not imported ("" if it is)."""
+    state = review.strip().lower().replace(" ", "_")
+    if state == "rejected":
+        return _("Not imported: rejected in ODK Central.")
+    if state in ("validation_status_not_approved", "not_approved"):
+        return _("Not imported: not approved in KoboToolbox.")
     return ""
+
+
+def _submission(flat: dict[str, str], repeats: dict[str, list]) -> Submission:
+    root = next((flat[k] for k in _ROOT_KEYS if flat.get(k)), "")
+    own = next((flat[k] for k in _VERSION_KEYS if flat.get(k)), "")
+    key = _id(root or own) if (root or own) else ""
+    aliases = tuple(
+        dict.fromkeys(_id(v) for v in (own, flat.get("deprecatedID", "")) if v and _id(v) != key)
+    )
+    review = next((flat[k] for k in _REVIEW_KEYS if flat.get(k)), "")
+    return Submission(key, flat, repeats, aliases=aliases, left_out=_left_out(review))
 
 
 def _flatten(obj: dict, values: dict[str, str], repeats: dict[str, list]) -> None:
@@ -72,6 +104,15 @@ def _flatten(obj: dict, values: dict[str, str], repeats: dict[str, list]) -> Non
 
 def from_json(path: Path) -> list[Submission]:
     try:
+        return _from_json(path)
+    except RecursionError:
+        raise ValidationError(
+            {"file": _("Not readable JSON: it is nested too deeply to be a submissions export.")}
+        ) from None
+
+
+def _from_json(path: Path) -> list[Submission]:
+    try:
         data = json.loads(path.read_text(encoding="utf-8-sig"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationError(
@@ -85,11 +126,40 @@ def from_json(path: Path) -> list[Submission]:
         )
     out = []
     for item in data:
+        _expanded(item)
+        item = dict(item)
+        status = item.pop("_validation_status", None)  # Kobo: {"uid": …, "label": …} or {}
         values: dict[str, str] = {}
         repeats: dict[str, list] = {}
         _flatten(item, values, repeats)
-        out.append(Submission(_key(values), values, repeats))
+        values["_validation_status"] = (
+            status.get("uid", "") if isinstance(status, dict) else _text(status)
+        )
+        out.append(_submission(values, repeats))
     return out
+
+
+def _expanded(obj: dict) -> None:
+    """Refuse an OData feed whose repeat groups are only links (asked without ``$expand=*``):
+    read as it is, every repeat would silently be lost."""
+    for name, value in obj.items():
+        if name.endswith(NAVIGATION) and name[: -len(NAVIGATION)] not in obj:
+            raise ValidationError(
+                {
+                    "file": _(
+                        "This OData export leaves out the repeat group “%(group)s” (it holds "
+                        "only a link to it): download the submissions again with $expand=* "
+                        "(Submissions?$expand=*), or export the CSV ZIP."
+                    )
+                    % {"group": name[: -len(NAVIGATION)]}
+                }
+            )
+        if isinstance(value, dict):
+            _expanded(value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict):
+                    _expanded(item)
 
 
 def _table(rows: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -111,7 +181,7 @@ def _assemble(
     subs = []
     by_link: dict[str, Submission] = {}
     for row in main:
-        sub = Submission(_key(row), row, {})
+        sub = _submission(row, {})
         subs.append(sub)
         for link in ("_index", "KEY"):
             if row.get(link):
@@ -144,20 +214,22 @@ def from_xlsx(path: Path) -> list[Submission]:
     return _assemble(main, repeats)
 
 
-def _csv_rows(text: io.TextIOBase) -> list[dict[str, str]]:
-    try:
-        return [
-            {k.strip(): (v or "").strip() for k, v in row.items() if k}
-            for row in csv.DictReader(text)
-        ]
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise ValidationError(
-            {"file": _("Not a readable CSV file: %(error)s") % {"error": exc}}
-        ) from None
+def _csv_rows(raw) -> list[dict[str, str]]:
+    """The rows of a CSV file opened as bytes, its encoding and delimiter found by
+    `uploads.csv_records` (KoboToolbox's CSV is separated by semicolons); blank lines skipped."""
+    records = uploads.csv_records(io.BufferedReader(raw) if not hasattr(raw, "peek") else raw)
+    header = [h.strip() for h in next(records, [])]
+    rows = []
+    for values in records:
+        if values:
+            row = dict.fromkeys((h for h in header if h), "")
+            row.update({h: v.strip() for h, v in zip(header, values, strict=False) if h})
+            rows.append(row)
+    return rows
 
 
 def from_csv(path: Path) -> list[Submission]:
-    with path.open(encoding="utf-8-sig", newline="") as f:
+    with path.open("rb") as f:
         return _assemble(_table(_csv_rows(f)), {})
 
 
@@ -173,9 +245,7 @@ def from_zip(path: Path) -> list[Submission]:
             if not info.filename.lower().endswith(".csv"):
                 continue
             with archive.open(info) as raw:
-                tables[Path(info.filename).stem] = _table(
-                    _csv_rows(io.TextIOWrapper(raw, encoding="utf-8-sig", newline=""))
-                )
+                tables[Path(info.filename).stem] = _table(_csv_rows(raw))
     if not tables:
         raise ValidationError({"file": _("The ZIP file holds no CSV file.")})
     main_name = min(
@@ -203,9 +273,63 @@ def read(path: Path, name: str = "") -> list[Submission]:
         raise ValidationError(
             {
                 "file": _(
-                    "Submission %(n)s has no instance id (meta/instanceID, __id, _uuid or KEY)."
+                    "Submission %(n)s has no instance id (meta/instanceID, __id, _uuid, "
+                    "meta/rootUuid or KEY)."
                 )
                 % {"n": unkeyed[0]}
             }
         )
     return submissions
+
+
+def _fold(text: str) -> str:
+    return " ".join(_name(text).casefold().split())
+
+
+def check_shape(form: FieldForm, subs: list[Submission]) -> None:
+    """Refuse an export that is not of `form` as MHIS reads it, naming the fix: one whose
+    headers are the questions' labels, or whose answers are the choices' labels (KoboToolbox's
+    "Labels" export), or that holds none of the form's questions (another form's export)."""
+    if not subs:
+        return
+    questions = {q.name: q for q in fieldforms.questions_of(form) if q.type != "calculate"}
+    seen = {name for sub in subs for name in sub.values}
+    seen |= {name for sub in subs for rows in sub.repeats.values() for row in rows for name in row}
+    if not seen & set(questions):
+        labels = {
+            _fold(text)
+            for q in questions.values()
+            if q.label
+            for text in fieldforms.label_texts(q.label)
+        }
+        if {_fold(name) for name in seen} & labels:
+            raise ValidationError({"file": _labels_fix()})
+        raise ValidationError(
+            {
+                "file": _(
+                    "None of the questions of the form “%(form)s” (%(names)s) are in this "
+                    "export: is it the export of another form?"
+                )
+                % {"form": form.form_id, "names": ", ".join(list(questions)[:5])}
+            }
+        )
+    lists = fieldforms.choice_lists()
+    for name, q in questions.items():
+        kind, _space, list_name = q.type.partition(" ")
+        if kind not in ("select_one", "select_multiple") or list_name not in lists:
+            continue
+        codes = {code for code, _labels in lists[list_name]}
+        texts = {_fold(t) for _code, by in lists[list_name] for t in by.values()}
+        for sub in subs:
+            rows = [sub.values, *(r for rs in sub.repeats.values() for r in rs)]
+            for row in rows:
+                value = row.get(name, "")
+                if value and value not in codes and _fold(value) in texts:
+                    raise ValidationError({"file": _labels_fix()})
+
+
+def _labels_fix() -> str:
+    return _(
+        "This export has the questions' or the choices' labels instead of their names "
+        "(KoboToolbox's “Labels” format): export again with “XML values and headers”."
+    )

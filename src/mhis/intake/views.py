@@ -99,7 +99,8 @@ def _queue(user, data, path, digest) -> str:
             {"mapping": _("A field form's submissions are read by the form: give no mapping.")}
         )
     services.check_form(user, name)
-    submissions.read(path, upload.name)  # refuse an unreadable export before it is queued
+    # Refuse an unreadable export, or one not read right (labels, no $expand), before it is queued.
+    submissions.check_shape(fieldforms.FORMS[name], submissions.read(path, upload.name))
     tasks.queue_form(user, path, form=name, source=data["source"] or name, file_name=upload.name)
     return reverse("intake:imports")
 

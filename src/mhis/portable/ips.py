@@ -13,7 +13,6 @@ import datetime as dt
 import json
 import math
 import uuid
-from dataclasses import dataclass, field
 from html import escape
 
 from django.utils import timezone, translation
@@ -396,40 +395,11 @@ def text(document: dict) -> str:
 
 
 def faults(document) -> list[str]:
-    """What keeps `document` from being an IPS bundle we can read, each fault in words:
-    not a document Bundle, no Composition first, not exactly one Patient, a required section
-    missing or neither with entries nor an empty reason, a reference that resolves to no
-    entry of the bundle."""
-    if not isinstance(document, dict) or document.get("resourceType") != "Bundle":
-        return ["not a FHIR Bundle"]
-    out = []
-    if document.get("type") != "document":
-        out.append("Bundle.type is not “document”")
-    entries = document.get("entry") or []
-    resources = [e.get("resource") or {} for e in entries if isinstance(e, dict)]
-    if not resources or resources[0].get("resourceType") != "Composition":
-        out.append("the first entry is not a Composition")
-    patients = sum(1 for r in resources if r.get("resourceType") == "Patient")
-    if patients != 1:
-        out.append(f"{patients} Patient resources; an IPS has exactly one")
-    urls = _index(document)
-    for reference in sorted(_references(document)):
-        if reference not in urls:
-            out.append(f"the reference {reference} resolves to no entry of the bundle")
-    if resources and resources[0].get("resourceType") == "Composition":
-        sections = {
-            c.get("code"): s
-            for s in resources[0].get("section") or []
-            for c in (s.get("code") or {}).get("coding") or []
-            if c.get("system") == LOINC
-        }
-        for code in sorted(REQUIRED_SECTIONS):
-            section = sections.get(code)
-            if section is None:
-                out.append(f"the required section {code} is missing")
-            elif not section.get("entry") and not section.get("emptyReason"):
-                out.append(f"the section {code} has neither entries nor an empty reason")
-    return out
+    """What keeps `document` from being an IPS bundle we can read, each fault in words
+    (the checks are those of :func:`mhis.portable.ips_import.faults`)."""
+    from .ips_import import faults as check
+
+    return check(document)
 
 
 def _references(node) -> set[str]:
@@ -453,22 +423,6 @@ CONCEPT_FIELDS = ("code", "vaccineCode", "medicationCodeableConcept", "type")
 DATE_FIELDS = ("onsetDateTime", "occurrenceDateTime", "effectiveDateTime", "performedDateTime",
                "authoredOn", "recordedDate", "dateAsserted", "issued", "date", "created")  # fmt: skip
 PERIOD_FIELDS = ("effectivePeriod", "performedPeriod", "onsetPeriod", "period", "timingPeriod")
-
-
-@dataclass
-class Reading:
-    """What a bundle says, ready to be kept: the patient, the source, the sections with
-    their narratives (as received) and the entries with their references resolved."""
-
-    patient: dict
-    source: str
-    identifier: str
-    composed_at: str
-    sections: dict[str, dict] = field(default_factory=dict)  # code -> {title, narrative}
-    items: list[dict] = field(
-        default_factory=list
-    )  # {section, resource_type, text, date, resource}
-    skipped: list[str] = field(default_factory=list)
 
 
 def _index(document) -> dict[str, dict]:
@@ -565,84 +519,35 @@ def describe(resource: dict) -> tuple[str, str]:
     return text[:300], date[:40]
 
 
-def _keep(node, index: dict, patient: dict):
-    """`node` with references to the patient marked, a medication reference replaced by the
-    medication's code, and any other reference by what it names (a display)."""
-    if isinstance(node, list):
-        return [_keep(item, index, patient) for item in node]
-    if not isinstance(node, dict):
-        return node
-    target = index.get(node.get("reference")) if isinstance(node.get("reference"), str) else None
-    if target is patient:
-        return {"reference": PATIENT}
-    if target is not None:
-        return {"display": node.get("display") or _name_of(target)}
-    out = {}
-    for key, value in node.items():
-        reference = value.get("reference") if isinstance(value, dict) else None
-        medication = index.get(reference) if key == "medicationReference" else None
-        if medication and medication.get("code"):
-            out["medicationCodeableConcept"] = medication["code"]
-        else:
-            out[key] = _keep(value, index, patient)
-    return out
+def read(document: dict):
+    """Read a bundle that has no `faults` (see :func:`mhis.portable.ips_import.read`)."""
+    from .ips_import import read as reading
+
+    return reading(document)
 
 
-def read(document: dict) -> Reading:
-    """Read a bundle that has no `faults`: the patient, the source (custodian or first
-    author), the sections and their entries. Entries are kept without their id, meta and
-    narrative; references to other entries become what those entries name."""
-    index = _index(document)
-    resources = [e.get("resource") or {} for e in document["entry"]]
-    composition = resources[0]
-    patient = next(r for r in resources if r.get("resourceType") == "Patient")
-    source = ""
-    for ref in [composition.get("custodian"), *(composition.get("author") or [])]:
-        if isinstance(ref, dict):
-            target = index.get(ref.get("reference"))
-            source = ref.get("display") or (_name_of(target) if target else "")
-            if source:
-                break
-    identifier = document.get("identifier") or {}
-    reading = Reading(
-        patient=patient,
-        source=source[:200],
-        identifier=str(identifier.get("value") or document.get("id") or "")[:200],
-        composed_at=str(composition.get("date") or "")[:40],
-    )
-    for section in composition.get("section") or []:
-        codings = (section.get("code") or {}).get("coding") or [{}]
-        code = str(codings[0].get("code") or "")[:20]
-        title = str(section.get("title") or codings[0].get("display") or code)
-        reading.sections[code] = {
-            "title": title[:200],
-            "narrative": (section.get("text") or {}).get("div", ""),
-        }
-        for entry in section.get("entry") or []:
-            target = index.get(entry.get("reference"))
-            if target is None or target.get("resourceType") in ("Patient", "Composition"):
-                reading.skipped.append(f"{title}: {entry.get('reference')}")
-                continue
-            kept = {k: v for k, v in target.items() if k not in ("id", "meta", "text")}
-            kept = _keep(kept, index, patient)
-            text, date = describe(kept)
-            reading.items.append(
-                {
-                    "section": code,
-                    "resource_type": target["resourceType"],
-                    "text": text,
-                    "date": date,
-                    "resource": kept,
-                }
-            )
-    return reading
+def _plain_name(name) -> dict:
+    """A HumanName from another system with only the parts of the right type."""
+    if not isinstance(name, dict):
+        return {}
+    given = name.get("given")
+    return {
+        "text": name["text"] if isinstance(name.get("text"), str) else "",
+        "family": name["family"] if isinstance(name.get("family"), str) else "",
+        "given": [g for g in given if isinstance(g, str)] if isinstance(given, list) else [],
+    }
 
 
 def patient_data(patient: dict) -> dict:
     """Registration data from a Patient: names (a Latin-letter second name is taken as the
     first one's Latin form, as MHIS writes them), sex and date of birth."""
 
-    names = [n for n in (human_name(n) for n in patient.get("name") or []) if n]
+    given = patient.get("name")
+    names = [
+        n
+        for n in (human_name(_plain_name(n)) for n in (given if isinstance(given, list) else []))
+        if n
+    ]
     cleaned = []
     for text in names:
         if (

@@ -82,7 +82,7 @@ class ActivityInline(Tabular):
 
 @admin.register(models.Project)
 class ProjectAdmin(AnnouncesChanges, ByRole, admin.ModelAdmin):
-    list_display = ("code", "title", "type", "status", "coverage", "region")
+    list_display = ("code", "title", "type", "status", "coverage", "region", "reporting_org_ref")
     list_filter = ("type", "status", "coverage")
     search_fields = ("code", "title")
     readonly_fields = ("iati_identifier", "published_at")

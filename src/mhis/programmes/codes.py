@@ -52,16 +52,21 @@ class Role(models.TextChoices):  # IATI OrganisationRole
     IMPLEMENTING = "4", _("Implementing")
 
 
-class OrganisationType(models.TextChoices):  # IATI OrganisationType (the ones we meet)
+class OrganisationType(models.TextChoices):  # IATI OrganisationType
     GOVERNMENT = "10", _("Government")
     LOCAL_GOVERNMENT = "11", _("Local government")
     OTHER_PUBLIC = "15", _("Other public sector")
     INTERNATIONAL_NGO = "21", _("International NGO")
     NATIONAL_NGO = "22", _("National NGO")
+    REGIONAL_NGO = "23", _("Regional NGO")
+    PARTNER_COUNTRY_NGO = "24", _("Partner country based NGO")
     PUBLIC_PRIVATE = "30", _("Public private partnership")
     MULTILATERAL = "40", _("Multilateral")
     FOUNDATION = "60", _("Foundation")
     PRIVATE = "70", _("Private sector")
+    PRIVATE_PROVIDER = "71", _("Private sector in provider country")
+    PRIVATE_RECIPIENT = "72", _("Private sector in aid recipient country")
+    PRIVATE_THIRD = "73", _("Private sector in third country")
     ACADEMIC = "80", _("Academic, training and research")
     OTHER = "90", _("Other")
 
@@ -70,11 +75,25 @@ class ResultType(models.TextChoices):  # IATI ResultType
     OUTPUT = "1", _("Output")
     OUTCOME = "2", _("Outcome")
     IMPACT = "3", _("Impact")
+    OTHER = "9", _("Other")
 
 
 class Measure(models.TextChoices):  # IATI IndicatorMeasure
     UNIT = "1", _("Unit")
     PERCENTAGE = "2", _("Percentage")
+    NOMINAL = "3", _("Nominal")
+    ORDINAL = "4", _("Ordinal")
+    QUALITATIVE = "5", _("Qualitative")
+
+
+class BudgetType(models.TextChoices):  # IATI BudgetType
+    ORIGINAL = "1", _("Original")
+    REVISED = "2", _("Revised")
+
+
+class BudgetStatus(models.TextChoices):  # IATI BudgetStatus
+    INDICATIVE = "1", _("Indicative")
+    COMMITTED = "2", _("Committed")
 
 
 class WorkStatus(models.TextChoices):

@@ -59,6 +59,27 @@ class Project(models.Model):
     gcm_objectives = models.JSONField(_("GCM objectives"), default=list, blank=True)
     themes = models.JSONField(_("themes"), default=list, blank=True)
     default_currency = models.CharField(_("currency"), max_length=3, default="USD")
+    # Shares of the budget by country, as the publisher gave them ({"CD": "60"}); empty
+    # when none were given.
+    country_shares = models.JSONField(_("shares by country"), default=dict, blank=True)
+    # IATI recipient regions: [{"code": "998", "vocabulary": "1", "percentage": "40"}].
+    regions = models.JSONField(_("benefiting regions (IATI)"), default=list, blank=True)
+    # IATI sectors: [{"vocabulary": "1", "code": "12220", "percentage": "100", "name": ""}].
+    # Empty for our own projects: their sector follows their type.
+    sectors = models.JSONField(_("sectors"), default=list, blank=True)
+    # The title and description in the other languages given: {"title": {"fr": "…"}}.
+    translations = models.JSONField(_("other languages"), default=dict, blank=True)
+    humanitarian = models.BooleanField(_("humanitarian"), null=True, blank=True)
+    hierarchy = models.PositiveSmallIntegerField(_("IATI hierarchy level"), null=True, blank=True)
+    # Another publisher's activity, read from its IATI file: its reporting organisation. Such
+    # a project is a partner's activity, shown beside ours and never published as ours.
+    # Empty for our own projects.
+    reporting_org_ref = models.CharField(
+        _("reporting organisation (partner's activity)"), max_length=100, blank=True
+    )
+    reporting_org_name = models.CharField(
+        _("reporting organisation name"), max_length=200, blank=True
+    )
     published_at = models.DateTimeField(_("first published"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -70,6 +91,11 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
+
+    @property
+    def is_partner(self) -> bool:
+        """Another publisher's activity, read from its IATI file."""
+        return bool(self.reporting_org_ref)
 
     @property
     def start(self):
@@ -104,6 +130,13 @@ class Budget(models.Model):
     amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3)
     value_date = models.DateField(_("value date"))
+    # IATI BudgetType and BudgetStatus: a revised line replaces the original of its period.
+    type = models.CharField(
+        _("budget type"), max_length=1, choices=codes.BudgetType.choices, default="1"
+    )
+    status = models.CharField(
+        _("budget status"), max_length=1, choices=codes.BudgetStatus.choices, default="1"
+    )
 
     class Meta:
         ordering = ["period_start", "pk"]
@@ -211,6 +244,12 @@ class ResultPeriod(models.Model):
     actual = models.DecimalField(
         _("actual"), max_digits=16, decimal_places=2, null=True, blank=True
     )
+    # A qualitative target or actual, or one given as words rather than a number.
+    target_text = models.CharField(_("target (text)"), max_length=500, blank=True)
+    actual_text = models.CharField(_("actual (text)"), max_length=500, blank=True)
+    # Targets and actuals given by dimension (sex, age…), as the publisher gave them:
+    # [{"kind": "target", "value": "40", "dimensions": [["sex", "female"]]}].
+    breakdown = models.JSONField(_("by dimension"), default=list, blank=True)
 
     class Meta:
         ordering = ["start", "pk"]

@@ -102,12 +102,31 @@ class Portfolio:
     countries: list[str] = field(default_factory=list)
 
 
+def counted_budgets(lines) -> list:
+    """The budget lines a total counts: per period, the latest revision (IATI budget type 2,
+    latest value date) when the period was revised, else its original lines. A revision
+    replaces the original; both never count."""
+    by_period: dict[tuple, list] = defaultdict(list)
+    for line in lines:
+        by_period[(line.period_start, line.period_end)].append(line)
+    counted = []
+    for group in by_period.values():
+        revised = [line for line in group if line.type == codes.BudgetType.REVISED]
+        if revised:
+            counted.append(max(revised, key=lambda line: (line.value_date, line.pk or 0)))
+        else:
+            counted.extend(group)
+    return sorted(counted, key=lambda line: (line.period_start, line.pk or 0))
+
+
 def portfolio(projects=None) -> Portfolio:
-    """Counts and budgets of `projects` (all by default) in the reporting currency, by type,
+    """Counts and budgets of `projects` (our own by default) in the reporting currency, by type,
     region, country, status and budget year. A project's budget is the sum of its budget
-    lines, each converted at the rate of its value date; a country's share of a multi-country
+    lines (the latest revision of a revised period: `counted_budgets`), each converted at the rate of its value date; a country's share of a multi-country
     project is not guessed, so by country a project counts whole in each of its countries."""
-    projects = list(projects if projects is not None else Project.objects.all())
+    if projects is None:
+        projects = Project.objects.filter(reporting_org_ref="")
+    projects = list(projects)
     prefetch_related_objects(projects, "budgets")
     rates = Rates()
     out = Portfolio(currency=reporting_currency(), projects=len(projects))
@@ -121,7 +140,7 @@ def portfolio(projects=None) -> Portfolio:
     for project in projects:
         total = Decimal(0)
         years: dict[str, Decimal] = defaultdict(Decimal)
-        for line in project.budgets.all():
+        for line in counted_budgets(project.budgets.all()):
             try:
                 value = rates.convert(line.amount, line.currency, line.value_date)
             except MissingRate:
@@ -192,7 +211,7 @@ def actual(user, period: ResultPeriod) -> Actual:
     if not indicator.mhis_indicator:
         unit = target_unit(indicator)
         if period.actual is None:
-            return Actual("", unit=unit)
+            return Actual(period.actual_text, unit=unit)  # words, or a qualitative actual
         value = period.actual
         shown = int(value) if value == value.to_integral_value() else value
         text = number_format(shown, use_l10n=True, force_grouping=True)
@@ -236,6 +255,10 @@ def record_actual(user, period: ResultPeriod, value: str) -> ResultPeriod:
     value clears it. Errors name the field "actual". The project must lie in the user's places
     (`in_places`), as for its workplan."""
     require_editor(user, period.indicator.result.project)
+    if period.indicator.result.project.is_partner:
+        raise ValidationError(
+            {"actual": _("This is a partner's activity: its publisher reports its actuals.")}
+        )
     if period.indicator.mhis_indicator:
         raise ValidationError(
             {"actual": _("This actual is computed from the records and cannot be typed.")}
@@ -333,8 +356,11 @@ def search_practices(
     return found
 
 
-def projects_in(country: str = "", status: str = "", type: str = ""):
-    found = Project.objects.all()
+def projects_in(country: str = "", status: str = "", type: str = "", *, partners: bool = False):
+    """Our projects (`partners`: other publishers' activities read from their IATI files)."""
+    found = Project.objects.filter(reporting_org_ref="")
+    if partners:
+        found = Project.objects.exclude(reporting_org_ref="")
     if status:
         found = found.filter(status=status)
     if type:

@@ -69,6 +69,9 @@ def dashboard(request):
         "statuses": codes.Status.choices,
         "types": codes.ProjectType.choices,
         "can_write": services.can_write(request.user),
+        "partner_activities": services.projects_in(
+            country=country, status=status, type=kind, partners=True
+        ),
     }
     return render(request, "programmes/dashboard.html", context)
 
@@ -130,7 +133,9 @@ def _project_context(request, item, failed=None):
         "bodies": item.bodies.prefetch_related("members__organisation"),
         "today": timezone.localdate(),
         "can_write": services.can_write(request.user),
-        "can_edit": services.can_write(request.user) and services.in_places(request.user, item),
+        "can_edit": services.can_write(request.user)
+        and services.in_places(request.user, item)
+        and not item.is_partner,  # a partner's activity is theirs to change
         "failed": failed,
         "error_items": error_items({"actual": failed["errors"]}, {"actual": failed["id"]})
         if failed
@@ -193,9 +198,10 @@ def iati_export(request):
     services.require_writer(request.user)  # publishing gives projects their identifiers
     try:
         data = iati.export()
-    except ValidationError as exc:
-        return HttpResponse(
-            "\n".join(exc.messages), status=400, content_type="text/plain; charset=utf-8"
+    except ValidationError as exc:  # the IATI Standard ruleset: each failure named
+        items = [{"id": "", "message": message} for message in exc.messages]
+        return render(
+            request, "programmes/iati_export_refused.html", {"error_items": items}, status=400
         )
     response = HttpResponse(data, content_type="application/xml")
     response["Content-Disposition"] = 'attachment; filename="iati-activities.xml"'
@@ -215,8 +221,16 @@ def iati_import(request):
         else:
             messages.success(
                 request,
-                _("%(created)s projects created, %(updated)s updated.")
-                % {"created": report.created, "updated": report.updated},
+                _(
+                    "%(created)s projects created, %(updated)s updated, of which %(partners)s "
+                    "are partners' activities; %(refused)s activities refused."
+                )
+                % {
+                    "created": report.created,
+                    "updated": report.updated,
+                    "partners": report.partners,
+                    "refused": report.refused,
+                },
             )
     return render(request, "programmes/iati_import.html", {"form": form, "report": report})
 

@@ -519,7 +519,6 @@ IMPORT_COLUMNS = ("site", "week", "condition", "sex", "age_group", "count")
 def read_table(path) -> Iterable[tuple[int, dict]]:
     """Rows of a CSV or XLSX file as (row number, {column: value}), the header being row 1.
     Streamed: the file is never held whole."""
-    import csv
     from pathlib import Path
 
     path = Path(path)
@@ -533,11 +532,12 @@ def read_table(path) -> Iterable[tuple[int, dict]]:
                 yield n, dict(zip(header, values, strict=False))
         book.close()
         return
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        reader.fieldnames = [h.strip().lower() for h in reader.fieldnames or []]
-        for n, row in enumerate(reader, 2):
-            yield n, row
+    with path.open("rb") as handle:  # its encoding and delimiter found as for any import
+        records = uploads.csv_records(handle, path.name)
+        header = [h.strip().lower() for h in next(records, [])]
+        for n, values in enumerate(records, 2):
+            if values:
+                yield n, dict(zip(header, values, strict=False))
 
 
 def import_reports(user, rows: Iterable[tuple[int, dict]]) -> list[dict]:

@@ -6,321 +6,871 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('places', '0001_initial'),
+        ("places", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ActionPlan',
+            name="ActionPlan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('country', models.CharField(blank=True, max_length=2, verbose_name='country')),
-                ('title', models.CharField(max_length=300, verbose_name='title')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("country", models.CharField(blank=True, max_length=2, verbose_name="country")),
+                ("title", models.CharField(max_length=300, verbose_name="title")),
             ],
             options={
-                'ordering': ['pk'],
+                "ordering": ["pk"],
             },
         ),
         migrations.CreateModel(
-            name='Body',
+            name="Body",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=300, verbose_name='name')),
-                ('kind', models.CharField(choices=[('task_force', 'Task force'), ('steering', 'Steering committee'), ('interagency', 'Interagency board'), ('working_group', 'Working group')], max_length=14, verbose_name='kind')),
-                ('country', models.CharField(blank=True, max_length=2, verbose_name='country')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=300, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("task_force", "Task force"),
+                            ("steering", "Steering committee"),
+                            ("interagency", "Interagency board"),
+                            ("working_group", "Working group"),
+                        ],
+                        max_length=14,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("country", models.CharField(blank=True, max_length=2, verbose_name="country")),
             ],
             options={
-                'verbose_name': 'coordination body',
-                'verbose_name_plural': 'coordination bodies',
-                'ordering': ['name'],
+                "verbose_name": "coordination body",
+                "verbose_name_plural": "coordination bodies",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Event',
+            name="Event",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('workshop', 'Workshop'), ('consultation', 'Consultation'), ('training', 'Training'), ('conference', 'Conference'), ('meeting', 'Meeting')], max_length=12, verbose_name='kind')),
-                ('title', models.CharField(max_length=300, verbose_name='title')),
-                ('start', models.DateField(verbose_name='start')),
-                ('end', models.DateField(verbose_name='end')),
-                ('venue', models.CharField(blank=True, max_length=200, verbose_name='venue')),
-                ('country', models.CharField(blank=True, max_length=2, verbose_name='country')),
-                ('outcomes', models.TextField(blank=True, verbose_name='outcomes')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("workshop", "Workshop"),
+                            ("consultation", "Consultation"),
+                            ("training", "Training"),
+                            ("conference", "Conference"),
+                            ("meeting", "Meeting"),
+                        ],
+                        max_length=12,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("title", models.CharField(max_length=300, verbose_name="title")),
+                ("start", models.DateField(verbose_name="start")),
+                ("end", models.DateField(verbose_name="end")),
+                ("venue", models.CharField(blank=True, max_length=200, verbose_name="venue")),
+                ("country", models.CharField(blank=True, max_length=2, verbose_name="country")),
+                ("outcomes", models.TextField(blank=True, verbose_name="outcomes")),
             ],
             options={
-                'verbose_name': 'event',
-                'verbose_name_plural': 'events',
-                'ordering': ['-start', 'pk'],
+                "verbose_name": "event",
+                "verbose_name_plural": "events",
+                "ordering": ["-start", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ref', models.CharField(blank=True, max_length=100, verbose_name='IATI organisation identifier')),
-                ('name', models.CharField(max_length=200, unique=True, verbose_name='name')),
-                ('type', models.CharField(blank=True, choices=[('10', 'Government'), ('11', 'Local government'), ('15', 'Other public sector'), ('21', 'International NGO'), ('22', 'National NGO'), ('30', 'Public private partnership'), ('40', 'Multilateral'), ('60', 'Foundation'), ('70', 'Private sector'), ('80', 'Academic, training and research'), ('90', 'Other')], max_length=3, verbose_name='type')),
-                ('country', models.CharField(blank=True, max_length=2, verbose_name='country')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "ref",
+                    models.CharField(
+                        blank=True, max_length=100, verbose_name="IATI organisation identifier"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True, verbose_name="name")),
+                (
+                    "type",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("10", "Government"),
+                            ("11", "Local government"),
+                            ("15", "Other public sector"),
+                            ("21", "International NGO"),
+                            ("22", "National NGO"),
+                            ("30", "Public private partnership"),
+                            ("40", "Multilateral"),
+                            ("60", "Foundation"),
+                            ("70", "Private sector"),
+                            ("80", "Academic, training and research"),
+                            ("90", "Other"),
+                        ],
+                        max_length=3,
+                        verbose_name="type",
+                    ),
+                ),
+                ("country", models.CharField(blank=True, max_length=2, verbose_name="country")),
             ],
             options={
-                'verbose_name': 'organisation',
-                'verbose_name_plural': 'organisations',
-                'ordering': ['name'],
+                "verbose_name": "organisation",
+                "verbose_name_plural": "organisations",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Project',
+            name="Project",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=50, unique=True, verbose_name='project code')),
-                ('iati_identifier', models.CharField(blank=True, max_length=150, null=True, unique=True, verbose_name='IATI identifier')),
-                ('title', models.CharField(max_length=300, verbose_name='title')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('language', models.CharField(default='en', max_length=3, verbose_name='language of the text')),
-                ('type', models.CharField(choices=[('assessment', 'Migration health assessment and travel health assistance'), ('promotion', 'Health promotion and assistance for migrants'), ('crisis', 'Migration health assistance for crisis-affected populations'), ('policy', 'Policy and capacity building')], max_length=12, verbose_name='type')),
-                ('status', models.CharField(choices=[('1', 'Pipeline/identification'), ('2', 'Implementation'), ('3', 'Finalisation'), ('4', 'Closed'), ('5', 'Cancelled'), ('6', 'Suspended')], default='2', max_length=1, verbose_name='status')),
-                ('planned_start', models.DateField(blank=True, null=True, verbose_name='planned start')),
-                ('planned_end', models.DateField(blank=True, null=True, verbose_name='planned end')),
-                ('actual_start', models.DateField(blank=True, null=True, verbose_name='actual start')),
-                ('actual_end', models.DateField(blank=True, null=True, verbose_name='actual end')),
-                ('coverage', models.CharField(choices=[('national', 'National'), ('regional', 'Regional'), ('global', 'Global')], default='national', max_length=10, verbose_name='coverage')),
-                ('region', models.CharField(blank=True, max_length=100, verbose_name='region')),
-                ('countries', models.JSONField(blank=True, default=list, verbose_name='benefiting countries')),
-                ('gcm_objectives', models.JSONField(blank=True, default=list, verbose_name='GCM objectives')),
-                ('themes', models.JSONField(blank=True, default=list, verbose_name='themes')),
-                ('default_currency', models.CharField(default='USD', max_length=3, verbose_name='currency')),
-                ('published_at', models.DateTimeField(blank=True, null=True, verbose_name='first published')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=50, unique=True, verbose_name="project code")),
+                (
+                    "iati_identifier",
+                    models.CharField(
+                        blank=True,
+                        max_length=150,
+                        null=True,
+                        unique=True,
+                        verbose_name="IATI identifier",
+                    ),
+                ),
+                ("title", models.CharField(max_length=300, verbose_name="title")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "language",
+                    models.CharField(
+                        default="en", max_length=3, verbose_name="language of the text"
+                    ),
+                ),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            (
+                                "assessment",
+                                "Migration health assessment and travel health assistance",
+                            ),
+                            ("promotion", "Health promotion and assistance for migrants"),
+                            (
+                                "crisis",
+                                "Migration health assistance for crisis-affected populations",
+                            ),
+                            ("policy", "Policy and capacity building"),
+                        ],
+                        max_length=12,
+                        verbose_name="type",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("1", "Pipeline/identification"),
+                            ("2", "Implementation"),
+                            ("3", "Finalisation"),
+                            ("4", "Closed"),
+                            ("5", "Cancelled"),
+                            ("6", "Suspended"),
+                        ],
+                        default="2",
+                        max_length=1,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "planned_start",
+                    models.DateField(blank=True, null=True, verbose_name="planned start"),
+                ),
+                (
+                    "planned_end",
+                    models.DateField(blank=True, null=True, verbose_name="planned end"),
+                ),
+                (
+                    "actual_start",
+                    models.DateField(blank=True, null=True, verbose_name="actual start"),
+                ),
+                ("actual_end", models.DateField(blank=True, null=True, verbose_name="actual end")),
+                (
+                    "coverage",
+                    models.CharField(
+                        choices=[
+                            ("national", "National"),
+                            ("regional", "Regional"),
+                            ("global", "Global"),
+                        ],
+                        default="national",
+                        max_length=10,
+                        verbose_name="coverage",
+                    ),
+                ),
+                ("region", models.CharField(blank=True, max_length=100, verbose_name="region")),
+                (
+                    "countries",
+                    models.JSONField(blank=True, default=list, verbose_name="benefiting countries"),
+                ),
+                (
+                    "gcm_objectives",
+                    models.JSONField(blank=True, default=list, verbose_name="GCM objectives"),
+                ),
+                ("themes", models.JSONField(blank=True, default=list, verbose_name="themes")),
+                (
+                    "default_currency",
+                    models.CharField(default="USD", max_length=3, verbose_name="currency"),
+                ),
+                (
+                    "published_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="first published"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'project',
-                'verbose_name_plural': 'projects',
-                'ordering': ['code'],
+                "verbose_name": "project",
+                "verbose_name_plural": "projects",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='ActionItem',
+            name="ActionItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField(verbose_name='activity')),
-                ('due', models.DateField(blank=True, null=True, verbose_name='due')),
-                ('status', models.CharField(choices=[('planned', 'Planned'), ('ongoing', 'Ongoing'), ('done', 'Done'), ('delayed', 'Delayed'), ('cancelled', 'Cancelled')], default='planned', max_length=10, verbose_name='status')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='programmes.actionplan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.TextField(verbose_name="activity")),
+                ("due", models.DateField(blank=True, null=True, verbose_name="due")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("planned", "Planned"),
+                            ("ongoing", "Ongoing"),
+                            ("done", "Done"),
+                            ("delayed", "Delayed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="planned",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="programmes.actionplan",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pk'],
+                "ordering": ["pk"],
             },
         ),
         migrations.AddField(
-            model_name='actionplan',
-            name='event',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='action_plans', to='programmes.event'),
+            model_name="actionplan",
+            name="event",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="action_plans",
+                to="programmes.event",
+            ),
         ),
         migrations.CreateModel(
-            name='ExchangeRate',
+            name="ExchangeRate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('currency', models.CharField(max_length=3, verbose_name='currency')),
-                ('on', models.DateField(verbose_name='from')),
-                ('rate', models.DecimalField(decimal_places=10, max_digits=20, verbose_name='rate')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("currency", models.CharField(max_length=3, verbose_name="currency")),
+                ("on", models.DateField(verbose_name="from")),
+                (
+                    "rate",
+                    models.DecimalField(decimal_places=10, max_digits=20, verbose_name="rate"),
+                ),
             ],
             options={
-                'verbose_name': 'exchange rate',
-                'verbose_name_plural': 'exchange rates',
-                'ordering': ['currency', '-on'],
-                'constraints': [models.UniqueConstraint(fields=('currency', 'on'), name='exchangerate_once'), models.CheckConstraint(condition=models.Q(('rate__gt', 0)), name='exchangerate_positive')],
+                "verbose_name": "exchange rate",
+                "verbose_name_plural": "exchange rates",
+                "ordering": ["currency", "-on"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("currency", "on"), name="exchangerate_once"),
+                    models.CheckConstraint(
+                        condition=models.Q(("rate__gt", 0)), name="exchangerate_positive"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(blank=True, max_length=100, verbose_name='role')),
-                ('body', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='members', to='programmes.body')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='programmes.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("role", models.CharField(blank=True, max_length=100, verbose_name="role")),
+                (
+                    "body",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="members",
+                        to="programmes.body",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="programmes.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pk'],
+                "ordering": ["pk"],
             },
         ),
         migrations.CreateModel(
-            name='Attendance',
+            name="Attendance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('country', models.CharField(blank=True, max_length=2, verbose_name='country')),
-                ('sex', models.CharField(choices=[('female', 'Female'), ('male', 'Male'), ('other', 'Other'), ('unknown', 'Unknown')], default='unknown', max_length=8, verbose_name='sex')),
-                ('role', models.CharField(choices=[('chw', 'Community health worker'), ('volunteer', 'Community health volunteer'), ('provider', 'Health provider'), ('official', 'Government official'), ('partner', 'Partner staff'), ('migrant', 'Migrant or community member'), ('other', 'Other')], default='other', max_length=10, verbose_name='role')),
-                ('count', models.PositiveIntegerField(verbose_name='people')),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attendance', to='programmes.event')),
-                ('organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='programmes.organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("country", models.CharField(blank=True, max_length=2, verbose_name="country")),
+                (
+                    "sex",
+                    models.CharField(
+                        choices=[
+                            ("female", "Female"),
+                            ("male", "Male"),
+                            ("other", "Other"),
+                            ("unknown", "Unknown"),
+                        ],
+                        default="unknown",
+                        max_length=8,
+                        verbose_name="sex",
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("chw", "Community health worker"),
+                            ("volunteer", "Community health volunteer"),
+                            ("provider", "Health provider"),
+                            ("official", "Government official"),
+                            ("partner", "Partner staff"),
+                            ("migrant", "Migrant or community member"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=10,
+                        verbose_name="role",
+                    ),
+                ),
+                ("count", models.PositiveIntegerField(verbose_name="people")),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attendance",
+                        to="programmes.event",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="programmes.organisation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pk'],
+                "ordering": ["pk"],
             },
         ),
         migrations.CreateModel(
-            name='Practice',
+            name="Practice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=300, verbose_name='title')),
-                ('country', models.CharField(blank=True, max_length=2, verbose_name='country')),
-                ('theme', models.CharField(blank=True, choices=[('capacity', 'Capacity strengthening'), ('coordination', 'Multi-sectoral coordination'), ('workforce', 'Human resources for health'), ('access', 'Access to migrant-friendly services'), ('trafficking', 'Trafficking in persons'), ('irregular', 'Irregular migration'), ('detention', 'Detention'), ('surveillance', 'Disease surveillance'), ('social_protection', 'Social health protection')], max_length=20, verbose_name='theme')),
-                ('gcm_objective', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='GCM objective')),
-                ('description', models.TextField(verbose_name='description')),
-                ('evidence', models.TextField(blank=True, verbose_name='evidence')),
-                ('contact', models.CharField(blank=True, max_length=300, verbose_name='contact')),
-                ('language', models.CharField(default='en', max_length=3, verbose_name='language')),
-                ('folded', models.TextField(default='', editable=False)),
-                ('added_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('project', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='practices', to='programmes.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=300, verbose_name="title")),
+                ("country", models.CharField(blank=True, max_length=2, verbose_name="country")),
+                (
+                    "theme",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("capacity", "Capacity strengthening"),
+                            ("coordination", "Multi-sectoral coordination"),
+                            ("workforce", "Human resources for health"),
+                            ("access", "Access to migrant-friendly services"),
+                            ("trafficking", "Trafficking in persons"),
+                            ("irregular", "Irregular migration"),
+                            ("detention", "Detention"),
+                            ("surveillance", "Disease surveillance"),
+                            ("social_protection", "Social health protection"),
+                        ],
+                        max_length=20,
+                        verbose_name="theme",
+                    ),
+                ),
+                (
+                    "gcm_objective",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="GCM objective"
+                    ),
+                ),
+                ("description", models.TextField(verbose_name="description")),
+                ("evidence", models.TextField(blank=True, verbose_name="evidence")),
+                ("contact", models.CharField(blank=True, max_length=300, verbose_name="contact")),
+                ("language", models.CharField(default="en", max_length=3, verbose_name="language")),
+                ("folded", models.TextField(default="", editable=False)),
+                (
+                    "added_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="practices",
+                        to="programmes.project",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'promising practice',
-                'verbose_name_plural': 'promising practices',
-                'ordering': ['title'],
+                "verbose_name": "promising practice",
+                "verbose_name_plural": "promising practices",
+                "ordering": ["title"],
             },
         ),
         migrations.AddField(
-            model_name='event',
-            name='project',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='events', to='programmes.project'),
+            model_name="event",
+            name="project",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="events",
+                to="programmes.project",
+            ),
         ),
         migrations.CreateModel(
-            name='DocumentLink',
+            name="DocumentLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=300, verbose_name='title')),
-                ('url', models.URLField(max_length=500, verbose_name='address')),
-                ('category', models.CharField(default='A01', max_length=3, verbose_name='IATI document category')),
-                ('language', models.CharField(default='en', max_length=3, verbose_name='language')),
-                ('date', models.DateField(blank=True, null=True, verbose_name='date')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='documents', to='programmes.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=300, verbose_name="title")),
+                ("url", models.URLField(max_length=500, verbose_name="address")),
+                (
+                    "category",
+                    models.CharField(
+                        default="A01", max_length=3, verbose_name="IATI document category"
+                    ),
+                ),
+                ("language", models.CharField(default="en", max_length=3, verbose_name="language")),
+                ("date", models.DateField(blank=True, null=True, verbose_name="date")),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="documents",
+                        to="programmes.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pk'],
+                "ordering": ["pk"],
             },
         ),
         migrations.AddField(
-            model_name='body',
-            name='projects',
-            field=models.ManyToManyField(blank=True, related_name='bodies', to='programmes.project'),
+            model_name="body",
+            name="projects",
+            field=models.ManyToManyField(
+                blank=True, related_name="bodies", to="programmes.project"
+            ),
         ),
         migrations.CreateModel(
-            name='Publication',
+            name="Publication",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('report', 'Report or publication'), ('newsletter', 'Newsletter'), ('roadmap', 'Roadmap or plan')], max_length=10, verbose_name='kind')),
-                ('title', models.CharField(max_length=300, verbose_name='title')),
-                ('date', models.DateField(blank=True, null=True, verbose_name='date')),
-                ('url', models.URLField(blank=True, max_length=500, verbose_name='address')),
-                ('language', models.CharField(default='en', max_length=3, verbose_name='language')),
-                ('subscribers', models.PositiveIntegerField(default=0, verbose_name='subscribers')),
-                ('reached', models.PositiveIntegerField(default=0, verbose_name='people reached')),
-                ('project', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='publications', to='programmes.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("report", "Report or publication"),
+                            ("newsletter", "Newsletter"),
+                            ("roadmap", "Roadmap or plan"),
+                        ],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("title", models.CharField(max_length=300, verbose_name="title")),
+                ("date", models.DateField(blank=True, null=True, verbose_name="date")),
+                ("url", models.URLField(blank=True, max_length=500, verbose_name="address")),
+                ("language", models.CharField(default="en", max_length=3, verbose_name="language")),
+                ("subscribers", models.PositiveIntegerField(default=0, verbose_name="subscribers")),
+                ("reached", models.PositiveIntegerField(default=0, verbose_name="people reached")),
+                (
+                    "project",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="publications",
+                        to="programmes.project",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'publication',
-                'verbose_name_plural': 'publications',
-                'ordering': ['-date', 'pk'],
+                "verbose_name": "publication",
+                "verbose_name_plural": "publications",
+                "ordering": ["-date", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Result',
+            name="Result",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('type', models.CharField(choices=[('1', 'Output'), ('2', 'Outcome'), ('3', 'Impact')], max_length=1, verbose_name='type')),
-                ('title', models.CharField(max_length=300, verbose_name='title')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='results', to='programmes.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[("1", "Output"), ("2", "Outcome"), ("3", "Impact")],
+                        max_length=1,
+                        verbose_name="type",
+                    ),
+                ),
+                ("title", models.CharField(max_length=300, verbose_name="title")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="results",
+                        to="programmes.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pk'],
+                "ordering": ["pk"],
             },
         ),
         migrations.CreateModel(
-            name='ResultIndicator',
+            name="ResultIndicator",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=300, verbose_name='title')),
-                ('measure', models.CharField(choices=[('1', 'Unit'), ('2', 'Percentage')], default='1', max_length=1, verbose_name='measure')),
-                ('ascending', models.BooleanField(default=True, verbose_name='higher is better')),
-                ('baseline_year', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='baseline year')),
-                ('baseline_value', models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True, verbose_name='baseline')),
-                ('mhis_indicator', models.CharField(blank=True, max_length=60, verbose_name='MHIS indicator')),
-                ('place', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='places.place', verbose_name='computed for')),
-                ('result', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='indicators', to='programmes.result')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=300, verbose_name="title")),
+                (
+                    "measure",
+                    models.CharField(
+                        choices=[("1", "Unit"), ("2", "Percentage")],
+                        default="1",
+                        max_length=1,
+                        verbose_name="measure",
+                    ),
+                ),
+                ("ascending", models.BooleanField(default=True, verbose_name="higher is better")),
+                (
+                    "baseline_year",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="baseline year"
+                    ),
+                ),
+                (
+                    "baseline_value",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=16,
+                        null=True,
+                        verbose_name="baseline",
+                    ),
+                ),
+                (
+                    "mhis_indicator",
+                    models.CharField(blank=True, max_length=60, verbose_name="MHIS indicator"),
+                ),
+                (
+                    "place",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="places.place",
+                        verbose_name="computed for",
+                    ),
+                ),
+                (
+                    "result",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="indicators",
+                        to="programmes.result",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pk'],
+                "ordering": ["pk"],
             },
         ),
         migrations.CreateModel(
-            name='WorkplanActivity',
+            name="WorkplanActivity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=300, verbose_name='title')),
-                ('owner', models.CharField(blank=True, max_length=200, verbose_name='owner')),
-                ('planned_start', models.DateField(verbose_name='planned start')),
-                ('planned_end', models.DateField(verbose_name='planned end')),
-                ('actual_start', models.DateField(blank=True, null=True, verbose_name='actual start')),
-                ('actual_end', models.DateField(blank=True, null=True, verbose_name='actual end')),
-                ('status', models.CharField(choices=[('planned', 'Planned'), ('ongoing', 'Ongoing'), ('done', 'Done'), ('delayed', 'Delayed'), ('cancelled', 'Cancelled')], default='planned', max_length=10, verbose_name='status')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='activities', to='programmes.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=300, verbose_name="title")),
+                ("owner", models.CharField(blank=True, max_length=200, verbose_name="owner")),
+                ("planned_start", models.DateField(verbose_name="planned start")),
+                ("planned_end", models.DateField(verbose_name="planned end")),
+                (
+                    "actual_start",
+                    models.DateField(blank=True, null=True, verbose_name="actual start"),
+                ),
+                ("actual_end", models.DateField(blank=True, null=True, verbose_name="actual end")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("planned", "Planned"),
+                            ("ongoing", "Ongoing"),
+                            ("done", "Done"),
+                            ("delayed", "Delayed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="planned",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="activities",
+                        to="programmes.project",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'workplan activity',
-                'verbose_name_plural': 'workplan activities',
-                'ordering': ['planned_start', 'pk'],
+                "verbose_name": "workplan activity",
+                "verbose_name_plural": "workplan activities",
+                "ordering": ["planned_start", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Participation',
+            name="Participation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('1', 'Funding'), ('2', 'Accountable'), ('3', 'Extending'), ('4', 'Implementing')], max_length=1, verbose_name='role')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='programmes.organisation')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='participations', to='programmes.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("1", "Funding"),
+                            ("2", "Accountable"),
+                            ("3", "Extending"),
+                            ("4", "Implementing"),
+                        ],
+                        max_length=1,
+                        verbose_name="role",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="programmes.organisation",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="participations",
+                        to="programmes.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['role', 'pk'],
-                'constraints': [models.UniqueConstraint(fields=('project', 'organisation', 'role'), name='participation_once')],
+                "ordering": ["role", "pk"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("project", "organisation", "role"), name="participation_once"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Budget',
+            name="Budget",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period_start', models.DateField(verbose_name='period start')),
-                ('period_end', models.DateField(verbose_name='period end')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=16, verbose_name='amount')),
-                ('currency', models.CharField(max_length=3, verbose_name='currency')),
-                ('value_date', models.DateField(verbose_name='value date')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='budgets', to='programmes.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("period_start", models.DateField(verbose_name="period start")),
+                ("period_end", models.DateField(verbose_name="period end")),
+                (
+                    "amount",
+                    models.DecimalField(decimal_places=2, max_digits=16, verbose_name="amount"),
+                ),
+                ("currency", models.CharField(max_length=3, verbose_name="currency")),
+                ("value_date", models.DateField(verbose_name="value date")),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="budgets",
+                        to="programmes.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['period_start', 'pk'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('amount__gte', 0)), name='budget_not_negative'), models.CheckConstraint(condition=models.Q(('period_end__gte', models.F('period_start'))), name='budget_period_ordered')],
+                "ordering": ["period_start", "pk"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("amount__gte", 0)), name="budget_not_negative"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("period_end__gte", models.F("period_start"))),
+                        name="budget_period_ordered",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ResultPeriod',
+            name="ResultPeriod",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.DateField(verbose_name='period start')),
-                ('end', models.DateField(verbose_name='period end')),
-                ('target', models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True, verbose_name='target')),
-                ('actual', models.DecimalField(blank=True, decimal_places=2, max_digits=16, null=True, verbose_name='actual')),
-                ('indicator', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='periods', to='programmes.resultindicator')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("start", models.DateField(verbose_name="period start")),
+                ("end", models.DateField(verbose_name="period end")),
+                (
+                    "target",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=16,
+                        null=True,
+                        verbose_name="target",
+                    ),
+                ),
+                (
+                    "actual",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=16,
+                        null=True,
+                        verbose_name="actual",
+                    ),
+                ),
+                (
+                    "indicator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="periods",
+                        to="programmes.resultindicator",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['start', 'pk'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('end__gte', models.F('start'))), name='resultperiod_ordered')],
+                "ordering": ["start", "pk"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("end__gte", models.F("start"))),
+                        name="resultperiod_ordered",
+                    )
+                ],
             },
         ),
     ]

@@ -6,11 +6,12 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from mhis.indicators import batch, exports, services
+from mhis.indicators import batch, dhis2, exports, services
 from mhis.indicators import periods as P
 from mhis.indicators.definitions import DefinitionError, load, load_file
 from mhis.indicators.disclosure import protect, text
 from mhis.indicators.engine import Request
+from mhis.indicators.models import ExportMapping
 from mhis.indicators.tasks import extract
 from mhis.places.models import Place
 from mhis.work.queue import enqueue
@@ -71,6 +72,26 @@ class Command(BaseCommand):
         export.add_argument("--out", type=Path, help="file to write (default: standard output)")
         period_args(export)
 
+        push = sub.add_parser(
+            "push-dhis2",
+            help="send every mapped indicator to the DHIS2 server (MHIS_DHIS2_URL): a dry run, "
+            "then for real with --commit",
+        )
+        push.add_argument("--mapping", type=Path, help="mapping file (default: the one in force)")
+        push.add_argument("--children", action="store_true", help="one org unit per child place")
+        push.add_argument(
+            "--commit",
+            action="store_true",
+            help="import for real once the dry run reports no conflict",
+        )
+        period_args(push)
+
+        mapping = sub.add_parser("mapping", help="check a DHIS2/ADX mapping file, and save it")
+        mapping.add_argument("file", type=Path)
+        mapping.add_argument(
+            "--save", action="store_true", help="make it the mapping in force (as the page does)"
+        )
+
         extract = sub.add_parser("extract", help="write the encrypted batch extract (Parquet)")
         extract.add_argument("--out", type=Path, required=True)
         extract.add_argument(
@@ -87,7 +108,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, action, **options):
         try:
-            getattr(self, f"do_{action}")(**options)
+            getattr(self, f"do_{action.replace('-', '_')}")(**options)
         except (DefinitionError, ValueError) as exc:
             raise CommandError(str(exc)) from None
         except ValidationError as exc:
@@ -115,9 +136,7 @@ class Command(BaseCommand):
             key = " ".join("total" if v is None else str(v) for v in cell.key)
             self.stdout.write(f"  {key:50} {text(cell, indicator.unit, indicator.suppression)}")
 
-    def do_export(
-        self, format, mapping, children, out, period, start, end, every, place, **options
-    ):
+    def _values(self, mapping, children, period, start, end, every, place):
         place_obj = _place(place) or Place.objects.filter(level=0).order_by("code").first()
         if place_obj is None:
             raise CommandError("--place: there are no places yet")
@@ -131,6 +150,12 @@ class Command(BaseCommand):
                 f"{code}: not exported; a breakdown by migration status is published for "
                 "countries and first-level areas only (export a wider place, or without --children)."
             )
+        return m, rows, withheld
+
+    def do_export(
+        self, format, mapping, children, out, period, start, end, every, place, **options
+    ):
+        m, rows, withheld = self._values(mapping, children, period, start, end, every, place)
         if format == "dhis2":
             body = json.dumps(exports.dhis2(m, rows), ensure_ascii=False, indent=1).encode()
         else:
@@ -140,6 +165,42 @@ class Command(BaseCommand):
         else:
             self.stdout.write(body.decode())
         self.stderr.write(f"{len(rows)} values exported, {withheld} withheld (small numbers).")
+
+    def do_push_dhis2(self, mapping, children, commit, period, start, end, every, place, **options):
+        m, rows, withheld = self._values(mapping, children, period, start, end, every, place)
+        if not rows:
+            raise CommandError("nothing to send: every value is empty")
+        document = exports.dhis2(m, rows)
+        self.stderr.write(f"{len(rows)} values, {withheld} withheld (sent as a comment only).")
+        try:
+            summary = dhis2.push(document, dry_run=True)
+            for line in summary.lines():
+                self.stdout.write(line)
+            if not commit:
+                self.stdout.write("Nothing imported: run again with --commit to import.")
+                return
+            if not summary.clean:
+                raise CommandError("not imported: the dry run reports conflicts (above)")
+            summary = dhis2.push(document, dry_run=False)
+        except dhis2.PushError as exc:
+            raise CommandError(str(exc)) from None
+        for line in summary.lines():
+            self.stdout.write(line)
+        if not summary.clean:
+            raise CommandError("DHIS2 did not import every value (above)")
+
+    def do_mapping(self, file, save, **options):
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"{file}: {exc}") from None
+        parsed, problems = exports.check_mapping(text, file.name)
+        if problems:
+            raise CommandError(str(exports.MappingError(file.name, problems)))
+        self.stdout.write(f"{file.name}: valid, {len(parsed.indicators)} indicators mapped.")
+        if save:
+            ExportMapping.objects.create(text=text)
+            self.stdout.write("Saved: it is now the mapping in force.")
 
     def do_extract(self, out, queue=False, **options):
         if queue:  # the worker writes it: the folder as the worker finds it

@@ -1,14 +1,18 @@
 import json
+import logging
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from mhis import downloads
 from mhis.intake import services
 from mhis.intake.fieldforms import FORMS
+
+log = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -93,6 +97,13 @@ class Command(BaseCommand):
                 raise CommandError("\n".join(lines)) from None
             except PermissionDenied as exc:
                 raise CommandError(str(exc)) from None
+            except Exception:  # the job, if one started, is marked failed with the reason
+                log.exception("import of %s failed", path)
+                raise CommandError(
+                    _(
+                        "The import stopped on an unexpected error; the server's log has the details."
+                    )
+                ) from None
         for job in jobs:
             self._report(job, report if len(jobs) == 1 else report and f"{report}.{job.kind}.csv")
 
@@ -102,6 +113,12 @@ class Command(BaseCommand):
             f"{job.kind}: "
             + (", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "no rows")
         )
+        if job.unread_columns:
+            self.stdout.write(
+                "  "
+                + _("These columns were not read: %(columns)s.")
+                % {"columns": ", ".join(job.unread_columns)}
+            )
         rejected = job.rows.filter(outcome="rejected")
         for row in rejected[:20]:
             self.stdout.write(f"  row {row.row}, {row.field or '—'}: {row.reason}")

@@ -33,9 +33,14 @@ class Command(BaseCommand):
             report = iati.import_activities(raw)
         except ValidationError as exc:
             raise CommandError("\n".join(exc.messages)) from None
-        self.stdout.write(f"{report.created} projects created, {report.updated} updated")
+        self.stdout.write(
+            f"{report.created} projects created, {report.updated} updated, "
+            f"{report.partners} partners' activities, {report.refused} refused"
+        )
         for activity in report.activities:
-            if activity.unmapped:
+            if activity.refused:
+                self.stdout.write(f"  {activity.identifier}: refused: {activity.refused}")
+            elif activity.unmapped:
                 self.stdout.write(
                     f"  {activity.identifier}: not mapped: {'; '.join(activity.unmapped)}"
                 )
