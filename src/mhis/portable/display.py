@@ -66,21 +66,18 @@ def sections(document: dict) -> list[dict]:
 
 
 def authors(document: dict) -> list[str]:
-    """Who wrote the summary, by name: an organisation, a person, or a system (a Device,
-    named by its name, maker and model, or type; never the word "Device")."""
+    """Who wrote the summary, by name, as the import names its source: an organisation, a
+    person, or a system (a Device, by its owner, name, maker and model or type; never the
+    word "Device")."""
     index = ips._index(document)
     composition = document["entry"][0]["resource"]
     out = []
     for ref in composition.get("author") or []:
-        if not isinstance(ref, dict):
-            continue
-        reference = ref.get("reference")
-        target = index.get(reference) if isinstance(reference, str) else None
-        name = ref.get("display") or (ips._name_of(target) if target else "")
-        if target and target.get("resourceType") == "Device" and name in ("", "Device"):
+        name, is_device = ips_import._party(ref, index)
+        if not name and is_device:
             name = str(_("an unnamed system"))
         if name and name not in out:
-            out.append(str(name))
+            out.append(name)
     return out
 
 
