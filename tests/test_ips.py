@@ -10,7 +10,7 @@ import pytest
 from mhis.care.models import Immunisation, LabResult
 from mhis.care.records import create_record
 from mhis.care.services import record_encounter
-from mhis.portable import ips
+from mhis.portable import ips, ips_import
 
 DAY = dt.date(2026, 11, 2)
 
@@ -43,7 +43,7 @@ def test_the_summary_is_a_valid_fhir_r4_document_bundle(summary):
     _, document = summary
     parsed = bundle_model.Bundle.model_validate(json.loads(json.dumps(document)))
     assert parsed.type == "document"
-    assert ips.faults(document) == []
+    assert ips_import.faults(document) == []
 
 
 def test_the_summary_holds_the_persons_care_in_its_sections(summary):
@@ -110,8 +110,8 @@ def test_a_broken_bundle_names_its_fault(summary, damage, fault):
     _, document = summary
     broken = copy.deepcopy(document)
     damage(broken)
-    assert any(f.startswith(fault) for f in ips.faults(broken)), ips.faults(broken)
-    assert ips.faults({"resourceType": "Patient"}) == ["not a FHIR Bundle"]
+    assert any(f.startswith(fault) for f in ips_import.faults(broken)), ips_import.faults(broken)
+    assert ips_import.faults({"resourceType": "Patient"}) == ["not a FHIR Bundle"]
 
 
 def test_the_command_exports_the_summary_and_logs_the_read(summary, people, tmp_path):
@@ -123,7 +123,7 @@ def test_the_command_exports_the_summary_and_logs_the_read(summary, people, tmp_
     out = tmp_path / "ips.json"
     call_command("ips", "export", str(person.uuid), user="mae_sot_clinician", out=str(out))
     document = json.loads(out.read_text(encoding="utf-8"))
-    assert ips.faults(document) == []
+    assert ips_import.faults(document) == []
     assert len([e for e in document["entry"] if e["resource"]["resourceType"] == "Condition"]) == 2
     assert AccessLog.objects.filter(person=person, view="cli:ips-export").exists()
     with pytest.raises(CommandError, match="no person"):

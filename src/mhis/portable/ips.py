@@ -394,14 +394,6 @@ def text(document: dict) -> str:
     return json.dumps(document, ensure_ascii=False, indent=2, allow_nan=False)
 
 
-def faults(document) -> list[str]:
-    """What keeps `document` from being an IPS bundle we can read, each fault in words
-    (the checks are those of :func:`mhis.portable.ips_import.faults`)."""
-    from .ips_import import faults as check
-
-    return check(document)
-
-
 def _references(node) -> set[str]:
     found = set()
     if isinstance(node, dict):
@@ -517,13 +509,6 @@ def describe(resource: dict) -> tuple[str, str]:
             "",
         )
     return text[:300], date[:40]
-
-
-def read(document: dict):
-    """Read a bundle that has no `faults` (see :func:`mhis.portable.ips_import.read`)."""
-    from .ips_import import read as reading
-
-    return reading(document)
 
 
 def _plain_name(name) -> dict:
