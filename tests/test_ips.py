@@ -62,12 +62,15 @@ def test_the_summary_holds_the_persons_care_in_its_sections(summary):
     assert sorted(p["code"] for p in problems) == ["A09.0", "A15.0"]  # one each
     assert all(p["system"] == "http://hl7.org/fhir/sid/icd-10" and p["display"] for p in problems)
     (shot,) = _of_type(document, "Immunization")
-    assert shot["vaccineCode"]["coding"][0]["code"] == "TD"
+    codings = {c["system"]: c["code"] for c in shot["vaccineCode"]["coding"]}
+    assert codings == {"http://snomed.info/sct": "871826000", "http://www.whocc.no/atc": "J07AM51",
+                       ips.VACCINE_SYSTEM: "TD"}  # fmt: skip
     assert shot["protocolApplied"] == [{"doseNumberPositiveInt": 2}]
     labs = {o["code"]["text"]: o for o in _of_type(document, "Observation")}
     assert labs["Haemoglobin"]["code"]["coding"][0] == {"system": "http://loinc.org",
                                                        "code": "718-7", "display": "Haemoglobin"}  # fmt: skip
-    assert labs["Haemoglobin"]["valueQuantity"] == {"value": 11.2, "unit": "g/dL"}
+    assert labs["Haemoglobin"]["valueQuantity"] == {"value": 11.2, "unit": "g/dL",
+                                                    "system": "http://unitsofmeasure.org", "code": "g/dL"}  # fmt: skip
     assert labs["HIV rapid test"]["valueString"] == "negative"
     (patient,) = _of_type(document, "Patient")
     assert [n["text"] for n in patient["name"]] == ["မောင်မောင်", "Maung Maung"]

@@ -183,6 +183,7 @@ def test_the_viewer_opens_the_link_in_the_readers_language(client, people, perso
     opened = client.post("/shl/view/", {"link": url, "passcode": "7391"}, headers={"accept-language": "es"})  # fmt: skip
     text = opened.content.decode()
     assert "Maung Maung" in text and "Resumen de salud" in text and "Alergias e intolerancias" in text  # fmt: skip
+    assert re.search(r"<dd>Mae Sot Migrant Clinic</dd>", text)  # who wrote it, by name
     damaged = client.post("/shl/view/", {"link": "shlink:/notbase64!!"})
     assert damaged.status_code == 400 and "damaged" in damaged.content.decode()
 

@@ -65,6 +65,22 @@ def sections(document: dict) -> list[dict]:
     return out
 
 
+def authors(document: dict) -> list[str]:
+    """Who wrote the summary, by name, as the import names its source: an organisation, a
+    person, or a system (a Device, by its owner, name, maker and model or type; never the
+    word "Device")."""
+    index = ips._index(document)
+    composition = document["entry"][0]["resource"]
+    out = []
+    for ref in composition.get("author") or []:
+        name, is_device = ips_import._party(ref, index)
+        if not name and is_device:
+            name = str(_("an unnamed system"))
+        if name and name not in out:
+            out.append(name)
+    return out
+
+
 def patient(document: dict) -> dict:
     found = next(
         e["resource"] for e in document["entry"] if e["resource"].get("resourceType") == "Patient"

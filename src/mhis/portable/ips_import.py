@@ -379,8 +379,7 @@ def _party(ref, index: dict) -> tuple[str, bool]:
         owner = target.get("owner")
         if isinstance(owner, dict) and (name := _party(owner, index)[0]):
             return name, False
-        names = [n.get("name") for n in target.get("deviceName") or [] if isinstance(n, dict)]
-        return str(next((n for n in names if n), "")), True
+        return ips.device_name(target), True  # its name, else maker and model, else type
     if kind == "PractitionerRole":
         for key in ("organization", "practitioner"):
             if name := _party(target.get(key), index)[0]:

@@ -81,7 +81,9 @@ def parse_expiry(value: str, now: dt.datetime | None = None) -> dt.datetime:
 def encrypt(plaintext: bytes, key: bytes) -> str:
     token = jwe.JWE(
         plaintext,
-        protected=json.dumps({"alg": "dir", "enc": "A256GCM", "cty": CONTENT_TYPE}),
+        protected=json.dumps(
+            {"alg": "dir", "enc": "A256GCM", "cty": CONTENT_TYPE}, allow_nan=False
+        ),
     )
     token.add_recipient(jwk.JWK(kty="oct", k=_b64(key)))
     return token.serialize(compact=True)
@@ -295,7 +297,9 @@ def uri(link: SharedLink, base: str) -> str:
         payload["flag"] = "P"
     if link.label:
         payload["label"] = link.label
-    return "shlink:/" + _b64(json.dumps(payload, separators=(",", ":")).encode("utf-8"))
+    return "shlink:/" + _b64(
+        json.dumps(payload, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    )
 
 
 def viewer_url(link: SharedLink, base: str) -> str:
