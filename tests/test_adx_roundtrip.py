@@ -1,0 +1,381 @@
+"""ADX to a DHIS2 instance and back: our ADX message for a place and period is valid against the
+ADX schema, imported by the stand-in as DHIS2's ADX endpoint reads it (codes, ISO 8601
+periods, categories exploded by their codes), read back as ADX, and the two compared: the test
+lists exactly what changes. Codes that ADX cannot carry never give malformed XML, and withheld
+cells (and any total beside one) are absent from the message and from what DHIS2 keeps.
+
+The instance's metadata and the mapping by code are in tests/fixtures/real/dhis2/ (SOURCES.md);
+the ADX schema is IHE's (../shared/standards/adx), used when it is beside the project."""
+
+import json
+import xml.etree.ElementTree as ET
+from collections import Counter
+from pathlib import Path
+
+import defusedxml.ElementTree as SafeET
+import pytest
+import requests
+
+from mhis.indicators import dhis2, exports, services
+from mhis.indicators.disclosure import protect
+
+from .dhis2_standin import ADX_TYPE, METADATA, StandIn
+from .indicator_world import build
+
+REAL = Path(__file__).parent / "fixtures" / "real" / "dhis2"
+BY_CODE = REAL / "mapping_code.toml"
+META = json.loads(METADATA.read_text())
+ADX_SCHEMA = (
+    Path(__file__).resolve().parents[2] / "shared" / "standards" / "adx" / "IHE2015" / "schema"
+    / "adx_loose.xsd"
+)  # fmt: skip
+NS = {"adx": exports.ADX_NS}
+BY_CODE_QUERY = {"idScheme": "code"}  # ADX identifies by code; DHIS2's default is the UID
+AUTH = ("admin", "district")
+
+
+@pytest.fixture
+def known(world):
+    return build(world)
+
+
+@pytest.fixture
+def standin():
+    with StandIn() as server:
+        yield server
+
+
+def _valid(body: bytes) -> ET.Element:
+    """The message parsed safely, and checked against the ADX schema where it is present."""
+    root = SafeET.fromstring(body)
+    if ADX_SCHEMA.exists():
+        import xmlschema
+
+        xmlschema.XMLSchema(str(ADX_SCHEMA)).validate(body.decode())
+    return root
+
+
+def _export(world, mapping_file=BY_CODE, place="TH", children=True) -> bytes:
+    mapping = exports.load_mapping(mapping_file)
+    rows, _withheld = exports.values(mapping, world[place], ["2026-Q1"], children=children)
+    return exports.adx(mapping, rows)
+
+
+def _post(server, body: bytes, **params):
+    answer = requests.post(f"{server.url}/api/dataValueSets", data=body, auth=AUTH, timeout=5,
+                           params={**BY_CODE_QUERY, **params},
+                           headers={"Content-Type": ADX_TYPE})  # fmt: skip
+    return answer, dhis2.read_summary(answer.status_code, answer.text, dry_run=False)
+
+
+def _read(server, **params) -> bytes:
+    answer = requests.get(f"{server.url}/api/dataValueSets", auth=AUTH, timeout=5,
+                          params={"dataSet": "MIG_HEALTH_Q", "period": "2026Q1", "orgUnit": "TH",
+                                  "children": "true", **params},
+                          headers={"Accept": ADX_TYPE})  # fmt: skip
+    assert answer.status_code == 200 and answer.headers["Content-Type"] == ADX_TYPE
+    return answer.content
+
+
+def _values(root: ET.Element) -> Counter:
+    """Every data value with its group's attributes, as comparable rows."""
+    out: Counter = Counter()
+    for group in root.iterfind("adx:group", NS):
+        for value in group.iterfind("adx:dataValue", NS):
+            attrs = dict(value.attrib)
+            out[(group.get("dataSet"), group.get("period"), group.get("orgUnit"),
+                 attrs.pop("dataElement"), attrs.pop("value"),
+                 tuple(sorted(attrs.items())))] += 1  # fmt: skip
+    return out
+
+
+def _hidden(world, code, dim):
+    """(org unit code, category value) of each withheld cell of `code` by `dim` in Thailand."""
+    raw = services.table(services.get(code), ["2026-Q1"], world["TH"].path, (dim, "place"))
+    services.complete(raw, world["TH"], ["2026-Q1"])
+    codes = {p.path: p.code for p in type(world["TH"]).objects.all()}
+    return {(codes[c.key[2]], c.key[1]) for c in protect(raw)
+            if c.hidden and c.key[1] is not None and c.key[2] is not None}  # fmt: skip
+
+
+def _insignificant_zero_elements() -> set[str]:
+    return {e["code"] for e in META["dataElements"] if not e.get("zeroIsSignificant")}
+
+
+# -- the round trip ---------------------------------------------------------------------------
+
+
+def test_adx_round_trip_lists_exactly_what_changes(known, world, standin):
+    """Our ADX → the stand-in imports it (by code) → read back as ADX → both parsed and
+    compared. What changes, computed from the instance's metadata, and nothing else:
+
+    1. a zero of a data element whose zeros are not significant is not stored, so it does not
+       come back (DHIS2 ignores it on import);
+    2. the root's ``exported`` is the reader's time, not ours;
+    3. groups come back in DHIS2's order, with dataSet, period and orgUnit only.
+
+    Withheld cells are in neither; every value (element, categories, value) is otherwise the
+    same, and a second import is all updates. Read back and imported into another instance,
+    the message comes back the same (a fixed point)."""
+    sent_body = _export(world)
+    sent = _valid(sent_body)
+    answer, summary = _post(standin, sent_body)
+    assert (answer.status_code, summary.status) == (200, "SUCCESS"), summary.lines()
+    back_body = _read(standin)
+    back = _valid(back_body)
+
+    sent_values, back_values = _values(sent), _values(back)
+    zeros = _insignificant_zero_elements()
+    dropped = Counter({row: n for row, n in sent_values.items()
+                       if row[3] in zeros and row[4] == "0"})  # fmt: skip
+    assert dropped, "the world has zeros of encounters: change 1 is exercised"
+    assert summary.imported == sum(sent_values.values()) - sum(dropped.values())
+    assert summary.ignored == sum(dropped.values())
+    # Change 1, and nothing else about the values.
+    assert back_values == sent_values - dropped
+    assert set(back_values) - set(sent_values) == set()
+    # Change 2.
+    assert sent.get("exported") and back.get("exported")
+    assert sent.get("exported") != back.get("exported")
+    # Change 3: the group attributes; each group of ours that kept a value comes back.
+    sent_groups = {tuple(sorted(g.attrib.items())) for g in sent.iterfind("adx:group", NS)}
+    back_groups = {tuple(sorted(g.attrib.items())) for g in back.iterfind("adx:group", NS)}
+    assert {frozenset(dict(g)) for g in back_groups} == {
+        frozenset({"dataSet", "period", "orgUnit"})
+    }
+    assert {frozenset(dict(g)) for g in sent_groups} == {
+        frozenset({"dataSet", "period", "orgUnit"})
+    }
+    kept_groups = {(ds, pe, ou) for ds, pe, ou, *_rest in back_values}
+    assert {(dict(g)["dataSet"], dict(g)["period"], dict(g)["orgUnit"]) for g in back_groups} == (
+        kept_groups
+    )
+    assert {(dict(g)["dataSet"], dict(g)["period"], dict(g)["orgUnit"])
+            for g in sent_groups} >= kept_groups  # fmt: skip
+
+    # Withheld cells: absent from both.
+    hidden = _hidden(world, "PEOPLE_SEEN", "age_group")
+    assert hidden, "the world has withheld age groups: the check is not empty"
+    for values in (sent_values, back_values):
+        shown = {(ou, dict(cats).get("AGE_GROUP")) for _ds, _pe, ou, de, _v, cats in values
+                 if de == "MIG_PEOPLE_SEEN"}  # fmt: skip
+        assert not shown & hidden
+
+    # Sent again: every stored value is an update, the stored set the same.
+    stored = dict(standin.instance.values)
+    _answer, again = _post(standin, sent_body)
+    assert (again.imported, again.updated) == (0, summary.imported)
+    assert standin.instance.values == stored
+
+    # What DHIS2 wrote, imported into another instance and read back: the same message.
+    with StandIn() as other:
+        _answer, copied = _post(other, back_body)
+        assert copied.clean and copied.imported == sum(back_values.values())
+        assert _values(_valid(_read(other))) == back_values
+
+
+def test_adx_dry_run_stores_nothing_and_a_uid_scheme_finds_nothing(known, world, standin):
+    body = _export(world)
+    answer, summary = _post(standin, body, dryRun="true")
+    assert answer.status_code == 200 and summary.imported > 0
+    assert standin.instance.values == {}
+    # Posted without saying it uses codes, DHIS2 looks the data set up as a UID: the whole
+    # message is refused, nothing stored.
+    answer = requests.post(f"{standin.url}/api/dataValueSets", data=body, auth=AUTH,
+                           headers={"Content-Type": ADX_TYPE}, timeout=5)  # fmt: skip
+    summary = dhis2.read_summary(answer.status_code, answer.text, dry_run=False)
+    assert (answer.status_code, summary.status, summary.imported) == (409, "ERROR", 0)
+    assert "No data set matching uid 'MIG_HEALTH_Q'" in " ".join(summary.lines())
+    assert standin.instance.values == {}
+
+
+# -- the stand-in reads ADX as DHIS2 documents it ---------------------------------------------
+
+
+def _message(*groups: str) -> bytes:
+    return (f'<adx xmlns="{exports.ADX_NS}" exported="2026-04-02T10:00:00Z">'
+            + "".join(groups) + "</adx>").encode()  # fmt: skip
+
+
+def _group(period="2026-01-01/P3M", values="", data_set="MIG_HEALTH_Q", org_unit="TH-63"):
+    return (f'<group dataSet="{data_set}" period="{period}" orgUnit="{org_unit}">'
+            f"{values}</group>")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ('<dataValue dataElement="MIG_ENCOUNTERS" SEX="X" value="3"/>', "Invalid attributes"),
+        ('<dataValue dataElement="MIG_ENCOUNTERS" value="3"/>', "Category combo Sex must have Sex"),
+        (
+            '<dataValue dataElement="MIG_ENCOUNTERS" AGE_GROUP="Y0T4" value="3"/>',
+            "Category combo Sex must have Sex",
+        ),
+        ('<dataValue dataElement="NO_SUCH" value="3"/>', "No data element matching code 'NO_SUCH'"),
+        ('<dataValue dataElement="MIG_ENCOUNTERS" SEX="F"/>', "value attribute is required"),
+    ],
+)
+def test_an_unknown_or_missing_category_or_code_is_a_conflict_for_that_value(
+    db, standin, value, message
+):
+    good = '<dataValue dataElement="MIG_ENCOUNTERS" SEX="M" value="7"/>'
+    answer, summary = _post(standin, _message(_group(values=good + value)))
+    assert (answer.status_code, summary.status) == (409, "WARNING")
+    assert (summary.imported, summary.ignored) == (1, 1)
+    assert message in " ".join(summary.lines())
+    # The good one is stored under the category option combo its option code names.
+    assert list(standin.instance.values) == [
+        ("DeEncounter", "2026Q1", "ThaiTak0063", "CocMale0001", "HllvX50cXC0")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("period", "stored"),
+    [
+        ("2026-01-01/P3M", "2026Q1"),
+        ("2026-04-01/P3M", "2026Q2"),
+        ("2026-02-01/P1M", "202602"),
+        ("2026-01-01/P1Y", "2026"),
+        ("2026-02-09/P7D", "2026W7"),
+        ("2026-02-01/P3M", None),  # not a quarter's first day
+        ("2026-02-10/P7D", None),  # not a Monday
+        ("2026Q1", None),  # DHIS2's own code is not an ADX period
+        ("2026-13-01/P1M", None),
+    ],
+)
+def test_adx_periods_are_start_and_duration(db, standin, period, stored):
+    value = '<dataValue dataElement="MIG_CXR_COVERAGE" value="50"/>'
+    answer, summary = _post(standin, _message(_group(period=period, values=value)))
+    if stored is None:
+        assert (answer.status_code, summary.status, summary.imported) == (409, "ERROR", 0)
+        assert "is not an ADX period" in " ".join(summary.lines())
+        assert standin.instance.values == {}
+    else:
+        assert summary.clean, summary.lines()
+        assert [key[1] for key in standin.instance.values] == [stored]
+
+
+def test_a_group_error_stops_the_whole_message(db, standin):
+    value = '<dataValue dataElement="MIG_CXR_COVERAGE" value="50"/>'
+    good, bad = _group(values=value), _group(values=value, data_set="NO_SET")
+    answer, summary = _post(standin, _message(good, bad))
+    assert (answer.status_code, summary.status, summary.imported) == (409, "ERROR", 0)
+    assert "group number: 1" in " ".join(summary.lines())
+    assert standin.instance.values == {}
+    no_unit = _message(f'<group dataSet="MIG_HEALTH_Q" period="2026-01-01/P3M">{value}</group>')
+    _answer, summary = _post(standin, no_unit)
+    assert summary.status == "ERROR"
+    assert "orgUnit attribute is required on 'group'" in " ".join(summary.lines())
+    for hostile in (b"<adx", b'<!DOCTYPE x [<!ENTITY a "b">]><adx>&a;</adx>'):
+        answer, summary = _post(standin, hostile)
+        assert (answer.status_code, summary.status) == (409, "ERROR")
+
+
+# -- codes ADX cannot carry ---------------------------------------------------------------------
+
+
+def test_a_category_code_with_a_space_is_refused_by_name_never_written(known, world, tmp_path):
+    spaced = tmp_path / "spaced.toml"
+    spaced.write_text(BY_CODE.read_text().replace('code = "SEX"', 'code = "SEX GROUP"'))
+    with pytest.raises(exports.MappingError, match=r"categories\.sex\.code: 'SEX GROUP' cannot"):
+        exports.load_mapping(spaced)
+    # Handed values made some other way (a mapping never checked), the message is refused by
+    # name rather than written malformed.
+    mapping = exports.load_mapping(BY_CODE)
+    rows, _withheld = exports.values(mapping, world["TH"], ["2026-Q1"], children=True)
+    for row in rows:
+        if "SEX" in row.categories:
+            row.categories = {"SEX GROUP": row.categories["SEX"]}
+    with pytest.raises(ValueError, match="'SEX GROUP' cannot name a category in ADX"):
+        exports.adx(mapping, rows)
+    for reserved in ("value", "dataElement"):
+        for row in rows:
+            if row.categories:
+                row.categories = {reserved: "F"}
+        with pytest.raises(ValueError, match=f"'{reserved}' cannot name a category in ADX"):
+            exports.adx(mapping, rows)
+
+
+def test_a_code_with_a_control_character_is_refused_not_written(known, world, tmp_path):
+    """A data element code passes the mapping's check (at most 50 characters, no spaces around)
+    but holds a character XML cannot carry: ADX refuses it by name; DHIS2 JSON escapes it."""
+    odd = tmp_path / "odd.toml"
+    odd.write_text(BY_CODE.read_text().replace('"MIG_CXR_COVERAGE"', '"MIG_CXR\\u0007"'))
+    mapping = exports.load_mapping(odd)
+    rows, _withheld = exports.values(mapping, world["TH"], ["2026-Q1"], children=True)
+    assert "MIG_CXR\a" in {row.data_element for row in rows}
+    with pytest.raises(ValueError, match="holds a control character"):
+        exports.adx(mapping, rows)
+    assert json.loads(json.dumps(exports.dhis2(mapping, rows)))  # JSON carries it escaped
+
+
+@pytest.mark.parametrize(
+    ("option", "refused"),
+    [
+        ("F M", False),  # one inner space: an xs:token, a fine attribute value
+        (" F", True),
+        ("F  M", True),
+        ("F\\u0001", True),  # a control character XML 1.0 cannot hold
+        ("F\\u000b", True),
+    ],
+)
+def test_an_option_code_with_a_space_never_gives_malformed_adx(
+    known, world, tmp_path, standin, option, refused
+):
+    mapped = tmp_path / "option.toml"
+    mapped.write_text(BY_CODE.read_text().replace('female = "F"', f'female = "{option}"'))
+    if refused:
+        with pytest.raises(exports.MappingError, match=r"categories\.sex\.options\.female"):
+            exports.load_mapping(mapped)
+        # Nor from values made with it some other way.
+        mapping = exports.load_mapping(BY_CODE)
+        rows, _withheld = exports.values(mapping, world["TH"], ["2026-Q1"], children=True)
+        decoded = json.loads(f'"{option}"')
+        for row in rows:
+            if row.categories.get("SEX") == "F":
+                row.categories["SEX"] = decoded
+        with pytest.raises(ValueError, match="cannot be written as an option of SEX"):
+            exports.adx(mapping, rows)
+        return
+    body = _export(world, mapped)
+    root = _valid(body)
+    females = [v for v in root.iterfind(".//adx:dataValue", NS) if v.get("SEX") == "F M"]
+    assert females, "the spaced code is written as it is"
+    # DHIS2 reads it back to the option holding that code, and to no other.
+    answer, summary = _post(standin, body)
+    assert answer.status_code == 409
+    assert "Invalid attributes:{SEX=F M}" in " ".join(summary.lines())
+    assert summary.ignored >= len(females)
+
+
+# -- withheld cells and totals ------------------------------------------------------------------
+
+
+def test_withheld_cells_are_absent_and_no_total_stands_beside_a_withheld_part(known, world):
+    root = _valid(_export(world))
+    hidden = _hidden(world, "PEOPLE_SEEN", "age_group")
+    hidden_places = {place for place, _age in hidden}
+    assert hidden and hidden_places
+    # No value is empty or a placeholder: a withheld cell is simply not there.
+    for value in root.iterfind(".//adx:dataValue", NS):
+        assert value.get("value") not in ("", None) and "<" not in value.get("value")
+        assert value.find("adx:annotation", NS) is None
+    by_place: dict[str, dict] = {}
+    for group in root.iterfind("adx:group", NS):
+        place = group.get("orgUnit")
+        parts = {v.get("AGE_GROUP") for v in group.iterfind(
+            "adx:dataValue[@dataElement='MIG_PEOPLE_SEEN']", NS)}  # fmt: skip
+        totals = group.findall("adx:dataValue[@dataElement='MIG_PEOPLE_SEEN_TOTAL']", NS)
+        by_place[place] = {"parts": parts, "totals": totals}
+        assert not {(place, age) for age in parts} & hidden
+    for place in hidden_places:
+        assert place in by_place and by_place[place]["totals"] == [], place
+    shown_totals = {p for p, seen in by_place.items() if seen["totals"]}
+    assert shown_totals, "a place with nothing withheld keeps its total: the check can fail"
+    # Each total shown is the sum of its parts (none withheld), so nothing is given away.
+    for place in shown_totals:
+        group = root.find(f"adx:group[@orgUnit='{place}']", NS)
+        parts = [int(v.get("value")) for v in group.iterfind(
+            "adx:dataValue[@dataElement='MIG_PEOPLE_SEEN']", NS)]  # fmt: skip
+        [total] = by_place[place]["totals"]
+        assert int(total.get("value")) == sum(parts)
