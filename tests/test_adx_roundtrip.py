@@ -98,80 +98,148 @@ def _hidden(world, code, dim):
             if c.hidden and c.key[1] is not None and c.key[2] is not None}  # fmt: skip
 
 
-def _insignificant_zero_elements() -> set[str]:
-    return {e["code"] for e in META["dataElements"] if not e.get("zeroIsSignificant")}
+def _with_total_option(tmp_path) -> tuple[Path, Path]:
+    """The instance with a "Total" option in the age group category (combo AGE_TOTAL), and our
+    mapping sending people seen's total in it (not as its own data element) and naming the
+    default attribute option combo."""
+    meta = json.loads(METADATA.read_text())
+    meta["categoryOptions"].append({"id": "AgeOptTotal", "code": "TOTAL", "name": "Total"})
+    age = next(c for c in meta["categories"] if c["code"] == "AGE_GROUP")
+    age["categoryOptions"].append({"id": "AgeOptTotal"})
+    meta["categoryOptionCombos"].append({"id": "CocAgeTotal", "code": "AGE_TOTAL", "name": "Total",
+                                         "categoryCombo": {"id": "AgeCombo001"},
+                                         "categoryOptions": [{"id": "AgeOptTotal"}]})  # fmt: skip
+    metadata = tmp_path / "metadata.json"
+    metadata.write_text(json.dumps(meta))
+    text = BY_CODE.read_text().replace(
+        'id_scheme = "code"\n', 'id_scheme = "code"\nattribute_option_combo = "default"\n'
+    )
+    assert 'total_data_element = "MIG_PEOPLE_SEEN_TOTAL"' in text
+    text = text.replace('total_data_element = "MIG_PEOPLE_SEEN_TOTAL"', 'total_combo = "AGE_TOTAL"')
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(text)
+    return metadata, mapping
+
+
+def _as_dhis2_keeps_it(sent: Counter, meta: dict) -> tuple[Counter, Counter]:
+    """What DHIS2 should write back for what we sent, from its metadata alone, and each change
+    by kind: a zero of a data element whose zeros are not significant is not stored ("zero");
+    a value sent with a ``categoryOptionCombo`` comes back with that combo's categories
+    exploded by code ("combo exploded")."""
+    insignificant = {e["code"] for e in meta["dataElements"] if not e.get("zeroIsSignificant")}
+    combos = {c["code"]: c for c in meta["categoryOptionCombos"] if "code" in c}
+    options = {o["id"]: o for o in meta["categoryOptions"]}
+    category_of = {o["id"]: c for c in meta["categories"] for o in c["categoryOptions"]}
+    expected: Counter = Counter()
+    changes: Counter = Counter()
+    for row, n in sent.items():
+        data_set, period, org_unit, element, value, cats = row
+        if element in insignificant and value == "0":
+            changes["zero"] += n
+            continue
+        attrs = dict(cats)
+        if "categoryOptionCombo" in attrs:
+            combo = combos[attrs.pop("categoryOptionCombo")]
+            if combo["categoryCombo"]["id"] != "bjDvmb4bfuf":
+                for ref in combo["categoryOptions"]:
+                    attrs[category_of[ref["id"]]["code"]] = options[ref["id"]]["code"]
+            changes["combo exploded"] += n
+        expected[(data_set, period, org_unit, element, value, tuple(sorted(attrs.items())))] += n
+    return expected, changes
 
 
 # -- the round trip ---------------------------------------------------------------------------
 
 
-def test_adx_round_trip_lists_exactly_what_changes(known, world, standin):
+@pytest.mark.parametrize(
+    ("variant", "kinds"),
+    [
+        ("by code", {"zero"}),
+        ("total combo and attribute combo", {"zero", "combo exploded", "group attribute"}),
+    ],
+)
+def test_adx_round_trip_lists_exactly_what_changes(known, world, tmp_path, variant, kinds):
     """Our ADX → the stand-in imports it (by code) → read back as ADX → both parsed and
     compared. What changes, computed from the instance's metadata, and nothing else:
 
-    1. a zero of a data element whose zeros are not significant is not stored, so it does not
-       come back (DHIS2 ignores it on import);
-    2. the root's ``exported`` is the reader's time, not ours;
-    3. groups come back in DHIS2's order, with dataSet, period and orgUnit only.
+    - "zero": a zero of a data element whose zeros are not significant is not stored, so it
+      does not come back (DHIS2 counts it as ignored);
+    - "combo exploded": a total sent with the category option combo the mapping gives it
+      (``categoryOptionCombo="AGE_TOTAL"``) comes back as its categories
+      (``AGE_GROUP="TOTAL"``);
+    - "group attribute": a group's ``attributeOptionCombo`` (the default one) does not come
+      back: DHIS2 writes the data set's attribute categories, and the default has none;
+    - always: the root's ``exported`` is the reader's time, and groups without a value left
+      are not written back.
 
-    Withheld cells are in neither; every value (element, categories, value) is otherwise the
-    same, and a second import is all updates. Read back and imported into another instance,
-    the message comes back the same (a fixed point)."""
-    sent_body = _export(world)
+    Withheld cells are in neither; every other value (element, categories, value) is the same,
+    and a second import is all updates. Read back and imported into another instance, the
+    message comes back the same (a fixed point)."""
+    metadata, mapping = (METADATA, BY_CODE) if variant == "by code" else _with_total_option(
+        tmp_path
+    )  # fmt: skip
+    meta = json.loads(metadata.read_text())
+    sent_body = _export(world, mapping)
     sent = _valid(sent_body)
-    answer, summary = _post(standin, sent_body)
-    assert (answer.status_code, summary.status) == (200, "SUCCESS"), summary.lines()
-    back_body = _read(standin)
-    back = _valid(back_body)
+    with StandIn(metadata) as standin:
+        answer, summary = _post(standin, sent_body)
+        assert (answer.status_code, summary.status) == (200, "SUCCESS"), summary.lines()
+        back_body = _read(standin)
+        back = _valid(back_body)
+        sent_values, back_values = _values(sent), _values(back)
+        expected, changes = _as_dhis2_keeps_it(sent_values, meta)
 
-    sent_values, back_values = _values(sent), _values(back)
-    zeros = _insignificant_zero_elements()
-    dropped = Counter({row: n for row, n in sent_values.items()
-                       if row[3] in zeros and row[4] == "0"})  # fmt: skip
-    assert dropped, "the world has zeros of encounters: change 1 is exercised"
-    assert summary.imported == sum(sent_values.values()) - sum(dropped.values())
-    assert summary.ignored == sum(dropped.values())
-    # Change 1, and nothing else about the values.
-    assert back_values == sent_values - dropped
-    assert set(back_values) - set(sent_values) == set()
-    # Change 2.
-    assert sent.get("exported") and back.get("exported")
-    assert sent.get("exported") != back.get("exported")
-    # Change 3: the group attributes; each group of ours that kept a value comes back.
-    sent_groups = {tuple(sorted(g.attrib.items())) for g in sent.iterfind("adx:group", NS)}
-    back_groups = {tuple(sorted(g.attrib.items())) for g in back.iterfind("adx:group", NS)}
-    assert {frozenset(dict(g)) for g in back_groups} == {
-        frozenset({"dataSet", "period", "orgUnit"})
-    }
-    assert {frozenset(dict(g)) for g in sent_groups} == {
-        frozenset({"dataSet", "period", "orgUnit"})
-    }
-    kept_groups = {(ds, pe, ou) for ds, pe, ou, *_rest in back_values}
-    assert {(dict(g)["dataSet"], dict(g)["period"], dict(g)["orgUnit"]) for g in back_groups} == (
-        kept_groups
-    )
-    assert {(dict(g)["dataSet"], dict(g)["period"], dict(g)["orgUnit"])
-            for g in sent_groups} >= kept_groups  # fmt: skip
+        assert back_values == expected  # the values: exactly the changes computed
+        assert summary.imported == sum(expected.values())
+        assert summary.ignored == changes["zero"]
+        sent_groups = [dict(g.attrib) for g in sent.iterfind("adx:group", NS)]
+        back_groups = [dict(g.attrib) for g in back.iterfind("adx:group", NS)]
+        assert all(set(g) == {"dataSet", "period", "orgUnit"} for g in back_groups)
+        dropped_attrs = {k for g in sent_groups for k in g} - {"dataSet", "period", "orgUnit"}
+        if dropped_attrs:
+            assert dropped_attrs == {"attributeOptionCombo"}
+            changes["group attribute"] += len(sent_groups)
+        assert {k for k, n in changes.items() if n} == kinds  # each change, and only these
+        kept = {(ds, pe, ou) for ds, pe, ou, *_rest in back_values}
+        back_keys = [(g["dataSet"], g["period"], g["orgUnit"]) for g in back_groups]
+        assert sorted(back_keys) == sorted(kept)  # one group per place kept, none empty
+        assert kept <= {(g["dataSet"], g["period"], g["orgUnit"]) for g in sent_groups}
+        assert sent.get("exported") and back.get("exported")
+        assert sent.get("exported") != back.get("exported")
 
-    # Withheld cells: absent from both.
-    hidden = _hidden(world, "PEOPLE_SEEN", "age_group")
-    assert hidden, "the world has withheld age groups: the check is not empty"
-    for values in (sent_values, back_values):
-        shown = {(ou, dict(cats).get("AGE_GROUP")) for _ds, _pe, ou, de, _v, cats in values
-                 if de == "MIG_PEOPLE_SEEN"}  # fmt: skip
-        assert not shown & hidden
+        # Withheld cells: absent from both.
+        hidden = _hidden(world, "PEOPLE_SEEN", "age_group")
+        assert hidden, "the world has withheld age groups: the check is not empty"
+        for values in (sent_values, back_values):
+            shown = {(ou, dict(cats).get("AGE_GROUP")) for _ds, _pe, ou, de, _v, cats in values
+                     if de == "MIG_PEOPLE_SEEN"}  # fmt: skip
+            assert not shown & hidden
 
-    # Sent again: every stored value is an update, the stored set the same.
-    stored = dict(standin.instance.values)
-    _answer, again = _post(standin, sent_body)
-    assert (again.imported, again.updated) == (0, summary.imported)
-    assert standin.instance.values == stored
+        # Sent again: every stored value is an update, the stored set the same.
+        stored = dict(standin.instance.values)
+        _answer, again = _post(standin, sent_body)
+        assert (again.imported, again.updated) == (0, summary.imported)
+        assert standin.instance.values == stored
 
     # What DHIS2 wrote, imported into another instance and read back: the same message.
-    with StandIn() as other:
+    with StandIn(metadata) as other:
         _answer, copied = _post(other, back_body)
         assert copied.clean and copied.imported == sum(back_values.values())
         assert _values(_valid(_read(other))) == back_values
+
+
+@pytest.mark.skipif(
+    not ADX_SCHEMA.exists(),
+    reason="IHE's ADX schema (../shared/standards/adx/IHE2015/schema) is not beside the project",
+)
+def test_our_adx_and_what_dhis2_writes_back_are_valid_against_the_schema(known, world, standin):
+    import xmlschema
+
+    schema = xmlschema.XMLSchema(str(ADX_SCHEMA))
+    body = _export(world)
+    schema.validate(body.decode())
+    assert _post(standin, body)[1].clean
+    schema.validate(_read(standin).decode())
 
 
 def test_adx_dry_run_stores_nothing_and_a_uid_scheme_finds_nothing(known, world, standin):
@@ -351,8 +419,12 @@ def test_an_option_code_with_a_space_never_gives_malformed_adx(
 # -- withheld cells and totals ------------------------------------------------------------------
 
 
-def test_withheld_cells_are_absent_and_no_total_stands_beside_a_withheld_part(known, world):
-    root = _valid(_export(world))
+@pytest.mark.parametrize("total_as", ["its own data element", "a combo of the parts' element"])
+def test_withheld_cells_are_absent_and_no_total_stands_beside_a_withheld_part(
+    known, world, tmp_path, total_as
+):
+    mapping = BY_CODE if total_as == "its own data element" else _with_total_option(tmp_path)[1]
+    root = _valid(_export(world, mapping))
     hidden = _hidden(world, "PEOPLE_SEEN", "age_group")
     hidden_places = {place for place, _age in hidden}
     assert hidden and hidden_places
@@ -360,22 +432,28 @@ def test_withheld_cells_are_absent_and_no_total_stands_beside_a_withheld_part(kn
     for value in root.iterfind(".//adx:dataValue", NS):
         assert value.get("value") not in ("", None) and "<" not in value.get("value")
         assert value.find("adx:annotation", NS) is None
+
+    def is_total(value) -> bool:
+        return value.get("dataElement") == "MIG_PEOPLE_SEEN_TOTAL" or (
+            value.get("dataElement") == "MIG_PEOPLE_SEEN" and value.get("AGE_GROUP") is None
+        )
+
     by_place: dict[str, dict] = {}
     for group in root.iterfind("adx:group", NS):
         place = group.get("orgUnit")
-        parts = {v.get("AGE_GROUP") for v in group.iterfind(
-            "adx:dataValue[@dataElement='MIG_PEOPLE_SEEN']", NS)}  # fmt: skip
-        totals = group.findall("adx:dataValue[@dataElement='MIG_PEOPLE_SEEN_TOTAL']", NS)
+        people = [v for v in group.iterfind("adx:dataValue", NS)
+                  if v.get("dataElement").startswith("MIG_PEOPLE_SEEN")]  # fmt: skip
+        parts = [v for v in people if not is_total(v)]
+        totals = [v for v in people if is_total(v)]
         by_place[place] = {"parts": parts, "totals": totals}
-        assert not {(place, age) for age in parts} & hidden
+        assert not {(place, v.get("AGE_GROUP")) for v in parts} & hidden
     for place in hidden_places:
         assert place in by_place and by_place[place]["totals"] == [], place
     shown_totals = {p for p, seen in by_place.items() if seen["totals"]}
     assert shown_totals, "a place with nothing withheld keeps its total: the check can fail"
     # Each total shown is the sum of its parts (none withheld), so nothing is given away.
     for place in shown_totals:
-        group = root.find(f"adx:group[@orgUnit='{place}']", NS)
-        parts = [int(v.get("value")) for v in group.iterfind(
-            "adx:dataValue[@dataElement='MIG_PEOPLE_SEEN']", NS)]  # fmt: skip
         [total] = by_place[place]["totals"]
-        assert int(total.get("value")) == sum(parts)
+        if total_as != "its own data element":
+            assert total.get("categoryOptionCombo") == "AGE_TOTAL"
+        assert int(total.get("value")) == sum(int(v.get("value")) for v in by_place[place]["parts"])
