@@ -599,6 +599,16 @@ class _Handler(BaseHTTPRequestHandler):
         if query is None:
             return
         if ADX_TYPE in self.headers.get("Accept", ""):
+            # DHIS2 validates the request first (for ADX the data set is required).
+            for param, message in (
+                ("dataSet", "At least one valid data set must be specified"),
+                ("period", "At least one valid period or start/end dates must be specified"),
+                ("orgUnit", "At least one valid organisation unit must be specified"),
+            ):
+                if not query.get(param):
+                    self._send(409, {"httpStatus": "Conflict", "httpStatusCode": 409,
+                                     "status": "ERROR", "message": message})  # fmt: skip
+                    return
             self._send(200, self.instance.read_adx(query), ADX_TYPE)
             return
         self._send(200, self.instance.read(query))

@@ -257,6 +257,34 @@ def test_adx_dry_run_stores_nothing_and_a_uid_scheme_finds_nothing(known, world,
     assert standin.instance.values == {}
 
 
+@pytest.mark.parametrize("key", ["2026-W07", "2026-W01", "2020-W53", "2026-02", "2026-Q1", "2026"])
+def test_each_period_we_write_is_the_one_dhis2_reads(known, world, standin, key):
+    """Our ADX period (start/duration) is read by the stand-in's own conversion to DHIS2's
+    period code, which is what our DHIS2 JSON sends for the same period (weeks across years
+    included)."""
+    from mhis.indicators import periods
+
+    mapping = exports.load_mapping(BY_CODE)
+    rows, _withheld = exports.values(mapping, world["TH"], [key], children=True)
+    assert rows, "every mapped indicator has a value (zeros included) for the period"
+    body = exports.adx(mapping, rows)
+    _valid(body)
+    _answer, summary = _post(standin, body)
+    assert summary.clean, summary.lines()
+    assert {k[1] for k in standin.instance.values} == {periods.parse(key).dhis2}
+    read = _values(_valid(_read(standin, period=periods.parse(key).dhis2)))
+    assert {row[1] for row in read} == {periods.parse(key).adx}
+
+
+def test_an_adx_read_needs_data_set_period_and_org_unit(db, standin):
+    for missing in ("dataSet", "period", "orgUnit"):
+        params = {"dataSet": "MIG_HEALTH_Q", "period": "2026Q1", "orgUnit": "TH", missing: ""}
+        answer = requests.get(f"{standin.url}/api/dataValueSets", auth=AUTH, timeout=5,
+                              params={k: v for k, v in params.items() if v},
+                              headers={"Accept": ADX_TYPE})  # fmt: skip
+        assert answer.status_code == 409 and "must be specified" in answer.json()["message"]
+
+
 # -- the stand-in reads ADX as DHIS2 documents it ---------------------------------------------
 
 
