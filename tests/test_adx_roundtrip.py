@@ -485,3 +485,28 @@ def test_withheld_cells_are_absent_and_no_total_stands_beside_a_withheld_part(
         if total_as != "its own data element":
             assert total.get("categoryOptionCombo") == "AGE_TOTAL"
         assert int(total.get("value")) == sum(int(v.get("value")) for v in by_place[place]["parts"])
+
+
+IHE_SAMPLES = ADX_SCHEMA.parent.parent / "samples"
+
+
+@pytest.mark.skipif(
+    not IHE_SAMPLES.exists(),
+    reason="IHE's ADX samples (../shared/standards/adx/IHE2015/samples) are not beside the project",
+)
+def test_another_producers_adx_is_refused_value_by_value_never_a_crash(db, standin):
+    """IHE's own ADX sample (another instance's codes, no data set, extra group attributes,
+    an annotation): each value refused by name, nothing stored; the draft-namespace sample is
+    not ADX 2015 and is refused whole."""
+    body = (IHE_SAMPLES / "adx_data_sample1.xml").read_bytes()
+    answer, summary = _post(standin, body)
+    assert (answer.status_code, summary.status, summary.imported) == (409, "WARNING", 0)
+    text = " ".join(summary.lines())
+    for element in ("MAL01", "MAL02", "MAL03", "MAL04"):
+        assert f"No data element matching code '{element}'" in text
+    assert summary.ignored == len(SafeET.fromstring(body).findall(".//adx:dataValue", NS))
+    assert standin.instance.values == {}
+    draft = (IHE_SAMPLES / "adx_data_sample_reportingtime.xml").read_bytes()
+    answer, summary = _post(standin, draft)
+    assert (answer.status_code, summary.status) == (409, "ERROR")
+    assert "not adx" in " ".join(summary.lines())
