@@ -580,7 +580,8 @@ def import_reports(user, rows: Iterable[tuple[int, dict]]) -> list[dict]:
         line = {"site": site, "week": week, "rows": [n for n, _ in members], "errors": []}
         report_data = {"site": site, "week": week, "counts": counts}
         if any("note" in row for _n, row in members):  # a file with the report's note
-            notes = {_note(row.get("note")) for _n, row in members}
+            # On every row of the site-week (as downloaded) or on some of them: one note.
+            notes = {_note(row.get("note")) for _n, row in members} - {""}
             if len(notes) > 1:
                 line["status"] = "rejected"
                 line["errors"] = [
@@ -592,7 +593,7 @@ def import_reports(user, rows: Iterable[tuple[int, dict]]) -> list[dict]:
                 ]
                 out.append(line)
                 continue
-            report_data["note"] = notes.pop()
+            report_data["note"] = notes.pop() if notes else ""
         try:
             report, created = submit_report(
                 user,
