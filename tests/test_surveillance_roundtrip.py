@@ -371,6 +371,11 @@ def test_the_page_and_the_command_download_what_the_import_reads(client, people,
         'attachment; filename="weekly-reports-TH-63-MSOT-2026-W01-2026-W10.xlsx"'
     )
     assert got.content == _export(people["tak_officer"], "xlsx")
+    plain = client.get("/surveillance/reports/export/", query)  # a link without a format: CSV
+    assert plain["Content-Type"] == "text/csv; charset=utf-8"
+    assert plain.content == _export(people["tak_officer"], "csv")
+    half = client.get("/surveillance/reports/export/", {"place": "TH-63-MSOT"})
+    assert half.status_code == 422 and 'href="#from"' in half.content.decode()
     bad = client.get("/surveillance/reports/export/", {**query, "place": "RNG-PORT"})
     assert bad.status_code == 422
     assert "No place with this code in your places." in bad.content.decode()

@@ -236,7 +236,7 @@ def export_reports(request):
     errors: dict = {}
     values = request.GET
     if "place" in request.GET:
-        data = {k: request.GET.get(k, "") for k in services.EXPORT_FIELDS}
+        data = {k: request.GET[k] for k in services.EXPORT_FIELDS if k in request.GET}
         try:
             name, media, body = services.export_reports(request.user, data)
         except ValidationError as exc:
