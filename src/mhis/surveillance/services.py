@@ -581,12 +581,15 @@ def import_reports(user, rows: Iterable[tuple[int, dict]]) -> list[dict]:
         report_data = {"site": site, "week": week, "counts": counts}
         if any("note" in row for _n, row in members):  # a file with the report's note
             # On every row of the site-week (as downloaded) or on some of them: one note.
-            notes = {_note(row.get("note")) for _n, row in members} - {""}
+            written_notes = [(n, _note(row.get("note"))) for n, row in members]
+            written_notes = [(n, note) for n, note in written_notes if note != ""]
+            notes = {note for _n, note in written_notes}
             if len(notes) > 1:
+                other = next(n for n, note in written_notes if note != written_notes[0][1])
                 line["status"] = "rejected"
                 line["errors"] = [
                     {
-                        "row": members[0][0],
+                        "row": other,
                         "field": "note",
                         "message": _("The rows of one site and week have different notes."),
                     }
