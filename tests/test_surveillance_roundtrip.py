@@ -259,6 +259,25 @@ def test_an_excel_resaved_csv_imports_to_the_same_reports(people, tmp_path):
     assert _export(people["admin"], "csv") == _export(officer, "csv")
 
 
+def test_an_age_group_excel_turned_into_a_date_is_refused_naming_row_and_field(people, tmp_path):
+    """Excel opening the CSV may read the age group 5-14 as a date and save "14-May": that
+    site-week is refused, naming the row and the column; the others are unchanged."""
+    _seed(people)
+    rows = _csv_grid(_export(people["tak_officer"], "csv"))
+    mangled = [[("14-May" if cell == "5-14" else cell) for cell in row] for row in rows]
+    hit = next(n for n, row in enumerate(mangled, 1) if "14-May" in row)
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=";").writerows(mangled)
+    before = WeeklyReport.objects.count()
+    lines = _import(people["tak_officer"], buffer.getvalue().encode("utf-8-sig"), "csv", tmp_path)
+    rejected = [line for line in lines if line["status"] == "rejected"]
+    assert [(line["site"], line["week"]) for line in rejected] == [("MSOT-CLIN", "2026-W03")]
+    assert [(e["row"], e["field"]) for e in rejected[0]["errors"]] == [(hit, "age_group")]
+    assert "14-May" in rejected[0]["errors"][0]["message"]
+    assert {line["status"] for line in lines if line not in rejected} == {"unchanged"}
+    assert WeeklyReport.objects.count() == before
+
+
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_importing_the_download_into_the_same_installation_changes_nothing(people, tmp_path, fmt):
     _seed(people)
