@@ -1115,6 +1115,7 @@ def import_submissions(
     digest = file_digest(path)
     read = submissions.read(path, name)
     submissions.check_shape(spec, read)
+    _leave_out_replaced(namespace(user), source, read)
     _follow_edits(namespace(user), source, spec, read)
     by_kind = fieldforms.rows_by_kind(spec, read)
     left_out = [s for s in read if s.left_out]
@@ -1138,10 +1139,41 @@ def import_submissions(
         jobs.append(job)
     if spec.key:
         _remember_submissions(namespace(user), source, spec, read)
+    _remember_replaced(namespace(user), source, read)
     return jobs
 
 
 SUBMISSION = "submission"  # SourceRecord kind: a keyed form's submission -> the person it made
+REPLACED = "replaced"  # SourceRecord kind: the instance id of a version an edit replaced
+
+
+def _leave_out_replaced(owner: str, source: str, subs: list) -> None:
+    """Leave out a version of a submission that an edit imported already (or one in the same
+    file) replaced: an older export imported after a newer one would otherwise undo the edit,
+    or, where the export does not carry the first instance id, import the visit again."""
+    replaced = {s.replaces for s in subs if s.replaces and not s.left_out}
+    versions = [s.version for s in subs if s.version and not s.left_out]
+    replaced |= set(
+        SourceRecord.objects.filter(
+            owner=owner, source=source, kind=REPLACED, key__in=versions
+        ).values_list("key", flat=True)
+    )
+    for sub in subs:
+        if not sub.left_out and sub.version in replaced:
+            sub.left_out = _("Not imported: a later edit of this submission was imported already.")
+
+
+def _remember_replaced(owner: str, source: str, subs: list) -> None:
+    """The versions the imported edits replaced (and those an older version left out
+    replaced in turn), so that importing any of them later changes nothing."""
+    ids = {s.replaces for s in subs if s.replaces}
+    if not ids:
+        return
+    with transaction.atomic():
+        for key in ids:
+            SourceRecord.objects.get_or_create(
+                owner=owner, source=source, kind=REPLACED, key=key[:200], defaults={"row_hash": ""}
+            )
 
 
 def _remember_submissions(owner: str, source: str, spec, subs: list) -> None:

@@ -75,7 +75,16 @@ def _submission(flat: dict[str, str], repeats: dict[str, list]) -> Submission:
         dict.fromkeys(_id(v) for v in (own, flat.get("deprecatedID", "")) if v and _id(v) != key)
     )
     review = next((flat[k] for k in _REVIEW_KEYS if flat.get(k)), "")
-    return Submission(key, flat, repeats, aliases=aliases, left_out=_left_out(review))
+    replaces = flat.get("deprecatedID", "")
+    return Submission(
+        key,
+        flat,
+        repeats,
+        aliases=aliases,
+        left_out=_left_out(review),
+        version=_id(own) if own else "",
+        replaces=_id(replaces) if replaces else "",
+    )
 
 
 def _flatten(obj: dict, values: dict[str, str], repeats: dict[str, list]) -> None:

@@ -1,0 +1,86 @@
+"""Exchange files in shapes their own fixtures miss, as the people and systems that send them
+would: an older export imported after a newer one, a CSV whose rows hold more values than its
+header names, hostile and oversized IATI files, a user of another country re-importing."""
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from mhis.care.models import Encounter, Immunisation
+from mhis.intake import services
+from mhis.registry.models import Person
+
+REAL = Path(__file__).parent / "fixtures" / "real"
+KOBO = REAL / "kobo"
+REPLACED = "Not imported: a later edit of this submission was imported already."
+
+
+def summaries(jobs):
+    return [(j.kind, services.summary(j)) for j in jobs]
+
+
+@pytest.fixture
+def registered(people):
+    services.import_submissions(
+        people["clinician"], KOBO / "mhis_registration-xml-values.xlsx", form="mhis_registration"
+    )
+    return {p.display_latin: p for p in Person.objects.all()}
+
+
+def edit_and_original(tmp_path, *, root: bool) -> tuple[Path, Path]:
+    """Kobo's data API export of an edited visit (its first entry, whose deprecatedID names
+    the version it replaced), and the same visit as its first version was exported before the
+    edit (reason "fever", lot L1); with or without ``meta/rootUuid`` (older Kobo exports)."""
+    data = json.loads((KOBO / "mhis_clinic_visit-data-api.json").read_text(encoding="utf-8"))
+    edit = data["results"][0]
+    if not root:
+        for item in data["results"]:
+            item.pop("meta/rootUuid", None)
+    original = copy.deepcopy(edit)
+    original["meta/instanceID"] = original.pop("meta/deprecatedID")
+    original["_uuid"] = original["meta/instanceID"].removeprefix("uuid:")
+    original["reason"] = "fever"
+    original["vaccination"][0]["vaccination/lot"] = "L1"
+    paths = []
+    for name, item in (("edited.json", edit), ("original.json", original)):
+        (tmp_path / name).write_text(json.dumps({**data, "results": [item]}), encoding="utf-8")
+        paths.append(tmp_path / name)
+    return paths[0], paths[1]
+
+
+@pytest.mark.parametrize("root", [True, False], ids=["rootUuid", "deprecatedID-only"])
+def test_an_original_imported_after_its_edit_changes_nothing(registered, people, tmp_path, root):
+    user, aung = people["clinician"], registered["Aung Aung"]
+    edited, original = edit_and_original(tmp_path, root=root)
+    first = services.import_submissions(user, edited, form="mhis_clinic_visit")
+    assert summaries(first) == [("encounters", {"created": 1}), ("immunisations", {"created": 1})]
+    late = services.import_submissions(user, original, form="mhis_clinic_visit")
+    assert summaries(late) == [("encounters", {"rejected": 1}), ("immunisations", {})]
+    assert list(late[0].rows.values_list("reason", flat=True)) == [REPLACED]
+    assert list(Encounter.objects.filter(person=aung).values_list("reason", flat=True)) == [
+        "fever and rash"
+    ]
+    assert list(Immunisation.objects.filter(person=aung).values_list("lot", flat=True)) == ["L7"]
+    again = services.import_submissions(user, edited, form="mhis_clinic_visit")
+    assert summaries(again) == [
+        ("encounters", {"unchanged": 1}),
+        ("immunisations", {"unchanged": 1}),
+    ]
+
+
+def test_an_original_and_its_edit_in_one_file_import_the_edit(registered, people, tmp_path):
+    edited, original = edit_and_original(tmp_path, root=False)
+    both = json.loads(original.read_text(encoding="utf-8"))
+    both["results"] += json.loads(edited.read_text(encoding="utf-8"))["results"]
+    (tmp_path / "both.json").write_text(json.dumps(both), encoding="utf-8")
+    jobs = services.import_submissions(people["clinician"], tmp_path / "both.json", form="mhis_clinic_visit")  # fmt: skip
+    assert summaries(jobs) == [
+        ("encounters", {"created": 1, "rejected": 1}),
+        ("immunisations", {"created": 1}),
+    ]
+    aung = registered["Aung Aung"]
+    assert list(Encounter.objects.filter(person=aung).values_list("reason", flat=True)) == [
+        "fever and rash"
+    ]
