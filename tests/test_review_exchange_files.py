@@ -3,13 +3,16 @@ would: an older export imported after a newer one, a CSV whose rows hold more va
 header names, hostile and oversized IATI files, a user of another country re-importing."""
 
 import copy
+import io
 import json
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 from mhis.care.models import Encounter, Immunisation
 from mhis.intake import services
+from mhis.intake.models import Job
 from mhis.registry.models import Person
 
 REAL = Path(__file__).parent / "fixtures" / "real"
@@ -84,3 +87,48 @@ def test_an_original_and_its_edit_in_one_file_import_the_edit(registered, people
     assert list(Encounter.objects.filter(person=aung).values_list("reason", flat=True)) == [
         "fever and rash"
     ]
+
+
+# -- CSV: a row with more values than its header names ----------------------------------------
+
+OVERFLOW = (
+    "This row holds 4 values but the header names 3 columns: a value that holds the delimiter "
+    "must be in quotes. Nothing of the row was kept."
+)
+
+
+def test_a_csv_row_with_a_delimiter_out_of_quotes_is_refused_not_cut(people, tmp_path):
+    """A name with a comma out of quotes would otherwise be kept as its first part."""
+    path = tmp_path / "people.csv"
+    path.write_text(
+        "source_key,registration_site,name\r\n"
+        "P-1,MSOT-CLIN,Lopez, Maria\r\n"
+        'P-2,MSOT-CLIN,"Saw Eh, Htoo"\r\n'
+        "P-3,MSOT-CLIN,สมชาย ใจดี,\r\n",
+        encoding="utf-8",
+    )
+    out = io.StringIO()
+    call_command("import", str(path), user="mae_sot_clinician", stdout=out, verbosity=0)
+    job = Job.objects.get()
+    assert job.status == "done"
+    assert services.summary(job) == {"created": 2, "rejected": 1}
+    assert list(job.rows.filter(outcome="rejected").values_list("row", "reason")) == [(1, OVERFLOW)]
+    assert f"row 1, —: {OVERFLOW}" in out.getvalue()
+    assert sorted(Person.objects.values_list("display_name", flat=True)) == [
+        "Saw Eh, Htoo",
+        "สมชาย ใจดี",  # a trailing empty value (Excel's) is no extra value
+    ]
+
+
+def test_a_semicolon_csv_with_a_bom_keeps_quoted_semicolons_and_line_breaks(people, tmp_path):
+    path = tmp_path / "kobo.csv"
+    path.write_bytes(
+        "\ufeffsource_key;registration_site;name;sex\r\n"
+        'K-1;MSOT-CLIN;"ခင်မာ; Htoo";female\r\n'
+        'K-2;MSOT-CLIN;"สมชาย\r\nใจดี";male\r\n'.encode()
+    )
+    call_command("import", str(path), user="mae_sot_clinician", stdout=io.StringIO(), verbosity=0)
+    job = Job.objects.get()
+    assert services.summary(job) == {"created": 2}
+    names = set(Person.objects.values_list("display_name", flat=True))
+    assert "ခင်မာ; Htoo" in names and len(names) == 2

@@ -23,6 +23,9 @@ from mhis import uploads
 from mhis.input import open_workbook
 
 MAX_COLUMNS = 200
+# The key of a row that holds more values than its header names columns (a CSV line whose value
+# holds the delimiter out of quotes): how many values it holds, and how many the header names.
+OVERFLOW = "\x00overflow"
 log = logging.getLogger(__name__)
 
 # What a number format shows, once its literals ("text", \x, _x, *x) and sections in
@@ -171,10 +174,14 @@ def rows(path: Path) -> Iterator[dict[str, str]]:
     if suffix != ".csv":
         raise ValidationError({"file": _("Give a .csv or .xlsx file.")})
     with _csv(path) as records:
-        header = [h.strip() for h in next(records, [])][:MAX_COLUMNS]
+        named = [h.strip() for h in next(records, [])]
+        header = named[:MAX_COLUMNS]
         _check(header)
         for values in records:
-            yield {h: v.strip() for h, v in zip(header, values, strict=False) if h}
+            row = {h: v.strip() for h, v in zip(header, values, strict=False) if h}
+            if any(v.strip() for v in values[len(named) :]):  # read, they would shift or be lost
+                row[OVERFLOW] = f"{len(values)}/{len(named)}"
+            yield row
 
 
 def _check(header: list[str]) -> None:

@@ -999,6 +999,20 @@ def _results(job: Job, number: int, key: str, done: Outcome) -> list[dict]:
     return [_row(job, number, key, done.outcome, done.person.pk if done.person else None)]
 
 
+def _overflowing(counts: str) -> Outcome:
+    """A row holding more values than the header names columns: none of its values can be
+    trusted to be under its column (a name "Lopez, Maria" out of quotes would be kept as
+    "Lopez"), so the row is refused whole."""
+    given, named = counts.split("/")
+    message = _(
+        "This row holds %(given)s values but the header names %(named)s columns: a value that "
+        "holds the delimiter must be in quotes. Nothing of the row was kept."
+    )
+    return Outcome(
+        RowResult.Outcome.REJECTED, errors={"": [message % {"given": given, "named": named}]}
+    )
+
+
 def _run_rows(
     user, job: Job, kind: Kind, mapping: ColumnMap, rows: Iterator[dict], progress
 ) -> None:
@@ -1008,9 +1022,15 @@ def _run_rows(
     def flush():
         with transaction.atomic(), events.collecting():  # the batch's changes announced once
             results = []
-            rows = batch
+            rows = []
+            for number, raw in batch:
+                if raw.get(readers.OVERFLOW):
+                    key = _row_key(kind, mapping.read(raw)[0])
+                    results += _results(job, number, key, _overflowing(raw[readers.OVERFLOW]))
+                else:
+                    rows.append((number, raw))
             if kind.name == "people":
-                quick, rows = _new_people(user, job, mapping, column_of, batch)
+                quick, rows = _new_people(user, job, mapping, column_of, rows)
                 results += quick
             for number, raw in rows:
                 done = _one_row(user, job, mapping, column_of, raw)
