@@ -3,16 +3,23 @@ would: an older export imported after a newer one, a CSV whose rows hold more va
 header names, hostile and oversized IATI files, a user of another country re-importing."""
 
 import copy
+import datetime as dt
+import html
 import io
 import json
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
+from mhis.access.services import create_user
 from mhis.care.models import Encounter, Immunisation
 from mhis.intake import services
 from mhis.intake.models import Job
+from mhis.programmes import iati
+from mhis.programmes.models import Project
 from mhis.registry.models import Person
 
 REAL = Path(__file__).parent / "fixtures" / "real"
@@ -132,3 +139,43 @@ def test_a_semicolon_csv_with_a_bom_keeps_quoted_semicolons_and_line_breaks(peop
     assert services.summary(job) == {"created": 2}
     names = set(Person.objects.values_list("display_name", flat=True))
     assert "ခင်မာ; Htoo" in names and len(names) == 2
+
+
+# -- IATI ---------------------------------------------------------------------------------------
+
+IATI_HEAD = '<?xml version="1.0"?><iati-activities version="2.03">'
+
+
+def iati_activity(identifier: str, org: str = "XI-IATI-EXAMPLE", country: str = "CD") -> str:
+    return f"""<iati-activity default-currency="EUR" xml:lang="en">
+ <iati-identifier>{identifier}</iati-identifier>
+ <reporting-org ref="{org}" type="10"><narrative>Example publisher</narrative></reporting-org>
+ <title><narrative>Activity {identifier}</narrative></title>
+ <recipient-country code="{country}"/></iati-activity>"""
+
+
+def test_a_partner_activity_holding_our_would_be_identifier_stops_the_export_named(client, world):  # fmt: skip
+    """Another publisher's file gives an activity the identifier our unpublished project TH-001
+    would be published under: the export names the conflict instead of failing."""
+    ours = iati.reporting_org()["ref"]
+    Project.objects.create(code="TH-001", title="Ours", type="policy", countries=["TH"],
+                           planned_start=dt.date(2024, 1, 1))  # fmt: skip
+    data = IATI_HEAD + iati_activity(f"{ours}-TH-001") + "</iati-activities>"
+    report = iati.import_activities(data.encode())
+    assert report.partners == 1
+    expected = (
+        f"TH-001 — iati-identifier: {ours}-TH-001 is the identifier of the activity "
+        f"{ours}-TH-001 already read from an IATI file (Example publisher): give this project "
+        "another code before it is published."
+    )
+    with pytest.raises(ValidationError) as refused:
+        iati.export()
+    assert refused.value.messages == [expected]
+    client.force_login(create_user(username="pm", password=None, role="programme_manager", places=[world["TH"]]))  # fmt: skip
+    response = client.get("/programmes/iati/activities.xml")
+    assert response.status_code == 400
+    assert html.escape(expected) in response.content.decode()
+    assert Project.objects.get(code="TH-001").iati_identifier is None
+    with pytest.raises(CommandError) as stopped:
+        call_command("iati", "export", stdout=io.StringIO())
+    assert expected in str(stopped.value)

@@ -146,6 +146,29 @@ def ruleset_failures(project: Project, today: dt.date | None = None) -> list[str
     identifier = project.iati_identifier or f"{reporting_org()['ref']}-{project.code}"
     if FORBIDDEN.search(identifier):
         failures.append(("iati-identifier", _("must not contain /, &, | or ?.")))
+    holder = (
+        Project.objects.filter(iati_identifier=identifier).exclude(pk=project.pk).first()
+        if not project.iati_identifier
+        else None
+    )
+    if holder is not None:  # read from a file that gave an activity our prefix and this code
+        failures.append(
+            (
+                "iati-identifier",
+                _(
+                    "%(identifier)s is the identifier of the activity %(holder)s already read "
+                    "from an IATI file (%(publisher)s): give this project another code before "
+                    "it is published."
+                )
+                % {
+                    "identifier": identifier,
+                    "holder": holder.code,
+                    "publisher": holder.reporting_org_name
+                    or holder.reporting_org_ref
+                    or reporting_org()["name"],
+                },
+            )
+        )
     countries = _country_shares(project)
     regions = list(project.regions or [])
     if not countries and not regions:
