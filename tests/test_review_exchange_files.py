@@ -16,7 +16,7 @@ from django.core.management.base import CommandError
 
 from mhis.access.services import create_user
 from mhis.care.models import Encounter, Immunisation
-from mhis.intake import services
+from mhis.intake import readers, services
 from mhis.intake.models import Job
 from mhis.programmes import iati
 from mhis.programmes.models import Project
@@ -179,3 +179,15 @@ def test_a_partner_activity_holding_our_would_be_identifier_stops_the_export_nam
     with pytest.raises(CommandError) as stopped:
         call_command("iati", "export", stdout=io.StringIO())
     assert expected in str(stopped.value)
+
+
+def test_a_one_column_csv_keeps_commas_and_semicolons_in_its_values(tmp_path):
+    """No delimiter splits a one-column header, so none splits its rows either."""
+    path = tmp_path / "names.csv"
+    path.write_text("name\r\nLopez, Maria\r\nSaw Eh; Htoo\r\nစော, ထူး\r\n", encoding="utf-8")
+    assert [row["name"] for row in readers.rows(path)] == [
+        "Lopez, Maria",
+        "Saw Eh; Htoo",
+        "စော, ထူး",
+    ]
+    assert readers.count_rows(path) == 3
