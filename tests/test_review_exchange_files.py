@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -191,3 +192,31 @@ def test_a_one_column_csv_keeps_commas_and_semicolons_in_its_values(tmp_path):
         "စော, ထူး",
     ]
     assert readers.count_rows(path) == 3
+
+
+LAUGHS = """<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">
+<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<iati-activities version="2.03"><iati-activity><iati-identifier>&lol3;</iati-identifier>
+</iati-activity></iati-activities>"""
+XXE = """<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>
+<iati-activities version="2.03"><iati-activity><iati-identifier>&e;</iati-identifier>
+</iati-activity></iati-activities>"""
+ENTITIES = (
+    "The file declares entities in a DOCTYPE, which an IATI activities file never holds: it is "
+    "refused and nothing was read."
+)
+
+
+@pytest.mark.parametrize("data", [LAUGHS, XXE], ids=["billion-laughs", "external-entity"])
+def test_an_iati_file_with_entities_is_refused_in_words_by_the_page_and_the_command(client, world, tmp_path, data):  # fmt: skip
+    client.force_login(create_user(username="pm", password=None, role="programme_manager", places=[world["TH"]]))  # fmt: skip
+    upload = SimpleUploadedFile("activities.xml", data.encode())
+    page = client.post("/programmes/iati/import/", {"file": upload}).content.decode()
+    assert html.escape(ENTITIES) in page and "passwd" not in page and "lol" not in page
+    path = tmp_path / "activities.xml"
+    path.write_text(data, encoding="utf-8")
+    with pytest.raises(CommandError) as refused:
+        call_command("iati", "import", str(path), stdout=io.StringIO())
+    assert str(refused.value) == ENTITIES
+    assert not Project.objects.exists()

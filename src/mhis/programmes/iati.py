@@ -19,6 +19,7 @@ import xml.etree.ElementTree as ET  # writing only; reading goes through defused
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -921,7 +922,16 @@ def import_activities(data: bytes, user=None) -> ImportReport:
         root = SafeET.fromstring(data)
     except SafeET.ParseError as exc:
         raise ValidationError({"file": _("Not XML: %(error)s") % {"error": exc}}) from None
-    except Exception as exc:  # defusedxml refuses entities and DTDs
+    except DefusedXmlException:  # entities, of an entity bomb or reading a file or address
+        raise ValidationError(
+            {
+                "file": _(
+                    "The file declares entities in a DOCTYPE, which an IATI activities file "
+                    "never holds: it is refused and nothing was read."
+                )
+            }
+        ) from None
+    except Exception as exc:
         raise ValidationError({"file": _("Refused: %(error)s") % {"error": exc}}) from None
     if root.tag != "iati-activities":
         raise ValidationError({"file": _("This is not an IATI activities file.")})
