@@ -1172,6 +1172,7 @@ def _leave_out_replaced(owner: str, source: str, subs: list) -> None:
     file) replaced: an older export imported after a newer one would otherwise undo the edit,
     or, where the export does not carry the first instance id, import the visit again."""
     replaced = {s.replaces for s in subs if s.replaces and not s.left_out}
+    replaced |= {s.key for s in subs if _edited(s) and not s.left_out}
     versions = [s.version for s in subs if s.version and not s.left_out]
     replaced |= set(
         SourceRecord.objects.filter(
@@ -1183,10 +1184,17 @@ def _leave_out_replaced(owner: str, source: str, subs: list) -> None:
             sub.left_out = _("Not imported: a later edit of this submission was imported already.")
 
 
+def _edited(sub) -> bool:
+    """Whether `sub` is an edit known by its first instance id (Central's ``__id``/``KEY``,
+    Kobo's ``meta/rootUuid``): its first version, whose instance id that is, was replaced
+    (Central's CSV names no ``deprecatedID``)."""
+    return bool(sub.version) and sub.version != sub.key
+
+
 def _remember_replaced(owner: str, source: str, subs: list) -> None:
     """The versions the imported edits replaced (and those an older version left out
     replaced in turn), so that importing any of them later changes nothing."""
-    ids = {s.replaces for s in subs if s.replaces}
+    ids = {s.replaces for s in subs if s.replaces} | {s.key for s in subs if _edited(s)}
     if not ids:
         return
     with transaction.atomic():
