@@ -232,3 +232,29 @@ def test_central_first_version_imported_after_the_csv_of_its_edit_changes_nothin
     assert summaries(late) == [("encounters", {"rejected": 1}), ("immunisations", {})]
     assert list(late[0].rows.values_list("reason", flat=True)) == [REPLACED]
     assert list(Immunisation.objects.filter(person=aung).values_list("lot", flat=True)) == ["L7"]
+
+
+def dated(title: str, updated: str) -> bytes:
+    return f"""{IATI_HEAD}<iati-activity last-updated-datetime="{updated}" default-currency="EUR" xml:lang="en">
+ <iati-identifier>XI-IATI-EXAMPLE-9</iati-identifier>
+ <reporting-org ref="XI-IATI-EXAMPLE" type="10"><narrative>Example publisher</narrative></reporting-org>
+ <title><narrative>{title}</narrative></title>
+ <recipient-country code="CD"/></iati-activity></iati-activities>""".encode()  # fmt: skip
+
+
+def test_an_older_iati_file_read_after_a_newer_one_does_not_replace_it(db, tmp_path):
+    newer, older = dated("Revised", "2025-03-01T10:00:00Z"), dated("First", "2024-01-01T00:00:00")
+    assert iati.import_activities(newer).created == 1
+    path = tmp_path / "older.xml"
+    path.write_bytes(older)
+    out = io.StringIO()
+    call_command("iati", "import", str(path), stdout=out)
+    assert (
+        "XI-IATI-EXAMPLE-9: refused: This file's version of the activity was last updated on "
+        "2024-01-01T00:00:00+00:00, before the version already read (2025-03-01T10:00:00+00:00): "
+        "an older file does not replace a newer one."
+    ) in out.getvalue()
+    assert Project.objects.get().title == "Revised"
+    again = iati.import_activities(newer)  # the same file again: read, nothing refused
+    assert again.refused == 0 and again.updated == 1
+    assert Project.objects.get().title == "Revised"

@@ -538,6 +538,18 @@ def _code_for(wanted: str, project: Project) -> str:
     return code
 
 
+def _updated(value: str | None, notes: list) -> dt.datetime | None:
+    """An activity's ``last-updated-datetime`` (xsd:dateTime; one without a zone read as UTC)."""
+    if not (value or "").strip():
+        return None
+    try:
+        found = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        notes.append(_("last-updated-datetime “%(value)s” is not a date and time") % {"value": value[:40]})  # fmt: skip
+        return None
+    return found if found.tzinfo else found.replace(tzinfo=dt.UTC)
+
+
 def _flag(value: str | None) -> bool | None:
     if value in ("1", "true"):
         return True
@@ -595,6 +607,16 @@ def _read_activity(activity, default_lang: str, user, version: str) -> ActivityR
             % {"project": project.code, "publisher": publisher or "?"}
         )
     report.created = project is None
+    updated = _updated(activity.get("last-updated-datetime"), notes)
+    kept = project.source_updated_at if project is not None else None
+    if updated and kept and updated < kept:
+        raise Refused(
+            _(
+                "This file's version of the activity was last updated on %(given)s, before "
+                "the version already read (%(kept)s): an older file does not replace a newer one."
+            )
+            % {"given": updated.isoformat(), "kept": kept.isoformat()}
+        )
     if project is not None and not _may_write(user, project):
         raise Refused(
             _("%(project)s is a project outside your places.") % {"project": project.code}
@@ -606,6 +628,7 @@ def _read_activity(activity, default_lang: str, user, version: str) -> ActivityR
     project.reporting_org_ref = (publisher or "?")[:100] if partner else ""
     project.reporting_org_name = report.partner[:200] if partner else ""
     project.published_at = project.published_at or timezone.now()
+    project.source_updated_at = updated or project.source_updated_at
     try:
         project.language = normalise_language(lang.split("-")[0])
     except ValueError:
