@@ -258,3 +258,22 @@ def test_an_older_iati_file_read_after_a_newer_one_does_not_replace_it(db, tmp_p
     again = iati.import_activities(newer)  # the same file again: read, nothing refused
     assert again.refused == 0 and again.updated == 1
     assert Project.objects.get().title == "Revised"
+
+
+def test_an_iati_amount_of_forty_digits_is_said_not_kept_not_a_server_error(client, world):
+    budget = (
+        '<budget type="1" status="1"><period-start iso-date="2024-01-01"/>'
+        '<period-end iso-date="2024-12-31"/><value value-date="2024-01-01">'
+        + "9" * 40
+        + "</value></budget>"
+    )
+    body = iati_activity("XI-IATI-EXAMPLE-10", country="TH").replace(
+        "</iati-activity>", budget + "</iati-activity>"
+    )
+    client.force_login(create_user(username="pm", password=None, role="programme_manager", places=[world["TH"]]))  # fmt: skip
+    upload = SimpleUploadedFile("a.xml", (IATI_HEAD + body + "</iati-activities>").encode())
+    response = client.post("/programmes/iati/import/", {"file": upload})
+    assert response.status_code == 200
+    project = Project.objects.get(iati_identifier="XI-IATI-EXAMPLE-10")
+    assert not project.budgets.exists()
+    assert "9" * 40 in response.content.decode()  # named among what was not kept

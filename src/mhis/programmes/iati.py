@@ -496,7 +496,10 @@ def lenient_number(value: str | None) -> tuple[Decimal | None, str]:
         read = read.replace(",", ".")
     if not PLAIN.match(read):
         return None, ""
-    number = Decimal(read).quantize(CENT, ROUND_HALF_UP)
+    number = Decimal(read)
+    if abs(number) >= LIMIT:  # before rounding, which fails past 28 digits
+        return None, ""
+    number = number.quantize(CENT, ROUND_HALF_UP)
     if abs(number) >= LIMIT:
         return None, ""
     how = (
