@@ -277,3 +277,26 @@ def test_an_iati_amount_of_forty_digits_is_said_not_kept_not_a_server_error(clie
     project = Project.objects.get(iati_identifier="XI-IATI-EXAMPLE-10")
     assert not project.budgets.exists()
     assert "9" * 40 in response.content.decode()  # named among what was not kept
+
+
+def test_an_edit_chain_arriving_newest_first_imports_the_newest_only(registered, people, tmp_path):
+    """Versions a → b → c of one visit (older Kobo: no rootUuid, each edit naming the version it
+    replaced), exported at three times and imported newest first: b and a change nothing."""
+    edited, _original = edit_and_original(tmp_path, root=False)
+    data = json.loads(edited.read_text(encoding="utf-8"))
+    b = data["results"][0]
+    a = copy.deepcopy(b)
+    a["meta/instanceID"] = a.pop("meta/deprecatedID")
+    a["reason"] = "first"
+    c = copy.deepcopy(b)
+    c["meta/deprecatedID"], c["meta/instanceID"] = b["meta/instanceID"], "uuid:c0c0c0c0-0000-4000-8000-000000000003"  # fmt: skip
+    c["reason"] = "third"
+    user, aung = people["clinician"], registered["Aung Aung"]
+    path = tmp_path / "one.json"
+    for item, outcome in ((c, "created"), (b, "rejected"), (a, "rejected")):
+        path.write_text(json.dumps({**data, "results": [item]}), encoding="utf-8")
+        jobs = services.import_submissions(user, path, form="mhis_clinic_visit")
+        assert summaries(jobs)[0] == ("encounters", {outcome: 1})
+        if outcome == "rejected":
+            assert list(jobs[0].rows.values_list("reason", flat=True)) == [REPLACED]
+    assert list(Encounter.objects.filter(person=aung).values_list("reason", flat=True)) == ["third"]
