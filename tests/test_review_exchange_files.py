@@ -3,6 +3,7 @@ would: an older export imported after a newer one, a CSV whose rows hold more va
 header names, hostile and oversized IATI files, a user of another country re-importing."""
 
 import copy
+import csv
 import datetime as dt
 import html
 import io
@@ -14,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from openpyxl import load_workbook
 
 from mhis.access.services import create_user
 from mhis.care.models import Encounter, Immunisation
@@ -300,3 +302,28 @@ def test_an_edit_chain_arriving_newest_first_imports_the_newest_only(registered,
         if outcome == "rejected":
             assert list(jobs[0].rows.values_list("reason", flat=True)) == [REPLACED]
     assert list(Encounter.objects.filter(person=aung).values_list("reason", flat=True)) == ["third"]
+
+
+@pytest.mark.parametrize("export", ["xlsx", "csv"])
+def test_kobo_languages_exported_as_one_column_per_choice_are_kept(people, tmp_path, export):
+    """KoboToolbox's export option "select_multiple responses as separate columns" leaves out
+    the column of the answer: the choices' columns (1 where chosen) give it."""
+    book = load_workbook(KOBO / "mhis_registration-xml-values.xlsx")
+    sheet = book.worksheets[0]
+    header = [c.value for c in sheet[1]]
+    sheet.delete_cols(header.index("languages") + 1)
+    for cell in sheet[1]:  # with the group in the headers, as Kobo writes it
+        if cell.value and cell.value.startswith("languages/"):
+            cell.value = "group_person/" + cell.value
+    path = tmp_path / f"details.{export}"
+    if export == "xlsx":
+        book.save(path)
+    else:
+        with path.open("w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f, delimiter=";")
+            for row in sheet.iter_rows(values_only=True):
+                writer.writerow(["" if v is None else v for v in row])
+    (job,) = services.import_submissions(people["clinician"], path, form="mhis_registration")
+    assert services.summary(job) == {"created": 3, "rejected": 1}
+    languages = {name: set(codes) for name, codes in Person.objects.values_list("display_latin", "languages")}  # fmt: skip
+    assert languages == {"Aung Aung": {"my", "th"}, "Naw Hsa": {"ksw", "my"}, "Somphone": {"lo", "th"}}  # fmt: skip

@@ -1134,6 +1134,7 @@ def import_submissions(
     source = (source or form)[:100]
     digest = file_digest(path)
     read = submissions.read(path, name)
+    submissions.join_choices(spec, read)
     submissions.check_shape(spec, read)
     _leave_out_replaced(namespace(user), source, read)
     _follow_edits(namespace(user), source, spec, read)
