@@ -327,3 +327,16 @@ def test_kobo_languages_exported_as_one_column_per_choice_are_kept(people, tmp_p
     assert services.summary(job) == {"created": 3, "rejected": 1}
     languages = {name: set(codes) for name, codes in Person.objects.values_list("display_latin", "languages")}  # fmt: skip
     assert languages == {"Aung Aung": {"my", "th"}, "Naw Hsa": {"ksw", "my"}, "Somphone": {"lo", "th"}}  # fmt: skip
+
+
+def test_a_kobo_export_with_another_group_separator_is_read(people, tmp_path):
+    """Kobo's export settings let the group separator be other than "/" (here ".")."""
+    book = load_workbook(KOBO / "mhis_registration-xml-values.xlsx")
+    sheet = book.worksheets[0]
+    for cell in sheet[1]:
+        if cell.value and not cell.value.startswith("_") and cell.value not in ("start", "end"):
+            cell.value = "group_person." + cell.value.replace("/", ".")
+    book.save(tmp_path / "dots.xlsx")
+    (job,) = services.import_submissions(people["clinician"], tmp_path / "dots.xlsx", form="mhis_registration")  # fmt: skip
+    assert services.summary(job) == {"created": 3, "rejected": 1}
+    assert Person.objects.get(display_latin="Aung Aung").languages == ["my", "th"]

@@ -8,7 +8,7 @@ Accepted:
   linked by ``_index``/``_parent_index`` (KoboToolbox) or ``KEY``/``PARENT_KEY`` (ODK Central);
 - CSV: one file of submissions, or ODK Central's ZIP of CSV files (one per repeat group).
 
-A column or key is known by its last path segment (``group/field``, ``group-field``), which is
+A column or key is known by its last path segment (``group/field``, ``group-field``, ``group.field``), which is
 the field's name in the MHIS forms.
 
 A submission is known by its first instance id, which an edit keeps: ODK Central's ``__id``
@@ -47,7 +47,7 @@ NAVIGATION = "@odata.navigationLink"
 
 
 def _name(path: str) -> str:
-    for separator in ("/", "-"):
+    for separator in ("/", "-", "."):  # Kobo's group separator is "/" unless set otherwise
         path = path.rsplit(separator, 1)[-1]
     return path.strip()
 
@@ -175,7 +175,7 @@ def _expanded(obj: dict) -> None:
 # The key under which a table keeps a column of one choice of a select_multiple question
 # ("group/languages/my": 1 or 0), read by `join_choices`.
 CHOICE = "\x00choice:"
-_SEGMENTS = re.compile(r"[/-]")
+_SEGMENTS = re.compile(r"[/.-]")
 
 
 def _table(rows: list[dict[str, str]]) -> list[dict[str, str]]:
