@@ -340,3 +340,32 @@ def test_a_kobo_export_with_another_group_separator_is_read(people, tmp_path):
     (job,) = services.import_submissions(people["clinician"], tmp_path / "dots.xlsx", form="mhis_registration")  # fmt: skip
     assert services.summary(job) == {"created": 3, "rejected": 1}
     assert Person.objects.get(display_latin="Aung Aung").languages == ["my", "th"]
+
+
+def chart_only_workbook(path: Path) -> Path:
+    """A workbook whose only sheet is a chart sheet (Excel: Move Chart › New sheet, the data
+    sheet then deleted)."""
+    from openpyxl import Workbook
+    from openpyxl.chart import BarChart
+
+    book = Workbook()
+    data = book.active
+    book.create_chartsheet().add_chart(BarChart())
+    book.remove(data)
+    book.save(path)
+    return path
+
+
+def test_a_workbook_of_chart_sheets_only_is_refused_in_words(client, people, settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    path = chart_only_workbook(tmp_path / "chart.xlsx")
+    with pytest.raises(CommandError) as refused:
+        call_command("import", str(path), user="mae_sot_clinician", stdout=io.StringIO(), verbosity=0)  # fmt: skip
+    assert "The workbook holds no sheet of rows." in str(refused.value)
+    client.force_login(people["clinician"])
+    for what in ("kind:people", "form:mhis_registration"):
+        upload = SimpleUploadedFile("chart.xlsx", path.read_bytes())
+        response = client.post("/imports/", {"what": what, "source": "", "file": upload})
+        assert response.status_code == 200
+        assert "The workbook holds no sheet of rows." in response.content.decode()
+    assert not Job.objects.exists()

@@ -79,6 +79,8 @@ def _first_sheet(path: Path):
 
     book = open_workbook(path)
     try:
+        if not book.worksheets:  # only chart sheets
+            raise ValidationError({"file": _("The workbook holds no sheet of rows.")})
         yield book.worksheets[0]
     finally:
         book.close()
