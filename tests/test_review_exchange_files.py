@@ -369,3 +369,10 @@ def test_a_workbook_of_chart_sheets_only_is_refused_in_words(client, people, set
         assert response.status_code == 200
         assert "The workbook holds no sheet of rows." in response.content.decode()
     assert not Job.objects.exists()
+
+
+def test_a_weekly_report_workbook_of_chart_sheets_only_is_refused_by_the_command(people, tmp_path):  # fmt: skip
+    path = chart_only_workbook(tmp_path / "weekly.xlsx")
+    with pytest.raises(CommandError) as refused:
+        call_command("surveillance", "import", str(path), user="tak_officer", stdout=io.StringIO(), verbosity=0)  # fmt: skip
+    assert "The workbook holds no sheet of rows." in str(refused.value)
