@@ -376,3 +376,25 @@ def test_a_weekly_report_workbook_of_chart_sheets_only_is_refused_by_the_command
     with pytest.raises(CommandError) as refused:
         call_command("surveillance", "import", str(path), user="tak_officer", stdout=io.StringIO(), verbosity=0)  # fmt: skip
     assert "The workbook holds no sheet of rows." in str(refused.value)
+
+
+def test_values_under_a_blank_header_cell_are_listed_with_the_columns_not_read(people, tmp_path):  # fmt: skip
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["source_key", "registration_site", "name", None, "sex"])
+    sheet.append(["U-1", "MSOT-CLIN", "Naw Paw", "phone 0812345678", "female"])
+    sheet.append(["U-2", "MSOT-CLIN", "Saw Ler", None, "male", "moved to Ranong"])
+    book.save(tmp_path / "notes.xlsx")
+    path = tmp_path / "notes.csv"
+    path.write_text(
+        "source_key,registration_site,name,,sex\r\nU-3,MSOT-CLIN,Aye Aye,called twice,female\r\n",
+        encoding="utf-8",
+    )
+    for name, listed in (("notes.xlsx", "column D (no name), column F (no name)"),
+                         ("notes.csv", "column 4 (no name)")):  # fmt: skip
+        out = io.StringIO()
+        call_command("import", str(tmp_path / name), user="mae_sot_clinician", stdout=out, verbosity=0)  # fmt: skip
+        assert f"These columns were not read: {listed}." in out.getvalue()
+    assert Person.objects.count() == 3

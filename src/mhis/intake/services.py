@@ -874,20 +874,34 @@ def run_import(
         check_table(path, kind, path.name)
     header = readers.header(path)
     digest = job.digest if job else file_digest(path)  # an upload's job knows it already
-    return run_rows(
+    unnamed: dict[str, None] = {}  # columns with values under a blank header cell
+
+    def rows() -> Iterator[dict[str, str]]:
+        for row in readers.rows(path):
+            for column in row.pop(readers.UNNAMED, "").split(","):
+                if column:
+                    unnamed.setdefault(column, None)
+            yield row
+
+    job = run_rows(
         user,
         kind=kind,
         source=source,
         file_name=path.name,
         digest=digest,
         header=header,
-        rows=lambda: readers.rows(path),
+        rows=rows,
         total=lambda: readers.count_rows(path),
         columns=columns,
         progress=progress,
         job=job,
         list_unread=True,
     )
+    if unnamed:  # listed with the columns not read, so that no value is left out unnoticed
+        listed = [_("column %(column)s (no name)") % {"column": c} for c in unnamed]
+        job.unread_columns = [*job.unread_columns, *listed]
+        job.save(update_fields=["unread_columns"])
+    return job
 
 
 def unread_columns(header: list[str], mapping: ColumnMap) -> list[str]:
