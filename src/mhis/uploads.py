@@ -251,9 +251,15 @@ class _Lines:
         return line
 
 
+# The "delimiter" of a file whose header is one column whichever delimiter splits it: its rows
+# are one value each, so a comma or semicolon in a name ("Lopez, Maria") splits nothing.
+ONE_COLUMN = "\x1f"
+
+
 def delimiter_of(header: str) -> str:
-    """The delimiter that splits the header line into the most columns (comma on a tie)."""
-    best, most = ",", 1
+    """The delimiter that splits the header line into the most columns (comma on a tie), or
+    `ONE_COLUMN` when none splits it."""
+    best, most = ONE_COLUMN, 1
     for delimiter in DELIMITERS:
         fields = len(next(csv.reader([header], delimiter=delimiter), []))
         if fields > most:

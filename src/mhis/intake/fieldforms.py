@@ -510,6 +510,8 @@ class Submission:
     # Other ids it was known by: this version's instance id and the one it replaced (an edit).
     aliases: tuple[str, ...] = ()
     left_out: str = ""  # why it is not imported (its review state), if it is not
+    version: str = ""  # this version's own instance id (uuid:…)
+    replaces: str = ""  # the instance id of the version this edit replaced (deprecatedID)
 
 
 def rows_by_kind(

@@ -18,11 +18,18 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from openpyxl.utils import get_column_letter
 
 from mhis import uploads
 from mhis.input import open_workbook
 
 MAX_COLUMNS = 200
+# The key of a row that holds more values than its header names columns (a CSV line whose value
+# holds the delimiter out of quotes): how many values it holds, and how many the header names.
+OVERFLOW = "\x00overflow"
+# The key of a row holding values under header cells left blank: those columns (a workbook's
+# letters, a CSV file's numbers), listed with the columns not read.
+UNNAMED = "\x00unnamed"
 log = logging.getLogger(__name__)
 
 # What a number format shows, once its literals ("text", \x, _x, *x) and sections in
@@ -76,6 +83,8 @@ def _first_sheet(path: Path):
 
     book = open_workbook(path)
     try:
+        if not book.worksheets:  # only chart sheets
+            raise ValidationError({"file": _("The workbook holds no sheet of rows.")})
         yield book.worksheets[0]
     finally:
         book.close()
@@ -163,18 +172,34 @@ def rows(path: Path) -> Iterator[dict[str, str]]:
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
         cells = _sheet_rows(path)
-        header = [_cell_text(c) for c in next(cells, ())][:MAX_COLUMNS]
+        named = [_cell_text(c) for c in next(cells, ())]
+        header = named[:MAX_COLUMNS]
         _check(header)
         for row in cells:
-            yield {h: _cell_text(c) for h, c in zip(header, row, strict=False) if h}
+            out = {h: _cell_text(c) for h, c in zip(header, row, strict=False) if h}
+            unnamed = [
+                get_column_letter(i + 1)
+                for i, c in enumerate(row)
+                if (i >= len(named) or not named[i]) and c.value not in (None, "")
+            ]
+            if unnamed:
+                out[UNNAMED] = ",".join(unnamed)
+            yield out
         return
     if suffix != ".csv":
         raise ValidationError({"file": _("Give a .csv or .xlsx file.")})
     with _csv(path) as records:
-        header = [h.strip() for h in next(records, [])][:MAX_COLUMNS]
+        named = [h.strip() for h in next(records, [])]
+        header = named[:MAX_COLUMNS]
         _check(header)
         for values in records:
-            yield {h: v.strip() for h, v in zip(header, values, strict=False) if h}
+            row = {h: v.strip() for h, v in zip(header, values, strict=False) if h}
+            if any(v.strip() for v in values[len(named) :]):  # read, they would shift or be lost
+                row[OVERFLOW] = f"{len(values)}/{len(named)}"
+            unnamed = [str(i + 1) for i, v in enumerate(values[: len(named)]) if not named[i] and v.strip()]  # fmt: skip
+            if unnamed:
+                row[UNNAMED] = ",".join(unnamed)
+            yield row
 
 
 def _check(header: list[str]) -> None:

@@ -874,20 +874,34 @@ def run_import(
         check_table(path, kind, path.name)
     header = readers.header(path)
     digest = job.digest if job else file_digest(path)  # an upload's job knows it already
-    return run_rows(
+    unnamed: dict[str, None] = {}  # columns with values under a blank header cell
+
+    def rows() -> Iterator[dict[str, str]]:
+        for row in readers.rows(path):
+            for column in row.pop(readers.UNNAMED, "").split(","):
+                if column:
+                    unnamed.setdefault(column, None)
+            yield row
+
+    job = run_rows(
         user,
         kind=kind,
         source=source,
         file_name=path.name,
         digest=digest,
         header=header,
-        rows=lambda: readers.rows(path),
+        rows=rows,
         total=lambda: readers.count_rows(path),
         columns=columns,
         progress=progress,
         job=job,
         list_unread=True,
     )
+    if unnamed:  # listed with the columns not read, so that no value is left out unnoticed
+        listed = [_("column %(column)s (no name)") % {"column": c} for c in unnamed]
+        job.unread_columns = [*job.unread_columns, *listed]
+        job.save(update_fields=["unread_columns"])
+    return job
 
 
 def unread_columns(header: list[str], mapping: ColumnMap) -> list[str]:
@@ -999,6 +1013,20 @@ def _results(job: Job, number: int, key: str, done: Outcome) -> list[dict]:
     return [_row(job, number, key, done.outcome, done.person.pk if done.person else None)]
 
 
+def _overflowing(counts: str) -> Outcome:
+    """A row holding more values than the header names columns: none of its values can be
+    trusted to be under its column (a name "Lopez, Maria" out of quotes would be kept as
+    "Lopez"), so the row is refused whole."""
+    given, named = counts.split("/")
+    message = _(
+        "This row holds %(given)s values but the header names %(named)s columns: a value that "
+        "holds the delimiter must be in quotes. Nothing of the row was kept."
+    )
+    return Outcome(
+        RowResult.Outcome.REJECTED, errors={"": [message % {"given": given, "named": named}]}
+    )
+
+
 def _run_rows(
     user, job: Job, kind: Kind, mapping: ColumnMap, rows: Iterator[dict], progress
 ) -> None:
@@ -1008,9 +1036,15 @@ def _run_rows(
     def flush():
         with transaction.atomic(), events.collecting():  # the batch's changes announced once
             results = []
-            rows = batch
+            rows = []
+            for number, raw in batch:
+                if raw.get(readers.OVERFLOW):
+                    key = _row_key(kind, mapping.read(raw)[0])
+                    results += _results(job, number, key, _overflowing(raw[readers.OVERFLOW]))
+                else:
+                    rows.append((number, raw))
             if kind.name == "people":
-                quick, rows = _new_people(user, job, mapping, column_of, batch)
+                quick, rows = _new_people(user, job, mapping, column_of, rows)
                 results += quick
             for number, raw in rows:
                 done = _one_row(user, job, mapping, column_of, raw)
@@ -1114,7 +1148,9 @@ def import_submissions(
     source = (source or form)[:100]
     digest = file_digest(path)
     read = submissions.read(path, name)
+    submissions.join_choices(spec, read)
     submissions.check_shape(spec, read)
+    _leave_out_replaced(namespace(user), source, read)
     _follow_edits(namespace(user), source, spec, read)
     by_kind = fieldforms.rows_by_kind(spec, read)
     left_out = [s for s in read if s.left_out]
@@ -1138,10 +1174,49 @@ def import_submissions(
         jobs.append(job)
     if spec.key:
         _remember_submissions(namespace(user), source, spec, read)
+    _remember_replaced(namespace(user), source, read)
     return jobs
 
 
 SUBMISSION = "submission"  # SourceRecord kind: a keyed form's submission -> the person it made
+REPLACED = "replaced"  # SourceRecord kind: the instance id of a version an edit replaced
+
+
+def _leave_out_replaced(owner: str, source: str, subs: list) -> None:
+    """Leave out a version of a submission that an edit imported already (or one in the same
+    file) replaced: an older export imported after a newer one would otherwise undo the edit,
+    or, where the export does not carry the first instance id, import the visit again."""
+    replaced = {s.replaces for s in subs if s.replaces and not s.left_out}
+    replaced |= {s.key for s in subs if _edited(s) and not s.left_out}
+    versions = [s.version for s in subs if s.version and not s.left_out]
+    replaced |= set(
+        SourceRecord.objects.filter(
+            owner=owner, source=source, kind=REPLACED, key__in=versions
+        ).values_list("key", flat=True)
+    )
+    for sub in subs:
+        if not sub.left_out and sub.version in replaced:
+            sub.left_out = _("Not imported: a later edit of this submission was imported already.")
+
+
+def _edited(sub) -> bool:
+    """Whether `sub` is an edit known by its first instance id (Central's ``__id``/``KEY``,
+    Kobo's ``meta/rootUuid``): its first version, whose instance id that is, was replaced
+    (Central's CSV names no ``deprecatedID``)."""
+    return bool(sub.version) and sub.version != sub.key
+
+
+def _remember_replaced(owner: str, source: str, subs: list) -> None:
+    """The versions the imported edits replaced (and those an older version left out
+    replaced in turn), so that importing any of them later changes nothing."""
+    ids = {s.replaces for s in subs if s.replaces} | {s.key for s in subs if _edited(s)}
+    if not ids:
+        return
+    with transaction.atomic():
+        for key in ids:
+            SourceRecord.objects.get_or_create(
+                owner=owner, source=source, kind=REPLACED, key=key[:200], defaults={"row_hash": ""}
+            )
 
 
 def _remember_submissions(owner: str, source: str, spec, subs: list) -> None:

@@ -8,7 +8,7 @@ Accepted:
   linked by ``_index``/``_parent_index`` (KoboToolbox) or ``KEY``/``PARENT_KEY`` (ODK Central);
 - CSV: one file of submissions, or ODK Central's ZIP of CSV files (one per repeat group).
 
-A column or key is known by its last path segment (``group/field``, ``group-field``), which is
+A column or key is known by its last path segment (``group/field``, ``group-field``, ``group.field``), which is
 the field's name in the MHIS forms.
 
 A submission is known by its first instance id, which an edit keeps: ODK Central's ``__id``
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -46,7 +47,7 @@ NAVIGATION = "@odata.navigationLink"
 
 
 def _name(path: str) -> str:
-    for separator in ("/", "-"):
+    for separator in ("/", "-", "."):  # Kobo's group separator is "/" unless set otherwise
         path = path.rsplit(separator, 1)[-1]
     return path.strip()
 
@@ -75,7 +76,16 @@ def _submission(flat: dict[str, str], repeats: dict[str, list]) -> Submission:
         dict.fromkeys(_id(v) for v in (own, flat.get("deprecatedID", "")) if v and _id(v) != key)
     )
     review = next((flat[k] for k in _REVIEW_KEYS if flat.get(k)), "")
-    return Submission(key, flat, repeats, aliases=aliases, left_out=_left_out(review))
+    replaces = flat.get("deprecatedID", "")
+    return Submission(
+        key,
+        flat,
+        repeats,
+        aliases=aliases,
+        left_out=_left_out(review),
+        version=_id(own) if own else "",
+        replaces=_id(replaces) if replaces else "",
+    )
 
 
 def _flatten(obj: dict, values: dict[str, str], repeats: dict[str, list]) -> None:
@@ -162,8 +172,15 @@ def _expanded(obj: dict) -> None:
                     _expanded(item)
 
 
+# The key under which a table keeps a column of one choice of a select_multiple question
+# ("group/languages/my": 1 or 0), read by `join_choices`.
+CHOICE = "\x00choice:"
+_SEGMENTS = re.compile(r"[/.-]")
+
+
 def _table(rows: list[dict[str, str]]) -> list[dict[str, str]]:
-    """Rows with their columns known by the last path segment; the linking columns kept."""
+    """Rows with their columns known by the last path segment; the linking columns kept, and
+    each column's last two segments (a choice's column of a select_multiple question)."""
     out = []
     for row in rows:
         flat: dict[str, str] = {}
@@ -171,8 +188,39 @@ def _table(rows: list[dict[str, str]]) -> list[dict[str, str]]:
             name = path if path in ("_index", "_parent_index", "KEY", "PARENT_KEY") else _name(path)
             if name and (name not in flat or flat[name] == ""):
                 flat[name] = value
+            segments = _SEGMENTS.split(path)
+            if len(segments) > 1:
+                flat.setdefault(f"{CHOICE}{segments[-2].strip()}/{segments[-1].strip()}", value)
         out.append(flat)
     return out
+
+
+_CHOSEN = {"1", "true", "yes"}
+
+
+def join_choices(form: FieldForm, subs: list[Submission]) -> None:
+    """A select_multiple question exported as one column per choice only (KoboToolbox's
+    "Export select_multiple responses: as separate columns"; ODK Central's "split select
+    multiples"), 1 where the choice was chosen: its answer, as the choices' names separated by
+    spaces, as the other shapes give it."""
+    questions = [
+        q for q in fieldforms.questions_of(form) if q.type.partition(" ")[0] == "select_multiple"
+    ]
+    lists = fieldforms.choice_lists()
+    for sub in subs:
+        rows = [sub.values, *(r for rs in sub.repeats.values() for r in rs)]
+        for row in rows:
+            for q in questions:
+                if q.name in row:
+                    continue
+                codes = [code for code, _labels in lists.get(q.type.partition(" ")[2], [])]
+                given = [code for code in codes if f"{CHOICE}{q.name}/{code}" in row]
+                if given:
+                    row[q.name] = " ".join(
+                        code
+                        for code in given
+                        if row[f"{CHOICE}{q.name}/{code}"].strip().lower() in _CHOSEN
+                    )
 
 
 def _assemble(
@@ -293,8 +341,15 @@ def check_shape(form: FieldForm, subs: list[Submission]) -> None:
     if not subs:
         return
     questions = {q.name: q for q in fieldforms.questions_of(form) if q.type != "calculate"}
-    seen = {name for sub in subs for name in sub.values}
-    seen |= {name for sub in subs for rows in sub.repeats.values() for row in rows for name in row}
+    seen = {name for sub in subs for name in sub.values if not name.startswith(CHOICE)}
+    seen |= {
+        name
+        for sub in subs
+        for rows in sub.repeats.values()
+        for row in rows
+        for name in row
+        if not name.startswith(CHOICE)
+    }
     if not seen & set(questions):
         labels = {
             _fold(text)

@@ -19,6 +19,7 @@ import xml.etree.ElementTree as ET  # writing only; reading goes through defused
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -146,6 +147,29 @@ def ruleset_failures(project: Project, today: dt.date | None = None) -> list[str
     identifier = project.iati_identifier or f"{reporting_org()['ref']}-{project.code}"
     if FORBIDDEN.search(identifier):
         failures.append(("iati-identifier", _("must not contain /, &, | or ?.")))
+    holder = (
+        Project.objects.filter(iati_identifier=identifier).exclude(pk=project.pk).first()
+        if not project.iati_identifier
+        else None
+    )
+    if holder is not None:  # read from a file that gave an activity our prefix and this code
+        failures.append(
+            (
+                "iati-identifier",
+                _(
+                    "%(identifier)s is the identifier of the activity %(holder)s already read "
+                    "from an IATI file (%(publisher)s): give this project another code before "
+                    "it is published."
+                )
+                % {
+                    "identifier": identifier,
+                    "holder": holder.code,
+                    "publisher": holder.reporting_org_name
+                    or holder.reporting_org_ref
+                    or reporting_org()["name"],
+                },
+            )
+        )
     countries = _country_shares(project)
     regions = list(project.regions or [])
     if not countries and not regions:
@@ -472,7 +496,10 @@ def lenient_number(value: str | None) -> tuple[Decimal | None, str]:
         read = read.replace(",", ".")
     if not PLAIN.match(read):
         return None, ""
-    number = Decimal(read).quantize(CENT, ROUND_HALF_UP)
+    number = Decimal(read)
+    if abs(number) >= LIMIT:  # before rounding, which fails past 28 digits
+        return None, ""
+    number = number.quantize(CENT, ROUND_HALF_UP)
     if abs(number) >= LIMIT:
         return None, ""
     how = (
@@ -512,6 +539,18 @@ def _code_for(wanted: str, project: Project) -> str:
         n += 1
         code = f"{base}-{n}"
     return code
+
+
+def _updated(value: str | None, notes: list) -> dt.datetime | None:
+    """An activity's ``last-updated-datetime`` (xsd:dateTime; one without a zone read as UTC)."""
+    if not (value or "").strip():
+        return None
+    try:
+        found = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        notes.append(_("last-updated-datetime “%(value)s” is not a date and time") % {"value": value[:40]})  # fmt: skip
+        return None
+    return found if found.tzinfo else found.replace(tzinfo=dt.UTC)
 
 
 def _flag(value: str | None) -> bool | None:
@@ -571,6 +610,16 @@ def _read_activity(activity, default_lang: str, user, version: str) -> ActivityR
             % {"project": project.code, "publisher": publisher or "?"}
         )
     report.created = project is None
+    updated = _updated(activity.get("last-updated-datetime"), notes)
+    kept = project.source_updated_at if project is not None else None
+    if updated and kept and updated < kept:
+        raise Refused(
+            _(
+                "This file's version of the activity was last updated on %(given)s, before "
+                "the version already read (%(kept)s): an older file does not replace a newer one."
+            )
+            % {"given": updated.isoformat(), "kept": kept.isoformat()}
+        )
     if project is not None and not _may_write(user, project):
         raise Refused(
             _("%(project)s is a project outside your places.") % {"project": project.code}
@@ -582,6 +631,7 @@ def _read_activity(activity, default_lang: str, user, version: str) -> ActivityR
     project.reporting_org_ref = (publisher or "?")[:100] if partner else ""
     project.reporting_org_name = report.partner[:200] if partner else ""
     project.published_at = project.published_at or timezone.now()
+    project.source_updated_at = updated or project.source_updated_at
     try:
         project.language = normalise_language(lang.split("-")[0])
     except ValueError:
@@ -898,7 +948,16 @@ def import_activities(data: bytes, user=None) -> ImportReport:
         root = SafeET.fromstring(data)
     except SafeET.ParseError as exc:
         raise ValidationError({"file": _("Not XML: %(error)s") % {"error": exc}}) from None
-    except Exception as exc:  # defusedxml refuses entities and DTDs
+    except DefusedXmlException:  # entities, of an entity bomb or reading a file or address
+        raise ValidationError(
+            {
+                "file": _(
+                    "The file declares entities in a DOCTYPE, which an IATI activities file "
+                    "never holds: it is refused and nothing was read."
+                )
+            }
+        ) from None
+    except Exception as exc:
         raise ValidationError({"file": _("Refused: %(error)s") % {"error": exc}}) from None
     if root.tag != "iati-activities":
         raise ValidationError({"file": _("This is not an IATI activities file.")})

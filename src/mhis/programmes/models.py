@@ -81,6 +81,11 @@ class Project(models.Model):
         _("reporting organisation name"), max_length=200, blank=True
     )
     published_at = models.DateTimeField(_("first published"), null=True, blank=True)
+    # When its publisher last updated it, as the IATI file read last said: an older file read
+    # after it does not replace it.
+    source_updated_at = models.DateTimeField(
+        _("last updated by its publisher"), null=True, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

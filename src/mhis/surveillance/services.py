@@ -525,7 +525,13 @@ def read_table(path) -> Iterable[tuple[int, dict]]:
     uploads.check(path, uploads.held())  # the reports are gathered whole before they are written
     if path.suffix.lower() == ".xlsx":
         book = open_workbook(path)
-        rows = book.active.iter_rows(values_only=True)
+        sheet = book.active
+        if sheet not in book.worksheets:  # a chart sheet: the first sheet of rows
+            if not book.worksheets:
+                book.close()
+                raise ValidationError({"file": _("The workbook holds no sheet of rows.")})
+            sheet = book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
         header = [str(h or "").strip().lower() for h in next(rows, ())]
         for n, values in enumerate(rows, 2):
             if any(v not in (None, "") for v in values):
