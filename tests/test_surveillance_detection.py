@@ -1,5 +1,6 @@
 """Outbreak detection: each method's threshold on small series worked out by hand (with the
-standard library, independently of numpy), and the simulation's scenario means."""
+standard library, independently of numpy), its options (the trend level, the
+no-extrapolation rule, limit54, unreported weeks), and the simulation's scenario means."""
 
 import math
 import statistics
@@ -105,15 +106,154 @@ def test_farrington_on_a_flat_series_is_the_poisson_quantile_of_its_mean():
     assert not detection.farrington(counts).alarm[0]
 
 
-def test_farrington_follows_a_significant_trend():
+def test_farrington_follows_a_significant_trend_that_stays_within_the_baseline():
     t = np.arange(_weeks(), dtype=float)
-    counts = np.exp(1.0 + 0.005 * t)  # the mean itself, a perfect fit
+    counts = np.exp(3.0 - 0.005 * t)  # a falling mean, itself: a perfect fit
     result = detection.farrington(counts)
     assert result.trend[0]
-    assert result.expected[0] == pytest.approx(math.exp(1.0 + 0.005 * t[-1]), rel=1e-6)
-    # Without the trend it would expect the baseline's level, far lower.
+    assert result.expected[0] == pytest.approx(math.exp(3.0 - 0.005 * t[-1]), rel=1e-6)
+    # Without the trend it would expect the baseline's level, far higher.
     flat = detection.farrington(np.where(t < t[-1], counts.mean(), counts[-1]))
     assert not flat.trend[0]
+
+
+def test_a_rising_trend_is_followed_only_without_the_no_extrapolation_rule():
+    t = np.arange(_weeks(), dtype=float)
+    counts = np.exp(1.0 + 0.005 * t)  # rising: its prediction is above every baseline week
+    assert not detection.farrington(counts).trend[0]
+    free = detection.FarringtonSettings(no_extrapolation=False)
+    result = detection.farrington(counts, free)
+    assert result.trend[0]
+    assert result.expected[0] == pytest.approx(math.exp(1.0 + 0.005 * t[-1]), rel=1e-6)
+
+
+def test_the_no_extrapolation_rule_decides_the_alarm_worked_by_hand():
+    """A series where Farrington et al.'s no-extrapolation rule decides whether a week
+    alarms, worked by hand with the standard library.
+
+    No published number computed with R's ``surveillance`` was found for a series where the
+    rule decides: the package's own tests (cran/surveillance 1.26.0, commit 75d7e2a,
+    tests/testthat/test-farringtonFlexible.R) check the threshold functions, formulas and
+    data preparation, never a ``doTrend`` decision; its vignette and examples print no
+    values. So this case is built to be solved exactly, each step below; it is not R's
+    output.
+
+    The series: 20·exp(−0.001·k) cases k weeks before the current week (a gentle rise
+    towards the present), the current week 30.
+    """
+    weeks_back = list(range(_weeks() - 1, -1, -1))  # 263 … 0
+    counts = [20 * math.exp(-0.001 * k) for k in weeks_back]
+    counts[-1] = 30
+    # Step 1. The baseline: weeks 263 to 27 back (the 26 most recent are left out). Its
+    # largest count is the most recent one, 27 weeks back.
+    largest = 20 * math.exp(-0.001 * 27)
+    assert largest == pytest.approx(19.4672, abs=1e-4)
+    # Step 2. With the trend, the log-linear model fits this series exactly (the seasonal
+    # levels all 0, the dispersion 1), so its prediction for the current week is 20.
+    # Step 3. 20 > 19.4672: the prediction is above every baseline week. Without the rule
+    # (and the trend significant: an exact fit over 237 weeks) the expected count is 20 and
+    # the threshold the Poisson(20) 99.5% quantile, 32: 30 cases do not alarm.
+    free = detection.farrington(counts, detection.FarringtonSettings(no_extrapolation=False))
+    assert free.trend[0]
+    assert free.expected[0] == pytest.approx(20.0, rel=1e-6)
+    assert _poisson_quantile(20.0, 0.995) == 32
+    assert free.threshold[0] == 32 and not free.alarm[0]
+    # Step 4. With the rule, the model without the trend: the seasonal factor alone, whose
+    # fitted mean in each level is that level's average. The current week's level is the
+    # windows of ±3 weeks around 52, 104, 156, 208 and 260 weeks back: 35 weeks.
+    windows = [k for year in range(1, 6) for k in range(52 * year - 3, 52 * year + 4)]
+    assert len(windows) == 35
+    expected = sum(20 * math.exp(-0.001 * k) for k in windows) / 35
+    assert expected == pytest.approx(17.1575, abs=1e-4)
+    # Step 5. The Anscombe residuals of this fit are all far below 2.58 (the counts move by
+    # less than ±1.5 around their level's mean, whose square root is above 4): nothing is
+    # down-weighted. The Pearson statistic over 237 − 10 degrees of freedom is below 1, so
+    # the dispersion is 1 and the threshold the Poisson 99.5% quantile of 17.1575: 29.
+    levels = detection.seasonal_periods(np.arange(263, 26, -1), detection.FarringtonSettings())
+    baseline = [20 * math.exp(-0.001 * k) for k in range(263, 26, -1)]
+    means = {
+        level: statistics.mean(c for c, lv in zip(baseline, levels, strict=True) if lv == level)
+        for level in set(levels.tolist())
+    }
+    pearson = sum(
+        (c - means[lv]) ** 2 / means[lv] for c, lv in zip(baseline, levels, strict=True)
+    ) / (237 - 10)
+    assert pearson < 1
+    assert _poisson_quantile(expected, 0.995) == 29
+    ruled = detection.farrington(counts)
+    assert not ruled.trend[0]
+    assert ruled.expected[0] == pytest.approx(expected, rel=1e-6)
+    assert ruled.dispersion[0] == 1.0
+    assert ruled.threshold[0] == 29
+    # 30 cases alarm with the rule (above 29), not without it (not above 32).
+    assert ruled.alarm[0]
+
+
+def test_the_trend_level_chooses_whether_a_weak_trend_is_kept():
+    # A gently falling mean, 10 cases now: too weak a trend to be significant at 5% (z is
+    # about 0.7), kept at level 1 (R's advice for the improved method) since it predicts
+    # below the baseline's largest count.
+    weeks_back = np.arange(_weeks() - 1, -1, -1, dtype=float)
+    counts = 10 * np.exp(0.0002 * weeks_back)
+    at_5 = detection.farrington(counts)
+    at_1 = detection.farrington(counts, detection.FarringtonSettings(trend_level=1.0))
+    assert not at_5.trend[0]
+    assert at_1.trend[0]
+    assert at_1.expected[0] == pytest.approx(10.0, rel=1e-6)
+    windows = [k for year in range(1, 6) for k in range(52 * year - 3, 52 * year + 4)]
+    assert at_5.expected[0] == pytest.approx(
+        statistics.mean(10 * math.exp(0.0002 * k) for k in windows), rel=1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("trend_level", 0.0), ("trend_level", 1.5), ("limit54", (-1, 4)),
+                         ("limit54", (5, 0))],
+)  # fmt: skip
+def test_out_of_range_settings_are_refused_naming_the_setting(field, value):
+    with pytest.raises(ValueError, match=field):
+        detection.FarringtonSettings(**{field: value})
+
+
+def test_an_unreported_week_is_left_out_of_the_fit_not_counted_as_zero():
+    counts = np.full(_weeks(), 4.0)
+    counts[-1] = 11
+    # Forty weeks of the baseline without a report, window weeks among them.
+    gaps = np.r_[10:30, 200:220]
+    missing = counts.copy()
+    missing[gaps] = np.nan
+    result = detection.farrington(missing)
+    # Left out: the 197 reported weeks are all 4, so the fit is 4 and the threshold the
+    # Poisson(4) 99.5% quantile, 10; 11 cases alarm.
+    assert result.expected[0] == pytest.approx(4.0)
+    assert result.dispersion[0] == 1.0
+    assert result.threshold[0] == 10 and result.alarm[0]
+    # Counted as zero they would drag the expected count down.
+    zeros = counts.copy()
+    zeros[gaps] = 0
+    assert detection.farrington(zeros).expected[0] < 3.9
+    # An unreported current week is evaluated and never alarms.
+    missing[-1] = np.nan
+    assert not detection.farrington(missing).alarm[0]
+    # EARS needs every week.
+    with pytest.raises(ValueError, match="counts: weekly counts cannot be missing"):
+        detection.ears_c2([1, 2, np.nan, 3, 4, 5, 6, 7, 8, 9])
+
+
+def test_limit54_needs_enough_cases_in_the_last_weeks_per_series():
+    quiet = np.full(_weeks(), 0.2)  # about one case in five weeks
+    quiet[-4:] = [0, 0, 0, 3]  # 3 cases in the last 4 weeks: above the threshold, too few
+    loud = np.full(_weeks(), 0.2)
+    loud[-4:] = [1, 0, 1, 3]  # 5 in the last 4 weeks
+    assert detection.farrington(quiet).alarm[0]  # the method alone alarms
+    default, none = detection.FarringtonSettings(), detection.FarringtonSettings(limit54=None)
+    results = detection.detect([quiet, loud, quiet], [default, default, none])
+    assert [r["alarm"] for r in results] == [False, True, True]
+    assert detection.enough_cases([[0, 0, 0, 3], [1, 0, 1, 3]], (5, 4)).tolist() == [False, True]
+    assert detection.enough_cases([[9, 0, 0, 0, 3]], (5, 4)).tolist() == [False]  # 4 weeks only
+    assert detection.enough_cases([[1, np.nan, 1, 3]], (5, 4)).tolist() == [True]
+    with pytest.raises(ValueError, match="settings: one per series"):
+        detection.detect([quiet, loud], [default])
 
 
 def test_farrington_leaves_out_the_26_recent_weeks_and_down_weights_past_outbreaks():

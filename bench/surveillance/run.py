@@ -1,6 +1,8 @@
 """Outbreak detection benchmark: the Noufaily et al. (2013) simulation, and speed.
 
     .venv/bin/python bench/surveillance/run.py simulation [--replicates 100]
+        [--methods farrington,farrington+norule,farrington+trend1,ears_c2]
+        [--rule on|off] [--trend-level 0.05] [--limit54 none|5,4]
     .venv/bin/python bench/surveillance/run.py speed [--series 5000]
 
 `simulation` generates the 42 scenarios (mhis.surveillance.simulation), runs the improved
@@ -10,6 +12,14 @@ outbreak cases), probability of detection (current outbreaks with at least one a
 week with its cases, among those with at least one case), sensitivity (alarmed weeks among
 the current outbreak's weeks), specificity (1 − FPR) and timeliness (mean weeks from the
 outbreak's start to its first alarm, among those detected).
+
+The improved Farrington method's options: `--rule` (Farrington et al.'s no-extrapolation
+rule, on by default), `--trend-level` (R's `pThresholdTrend`, 0.05 by default) and
+`--limit54` (no alarm unless `cases` cases in the last `weeks` weeks; none by default, the
+method as published) set the plain `farrington` method. Variants run side by side on the same
+simulated series by suffixes: `farrington+norule` (rule off), `farrington+rule`,
+`farrington+trend1` (any level: `+trend0.2`), `farrington+limit54` (5 in 4 weeks), combined as
+in `farrington+norule+trend1`.
 
 `speed` times one week's evaluation of many site × condition series (5 years and 1 week of
 history each) by the improved Farrington method, and the floor: the same number of series
@@ -22,21 +32,48 @@ import argparse
 import datetime as dt
 import sys
 import time
+from dataclasses import replace
 
 import numpy as np
 
 from mhis.surveillance import detection, simulation
 
 METHODS = {
-    "farrington": lambda history, settings: detection.farrington(history, settings),
-    "ears_c1": lambda history, settings: detection.ears_c1(history),
-    "ears_c2": lambda history, settings: detection.ears_c2(history),
-    "ears_c3": lambda history, settings: detection.ears_c3(history),
+    "ears_c1": lambda history, settings: detection.ears_c1(history).alarm,
+    "ears_c2": lambda history, settings: detection.ears_c2(history).alarm,
+    "ears_c3": lambda history, settings: detection.ears_c3(history).alarm,
 }
 
 
-def evaluate(replicates: int, seed: int, alpha: float, methods: list[str]):
-    settings = detection.FarringtonSettings(alpha=alpha)
+def farrington_variant(name: str, settings: detection.FarringtonSettings):
+    """`farrington` with `settings`, changed by each `+` suffix of `name`: norule, rule,
+    trend<level>, limit54. Returns the settings, or None when `name` is not a variant."""
+    head, *suffixes = name.split("+")
+    if head != "farrington":
+        return None
+    for suffix in suffixes:
+        if suffix == "norule":
+            settings = replace(settings, no_extrapolation=False)
+        elif suffix == "rule":
+            settings = replace(settings, no_extrapolation=True)
+        elif suffix == "limit54":
+            settings = replace(settings, limit54=(5, 4))
+        elif suffix.startswith("trend"):
+            settings = replace(settings, trend_level=float(suffix[5:]))
+        else:
+            raise SystemExit(f"--methods: unknown variant {suffix!r} in {name!r}")
+    return settings
+
+
+def run_method(name: str, history, settings: detection.FarringtonSettings):
+    chosen = farrington_variant(name, settings)
+    if chosen is None:
+        return METHODS[name](history, settings)
+    alarm = detection.farrington(history, chosen).alarm
+    return alarm & detection.enough_cases(history, chosen.limit54)
+
+
+def evaluate(replicates: int, seed: int, methods: list[str], settings):
     runs = [
         simulation.simulate(s, replicates, seed=seed + s.number) for s in simulation.scenarios()
     ]
@@ -51,7 +88,7 @@ def evaluate(replicates: int, seed: int, alpha: float, methods: list[str]):
         history = counts[:, : week + 1]
         for method in methods:
             started = time.perf_counter()
-            alarms[method][:, i] = METHODS[method](history, settings).alarm
+            alarms[method][:, i] = run_method(method, history, settings)
             took[method] += time.perf_counter() - started
         if i % 7 == 0:
             print(f"  week {week + 1} of {last}", file=sys.stderr, flush=True)
@@ -81,11 +118,26 @@ def evaluate(replicates: int, seed: int, alpha: float, methods: list[str]):
 
 def simulation_command(args):
     methods = args.methods.split(",")
+    for method in methods:
+        if (
+            method not in METHODS
+            and farrington_variant(method, detection.FarringtonSettings()) is None
+        ):
+            raise SystemExit(f"--methods: unknown method {method!r}")
+    limit54 = None if args.limit54 == "none" else tuple(int(n) for n in args.limit54.split(","))
+    settings = detection.FarringtonSettings(
+        alpha=args.alpha,
+        trend_level=args.trend_level,
+        no_extrapolation=args.rule == "on",
+        limit54=limit54,
+    )
     started = time.perf_counter()
-    rows, took = evaluate(args.replicates, args.seed, args.alpha, methods)
+    rows, took = evaluate(args.replicates, args.seed, methods, settings)
     total = time.perf_counter() - started
-    print(f"42 scenarios × {args.replicates} replicates × 49 weeks, α = {args.alpha}; "
-          f"{total:.0f} s in all; " + ", ".join(f"{m} {t:.1f} s" for m, t in took.items()))  # fmt: skip
+    print(f"42 scenarios × {args.replicates} replicates × 49 weeks, α = {args.alpha}, "
+          f"farrington: no-extrapolation rule {args.rule}, trend level {args.trend_level}, "
+          f"limit54 {args.limit54}; {total:.0f} s in all; "
+          + ", ".join(f"{m} {t:.1f} s" for m, t in took.items()))  # fmt: skip
     print("\n| method | scenarios | mean FPR | worst FPR | mean POD | worst POD | sensitivity | specificity | timeliness (weeks) |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|---|")
     for method in methods:
@@ -175,6 +227,9 @@ def main():
     s.add_argument("--seed", type=int, default=2013)
     s.add_argument("--alpha", type=float, default=0.005)
     s.add_argument("--methods", default="farrington,ears_c1,ears_c2,ears_c3")
+    s.add_argument("--rule", choices=("on", "off"), default="on")
+    s.add_argument("--trend-level", type=float, default=0.05)
+    s.add_argument("--limit54", default="none", help="none, or cases,weeks (5,4)")
     p = sub.add_parser("speed")
     p.add_argument("--series", type=int, default=5000)
     p.add_argument("--repeat", type=int, default=3)

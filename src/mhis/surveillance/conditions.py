@@ -3,7 +3,11 @@ surveillance case definitions, shortened), the ICD-10 codes that count an encoun
 diagnosis as a case, and how each raises an alert.
 
 Epidemic-prone diseases with a single case worth investigating alert on a fixed count;
-endemic ones on the improved Farrington method (with its short-history fallback).
+endemic ones on the improved Farrington method (with its short-history fallback), each with
+its own method options (:class:`~mhis.surveillance.detection.FarringtonSettings`: the trend
+test level, the no-extrapolation rule and the low-count rule limit54). Every condition uses
+the defaults today; a condition whose series behave differently gets its own here, e.g.
+``settings=FarringtonSettings(limit54=(3, 4))`` for one whose every case matters more.
 """
 
 from __future__ import annotations
@@ -12,8 +16,11 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
+from mhis.surveillance.detection import FarringtonSettings
+
 THRESHOLD = "threshold"
 STATISTICAL = "statistical"
+DEFAULT_SETTINGS = FarringtonSettings()  # the defaults ADR 0028 weighs against R's advice
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,8 @@ class ConditionDef:
     case_definition: object
     method: str
     threshold: int | None = None  # cases in a week that raise an alert (fixed method)
+    # Statistical method's options (ADR 0007): trend level, no-extrapolation, limit54.
+    settings: FarringtonSettings = DEFAULT_SETTINGS
 
 
 CONDITIONS = (

@@ -44,14 +44,18 @@ class Detection:
     trend: np.ndarray | None = None
 
 
-def _as_2d(counts) -> np.ndarray:
+def _as_2d(counts, missing: bool = False) -> np.ndarray:
+    """Counts as a 2-D array. `missing`: a week without a report may be NaN (the improved
+    Farrington method leaves it out of its fit); EARS needs every week."""
     array = np.asarray(counts, dtype=float)
     if array.ndim == 1:
         array = array[None, :]
     if array.ndim != 2:
         raise ValueError("counts: one row of weekly counts per series")
-    if np.any(array < 0) or np.any(np.isnan(array)):
-        raise ValueError("counts: weekly counts cannot be negative or missing")
+    if np.any(array < 0):
+        raise ValueError("counts: weekly counts cannot be negative")
+    if not missing and np.any(np.isnan(array)):
+        raise ValueError("counts: weekly counts cannot be missing for this method")
     return array
 
 
@@ -116,7 +120,20 @@ def _need(counts: np.ndarray, weeks: int, method: str) -> None:
 
 @dataclass(frozen=True)
 class FarringtonSettings:
-    """The improved method's parameters as Noufaily et al. (2013) recommend them."""
+    """The improved method's parameters as Noufaily et al. (2013) recommend them, and the
+    options R's `surveillance::farringtonFlexible` offers around them (names in brackets):
+
+    - `trend_level` (`pThresholdTrend`): the trend is kept when its two-sided p-value is
+      below this. Farrington et al. (1996) used 0.05; R's documentation advises 1 for the
+      improved method (the trend is then kept whenever the two other conditions hold).
+    - `no_extrapolation`: Farrington et al.'s third condition, kept by R: the trend is
+      dropped (the model refitted without it) when its prediction for the current week is
+      above the largest count of the baseline weeks, so that a trend does not extrapolate
+      beyond anything seen.
+    - `limit54` (`limit54`, R's `c(cases, weeks)`): no alarm unless at least `cases` cases
+      were counted in the last `weeks` weeks, the current one included; None for none.
+      Applied by :func:`detect`, to EARS as well.
+    """
 
     years: int = 5  # b: years of history
     half_window: int = 3  # w: weeks either side of the current week in past years
@@ -125,6 +142,16 @@ class FarringtonSettings:
     reweight_above: float = 2.58  # Anscombe residual above which a past week is down-weighted
     alpha: float = 0.005  # one-sided
     trend_level: float = 0.05  # the trend is kept when significant at this level
+    no_extrapolation: bool = True  # drop the trend when it predicts above the baseline's max
+    limit54: tuple[int, int] | None = (5, 4)  # (cases, weeks): no alarm with fewer
+
+    def __post_init__(self):
+        if not 0 < self.trend_level <= 1:
+            raise ValueError("trend_level: a p-value threshold above 0, at most 1")
+        if self.limit54 is not None:
+            cases, weeks = self.limit54
+            if cases < 0 or weeks < 1:
+                raise ValueError("limit54: cases 0 or more, over 1 week or more")
 
     def history_needed(self) -> int:
         """Weeks before the current one that the method reads (263 at b = 5, w = 3)."""
@@ -182,24 +209,27 @@ def _irls(x: np.ndarray, y: np.ndarray, prior: np.ndarray, offset: np.ndarray, i
     return beta, mu, inverse
 
 
-def _fit(x, y, offset, settings: FarringtonSettings):
+def _fit(x, y, offset, settings: FarringtonSettings, seen=None):
     """Farrington's two fits: unweighted, then with past outbreaks down-weighted by their
-    Anscombe residuals. Returns coefficients, (X'WX)⁻¹ and the dispersion."""
-    n = y.shape[1]
+    Anscombe residuals. Returns coefficients, (X'WX)⁻¹ and the dispersion. `seen` (same
+    shape as `y`, optional): False for a week without a report, which weighs nothing in
+    either fit and does not count among the weeks."""
+    seen = np.ones(y.shape, dtype=bool) if seen is None else seen
+    n = seen.sum(axis=1, keepdims=True).astype(float)
     p = x.shape[1]
-    prior = np.ones_like(y)
+    prior = seen.astype(float)
     for step in range(2):
         beta, mu, inverse = _irls(x, y, prior, offset)
-        phi = np.maximum(1.0, (prior * (y - mu) ** 2 / mu).sum(axis=1) / max(n - p, 1))
+        phi = np.maximum(1.0, (prior * (y - mu) ** 2 / mu).sum(axis=1) / np.maximum(n[:, 0] - p, 1))
         if step == 1:
             break
         # Leverage h_ii = w_i x_i' (X'WX)⁻¹ x_i, with w = prior · μ.
         h = ((x @ inverse) * x).sum(axis=2) * prior * mu
         anscombe = 1.5 * (np.cbrt(y) ** 2 - np.cbrt(mu) ** 2) / np.power(mu, 1 / 6)
         anscombe /= np.sqrt(phi[:, None] * np.clip(1 - h, 1e-6, None))
-        high = anscombe > settings.reweight_above
-        prior = np.where(high, 1.0 / np.where(high, anscombe, 1.0) ** 2, 1.0)
-        prior *= n / prior.sum(axis=1, keepdims=True)  # the weights sum to n
+        high = seen & (anscombe > settings.reweight_above)
+        prior = np.where(high, 1.0 / np.where(high, anscombe, 1.0) ** 2, seen.astype(float))
+        prior *= n / np.maximum(prior.sum(axis=1, keepdims=True), 1e-12)  # they sum to n
     return beta, inverse, phi
 
 
@@ -215,8 +245,10 @@ def farrington(counts, settings: FarringtonSettings | None = None, population=No
        the rest of each year), fitted once, then again with the weeks whose Anscombe residual
        exceeds 2.58 down-weighted by the inverse of its square (weights scaled to sum to the
        number of weeks).
-    3. The trend is kept when significant at the 5% level (and only with 3 years of history
-       or more); otherwise the model fitted without it is used.
+    3. The trend is kept when all three of Farrington et al.'s conditions hold: it is
+       significant at `trend_level` (5% by default), there are 3 years of history or more,
+       and (`no_extrapolation`) its prediction for the current week is not above the largest
+       count of the baseline weeks. Otherwise the model fitted without it is used.
     4. The dispersion φ (at least 1) from the weighted Pearson statistic.
     5. The threshold: the upper 1 − α quantile of the negative binomial with the predicted
        mean μ₀ and variance φμ₀ (Poisson when φ = 1), a plug-in that ignores the error of the
@@ -224,21 +256,28 @@ def farrington(counts, settings: FarringtonSettings | None = None, population=No
 
     `population` (same shape as `counts`, optional): the population each week, for sites
     whose size changes (a camp's influx); the model then fits rates, with log population as
-    an offset.
+    an offset. The no-extrapolation condition then compares the predicted count (at the
+    current population) with the largest count, as R does.
+
+    A week without a report is NaN in `counts`: it is left out of both fits and of the
+    number of weeks (as R's `farringtonFlexible` drops missing responses); an unreported
+    current week never alarms. `limit54` is not applied here (see :func:`detect`).
     """
     settings = settings or FarringtonSettings()
-    counts = _as_2d(counts)
+    counts = _as_2d(counts, missing=True)
     needed = settings.history_needed() + 1
     _need(counts, needed, "the improved Farrington method")
     current = counts.shape[1] - 1
     weeks_back = np.arange(settings.history_needed(), settings.excluded_weeks, -1)
     y = counts[:, current - weeks_back]
+    seen = ~np.isnan(y)
+    y = np.where(seen, y, 0.0)
     if population is None:
         offset = np.zeros_like(y)
         offset_now = np.zeros(counts.shape[0])
     else:
         population = np.asarray(population, dtype=float).reshape(counts.shape)
-        if np.any(population <= 0):
+        if np.any(~(population > 0)):
             raise ValueError("population: must be positive in every week")
         offset = np.log(population[:, current - weeks_back])
         offset_now = np.log(population[:, current])
@@ -247,28 +286,46 @@ def farrington(counts, settings: FarringtonSettings | None = None, population=No
     now_flat = _design(np.array([0]), settings, trend=False)[0]
     x_trend = _design(weeks_back, settings, trend=True)
     x_flat = _design(weeks_back, settings, trend=False)
-    beta_t, inverse_t, phi_t = _fit(x_trend, y, offset, settings)
-    beta_f, _, phi_f = _fit(x_flat, y, offset, settings)
+    beta_t, inverse_t, phi_t = _fit(x_trend, y, offset, settings, seen)
+    beta_f, _, phi_f = _fit(x_flat, y, offset, settings, seen)
+    eta_t = np.clip(beta_t @ now_trend + offset_now, -30, 30)
     z = beta_t[:, 1] / np.sqrt(phi_t * inverse_t[:, 1, 1])
-    keep = np.abs(z) > stats.norm.ppf(1 - settings.trend_level / 2)
+    p_value = 2 * stats.norm.sf(np.abs(z))
+    keep = p_value < settings.trend_level
     if settings.years < 3:  # as Farrington et al.: too short a history to tell a trend
         keep[:] = False
-    eta = np.where(keep, beta_t @ now_trend, beta_f @ now_flat) + offset_now
+    if settings.no_extrapolation:  # Farrington et al.'s third condition
+        keep &= np.exp(eta_t) <= np.max(y, axis=1)
+    eta = np.where(keep, eta_t, beta_f @ now_flat + offset_now)
     expected = np.exp(np.clip(eta, -30, 30))
     phi = np.where(keep, phi_t, phi_f)
     threshold = negative_binomial_threshold(expected, phi, settings.alpha)
     silent = y.sum(axis=1) == 0  # no case in the whole baseline: nothing to fit
     expected = np.where(silent, 0.0, expected)
     threshold = np.where(silent, 0.0, threshold)
+    observed = counts[:, current]
     return Detection(
         "farrington",
-        counts[:, current],
+        observed,
         expected,
         threshold,
-        counts[:, current] > threshold,
+        np.nan_to_num(observed, nan=-1.0) > threshold,  # an unreported week never alarms
         dispersion=phi,
         trend=keep & ~silent,
     )
+
+
+def enough_cases(counts, limit54: tuple[int, int] | None) -> np.ndarray:
+    """Farrington et al.'s (1996) low-count rule, R's `limit54`: per series, whether at
+    least `cases` cases were counted in the last `weeks` weeks, the current one included
+    (True for every series when `limit54` is None). A week without a report adds no case
+    (R's `farringtonFlexible` would give no alarm at all when one of those weeks is
+    missing; a missed report must not silence an outbreak reported this week)."""
+    counts = _as_2d(counts, missing=True)
+    if limit54 is None:
+        return np.ones(counts.shape[0], dtype=bool)
+    cases, weeks = limit54
+    return np.nansum(counts[:, -weeks:], axis=1) >= cases
 
 
 def negative_binomial_threshold(mean, dispersion, alpha: float) -> np.ndarray:
@@ -303,21 +360,29 @@ def method_for(weeks: int, settings: FarringtonSettings | None = None):
     return None, None
 
 
-def detect(series: list, settings: FarringtonSettings | None = None, populations=None):
+def detect(series: list, settings=None, populations=None):
     """The current week of each series in `series` (lists or arrays of weekly counts, oldest
-    first, of any lengths) by the method its history allows (:func:`method_for`), series of
-    the same method and history evaluated together. `populations` (optional, one entry per
-    series: the weekly population, or None) gives Farrington its offset; EARS ignores it.
-    Returns one dict per series: method,
-    years, observed, expected, threshold, alarm (None for the last three when the history is
-    too short for any method)."""
-    settings = settings or FarringtonSettings()
+    first, of any lengths; NaN for a week without a report) by the method its history allows
+    (:func:`method_for`), series of the same method, history and settings evaluated
+    together. `settings`: one :class:`FarringtonSettings` for all, or a list of one per
+    series (a condition's own options); its `limit54` applies to every method.
+    `populations` (optional, one entry per series: the weekly population, or None) gives
+    Farrington its offset; EARS ignores it. Returns one dict per series: method, years,
+    observed, expected, threshold, alarm (None for the last three when the history is too
+    short for any method)."""
+    if settings is None or isinstance(settings, FarringtonSettings):
+        each = [settings or FarringtonSettings()] * len(series)
+    else:
+        each = list(settings)
+        if len(each) != len(series):
+            raise ValueError("settings: one per series")
     out: list[dict | None] = [None] * len(series)
     groups: dict[tuple, list[int]] = {}
     for i, counts in enumerate(series):
         known = populations is not None and populations[i] is not None
-        groups.setdefault((*method_for(len(counts), settings), known), []).append(i)
-    for (method, years, known), members in groups.items():
+        key = (*method_for(len(counts), each[i]), known, each[i])
+        groups.setdefault(key, []).append(i)
+    for (method, years, known, chosen), members in groups.items():
         if method is None:
             for i in members:
                 out[i] = {
@@ -330,7 +395,7 @@ def detect(series: list, settings: FarringtonSettings | None = None, populations
                 }
             continue
         if method == "farrington":
-            chosen = replace(settings, years=years)
+            chosen = replace(chosen, years=years)
             width = chosen.history_needed() + 1
             block = np.array([np.asarray(series[i], dtype=float)[-width:] for i in members])
             pops = None
@@ -340,6 +405,7 @@ def detect(series: list, settings: FarringtonSettings | None = None, populations
         else:
             block = np.array([np.asarray(series[i], dtype=float)[-EARS_WEEKS:] for i in members])
             result = ears_c2(block)
+        enough = enough_cases(block, chosen.limit54)
         for j, i in enumerate(members):
             out[i] = {
                 "method": method,
@@ -347,6 +413,6 @@ def detect(series: list, settings: FarringtonSettings | None = None, populations
                 "observed": float(result.observed[j]),
                 "expected": float(result.expected[j]),
                 "threshold": float(result.threshold[j]),
-                "alarm": bool(result.alarm[j]),
+                "alarm": bool(result.alarm[j] and enough[j]),
             }
     return out

@@ -42,10 +42,6 @@ from .models import (
 # A report is on time when it arrives by the end of this many days after the week's Sunday.
 DUE_DAYS = 3
 HISTORY_WEEKS = detection.FarringtonSettings().history_needed() + 1
-# Farrington et al. (1996): a statistical alarm needs at least 5 cases in the last 4 weeks
-# (the current one included), so that one case after a quiet spell at a small site does not
-# call out an officer. Fixed-count conditions do not wait for it.
-RECENT_CASES, RECENT_WEEKS = 5, 4
 
 WEEK = re.compile(r"^(\d{4})-?W(\d{1,2})$")
 
@@ -400,7 +396,8 @@ def evaluate_week(
 ) -> dict[str, int]:
     """Evaluate every site × condition for an ISO week and raise an alert where the count
     passes the condition's threshold: a fixed number of cases, or the improved Farrington
-    method (EARS C2 for a history under 56 weeks) with at least 5 cases in the last 4 weeks;
+    method (EARS C2 for a history under 56 weeks) with the condition's options (by default at
+    least 5 cases in the last 4 weeks);
     where the site's population is recorded, Farrington expects cases in proportion to it. Evaluating a week again (after a late
     correction) raises no second alert; an open alert gets the new numbers."""
     if user is not None:
@@ -418,9 +415,17 @@ def evaluate_week(
         populations[k[0]][-len(series[k]) :] if k[0] in populations and len(series[k]) else None
         for k in statistical
     ]
-    results = detection.detect([series[k] for k in statistical], populations=offsets)
+    # Each condition's method options, its low-count rule (limit54) included: by default a
+    # statistical alarm needs 5 cases in the last 4 weeks (Farrington et al. 1996), so that
+    # one case after a quiet spell at a small site does not call out an officer. Fixed-count
+    # conditions do not wait for it.
+    results = detection.detect(
+        [series[k] for k in statistical],
+        [BY_CODE[k[1]].settings for k in statistical],
+        populations=offsets,
+    )
     for key, result in zip(statistical, results, strict=True):
-        if result["alarm"] and series[key][-RECENT_WEEKS:].sum() >= RECENT_CASES:
+        if result["alarm"]:
             found[key] = result
     for key in keys:
         condition = BY_CODE[key[1]]
