@@ -145,16 +145,24 @@ def _lines(text: str):
     tables: dict[str, int] = {}
     keys: dict[tuple[str, str], int] = {}
     current = ""
+    # Plain string operations, not a regular expression: a line of any length (in a comment or
+    # a multi-line string) is read in time proportional to its length.
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
-        m = re.match(r"^\[\s*([^\]]+?)\s*\]", line)
-        if m:
-            current = m.group(1).replace('"', "").replace(" ", "")
-            tables.setdefault(current, number)
-            continue
-        m = re.match(r'^"?([^"=]+?)"?\s*=', line)
-        if m:
-            keys.setdefault((current, m.group(1).strip()), number)
+        if line.startswith("[") and "]" in line:
+            name = line[1 : line.index("]")].replace('"', "").replace(" ", "")
+            if name:
+                current = name
+                tables.setdefault(current, number)
+                continue
+        head, equals, _rest = line.partition("=")
+        key = head.strip()
+        if key.startswith('"'):
+            key = key[1:]
+        if key.endswith('"'):
+            key = key[:-1]
+        if equals and key.strip() and '"' not in key:
+            keys.setdefault((current, key.strip()), number)
 
     def at(path: str) -> int | None:
         table, _dot, key = path.rpartition(".")
@@ -171,6 +179,9 @@ def check_mapping(text: str, name: str = "mapping") -> tuple[Mapping | None, lis
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None)
         return None, [(line, "file", _("not valid TOML: %(error)s") % {"error": exc})]
+    except RecursionError:
+        return None, [(None, "file", _("nested too deeply: a mapping's tables and lists go a "
+                                       "few levels deep at most"))]  # fmt: skip
     at = _lines(text)
 
     def bad(path: str, message: str) -> None:

@@ -1,0 +1,143 @@
+"""A review of the DHIS2 mapping and push as the people who would break it: a hostile mapping
+(nested too deeply, lines built to make the checker crawl, control characters an XML writer
+cannot carry, totals mapped onto their own parts), and a server address that holds an
+account."""
+
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from mhis.indicators import dhis2, exports
+
+from .indicator_world import build
+
+REAL = Path(__file__).parent / "fixtures" / "real" / "dhis2"
+BY_CODE = REAL / "mapping_code.toml"
+
+
+@pytest.fixture
+def analyst(world):
+    from mhis.access.services import create_user
+
+    return create_user(username="th_analyst", password=None, role="analyst", places=[world["TH"]])
+
+
+# -- hostile mapping files ---------------------------------------------------------------------
+
+
+def test_a_mapping_nested_too_deeply_is_refused_not_a_traceback(db, world, analyst, client):
+    deep = 'data_set = "A"\nx = ' + "[" * 5000 + "]" * 5000 + "\n"
+    _mapping, problems = exports.check_mapping(deep, "deep.toml")
+    assert [(field, "nested too deeply" in message) for _line, field, message in problems] == [
+        ("file", True)
+    ]
+    client.force_login(analyst)
+    page = client.post("/indicators/dhis2/", {"action": "save", "text": deep})
+    assert page.status_code == 200 and "nested too deeply" in page.content.decode()
+
+
+def test_the_mapping_command_refuses_a_deep_file_with_its_reason(db, world, tmp_path):
+    path = tmp_path / "deep.toml"
+    path.write_text("x = " + "{a = " * 3000 + "1" + "}" * 3000 + "\n")
+    with pytest.raises(CommandError, match="nested too deeply"):
+        call_command("indicators", "mapping", str(path))
+
+
+def test_a_long_line_does_not_make_the_check_crawl(db, world):
+    # Valid TOML whose comment and multi-line string hold long runs of spaces: where each
+    # problem lies is found in time proportional to the text, not to its square.
+    text = 'data_set = "A"\n# a' + " " * 200_000 + 'b\nnotes = """\n[a' + " " * 200_000 + 'b\n"""\n'
+    started = time.monotonic()
+    _mapping, problems = exports.check_mapping(text, "slow.toml")
+    assert time.monotonic() - started < 5
+    assert [(line, field) for line, field, _message in problems] == [(3, "notes")]
+
+
+@pytest.mark.parametrize(
+    ("field", "text"),
+    [
+        ("indicators.ENCOUNTERS.data_element", 'data_element = "MIG\\u0001ENC"'),
+        ("data_set", 'data_set = "MIG\\u000bDS"'),
+        ("org_units.TH", 'TH = "TH\\u0000"'),
+        ("categories.sex.options.female", 'female = "F\\u0008"'),
+    ],
+)
+def test_a_control_character_in_a_code_is_refused_by_field(db, world, field, text):
+    key = text.split(" = ")[0]
+    mapping = BY_CODE.read_text()
+    if field == "org_units.TH":
+        mapping += f"\n[org_units]\n{text}\n"
+    elif field == "categories.sex.options.female":
+        mapping = mapping.replace('female = "F"', text)
+    else:
+        mapping = "\n".join(
+            text
+            if line.startswith(f"{key} = ")
+            and i
+            == mapping.splitlines().index(
+                next(ln for ln in mapping.splitlines() if ln.startswith(f"{key} = "))
+            )
+            else line
+            for i, line in enumerate(mapping.splitlines())
+        )
+    found, problems = exports.check_mapping(mapping, "ctrl.toml")
+    assert found is None and field in [f for _line, f, _message in problems], problems
+
+
+def test_adx_from_any_accepted_mapping_is_well_formed_xml(db, world):
+    build(world)
+    text = BY_CODE.read_text().replace('"MIG_ENCOUNTERS"', '"MIG\\u0001ENC"')
+    mapping, _problems = exports.check_mapping(text, "ctrl.toml")
+    if mapping is None:
+        return  # refused, as it must be: nothing to write
+    rows, _withheld = exports.values(mapping, world["TH"], ["2026-Q1"], children=True)
+    ET.fromstring(exports.adx(mapping, rows))
+
+
+# -- totals mapped onto the parts --------------------------------------------------------------
+
+
+def test_a_total_mapped_onto_its_own_parts_is_refused(db, world):
+    # The total in the default combo of the parts' own data element: DHIS2 adds it to the
+    # parts, and counts every person twice (what the issue found).
+    same_element = BY_CODE.read_text().replace(
+        'total_data_element = "MIG_PEOPLE_SEEN_TOTAL"', 'total_data_element = "MIG_PEOPLE_SEEN"'
+    )
+    _m, problems = exports.check_mapping(same_element, "twice.toml")
+    assert "indicators.PEOPLE_SEEN.total_data_element" in [f for _l, f, _m in problems]
+    # The total as one of the parts' combos: it overwrites that part.
+    as_part = BY_CODE.read_text().replace(
+        'total_data_element = "MIG_PEOPLE_SEEN_TOTAL"', 'total_combo = "AGE_UNK"'
+    )
+    _m, problems = exports.check_mapping(as_part, "part.toml")
+    assert "indicators.PEOPLE_SEEN.total_combo" in [f for _l, f, _m in problems]
+    # Two combinations sent to one combo: the second overwrites the first.
+    doubled = BY_CODE.read_text().replace('male = "SEX_M"', 'male = "SEX_F"')
+    _m, problems = exports.check_mapping(doubled, "doubled.toml")
+    assert "indicators.ENCOUNTERS.combos.male" in [f for _l, f, _m in problems]
+    # A disaggregation named twice.
+    twice = BY_CODE.read_text().replace('by = ["sex"]', 'by = ["sex", "sex"]')
+    _m, problems = exports.check_mapping(twice, "by.toml")
+    assert "indicators.ENCOUNTERS.by" in [f for _l, f, _m in problems]
+
+
+# -- the server's address and account ----------------------------------------------------------
+
+
+def test_an_account_in_the_server_address_is_never_shown(db, world, analyst, client, settings):
+    settings.MHIS_DHIS2_URL = "https://mhis:s3cret@dhis2.example.org/?api_token=t0ken"
+    settings.MHIS_DHIS2_TOKEN = "d2pat_abc"
+    client.force_login(analyst)
+    page = client.get("/indicators/dhis2/").content.decode()
+    assert "dhis2.example.org" in page
+    assert "s3cret" not in page and "t0ken" not in page and "d2pat_abc" not in page
+    with pytest.raises(dhis2.PushError) as refused:
+        dhis2.push({"dataValues": []}, dry_run=True)
+    assert "user:password@" in str(refused.value) and "s3cret" not in str(refused.value)
+    settings.MHIS_DHIS2_URL = "ftp://mhis:s3cret@dhis2.example.org"
+    with pytest.raises(dhis2.PushError) as refused:
+        dhis2.Server.from_settings().check()
+    assert "s3cret" not in str(refused.value)
