@@ -48,6 +48,9 @@ DEFAULT_MAPPING = Path(__file__).with_name("mapping.toml")
 UID = re.compile(r"^[A-Za-z][A-Za-z0-9]{10}$")
 NCNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 TOKEN = re.compile(r"^\S+( \S+)*$")
+# Characters no XML document may carry (nor a DHIS2 code sensibly hold): control characters,
+# and the two non-characters XML 1.0 excludes.
+UNWRITABLE = re.compile("[\x00-\x1f\x7f-\x9f\ufffe\uffff]")
 SCHEMES = ("uid", "code")
 # What each identifier identifies, and the import parameter that names its scheme.
 SCHEME_PARAMETERS = {
@@ -220,6 +223,10 @@ def check_mapping(text: str, name: str = "mapping") -> tuple[Mapping | None, lis
             bad(path, _("%(value)r is not a DHIS2 UID (11 letters and digits, a letter first)")
                 % {"value": value})  # fmt: skip
             return False
+        if UNWRITABLE.search(value):
+            bad(path, _("%(value)r holds a control character, which no DHIS2 code or XML "
+                        "document can carry") % {"value": value})  # fmt: skip
+            return False
         if scheme(kind) == "code" and (len(value) > 50 or value != value.strip()):
             bad(path, _("%(value)r is not a DHIS2 code (at most 50 characters, no spaces "
                         "around)") % {"value": value})  # fmt: skip
@@ -248,7 +255,7 @@ def check_mapping(text: str, name: str = "mapping") -> tuple[Mapping | None, lis
             continue
         options = table(f"categories.{dim}.options", spec.get("options"))
         for value, option in options.items():
-            if not isinstance(option, str) or not TOKEN.match(option):
+            if not isinstance(option, str) or not TOKEN.match(option) or UNWRITABLE.search(option):
                 bad(f"categories.{dim}.options.{value}", _("%(value)r is not a valid option "
                     "code (no spaces around, no double spaces)") % {"value": option})  # fmt: skip
     known = catalogue()
