@@ -122,6 +122,12 @@ def test_a_total_mapped_onto_its_own_parts_is_refused(db, world):
     twice = BY_CODE.read_text().replace('by = ["sex"]', 'by = ["sex", "sex"]')
     _m, problems = exports.check_mapping(twice, "by.toml")
     assert "indicators.ENCOUNTERS.by" in [f for _l, f, _m in problems]
+    # Whatever their type, never a traceback.
+    odd = BY_CODE.read_text().replace(
+        'total_data_element = "MIG_PEOPLE_SEEN_TOTAL"', 'total_combo = ["AGE_UNK"]'
+    )
+    _m, problems = exports.check_mapping(odd, "odd.toml")
+    assert "indicators.PEOPLE_SEEN.total_combo" in [f for _l, f, _m in problems]
 
 
 # -- the server's address and account ----------------------------------------------------------

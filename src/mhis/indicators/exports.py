@@ -279,15 +279,35 @@ def check_mapping(text: str, name: str = "mapping") -> tuple[Mapping | None, lis
                     "dim": dim, "code": code})  # fmt: skip
             elif dim not in categories:
                 bad(f"{where}.by", _("no category for %(dim)r") % {"dim": dim})
+        if len(set(by)) != len(by):
+            bad(f"{where}.by", _("a disaggregation is named twice"))
+        # Each part its own combo, and a total never onto a part: DHIS2 keeps the last value
+        # sent for a cell, and adds up every combo of a data element.
+        parts: dict[str, str] = {}
         for key, combo in table(f"{where}.combos", spec.get("combos")).items():
             if len(str(key).split(",")) != len(by):
                 bad(f"{where}.combos.{key}", _("expected one value per category of by, "
                     "separated by commas"))  # fmt: skip
-            identifier(f"{where}.combos.{key}", combo, "category_option_combo")
+            if identifier(f"{where}.combos.{key}", combo, "category_option_combo"):
+                if combo in parts:
+                    bad(f"{where}.combos.{key}", _("%(combo)r is already the combo of "
+                        "%(other)s: each combination needs its own") % {
+                        "combo": combo, "other": parts[combo]})  # fmt: skip
+                parts.setdefault(combo, str(key))
         if "total_data_element" in spec:
             identifier(f"{where}.total_data_element", spec["total_data_element"], "data_element")
         if "total_combo" in spec:
             identifier(f"{where}.total_combo", spec["total_combo"], "category_option_combo")
+        same_element = spec.get("total_data_element", spec.get("data_element")) == spec.get(
+            "data_element"
+        )
+        if by and same_element and "total_data_element" in spec and "total_combo" not in spec:
+            bad(f"{where}.total_data_element", _("the parts' own data element: DHIS2 would add "
+                "the total to its parts and count everyone twice (give the total its own data "
+                "element, or a total_combo)"))  # fmt: skip
+        if by and same_element and str(spec.get("total_combo")) in parts:
+            bad(f"{where}.total_combo", _("already the combo of %(key)s: the total would "
+                "overwrite that part") % {"key": parts[spec["total_combo"]]})  # fmt: skip
         unknown = set(spec) - {"data_element", "by", "combos", "total_data_element", "total_combo"}
         for key in sorted(unknown):
             bad(f"{where}.{key}", _("not a field of an indicator's mapping"))
