@@ -418,7 +418,7 @@ def dhis2_page(request):
             "error_items": error_items,
             "summaries": summaries,
             "left_out": left_out,
-            "server": dhis2.Server.from_settings().url,
+            "server": dhis2.Server.from_settings().shown,
         },
     )
 
