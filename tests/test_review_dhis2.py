@@ -147,3 +147,31 @@ def test_an_account_in_the_server_address_is_never_shown(db, world, analyst, cli
     with pytest.raises(dhis2.PushError) as refused:
         dhis2.Server.from_settings().check()
     assert "s3cret" not in str(refused.value)
+
+
+# -- migration status below the first level ----------------------------------------------------
+
+
+def test_no_status_breakdown_for_a_site_that_sits_directly_under_the_country(db, world):
+    # A site may sit directly under a country, at level 1 like an area: the breakdown by place
+    # would then send that one site's people by migration status.
+    from mhis.places.services import create_place
+
+    from .indicator_world import _person
+
+    post = create_place(code="TH-POST", name="Border post", kind="site", parent=world["TH"],
+                        site_type="border_post")  # fmt: skip
+    for i in range(12):
+        _person(post, f"P{i}", "female", exports.timezone.datetime(1990, 1, 1).date(), "MM",
+                "REG_LAB")  # fmt: skip
+    mapping = exports.load_mapping()  # the bundled one: PEOPLE_REGISTERED by sex and status
+    assert "migration_status" in mapping.indicators["PEOPLE_REGISTERED"]["by"]
+    refused: list[str] = []
+    rows, _withheld = exports.values(
+        mapping, world["TH"], ["2026-Q1"], children=True, refused=refused
+    )
+    assert "TH-POST" not in {v.org_unit for v in rows if v.data_element == "MHIS_PEOPLE_REGISTERED"}
+    assert "PEOPLE_REGISTERED" in refused
+    # Without the breakdown by place, the country's own figures go as before.
+    rows, _withheld = exports.values(mapping, world["TH"], ["2026-Q1"])
+    assert {v.org_unit for v in rows if v.data_element == "MHIS_PEOPLE_REGISTERED"} == {"TH"}

@@ -375,12 +375,20 @@ def values(
     problems: list[tuple[int | None, str, str]] = []
     codes = {p.path: p.code for p in Place.objects.filter(path__startswith=place.path)}
     deepest = place.level + bool(children)
+    # A site may sit directly under a country, at level 1: broken down by place, it would be
+    # one site's people by migration status.
+    site_below = (
+        children
+        and Place.objects.filter(
+            path__startswith=place.path, level=place.level + 1, kind=PlaceKind.SITE
+        ).exists()
+    )
     for code, spec in mapping.indicators.items():
         indicator = get(code)
         dims = tuple(spec.get("by", ()))
         by = (*dims, "place") if children else dims
         if (STATUS_COLUMNS & set(dims) or indicator.counts_by_status) and (
-            place.kind == PlaceKind.SITE or deepest > STATUS_MAX_LEVEL
+            place.kind == PlaceKind.SITE or deepest > STATUS_MAX_LEVEL or site_below
         ):
             if refused is not None:
                 refused.append(code)
