@@ -175,3 +175,57 @@ def test_no_status_breakdown_for_a_site_that_sits_directly_under_the_country(db,
     # Without the breakdown by place, the country's own figures go as before.
     rows, _withheld = exports.values(mapping, world["TH"], ["2026-Q1"])
     assert {v.org_unit for v in rows if v.data_element == "MHIS_PEOPLE_REGISTERED"} == {"TH"}
+
+
+# -- roles and places --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def standin(settings):
+    from .dhis2_standin import StandIn
+
+    with StandIn() as server:
+        settings.MHIS_DHIS2_URL = server.url
+        settings.MHIS_DHIS2_USERNAME, settings.MHIS_DHIS2_PASSWORD = "admin", "district"
+        settings.MHIS_DHIS2_TOKEN = ""
+        settings.MHIS_DHIS2_TIMEOUT = 5
+        yield server
+
+
+def test_a_role_without_status_breakdowns_never_sends_them(world, people, client, standin):
+    build(world)
+    # The administrator may send to DHIS2 but not break indicators down by migration status:
+    # the bundled mapping's PEOPLE_REGISTERED (by sex and status) is left out, and named.
+    client.force_login(people["admin"])
+    page = client.post("/indicators/dhis2/", {"action": "dry_run", "place": "TH",
+                                              "period": "2026-Q1"})  # fmt: skip
+    assert page.status_code == 200
+    [sent] = standin.instance.requests
+    assert sent["dataValues"]
+    assert not [v for v in sent["dataValues"] if v["dataElement"] == "MHIS_PEOPLE_REGISTERED"]
+    assert "PEOPLE_REGISTERED" in page.content.decode().split("Not sent")[1]
+
+
+def test_another_countrys_data_is_neither_previewed_nor_sent(world, people, client, standin):
+    build(world)
+    client.force_login(people["hn_analyst"])
+    page = client.post("/indicators/dhis2/", {"action": "dry_run", "place": "TH",
+                                              "period": "2026-Q1", "children": "on"})  # fmt: skip
+    assert page.status_code == 403 and standin.instance.requests == []
+
+
+def test_the_mapping_cannot_be_saved_by_another_role_nor_without_the_form_token(
+    world, people, analyst
+):
+    from django.test import Client
+
+    from mhis.indicators.models import ExportMapping
+
+    text = BY_CODE.read_text()
+    other = Client()
+    other.force_login(people["clinician"])
+    assert other.post("/indicators/dhis2/", {"action": "save", "text": text}).status_code == 403
+    forged = Client(enforce_csrf_checks=True)
+    forged.force_login(analyst)
+    assert forged.post("/indicators/dhis2/", {"action": "save", "text": text}).status_code == 403
+    assert not ExportMapping.objects.exists()
