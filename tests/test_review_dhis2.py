@@ -118,6 +118,10 @@ def test_a_total_mapped_onto_its_own_parts_is_refused(db, world):
     doubled = BY_CODE.read_text().replace('male = "SEX_M"', 'male = "SEX_F"')
     _m, problems = exports.check_mapping(doubled, "doubled.toml")
     assert "indicators.ENCOUNTERS.combos.male" in [f for _l, f, _m in problems]
+    # Two options with one code: by code, their combos are one and the same.
+    merged = BY_CODE.read_text().replace('other = "O"', 'other = "U"')
+    _m, problems = exports.check_mapping(merged, "merged.toml")
+    assert "categories.sex.options.unknown" in [f for _l, f, _m in problems]
     # A disaggregation named twice.
     twice = BY_CODE.read_text().replace('by = ["sex"]', 'by = ["sex", "sex"]')
     _m, problems = exports.check_mapping(twice, "by.toml")

@@ -254,7 +254,14 @@ def check_mapping(text: str, name: str = "mapping") -> tuple[Mapping | None, lis
                 "digits and _ . - only, a letter or _ first") % {"value": code})  # fmt: skip
             continue
         options = table(f"categories.{dim}.options", spec.get("options"))
+        seen: dict[str, str] = {}
         for value, option in options.items():
+            if isinstance(option, str) and option in seen:
+                bad(f"categories.{dim}.options.{value}", _("%(option)r is already the code of "
+                    "%(other)s: DHIS2 would keep one of the two values") % {
+                    "option": option, "other": seen[option]})  # fmt: skip
+            if isinstance(option, str):
+                seen.setdefault(option, value)
             if not isinstance(option, str) or not TOKEN.match(option) or UNWRITABLE.search(option):
                 bad(f"categories.{dim}.options.{value}", _("%(value)r is not a valid option "
                     "code (no spaces around, no double spaces)") % {"value": option})  # fmt: skip
