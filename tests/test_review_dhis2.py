@@ -122,6 +122,10 @@ def test_a_total_mapped_onto_its_own_parts_is_refused(db, world):
     merged = BY_CODE.read_text().replace('other = "O"', 'other = "U"')
     _m, problems = exports.check_mapping(merged, "merged.toml")
     assert "categories.sex.options.unknown" in [f for _l, f, _m in problems]
+    # Two indicators into one cell: DHIS2 keeps the last value sent.
+    shared = BY_CODE.read_text().replace('"MIG_CXR_COVERAGE"', '"MIG_PEOPLE_SEEN_TOTAL"')
+    _m, problems = exports.check_mapping(shared, "shared.toml")
+    assert [f for _l, f, _m in problems] == ["indicators.CXR_COVERAGE.data_element"]
     # A disaggregation named twice.
     twice = BY_CODE.read_text().replace('by = ["sex"]', 'by = ["sex", "sex"]')
     _m, problems = exports.check_mapping(twice, "by.toml")

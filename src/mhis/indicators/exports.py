@@ -267,6 +267,19 @@ def check_mapping(text: str, name: str = "mapping") -> tuple[Mapping | None, lis
                     "code (no spaces around, no double spaces)") % {"value": option})  # fmt: skip
     known = catalogue()
     indicators = table("indicators", raw.get("indicators"))
+    # Where each indicator's values land (data element, combo; "" the default combo): two
+    # indicators in one cell and DHIS2 keeps only the value sent last.
+    cells: dict[tuple, str] = {}
+
+    def lands(code: str, path: str, element, combo) -> None:
+        if not isinstance(element, str) or not isinstance(combo, str):
+            return
+        other = cells.setdefault((element, combo), code)
+        if other != code:
+            bad(path, _("%(element)s %(combo)s already holds the values of %(other)s: DHIS2 "
+                        "would keep one of the two") % {
+                "element": element, "combo": combo or _("(default combo)"), "other": other})  # fmt: skip
+
     for code, spec in indicators.items():
         where = f"indicators.{code}"
         if code not in known:
@@ -315,6 +328,15 @@ def check_mapping(text: str, name: str = "mapping") -> tuple[Mapping | None, lis
         if by and same_element and str(spec.get("total_combo")) in parts:
             bad(f"{where}.total_combo", _("already the combo of %(key)s: the total would "
                 "overwrite that part") % {"key": parts[spec["total_combo"]]})  # fmt: skip
+        element = spec.get("data_element")
+        if not by:
+            lands(code, f"{where}.data_element", element, "")
+        for combo, key in parts.items():
+            lands(code, f"{where}.combos.{key}", element, combo)
+        if by and ("total_data_element" in spec or "total_combo" in spec):
+            field_name = "total_combo" if "total_combo" in spec else "total_data_element"
+            lands(code, f"{where}.{field_name}", spec.get("total_data_element", element),
+                  spec.get("total_combo", ""))  # fmt: skip
         unknown = set(spec) - {"data_element", "by", "combos", "total_data_element", "total_combo"}
         for key in sorted(unknown):
             bad(f"{where}.{key}", _("not a field of an indicator's mapping"))
