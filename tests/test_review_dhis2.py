@@ -237,3 +237,21 @@ def test_the_mapping_cannot_be_saved_by_another_role_nor_without_the_form_token(
     forged.force_login(analyst)
     assert forged.post("/indicators/dhis2/", {"action": "save", "text": text}).status_code == 403
     assert not ExportMapping.objects.exists()
+
+
+def test_an_analyst_cannot_remap_another_countrys_places(world, people, client):
+    # The mapping is one for every country: an analyst in Honduras who maps Thailand's places
+    # to other org units would send Thailand's figures to the wrong org units in DHIS2.
+    from mhis.indicators.models import ExportMapping
+
+    ExportMapping.objects.create(text=BY_CODE.read_text() + '\n[org_units]\nTH-63 = "TH-63"\n')
+    client.force_login(people["hn_analyst"])
+    moved = BY_CODE.read_text() + '\n[org_units]\nTH-63 = "HN-05"\n'
+    page = client.post("/indicators/dhis2/", {"action": "save", "text": moved})
+    assert page.status_code == 200
+    assert "org_units.TH-63" in page.content.decode()
+    assert ExportMapping.objects.count() == 1
+    # Their own country's places they may map.
+    own = BY_CODE.read_text() + '\n[org_units]\nTH-63 = "TH-63"\nHN = "HN-00"\n'
+    assert client.post("/indicators/dhis2/", {"action": "save", "text": own}).status_code == 302
+    assert ExportMapping.objects.count() == 2

@@ -349,6 +349,37 @@ def check_mapping(text: str, name: str = "mapping") -> tuple[Mapping | None, lis
     return Mapping(data_set, categories, indicators, schemes, dict(org_units), aoc), []
 
 
+def remapped_outside(user, text: str) -> list[tuple[int | None, str, str]]:
+    """The places outside `user`'s scope whose org unit `text` changes from the mapping in
+    force, each as a problem: one mapping serves every country, and an analyst of one must
+    not send another's figures to other org units."""
+    from mhis.access.services import in_scope
+
+    def org_units(source: str) -> dict:
+        try:
+            found = tomllib.loads(source).get("org_units")
+        except (tomllib.TOMLDecodeError, RecursionError):
+            return {}
+        return found if isinstance(found, dict) else {}
+
+    try:
+        current, _name = mapping_text()
+    except DefinitionError:
+        current = ""
+    before, after = org_units(current), org_units(text)
+    changed = {code for code in set(before) | set(after) if before.get(code) != after.get(code)}
+    at = _lines(text)
+    return [
+        (
+            at(f"org_units.{place.code}"),
+            f"org_units.{place.code}",
+            _("this place is outside your places: its org unit is left as it is"),
+        )
+        for place in Place.objects.filter(code__in=sorted(changed)).order_by("code")
+        if not in_scope(user, place)
+    ]
+
+
 @dataclass
 class Value:
     data_element: str
