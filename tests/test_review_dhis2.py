@@ -255,3 +255,26 @@ def test_an_analyst_cannot_remap_another_countrys_places(world, people, client):
     own = BY_CODE.read_text() + '\n[org_units]\nTH-63 = "TH-63"\nHN = "HN-00"\n'
     assert client.post("/indicators/dhis2/", {"action": "save", "text": own}).status_code == 302
     assert ExportMapping.objects.count() == 2
+
+
+# -- against DHIS2's documented behaviour ------------------------------------------------------
+
+
+def test_the_attribute_option_combo_is_read_in_its_own_scheme(world, standin, tmp_path):
+    # DHIS2 reads the attribute option combo in attributeOptionComboIdScheme, an import
+    # parameter (a dataValueSet has no field for it), else idScheme — not in the category
+    # option combos' scheme. A mapping by code whose combos are UIDs must say so.
+    build(world)
+    path = tmp_path / "aoc.toml"
+    path.write_text(
+        'data_set = "MIG_HEALTH_Q"\nid_scheme = "code"\nattribute_option_combo = "HllvX50cXC0"\n'
+        '[id_schemes]\ncategory_option_combo = "uid"\n'
+        '[indicators.CXR_COVERAGE]\ndata_element = "MIG_CXR_COVERAGE"\n'
+    )
+    mapping = exports.load_mapping(path)
+    rows, _withheld = exports.values(mapping, world["TH"], ["2026-Q1"])
+    document = exports.dhis2(mapping, rows)
+    assert "attributeOptionComboIdScheme" not in document  # not a field DHIS2 reads there
+    summary = dhis2.push(document)
+    assert summary.clean, summary.lines()
+    assert dhis2.parameters(document, dry_run=True)["attributeOptionComboIdScheme"] == "uid"

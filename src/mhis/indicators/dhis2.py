@@ -149,7 +149,8 @@ class Server:
 
 
 def parameters(document: dict, *, dry_run: bool) -> dict[str, str]:
-    """The import parameters: dry run or not, and the payload's id schemes (lower case)."""
+    """The import parameters: dry run or not, and the payload's id schemes (lower case),
+    with the attribute option combo's."""
     params = {"dryRun": "true" if dry_run else "false", "importStrategy": "CREATE_AND_UPDATE"}
     for key in (
         "idScheme",
@@ -160,6 +161,10 @@ def parameters(document: dict, *, dry_run: bool) -> dict[str, str]:
     ):
         if key in document:
             params[key] = str(document[key]).lower()
+    # DHIS2 reads the attribute option combo in its own scheme, a parameter only (a
+    # dataValueSet has no field for it), else idScheme: the mapping writes it as a combo.
+    if document.get("attributeOptionCombo") and "categoryOptionComboIdScheme" in document:
+        params["attributeOptionComboIdScheme"] = params["categoryOptionComboIdScheme"]
     return params
 
 
