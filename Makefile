@@ -30,11 +30,16 @@ demo: $(VENV)/.installed
 ## test: lint, then the whole suite on SQLite and on a throwaway PostgreSQL cluster
 test: lint test-sqlite test-postgres
 
+# The fonts the printed summary embeds (mhis.portable.printing.FONTS), all in fonts-noto-core
+PRINT_FONTS := NotoSans NotoSansThai NotoSansMyanmar NotoSansKhmer NotoSansLao NotoSansSinhala \
+  NotoSansDevanagari NotoSansBengali NotoSansTamil NotoSansArabic NotoSansHebrew \
+  NotoSansEthiopic NotoSansGeorgian NotoSansArmenian
+
 ## system: Debian packages the checks need (gettext for catalogues, PostgreSQL server binaries,
 ## the Noto fonts the printed summary embeds)
 system:
 	@command -v msgfmt >/dev/null && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
-	  && [ -f /usr/share/fonts/truetype/noto/NotoSansMyanmar-Regular.ttf ] || { \
+	  && (for f in $(PRINT_FONTS); do [ -f /usr/share/fonts/truetype/noto/$$f-Regular.ttf ] || exit 1; done) || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext postgresql fonts-noto-core >/dev/null; \
 	  else echo "Install gettext, the PostgreSQL server and the Noto fonts (apt-get install gettext postgresql fonts-noto-core)"; exit 1; fi; }

@@ -189,7 +189,8 @@ def test_a_thailand_manager_cannot_overwrite_a_honduras_project_by_importing_iat
 
     project, _event = honduras
     body = (b'<iati-activities version="2.03"><iati-activity>'
-            b"<iati-identifier>XM-EVIL-1</iati-identifier>"
+            b"<iati-identifier>XM-DAC-47066-EVIL-1</iati-identifier>"
+            b'<reporting-org ref="XM-DAC-47066" type="40"/>'
             b'<other-identifier type="A1" ref="HN-ROUTE"/>'
             b"<title><narrative>Taken over</narrative></title>"
             b'<recipient-country code="TH"/>'
@@ -206,3 +207,12 @@ def test_a_thailand_manager_cannot_overwrite_a_honduras_project_by_importing_iat
     client.post("/programmes/iati/import/",
                 {"file": SimpleUploadedFile("b.xml", body, "text/xml")})  # fmt: skip
     assert not Project.objects.filter(code="HN-NEW").exists()
+    # Another publisher's activity naming the project becomes that publisher's activity
+    # beside it, never a replacement of it.
+    body = body.replace(b"XM-DAC-47066", b"XM-EVIL").replace(b"HN-NEW", b"HN-ROUTE")
+    client.post("/programmes/iati/import/",
+                {"file": SimpleUploadedFile("c.xml", body, "text/xml")})  # fmt: skip
+    project.refresh_from_db()
+    assert (project.title, project.countries, project.iati_identifier) == (
+        "Along the route", ["HN"], None)  # fmt: skip
+    assert not Project.objects.filter(reporting_org_ref="", title="Taken over").exists()

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from mhis.access.models import Role
 from mhis.access.policy import Can, roles_with
-from mhis.portable import ips, links
+from mhis.portable import ips_import, links
 from mhis.portable.models import LinkAccess, SharedLink
 from mhis.portable.services import export_ips
 
@@ -183,6 +183,7 @@ def test_the_viewer_opens_the_link_in_the_readers_language(client, people, perso
     opened = client.post("/shl/view/", {"link": url, "passcode": "7391"}, headers={"accept-language": "es"})  # fmt: skip
     text = opened.content.decode()
     assert "Maung Maung" in text and "Resumen de salud" in text and "Alergias e intolerancias" in text  # fmt: skip
+    assert re.search(r"<dd>Mae Sot Migrant Clinic</dd>", text)  # who wrote it, by name
     damaged = client.post("/shl/view/", {"link": "shlink:/notbase64!!"})
     assert damaged.status_code == 400 and "damaged" in damaged.content.decode()
 
@@ -201,7 +202,7 @@ def test_sharing_pages_create_show_and_revoke_a_link(client, people, person):
     assert link.revoked_at is not None
     summary = client.get(f"/record/{person.uuid}/summary.json")
     assert summary["Content-Type"] == "application/fhir+json"
-    assert ips.faults(json.loads(summary.content)) == []
+    assert ips_import.faults(json.loads(summary.content)) == []
 
 
 def test_a_user_outside_the_persons_places_reaches_nothing(client, people, person):

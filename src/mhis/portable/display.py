@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from . import ips
+from . import ips, ips_import
 
 TITLES = {
     "11450-4": _("Problems"),
@@ -27,6 +27,22 @@ TITLES = {
 }
 
 
+class Line(tuple):
+    """An entry as (text, date), with what it holds inside (`details`: panel members,
+    medication form and ingredients, dosage) as (label, text) pairs."""
+
+    details: list = []
+
+
+def _line(resource: dict) -> Line:
+    try:
+        line = Line(ips_import.describe(resource))
+        line.details = ips_import.details(resource)
+    except ips_import.MALFORMED:
+        line = Line((resource.get("resourceType", ""), ""))
+    return line
+
+
 def sections(document: dict) -> list[dict]:
     index = ips._index(document)
     out = []
@@ -37,7 +53,7 @@ def sections(document: dict) -> list[dict]:
         for entry in section.get("entry") or []:
             resource = index.get(entry.get("reference"))
             if resource:
-                items.append(ips.describe(resource))
+                items.append(_line(resource))
         out.append(
             {
                 "code": code,
@@ -46,6 +62,22 @@ def sections(document: dict) -> list[dict]:
                 "empty": not items,
             }
         )
+    return out
+
+
+def authors(document: dict) -> list[str]:
+    """Who wrote the summary, by name, as the import names its source: an organisation, a
+    person, or a system (a Device, by its owner, name, maker and model or type; never the
+    word "Device")."""
+    index = ips._index(document)
+    composition = document["entry"][0]["resource"]
+    out = []
+    for ref in composition.get("author") or []:
+        name, is_device = ips_import._party(ref, index)
+        if not name and is_device:
+            name = str(_("an unnamed system"))
+        if name and name not in out:
+            out.append(name)
     return out
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import uuid
-from dataclasses import dataclass, field
 from html import escape
 
 from django.utils import timezone, translation
@@ -23,11 +23,14 @@ from mhis.care.services import icd10_description
 from mhis.care.vaccines import VACCINES
 from mhis.names import detect_script
 
+from .terminology import UCUM, ucum, vaccine_codings
+
 LOINC = "http://loinc.org"
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
 EMPTY_REASON = "http://terminology.hl7.org/CodeSystem/list-empty-reason"
 VACCINE_SYSTEM = "urn:mhis:codesystem:vaccine"  # the antigen list of mhis.care.vaccines
 DOCUMENT = {"system": LOINC, "code": "60591-5", "display": "Patient summary Document"}
+DATA_ABSENT = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 
 # Sections: key, LOINC code, display, title, required by IPS.
 SECTIONS = [
@@ -105,6 +108,41 @@ def _place_patient(node, subject: dict):
     return {key: _place_patient(value, subject) for key, value in node.items()}
 
 
+DATA_ABSENT_ERROR = {
+    "coding": [
+        {
+            "system": "http://terminology.hl7.org/CodeSystem/data-absent-reason",
+            "code": "error",
+            "display": "Error",
+        }
+    ]
+}
+
+
+def finite(node):
+    """`node` (a resource another system sent) without a number JSON cannot hold (a NaN or
+    an infinity, as Python's reader accepts them): a quantity whose value is one is said
+    absent (`dataAbsentReason` "error") on the resource or component holding it; any other
+    such number is left out."""
+
+    def bad(value) -> bool:
+        return isinstance(value, float) and not math.isfinite(value)
+
+    if isinstance(node, list):
+        return [finite(item) for item in node if not bad(item)]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if bad(value):
+            continue
+        if key == "valueQuantity" and isinstance(value, dict) and bad(value.get("value")):
+            out.setdefault("dataAbsentReason", DATA_ABSENT_ERROR)
+            continue
+        out[key] = finite(value)
+    return out
+
+
 def _birth(person) -> str | None:
     if person.birth_date is None:
         return None
@@ -128,6 +166,8 @@ def _patient(person) -> dict:
     }
     if birth := _birth(person):
         resource["birthDate"] = birth
+    else:  # said, not left out: the date is not known (IPS Patient.birthDate is required)
+        resource["_birthDate"] = {"extension": [{"url": DATA_ABSENT, "valueCode": "unknown"}]}
     return resource
 
 
@@ -151,25 +191,21 @@ def bundle(person, site=None, now: dt.datetime | None = None) -> dict:
             continue
         seen_codes.add(diagnosis.code)
         display = icd10_description(diagnosis.code) or diagnosis.code
+        # MHIS records a diagnosis made at an encounter, not whether it is still active
+        # nor when it began: the Condition says when it was recorded and leaves its
+        # clinical status and onset out (both optional in IPS 2.0.0) rather than call a
+        # past diagnosis "active" from the encounter's date.
         entries["problems"].append(
             (
                 _ref(),
                 {
                     "resourceType": "Condition",
-                    "clinicalStatus": {
-                        "coding": [
-                            {
-                                "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
-                                "code": "active",
-                            }
-                        ]
-                    },
                     "code": {
                         "coding": [{"system": ICD10, "code": diagnosis.code, "display": display}],
                         "text": display,
                     },
                     "subject": subject,
-                    "onsetDateTime": diagnosis.encounter.date.isoformat(),
+                    "recordedDate": diagnosis.encounter.date.isoformat(),
                 },
                 f"{display} ({diagnosis.code}), {diagnosis.encounter.date.isoformat()}",
             )
@@ -181,7 +217,10 @@ def bundle(person, site=None, now: dt.datetime | None = None) -> dict:
             "resourceType": "Immunization",
             "status": "completed",
             "vaccineCode": {
-                "coding": [{"system": VACCINE_SYSTEM, "code": shot.vaccine, "display": label}],
+                "coding": [
+                    *vaccine_codings(shot.vaccine),
+                    {"system": VACCINE_SYSTEM, "code": shot.vaccine, "display": label},
+                ],
                 "text": label,
             },
             "patient": subject,
@@ -194,7 +233,9 @@ def bundle(person, site=None, now: dt.datetime | None = None) -> dict:
             (_ref(), resource, f"{label}, dose {shot.dose_number}, {shot.date.isoformat()}")
         )
 
-    for lab in LabResult.objects.filter(person=person).order_by("collected_on", "pk"):
+    organisations = {site.pk: (author_ref, site.name)}
+    labs = LabResult.objects.filter(person=person).select_related("site")
+    for lab in labs.order_by("collected_on", "pk"):
         code = {"text": lab.test}
         if lab.loinc:
             code["coding"] = [{"system": LOINC, "code": lab.loinc, "display": lab.test}]
@@ -215,14 +256,25 @@ def bundle(person, site=None, now: dt.datetime | None = None) -> dict:
             "subject": subject,
             "effectiveDateTime": lab.collected_on.isoformat(),
         }
+        # The performer: the Organization of the site the result was recorded at.
+        if lab.site_id not in organisations:
+            organisations[lab.site_id] = (_ref(), lab.site.name)
+        ref, name = organisations[lab.site_id]
+        resource["performer"] = [{"reference": ref, "display": name}]
         try:
-            resource["valueQuantity"] = (
-                {"value": float(lab.value), "unit": lab.unit}
-                if lab.unit
-                else {"value": float(lab.value)}
-            )
+            number = float(lab.value)
         except ValueError:
             resource["valueString"] = lab.value
+        else:
+            if math.isfinite(number):
+                quantity: dict = {"value": number}
+                if lab.unit:
+                    quantity["unit"] = lab.unit
+                    if code_ := ucum(lab.unit):
+                        quantity.update(system=UCUM, code=code_)
+                resource["valueQuantity"] = quantity
+            else:  # "NaN", "inf": no number to send (JSON has none); said absent
+                resource["dataAbsentReason"] = {**DATA_ABSENT_ERROR, "text": lab.value}
         if lab.reference_range:
             resource["referenceRange"] = [{"text": lab.reference_range}]
         line = f"{lab.test}: {lab.value} {lab.unit}".strip() + f", {lab.collected_on.isoformat()}"
@@ -270,7 +322,7 @@ def bundle(person, site=None, now: dt.datetime | None = None) -> dict:
     for item in items.select_related("summary"):
         if not clinical(item.section, item.resource):
             continue
-        resource = _place_patient(item.resource, subject)
+        resource = finite(_place_patient(item.resource, subject))
         line = (
             f"{item.text}" + (f", {item.date}" if item.date else "") + f" ({item.summary.source})"
         )
@@ -322,11 +374,10 @@ def bundle(person, site=None, now: dt.datetime | None = None) -> dict:
         "title": "International Patient Summary",
         "section": sections,
     }
-    organisation = {"resourceType": "Organization", "name": site.name}
-    resources = [
-        (composition_ref, composition),
-        (patient_ref, _patient(person)),
-        (author_ref, organisation),
+    resources = [(composition_ref, composition), (patient_ref, _patient(person))]
+    resources += [  # the author first, then the sites that performed a test
+        (ref, {"resourceType": "Organization", "name": name})
+        for ref, name in organisations.values()
     ]
     resources += [(ref, resource) for ref, resource, _ in placed]
     return {
@@ -340,44 +391,7 @@ def bundle(person, site=None, now: dt.datetime | None = None) -> dict:
 
 def text(document: dict) -> str:
     """The JSON text of a bundle as MHIS hands it out (export, link and print alike)."""
-    return json.dumps(document, ensure_ascii=False, indent=2)
-
-
-def faults(document) -> list[str]:
-    """What keeps `document` from being an IPS bundle we can read, each fault in words:
-    not a document Bundle, no Composition first, not exactly one Patient, a required section
-    missing or neither with entries nor an empty reason, a reference that resolves to no
-    entry of the bundle."""
-    if not isinstance(document, dict) or document.get("resourceType") != "Bundle":
-        return ["not a FHIR Bundle"]
-    out = []
-    if document.get("type") != "document":
-        out.append("Bundle.type is not “document”")
-    entries = document.get("entry") or []
-    resources = [e.get("resource") or {} for e in entries if isinstance(e, dict)]
-    if not resources or resources[0].get("resourceType") != "Composition":
-        out.append("the first entry is not a Composition")
-    patients = sum(1 for r in resources if r.get("resourceType") == "Patient")
-    if patients != 1:
-        out.append(f"{patients} Patient resources; an IPS has exactly one")
-    urls = _index(document)
-    for reference in sorted(_references(document)):
-        if reference not in urls:
-            out.append(f"the reference {reference} resolves to no entry of the bundle")
-    if resources and resources[0].get("resourceType") == "Composition":
-        sections = {
-            c.get("code"): s
-            for s in resources[0].get("section") or []
-            for c in (s.get("code") or {}).get("coding") or []
-            if c.get("system") == LOINC
-        }
-        for code in sorted(REQUIRED_SECTIONS):
-            section = sections.get(code)
-            if section is None:
-                out.append(f"the required section {code} is missing")
-            elif not section.get("entry") and not section.get("emptyReason"):
-                out.append(f"the section {code} has neither entries nor an empty reason")
-    return out
+    return json.dumps(document, ensure_ascii=False, indent=2, allow_nan=False)
 
 
 def _references(node) -> set[str]:
@@ -401,22 +415,6 @@ CONCEPT_FIELDS = ("code", "vaccineCode", "medicationCodeableConcept", "type")
 DATE_FIELDS = ("onsetDateTime", "occurrenceDateTime", "effectiveDateTime", "performedDateTime",
                "authoredOn", "recordedDate", "dateAsserted", "issued", "date", "created")  # fmt: skip
 PERIOD_FIELDS = ("effectivePeriod", "performedPeriod", "onsetPeriod", "period", "timingPeriod")
-
-
-@dataclass
-class Reading:
-    """What a bundle says, ready to be kept: the patient, the source, the sections with
-    their narratives (as received) and the entries with their references resolved."""
-
-    patient: dict
-    source: str
-    identifier: str
-    composed_at: str
-    sections: dict[str, dict] = field(default_factory=dict)  # code -> {title, narrative}
-    items: list[dict] = field(
-        default_factory=list
-    )  # {section, resource_type, text, date, resource}
-    skipped: list[str] = field(default_factory=list)
 
 
 def _index(document) -> dict[str, dict]:
@@ -445,6 +443,8 @@ def concept_text(concept) -> str:
 
 
 def _name_of(resource: dict) -> str:
+    if resource.get("resourceType") == "Device" and (named := device_name(resource)):
+        return named
     name = resource.get("name")
     if isinstance(name, str):
         return name
@@ -454,6 +454,21 @@ def _name_of(resource: dict) -> str:
         if text := concept_text(resource.get(key)):
             return text
     return resource.get("resourceType", "")
+
+
+def device_name(device: dict) -> str:
+    """A Device (a system that wrote a summary) by its name, else its manufacturer and
+    model, else its type: never just "Device"."""
+    names = [n for n in device.get("deviceName") or [] if isinstance(n, dict) and n.get("name")]
+    names.sort(key=lambda n: n.get("type") != "user-friendly-name")
+    if names:
+        return str(names[0]["name"])
+    parts = [device.get(k) for k in ("manufacturer", "modelNumber", "version")]
+    if isinstance(device.get("version"), list):
+        parts[2] = next((v.get("value") for v in device["version"] if isinstance(v, dict)), None)
+    if text := " ".join(str(p) for p in parts if isinstance(p, str | int) and p):
+        return text
+    return concept_text(device.get("type"))
 
 
 def human_name(name: dict) -> str:
@@ -471,6 +486,8 @@ def value_text(resource: dict) -> str:
     for key in ("valueString", "valueBoolean", "valueInteger", "valueDateTime"):
         if key in resource:
             return str(resource[key])
+    if "valueCodeableConcept" not in resource and "dataAbsentReason" in resource:
+        return concept_text(resource["dataAbsentReason"])  # why there is no value
     return concept_text(resource.get("valueCodeableConcept"))
 
 
@@ -494,84 +511,28 @@ def describe(resource: dict) -> tuple[str, str]:
     return text[:300], date[:40]
 
 
-def _keep(node, index: dict, patient: dict):
-    """`node` with references to the patient marked, a medication reference replaced by the
-    medication's code, and any other reference by what it names (a display)."""
-    if isinstance(node, list):
-        return [_keep(item, index, patient) for item in node]
-    if not isinstance(node, dict):
-        return node
-    target = index.get(node.get("reference")) if isinstance(node.get("reference"), str) else None
-    if target is patient:
-        return {"reference": PATIENT}
-    if target is not None:
-        return {"display": node.get("display") or _name_of(target)}
-    out = {}
-    for key, value in node.items():
-        reference = value.get("reference") if isinstance(value, dict) else None
-        medication = index.get(reference) if key == "medicationReference" else None
-        if medication and medication.get("code"):
-            out["medicationCodeableConcept"] = medication["code"]
-        else:
-            out[key] = _keep(value, index, patient)
-    return out
-
-
-def read(document: dict) -> Reading:
-    """Read a bundle that has no `faults`: the patient, the source (custodian or first
-    author), the sections and their entries. Entries are kept without their id, meta and
-    narrative; references to other entries become what those entries name."""
-    index = _index(document)
-    resources = [e.get("resource") or {} for e in document["entry"]]
-    composition = resources[0]
-    patient = next(r for r in resources if r.get("resourceType") == "Patient")
-    source = ""
-    for ref in [composition.get("custodian"), *(composition.get("author") or [])]:
-        if isinstance(ref, dict):
-            target = index.get(ref.get("reference"))
-            source = ref.get("display") or (_name_of(target) if target else "")
-            if source:
-                break
-    identifier = document.get("identifier") or {}
-    reading = Reading(
-        patient=patient,
-        source=source[:200],
-        identifier=str(identifier.get("value") or document.get("id") or "")[:200],
-        composed_at=str(composition.get("date") or "")[:40],
-    )
-    for section in composition.get("section") or []:
-        codings = (section.get("code") or {}).get("coding") or [{}]
-        code = str(codings[0].get("code") or "")[:20]
-        title = str(section.get("title") or codings[0].get("display") or code)
-        reading.sections[code] = {
-            "title": title[:200],
-            "narrative": (section.get("text") or {}).get("div", ""),
-        }
-        for entry in section.get("entry") or []:
-            target = index.get(entry.get("reference"))
-            if target is None or target.get("resourceType") in ("Patient", "Composition"):
-                reading.skipped.append(f"{title}: {entry.get('reference')}")
-                continue
-            kept = {k: v for k, v in target.items() if k not in ("id", "meta", "text")}
-            kept = _keep(kept, index, patient)
-            text, date = describe(kept)
-            reading.items.append(
-                {
-                    "section": code,
-                    "resource_type": target["resourceType"],
-                    "text": text,
-                    "date": date,
-                    "resource": kept,
-                }
-            )
-    return reading
+def _plain_name(name) -> dict:
+    """A HumanName from another system with only the parts of the right type."""
+    if not isinstance(name, dict):
+        return {}
+    given = name.get("given")
+    return {
+        "text": name["text"] if isinstance(name.get("text"), str) else "",
+        "family": name["family"] if isinstance(name.get("family"), str) else "",
+        "given": [g for g in given if isinstance(g, str)] if isinstance(given, list) else [],
+    }
 
 
 def patient_data(patient: dict) -> dict:
     """Registration data from a Patient: names (a Latin-letter second name is taken as the
     first one's Latin form, as MHIS writes them), sex and date of birth."""
 
-    names = [n for n in (human_name(n) for n in patient.get("name") or []) if n]
+    given = patient.get("name")
+    names = [
+        n
+        for n in (human_name(_plain_name(n)) for n in (given if isinstance(given, list) else []))
+        if n
+    ]
     cleaned = []
     for text in names:
         if (

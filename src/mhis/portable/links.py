@@ -29,7 +29,7 @@ from mhis.crypto import keyed_hash
 from mhis.registry.models import ConsentScope, Person
 from mhis.registry.search import get_person
 
-from . import ips
+from . import ips, ips_import
 from .models import LinkAccess, SharedLink
 
 CONTENT_TYPE = "application/fhir+json"
@@ -81,7 +81,9 @@ def parse_expiry(value: str, now: dt.datetime | None = None) -> dt.datetime:
 def encrypt(plaintext: bytes, key: bytes) -> str:
     token = jwe.JWE(
         plaintext,
-        protected=json.dumps({"alg": "dir", "enc": "A256GCM", "cty": CONTENT_TYPE}),
+        protected=json.dumps(
+            {"alg": "dir", "enc": "A256GCM", "cty": CONTENT_TYPE}, allow_nan=False
+        ),
     )
     token.add_recipient(jwk.JWK(kty="oct", k=_b64(key)))
     return token.serialize(compact=True)
@@ -231,6 +233,7 @@ def create_link(
         summary = ips.text(ips.bundle(person))
     elif _summary_person(summary) != f"urn:uuid:{person.uuid}":
         raise ValidationError({"summary": _("This summary is not the person's.")})
+    _finite(summary, "summary")
     return SharedLink.objects.create(
         person=person,
         manifest_id=secrets.token_urlsafe(32),
@@ -242,6 +245,25 @@ def create_link(
         payload=encrypt(summary.encode("utf-8"), key),
         created_by=user,
     )
+
+
+def _finite(summary: str | bytes, field: str) -> dict:
+    """The summary's JSON, refused naming the field where a number is NaN or Infinity (not
+    JSON, and no reader can take it): never put in a link, never shown."""
+    try:
+        document = ips_import.loads(summary)
+    except (ValueError, RecursionError):
+        raise ValidationError({field: _("The summary is not JSON.")}) from None
+    if bad := ips_import.non_finite(document):
+        raise ValidationError(
+            {
+                field: _(
+                    "The summary holds a number that is not a number (NaN or Infinity) at %(where)s."
+                )
+                % {"where": ", ".join(bad[:5])}
+            }
+        )
+    return document
 
 
 def _summary_person(summary: str) -> str:
@@ -275,7 +297,9 @@ def uri(link: SharedLink, base: str) -> str:
         payload["flag"] = "P"
     if link.label:
         payload["label"] = link.label
-    return "shlink:/" + _b64(json.dumps(payload, separators=(",", ":")).encode("utf-8"))
+    return "shlink:/" + _b64(
+        json.dumps(payload, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    )
 
 
 def viewer_url(link: SharedLink, base: str) -> str:
@@ -479,6 +503,6 @@ def open_link(text: str, *, passcode: str = "", recipient: str = "", address: st
     if not secrets.compare_digest(payload["key"].encode(), link.key.encode()):
         raise ValidationError({"link": _("The link is damaged: copy it again.")})
     served = manifest(manifest_id, passcode=passcode, recipient=recipient, address=address)
-    document = json.loads(decrypt(served["files"][0]["embedded"], _unb64(payload["key"])))
+    document = _finite(decrypt(served["files"][0]["embedded"], _unb64(payload["key"])), "link")
     expires = dt.datetime.fromtimestamp(payload.get("exp", 0), tz=dt.UTC)
     return Opened(label=payload.get("label", ""), expires=expires, document=document)

@@ -20,6 +20,11 @@ class ReceivedSummary(models.Model):
     bundle_identifier = models.CharField(_("bundle identifier"), max_length=200, blank=True)
     composed_at = models.CharField(_("composed at"), max_length=40, blank=True)
     digest = models.CharField(max_length=64)  # SHA-256 of the received bytes
+    # Keyed hashes (never the values) by which the document is known again: its
+    # Bundle.identifier, and the patient's identifiers from other systems (space-separated,
+    # " k1 k2 ", so that one is found by `contains`). See ADR 0024.
+    document_key = models.CharField(max_length=64, blank=True, db_index=True)
+    patient_keys = models.TextField(blank=True, default="")
     document = EncryptedTextField(_("document"))
     # The sections in the sender's order: {"code": LOINC, "title", "narrative": sanitised XHTML}
     sections = models.JSONField(default=list)
@@ -38,7 +43,7 @@ class ReceivedSummary(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.source} ({self.composed_at or self.received_at:%Y-%m-%d})"
+        return f"{self.source} ({self.composed_at[:10] or f'{self.received_at:%Y-%m-%d}'})"
 
 
 class ReceivedItem(models.Model):

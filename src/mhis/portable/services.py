@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import nh3
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from mhis.access.policy import Can, allowed, require
@@ -18,7 +18,7 @@ from mhis.registry.models import Person
 from mhis.registry.search import get_person, log_listed, search_people
 from mhis.registry.services import register_person
 
-from . import ips
+from . import ips, ips_import
 from .models import ReceivedItem, ReceivedSummary
 
 MAX_BUNDLE_BYTES = 5 * 1024 * 1024
@@ -41,11 +41,22 @@ def sanitise(html: str) -> str:
 
 @dataclass
 class Imported:
-    summary: ReceivedSummary
+    summary: ReceivedSummary | None  # None when nothing was written
     person: Person
-    matched: str  # "chosen", "identifier" (the bundle names a person of ours) or "new"
-    already: bool = False  # the same bundle was read into this record before
+    # "chosen"; "identifier" (the bundle names a person of ours); "known" (a patient
+    # identifier read before from the same system); "document" (this very document was read
+    # before); or "new"
+    matched: str
+    already: bool = False  # nothing written: the document, or all it holds, was read before
     possible_matches: list[Person] = field(default_factory=list)
+    known_entries: int = (
+        0  # entries already in the record (its own, or read before): not kept again
+    )
+    refused: list[str] = field(default_factory=list)  # entries refused and references left out
+
+    @property
+    def read(self) -> int:
+        return self.summary.items.count() if self.summary else 0
 
 
 def _parse(raw: bytes | str) -> tuple[dict, bytes]:
@@ -55,9 +66,11 @@ def _parse(raw: bytes | str) -> tuple[dict, bytes]:
             {"file": _("The file is larger than %(n)s MB.") % {"n": MAX_BUNDLE_BYTES // 2**20}}
         )
     try:
-        document = json.loads(data.decode("utf-8-sig"))
+        document = ips_import.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise ValidationError({"file": _("The file is not UTF-8 text.")}) from None
+    except RecursionError:
+        raise ValidationError({"file": _("The file is nested too deeply to be read.")}) from None
     except ValueError as exc:
         raise ValidationError(
             {
@@ -65,15 +78,20 @@ def _parse(raw: bytes | str) -> tuple[dict, bytes]:
                 % {"line": getattr(exc, "lineno", "?"), "error": getattr(exc, "msg", str(exc))}
             }
         ) from None
-    faults = ips.faults(document)
+    faults = ips_import.faults(document)
     if faults:
         raise ValidationError({"bundle": faults})
     return document, data
 
 
 def _ours(user, patient: dict) -> Person | None:
-    """The person a bundle names by one of our own record ids, if the user may see them."""
-    for identifier in patient.get("identifier") or []:
+    """The person a bundle names by one of our own record ids, if the user may see them. A
+    person of ours outside the user's places is not registered again: the bundle is refused."""
+    outside = False
+    identifiers = patient.get("identifier")
+    for identifier in identifiers if isinstance(identifiers, list) else []:
+        if not isinstance(identifier, dict):
+            continue
         value = str(identifier.get("value") or "")
         if identifier.get("system") == "urn:ietf:rfc:3986" and value.startswith("urn:uuid:"):
             try:
@@ -81,9 +99,58 @@ def _ours(user, patient: dict) -> Person | None:
             except ValueError:
                 continue
             try:
-                return get_person(user, key, view="ips-import")
+                return _survivor(user, get_person(user, key, view="ips-import"))
             except Person.DoesNotExist:  # not ours, or outside the user's places
-                continue
+                outside = outside or Person.objects.filter(uuid=key).exists()
+    if outside:
+        raise ValidationError(
+            {
+                "person": _(
+                    "This summary is this system's own record of a person registered at a "
+                    "place outside yours: it is not registered again. Ask a colleague of "
+                    "that place, or an administrator, to share the record with your place."
+                )
+            }
+        )
+    return None
+
+
+def _survivor(user, person: Person) -> Person:
+    if person.merged_into_id:
+        return get_person(user, person.merged_into.uuid, view="ips-import")
+    return person
+
+
+def _visible(user, person: Person) -> Person | None:
+    try:
+        return _survivor(user, get_person(user, person.uuid, view="ips-import"))
+    except Person.DoesNotExist:
+        return None
+
+
+def _read_before(user, reading, digest: str) -> ReceivedSummary | None:
+    """The summary this very document was read into before (the same Bundle.identifier,
+    or the same bytes), on a record the user may see."""
+    found = ReceivedSummary.objects.filter(digest=digest)
+    if reading.document_key:
+        found = found | ReceivedSummary.objects.filter(document_key=reading.document_key)
+    for summary in found.select_related("person").order_by("received_at", "pk"):
+        if _visible(user, summary.person):
+            return summary
+    return None
+
+
+def _known_patient(user, reading) -> Person | None:
+    """The person a patient identifier of the bundle (same system, same value) was read into
+    before, if the user may see them."""
+    for key in reading.patient_keys:
+        for summary in (
+            ReceivedSummary.objects.filter(patient_keys__contains=f" {key} ")
+            .select_related("person")
+            .order_by("received_at", "pk")
+        ):
+            if person := _visible(user, summary.person):
+                return person
     return None
 
 
@@ -121,42 +188,89 @@ def _possible_matches(user, person: Person, limit: int = 5) -> list[Person]:
     return found
 
 
+def _one_at_a_time(keys) -> None:
+    """Two readings of the same document or patient at once wait for each other (until the
+    transaction ends), so that the second recognises what the first wrote."""
+    if connection.vendor != "postgresql":  # SQLite writes one transaction at a time anyway
+        return
+    with connection.cursor() as cursor:
+        for key in sorted({k for k in keys if k}):
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 24))", [f"ips:{key}"])
+
+
+def _in_record(person: Person) -> set[str]:
+    """Fingerprints of every entry the person's record already holds: its own (as MHIS
+    exports them) and what other systems sent."""
+    own = ips_import.read(json.loads(ips.text(ips.bundle(person))))
+    held = {ips_import.fingerprint(item["resource"]) for item in own.items}
+    for resource in ReceivedItem.objects.filter(person=person).values_list("resource", flat=True):
+        held.add(ips_import.fingerprint(resource))
+    return held
+
+
 def import_ips(
     user, raw: bytes | str, *, person_uuid=None, site: str | None = None, source: str = ""
 ) -> Imported:
     """Read an IPS Bundle another system produced into a person's record: the one chosen
-    (`person_uuid`), else the person the bundle names by one of our ids, else a new person
-    registered at `site`. Everything is written or nothing; a bundle already read into the
-    record is not read twice. Faults are raised as a ValidationError naming each."""
+    (`person_uuid`), else the person the bundle names by one of our ids, else the person a
+    patient identifier from the same system was read into before, else a new person
+    registered at `site`. A document read before (the same Bundle.identifier or bytes) is
+    recognised before anything is written and changes nothing; entries the record already
+    holds (its own exported and coming back, or read before) are not kept twice. Entries
+    that cannot be read are refused one by one, named; everything else is written in one
+    transaction. Faults of the whole bundle are raised as a ValidationError naming each."""
     require(user, Can.WRITE_PERSON)
     document, data = _parse(raw)
-    reading = ips.read(document)
+    try:
+        reading = ips_import.read(document)
+    except ips_import.MALFORMED:  # the frame passed the checks, its details did not
+        raise ValidationError(
+            {"bundle": [_("The bundle is malformed: an element has the wrong type.")]}
+        ) from None
     digest = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
-        possible: list[Person] = []
+        _one_at_a_time([reading.document_key, digest, *reading.patient_keys])
+        person: Person | None = None
+        matched = "new"
         if person_uuid:
             try:
-                person = get_person(user, person_uuid, view="ips-import")
+                person = _survivor(user, get_person(user, person_uuid, view="ips-import"))
             except Person.DoesNotExist:
                 raise ValidationError({"person": _("No such person in your places.")}) from None
-            if person.merged_into_id:
-                person = get_person(user, person.merged_into.uuid, view="ips-import")
             matched = "chosen"
         elif person := _ours(user, reading.patient):
             matched = "identifier"
-        else:
+        if before := _read_before(user, reading, digest):
+            return Imported(
+                before, _visible(user, before.person) or before.person,
+                "document" if matched == "new" else matched, already=True,
+                refused=list(before.skipped),
+            )  # fmt: skip
+        if person is None and (person := _known_patient(user, reading)):
+            matched = "known"
+        items, known = reading.items, 0
+        if person is not None:
+            Person.objects.select_for_update().filter(pk=person.pk).first()
+            held = _in_record(person)
+            items = [i for i in reading.items if ips_import.fingerprint(i["resource"]) not in held]
+            known = len(reading.items) - len(items)
+            if not items:
+                return Imported(
+                    None, person, matched, already=True, known_entries=known,
+                    refused=reading.skipped,
+                )  # fmt: skip
+        possible: list[Person] = []
+        if person is None:
             person = _register(user, reading.patient, site)
-            matched = "new"
             possible = _possible_matches(user, person)
-        existing = ReceivedSummary.objects.filter(person=person, digest=digest).first()
-        if existing:
-            return Imported(existing, person, matched, already=True)
         summary = ReceivedSummary.objects.create(
             person=person,
             source=(source or reading.source or _("unknown source"))[:200],
             bundle_identifier=reading.identifier,
             composed_at=reading.composed_at,
             digest=digest,
+            document_key=reading.document_key,
+            patient_keys=f" {' '.join(reading.patient_keys)} " if reading.patient_keys else "",
             document=data.decode("utf-8-sig"),
             sections=[
                 {"code": code, "title": s["title"], "narrative": sanitise(s["narrative"])}
@@ -166,9 +280,12 @@ def import_ips(
             received_by=user if user.is_authenticated else None,
         )
         ReceivedItem.objects.bulk_create(
-            ReceivedItem(summary=summary, person=person, **item) for item in reading.items
+            ReceivedItem(summary=summary, person=person, **item) for item in items
         )
-    return Imported(summary, person, matched, possible_matches=possible)
+    return Imported(
+        summary, person, matched, possible_matches=possible, known_entries=known,
+        refused=reading.skipped,
+    )  # fmt: skip
 
 
 ALLERGIES = "48765-2"  # the IPS section of allergies and intolerances
@@ -198,6 +315,10 @@ def received_summaries(user, person: Person) -> list[dict]:
         withheld: set[str] = set()
         for item in summary.items.all():
             if whole or ips.clinical(item.section, item.resource):
+                try:  # panel members, medication…
+                    item.details = ips_import.details(item.resource)
+                except ips_import.MALFORMED:
+                    item.details = []
                 by_section.setdefault(item.section, []).append(item)
             else:
                 withheld.add(item.section)

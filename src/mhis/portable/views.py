@@ -161,7 +161,7 @@ def import_summary(request):
 
 
 def _refused(exc: shl.Refused) -> JsonResponse:
-    return JsonResponse(exc.body(), status=exc.status)
+    return JsonResponse(exc.body(), status=exc.status, json_dumps_params={"allow_nan": False})
 
 
 def _not_allowed(allowed: str, message: str) -> HttpResponse:
@@ -200,7 +200,7 @@ def manifest(request, manifest_id):
         )
     except shl.Refused as exc:
         return _refused(exc)
-    return JsonResponse(served)
+    return JsonResponse(served, json_dumps_params={"allow_nan": False})
 
 
 @never_cache
@@ -256,4 +256,5 @@ def viewer(request):
     if opened:
         context["sections"] = display.sections(opened.document)
         context["patient"] = display.patient(opened.document)
+        context["authors"] = display.authors(opened.document)
     return render(request, "portable/viewer.html", context, status=status)

@@ -58,13 +58,20 @@ class Command(BaseCommand):
         except PermissionDenied as exc:
             raise CommandError(str(exc)) from None
         summary = result.summary
-        how = {"chosen": "added to", "identifier": "matched to", "new": "registered as"}
+        how = {"chosen": "added to", "identifier": "matched to", "new": "registered as",
+               "known": "matched by patient identifier to", "document": "read before into"}  # fmt: skip
         self.stdout.write(f"{how[result.matched]} {result.person.uuid} ({result.person})")
-        if result.already:
-            self.stdout.write("this summary had been read before: nothing changed")
+        if result.known_entries:
+            self.stdout.write(
+                f"{result.known_entries} entries already in the record: not kept again"
+            )
+        if result.already or summary is None:
+            self.stdout.write(
+                "nothing new in this summary (read before, or already in the record): nothing changed"
+            )
             return
         self.stdout.write(f"{summary.items.count()} entries from {summary.source}")
-        for skipped in summary.skipped:
+        for skipped in result.refused:
             self.stdout.write(f"  not read: {skipped}")
         for other in result.possible_matches:
             self.stdout.write(f"  possibly the same person: {other.uuid} ({other})")
