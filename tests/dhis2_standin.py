@@ -112,10 +112,15 @@ class Instance:
 
     def schemes(self, document: dict, query: dict) -> dict[str, str]:
         general = document.get("idScheme") or query.get("idScheme") or "uid"
-        return {
+        schemes = {
             kind: document.get(key) or query.get(key) or general
             for kind, key in SCHEME_KEYS.items()
         }
+        # The attribute option combo has its own scheme, an import parameter only (a
+        # dataValueSet has no field for it), else the general one — not the category option
+        # combos' (IdSchemes.getAttributeOptionComboIdScheme in DHIS2).
+        schemes["attributeOptionCombo"] = query.get("attributeOptionComboIdScheme") or general
+        return schemes
 
     def import_(self, document: dict, query: dict) -> tuple[int, dict]:
         self.requests.append(document)
@@ -146,7 +151,7 @@ class Instance:
         aoc = DEFAULT_COC
         if document.get("attributeOptionCombo"):
             found = self.find("categoryOptionCombo", document["attributeOptionCombo"],
-                              schemes["categoryOptionCombo"])  # fmt: skip
+                              schemes["attributeOptionCombo"])  # fmt: skip
             if found is None:
                 conflict(document["attributeOptionCombo"], "attributeOptionCombo", "E7604",
                          "Attribute option combo not found or not accessible: "
@@ -163,7 +168,7 @@ class Instance:
             value_aoc = aoc
             if dv.get("attributeOptionCombo"):
                 found = self.find("categoryOptionCombo", dv["attributeOptionCombo"],
-                                  schemes["categoryOptionCombo"])  # fmt: skip
+                                  schemes["attributeOptionCombo"])  # fmt: skip
                 if found is None:
                     conflict(dv["attributeOptionCombo"], "attributeOptionCombo", "E7615",
                              "Attribute option combo not found or not accessible for writing "

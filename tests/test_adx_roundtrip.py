@@ -393,12 +393,17 @@ def test_a_category_code_with_a_space_is_refused_by_name_never_written(known, wo
 
 
 def test_a_code_with_a_control_character_is_refused_not_written(known, world, tmp_path):
-    """A data element code passes the mapping's check (at most 50 characters, no spaces around)
-    but holds a character XML cannot carry: ADX refuses it by name; DHIS2 JSON escapes it."""
+    """A data element code holding a character XML cannot carry: the mapping's check refuses
+    it by field; made some other way, ADX refuses it by name, and DHIS2 JSON escapes it."""
     odd = tmp_path / "odd.toml"
     odd.write_text(BY_CODE.read_text().replace('"MIG_CXR_COVERAGE"', '"MIG_CXR\\u0007"'))
-    mapping = exports.load_mapping(odd)
+    with pytest.raises(exports.MappingError, match=r"CXR_COVERAGE\.data_element: .*control"):
+        exports.load_mapping(odd)
+    mapping = exports.load_mapping(BY_CODE)
     rows, _withheld = exports.values(mapping, world["TH"], ["2026-Q1"], children=True)
+    for row in rows:
+        if row.data_element == "MIG_CXR_COVERAGE":
+            row.data_element = "MIG_CXR\a"
     assert "MIG_CXR\a" in {row.data_element for row in rows}
     with pytest.raises(ValueError, match="holds a control character"):
         exports.adx(mapping, rows)

@@ -95,6 +95,22 @@ class Server:
             settings.MHIS_DHIS2_TIMEOUT,
         )
 
+    @property
+    def shown(self) -> str:
+        """The address as it may be shown: scheme, host, port and path, never an account
+        (user:password@) or a query that could hold one."""
+        if not self.url:
+            return ""
+        try:
+            parts = urlsplit(self.url)
+            host = parts.hostname or ""
+            port = f":{parts.port}" if parts.port else ""
+        except ValueError:
+            return "…"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"{parts.scheme}://{host}{port}{parts.path}" if parts.scheme else "…"
+
     def check(self) -> None:
         if not self.url:
             raise PushError(
@@ -103,7 +119,15 @@ class Server:
         parts = urlsplit(self.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise PushError(
-                _("MHIS_DHIS2_URL %(url)r is not an http(s) address.") % {"url": self.url}
+                _("MHIS_DHIS2_URL %(url)r is not an http(s) address.") % {"url": self.shown}
+            )
+        if "@" in parts.netloc or parts.query or parts.fragment:
+            raise PushError(
+                _(
+                    "MHIS_DHIS2_URL holds an account or a query (user:password@, ?…): give the "
+                    "instance's address only, and the account in MHIS_DHIS2_TOKEN or "
+                    "MHIS_DHIS2_USERNAME and MHIS_DHIS2_PASSWORD."
+                )
             )
         if parts.scheme == "http" and parts.hostname not in LOOPBACK:
             raise PushError(
@@ -125,7 +149,8 @@ class Server:
 
 
 def parameters(document: dict, *, dry_run: bool) -> dict[str, str]:
-    """The import parameters: dry run or not, and the payload's id schemes (lower case)."""
+    """The import parameters: dry run or not, and the payload's id schemes (lower case),
+    with the attribute option combo's."""
     params = {"dryRun": "true" if dry_run else "false", "importStrategy": "CREATE_AND_UPDATE"}
     for key in (
         "idScheme",
@@ -136,6 +161,10 @@ def parameters(document: dict, *, dry_run: bool) -> dict[str, str]:
     ):
         if key in document:
             params[key] = str(document[key]).lower()
+    # DHIS2 reads the attribute option combo in its own scheme, a parameter only (a
+    # dataValueSet has no field for it), else idScheme: the mapping writes it as a combo.
+    if document.get("attributeOptionCombo") and "categoryOptionComboIdScheme" in document:
+        params["attributeOptionComboIdScheme"] = params["categoryOptionComboIdScheme"]
     return params
 
 
@@ -162,14 +191,14 @@ def push(document: dict, *, dry_run: bool = True, server: Server | None = None) 
     except requests.Timeout:
         raise PushError(
             _("The DHIS2 server at %(url)s did not answer within %(n)s seconds.")
-            % {"url": server.url, "n": server.timeout}
+            % {"url": server.shown, "n": server.timeout}
         ) from None
     except requests.RequestException as exc:
         raise PushError(
             _("Cannot reach the DHIS2 server at %(url)s: %(reason)s")
-            % {"url": server.url, "reason": type(exc).__name__}
+            % {"url": server.shown, "reason": type(exc).__name__}
         ) from None
-    return read_summary(response.status_code, response.text, dry_run=dry_run, url=server.url)
+    return read_summary(response.status_code, response.text, dry_run=dry_run, url=server.shown)
 
 
 def read_summary(status: int, text: str, *, dry_run: bool, url: str = "") -> Summary:

@@ -50,6 +50,9 @@ NCNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 # and no character XML 1.0 cannot hold (control characters, U+FFFE, U+FFFF), even escaped.
 TOKEN = re.compile(r"^[^\s\x00-\x1f\ufffe\uffff]+( [^\s\x00-\x1f\ufffe\uffff]+)*$")
 NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# Characters no XML document may carry (nor a DHIS2 code sensibly hold): control characters,
+# and the two non-characters XML 1.0 excludes.
+UNWRITABLE = re.compile("[\x00-\x1f\x7f-\x9f\ufffe\uffff]")
 SCHEMES = ("uid", "code")
 # What each identifier identifies, and the import parameter that names its scheme.
 SCHEME_PARAMETERS = {
@@ -147,16 +150,24 @@ def _lines(text: str):
     tables: dict[str, int] = {}
     keys: dict[tuple[str, str], int] = {}
     current = ""
+    # Plain string operations, not a regular expression: a line of any length (in a comment or
+    # a multi-line string) is read in time proportional to its length.
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
-        m = re.match(r"^\[\s*([^\]]+?)\s*\]", line)
-        if m:
-            current = m.group(1).replace('"', "").replace(" ", "")
-            tables.setdefault(current, number)
-            continue
-        m = re.match(r'^"?([^"=]+?)"?\s*=', line)
-        if m:
-            keys.setdefault((current, m.group(1).strip()), number)
+        if line.startswith("[") and "]" in line:
+            name = line[1 : line.index("]")].replace('"', "").replace(" ", "")
+            if name:
+                current = name
+                tables.setdefault(current, number)
+                continue
+        head, equals, _rest = line.partition("=")
+        key = head.strip()
+        if key.startswith('"'):
+            key = key[1:]
+        if key.endswith('"'):
+            key = key[:-1]
+        if equals and key.strip() and '"' not in key:
+            keys.setdefault((current, key.strip()), number)
 
     def at(path: str) -> int | None:
         table, _dot, key = path.rpartition(".")
@@ -173,6 +184,9 @@ def check_mapping(text: str, name: str = "mapping") -> tuple[Mapping | None, lis
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None)
         return None, [(line, "file", _("not valid TOML: %(error)s") % {"error": exc})]
+    except RecursionError:
+        return None, [(None, "file", _("nested too deeply: a mapping's tables and lists go a "
+                                       "few levels deep at most"))]  # fmt: skip
     at = _lines(text)
 
     def bad(path: str, message: str) -> None:
@@ -211,6 +225,10 @@ def check_mapping(text: str, name: str = "mapping") -> tuple[Mapping | None, lis
             bad(path, _("%(value)r is not a DHIS2 UID (11 letters and digits, a letter first)")
                 % {"value": value})  # fmt: skip
             return False
+        if UNWRITABLE.search(value):
+            bad(path, _("%(value)r holds a control character, which no DHIS2 code or XML "
+                        "document can carry") % {"value": value})  # fmt: skip
+            return False
         if scheme(kind) == "code" and (len(value) > 50 or value != value.strip()):
             bad(path, _("%(value)r is not a DHIS2 code (at most 50 characters, no spaces "
                         "around)") % {"value": value})  # fmt: skip
@@ -238,12 +256,32 @@ def check_mapping(text: str, name: str = "mapping") -> tuple[Mapping | None, lis
                 "digits and _ . - only, a letter or _ first") % {"value": code})  # fmt: skip
             continue
         options = table(f"categories.{dim}.options", spec.get("options"))
+        seen: dict[str, str] = {}
         for value, option in options.items():
-            if not isinstance(option, str) or not TOKEN.match(option):
+            if isinstance(option, str) and option in seen:
+                bad(f"categories.{dim}.options.{value}", _("%(option)r is already the code of "
+                    "%(other)s: DHIS2 would keep one of the two values") % {
+                    "option": option, "other": seen[option]})  # fmt: skip
+            if isinstance(option, str):
+                seen.setdefault(option, value)
+            if not isinstance(option, str) or not TOKEN.match(option) or UNWRITABLE.search(option):
                 bad(f"categories.{dim}.options.{value}", _("%(value)r is not a valid option "
                     "code (no spaces around, no double spaces)") % {"value": option})  # fmt: skip
     known = catalogue()
     indicators = table("indicators", raw.get("indicators"))
+    # Where each indicator's values land (data element, combo; "" the default combo): two
+    # indicators in one cell and DHIS2 keeps only the value sent last.
+    cells: dict[tuple, str] = {}
+
+    def lands(code: str, path: str, element, combo) -> None:
+        if not isinstance(element, str) or not isinstance(combo, str):
+            return
+        other = cells.setdefault((element, combo), code)
+        if other != code:
+            bad(path, _("%(element)s %(combo)s already holds the values of %(other)s: DHIS2 "
+                        "would keep one of the two") % {
+                "element": element, "combo": combo or _("(default combo)"), "other": other})  # fmt: skip
+
     for code, spec in indicators.items():
         where = f"indicators.{code}"
         if code not in known:
@@ -263,15 +301,44 @@ def check_mapping(text: str, name: str = "mapping") -> tuple[Mapping | None, lis
                     "dim": dim, "code": code})  # fmt: skip
             elif dim not in categories:
                 bad(f"{where}.by", _("no category for %(dim)r") % {"dim": dim})
+        if len(set(by)) != len(by):
+            bad(f"{where}.by", _("a disaggregation is named twice"))
+        # Each part its own combo, and a total never onto a part: DHIS2 keeps the last value
+        # sent for a cell, and adds up every combo of a data element.
+        parts: dict[str, str] = {}
         for key, combo in table(f"{where}.combos", spec.get("combos")).items():
             if len(str(key).split(",")) != len(by):
                 bad(f"{where}.combos.{key}", _("expected one value per category of by, "
                     "separated by commas"))  # fmt: skip
-            identifier(f"{where}.combos.{key}", combo, "category_option_combo")
+            if identifier(f"{where}.combos.{key}", combo, "category_option_combo"):
+                if combo in parts:
+                    bad(f"{where}.combos.{key}", _("%(combo)r is already the combo of "
+                        "%(other)s: each combination needs its own") % {
+                        "combo": combo, "other": parts[combo]})  # fmt: skip
+                parts.setdefault(combo, str(key))
         if "total_data_element" in spec:
             identifier(f"{where}.total_data_element", spec["total_data_element"], "data_element")
         if "total_combo" in spec:
             identifier(f"{where}.total_combo", spec["total_combo"], "category_option_combo")
+        same_element = spec.get("total_data_element", spec.get("data_element")) == spec.get(
+            "data_element"
+        )
+        if by and same_element and "total_data_element" in spec and "total_combo" not in spec:
+            bad(f"{where}.total_data_element", _("the parts' own data element: DHIS2 would add "
+                "the total to its parts and count everyone twice (give the total its own data "
+                "element, or a total_combo)"))  # fmt: skip
+        if by and same_element and str(spec.get("total_combo")) in parts:
+            bad(f"{where}.total_combo", _("already the combo of %(key)s: the total would "
+                "overwrite that part") % {"key": parts[spec["total_combo"]]})  # fmt: skip
+        element = spec.get("data_element")
+        if not by:
+            lands(code, f"{where}.data_element", element, "")
+        for combo, key in parts.items():
+            lands(code, f"{where}.combos.{key}", element, combo)
+        if by and ("total_data_element" in spec or "total_combo" in spec):
+            field_name = "total_combo" if "total_combo" in spec else "total_data_element"
+            lands(code, f"{where}.{field_name}", spec.get("total_data_element", element),
+                  spec.get("total_combo", ""))  # fmt: skip
         unknown = set(spec) - {"data_element", "by", "combos", "total_data_element", "total_combo"}
         for key in sorted(unknown):
             bad(f"{where}.{key}", _("not a field of an indicator's mapping"))
@@ -282,6 +349,37 @@ def check_mapping(text: str, name: str = "mapping") -> tuple[Mapping | None, lis
     if problems:
         return None, sorted(problems, key=lambda p: (p[0] or 0, p[1]))
     return Mapping(data_set, categories, indicators, schemes, dict(org_units), aoc), []
+
+
+def remapped_outside(user, text: str) -> list[tuple[int | None, str, str]]:
+    """The places outside `user`'s scope whose org unit `text` changes from the mapping in
+    force, each as a problem: one mapping serves every country, and an analyst of one must
+    not send another's figures to other org units."""
+    from mhis.access.services import in_scope
+
+    def org_units(source: str) -> dict:
+        try:
+            found = tomllib.loads(source).get("org_units")
+        except (tomllib.TOMLDecodeError, RecursionError):
+            return {}
+        return found if isinstance(found, dict) else {}
+
+    try:
+        current, _name = mapping_text()
+    except DefinitionError:
+        current = ""
+    before, after = org_units(current), org_units(text)
+    changed = {code for code in set(before) | set(after) if before.get(code) != after.get(code)}
+    at = _lines(text)
+    return [
+        (
+            at(f"org_units.{place.code}"),
+            f"org_units.{place.code}",
+            _("this place is outside your places: its org unit is left as it is"),
+        )
+        for place in Place.objects.filter(code__in=sorted(changed)).order_by("code")
+        if not in_scope(user, place)
+    ]
 
 
 @dataclass
@@ -339,12 +437,20 @@ def values(
     problems: list[tuple[int | None, str, str]] = []
     codes = {p.path: p.code for p in Place.objects.filter(path__startswith=place.path)}
     deepest = place.level + bool(children)
+    # A site may sit directly under a country, at level 1: broken down by place, it would be
+    # one site's people by migration status.
+    site_below = (
+        children
+        and Place.objects.filter(
+            path__startswith=place.path, level=place.level + 1, kind=PlaceKind.SITE
+        ).exists()
+    )
     for code, spec in mapping.indicators.items():
         indicator = get(code)
         dims = tuple(spec.get("by", ()))
         by = (*dims, "place") if children else dims
         if (STATUS_COLUMNS & set(dims) or indicator.counts_by_status) and (
-            place.kind == PlaceKind.SITE or deepest > STATUS_MAX_LEVEL
+            place.kind == PlaceKind.SITE or deepest > STATUS_MAX_LEVEL or site_below
         ):
             if refused is not None:
                 refused.append(code)

@@ -389,6 +389,8 @@ def dhis2_page(request):
         if mapping_form.is_valid():
             new = mapping_form.cleaned_data["text"]
             _mapping, found = exports.check_mapping(new, _("the mapping"))
+            if not found and not request.user.is_superuser:
+                found = exports.remapped_outside(request.user, new)
             problems = [
                 (_("Line %(n)s: %(field)s: %(message)s") if line else "%(field)s: %(message)s")
                 % {"n": line, "field": field, "message": message}
@@ -418,7 +420,7 @@ def dhis2_page(request):
             "error_items": error_items,
             "summaries": summaries,
             "left_out": left_out,
-            "server": dhis2.Server.from_settings().url,
+            "server": dhis2.Server.from_settings().shown,
         },
     )
 
