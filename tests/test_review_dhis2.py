@@ -185,6 +185,28 @@ def test_no_status_breakdown_for_a_site_that_sits_directly_under_the_country(db,
     assert {v.org_unit for v in rows if v.data_element == "MHIS_PEOPLE_REGISTERED"} == {"TH"}
 
 
+def test_the_dashboard_gives_no_status_breakdown_by_place_where_a_site_sits_under_the_country(
+    db, world, analyst
+):
+    # The same rule on the indicator pages and API: a country's breakdown by place would give a
+    # site directly under it one row of its own people by migration status.
+    from django.core.exceptions import ValidationError
+
+    from mhis.indicators import services
+    from mhis.places.services import create_place
+
+    indicator = services.get("PEOPLE_REGISTERED")
+    services.check_disaggregation(analyst, indicator, world["TH"], ("place", "migration_status"))
+    create_place(code="TH-POST", name="Border post", kind="site", parent=world["TH"],
+                 site_type="border_post")  # fmt: skip
+    with pytest.raises(ValidationError):
+        services.check_disaggregation(
+            analyst, indicator, world["TH"], ("place", "migration_status")
+        )
+    # The country as a whole, by status, is still given.
+    services.check_disaggregation(analyst, indicator, world["TH"], ("migration_status",))
+
+
 # -- roles and places --------------------------------------------------------------------------
 
 

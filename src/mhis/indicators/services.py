@@ -210,7 +210,18 @@ def check_disaggregation(user, indicator: Indicator, place: Place | None, by: tu
         require(user, Can.INDICATORS_BY_STATUS)
     if by_status and not allowed(user, Can.EXACT_INDICATORS):
         deepest = (place.level if place else -1) + ("place" in by)
-        if (place is not None and place.kind == PlaceKind.SITE) or deepest > STATUS_MAX_LEVEL:
+        # A site may sit directly under a country, at level 1: broken down by place, its row
+        # would be one site's people by migration status.
+        site_below = (
+            "place" in by
+            and place is not None
+            and place.children.filter(kind=PlaceKind.SITE).exists()
+        )
+        if (
+            (place is not None and place.kind == PlaceKind.SITE)
+            or deepest > STATUS_MAX_LEVEL
+            or site_below
+        ):
             raise ValidationError(
                 {
                     "by": _(
