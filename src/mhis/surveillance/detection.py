@@ -21,6 +21,7 @@ References
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -50,9 +51,9 @@ def _as_2d(counts) -> np.ndarray:
         array = array[None, :]
     if array.ndim != 2:
         raise ValueError("counts: one row of weekly counts per series")
-    if np.any(array < 0) or np.any(np.isnan(array)):
-        raise ValueError("counts: weekly counts cannot be negative or missing")
-    return array
+    if np.any(array < 0):
+        raise ValueError("counts: weekly counts cannot be negative")
+    return array  # NaN: a week not reported, left out as R's `surveillance` leaves out NA
 
 
 # EARS ----------------------------------------------------------------------------------
@@ -64,8 +65,10 @@ def _ears_statistic(counts: np.ndarray, lag: int, baseline: int = 7):
     baseline that never varies has no spread: its C is 0 at the mean and infinite above."""
     end = counts.shape[1] - 1 - lag
     window = counts[:, end - baseline : end]
-    mean = window.mean(axis=1)
-    sd = window.std(axis=1, ddof=1)
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a window without any reported week
+        mean = np.nanmean(window, axis=1)  # weeks not reported are left out
+        sd = np.nanstd(window, axis=1, ddof=1)
     excess = counts[:, -1] - mean
     with np.errstate(divide="ignore", invalid="ignore"):
         c = np.where(sd > 0, excess / np.where(sd > 0, sd, 1.0), np.sign(excess) * np.inf)
@@ -182,15 +185,17 @@ def _irls(x: np.ndarray, y: np.ndarray, prior: np.ndarray, offset: np.ndarray, i
     return beta, mu, inverse
 
 
-def _fit(x, y, offset, settings: FarringtonSettings):
+def _fit(x, y, offset, settings: FarringtonSettings, observed=None):
     """Farrington's two fits: unweighted, then with past outbreaks down-weighted by their
-    Anscombe residuals. Returns coefficients, (X'WX)⁻¹ and the dispersion."""
-    n = y.shape[1]
+    Anscombe residuals. Returns coefficients, (X'WX)⁻¹ and the dispersion. `observed` (0 or
+    1 per week) leaves weeks not reported out of both fits, as `glm` leaves out NA."""
+    observed = np.ones_like(y) if observed is None else observed
+    n = observed.sum(axis=1)
     p = x.shape[1]
-    prior = np.ones_like(y)
+    prior = observed.copy()
     for step in range(2):
         beta, mu, inverse = _irls(x, y, prior, offset)
-        phi = np.maximum(1.0, (prior * (y - mu) ** 2 / mu).sum(axis=1) / max(n - p, 1))
+        phi = np.maximum(1.0, (prior * (y - mu) ** 2 / mu).sum(axis=1) / np.maximum(n - p, 1))
         if step == 1:
             break
         # Leverage h_ii = w_i x_i' (X'WX)⁻¹ x_i, with w = prior · μ.
@@ -198,8 +203,8 @@ def _fit(x, y, offset, settings: FarringtonSettings):
         anscombe = 1.5 * (np.cbrt(y) ** 2 - np.cbrt(mu) ** 2) / np.power(mu, 1 / 6)
         anscombe /= np.sqrt(phi[:, None] * np.clip(1 - h, 1e-6, None))
         high = anscombe > settings.reweight_above
-        prior = np.where(high, 1.0 / np.where(high, anscombe, 1.0) ** 2, 1.0)
-        prior *= n / prior.sum(axis=1, keepdims=True)  # the weights sum to n
+        prior = np.where(high, 1.0 / np.where(high, anscombe, 1.0) ** 2, 1.0) * observed
+        prior *= n[:, None] / np.maximum(prior.sum(axis=1, keepdims=True), 1e-12)  # sum to n
     return beta, inverse, phi
 
 
@@ -233,6 +238,8 @@ def farrington(counts, settings: FarringtonSettings | None = None, population=No
     current = counts.shape[1] - 1
     weeks_back = np.arange(settings.history_needed(), settings.excluded_weeks, -1)
     y = counts[:, current - weeks_back]
+    observed = (~np.isnan(y)).astype(float)
+    y = np.nan_to_num(y, nan=0.0)  # weight 0 below: a week not reported is not in the fit
     if population is None:
         offset = np.zeros_like(y)
         offset_now = np.zeros(counts.shape[0])
@@ -247,8 +254,8 @@ def farrington(counts, settings: FarringtonSettings | None = None, population=No
     now_flat = _design(np.array([0]), settings, trend=False)[0]
     x_trend = _design(weeks_back, settings, trend=True)
     x_flat = _design(weeks_back, settings, trend=False)
-    beta_t, inverse_t, phi_t = _fit(x_trend, y, offset, settings)
-    beta_f, _, phi_f = _fit(x_flat, y, offset, settings)
+    beta_t, inverse_t, phi_t = _fit(x_trend, y, offset, settings, observed)
+    beta_f, _, phi_f = _fit(x_flat, y, offset, settings, observed)
     z = beta_t[:, 1] / np.sqrt(phi_t * inverse_t[:, 1, 1])
     keep = np.abs(z) > stats.norm.ppf(1 - settings.trend_level / 2)
     if settings.years < 3:  # as Farrington et al.: too short a history to tell a trend
