@@ -315,7 +315,7 @@ def test_an_import_row_names_its_confirmation(people, world, tmp_path):
 # A week not reported is missing ------------------------------------------------------------
 
 
-def test_a_week_not_reported_is_missing_in_the_series_and_the_chart(people, world):
+def test_a_week_not_reported_is_missing_in_the_series_and_the_chart(client, people, world):
     chw = people["chw"]
     _send(chw, "RNG-PORT", "2026-W40", [{"condition": "cholera", "count": 3}])
     _send(chw, "RNG-PORT", "2026-W42", [{"condition": "cholera", "count": 2}], evaluate=True)
@@ -329,6 +329,10 @@ def test_a_week_not_reported_is_missing_in_the_series_and_the_chart(people, worl
         ("2026-W41", None),  # drawn as a gap, not a 0
         ("2026-W42", 2),
     ]
+    client.force_login(people["admin"])
+    page = client.get(f"/surveillance/alerts/{alert.pk}/")
+    assert page.status_code == 200 and "<svg" in page.content.decode()
+    assert "a week without a report is left blank" in page.content.decode()
 
 
 def _seasonal(weeks: int) -> np.ndarray:
@@ -393,3 +397,25 @@ def test_a_state_change_refused_on_a_closed_alert_shows_a_message(client, people
     page = client.post(f"/surveillance/alerts/{alert.pk}/", {"state": "verifying"})
     assert page.status_code == 422
     assert "An alert that is “Closed” can go to: nowhere." in page.content.decode()
+
+
+def test_an_imported_history_in_any_order_needs_no_confirmation(people, world, tmp_path):
+    table = tmp_path / "history.csv"
+    table.write_text(
+        "site,week,condition,sex,age_group,count\n"
+        "RNG-PORT,2026-W47,awd,female,0-4,3\n"
+        "RNG-PORT,2026-W30,awd,female,0-4,2\n"
+        "RNG-PORT,2026-W12,awd,female,0-4,4\n",
+        encoding="utf-8",
+    )
+    lines = services.import_reports(people["chw"], services.read_table(table))
+    assert [(line["week"], line["status"]) for line in lines] == [
+        ("2026-W12", "new"),
+        ("2026-W30", "new"),
+        ("2026-W47", "new"),
+    ]
+    later = tmp_path / "older.csv"
+    later.write_text("site,week,condition,count\nRNG-PORT,2026-W02,awd,1\n", encoding="utf-8")
+    (line,) = services.import_reports(people["chw"], services.read_table(later))
+    assert line["status"] == "rejected"
+    assert {(e["row"], e["field"]) for e in line["errors"]} == {(2, "week"), (2, "confirm")}

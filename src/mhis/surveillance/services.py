@@ -844,7 +844,12 @@ def import_reports(user, rows: Iterable[tuple[int, dict]]) -> list[dict]:
         groups.setdefault(key, []).append((n, row))
     out = []
     written: dict[tuple[int, int], set[int]] = {}
-    for (site, week), members in groups.items():
+
+    def oldest_first(key):  # a site's history loads in any order (see `check_week`)
+        match = WEEK.match(key[1].upper())
+        return (0, key[0], int(match[1]), int(match[2])) if match else (1, key[0], 0, 0)
+
+    for (site, week), members in sorted(groups.items(), key=lambda g: oldest_first(g[0])):
         counts, numbers = [], []
         # Any row of the site-week with "confirm" set (yes, true, 1) confirms its counts.
         confirm = next((r.get("confirm") for _n, r in members if r.get("confirm")), None)
