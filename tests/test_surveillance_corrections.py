@@ -419,3 +419,25 @@ def test_an_imported_history_in_any_order_needs_no_confirmation(people, world, t
     (line,) = services.import_reports(people["chw"], services.read_table(later))
     assert line["status"] == "rejected"
     assert {(e["row"], e["field"]) for e in line["errors"]} == {(2, "week"), (2, "confirm")}
+
+
+def test_without_a_trend_the_expectation_is_the_mean_of_the_reported_weeks_around_this_one():
+    """With the trend dropped and no past outbreak down-weighted, the improved Farrington
+    model's expectation for the current week is the mean of the baseline weeks in its seasonal
+    window (a factor level's Poisson estimate is its mean): with weeks not reported, the mean
+    of the reported ones — what R's `glm` gives with NA rows left out."""
+    settings = detection.FarringtonSettings()
+    weeks = settings.history_needed() + 1
+    rng = np.random.default_rng(31)
+    counts = rng.poisson(6.0, weeks).astype(float)
+    weeks_back = np.arange(settings.history_needed(), settings.excluded_weeks, -1)
+    window = weeks_back[detection.seasonal_periods(weeks_back, settings) == 0]
+    positions = weeks - 1 - window
+    counts[positions[::3]] = np.nan  # a third of the window's weeks not reported
+    result = detection.farrington(counts[None, :], settings)
+    assert not result.trend[0]  # the premise: no trend kept
+    reported = counts[positions]
+    assert np.isnan(reported).sum() == len(positions[::3]) > 0
+    assert result.expected[0] == pytest.approx(np.nanmean(reported), rel=1e-6)
+    as_zero = detection.farrington(np.nan_to_num(counts)[None, :], settings)
+    assert as_zero.expected[0] == pytest.approx(np.nansum(reported) / len(reported), rel=1e-6)
