@@ -101,6 +101,8 @@ PAGES = {
     "surveillance:alerts": LOGIN,
     "surveillance:alert": _on("alert", ALERT_READ),
     "surveillance:report": LOGIN,
+    # Reading weekly reports, the user's places only: tests/test_surveillance_roundtrip.py.
+    "surveillance:export_reports": LOGIN,
     "portable:import": LOGIN,
     "portable:summary-json": PERSON_READ,
     "portable:summary-pdf": PERSON_READ,

@@ -86,13 +86,14 @@ def test_a_form_correction_starts_from_the_current_version_and_keeps_what_is_not
 
 def test_an_api_correction_changes_only_the_conditions_it_names(people, world, api):
     client = api(people["chw"])
-    body = {"site": "RNG-PORT", "week": "2026-W47",
+    body = {"site": "RNG-PORT", "week": "2026-W47", "note": "Clinic closed Friday",
             "counts": [{"condition": "awd", "count": 3}, {"condition": "dengue", "count": 2}]}  # fmt: skip
     assert client.post("/api/surveillance/reports", body).status_code == 201
     fixed = client.post("/api/surveillance/reports", {"site": "RNG-PORT", "week": "2026-W47",
                                                       "counts": [{"condition": "awd", "count": 5}]})  # fmt: skip
     assert fixed.status_code == 201 and fixed.json()["version"] == 2
     assert _counts() == {"awd": 5, "dengue": 2}
+    assert WeeklyReport.objects.get(current=True, week=47).note == "Clinic closed Friday"
     zero = client.post("/api/surveillance/reports", {"site": "RNG-PORT", "week": "2026-W47",
                                                      "counts": [{"condition": "dengue", "count": 0}]})  # fmt: skip
     assert zero.status_code == 201

@@ -47,7 +47,9 @@ DEFAULT_MAPPING = Path(__file__).with_name("mapping.toml")
 # and each option's code as its value (an xs:token: no leading, trailing or double spaces).
 UID = re.compile(r"^[A-Za-z][A-Za-z0-9]{10}$")
 NCNAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
-TOKEN = re.compile(r"^\S+( \S+)*$")
+# and no character XML 1.0 cannot hold (control characters, U+FFFE, U+FFFF), even escaped.
+TOKEN = re.compile(r"^[^\s\x00-\x1f\ufffe\uffff]+( [^\s\x00-\x1f\ufffe\uffff]+)*$")
+NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 SCHEMES = ("uid", "code")
 # What each identifier identifies, and the import parameter that names its scheme.
 SCHEME_PARAMETERS = {
@@ -542,7 +544,20 @@ def adx(mapping: Mapping, rows: list[Value]) -> bytes:
     if not sent:
         raise ValueError(_("Nothing to export: every value is empty or withheld."))
     for v in sent:
+        names = (mapping.data_set, mapping.attribute_option_combo, v.data_element, v.org_unit,
+                 v.combo)  # fmt: skip
+        for name in names:
+            if NOT_XML.search(name):
+                raise ValueError(
+                    _("%(code)r cannot be written in ADX: it holds a control character.")
+                    % {"code": name}
+                )
         for category, option in v.categories.items():
+            if not NCNAME.match(category) or category in _ADX_RESERVED:
+                raise ValueError(
+                    _("%(category)r cannot name a category in ADX: letters, digits and _ . - "
+                      "only, a letter or _ first.") % {"category": category}
+                )  # fmt: skip
             if not TOKEN.match(option):
                 raise ValueError(
                     _("%(option)r cannot be written as an option of %(category)s in ADX: map it "

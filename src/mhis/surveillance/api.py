@@ -207,7 +207,7 @@ def conditions(request):
 def submit(request, payload: ReportIn):
     try:
         report, created = services.submit_report(
-            request.auth, payload.model_dump(), source=ReportSource.API
+            request.auth, payload.model_dump(exclude_unset=True), source=ReportSource.API
         )
     except PermissionDenied as exc:
         _denied(exc)

@@ -18,7 +18,7 @@ from django.db.models.functions import TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mhis import uploads
+from mhis import downloads, uploads
 from mhis.access.policy import Can, require
 from mhis.access.services import in_scope, place_scope_q, scope_site_ids
 from mhis.care.models import Diagnosis, Encounter
@@ -309,8 +309,8 @@ def submit_report(
     A second submission for the same site and week is a correction: it becomes the current
     version and the earlier one is kept. A correction changes only the conditions it names:
     the counts of a named condition replace that condition's counts, every other condition
-    keeps its counts (a condition goes to zero only when sent with a count of 0). Submitting
-    the same counts again changes nothing.
+    keeps its counts (a condition goes to zero only when sent with a count of 0), and the
+    note is kept unless one is sent. Submitting the same counts again changes nothing.
 
     The week must be over and within the horizon (:func:`check_week`), each condition's
     count within the site's limits (:func:`check_counts`); what is unusual rather than
@@ -342,6 +342,8 @@ def submit_report(
             before = {(c.condition, c.sex, c.age_group): c.count for c in latest.counts.all()}
             named = {code for code, _sex, _age in cells}
             cells = {k: n for k, n in before.items() if k[0] not in named} | cells
+            if "note" not in data:  # a correction without a note keeps the current one
+                note = latest.note
         check_counts(site, year, number, cells, rows, before, confirm, errors)
         errors.check()
         if latest is not None:
@@ -829,6 +831,16 @@ def read_table(path) -> Iterable[tuple[int, dict]]:
                 yield n, dict(zip(header, values, strict=False))
 
 
+def _note(value: Any) -> Any:
+    """A note cell as the export wrote it: the apostrophe `mhis.downloads` puts before text a
+    spreadsheet would run as a formula taken off again, so that a note comes back as it was."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith("'") and downloads.risky(value[1:]):
+        return value[1:].strip()
+    return value.strip() if isinstance(value, str) else value
+
+
 def import_reports(user, rows: Iterable[tuple[int, dict]]) -> list[dict]:
     """Weekly reports from a table with one row per site, week, condition, sex and age
     group (`IMPORT_COLUMNS`). Each site-week is one report written in its own transaction,
@@ -866,10 +878,29 @@ def import_reports(user, rows: Iterable[tuple[int, dict]]) -> list[dict]:
                 }
             )
         line = {"site": site, "week": week, "rows": [n for n, _ in members], "errors": []}
+        report_data = {"site": site, "week": week, "counts": counts, "confirm": confirm}
+        if any("note" in row for _n, row in members):  # a file with the report's note
+            # On every row of the site-week (as downloaded) or on some of them: one note.
+            written_notes = [(n, _note(row.get("note"))) for n, row in members]
+            written_notes = [(n, note) for n, note in written_notes if note != ""]
+            notes = {note for _n, note in written_notes}
+            if len(notes) > 1:
+                other = next(n for n, note in written_notes if note != written_notes[0][1])
+                line["status"] = "rejected"
+                line["errors"] = [
+                    {
+                        "row": other,
+                        "field": "note",
+                        "message": _("The rows of one site and week have different notes."),
+                    }
+                ]
+                out.append(line)
+                continue
+            report_data["note"] = notes.pop() if notes else ""
         try:
             report, created = submit_report(
                 user,
-                {"site": site, "week": week, "counts": counts, "confirm": confirm},
+                report_data,
                 source=ReportSource.IMPORT,
                 evaluate=False,
             )
@@ -891,3 +922,82 @@ def import_reports(user, rows: Iterable[tuple[int, dict]]) -> list[dict]:
     for (year, week), site_ids in sorted(written.items()):  # alerts once per week, not per row
         evaluate_week(year, week, site_ids)
     return out
+
+
+# Export -----------------------------------------------------------------------------------
+
+# The import's columns and the report's note: a download imports back as it is.
+EXPORT_COLUMNS = (*IMPORT_COLUMNS, "note")
+EXPORT_FORMATS = ("csv", "xlsx")
+EXPORT_FIELDS = ("place", "from", "to", "format")
+
+
+def _week_q(start: tuple[int, int], end: tuple[int, int]) -> Q:
+    (sy, sw), (ey, ew) = start, end
+    after = Q(year__gt=sy) | Q(year=sy, week__gte=sw)
+    before = Q(year__lt=ey) | Q(year=ey, week__lte=ew)
+    return after & before
+
+
+def report_table(user, data: Any) -> tuple[str, list[list[Any]]]:
+    """The current version of each weekly report of the sites under a place, from one ISO week
+    to another, as the rows of a table the import reads (`EXPORT_COLUMNS`, header first): one
+    row per condition, sex and age group counted, or one row with no condition for a week
+    reported with no case. ``{"place": code, "from": "2026-W01", "to": "2026-W10"}``. Only the
+    sites in the user's places: a place outside them is refused, and a place above them gives
+    their sites only. Returns a name for the file (place and weeks) and the rows."""
+    require(user, Can.READ_REPORTS)
+    errors = begin(data, EXPORT_FIELDS)
+    code = data.get("place")
+    place = Place.objects.filter(code=code).first() if isinstance(code, str) and code else None
+    sites = (
+        Place.objects.filter(
+            path__startswith=place.path, kind=PlaceKind.SITE, pk__in=scope_site_ids(user)
+        )
+        if place is not None
+        else Place.objects.none()
+    )
+    if not code:
+        errors.add("place", _("This field is required."))
+    elif place is None or not (in_scope(user, place) or sites.exists()):
+        errors.add("place", _("No place with this code in your places."))
+        place = None
+    start = parse_week(data.get("from"), "from", errors)
+    end = parse_week(data.get("to"), "to", errors)
+    if start and end and start > end:
+        errors.add("to", _("The last week comes before the first."))
+    fmt = data.get("format", "csv")
+    if fmt not in EXPORT_FORMATS:
+        errors.add("format", _("Choose CSV or XLSX."))
+    errors.check()
+    order = ReportCount.objects.order_by("condition", "sex", "age_group")
+    counts = Prefetch("counts", queryset=order)
+    reports = (
+        WeeklyReport.objects.filter(_week_q(start, end), site__in=sites, current=True)
+        .select_related("site")
+        .prefetch_related(counts)
+        .order_by("site__code", "year", "week")
+    )
+    rows: list[list[Any]] = [list(EXPORT_COLUMNS)]
+    for report in reports:
+        week = week_label(report.year, report.week)
+        cells = list(report.counts.all())
+        note = report.note or None  # an empty cell: blank in XLSX, "" in CSV
+        if not cells:
+            rows.append([report.site.code, week, None, None, None, None, note])
+        for c in cells:
+            rows.append([report.site.code, week, c.condition, c.sex, c.age_group, c.count, note])
+    safe = re.sub(r"[^A-Za-z0-9_-]+", "_", place.code)
+    return f"weekly-reports-{safe}-{week_label(*start)}-{week_label(*end)}", rows
+
+
+def export_reports(user, data: Any) -> tuple[str, str, bytes]:
+    """`report_table` written as a file in ``data["format"]`` ("csv", the default, or
+    "xlsx"), through `mhis.downloads` so that no cell runs as a formula: its name, its media
+    type and its bytes. CSV is UTF-8 without a byte order mark, comma-separated."""
+    stem, rows = report_table(user, data)
+    fmt = data.get("format", "csv")
+    if fmt == "xlsx":
+        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return f"{stem}.xlsx", media, downloads.to_xlsx(rows, title=_("Weekly reports"))
+    return f"{stem}.csv", "text/csv; charset=utf-8", downloads.to_csv(rows).encode("utf-8")

@@ -8,4 +8,5 @@ urlpatterns = [
     path("alerts/", views.alerts, name="alerts"),
     path("alerts/<int:alert_id>/", views.alert, name="alert"),
     path("report/", views.report, name="report"),
+    path("reports/export/", views.export_reports, name="export_reports"),
 ]

@@ -8,14 +8,16 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from mhis.access.policy import Can, allowed, require
-from mhis.access.services import scope_sites
+from mhis.access.services import place_scope_q, scope_sites
 from mhis.formtools import error_items
 from mhis.indicators.charts import render as render_chart
+from mhis.places.models import Place
 
 from . import services
 from .conditions import CONDITIONS
@@ -275,6 +277,42 @@ def report(request):
         "raised": raised,
         "correcting": correcting,
         "can_read_alerts": allowed(request.user, Can.READ_ALERTS),
+        "can_read_reports": allowed(request.user, Can.READ_REPORTS),
         "default_week": services.week_label(*services.last_full_week()),
     }
     return render(request, "surveillance/report.html", context, status=422 if errors else 200)
+
+
+EXPORT_IDS = {"place": "place", "from": "from", "to": "to", "format": "format-csv"}
+
+
+@login_required
+def export_reports(request):
+    """The weekly reports of a place and weeks as a file the import reads back: the form
+    (?place=…&from=…&to=…&format=csv|xlsx downloads it; refused values show on the form)."""
+    require(request.user, Can.READ_REPORTS)
+    errors: dict = {}
+    values = request.GET
+    if "place" in request.GET:
+        data = {k: request.GET[k] for k in services.EXPORT_FIELDS if k in request.GET}
+        try:
+            name, media, body = services.export_reports(request.user, data)
+        except ValidationError as exc:
+            errors = exc.message_dict
+        else:
+            response = HttpResponse(body, content_type=media)
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
+            return response
+    else:
+        last = services.week_label(*services.last_full_week())
+        values = {"from": last, "to": last, "format": "csv"}
+    places = Place.objects.filter(place_scope_q(request.user, "self")).order_by("path")
+    context = {
+        "places": places,
+        "values": values,
+        "errors": errors,
+        "error_items": error_items(errors, EXPORT_IDS),
+    }
+    return render(
+        request, "surveillance/export_reports.html", context, status=422 if errors else 200
+    )

@@ -21,6 +21,16 @@ class Command(BaseCommand):
         load = sub.add_parser("import", help="weekly reports from a CSV or XLSX file")
         load.add_argument("file")
         load.add_argument("--user", required=True, help="who sends them (their places apply)")
+        out = sub.add_parser(
+            "export-reports",
+            help="weekly reports of a place as a CSV or XLSX file the import reads back",
+        )
+        out.add_argument("file", help="where to write the file")
+        out.add_argument("--place", required=True, help="place code (its sites in your places)")
+        out.add_argument("--from", dest="start", required=True, help="first ISO week, 2026-W01")
+        out.add_argument("--to", dest="end", required=True, help="last ISO week, 2026-W10")
+        out.add_argument("--format", dest="fmt", choices=("csv", "xlsx"), default="csv")
+        out.add_argument("--user", required=True, help="who reads them (their places apply)")
 
     def handle(self, *args, action, verbosity, **options):
         if action == "evaluate":
@@ -42,6 +52,9 @@ class Command(BaseCommand):
                 f"{result['alarms']:,} above threshold, "
                 f"{result['new_alerts']:,} new alerts"
             )
+            return
+        if action == "export-reports":
+            self._export(options)
             return
         user = get_user_model().objects.filter(username=options["user"]).first()
         if user is None:
@@ -71,3 +84,27 @@ class Command(BaseCommand):
         self.stdout.write("site-weeks: " + ", ".join(f"{k} {v}" for k, v in sorted(tally.items())))
         if tally.get("rejected"):
             raise CommandError(f"{tally['rejected']} site-weeks rejected; the others were kept")
+
+    def _export(self, options):
+        user = get_user_model().objects.filter(username=options["user"]).first()
+        if user is None:
+            raise CommandError(f"--user: no user {options['user']}")
+        data = {
+            "place": options["place"],
+            "from": options["start"],
+            "to": options["end"],
+            "format": options["fmt"],
+        }
+        try:
+            _name, _media, body = services.export_reports(user, data)
+        except PermissionDenied as exc:
+            raise CommandError(str(exc)) from None
+        except ValidationError as exc:
+            problems = [f"--{k}: {' '.join(v)}" for k, v in exc.message_dict.items()]
+            raise CommandError("; ".join(problems)) from None
+        try:
+            with open(options["file"], "wb") as handle:
+                handle.write(body)
+        except OSError as exc:
+            raise CommandError(f"{options['file']}: {exc.strerror}") from None
+        self.stdout.write(f"{options['file']}: written ({len(body):,} bytes)")
