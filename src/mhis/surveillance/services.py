@@ -804,7 +804,8 @@ def alert_series(alert: Alert, weeks: int = 52) -> list[dict]:
 
 # Import -----------------------------------------------------------------------------------
 
-IMPORT_COLUMNS = ("site", "week", "condition", "sex", "age_group", "count", "confirm")
+IMPORT_COLUMNS = ("site", "week", "condition", "sex", "age_group", "count")
+# Optional: "confirm" (yes on a row of a site-week sends its unusual counts), "note".
 
 
 def read_table(path) -> Iterable[tuple[int, dict]]:
@@ -857,9 +858,13 @@ def import_reports(user, rows: Iterable[tuple[int, dict]]) -> list[dict]:
     out = []
     written: dict[tuple[int, int], set[int]] = {}
 
-    def oldest_first(key):  # a site's history loads in any order (see `check_week`)
+    # Each site's weeks are written oldest first, so that a history loads in any order (see
+    # `check_week`); the lines come back in the file's order.
+    position = {key: n for n, key in enumerate(groups)}
+
+    def oldest_first(key):
         match = WEEK.match(key[1].upper())
-        return (0, key[0], int(match[1]), int(match[2])) if match else (1, key[0], 0, 0)
+        return (0, int(match[1]), int(match[2])) if match else (1, 0, 0)
 
     for (site, week), members in sorted(groups.items(), key=lambda g: oldest_first(g[0])):
         counts, numbers = [], []
@@ -919,6 +924,7 @@ def import_reports(user, rows: Iterable[tuple[int, dict]]) -> list[dict]:
             if created:
                 written.setdefault((report.year, report.week), set()).add(report.site_id)
         out.append(line)
+    out.sort(key=lambda line: position[(line["site"], line["week"])])
     for (year, week), site_ids in sorted(written.items()):  # alerts once per week, not per row
         evaluate_week(year, week, site_ids)
     return out
