@@ -383,6 +383,8 @@ def test_an_unknown_state_filter_is_an_error_not_an_empty_list(client, people, w
     client.force_login(people["admin"])
     page = client.get("/surveillance/alerts/", {"state": "bogus"})
     assert page.status_code == 400 and "Unknown state: bogus." in page.content.decode()
+    assert client.get("/surveillance/alerts/", {"state": "new"}).status_code == 200
+    assert client.get("/surveillance/alerts/", {"state": ""}).status_code == 200  # no filter
 
 
 def test_a_state_change_refused_on_a_closed_alert_shows_a_message(client, people, world):

@@ -27,7 +27,8 @@ from .models import OPEN_STATES, TRANSITIONS, AlertState, ReportSource, Sex, Wee
 @login_required
 def alerts(request):
     show_all = request.GET.get("all") == "1"
-    states = request.GET.getlist("state") or (None if show_all else OPEN_STATES)
+    typed = [s for s in request.GET.getlist("state") if s.strip()]
+    states = typed or (None if show_all else OPEN_STATES)
     try:
         rows = list(services.visible_alerts(request.user, states)[:500])
     except ValidationError as exc:
