@@ -95,7 +95,8 @@ def test_volunteers_weekly_report_raises_an_alert_an_officer_verifies_and_closes
     new_context, page, console, login, shot
 ):
     console.expect(r"status of 422")  # the refused report is answered 422, as it should be
-    week = dt.date.today().isocalendar()
+    week = (dt.date.today() - dt.timedelta(days=7)).isocalendar()  # the last full week
+    current = dt.date.today().isocalendar()
     ahead = (dt.date.today() + dt.timedelta(days=14)).isocalendar()
     login(page, "volunteer")
     go(page, "Weekly report")
@@ -113,6 +114,15 @@ def test_volunteers_weekly_report_raises_an_alert_an_officer_verifies_and_closes
     expect(page.get_by_label("Site")).to_have_value("TH-MSOT-CLIN")
     expect(page.get_by_label("Cholera: Male")).to_have_value("1")
     expect(page.get_by_label("Acute watery diarrhoea: Female")).to_have_value("3")
+    # So is the week under way: it is sent once it is over.
+    page.get_by_label("Week (for example 2026-W07)").fill(f"{current.year}-W{current.week:02d}")
+    page.get_by_role("button", name="Send").click()
+    # (The page's address now ends in #week, from following the first summary's link, so the
+    # browser puts the focus there rather than on the summary.)
+    expect(page.locator(".error-summary")).to_contain_text(
+        f"Week {current.year}-W{current.week:02d} is not over yet"
+    )
+    expect(page.get_by_label("Cholera: Male")).to_have_value("1")
     page.get_by_label("Week (for example 2026-W07)").fill(f"{week.year}-W{week.week:02d}")
     page.get_by_role("button", name="Send").click()
     expect(page.locator("main")).to_contain_text("alert")

@@ -157,7 +157,7 @@ def test_the_weekly_report_stays_on_its_site_and_shows_the_alert_apart(page, log
     expect(page.get_by_label("Note")).to_have_value("Two sisters with rash and fever.")
     # The alert it raised is a warning of its own, linking to the alert.
     warning = page.locator("section.warning")
-    expect(warning).to_contain_text("raise an alert")
+    expect(warning).to_contain_text("changed an alert")
     shot(page, "saved", whole=False)
     warning.get_by_role("link", name="Measles").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Measles")

@@ -17,16 +17,19 @@ def _week(weeks_ago: int) -> str:
     return services.week_label(year, week)
 
 
-def _now():
-    return timezone.make_aware(dt.datetime.combine(TODAY, dt.time(9)))
+def _now(day=None):
+    """When the reports are sent: by default the Monday after TODAY's week, once week
+    2026-W48 is over (the unfinished week is refused)."""
+    day = day or TODAY + dt.timedelta(days=7)
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(9)))
 
 
-def _send(user, site, week, counts, note=""):
+def _send(user, site, week, counts, note="", now=None):
     """A report as the API takes it, left for `evaluate_week` (which these tests examine)."""
     return services.submit_report(
         user,
         {"site": site, "week": week, "counts": counts, "note": note},
-        now=_now(),
+        now=now or _now(),
         evaluate=False,
     )
 
@@ -51,7 +54,7 @@ def test_a_correction_replaces_the_count_and_keeps_the_first_version(people, wor
 
 
 def test_a_report_in_its_week_or_within_three_days_is_on_time(people):
-    report, _ = _send(people["chw"], "RNG-PORT", "2026-W47", [])  # Sunday 22nd + 1 day
+    report, _ = _send(people["chw"], "RNG-PORT", "2026-W47", [], now=_now(TODAY))  # Sun + 1
     assert report.on_time
 
 
@@ -59,7 +62,7 @@ def test_a_report_in_its_week_or_within_three_days_is_on_time(people):
     ("site", "week", "counts", "field"),
     [
         ("RNG-PORT", "2026-W47", [{"condition": "awd", "count": -2}], "counts.0.count"),
-        ("RNG-PORT", "2026-W49", [], "week"),  # has not begun
+        ("RNG-PORT", "2026-W50", [], "week"),  # has not begun
         ("RNG-PORT", "2026-W60", [], "week"),
         ("RNG-PORT", "last week", [], "week"),
         ("MSOT-CLIN", "2026-W47", [], "site"),  # not the volunteer's site
@@ -196,7 +199,7 @@ def test_the_api_takes_a_report_and_answers_a_correction_with_its_version(people
 def test_completeness_counts_a_corrected_week_once(people, world):
     chw = people["chw"]
     _send(chw, "RNG-PORT", "2026-W45", [])
-    _send(chw, "RNG-PORT", "2026-W47", [{"condition": "awd", "count": 1}])
+    _send(chw, "RNG-PORT", "2026-W47", [{"condition": "awd", "count": 1}], now=_now(TODAY))
     _send(chw, "RNG-PORT", "2026-W47", [{"condition": "awd", "count": 2}])
     rows = services.completeness(chw, (2026, 44), (2026, 47))
     ranong = next(r for r in rows if r["site"] == world["RANONG"])
@@ -259,7 +262,8 @@ def test_the_pages_take_a_report_show_the_alert_and_move_it(client, people, worl
     alert = Alert.objects.get(condition="cholera")
     assert (alert.site.code, alert.year, alert.week) == ("RNG-PORT", 2026, 47)
     shown = client.get(sent.url).content.decode()  # back on the same site and week
-    assert "These counts raise an alert" in shown and "Cholera" in shown
+    assert "This report changed an alert" in shown and "Cholera" in shown
+    assert "new alert" in shown
     client.force_login(officer)
     listing = client.get("/surveillance/alerts/").content.decode()
     assert f"/surveillance/alerts/{alert.pk}/" in listing and "Cholera" in listing
@@ -295,7 +299,7 @@ def test_an_xlsx_file_imports_like_a_csv_one(people, world, tmp_path):
 
 
 def test_the_api_gives_completeness_per_site(people, api):
-    _send(people["chw"], "RNG-PORT", "2026-W47", [])
+    _send(people["chw"], "RNG-PORT", "2026-W47", [], now=_now(TODAY))
     client = api(people["chw"])
     rows = client.get("/api/surveillance/completeness", start="2026-W46", end="2026-W47").json()
     assert rows == [{"site": "RNG-PORT", "name": "Ranong port health corner", "expected": 2,

@@ -235,9 +235,10 @@ def test_an_unreported_week_is_left_out_of_the_fit_not_counted_as_zero():
     # An unreported current week is evaluated and never alarms.
     missing[-1] = np.nan
     assert not detection.farrington(missing).alarm[0]
-    # EARS needs every week.
-    with pytest.raises(ValueError, match="counts: weekly counts cannot be missing"):
-        detection.ears_c2([1, 2, np.nan, 3, 4, 5, 6, 7, 8, 9])
+    # EARS leaves an unreported week out of its baseline: the mean of the six reported
+    # weeks t-9..t-3 (1, 2, 3, 4, 5, 6), not of seven with a zero.
+    ears = detection.ears_c2([1, 2, np.nan, 3, 4, 5, 6, 7, 8, 9])
+    assert ears.expected[0] == pytest.approx(3.5)
 
 
 def test_limit54_needs_enough_cases_in_the_last_weeks_per_series():

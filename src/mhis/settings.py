@@ -312,6 +312,15 @@ MHIS_WORKER_MAX_ATTEMPTS = envint("MHIS_WORKER_MAX_ATTEMPTS", 3)
 # The worker's schedule, in MHIS_TIME_ZONE: "DAY HH:MM" weekly, "HH:MM" nightly; empty: off.
 MHIS_SCHEDULE_EVALUATION = envstr("MHIS_SCHEDULE_EVALUATION", "mon 06:15")
 MHIS_SCHEDULE_LINKAGE = envstr("MHIS_SCHEDULE_LINKAGE", "02:00")
+# Surveillance reports (mhis.surveillance, docs/decisions/0027): a week older than
+# MHIS_SURVEILLANCE_HORIZON_WEEKS is refused (264: the 5 years and 3 weeks the detection
+# method reads); one condition's count at a site in a week above the site's population, or
+# above MHIS_SURVEILLANCE_MAX_COUNT where no population is recorded, is refused; above the
+# larger of MHIS_SURVEILLANCE_CONFIRM_COUNT and twice the site's largest week so far it is
+# taken only when confirmed.
+MHIS_SURVEILLANCE_HORIZON_WEEKS = envint("MHIS_SURVEILLANCE_HORIZON_WEEKS", 264)
+MHIS_SURVEILLANCE_MAX_COUNT = envint("MHIS_SURVEILLANCE_MAX_COUNT", 100_000)
+MHIS_SURVEILLANCE_CONFIRM_COUNT = envint("MHIS_SURVEILLANCE_CONFIRM_COUNT", 200)
 # Linkage: pairs scored at least MHIS_LINKAGE_REVIEW go to the review queue; at least
 # MHIS_LINKAGE_AUTO, records are merged without review, a group of at most
 # MHIS_LINKAGE_LARGEST_GROUP records at a time (mhis.linkage.clusters). A blocking key held

@@ -44,8 +44,17 @@ class CountIn(Input):
 class ReportIn(Input):
     site: str = Field(description="site code")
     week: str = Field(description='ISO week, "2026-W47"')
-    counts: list[CountIn] = []
+    counts: list[CountIn] = Field(
+        [],
+        description="on a correction, only the conditions named here change: a condition "
+        "not named keeps its counts; send a count of 0 to correct a condition to zero",
+    )
     note: str = ""
+    confirm: bool = Field(
+        False,
+        description="true to send counts above what is usual at the site, or a week before "
+        "its first report, after checking them (else refused, naming the field)",
+    )
 
 
 class ReportOut(Schema):
@@ -198,7 +207,7 @@ def conditions(request):
 def submit(request, payload: ReportIn):
     try:
         report, created = services.submit_report(
-            request.auth, payload.model_dump(), source=ReportSource.API
+            request.auth, payload.model_dump(exclude_unset=True), source=ReportSource.API
         )
     except PermissionDenied as exc:
         _denied(exc)

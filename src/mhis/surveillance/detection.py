@@ -21,6 +21,7 @@ References
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -46,7 +47,8 @@ class Detection:
 
 def _as_2d(counts, missing: bool = False) -> np.ndarray:
     """Counts as a 2-D array. `missing`: a week without a report may be NaN (the improved
-    Farrington method leaves it out of its fit); EARS needs every week."""
+    Farrington method leaves it out of its fit, EARS out of its baseline's mean and spread;
+    an unreported week never alarms)."""
     array = np.asarray(counts, dtype=float)
     if array.ndim == 1:
         array = array[None, :]
@@ -68,8 +70,10 @@ def _ears_statistic(counts: np.ndarray, lag: int, baseline: int = 7):
     baseline that never varies has no spread: its C is 0 at the mean and infinite above."""
     end = counts.shape[1] - 1 - lag
     window = counts[:, end - baseline : end]
-    mean = window.mean(axis=1)
-    sd = window.std(axis=1, ddof=1)
+    with np.errstate(divide="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a window without any reported week
+        mean = np.nanmean(window, axis=1)  # weeks not reported are left out
+        sd = np.nanstd(window, axis=1, ddof=1)
     excess = counts[:, -1] - mean
     with np.errstate(divide="ignore", invalid="ignore"):
         c = np.where(sd > 0, excess / np.where(sd > 0, sd, 1.0), np.sign(excess) * np.inf)
@@ -80,7 +84,7 @@ def _ears_statistic(counts: np.ndarray, lag: int, baseline: int = 7):
 def ears_c1(counts, limit: float = 3.0) -> Detection:
     """EARS C1 (Hutwagner et al. 2003): the week's count standardised by the mean and the
     standard deviation of the 7 weeks just before it; alarm when above 3."""
-    counts = _as_2d(counts)
+    counts = _as_2d(counts, missing=True)
     _need(counts, 8, "C1")
     mean, sd, c = _ears_statistic(counts, lag=0)
     return Detection("ears_c1", counts[:, -1], mean, mean + limit * sd, c > limit)
@@ -89,7 +93,7 @@ def ears_c1(counts, limit: float = 3.0) -> Detection:
 def ears_c2(counts, limit: float = 3.0) -> Detection:
     """EARS C2 (Hutwagner et al. 2003): as C1 with a guard band of 2 weeks, the baseline
     being weeks t−9 to t−3, so that an outbreak's first days do not raise its own baseline."""
-    counts = _as_2d(counts)
+    counts = _as_2d(counts, missing=True)
     _need(counts, 10, "C2")
     mean, sd, c = _ears_statistic(counts, lag=2)
     return Detection("ears_c2", counts[:, -1], mean, mean + limit * sd, c > limit)
@@ -100,7 +104,7 @@ def ears_c3(counts, limit: float = 2.0) -> Detection:
     max(0, C2(t−i) − 1), alarm when above 2. The threshold is the count of week t above
     which C3 exceeds 2 given the two weeks before; after a run of high weeks any count
     alarms (the threshold is then −1)."""
-    counts = _as_2d(counts)
+    counts = _as_2d(counts, missing=True)
     _need(counts, 12, "C3")
     mean, sd, c_now = _ears_statistic(counts, lag=2)
     earlier = sum(np.maximum(0.0, _ears_statistic(counts[:, :-i], lag=2)[2] - 1.0) for i in (1, 2))

@@ -10,9 +10,11 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+from django.conf import settings as django_settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Prefetch, Q, Sum
+from django.db.models.functions import TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -96,15 +98,32 @@ def last_full_week(today: dt.date | None = None) -> tuple[int, int]:
 
 # Reports ----------------------------------------------------------------------------------
 
-REPORT_FIELDS = ("site", "week", "counts", "note")
+REPORT_FIELDS = ("site", "week", "counts", "note", "confirm")
 COUNT_FIELDS = ("condition", "sex", "age_group", "count")
 
+# Defaults of the bounds on what a report may say (settings of the same names override them).
+# Weeks: no older than the history the detection method reads (5 years and 3 weeks), so a
+# typed 2016 for 2026 cannot fill a site's series with made-up weeks.
+HORIZON_WEEKS = HISTORY_WEEKS
+# Counts of one condition at one site in one week: above the site's population (where it is
+# recorded) or this number (where it is not) a count is refused; above the larger of this
+# number and twice the site's largest earlier week it must be confirmed.
+MAX_COUNT = 100_000
+CONFIRM_COUNT = 200
 
-def _clean_counts(value: Any, errors: Errors) -> dict[tuple[str, str, str], int]:
+
+def horizon_weeks() -> int:
+    return int(getattr(django_settings, "MHIS_SURVEILLANCE_HORIZON_WEEKS", None) or HORIZON_WEEKS)
+
+
+def _clean_counts(value: Any, errors: Errors):
+    """The cells of a report's counts, and the position in `value` of each condition's first
+    row (where its errors are shown)."""
     cells: dict[tuple[str, str, str], int] = {}
+    rows: dict[str, int] = {}
     if not isinstance(value, list):
         errors.add("counts", _("Expected a list of counts."))
-        return cells
+        return cells, rows
     for n, row in enumerate(value):
         field = f"counts.{n}"
         if not isinstance(row, dict):
@@ -135,7 +154,142 @@ def _clean_counts(value: Any, errors: Errors) -> dict[tuple[str, str, str], int]
             errors.add(field, _("This condition, sex and age group is already counted above."))
             continue
         cells[key] = count
-    return cells
+        rows.setdefault(condition, n)
+    return cells, rows
+
+
+def _clean_confirm(value: Any, errors: Errors) -> bool:
+    if value in (None, "", False, 0):
+        return False
+    if value is True or value == 1:
+        return True
+    if isinstance(value, str) and value.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if isinstance(value, str) and value.strip().lower() in ("0", "false", "no", "off"):
+        return False
+    errors.add("confirm", _("Enter true or false."))
+    return False
+
+
+def check_week(site: Place, year: int, week: int, today: dt.date, confirm: bool, errors: Errors):
+    """A report's week must be over (never the current, unfinished week), no older than the
+    horizon (`MHIS_SURVEILLANCE_HORIZON_WEEKS`), and not before the site's first report
+    unless confirmed (a typed year one off would otherwise add a year of made-up weeks)."""
+    label = week_label(year, week)
+    first_day = monday(year, week)
+    if first_day + dt.timedelta(days=7) > today:
+        errors.add(
+            "week",
+            _("Week %(week)s is not over yet: send its report from Monday %(date)s.")
+            % {"week": label, "date": (first_day + dt.timedelta(days=7)).isoformat()},
+        )
+        return
+    weeks = horizon_weeks()
+    oldest = monday(*week_of(today)) - dt.timedelta(weeks=weeks)
+    if first_day < oldest:
+        errors.add(
+            "week",
+            _(
+                "Week %(week)s is more than %(weeks)s weeks ago; reports are taken from "
+                "%(oldest)s on. Check the year."
+            )
+            % {"week": label, "weeks": weeks, "oldest": week_label(*week_of(oldest))},
+        )
+        return
+    first = (
+        WeeklyReport.objects.filter(site=site)
+        .order_by("year", "week")
+        .values_list("year", "week")
+        .first()
+    )
+    if first is not None and (year, week) < first and not confirm:
+        errors.add(
+            "week",
+            _(
+                "Week %(week)s is before this site's first report (%(first)s). Check the "
+                "year; to send an earlier week, confirm it."
+            )
+            % {"week": label, "first": week_label(*first)},
+        )
+        errors.add("confirm", _("Check the week and the counts, then confirm to send them."))
+
+
+def population_on(site: Place, day: dt.date) -> int | None:
+    """The site's population in force on `day` (the earliest record before any), or None."""
+    rows = list(
+        SitePopulation.objects.filter(site=site)
+        .order_by("since")
+        .values_list("since", "population")
+    )
+    if not rows:
+        return None
+    return next((n for since, n in reversed(rows) if since <= day), rows[0][1])
+
+
+def count_limits(site: Place, year: int, week: int, conditions: Iterable[str]) -> dict:
+    """Per condition: (most, usual). A count above `most` is refused: the site's population
+    where it is recorded, else `MHIS_SURVEILLANCE_MAX_COUNT`. A count above `usual` needs a
+    confirmation: the larger of `MHIS_SURVEILLANCE_CONFIRM_COUNT` and twice the site's largest
+    week of the condition so far."""
+    population = population_on(site, monday(year, week))
+    most = population or int(getattr(django_settings, "MHIS_SURVEILLANCE_MAX_COUNT", MAX_COUNT))
+    floor = int(getattr(django_settings, "MHIS_SURVEILLANCE_CONFIRM_COUNT", CONFIRM_COUNT))
+    largest: dict[str, int] = defaultdict(int)
+    totals = (
+        ReportCount.objects.filter(
+            report__site=site, report__current=True, condition__in=list(conditions)
+        )
+        .exclude(report__year=year, report__week=week)
+        .values("report_id", "condition")
+        .annotate(n=Sum("count"))
+    )
+    for row in totals:
+        largest[row["condition"]] = max(largest[row["condition"]], row["n"] or 0)
+    return {
+        code: (most, min(most, max(floor, 2 * largest[code])), population is not None)
+        for code in conditions
+    }
+
+
+def check_counts(site, year, week, cells, rows, before, confirm, errors: Errors) -> None:
+    """Each condition's total for the week against :func:`count_limits`; a total that has not
+    changed since the current version needs no new confirmation."""
+    totals: dict[str, int] = defaultdict(int)
+    for (code, _sex, _age), n in cells.items():
+        totals[code] += n
+    earlier: dict[str, int] = defaultdict(int)
+    for (code, _sex, _age), n in before.items():
+        earlier[code] += n
+    limits = count_limits(site, year, week, [c for c in totals if c in rows])
+    unusual = False
+    for code, (most, usual, by_population) in limits.items():
+        total, field = totals[code], f"counts.{rows[code]}.count"
+        name = BY_CODE[code].name
+        if total > most:
+            message = (
+                _(
+                    "%(count)s cases of %(condition)s in one week is more than the site's "
+                    "population (%(most)s). Check the number."
+                )
+                if by_population
+                else _(
+                    "%(count)s cases of %(condition)s in one week is more than any site "
+                    "could report (at most %(most)s). Check the number."
+                )
+            )
+            errors.add(field, message % {"count": total, "condition": name, "most": most})
+        elif total > usual and total != earlier.get(code) and not confirm:
+            unusual = True
+            errors.add(
+                field,
+                _(
+                    "%(count)s cases of %(condition)s is more than usual at this site (more "
+                    "than %(usual)s): check the number and confirm it."
+                )
+                % {"count": total, "condition": name, "usual": usual},
+            )
+    if unusual and "confirm" not in errors:
+        errors.add("confirm", _("Check the week and the counts, then confirm to send them."))
 
 
 def submit_report(
@@ -146,18 +300,30 @@ def submit_report(
     evaluate: bool = True,
 ) -> tuple[WeeklyReport, bool]:
     """Record a site's weekly report: ``{"site": code, "week": "2026-W47", "counts":
-    [{"condition", "sex", "age_group", "count"}], "note"}``. A second submission for the
-    same site and week is a correction: it becomes the current version and the earlier one
-    is kept (never added to it). Submitting the same counts again changes nothing. Returns
-    the current report and whether a new version was written."""
+    [{"condition", "sex", "age_group", "count"}], "note", "confirm"}``.
+
+    A second submission for the same site and week is a correction: it becomes the current
+    version and the earlier one is kept. A correction changes only the conditions it names:
+    the counts of a named condition replace that condition's counts, every other condition
+    keeps its counts (a condition goes to zero only when sent with a count of 0), and the
+    note is kept unless one is sent. Submitting the same counts again changes nothing.
+
+    The week must be over and within the horizon (:func:`check_week`), each condition's
+    count within the site's limits (:func:`check_counts`); what is unusual rather than
+    impossible is taken only with ``"confirm": true``. The report's `evaluation` holds what
+    re-evaluating its week did to alerts (:func:`evaluate_week`). Returns the current report
+    and whether a new version was written."""
     require(user, Can.SUBMIT_REPORTS)
     now = now or timezone.now()
     today = timezone.localdate(now)
     errors = begin(data, REPORT_FIELDS)
     site = own_site(user, data.get("site"), "site", errors)
     week = parse_week(data.get("week"), "week", errors, today=today)
-    cells = _clean_counts(data.get("counts", []), errors)
+    cells, rows = _clean_counts(data.get("counts", []), errors)
     note = clean_text(data.get("note"), "note", errors)
+    confirm = _clean_confirm(data.get("confirm"), errors)
+    if site is not None and week is not None:
+        check_week(site, *week, today, confirm, errors)
     errors.check()
     year, number = week
     due = monday(year, number) + dt.timedelta(days=6 + DUE_DAYS)
@@ -167,9 +333,18 @@ def submit_report(
             .filter(site=site, year=year, week=number, current=True)
             .first()
         )
+        before = {}
         if latest is not None:
             before = {(c.condition, c.sex, c.age_group): c.count for c in latest.counts.all()}
-            if before == cells and latest.note == note:
+            named = {code for code, _sex, _age in cells}
+            cells = {k: n for k, n in before.items() if k[0] not in named} | cells
+            if "note" not in data:  # a correction without a note keeps the current one
+                note = latest.note
+        check_counts(site, year, number, cells, rows, before, confirm, errors)
+        errors.check()
+        if latest is not None:
+            if _nonzero(before) == _nonzero(cells) and latest.note == note:
+                latest.evaluation = None
                 return latest, False
             latest.current = False
             latest.save(update_fields=["current"])
@@ -187,15 +362,35 @@ def submit_report(
             ReportCount(report=report, condition=c, sex=s, age_group=a, count=n)
             for (c, s, a), n in sorted(cells.items())
         )
-    if evaluate:
-        evaluate_week(year, number, [site.pk])
+    report.evaluation = evaluate_week(year, number, [site.pk], reason=report) if evaluate else None
     return report, True
 
 
+def _nonzero(cells: dict) -> dict:
+    return {k: n for k, n in cells.items() if n}
+
+
+def current_report(site: Place | None, year: int, week: int) -> WeeklyReport | None:
+    """The current version of a site's report for a week, with its counts."""
+    if site is None:
+        return None
+    return (
+        WeeklyReport.objects.filter(site=site, year=year, week=week, current=True)
+        .select_related("site")
+        .prefetch_related("counts")
+        .first()
+    )
+
+
 def open_alerts_for(report: WeeklyReport):
-    """The open alerts of a report's site and week (what its counts raised)."""
+    """The open alerts of a report's site and week."""
+    return alerts_of(report).filter(state__in=OPEN_STATES)
+
+
+def alerts_of(report: WeeklyReport):
+    """Every alert of a report's site and week, whatever its state."""
     return Alert.objects.filter(
-        site_id=report.site_id, year=report.year, week=report.week, state__in=OPEN_STATES
+        site_id=report.site_id, year=report.year, week=report.week
     ).order_by("condition")
 
 
@@ -258,7 +453,8 @@ def weekly_series(
 ) -> dict[tuple[int, str], np.ndarray]:
     """The weekly counts of each site and condition for the `weeks` weeks ending at
     (`year`, `week`), oldest first, starting no earlier than the site's first data (its first
-    report or first diagnosed encounter), so that a new site has a short series.
+    report or first diagnosed encounter), so that a new site has a short series. A week with
+    neither a report nor any encounter at the site is missing: NaN, not 0.
 
     A week the site reported counts its report's current version; a week without a report
     counts the encounters diagnosed with the condition there (case-based). Never both, so a
@@ -327,12 +523,29 @@ def weekly_series(
     )
     for site_id in earlier:
         first[site_id] = 0
+    # A week the site neither reported nor recorded any encounter in is missing (NaN): left
+    # out of the method's fit as R's `surveillance` leaves out NA, and a gap in the charts.
+    worked: dict[int, set[int]] = defaultdict(set)
+    for site_id, day in (
+        Encounter.objects.filter(
+            site_id__in=site_ids, date__gte=start, date__lt=end + dt.timedelta(days=7)
+        )
+        .annotate(monday=TruncWeek("date"))
+        .values_list("site_id", "monday")
+        .distinct()
+    ):
+        day = day.date() if isinstance(day, dt.datetime) else day
+        worked[site_id].add(offset(day))
     out = {}
     for site_id in site_ids:
         if site_id not in first:
             continue
+        known = reported_weeks[site_id] | worked[site_id]
         for code in codes:
-            series = np.zeros(weeks - first[site_id])
+            series = np.full(weeks - first[site_id], np.nan)
+            for o in known:
+                if o >= first[site_id]:
+                    series[o - first[site_id]] = 0.0
             for o, n in index.get((site_id, code), {}).items():
                 series[o - first[site_id]] = n
             out[(site_id, code)] = series
@@ -392,14 +605,21 @@ def population_series(site_ids: Iterable[int], year: int, week: int, weeks: int)
 
 
 def evaluate_week(
-    year: int, week: int, site_ids: Iterable[int] | None = None, user=None
-) -> dict[str, int]:
+    year: int, week: int, site_ids: Iterable[int] | None = None, user=None, reason=None
+) -> dict[str, Any]:
     """Evaluate every site × condition for an ISO week and raise an alert where the count
     passes the condition's threshold: a fixed number of cases, or the improved Farrington
     method (EARS C2 for a history under 56 weeks) with the condition's options (by default at
-    least 5 cases in the last 4 weeks);
-    where the site's population is recorded, Farrington expects cases in proportion to it. Evaluating a week again (after a late
-    correction) raises no second alert; an open alert gets the new numbers."""
+    least 5 cases in the last 4 weeks); where the site's population is recorded, Farrington
+    expects cases in proportion to it. A week the site did not report is missing, never an
+    alarm.
+
+    Evaluating a week again (after a correction) raises no second alert: every existing alert
+    of the evaluated site-weeks whose numbers changed gets the new ones with a note in its
+    history, and one that no longer alarms is closed when nobody has confirmed it yet (a
+    confirmed or responded one keeps its state, with the note). `reason` (the correcting
+    report) is named in the notes. Returns counts, and `changed`: the alerts raised, updated
+    or closed, as (alert id, "raised" | "updated" | "closed")."""
     if user is not None:
         require(user, Can.MANAGE_ALERTS)
         site_ids = scope_site_ids(user) if site_ids is None else site_ids
@@ -410,6 +630,7 @@ def evaluate_week(
     populations = population_series(site_ids, year, week, HISTORY_WEEKS)
     keys = list(series)
     found: dict[tuple[int, str], dict] = {}
+    verdicts: dict[tuple[int, str], dict] = {}  # every series' numbers, alarming or not
     statistical = [k for k in keys if BY_CODE[k[1]].method != THRESHOLD]
     offsets = [
         populations[k[0]][-len(series[k]) :] if k[0] in populations and len(series[k]) else None
@@ -425,18 +646,24 @@ def evaluate_week(
         populations=offsets,
     )
     for key, result in zip(statistical, results, strict=True):
+        verdicts[key] = result
         if result["alarm"]:
             found[key] = result
     for key in keys:
         condition = BY_CODE[key[1]]
-        if condition.method == THRESHOLD and series[key][-1] >= condition.threshold:
-            found[key] = {
+        if condition.method == THRESHOLD:
+            observed = series[key][-1] if len(series[key]) else np.nan
+            verdicts[key] = {
                 "method": THRESHOLD,
-                "observed": float(series[key][-1]),
+                "observed": float(observed),
                 "expected": None,
                 "threshold": condition.threshold - 1,
             }
+            if observed >= condition.threshold:
+                found[key] = verdicts[key]
     raised = 0
+    changed: list[tuple[int, str]] = []
+    version = f" (v{reason.version})" if reason is not None else ""
     with transaction.atomic():
         for (site_id, code), result in found.items():
             alert, created = Alert.objects.get_or_create(
@@ -453,16 +680,79 @@ def evaluate_week(
             )
             if created:
                 raised += 1
+                changed.append((alert.pk, "raised"))
                 AlertEvent.objects.create(alert=alert, to_state=AlertState.NEW, by=user)
-            elif alert.state in (AlertState.NEW, AlertState.VERIFYING):
-                alert.observed = int(result["observed"])
-                alert.expected, alert.threshold = result["expected"], result["threshold"]
-                alert.save(update_fields=["observed", "expected", "threshold", "updated_at"])
-    return {"series": len(keys), "alarms": len(found), "new_alerts": raised}
+        existing = Alert.objects.select_for_update().filter(
+            site_id__in=site_ids, year=year, week=week
+        )
+        for alert in existing.exclude(pk__in=[pk for pk, _what in changed]):
+            result = verdicts.get((alert.site_id, alert.condition))
+            observed = result and result["observed"]
+            if result is None or observed is None or np.isnan(observed):
+                # The week is no longer reported (or the condition no longer counted).
+                observed, threshold, expected = 0, alert.threshold, alert.expected
+            else:
+                observed, threshold = int(observed), result["threshold"]
+                expected = result["expected"]
+                threshold = alert.threshold if threshold is None else threshold
+            alarming = (alert.site_id, alert.condition) in found
+            same = (alert.observed, alert.expected, alert.threshold) == (
+                observed,
+                expected,
+                threshold,
+            )
+            if same and alarming:
+                continue
+            numbers = {
+                "observed": observed,
+                "threshold": f"{threshold:g}",
+                "was": alert.observed,
+                "version": version,
+            }
+            state, closing = alert.state, False
+            if alarming:
+                note = _(
+                    "updated after correction%(version)s: observed %(was)s, now %(observed)s, "
+                    "threshold %(threshold)s"
+                )
+            elif state in (AlertState.NEW, AlertState.VERIFYING):
+                note = _(
+                    "closed after correction%(version)s: observed now %(observed)s, "
+                    "threshold %(threshold)s"
+                )
+                state, closing = AlertState.CLOSED, True
+            elif same:
+                continue  # already recorded as no longer alarming
+            else:
+                note = _(
+                    "no longer above the threshold after correction%(version)s: observed "
+                    "now %(observed)s, threshold %(threshold)s"
+                )
+            AlertEvent.objects.create(
+                alert=alert, from_state=alert.state, to_state=state, by=user, note=note % numbers
+            )
+            alert.observed, alert.expected, alert.threshold = observed, expected, threshold
+            alert.state = state
+            alert.save(update_fields=["observed", "expected", "threshold", "state", "updated_at"])
+            changed.append((alert.pk, "closed" if closing else "updated"))
+    return {"series": len(keys), "alarms": len(found), "new_alerts": raised, "changed": changed}
 
 
 def visible_alerts(user, states: Iterable[str] | None = None):
     require(user, Can.READ_ALERTS)
+    if states is not None:
+        states = list(states)
+        unknown = sorted(set(states) - set(AlertState.values))
+        if unknown:
+            names = ", ".join(AlertState.values)
+            raise ValidationError(
+                {
+                    "state": [
+                        _("Unknown state: %(value)s. The states are: %(states)s.")
+                        % {"value": ", ".join(unknown), "states": names}
+                    ]
+                }
+            )
     events = Prefetch("events", queryset=AlertEvent.objects.select_related("by"))
     alerts = Alert.objects.filter(place_scope_q(user, "site")).select_related("site")
     alerts = alerts.prefetch_related(events)
@@ -510,7 +800,7 @@ def alert_series(alert: Alert, weeks: int = 52) -> list[dict]:
     return [
         {
             "week": week_label(*week_of(end - dt.timedelta(weeks=len(values) - 1 - n))),
-            "cases": int(v),
+            "cases": None if np.isnan(v) else int(v),
         }
         for n, v in enumerate(values)
     ]
@@ -519,6 +809,7 @@ def alert_series(alert: Alert, weeks: int = 52) -> list[dict]:
 # Import -----------------------------------------------------------------------------------
 
 IMPORT_COLUMNS = ("site", "week", "condition", "sex", "age_group", "count")
+# Optional: "confirm" (yes on a row of a site-week sends its unusual counts), "note".
 
 
 def read_table(path) -> Iterable[tuple[int, dict]]:
@@ -565,7 +856,9 @@ def import_reports(user, rows: Iterable[tuple[int, dict]]) -> list[dict]:
     """Weekly reports from a table with one row per site, week, condition, sex and age
     group (`IMPORT_COLUMNS`). Each site-week is one report written in its own transaction,
     so a bad row stops only its own site-week; importing the same file again changes
-    nothing, and a changed count becomes a correction. Returns one line per site-week:
+    nothing, and a changed count becomes a correction of the conditions the file names for
+    that site-week (the others keep their counts). A `confirm` column set to yes on any row
+    of a site-week sends its unusual counts. Returns one line per site-week:
     site, week, rows, status ("new", "corrected", "unchanged", "rejected") and the errors by
     row number and field."""
     groups: dict[tuple[str, str], list[tuple[int, dict]]] = {}
@@ -574,8 +867,19 @@ def import_reports(user, rows: Iterable[tuple[int, dict]]) -> list[dict]:
         groups.setdefault(key, []).append((n, row))
     out = []
     written: dict[tuple[int, int], set[int]] = {}
-    for (site, week), members in groups.items():
+
+    # Each site's weeks are written oldest first, so that a history loads in any order (see
+    # `check_week`); the lines come back in the file's order.
+    position = {key: n for n, key in enumerate(groups)}
+
+    def oldest_first(key):
+        match = WEEK.match(key[1].upper())
+        return (0, int(match[1]), int(match[2])) if match else (1, 0, 0)
+
+    for (site, week), members in sorted(groups.items(), key=lambda g: oldest_first(g[0])):
         counts, numbers = [], []
+        # Any row of the site-week with "confirm" set (yes, true, 1) confirms its counts.
+        confirm = next((r.get("confirm") for _n, r in members if r.get("confirm")), None)
         for n, row in members:
             if not any(row.get(c) not in (None, "") for c in ("condition", "count")):
                 continue  # a site-week reported with no case at all
@@ -589,7 +893,7 @@ def import_reports(user, rows: Iterable[tuple[int, dict]]) -> list[dict]:
                 }
             )
         line = {"site": site, "week": week, "rows": [n for n, _ in members], "errors": []}
-        report_data = {"site": site, "week": week, "counts": counts}
+        report_data = {"site": site, "week": week, "counts": counts, "confirm": confirm}
         if any("note" in row for _n, row in members):  # a file with the report's note
             # On every row of the site-week (as downloaded) or on some of them: one note.
             written_notes = [(n, _note(row.get("note"))) for n, row in members]
@@ -630,6 +934,7 @@ def import_reports(user, rows: Iterable[tuple[int, dict]]) -> list[dict]:
             if created:
                 written.setdefault((report.year, report.week), set()).add(report.site_id)
         out.append(line)
+    out.sort(key=lambda line: position[(line["site"], line["week"])])
     for (year, week), site_ids in sorted(written.items()):  # alerts once per week, not per row
         evaluate_week(year, week, site_ids)
     return out

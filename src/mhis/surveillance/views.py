@@ -27,8 +27,15 @@ from .models import OPEN_STATES, TRANSITIONS, AlertState, ReportSource, Sex, Wee
 @login_required
 def alerts(request):
     show_all = request.GET.get("all") == "1"
-    rows = services.visible_alerts(request.user, None if show_all else OPEN_STATES)
-    return render(request, "surveillance/alerts.html", {"alerts": rows[:500], "show_all": show_all})
+    typed = [s for s in request.GET.getlist("state") if s.strip()]
+    states = typed or (None if show_all else OPEN_STATES)
+    try:
+        rows = list(services.visible_alerts(request.user, states)[:500])
+    except ValidationError as exc:
+        errors = exc.message_dict
+        context = {"alerts": [], "show_all": show_all, "error_items": error_items(errors)}
+        return render(request, "surveillance/alerts.html", context, status=400)
+    return render(request, "surveillance/alerts.html", {"alerts": rows, "show_all": show_all})
 
 
 def _chart(alert, series):
@@ -135,6 +142,36 @@ def _shown_report(request, sites):
     )
 
 
+CHANGED_KEY = "surveillance_report_alerts"
+
+
+def _same(typed: str, before: str) -> bool:
+    """A typed cell equals the saved one ("007" is 7; blank is 0)."""
+    a, b = typed.strip() or "0", before.strip() or "0"
+    return a == b or (a.isdigit() and b.isdigit() and int(a) == int(b))
+
+
+def _posted_report(request, sites):
+    """The current version of the posted site's week, when there is one (a correction)."""
+    site = next((s for s in sites if s.code == request.POST.get("site", "")), None)
+    match = services.WEEK.match(request.POST.get("week", "").strip().upper())
+    if site is None or not match:
+        return None
+    return services.current_report(site, int(match[1]), int(match[2]))
+
+
+def _changed_alerts(request, shown) -> list:
+    """The alerts the save just before raised, updated or closed, each with what happened to
+    it: taken from the session once, for the site and week saved."""
+    record = request.session.pop(CHANGED_KEY, None)
+    label = services.week_label(shown.year, shown.week)
+    if not record or record.get("site") != shown.site.code or record.get("week") != label:
+        return []
+    what = dict(record.get("alerts", []))
+    found = {a.pk: a for a in services.alerts_of(shown) if a.pk in what}
+    return [(found[pk], what[pk]) for pk in what if pk in found]
+
+
 @login_required
 def report(request):
     require(request.user, Can.SUBMIT_REPORTS)
@@ -142,19 +179,35 @@ def report(request):
     errors: dict = {}
     values: dict = {}
     raised: list = []
+    sent: list[tuple[str, str]] = []  # the cells sent, in order, for the errors' places
+    correcting = False
     if request.method == "POST":
         values = request.POST
+        current = _posted_report(request, sites)
+        saved_values = _saved_values(current) if current is not None else {}
+        correcting = current is not None
         counts = []
         for condition in CONDITIONS:
+            # On a correction a blank cell keeps what was sent before; a condition whose
+            # cells are all as before is not sent, so it keeps its counts (and age groups).
+            cells = {}
             for sex in SEXES:
-                raw = request.POST.get(f"{condition.code}-{sex}", "").strip()
-                if raw:
-                    counts.append({"condition": condition.code, "sex": sex, "count": raw})
+                key = f"{condition.code}-{sex}"
+                raw = request.POST.get(key, "").strip()
+                cells[sex] = raw or saved_values.get(key, "")
+            before = {s: saved_values.get(f"{condition.code}-{s}", "") for s in SEXES}
+            if current is not None and all(_same(cells[s], before[s]) for s in SEXES):
+                continue
+            for sex in SEXES:
+                if cells[sex]:
+                    counts.append({"condition": condition.code, "sex": sex, "count": cells[sex]})
+                    sent.append((condition.code, sex))
         data = {
             "site": request.POST.get("site", ""),
             "week": request.POST.get("week", ""),
             "counts": counts,
             "note": request.POST.get("note", ""),
+            "confirm": request.POST.get("confirm") == "1",
         }
         try:
             saved, created = services.submit_report(request.user, data, source=ReportSource.FORM)
@@ -162,6 +215,13 @@ def report(request):
             errors = exc.message_dict
         else:
             label = services.week_label(saved.year, saved.week)
+            # The page after the save lists only the alerts this report raised or changed.
+            changed = (getattr(saved, "evaluation", None) or {}).get("changed", [])
+            request.session[CHANGED_KEY] = {
+                "site": saved.site.code,
+                "week": label,
+                "alerts": [[pk, what] for pk, what in changed],
+            }
             if not created:
                 messages.info(request, _("Nothing changed: these counts were already sent."))
             elif saved.version > 1:
@@ -179,19 +239,15 @@ def report(request):
         site, shown = _shown_report(request, sites)
         if shown is not None:
             values = _saved_values(shown)
-            raised = list(services.open_alerts_for(shown))
+            raised = _changed_alerts(request, shown)
+            correcting = True
         elif site is not None:
             values = {"site": site.code, "week": request.GET.get("week", "")}
-    # Which row each error belongs to: "counts.3.count" names the 4th non-empty cell.
+    # Which row each error belongs to: "counts.3.count" names the 4th cell sent.
     row_errors: dict[str, list[str]] = {}
     cell_ids = {}
     if errors:
-        cells = [
-            (c.code, s)
-            for c in CONDITIONS
-            for s in SEXES
-            if request.POST.get(f"{c.code}-{s}", "").strip()
-        ]
+        cells = sent
         for field, message in errors.items():
             parts = field.split(".")
             if parts[0] == "counts" and len(parts) > 1 and parts[1].isdigit():
@@ -200,6 +256,8 @@ def report(request):
                 cell_ids[field] = f"{code}-{sex}"
             elif parts[0] == "counts":
                 cell_ids[field] = f"{CONDITIONS[0].code}-{SEXES[0]}"
+            elif parts[0] == "confirm":
+                cell_ids[field] = "confirm"
     rows = [
         {
             "condition": c,
@@ -218,6 +276,7 @@ def report(request):
         ),
         "values": values,
         "raised": raised,
+        "correcting": correcting,
         "can_read_alerts": allowed(request.user, Can.READ_ALERTS),
         "can_read_reports": allowed(request.user, Can.READ_REPORTS),
         "default_week": services.week_label(*services.last_full_week()),
