@@ -1,0 +1,105 @@
+"""Hostile and colliding summaries: what a crafted bundle must not do to the import."""
+
+import copy
+import json
+import time
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from mhis.portable import ips_import
+from mhis.portable.models import ReceivedItem, ReceivedSummary
+from mhis.portable.services import import_ips
+
+MINIMAL = (
+    Path(__file__).resolve().parent
+    / "fixtures" / "real" / "ips" / "official" / "Bundle-bundle-minimal.json"
+)  # fmt: skip
+RESULTS = "30954-2"
+
+
+def minimal() -> dict:
+    return json.loads(MINIMAL.read_text())
+
+
+def patient_url(document: dict) -> str:
+    return next(e["fullUrl"] for e in document["entry"]
+                if e["resource"]["resourceType"] == "Patient")  # fmt: skip
+
+
+def with_results(document: dict, observations: list[dict], entries: list[str]) -> dict:
+    document["entry"] += observations
+    document["entry"][0]["resource"]["section"].append({
+        "title": "Results", "code": {"coding": [{"system": "http://loinc.org", "code": RESULTS}]},
+        "text": {"status": "generated", "div": "<div>results</div>"},
+        "entry": [{"reference": ref} for ref in entries],
+    })  # fmt: skip
+    return document
+
+
+def test_panels_whose_members_all_name_each_other_are_read_in_reasonable_time():
+    document = minimal()
+    n = 30  # 900 references: each panel member is shown once, not once per path to it
+    observations = [
+        {"fullUrl": f"urn:uuid:obs-{i}",
+         "resource": {"resourceType": "Observation", "status": "final", "code": {"text": f"o{i}"},
+                      "subject": {"reference": patient_url(document)},
+                      "hasMember": [{"reference": f"urn:uuid:obs-{j}"} for j in range(n)]}}
+        for i in range(n)
+    ]  # fmt: skip
+    start = time.monotonic()
+    reading = ips_import.read(with_results(document, observations, ["urn:uuid:obs-0"]))
+    (panel,) = [i for i in reading.items if i["section"] == RESULTS]
+    lines = ips_import.details(panel["resource"])
+    assert time.monotonic() - start < 5
+    assert {text for _, text in lines} >= {f"o{i}" for i in range(1, n)}  # every member named
+    assert len(lines) <= n * n
+
+
+def test_an_entry_listed_many_times_is_kept_once(people):
+    document = minimal()
+    section = document["entry"][0]["resource"]["section"][0]
+    section["entry"] = section["entry"] * 50
+    result = import_ips(people["clinician"], json.dumps(document), site="MSOT-CLIN")
+    assert ReceivedItem.objects.filter(summary=result.summary, section=
+                                       section["code"]["coding"][0]["code"]).count() == 1  # fmt: skip
+    assert any("listed again" in reason for reason in result.refused)
+
+
+@pytest.mark.parametrize("where", ["entry", "patient"])
+def test_a_bundle_nested_deeply_is_refused_naming_the_file_not_failing(people, where):
+    document = minimal()
+    if where == "patient":
+        target = next(e["resource"] for e in document["entry"]
+                      if e["resource"]["resourceType"] == "Patient")  # fmt: skip
+    else:
+        url = document["entry"][0]["resource"]["section"][0]["entry"][0]["reference"]
+        target = next(e["resource"] for e in document["entry"] if e["fullUrl"] == url)
+    target["extension"] = ["@@"]
+    depth = 300  # 600 levels of JSON: Python's reader takes it, a walk through it must not fail
+    raw = json.dumps(document).replace('"@@"', '{"x": [' * depth + "{}" + "]}" * depth)
+    with pytest.raises(ValidationError) as refused:
+        import_ips(people["clinician"], raw, site="MSOT-CLIN")
+    assert "nested too deeply" in refused.value.message_dict["file"][0]
+    assert ReceivedSummary.objects.count() == 0
+
+
+def test_a_bundle_identifier_another_system_reuses_for_another_patient_is_not_read_before(
+    people, register
+):
+    first = minimal()
+    one = import_ips(people["clinician"], json.dumps(first), site="MSOT-CLIN")
+    other = register(names=[{"text": "Other Person"}], sex="male", birth_date="1980-01-01")
+    second = copy.deepcopy(first)  # the same Bundle.identifier, a different person and entry
+    patient = next(e["resource"] for e in second["entry"]
+                   if e["resource"]["resourceType"] == "Patient")  # fmt: skip
+    patient["name"] = [{"family": "Other", "given": ["Person"]}]
+    patient["identifier"] = [{"system": "urn:oid:1.2.3.4", "value": "X-1"}]
+    patient["birthDate"] = "1980-01-01"
+    result = import_ips(people["clinician"], json.dumps(second), person_uuid=other.uuid)
+    assert result.person == other and result.summary is not None
+    assert result.summary != one.summary and not result.already
+    # The same document sent again is still recognised.
+    again = import_ips(people["clinician"], json.dumps(second), person_uuid=other.uuid)
+    assert again.already and again.summary == result.summary
