@@ -103,3 +103,44 @@ def test_a_bundle_identifier_another_system_reuses_for_another_patient_is_not_re
     # The same document sent again is still recognised.
     again = import_ips(people["clinician"], json.dumps(second), person_uuid=other.uuid)
     assert again.already and again.summary == result.summary
+
+
+def test_a_social_history_hidden_as_a_member_of_a_clinical_panel_is_not_shown_or_exported(
+    people,
+):
+    from mhis.portable import ips
+    from mhis.portable.services import received_summaries
+
+    document = minimal()
+    social = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                          "code": "social-history"}]}  # fmt: skip
+    observations = [
+        {"fullUrl": "urn:uuid:panel",
+         "resource": {"resourceType": "Observation", "status": "final", "code": {"text": "Panel"},
+                      "subject": {"reference": patient_url(document)},
+                      "hasMember": [{"reference": "urn:uuid:status"}]}},
+        {"fullUrl": "urn:uuid:status",
+         "resource": {"resourceType": "Observation", "status": "final", "category": [social],
+                      "code": {"text": "Residence status"},
+                      "subject": {"reference": patient_url(document)},
+                      "valueString": "Migration status: asylum seeker"}},
+    ]  # fmt: skip
+    result = import_ips(
+        people["clinician"],
+        json.dumps(with_results(document, observations, ["urn:uuid:panel"])),
+        site="MSOT-CLIN",
+    )
+    shown = json.dumps(
+        [
+            [str(d) for item in s["items"] for d in item.details] + [s["narrative"]]
+            for summary in received_summaries(people["admin"], result.person)
+            for s in summary["sections"]
+        ]
+    )  # the administrator's role does not see migration status
+    assert "asylum" not in shown and "Residence status" not in shown
+    assert "asylum" not in ips.text(ips.bundle(result.person))
+    # A role that sees migration status is shown it, as it was sent.
+    whole = received_summaries(people["clinician"], result.person)
+    assert "asylum" in json.dumps(
+        [str(d) for s in whole for sec in s["sections"] for i in sec["items"] for d in i.details]
+    )
