@@ -144,3 +144,40 @@ def test_a_social_history_hidden_as_a_member_of_a_clinical_panel_is_not_shown_or
     assert "asylum" in json.dumps(
         [str(d) for s in whole for sec in s["sections"] for i in sec["items"] for d in i.details]
     )
+
+
+@pytest.mark.parametrize("where", ["entry", "narrative", "patient"])
+def test_a_lone_surrogate_escape_is_refused_naming_the_file_not_failing(people, where):
+    document = minimal()
+    if where == "patient":
+        target = next(e["resource"] for e in document["entry"]
+                      if e["resource"]["resourceType"] == "Patient")  # fmt: skip
+        target["name"][0]["family"] = "@@"
+    elif where == "narrative":
+        document["entry"][0]["resource"]["section"][0]["text"]["div"] = "<div>@@</div>"
+    else:
+        url = document["entry"][0]["resource"]["section"][0]["entry"][0]["reference"]
+        target = next(e["resource"] for e in document["entry"] if e["fullUrl"] == url)
+        target["code"]["text"] = "@@"
+    raw = json.dumps(document).replace("@@", "flushing \\ud800")  # half of a UTF-16 pair
+    with pytest.raises(ValidationError) as refused:
+        import_ips(people["clinician"], raw, site="MSOT-CLIN")
+    assert "not UTF-8 text" in refused.value.message_dict["file"][0]
+    assert ReceivedSummary.objects.count() == 0
+
+
+def test_control_and_direction_characters_of_an_entry_print_without_failing(people):
+    from mhis.portable import printing
+
+    document = minimal()
+    url = document["entry"][0]["resource"]["section"][0]["entry"][0]["reference"]
+    target = next(e["resource"] for e in document["entry"] if e["fullUrl"] == url)
+    target["code"]["text"] = (
+        "Flushing \x00\x07\x1b[31m \u202eevil\u202c \u2066x\u2069 \ufeff<script>"
+    )
+    result = import_ips(people["clinician"], json.dumps(document), site="MSOT-CLIN")
+    try:
+        pdf = printing.summary_pdf(result.person)
+    except printing.FontsMissing:
+        pytest.skip("the Noto fonts are not installed (make system installs fonts-noto-core)")
+    assert pdf.startswith(b"%PDF")

@@ -80,6 +80,10 @@ def _parse(raw: bytes | str) -> tuple[dict, bytes]:
         ) from None
     if ips_import.too_deep(document):
         raise ValidationError({"file": _("The file is nested too deeply to be read.")})
+    try:  # an escaped half of a UTF-16 pair (\ud800) is JSON, but no text can hold it
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError({"file": _("The file is not UTF-8 text.")}) from None
     faults = ips_import.faults(document)
     if faults:
         raise ValidationError({"bundle": faults})
