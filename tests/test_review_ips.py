@@ -181,3 +181,16 @@ def test_control_and_direction_characters_of_an_entry_print_without_failing(peop
     except printing.FontsMissing:
         pytest.skip("the Noto fonts are not installed (make system installs fonts-noto-core)")
     assert pdf.startswith(b"%PDF")
+
+
+def test_a_whole_number_too_large_for_any_reader_refuses_its_entry_only(people):
+    document = minimal()
+    section = document["entry"][0]["resource"]["section"][0]
+    url = section["entry"][0]["reference"]
+    target = next(e["resource"] for e in document["entry"] if e["fullUrl"] == url)
+    target["valueQuantity"] = {"value": "@@", "unit": "mg"}
+    raw = json.dumps(document).replace('"@@"', "1" + "0" * 400)
+    result = import_ips(people["clinician"], raw, site="MSOT-CLIN")
+    assert any("valueQuantity.value is not a finite number" in r for r in result.refused)
+    assert not result.summary.items.filter(section=section["code"]["coding"][0]["code"]).exists()
+    assert result.summary.items.exists()  # the rest is read

@@ -484,7 +484,10 @@ def human_name(name: dict) -> str:
 def value_text(resource: dict) -> str:
     if quantity := resource.get("valueQuantity"):
         value = quantity.get("value")
-        number = f"{value:g}" if isinstance(value, int | float) else str(value or "")
+        if isinstance(value, float):
+            number = f"{value:g}"
+        else:  # a whole number as written (one too large for a float has no other form)
+            number = str(value) if isinstance(value, int) else str(value or "")
         return f"{number} {quantity.get('unit') or ''}".strip()
     for key in ("valueString", "valueBoolean", "valueInteger", "valueDateTime"):
         if key in resource:

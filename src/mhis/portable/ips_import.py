@@ -23,6 +23,7 @@ import hashlib
 import json
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,7 +81,7 @@ def non_finite(node, path: str = "") -> list[str]:
             where = f"{path}.{key}" if path else key
             if (
                 isinstance(value, NonFinite)
-                or (isinstance(value, float) and not math.isfinite(value))
+                or _beyond(value)
                 or (
                     isinstance(value, str)
                     and _NOT_A_NUMBER.fullmatch(value.strip())
@@ -93,9 +94,19 @@ def non_finite(node, path: str = "") -> list[str]:
     elif isinstance(node, list):
         for item in node:
             found += non_finite(item, path)
-    elif isinstance(node, NonFinite) or (isinstance(node, float) and not math.isfinite(node)):
+    elif isinstance(node, NonFinite) or _beyond(node):
         found.append(path or "value")
     return found
+
+
+def _beyond(value) -> bool:
+    """A float that is not finite (1e400 reads as infinity), or a whole number too large
+    for any number a reader holds (a 400-digit integer)."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    return (
+        isinstance(value, int) and not isinstance(value, bool) and abs(value) > sys.float_info.max
+    )
 
 
 def _not_finite(where: str) -> str:
