@@ -194,3 +194,14 @@ def test_a_whole_number_too_large_for_any_reader_refuses_its_entry_only(people):
     assert any("valueQuantity.value is not a finite number" in r for r in result.refused)
     assert not result.summary.items.filter(section=section["code"]["coding"][0]["code"]).exists()
     assert result.summary.items.exists()  # the rest is read
+
+
+def test_the_same_document_reordered_or_reformatted_is_read_before(people):
+    document = minimal()
+    first = import_ips(people["clinician"], json.dumps(document), site="MSOT-CLIN")
+    reordered = copy.deepcopy(document)
+    reordered["entry"] = [reordered["entry"][0], *reversed(reordered["entry"][1:])]
+    raw = json.dumps(reordered, indent=4, sort_keys=True)  # other whitespace, other key order
+    again = import_ips(people["clinician"], raw, site="MSOT-CLIN")
+    assert again.already and again.summary == first.summary and again.person == first.person
+    assert ReceivedSummary.objects.count() == 1
