@@ -74,16 +74,19 @@ GENDER = {"female": "female", "male": "male", "other": "other", "unknown": "unkn
 def clinical(section: str, resource: dict | None = None) -> bool:
     """Whether a received section (by its LOINC code), or an entry of it, is clinical
     content (:data:`CLINICAL_SECTIONS`): an Observation of the social-history category is
-    not, whichever section the sender put it in."""
+    not, whichever section the sender put it in, nor an entry that holds one (a panel member
+    kept `contained`)."""
     if section not in CLINICAL_SECTIONS:
         return False
     if not isinstance(resource, dict):
         return True
-    categories = resource.get("category")
-    for category in categories if isinstance(categories, list) else []:
-        for coding in (category.get("coding") if isinstance(category, dict) else None) or []:
-            if isinstance(coding, dict) and coding.get("code") == SOCIAL_HISTORY:
-                return False
+    inner = resource.get("contained")
+    for held in [resource, *(inner if isinstance(inner, list) else [])]:
+        categories = held.get("category") if isinstance(held, dict) else None
+        for category in categories if isinstance(categories, list) else []:
+            for coding in (category.get("coding") if isinstance(category, dict) else None) or []:
+                if isinstance(coding, dict) and coding.get("code") == SOCIAL_HISTORY:
+                    return False
     return True
 
 
@@ -481,7 +484,10 @@ def human_name(name: dict) -> str:
 def value_text(resource: dict) -> str:
     if quantity := resource.get("valueQuantity"):
         value = quantity.get("value")
-        number = f"{value:g}" if isinstance(value, int | float) else str(value or "")
+        if isinstance(value, float):
+            number = f"{value:g}"
+        else:  # a whole number as written (one too large for a float has no other form)
+            number = str(value) if isinstance(value, int) else str(value or "")
         return f"{number} {quantity.get('unit') or ''}".strip()
     for key in ("valueString", "valueBoolean", "valueInteger", "valueDateTime"):
         if key in resource:

@@ -23,6 +23,7 @@ import hashlib
 import json
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +54,23 @@ def loads(text: str | bytes) -> Any:
     return json.loads(text, parse_constant=NonFinite)
 
 
+MAX_DEPTH = 64  # levels of JSON a summary may nest: FHIR resources need far fewer
+
+
+def too_deep(node, limit: int = MAX_DEPTH) -> bool:
+    """Whether `node` nests deeper than `limit` levels (walked without recursion, so a
+    hostile file cannot exhaust the stack of what reads it next)."""
+    stack = [(node, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > limit:
+                return True
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def non_finite(node, path: str = "") -> list[str]:
     """Where `node` holds a number that is not a finite number: a bare NaN/Infinity, or the
     words "NaN"/"Infinity" given as a decimal (a Quantity's value, valueDecimal…)."""
@@ -63,7 +81,7 @@ def non_finite(node, path: str = "") -> list[str]:
             where = f"{path}.{key}" if path else key
             if (
                 isinstance(value, NonFinite)
-                or (isinstance(value, float) and not math.isfinite(value))
+                or _beyond(value)
                 or (
                     isinstance(value, str)
                     and _NOT_A_NUMBER.fullmatch(value.strip())
@@ -76,9 +94,19 @@ def non_finite(node, path: str = "") -> list[str]:
     elif isinstance(node, list):
         for item in node:
             found += non_finite(item, path)
-    elif isinstance(node, NonFinite) or (isinstance(node, float) and not math.isfinite(node)):
+    elif isinstance(node, NonFinite) or _beyond(node):
         found.append(path or "value")
     return found
+
+
+def _beyond(value) -> bool:
+    """A float that is not finite (1e400 reads as infinity), or a whole number too large
+    for any number a reader holds (a 400-digit integer)."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    return (
+        isinstance(value, int) and not isinstance(value, bool) and abs(value) > sys.float_info.max
+    )
 
 
 def _not_finite(where: str) -> str:
@@ -420,6 +448,7 @@ def read(document: dict) -> Reading:
         document_key=_key(identifier.get("system"), identifier.get("value"), "ips-document"),
         patient_keys=patient_keys(patient),
     )
+    read_already: set[tuple[str, int]] = set()  # listed twice in a section: read once
     for section in composition.get("section") or []:
         code = _code(section)[:20]
         codings = (section.get("code") or {}).get("coding") or [{}]
@@ -431,6 +460,14 @@ def read(document: dict) -> Reading:
         for entry in section.get("entry") or []:
             reference = entry.get("reference") if isinstance(entry, dict) else None
             target = _resolve(index, reference)
+            if target is not None and (code, id(target)) in read_already:
+                reading.skipped.append(
+                    _("%(section)s: %(entry)s is listed again; it is read once")
+                    % {"section": title, "entry": _label(target, reference)}
+                )
+                continue
+            if target is not None:
+                read_already.add((code, id(target)))
             if target is None:
                 reading.skipped.append(
                     _("%(section)s: the entry %(reference)s resolves to no entry of the bundle")
@@ -481,6 +518,11 @@ def read(document: dict) -> Reading:
     return reading
 
 
+def person_part(patient: dict) -> dict:
+    """A Patient as it says who the person is (without its id, meta and narrative)."""
+    return {k: v for k, v in patient.items() if k not in ("id", "meta", "text")}
+
+
 def fingerprint(resource: dict) -> str:
     """The same content, the same fingerprint (whatever the order of keys)."""
     return hashlib.sha256(
@@ -504,11 +546,15 @@ def _ratio(ratio) -> str:
     return top
 
 
-def details(resource: dict, root: dict | None = None, depth: int = 0) -> list[tuple[Any, str]]:
+def details(
+    resource: dict, root: dict | None = None, depth: int = 0, shown: set | None = None
+) -> list[tuple[Any, str]]:
     """What an entry holds beyond its line: each panel member with its value (members of
-    members indented), each component's value, the medication's form, ingredients with
-    their strength and amount, and the dosage. (label, text) pairs; labels translatable."""
+    members indented, each member's own members shown once however many panels name it),
+    each component's value, the medication's form, ingredients with their strength and
+    amount, and the dosage. (label, text) pairs; labels translatable."""
     root = root or resource
+    shown = set() if shown is None else shown
     out: list[tuple[Any, str]] = []
     indent = "— " * depth
     for component in resource.get("component") or []:
@@ -525,7 +571,9 @@ def details(resource: dict, root: dict | None = None, depth: int = 0) -> list[tu
             continue
         text, date = ips.describe(found)
         out.append((gettext_lazy("Member"), f"{indent}{text}" + (f" ({date})" if date else "")))
-        out += details(found, root, depth + 1)
+        if id(found) not in shown:  # members that name each other: each opened once
+            shown.add(id(found))
+            out += details(found, root, depth + 1, shown)
     medication = contained(root, (resource.get("medicationReference") or {}).get("reference"))
     if resource.get("resourceType") == "Medication":
         medication = resource

@@ -78,6 +78,12 @@ def _parse(raw: bytes | str) -> tuple[dict, bytes]:
                 % {"line": getattr(exc, "lineno", "?"), "error": getattr(exc, "msg", str(exc))}
             }
         ) from None
+    if ips_import.too_deep(document):
+        raise ValidationError({"file": _("The file is nested too deeply to be read.")})
+    try:  # an escaped half of a UTF-16 pair (\ud800) is JSON, but no text can hold it
+        json.dumps(document, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError({"file": _("The file is not UTF-8 text.")}) from None
     faults = ips_import.faults(document)
     if faults:
         raise ValidationError({"bundle": faults})
@@ -128,13 +134,27 @@ def _visible(user, person: Person) -> Person | None:
         return None
 
 
+def _same_patient(summary: ReceivedSummary, reading) -> bool:
+    """Whether the document `summary` was read from is about the patient `reading` is: a
+    Bundle.identifier another system reuses for another patient is not the same document."""
+    try:
+        before = ips_import.read(ips_import.loads(summary.document)).patient
+    except (*ips_import.MALFORMED, RecursionError, StopIteration, IndexError):
+        return False
+    return ips_import.fingerprint(ips_import.person_part(before)) == ips_import.fingerprint(
+        ips_import.person_part(reading.patient)
+    )
+
+
 def _read_before(user, reading, digest: str) -> ReceivedSummary | None:
-    """The summary this very document was read into before (the same Bundle.identifier,
-    or the same bytes), on a record the user may see."""
+    """The summary this very document was read into before (the same bytes, or the same
+    Bundle.identifier about the same patient), on a record the user may see."""
     found = ReceivedSummary.objects.filter(digest=digest)
     if reading.document_key:
         found = found | ReceivedSummary.objects.filter(document_key=reading.document_key)
     for summary in found.select_related("person").order_by("received_at", "pk"):
+        if summary.digest != digest and not _same_patient(summary, reading):
+            continue
         if _visible(user, summary.person):
             return summary
     return None
