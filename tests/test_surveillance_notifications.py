@@ -367,3 +367,14 @@ def test_a_bad_filter_is_refused_naming_its_field(client, officers, many, query,
         assert page.status_code == 400
         html = page.content.decode()
         assert message in html and f'href="#{field}"' in html
+
+
+def test_the_api_gives_an_alert_s_owner_deadline_and_escalation(api, world, officers):
+    alert = _alert(world["CLINIC"], due_at=NOW - dt.timedelta(hours=1))
+    owners.assign_owner(officers["maesot"], alert, officers["maesot"].pk)
+    before = api(officers["maesot"]).get(f"/api/surveillance/alerts/{alert.pk}").json()
+    assert before["owner"] == "maesot_officer" and before["escalated_at"] is None
+    assert before["due_at"].startswith("2026-11-30T")
+    owners.escalate(NOW)
+    after = api(officers["maesot"]).get(f"/api/surveillance/alerts/{alert.pk}").json()
+    assert after["escalated_at"] is not None

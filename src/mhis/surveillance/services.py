@@ -758,7 +758,7 @@ def visible_alerts(user, states: Iterable[str] | None = None):
                 }
             )
     events = Prefetch("events", queryset=AlertEvent.objects.select_related("by"))
-    alerts = Alert.objects.filter(place_scope_q(user, "site")).select_related("site")
+    alerts = Alert.objects.filter(place_scope_q(user, "site")).select_related("site", "owner")
     alerts = alerts.prefetch_related(events)
     if states is not None:
         alerts = alerts.filter(state__in=list(states))
