@@ -329,6 +329,8 @@ def test_the_alert_list_pages_past_500_rows_limit_and_filters(client, world, off
     weeks = client.get("/surveillance/alerts/", {"condition": "measles", "week": "2026-W07"})
     assert _links(weeks.content.decode()) == 1
     mine = client.get("/surveillance/alerts/", {"owner": "me"}).content.decode()
+    named = client.get("/surveillance/alerts/", {"owner": "maesot_officer"}).content.decode()
+    assert _links(named) == 1 and f"/surveillance/alerts/{owned.pk}/" in named
     assert f"/surveillance/alerts/{owned.pk}/" in mine
     assert _links(mine) == 1
     nobody = _rows(client.get("/surveillance/alerts/", {"owner": "none", "format": "csv"}))
@@ -358,6 +360,7 @@ def test_the_alert_list_sorts_and_downloads_what_it_shows(client, world, officer
         ({"week": "W7"}, "week", "Enter an ISO week such as 2026-W07."),
         ({"sort": "name"}, "sort", "Unknown sort: name. Sort by: week, site"),
         ({"place": "NOWHERE"}, "place", "No place NOWHERE in your places."),
+        ({"owner": "ghost"}, "owner", "No user ghost: give a user name"),
     ],
 )
 def test_a_bad_filter_is_refused_naming_its_field(client, officers, many, query, field, message):

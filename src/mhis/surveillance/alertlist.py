@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.utils import timezone
@@ -72,6 +73,10 @@ def filtered(user, query: Any, now: dt.datetime | None = None):
     elif owner == "none":
         alerts = alerts.filter(owner__isnull=True)
     elif owner:
+        if not get_user_model().objects.filter(username=owner).exists():
+            errors["owner"] = [
+                _("No user %(name)s: give a user name, “me” or “none”.") % {"name": owner}
+            ]
         alerts = alerts.filter(owner__username=owner)
     week = (query.get("week") or "").strip()
     if week:
