@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from . import services
@@ -21,7 +21,8 @@ def inbox(request):
 def read(request):
     ids = [int(v) for v in request.POST.getlist("id") if v.isdigit()]
     done = services.mark_read(request.user, ids or None)
-    messages.success(request, _("%(n)s notifications marked read.") % {"n": done})
+    text = ngettext("%(n)s notification marked read.", "%(n)s notifications marked read.", done)
+    messages.success(request, text % {"n": done})
     return redirect("notifications:list")
 
 
