@@ -100,6 +100,12 @@ PAGES = {
     "linkage:start": POST_ONLY,
     "surveillance:alerts": LOGIN,
     "surveillance:alert": _on("alert", ALERT_READ),
+    # Overdue alerts: the alert list's filter, the user's places (tests/test_surveillance_notifications.py).
+    "surveillance:overdue": LOGIN,
+    # One's own notifications only (tests/test_surveillance_notifications.py).
+    "notifications:list": LOGIN,
+    "notifications:read": POST_ONLY,
+    "notifications:count": LOGIN,
     "surveillance:report": LOGIN,
     # Reading weekly reports, the user's places only: tests/test_surveillance_roundtrip.py.
     "surveillance:export_reports": LOGIN,

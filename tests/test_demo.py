@@ -178,3 +178,18 @@ def test_demo_without_link_queues_no_run(built):
     from django_tasks_db.models import DBTaskResult
 
     assert not DBTaskResult.objects.exists()
+
+
+def test_demo_alerts_have_an_owner_and_an_escalated_one_with_notifications(built):
+    from mhis.notifications.models import Kind, Notification
+    from mhis.surveillance.models import Alert
+
+    owned = Alert.objects.filter(owner__username="surveillance", condition="awd")
+    assert owned.count() == 1 and owned.get().due_at is not None
+    late = Alert.objects.get(condition="measles", escalated_at__isnull=False)
+    assert late.events.filter(note__startswith="escalated").count() == 1
+    told = Notification.objects.filter(kind=Kind.ALERT_OVERDUE, link__endswith=f"/{late.pk}/")
+    assert told.filter(recipient__username="admin").exists()
+    assert Notification.objects.filter(
+        kind=Kind.ALERT_ASSIGNED, recipient__username="surveillance"
+    ).exists()

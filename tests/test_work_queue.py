@@ -25,6 +25,7 @@ pytestmark = pytest.mark.django_db
 def queued(settings):
     """Tasks stay queued until a test claims them (no inline run)."""
     settings.MHIS_TASKS_INLINE = False
+    settings.MHIS_SCHEDULE_ESCALATION = False  # hourly; tested with the notifications
     return settings
 
 

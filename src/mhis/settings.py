@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "mhis.maintenance",
     "mhis.demo",
     "mhis.work",
+    "mhis.notifications",
 ]
 
 MIDDLEWARE = [
@@ -106,6 +107,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "mhis.notifications.views.unread",
             ],
         },
     },
@@ -321,6 +323,24 @@ MHIS_SCHEDULE_LINKAGE = envstr("MHIS_SCHEDULE_LINKAGE", "02:00")
 MHIS_SURVEILLANCE_HORIZON_WEEKS = envint("MHIS_SURVEILLANCE_HORIZON_WEEKS", 264)
 MHIS_SURVEILLANCE_MAX_COUNT = envint("MHIS_SURVEILLANCE_MAX_COUNT", 100_000)
 MHIS_SURVEILLANCE_CONFIRM_COUNT = envint("MHIS_SURVEILLANCE_CONFIRM_COUNT", 200)
+# Alerts (docs/decisions/0030): a new alert is to be verified within
+# MHIS_ALERT_VERIFY_HOURS (per condition: MHIS_ALERT_VERIFY_HOURS_BY_CONDITION,
+# "cholera=6,measles=12"); past it, `mhis surveillance escalate` (and the worker, every
+# MHIS_SCHEDULE_ESCALATION) marks it escalated and notifies its owner and the officers of the
+# site's parent place. The worker escalates every hour unless MHIS_SCHEDULE_ESCALATION=0.
+MHIS_ALERT_VERIFY_HOURS = envint("MHIS_ALERT_VERIFY_HOURS", 24)
+MHIS_ALERT_VERIFY_HOURS_BY_CONDITION = envstr("MHIS_ALERT_VERIFY_HOURS_BY_CONDITION", "")
+MHIS_SCHEDULE_ESCALATION = envbool("MHIS_SCHEDULE_ESCALATION", True)
+# Notifications (mhis.notifications): stored and listed in the application always; by email
+# through Django's mail settings (EMAIL_BACKEND, EMAIL_HOST...; the console in the demo) when
+# MHIS_NOTIFY_EMAIL is on; by SMS through MHIS_SMS_BACKEND only when MHIS_SMS_GATEWAY_URL is
+# set. MHIS_BASE_URL ("https://mhis.example.org") makes the links in messages absolute.
+MHIS_NOTIFY_EMAIL = envbool("MHIS_NOTIFY_EMAIL", True)
+MHIS_SMS_GATEWAY_URL = envstr("MHIS_SMS_GATEWAY_URL", "")
+MHIS_SMS_BACKEND = envstr("MHIS_SMS_BACKEND", "mhis.notifications.services.HttpSmsGateway")
+MHIS_BASE_URL = envstr("MHIS_BASE_URL", "")
+EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "mhis@localhost")
 # Linkage: pairs scored at least MHIS_LINKAGE_REVIEW go to the review queue; at least
 # MHIS_LINKAGE_AUTO, records are merged without review, a group of at most
 # MHIS_LINKAGE_LARGEST_GROUP records at a time (mhis.linkage.clusters). A blocking key held

@@ -22,6 +22,7 @@ urlpatterns = [
     path("programmes/", include("mhis.programmes.urls")),
     path("imports/", include("mhis.intake.urls")),
     path("outreach/", include("mhis.outreach.urls")),
+    path("notifications/", include("mhis.notifications.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -1,7 +1,8 @@
 """The demo world's weekly surveillance: three years of reports from the sites that report
 (health corners, border posts, camps and mobile clinics), with seasonal counts, a current
 outbreak of acute watery diarrhoea and a suspected measles case, then the last full week
-evaluated so that the alert list has something to show."""
+evaluated so that the alert list has something to show: the outbreak's alert owned by the
+officer, the measles alert overdue and escalated."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ import math
 import random
 from datetime import date, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from mhis.places.models import Place
+from mhis.surveillance import owners
 from mhis.surveillance import services as surveillance
-from mhis.surveillance.models import ReportCount, ReportSource, WeeklyReport
+from mhis.surveillance.models import Alert, ReportCount, ReportSource, WeeklyReport
 
 # Typical weekly cases at a reporting site, and the week of the year they peak (rainy season).
 LEVELS = {"awd": (3.0, 30), "ili": (4.0, 5), "dengue": (1.0, 32), "malaria": (0.8, 28),
@@ -75,7 +78,21 @@ def build_surveillance(seed: int, today: date | None = None) -> dict[str, int]:
                 rows.append(ReportCount(report=report, condition=code, count=cases))
         ReportCount.objects.bulk_create(rows, batch_size=5000)
     result = surveillance.evaluate_week(*last)
+    _owners_and_deadlines(outbreak, measles, last)
     return {"reports": len(reports), "alerts": result["new_alerts"]}
+
+
+def _owners_and_deadlines(outbreak, measles, week) -> None:
+    """The outbreak's alert owned by the demo's officer; the measles alert left unverified
+    past its deadline, and escalated (the officer and the administrator are notified)."""
+    officer = get_user_model().objects.filter(username="surveillance").first()
+    alerts = Alert.objects.filter(year=week[0], week=week[1])
+    first = alerts.filter(site=outbreak, condition="awd").first()
+    if officer is not None and first is not None:
+        owners.assign_owner(officer, first, officer.pk)
+    late = alerts.filter(site=measles, condition="measles")
+    late.update(due_at=timezone.now() - timedelta(hours=2))
+    owners.escalate()
 
 
 def _poisson(rng: random.Random, mean: float) -> int:

@@ -97,6 +97,9 @@ class AlertOut(Schema):
     expected: float | None
     threshold: float
     state: str
+    owner: str | None = Field(None, description="the user name of who verifies it")
+    due_at: datetime | None = Field(None, description="when it is to be verified by")
+    escalated_at: datetime | None = Field(None, description="when it was escalated, late")
     events: list[EventOut]
 
 
@@ -167,6 +170,9 @@ def _alert(alert) -> dict:
         "expected": alert.expected,
         "threshold": alert.threshold,
         "state": alert.state,
+        "owner": alert.owner.get_username() if alert.owner_id else None,
+        "due_at": alert.due_at,
+        "escalated_at": alert.escalated_at,
         "events": [
             {
                 "from_state": e.from_state,

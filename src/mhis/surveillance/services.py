@@ -25,7 +25,7 @@ from mhis.care.models import Diagnosis, Encounter
 from mhis.input import Errors, begin, clean_choice, clean_date, clean_text, open_workbook, own_site
 from mhis.places.models import Place, PlaceKind
 
-from . import detection
+from . import detection, owners
 from .conditions import BY_CODE, CONDITIONS, THRESHOLD
 from .models import (
     OPEN_STATES,
@@ -664,6 +664,7 @@ def evaluate_week(
     raised = 0
     changed: list[tuple[int, str]] = []
     version = f" (v{reason.version})" if reason is not None else ""
+    new_alerts: list[Alert] = []
     with transaction.atomic():
         for (site_id, code), result in found.items():
             alert, created = Alert.objects.get_or_create(
@@ -682,6 +683,7 @@ def evaluate_week(
                 raised += 1
                 changed.append((alert.pk, "raised"))
                 AlertEvent.objects.create(alert=alert, to_state=AlertState.NEW, by=user)
+                new_alerts.append(alert)
         existing = Alert.objects.select_for_update().filter(
             site_id__in=site_ids, year=year, week=week
         )
@@ -735,6 +737,8 @@ def evaluate_week(
             alert.state = state
             alert.save(update_fields=["observed", "expected", "threshold", "state", "updated_at"])
             changed.append((alert.pk, "closed" if closing else "updated"))
+        # Each new alert's deadline, and word to the site's officers (sent on commit).
+        owners.on_raised(new_alerts)
     return {"series": len(keys), "alarms": len(found), "new_alerts": raised, "changed": changed}
 
 
@@ -754,7 +758,7 @@ def visible_alerts(user, states: Iterable[str] | None = None):
                 }
             )
     events = Prefetch("events", queryset=AlertEvent.objects.select_related("by"))
-    alerts = Alert.objects.filter(place_scope_q(user, "site")).select_related("site")
+    alerts = Alert.objects.filter(place_scope_q(user, "site")).select_related("site", "owner")
     alerts = alerts.prefetch_related(events)
     if states is not None:
         alerts = alerts.filter(state__in=list(states))

@@ -1,11 +1,12 @@
-"""The weekly evaluation as a background task (the worker's schedule, `--queue`)."""
+"""The weekly evaluation and the hourly escalation of overdue alerts as background tasks
+(the worker's schedule, `--queue`)."""
 
 from django.conf import settings
 
 from mhis.work.queue import task
 from mhis.work.schedule import weekly
 
-from . import services
+from . import owners, services
 
 
 @task()
@@ -13,11 +14,21 @@ def evaluate_week(year: int, week: int) -> dict:
     return services.evaluate_week(year, week)
 
 
+@task()
+def escalate() -> list[int]:
+    return owners.escalate()
+
+
 def scheduled(local):
     """The week's evaluation, once the slot of MHIS_SCHEDULE_EVALUATION has passed."""
+    runs = []
+    if settings.MHIS_SCHEDULE_ESCALATION:
+        # Overdue alerts, once an hour (escalating twice does nothing).
+        runs.append((f"surveillance-escalation:{local:%Y-%m-%dT%H}", escalate, ()))
     if not settings.MHIS_SCHEDULE_EVALUATION:
-        return []
+        return runs
     year, week = services.last_full_week(weekly(settings.MHIS_SCHEDULE_EVALUATION, local).date())
-    return [
+    runs.append(
         (f"surveillance-evaluation:{services.week_label(year, week)}", evaluate_week, (year, week))
-    ]
+    )
+    return runs

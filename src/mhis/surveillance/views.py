@@ -8,9 +8,11 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.timezone import now
 from django.utils.translation import gettext as _
 
 from mhis.access.policy import Can, allowed, require
@@ -19,23 +21,51 @@ from mhis.formtools import error_items
 from mhis.indicators.charts import render as render_chart
 from mhis.places.models import Place
 
-from . import services
+from . import alertlist, owners, services
 from .conditions import CONDITIONS
-from .models import OPEN_STATES, TRANSITIONS, AlertState, ReportSource, Sex, WeeklyReport
+from .models import TRANSITIONS, AlertState, ReportSource, Sex, WeeklyReport
+
+ALERT_LIST_IDS = {f: f for f in ("place", "condition", "state", "owner", "week", "sort")}
 
 
 @login_required
-def alerts(request):
-    show_all = request.GET.get("all") == "1"
-    typed = [s for s in request.GET.getlist("state") if s.strip()]
-    states = typed or (None if show_all else OPEN_STATES)
+def alerts(request, overdue=False):
+    """Alerts in the user's places: filtered, sorted, paged; ?format=csv downloads them all."""
+    query = request.GET.copy()
+    if overdue:
+        query["overdue"] = "1"
+    show_all = query.get("all") == "1"
+    base = {
+        "show_all": show_all,
+        "overdue": query.get("overdue") == "1",
+        "values": query,
+        "conditions": CONDITIONS,
+        "states": AlertState.choices,
+        "sorts": alertlist.SORTS,
+        "places": Place.objects.filter(place_scope_q(request.user, "self")).order_by("path"),
+    }
     try:
-        rows = list(services.visible_alerts(request.user, states)[:500])
+        rows = alertlist.filtered(request.user, query)
     except ValidationError as exc:
         errors = exc.message_dict
-        context = {"alerts": [], "show_all": show_all, "error_items": error_items(errors)}
+        context = {**base, "page": None, "error_items": error_items(errors, ALERT_LIST_IDS)}
         return render(request, "surveillance/alerts.html", context, status=400)
-    return render(request, "surveillance/alerts.html", {"alerts": rows, "show_all": show_all})
+    if query.get("format") == "csv":
+        response = HttpResponse(alertlist.to_csv(rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="alerts.csv"'
+        return response
+    page = Paginator(rows, alertlist.PAGE_SIZE).get_page(query.get("page"))
+    keep = query.copy()
+    keep.pop("page", None)
+    keep.pop("format", None)
+    context = {**base, "page": page, "alerts": page.object_list, "keep": keep.urlencode()}
+    return render(request, "surveillance/alerts.html", context)
+
+
+@login_required
+def overdue(request):
+    """Alerts past their verification deadline and still not verified."""
+    return alerts(request, overdue=True)
 
 
 def _chart(alert, series):
@@ -78,7 +108,15 @@ def _chart(alert, series):
 def alert(request, alert_id):
     found = get_object_or_404(services.visible_alerts(request.user), pk=alert_id)
     errors = {}
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("action") == "owner":
+        try:
+            owners.assign_owner(request.user, found, request.POST.get("owner"))
+        except ValidationError as exc:
+            errors = exc.message_dict
+        else:
+            messages.success(request, _("Owner assigned."))
+            return redirect("surveillance:alert", alert_id=found.pk)
+    elif request.method == "POST":
         try:
             services.transition(
                 request.user, found, request.POST.get("state", ""), request.POST.get("note", "")
@@ -93,6 +131,8 @@ def alert(request, alert_id):
     can_move = allowed(request.user, Can.MANAGE_ALERTS)
     # A refused step links to its field when the form is there (none once an alert is closed).
     ids = {"state": "state-0", "note": "note"} if can_move and next_states else {}
+    if can_move:
+        ids["owner"] = "owner"
     context = {
         "alert": found,
         "week": services.week_label(found.year, found.week),
@@ -100,6 +140,9 @@ def alert(request, alert_id):
         "events": found.events.select_related("by"),
         "next_states": next_states,
         "can_move": can_move,
+        "owner_choices": owners.owner_choices(found) if can_move else [],
+        "overdue": found.escalated_at is not None
+        or (found.due_at is not None and found.state in owners.AWAITING and found.due_at < now()),
         "errors": errors,
         "error_items": error_items(errors, ids),
         "typed": request.POST,

@@ -3,7 +3,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from rich.progress import Progress
 
-from mhis.surveillance import services
+from mhis.surveillance import owners, services
 from mhis.surveillance.tasks import evaluate_week
 from mhis.work.queue import enqueue
 
@@ -17,6 +17,10 @@ class Command(BaseCommand):
         evaluate.add_argument("--week", help="ISO week, 2026-W47 (default: last full week)")
         evaluate.add_argument(
             "--queue", action="store_true", help="queue the evaluation for a worker (mhis worker)"
+        )
+        sub.add_parser(
+            "escalate",
+            help="mark alerts past their verification deadline escalated and notify",
         )
         load = sub.add_parser("import", help="weekly reports from a CSV or XLSX file")
         load.add_argument("file")
@@ -33,6 +37,10 @@ class Command(BaseCommand):
         out.add_argument("--user", required=True, help="who reads them (their places apply)")
 
     def handle(self, *args, action, verbosity, **options):
+        if action == "escalate":
+            done = owners.escalate()
+            self.stdout.write(f"{len(done):,} alerts escalated")
+            return
         if action == "evaluate":
             try:
                 week = (

@@ -1,0 +1,123 @@
+"""Sending notifications: every one is stored (the in-application list, and the log of what
+was sent), then sent by email when MHIS_NOTIFY_EMAIL is on and by SMS when
+MHIS_SMS_GATEWAY_URL is set. The outcome of each sending is recorded on the row.
+
+Callers pass aggregate text only (a condition, a site, a week, counts, a link): a
+notification travels by email and SMS, outside the application's access control, so it never
+names a person or a migration status (docs/decisions/0030)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.request
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from .models import Notification, Outcome
+
+log = logging.getLogger(__name__)
+
+
+class SmsBackend(Protocol):
+    """Sends one text message; returns an `Outcome`."""
+
+    def send(self, user: Any, text: str) -> str: ...
+
+
+class HttpSmsGateway:
+    """Posts {"to", "text"} as JSON to MHIS_SMS_GATEWAY_URL. A user without a phone number
+    (the `phone` attribute, where a deployment adds one) is not texted."""
+
+    def send(self, user: Any, text: str) -> str:
+        phone = getattr(user, "phone", "")
+        if not phone:
+            return Outcome.NO_ADDRESS
+        body = json.dumps({"to": phone, "text": text}).encode()
+        request = urllib.request.Request(  # noqa: S310 - the deployment's own gateway
+            settings.MHIS_SMS_GATEWAY_URL, data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return Outcome.SENT if 200 <= response.status < 300 else Outcome.FAILED
+
+
+def sms_backend() -> SmsBackend:
+    return import_string(settings.MHIS_SMS_BACKEND)()
+
+
+def _absolute(link: str) -> str:
+    base = (settings.MHIS_BASE_URL or "").rstrip("/")
+    return f"{base}{link}" if base and link.startswith("/") else link
+
+
+def _send(row: Notification) -> None:
+    user = row.recipient
+    errors = []
+    if settings.MHIS_NOTIFY_EMAIL:
+        if not user.email:
+            row.email = Outcome.NO_ADDRESS
+        else:
+            try:
+                send_mail(
+                    row.subject,
+                    f"{row.subject}\n\n{_absolute(row.link)}\n",
+                    None,
+                    [user.email],
+                )
+                row.email = Outcome.SENT
+            except Exception as exc:
+                row.email = Outcome.FAILED
+                errors.append(f"email: {type(exc).__name__}: {exc}")
+    if settings.MHIS_SMS_GATEWAY_URL:
+        try:
+            row.sms = sms_backend().send(user, f"{row.subject} {_absolute(row.link)}")
+        except Exception as exc:
+            row.sms = Outcome.FAILED
+            errors.append(f"sms: {type(exc).__name__}: {exc}")
+    row.error = "\n".join(errors)
+    row.save(update_fields=["email", "sms", "error"])
+    if errors:
+        log.warning("notification %s: %s", row.pk, row.error)
+
+
+def notify(recipients: Iterable[Any], kind: str, subject: str, link: str = "") -> list:
+    """Store one notification per distinct active recipient and send it once the
+    surrounding transaction commits (so a rolled-back change sends nothing)."""
+    seen: set[int] = set()
+    rows = []
+    for user in recipients:
+        if user is None or not user.is_active or user.pk in seen:
+            continue
+        seen.add(user.pk)
+        rows.append(
+            Notification.objects.create(
+                recipient=user, kind=kind, subject=subject[:300], link=link[:300]
+            )
+        )
+    for row in rows:
+        transaction.on_commit(lambda row=row: _send(row))
+    return rows
+
+
+def unread_count(user: Any) -> int:
+    if not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def mine(user: Any):
+    return Notification.objects.filter(recipient=user)
+
+
+def mark_read(user: Any, ids: Iterable[int] | None = None) -> int:
+    """Mark the user's notifications read: those in `ids`, or all. Others' are untouched."""
+    rows = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if ids is not None:
+        rows = rows.filter(pk__in=list(ids))
+    return rows.update(read_at=timezone.now())
