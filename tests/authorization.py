@@ -103,6 +103,13 @@ PAGES = {
     "surveillance:report": LOGIN,
     # Reading weekly reports, the user's places only: tests/test_surveillance_roundtrip.py.
     "surveillance:export_reports": LOGIN,
+    # Signals and outbreaks, the user's places only: tests/test_surveillance_outbreaks.py.
+    "surveillance:signals": LOGIN,
+    "surveillance:report_signal": LOGIN,
+    "surveillance:signal": _on("signal", ALERT_READ),
+    "surveillance:outbreaks": LOGIN,
+    "surveillance:outbreak": _on("outbreak", ALERT_READ),
+    "surveillance:outbreak_from_alert": _on("alert", ALERT_WRITE, post_only=True),
     "portable:import": LOGIN,
     "portable:summary-json": PERSON_READ,
     "portable:summary-pdf": PERSON_READ,
