@@ -292,3 +292,45 @@ def test_pages_walk_a_signal_to_a_declared_outbreak(client, volunteer, people, w
     assert refused.status_code == 422
     assert "There is a problem" in refused.content.decode()
     assert client.get("/surveillance/signals/?state=bogus").status_code == 400
+
+
+# -- API ---------------------------------------------------------------------------------------
+
+
+def test_the_api_reports_verifies_groups_and_declares_with_counts_only(
+    api, volunteer, people, world, register
+):
+    officer = people["tak_officer"]
+    sick = register()
+    _case(people["clinician"], sick, "MSOT-BRDG", "A00.1", 1)
+    body = {"text": "Vomiting at the bridge", "source": "hotline", "place": "MSOT-BRDG",
+            "date": TODAY.isoformat(), "condition": "cholera"}  # fmt: skip
+    sent = api(volunteer).post("/api/surveillance/signals", body)
+    assert sent.status_code == 201, sent.content
+    signal_id = sent.json()["id"]
+    assert api(volunteer).post(f"/api/surveillance/signals/{signal_id}/transition",
+                               {"state": "triaged"}).status_code == 403  # fmt: skip
+    refused = api(volunteer).post("/api/surveillance/signals", {**body, "place": "HN-CR"})
+    assert refused.status_code == 422 and "place" in refused.content.decode()
+
+    officer_api = api(officer)
+    for step in ("triaged", "verified"):
+        moved = officer_api.post(f"/api/surveillance/signals/{signal_id}/transition",
+                                 {"state": step})  # fmt: skip
+        assert moved.status_code == 200, moved.content
+    opened = officer_api.post("/api/surveillance/outbreaks", {"signal": signal_id})
+    assert opened.status_code == 201, opened.content
+    outbreak_id = opened.json()["id"]
+    alert = _alert(world["CLINIC"])
+    linked = officer_api.post(f"/api/surveillance/outbreaks/{outbreak_id}/links",
+                              {"alert": alert.pk})  # fmt: skip
+    assert linked.json()["alerts"] == [alert.pk]
+    declared = officer_api.post(f"/api/surveillance/outbreaks/{outbreak_id}/transition",
+                                {"state": "declared"})  # fmt: skip
+    shown = declared.json()
+    assert (shown["state"], shown["cases"], shown["signals"]) == ("declared", 1, [signal_id])
+    assert str(sick) not in declared.content.decode()
+    assert not AccessLog.objects.filter(user=officer).exists()  # no one named, no one read
+    far = create_user(username="hn_off2", password=None, role="surveillance_officer",
+                      places=[world["HN"]])  # fmt: skip
+    assert api(far).get(f"/api/surveillance/outbreaks/{outbreak_id}").status_code == 404

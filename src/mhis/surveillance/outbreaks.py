@@ -431,6 +431,14 @@ def _cases(outbreak: Outbreak):
     ).select_related("site", "person")
 
 
+def case_count(user, outbreak: Outbreak) -> int:
+    """How many cases the outbreak holds (no one named, so nothing to log)."""
+    require(user, Can.READ_ALERTS)
+    if not in_scope(user, outbreak.area):
+        raise PermissionDenied(_("This place is not in your places."))
+    return _cases(outbreak).count()
+
+
 @dataclass
 class CaseLine:
     date: dt.date
