@@ -98,7 +98,7 @@ def build_outbreak(site: Place, today: date) -> None:
         volunteer is None
         or officer is None
         or not site.path.startswith(
-            (Place.objects.filter(code="TH-63-MSOT").values_list("path", flat=True).first() or "-")
+            Place.objects.filter(code="TH-63-MSOT").values_list("path", flat=True).first() or "-"
         )
     ):
         return
