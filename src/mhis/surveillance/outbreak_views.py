@@ -191,6 +191,7 @@ def _map(points):
                             "type": "quantitative",
                             "title": _("Cases"),
                             "scale": {"range": [60, 900]},
+                            "legend": {"tickMinStep": 1, "format": "d"},
                         },
                         "tooltip": [{"field": "site"}, {"field": "cases"}],
                     },
