@@ -334,3 +334,28 @@ def test_the_api_reports_verifies_groups_and_declares_with_counts_only(
     far = create_user(username="hn_off2", password=None, role="surveillance_officer",
                       places=[world["HN"]])  # fmt: skip
     assert api(far).get(f"/api/surveillance/outbreaks/{outbreak_id}").status_code == 404
+
+
+def test_a_signal_from_long_ago_or_the_future_is_refused(volunteer):
+    with pytest.raises(ValidationError) as refused:
+        _signal(volunteer, date="2016-12-01")  # a mistyped year
+    assert refused.value.message_dict == {
+        "date": ["A signal is about something recent: at most 90 days ago."]
+    }
+    with pytest.raises(ValidationError) as refused:
+        _signal(volunteer, date=(TODAY + dt.timedelta(days=2)).isoformat())
+    assert list(refused.value.message_dict) == ["date"]
+    assert not Signal.objects.exists()
+
+
+def test_an_alert_already_in_an_outbreak_opens_no_second_one(client, people, world):
+    officer = people["tak_officer"]
+    alert = _alert(world["BRIDGE"])
+    first = outbreaks.open_outbreak(officer, alert=alert)
+    client.force_login(officer)
+    response = client.post(f"/surveillance/alerts/{alert.pk}/outbreak/", follow=True)
+    assert response.status_code == 200
+    assert f"This alert is already part of outbreak {first.pk}." in response.content.decode()
+    assert Outbreak.objects.count() == 1
+    outbreaks.move_outbreak(officer, first, "over")
+    assert outbreaks.open_outbreak(officer, alert=alert) != first  # a new wave

@@ -131,7 +131,12 @@ def outbreak_from_alert(request, alert_id):
     from .services import visible_alerts
 
     found = get_object_or_404(visible_alerts(request.user), pk=alert_id)
-    outbreak = svc.open_outbreak(request.user, alert=found)
+    try:
+        outbreak = svc.open_outbreak(request.user, alert=found)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("surveillance:alert", alert_id=found.pk)
     messages.success(request, _("Outbreak opened."))
     return redirect("surveillance:outbreak", outbreak_id=outbreak.pk)
 

@@ -45,6 +45,9 @@ from .models import (
 from .services import monday, week_label, week_of
 
 SIGNAL_FIELDS = ("text", "source", "place", "date", "condition")
+# How old the thing seen or heard may be: a signal is an early warning, and a mistyped year
+# would stretch its outbreak's period (and curve) back for years.
+SIGNAL_DAYS = 90
 
 
 def _condition(value: Any, field: str, errors: Errors, *, required: bool) -> str:
@@ -84,6 +87,11 @@ def report_signal(user, data: Any) -> Signal:
     place = _own_place(user, data.get("place"), "place", errors)
     date = clean_date(data.get("date"), "date", errors, required=True)
     condition = _condition(data.get("condition"), "condition", errors, required=False)
+    if date is not None and date < timezone.localdate() - dt.timedelta(days=SIGNAL_DAYS):
+        errors.add(
+            "date",
+            _("A signal is about something recent: at most %(n)s days ago.") % {"n": SIGNAL_DAYS},
+        )
     errors.check()
     assert place is not None and date is not None
     with transaction.atomic():
@@ -226,6 +234,11 @@ def open_outbreak(user, *, alert: Alert | None = None, signal: Signal | None = N
     else:
         assert alert is not None
         condition = alert.condition
+        held = alert.outbreaks.exclude(state=OutbreakState.OVER).first()
+        if held is not None:
+            raise ValidationError(
+                {"alert": [_("This alert is already part of outbreak %(id)s.") % {"id": held.pk}]}
+            )
     with transaction.atomic():
         outbreak = Outbreak.objects.create(
             condition=condition, area=_area_of(user, subject_place), created_by=user
