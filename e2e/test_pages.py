@@ -18,6 +18,9 @@ PAGES = {
                   "/surveillance/report/", "/surveillance/alerts/", "/imports/", "/outreach/"],
     "analyst": ["/indicators/", "/indicators/ENCOUNTERS/?by=sex", "/programmes/"],
     "admin": ["/linkage/"],
+    "surveillance": ["/surveillance/outbreaks/", "/surveillance/outbreaks/1/",
+                     "/surveillance/signals/"],
+    "volunteer": ["/surveillance/signals/new/"],
     "manager": ["/programmes/", "/programmes/projects/TH-MHP/", "/programmes/practices/"],
 }  # fmt: skip
 

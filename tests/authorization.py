@@ -109,6 +109,13 @@ PAGES = {
     "surveillance:report": LOGIN,
     # Reading weekly reports, the user's places only: tests/test_surveillance_roundtrip.py.
     "surveillance:export_reports": LOGIN,
+    # Signals and outbreaks, the user's places only: tests/test_surveillance_outbreaks.py.
+    "surveillance:signals": LOGIN,
+    "surveillance:report_signal": LOGIN,
+    "surveillance:signal": _on("signal", ALERT_READ),
+    "surveillance:outbreaks": LOGIN,
+    "surveillance:outbreak": _on("outbreak", ALERT_READ),
+    "surveillance:outbreak_from_alert": _on("alert", ALERT_WRITE, post_only=True),
     "portable:import": LOGIN,
     "portable:summary-json": PERSON_READ,
     "portable:summary-pdf": PERSON_READ,
@@ -188,6 +195,11 @@ API.update(
         "POST /api/surveillance/populations": _on("site", ALERT_WRITE, body_field="site"),
         "GET /api/surveillance/alerts/{alert_id}": _on("alert", ALERT_READ),
         "POST /api/surveillance/alerts/{alert_id}/transition": _on("alert", ALERT_WRITE),
+        "GET /api/surveillance/signals/{signal_id}": _on("signal", ALERT_READ),
+        "POST /api/surveillance/signals/{signal_id}/transition": _on("signal", ALERT_WRITE),
+        "GET /api/surveillance/outbreaks/{outbreak_id}": _on("outbreak", ALERT_READ),
+        "POST /api/surveillance/outbreaks/{outbreak_id}/links": _on("outbreak", ALERT_WRITE),
+        "POST /api/surveillance/outbreaks/{outbreak_id}/transition": _on("outbreak", ALERT_WRITE),
     }
 )
 API.update(
@@ -208,6 +220,11 @@ API.update(
             ("GET", "/api/surveillance/completeness"),
             ("POST", "/api/surveillance/evaluate"),
             ("GET", "/api/surveillance/alerts"),
+            # Signals and outbreaks in the user's places: tests/test_surveillance_outbreaks.py.
+            ("POST", "/api/surveillance/signals"),
+            ("GET", "/api/surveillance/signals"),
+            ("GET", "/api/surveillance/outbreaks"),
+            ("POST", "/api/surveillance/outbreaks"),
         ]
     }
 )
@@ -259,6 +276,12 @@ def bodies(s: dict) -> dict:
         "POST /api/surveillance/reports": {**site, "week": s["week"]},
         "POST /api/surveillance/populations": {**site, "since": day, "population": 5000},
         "POST /api/surveillance/alerts/{alert_id}/transition": {"state": "verifying"},
+        "POST /api/surveillance/signals/{signal_id}/transition": {"state": "triaged"},
+        "POST /api/surveillance/outbreaks/{outbreak_id}/links": {
+            "action": "remove",
+            "alert": s["alert"],
+        },
+        "POST /api/surveillance/outbreaks/{outbreak_id}/transition": {"state": "declared"},
         # Pages
         "care:add_record": {"date": day},
         "care:referral_step": {"status": "received"},

@@ -221,6 +221,12 @@ def subjects(world, people, register):
     year, week = (dt.date.today() - dt.timedelta(days=7)).isocalendar()[:2]
     alert = Alert.objects.create(site=world["CLINIC"], condition="awd", year=year, week=week,
                                  method="cusum", observed=9, threshold=3)  # fmt: skip
+    from mhis.surveillance.models import Outbreak, Signal
+
+    signal = Signal.objects.create(text="Several people with watery diarrhoea", source="media",
+                                   place=world["CLINIC"], date=dt.date.today())  # fmt: skip
+    outbreak = Outbreak.objects.create(condition="awd", area=world["CLINIC"])
+    outbreak.alerts.add(alert)
     run = LinkRun.objects.create(threshold=0.5, cluster_threshold=0.5, status=LinkRun.Status.DONE)
     pair = CandidatePair.objects.create(run=run, left=person, right=twin, probability=0.9, weight=3)
     link = links.create_link(clinician, person.uuid, expires="30d",
@@ -229,7 +235,7 @@ def subjects(world, people, register):
         "person": person.uuid, "relative": relative.uuid, "encounter": encounter.pk,
         "referral": referral.pk, "assessment": assessment.pk, "immunisation": immunisation.pk,
         "lab_result": lab_result.pk, "enrolment": enrolment.pk, "payment": payment.pk,
-        "alert": alert.pk, "pair": pair.pk, "link": link.pk, "site": "MSOT-CLIN",
+        "alert": alert.pk, "signal": signal.pk, "outbreak": outbreak.pk, "pair": pair.pk, "link": link.pk, "site": "MSOT-CLIN",
         "consent": person.consents.get(scope="care").pk,
         "scheme": scheme.code, "week": f"{year}-W{week:02d}", "day": _day(2),
     }  # fmt: skip

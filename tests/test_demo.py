@@ -193,3 +193,21 @@ def test_demo_alerts_have_an_owner_and_an_escalated_one_with_notifications(built
     assert Notification.objects.filter(
         kind=Kind.ALERT_ASSIGNED, recipient__username="surveillance"
     ).exists()
+
+
+def test_demo_holds_an_outbreak_at_a_border_post_with_its_history(built):
+    from mhis.surveillance.models import Outbreak
+
+    outbreak = Outbreak.objects.get()
+    assert (outbreak.condition, outbreak.state, outbreak.area.code) == (
+        "awd", "declared", "TH-63-MSOT",
+    )  # fmt: skip
+    signal = outbreak.signals.get()
+    assert (signal.state, signal.source, signal.place.site_type) == (
+        "event", "community", "border_post",
+    )  # fmt: skip
+    assert [e.to_state for e in signal.events.all()] == ["new", "triaged", "verified", "event"]
+    assert outbreak.alerts.count() >= 1
+    assert {a.site_id for a in outbreak.alerts.all()} == {signal.place_id}
+    assert outbreak.declared_by.username == "surveillance"
+    assert [e.to_state for e in outbreak.events.all()][-1] == "declared"

@@ -16,6 +16,7 @@ from mhis.linkage.api import router as linkage_router
 from mhis.protection.api import router as protection_router
 from mhis.registry.api import router as persons_router
 from mhis.surveillance.api import router as surveillance_router
+from mhis.surveillance.outbreak_api import router as outbreak_router
 
 
 class _Parser(Parser):
@@ -73,6 +74,7 @@ api.add_router("/", protection_router)
 api.add_router("/", indicators_router)
 api.add_router("/", linkage_router)
 api.add_router("/", surveillance_router)
+api.add_router("/", outbreak_router)
 
 
 def _location(request, field: str) -> str:

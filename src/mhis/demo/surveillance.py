@@ -1,8 +1,9 @@
 """The demo world's weekly surveillance: three years of reports from the sites that report
 (health corners, border posts, camps and mobile clinics), with seasonal counts, a current
-outbreak of acute watery diarrhoea and a suspected measles case, then the last full week
-evaluated so that the alert list has something to show: the outbreak's alert owned by the
-officer, the measles alert overdue and escalated."""
+outbreak of acute watery diarrhoea at a border post (with a volunteer's signal, its alerts and
+its history, declared) and a suspected measles case, then the last full week evaluated so that
+the alert list has something to show: the outbreak's alert owned by the officer, the measles
+alert overdue and escalated."""
 
 from __future__ import annotations
 
@@ -37,7 +38,9 @@ def build_surveillance(seed: int, today: date | None = None) -> dict[str, int]:
     end = surveillance.monday(*last)
     tak = Place.objects.filter(code="TH-63").first()
     in_tak = [s for s in sites if tak and s.path.startswith(tak.path)] or sites
-    outbreak, measles = in_tak[0], in_tak[-1]  # where the demo's surveillance officer looks
+    # Where the demo's surveillance officer looks: the outbreak at a border post (ADR 0029).
+    border = [s for s in in_tak if s.site_type == "border_post"]
+    outbreak, measles = (border or in_tak)[0], in_tak[-1]
     reports, counts = [], []
     with transaction.atomic():
         for site in sites:
@@ -78,8 +81,51 @@ def build_surveillance(seed: int, today: date | None = None) -> dict[str, int]:
                 rows.append(ReportCount(report=report, condition=code, count=cases))
         ReportCount.objects.bulk_create(rows, batch_size=5000)
     result = surveillance.evaluate_week(*last)
+    # The week before at the outbreak's site too: the outbreak holds two weeks' alerts.
+    surveillance.evaluate_week(*surveillance.week_of(end - timedelta(weeks=1)), [outbreak.pk])
     _owners_and_deadlines(outbreak, measles, last)
+    build_outbreak(outbreak, today)
     return {"reports": len(reports), "alerts": result["new_alerts"]}
+
+
+def build_outbreak(site: Place, today: date) -> None:
+    """The outbreak at the border post, as a response would have left it: a volunteer's
+    signal, triaged and verified by the surveillance officer, an outbreak opened from it that
+    holds the site's acute watery diarrhoea alerts, declared."""
+    from mhis.access.models import User
+    from mhis.surveillance import outbreaks
+    from mhis.surveillance.models import Alert
+
+    volunteer = User.objects.filter(username="volunteer").first()
+    officer = User.objects.filter(username="surveillance").first()
+    if (
+        volunteer is None
+        or officer is None
+        or not site.path.startswith(
+            Place.objects.filter(code="TH-63-MSOT").values_list("path", flat=True).first() or "-"
+        )
+    ):
+        return
+    signal = outbreaks.report_signal(
+        volunteer,
+        {
+            "text": "Many people with watery diarrhoea in the dormitories by the bridge market; "
+            "two taken to hospital.",
+            "source": "community",
+            "place": site.code,
+            "date": (today - timedelta(days=9)).isoformat(),
+        },
+    )
+    signal = outbreaks.move_signal(officer, signal, "triaged", "Called the volunteer back.")
+    signal = outbreaks.move_signal(
+        officer, signal, "verified", "Confirmed by the border post's nurse.", "awd"
+    )
+    outbreak = outbreaks.open_outbreak(officer, signal=signal)
+    for alert in Alert.objects.filter(site=site, condition="awd").order_by("year", "week"):
+        outbreaks.link(officer, outbreak, alert_id=alert.pk)
+    outbreaks.move_outbreak(
+        officer, outbreak, "declared", "Two weeks above threshold, a verified cluster."
+    )
 
 
 def _owners_and_deadlines(outbreak, measles, week) -> None:

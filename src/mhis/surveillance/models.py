@@ -208,3 +208,147 @@ class SitePopulation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site} {self.since}: {self.population}"
+
+
+# Event-based surveillance (ADR 0029): signals reported by anyone in care, triaged and
+# verified by surveillance officers, and outbreaks grouping alerts and signals.
+
+
+class SignalSource(models.TextChoices):
+    COMMUNITY = "community", _("Community volunteer")
+    MEDIA = "media", _("Media")
+    HEALTH_WORKER = "health_worker", _("Health worker")
+    HOTLINE = "hotline", _("Hotline")
+    OTHER = "other", _("Other")
+
+
+class SignalState(models.TextChoices):
+    NEW = "new", _("New")
+    TRIAGED = "triaged", _("Triaged")
+    VERIFIED = "verified", _("Verified")
+    DISCARDED = "discarded", _("Discarded")
+    EVENT = "event", _("Turned into an event")
+
+
+# Where a signal may go from each state by hand; "event" is reached by linking it to an
+# outbreak.
+SIGNAL_TRANSITIONS = {
+    SignalState.NEW: (SignalState.TRIAGED, SignalState.DISCARDED),
+    SignalState.TRIAGED: (SignalState.VERIFIED, SignalState.DISCARDED),
+    SignalState.VERIFIED: (SignalState.DISCARDED,),
+    SignalState.DISCARDED: (),
+    SignalState.EVENT: (),
+}
+
+
+class Signal(models.Model):
+    """Something heard or seen that may be an outbreak: a rumour, a media report, a cluster
+    a volunteer noticed. Free text and a place; never a person."""
+
+    text = models.TextField(_("what was seen or heard"))
+    source = models.CharField(_("source"), max_length=16, choices=SignalSource.choices)
+    place = models.ForeignKey(
+        "places.Place", verbose_name=_("place"), on_delete=models.PROTECT, related_name="+"
+    )
+    date = models.DateField(_("date"))
+    condition = models.CharField(
+        _("condition"), max_length=32, choices=CONDITION_CHOICES, blank=True
+    )
+    state = models.CharField(
+        _("state"), max_length=12, choices=SignalState.choices, default=SignalState.NEW
+    )
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("signal")
+        verbose_name_plural = _("signals")
+        ordering = ["-date", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.place} {self.date}"
+
+
+class SignalEvent(models.Model):
+    signal = models.ForeignKey(Signal, on_delete=models.CASCADE, related_name="events")
+    from_state = models.CharField(max_length=12, choices=SignalState.choices, blank=True)
+    to_state = models.CharField(max_length=12, choices=SignalState.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at} {self.to_state}"
+
+
+class OutbreakState(models.TextChoices):
+    SUSPECTED = "suspected", _("Suspected")
+    DECLARED = "declared", _("Declared")
+    OVER = "over", _("Over")
+
+
+OUTBREAK_TRANSITIONS = {
+    OutbreakState.SUSPECTED: (OutbreakState.DECLARED, OutbreakState.OVER),
+    OutbreakState.DECLARED: (OutbreakState.OVER,),
+    OutbreakState.OVER: (),
+}
+
+
+class Outbreak(models.Model):
+    """Alerts and signals about one condition in one area, with the state of the response."""
+
+    condition = models.CharField(_("condition"), max_length=32, choices=CONDITION_CHOICES)
+    area = models.ForeignKey(
+        "places.Place", verbose_name=_("area"), on_delete=models.PROTECT, related_name="+"
+    )
+    state = models.CharField(
+        _("state"), max_length=12, choices=OutbreakState.choices, default=OutbreakState.SUSPECTED
+    )
+    alerts = models.ManyToManyField(Alert, blank=True, related_name="outbreaks")
+    signals = models.ManyToManyField(Signal, blank=True, related_name="outbreaks")
+    declared_on = models.DateField(_("declared on"), null=True, blank=True)
+    declared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    over_on = models.DateField(_("over on"), null=True, blank=True)
+    over_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("outbreak")
+        verbose_name_plural = _("outbreaks")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_condition_display()} {self.area}"
+
+
+class OutbreakEvent(models.Model):
+    """The outbreak's history: its state changes and the links added or removed."""
+
+    outbreak = models.ForeignKey(Outbreak, on_delete=models.CASCADE, related_name="events")
+    what = models.CharField(max_length=200)
+    to_state = models.CharField(max_length=12, choices=OutbreakState.choices, blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.at} {self.what}"
