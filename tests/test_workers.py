@@ -28,7 +28,8 @@ def test_two_workers_never_run_a_task_twice(database, tmp_path):  # noqa: F811
     env, db = database
     root = str(Path(__file__).resolve().parent.parent)  # the workers import tests.work_tasks
     path = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
-    env = {**env, "PYTHONPATH": path, "MHIS_SCHEDULE_LINKAGE": ""}  # the weekly evaluation only
+    env = {**env, "PYTHONPATH": path, "MHIS_SCHEDULE_LINKAGE": "", "MHIS_SCHEDULE_ESCALATION": "0"}
+    # the weekly evaluation only
     queued = mhis("shell", "-v", "0", "-c", QUEUE, env=env)
     assert queued.returncode == 0, queued.stderr
     workers = [work(env, tmp_path / f"worker-{i}.log") for i in (1, 2)]
