@@ -172,9 +172,11 @@ def test_control_and_direction_characters_of_an_entry_print_without_failing(peop
     document = minimal()
     url = document["entry"][0]["resource"]["section"][0]["entry"][0]["reference"]
     target = next(e["resource"] for e in document["entry"] if e["fullUrl"] == url)
-    target["code"]["text"] = (
-        "Flushing \x00\x07\x1b[31m \u202eevil\u202c \u2066x\u2069 \ufeff<script>"
-    )
+    target["code"]["text"] = "Flushing \x00 NUL"
+    with pytest.raises(ValidationError) as refused:  # no database column stores NUL
+        import_ips(people["clinician"], json.dumps(document), site="MSOT-CLIN")
+    assert "code.text: text cannot contain the NUL character" in str(refused.value)
+    target["code"]["text"] = "Flushing \x07\x1b[31m \u202eevil\u202c \u2066x\u2069 \ufeff<script>"
     result = import_ips(people["clinician"], json.dumps(document), site="MSOT-CLIN")
     try:
         pdf = printing.summary_pdf(result.person)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from mhis.access.policy import Can, allowed, require
 from mhis.access.services import scope_sites
+from mhis.contracts import refuse_nul
 from mhis.registry.models import Person
 from mhis.registry.search import get_person, log_listed, search_people
 from mhis.registry.services import register_person
@@ -84,6 +85,10 @@ def _parse(raw: bytes | str) -> tuple[dict, bytes]:
         json.dumps(document, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
         raise ValidationError({"file": _("The file is not UTF-8 text.")}) from None
+    try:  # no database column stores the NUL character
+        refuse_nul(document)
+    except ValueError as exc:
+        raise ValidationError({"file": str(exc)}) from None
     faults = ips_import.faults(document)
     if faults:
         raise ValidationError({"bundle": faults})

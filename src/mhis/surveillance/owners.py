@@ -156,7 +156,7 @@ def escalate(now: dt.datetime | None = None) -> list[int]:
     done = []
     with transaction.atomic():
         late = (
-            Alert.objects.select_for_update()
+            Alert.objects.select_for_update(of=("self",))  # the owner may be null
             .filter(overdue_q(now), escalated_at__isnull=True)
             .select_related("site", "site__parent", "owner")
             .order_by("pk")
