@@ -322,3 +322,52 @@ def test_the_api_lists_what_was_shared_with_us_and_acknowledges_once(
     assert bad.status_code == 422 and "reply" in json.dumps(bad.json())
     other.refresh_from_db()
     assert other.acknowledged_at is None
+
+
+def test_hostile_addresses_and_input_are_refused_without_a_server_error(
+    client, api, people, outbreak, twinning, mm_officer
+):
+    row = _share(people["tak_officer"], outbreak, twinning)
+    client.force_login(people["tak_officer"])
+    for url in (
+        "/across-borders/shares/99999999999999999999999/",
+        f"/across-borders/share/person/{outbreak.pk}/",
+        "/across-borders/share/outbreak/99999999999999999999999/",
+    ):
+        assert client.get(url).status_code == 404, url
+    url = f"/across-borders/share/outbreak/{outbreak.pk}/"
+    assert client.get(url, {"twin": "nonsense"}).status_code == 200  # the first twin shown
+    page = client.post(url, {"action": "send", "twin": "nonsense", "message": "m"})
+    assert page.status_code == 422 and "Choose one of the twin places." in page.content.decode()
+    page = client.post(url, {"action": "send", "twin": twinning.pk, "message": "x" * 2001})
+    assert page.status_code == 422 and "At most 2000 characters." in page.content.decode()
+    assert Share.objects.count() == 1
+    client.force_login(mm_officer)
+    page = client.post(f"/across-borders/shares/{row.pk}/", {"reply": "bad\x00reply"})
+    assert page.status_code == 422
+    assert client.get("/across-borders/", {"state": "read"}).status_code == 400
+    assert api(mm_officer).get("/api/crossborder/shares/99999999999999999999999").status_code in (
+        404,
+        422,
+    )
+    row.refresh_from_db()
+    assert row.acknowledged_at is None
+
+
+def test_the_alert_and_signal_pages_offer_sharing_to_officers_only(
+    client, people, world, outbreak, twinning
+):
+    alert, signal = outbreak.alerts.get(), outbreak.signals.get()
+    pages = {
+        f"/surveillance/alerts/{alert.pk}/": f"/across-borders/share/alert/{alert.pk}/",
+        f"/surveillance/signals/{signal.pk}/": f"/across-borders/share/signal/{signal.pk}/",
+    }
+    client.force_login(people["tak_officer"])
+    for page, share in pages.items():
+        body = client.get(page).content.decode()
+        assert "Across the border" in body and share in body, page
+        assert client.get(share).status_code == 200
+    client.force_login(people["clinician"])  # reads alerts, does not handle them
+    body = client.get(f"/surveillance/alerts/{alert.pk}/").content.decode()
+    assert "Myawaddy Hospital" in body and pages[f"/surveillance/alerts/{alert.pk}/"] not in body
+    assert client.get(f"/across-borders/share/alert/{alert.pk}/").status_code == 403

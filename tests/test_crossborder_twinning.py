@@ -59,6 +59,10 @@ def test_each_refusal_names_its_field(world):
     assert _refused("TH-63-MSOT", "MWD-HOSP", "x" * 201) == {
         "agreement": ["At most 200 characters."]
     }
+    assert _refused("TH-63\x00", "MWD-HOSP", "MBDS\x00") == {
+        "place": ["place: text cannot contain the NUL character."],
+        "agreement": ["agreement: text cannot contain the NUL character."],
+    }
     assert not Twinning.objects.exists()
 
 

@@ -78,9 +78,22 @@ KEYS = {
 # -- twinning -------------------------------------------------------------------------------
 
 
+def _text(value: Any, field: str, errors: Errors, limit: int, required: bool = False) -> str:
+    """Text as any form takes it, and never holding the NUL character (no database column
+    stores it, nor PostgreSQL's JSON)."""
+    text = clean_text(value, field, errors, required=required, limit=limit)
+    if "\x00" in text:
+        errors.add(field, _("%(field)s: text cannot contain the NUL character.") % {"field": field})
+        return ""
+    return text
+
+
 def _place(code: Any, field: str, errors: Errors) -> Place | None:
     if not isinstance(code, str) or not code.strip():
         errors.add(field, _("This field is required."))
+        return None
+    if "\x00" in code:
+        errors.add(field, _("%(field)s: text cannot contain the NUL character.") % {"field": field})
         return None
     place = Place.objects.filter(code=code.strip()).first()
     if place is None:
@@ -96,9 +109,7 @@ def twin(by: User | None, code_a: Any, code_b: Any, agreement: Any) -> Twinning:
     errors = Errors()
     a = _place(code_a, "place", errors)
     b = _place(code_b, "twin", errors)
-    note = clean_text(agreement, "agreement", errors, required=True)
-    if len(note) > 200:
-        errors.add("agreement", _("At most 200 characters."))
+    note = _text(agreement, "agreement", errors, limit=200, required=True)
     if a is not None and b is not None:
         if a.pk == b.pk:
             errors.add("twin", _("A place cannot be twinned with itself."))
@@ -313,9 +324,7 @@ def share(
     place = _check_sharer(user, obj)
     twinning, ours = _twin_choice(place, twinning_id)
     errors = Errors()
-    note = clean_text(message, "message", errors)
-    if len(note) > 2000:
-        errors.add("message", _("At most 2000 characters."))
+    note = _text(message, "message", errors, limit=2000)
     data = content(obj, twinning, ours)
     if seen is not None and seen != digest(data):
         errors.add(
@@ -446,9 +455,7 @@ def acknowledge(user: User, row: Share, reply: Any = "") -> tuple[Share, bool]:
     if not in_scope(user, row.to_place):
         raise PermissionDenied(_("This was not sent to your places."))
     errors = Errors()
-    note = clean_text(reply, "reply", errors)
-    if len(note) > 2000:
-        errors.add("reply", _("At most 2000 characters."))
+    note = _text(reply, "reply", errors, limit=2000)
     errors.check()
     with transaction.atomic():
         locked = Share.objects.select_for_update().get(pk=row.pk)
