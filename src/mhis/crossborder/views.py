@@ -29,6 +29,14 @@ def _label(choices, value) -> str:
         return str(value)
 
 
+# The alert's method as its page names it.
+METHODS = {
+    "threshold": lambda: _("a fixed number of cases"),
+    "farrington": lambda: _("improved Farrington method"),
+    "ears_c2": lambda: _("EARS C2, a short history"),
+}
+
+
 def describe(c: dict) -> list[tuple[str, object]]:
     """A snapshot as the lines the pages show (labels in the reader's language); every key
     of the snapshot but the curve and the message is one line."""
@@ -50,7 +58,10 @@ def describe(c: dict) -> list[tuple[str, object]]:
             (_("Cases"), c.get("observed")),
             (_("Expected"), "—" if c.get("expected") is None else c.get("expected")),
             (_("Alert above"), c.get("threshold")),
-            (_("Method"), c.get("method")),
+            (
+                _("Method"),
+                METHODS[c["method"]]() if c.get("method") in METHODS else c.get("method"),
+            ),
             (_("State"), _label(AlertState, c.get("state"))),
         ]
     elif kind == ShareKind.SIGNAL:
