@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import go
+from .test_pages import LIMIT, UNLABELLED
 
 OUTBREAK = """
 from mhis.surveillance.models import Outbreak
@@ -69,3 +70,38 @@ def test_an_outbreak_is_shared_across_the_border_and_acknowledged(
     expect(section).to_contain_text(REPLY)
     expect(page.locator("ol")).to_contain_text("Acknowledged by Myawaddy")
     shot(page, "acknowledged")
+
+
+SHARE = """
+from mhis.crossborder.models import Share
+print(Share.objects.filter(to_place__code="MM-13-MWD").order_by("pk").first().pk)
+"""
+
+
+@pytest.mark.viewports("desktop")
+def test_the_cross_border_pages_read_without_javascript_with_every_field_labelled(
+    browser, server, login
+):
+    outbreak = server.shell(OUTBREAK).splitlines()[-1]
+    share = server.shell(SHARE).splitlines()[-1]
+    addresses = [
+        ("surveillance", "/across-borders/sent/?state=acknowledged"),
+        ("surveillance", f"/across-borders/share/outbreak/{outbreak}/"),
+        ("surveillance_mm", "/across-borders/"),
+        ("surveillance_mm", f"/across-borders/shares/{share}/"),
+        ("admin", "/across-borders/twinnings/"),
+    ]
+    context = browser.new_context(base_url=server.url, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        for user, path in addresses:
+            login(page, user)
+            response = page.goto(path)
+            assert response is not None and response.status == 200, path
+            expect(page.get_by_role("heading", level=1)).to_be_visible()
+            assert not page.evaluate(UNLABELLED), path
+            assert len(page.content().encode()) < LIMIT, path
+        # The twinned pair is listed for the administrator, with its agreement.
+        expect(page.get_by_role("row").filter(has_text="MBDS Mae Sot–Myawaddy")).to_be_visible()
+    finally:
+        context.close()
