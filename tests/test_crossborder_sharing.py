@@ -371,3 +371,16 @@ def test_the_alert_and_signal_pages_offer_sharing_to_officers_only(
     body = client.get(f"/surveillance/alerts/{alert.pk}/").content.decode()
     assert "Myawaddy Hospital" in body and pages[f"/surveillance/alerts/{alert.pk}/"] not in body
     assert client.get(f"/across-borders/share/alert/{alert.pk}/").status_code == 403
+
+
+def test_the_snapshot_names_the_condition_in_english_whatever_the_senders_language(
+    people, outbreak, twinning
+):
+    from django.utils import translation
+
+    with translation.override("th"):
+        row = _share(people["tak_officer"], outbreak, twinning)
+        from mhis.surveillance.conditions import BY_CODE
+
+        assert str(BY_CODE["cholera"].name) != "Cholera"  # the page reads it in Thai
+    assert (row.content["condition"], row.content["condition_name"]) == ("cholera", "Cholera")

@@ -20,7 +20,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from mhis.access.models import Scope, User
@@ -189,7 +189,10 @@ def _site_name(place: Place) -> str | None:
 
 
 def _condition(code: str) -> tuple[str, str]:
-    return code, str(BY_CODE[code].name) if code in BY_CODE else ""
+    """The code, and the name in English whatever the sender's language: the snapshot is read
+    across a border (the pages show the name in the reader's language, from the code)."""
+    with translation.override("en"):
+        return code, str(BY_CODE[code].name) if code in BY_CODE else ""
 
 
 def report_curve(outbreak: Outbreak) -> list[dict]:

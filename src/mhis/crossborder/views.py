@@ -37,6 +37,12 @@ METHODS = {
 }
 
 
+def condition_label(c: dict) -> str:
+    """The snapshot's condition in the reader's language (from its code)."""
+    code = c.get("condition")
+    return str(BY_CODE[code].name) if code in BY_CODE else str(c.get("condition_name", ""))
+
+
 def describe(c: dict) -> list[tuple[str, object]]:
     """A snapshot as the lines the pages show (labels in the reader's language); every key
     of the snapshot but the curve and the message is one line."""
@@ -87,6 +93,8 @@ def _list(request, rows_of, template_title, sent: bool):
     state = request.GET.get("state", "")
     try:
         rows = list(rows_of(request.user, state)[:500])
+        for row in rows:
+            row.condition_label = condition_label(row.content)
     except ValidationError as exc:
         context = {"rows": [], "error_items": error_items(exc.message_dict), "sent": sent}
         return render(request, "crossborder/list.html", context, status=400)
@@ -138,6 +146,7 @@ def share_detail(request, share_id):
     context = {
         "share": row,
         "c": row.content,
+        "condition": condition_label(row.content),
         "lines": describe(row.content),
         "received": svc.received(request.user, row),
         "can_acknowledge": svc.can_acknowledge(request.user, row),
