@@ -122,3 +122,14 @@ def test_the_twinnings_page_refuses_with_the_error_summary_and_twins(client, wor
         "/across-borders/twinnings/", {"place": "TH-63-MSOT", "twin": "BAV-BRDR", "agreement": "x"}
     )
     assert page.status_code == 403
+
+
+def test_the_admin_site_lists_twinnings_and_shares_read_only(client, world, django_user_model):
+    row = services.twin(None, "TH-63-MSOT", "MWD-HOSP", AGREEMENT)
+    root = django_user_model.objects.create_superuser(username="root", password=None)
+    client.force_login(root)
+    listed = client.get("/admin/crossborder/twinning/")
+    assert listed.status_code == 200 and AGREEMENT in listed.content.decode()
+    assert client.get(f"/admin/crossborder/twinning/{row.pk}/change/").status_code == 200
+    assert client.get("/admin/crossborder/twinning/add/").status_code == 403
+    assert client.get("/admin/crossborder/share/").status_code == 200
