@@ -116,6 +116,13 @@ PAGES = {
     "surveillance:outbreaks": LOGIN,
     "surveillance:outbreak": _on("outbreak", ALERT_READ),
     "surveillance:outbreak_from_alert": _on("alert", ALERT_WRITE, post_only=True),
+    # Across borders: a share is read by the twin's side or the sender's, the original never
+    # by the twin (tests/test_crossborder_sharing.py, tests/test_crossborder_twinning.py).
+    "crossborder:inbox": LOGIN,
+    "crossborder:sent": LOGIN,
+    "crossborder:share": LOGIN,
+    "crossborder:share_new": LOGIN,
+    "crossborder:twinnings": LOGIN,
     "portable:import": LOGIN,
     "portable:summary-json": PERSON_READ,
     "portable:summary-pdf": PERSON_READ,
@@ -225,6 +232,10 @@ API.update(
             ("GET", "/api/surveillance/signals"),
             ("GET", "/api/surveillance/outbreaks"),
             ("POST", "/api/surveillance/outbreaks"),
+            # Across borders: tests/test_crossborder_sharing.py.
+            ("GET", "/api/crossborder/shared-with-us"),
+            ("GET", "/api/crossborder/shares/{share_id}"),
+            ("POST", "/api/crossborder/shares/{share_id}/acknowledge"),
         ]
     }
 )

@@ -210,4 +210,21 @@ def test_demo_holds_an_outbreak_at_a_border_post_with_its_history(built):
     assert outbreak.alerts.count() >= 1
     assert {a.site_id for a in outbreak.alerts.all()} == {signal.place_id}
     assert outbreak.declared_by.username == "surveillance"
-    assert [e.to_state for e in outbreak.events.all()][-1] == "declared"
+    assert [e.to_state for e in outbreak.events.all() if e.to_state][-1] == "declared"
+
+
+def test_demo_outbreak_is_shared_across_the_border_and_acknowledged(built):
+    from mhis.crossborder.models import Share
+    from mhis.surveillance.models import Outbreak
+
+    outbreak = Outbreak.objects.get()
+    share = Share.objects.get(outbreak=outbreak)
+    assert (share.origin.code, share.to_place.code, share.shared_by.username) == (
+        "TH-63-MSOT", "MM-13-MWD", "surveillance",
+    )  # fmt: skip
+    assert share.content["state"] == "declared" and share.twinning.place_a.country_code == "TH"
+    assert share.acknowledged_by.username == "surveillance_mm" and share.reply
+    assert [e.what for e in outbreak.events.all()][-2:] == [
+        "Shared with Myawaddy",
+        "Acknowledged by Myawaddy",
+    ]

@@ -11,6 +11,7 @@ from ninja.parser import Parser
 from mhis import __version__
 from mhis.care.api import router as care_router
 from mhis.contracts import message_of
+from mhis.crossborder.api import router as crossborder_router
 from mhis.indicators.api import router as indicators_router
 from mhis.linkage.api import router as linkage_router
 from mhis.protection.api import router as protection_router
@@ -75,6 +76,7 @@ api.add_router("/", indicators_router)
 api.add_router("/", linkage_router)
 api.add_router("/", surveillance_router)
 api.add_router("/", outbreak_router)
+api.add_router("/", crossborder_router)
 
 
 def _location(request, field: str) -> str:

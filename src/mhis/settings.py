@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "mhis.demo",
     "mhis.work",
     "mhis.notifications",
+    "mhis.crossborder",
 ]
 
 MIDDLEWARE = [

@@ -23,6 +23,7 @@ urlpatterns = [
     path("imports/", include("mhis.intake.urls")),
     path("outreach/", include("mhis.outreach.urls")),
     path("notifications/", include("mhis.notifications.urls")),
+    path("across-borders/", include("mhis.crossborder.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -93,6 +93,7 @@ def build_outbreak(site: Place, today: date) -> None:
     signal, triaged and verified by the surveillance officer, an outbreak opened from it that
     holds the site's acute watery diarrhoea alerts, declared."""
     from mhis.access.models import User
+    from mhis.crossborder import demo as crossborder_demo
     from mhis.surveillance import outbreaks
     from mhis.surveillance.models import Alert
 
@@ -126,6 +127,7 @@ def build_outbreak(site: Place, today: date) -> None:
     outbreaks.move_outbreak(
         officer, outbreak, "declared", "Two weeks above threshold, a verified cluster."
     )
+    crossborder_demo.share_outbreak(outbreak, officer)
 
 
 def _owners_and_deadlines(outbreak, measles, week) -> None:

@@ -453,6 +453,7 @@ USERS = [
     ("chw", "chw", ["TH-85"]),
     ("volunteer", "chw", ["TH-63-MSOT"]),
     ("surveillance", "surveillance_officer", ["TH-63"]),
+    ("surveillance_mm", "surveillance_officer", ["MM-13-MWD"]),
     ("analyst", "analyst", ["HN"]),
     ("manager", "programme_manager", ["TH", "MM", "KH", "HN", "LK", "NP"]),
     ("viewer", "viewer", ["KH"]),

@@ -10,6 +10,8 @@ class Kind(models.TextChoices):
     ALERT_RAISED = "alert_raised", _("Alert raised")
     ALERT_ASSIGNED = "alert_assigned", _("Alert assigned to you")
     ALERT_OVERDUE = "alert_overdue", _("Alert overdue")
+    SHARED_WITH_US = "shared_with_us", _("Shared with us across a border")
+    SHARE_ACKNOWLEDGED = "share_acknowledged", _("Share acknowledged by the twin")
 
 
 class Outcome(models.TextChoices):
