@@ -384,3 +384,23 @@ def test_the_snapshot_names_the_condition_in_english_whatever_the_senders_langua
 
         assert str(BY_CODE["cholera"].name) != "Cholera"  # the page reads it in Thai
     assert (row.content["condition"], row.content["condition_name"]) == ("cholera", "Cholera")
+
+
+def test_each_side_is_told_in_its_own_language(people, outbreak, twinning, world):
+    """The Myawaddy officer reads Spanish here, the sender French; the sender acts in
+    English. Each notification names the condition in its reader's language."""
+    from django.utils import translation
+
+    reader = create_user(username="mm_es", password=None, role="surveillance_officer",
+                         places=[world["MM"]], language="es")  # fmt: skip
+    sender = people["tak_officer"]
+    sender.language = "fr"
+    sender.save(update_fields=["language"])
+    with translation.override("en"):
+        row = _share(sender, outbreak, twinning)
+        services.acknowledge(reader, row, "")
+    told = Notification.objects.get(recipient=reader, kind=Kind.SHARED_WITH_US).subject
+    assert "Cólera" in told and "Cholera" not in told
+    back = Notification.objects.get(recipient=sender, kind=Kind.SHARE_ACKNOWLEDGED).subject
+    assert "Choléra" in back
+    assert row.content["condition_name"] == "Cholera"  # the snapshot stays as sent

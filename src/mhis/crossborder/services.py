@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,6 +23,7 @@ from django.db.models import Q, Sum
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from mhis.access.models import Scope, User
 from mhis.access.policy import Can, allowed, require, roles_with
@@ -358,12 +360,15 @@ def share(
         notify(
             receivers(to_place),
             Kind.SHARED_WITH_US,
-            _("Shared with us across the border: %(condition)s, %(place)s (%(country)s)")
-            % {
-                "condition": data["condition_name"],
-                "place": ours.name,
-                "country": ours.country_code,
-            },
+            partial(
+                _subject,
+                gettext_lazy(
+                    "Shared with us across the border: %(condition)s, %(place)s (%(country)s)"
+                ),
+                data,
+                place=ours.name,
+                country=ours.country_code,
+            ),
             reverse("crossborder:share", args=[row.pk]),
         )
     return row
@@ -478,11 +483,24 @@ def acknowledge(user: User, row: Share, reply: Any = "") -> tuple[Share, bool]:
         notify(
             [locked.shared_by] if locked.shared_by else [],
             Kind.SHARE_ACKNOWLEDGED,
-            _("%(twin)s acknowledged what you shared: %(condition)s")
-            % {"twin": row.to_place.name, "condition": locked.content.get("condition_name", "")},
+            partial(
+                _subject,
+                gettext_lazy("%(twin)s acknowledged what you shared: %(condition)s"),
+                locked.content,
+                twin=row.to_place.name,
+            ),
             link,
         )
     return _rows().get(pk=row.pk), True
+
+
+def _subject(message: Any, data: dict, **values: Any) -> str:
+    """A notification's text, built when it is stored, in its recipient's language: the
+    condition is named in that language (the snapshot itself keeps the English name)."""
+    code = data.get("condition", "")
+    known = BY_CODE.get(code)
+    condition = str(known.name) if known else data.get("condition_name", code)
+    return str(message) % {"condition": condition, **values}
 
 
 def _original_link(row: Share) -> str:
