@@ -116,6 +116,9 @@ PAGES = {
     "surveillance:outbreaks": LOGIN,
     "surveillance:outbreak": _on("outbreak", ALERT_READ),
     "surveillance:outbreak_from_alert": _on("alert", ALERT_WRITE, post_only=True),
+    # Completeness of the user's places, reminders by those who handle alerts:
+    # tests/test_surveillance_completeness.py.
+    "surveillance:completeness": LOGIN,
     "portable:import": LOGIN,
     "portable:summary-json": PERSON_READ,
     "portable:summary-pdf": PERSON_READ,

@@ -10,6 +10,7 @@ class Kind(models.TextChoices):
     ALERT_RAISED = "alert_raised", _("Alert raised")
     ALERT_ASSIGNED = "alert_assigned", _("Alert assigned to you")
     ALERT_OVERDUE = "alert_overdue", _("Alert overdue")
+    REPORT_MISSING = "report_missing", _("Weekly report missing")
 
 
 class Outcome(models.TextChoices):
