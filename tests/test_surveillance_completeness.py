@@ -152,6 +152,8 @@ def test_a_bad_number_of_weeks_or_a_place_outside_is_refused_naming_the_field(cl
         ({"weeks": "0"}, "weeks", "Choose from 1 to 52 weeks."),
         ({"weeks": "lots"}, "weeks", "Choose from 1 to 52 weeks."),
         ({"place": "RNG-PORT"}, "place", "No place RNG-PORT in your places."),
+        ({"place": "TH\x00"}, "place", "place: text cannot contain the NUL character."),
+        ({"weeks": "8\x00"}, "weeks", "Choose from 1 to 52 weeks."),
     ):
         for extra in ({}, {"format": "csv"}):
             page = client.get("/surveillance/completeness/", {**query, **extra})

@@ -201,6 +201,10 @@ def test_the_outbreak_list_filters_sorts_pages_and_downloads(client, officers, o
         ("outbreaks", {"opened_by": "ghost"}, "opened_by", "No user ghost"),
         ("outbreaks", {"sort": "-cases"}, "sort", "Unknown sort: -cases."),
         ("alerts", {"from": "2026-13-01"}, "from", "Enter a date such as 2026-02-16."),
+        # Refused before the database sees it (PostgreSQL cannot hold NUL in a text).
+        ("signals", {"place": "MSOT\x00"}, "place", "place: text cannot contain the NUL"),
+        ("outbreaks", {"opened_by": "a\x00"}, "opened_by", "opened_by: text cannot contain"),
+        ("alerts", {"owner": "\x00"}, "owner", "owner: text cannot contain the NUL"),
     ],
 )
 def test_an_unknown_filter_value_is_refused_naming_its_field(

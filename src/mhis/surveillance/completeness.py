@@ -136,6 +136,10 @@ def _first_weeks(site_ids: list[int]) -> dict[int, int]:
 def _sites(user, place_code: str = ""):
     sites = scope_sites(user)
     code = (place_code or "").strip()
+    if "\x00" in code:
+        raise ValidationError(
+            {"place": [_("%(field)s: text cannot contain the NUL character.") % {"field": "place"}]}
+        )
     if code:
         place = Place.objects.filter(place_scope_q(user, "self"), code=code).first()
         if place is None:

@@ -113,6 +113,14 @@ def apply(listing: Listing, user, rows, query: Any, errors: dict | None = None):
     from .services import WEEK  # the one spelling of an ISO week
 
     errors = dict(errors or {})
+    # A value holding NUL is refused before it reaches the database (PostgreSQL refuses it).
+    for name in listing.fields:
+        if "\x00" in str(query.get(name) or ""):
+            errors[name] = [
+                _("%(field)s: text cannot contain the NUL character.") % {"field": name}
+            ]
+    if errors.keys() - {"state"}:
+        raise ValidationError(errors)
     code = (query.get("place") or "").strip()
     if code:
         place = Place.objects.filter(place_scope_q(user, "self"), code=code).first()
