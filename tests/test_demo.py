@@ -211,3 +211,12 @@ def test_demo_holds_an_outbreak_at_a_border_post_with_its_history(built):
     assert {a.site_id for a in outbreak.alerts.all()} == {signal.place_id}
     assert outbreak.declared_by.username == "surveillance"
     assert [e.to_state for e in outbreak.events.all()][-1] == "declared"
+
+
+def test_demo_has_a_site_missing_its_last_full_week_for_the_completeness_page(built):
+    from mhis.surveillance import completeness
+
+    officer = User.objects.get(username="surveillance")
+    found = completeness.table(officer)
+    assert [r.site.code for r in found.missing] == ["TH-MAELA-CAMP"]
+    assert all(not r.missing_last for r in found.sites if r.site.code != "TH-MAELA-CAMP")
