@@ -199,6 +199,7 @@ def test_reminders_go_once_per_site_week_to_the_site_s_reporters_only(
     # The page says so; pressing again, and the weekly schedule, send nothing twice.
     page = client.get("/surveillance/completeness/").content.decode()
     assert re.search(r"Friendship Bridge</strong> — reminded .* \(2 people\)", page)
+    assert "Every site missing this week has been reminded." in page and "Send a" not in page
     with django_capture_on_commit_callbacks(execute=True):
         again = client.post("/surveillance/completeness/", follow=True)
     assert "every missing site was already reminded" in again.content.decode()
