@@ -295,3 +295,11 @@ def test_the_alert_and_outbreak_maps_respect_places_and_filters(client, world, o
     page = client.get("/surveillance/outbreaks/", {"state": "declared"}).content.decode()
     assert 'href="?state=declared&amp;view=map"' in page
     assert 'href="?state=declared&amp;format=csv"' in page
+
+
+def test_the_map_legend_shows_each_count_once_and_at_most_four():
+    from mhis.surveillance.maps import _legend
+
+    assert _legend([{"n": 1}], "n") == [1]
+    assert _legend([{"n": 3}, {"n": 1}, {"n": 3}], "n") == [1, 3]
+    assert _legend([{"n": n} for n in (1, 2, 5, 9, 20, 40)], "n") == [1, 5, 9, 40]

@@ -12,6 +12,16 @@ from django.utils.translation import gettext as _
 from mhis.indicators.charts import render as render_chart
 
 
+def _legend(points: list[dict], field: str) -> list[int]:
+    """The counts the legend shows: the smallest, the largest and up to two between, each
+    once (a single count is shown once, not as a range of made-up steps)."""
+    counts = sorted({int(p[field]) for p in points})
+    if len(counts) <= 4:
+        return counts
+    step = (len(counts) - 1) / 3
+    return sorted({counts[round(i * step)] for i in range(4)})
+
+
 def points_map(points: list[dict], field: str, title: str, description: str) -> str:
     """`points` ({"site", "latitude", "longitude", field}) as SVG, or "" when none has
     coordinates. `title` names the sized count (the legend), `description` says what the map
@@ -44,8 +54,8 @@ def points_map(points: list[dict], field: str, title: str, description: str) -> 
                             "field": field,
                             "type": "quantitative",
                             "title": title,
-                            "scale": {"range": [60, 900]},
-                            "legend": {"tickMinStep": 1, "format": "d"},
+                            "scale": {"range": [60, 900], "zero": True},
+                            "legend": {"values": _legend(points, field), "format": "d"},
                         },
                         "tooltip": [{"field": "site"}, {"field": field}],
                     },
