@@ -44,7 +44,7 @@ def test_the_officer_filters_maps_and_reminds_the_missing_site(page, login, shot
     shot(page, "completeness")
     page.get_by_role("button", name="Send a reminder for 1 site").click()
     expect(
-        page.get_by_text(re.compile(r"Reminders sent for 1 sites to \d+ people\."))
+        page.get_by_text(re.compile(r"Reminder sent for 1 site to \d+ people\."))
     ).to_be_visible()
     expect(missing).to_contain_text("reminded")
     expect(page.get_by_text("Every site missing this week has been reminded.")).to_be_visible()

@@ -180,7 +180,7 @@ def test_reminders_go_once_per_site_week_to_the_site_s_reporters_only(
     client.force_login(staff["maesot"])
     with django_capture_on_commit_callbacks(execute=True):
         sent = client.post("/surveillance/completeness/", {"weeks": "8"}, follow=True)
-    assert "Reminders sent for 1 sites to 2 people." in sent.content.decode()
+    assert "Reminder sent for 1 site to 2 people." in sent.content.decode()
     last = reports["weeks"][-1]
     reminder = ReportReminder.objects.get()
     assert (reminder.site.code, reminder.year, reminder.week) == ("MSOT-BRDG", *last)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -269,6 +270,12 @@ def _missing_sites(sites: list[Place], year: int, week: int) -> list[Place]:
             and s.pk not in came]  # fmt: skip
 
 
+def _subject(site: str, week: str) -> str:
+    return _(
+        "Weekly report missing: %(site)s has not sent its report for %(week)s. Please send it."
+    ) % {"site": site, "week": week}
+
+
 def remind(user=None, today: dt.date | None = None, place_code: str = "") -> list[ReportReminder]:
     """Remind the reporters of every reporting site whose last full week has not come — the
     user's sites (those who handle alerts), or every site for the schedule (`user` None).
@@ -288,10 +295,8 @@ def remind(user=None, today: dt.date | None = None, place_code: str = "") -> lis
             )
             if not created:
                 continue
-            subject = _(
-                "Weekly report missing: %(site)s has not sent its report for %(week)s. "
-                "Please send it."
-            ) % {"site": site.name, "week": label}
+            # Built for each recipient, in their own language.
+            subject = partial(_subject, site.name, label)
             link = reverse("surveillance:report") + f"?site={site.code}&week={label}"
             rows = notify(reporters_of(site), Kind.REPORT_MISSING, subject, link)
             reminder.recipients = len(rows)

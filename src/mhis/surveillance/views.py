@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.timezone import now
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from mhis.access.policy import Can, allowed, require
 from mhis.access.services import place_scope_q, scope_sites
@@ -411,7 +412,11 @@ def completeness_page(request):
                 people = sum(r.recipients for r in sent)
                 messages.success(
                     request,
-                    _("Reminders sent for %(sites)s sites to %(people)s people.")
+                    ngettext(
+                        "Reminder sent for %(sites)s site to %(people)s people.",
+                        "Reminders sent for %(sites)s sites to %(people)s people.",
+                        len(sent),
+                    )
                     % {"sites": len(sent), "people": people},
                 )
             else:
