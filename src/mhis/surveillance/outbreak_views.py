@@ -78,7 +78,6 @@ def signals(request):
         row=lists.signal_row,
         filename="signals.csv",
         states=SignalState.choices,
-        sorts=lists.SIGNALS.sorts,
         map_words=(
             _("Signals"),
             _(
