@@ -123,6 +123,9 @@ PAGES = {
     "crossborder:share": LOGIN,
     "crossborder:share_new": LOGIN,
     "crossborder:twinnings": LOGIN,
+    # Completeness of the user's places, reminders by those who handle alerts:
+    # tests/test_surveillance_completeness.py.
+    "surveillance:completeness": LOGIN,
     "portable:import": LOGIN,
     "portable:summary-json": PERSON_READ,
     "portable:summary-pdf": PERSON_READ,

@@ -228,3 +228,12 @@ def test_demo_outbreak_is_shared_across_the_border_and_acknowledged(built):
         "Shared with Myawaddy",
         "Acknowledged by Myawaddy",
     ]
+
+
+def test_demo_has_a_site_missing_its_last_full_week_for_the_completeness_page(built):
+    from mhis.surveillance import completeness
+
+    officer = User.objects.get(username="surveillance")
+    found = completeness.table(officer)
+    assert [r.site.code for r in found.missing] == ["TH-MAELA-CAMP"]
+    assert all(not r.missing_last for r in found.sites if r.site.code != "TH-MAELA-CAMP")

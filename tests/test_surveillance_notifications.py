@@ -211,6 +211,7 @@ def test_overdue_alerts_escalate_once_to_the_owner_and_the_parent_place(
 
 def test_the_worker_schedules_the_escalation_hourly(settings):
     settings.MHIS_SCHEDULE_EVALUATION = ""
+    settings.MHIS_SCHEDULE_REPORT_REMINDERS = ""  # tests/test_surveillance_completeness.py
     runs = tasks.scheduled(dt.datetime(2026, 11, 30, 9, 40))
     assert [(key, task.name) for key, task, _args in runs] == [
         ("surveillance-escalation:2026-11-30T09", "escalate")

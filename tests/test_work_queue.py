@@ -26,6 +26,7 @@ def queued(settings):
     """Tasks stay queued until a test claims them (no inline run)."""
     settings.MHIS_TASKS_INLINE = False
     settings.MHIS_SCHEDULE_ESCALATION = False  # hourly; tested with the notifications
+    settings.MHIS_SCHEDULE_REPORT_REMINDERS = ""  # weekly; tests/test_surveillance_completeness.py
     return settings
 
 

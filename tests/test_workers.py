@@ -28,7 +28,13 @@ def test_two_workers_never_run_a_task_twice(database, tmp_path):  # noqa: F811
     env, db = database
     root = str(Path(__file__).resolve().parent.parent)  # the workers import tests.work_tasks
     path = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
-    env = {**env, "PYTHONPATH": path, "MHIS_SCHEDULE_LINKAGE": "", "MHIS_SCHEDULE_ESCALATION": "0"}
+    env = {
+        **env,
+        "PYTHONPATH": path,
+        "MHIS_SCHEDULE_LINKAGE": "",
+        "MHIS_SCHEDULE_ESCALATION": "0",
+        "MHIS_SCHEDULE_REPORT_REMINDERS": "",
+    }
     # the weekly evaluation only
     queued = mhis("shell", "-v", "0", "-c", QUEUE, env=env)
     assert queued.returncode == 0, queued.stderr

@@ -332,6 +332,10 @@ MHIS_SURVEILLANCE_CONFIRM_COUNT = envint("MHIS_SURVEILLANCE_CONFIRM_COUNT", 200)
 MHIS_ALERT_VERIFY_HOURS = envint("MHIS_ALERT_VERIFY_HOURS", 24)
 MHIS_ALERT_VERIFY_HOURS_BY_CONDITION = envstr("MHIS_ALERT_VERIFY_HOURS_BY_CONDITION", "")
 MHIS_SCHEDULE_ESCALATION = envbool("MHIS_SCHEDULE_ESCALATION", True)
+# Reminders of missing weekly reports (docs/decisions/0033): each week at this slot ("DAY
+# HH:MM", MHIS_TIME_ZONE) the worker reminds the reporters of every site whose last full week
+# has not come (`mhis surveillance remind`); once per site and week. Empty: never.
+MHIS_SCHEDULE_REPORT_REMINDERS = envstr("MHIS_SCHEDULE_REPORT_REMINDERS", "tue 08:00")
 # Notifications (mhis.notifications): stored and listed in the application always; by email
 # through Django's mail settings (EMAIL_BACKEND, EMAIL_HOST...; the console in the demo) when
 # MHIS_NOTIFY_EMAIL is on; by SMS through MHIS_SMS_BACKEND only when MHIS_SMS_GATEWAY_URL is

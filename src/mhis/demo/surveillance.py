@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from mhis.demo.reporting import build_missing_report
 from mhis.places.models import Place
 from mhis.surveillance import owners
 from mhis.surveillance import services as surveillance
@@ -85,6 +86,7 @@ def build_surveillance(seed: int, today: date | None = None) -> dict[str, int]:
     surveillance.evaluate_week(*surveillance.week_of(end - timedelta(weeks=1)), [outbreak.pk])
     _owners_and_deadlines(outbreak, measles, last)
     build_outbreak(outbreak, today)
+    build_missing_report([s for s in in_tak if s not in (outbreak, measles)], today)
     return {"reports": len(reports), "alerts": result["new_alerts"]}
 
 

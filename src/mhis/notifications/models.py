@@ -12,6 +12,7 @@ class Kind(models.TextChoices):
     ALERT_OVERDUE = "alert_overdue", _("Alert overdue")
     SHARED_WITH_US = "shared_with_us", _("Shared with us across a border")
     SHARE_ACKNOWLEDGED = "share_acknowledged", _("Share acknowledged by the twin")
+    REPORT_MISSING = "report_missing", _("Weekly report missing")
 
 
 class Outcome(models.TextChoices):

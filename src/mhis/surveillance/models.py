@@ -352,3 +352,34 @@ class OutbreakEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at} {self.what}"
+
+
+class ReportReminder(models.Model):
+    """A reminder sent to a site's reporters that its weekly report has not come: one per
+    site and week, so that pressing the button twice, or the weekly schedule after it, sends
+    nothing twice (docs/decisions/0033)."""
+
+    site = models.ForeignKey(
+        "places.Place", verbose_name=_("site"), on_delete=models.PROTECT, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField(_("ISO year"))
+    week = models.PositiveSmallIntegerField(_("ISO week"))
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+    # Who pressed the button; none when the worker's schedule sent it.
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recipients = models.PositiveIntegerField(_("recipients"), default=0)
+
+    class Meta:
+        verbose_name = _("report reminder")
+        verbose_name_plural = _("report reminders")
+        ordering = ["-year", "-week", "site"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "year", "week"], name="reportreminder_once_per_site_week"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site} {self.year}-W{self.week:02d}"

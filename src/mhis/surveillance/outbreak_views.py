@@ -8,7 +8,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -18,8 +17,10 @@ from mhis.formtools import error_items
 from mhis.indicators.charts import render as render_chart
 from mhis.places.models import Place
 
+from . import lists
 from . import outbreaks as svc
 from .conditions import CONDITIONS
+from .maps import points_map
 from .models import (
     OUTBREAK_TRANSITIONS,
     SIGNAL_TRANSITIONS,
@@ -27,6 +28,7 @@ from .models import (
     SignalSource,
     SignalState,
 )
+from .views import list_page
 
 SIGNAL_IDS = {f: f for f in ("text", "place", "date", "condition")} | {"source": "source-0"}
 
@@ -66,13 +68,24 @@ def report_signal(request):
 
 @login_required
 def signals(request):
-    typed = [s for s in request.GET.getlist("state") if s.strip()]
-    try:
-        rows = list(svc.visible_signals(request.user, typed or None)[:500])
-    except ValidationError as exc:
-        context = {"signals": [], "error_items": error_items(exc.message_dict)}
-        return render(request, "surveillance/signals.html", context, status=400)
-    return render(request, "surveillance/signals.html", {"signals": rows})
+    """Signals in the user's places: filtered, sorted, paged, as CSV or on a map."""
+    return list_page(
+        request,
+        template="surveillance/signals.html",
+        listing=lists.SIGNALS,
+        find=lists.filtered_signals,
+        header=lists.SIGNAL_CSV,
+        row=lists.signal_row,
+        filename="signals.csv",
+        states=SignalState.choices,
+        map_words=(
+            _("Signals"),
+            _(
+                "Signals by place, at the places' longitude and latitude (an area at the middle "
+                "of its sites); a larger circle is more signals."
+            ),
+        ),
+    )
 
 
 @login_required
@@ -116,13 +129,24 @@ def signal(request, signal_id):
 
 @login_required
 def outbreak_list(request):
-    typed = [s for s in request.GET.getlist("state") if s.strip()]
-    try:
-        rows = list(svc.visible_outbreaks(request.user, typed or None)[:500])
-    except ValidationError as exc:
-        context = {"outbreaks": [], "error_items": error_items(exc.message_dict)}
-        return render(request, "surveillance/outbreaks.html", context, status=400)
-    return render(request, "surveillance/outbreaks.html", {"outbreaks": rows})
+    """Outbreaks in the user's places: filtered, sorted, paged, as CSV or on a map."""
+    return list_page(
+        request,
+        template="surveillance/outbreaks.html",
+        listing=lists.OUTBREAKS,
+        find=lists.filtered_outbreaks,
+        header=lists.OUTBREAK_CSV,
+        row=lists.outbreak_row,
+        filename="outbreaks.csv",
+        states=OutbreakState.choices,
+        map_words=(
+            _("Outbreaks"),
+            _(
+                "Outbreaks by area, at the middle of each area's sites; a larger circle is more "
+                "outbreaks."
+            ),
+        ),
+    )
 
 
 @login_required
@@ -162,54 +186,6 @@ def _curve(rows):
                     "axis": {"tickMinStep": 1, "format": "d"},
                 },
             },
-        }
-    )
-
-
-def _map(points):
-    """The sites on a plain plane of longitude and latitude (no tiles from the internet)."""
-    if not points:
-        return ""
-    return render_chart(
-        {
-            "width": 360,
-            "height": 260,
-            "data": {"values": points},
-            "layer": [
-                {
-                    "mark": {"type": "circle", "opacity": 0.7, "color": "#b3261e"},
-                    "encoding": {
-                        "x": {
-                            "field": "longitude",
-                            "type": "quantitative",
-                            "title": _("Longitude"),
-                            "scale": {"zero": False, "padding": 30},
-                        },
-                        "y": {
-                            "field": "latitude",
-                            "type": "quantitative",
-                            "title": _("Latitude"),
-                            "scale": {"zero": False, "padding": 30},
-                        },
-                        "size": {
-                            "field": "cases",
-                            "type": "quantitative",
-                            "title": _("Cases"),
-                            "scale": {"range": [60, 900]},
-                            "legend": {"tickMinStep": 1, "format": "d"},
-                        },
-                        "tooltip": [{"field": "site"}, {"field": "cases"}],
-                    },
-                },
-                {
-                    "mark": {"type": "text", "dy": -14, "fontSize": 11},
-                    "encoding": {
-                        "x": {"field": "longitude", "type": "quantitative"},
-                        "y": {"field": "latitude", "type": "quantitative"},
-                        "text": {"field": "site"},
-                    },
-                },
-            ],
         }
     )
 
@@ -260,7 +236,12 @@ def outbreak(request, outbreak_id):
         "lines": lines,
         "reads_people": allowed(request.user, Can.READ_PERSON),
         "curve": _curve(svc.curve(found)),
-        "map": mark_safe(_map(svc.map_points(found))),  # the renderer's own SVG
+        "map": points_map(
+            svc.map_points(found),
+            "cases",
+            _("Cases"),
+            _("The outbreak's sites by longitude and latitude; a larger circle is more cases."),
+        ),
         "candidate_alerts": alerts,
         "candidate_signals": signals,
         "next_states": [OutbreakState(s) for s in OUTBREAK_TRANSITIONS[OutbreakState(found.state)]],

@@ -10,6 +10,7 @@ urlpatterns = [
     path("alerts/<int:alert_id>/", views.alert, name="alert"),
     path("report/", views.report, name="report"),
     path("reports/export/", views.export_reports, name="export_reports"),
+    path("completeness/", views.completeness_page, name="completeness"),
     path("signals/", outbreak_views.signals, name="signals"),
     path("signals/new/", outbreak_views.report_signal, name="report_signal"),
     path("signals/<int:signal_id>/", outbreak_views.signal, name="signal"),

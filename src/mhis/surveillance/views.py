@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.timezone import now
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from mhis.access.policy import Can, allowed, require
 from mhis.access.services import place_scope_q, scope_sites
@@ -21,45 +22,77 @@ from mhis.formtools import error_items
 from mhis.indicators.charts import render as render_chart
 from mhis.places.models import Place
 
-from . import alertlist, owners, services
+from . import alertlist, completeness, lists, owners, services
 from .conditions import CONDITIONS
+from .maps import points_map
 from .models import TRANSITIONS, AlertState, ReportSource, Sex, WeeklyReport
 
-ALERT_LIST_IDS = {f: f for f in ("place", "condition", "state", "owner", "week", "sort")}
+
+def list_page(request, *, template, listing, find, header, row, filename, query=None, **extra):
+    """A list of alerts, signals or outbreaks: the query's items filtered and sorted, 50 a
+    page; ?format=csv downloads them all, ?view=map shows them counted by place on a map
+    with the same counts as a table. Refused filters: a 400 naming each field."""
+    query = query if query is not None else request.GET.copy()
+    base = {
+        "values": query,
+        "conditions": CONDITIONS,
+        "places": Place.objects.filter(place_scope_q(request.user, "self")).order_by("path"),
+        "map_view": query.get("view") == "map",
+        **extra,
+    }
+    try:
+        rows = find(request.user, query)
+    except ValidationError as exc:
+        ids = {f: f for f in listing.fields}
+        context = {**base, "page": None, "error_items": error_items(exc.message_dict, ids)}
+        return render(request, template, context, status=400)
+    if query.get("format") == "csv":
+        response = HttpResponse(
+            lists.csv_of(header, rows, row), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+    keep = query.copy()
+    for name in ("page", "format", "view"):
+        keep.pop(name, None)
+    context = {**base, "keep": keep.urlencode()}
+    if base["map_view"]:
+        points, table = lists.map_points(listing, rows)
+        title, description = extra["map_words"]
+        context |= {"page": None, "map": points_map(points, "count", title, description),
+                    "map_rows": table}  # fmt: skip
+    else:
+        page = Paginator(rows, lists.PAGE_SIZE).get_page(query.get("page"))
+        context |= {"page": page, "items": page.object_list}
+    return render(request, template, context)
 
 
 @login_required
 def alerts(request, overdue=False):
-    """Alerts in the user's places: filtered, sorted, paged; ?format=csv downloads them all."""
+    """Alerts in the user's places: filtered, sorted, paged; ?format=csv downloads them all,
+    ?view=map shows them on a map."""
     query = request.GET.copy()
     if overdue:
         query["overdue"] = "1"
-    show_all = query.get("all") == "1"
-    base = {
-        "show_all": show_all,
-        "overdue": query.get("overdue") == "1",
-        "values": query,
-        "conditions": CONDITIONS,
-        "states": AlertState.choices,
-        "sorts": alertlist.SORTS,
-        "places": Place.objects.filter(place_scope_q(request.user, "self")).order_by("path"),
-    }
-    try:
-        rows = alertlist.filtered(request.user, query)
-    except ValidationError as exc:
-        errors = exc.message_dict
-        context = {**base, "page": None, "error_items": error_items(errors, ALERT_LIST_IDS)}
-        return render(request, "surveillance/alerts.html", context, status=400)
-    if query.get("format") == "csv":
-        response = HttpResponse(alertlist.to_csv(rows), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="alerts.csv"'
-        return response
-    page = Paginator(rows, alertlist.PAGE_SIZE).get_page(query.get("page"))
-    keep = query.copy()
-    keep.pop("page", None)
-    keep.pop("format", None)
-    context = {**base, "page": page, "alerts": page.object_list, "keep": keep.urlencode()}
-    return render(request, "surveillance/alerts.html", context)
+    return list_page(
+        request,
+        template="surveillance/alerts.html",
+        listing=alertlist.LISTING,
+        find=alertlist.filtered,
+        header=alertlist.CSV_HEADER,
+        row=alertlist.row,
+        filename="alerts.csv",
+        query=query,
+        show_all=query.get("all") == "1",
+        overdue=query.get("overdue") == "1",
+        states=AlertState.choices,
+        map_words=(
+            _("Alerts"),
+            _(
+                "Alerts by site, at the sites' longitude and latitude; a larger circle is more alerts."
+            ),
+        ),
+    )
 
 
 @login_required
@@ -360,3 +393,65 @@ def export_reports(request):
     return render(
         request, "surveillance/export_reports.html", context, status=422 if errors else 200
     )
+
+
+@login_required
+def completeness_page(request):
+    """Completeness and timeliness of the user's reporting sites over the last weeks
+    (?weeks=8, ?place=…; ?format=csv downloads the table); a POST sends the reminders for
+    the sites missing the last full week (once per site and week)."""
+    require(request.user, Can.READ_REPORTS)
+    if request.method == "POST":
+        try:
+            sent = completeness.remind(request.user, place_code=request.POST.get("place", ""))
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            if sent:
+                people = sum(r.recipients for r in sent)
+                messages.success(
+                    request,
+                    ngettext(
+                        "Reminder sent for %(sites)s site to %(people)s people.",
+                        "Reminders sent for %(sites)s sites to %(people)s people.",
+                        len(sent),
+                    )
+                    % {"sites": len(sent), "people": people},
+                )
+            else:
+                messages.info(
+                    request, _("No reminder to send: every missing site was already reminded.")
+                )
+        query = urlencode({k: request.POST[k] for k in ("weeks", "place") if request.POST.get(k)})
+        return redirect(reverse("surveillance:completeness") + (f"?{query}" if query else ""))
+    values = request.GET
+    places = Place.objects.filter(place_scope_q(request.user, "self")).order_by("path")
+    try:
+        weeks = completeness.clean_weeks(values.get("weeks"))
+        found = completeness.table(request.user, weeks, values.get("place", ""))
+    except ValidationError as exc:
+        context = {
+            "values": values,
+            "places": places,
+            "found": None,
+            "error_items": error_items(exc.message_dict, {"weeks": "weeks", "place": "place"}),
+        }
+        return render(request, "surveillance/completeness.html", context, status=400)
+    if values.get("format") == "csv":
+        response = HttpResponse(completeness.to_csv(found), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="completeness.csv"'
+        return response
+    keep = values.copy()
+    keep.pop("format", None)
+    context = {
+        "values": values,
+        "weeks": weeks,
+        "places": places,
+        "found": found,
+        "keep": keep.urlencode(),
+        "last_week": services.week_label(*found.last),
+        "can_remind": allowed(request.user, Can.MANAGE_ALERTS),
+        "unreminded": [r for r in found.missing if r.reminded is None],
+    }
+    return render(request, "surveillance/completeness.html", context)

@@ -3,7 +3,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from rich.progress import Progress
 
-from mhis.surveillance import owners, services
+from mhis.surveillance import completeness, owners, services
 from mhis.surveillance.tasks import evaluate_week
 from mhis.work.queue import enqueue
 
@@ -21,6 +21,11 @@ class Command(BaseCommand):
         sub.add_parser(
             "escalate",
             help="mark alerts past their verification deadline escalated and notify",
+        )
+        sub.add_parser(
+            "remind",
+            help="remind the reporters of sites whose last full week has not come (once per "
+            "site and week)",
         )
         load = sub.add_parser("import", help="weekly reports from a CSV or XLSX file")
         load.add_argument("file")
@@ -40,6 +45,13 @@ class Command(BaseCommand):
         if action == "escalate":
             done = owners.escalate()
             self.stdout.write(f"{len(done):,} alerts escalated")
+            return
+        if action == "remind":
+            sent = completeness.remind(None)
+            week = services.week_label(*services.last_full_week())
+            self.stdout.write(f"{week}: {len(sent):,} sites reminded")
+            for reminder in sent:
+                self.stdout.write(f"  {reminder.site.code}: {reminder.recipients} recipients")
             return
         if action == "evaluate":
             try:
