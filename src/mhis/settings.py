@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "mhis.demo",
     "mhis.work",
     "mhis.notifications",
+    "mhis.response",
 ]
 
 MIDDLEWARE = [
@@ -331,6 +332,11 @@ MHIS_SURVEILLANCE_CONFIRM_COUNT = envint("MHIS_SURVEILLANCE_CONFIRM_COUNT", 200)
 MHIS_ALERT_VERIFY_HOURS = envint("MHIS_ALERT_VERIFY_HOURS", 24)
 MHIS_ALERT_VERIFY_HOURS_BY_CONDITION = envstr("MHIS_ALERT_VERIFY_HOURS_BY_CONDITION", "")
 MHIS_SCHEDULE_ESCALATION = envbool("MHIS_SCHEDULE_ESCALATION", True)
+# 7-1-7 targets (mhis.response, docs/decisions/0031): days from emergence to detection, from
+# detection to notification, from notification to the early response completed.
+MHIS_717_DETECT_DAYS = envint("MHIS_717_DETECT_DAYS", 7)
+MHIS_717_NOTIFY_DAYS = envint("MHIS_717_NOTIFY_DAYS", 1)
+MHIS_717_RESPOND_DAYS = envint("MHIS_717_RESPOND_DAYS", 7)
 # Notifications (mhis.notifications): stored and listed in the application always; by email
 # through Django's mail settings (EMAIL_BACKEND, EMAIL_HOST...; the console in the demo) when
 # MHIS_NOTIFY_EMAIL is on; by SMS through MHIS_SMS_BACKEND only when MHIS_SMS_GATEWAY_URL is

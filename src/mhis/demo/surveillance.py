@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from mhis.places.models import Place
+from mhis.response.demo import build_response
 from mhis.surveillance import owners
 from mhis.surveillance import services as surveillance
 from mhis.surveillance.models import Alert, ReportCount, ReportSource, WeeklyReport
@@ -126,6 +127,7 @@ def build_outbreak(site: Place, today: date) -> None:
     outbreaks.move_outbreak(
         officer, outbreak, "declared", "Two weeks above threshold, a verified cluster."
     )
+    build_response(outbreak, officer)
 
 
 def _owners_and_deadlines(outbreak, measles, week) -> None:

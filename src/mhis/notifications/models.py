@@ -10,6 +10,8 @@ class Kind(models.TextChoices):
     ALERT_RAISED = "alert_raised", _("Alert raised")
     ALERT_ASSIGNED = "alert_assigned", _("Alert assigned to you")
     ALERT_OVERDUE = "alert_overdue", _("Alert overdue")
+    ACTION_ASSIGNED = "action_assigned", _("Response action assigned to you")
+    ACTION_OVERDUE = "action_overdue", _("Response action overdue")
 
 
 class Outcome(models.TextChoices):
