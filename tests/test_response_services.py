@@ -17,7 +17,7 @@ from mhis.notifications.models import Notification
 from mhis.response import services
 from mhis.response.models import ResponseAction, RiskAssessment
 from mhis.surveillance import outbreaks
-from mhis.surveillance.models import Alert, Signal
+from mhis.surveillance.models import Alert
 
 TODAY = dt.date.today()
 RRA = {
