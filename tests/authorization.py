@@ -11,6 +11,7 @@ is the rule's doing, not the body's.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -211,6 +212,10 @@ API.update(
         "GET /api/surveillance/outbreaks/{outbreak_id}": _on("outbreak", ALERT_READ),
         "POST /api/surveillance/outbreaks/{outbreak_id}/links": _on("outbreak", ALERT_WRITE),
         "POST /api/surveillance/outbreaks/{outbreak_id}/transition": _on("outbreak", ALERT_WRITE),
+        "GET /api/surveillance/outbreaks/{outbreak_id}/response": _on("outbreak", ALERT_READ),
+        "POST /api/surveillance/outbreaks/{outbreak_id}/assessments": _on("outbreak", ALERT_WRITE),
+        "POST /api/surveillance/outbreaks/{outbreak_id}/actions": _on("outbreak", ALERT_WRITE),
+        "POST /api/surveillance/outbreaks/{outbreak_id}/717": _on("outbreak", ALERT_WRITE),
     }
 )
 API.update(
@@ -236,6 +241,8 @@ API.update(
             ("GET", "/api/surveillance/signals"),
             ("GET", "/api/surveillance/outbreaks"),
             ("POST", "/api/surveillance/outbreaks"),
+            # The 7-1-7 table of the user's places: tests/test_response_services.py.
+            ("GET", "/api/surveillance/response/717"),
         ]
     }
 )
@@ -293,6 +300,23 @@ def bodies(s: dict) -> dict:
             "alert": s["alert"],
         },
         "POST /api/surveillance/outbreaks/{outbreak_id}/transition": {"state": "declared"},
+        "POST /api/surveillance/outbreaks/{outbreak_id}/assessments": {
+            "hazard": "Acute watery diarrhoea",
+            "exposure": "Porters at the market",
+            "context": "Rainy season",
+            "likelihood": "likely",
+            "consequence": "moderate",
+            "confidence": "moderate",
+        },
+        "POST /api/surveillance/outbreaks/{outbreak_id}/actions": {
+            "title": "Chlorinate the water points",
+            "due_on": str(date.today() + timedelta(days=3)),
+        },
+        "POST /api/surveillance/outbreaks/{outbreak_id}/717": {
+            "emerged_on": day,
+            "detected_on": day,
+            "notified_on": day,
+        },
         # Pages
         "care:add_record": {"date": day},
         "care:referral_step": {"status": "received"},

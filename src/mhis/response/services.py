@@ -97,6 +97,23 @@ def place_of(subject: Outbreak | Alert | Signal) -> Place:
     return subject.place
 
 
+def _begin(data: Any, allowed: tuple[str, ...]) -> Errors:
+    """Start checking `data` (an object, known fields only); text holding the NUL character
+    is refused naming its field (no database column stores it)."""
+    errors = begin(data, allowed)
+    for name in allowed:
+        value = data.get(name)
+        if isinstance(value, str) and "\x00" in value:
+            errors.add(name, _("Text cannot contain the NUL character."))
+    return errors
+
+
+def _id(value: Any) -> int | None:
+    """A record number typed in a form or a body: digits only, at most 18 of them."""
+    text = str(value if value is not None else "").strip()
+    return int(text) if text.isdigit() and len(text) <= 18 else None
+
+
 def _note(outbreak: Outbreak, user, what: str, note: str = "") -> None:
     OutbreakEvent.objects.create(outbreak=outbreak, what=what[:200], by=user, note=note)
 
@@ -131,7 +148,8 @@ def assess(user, subject: Outbreak | Alert | Signal, data: Any) -> RiskAssessmen
     why = refusal(subject)
     if why:
         raise ValidationError({"subject": [why]})
-    errors = begin(data, ASSESSMENT_FIELDS)
+    errors = _begin(data, ASSESSMENT_FIELDS)
+    data = {k: ("" if isinstance(v, str) and "\x00" in v else v) for k, v in data.items()}
     texts = {
         name: clean_text(data.get(name), name, errors, required=True)
         for name in ("hazard", "exposure", "context")
@@ -209,10 +227,12 @@ def _link(action: ResponseAction) -> str:
 def add_action(user, outbreak: Outbreak, data: Any) -> ResponseAction:
     """Give the outbreak an action with an owner (told of it) and a due date."""
     _check(user, outbreak.area)
-    errors = begin(data, ACTION_FIELDS)
+    errors = _begin(data, ACTION_FIELDS)
+    data = {k: ("" if isinstance(v, str) and "\x00" in v else v) for k, v in data.items()}
     title = clean_text(data.get("title"), "title", errors, required=True, limit=200)
-    text = str(data.get("owner") or "").strip()
-    owner = owner_choices(outbreak).filter(pk=int(text)).first() if text.isdigit() else None
+    # No owner named (an API call): the caller, who handles alerts in the area.
+    owner_id = _id(data.get("owner")) if data.get("owner") not in (None, "") else user.pk
+    owner = owner_choices(outbreak).filter(pk=owner_id).first() if owner_id else None
     if owner is None:
         errors.add("owner", _("Choose an owner who handles alerts in this outbreak's area."))
     due = clean_date(data.get("due_on"), "due_on", errors, required=True, future=True)
@@ -221,9 +241,8 @@ def add_action(user, outbreak: Outbreak, data: Any) -> ResponseAction:
     assessment = None
     picked = str(data.get("assessment") or "").strip()
     if picked:
-        assessment = (
-            outbreak.assessments.filter(pk=int(picked)).first() if picked.isdigit() else None
-        )
+        number = _id(picked)
+        assessment = outbreak.assessments.filter(pk=number).first() if number else None
         if assessment is None:
             errors.add("assessment", _("No assessment with this number for this outbreak."))
     early = data.get("early") in (True, "on", "true", "1", "yes")
@@ -258,7 +277,8 @@ def visible_actions(user):
 def move_action(user, action: ResponseAction, data: Any) -> ResponseAction:
     """Mark an open action done (on a day, today by default) or cancelled (with a reason)."""
     _check(user, action.outbreak.area)
-    errors = begin(data, ("state", "done_on", "reason"))
+    errors = _begin(data, ("state", "done_on", "reason"))
+    data = {k: ("" if isinstance(v, str) and "\x00" in v else v) for k, v in data.items()}
     state = clean_choice(data.get("state"), "state", errors, ActionState)
     reason = clean_text(data.get("reason"), "reason", errors)
     done_on = clean_date(data.get("done_on"), "done_on", errors)
@@ -444,7 +464,8 @@ def record_timeliness(user, outbreak: Outbreak, data: Any) -> Timeliness:
     """Record the outbreak's 7-1-7 dates (in order, none in the future) and, for each target
     missed, the bottleneck that held it up."""
     _check(user, outbreak.area)
-    errors = begin(data, TIMELINESS_FIELDS)
+    errors = _begin(data, TIMELINESS_FIELDS)
+    data = {k: ("" if isinstance(v, str) and "\x00" in v else v) for k, v in data.items()}
     dates = {name: clean_date(data.get(name), name, errors) for name in DATES}
     labels = date_labels()
     derived = early_response_done(outbreak)
