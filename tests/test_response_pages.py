@@ -121,7 +121,7 @@ def test_the_717_csv_and_a_bad_filter(client, people, outbreak):
     got = client.get("/surveillance/response/717/?level=country&format=csv")
     assert got["Content-Type"] == "text/csv"
     body = got.content.decode()
-    assert body.splitlines()[1].startswith("Thailand,")
+    assert body.splitlines()[1].startswith('"Thailand",')
     assert "tak_officer" not in body
     bad = client.get("/surveillance/response/717/?quarter=Q9&format=csv")
     assert bad.status_code == 400 and "Enter a quarter as YYYY-Qn" in bad.content.decode()

@@ -355,3 +355,17 @@ def test_the_csv_holds_places_dates_and_intervals_and_no_person(people, world, o
     )
     assert rows[0]["detect_met"] == "yes" and rows[0]["respond_days"] == ""
     assert "tak_officer" not in body and "owner" not in body
+
+
+def test_a_place_name_that_could_run_as_a_formula_is_neutralised_in_the_csv(
+    people, world, outbreak
+):
+    world["TH"].name = '=HYPERLINK("http://evil.example","x")'
+    world["TH"].save()
+    services.record_timeliness(
+        people["tak_officer"], outbreak,
+        {"emerged_on": _day(9), "detected_on": _day(4), "notified_on": _day(3)},
+    )  # fmt: skip
+    body = services.performance_csv(services.performance(people["tak_officer"], {})[0]).decode()
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert rows[0]["place"].startswith("'=HYPERLINK")
