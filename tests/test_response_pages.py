@@ -138,3 +138,13 @@ def test_an_unverified_alert_shows_why_it_cannot_be_assessed(client, people, wor
     assert page.status_code == 200
     assert "Only a verified alert is assessed" in page.content.decode()
     assert not RiskAssessment.objects.exists()
+
+
+def test_the_717_form_suggests_detection_and_notification_from_the_outbreak(
+    client, people, outbreak
+):
+    client.force_login(people["tak_officer"])
+    page = client.get(f"/surveillance/outbreaks/{outbreak.pk}/717/").content.decode()
+    first = outbreaks.period(outbreak)[0].isoformat()
+    assert f'id="detected_on" name="detected_on" max="{TODAY.isoformat()}" value="{first}"' in page
+    assert "check them before saving" in page

@@ -369,3 +369,20 @@ def test_a_place_name_that_could_run_as_a_formula_is_neutralised_in_the_csv(
     body = services.performance_csv(services.performance(people["tak_officer"], {})[0]).decode()
     rows = list(csv.DictReader(io.StringIO(body)))
     assert rows[0]["place"].startswith("'=HYPERLINK")
+
+
+def test_an_outbreak_that_is_over_takes_no_new_assessment_or_action(people, outbreak):
+    officer = people["tak_officer"]
+    over = outbreaks.move_outbreak(officer, outbreak, "over", "No case for 4 weeks")
+    with pytest.raises(ValidationError) as refused:
+        services.assess(officer, over, RRA)
+    assert refused.value.message_dict == {
+        "subject": ["This outbreak is over; it is not assessed any more."]
+    }
+    with pytest.raises(ValidationError) as refused:
+        services.add_action(officer, over, {"title": "x", "due_on": _day(-1)})
+    assert refused.value.message_dict == {
+        "title": ["This outbreak is over; it takes no new action."]
+    }
+    # Its 7-1-7 dates can still be recorded (an after-action review).
+    services.record_timeliness(officer, over, {"emerged_on": _day(9), "detected_on": _day(5)})

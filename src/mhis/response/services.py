@@ -34,6 +34,7 @@ from mhis.surveillance.models import (
     AlertState,
     Outbreak,
     OutbreakEvent,
+    OutbreakState,
     Signal,
     SignalState,
 )
@@ -129,7 +130,10 @@ VERIFIED_SIGNAL = (SignalState.VERIFIED, SignalState.EVENT)
 
 
 def refusal(subject: Outbreak | Alert | Signal) -> str:
-    """Why `subject` cannot be assessed (an alert or signal not verified), or ""."""
+    """Why `subject` cannot be assessed (an alert or signal not verified, an outbreak over),
+    or ""."""
+    if isinstance(subject, Outbreak) and subject.state == OutbreakState.OVER:
+        return _("This outbreak is over; it is not assessed any more.")
     if isinstance(subject, Alert) and subject.state not in VERIFIED_ALERT:
         return _(
             "Only a verified alert is assessed: this alert is “%(state)s”; confirm it first."
@@ -227,6 +231,8 @@ def _link(action: ResponseAction) -> str:
 def add_action(user, outbreak: Outbreak, data: Any) -> ResponseAction:
     """Give the outbreak an action with an owner (told of it) and a due date."""
     _check(user, outbreak.area)
+    if outbreak.state == OutbreakState.OVER:
+        raise ValidationError({"title": [_("This outbreak is over; it takes no new action.")]})
     errors = _begin(data, ACTION_FIELDS)
     data = {k: ("" if isinstance(v, str) and "\x00" in v else v) for k, v in data.items()}
     title = clean_text(data.get("title"), "title", errors, required=True, limit=200)
@@ -458,6 +464,18 @@ def seven(outbreak: Outbreak, record: Timeliness | None = None) -> Seven:
         result.bottlenecks[step] = str(Bottleneck(category).label) if category else ""
         result.notes[step] = getattr(record, f"{step}_note", "") if record else ""
     return result
+
+
+def suggested_dates(outbreak: Outbreak) -> dict[str, str]:
+    """What the 7-1-7 form offers before anything is recorded: detection on the day of the
+    outbreak's first signal or the Monday of its first alert's week, notification on the day
+    the outbreak was opened. Only suggestions: the officer corrects them."""
+    from mhis.surveillance.outbreaks import period
+
+    return {
+        "detected_on": period(outbreak)[0].isoformat(),
+        "notified_on": timezone.localtime(outbreak.created_at).date().isoformat(),
+    }
 
 
 def record_timeliness(user, outbreak: Outbreak, data: Any) -> Timeliness:

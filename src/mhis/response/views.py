@@ -179,7 +179,7 @@ def timeliness(request, outbreak_id):
             return redirect("surveillance:outbreak", outbreak_id=found.pk)
         typed = request.POST
     else:
-        typed = {}
+        typed = {} if record is not None else svc.suggested_dates(found)
         if record is not None:
             for name in svc.TIMELINESS_FIELDS:
                 value = getattr(record, name)
@@ -192,6 +192,7 @@ def timeliness(request, outbreak_id):
         "dates": [(name, labels[name]) for name in svc.DATES],
         "steps": [(s, steps[s], svc.targets()[s], result.days[s]) for s in svc.STEPS],
         "derived": result.dates["responded_on"] if result.derived else None,
+        "suggested": record is None,
         "bottlenecks": Bottleneck.choices,
         "today": timezone.localdate().isoformat(),
         "typed": typed,

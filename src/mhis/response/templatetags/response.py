@@ -19,4 +19,5 @@ def response_summary(context, outbreak):
     labels = services.date_labels()
     found["dates"] = [(n, labels[n], found["seven"].dates[n]) for n in services.DATES]
     found["can_act"] = allowed(user, Can.MANAGE_ALERTS)
+    found["can_add"] = found["can_act"] and outbreak.state != "over"  # dates still, after
     return found
