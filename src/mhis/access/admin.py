@@ -32,7 +32,10 @@ class ScopeInline(_ScopeInlineBase):
 class UserAdmin(AnnouncesChanges, _UserAdminBase):
     list_display = ("username", "role", "is_active", "last_login")
     list_filter = ("role", "is_active")
-    fieldsets = (*(BaseUserAdmin.fieldsets or ()), ("MHIS", {"fields": ("role",)}))
+    fieldsets = (
+        *(BaseUserAdmin.fieldsets or ()),
+        ("MHIS", {"fields": ("role", "phone", "language")}),
+    )
     inlines = (ScopeInline,)
 
 

@@ -40,6 +40,7 @@ from mhis.places.models import Place, PlaceKind
 from mhis.places.services import create_place, trails, under, update_place
 
 from .models import Role, Scope, User
+from .phones import normalise_phone
 from .policy import POLICY, Can, require
 from .services import has_second_factor, in_scope, place_scope_q, reset_second_factor, scope_paths
 
@@ -184,6 +185,8 @@ def create_account(
     first_name: str = "",
     last_name: str = "",
     email: str = "",
+    phone: str = "",
+    language: str = "",
 ) -> tuple[User, str]:
     """A new user with a role and place scopes inside `by`'s places, and a temporary password
     they must change at their first log-in (returned, to be handed over; never stored in the
@@ -195,14 +198,20 @@ def create_account(
         first_name=(first_name or "").strip(),
         last_name=(last_name or "").strip(),
         email=(email or "").strip(),
+        language=(language or "").strip(),
         must_change_password=True,
         is_staff=role in POLICY and Can.USE_ADMIN_SITE in POLICY[role],
     )
     errors: dict[str, list[str]] = {}
     try:
-        user.full_clean(exclude=["password", "role"])
+        user.phone = normalise_phone(phone)
     except ValidationError as exc:
-        errors.update(exc.message_dict)
+        errors["phone"] = exc.messages
+    try:
+        user.full_clean(exclude=["password", "role", "phone"])
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
     if role_error := _role_error(role):
         errors["role"] = [role_error]
     if places_errors := _places_errors(by, places):
@@ -230,6 +239,8 @@ def update_account(
     first_name: str = "",
     last_name: str = "",
     email: str = "",
+    phone: str | None = None,
+    language: str | None = None,
 ) -> list[str]:
     """Change a user's name, e-mail, role, place scopes or whether they may log in. Returns
     the names of the fields changed; raises ValidationError naming the fields."""
@@ -263,11 +274,18 @@ def update_account(
         "role": role,
         "is_active": bool(is_active),
     }
+    if language is not None:
+        values["language"] = (language or "").strip()
+    if phone is not None:
+        try:
+            values["phone"] = normalise_phone(phone)
+        except ValidationError as exc:
+            errors.setdefault("phone", []).extend(exc.messages)
     before = {field: getattr(user, field) for field in values}
     for field, value in values.items():
         setattr(user, field, value)
     try:
-        user.full_clean(exclude=["password", "role", "username"])
+        user.full_clean(exclude=["password", "role", "username", "phone"])
     except ValidationError as exc:
         for field, messages in exc.message_dict.items():
             errors.setdefault(field, []).extend(messages)

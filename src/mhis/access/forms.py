@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from mhis.places.models import PlaceKind, SiteType
@@ -21,6 +22,17 @@ class AccountForm(forms.Form):
     first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
     email = forms.EmailField(label=_("E-mail"), required=False)
+    phone = forms.CharField(
+        label=_("Mobile phone"),
+        max_length=32,
+        required=False,
+        help_text=_("In international form, e.g. +66 81 234 5678. Alerts are texted here."),
+    )
+    language = forms.ChoiceField(
+        label=_("Language of notifications"),
+        required=False,
+        choices=[("", _("The deployment's language")), *settings.LANGUAGES],
+    )
     role = forms.ChoiceField(
         label=_("Role"),
         choices=[("", _("Choose a role")), *Role.choices],

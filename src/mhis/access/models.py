@@ -11,6 +11,8 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .phones import validate_phone
+
 
 class Role(models.TextChoices):
     ADMINISTRATOR = "administrator", _("Administrator")
@@ -53,6 +55,22 @@ class User(AbstractUser):
     # own, every page leads to the page for choosing it.
     must_change_password = models.BooleanField(
         _("must change password at next log-in"), default=False
+    )
+    # Where notifications are texted (where an SMS gateway is set), in international form.
+    phone = models.CharField(
+        _("mobile phone"),
+        max_length=20,
+        blank=True,
+        validators=[validate_phone],
+        help_text=_("In international form, e.g. +66 81 234 5678. Alerts are texted here."),
+    )
+    # The language notifications reach them in; blank: the deployment's language.
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_("Notifications reach them in this language."),
     )
 
     objects: ClassVar[UserManager] = UserManager()

@@ -144,6 +144,8 @@ def user_new(request: AuthenticatedHttpRequest) -> HttpResponse:
                 first_name=data["first_name"],
                 last_name=data["last_name"],
                 email=data["email"],
+                phone=data["phone"],
+                language=data["language"],
             )
         except ValidationError as exc:
             form_errors(form, exc)
@@ -164,6 +166,8 @@ def user_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "first_name": account.first_name,
         "last_name": account.last_name,
         "email": account.email,
+        "phone": account.phone,
+        "language": account.language,
         "role": account.role,
         "is_active": account.is_active,
         "places": list(account.scope_rows.values_list("place_id", flat=True)),
@@ -181,6 +185,8 @@ def user_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 first_name=data["first_name"],
                 last_name=data["last_name"],
                 email=data["email"],
+                phone=data["phone"],
+                language=data["language"],
             )
         except ValidationError as exc:
             form_errors(form, exc)

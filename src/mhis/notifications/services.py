@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import logging
 import urllib.request
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
 from .models import Notification, Outcome
@@ -86,18 +86,38 @@ def _send(row: Notification) -> None:
         log.warning("notification %s: %s", row.pk, row.error)
 
 
-def notify(recipients: Iterable[Any], kind: str, subject: str, link: str = "") -> list:
+Subject = str | Callable[[], str]
+
+
+def language_of(user: Any) -> str:
+    """The language a user reads notifications in: theirs, or the deployment's."""
+    return getattr(user, "language", "") or settings.LANGUAGE_CODE
+
+
+def render_for(user: Any, subject: Subject) -> str:
+    """The subject as `user` reads it. A callable (or lazy text) is rendered in the
+    recipient's language, not in the language of whoever caused the notification."""
+    if isinstance(subject, str):
+        return subject
+    with translation.override(language_of(user)):
+        return str(subject() if callable(subject) else subject)
+
+
+def notify(recipients: Iterable[Any], kind: str, subject: Subject, link: str = "") -> list:
     """Store one notification per distinct active recipient and send it once the
-    surrounding transaction commits (so a rolled-back change sends nothing)."""
+    surrounding transaction commits (so a rolled-back change sends nothing). Pass the
+    subject as a callable building the text (or as lazy text) so that each recipient gets it
+    in their own language; a plain string is sent as it is."""
     seen: set[int] = set()
     rows = []
     for user in recipients:
         if user is None or not user.is_active or user.pk in seen:
             continue
         seen.add(user.pk)
+        text = render_for(user, subject)
         rows.append(
             Notification.objects.create(
-                recipient=user, kind=kind, subject=subject[:300], link=link[:300]
+                recipient=user, kind=kind, subject=text[:300], link=link[:300]
             )
         )
     for row in rows:

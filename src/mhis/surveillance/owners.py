@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from mhis.access.policy import Can, require, roles_with
 from mhis.access.services import in_scope
@@ -72,8 +74,9 @@ def _link(alert: Alert) -> str:
     return reverse("surveillance:alert", args=[alert.pk])
 
 
-def _text(message: str, alert: Alert, **more: Any) -> str:
-    """A notification's text: aggregate numbers only (condition, site, week, counts)."""
+def _text(message: Any, alert: Alert, **more: Any) -> str:
+    """A notification's text: aggregate numbers only (condition, site, week, counts). Called
+    when it is sent, in the recipient's language (the message is lazy text)."""
     values = {
         "condition": alert.get_condition_display(),
         "site": alert.site.name,
@@ -82,7 +85,7 @@ def _text(message: str, alert: Alert, **more: Any) -> str:
         "threshold": f"{alert.threshold:g}",
         **more,
     }
-    return message % values
+    return str(message) % values
 
 
 def on_raised(alerts: Iterable[Alert]) -> None:
@@ -90,8 +93,9 @@ def on_raised(alerts: Iterable[Alert]) -> None:
     for alert in alerts:
         alert.due_at = due_for(alert.condition, alert.created_at)
         alert.save(update_fields=["due_at"])
-        subject = _text(
-            _(
+        subject = partial(
+            _text,
+            gettext_lazy(
                 "Alert: %(condition)s at %(site)s, %(week)s — %(observed)s cases "
                 "(threshold %(threshold)s). Verify by %(due)s."
             ),
@@ -134,8 +138,9 @@ def assign_owner(user, alert: Alert, owner_id: Any) -> Alert:
         locked.owner = owner
         locked.save(update_fields=["owner", "updated_at"])
         due = locked.due_at and timezone.localtime(locked.due_at).strftime("%Y-%m-%d %H:%M")
-        subject = _text(
-            _(
+        subject = partial(
+            _text,
+            gettext_lazy(
                 "Alert assigned to you: %(condition)s at %(site)s, %(week)s — %(observed)s cases."
                 " Verify by %(due)s."
             ),
@@ -175,8 +180,9 @@ def escalate(now: dt.datetime | None = None) -> list[int]:
                 note=_("escalated: not verified by %(due)s")
                 % {"due": timezone.localtime(alert.due_at).strftime("%Y-%m-%d %H:%M")},
             )
-            subject = _text(
-                _(
+            subject = partial(
+                _text,
+                gettext_lazy(
                     "Overdue alert: %(condition)s at %(site)s, %(week)s — %(observed)s cases, "
                     "not verified by %(due)s."
                 ),
