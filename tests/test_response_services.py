@@ -386,3 +386,20 @@ def test_an_outbreak_that_is_over_takes_no_new_assessment_or_action(people, outb
     }
     # Its 7-1-7 dates can still be recorded (an after-action review).
     services.record_timeliness(officer, over, {"emerged_on": _day(9), "detected_on": _day(5)})
+
+
+def test_the_owner_reads_the_assignment_in_their_own_language(people, world, outbreak):
+    from django.utils import translation
+
+    spanish = create_user(
+        username="oficial", password=None, role="surveillance_officer", places=[world["TAK"]]
+    )
+    spanish.language = "es"
+    spanish.save()
+    with translation.override("fr"):  # whoever assigns reads French
+        services.add_action(
+            people["tak_officer"], outbreak,
+            {"title": "Chlorinate", "owner": spanish.pk, "due_on": _day(-1)},
+        )  # fmt: skip
+    subject = Notification.objects.get(recipient=spanish).subject
+    assert "Cólera" in subject and "Choléra" not in subject

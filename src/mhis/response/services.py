@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import statistics
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +22,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from mhis.access.policy import Can, require
 from mhis.access.services import in_scope
@@ -213,9 +215,11 @@ def owner_choices(outbreak: Outbreak):
     return officers_of(outbreak.area)
 
 
-def _action_text(message: str, action: ResponseAction, **more: Any) -> str:
+def _action_text(message: Any, action: ResponseAction, **more: Any) -> str:
+    """A notification's text, rendered in each recipient's language (`message` is lazy, the
+    condition's name translated then too): the action, condition, area and due day."""
     outbreak = action.outbreak
-    return message % {
+    return str(message) % {
         "title": action.title,
         "condition": outbreak.get_condition_display(),
         "area": outbreak.area.name,
@@ -265,8 +269,12 @@ def add_action(user, outbreak: Outbreak, data: Any) -> ResponseAction:
             _("Action assigned to %(owner)s: %(title)s")
             % {"owner": owner.get_username(), "title": title},
         )
-        subject = _action_text(
-            _("Action assigned to you: %(title)s — %(condition)s, %(area)s. Due %(due)s."), action
+        subject = partial(
+            _action_text,
+            gettext_lazy(
+                "Action assigned to you: %(title)s — %(condition)s, %(area)s. Due %(due)s."
+            ),
+            action,
         )
         notify([owner], Kind.ACTION_ASSIGNED, subject, _link(action))
     return action
@@ -348,8 +356,10 @@ def escalate_actions(now: dt.datetime | None = None) -> list[int]:
                 _("Action overdue, escalated: %(title)s (due %(due)s)")
                 % {"title": action.title, "due": action.due_on.isoformat()},
             )
-            subject = _action_text(
-                _("Overdue action: %(title)s — %(condition)s, %(area)s, due %(due)s."), action
+            subject = partial(
+                _action_text,
+                gettext_lazy("Overdue action: %(title)s — %(condition)s, %(area)s, due %(due)s."),
+                action,
             )
             recipients = [action.owner, *officers_of(action.outbreak.area.parent)]
             notify(recipients, Kind.ACTION_OVERDUE, subject, _link(action))
