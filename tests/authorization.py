@@ -117,12 +117,12 @@ PAGES = {
     "surveillance:outbreaks": LOGIN,
     "surveillance:outbreak": _on("outbreak", ALERT_READ),
     "surveillance:outbreak_from_alert": _on("alert", ALERT_WRITE, post_only=True),
-    # Risk assessment and response (ADR 0031): forms for those who handle alerts in the place;
-    # an action, the overdue actions and the 7-1-7 table, the user's places only:
-    # tests/test_response_pages.py.
-    "response:outbreak_risk": _on("outbreak", ALERT_WRITE),
-    "response:alert_risk": _on("alert", ALERT_WRITE),
-    "response:signal_risk": _on("signal", ALERT_WRITE),
+    # Risk assessment and response (ADR 0031): assessments read by those who read alerts in
+    # the place, forms for those who handle them; an action, the overdue actions and the 7-1-7
+    # table, the user's places only: tests/test_response_pages.py.
+    "response:outbreak_risk": _on("outbreak", ALERT_READ),
+    "response:alert_risk": _on("alert", ALERT_READ),
+    "response:signal_risk": _on("signal", ALERT_READ),
     "response:new_action": _on("outbreak", ALERT_WRITE),
     "response:timeliness": _on("outbreak", ALERT_WRITE),
     "response:action": LOGIN,

@@ -81,10 +81,22 @@ def test_the_officer_assesses_assigns_and_records_717_from_the_outbreak_page(
 def test_a_viewer_or_clinician_reads_the_section_without_forms_and_is_refused_them(
     client, people, outbreak
 ):
+    services.assess(
+        people["tak_officer"], outbreak,
+        {"hazard": "Vibrio cholerae", "exposure": "Porters", "context": "Rainy season",
+         "likelihood": "likely", "consequence": "major", "confidence": "high"},
+    )  # fmt: skip
     client.force_login(people["clinician"])
     page = client.get(f"/surveillance/outbreaks/{outbreak.pk}/").content.decode()
-    assert "Risk and response" in page and "/risk/" not in page
-    for path in ("risk/", "actions/", "717/"):
+    assert "Risk and response" in page and "Re-assess the risk" not in page
+    base = f"/surveillance/outbreaks/{outbreak.pk}"
+    assert f"{base}/actions/" not in page and f"{base}/717/" not in page
+    read = client.get(f"/surveillance/outbreaks/{outbreak.pk}/risk/").content.decode()
+    assert (
+        "Vibrio cholerae" in read and "<form" not in read.split("<main", 1)[-1].split("</main>")[0]
+    )
+    assert client.post(f"/surveillance/outbreaks/{outbreak.pk}/risk/", {}).status_code == 403
+    for path in ("actions/", "717/"):
         assert client.get(f"/surveillance/outbreaks/{outbreak.pk}/{path}").status_code == 403
         assert client.post(f"/surveillance/outbreaks/{outbreak.pk}/{path}", {}).status_code == 403
     client.force_login(people["viewer"])

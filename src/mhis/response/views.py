@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mhis.access.policy import Can, allowed
 from mhis.formtools import error_items
 from mhis.places.models import Place, PlaceKind
 from mhis.surveillance.outbreaks import visible_outbreaks, visible_signals
@@ -30,7 +31,12 @@ RISK_IDS = {f: f for f in svc.ASSESSMENT_FIELDS} | RADIOS | {"subject": ""}
 
 
 def _assess(request, subject, back: str, title: str):
-    svc._check(request.user, svc.place_of(subject))
+    """The subject's assessments for those who read alerts there; the form for those who
+    handle them."""
+    svc._check(request.user, svc.place_of(subject), Can.READ_ALERTS)
+    can_assess = allowed(request.user, Can.MANAGE_ALERTS)
+    if request.method == "POST":
+        svc._check(request.user, svc.place_of(subject))
     errors: dict = {}
     why = svc.refusal(subject)
     if request.method == "POST" and not why:
@@ -49,6 +55,7 @@ def _assess(request, subject, back: str, title: str):
         "title": title,
         "back": back,
         "refused": why,
+        "can_assess": can_assess,
         "previous": svc.assessments(request.user, subject),
         "matrix": svc.matrix_rows(),
         "consequences": Consequence.choices,
@@ -137,8 +144,6 @@ def action(request, action_id):
         else:
             messages.success(request, _("Action updated."))
             return redirect("response:action", action_id=found.pk)
-    from mhis.access.policy import Can, allowed
-
     context = {
         "action": found,
         "can_move": allowed(request.user, Can.MANAGE_ALERTS) and found.state == ActionState.OPEN,
