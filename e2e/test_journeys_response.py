@@ -1,6 +1,6 @@
 """The response to the demo outbreak: the surveillance officer opens the Mae Sot outbreak, sees
 its assessment, actions and 7-1-7 dates, re-assesses the risk (a refused save named at the top
-first), assigns an action, finds the overdue action escalated, and reads the 7-1-7 table with
+first), assigns an action, finds the overdue action escalated and marks it done, and reads the 7-1-7 table with
 the outbreak's three intervals and its bottleneck named."""
 
 from __future__ import annotations
@@ -54,6 +54,13 @@ def test_the_officer_assesses_assigns_and_reads_the_717_table(page, console, log
     row = page.get_by_role("row").filter(has_text="Oral rehydration supplies")
     expect(row).to_be_visible()
     shot(page, "overdue")
+    row.get_by_role("link", name="Oral rehydration supplies to the border post").click()
+    expect(page.get_by_text("escalated", exact=False).first).to_be_visible()
+    page.get_by_label("Done", exact=True).check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Action updated.")).to_be_visible()
+    page.goto("/surveillance/response/actions/overdue/")
+    expect(page.get_by_text("Oral rehydration supplies")).to_have_count(0)
 
     page.goto("/surveillance/response/717/")
     expect(page.get_by_role("heading", level=1)).to_have_text("7-1-7 performance")
