@@ -403,3 +403,20 @@ def test_the_owner_reads_the_assignment_in_their_own_language(people, world, out
         )  # fmt: skip
     subject = Notification.objects.get(recipient=spanish).subject
     assert "Cólera" in subject and "Choléra" not in subject
+
+
+def test_the_table_reads_a_fixed_number_of_queries_however_many_outbreaks(
+    people, world, django_assert_max_num_queries
+):
+    officer = people["admin"]
+    pairs = [("BRIDGE", "cholera"), ("CLINIC", "measles"), ("RANONG", "cholera"),
+             ("CLINIC", "dengue")]  # fmt: skip
+    for site, condition in pairs:
+        found = outbreaks.open_outbreak(officer, alert=_alert(world[site], condition=condition))
+        services.add_action(officer, found, {"title": "x", "due_on": _day(-1), "early": "on"})
+        services.record_timeliness(
+            officer, found, {"emerged_on": _day(9), "detected_on": _day(4), "notified_on": _day(3)}
+        )
+    with django_assert_max_num_queries(12):
+        groups, _undated, _chosen = services.performance(officer, {"level": "area"})
+    assert sum(len(g.lines) for g in groups) == 4
