@@ -27,7 +27,7 @@ class _Body(Input):
     model_config = ConfigDict(extra="forbid")
 
 
-class AssessmentIn(_Body):
+class RiskAssessmentIn(_Body):
     hazard: str = Field(description="the hazard assessment; aggregate, never a person")
     exposure: str = Field(description="the exposure assessment; aggregate, never a person")
     context: str = Field(description="the context assessment; aggregate, never a person")
@@ -41,7 +41,7 @@ class AssessmentIn(_Body):
     actions: str = Field("", description="recommended actions")
 
 
-class AssessmentOut(Schema):
+class RiskAssessmentOut(Schema):
     id: int
     at: dt.datetime
     likelihood: str
@@ -56,7 +56,7 @@ class AssessmentOut(Schema):
     actions: str
 
 
-class ActionIn(_Body):
+class ResponseActionIn(_Body):
     title: str
     due_on: str = Field(description="YYYY-MM-DD, today or later")
     owner: str = Field("", description="a user id; yourself when empty")
@@ -64,7 +64,7 @@ class ActionIn(_Body):
     assessment: str = Field("", description="the id of the assessment that recommended it")
 
 
-class ActionOut(Schema):
+class ResponseActionOut(Schema):
     id: int
     title: str
     owner: str
@@ -89,7 +89,7 @@ class TimelinessIn(_Body):
     respond_note: str = ""
 
 
-class StepOut(Schema):
+class SevenStepOut(Schema):
     step: str
     target: int
     days: int | None
@@ -104,17 +104,17 @@ class SevenOut(Schema):
     notified_on: dt.date | None
     responded_on: dt.date | None
     responded_from_actions: bool
-    steps: list[StepOut]
+    steps: list[SevenStepOut]
 
 
-class ResponseOut(Schema):
+class OutbreakResponseOut(Schema):
     outbreak: int
-    assessments: list[AssessmentOut] = Field(description="newest first; the first stands")
-    actions: list[ActionOut]
+    assessments: list[RiskAssessmentOut] = Field(description="newest first; the first stands")
+    actions: list[ResponseActionOut]
     seven: SevenOut
 
 
-class LineOut(Schema):
+class SevenLineOut(Schema):
     place: str
     quarter: str
     outbreak: int
@@ -122,7 +122,7 @@ class LineOut(Schema):
     seven: SevenOut
 
 
-class TableParams(Schema):
+class SevenTableParams(Schema):
     level: str = Field("country", description="country or area (the region under it)")
     place: str = Field("", description="a place code in your places")
     quarter: str = Field("", description="YYYY-Qn, of the detection date")
@@ -164,7 +164,7 @@ def _response(user, outbreak) -> dict:
 
 @router.get(
     "/surveillance/outbreaks/{outbreak_id}/response",
-    response=ResponseOut,
+    response=OutbreakResponseOut,
     summary="An outbreak's risk assessments, actions and 7-1-7",
 )
 def response(request, outbreak_id: int):
@@ -186,25 +186,25 @@ def _write(request, outbreak_id, do):
 
 @router.post(
     "/surveillance/outbreaks/{outbreak_id}/assessments",
-    response={201: ResponseOut},
+    response={201: OutbreakResponseOut},
     summary="Assess an outbreak's risk (a new assessment supersedes the last)",
 )
-def assess(request, outbreak_id: int, payload: AssessmentIn):
+def assess(request, outbreak_id: int, payload: RiskAssessmentIn):
     return _write(request, outbreak_id, lambda o: svc.assess(request.auth, o, payload.dict()))
 
 
 @router.post(
     "/surveillance/outbreaks/{outbreak_id}/actions",
-    response={201: ResponseOut},
+    response={201: OutbreakResponseOut},
     summary="Assign a response action (its owner is notified)",
 )
-def add_action(request, outbreak_id: int, payload: ActionIn):
+def add_action(request, outbreak_id: int, payload: ResponseActionIn):
     return _write(request, outbreak_id, lambda o: svc.add_action(request.auth, o, payload.dict()))
 
 
 @router.post(
     "/surveillance/outbreaks/{outbreak_id}/717",
-    response={201: ResponseOut},
+    response={201: OutbreakResponseOut},
     summary="Record an outbreak's 7-1-7 dates and the bottlenecks of missed targets",
 )
 def timeliness(request, outbreak_id: int, payload: TimelinessIn):
@@ -215,10 +215,10 @@ def timeliness(request, outbreak_id: int, payload: TimelinessIn):
 
 @router.get(
     "/surveillance/response/717",
-    response=list[LineOut],
+    response=list[SevenLineOut],
     summary="7-1-7 by place and quarter, the outbreaks of your places",
 )
-def table(request, params: Query[TableParams]):
+def table(request, params: Query[SevenTableParams]):
     try:
         groups, _undated, _chosen = svc.performance(request.auth, params.dict())
     except PermissionDenied as exc:
