@@ -113,3 +113,9 @@ def test_the_command_escalates_overdue_actions_once(people, outbreak):
     out = StringIO()
     call_command("surveillance", "escalate", stdout=out)
     assert "0 actions escalated" in out.getvalue()
+
+
+def test_the_openapi_document_keeps_the_care_assessment_and_the_risk_assessment_apart(client):
+    schemas = client.get("/api/openapi.json").json()["components"]["schemas"]
+    assert "hazard" in schemas["RiskAssessmentOut"]["properties"]
+    assert "hazard" not in schemas["AssessmentOut"]["properties"]  # the care assessment's
