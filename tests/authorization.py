@@ -11,6 +11,7 @@ is the rule's doing, not the body's.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -126,6 +127,17 @@ PAGES = {
     # Completeness of the user's places, reminders by those who handle alerts:
     # tests/test_surveillance_completeness.py.
     "surveillance:completeness": LOGIN,
+    # Risk assessment and response (ADR 0031): assessments read by those who read alerts in
+    # the place, forms for those who handle them; an action, the overdue actions and the 7-1-7
+    # table, the user's places only: tests/test_response_pages.py.
+    "response:outbreak_risk": _on("outbreak", ALERT_READ),
+    "response:alert_risk": _on("alert", ALERT_READ),
+    "response:signal_risk": _on("signal", ALERT_READ),
+    "response:new_action": _on("outbreak", ALERT_WRITE),
+    "response:timeliness": _on("outbreak", ALERT_WRITE),
+    "response:action": LOGIN,
+    "response:overdue": LOGIN,
+    "response:performance": LOGIN,
     "portable:import": LOGIN,
     "portable:summary-json": PERSON_READ,
     "portable:summary-pdf": PERSON_READ,
@@ -210,6 +222,10 @@ API.update(
         "GET /api/surveillance/outbreaks/{outbreak_id}": _on("outbreak", ALERT_READ),
         "POST /api/surveillance/outbreaks/{outbreak_id}/links": _on("outbreak", ALERT_WRITE),
         "POST /api/surveillance/outbreaks/{outbreak_id}/transition": _on("outbreak", ALERT_WRITE),
+        "GET /api/surveillance/outbreaks/{outbreak_id}/response": _on("outbreak", ALERT_READ),
+        "POST /api/surveillance/outbreaks/{outbreak_id}/assessments": _on("outbreak", ALERT_WRITE),
+        "POST /api/surveillance/outbreaks/{outbreak_id}/actions": _on("outbreak", ALERT_WRITE),
+        "POST /api/surveillance/outbreaks/{outbreak_id}/717": _on("outbreak", ALERT_WRITE),
     }
 )
 API.update(
@@ -239,6 +255,8 @@ API.update(
             ("GET", "/api/crossborder/shared-with-us"),
             ("GET", "/api/crossborder/shares/{share_id}"),
             ("POST", "/api/crossborder/shares/{share_id}/acknowledge"),
+            # The 7-1-7 table of the user's places: tests/test_response_services.py.
+            ("GET", "/api/surveillance/response/717"),
         ]
     }
 )
@@ -296,6 +314,23 @@ def bodies(s: dict) -> dict:
             "alert": s["alert"],
         },
         "POST /api/surveillance/outbreaks/{outbreak_id}/transition": {"state": "declared"},
+        "POST /api/surveillance/outbreaks/{outbreak_id}/assessments": {
+            "hazard": "Acute watery diarrhoea",
+            "exposure": "Porters at the market",
+            "context": "Rainy season",
+            "likelihood": "likely",
+            "consequence": "moderate",
+            "confidence": "moderate",
+        },
+        "POST /api/surveillance/outbreaks/{outbreak_id}/actions": {
+            "title": "Chlorinate the water points",
+            "due_on": str(date.today() + timedelta(days=3)),
+        },
+        "POST /api/surveillance/outbreaks/{outbreak_id}/717": {
+            "emerged_on": day,
+            "detected_on": day,
+            "notified_on": day,
+        },
         # Pages
         "care:add_record": {"date": day},
         "care:referral_step": {"status": "received"},

@@ -16,6 +16,7 @@ from mhis.indicators.api import router as indicators_router
 from mhis.linkage.api import router as linkage_router
 from mhis.protection.api import router as protection_router
 from mhis.registry.api import router as persons_router
+from mhis.response.api import router as response_router
 from mhis.surveillance.api import router as surveillance_router
 from mhis.surveillance.outbreak_api import router as outbreak_router
 
@@ -77,6 +78,7 @@ api.add_router("/", linkage_router)
 api.add_router("/", surveillance_router)
 api.add_router("/", outbreak_router)
 api.add_router("/", crossborder_router)
+api.add_router("/", response_router)
 
 
 def _location(request, field: str) -> str:

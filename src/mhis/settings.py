@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "mhis.work",
     "mhis.notifications",
     "mhis.crossborder",
+    "mhis.response",
 ]
 
 MIDDLEWARE = [
@@ -336,6 +337,11 @@ MHIS_SCHEDULE_ESCALATION = envbool("MHIS_SCHEDULE_ESCALATION", True)
 # HH:MM", MHIS_TIME_ZONE) the worker reminds the reporters of every site whose last full week
 # has not come (`mhis surveillance remind`); once per site and week. Empty: never.
 MHIS_SCHEDULE_REPORT_REMINDERS = envstr("MHIS_SCHEDULE_REPORT_REMINDERS", "tue 08:00")
+# 7-1-7 targets (mhis.response, docs/decisions/0031): days from emergence to detection, from
+# detection to notification, from notification to the early response completed.
+MHIS_717_DETECT_DAYS = envint("MHIS_717_DETECT_DAYS", 7)
+MHIS_717_NOTIFY_DAYS = envint("MHIS_717_NOTIFY_DAYS", 1)
+MHIS_717_RESPOND_DAYS = envint("MHIS_717_RESPOND_DAYS", 7)
 # Notifications (mhis.notifications): stored and listed in the application always; by email
 # through Django's mail settings (EMAIL_BACKEND, EMAIL_HOST...; the console in the demo) when
 # MHIS_NOTIFY_EMAIL is on; by SMS through MHIS_SMS_BACKEND only when MHIS_SMS_GATEWAY_URL is

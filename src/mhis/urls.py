@@ -18,6 +18,7 @@ urlpatterns = [
     path("indicators/", include("mhis.indicators.urls")),
     path("linkage/", include("mhis.linkage.urls")),
     path("surveillance/", include("mhis.surveillance.urls")),
+    path("surveillance/", include("mhis.response.urls")),
     path("", include("mhis.portable.urls")),
     path("programmes/", include("mhis.programmes.urls")),
     path("imports/", include("mhis.intake.urls")),

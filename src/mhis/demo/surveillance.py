@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from mhis.demo.reporting import build_missing_report
 from mhis.places.models import Place
+from mhis.response.demo import build_response
 from mhis.surveillance import owners
 from mhis.surveillance import services as surveillance
 from mhis.surveillance.models import Alert, ReportCount, ReportSource, WeeklyReport
@@ -129,6 +130,7 @@ def build_outbreak(site: Place, today: date) -> None:
     outbreaks.move_outbreak(
         officer, outbreak, "declared", "Two weeks above threshold, a verified cluster."
     )
+    build_response(outbreak, officer)
     crossborder_demo.share_outbreak(outbreak, officer)
 
 

@@ -13,6 +13,8 @@ class Kind(models.TextChoices):
     SHARED_WITH_US = "shared_with_us", _("Shared with us across a border")
     SHARE_ACKNOWLEDGED = "share_acknowledged", _("Share acknowledged by the twin")
     REPORT_MISSING = "report_missing", _("Weekly report missing")
+    ACTION_ASSIGNED = "action_assigned", _("Response action assigned to you")
+    ACTION_OVERDUE = "action_overdue", _("Response action overdue")
 
 
 class Outcome(models.TextChoices):

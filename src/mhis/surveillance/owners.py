@@ -31,6 +31,10 @@ from mhis.places.models import Place
 
 from .models import Alert, AlertEvent, AlertState
 
+# Other overdue work escalated by the same hourly job and command (each app registers its
+# function, taking `now` and returning the ids escalated): response actions (ADR 0031).
+ALSO_ESCALATE: list = []
+
 # The states in which an alert waits for its verification.
 AWAITING = (AlertState.NEW, AlertState.VERIFYING)
 

@@ -16,7 +16,10 @@ def evaluate_week(year: int, week: int) -> dict:
 
 @task()
 def escalate() -> list[int]:
-    return owners.escalate()
+    done = owners.escalate()
+    for also in owners.ALSO_ESCALATE:
+        also(None)
+    return done
 
 
 @task()

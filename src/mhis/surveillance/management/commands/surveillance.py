@@ -45,6 +45,10 @@ class Command(BaseCommand):
         if action == "escalate":
             done = owners.escalate()
             self.stdout.write(f"{len(done):,} alerts escalated")
+            for also in owners.ALSO_ESCALATE:
+                self.stdout.write(
+                    f"{len(also(None)):,} {also.__name__.split('_', 1)[-1]} escalated"
+                )
             return
         if action == "remind":
             sent = completeness.remind(None)
