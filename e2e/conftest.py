@@ -153,7 +153,8 @@ class Server:
         self.url, self.env, self.logins, self.var_dir = url, env, logins, var_dir
 
     def shell(self, code: str) -> str:
-        """Run Python in the app's context (to look up what a journey starts from)."""
+        """Run Python in the app's context (to look up what a journey starts from, or to run a
+        scheduled job as it would run later)."""
         return _run(self.env, "shell", "-c", code).strip()
 
 
