@@ -239,7 +239,9 @@ def user_for_token(token: str) -> User | None:
             _tokens.pop(digest, None)
         return None
     user = row.user
-    scope_paths(user), scope_site_ids(user)  # read now, remembered with the user
+    # The places are read now, and remembered with the user.
+    scope_paths(user)
+    scope_site_ids(user)
     last_used_at = _touch(row.pk, row.last_used_at)
     if version is not None:
         with _tokens_lock:
