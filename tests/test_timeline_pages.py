@@ -86,3 +86,18 @@ def test_a_page_past_the_end_is_empty_and_bad_paging_is_refused_naming_it(api, p
         refused = clinician.get(f"/api/persons/{person.uuid}/timeline", **params)
         assert refused.status_code == 422
         assert [d["loc"] for d in refused.json()["detail"]] == [["query", field]]
+
+
+def test_every_kind_on_the_timeline_can_be_read_in_the_one_union():
+    """The union reads each kind's rows by the person's column, sorts them by the kind's date
+    and creation time, and reads what its `related` and `prefetch` name."""
+    for kind in on_timeline():
+        meta = kind.model._meta
+        assert "__" not in kind.person_field, kind.name
+        assert meta.get_field(kind.person_field).related_model._meta.label == "registry.Person"
+        assert kind.date_field and meta.get_field(kind.date_field).concrete, kind.name
+        assert meta.get_field("created_at").concrete, kind.name
+        for name in kind.related:
+            assert meta.get_field(name).many_to_one, (kind.name, name)
+        for name in kind.prefetch:
+            assert meta.get_field(name).one_to_many, (kind.name, name)

@@ -43,6 +43,9 @@ def _order_sql(model: type[Model]) -> str:
 def _records(
     person: Person, kinds: list[RecordKind], start: int, size: int | None
 ) -> list[tuple[RecordKind, Model]]:
+    for kind in kinds:
+        if "__" in kind.person_field:  # read through another record: not in one union
+            raise ValueError(f"{kind.name}: a kind on the timeline links to its person itself")
     parts = [
         Part(
             kind.model,
