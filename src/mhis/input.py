@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import AfterValidator, ValidationInfo
 
-from mhis.access.services import in_scope
+from mhis.access.services import in_scope, scope_site
 from mhis.contracts import Day, RequiredDay, SiteCode, context_of
 from mhis.dates import parse_date
 from mhis.places.models import Place, PlaceKind
@@ -40,8 +40,8 @@ def _own_site(code: Any, info: ValidationInfo) -> Any:
     user = context_of(info, "user")
     if user is None:
         return code
-    site = Place.objects.filter(code=code, kind=PlaceKind.SITE).first()
-    if site is None or not in_scope(user, site):
+    site = scope_site(user, code)
+    if site is None:
         raise ValueError(_("No site with this code in your places."))
     return site
 

@@ -20,6 +20,12 @@ class AccessConfig(AppConfig):
 
         register_scope(Place, in_scope)
 
+        from django.db.models.signals import post_migrate
+
+        from .versions import after_migrate
+
+        post_migrate.connect(after_migrate, sender=self)
+
         unknown = sorted(set(settings.MHIS_TWO_FACTOR_ROLES) - set(Role.values))
         if unknown:
             raise ImproperlyConfigured(

@@ -78,6 +78,7 @@ class User(AbstractUser):
     # Per-object caches kept by mhis.access.services (the places a user's scopes cover).
     _mhis_scope_paths: list[str]
     _mhis_scope_site_ids: list[int]
+    _mhis_scope_sites: dict[str, Any]  # code -> Place
 
     class Meta:
         verbose_name = _("user")

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import secrets
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Iterable
+from contextlib import nullcontext
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +27,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from mhis.places.models import Place, PlaceKind
 from mhis.places.services import under
 
+from . import versions
 from .models import (
     AccessLog,
     ApiToken,
@@ -64,20 +72,56 @@ def scope_site_ids(user: User) -> list[int]:
     """Ids of the sites inside the user's scopes (cached on the user object)."""
     cached: list[int] | None = getattr(user, "_mhis_scope_site_ids", None)
     if cached is None:
-        cached = list(scope_sites(user).values_list("pk", flat=True))
+        sites = list(scope_sites(user))
+        cached = [site.pk for site in sites]
         user._mhis_scope_site_ids = cached
+        user._mhis_scope_sites = {site.code: site for site in sites}
     return cached
+
+
+def scope_site(user: User, code: str) -> Place | None:
+    """The site with this code if it lies in the user's scopes (read with
+    :func:`scope_site_ids`, so no query once they are known)."""
+    if not user.is_authenticated or not user.is_active:
+        return None
+    sites: dict[str, Place] | None = getattr(user, "_mhis_scope_sites", None)
+    if sites is None:
+        if hasattr(user, "_mhis_scope_site_ids"):  # set by hand: read the sites again
+            del user._mhis_scope_site_ids
+        scope_site_ids(user)
+        sites = user._mhis_scope_sites
+    return sites.get(code)
 
 
 def in_scope(user: User | AnonymousUser, place: Place) -> bool:
     return user.is_authenticated and any(place.path.startswith(p) for p in scope_paths(user))
 
 
+LOG_ROWS_A_STATEMENT = 500
+
+
 def log_access(user: User, people: Iterable[Person | int], view: str) -> None:
-    """Write one access-log row per person shown to `user` in `view`."""
-    rows = [AccessLog(user=user, person_id=getattr(p, "pk", p), view=view[:64]) for p in people]
-    if rows:
-        AccessLog.objects.bulk_create(rows)
+    """Write one access-log row per person shown to `user` in `view`: one multi-row INSERT,
+    made before the answer is sent (in the caller's transaction when there is one, or
+    committed by itself), so an answered read always has its row (ADR 0034)."""
+    ids: list[Any] = [getattr(p, "pk", p) for p in people]
+    if not ids:
+        return
+    meta = AccessLog._meta
+    quote = connection.ops.quote_name
+    fields = [AccessLog._meta.get_field(f) for f in ("user", "person", "view", "at")]
+    at = fields[3].get_db_prep_value(timezone.now(), connection)  # type: ignore[union-attr]
+    columns = ", ".join(quote(str(f.column)) for f in fields)  # type: ignore[union-attr]
+    chunks = [ids[i : i + LOG_ROWS_A_STATEMENT] for i in range(0, len(ids), LOG_ROWS_A_STATEMENT)]
+    whole = transaction.atomic(savepoint=False) if len(chunks) > 1 else nullcontext()
+    with whole, connection.cursor() as cursor:
+        for chunk in chunks:
+            rows = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
+            params: list[Any] = [v for pk in chunk for v in (user.pk, pk, view[:64], at)]
+            cursor.execute(
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {rows}",  # noqa: S608 - names from the model
+                params,
+            )
 
 
 def access_history(person: Person) -> QuerySet[AccessLog]:
@@ -126,21 +170,88 @@ def create_token(user: User, name: str = "") -> tuple[ApiToken, str]:
     return row, token
 
 
+# Tokens a worker has resolved, by digest: the user with their scopes, as read at the access
+# version `version` (mhis.access.versions). An entry is used only while the version is the
+# same, so a change to a token, a user, a scope or a place is seen by the next request.
+TOKEN_CACHE_SECONDS = 60.0  # an entry is read again after this long, whatever the version
+TOKEN_CACHE_SIZE = 1024
+LAST_USED_EVERY = 60  # seconds between two writes of a token's last use
+
+
+@dataclass
+class _Resolved:
+    version: int
+    token_id: int
+    user: User
+    last_used_at: datetime | None
+    until: float
+
+
+_tokens: OrderedDict[str, _Resolved] = OrderedDict()
+_tokens_lock = threading.Lock()
+
+
+def forget_tokens() -> None:
+    """Forget every token this process remembers (tests; the version does it otherwise)."""
+    with _tokens_lock:
+        _tokens.clear()
+
+
+def _for_request(user: User) -> User:
+    """A copy of a remembered user for one request, with its own lists of places: what a
+    request sets on it stays in that request."""
+    copied = copy.copy(user)
+    copied._mhis_scope_paths = list(user._mhis_scope_paths)
+    copied._mhis_scope_site_ids = list(user._mhis_scope_site_ids)
+    copied._mhis_scope_sites = user._mhis_scope_sites  # read-only, shared
+    return copied
+
+
+def _touch(token_id: int, last_used_at: datetime | None) -> datetime | None:
+    now = timezone.now()
+    if last_used_at is None or (now - last_used_at).total_seconds() > LAST_USED_EVERY:
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+        return now
+    return last_used_at
+
+
 def user_for_token(token: str) -> User | None:
-    """The active user a token belongs to, or None."""
+    """The active user a token belongs to, or None.
+
+    One query while this process remembers the token (the access version, which has not
+    moved); otherwise the token, its user and their scopes are read and remembered."""
     if not token or not token.startswith(TOKEN_PREFIX):
         return None
+    digest = _digest(token)
+    version = versions.current()
+    with _tokens_lock:
+        known = _tokens.get(digest)
+    if known is not None and known.version == version and time.monotonic() < known.until:
+        known.last_used_at = _touch(known.token_id, known.last_used_at)
+        return _for_request(known.user)
     row = (
         ApiToken.objects.select_related("user")
-        .filter(digest=_digest(token), revoked_at__isnull=True, user__is_active=True)
+        .filter(digest=digest, revoked_at__isnull=True, user__is_active=True)
         .first()
     )
     if row is None:
+        with _tokens_lock:
+            _tokens.pop(digest, None)
         return None
-    now = timezone.now()
-    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
-    return row.user
+    user = row.user
+    # The places are read now, and remembered with the user.
+    scope_paths(user)
+    scope_site_ids(user)
+    last_used_at = _touch(row.pk, row.last_used_at)
+    if version is not None:
+        with _tokens_lock:
+            _tokens[digest] = _Resolved(
+                version, row.pk, user, last_used_at, time.monotonic() + TOKEN_CACHE_SECONDS
+            )
+            _tokens.move_to_end(digest)
+            while len(_tokens) > TOKEN_CACHE_SIZE:
+                _tokens.popitem(last=False)
+    return _for_request(user)
 
 
 def revoke_token(row: ApiToken) -> None:

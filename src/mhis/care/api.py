@@ -4,14 +4,17 @@ lists of overdue referrals and pending assessments, and the person's timeline.""
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
+from urllib.parse import urlencode
 from uuid import UUID
 
+from django.conf import settings
 from django.db.models import Model
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
-from pydantic import create_model
+from pydantic import Field, create_model
 
 from mhis import kinds
 from mhis.access.auth import api_auth
@@ -27,7 +30,7 @@ from .models import Referral
 from .presentation import assessment_out, change_out, referral_out
 from .schemas import AssessmentOut, ChangeOut, ReferralOut
 from .shortcuts import record_or_404
-from .timeline import timeline
+from .timeline import timeline_page
 
 if TYPE_CHECKING:
     from mhis.access.views import AuthenticatedHttpRequest
@@ -40,6 +43,7 @@ _Write = Callable[..., Model]
 _Out = Callable[[Model], dict[str, Any]]
 
 router = Router(tags=["care"], auth=api_auth)
+TIMELINE_PAGE_SIZE = 50  # items of a timeline's page unless the caller says otherwise
 
 # An item of a person's timeline: its type, its date, and the record under its type's name.
 # Its fields' types are Any: mypy checks a dict given as keywords against every keyword of
@@ -52,20 +56,43 @@ TimelineItem = create_model(
 )
 
 
+class TimelineParams(Schema):
+    page: int = Field(1, ge=1, le=100_000)
+    page_size: int = Field(
+        TIMELINE_PAGE_SIZE,
+        ge=1,
+        le=settings.MHIS_MAX_PAGE_SIZE,
+        description='Items a page; a `Link` header (rel="next") gives the next page',
+    )
+
+
 @router.get(
     "/persons/{person_id}/timeline",
     response=list[TimelineItem],
-    summary="Everything recorded about a person",
+    summary="Everything recorded about a person, newest first, a page at a time",
+    description="A page of the person's records of every kind, newest first. When there are "
+    'more, the answer carries `Link: <…?page=N&page_size=M>; rel="next"`.',
 )
-def person_timeline(request: "AuthenticatedHttpRequest", person_id: UUID) -> list[dict[str, Any]]:
+def person_timeline(
+    request: "AuthenticatedHttpRequest",
+    response: HttpResponse,
+    person_id: UUID,
+    params: Query[TimelineParams],
+) -> list[dict[str, Any]]:
     person = person_or_404(request, person_id, "api:timeline")
+    size = params.page_size
+    items = timeline_page(person, start=(params.page - 1) * size, size=size + 1)
+    if len(items) > size:
+        items = items[:size]
+        following = urlencode({"page": params.page + 1, "page_size": size})
+        response["Link"] = f'<{request.path}?{following}>; rel="next"'
     return [
         {
             "type": item["type"],
             "date": item["date"],
             item["type"]: cast(_Out, kinds.kind(item["type"]).output)(item["record"]),
         }
-        for item in timeline(person)
+        for item in items
     ]
 
 

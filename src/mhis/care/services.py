@@ -41,6 +41,7 @@ from .models import (
     Referral,
     ReferralStep,
 )
+from .rows import remember
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -82,7 +83,13 @@ def record_encounter(
     encounter = Encounter(person=person, recorded_by=user)
     changes = apply_changes(encounter, cleaned)
     encounter.save()
-    Diagnosis.objects.bulk_create([Diagnosis(encounter=encounter, **d) for d in diagnoses])
+    written = Diagnosis.objects.bulk_create(
+        [Diagnosis(encounter=encounter, **d) for d in diagnoses]
+    )
+    # The encounter carries its diagnoses as written, in their order (primary first): showing
+    # it reads them no more.
+    primary_first = sorted(written, key=lambda d: (not d.primary, d.pk))
+    remember(encounter, "diagnoses", primary_first)
     changes["diagnoses"] = [None, [d["code"] for d in diagnoses]]
     log_change(user, encounter, RecordChange.Action.CREATED, changes)
     announce(encounter, days=[encounter.date])

@@ -149,20 +149,51 @@ def _matching_ids(query: str) -> tuple[list[QuerySet[NameKey | Identifier, int]]
     return ways, by_identifier
 
 
-def _ranks(query: str, ids: set[int], by_identifier: set[int]) -> dict[int, int]:
+def _ranks(
+    query: str, ids: set[int], by_identifier: set[int]
+) -> tuple[dict[int, int], dict[int, int | None]]:
     """The rank (mhis.names.match_rank) of each person whose names answer the query, their
     names read in one query; found by identifier is EXACT. People whose names lack a word
-    typed (Maung Aung for ``Maung Maung``) are left out."""
+    typed (Maung Aung for ``Maung Maung``) are left out. Also, read with the names, the record
+    each person whose names were read is merged into (None: not merged)."""
     names: dict[int, list[tuple[str, str]]] = {}
+    merged: dict[int, int | None] = {}
     rows = PersonName.objects.filter(AnyOf(F("person_id"), sorted(ids)))
-    for person_id, text, latin in rows.values_list("person_id", "text", "latin"):
+    for person_id, text, latin, into in rows.values_list(
+        "person_id", "text", "latin", "person__merged_into_id"
+    ):
         names.setdefault(person_id, []).append((text, latin))
+        merged[person_id] = into
     ranks = dict.fromkeys(by_identifier, namelib.EXACT)
     for pk, written in names.items():
         rank = namelib.match_rank(query, written)
         if rank is not None and rank < ranks.get(pk, rank + 1):
             ranks[pk] = rank
-    return ranks
+    return ranks, merged
+
+
+def _read_ways(ways: list[QuerySet[NameKey | Identifier, int]]) -> list[list[int]] | None:
+    """The person ids of each way of matching, read in one query; None when a way matches more
+    than SEARCH_CANDIDATES people (the query is broad)."""
+    selects, params = [], []
+    for n, way in enumerate(ways):
+        sql, way_params = way.query.get_compiler(connection=connection).as_sql()
+        selects.append(f"SELECT w{n}.*, {n} FROM ({sql}) w{n}")  # noqa: S608 - the ORM's SQL
+        params.extend(way_params)
+    # Read at most one more than SEARCH_CANDIDATES a way: when that many come, one way at
+    # least has more; when fewer come, every way is whole.
+    limit = len(ways) * (SEARCH_CANDIDATES + 1)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{' UNION ALL '.join(selects)} LIMIT %s", [*params, limit])
+        rows = cursor.fetchall()
+    if len(rows) >= limit:
+        return None
+    found: list[list[int]] = [[] for _ in ways]
+    for pk, n in rows:
+        found[n].append(pk)
+    if any(len(ids) > SEARCH_CANDIDATES for ids in found):
+        return None
+    return found
 
 
 def _ranked(people: QuerySet[Person], ranks: dict[int, int]) -> QuerySet[Person]:
@@ -215,27 +246,30 @@ def search_people(user: User | AnonymousUser, query: str = "") -> QuerySet[Perso
     if not query:
         return people.order_by("-created_at", "-pk")
     ways, by_identifier = _matching_ids(query)
-    found: set[int] = set()
-    identified: set[int] = set()
-    for n, way in enumerate(ways):
-        ids = list(way[: SEARCH_CANDIDATES + 1])
-        if len(ids) > SEARCH_CANDIDATES:
-            conditions = Q(pk__in=[])
-            for each in ways:
-                conditions |= Q(pk__in=each)
-                merged = Person.objects.filter(merged_into__isnull=False).filter(pk__in=each)
-                found_merged = merged.values_list("pk", flat=True)
-                conditions |= Q(pk__in=set(survivors(found_merged).values()))
-            return _whole_first(people.filter(conditions), query)
-        found.update(ids)
-        if by_identifier and n == len(ways) - 1:
-            identified.update(ids)
+    if not ways:
+        return people.none()
+    read = _read_ways(ways)
+    if read is None:
+        conditions = Q(pk__in=[])
+        for each in ways:
+            conditions |= Q(pk__in=each)
+            merged = Person.objects.filter(merged_into__isnull=False).filter(pk__in=each)
+            found_merged = merged.values_list("pk", flat=True)
+            conditions |= Q(pk__in=set(survivors(found_merged).values()))
+        return _whole_first(people.filter(conditions), query)
+    found: set[int] = set().union(*read)
+    identified: set[int] = set(read[-1]) if by_identifier else set()
     if len(found) > RANK_AT_MOST:
         found |= set(survivors(found).values())
         return _whole_first(people.filter(AnyOf(F("pk"), sorted(found))), query)
-    ranks = _ranks(query, found, identified) if found else {}
-    # A merged record's names find the record it was merged into, as well as they find it.
-    for pk, survivor in survivors(ranks).items():
+    ranks, into = _ranks(query, found, identified) if found else ({}, {})
+    # A merged record's names find the record it was merged into, as well as they find it
+    # (read further only when one of them is merged, or was found without its names).
+    if any(into.values()) or set(ranks) - set(into):
+        leads_to = survivors(ranks)
+    else:
+        leads_to = {pk: pk for pk in ranks}
+    for pk, survivor in leads_to.items():
         if survivor != pk and ranks[pk] < ranks.get(survivor, namelib.NEAR + 1):
             ranks[survivor] = ranks[pk]
     return _ranked(people, ranks)

@@ -472,5 +472,8 @@ def update_episode(
 
 
 def link_site(person: Person, site: Place, reason: str) -> None:
-    """Record that `person` is known at `site` (idempotent; the first reason is kept)."""
-    PersonSite.objects.get_or_create(person=person, site=site, defaults={"reason": reason})
+    """Record that `person` is known at `site` (idempotent; the first reason is kept): one
+    statement, whether the link is there already or not."""
+    PersonSite.objects.bulk_create(
+        [PersonSite(person=person, site=site, reason=reason)], ignore_conflicts=True
+    )
