@@ -20,6 +20,7 @@ import argparse
 import csv
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -113,10 +114,39 @@ def prepare_world(work: Path, env: dict, size: str) -> dict:
     return json.loads(plan_file.read_text())
 
 
+def group_cpu(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the live processes of a process group: the
+    server's master and workers, read from /proc (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone since listed
+        if int(fields[2]) == pgid:  # pgrp; utime and stime are fields 14 and 15 of stat
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def children_cpu() -> float:
+    """CPU seconds used by the finished children of this process (the load generator runs)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def pinned(cpus: set[int] | None):
+    """A preexec_fn limiting the child to `cpus` (None: no limit)."""
+    if not cpus:
+        return None
+    return lambda: os.sched_setaffinity(0, cpus)
+
+
 class Server:
     """gunicorn serving `app` on a free loopback port until stopped."""
 
-    def __init__(self, app: str, env: dict, workers: int, ready_path: str, chdir: Path | None):
+    def __init__(self, app: str, env: dict, workers: int, ready_path: str, chdir: Path | None,
+                 cpus: set[int] | None = None):  # fmt: skip
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [
@@ -125,7 +155,9 @@ class Server:
         ]  # fmt: skip
         if chdir:
             command += ["--chdir", str(chdir)]
-        self.process = subprocess.Popen(command, env=env, start_new_session=True)
+        self.process = subprocess.Popen(
+            command, env=env, start_new_session=True, preexec_fn=pinned(cpus)
+        )
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -149,8 +181,15 @@ class Server:
 
 
 def locust(work: Path, plan_file: Path, host: str, user_class: str, *, users: int,
-           rate: float, seconds: int, label: str) -> dict:  # fmt: skip
+           rate: float, seconds: int, label: str, server: Server | None = None,
+           cpus: set[int] | None = None) -> dict:  # fmt: skip
+    """One locust run; besides its figures, the CPU seconds the generator and the server
+    spent during it, so that what the server can do is told apart from the generator's
+    share of the machine."""
     prefix = work / "locust" / label
+    generator_before = children_cpu()
+    server_before = group_cpu(server.process.pid) if server else 0.0
+    started = time.monotonic()
     prefix.parent.mkdir(exist_ok=True)
     env = dict(os.environ, LOAD_PLAN=str(plan_file), LOAD_USER_RATE=str(rate))
     subprocess.run(
@@ -160,8 +199,11 @@ def locust(work: Path, plan_file: Path, host: str, user_class: str, *, users: in
             "--reset-stats", "--stop-timeout", "10", "--host", host, "--csv", prefix,
             "--loglevel", "WARNING", user_class,
         ],
-        env=env, check=False, stdout=subprocess.DEVNULL,
+        env=env, check=False, stdout=subprocess.DEVNULL, preexec_fn=pinned(cpus),
     )  # fmt: skip
+    wall = time.monotonic() - started
+    generator = children_cpu() - generator_before
+    served = (group_cpu(server.process.pid) - server_before) if server else 0.0
     with open(f"{prefix}_stats.csv", newline="") as fh:
         rows = [row for row in csv.DictReader(fh) if row["Name"] != "Aggregated"]
     if len(rows) != 1:
@@ -173,6 +215,9 @@ def locust(work: Path, plan_file: Path, host: str, user_class: str, *, users: in
         "rps": float(row["Requests/s"]),
         "p50": float(row["50%"]),
         "p99": float(row["99%"]),
+        "wall_s": round(wall, 1),
+        "generator_cpu_s": round(generator, 1),
+        "server_cpu_s": round(served, 1),
     }
 
 
@@ -197,7 +242,19 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=5, help="gunicorn workers (default 5)")
     parser.add_argument("--work", type=Path, help="keep the keys, world and plan here")
     parser.add_argument("--note", default="", help="a word for the table's note column")
+    parser.add_argument(
+        "--pin-generator",
+        action="store_true",
+        help="run the load generator on the last core only and gunicorn on the others "
+        "(PostgreSQL is not pinned)",
+    )
     options = parser.parse_args()
+    cores = sorted(os.sched_getaffinity(0))
+    generator_cpus = server_cpus = None
+    if options.pin_generator:
+        if len(cores) < 2:
+            sys.exit("--pin-generator needs at least 2 cores")
+        generator_cpus, server_cpus = {cores[-1]}, set(cores[:-1])
 
     rates = [int(r) for r in options.rate.split(",")]
     url = os.environ.get("DATABASE_URL", "")
@@ -210,8 +267,8 @@ def main() -> int:
     plan_file = work / "plan.json"
 
     results: dict[str, dict] = {}
-    app = Server("mhis.wsgi:application", env, options.workers, "/login/", None)
-    floor = Server("bare:application", env, options.workers, "/", HERE)
+    app = Server("mhis.wsgi:application", env, options.workers, "/login/", None, server_cpus)
+    floor = Server("bare:application", env, options.workers, "/", HERE, server_cpus)
     try:
         log("warming up (every worker opens its connection)")
         for user_class, _name in ENDPOINTS:
@@ -223,13 +280,15 @@ def main() -> int:
                 results[f"{name} @ {rate}/s"] = locust(
                     work, plan_file, app.url, user_class, users=rate, rate=1,
                     seconds=options.duration, label=f"rate{rate}-{user_class}",
+                    server=app, cpus=generator_cpus,
                 )  # fmt: skip
         for user_class, name in [*ENDPOINTS, ("Bare", "bare endpoint")]:
-            host = floor.url if user_class == "Bare" else app.url
+            server = floor if user_class == "Bare" else app
             log(f"{name}: throughput with {options.users} users for {options.duration} s")
             results[f"{name} @ max"] = locust(
-                work, plan_file, host, user_class, users=options.users, rate=0,
-                seconds=options.duration, label=f"max-{user_class}",
+                work, plan_file, server.url, user_class, users=options.users, rate=0,
+                seconds=options.duration, label=f"max-{user_class}", server=server,
+                cpus=generator_cpus,
             )  # fmt: skip
     finally:
         app.stop()
@@ -245,6 +304,8 @@ def main() -> int:
         "rates": rates,
         "duration": options.duration,
         "users": options.users,
+        "cores": len(cores),
+        "pinned_generator": options.pin_generator,
         "results": results,
     }
     (work / "results.json").write_text(json.dumps(context, indent=2))
@@ -278,6 +339,21 @@ def main() -> int:
             f"| {context['date']} | {context['commit']} | {run_label} | {name} | "
             f"{figures['rps']:.1f} | {figures['p50']:.0f} | {figures['p99']:.0f} | "
             f"{figures['failures']}/{figures['requests']} | {share} | {goal} | {options.note} |"
+        )
+    print(
+        f"\nCPU during each run ({len(cores)} cores"
+        + (", the generator pinned to one" if options.pin_generator else "")
+        + "): the generator's and the server's CPU seconds, and the server's per request "
+        "(what the server can do on a machine of its own, PostgreSQL apart)\n"
+    )
+    print("| run | endpoint | wall s | generator CPU s | server CPU s | server CPU ms/request |")
+    print("|---|---|---|---|---|---|")
+    for key, figures in results.items():
+        name, kind = key.split(" @ ")
+        per = 1000 * figures["server_cpu_s"] / figures["requests"] if figures["requests"] else 0
+        print(
+            f"| {kind} | {name} | {figures['wall_s']} | {figures['generator_cpu_s']} | "
+            f"{figures['server_cpu_s']} | {per:.1f} |"
         )
     failures = sum(f["failures"] for f in results.values())
     return 1 if failures else 0
