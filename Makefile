@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 SIZE   ?= small
 export MHIS_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: demo test lint format test-sqlite test-postgres messages system browser e2e guide-screenshots ips-examples bench-load clean
+.PHONY: demo test lint format test-sqlite test-postgres messages system browser e2e guide-screenshots ips-examples bench-load r-reference clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -104,6 +104,16 @@ $(VENV)/.installed-bench: pyproject.toml | $(VENV)/.installed-dev
 
 bench-load: $(VENV)/.installed-bench system
 	bench/load/run.sh $(BENCH_ARGS)
+
+## r-reference: the numbers the detection tests compare with, from R's surveillance package
+## (bench/surveillance/r/reference.R); installs Debian's r-cran-surveillance when missing.
+## The tests do not need R: its numbers are written into them.
+r-reference:
+	@{ command -v Rscript >/dev/null && Rscript -e 'library(surveillance)' >/dev/null 2>&1; } || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq r-cran-surveillance >/dev/null; \
+	  else echo "Install R's surveillance package (apt-get install r-cran-surveillance)"; exit 1; fi; }
+	Rscript bench/surveillance/r/reference.R
 
 ## messages: refresh and compile the translation catalogues
 messages: $(VENV)/.installed-dev

@@ -341,6 +341,21 @@ def _seasonal(weeks: int) -> np.ndarray:
     return np.round(6 + 3 * np.sin(2 * np.pi * t / 52)).astype(float)
 
 
+# R's numbers for the seasonal series below (weeks 30, 31 and 150 not reported, 7 cases this
+# week): computed with R 4.2.2, surveillance 1.20.3 (Debian r-cran-surveillance 1.20.3-1) by
+# bench/surveillance/r/reference.R, farringtonFlexible with MHIS's options (b = 5, w = 3,
+# noPeriods = 10, pastWeeksNotIncluded = 26, weightsThreshold = 2.58, alpha = 0.005,
+# pThresholdTrend = 0.05, thresholdMethod = "nbPlugin", whose upperbound is the same
+# negative binomial quantile as MHIS's threshold). R fits 234 weeks: the NA ones are dropped.
+R_HOLES_EXPECTED = 7.0000000000000355  # control$expected, trend not kept
+R_HOLES_THRESHOLD = 15  # upperbound
+R_HOLES_ALARM = False
+# The same weeks given as 0: R keeps the trend here (control$trend 1) and expects more; the
+# same at pThresholdTrend = 1.
+R_HOLES_AS_ZERO_EXPECTED = 7.1285056674919645
+R_HOLES_AS_ZERO_THRESHOLD = 15
+
+
 def test_the_improved_farrington_method_leaves_a_week_not_reported_out_of_its_fit():
     settings = detection.FarringtonSettings()
     weeks = settings.history_needed() + 1
@@ -358,9 +373,25 @@ def test_the_improved_farrington_method_leaves_a_week_not_reported_out_of_its_fi
     holes = seasonal.copy()
     holes[[30, 31, 150]] = np.nan
     with_holes = detection.farrington(holes[None, :], settings)
-    assert np.isfinite(with_holes.expected[0]) and with_holes.threshold[0] >= 0
+    assert with_holes.expected[0] == pytest.approx(R_HOLES_EXPECTED, rel=1e-6)
+    assert with_holes.threshold[0] == R_HOLES_THRESHOLD
+    assert bool(with_holes.alarm[0]) is R_HOLES_ALARM and not with_holes.trend[0]
     zeros = detection.farrington(np.nan_to_num(holes)[None, :], settings)
     assert with_holes.expected[0] != zeros.expected[0]
+    assert zeros.threshold[0] == R_HOLES_AS_ZERO_THRESHOLD and not zeros.alarm[0]
+    # With the zeros R keeps the trend and MHIS does not; the model with the trend is the
+    # same in both (at trend level 1 both keep it and MHIS expects exactly R's count). The test
+    # deciding differs: R's p-value (0.044) comes from summary.glm after farringtonFlexible
+    # replaced the model's working weights by the prior ones, so its dispersion is
+    # Σω(y − μ)²/μ² / df, about μ times too small; with Pearson's dispersion R's own test
+    # gives p = 0.34, and MHIS's (dispersion floored at 1) 0.75. Neither keeps it at 5%.
+    assert not zeros.trend[0]
+    kept = detection.farrington(
+        np.nan_to_num(holes)[None, :], detection.FarringtonSettings(trend_level=1.0)
+    )
+    assert kept.trend[0]
+    assert kept.expected[0] == pytest.approx(R_HOLES_AS_ZERO_EXPECTED, rel=1e-6)
+    assert kept.threshold[0] == R_HOLES_AS_ZERO_THRESHOLD
 
 
 def test_a_week_not_reported_never_alarms():

@@ -1,6 +1,7 @@
 """Outbreak detection: each method's threshold on small series worked out by hand (with the
 standard library, independently of numpy), its options (the trend level, the
-no-extrapolation rule, limit54, unreported weeks), and the simulation's scenario means."""
+no-extrapolation rule, limit54, unreported weeks) — the rule and unreported weeks also
+against numbers computed with R's `surveillance` — and the simulation's scenario means."""
 
 import math
 import statistics
@@ -127,16 +128,33 @@ def test_a_rising_trend_is_followed_only_without_the_no_extrapolation_rule():
     assert result.expected[0] == pytest.approx(math.exp(1.0 + 0.005 * t[-1]), rel=1e-6)
 
 
-def test_the_no_extrapolation_rule_decides_the_alarm_worked_by_hand():
-    """A series where Farrington et al.'s no-extrapolation rule decides whether a week
-    alarms, worked by hand with the standard library.
+# R's numbers for the series below: computed with R 4.2.2, surveillance 1.20.3 (Debian
+# r-cran-surveillance 1.20.3-1) by bench/surveillance/r/reference.R (`make r-reference`),
+# running farringtonFlexible with MHIS's options: b = 5, w = 3, noPeriods = 10,
+# pastWeeksNotIncluded = 26, weightsThreshold = 2.58, alpha = 0.005, pThresholdTrend = 0.05,
+# thresholdMethod = "nbPlugin", on an sts of 264 weeks with frequency 52 (2021-W44 to
+# 2026-W47). With "nbPlugin" R's upperbound is the upper 1 − α quantile of the negative
+# binomial (Poisson when φ = 1) with the predicted mean — the integer MHIS reports as its
+# threshold — and R's alarm (score (y − η₀)/(U − η₀) > 1, η₀ the log mean) is y > U, as
+# MHIS's. (R's default "delta" method gives a continuous bound: not what MHIS computes.)
+# From 1.20.3 to 1.26.0 the diff of cran/surveillance's R/farringtonFlexible.R changes how
+# the code is written, not what it computes for these options.
+R_RULE_EXPECTED = 17.157522223709829  # control$expected; the trend dropped (control$trend 0)
+R_RULE_THRESHOLD = 29  # upperbound
+R_RULE_ALARM = True  # alarm; the same at pThresholdTrend = 1
+R_RULE_DISPERSION = 1.0  # control$phiVector
+R_RULE_TREND_PREDICTION = 20.000000000000007  # the model with the trend, before the rule
+R_RULE_LARGEST = 19.467224830486735  # max(dataGLM$response): the baseline's largest count
 
-    No published number computed with R's ``surveillance`` was found for a series where the
-    rule decides: the package's own tests (cran/surveillance 1.26.0, commit 75d7e2a,
-    tests/testthat/test-farringtonFlexible.R) check the threshold functions, formulas and
-    data preparation, never a ``doTrend`` decision; its vignette and examples print no
-    values. So this case is built to be solved exactly, each step below; it is not R's
-    output.
+
+def test_the_no_extrapolation_rule_decides_the_alarm_as_r_surveillance_does():
+    """A series where Farrington et al.'s no-extrapolation rule decides whether a week
+    alarms, compared with R's ``surveillance::farringtonFlexible`` (numbers above).
+
+    R cannot turn the rule off, so its side of the comparison is the decision and the
+    current week with the rule; its model with the trend (printed by the script) shows why
+    the rule decides. The steps below work the case out by hand, with the standard library,
+    to explain the numbers.
 
     The series: 20·exp(−0.001·k) cases k weeks before the current week (a gentle rise
     towards the present), the current week 30.
@@ -181,12 +199,21 @@ def test_the_no_extrapolation_rule_decides_the_alarm_worked_by_hand():
     assert pearson < 1
     assert _poisson_quantile(expected, 0.995) == 29
     ruled = detection.farrington(counts)
-    assert not ruled.trend[0]
     assert ruled.expected[0] == pytest.approx(expected, rel=1e-6)
-    assert ruled.dispersion[0] == 1.0
-    assert ruled.threshold[0] == 29
     # 30 cases alarm with the rule (above 29), not without it (not above 32).
-    assert ruled.alarm[0]
+    # R: its trend model predicts 20 for the current week, above the baseline's largest
+    # count; it drops the trend and gives what MHIS gives.
+    assert free.expected[0] == pytest.approx(R_RULE_TREND_PREDICTION, rel=1e-6)
+    assert largest == pytest.approx(R_RULE_LARGEST, rel=1e-9)
+    assert ruled.expected[0] == pytest.approx(R_RULE_EXPECTED, rel=1e-6)
+    assert ruled.threshold[0] == R_RULE_THRESHOLD
+    assert bool(ruled.alarm[0]) is R_RULE_ALARM
+    assert bool(ruled.trend[0]) is False  # R's control$trend: 0
+    assert ruled.dispersion[0] == R_RULE_DISPERSION
+    # At trend level 1 (R's advice for the improved method) the rule still decides, in R too.
+    at_1 = detection.farrington(counts, detection.FarringtonSettings(trend_level=1.0))
+    assert at_1.expected[0] == pytest.approx(R_RULE_EXPECTED, rel=1e-6)
+    assert (at_1.threshold[0], bool(at_1.alarm[0]), bool(at_1.trend[0])) == (29, True, False)
 
 
 def test_the_trend_level_chooses_whether_a_weak_trend_is_kept():
@@ -215,7 +242,20 @@ def test_out_of_range_settings_are_refused_naming_the_setting(field, value):
         detection.FarringtonSettings(**{field: value})
 
 
-def test_an_unreported_week_is_left_out_of_the_fit_not_counted_as_zero():
+# R's numbers (same script, options and version as above): 4 cases every week, 40 baseline
+# weeks NA, 11 this week. R's algo.farrington.data.glm drops NA responses from the GLM's data
+# (the script prints 197 weeks fitted of 237).
+R_UNREPORTED_EXPECTED = 3.9999999999999893
+R_UNREPORTED_THRESHOLD = 10
+R_UNREPORTED_ALARM = True
+R_UNREPORTED_DISPERSION = 1.0
+# The same 40 weeks given as 0 instead.
+R_ZEROS_EXPECTED = 3.1999999999999895
+R_ZEROS_THRESHOLD = 9
+R_ZEROS_ALARM = True
+
+
+def test_an_unreported_week_is_left_out_of_the_fit_as_r_surveillance_does():
     counts = np.full(_weeks(), 4.0)
     counts[-1] = 11
     # Forty weeks of the baseline without a report, window weeks among them.
@@ -224,14 +264,26 @@ def test_an_unreported_week_is_left_out_of_the_fit_not_counted_as_zero():
     missing[gaps] = np.nan
     result = detection.farrington(missing)
     # Left out: the 197 reported weeks are all 4, so the fit is 4 and the threshold the
-    # Poisson(4) 99.5% quantile, 10; 11 cases alarm.
+    # Poisson(4) 99.5% quantile, 10; 11 cases alarm. R gives the same.
+    assert result.expected[0] == pytest.approx(R_UNREPORTED_EXPECTED, rel=1e-6)
     assert result.expected[0] == pytest.approx(4.0)
-    assert result.dispersion[0] == 1.0
-    assert result.threshold[0] == 10 and result.alarm[0]
-    # Counted as zero they would drag the expected count down.
+    assert result.dispersion[0] == R_UNREPORTED_DISPERSION
+    assert result.threshold[0] == R_UNREPORTED_THRESHOLD == _poisson_quantile(4.0, 0.995)
+    assert bool(result.alarm[0]) is R_UNREPORTED_ALARM
+    # R reports the trend kept here and MHIS not, with no effect: every reported week is 4,
+    # the fitted trend is 0 and its prediction 4 either way. R's p-value (0.0018) is noise of
+    # an exact fit (the residuals are rounding errors); MHIS's test floors the dispersion at 1
+    # and finds nothing. At trend level 1 MHIS keeps it too, and still expects 4.
+    assert not result.trend[0]
+    at_1 = detection.farrington(missing, detection.FarringtonSettings(trend_level=1.0))
+    assert at_1.trend[0] and at_1.expected[0] == pytest.approx(R_UNREPORTED_EXPECTED, rel=1e-6)
+    # Counted as zero they would drag the expected count down: R's numbers again.
     zeros = counts.copy()
     zeros[gaps] = 0
-    assert detection.farrington(zeros).expected[0] < 3.9
+    as_zero = detection.farrington(zeros)
+    assert as_zero.expected[0] == pytest.approx(R_ZEROS_EXPECTED, rel=1e-6)
+    assert as_zero.threshold[0] == R_ZEROS_THRESHOLD
+    assert bool(as_zero.alarm[0]) is R_ZEROS_ALARM
     # An unreported current week is evaluated and never alarms.
     missing[-1] = np.nan
     assert not detection.farrington(missing).alarm[0]

@@ -47,6 +47,9 @@ def test_the_no_extrapolation_rule_of_the_condition_decides_the_alert(
     # Dengue rising gently towards the present (round(20·e^(−0.002·n)) n weeks back), 30
     # cases this week. With the trend, 20 are expected and the threshold is 32; the trend
     # predicts above every baseline week, so the rule drops it: 14.8 expected, threshold 26.
+    # R's farringtonFlexible on the same 264 weeks (bench/surveillance/r/reference.R, R 4.2.2,
+    # surveillance 1.20.3): trend model 20.027 > 19, dropped; expected 14.800000000000123,
+    # upperbound 26, alarm.
     _reports(
         world["BRIDGE"], "dengue", lambda n: 30 if n == 0 else round(20 * math.exp(-0.002 * n))
     )
