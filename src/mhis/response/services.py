@@ -40,7 +40,7 @@ from mhis.surveillance.models import (
     Signal,
     SignalState,
 )
-from mhis.surveillance.outbreaks import visible_outbreaks
+from mhis.surveillance.outbreaks import period, visible_outbreaks
 from mhis.surveillance.owners import officers_of
 
 from .models import (
@@ -109,6 +109,9 @@ def _begin(data: Any, allowed: tuple[str, ...]) -> Errors:
         if isinstance(value, str) and "\x00" in value:
             errors.add(name, _("Text cannot contain the NUL character."))
     return errors
+
+
+YEAR = dt.timedelta(days=366)
 
 
 def _id(value: Any) -> int | None:
@@ -248,6 +251,9 @@ def add_action(user, outbreak: Outbreak, data: Any) -> ResponseAction:
     due = clean_date(data.get("due_on"), "due_on", errors, required=True, future=True)
     if due is not None and due < timezone.localdate():
         errors.add("due_on", _("The due date is in the past."))
+    elif due is not None and due > timezone.localdate() + YEAR:
+        # Due in 9999, an action would never be overdue, so never escalated.
+        errors.add("due_on", _("The due date is more than a year ahead."))
     assessment = None
     picked = str(data.get("assessment") or "").strip()
     if picked:
@@ -306,8 +312,26 @@ def move_action(user, action: ResponseAction, data: Any) -> ResponseAction:
         errors.add("state", _("Choose done or cancelled."))
     elif state == ActionState.CANCELLED and not reason:
         errors.add("reason", _("Say why the action is cancelled."))
-    if done_on and done_on < action.created_at.date() - dt.timedelta(days=366):
+    if done_on and done_on < action.created_at.date() - YEAR:
         errors.add("done_on", _("This date is more than a year before the action was added."))
+    elif done_on and action.early and state == ActionState.DONE:
+        # The early response runs from the notification: done before it, the interval would
+        # be negative and the target counted as met. A closed action is never reopened, so a
+        # wrong day could not be corrected afterwards.
+        record = Timeliness.objects.filter(outbreak=action.outbreak).first()
+        notified = record.notified_on if record else None
+        began = period(action.outbreak)[0]
+        if notified is not None and done_on < notified:
+            errors.add(
+                "done_on",
+                _("An early response action is done after the notification (%(day)s).")
+                % {"day": notified.isoformat()},
+            )
+        elif notified is None and done_on < began:
+            errors.add(
+                "done_on",
+                _("This date is before the outbreak began (%(day)s).") % {"day": began.isoformat()},
+            )
     errors.check()
     with transaction.atomic():
         locked = ResponseAction.objects.select_for_update().get(pk=action.pk)
@@ -481,8 +505,6 @@ def suggested_dates(outbreak: Outbreak) -> dict[str, str]:
     """What the 7-1-7 form offers before anything is recorded: detection on the day of the
     outbreak's first signal or the Monday of its first alert's week, notification on the day
     the outbreak was opened. Only suggestions: the officer corrects them."""
-    from mhis.surveillance.outbreaks import period
-
     return {
         "detected_on": period(outbreak)[0].isoformat(),
         "notified_on": timezone.localtime(outbreak.created_at).date().isoformat(),
@@ -500,10 +522,19 @@ def record_timeliness(user, outbreak: Outbreak, data: Any) -> Timeliness:
     derived = early_response_done(outbreak)
     if derived is not None:
         dates["responded_on"] = derived
+    began = period(outbreak)[0]
     previous = None
     for name in DATES:
         day = dates[name]
         if day is None:
+            continue
+        if day < began - YEAR:
+            # A typo (0001, 2016 for 2026) would put the outbreak in another century's quarter.
+            errors.add(
+                name,
+                _("This date is more than a year before the outbreak began (%(day)s).")
+                % {"day": began.isoformat()},
+            )
             continue
         if previous is not None and day < dates[previous]:  # type: ignore[operator]
             errors.add(

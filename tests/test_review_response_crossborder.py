@@ -1,0 +1,133 @@
+"""A review of risk assessment and response (ADR 0031) and of sharing across borders (ADR
+0032) as those who would break them: dates that make a missed 7-1-7 target look met, an
+agreement that has ended, malformed numbers, ids sent as JSON numbers, notifications that
+would carry an officer's free text by email and SMS, and filters offered that are refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from mhis.access.services import create_user
+from mhis.crossborder import services as crossborder
+from mhis.crossborder.models import Share, Twinning
+from mhis.notifications.models import Kind, Notification
+from mhis.response import services
+from mhis.response.models import ResponseAction
+from mhis.surveillance import outbreaks
+from mhis.surveillance.models import Alert, AlertEvent, OutbreakEvent
+
+TODAY = dt.date.today()
+NAMED = "Trace the contacts of Ko Aung Min, dormitory 4"
+
+
+def _day(n: int) -> str:
+    return (TODAY - dt.timedelta(days=n)).isoformat()
+
+
+def _alert(site, days_ago=7, state="confirmed", condition="cholera"):
+    year, week = (TODAY - dt.timedelta(days=days_ago)).isocalendar()[:2]
+    return Alert.objects.create(
+        site=site, condition=condition, year=year, week=week, method="threshold", observed=4,
+        threshold=1, state=state,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def outbreak(people, world):
+    return outbreaks.open_outbreak(people["tak_officer"], alert=_alert(world["BRIDGE"]))
+
+
+@pytest.fixture
+def twinning(world):
+    return crossborder.twin(None, "TH-63-MSOT", "MWD-HOSP", "MBDS Mae Sot–Myawaddy")
+
+
+@pytest.fixture
+def mm_officer(world):
+    return create_user(username="mm_officer", password=None, role="surveillance_officer",
+                       places=[world["MM"]])  # fmt: skip
+
+
+# -- 7-1-7: a missed target never shows as met -----------------------------------------------
+
+
+def test_an_early_action_done_before_the_notification_is_refused(people, outbreak):
+    """Done 200 days ago, before the outbreak was notified 3 days ago: the early response
+    would take -197 days and count as met."""
+    officer = people["tak_officer"]
+    services.record_timeliness(
+        officer, outbreak, {"emerged_on": _day(5), "detected_on": _day(4), "notified_on": _day(3)}
+    )
+    action = services.add_action(
+        officer, outbreak, {"title": "Chlorinate", "owner": officer.pk, "due_on": _day(-1),
+                            "early": "on"},
+    )  # fmt: skip
+    with pytest.raises(ValidationError) as refused:
+        services.move_action(officer, action, {"state": "done", "done_on": _day(200)})
+    assert refused.value.message_dict == {
+        "done_on": [f"An early response action is done after the notification ({_day(3)})."]
+    }
+    action.refresh_from_db()
+    assert action.state == "open"
+    services.move_action(officer, action, {"state": "done", "done_on": _day(1)})
+    result = services.seven(outbreak)
+    assert (result.days["respond"], result.met["respond"]) == (2, True)
+
+
+def test_an_early_action_is_not_done_before_the_outbreak_began(people, outbreak):
+    """No notification date yet: the outbreak's first alert week bounds it (an action done
+    before can never be corrected, since a closed action is never reopened)."""
+    officer = people["tak_officer"]
+    action = services.add_action(
+        officer, outbreak, {"title": "Chlorinate", "owner": officer.pk, "due_on": _day(-1),
+                            "early": True},
+    )  # fmt: skip
+    began = outbreaks.period(outbreak)[0]
+    with pytest.raises(ValidationError) as refused:
+        services.move_action(officer, action, {"state": "done", "done_on": _day(300)})
+    assert refused.value.message_dict == {
+        "done_on": [f"This date is before the outbreak began ({began.isoformat()})."]
+    }
+    # An action that is not an early response keeps the wider rule.
+    other = services.add_action(
+        officer, outbreak, {"title": "Buy soap", "owner": officer.pk, "due_on": _day(-1)}
+    )
+    assert services.move_action(officer, other, {"state": "done", "done_on": _day(300)}).done_on
+
+
+def test_717_dates_far_in_the_past_are_refused_naming_the_field(people, outbreak):
+    """A typo (0001, 2016 for 2026) would place the outbreak in a quarter of another century
+    and give intervals of thousands of days."""
+    began = outbreaks.period(outbreak)[0]
+    message = f"This date is more than a year before the outbreak began ({began.isoformat()})."
+    with pytest.raises(ValidationError) as refused:
+        services.record_timeliness(
+            people["tak_officer"],
+            outbreak,
+            {"emerged_on": "0001-01-01", "detected_on": "0001-01-02",
+             "notified_on": _day(3), "detect_bottleneck": "other"},
+        )  # fmt: skip
+    found = refused.value.message_dict
+    assert found["emerged_on"] == [message] and found["detected_on"] == [message]
+    assert not hasattr(outbreak, "timeliness") or outbreak.timeliness is None
+    # Up to a year before is an emergence still.
+    services.record_timeliness(
+        people["tak_officer"],
+        outbreak,
+        {"emerged_on": (began - dt.timedelta(days=300)).isoformat(), "detected_on": _day(4),
+         "notified_on": _day(3), "detect_bottleneck": "community"},
+    )  # fmt: skip
+
+
+def test_a_due_date_more_than_a_year_ahead_is_refused(people, outbreak):
+    """Due in 9999, an action would never be overdue, so never escalated."""
+    officer = people["tak_officer"]
+    with pytest.raises(ValidationError) as refused:
+        services.add_action(
+            officer, outbreak, {"title": "Chlorinate", "owner": officer.pk, "due_on": "9999-12-31"}
+        )
+    assert refused.value.message_dict == {"due_on": ["The due date is more than a year ahead."]}
+    assert not ResponseAction.objects.exists()
