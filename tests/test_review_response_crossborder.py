@@ -131,3 +131,23 @@ def test_a_due_date_more_than_a_year_ahead_is_refused(people, outbreak):
         )
     assert refused.value.message_dict == {"due_on": ["The due date is more than a year ahead."]}
     assert not ResponseAction.objects.exists()
+
+
+# -- notifications travel by email and SMS: no officer's free text --------------------------
+
+
+def test_action_notifications_carry_no_free_text(people, world, outbreak):
+    """The title is the officer's text; a notification goes by email and SMS, outside the
+    application's access control, so it names the condition, area and day only."""
+    officer = people["tak_officer"]
+    action = services.add_action(
+        officer, outbreak, {"title": NAMED, "owner": people["admin"].pk, "due_on": _day(0)}
+    )
+    ResponseAction.objects.filter(pk=action.pk).update(due_on=TODAY - dt.timedelta(days=1))
+    assert services.escalate_actions() == [action.pk]
+    sent = Notification.objects.filter(kind__in=[Kind.ACTION_ASSIGNED, Kind.ACTION_OVERDUE])
+    assert {n.kind for n in sent} == {Kind.ACTION_ASSIGNED, Kind.ACTION_OVERDUE}
+    for note in sent:
+        assert "Aung Min" not in note.subject and "dormitory" not in note.subject, note.subject
+        assert "Cholera" in note.subject and "Mae Sot" in note.subject
+        assert note.link == f"/surveillance/response/actions/{action.pk}/"

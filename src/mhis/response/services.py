@@ -220,10 +220,11 @@ def owner_choices(outbreak: Outbreak):
 
 def _action_text(message: Any, action: ResponseAction, **more: Any) -> str:
     """A notification's text, rendered in each recipient's language (`message` is lazy, the
-    condition's name translated then too): the action, condition, area and due day."""
+    condition's name translated then too): condition, area and due day. Never the title: it
+    is an officer's free text, and a notification travels by email and SMS, outside the
+    application's access control (ADR 0030); the link leads to it."""
     outbreak = action.outbreak
     return str(message) % {
-        "title": action.title,
         "condition": outbreak.get_condition_display(),
         "area": outbreak.area.name,
         "due": action.due_on.isoformat(),
@@ -277,9 +278,7 @@ def add_action(user, outbreak: Outbreak, data: Any) -> ResponseAction:
         )
         subject = partial(
             _action_text,
-            gettext_lazy(
-                "Action assigned to you: %(title)s — %(condition)s, %(area)s. Due %(due)s."
-            ),
+            gettext_lazy("An action was assigned to you: %(condition)s, %(area)s. Due %(due)s."),
             action,
         )
         notify([owner], Kind.ACTION_ASSIGNED, subject, _link(action))
@@ -382,7 +381,7 @@ def escalate_actions(now: dt.datetime | None = None) -> list[int]:
             )
             subject = partial(
                 _action_text,
-                gettext_lazy("Overdue action: %(title)s — %(condition)s, %(area)s, due %(due)s."),
+                gettext_lazy("Overdue action: %(condition)s, %(area)s, due %(due)s."),
                 action,
             )
             recipients = [action.owner, *officers_of(action.outbreak.area.parent)]
