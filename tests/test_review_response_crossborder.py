@@ -151,3 +151,27 @@ def test_action_notifications_carry_no_free_text(people, world, outbreak):
         assert "Aung Min" not in note.subject and "dormitory" not in note.subject, note.subject
         assert "Cholera" in note.subject and "Mae Sot" in note.subject
         assert note.link == f"/surveillance/response/actions/{action.pk}/"
+
+
+# -- the API takes ids as the numbers it documents ---------------------------------------------
+
+
+def test_the_api_takes_an_owner_and_an_assessment_as_json_numbers(api, people, outbreak):
+    officer = people["tak_officer"]
+    made = services.assess(officer, outbreak, {
+        "hazard": "h", "exposure": "e", "context": "c", "likelihood": "likely",
+        "consequence": "major", "confidence": "low",
+    })  # fmt: skip
+    url = f"/api/surveillance/outbreaks/{outbreak.pk}/actions"
+    body = {"title": "Chlorinate", "due_on": _day(-1), "owner": people["admin"].pk,
+            "assessment": made.pk}  # fmt: skip
+    answer = api(officer).post(url, body)
+    assert answer.status_code == 201, answer.content
+    action = ResponseAction.objects.get()
+    assert (action.owner, action.assessment) == (people["admin"], made)
+    # A wrong type is still refused naming the field, never taken as user 1.
+    for wrong in (True, [people["admin"].pk], 1.5):
+        answer = api(officer).post(url, {**body, "owner": wrong})
+        assert answer.status_code == 422, wrong
+        assert {tuple(d["loc"][:2]) for d in answer.json()["detail"]} == {("body", "owner")}
+    assert ResponseAction.objects.count() == 1
