@@ -175,3 +175,18 @@ def test_the_api_takes_an_owner_and_an_assessment_as_json_numbers(api, people, o
         assert answer.status_code == 422, wrong
         assert {tuple(d["loc"][:2]) for d in answer.json()["detail"]} == {("body", "owner")}
     assert ResponseAction.objects.count() == 1
+
+
+# -- the 7-1-7 page offers only the places it accepts ------------------------------------------
+
+
+def test_the_717_page_offers_only_places_it_accepts(client, people, world):
+    site_officer = create_user(username="bridge_officer", password=None,
+                               role="surveillance_officer", places=[world["BRIDGE"]])  # fmt: skip
+    for user in (site_officer, people["tak_officer"]):
+        client.force_login(user)
+        page = client.get("/surveillance/response/717/")
+        offered = [p.code for p in page.context["places"]]
+        for code in offered:
+            assert client.get("/surveillance/response/717/", {"place": code}).status_code == 200
+    assert "TH" not in offered and "TH-63" in offered  # the Tak officer's
