@@ -190,3 +190,44 @@ def test_the_717_page_offers_only_places_it_accepts(client, people, world):
         for code in offered:
             assert client.get("/surveillance/response/717/", {"place": code}).status_code == 200
     assert "TH" not in offered and "TH-63" in offered  # the Tak officer's
+
+
+# -- across borders: an ended agreement exchanges nothing more ------------------------------
+
+
+def test_an_ended_twinning_takes_no_acknowledgement(
+    client, api, people, outbreak, twinning, mm_officer
+):
+    row = crossborder.share(people["tak_officer"], outbreak, twinning.pk, "Watch the bridge")
+    crossborder.set_active(None, twinning, False)
+    message = "This twinning has ended; nothing more is exchanged under it."
+    with pytest.raises(ValidationError) as refused:
+        crossborder.acknowledge(mm_officer, row, "Seen, and here is what we know")
+    assert refused.value.message_dict == {"twinning": [message]}
+    client.force_login(mm_officer)
+    page = client.get(f"/across-borders/shares/{row.pk}/")
+    assert page.status_code == 200 and "Watch the bridge" in page.content.decode()  # kept
+    assert page.context["can_acknowledge"] is False
+    posted = client.post(f"/across-borders/shares/{row.pk}/", {"reply": "late"})
+    assert posted.status_code == 422 and message in posted.content.decode()
+    answer = api(mm_officer).post(f"/api/crossborder/shares/{row.pk}/acknowledge", {"reply": ""})
+    assert answer.status_code == 422
+    row.refresh_from_db()
+    assert (row.acknowledged_at, row.reply) == (None, "")
+    assert not Notification.objects.filter(kind=Kind.SHARE_ACKNOWLEDGED).exists()
+    assert not OutbreakEvent.objects.filter(what__startswith="Acknowledged").exists()
+    # Resumed, it is acknowledged as before.
+    crossborder.set_active(None, Twinning.objects.get(), True)
+    row, done = crossborder.acknowledge(mm_officer, Share.objects.get(), "ok")
+    assert done and row.acknowledged_by == mm_officer
+
+
+def test_an_ended_twinning_sends_nothing(client, people, world, twinning):
+    alert = _alert(world["BRIDGE"])
+    client.force_login(people["tak_officer"])
+    url = f"/across-borders/share/alert/{alert.pk}/"
+    seen = crossborder.digest(crossborder.preview(people["tak_officer"], alert, twinning.pk))
+    crossborder.set_active(None, twinning, False)
+    posted = client.post(url, {"action": "send", "twin": twinning.pk, "seen": seen})
+    assert posted.status_code == 404
+    assert not Share.objects.exists() and not AlertEvent.objects.exists()

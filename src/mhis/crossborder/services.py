@@ -452,7 +452,7 @@ def received(user: User, row: Share) -> bool:
 
 
 def can_acknowledge(user: User, row: Share) -> bool:
-    return allowed(user, Can.MANAGE_ALERTS) and in_scope(user, row.to_place)
+    return allowed(user, Can.MANAGE_ALERTS) and in_scope(user, row.to_place) and row.twinning.active
 
 
 def acknowledge(user: User, row: Share, reply: Any = "") -> tuple[Share, bool]:
@@ -469,6 +469,12 @@ def acknowledge(user: User, row: Share, reply: Any = "") -> tuple[Share, bool]:
         locked = Share.objects.select_for_update().get(pk=row.pk)
         if locked.acknowledged_at is not None:
             return _rows().get(pk=row.pk), False
+        # An ended agreement exchanges nothing more: the reply would still reach the sender's
+        # records and inbox. What was shared stays readable.
+        if not Twinning.objects.filter(pk=locked.twinning_id, active=True).exists():
+            raise ValidationError(
+                {"twinning": [_("This twinning has ended; nothing more is exchanged under it.")]}
+            )
         locked.acknowledged_by, locked.acknowledged_at, locked.reply = user, timezone.now(), note
         locked.save(update_fields=["acknowledged_by", "acknowledged_at", "reply"])
         original = locked.alert or locked.signal or locked.outbreak
