@@ -231,3 +231,18 @@ def test_an_ended_twinning_sends_nothing(client, people, world, twinning):
     posted = client.post(url, {"action": "send", "twin": twinning.pk, "seen": seen})
     assert posted.status_code == 404
     assert not Share.objects.exists() and not AlertEvent.objects.exists()
+
+
+def test_a_malformed_twinning_number_is_not_a_server_error(client, people, twinning):
+    admin = create_user(username="region_admin", password=None, role="administrator",
+                        places=[twinning.place_a.parent, twinning.place_b])  # fmt: skip
+    client.force_login(admin)
+    for value in ("abc", "1 OR 1=1", "99999999999999999999999", "", "-1"):
+        answer = client.post("/across-borders/twinnings/", {"action": "end", "twinning": value})
+        assert answer.status_code == 404, value
+    twinning.refresh_from_db()
+    assert twinning.active
+    answer = client.post("/across-borders/twinnings/", {"action": "end", "twinning": twinning.pk})
+    assert answer.status_code == 302
+    twinning.refresh_from_db()
+    assert not twinning.active
