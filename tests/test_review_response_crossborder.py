@@ -246,3 +246,41 @@ def test_a_malformed_twinning_number_is_not_a_server_error(client, people, twinn
     assert answer.status_code == 302
     twinning.refresh_from_db()
     assert not twinning.active
+
+
+# -- double submits ----------------------------------------------------------------------------
+
+
+def test_a_double_submitted_share_is_sent_once(client, people, world, twinning, mm_officer):
+    """Two clicks on Send: the twin's officers get one item to acknowledge, not two."""
+    alert = _alert(world["BRIDGE"])
+    officer = people["tak_officer"]
+    client.force_login(officer)
+    url = f"/across-borders/share/alert/{alert.pk}/"
+    seen = client.get(url).context["seen"]
+    form = {"action": "send", "twin": twinning.pk, "seen": seen, "message": "Watch the bridge"}
+    first = client.post(url, form)
+    second = client.post(url, form)
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"]
+    assert Share.objects.count() == 1
+    assert Notification.objects.filter(kind=Kind.SHARED_WITH_US).count() == 1
+    assert AlertEvent.objects.filter(alert=alert).count() == 1
+    # Another message is another share.
+    assert client.post(url, {**form, "message": "Two more cases"}).status_code == 302
+    assert Share.objects.count() == 2
+
+
+def test_a_double_submitted_action_is_assigned_once(client, people, outbreak):
+    officer = people["tak_officer"]
+    client.force_login(officer)
+    url = f"/surveillance/outbreaks/{outbreak.pk}/actions/"
+    form = {"title": "Chlorinate", "owner": officer.pk, "due_on": _day(-2), "early": "on"}
+    assert client.post(url, form).status_code == 302
+    assert client.post(url, form).status_code == 302
+    assert ResponseAction.objects.count() == 1
+    assert Notification.objects.filter(kind=Kind.ACTION_ASSIGNED).count() == 1
+    assert outbreak.events.filter(what__startswith="Action assigned").count() == 1
+    # Another owner or day is another action.
+    client.post(url, {**form, "owner": people["admin"].pk})
+    assert ResponseAction.objects.count() == 2

@@ -61,6 +61,9 @@ NAMED_SITE_TYPES = frozenset(
     }
 )
 CURVE_WEEKS = 52
+# The same snapshot and message sent again by the same user within this time is a double
+# submit, not a new share.
+REPEAT_WINDOW = dt.timedelta(minutes=10)
 STATES = ("unacknowledged", "acknowledged")
 
 # The keys of a snapshot, by kind: a test holds them, so that adding one is a decision.
@@ -340,6 +343,22 @@ def share(
     kind, _place = subject_of(obj)
     to_place = twinning.other(ours.pk)
     with transaction.atomic():
+        # A double submit (two clicks on Send) sends once: the same content and message sent
+        # by the same user to the same twin a moment ago is that share. The original's row
+        # is locked so that two requests at once find each other.
+        type(obj).objects.select_for_update().filter(pk=obj.pk).first()
+        recent = (
+            Share.objects.filter(
+                twinning=twinning,
+                shared_by=user,
+                shared_at__gte=timezone.now() - REPEAT_WINDOW,
+                **{str(kind): obj},
+            )
+            .order_by("-shared_at", "-pk")
+            .first()
+        )
+        if recent is not None and recent.content == data:
+            return recent
         row = Share.objects.create(
             twinning=twinning,
             kind=kind,

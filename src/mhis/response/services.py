@@ -112,6 +112,8 @@ def _begin(data: Any, allowed: tuple[str, ...]) -> Errors:
 
 
 YEAR = dt.timedelta(days=366)
+# The same action given again by the same user within this time is a double submit.
+REPEAT_WINDOW = dt.timedelta(minutes=10)
 
 
 def _id(value: Any) -> int | None:
@@ -266,6 +268,16 @@ def add_action(user, outbreak: Outbreak, data: Any) -> ResponseAction:
     errors.check()
     assert owner is not None and due is not None
     with transaction.atomic():
+        # A double submit assigns once: the same open action given by the same user a moment
+        # ago is that action (the outbreak's row is locked so two requests find each other).
+        Outbreak.objects.select_for_update().filter(pk=outbreak.pk).first()
+        same = ResponseAction.objects.filter(
+            outbreak=outbreak, created_by=user, title=title, owner=owner, due_on=due,
+            early=early, assessment=assessment, state=ActionState.OPEN,
+            created_at__gte=timezone.now() - REPEAT_WINDOW,
+        ).first()  # fmt: skip
+        if same is not None:
+            return same
         action = ResponseAction.objects.create(
             outbreak=outbreak, assessment=assessment, title=title, owner=owner, due_on=due,
             early=early, created_by=user,
