@@ -284,3 +284,48 @@ def test_a_double_submitted_action_is_assigned_once(client, people, outbreak):
     # Another owner or day is another action.
     client.post(url, {**form, "owner": people["admin"].pk})
     assert ResponseAction.objects.count() == 2
+
+
+def _at_once(*calls):
+    """Run the calls in threads released together (each with its own connection)."""
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(len(calls))
+    results, errors = [], []
+
+    def run(call):
+        try:
+            barrier.wait()
+            results.append(call())
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sends_and_two_acknowledgements_at_once_each_record_one(
+    people, world, twinning, mm_officer, vendor
+):
+    if vendor != "postgresql":
+        pytest.skip("needs PostgreSQL's row locks; SQLite runs one writer at a time anyway")
+    alert = _alert(world["BRIDGE"])
+    officer = people["tak_officer"]
+    send = lambda: crossborder.share(officer, Alert.objects.get(pk=alert.pk), twinning.pk, "m")  # noqa: E731
+    results, errors = _at_once(send, send)
+    assert not errors and len({r.pk for r in results}) == 1
+    assert Share.objects.count() == 1
+    row = Share.objects.get()
+    ack = lambda: crossborder.acknowledge(mm_officer, Share.objects.get(pk=row.pk), "seen")  # noqa: E731
+    results, errors = _at_once(ack, ack)
+    assert not errors and sorted(done for _row, done in results) == [False, True]
+    assert Notification.objects.filter(kind=Kind.SHARE_ACKNOWLEDGED).count() == 1
