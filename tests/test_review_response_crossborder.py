@@ -192,6 +192,16 @@ def test_the_717_page_offers_only_places_it_accepts(client, people, world):
     assert "TH" not in offered and "TH-63" in offered  # the Tak officer's
 
 
+def test_the_717_page_refuses_a_nul_in_its_filters_without_a_server_error(client, people):
+    """PostgreSQL cannot compare text holding NUL: the place filter raised a server error."""
+    client.force_login(people["tak_officer"])
+    page = client.get("/surveillance/response/717/", {"place": "TH\x00"})
+    assert page.status_code == 400
+    assert "Text cannot contain the NUL character." in page.content.decode()
+    csv = client.get("/surveillance/response/717/", {"place": "TH\x00", "format": "csv"})
+    assert csv.status_code == 400
+
+
 # -- across borders: an ended agreement exchanges nothing more ------------------------------
 
 

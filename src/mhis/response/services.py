@@ -649,6 +649,9 @@ def performance(user, data: Any) -> tuple[list[Group], int, dict[str, str]]:
             % {"value": level, "allowed": ", ".join(LEVELS)},
         )
     code = (data.get("place") or "").strip()
+    if "\x00" in code:  # PostgreSQL cannot compare text holding NUL
+        errors.add("place", _("Text cannot contain the NUL character."))
+        code = ""
     place = Place.objects.filter(code=code).first() if code else None
     if code and (place is None or not in_scope(user, place)):
         errors.add("place", _("No place with this code in your places."))
