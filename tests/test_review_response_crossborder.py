@@ -339,3 +339,19 @@ def test_two_sends_and_two_acknowledgements_at_once_each_record_one(
     results, errors = _at_once(ack, ack)
     assert not errors and sorted(done for _row, done in results) == [False, True]
     assert Notification.objects.filter(kind=Kind.SHARE_ACKNOWLEDGED).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_escalation_runs_at_once_escalate_an_action_once(people, world, vendor):
+    if vendor != "postgresql":
+        pytest.skip("needs PostgreSQL's row locks; SQLite runs one writer at a time anyway")
+    officer = people["tak_officer"]
+    found = outbreaks.open_outbreak(officer, alert=_alert(world["BRIDGE"]))
+    action = services.add_action(
+        officer, found, {"title": "Supplies", "owner": officer.pk, "due_on": _day(0)}
+    )
+    ResponseAction.objects.filter(pk=action.pk).update(due_on=TODAY - dt.timedelta(days=1))
+    results, errors = _at_once(services.escalate_actions, services.escalate_actions)
+    assert not errors and sorted(results) == [[], [action.pk]]
+    assert Notification.objects.filter(kind=Kind.ACTION_OVERDUE, recipient=officer).count() == 1
+    assert OutbreakEvent.objects.filter(what__startswith="Action overdue").count() == 1
