@@ -112,8 +112,10 @@ def test_a_volunteers_signal_becomes_an_outbreak_responded_to_across_the_border(
         f"print(escalate_actions(now=dt.datetime.fromisoformat('{later}')))"
     )
     go(officer, re.compile(r"^Notifications \([1-9]\d*\)$"))
+    # The notification names the condition, area and day, never the title (free text).
     officer.get_by_role(
-        "link", name=re.compile("^Overdue action: Chlorinate the bridge market's water points")
+        "link",
+        name=re.compile(rf"^Overdue action: Acute watery diarrhoea, .*, due {due.isoformat()}"),
     ).first.click()
     expect(officer.get_by_text("escalated").first).to_be_visible()
     shot(officer, "escalated")

@@ -316,7 +316,7 @@ def test_the_api_lists_what_was_shared_with_us_and_acknowledges_once(
                      places=[people["viewer"].scope_rows.get().place])  # fmt: skip
     assert api(kh).get("/api/crossborder/shared-with-us").json() == []
     assert api(kh).get(f"/api/crossborder/shares/{row.pk}").status_code == 404
-    other = _share(people["tak_officer"], outbreak, twinning)
+    other = _share(people["tak_officer"], outbreak, twinning, "Still rising")  # a new share
     url = f"/api/crossborder/shares/{other.pk}/acknowledge"
     bad = api(mm_officer).post(url, {"reply": "x" * 2001})
     assert bad.status_code == 422 and "reply" in json.dumps(bad.json())

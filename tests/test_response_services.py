@@ -195,7 +195,9 @@ def test_an_action_owner_must_handle_the_area_and_is_notified(people, outbreak, 
         "action_assigned",
         f"/surveillance/response/actions/{action.pk}/",
     )
-    assert "Chlorinate" in note.subject and "Mae Sot" in note.subject
+    # Condition, area and due day; the title (an officer's free text) only behind the link.
+    assert "Cholera" in note.subject and "Mae Sot" in note.subject
+    assert "Chlorinate" not in note.subject
 
 
 def test_a_cancelled_action_needs_a_reason_and_a_closed_one_stays_closed(people, outbreak):

@@ -61,6 +61,9 @@ NAMED_SITE_TYPES = frozenset(
     }
 )
 CURVE_WEEKS = 52
+# The same snapshot and message sent again by the same user within this time is a double
+# submit, not a new share.
+REPEAT_WINDOW = dt.timedelta(minutes=10)
 STATES = ("unacknowledged", "acknowledged")
 
 # The keys of a snapshot, by kind: a test holds them, so that adding one is a decision.
@@ -340,6 +343,22 @@ def share(
     kind, _place = subject_of(obj)
     to_place = twinning.other(ours.pk)
     with transaction.atomic():
+        # A double submit (two clicks on Send) sends once: the same content and message sent
+        # by the same user to the same twin a moment ago is that share. The original's row
+        # is locked so that two requests at once find each other.
+        type(obj).objects.select_for_update().filter(pk=obj.pk).first()
+        recent = (
+            Share.objects.filter(
+                twinning=twinning,
+                shared_by=user,
+                shared_at__gte=timezone.now() - REPEAT_WINDOW,
+                **{str(kind): obj},
+            )
+            .order_by("-shared_at", "-pk")
+            .first()
+        )
+        if recent is not None and recent.content == data:
+            return recent
         row = Share.objects.create(
             twinning=twinning,
             kind=kind,
@@ -452,7 +471,7 @@ def received(user: User, row: Share) -> bool:
 
 
 def can_acknowledge(user: User, row: Share) -> bool:
-    return allowed(user, Can.MANAGE_ALERTS) and in_scope(user, row.to_place)
+    return allowed(user, Can.MANAGE_ALERTS) and in_scope(user, row.to_place) and row.twinning.active
 
 
 def acknowledge(user: User, row: Share, reply: Any = "") -> tuple[Share, bool]:
@@ -469,6 +488,12 @@ def acknowledge(user: User, row: Share, reply: Any = "") -> tuple[Share, bool]:
         locked = Share.objects.select_for_update().get(pk=row.pk)
         if locked.acknowledged_at is not None:
             return _rows().get(pk=row.pk), False
+        # An ended agreement exchanges nothing more: the reply would still reach the sender's
+        # records and inbox. What was shared stays readable.
+        if not Twinning.objects.filter(pk=locked.twinning_id, active=True).exists():
+            raise ValidationError(
+                {"twinning": [_("This twinning has ended; nothing more is exchanged under it.")]}
+            )
         locked.acknowledged_by, locked.acknowledged_at, locked.reply = user, timezone.now(), note
         locked.save(update_fields=["acknowledged_by", "acknowledged_at", "reply"])
         original = locked.alert or locked.signal or locked.outbreak

@@ -223,7 +223,10 @@ def twinnings(request):
         require(request.user, Can.MANAGE_PLACES)
         try:
             if request.POST.get("action") in ("end", "resume"):
-                found = get_object_or_404(rows, pk=request.POST.get("twinning") or 0)
+                number = request.POST.get("twinning", "").strip()
+                found = get_object_or_404(
+                    rows, pk=int(number) if number.isdigit() and len(number) <= 18 else 0
+                )
                 svc.set_active(request.user, found, request.POST["action"] == "resume")
                 messages.success(request, _("Twinning updated."))
             else:

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.responses import Status
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictInt
 
 from mhis.access.auth import api_auth
 from mhis.schemas import Input
@@ -59,9 +59,12 @@ class RiskAssessmentOut(Schema):
 class ResponseActionIn(_Body):
     title: str
     due_on: str = Field(description="YYYY-MM-DD, today or later")
-    owner: str = Field("", description="a user id; yourself when empty")
+    # Ids as JSON numbers (as documented) or as text; never a boolean taken for user 1.
+    owner: StrictInt | str = Field("", description="a user id; yourself when empty")
     early: bool = Field(False, description="an early response action (the last 7 of 7-1-7)")
-    assessment: str = Field("", description="the id of the assessment that recommended it")
+    assessment: StrictInt | str = Field(
+        "", description="the id of the assessment that recommended it"
+    )
 
 
 class ResponseActionOut(Schema):

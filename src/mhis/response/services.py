@@ -40,7 +40,7 @@ from mhis.surveillance.models import (
     Signal,
     SignalState,
 )
-from mhis.surveillance.outbreaks import visible_outbreaks
+from mhis.surveillance.outbreaks import period, visible_outbreaks
 from mhis.surveillance.owners import officers_of
 
 from .models import (
@@ -109,6 +109,11 @@ def _begin(data: Any, allowed: tuple[str, ...]) -> Errors:
         if isinstance(value, str) and "\x00" in value:
             errors.add(name, _("Text cannot contain the NUL character."))
     return errors
+
+
+YEAR = dt.timedelta(days=366)
+# The same action given again by the same user within this time is a double submit.
+REPEAT_WINDOW = dt.timedelta(minutes=10)
 
 
 def _id(value: Any) -> int | None:
@@ -217,10 +222,11 @@ def owner_choices(outbreak: Outbreak):
 
 def _action_text(message: Any, action: ResponseAction, **more: Any) -> str:
     """A notification's text, rendered in each recipient's language (`message` is lazy, the
-    condition's name translated then too): the action, condition, area and due day."""
+    condition's name translated then too): condition, area and due day. Never the title: it
+    is an officer's free text, and a notification travels by email and SMS, outside the
+    application's access control (ADR 0030); the link leads to it."""
     outbreak = action.outbreak
     return str(message) % {
-        "title": action.title,
         "condition": outbreak.get_condition_display(),
         "area": outbreak.area.name,
         "due": action.due_on.isoformat(),
@@ -248,6 +254,9 @@ def add_action(user, outbreak: Outbreak, data: Any) -> ResponseAction:
     due = clean_date(data.get("due_on"), "due_on", errors, required=True, future=True)
     if due is not None and due < timezone.localdate():
         errors.add("due_on", _("The due date is in the past."))
+    elif due is not None and due > timezone.localdate() + YEAR:
+        # Due in 9999, an action would never be overdue, so never escalated.
+        errors.add("due_on", _("The due date is more than a year ahead."))
     assessment = None
     picked = str(data.get("assessment") or "").strip()
     if picked:
@@ -259,6 +268,16 @@ def add_action(user, outbreak: Outbreak, data: Any) -> ResponseAction:
     errors.check()
     assert owner is not None and due is not None
     with transaction.atomic():
+        # A double submit assigns once: the same open action given by the same user a moment
+        # ago is that action (the outbreak's row is locked so two requests find each other).
+        Outbreak.objects.select_for_update().filter(pk=outbreak.pk).first()
+        same = ResponseAction.objects.filter(
+            outbreak=outbreak, created_by=user, title=title, owner=owner, due_on=due,
+            early=early, assessment=assessment, state=ActionState.OPEN,
+            created_at__gte=timezone.now() - REPEAT_WINDOW,
+        ).first()  # fmt: skip
+        if same is not None:
+            return same
         action = ResponseAction.objects.create(
             outbreak=outbreak, assessment=assessment, title=title, owner=owner, due_on=due,
             early=early, created_by=user,
@@ -271,9 +290,7 @@ def add_action(user, outbreak: Outbreak, data: Any) -> ResponseAction:
         )
         subject = partial(
             _action_text,
-            gettext_lazy(
-                "Action assigned to you: %(title)s — %(condition)s, %(area)s. Due %(due)s."
-            ),
+            gettext_lazy("An action was assigned to you: %(condition)s, %(area)s. Due %(due)s."),
             action,
         )
         notify([owner], Kind.ACTION_ASSIGNED, subject, _link(action))
@@ -306,8 +323,26 @@ def move_action(user, action: ResponseAction, data: Any) -> ResponseAction:
         errors.add("state", _("Choose done or cancelled."))
     elif state == ActionState.CANCELLED and not reason:
         errors.add("reason", _("Say why the action is cancelled."))
-    if done_on and done_on < action.created_at.date() - dt.timedelta(days=366):
+    if done_on and done_on < action.created_at.date() - YEAR:
         errors.add("done_on", _("This date is more than a year before the action was added."))
+    elif done_on and action.early and state == ActionState.DONE:
+        # The early response runs from the notification: done before it, the interval would
+        # be negative and the target counted as met. A closed action is never reopened, so a
+        # wrong day could not be corrected afterwards.
+        record = Timeliness.objects.filter(outbreak=action.outbreak).first()
+        notified = record.notified_on if record else None
+        began = period(action.outbreak)[0]
+        if notified is not None and done_on < notified:
+            errors.add(
+                "done_on",
+                _("An early response action is done after the notification (%(day)s).")
+                % {"day": notified.isoformat()},
+            )
+        elif notified is None and done_on < began:
+            errors.add(
+                "done_on",
+                _("This date is before the outbreak began (%(day)s).") % {"day": began.isoformat()},
+            )
     errors.check()
     with transaction.atomic():
         locked = ResponseAction.objects.select_for_update().get(pk=action.pk)
@@ -358,7 +393,7 @@ def escalate_actions(now: dt.datetime | None = None) -> list[int]:
             )
             subject = partial(
                 _action_text,
-                gettext_lazy("Overdue action: %(title)s — %(condition)s, %(area)s, due %(due)s."),
+                gettext_lazy("Overdue action: %(condition)s, %(area)s, due %(due)s."),
                 action,
             )
             recipients = [action.owner, *officers_of(action.outbreak.area.parent)]
@@ -481,8 +516,6 @@ def suggested_dates(outbreak: Outbreak) -> dict[str, str]:
     """What the 7-1-7 form offers before anything is recorded: detection on the day of the
     outbreak's first signal or the Monday of its first alert's week, notification on the day
     the outbreak was opened. Only suggestions: the officer corrects them."""
-    from mhis.surveillance.outbreaks import period
-
     return {
         "detected_on": period(outbreak)[0].isoformat(),
         "notified_on": timezone.localtime(outbreak.created_at).date().isoformat(),
@@ -500,10 +533,19 @@ def record_timeliness(user, outbreak: Outbreak, data: Any) -> Timeliness:
     derived = early_response_done(outbreak)
     if derived is not None:
         dates["responded_on"] = derived
+    began = period(outbreak)[0]
     previous = None
     for name in DATES:
         day = dates[name]
         if day is None:
+            continue
+        if day < began - YEAR:
+            # A typo (0001, 2016 for 2026) would put the outbreak in another century's quarter.
+            errors.add(
+                name,
+                _("This date is more than a year before the outbreak began (%(day)s).")
+                % {"day": began.isoformat()},
+            )
             continue
         if previous is not None and day < dates[previous]:  # type: ignore[operator]
             errors.add(
@@ -607,6 +649,9 @@ def performance(user, data: Any) -> tuple[list[Group], int, dict[str, str]]:
             % {"value": level, "allowed": ", ".join(LEVELS)},
         )
     code = (data.get("place") or "").strip()
+    if "\x00" in code:  # PostgreSQL cannot compare text holding NUL
+        errors.add("place", _("Text cannot contain the NUL character."))
+        code = ""
     place = Place.objects.filter(code=code).first() if code else None
     if code and (place is None or not in_scope(user, place)):
         errors.add("place", _("No place with this code in your places."))

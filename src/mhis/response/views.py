@@ -220,10 +220,14 @@ def performance(request):
         response = HttpResponse(svc.performance_csv(groups), content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="7-1-7.csv"'
         return response
-    from mhis.access.services import scope_sites
+    from mhis.access.services import place_scope_q
 
-    ids = {int(i) for s in scope_sites(request.user) for i in s.path.strip("/").split("/")}
-    places = Place.objects.filter(pk__in=ids).exclude(kind=PlaceKind.SITE).order_by("path")
+    # The places the filter accepts: those in the user's places (not the ones above them).
+    places = (
+        Place.objects.filter(place_scope_q(request.user, "self"))
+        .exclude(kind=PlaceKind.SITE)
+        .order_by("path")
+    )
     steps = svc.step_labels()
     context = {
         "groups": groups,
