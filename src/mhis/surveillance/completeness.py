@@ -108,11 +108,13 @@ def clean_weeks(value: Any) -> int:
     text = str(value if value is not None else "").strip()
     if not text:
         return DEFAULT_WEEKS
-    if not text.isdigit() or not 1 <= int(text) <= MAX_WEEKS:
+    # "²" is a digit to `isdigit` but not a number to `int`.
+    number = int(text) if text.isdecimal() else 0
+    if not 1 <= number <= MAX_WEEKS:
         raise ValidationError(
             {"weeks": [_("Choose from 1 to %(most)s weeks.") % {"most": MAX_WEEKS}]}
         )
-    return int(text)
+    return number
 
 
 def _weeks(n: int, today: dt.date | None) -> list[tuple[int, int]]:

@@ -157,7 +157,10 @@ def apply(listing: Listing, user, rows, query: Any, errors: dict | None = None):
         if monday is None:
             errors["week"] = [_("Enter an ISO week such as 2026-W07.")]
         else:
-            rows = rows.filter(_week_q(listing, monday, monday + dt.timedelta(days=6)))
+            # The Sunday of 9999-W52 is past the last date there is: the week runs to its end.
+            left = dt.date.max - monday
+            sunday = monday + min(dt.timedelta(days=6), left)
+            rows = rows.filter(_week_q(listing, monday, sunday))
     start = end = None
     if (query.get("from") or "").strip():
         start = _date(query.get("from").strip(), "from", errors)

@@ -1,0 +1,71 @@
+"""Review of the lists, maps, completeness page, reminders and notifications (issue 31, item 7;
+docs/decisions/0033): what hostile query strings, bad settings, odd place codes and odd phone
+numbers did to them, each pinned by a test."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from mhis.access.services import create_user
+from mhis.surveillance.models import ReportSource, WeeklyReport
+
+
+@pytest.fixture
+def officer(world, people):
+    return create_user(username="maesot_officer", password=None, role="surveillance_officer",
+                       places=[world["MAESOT"]])  # fmt: skip
+
+
+def _report(site, week, on_time=True):
+    return WeeklyReport.objects.create(site=site, year=week[0], week=week[1], version=1,
+                                       current=True, source=ReportSource.FORM, on_time=on_time)  # fmt: skip
+
+
+# Hostile query strings ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", ["/surveillance/alerts/", "/surveillance/signals/",
+                                 "/surveillance/outbreaks/"])  # fmt: skip
+def test_the_last_iso_week_of_year_9999_is_a_week_like_any_other_not_a_server_error(
+    client, officer, url
+):
+    """Its Sunday is the year 10000, past the last date Python can hold: the week filter
+    selected up to that Sunday and failed (a 500) instead of reading the week."""
+    client.force_login(officer)
+    for week in ("9999-W52", "9999-W51", "0001-W01"):
+        response = client.get(url, {"week": week})
+        assert response.status_code == 200, week
+    assert client.get(url, {"week": "9999-W53"}).status_code == 400  # 9999 has 52 weeks
+
+
+def test_the_last_week_there_is_selects_its_own_days(client, officer, world):
+    from mhis.surveillance.models import Signal
+
+    for day in (dt.date(9999, 12, 31), dt.date(9999, 12, 20)):  # 9999-W52 and 9999-W51
+        Signal.objects.create(text="x", source="community", place=world["CLINIC"], date=day)
+    client.force_login(officer)
+    rows = client.get("/surveillance/signals/", {"week": "9999-W52", "format": "csv"})
+    assert [line.split(",")[0] for line in rows.content.decode().splitlines()[1:]] == [
+        '"9999-12-31"'
+    ]
+    first = client.get("/surveillance/signals/", {"week": "9999-W01", "format": "csv"})
+    assert len(first.content.decode().splitlines()) == 1  # the header: no day of W01 matches
+
+
+@pytest.mark.parametrize("typed", ["²", "³", "1_0", "+3", "0"])
+def test_the_completeness_page_refuses_weeks_that_are_not_a_number_of_weeks(client, officer, typed):
+    """ "²" passed `str.isdigit()` and failed `int()`: a 500 instead of the field's message."""
+    client.force_login(officer)
+    response = client.get("/surveillance/completeness/", {"weeks": typed})
+    assert response.status_code == 400
+    assert "Choose from 1 to 52 weeks." in response.content.decode()
+    assert 'href="#weeks"' in response.content.decode()
+
+
+def test_weeks_in_other_scripts_digits_are_read(client, officer):
+    client.force_login(officer)
+    for typed in ("٣", "๓"):  # Arabic-Indic and Thai three
+        response = client.get("/surveillance/completeness/", {"weeks": typed})
+        assert response.status_code == 200 and response.context["weeks"] == 3
