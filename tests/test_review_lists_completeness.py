@@ -7,9 +7,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import timezone
 
 from mhis.access.services import create_user
-from mhis.surveillance.models import ReportSource, WeeklyReport
+from mhis.notifications.models import Kind, Notification
+from mhis.surveillance import tasks
+from mhis.surveillance.models import ReportReminder, ReportSource, WeeklyReport
 
 
 @pytest.fixture
@@ -69,3 +73,45 @@ def test_weeks_in_other_scripts_digits_are_read(client, officer):
     for typed in ("٣", "๓"):  # Arabic-Indic and Thai three
         response = client.get("/surveillance/completeness/", {"weeks": typed})
         assert response.status_code == 200 and response.context["weeks"] == 3
+
+
+# The weekly schedule of reminders ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["tuesday 08:00", "tue 8am", "tue", "08:00 tue"])
+def test_a_bad_reminder_schedule_is_refused_at_start_up_naming_its_setting(settings, value):
+    """A bad MHIS_SCHEDULE_REPORT_REMINDERS let the server start, then stopped the worker at its
+    first look at the schedule (evaluation and escalation with it) with an error naming
+    MHIS_SCHEDULE_EVALUATION."""
+    from django.apps import apps
+
+    settings.MHIS_SCHEDULE_REPORT_REMINDERS = value
+    with pytest.raises(ImproperlyConfigured, match=r"^MHIS_SCHEDULE_REPORT_REMINDERS: "):
+        apps.get_app_config("surveillance").ready()
+    with pytest.raises(ImproperlyConfigured, match=r"^MHIS_SCHEDULE_REPORT_REMINDERS: "):
+        tasks.scheduled(timezone.localtime())
+    settings.MHIS_SCHEDULE_REPORT_REMINDERS = "off"
+    apps.get_app_config("surveillance").ready()  # off is not an error
+    settings.MHIS_SCHEDULE_EVALUATION = "monday 06:15"
+    with pytest.raises(ImproperlyConfigured, match=r"^MHIS_SCHEDULE_EVALUATION: "):
+        apps.get_app_config("surveillance").ready()
+
+
+def test_a_worker_back_after_days_away_reminds_the_week_its_run_is_named_for(
+    world, people, settings, django_capture_on_commit_callbacks
+):
+    """The run queued for 2026-W47 (slot Tuesday 2026-11-24) by a worker that was stopped until
+    Monday 2026-11-30 reminded 2026-W48 — the week that ended the day before, days before its
+    reports are due — and never 2026-W47."""
+    settings.MHIS_SCHEDULE_EVALUATION = ""
+    settings.MHIS_SCHEDULE_ESCALATION = False
+    settings.MHIS_SCHEDULE_REPORT_REMINDERS = "tue 08:00"
+    _report(world["CLINIC"], (2026, 40))  # the clinic reports from 2026-W40, sent nothing since
+    monday = timezone.make_aware(dt.datetime(2026, 11, 30, 9, 0))
+    ((key, task, args),) = tasks.scheduled(timezone.localtime(monday))
+    assert key == "surveillance-reminders:2026-W47"
+    with django_capture_on_commit_callbacks(execute=True):
+        task.call(*args)
+    reminder = ReportReminder.objects.get()
+    assert (reminder.site, reminder.year, reminder.week) == (world["CLINIC"], 2026, 47)
+    assert Notification.objects.filter(kind=Kind.REPORT_MISSING).exists()

@@ -307,6 +307,7 @@ def remind(user=None, today: dt.date | None = None, place_code: str = "") -> lis
     return sent
 
 
-def scheduled_remind() -> int:
-    """The weekly schedule's run: how many sites were reminded."""
-    return len(remind(None, timezone.localdate()))
+def scheduled_remind(today: dt.date | None = None) -> int:
+    """The weekly schedule's run (the week before `today`, the slot's date): how many sites
+    were reminded."""
+    return len(remind(None, today or timezone.localdate()))
