@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from mhis.access.services import create_user
 from mhis.notifications.models import Kind, Notification
-from mhis.surveillance import tasks
+from mhis.places.services import create_place
+from mhis.surveillance import completeness, services, tasks
 from mhis.surveillance.models import ReportReminder, ReportSource, WeeklyReport
 
 
@@ -115,3 +116,26 @@ def test_a_worker_back_after_days_away_reminds_the_week_its_run_is_named_for(
     reminder = ReportReminder.objects.get()
     assert (reminder.site, reminder.year, reminder.week) == (world["CLINIC"], 2026, 47)
     assert Notification.objects.filter(kind=Kind.REPORT_MISSING).exists()
+
+
+def test_a_reminder_s_link_carries_a_site_code_holding_an_ampersand_whole(
+    world, people, django_capture_on_commit_callbacks
+):
+    """Place codes are free text (a tree imported from another system may hold "&", "#" or a
+    space): the link to the form was written unquoted, so it named the site "MSOT" and the week
+    not at all."""
+    from urllib.parse import parse_qs, urlsplit
+
+    site = create_place(code="MSOT&MOB #2", name="Mobile clinic 2", kind="site",
+                        parent=world["MAESOT"], site_type="mobile_clinic")  # fmt: skip
+    last = services.last_full_week()
+    _report(site, services.week_of(services.monday(*last) - dt.timedelta(weeks=3)))
+    officer = create_user(username="maesot_officer", password=None, role="surveillance_officer",
+                          places=[world["MAESOT"]])  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = completeness.remind(officer, place_code="MSOT&MOB #2")
+    assert [r.site for r in sent] == [site]
+    link = Notification.objects.get(recipient=people["clinician"]).link
+    parts = urlsplit(link)
+    assert parts.path == "/surveillance/report/" and not parts.fragment
+    assert parse_qs(parts.query) == {"site": ["MSOT&MOB #2"], "week": [services.week_label(*last)]}

@@ -22,6 +22,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -299,7 +300,8 @@ def remind(user=None, today: dt.date | None = None, place_code: str = "") -> lis
                 continue
             # Built for each recipient, in their own language.
             subject = partial(_subject, site.name, label)
-            link = reverse("surveillance:report") + f"?site={site.code}&week={label}"
+            query = urlencode({"site": site.code, "week": label})  # a code may hold "&" or "#"
+            link = reverse("surveillance:report") + f"?{query}"
             rows = notify(reporters_of(site), Kind.REPORT_MISSING, subject, link)
             reminder.recipients = len(rows)
             reminder.save(update_fields=["recipients"])
