@@ -139,3 +139,29 @@ def test_a_reminder_s_link_carries_a_site_code_holding_an_ampersand_whole(
     parts = urlsplit(link)
     assert parts.path == "/surveillance/report/" and not parts.fragment
     assert parse_qs(parts.query) == {"site": ["MSOT&MOB #2"], "week": [services.week_label(*last)]}
+
+
+# Notifications -------------------------------------------------------------------------------
+
+
+def test_a_number_typed_on_the_admin_site_is_stored_as_the_gateway_takes_it(world):
+    """The admin site's user form checked the number but stored it as typed — the example its
+    help gives, "+66 81 234 5678", with its spaces — and the gateway was sent that."""
+    from django.contrib import admin
+    from django.forms import modelform_factory
+
+    from mhis.access.models import User
+
+    user = create_user(username="texted", password=None, role="surveillance_officer",
+                       places=[world["MAESOT"]])  # fmt: skip
+    # The admin site's form for a user is a model form over these fields (UserAdmin).
+    assert "phone" in admin.site._registry[User].fieldsets[-1][1]["fields"]
+    form = modelform_factory(User, fields=["phone", "language"])(
+        {"phone": " +66 81 234 5678 ", "language": "th"}, instance=user
+    )
+    assert form.is_valid(), form.errors
+    form.save()
+    user.refresh_from_db()
+    assert (user.phone, user.language) == ("+66812345678", "th")
+    bad = modelform_factory(User, fields=["phone"])({"phone": "081 234 5678"}, instance=user)
+    assert not bad.is_valid() and "country code" in bad.errors["phone"][0]
