@@ -188,3 +188,96 @@ def test_the_map_of_three_hundred_sites_stays_light_enough_for_a_phone_on_a_slow
     assert "Site number 042 health post" not in svg and 'role="img"' in svg
     few = str(points_map(_points(3), "count", "Alerts", "Alerts by site"))
     assert "Site number 002 health post" in few  # a few sites keep their names on the map
+
+
+@pytest.fixture
+def silent_server():
+    """A server that accepts connections and never answers (a gateway or mail server hung)."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(50)
+    held = []
+
+    def accept():
+        while True:
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield server.getsockname()[1]
+    server.close()
+    for conn in held:
+        conn.close()
+
+
+def test_a_hung_sms_gateway_holds_the_reminder_button_once_not_once_per_recipient(
+    client, world, people, settings, silent_server, monkeypatch,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    """Sending happens in the request, after the commit: a gateway that never answered held the
+    page its whole timeout for each recipient in turn (two sites, three people: 3 × the
+    timeout; thirty sites, a quarter of an hour, long past any web server's limit)."""
+    import time
+
+    from mhis.notifications import services as sending
+    from mhis.notifications.models import Outcome
+
+    monkeypatch.setattr(sending, "SEND_TIMEOUT", 1, raising=False)
+    monkeypatch.setattr(sending, "_down_until", {}, raising=False)
+    settings.MHIS_SMS_GATEWAY_URL = f"http://127.0.0.1:{silent_server}/send"
+    settings.MHIS_NOTIFY_EMAIL = False
+    people["clinician"].phone = "+66812345678"
+    people["clinician"].save()
+    create_user(username="bridge_volunteer", password=None, role="chw", places=[world["BRIDGE"]],
+                phone="+66812345679")  # fmt: skip
+    officer = create_user(username="maesot_officer", password=None, role="surveillance_officer",
+                          places=[world["MAESOT"]])  # fmt: skip
+    earlier = services.week_of(services.monday(*services.last_full_week()) - dt.timedelta(weeks=3))
+    _report(world["BRIDGE"], earlier)
+    _report(world["CLINIC"], earlier)
+    client.force_login(officer)
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/surveillance/completeness/", follow=True)
+    took = time.monotonic() - started
+    assert "Reminders sent for 2 sites to 3 people." in response.content.decode()
+    assert took < 2.5, f"{took:.1f} s"
+    rows = Notification.objects.filter(kind=Kind.REPORT_MISSING)
+    assert rows.count() == 3 and {r.sms for r in rows} == {Outcome.FAILED}
+    assert sum("timed out" in r.error for r in rows) == 1
+    assert sum("not tried" in r.error for r in rows) == 2  # each says why it was not sent
+
+
+def test_a_hung_mail_server_is_given_up_on_not_waited_for_without_end(
+    world, settings, silent_server, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Django waits for a mail server without a limit unless EMAIL_TIMEOUT is set, and MHIS did
+    not set it: one hung server held the page that raised an alert for as long as it kept the
+    connection open."""
+    import time
+
+    from mhis import settings as shipped
+    from mhis.notifications import services as sending
+    from mhis.notifications.models import Outcome
+    from mhis.notifications.services import notify
+
+    assert shipped.EMAIL_TIMEOUT and shipped.EMAIL_TIMEOUT <= 30  # the default has a limit
+    monkeypatch.setattr(sending, "_down_until", {}, raising=False)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", silent_server, 1
+    settings.MHIS_SMS_GATEWAY_URL = ""
+    officers = [create_user(username=f"officer{n}", password=None, role="surveillance_officer",
+                            places=[world["MAESOT"]], email=f"o{n}@example.org")
+                for n in range(3)]  # fmt: skip
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(officers, Kind.REPORT_MISSING, "Weekly report missing", "/surveillance/report/")
+    assert time.monotonic() - started < 2.5
+    rows = Notification.objects.order_by("pk")
+    assert [r.email for r in rows] == [Outcome.FAILED] * 3
+    assert "timed out" in rows[0].error and all("not tried" in r.error for r in rows[1:])
