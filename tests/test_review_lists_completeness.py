@@ -281,3 +281,52 @@ def test_a_hung_mail_server_is_given_up_on_not_waited_for_without_end(
     rows = Notification.objects.order_by("pk")
     assert [r.email for r in rows] == [Outcome.FAILED] * 3
     assert "timed out" in rows[0].error and all("not tried" in r.error for r in rows[1:])
+
+
+# Reminders under concurrency -----------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_reminder_runs_at_once_remind_each_site_once(world, people, monkeypatch):
+    """Two workers, or a double click: both runs find the same sites missing before either
+    records its reminder; one reminds each site, the other finds it done and sends nothing."""
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the test database on SQLite is in memory, where two connections cannot "
+                    "write at once; run on PostgreSQL (scripts/with-postgres.sh)")  # fmt: skip
+    earlier = services.week_of(services.monday(*services.last_full_week()) - dt.timedelta(weeks=3))
+    _report(world["BRIDGE"], earlier)
+    _report(world["CLINIC"], earlier)
+    both_looked = threading.Barrier(2, timeout=20)
+    looked = completeness._missing_sites
+
+    def look_then_wait(*args):
+        found = looked(*args)
+        both_looked.wait()  # each run has its list of missing sites before either writes
+        return found
+
+    monkeypatch.setattr(completeness, "_missing_sites", look_then_wait)
+    results, errors = [], []
+
+    def run():
+        try:
+            results.append(len(completeness.remind(None)))
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors
+    assert sorted(results) == [0, 2]
+    assert ReportReminder.objects.count() == 2
+    told = Notification.objects.filter(kind=Kind.REPORT_MISSING)
+    assert told.count() == sum(r.recipients for r in ReportReminder.objects.all()) == 2
+    assert len({(n.recipient_id, n.subject) for n in told}) == told.count()  # nobody told twice
