@@ -330,3 +330,24 @@ def test_two_reminder_runs_at_once_remind_each_site_once(world, people, monkeypa
     told = Notification.objects.filter(kind=Kind.REPORT_MISSING)
     assert told.count() == sum(r.recipients for r in ReportReminder.objects.all()) == 2
     assert len({(n.recipient_id, n.subject) for n in told}) == told.count()  # nobody told twice
+
+
+# An officer of another place -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("url", "param"), [("/surveillance/alerts/", "owner"),
+                                            ("/surveillance/signals/", "reported_by"),
+                                            ("/surveillance/outbreaks/", "opened_by")])  # fmt: skip
+def test_the_owner_filter_does_not_tell_who_has_an_account_elsewhere(
+    client, officer, people, url, param
+):
+    """ "No user honduras_analyst" for a name that does not exist, an empty list for one that
+    does: typing names told a Mae Sot officer who holds an account in Honduras or Cambodia.
+    A name is known where its account's places meet the officer's (inside them, or above)."""
+    client.force_login(officer)
+    for elsewhere in ("honduras_analyst", "cambodia_viewer", "ranong_chw", "nobody_clinician"):
+        response = client.get(url, {param: elsewhere})
+        assert response.status_code == 400, elsewhere
+        assert f"No user {elsewhere}" in response.content.decode()
+    for known in ("mae_sot_clinician", "tak_officer", "th_admin", "maesot_officer"):
+        assert client.get(url, {param: known}).status_code == 200, known
