@@ -351,3 +351,24 @@ def test_the_owner_filter_does_not_tell_who_has_an_account_elsewhere(
         assert f"No user {elsewhere}" in response.content.decode()
     for known in ("mae_sot_clinician", "tak_officer", "th_admin", "maesot_officer"):
         assert client.get(url, {param: known}).status_code == 200, known
+
+
+def test_each_role_gets_the_lists_and_the_completeness_page_or_a_refusal_never_an_error(
+    client, people, officer
+):
+    """The lists need `read_alerts`, the completeness page `read_reports`: every role, every
+    form of each (page, CSV, map) answers 200 or 403, never a 500 or an empty 200."""
+    from mhis.access.policy import Can, allowed
+
+    urls = ["/surveillance/alerts/", "/surveillance/signals/", "/surveillance/outbreaks/"]
+    for name, user in {**people, "officer": officer}.items():
+        client.force_login(user)
+        for url in urls:
+            for extra in ({}, {"format": "csv"}, {"view": "map"}):
+                status = client.get(url, extra).status_code
+                assert status == (200 if allowed(user, Can.READ_ALERTS) else 403), (name, url)
+        for extra in ({}, {"format": "csv"}):
+            status = client.get("/surveillance/completeness/", extra).status_code
+            assert status == (200 if allowed(user, Can.READ_REPORTS) else 403), name
+        status = client.post("/surveillance/completeness/").status_code
+        assert status == (302 if allowed(user, Can.MANAGE_ALERTS) else 403), name
