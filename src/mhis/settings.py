@@ -351,6 +351,9 @@ MHIS_SMS_GATEWAY_URL = envstr("MHIS_SMS_GATEWAY_URL", "")
 MHIS_SMS_BACKEND = envstr("MHIS_SMS_BACKEND", "mhis.notifications.services.HttpSmsGateway")
 MHIS_BASE_URL = envstr("MHIS_BASE_URL", "")
 EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Seconds a mail server has to answer (Django waits without a limit otherwise): notifications
+# are sent within the request that caused them (mhis.notifications.services).
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "mhis@localhost")
 # Linkage: pairs scored at least MHIS_LINKAGE_REVIEW go to the review queue; at least
 # MHIS_LINKAGE_AUTO, records are merged without review, a group of at most

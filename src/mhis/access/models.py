@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.auth import models as auth_models
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .phones import validate_phone
+from .phones import normalise_phone, validate_phone
 
 
 class Role(models.TextChoices):
@@ -83,6 +85,13 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+
+    def clean(self) -> None:
+        super().clean()
+        # Stored in E.164 as the SMS gateway takes it, however it was typed (the admin site's
+        # form checks the field but would keep "+66 81 234 5678" with its spaces).
+        with suppress(ValidationError):  # a number that is not one: the field's validator says why
+            self.phone = normalise_phone(self.phone)
 
 
 class Scope(models.Model):

@@ -2,6 +2,12 @@
 was sent), then sent by email when MHIS_NOTIFY_EMAIL is on and by SMS when
 MHIS_SMS_GATEWAY_URL is set. The outcome of each sending is recorded on the row.
 
+Sending happens in the process that made the change, once its transaction commits — for a
+page, within the request. A gateway or mail server that does not answer would hold the page
+its whole timeout for each recipient in turn; so once one times out, the others of the next
+`GIVE_UP_SECONDS` are not tried on that channel (recorded as failed, "not tried", on their
+rows) and the page waits one timeout at most, whatever the number of recipients.
+
 Callers pass aggregate text only (a condition, a site, a week, counts, a link): a
 notification travels by email and SMS, outside the application's access control, so it never
 names a person or a migration status (docs/decisions/0030)."""
@@ -10,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import urllib.request
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
@@ -23,6 +30,21 @@ from django.utils.module_loading import import_string
 from .models import Notification, Outcome
 
 log = logging.getLogger(__name__)
+
+SEND_TIMEOUT = 10  # seconds the SMS gateway has to answer each request
+GIVE_UP_SECONDS = 60  # after a timeout, how long a channel is not tried (in this process)
+_down_until: dict[str, float] = {}  # channel ("email", "sms") -> time.monotonic() to try again
+
+
+def _timed_out(exc: BaseException | None) -> bool:
+    """Whether sending failed because the other end did not answer in time (urllib wraps a
+    timeout while connecting in a URLError, smtplib in SMTPServerDisconnected)."""
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, TimeoutError) or isinstance(getattr(exc, "reason", None), TimeoutError):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
 
 
 class SmsBackend(Protocol):
@@ -43,7 +65,7 @@ class HttpSmsGateway:
         request = urllib.request.Request(  # noqa: S310 - the deployment's own gateway
             settings.MHIS_SMS_GATEWAY_URL, data=body, headers={"Content-Type": "application/json"}
         )
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=SEND_TIMEOUT) as response:  # noqa: S310
             return Outcome.SENT if 200 <= response.status < 300 else Outcome.FAILED
 
 
@@ -56,12 +78,29 @@ def _absolute(link: str) -> str:
     return f"{base}{link}" if base and link.startswith("/") else link
 
 
+def _down(channel: str, errors: list[str]) -> bool:
+    """Whether `channel` timed out lately: then it is not tried (and the row says why)."""
+    if time.monotonic() < _down_until.get(channel, 0):
+        errors.append(f"{channel}: not tried, it did not answer in time for an earlier one")
+        return True
+    return False
+
+
+def _failed(channel: str, exc: Exception, errors: list[str]) -> str:
+    if _timed_out(exc):
+        _down_until[channel] = time.monotonic() + GIVE_UP_SECONDS
+    errors.append(f"{channel}: {type(exc).__name__}: {exc}")
+    return Outcome.FAILED
+
+
 def _send(row: Notification) -> None:
     user = row.recipient
-    errors = []
+    errors: list[str] = []
     if settings.MHIS_NOTIFY_EMAIL:
         if not user.email:
             row.email = Outcome.NO_ADDRESS
+        elif _down("email", errors):
+            row.email = Outcome.FAILED
         else:
             try:
                 send_mail(
@@ -72,14 +111,15 @@ def _send(row: Notification) -> None:
                 )
                 row.email = Outcome.SENT
             except Exception as exc:
-                row.email = Outcome.FAILED
-                errors.append(f"email: {type(exc).__name__}: {exc}")
+                row.email = _failed("email", exc, errors)
     if settings.MHIS_SMS_GATEWAY_URL:
-        try:
-            row.sms = sms_backend().send(user, f"{row.subject} {_absolute(row.link)}")
-        except Exception as exc:
+        if _down("sms", errors):
             row.sms = Outcome.FAILED
-            errors.append(f"sms: {type(exc).__name__}: {exc}")
+        else:
+            try:
+                row.sms = sms_backend().send(user, f"{row.subject} {_absolute(row.link)}")
+            except Exception as exc:
+                row.sms = _failed("sms", exc, errors)
     row.error = "\n".join(errors)
     row.save(update_fields=["email", "sms", "error"])
     if errors:

@@ -11,4 +11,5 @@ class SurveillanceConfig(AppConfig):
 
         from . import tasks
 
+        tasks.check_schedules()
         schedule.register(tasks.scheduled)

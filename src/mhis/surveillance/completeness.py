@@ -22,6 +22,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -108,11 +109,13 @@ def clean_weeks(value: Any) -> int:
     text = str(value if value is not None else "").strip()
     if not text:
         return DEFAULT_WEEKS
-    if not text.isdigit() or not 1 <= int(text) <= MAX_WEEKS:
+    # "²" is a digit to `isdigit` but not a number to `int`.
+    number = int(text) if text.isdecimal() else 0
+    if not 1 <= number <= MAX_WEEKS:
         raise ValidationError(
             {"weeks": [_("Choose from 1 to %(most)s weeks.") % {"most": MAX_WEEKS}]}
         )
-    return int(text)
+    return number
 
 
 def _weeks(n: int, today: dt.date | None) -> list[tuple[int, int]]:
@@ -297,7 +300,8 @@ def remind(user=None, today: dt.date | None = None, place_code: str = "") -> lis
                 continue
             # Built for each recipient, in their own language.
             subject = partial(_subject, site.name, label)
-            link = reverse("surveillance:report") + f"?site={site.code}&week={label}"
+            query = urlencode({"site": site.code, "week": label})  # a code may hold "&" or "#"
+            link = reverse("surveillance:report") + f"?{query}"
             rows = notify(reporters_of(site), Kind.REPORT_MISSING, subject, link)
             reminder.recipients = len(rows)
             reminder.save(update_fields=["recipients"])
@@ -305,6 +309,7 @@ def remind(user=None, today: dt.date | None = None, place_code: str = "") -> lis
     return sent
 
 
-def scheduled_remind() -> int:
-    """The weekly schedule's run: how many sites were reminded."""
-    return len(remind(None, timezone.localdate()))
+def scheduled_remind(today: dt.date | None = None) -> int:
+    """The weekly schedule's run (the week before `today`, the slot's date): how many sites
+    were reminded."""
+    return len(remind(None, today or timezone.localdate()))

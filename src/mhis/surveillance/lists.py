@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mhis import downloads
-from mhis.access.services import place_scope_q
+from mhis.access.services import place_scope_q, scope_paths
 from mhis.places.models import Place, PlaceKind
 
 from .conditions import BY_CODE
@@ -97,6 +97,21 @@ def _week_q(listing: Listing, start: dt.date | None, end: dt.date | None) -> Q:
     return q
 
 
+def _known_user(user, name: str) -> bool:
+    """Whether `name` is the account of someone whose places meet the user's — inside them or
+    above them — the only people who can own, report or open what the user sees. Anyone else's
+    name is refused like a name that does not exist, so the filter tells nobody who holds an
+    account elsewhere."""
+    paths = scope_paths(user)
+    above = {p[: i + 1] for p in paths for i, c in enumerate(p) if c == "/"}
+    return (
+        get_user_model()
+        .objects.filter(username=name)
+        .filter(place_scope_q(user, "scope_rows__place") | Q(scope_rows__place__path__in=above))
+        .exists()
+    )
+
+
 def visible(find: Callable, user, states: list[str] | None):
     """`find(user, states)` (the user's items in those states), and the refusal of an unknown
     state as errors to show with the others' (the items of any state meanwhile)."""
@@ -140,7 +155,7 @@ def apply(listing: Listing, user, rows, query: Any, errors: dict | None = None):
     elif owner == "none":
         rows = rows.filter(**{f"{listing.owner_field}__isnull": True})
     elif owner:
-        if not get_user_model().objects.filter(username=owner).exists():
+        if not _known_user(user, owner):
             errors[listing.owner_param] = [
                 _("No user %(name)s: give a user name, “me” or “none”.") % {"name": owner}
             ]
@@ -157,7 +172,10 @@ def apply(listing: Listing, user, rows, query: Any, errors: dict | None = None):
         if monday is None:
             errors["week"] = [_("Enter an ISO week such as 2026-W07.")]
         else:
-            rows = rows.filter(_week_q(listing, monday, monday + dt.timedelta(days=6)))
+            # The Sunday of 9999-W52 is past the last date there is: the week runs to its end.
+            left = dt.date.max - monday
+            sunday = monday + min(dt.timedelta(days=6), left)
+            rows = rows.filter(_week_q(listing, monday, sunday))
     start = end = None
     if (query.get("from") or "").strip():
         start = _date(query.get("from").strip(), "from", errors)

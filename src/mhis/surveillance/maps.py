@@ -11,6 +11,10 @@ from django.utils.translation import gettext as _
 
 from mhis.indicators.charts import render as render_chart
 
+# Places are named on the map up to this many; more names would be drawn one over the other
+# and weigh the page down on a slow link (the table beside the map names every place).
+NAMED_UP_TO = 30
+
 
 def _legend(points: list[dict], field: str) -> list[int]:
     """The counts the legend shows: the smallest, the largest and up to two between, each
@@ -36,7 +40,8 @@ def points_map(points: list[dict], field: str, title: str, description: str) -> 
             "data": {"values": points},
             "layer": [
                 {
-                    "mark": {"type": "circle", "opacity": 0.7, "color": "#b3261e"},
+                    # No spoken label per circle: the image is read out by its description.
+                    "mark": {"type": "circle", "opacity": 0.7, "color": "#b3261e", "aria": False},
                     "encoding": {
                         "x": {
                             "field": "longitude",
@@ -60,14 +65,20 @@ def points_map(points: list[dict], field: str, title: str, description: str) -> 
                         "tooltip": [{"field": "site"}, {"field": field}],
                     },
                 },
-                {
-                    "mark": {"type": "text", "dy": -14, "fontSize": 11},
-                    "encoding": {
-                        "x": {"field": "longitude", "type": "quantitative"},
-                        "y": {"field": "latitude", "type": "quantitative"},
-                        "text": {"field": "site"},
-                    },
-                },
+                *(
+                    [
+                        {
+                            "mark": {"type": "text", "dy": -14, "fontSize": 11, "aria": False},
+                            "encoding": {
+                                "x": {"field": "longitude", "type": "quantitative"},
+                                "y": {"field": "latitude", "type": "quantitative"},
+                                "text": {"field": "site"},
+                            },
+                        }
+                    ]
+                    if len(points) <= NAMED_UP_TO
+                    else []
+                ),
             ],
         }
     )

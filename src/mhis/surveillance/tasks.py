@@ -1,7 +1,10 @@
 """The weekly evaluation, the hourly escalation of overdue alerts and the weekly reminders of
 missing reports as background tasks (the worker's schedule, `--queue`)."""
 
+import datetime as dt
+
 from django.conf import settings
+from django.utils import timezone
 
 from mhis.work.queue import task
 from mhis.work.schedule import weekly
@@ -23,8 +26,25 @@ def escalate() -> list[int]:
 
 
 @task()
-def remind_reports() -> int:
-    return completeness.scheduled_remind()
+def remind_reports(day: str = "") -> int:
+    """The reminders of the week before `day` (the slot's date, ISO): a worker that runs the
+    task days late still reminds the week its run is named for."""
+    return completeness.scheduled_remind(dt.date.fromisoformat(day) if day else None)
+
+
+def _reminders() -> str:
+    value = (settings.MHIS_SCHEDULE_REPORT_REMINDERS or "").strip()
+    return "" if value.lower() in ("0", "off", "no", "false") else value
+
+
+def check_schedules() -> None:
+    """Refuse, at start-up, a weekly slot that is not one (ImproperlyConfigured naming its
+    setting), rather than stop the worker at its first look at the schedule."""
+    now = timezone.localtime()
+    if _reminders():
+        weekly(_reminders(), now, "MHIS_SCHEDULE_REPORT_REMINDERS")
+    if settings.MHIS_SCHEDULE_EVALUATION:
+        weekly(settings.MHIS_SCHEDULE_EVALUATION, now)
 
 
 def scheduled(local):
@@ -33,12 +53,12 @@ def scheduled(local):
     if settings.MHIS_SCHEDULE_ESCALATION:
         # Overdue alerts, once an hour (escalating twice does nothing).
         runs.append((f"surveillance-escalation:{local:%Y-%m-%dT%H}", escalate, ()))
-    reminders = (settings.MHIS_SCHEDULE_REPORT_REMINDERS or "").strip()
-    if reminders and reminders.lower() not in ("0", "off", "no", "false"):
+    reminders = _reminders()
+    if reminders:
         # Sites whose last full week has not come, once a week (once per site-week anyway).
-        slot = weekly(reminders, local)
+        slot = weekly(reminders, local, "MHIS_SCHEDULE_REPORT_REMINDERS")
         label = services.week_label(*services.last_full_week(slot.date()))
-        runs.append((f"surveillance-reminders:{label}", remind_reports, ()))
+        runs.append((f"surveillance-reminders:{label}", remind_reports, (slot.date().isoformat(),)))
     if not settings.MHIS_SCHEDULE_EVALUATION:
         return runs
     year, week = services.last_full_week(weekly(settings.MHIS_SCHEDULE_EVALUATION, local).date())

@@ -29,17 +29,18 @@ def _time(text: str, name: str) -> dt.time:
         raise ImproperlyConfigured(f"{name}: give a time as HH:MM, not {text!r}") from None
 
 
-def weekly(spec: str, now: dt.datetime) -> dt.datetime:
-    """The last time at or before `now` (aware, local) of a weekly slot ``"mon 06:15"``."""
+def weekly(spec: str, now: dt.datetime, name: str = "MHIS_SCHEDULE_EVALUATION") -> dt.datetime:
+    """The last time at or before `now` (aware, local) of a weekly slot ``"mon 06:15"``;
+    ImproperlyConfigured naming the setting `name` when `spec` is not one."""
     day, _sep, at = spec.strip().lower().partition(" ")
     if day not in DAYS:
         raise ImproperlyConfigured(
-            f"MHIS_SCHEDULE_EVALUATION: give a day ({', '.join(DAYS)}) and a time, not {spec!r}"
+            f"{name}: give a day ({', '.join(DAYS)}) and a time, not {spec!r}"
         )
     slot = now.replace(hour=0, minute=0, second=0, microsecond=0) - dt.timedelta(
         days=(now.weekday() - DAYS.index(day)) % 7
     )
-    at_time = _time(at.strip(), "MHIS_SCHEDULE_EVALUATION")
+    at_time = _time(at.strip(), name)
     slot = slot.replace(hour=at_time.hour, minute=at_time.minute)
     return slot if slot <= now else slot - dt.timedelta(days=7)
 
