@@ -11,6 +11,8 @@ read back (use `bulk_create` for rows whose ids are needed).
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from collections.abc import Mapping, Sequence
 
 from django.db import connections, router
@@ -56,8 +58,8 @@ def insert_values(model: type[Model], rows: list[Mapping]) -> None:
         convert = _converter(f, connection)
         if f.attname in stamped:
             missing = convert(stamped[f.attname])  # the same for every row: converted once
-        elif f.has_default() and callable(f.default):
-            missing = _MISSING  # a fresh default per row (a uuid, an empty list)
+        elif f.has_default() and callable(f.default) and f.get_internal_type() != "JSONField":
+            missing = _MISSING  # a fresh default per row (a uuid); an empty list is written once
         else:
             missing = convert(f.get_default())
         prepare.append((f.attname, convert, f, missing))
@@ -83,9 +85,34 @@ _PLAIN = {"CharField": str, "TextField": str, "PositiveIntegerField": int, "Inte
 
 def _converter(field, connection):
     """`field.get_db_prep_save`, skipped for a value that is already what the driver takes
-    (text for a plain text column, an integer for an integer column or a foreign key)."""
+    (text for a plain text column, an integer for an integer column or a foreign key), and
+    done once for a value repeated from the row before (the time a batch is written)."""
     prep = field.get_db_prep_save
     kind = _PLAIN.get(type(field).__name__) and _PLAIN.get(field.get_internal_type())
-    if kind is None or type(field).__module__.split(".")[0] != "django":
+    if type(field).__module__.split(".")[0] != "django":  # encrypted: every value on its own
         return lambda value: prep(value, connection)
-    return lambda value: value if type(value) is kind or value is None else prep(value, connection)
+    if kind is not None:
+        return lambda value: (
+            value if type(value) is kind or value is None else prep(value, connection)
+        )
+    internal = field.get_internal_type()
+    if internal == "DateField":  # a date is what the database adapter takes
+        adapt = connection.ops.adapt_datefield_value
+        return lambda value: adapt(value) if type(value) is dt.date else prep(value, connection)
+    if internal == "UUIDField":
+        native = connection.features.has_native_uuid_field
+        return lambda value: (
+            (value if native else value.hex)
+            if type(value) is uuid.UUID
+            else prep(value, connection)
+        )
+    last: list = [_MISSING, None]
+
+    def convert(value):
+        if value is not last[0]:
+            last[0], last[1] = value, prep(value, connection)
+        return last[1]
+
+    if internal == "DateTimeField":  # a batch's rows share the time they were written
+        return convert
+    return lambda value: prep(value, connection)

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -52,6 +52,7 @@ from mhis.registry.services import (
     register_person,
     update_person,
 )
+from mhis.registry.validation import one_day
 from mhis.surveillance.services import import_reports
 from mhis.work.queue import current_task_id
 
@@ -639,15 +640,26 @@ def _new_people(user, job: Job, mapping, column_of, batch) -> tuple[list[dict], 
     return results, later
 
 
-def _people_records(user, job: Job, keys: list[str]) -> dict[str, SourceRecord]:
+class _Known(NamedTuple):
+    """What a batch needs of a people row imported before (its `SourceRecord`)."""
+
+    pk: int
+    owner: str
+    key: str
+    row_hash: str
+    person_id: int | None
+
+
+def _people_records(user, job: Job, keys: list[str]) -> dict[str, _Known]:
     """`_source_record` for a batch of people keys at once: key -> its record in the job's
     namespace (records from before owners were kept taken in when their person is one the
-    user may see)."""
-    own: dict[str, SourceRecord] = {}
-    legacy: dict[str, SourceRecord] = {}
-    for record in SourceRecord.objects.filter(
+    user may see). Read as plain rows: a second import of a file reads one for every row."""
+    own: dict[str, _Known] = {}
+    legacy: dict[str, _Known] = {}
+    found = SourceRecord.objects.filter(
         owner__in=(job.owner, ""), source=job.source, kind="people", key__in=keys
-    ):
+    ).values_list("pk", "owner", "key", "row_hash", "person_id")
+    for record in map(_Known._make, found):
         (own if record.owner == job.owner else legacy)[record.key] = record
     legacy = {key: r for key, r in legacy.items() if key not in own}
     if legacy:
@@ -1034,7 +1046,8 @@ def _run_rows(
     batch: list[tuple[int, dict]] = []
 
     def flush():
-        with transaction.atomic(), events.collecting():  # the batch's changes announced once
+        # The batch's changes announced once; its dates checked against one "today".
+        with transaction.atomic(), events.collecting(), one_day():
             results = []
             rows = []
             for number, raw in batch:

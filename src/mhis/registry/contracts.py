@@ -285,7 +285,7 @@ class EpisodeInput(Contract):
         return value
 
     def row(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in type(self).model_fields}
+        return {name: self.__dict__[name] for name in EPISODE_FIELDS}
 
 
 EPISODE_FIELDS = EpisodeInput.columns()
