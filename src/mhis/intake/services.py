@@ -14,6 +14,7 @@ links a person, outside the importer's places (docs/decisions/0012-import-namesp
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -1131,9 +1132,15 @@ def _run_rows(
 
     # People rows are checked one batch ahead in a second process while a batch is written.
     left = job.total - job.done_rows
+    heap = ahead.set_aside() if left > BATCH else contextlib.nullcontext()
+    with heap:
+        _write_batches(user, job, kind, mapping, batches(), flush, sites, left)
+
+
+def _write_batches(user, job, kind, mapping, pending, flush, sites, left) -> None:
+    """Flush each batch, the next one sent to the checker (when there is one) first."""
     checker = ahead.checker(user, left, BATCH, sites) if kind.name == "people" else None
     try:
-        pending = batches()
         current = next(pending, None)
         read: dict[int, tuple] = {}
         if checker and current:
