@@ -271,3 +271,28 @@ def test_the_checker_ends_when_the_importer_is_gone(people):
     checker.pipe.close()  # as when the importing process is killed outright
     process.join(10)
     assert not process.is_alive()
+
+
+def test_a_key_given_again_in_the_next_batch_updates_the_person_it_made(
+    people, settings, small_batches, tmp_path
+):
+    """The checker's batch is read before the batch in front of it is written: a key given at
+    the end of one batch and again at the start of the next is still found as imported."""
+    settings.MHIS_IMPORT_CHECK_AHEAD = True
+    rows = _rows("MSOT-CLIN")[:3]
+    again = [*rows[0]]
+    again[0] = "K-EDGE"
+    changed = [*again]
+    changed[HEADER.index("birth_date")] = "1985-03-13"
+    rows = [*rows, again, changed, *_rows("MSOT-CLIN")[4:7], changed]  # rows 4, 5 and 9
+    path = tmp_path / "edge.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(HEADER)
+        writer.writerows(rows)
+    job = services.run_import(people["clinician"], path, source="edge")
+    outcomes = dict(job.rows.filter(source_key="K-EDGE").values_list("row", "outcome"))
+    assert outcomes[5] == "updated" and outcomes[9] == "unchanged"
+    assert outcomes[4] in ("created", "duplicate", "linked")
+    made = job.rows.get(row=4).person
+    assert str(made.birth_date) == "1985-03-13"

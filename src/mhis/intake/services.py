@@ -561,13 +561,15 @@ def _new_people(
     checked: ahead.Checked | None = None,
     sites: dict | None = None,
     read: dict[int, tuple] | None = None,
+    records: tuple[set[str], list[tuple]] | None = None,
 ) -> tuple[list[dict], list]:
     """The people of a batch in bulk: rows already imported and unchanged, rows refused, and
     new people (registered together, linked by identifier, flagged as possible duplicates),
     each with its result. Returns those results and the rows left for one-by-one handling
     (changed rows, and a key repeated within the batch). `checked`: what the checker made of
     the batch's rows (`ahead`), by (key, row hash); a row it left out is checked here.
-    `read`: the rows already read for it (`_to_check`), by row number."""
+    `read`: the rows already read for it (`_to_check`), by row number; `records`: the keys
+    whose records were read with them, and those records (`_people_records`)."""
     kind = KINDS["people"]
     results: list[RowResult] = []
     later, fresh = [], []
@@ -584,7 +586,7 @@ def _new_people(
             later.append((number, raw))
             continue
         keyed[key] = (number, raw, values, row_hash)
-    known = _people_records(user, job, list(keyed))
+    known = _people_records(user, job, list(keyed), records)
     for key, (number, raw, values, row_hash) in keyed.items():
         record = known.get(key)
         if record is None:
@@ -699,13 +701,21 @@ class _Known(NamedTuple):
     person_id: int | None
 
 
-def _people_records(user, job: Job, keys: list[str]) -> dict[str, _Known]:
+KNOWN = ("id", "owner", "key", "row_hash", "person_id")
+
+
+def _people_records(
+    user, job: Job, keys: list[str], read: tuple[set[str], list[tuple]] | None = None
+) -> dict[str, _Known]:
     """`_source_record` for a batch of people keys at once: key -> its record in the job's
     namespace (records from before owners were kept taken in when their person is one the
-    user may see). Read as plain rows: a second import of a file reads one for every row."""
+    user may see). Read as plain rows: a second import of a file reads one for every row.
+    `read`: keys whose records were read already (`_to_check`), and those records."""
     own: dict[str, _Known] = {}
     legacy: dict[str, _Known] = {}
-    found = _records_of(job, keys, ("id", "owner", "key", "row_hash", "person_id"))
+    covered, found = read or (set(), [])
+    found = [r for r in found if r[2] in covered]
+    found += _records_of(job, [k for k in keys if k not in covered], KNOWN)
     for record in map(_Known._make, found):
         (own if record.owner == job.owner else legacy)[record.key] = record
     legacy = {key: r for key, r in legacy.items() if key not in own}
@@ -1092,7 +1102,7 @@ def _run_rows(
     column_of = _column_of(kind, mapping)
     sites: dict = {}  # the sites the rows name, by code, looked up once for the job
 
-    def flush(batch: list[tuple[int, dict]], checked: ahead.Checked | None, read: dict):
+    def flush(batch: list[tuple[int, dict]], checked: ahead.Checked | None, read, records):
         # The batch's changes announced once; its dates checked against one "today".
         with transaction.atomic(), events.collecting(), one_day():
             results = []
@@ -1104,7 +1114,9 @@ def _run_rows(
                 else:
                     rows.append((number, raw))
             if kind.name == "people":
-                quick, rows = _new_people(user, job, mapping, column_of, rows, checked, sites, read)
+                quick, rows = _new_people(
+                    user, job, mapping, column_of, rows, checked, sites, read, records
+                )
                 results += quick
             for number, raw in rows:
                 done = _one_row(user, job, mapping, column_of, raw)
@@ -1143,15 +1155,20 @@ def _write_batches(user, job, kind, mapping, pending, flush, sites, left) -> Non
     try:
         current = next(pending, None)
         read: dict[int, tuple] = {}
+        records = None
         if checker and current:
-            checker.submit(_to_check(job, kind, mapping, current, read))
+            rows, records = _to_check(job, kind, mapping, current, read, set())
+            checker.submit(rows)
         while current is not None:
             checked = checker.take() if checker else None
-            read_now, read = read, {}
+            read_now, read, records_now = read, {}, records
             upcoming = next(pending, None)
             if checker and upcoming:  # checked there while this batch is written here
-                checker.submit(_to_check(job, kind, mapping, upcoming, read))
-            flush(current, checked, read_now)
+                # The records of keys this batch gives may change as it is written.
+                writing = {_row_key(kind, values) for values, _u, _h in read_now.values()}
+                rows, records = _to_check(job, kind, mapping, upcoming, read, writing)
+                checker.submit(rows)
+            flush(current, checked, read_now, records_now)
             current = upcoming
     finally:
         if checker:
@@ -1159,12 +1176,14 @@ def _write_batches(user, job, kind, mapping, pending, flush, sites, left) -> Non
 
 
 def _to_check(
-    job: Job, kind: Kind, mapping: ColumnMap, batch, read: dict[int, tuple]
-) -> list[ahead.Row]:
+    job: Job, kind: Kind, mapping: ColumnMap, batch, read: dict[int, tuple], writing: set[str]
+) -> tuple[list[ahead.Row], tuple[set[str], list[tuple]]]:
     """The rows of a batch worth checking ahead: those read whole, with their required
     fields, whose key this source did not already import with the same values (a second
     import of a file sends none). Only a hint: the batch is decided when it is written.
-    Each row read is kept in `read` by its number (values, unread columns, row hash)."""
+    Each row read is kept in `read` by its number (values, unread columns, row hash). Also
+    gives the keys whose records were read, but those of the batch being written
+    (`writing`), and the records, for the batch to use when it is written."""
     rows: list[ahead.Row] = []
     for number, raw in batch:
         if raw.get(readers.OVERFLOW):
@@ -1176,8 +1195,10 @@ def _to_check(
         row_hash = _row_hash(values)
         read[number] = (values, unread, row_hash)
         rows.append((_row_key(kind, values), row_hash, values))
-    seen = set(_records_of(job, [key for key, _h, _v in rows], ("key", "row_hash")))
-    return [row for row in rows if (row[0], row[1]) not in seen]
+    keys = [key for key, _h, _v in rows]
+    found = _records_of(job, keys, KNOWN)
+    seen = {(r[2], r[3]) for r in found}
+    return [row for row in rows if (row[0], row[1]) not in seen], (set(keys) - writing, found)
 
 
 _REPORT_STATUS = {"new": RowResult.Outcome.CREATED, "corrected": RowResult.Outcome.UPDATED,
