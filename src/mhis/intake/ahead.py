@@ -29,6 +29,7 @@ from django.core.exceptions import ValidationError
 from django.db import connections
 
 from mhis.registry.contracts import person_from_flat, site_with_code
+from mhis.registry.search import identifier_hash
 from mhis.registry.services import name_keys, person_fields
 from mhis.registry.validation import one_day
 
@@ -65,6 +66,8 @@ def check_rows(user, rows: Iterable[Row], sites: dict) -> Checked:
             try:
                 cleaned = person_fields(user, person_from_flat(values), sites=sites)
                 cleaned["name_keys"] = name_keys(cleaned["names"])  # as register_many would
+                for identifier in cleaned.get("identifiers") or ():
+                    identifier["value_hash"] = identifier_hash(identifier["normal"])
                 out[(key, row_hash)] = ("ok", cleaned)
             except ValidationError as exc:
                 out[(key, row_hash)] = ("refused", errors_of(exc))

@@ -616,7 +616,9 @@ def _new_people(
         if cleaned["identifiers"]:
             first = cleaned["identifiers"][0]
             marks[key] = mark_of(
-                first["type"], first["issuing_country"], identifier_hash(first["normal"])
+                first["type"],
+                first["issuing_country"],
+                first.get("value_hash") or identifier_hash(first["normal"]),
             )
     owners: dict[tuple, int | tuple] = _known_people(user, set(marks.values())) if marks else {}
     new, links = [], []

@@ -203,7 +203,8 @@ def name_keys(names: Sequence[Mapping[str, Any]]) -> list[str]:
 def register_many(user: User, registrations: list[dict[str, Any]]) -> list[Registered]:
     """Write many registrations already checked by `person_fields` at once (an import):
     the same rows `register_person` writes, inserted in bulk. Call inside a transaction.
-    A registration may carry its `name_keys` worked out already (an import's checker)."""
+    A registration may carry its `name_keys`, and its identifiers their `value_hash`, worked
+    out already (an import's checker)."""
     require(user, Can.WRITE_PERSON)
     if not registrations:
         return []
@@ -281,7 +282,7 @@ def register_many(user: User, registrations: list[dict[str, Any]]) -> list[Regis
                 "type": i["type"],
                 "issuing_country": i["issuing_country"],
                 "value": i["value"],
-                "value_hash": keyed_hash(i["normal"], purpose="identifier"),
+                "value_hash": i.get("value_hash") or keyed_hash(i["normal"], purpose="identifier"),
             }
             for i in cleaned["identifiers"]
         ]
