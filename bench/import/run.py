@@ -91,6 +91,14 @@ def floor(path: Path, vendor: str) -> float:
     return time.perf_counter() - start
 
 
+def _cpu() -> tuple[float, float]:
+    """CPU seconds used so far by this process and by its children (the import's checker)."""
+    own, children = (
+        resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
@@ -115,9 +123,12 @@ def main() -> None:
     generate(path, args.rows)
     vendor = connection.vendor
 
+    load = os.getloadavg()[0]
+    cpu = _cpu()
     start = time.perf_counter()
     job = services.run_import(user, path, source="bench")
     first = time.perf_counter() - start
+    cpu_first = [b - a for a, b in zip(cpu, _cpu(), strict=True)]
     counts = services.summary(job)
     rss_first = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
     start = time.perf_counter()
@@ -126,6 +137,8 @@ def main() -> None:
     assert services.summary(again) == {"unchanged": args.rows}, services.summary(again)
     bare = floor(path, vendor)
     print(f"rows {args.rows:,} on {vendor}; outcomes {counts}", file=sys.stderr)
+    print(f"first import CPU: {cpu_first[0]:.1f} s importer, {cpu_first[1]:.1f} s checker; "
+          f"load average before: {load:.1f} on {os.cpu_count()} cores", file=sys.stderr)  # fmt: skip
     print("| rows | database | first import | rows/s | second import (unchanged) | floor (no checks) | peak RSS |")  # fmt: skip
     print(f"| {args.rows:,} | {vendor} | {first:.1f} s | {args.rows / first:,.0f} | {second:.1f} s | {bare:.1f} s | {rss_first} MB |")  # fmt: skip
 

@@ -11,11 +11,23 @@ read back (use `bulk_create` for rows whose ids are needed).
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 
 from django.db import connections, router
 from django.db.models import Model
 from django.utils import timezone
+
+try:  # the PostgreSQL driver, when installed
+    from psycopg.types.json import Jsonb
+except ImportError:  # pragma: no cover - SQLite only
+
+    class Jsonb:  # type: ignore[no-redef]  # never an instance: no value is one
+        obj: object
+        dumps: object
+
 
 _MISSING = object()
 
@@ -32,10 +44,56 @@ def insert_rows(model: type[Model], columns: Sequence[str], rows: list[tuple]) -
         if connection.vendor == "postgresql":  # COPY: one stream instead of a statement a row
             copy_sql = f"COPY {table} ({names}) FROM STDIN"
             with cursor.cursor.copy(copy_sql) as copy:
-                for row in rows:
-                    copy.write_row(row)
+                _copy_rows(copy, rows)
         else:
             cursor.executemany(sql, rows)
+
+
+# COPY's text format: a value's text with backslash, tab and line ends escaped; \N for null.
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_BUFFER = 1 << 20
+
+
+def _copy_text(value) -> str | None:
+    """A value as COPY's text format spells it, or None for a type left to the driver."""
+    kind = type(value)
+    if kind is str:
+        return value.translate(_ESCAPES)
+    if value is None:
+        return "\\N"
+    if kind is int or kind is Decimal or kind is uuid.UUID:
+        return str(value)
+    if kind is bool:
+        return "t" if value else "f"
+    if kind is dt.date or kind is dt.datetime:
+        return value.isoformat()  # a time with its offset, as the ORM always passes it
+    if isinstance(value, Jsonb) and value.dumps is not None:  # as Django hands it
+        return value.dumps(value.obj).translate(_ESCAPES)
+    return None
+
+
+def _copy_rows(copy, rows: list[tuple]) -> None:
+    """Stream `rows` into a COPY in text format, a megabyte at a time: one call into the
+    driver for many rows rather than one a row. A row holding a value of another type is
+    written by the driver (`write_row`), in its place."""
+    lines: list[str] = []
+    size = 0
+    for row in rows:
+        texts = [_copy_text(v) for v in row]
+        if None in texts:
+            if lines:
+                copy.write("".join(lines))
+                lines, size = [], 0
+            copy.write_row(row)
+            continue
+        line = "\t".join(texts) + "\n"  # type: ignore[arg-type]  # none is None here
+        lines.append(line)
+        size += len(line)
+        if size >= _COPY_BUFFER:
+            copy.write("".join(lines))
+            lines, size = [], 0
+    if lines:
+        copy.write("".join(lines))
 
 
 def insert_values(model: type[Model], rows: list[Mapping]) -> None:
@@ -56,8 +114,8 @@ def insert_values(model: type[Model], rows: list[Mapping]) -> None:
         convert = _converter(f, connection)
         if f.attname in stamped:
             missing = convert(stamped[f.attname])  # the same for every row: converted once
-        elif f.has_default() and callable(f.default):
-            missing = _MISSING  # a fresh default per row (a uuid, an empty list)
+        elif f.has_default() and callable(f.default) and f.get_internal_type() != "JSONField":
+            missing = _MISSING  # a fresh default per row (a uuid); an empty list is written once
         else:
             missing = convert(f.get_default())
         prepare.append((f.attname, convert, f, missing))
@@ -83,9 +141,34 @@ _PLAIN = {"CharField": str, "TextField": str, "PositiveIntegerField": int, "Inte
 
 def _converter(field, connection):
     """`field.get_db_prep_save`, skipped for a value that is already what the driver takes
-    (text for a plain text column, an integer for an integer column or a foreign key)."""
+    (text for a plain text column, an integer for an integer column or a foreign key), and
+    done once for a value repeated from the row before (the time a batch is written)."""
     prep = field.get_db_prep_save
     kind = _PLAIN.get(type(field).__name__) and _PLAIN.get(field.get_internal_type())
-    if kind is None or type(field).__module__.split(".")[0] != "django":
+    if type(field).__module__.split(".")[0] != "django":  # encrypted: every value on its own
         return lambda value: prep(value, connection)
-    return lambda value: value if type(value) is kind or value is None else prep(value, connection)
+    if kind is not None:
+        return lambda value: (
+            value if type(value) is kind or value is None else prep(value, connection)
+        )
+    internal = field.get_internal_type()
+    if internal == "DateField":  # a date is what the database adapter takes
+        adapt = connection.ops.adapt_datefield_value
+        return lambda value: adapt(value) if type(value) is dt.date else prep(value, connection)
+    if internal == "UUIDField":
+        native = connection.features.has_native_uuid_field
+        return lambda value: (
+            (value if native else value.hex)
+            if type(value) is uuid.UUID
+            else prep(value, connection)
+        )
+    last: list = [_MISSING, None]
+
+    def convert(value):
+        if value is not last[0]:
+            last[0], last[1] = value, prep(value, connection)
+        return last[1]
+
+    if internal == "DateTimeField":  # a batch's rows share the time they were written
+        return convert
+    return lambda value: prep(value, connection)

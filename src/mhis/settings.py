@@ -299,6 +299,8 @@ MHIS_IMPORT_MAX_ROWS = envint("MHIS_IMPORT_MAX_ROWS", 1_000_000)
 # … and files read whole before they are written (field form exports, weekly reports).
 MHIS_IMPORT_MAX_HELD_BYTES = envint("MHIS_IMPORT_MAX_HELD_BYTES", 50 * 10**6)
 MHIS_IMPORT_MAX_HELD_ROWS = envint("MHIS_IMPORT_MAX_HELD_ROWS", 100_000)
+# People imports check the next batch in a second process while one is written (ADR 0035).
+MHIS_IMPORT_CHECK_AHEAD = envbool("MHIS_IMPORT_CHECK_AHEAD", True)
 # A workbook's shared strings are held in memory while it is read, whatever the import.
 MHIS_XLSX_MAX_STRINGS_BYTES = envint("MHIS_XLSX_MAX_STRINGS_BYTES", 30 * 10**6)
 

@@ -91,8 +91,13 @@ class ColumnMap(dict):
         self[name] = name
 
     def _in_order(self) -> list[tuple[str, Entry]]:
-        """The entries, those that describe another field (`DESCRIBES`) after it."""
-        return sorted(self.entries.items(), key=lambda item: item[0] in DESCRIBES)
+        """The entries, those that describe another field (`DESCRIBES`) after it (worked out
+        once for each set of entries: every row of a file is read through them)."""
+        fields = tuple((name, id(entry)) for name, entry in self.entries.items())
+        if getattr(self, "_order_of", None) != fields:
+            self._order = sorted(self.entries.items(), key=lambda item: item[0] in DESCRIBES)
+            self._order_of = fields
+        return self._order
 
     def read(self, raw: Mapping[str, str]) -> tuple[dict[str, str], dict[str, list[str]]]:
         """A row's values by field, and the errors of values the mapping cannot read (the

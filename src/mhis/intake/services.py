@@ -14,6 +14,7 @@ links a person, outside the importer's places (docs/decisions/0012-import-namesp
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -21,7 +22,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -52,10 +53,12 @@ from mhis.registry.services import (
     register_person,
     update_person,
 )
+from mhis.registry.validation import one_day
 from mhis.surveillance.services import import_reports
 from mhis.work.queue import current_task_id
 
-from . import readers
+from . import ahead, readers
+from .ahead import errors_of
 from .kinds import KINDS, Kind
 from .mapping import ColumnMap
 from .mapping import parse as parse_mapping
@@ -353,7 +356,11 @@ def _row_key(kind: Kind, values: dict[str, str]) -> str:
 
 
 def _rejected(exc: ValidationError, column_of: Callable[[str], str]) -> Outcome:
-    errors = exc.message_dict if hasattr(exc, "error_dict") else {"": exc.messages}
+    return _refused(errors_of(exc), column_of)
+
+
+def _refused(errors: dict[str, list[str]], column_of: Callable[[str], str]) -> Outcome:
+    """A row refused with `errors` (field path -> messages), by the file's columns."""
     out: dict[str, list] = {}
     for key, messages in errors.items():
         out.setdefault(column_of(key), []).extend(messages)
@@ -545,27 +552,41 @@ def _record_row(user, job, kind: Kind, key, row_hash, record, values) -> Outcome
     return Outcome(RowResult.Outcome.CREATED, person)
 
 
-def _new_people(user, job: Job, mapping, column_of, batch) -> tuple[list[dict], list]:
+def _new_people(
+    user,
+    job: Job,
+    mapping,
+    column_of,
+    batch,
+    checked: ahead.Checked | None = None,
+    sites: dict | None = None,
+    read: dict[int, tuple] | None = None,
+    records: tuple[set[str], list[tuple]] | None = None,
+) -> tuple[list[dict], list]:
     """The people of a batch in bulk: rows already imported and unchanged, rows refused, and
     new people (registered together, linked by identifier, flagged as possible duplicates),
     each with its result. Returns those results and the rows left for one-by-one handling
-    (changed rows, and a key repeated within the batch)."""
+    (changed rows, and a key repeated within the batch). `checked`: what the checker made of
+    the batch's rows (`ahead`), by (key, row hash); a row it left out is checked here.
+    `read`: the rows already read for it (`_to_check`), by row number; `records`: the keys
+    whose records were read with them, and those records (`_people_records`)."""
     kind = KINDS["people"]
     results: list[RowResult] = []
     later, fresh = [], []
     keyed: dict[str, tuple] = {}
+    read_before = read or {}
     for number, raw in batch:
-        values, unread = mapping.read(raw)
+        values, unread, row_hash = read_before.get(number) or (*mapping.read(raw), "")
         key = _row_key(kind, values)
         if unread or not all(values.get(f) for f in kind.required):
             later.append((number, raw))  # refused one by one, with the same messages
             continue
-        row_hash = _row_hash(values)
+        row_hash = row_hash or _row_hash(values)
         if key in keyed:
             later.append((number, raw))
             continue
         keyed[key] = (number, raw, values, row_hash)
-    known = _people_records(user, job, list(keyed))
+    known = _people_records(user, job, list(keyed), records)
     for key, (number, raw, values, row_hash) in keyed.items():
         record = known.get(key)
         if record is None:
@@ -574,15 +595,20 @@ def _new_people(user, job: Job, mapping, column_of, batch) -> tuple[list[dict], 
             results.append(_row(job, number, key, RowResult.Outcome.UNCHANGED, record.person_id))
         else:
             later.append((number, raw))
-    sites: dict = {}
+    sites = {} if sites is None else sites
+    ahead_of = checked or {}
     checked = []
     for key, number, values, row_hash in fresh:
-        try:
-            cleaned = person_fields(user, person_from_flat(values), sites=sites)
-        except ValidationError as exc:
-            results += _results(job, number, key, _rejected(exc, column_of))
+        done = ahead_of.get((key, row_hash))
+        if done is None:
+            try:
+                done = ("ok", person_fields(user, person_from_flat(values), sites=sites))
+            except ValidationError as exc:
+                done = ("refused", errors_of(exc))
+        if done[0] == "refused":
+            results += _results(job, number, key, _refused(done[1], column_of))
             continue
-        checked.append((key, number, row_hash, cleaned))
+        checked.append((key, number, row_hash, done[1]))
     # A known identifier links the row to its person (also one registered earlier in the batch).
     mark_of = _linker(user)
     marks = {}
@@ -590,7 +616,9 @@ def _new_people(user, job: Job, mapping, column_of, batch) -> tuple[list[dict], 
         if cleaned["identifiers"]:
             first = cleaned["identifiers"][0]
             marks[key] = mark_of(
-                first["type"], first["issuing_country"], identifier_hash(first["normal"])
+                first["type"],
+                first["issuing_country"],
+                first.get("value_hash") or identifier_hash(first["normal"]),
             )
     owners: dict[tuple, int | tuple] = _known_people(user, set(marks.values())) if marks else {}
     new, links = [], []
@@ -639,15 +667,58 @@ def _new_people(user, job: Job, mapping, column_of, batch) -> tuple[list[dict], 
     return results, later
 
 
-def _people_records(user, job: Job, keys: list[str]) -> dict[str, SourceRecord]:
+def _records_of(job: Job, keys: list[str], columns: tuple[str, ...]) -> list[tuple]:
+    """`columns` of the source records of `keys` in the job's namespace, and of those imported
+    before namespaces were kept (owner blank). Plain SQL: the ORM takes longer to compile a
+    thousand keys than the database to find them. Names come from the model; every value is
+    a parameter (on PostgreSQL, the keys are one array)."""
+    if not keys:
+        return []
+    quote = connection.ops.quote_name
+    meta = SourceRecord._meta
+    names = ", ".join(quote(meta.get_field(c).column) for c in columns)
+    owner, source, kind, key = (
+        quote(meta.get_field(f).column) for f in ("owner", "source", "kind", "key")
+    )
+    if connection.vendor == "postgresql":
+        among, params = f"{key} = ANY(%s)", [list(keys)]
+    else:
+        among, params = f"{key} IN ({', '.join(['%s'] * len(keys))})", list(keys)
+    sql = (
+        f"SELECT {names} FROM {quote(meta.db_table)} "  # noqa: S608
+        f"WHERE {owner} IN (%s, %s) AND {source} = %s AND {kind} = %s AND {among}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [job.owner, "", job.source, job.kind, *params])
+        return cursor.fetchall()
+
+
+class _Known(NamedTuple):
+    """What a batch needs of a people row imported before (its `SourceRecord`)."""
+
+    pk: int
+    owner: str
+    key: str
+    row_hash: str
+    person_id: int | None
+
+
+KNOWN = ("id", "owner", "key", "row_hash", "person_id")
+
+
+def _people_records(
+    user, job: Job, keys: list[str], read: tuple[set[str], list[tuple]] | None = None
+) -> dict[str, _Known]:
     """`_source_record` for a batch of people keys at once: key -> its record in the job's
     namespace (records from before owners were kept taken in when their person is one the
-    user may see)."""
-    own: dict[str, SourceRecord] = {}
-    legacy: dict[str, SourceRecord] = {}
-    for record in SourceRecord.objects.filter(
-        owner__in=(job.owner, ""), source=job.source, kind="people", key__in=keys
-    ):
+    user may see). Read as plain rows: a second import of a file reads one for every row.
+    `read`: keys whose records were read already (`_to_check`), and those records."""
+    own: dict[str, _Known] = {}
+    legacy: dict[str, _Known] = {}
+    covered, found = read or (set(), [])
+    found = [r for r in found if r[2] in covered]
+    found += _records_of(job, [k for k in keys if k not in covered], KNOWN)
+    for record in map(_Known._make, found):
         (own if record.owner == job.owner else legacy)[record.key] = record
     legacy = {key: r for key, r in legacy.items() if key not in own}
     if legacy:
@@ -1031,10 +1102,11 @@ def _run_rows(
     user, job: Job, kind: Kind, mapping: ColumnMap, rows: Iterator[dict], progress
 ) -> None:
     column_of = _column_of(kind, mapping)
-    batch: list[tuple[int, dict]] = []
+    sites: dict = {}  # the sites the rows name, by code, looked up once for the job
 
-    def flush():
-        with transaction.atomic(), events.collecting():  # the batch's changes announced once
+    def flush(batch: list[tuple[int, dict]], checked: ahead.Checked | None, read, records):
+        # The batch's changes announced once; its dates checked against one "today".
+        with transaction.atomic(), events.collecting(), one_day():
             results = []
             rows = []
             for number, raw in batch:
@@ -1044,7 +1116,9 @@ def _run_rows(
                 else:
                     rows.append((number, raw))
             if kind.name == "people":
-                quick, rows = _new_people(user, job, mapping, column_of, rows)
+                quick, rows = _new_people(
+                    user, job, mapping, column_of, rows, checked, sites, read, records
+                )
                 results += quick
             for number, raw in rows:
                 done = _one_row(user, job, mapping, column_of, raw)
@@ -1055,18 +1129,78 @@ def _run_rows(
             job.done_rows = batch[-1][0]
             job.save(update_fields=["done_rows"])
         progress(job.done_rows, job.total)
-        batch.clear()
 
-    for number, raw in enumerate(rows, start=1):
-        if number <= job.done_rows:
-            continue  # committed before the process stopped
-        if not any(raw.values()):
+    def batches() -> Iterator[list[tuple[int, dict]]]:
+        batch: list[tuple[int, dict]] = []
+        for number, raw in enumerate(rows, start=1):
+            if number <= job.done_rows:
+                continue  # committed before the process stopped
+            if not any(raw.values()):
+                continue
+            batch.append((number, raw))
+            if len(batch) == BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    # People rows are checked one batch ahead in a second process while a batch is written.
+    left = job.total - job.done_rows
+    heap = ahead.set_aside() if left > BATCH else contextlib.nullcontext()
+    with heap:
+        _write_batches(user, job, kind, mapping, batches(), flush, sites, left)
+
+
+def _write_batches(user, job, kind, mapping, pending, flush, sites, left) -> None:
+    """Flush each batch, the next one sent to the checker (when there is one) first."""
+    checker = ahead.checker(user, left, BATCH, sites) if kind.name == "people" else None
+    try:
+        current = next(pending, None)
+        read: dict[int, tuple] = {}
+        records = None
+        if checker and current:
+            rows, records = _to_check(job, kind, mapping, current, read, set())
+            checker.submit(rows)
+        while current is not None:
+            checked = checker.take() if checker else None
+            read_now, read, records_now = read, {}, records
+            upcoming = next(pending, None)
+            if checker and upcoming:  # checked there while this batch is written here
+                # The records of keys this batch gives may change as it is written.
+                writing = {_row_key(kind, values) for values, _u, _h in read_now.values()}
+                rows, records = _to_check(job, kind, mapping, upcoming, read, writing)
+                checker.submit(rows)
+            flush(current, checked, read_now, records_now)
+            current = upcoming
+    finally:
+        if checker:
+            checker.close()
+
+
+def _to_check(
+    job: Job, kind: Kind, mapping: ColumnMap, batch, read: dict[int, tuple], writing: set[str]
+) -> tuple[list[ahead.Row], tuple[set[str], list[tuple]]]:
+    """The rows of a batch worth checking ahead: those read whole, with their required
+    fields, whose key this source did not already import with the same values (a second
+    import of a file sends none). Only a hint: the batch is decided when it is written.
+    Each row read is kept in `read` by its number (values, unread columns, row hash). Also
+    gives the keys whose records were read, but those of the batch being written
+    (`writing`), and the records, for the batch to use when it is written."""
+    rows: list[ahead.Row] = []
+    for number, raw in batch:
+        if raw.get(readers.OVERFLOW):
             continue
-        batch.append((number, raw))
-        if len(batch) == BATCH:
-            flush()
-    if batch:
-        flush()
+        values, unread = mapping.read(raw)
+        if unread or not all(values.get(f) for f in kind.required):
+            read[number] = (values, unread, "")
+            continue
+        row_hash = _row_hash(values)
+        read[number] = (values, unread, row_hash)
+        rows.append((_row_key(kind, values), row_hash, values))
+    keys = [key for key, _h, _v in rows]
+    found = _records_of(job, keys, KNOWN)
+    seen = {(r[2], r[3]) for r in found}
+    return [row for row in rows if (row[0], row[1]) not in seen], (set(keys) - writing, found)
 
 
 _REPORT_STATUS = {"new": RowResult.Outcome.CREATED, "corrected": RowResult.Outcome.UPDATED,

@@ -128,6 +128,11 @@ def clean_name(text: str) -> str:
     """
     if not isinstance(text, str):
         raise InvalidName("not_text", "A name must be text.")
+    return _clean_name(text)
+
+
+@lru_cache(maxsize=65536)  # pure; an import meets the same names again and again
+def _clean_name(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     if any(unicodedata.category(ch) == "Cc" and not ch.isspace() for ch in text):
         raise InvalidName("control", "A name cannot contain control characters.")
@@ -147,6 +152,7 @@ def clean_name(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=65536)  # pure; an import meets the same names again and again
 def detect_script(text: str) -> str:
     """ISO 15924 code of the script most letters of `text` are written in (``Zyyy`` if none)."""
     counts: dict[str, int] = {}
@@ -159,6 +165,7 @@ def detect_script(text: str) -> str:
     return max(sorted(counts), key=counts.__getitem__)
 
 
+@lru_cache(maxsize=65536)  # pure; an import meets the same names again and again
 def fold(text: str) -> str:
     """Case- and accent-insensitive form for comparison and search.
 
@@ -271,7 +278,8 @@ def _canonical(token: str) -> str:
     return _CANONICAL.get(token, token)
 
 
-def _latin_keys(latin: str) -> set[str]:
+@lru_cache(maxsize=65536)
+def _latin_keys(latin: str) -> frozenset[str]:
     tokens = _split(fold(latin))
     canon = [_canonical(t) for t in _collapse(tokens)]
     keys = set(tokens) | set(canon)
@@ -279,20 +287,26 @@ def _latin_keys(latin: str) -> set[str]:
     for seq in (tokens, canon):
         for i in range(len(seq) - 1):
             keys.add("".join(seq[i:]))
-    return keys
+    return frozenset(keys)
 
 
 def index_keys(text: str, latin: str | None = None) -> set[str]:
-    """Search keys stored for a name written as `text`, with an optional Latin spelling."""
+    """Search keys stored for a name written as `text`, with an optional Latin spelling.
+    Worked out once per spelling: an import meets the same names again and again."""
+    return set(_index_keys(text, latin or ""))
+
+
+@lru_cache(maxsize=65536)
+def _index_keys(text: str, latin: str) -> frozenset[str]:
     keys = set(_split(fold(text)))
     # A Burmese name is found by what follows its title too: ဝါဝါမိုး finds နော်ဝါဝါမိုး.
     keys |= {fold(_burmese.strip_honorifics(k)) for k in keys if detect_script(k) == "Mymr"}
-    keys |= _latin_keys(latin or "")
+    keys |= _latin_keys(latin)
     if detect_script(text) not in ("Latn", "Zyyy"):
         keys |= _latin_keys(romanise(text))
     else:
         keys |= _latin_keys(text)
-    return {k[:64] for k in keys if k}
+    return frozenset(k[:64] for k in keys if k)
 
 
 @dataclass(frozen=True)

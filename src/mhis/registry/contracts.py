@@ -285,7 +285,7 @@ class EpisodeInput(Contract):
         return value
 
     def row(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in type(self).model_fields}
+        return {name: self.__dict__[name] for name in EPISODE_FIELDS}
 
 
 EPISODE_FIELDS = EpisodeInput.columns()
@@ -335,6 +335,11 @@ class ConsentInput(Contract):
 # -- the person ---------------------------------------------------------------------------------
 
 
+def site_with_code(code: str) -> Place | None:
+    """The site a registration names by its code, in anyone's places."""
+    return Place.objects.filter(code=code, kind=PlaceKind.SITE).first()
+
+
 def _registration_site(code: Any, info: ValidationInfo) -> Any:
     """The site (a Place) with this code in the user's places; on a change, the person's own
     registration site even where it is another's."""
@@ -344,7 +349,7 @@ def _registration_site(code: Any, info: ValidationInfo) -> Any:
     if sites is not None and code in sites:
         site = sites[code]
     else:
-        site = Place.objects.filter(code=code, kind=PlaceKind.SITE).first()
+        site = site_with_code(code)
         if sites is not None:
             sites[code] = site
     if person is not None and site is not None and site.pk == person.registration_site_id:

@@ -192,9 +192,19 @@ def register_person(user: User, data: PersonInput | Mapping[str, Any]) -> Person
     return person
 
 
+def name_keys(names: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The search keys of a person's names (checked, as `person_fields` gives them), sorted."""
+    keys: set[str] = set()
+    for n in names:
+        keys |= namelib.index_keys(n["text"], n["latin"])
+    return sorted(keys)
+
+
 def register_many(user: User, registrations: list[dict[str, Any]]) -> list[Registered]:
     """Write many registrations already checked by `person_fields` at once (an import):
-    the same rows `register_person` writes, inserted in bulk. Call inside a transaction."""
+    the same rows `register_person` writes, inserted in bulk. Call inside a transaction.
+    A registration may carry its `name_keys`, and its identifiers their `value_hash`, worked
+    out already (an import's checker)."""
     require(user, Can.WRITE_PERSON)
     if not registrations:
         return []
@@ -255,7 +265,6 @@ def register_many(user: User, registrations: list[dict[str, Any]]) -> list[Regis
     sites: list[Mapping[str, Any]] = []
     for person, cleaned in zip(people, registrations, strict=True):
         pk = person.pk
-        person_keys: set[str] = set()
         for n in cleaned["names"]:
             names.append(
                 {
@@ -266,15 +275,14 @@ def register_many(user: User, registrations: list[dict[str, Any]]) -> list[Regis
                     "script": n["script"],
                 }
             )
-            person_keys |= namelib.index_keys(n["text"], n["latin"])
-        keys += [(pk, k) for k in sorted(person_keys)]
+        keys += [(pk, k) for k in cleaned.get("name_keys") or name_keys(cleaned["names"])]
         identifiers += [
             {
                 "person_id": pk,
                 "type": i["type"],
                 "issuing_country": i["issuing_country"],
                 "value": i["value"],
-                "value_hash": keyed_hash(i["normal"], purpose="identifier"),
+                "value_hash": i.get("value_hash") or keyed_hash(i["normal"], purpose="identifier"),
             }
             for i in cleaned["identifiers"]
         ]

@@ -6,7 +6,11 @@ Each raises ``ValueError`` with a translated message; the services attach it to 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
@@ -37,6 +41,7 @@ IDENTIFIER_LENGTHS = {
 
 
 _PRECISIONS = frozenset(DatePrecision.values)
+_today: ContextVar[date | None] = ContextVar("registry_today", default=None)
 _FINER = {DatePrecision.EXACT.value: 3, DatePrecision.MONTH.value: 2, DatePrecision.YEAR.value: 1}
 
 
@@ -49,8 +54,15 @@ def parse_birth_date(
     ``estimated`` may go with any form. An explicit precision finer than what was written
     is refused (``exact`` with only a year).
     """
-    today = today or timezone.localdate()
-    match = _PARTIAL_DATE.match(value or "")
+    today = today or _today.get() or timezone.localdate()
+    return _parse_birth_date(value or "", None if precision is None else str(precision), today)
+
+
+@lru_cache(maxsize=65536)
+def _parse_birth_date(value: str, precision: str | None, today: date) -> tuple[date, str]:
+    """`parse_birth_date` once per date written, precision and day (a refusal is not kept: its
+    message is translated each time, in the language of whoever reads it)."""
+    match = _PARTIAL_DATE.match(value)
     if not match:
         raise ValueError(_("Enter a date as YYYY-MM-DD, YYYY-MM or YYYY."))
     year_written, month_written, day_written = match.groups()
@@ -75,6 +87,18 @@ def parse_birth_date(
             % {"n": OLDEST_YEAR_OFFSET}
         )
     return parsed, precision
+
+
+@contextmanager
+def one_day() -> Iterator[None]:
+    """Within this block, "today" is the day it started: the dates of a batch of imported rows
+    are checked against one day, read once rather than for every row (so a batch checked
+    across midnight is checked as of the day it began)."""
+    token = _today.set(timezone.localdate())
+    try:
+        yield
+    finally:
+        _today.reset(token)
 
 
 def format_birth_date(value: date, precision: str) -> str:
