@@ -454,11 +454,18 @@ def test_an_option_code_with_a_space_never_gives_malformed_adx(
 
 @pytest.mark.parametrize("total_as", ["its own data element", "a combo of the parts' element"])
 def test_withheld_cells_are_absent_and_no_total_stands_beside_a_withheld_part(
-    known, world, tmp_path, total_as
+    known, world, tmp_path, total_as, settings
 ):
     mapping = BY_CODE if total_as == "its own data element" else _with_total_option(tmp_path)[1]
+    # Which small cells the noise withholds depends on the records' keys, hence on their ids,
+    # which differ from one run to another on PostgreSQL: the first of a few secrets under
+    # which a cell is withheld makes sure this world has one.
+    for n in range(20):
+        settings.MHIS_HASH_KEY = f"adx-withheld-{n}"
+        hidden = _hidden(world, "PEOPLE_SEEN", "age_group")
+        if hidden:
+            break
     root = _valid(_export(world, mapping))
-    hidden = _hidden(world, "PEOPLE_SEEN", "age_group")
     hidden_places = {place for place, _age in hidden}
     assert hidden and hidden_places
     # No value is empty or a placeholder: a withheld cell is simply not there.
