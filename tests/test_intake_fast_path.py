@@ -13,7 +13,7 @@ import pytest
 from mhis import names as namelib
 from mhis.crypto import keyed_hash
 from mhis.intake import ahead, services
-from mhis.registry.models import NameKey, Person
+from mhis.registry.models import NameKey, Person, PersonSite
 from mhis.registry.services import person_fields
 from mhis.registry.validation import normalise_identifier
 
@@ -109,6 +109,9 @@ def snapshot(job) -> dict:
                 (e.status, e.origin_country, e.destination_country)
                 for e in person.episodes.order_by("pk")
             ),
+            tuple(person.consents.order_by("pk").values_list("scope", "given_on", "withdrawn_on")),
+            tuple(PersonSite.objects.filter(person=person).values_list("reason", flat=True)),
+            person.created_at is not None and person.created_at == person.updated_at,
         )
     return {
         "rows": [
@@ -130,16 +133,24 @@ def small_batches(monkeypatch):
     """Batches of four rows, so that a small file runs through many and the checker is used;
     counts the rows the checker handed back."""
     monkeypatch.setattr(services, "BATCH", 4)
-    taken = []
+    taken = Taken()
     original = ahead.Ahead.take
 
     def take(self):
         checked = original(self)
         taken.append(len(checked))
+        taken.ready += sum(1 for done, cleaned in checked.values() if "ready" in cleaned)
         return checked
 
     monkeypatch.setattr(ahead.Ahead, "take", take)
     return taken
+
+
+class Taken(list):
+    """The number of rows the checker handed back, batch by batch; `ready`: how many of them
+    came with their rows made ready for the database."""
+
+    ready = 0
 
 
 def test_the_fast_import_stores_exactly_what_the_plain_import_stores(
@@ -150,6 +161,8 @@ def test_the_fast_import_stores_exactly_what_the_plain_import_stores(
         people["clinician"], write_file(tmp_path / "fast.csv", "MSOT-CLIN"), source="mixed"
     )
     assert sum(small_batches) > 20  # the checker checked most rows, not the importer
+    # … and made the rows of those it accepted ready for the database (encrypted included).
+    assert small_batches.ready >= 12
     settings.MHIS_IMPORT_CHECK_AHEAD = False
     _clear_name_caches()
     plain = services.run_import(
@@ -296,3 +309,32 @@ def test_a_key_given_again_in_the_next_batch_updates_the_person_it_made(
     assert outcomes[4] in ("created", "duplicate", "linked")
     made = job.rows.get(row=4).person
     assert str(made.birth_date) == "1985-03-13"
+
+
+def test_the_planner_statistics_are_taken_again_after_the_first_batch_and_at_the_end(
+    people, settings, small_batches, tmp_path
+):
+    """On PostgreSQL an import analyses the tables it reads once its first batch is written
+    (they may have looked empty) and when it ends; a one-batch import and SQLite never do."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.MHIS_IMPORT_CHECK_AHEAD = True
+    with CaptureQueriesContext(connection) as many:
+        services.run_import(
+            people["clinician"], write_file(tmp_path / "many.csv", "MSOT-CLIN"), source="many"
+        )
+    analysed = [q["sql"] for q in many.captured_queries if q["sql"].startswith("ANALYZE")]
+    if connection.vendor != "postgresql":
+        assert analysed == []
+        return
+    assert len(analysed) == 2
+    assert all(
+        '"intake_sourcerecord"' in sql and '"registry_identifier"' in sql for sql in analysed
+    )
+    with CaptureQueriesContext(connection) as one:
+        services.BATCH = 1000  # restored by the fixture's monkeypatch
+        services.run_import(
+            people["clinician"], write_file(tmp_path / "one.csv", "MSOT-CLIN"), source="one"
+        )
+    assert not [q for q in one.captured_queries if q["sql"].startswith("ANALYZE")]

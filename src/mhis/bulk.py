@@ -69,6 +69,10 @@ def _copy_text(value) -> str | None:
         return value.isoformat()  # a time with its offset, as the ORM always passes it
     if isinstance(value, Jsonb) and value.dumps is not None:  # as Django hands it
         return value.dumps(value.obj).translate(_ESCAPES)
+    if isinstance(value, str):  # a choice (TextChoices): its text
+        return str.translate(value, _ESCAPES)
+    if isinstance(value, int) and not isinstance(value, bool):  # IntegerChoices
+        return int.__repr__(value)
     return None
 
 
@@ -104,11 +108,22 @@ def insert_values(model: type[Model], rows: list[Mapping]) -> None:
     connection = connections[router.db_for_write(model)]
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     now = timezone.now()
-    stamped = {
-        f.attname: (now if f.get_internal_type() == "DateTimeField" else timezone.localdate(now))
-        for f in fields
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-    }
+    stamped = {f.attname: _stamp(f, now) for f in fields if _is_stamped(f)}
+    prepare = _preparers(fields, connection, stamped)
+    insert_rows(model, [f.column for f in fields], _converted(prepare, rows))
+
+
+def _is_stamped(field) -> bool:
+    return getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+
+
+def _stamp(field, now: dt.datetime):
+    return now if field.get_internal_type() == "DateTimeField" else timezone.localdate(now)
+
+
+def _preparers(fields, connection, stamped: Mapping) -> list[tuple]:
+    """For each field: its attname, its converter, the field, and the value written when a
+    row leaves it out (`_MISSING`: a fresh default for each row)."""
     prepare = []
     for f in fields:
         convert = _converter(f, connection)
@@ -118,20 +133,97 @@ def insert_values(model: type[Model], rows: list[Mapping]) -> None:
             missing = _MISSING  # a fresh default per row (a uuid); an empty list is written once
         else:
             missing = convert(f.get_default())
-        prepare.append((f.attname, convert, f, missing))
+        prepare.append((f.attname, convert, f, missing, _plain_kind(f) or _MISSING))
+    return prepare
+
+
+def _converted(prepare: list[tuple], rows: list[Mapping]) -> list[tuple]:
     values = []
     for row in rows:
         out = []
-        for name, convert, field, missing in prepare:
+        for name, convert, field, missing, plain in prepare:
             value = row.get(name, _MISSING)
-            if value is not _MISSING:
+            if type(value) is plain:  # what the driver takes as it is: no call
+                out.append(value)
+            elif value is not _MISSING:
                 out.append(convert(value))
             elif missing is not _MISSING:
                 out.append(missing)
             else:
                 out.append(convert(field.get_default()))
         values.append(tuple(out))
-    insert_rows(model, [f.column for f in fields], values)
+    return values
+
+
+def _layout(model: type[Model], lead: Sequence[str]) -> tuple[list, list, list]:
+    """The fields of `model` as `ready_rows` and `insert_ready` order them: those named in
+    `lead`, those stamped with the time of writing, and the rest."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    first = [model._meta.get_field(name) for name in lead]
+    stamps = [f for f in fields if _is_stamped(f) and f.attname not in lead]
+    rest = [f for f in fields if f not in first and f not in stamps]
+    return first, stamps, rest
+
+
+def ready_rows(model: type[Model], rows: list[Mapping], lead: Sequence[str] = ()) -> list:
+    """Rows given as for `insert_values`, converted for the database ahead of their insert
+    (`insert_ready`), all but the fields named in `lead` (given then, such as the id of a
+    person not yet written) and those stamped with the time of writing. Each row comes back
+    as COPY's text for its values on PostgreSQL (a tuple when a value has a type that text
+    format is not written for here), a tuple of values elsewhere. Plain strings and tuples:
+    they can be worked out in another process and handed over."""
+    connection = connections[router.db_for_write(model)]
+    _first, _stamps, rest = _layout(model, lead)
+    converted = _converted(_preparers(rest, connection, {}), rows)
+    if connection.vendor != "postgresql":
+        return converted
+    out: list = []
+    for values in converted:
+        texts = [_copy_text(v) for v in values]
+        out.append(values if None in texts else "\t".join(texts))  # type: ignore[arg-type]
+    return out
+
+
+def insert_ready(model: type[Model], lead: Sequence[str], rows: list[tuple[tuple, object]]) -> None:
+    """Insert rows made ready by `ready_rows(model, …, lead)`, each given as (the values of
+    the `lead` fields, the ready row); stamped fields get the time now."""
+    if not rows:
+        return
+    connection = connections[router.db_for_write(model)]
+    first, stamps, rest = _layout(model, lead)
+    now = timezone.now()
+    converters = [_converter(f, connection) for f in first]
+    stamp_values = tuple(_converter(f, connection)(_stamp(f, now)) for f in stamps)
+    columns = [f.column for f in (*first, *stamps, *rest)]
+    converted = [
+        (tuple(c(v) for c, v in zip(converters, given, strict=True)), ready)
+        for given, ready in rows
+    ]
+    if connection.vendor != "postgresql":
+        insert_rows(model, columns, [(*given, *stamp_values, *ready) for given, ready in converted])  # type: ignore[misc]
+        return
+    stamp_texts = [_copy_text(v) for v in stamp_values]
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(c) for c in columns)
+    copy_sql = f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
+        lines: list[str] = []
+        size = 0
+        for given, ready in converted:
+            if isinstance(ready, str):  # lead values are ids and times: text spells them
+                line = "\t".join([*(_copy_text(v) for v in given), *stamp_texts, ready]) + "\n"  # type: ignore[list-item]
+                lines.append(line)
+                size += len(line)
+                if size >= _COPY_BUFFER:
+                    copy.write("".join(lines))
+                    lines, size = [], 0
+                continue
+            if lines:
+                copy.write("".join(lines))
+                lines, size = [], 0
+            copy.write_row((*given, *stamp_values, *ready))  # type: ignore[misc]
+        if lines:
+            copy.write("".join(lines))
 
 
 # Fields whose database value is the Python value itself when it has the plain type.
@@ -139,12 +231,20 @@ _PLAIN = {"CharField": str, "TextField": str, "PositiveIntegerField": int, "Inte
           "BigIntegerField": int, "PositiveSmallIntegerField": int, "ForeignKey": int}  # fmt: skip
 
 
+def _plain_kind(field) -> type | None:
+    """The Python type whose values a field of Django's own writes as they are (None: every
+    value is converted)."""
+    if type(field).__module__.split(".")[0] != "django":  # encrypted, or another's own
+        return None
+    return _PLAIN.get(type(field).__name__) and _PLAIN.get(field.get_internal_type())
+
+
 def _converter(field, connection):
     """`field.get_db_prep_save`, skipped for a value that is already what the driver takes
     (text for a plain text column, an integer for an integer column or a foreign key), and
     done once for a value repeated from the row before (the time a batch is written)."""
     prep = field.get_db_prep_save
-    kind = _PLAIN.get(type(field).__name__) and _PLAIN.get(field.get_internal_type())
+    kind = _plain_kind(field)
     if type(field).__module__.split(".")[0] != "django":  # encrypted: every value on its own
         return lambda value: prep(value, connection)
     if kind is not None:

@@ -30,7 +30,7 @@ from django.db import connections
 
 from mhis.registry.contracts import person_from_flat, site_with_code
 from mhis.registry.search import identifier_hash
-from mhis.registry.services import name_keys, person_fields
+from mhis.registry.services import name_keys, person_fields, ready_registrations
 from mhis.registry.validation import one_day
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ def check_rows(user, rows: Iterable[Row], sites: dict) -> Checked:
     """What `person_fields` makes of each row, keyed by (key, row hash); rows it could not
     check without the database are left out."""
     out: Checked = {}
+    accepted: list[dict] = []
     with one_day():
         for key, row_hash, values in rows:
             try:
@@ -69,11 +70,41 @@ def check_rows(user, rows: Iterable[Row], sites: dict) -> Checked:
                 for identifier in cleaned.get("identifiers") or ():
                     identifier["value_hash"] = identifier_hash(identifier["normal"])
                 out[(key, row_hash)] = ("ok", cleaned)
+                accepted.append(cleaned)
             except ValidationError as exc:
                 out[(key, row_hash)] = ("refused", errors_of(exc))
             except Exception:  # noqa: S112 - left to the importer, which meets it itself
                 continue
+    _make_ready(user, accepted)
     return out
+
+
+_PLAIN = (str, int, float, bool, bytes, type(None))
+
+
+def _plain(entry: dict) -> bool:
+    """Whether rows made ready hold only plain values (handed over as they are)."""
+    for name, rows in entry.items():
+        if name == "uuid":
+            continue
+        for row in rows if isinstance(rows, list) else [rows]:
+            if not isinstance(row, str) and not all(isinstance(v, _PLAIN) for v in row):
+                return False
+    return True
+
+
+def _make_ready(user, accepted: list[dict]) -> None:
+    """The rows the accepted registrations write, converted and encrypted here
+    (`registry.services.ready_registrations`), so that the importer only inserts them; a
+    registration whose rows hold anything but plain values is left to the importer."""
+    try:
+        ready = ready_registrations(user, accepted)
+    except Exception:  # the importer makes them ready itself
+        log.warning("The import's checker could not prepare rows", exc_info=True)
+        return
+    for cleaned, entry in zip(accepted, ready, strict=True):
+        if _plain(entry):
+            cleaned["ready"] = entry
 
 
 def _serve(pipe, theirs, user) -> None:

@@ -101,13 +101,22 @@ class ColumnMap(dict):
 
     def read(self, raw: Mapping[str, str]) -> tuple[dict[str, str], dict[str, list[str]]]:
         """A row's values by field, and the errors of values the mapping cannot read (the
-        file's column -> reasons)."""
+        file's column -> reasons). What `Entry.cell` does for each entry, inlined: every row
+        of a file is read here."""
         values: dict[str, str] = {}
         errors: dict[str, list[str]] = {}
-        for name, entry in self._in_order():
-            described = name not in DESCRIBES or bool(values.get(DESCRIBES[name]))
-            text = entry.cell(raw, described)
-            if entry.country and text:
+        get = raw.get
+        for name, entry, column, constant, default, table, country, describes in self._plan():
+            text = constant if constant is not None else get(column, "")
+            if describes is not None and not values.get(describes):  # describes nothing here
+                text = "" if constant is not None or not (text or "").strip() else text
+                if not text:
+                    values[name] = ""
+                    continue
+            text = (text or "").strip() or default
+            if table:
+                text = table.get(_fold(text), text)
+            if country and text:
                 try:
                     text = self._site_in(entry, text) if name == SITE_FIELD else country_of(text)
                 except ValueError as exc:
@@ -115,6 +124,17 @@ class ColumnMap(dict):
                     text = ""
             values[name] = text
         return values, errors
+
+    def _plan(self) -> list[tuple]:
+        """The entries in reading order (`_in_order`), each as the plain values `read` uses."""
+        order = self._in_order()
+        if getattr(self, "_plan_of", None) is not order:
+            self._plan_rows = [
+                (name, e, e.column, e.value, e.default, e.values, e.country, DESCRIBES.get(name))
+                for name, e in order
+            ]
+            self._plan_of = order
+        return self._plan_rows
 
     def _site_in(self, entry: Entry, text: str) -> str:
         country = country_of(text)

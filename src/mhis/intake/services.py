@@ -42,7 +42,7 @@ from mhis.linkage.incremental import trained
 from mhis.registry.codes import IDENTITY_DOCUMENT, NEUTRAL_IDENTIFIER_TYPES
 from mhis.registry.contracts import EPISODE_COLUMNS, FLAT_PATHS, person_from_flat
 from mhis.registry.duplicates import threshold as likely_threshold
-from mhis.registry.models import Identifier, Person, PersonSite
+from mhis.registry.models import Identifier, NameKey, Person, PersonSite
 from mhis.registry.search import identifier_hash, log_listed, survivors, visible_people
 from mhis.registry.services import (
     Registered,
@@ -1156,6 +1156,7 @@ def _write_batches(user, job, kind, mapping, pending, flush, sites, left) -> Non
     checker = ahead.checker(user, left, BATCH, sites) if kind.name == "people" else None
     try:
         current = next(pending, None)
+        written = 0
         read: dict[int, tuple] = {}
         records = None
         if checker and current:
@@ -1171,10 +1172,32 @@ def _write_batches(user, job, kind, mapping, pending, flush, sites, left) -> Non
                 rows, records = _to_check(job, kind, mapping, upcoming, read, writing)
                 checker.submit(rows)
             flush(current, checked, read_now, records_now)
+            written += 1
+            if written == 1 and upcoming is not None:
+                refresh_statistics()  # the tables may have looked empty to the planner
             current = upcoming
+        if written > 1:
+            refresh_statistics()  # for the next import of the file, and everyone else
     finally:
         if checker:
             checker.close()
+
+
+# The tables an import reads while it writes them.
+IMPORT_READS = (SourceRecord, Person, NameKey, Identifier, PersonSite)
+
+
+def refresh_statistics() -> None:
+    """On PostgreSQL, the planner's statistics of the tables a people import reads, taken
+    again: right after a bulk load they describe the tables as they were (empty, for a first
+    import), and each batch's lookup of its keys or identifiers would then read every row
+    instead of the index. Autovacuum would get there a minute later; an import needs it now."""
+    if connection.vendor != "postgresql":
+        return
+    quote = connection.ops.quote_name
+    tables = ", ".join(quote(model._meta.db_table) for model in IMPORT_READS)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
 
 
 def _to_check(

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from mhis import names as namelib
 from mhis.access.policy import OUT_OF_SCOPE, Can, require
 from mhis.access.services import scope_site_ids
-from mhis.bulk import insert_rows, insert_values
+from mhis.bulk import insert_ready, insert_rows, insert_values, ready_rows
 from mhis.crypto import keyed_hash
 from mhis.events import announce
 from mhis.places.models import Place
@@ -200,42 +200,99 @@ def name_keys(names: Sequence[Mapping[str, Any]]) -> list[str]:
     return sorted(keys)
 
 
+# The tables a registration writes beside its person, each row with the person's id first.
+CHILDREN: tuple[type[models.Model], ...] = (
+    PersonName, Identifier, MigrationEpisode, Consent, PersonSite
+)  # fmt: skip
+
+
+def _registration_rows(
+    user: User, cleaned: dict[str, Any]
+) -> tuple[dict[str, Any], dict[type[models.Model], list[dict[str, Any]]]]:
+    """A checked registration's person row (with a new uuid) and the rows of its names,
+    identifiers, episodes, consents and site, all but the person's id."""
+    fields = _person_fields(user, cleaned)
+    site_id = fields.pop("registration_site").pk
+    created_by = fields.pop("created_by")
+    display_name, display_latin = _display(cleaned["names"])
+    person = {
+        **fields,
+        "registration_site_id": site_id,
+        "created_by_id": created_by and created_by.pk,
+        "uuid": uuid_module.uuid4(),
+        "display_name": display_name,
+        "display_latin": display_latin,
+    }
+    children: dict[type[models.Model], list[dict[str, Any]]] = {
+        PersonName: [
+            {"text": n["text"], "latin": n["latin"], "use": n["use"], "script": n["script"]}
+            for n in cleaned["names"]
+        ],
+        Identifier: [
+            {
+                "type": i["type"],
+                "issuing_country": i["issuing_country"],
+                "value": i["value"],
+                "value_hash": i.get("value_hash") or keyed_hash(i["normal"], purpose="identifier"),
+            }
+            for i in cleaned["identifiers"]
+        ],
+        MigrationEpisode: [dict(e) for e in cleaned["episodes"]],
+        Consent: [{"recorded_by_id": user.pk, **c} for c in cleaned["consents"]],
+        PersonSite: [{"site_id": site_id, "reason": PersonSite.Reason.REGISTERED}],
+    }
+    return person, children
+
+
+def ready_registrations(user: User, registrations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Registrations checked by `person_fields`, made ready for `register_many` ahead of it
+    (`mhis.bulk.ready_rows`: every value converted, identifiers and statuses encrypted), all
+    but their person's id and the time of writing: each {"uuid": …, "person": its row, and
+    for each of CHILDREN its model's label: its rows}. Plain values only, so that an
+    import's checker can work them out in its own process and hand them over."""
+    rows = [_registration_rows(user, cleaned) for cleaned in registrations]
+    people = ready_rows(Person, [person for person, _children in rows])
+    ready = [{"uuid": person["uuid"], "person": people[n]} for n, (person, _c) in enumerate(rows)]
+    for model in CHILDREN:
+        made = iter(
+            ready_rows(model, [r for _p, kids in rows for r in kids[model]], ("person_id",))
+        )
+        for entry, (_p, kids) in zip(ready, rows, strict=True):
+            entry[model._meta.label] = [next(made) for _r in kids[model]]
+    return ready
+
+
 def register_many(user: User, registrations: list[dict[str, Any]]) -> list[Registered]:
     """Write many registrations already checked by `person_fields` at once (an import):
     the same rows `register_person` writes, inserted in bulk. Call inside a transaction.
-    A registration may carry its `name_keys`, and its identifiers their `value_hash`, worked
-    out already (an import's checker)."""
+    A registration may carry its `name_keys`, its identifiers their `value_hash`, and its
+    rows made ready for the database (`ready`, from `ready_registrations`), worked out
+    already (an import's checker)."""
     require(user, Can.WRITE_PERSON)
     if not registrations:
         return []
-    now = timezone.now()
-    rows: list[Mapping[str, Any]] = []
+    ready: list[dict[str, Any] | None] = [c.get("ready") for c in registrations]
+    todo = [n for n, entry in enumerate(ready) if entry is None]
+    if todo:
+        made = ready_registrations(user, [registrations[n] for n in todo])
+        for n, entry in zip(todo, made, strict=True):
+            ready[n] = entry
+    entries = cast(list[dict[str, Any]], ready)
     people: list[Registered] = []
-    for cleaned in registrations:
-        first = cleaned["names"][0]
-        person = Registered(
-            uuid=uuid_module.uuid4(),
-            display_name=first["text"],
-            display_latin=first["latin"] or (first["text"] if first["script"] == "Latn" else ""),
-            sex=cleaned["sex"],
-            birth_date=cleaned["birth_date"],
-            registration_site_id=cleaned["registration_site"].pk,
+    for cleaned, entry in zip(registrations, entries, strict=True):
+        display_name, display_latin = _display(cleaned["names"])
+        people.append(
+            Registered(
+                uuid=entry["uuid"],
+                display_name=display_name,
+                display_latin=display_latin,
+                sex=cleaned["sex"],
+                birth_date=cleaned["birth_date"],
+                registration_site_id=cleaned["registration_site"].pk,
+            )
         )
-        people.append(person)
-        fields = _person_fields(user, cleaned)
-        fields["registration_site_id"] = fields.pop("registration_site").pk
-        fields["created_by_id"] = (created_by := fields.pop("created_by")) and created_by.pk
-        rows.append(
-            {
-                **fields,
-                "uuid": person.uuid,
-                "display_name": person.display_name,
-                "display_latin": person.display_latin,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-    insert_values(Person, rows)
+    now = timezone.now()
+    insert_ready(Person, (), [((), entry["person"]) for entry in entries])
     # Their ids, by uuid; plain SQL because the ORM's conversion of every uuid read back
     # costs more than the query. Names come from the model; values are parameters.
     quote, field = connection.ops.quote_name, Person._meta.get_field("uuid")
@@ -257,52 +314,20 @@ def register_many(user: User, registrations: list[dict[str, Any]]) -> list[Regis
             ids[str(stored).replace("-", "")] = pk
     for person in people:
         person.pk = ids[person.uuid.hex]
-    names: list[Mapping[str, Any]] = []
-    keys: list[tuple[int | None, str]] = []
-    identifiers: list[Mapping[str, Any]] = []
-    episodes: list[Mapping[str, Any]] = []
-    consents: list[Mapping[str, Any]] = []
-    sites: list[Mapping[str, Any]] = []
-    for person, cleaned in zip(people, registrations, strict=True):
-        pk = person.pk
-        for n in cleaned["names"]:
-            names.append(
-                {
-                    "person_id": pk,
-                    "text": n["text"],
-                    "latin": n["latin"],
-                    "use": n["use"],
-                    "script": n["script"],
-                }
-            )
-        keys += [(pk, k) for k in cleaned.get("name_keys") or name_keys(cleaned["names"])]
-        identifiers += [
-            {
-                "person_id": pk,
-                "type": i["type"],
-                "issuing_country": i["issuing_country"],
-                "value": i["value"],
-                "value_hash": i.get("value_hash") or keyed_hash(i["normal"], purpose="identifier"),
-            }
-            for i in cleaned["identifiers"]
-        ]
-        episodes += [{"person_id": pk, **e} for e in cleaned["episodes"]]
-        consents += [{"person_id": pk, "recorded_by_id": user.pk, **c} for c in cleaned["consents"]]
-        sites.append(
-            {
-                "person_id": pk,
-                "site_id": person.registration_site_id,
-                "reason": PersonSite.Reason.REGISTERED,
-            }
+    for model in CHILDREN:
+        label = model._meta.label
+        insert_ready(
+            model,
+            ("person_id",),
+            [
+                ((p.pk,), row)
+                for p, entry in zip(people, entries, strict=True)
+                for row in entry[label]
+            ],
         )
-    for model, rows in (
-        (PersonName, names),
-        (Identifier, identifiers),
-        (MigrationEpisode, episodes),
-        (Consent, consents),
-        (PersonSite, sites),
-    ):
-        insert_values(model, rows)
+    keys: list[tuple[int | None, str]] = []
+    for person, cleaned in zip(people, registrations, strict=True):
+        keys += [(person.pk, k) for k in cleaned.get("name_keys") or name_keys(cleaned["names"])]
     insert_rows(NameKey, ("person_id", "key"), keys)
     announce(Person, days=[timezone.localdate(now)], by=user)
     return people
