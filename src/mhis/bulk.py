@@ -195,10 +195,13 @@ def insert_ready(model: type[Model], lead: Sequence[str], rows: list[tuple[tuple
     converters = [_converter(f, connection) for f in first]
     stamp_values = tuple(_converter(f, connection)(_stamp(f, now)) for f in stamps)
     columns = [f.column for f in (*first, *stamps, *rest)]
-    converted = [
-        (tuple(c(v) for c, v in zip(converters, given, strict=True)), ready)
-        for given, ready in rows
-    ]
+    if all(_plain_kind(f) is int for f in first):  # ids: given as the driver takes them
+        converted = rows
+    else:
+        converted = [
+            (tuple(c(v) for c, v in zip(converters, given, strict=True)), ready)
+            for given, ready in rows
+        ]
     if connection.vendor != "postgresql":
         insert_rows(model, columns, [(*given, *stamp_values, *ready) for given, ready in converted])  # type: ignore[misc]
         return

@@ -89,14 +89,16 @@ class ColumnMap(dict):
         """Read the field `name` from the file's column of the same name."""
         self.entries[name] = Entry(name, column=name)
         self[name] = name
+        self._order_of = None  # worked out again at the next row
 
     def _in_order(self) -> list[tuple[str, Entry]]:
         """The entries, those that describe another field (`DESCRIBES`) after it (worked out
         once for each set of entries: every row of a file is read through them)."""
-        fields = tuple((name, id(entry)) for name, entry in self.entries.items())
-        if getattr(self, "_order_of", None) != fields:
+        if getattr(self, "_order_of", None) is not self.entries or len(self._order) != len(
+            self.entries
+        ):
             self._order = sorted(self.entries.items(), key=lambda item: item[0] in DESCRIBES)
-            self._order_of = fields
+            self._order_of = self.entries
         return self._order
 
     def read(self, raw: Mapping[str, str]) -> tuple[dict[str, str], dict[str, list[str]]]:
