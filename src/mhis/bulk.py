@@ -145,6 +145,8 @@ def _converted(prepare: list[tuple], rows: list[Mapping]) -> list[tuple]:
             value = row.get(name, _MISSING)
             if type(value) is plain:  # what the driver takes as it is: no call
                 out.append(value)
+            elif plain is str and isinstance(value, str):  # a choice: its text, as plain str
+                out.append(value[:])
             elif value is not _MISSING:
                 out.append(convert(value))
             elif missing is not _MISSING:
