@@ -227,10 +227,11 @@ def test_a_bad_byte_met_by_the_worker_ends_the_job_failed_naming_the_line(people
     ids=["decoding", "unexpected"],
 )
 def test_any_fault_once_the_import_started_fails_the_job_without_a_traceback(people, monkeypatch, tmp_path, fault):  # fmt: skip
-    def count(path):
+    def rows(path):  # met while the rows are read, once the job has started
         raise fault
+        yield  # a generator, as the reader is
 
-    monkeypatch.setattr(readers, "count_rows", count)
+    monkeypatch.setattr(readers, "rows", rows)
     path = tmp_path / "p.csv"
     path.write_bytes(b"source_key,name,registration_site\nA1,Aung Aung,MSOT-CLIN\n")
     with pytest.raises(CommandError) as refused:

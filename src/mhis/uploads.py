@@ -108,10 +108,11 @@ class _Counted(io.RawIOBase):
         return len(data)
 
 
-def check(path: Path, limits: Limits, name: str | None = None) -> None:
+def check(path: Path, limits: Limits, name: str | None = None) -> int | None:
     """Refuse `path` (ValidationError on ``file``, naming the file as `name`, never the path on
     this server) when it unpacks to more than `limits.unpacked` bytes or holds more than
-    `limits.rows` rows, counting every member of a ZIP and every part of a workbook."""
+    `limits.rows` rows, counting every member of a ZIP and every part of a workbook. Gives
+    the number of records of a CSV file (its header included), counted on the way."""
     path = Path(path)
     name = name or path.name
     budget = _Budget(name, limits)
@@ -123,8 +124,10 @@ def check(path: Path, limits: Limits, name: str | None = None) -> None:
         if suffix == ".csv":
             with path.open("rb") as raw:
                 _csv_rows(io.BufferedReader(_Counted(raw, budget), _CHUNK), budget, name)
+            return budget.rows
     elif suffix in (".zip", ".xlsx"):
         _archive(path, budget, name, workbook=suffix == ".xlsx")
+    return None
 
 
 def _csv_rows(stream, budget: _Budget, name: str) -> None:

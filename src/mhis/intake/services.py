@@ -916,14 +916,17 @@ def _column_of(kind: Kind, mapping: dict[str, str]) -> Callable[[str], str]:
     return lambda key: mapping.get(key.split(".")[0], key.split(".")[0])
 
 
-def check_table(path: Path, kind: str, name: str) -> None:
+def check_table(path: Path, kind: str, name: str) -> int | None:
     """Refuse a table (CSV or XLSX) that unpacks to more bytes, or holds more rows, than an
     import of `kind` takes (`mhis.uploads`), or has no row after its header, before anything
-    reads it; `name` is the file's name as its sender knows it."""
+    reads it; `name` is the file's name as its sender knows it. Gives the number of data
+    rows of a CSV file, counted on the way (None for a workbook)."""
     if Path(path).suffix.lower() not in (".csv", ".xlsx"):
         raise ValidationError({"file": _("Give a .csv or .xlsx file.")})
-    uploads.check(path, uploads.held() if kind_of(kind).grouped else uploads.streamed(), name)
+    limits = uploads.held() if kind_of(kind).grouped else uploads.streamed()
+    records = uploads.check(path, limits, name)
     readers.require_rows(path)
+    return None if records is None else max(0, records - 1)
 
 
 def run_import(
@@ -941,8 +944,7 @@ def run_import(
     so the file of a job given is not checked again."""
     path = Path(path)
     source = (source or path.stem)[:100]
-    if job is None:
-        check_table(path, kind, path.name)
+    counted = check_table(path, kind, path.name) if job is None else None
     header = readers.header(path)
     digest = job.digest if job else file_digest(path)  # an upload's job knows it already
     unnamed: dict[str, None] = {}  # columns with values under a blank header cell
@@ -962,7 +964,7 @@ def run_import(
         digest=digest,
         header=header,
         rows=rows,
-        total=lambda: readers.count_rows(path),
+        total=lambda: readers.count_rows(path) if counted is None else counted,
         columns=columns,
         progress=progress,
         job=job,
