@@ -39,8 +39,8 @@ class Among(Lookup):
 
     On PostgreSQL the subquery runs first, once (``column = ANY(ARRAY(subquery))``, an initial
     plan), and its values are looked up by the column's index. As ``column IN (subquery)`` the
-    planner may instead join the subquery against the whole table when it underestimates how
-    few rows the subquery returns. Elsewhere it is the ordinary IN.
+    planner may instead scan the whole table to join it with the subquery, on a guess of how
+    many rows the subquery returns. Elsewhere it is the ordinary IN.
     """
 
     lookup_name = "among"
