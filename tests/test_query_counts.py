@@ -101,6 +101,26 @@ def test_search_makes_at_most_five_queries_for_one_result_or_twenty(
     assert counted["Naw Eh"] == counted["Saw Lay Htoo"], counted
 
 
+@pytest.mark.parametrize("limit", ["RANK_AT_MOST", "SEARCH_CANDIDATES"])
+def test_a_broad_search_makes_at_most_five_queries(
+    clinician, register, people, monkeypatch, django_assert_max_num_queries, limit
+):
+    """More people matching anywhere than search ranks one by one (RANK_AT_MOST), or than it
+    reads at all (SEARCH_CANDIDATES, each of the two ways of matching "Eh Paw" above it): the
+    same bound, people outside the user's places neither listed nor counted."""
+    monkeypatch.setattr(f"mhis.registry.search.{limit}", 5)
+    for n in range(25):
+        register(names=[{"text": f"Naw Eh Paw {chr(ord('a') + n)}"}])
+    register(by=people["hn_clinician"], registration_site="SPS-CAMR",
+             names=[{"text": "Naw Eh Paw"}])  # fmt: skip
+    with django_assert_max_num_queries(SEARCH):
+        response = clinician.get("/api/persons", q="Eh Paw")
+    assert response.status_code == 200
+    body = response.json()
+    assert len(body["results"]) == 20 and body["count"] == 25
+    assert "Naw Eh Paw" not in {row["name"] for row in body["results"]}
+
+
 def test_a_timeline_page_makes_at_most_six_queries_whatever_the_kinds(
     clinician, register, people, django_assert_max_num_queries
 ):

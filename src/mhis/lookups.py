@@ -1,12 +1,17 @@
-"""A condition for "this column is one of these many values" that stays cheap for thousands.
+"""Conditions for "this column is one of these many values" that stay cheap for thousands.
 
 `pk__in=[…]` sends one parameter per value: with thousands of ids the query text, its
 parameters and the database's parse all grow with the list. On PostgreSQL `AnyOf` sends the
 list as one array parameter (`column = ANY(%s)`), which the planner uses with the index as it
 would an IN list; elsewhere it is the ordinary IN.
+
+`Among` is the same for the values of a subquery that the database should work out first,
+once, and then look up by the column's index, whatever it guesses of their number.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.db.models import Lookup
 from django.db.models.lookups import In
@@ -26,3 +31,27 @@ class AnyOf(Lookup):
         # One text literal, '{1,2,3}': the driver quotes it as a whole rather than each value.
         literal = "{" + ",".join(str(int(value)) for value in self.rhs) + "}"
         return f"{lhs} = ANY(%s::bigint[])", (*params, literal)
+
+
+class Among(Lookup):
+    """`lhs` is one of the values `rhs` (a one-column queryset) returns:
+    ``filter(Among(F("pk"), PersonSite.objects.filter(…).values("person_id")))``.
+
+    On PostgreSQL the subquery runs first, once (``column = ANY(ARRAY(subquery))``, an initial
+    plan), and its values are looked up by the column's index. As ``column IN (subquery)`` the
+    planner may instead scan the whole table to join it with the subquery, on a guess of how
+    many rows the subquery returns. Elsewhere it is the ordinary IN.
+    """
+
+    lookup_name = "among"
+    prepare_rhs = False
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = compiler.compile(self.rhs)
+        return f"{lhs} IN {rhs}", (*lhs_params, *rhs_params)
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = compiler.compile(self.rhs)
+        return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)

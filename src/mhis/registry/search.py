@@ -9,9 +9,11 @@ from typing import TYPE_CHECKING
 
 from django.db import connection
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
@@ -26,7 +28,7 @@ from mhis import names as namelib
 from mhis.access.policy import Can, allowed
 from mhis.access.services import log_access, scope_site_ids
 from mhis.crypto import keyed_hash
-from mhis.lookups import AnyOf
+from mhis.lookups import Among, AnyOf
 
 from .models import Identifier, NameKey, Person, PersonName, PersonSite
 from .validation import normalise_identifier
@@ -216,8 +218,29 @@ def _ranked(people: QuerySet[Person], ranks: dict[int, int]) -> QuerySet[Person]
 def _whole_first(people: QuerySet[Person], query: str) -> QuerySet[Person]:
     """Too many to rank one by one: those with a key equal to the words typed together
     first (the name, or its end), then newest first."""
-    whole = NameKey.objects.filter(person=OuterRef("pk"), key=namelib.query_plan(query).joined)
-    return people.alias(_whole=Exists(whole)).order_by("-_whole", "-created_at", "-pk")
+    # "Among the people with that key" (read once, hashed) rather than a probe a person: the
+    # database sorts every match, and cannot always tell how many there are.
+    whole = NameKey.objects.filter(key=namelib.query_plan(query).joined).values("person_id")
+    is_whole = ExpressionWrapper(Q(pk__in=whole), output_field=BooleanField())
+    return people.alias(_whole=is_whole).order_by("-_whole", "-created_at", "-pk")
+
+
+def _known_among(user: User | AnonymousUser, matching: Q | AnyOf) -> QuerySet[Person]:
+    """The people the user may see (known at a site in their scopes), not merged, whose ids
+    are `matching` (a condition on ``person_id``).
+
+    For a broad search: the people matching at the user's sites are read first, once, from
+    the (site, person) index, and only they are read, rather than reading every matching
+    person anywhere and probing the scope for each. The same people as
+    ``visible_people(user).filter(merged_into=None)`` among those matching."""
+    if not allowed(user, Can.READ_PERSON) or not user.is_authenticated:
+        return Person.objects.none()
+    known = (
+        PersonSite.objects.filter(site_id__in=scope_site_ids(user))
+        .filter(matching)
+        .values("person_id")
+    )
+    return Person.objects.filter(Among(F("pk"), known), merged_into__isnull=True)
 
 
 def search_people(user: User | AnonymousUser, query: str = "") -> QuerySet[Person]:
@@ -238,8 +261,10 @@ def search_people(user: User | AnonymousUser, query: str = "") -> QuerySet[Perso
     The matching ids are read first (from the covering index on name keys) when there are at
     most SEARCH_CANDIDATES of them, as for most names of two words or more, and the scope is
     checked person by person; up to RANK_AT_MOST of them, their names are read once to rank
-    them. A broader query (one common syllable) is left to the database to join with the
-    scope; beyond RANK_AT_MOST, those with a key equal to the words typed together come first.
+    them. Beyond RANK_AT_MOST, those with a key equal to the words typed together come first,
+    and the people matching at the user's sites are found from the (site, person) index
+    before any person is read (:func:`_known_among`); a broader query still (one common
+    syllable) is matched with the user's sites inside the database the same way.
     """
     people = visible_people(user).filter(merged_into__isnull=True)  # merged: the survivor shows
     query = (query or "").strip()[:200]
@@ -250,18 +275,22 @@ def search_people(user: User | AnonymousUser, query: str = "") -> QuerySet[Perso
         return people.none()
     read = _read_ways(ways)
     if read is None:
-        conditions = Q(pk__in=[])
+        # Too many to read: matched inside the database, at the user's sites, by every way;
+        # a merged record's names lead to its survivor.
+        anywhere, at_sites = Q(pk__in=[]), Q(pk__in=[])
         for each in ways:
-            conditions |= Q(pk__in=each)
-            merged = Person.objects.filter(merged_into__isnull=False).filter(pk__in=each)
-            found_merged = merged.values_list("pk", flat=True)
-            conditions |= Q(pk__in=set(survivors(found_merged).values()))
-        return _whole_first(people.filter(conditions), query)
+            anywhere |= Q(pk__in=each)
+            at_sites |= Q(person_id__in=each)
+        merged = Person.objects.filter(anywhere).exclude(merged_into=None)
+        ends = set(survivors(merged.values_list("pk", flat=True)).values())
+        if ends:
+            at_sites |= Q(person_id__in=sorted(ends))
+        return _whole_first(_known_among(user, at_sites), query)
     found: set[int] = set().union(*read)
     identified: set[int] = set(read[-1]) if by_identifier else set()
     if len(found) > RANK_AT_MOST:
         found |= set(survivors(found).values())
-        return _whole_first(people.filter(AnyOf(F("pk"), sorted(found))), query)
+        return _whole_first(_known_among(user, AnyOf(F("person_id"), sorted(found))), query)
     ranks, into = _ranks(query, found, identified) if found else ({}, {})
     # A merged record's names find the record it was merged into, as well as they find it
     # (read further only when one of them is merged, or was found without its names).
