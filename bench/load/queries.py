@@ -166,12 +166,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     counts: dict[str, list[int]] = {}
     times: dict[str, list[float]] = {}
+    waits: dict[str, list[float]] = {}
     shown: set[str] = set()
+    waited = [0.0]
+
+    def timed(execute, sql, params, many, context):
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            waited[0] += time.perf_counter() - began
+
     # One of each first, unmeasured: the caches of a worker that has served a while.
     for _, status, send in list(_requests(world, 1)):
         assert send().status_code == status
     for name, status, send in _requests(world, args.repeat):
-        with CaptureQueriesContext(connection) as captured:
+        waited[0] = 0.0
+        with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(timed):
             began = time.perf_counter()
             response = send()
             took = time.perf_counter() - began
@@ -181,19 +192,34 @@ def main(argv: list[str] | None = None) -> int:
         ]
         counts.setdefault(name, []).append(len(statements))
         times.setdefault(name, []).append(took * 1000)
+        # Time spent in the cursors' execute (binding, sending, PostgreSQL's work, receiving the
+        # rows; savepoints included, COMMIT not); the rest of the request is Python's alone.
+        waits.setdefault(name, []).append(waited[0] * 1000)
         if args.sql and name not in shown:
             shown.add(name)
             print(f"\n-- {name}")
             for sql in statements:
                 print("  ", sql[:300])
     print()
-    print("| endpoint | queries (min–max, mean) | median ms | p90 ms |")
-    print("|---|---|---|---|")
+    print("| endpoint | queries (min–max, mean) | median ms | p90 ms | median ms in execute |")
+    print("|---|---|---|---|---|")
     for name, values in counts.items():
         spent = sorted(times[name])
         print(
             f"| {name} | {min(values)}–{max(values)}, {statistics.mean(values):.1f} | "
-            f"{statistics.median(spent):.1f} | {spent[int(len(spent) * 0.9)]:.1f} |"
+            f"{statistics.median(spent):.1f} | {spent[int(len(spent) * 0.9)]:.1f} | "
+            f"{statistics.median(waits[name]):.1f} |"
+        )
+    if connection.vendor == "postgresql":  # MHIS_DB_PREPARE_THRESHOLD (ADR 0037)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*), coalesce(sum(generic_plans), 0),"
+                " coalesce(sum(custom_plans), 0) FROM pg_prepared_statements"
+            )
+            prepared, generic, custom = cursor.fetchone()
+        print(
+            f"\nprepared statements on the connection: {prepared} (runs with a generic plan: "
+            f"{generic}, with a custom plan: {custom})"
         )
     return 0
 

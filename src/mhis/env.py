@@ -40,6 +40,24 @@ def envint(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
 
 
+def envcount_or_off(name: str, default: int | None) -> int | None:
+    """A whole number of at least 1, or None for `off` (also `none`, `no`, `false`)."""
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    if value.strip().lower() in {"off", "none", "no", "false"}:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 1:
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number of 1 or more, or off, not {value!r}"
+        )
+    return number
+
+
 def envprobability(name: str, default: float) -> float:
     """A probability strictly between 0 and 1."""
     value = os.environ.get(name)

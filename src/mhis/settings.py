@@ -10,7 +10,15 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from mhis.crypto import derive_key
-from mhis.env import envbool, envint, envlist, envnetworks, envprobability, envstr
+from mhis.env import (
+    envbool,
+    envcount_or_off,
+    envint,
+    envlist,
+    envnetworks,
+    envprobability,
+    envstr,
+)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(envstr("MHIS_VAR_DIR") or Path.cwd() / "var").resolve()
@@ -132,6 +140,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             # A 64 MB page cache (the default is 2 MB): large imports keep the indexes in memory.
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;",
         }
+    )
+# PostgreSQL: statements a connection has run this many times are prepared (parsed and
+# planned once, then run by name, parameters bound by the server); `off` for a pooler that
+# hands a connection to another client between transactions (PgBouncer in transaction
+# mode), which cannot keep a prepared statement. ADR 0037.
+MHIS_DB_PREPARE_THRESHOLD = envcount_or_off("MHIS_DB_PREPARE_THRESHOLD", None)
+if (
+    DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    and MHIS_DB_PREPARE_THRESHOLD is not None
+):
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"server_side_binding": True, "prepare_threshold": MHIS_DB_PREPARE_THRESHOLD}
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Backups: JSON Lines fixtures that keep times to the microsecond (mhis.maintenance).
