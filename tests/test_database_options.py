@@ -65,10 +65,10 @@ def test_the_setting_gives_the_postgresql_connection_its_options(threshold, expe
     assert value == expected.get("prepare_threshold")
 
 
-def test_without_the_setting_postgresql_prepares_by_the_default():
+def test_without_the_setting_postgresql_prepares_after_the_fifth_run():
     found, value = options(POSTGRES_URL, None)
-    assert found.get("prepare_threshold") == value
-    assert found.get("server_side_binding", False) is (value is not None)
+    assert value == 5
+    assert found.get("prepare_threshold") == 5 and found.get("server_side_binding") is True
     assert options(POSTGRES_URL, "")[0] == found  # empty is unset
 
 

@@ -7,6 +7,9 @@ would an IN list; elsewhere it is the ordinary IN.
 
 `Among` is the same for the values of a subquery that the database should work out first,
 once, and then look up by the column's index, whatever it guesses of their number.
+
+`Begins` is "starts with" as a range of the index's order, which a plan made for any value
+(a prepared statement's generic plan) can still read from the index.
 """
 
 from __future__ import annotations
@@ -55,3 +58,35 @@ class Among(Lookup):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = compiler.compile(self.rhs)
         return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)
+
+
+# After every character a name key can hold: text that starts with a prefix sorts before the
+# prefix followed by it (U+10FFFF, a noncharacter, is never in a key).
+_LAST = "\U0010ffff"
+
+
+class Begins(Lookup):
+    """`lhs` (text) starts with `rhs`: ``filter(Begins(F("key"), "aung"))``.
+
+    Written as a range rather than ``LIKE 'aung%'``: PostgreSQL reads a LIKE prefix from a
+    ``varchar_pattern_ops`` index only when it plans for the value itself; a prepared
+    statement's plan made for any value (`MHIS_DB_PREPARE_THRESHOLD`, ADR 0037) cannot, and
+    reads the whole index instead. The range uses that operator class's own operators
+    (``~>=~``, ``~<~``: byte order), so every plan can. Elsewhere (SQLite, whose text order
+    is byte order) the plain comparisons, which its index answers.
+    """
+
+    lookup_name = "begins"
+    prepare_rhs = False
+
+    def _range(self, compiler: Any, connection: Any, at_least: str, below: str):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        prefix = str(self.rhs)
+        sql = f"({lhs} {at_least} %s AND {lhs} {below} %s)"
+        return sql, (*lhs_params, prefix, *lhs_params, prefix + _LAST)
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        return self._range(compiler, connection, ">=", "<")
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, tuple[Any, ...]]:
+        return self._range(compiler, connection, "~>=~", "~<~")

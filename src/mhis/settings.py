@@ -145,7 +145,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # planned once, then run by name, parameters bound by the server); `off` for a pooler that
 # hands a connection to another client between transactions (PgBouncer in transaction
 # mode), which cannot keep a prepared statement. ADR 0037.
-MHIS_DB_PREPARE_THRESHOLD = envcount_or_off("MHIS_DB_PREPARE_THRESHOLD", None)
+# Prepared statements on PostgreSQL after a statement's fifth run on a connection (ADR 0037);
+# `off` behind a pooler that hands connections around (PgBouncer in transaction mode).
+MHIS_DB_PREPARE_THRESHOLD = envcount_or_off("MHIS_DB_PREPARE_THRESHOLD", 5)
 if (
     DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     and MHIS_DB_PREPARE_THRESHOLD is not None

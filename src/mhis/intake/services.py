@@ -1106,7 +1106,7 @@ def _run_rows(
     column_of = _column_of(kind, mapping)
     sites: dict = {}  # the sites the rows name, by code, looked up once for the job
 
-    def flush(batch: list[tuple[int, dict]], checked: ahead.Checked | None, read, records):
+    def flush(batch: list[tuple[int, dict]], checked: ahead.Checked | None, read, records) -> int:
         # The batch's changes announced once; its dates checked against one "today".
         with transaction.atomic(), events.collecting(), one_day():
             results = []
@@ -1131,6 +1131,7 @@ def _run_rows(
             job.done_rows = batch[-1][0]
             job.save(update_fields=["done_rows"])
         progress(job.done_rows, job.total)
+        return sum(1 for r in results if r["outcome"] in WROTE)
 
     def batches() -> Iterator[list[tuple[int, dict]]]:
         batch: list[tuple[int, dict]] = []
@@ -1158,7 +1159,7 @@ def _write_batches(user, job, kind, mapping, pending, flush, sites, left) -> Non
     checker = ahead.checker(user, left, BATCH, sites) if kind.name == "people" else None
     try:
         current = next(pending, None)
-        written = 0
+        written = changed = 0
         read: dict[int, tuple] = {}
         records = None
         if checker and current:
@@ -1173,17 +1174,21 @@ def _write_batches(user, job, kind, mapping, pending, flush, sites, left) -> Non
                 writing = {_row_key(kind, values) for values, _u, _h in read_now.values()}
                 rows, records = _to_check(job, kind, mapping, upcoming, read, writing)
                 checker.submit(rows)
-            flush(current, checked, read_now, records_now)
+            changed += flush(current, checked, read_now, records_now)
             written += 1
-            if written == 1 and upcoming is not None:
+            if written == 1 and upcoming is not None and 2 * changed >= len(current):
                 refresh_statistics()  # the tables may have looked empty to the planner
             current = upcoming
-        if written > 1:
+        if written > 1 and changed >= BATCH:  # a file imported again as it was changes nothing
             refresh_statistics()  # for the next import of the file, and everyone else
     finally:
         if checker:
             checker.close()
 
+
+# The outcomes of rows that wrote to the tables an import reads.
+WROTE = (RowResult.Outcome.CREATED, RowResult.Outcome.DUPLICATE, RowResult.Outcome.LINKED,
+         RowResult.Outcome.UPDATED)  # fmt: skip
 
 # The tables an import reads while it writes them.
 IMPORT_READS = (SourceRecord, Person, NameKey, Identifier, PersonSite)

@@ -28,7 +28,7 @@ from mhis import names as namelib
 from mhis.access.policy import Can, allowed
 from mhis.access.services import log_access, scope_site_ids
 from mhis.crypto import keyed_hash
-from mhis.lookups import Among, AnyOf
+from mhis.lookups import Among, AnyOf, Begins
 
 from .models import Identifier, NameKey, Person, PersonName, PersonSite
 from .validation import normalise_identifier
@@ -106,11 +106,9 @@ def search_page(user: User, query: str, *, start: int, size: int) -> tuple[Seque
 
 
 def _prefix(key: str) -> Q:
-    # PostgreSQL uses the varchar_pattern_ops index Django adds for LIKE 'x%'; SQLite's LIKE is
-    # case-insensitive and cannot use the index, so a range on the (already folded) key does.
-    if connection.vendor == "sqlite":
-        return Q(key__gte=key, key__lt=key + "\U0010ffff")
-    return Q(key__startswith=key)
+    # A range of the (key, person) index's order, which any plan reads from the index,
+    # prepared statements' included (`mhis.lookups.Begins`).
+    return Q(Begins(F("key"), key))
 
 
 def _matching_ids(query: str) -> tuple[list[QuerySet[NameKey | Identifier, int]], bool]:
