@@ -64,17 +64,6 @@ class Entry:
         """What a row's error names: the file's column, or the field of a constant."""
         return self.column or self.field
 
-    def cell(self, raw: Mapping[str, str], described: bool = True) -> str:
-        """The row's value for the field before it is read as a country; without a value
-        of the field it describes (`DESCRIBES`), no constant nor default."""
-        text = self.value if self.value is not None else raw.get(self.column, "")
-        if not described and (self.value is not None or not (text or "").strip()):
-            return ""
-        text = (text or "").strip() or self.default
-        if self.values:
-            text = self.values.get(_fold(text), text)
-        return text
-
 
 class ColumnMap(dict):
     """MHIS field -> what names it in a row's errors (the file's column, or the field for a
@@ -89,32 +78,37 @@ class ColumnMap(dict):
         """Read the field `name` from the file's column of the same name."""
         self.entries[name] = Entry(name, column=name)
         self[name] = name
-        self._order_of = None  # worked out again at the next row
+        self._plan_rows = None  # worked out again at the next row
 
-    def _in_order(self) -> list[tuple[str, Entry]]:
-        """The entries, those that describe another field (`DESCRIBES`) after it (worked out
-        once for each set of entries: every row of a file is read through them)."""
-        if getattr(self, "_order_of", None) is not self.entries or len(self._order) != len(
-            self.entries
-        ):
-            self._order = sorted(self.entries.items(), key=lambda item: item[0] in DESCRIBES)
-            self._order_of = self.entries
-        return self._order
+    def _plan(self) -> list[tuple]:
+        """The entries as `read` goes through them, worked out once for a set of entries
+        (every row of a file is read through them): those that describe another field
+        (`DESCRIBES`) after it, each as the plain values `read` uses."""
+        plan = getattr(self, "_plan_rows", None)
+        if plan is None or len(plan) != len(self.entries):
+            order = sorted(self.entries.items(), key=lambda item: item[0] in DESCRIBES)
+            plan = self._plan_rows = [
+                (name, e, e.column, e.value, e.default, e.values, e.country, DESCRIBES.get(name))
+                for name, e in order
+            ]
+        return plan
 
     def read(self, raw: Mapping[str, str]) -> tuple[dict[str, str], dict[str, list[str]]]:
         """A row's values by field, and the errors of values the mapping cannot read (the
-        file's column -> reasons). What `Entry.cell` does for each entry, inlined: every row
-        of a file is read here."""
+        file's column -> reasons). Without a value of the field an entry describes
+        (`DESCRIBES`), the entry gives no constant nor default."""
         values: dict[str, str] = {}
         errors: dict[str, list[str]] = {}
         get = raw.get
         for name, entry, column, constant, default, table, country, describes in self._plan():
             text = constant if constant is not None else get(column, "")
-            if describes is not None and not values.get(describes):  # describes nothing here
-                text = "" if constant is not None or not (text or "").strip() else text
-                if not text:
-                    values[name] = ""
-                    continue
+            if (
+                describes is not None
+                and not values.get(describes)  # describes nothing here: only a value given
+                and (constant is not None or not (text or "").strip())
+            ):
+                values[name] = ""
+                continue
             text = (text or "").strip() or default
             if table:
                 text = table.get(_fold(text), text)
@@ -126,17 +120,6 @@ class ColumnMap(dict):
                     text = ""
             values[name] = text
         return values, errors
-
-    def _plan(self) -> list[tuple]:
-        """The entries in reading order (`_in_order`), each as the plain values `read` uses."""
-        order = self._in_order()
-        if getattr(self, "_plan_of", None) is not order:
-            self._plan_rows = [
-                (name, e, e.column, e.value, e.default, e.values, e.country, DESCRIBES.get(name))
-                for name, e in order
-            ]
-            self._plan_of = order
-        return self._plan_rows
 
     def _site_in(self, entry: Entry, text: str) -> str:
         country = country_of(text)
