@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 
 from django.db import connections, router
@@ -77,27 +77,37 @@ def _copy_text(value) -> str | None:
 
 
 def _copy_rows(copy, rows: list[tuple]) -> None:
-    """Stream `rows` into a COPY in text format, a megabyte at a time: one call into the
-    driver for many rows rather than one a row. A row holding a value of another type is
-    written by the driver (`write_row`), in its place."""
-    lines: list[str] = []
+    """Stream `rows` into a COPY in text format (`_copy_lines`)."""
+    _copy_lines(copy, (_line(row) for row in rows))
+
+
+def _line(row: tuple) -> str | tuple:
+    """A row as a line of COPY's text format (without its end), or the row itself when it
+    holds a value of a type left to the driver."""
+    texts = [_copy_text(v) for v in row]
+    return row if None in texts else "\t".join(texts)  # type: ignore[arg-type]
+
+
+def _copy_lines(copy, lines: Iterable[str | tuple]) -> None:
+    """Stream lines of COPY's text format (without their ends) a megabyte at a time: one call
+    into the driver for many rows rather than one a row. A tuple given among them is a row
+    the driver writes (`write_row`), in its place."""
+    buffer: list[str] = []
     size = 0
-    for row in rows:
-        texts = [_copy_text(v) for v in row]
-        if None in texts:
-            if lines:
-                copy.write("".join(lines))
-                lines, size = [], 0
-            copy.write_row(row)
+    for line in lines:
+        if isinstance(line, str):
+            buffer.append(line + "\n")
+            size += len(line) + 1
+            if size >= _COPY_BUFFER:
+                copy.write("".join(buffer))
+                buffer, size = [], 0
             continue
-        line = "\t".join(texts) + "\n"  # type: ignore[arg-type]  # none is None here
-        lines.append(line)
-        size += len(line)
-        if size >= _COPY_BUFFER:
-            copy.write("".join(lines))
-            lines, size = [], 0
-    if lines:
-        copy.write("".join(lines))
+        if buffer:
+            copy.write("".join(buffer))
+            buffer, size = [], 0
+        copy.write_row(line)
+    if buffer:
+        copy.write("".join(buffer))
 
 
 def insert_values(model: type[Model], rows: list[Mapping]) -> None:
@@ -179,11 +189,7 @@ def ready_rows(model: type[Model], rows: list[Mapping], lead: Sequence[str] = ()
     converted = _converted(_preparers(rest, connection, {}), rows)
     if connection.vendor != "postgresql":
         return converted
-    out: list = []
-    for values in converted:
-        texts = [_copy_text(v) for v in values]
-        out.append(values if None in texts else "\t".join(texts))  # type: ignore[arg-type]
-    return out
+    return [_line(values) for values in converted]
 
 
 def insert_ready(model: type[Model], lead: Sequence[str], rows: list[tuple[tuple, object]]) -> None:
@@ -207,28 +213,20 @@ def insert_ready(model: type[Model], lead: Sequence[str], rows: list[tuple[tuple
     if connection.vendor != "postgresql":
         insert_rows(model, columns, [(*given, *stamp_values, *ready) for given, ready in converted])  # type: ignore[misc]
         return
-    stamp_texts = [_copy_text(v) for v in stamp_values]
+    stamp_texts = [_copy_text(v) for v in stamp_values]  # times: text spells them
     quote = connection.ops.quote_name
     names = ", ".join(quote(c) for c in columns)
     copy_sql = f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN"
     with connection.cursor() as cursor, cursor.cursor.copy(copy_sql) as copy:
-        lines: list[str] = []
-        size = 0
-        for given, ready in converted:
-            if isinstance(ready, str):  # lead values are ids and times: text spells them
-                line = "\t".join([*(_copy_text(v) for v in given), *stamp_texts, ready]) + "\n"  # type: ignore[list-item]
-                lines.append(line)
-                size += len(line)
-                if size >= _COPY_BUFFER:
-                    copy.write("".join(lines))
-                    lines, size = [], 0
-                continue
-            if lines:
-                copy.write("".join(lines))
-                lines, size = [], 0
-            copy.write_row((*given, *stamp_values, *ready))  # type: ignore[misc]
-        if lines:
-            copy.write("".join(lines))
+        _copy_lines(
+            copy,
+            (
+                "\t".join([*(_copy_text(v) for v in given), *stamp_texts, ready])  # type: ignore[list-item]
+                if isinstance(ready, str)  # lead values are ids: text spells them
+                else (*given, *stamp_values, *ready)
+                for given, ready in converted
+            ),
+        )
 
 
 # Fields whose database value is the Python value itself when it has the plain type.
